@@ -1,0 +1,1 @@
+"""Adapters: channel (customer-side) and surface (team-side) translations to and from the core."""

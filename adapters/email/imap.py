@@ -1,0 +1,295 @@
+"""Read one IMAP folder: IDLE push (or polling), incremental sync by UIDVALIDITY + last UID.
+
+IMAPClient is blocking, so each ``ImapWorker`` runs its connection in a dedicated
+thread. Fetching and parsing happen in that thread; every parsed message is handed to
+the event loop (``ingest`` coroutine) and the thread waits for the result, so messages
+are ingested in UID order, one at a time, and memory stays flat.
+
+The sync position travels with each message as ``ChannelCursor("imap:<mailbox>",
+"UIDVALIDITY:LASTUID")``; the core stores it in the same transaction as the message.
+Our own sent mail is not ingested; its position is stored through ``save_cursor``.
+A crash between ingest and the next message repeats at most that message, which
+the core drops by Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from imapclient import IMAPClient
+
+from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from bot.clock import Clock, SystemClock
+from bot.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.settings.email import MailboxSettings
+
+__all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_MAX_FETCH_BYTES = 16 * 1024 * 1024
+_NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError)
+
+
+class _Stopped(Exception):
+    """The worker was asked to stop (or the loop is gone)."""
+
+
+class ImapWorker:
+    """Feeds one IMAP folder (``settings``) into the core, for the mailbox named ``mailbox``.
+
+    ``ingest`` stores a message (and its cursor) in one transaction; ``load_cursor`` and
+    ``save_cursor`` read/write the cursor by key; ``parse`` turns raw bytes into an
+    ``InboundMessage`` (``adapters.email.mime.parse_email`` with the inbox bound) and runs
+    in the worker thread; ``is_own`` recognises our own sent mail. ``on_exists`` is called
+    (in the worker thread) with ``time.perf_counter()`` when an IDLE EXISTS arrives; the
+    same value is kept in ``last_exists_at``; benchmarks measure latency from it.
+    """
+
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        mailbox: str,
+        ingest: Callable[[InboundMessage], Awaitable[IngestResult]],
+        load_cursor: Callable[[str], Awaitable[str | None]],
+        parse: Callable[[bytes], InboundMessage],
+        clock: Clock | None = None,
+        *,
+        save_cursor: Callable[[str, str], Awaitable[None]],
+        is_own: Callable[[bytes], bool] | None = None,
+        on_exists: Callable[[float], None] | None = None,
+        batch_size: int = 50,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 300.0,
+    ) -> None:
+        self.settings, self.mailbox = settings, mailbox
+        self.ingest, self.load_cursor, self.save_cursor = ingest, load_cursor, save_cursor
+        self.parse, self.is_own, self.on_exists = parse, is_own, on_exists
+        self.clock = clock or SystemClock()
+        self.cursor_key = f"imap:{mailbox}"
+        self.batch_size, self.backoff_initial, self.backoff_max = batch_size, backoff_initial, backoff_max
+        self.last_exists_at: float | None = None
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Future[None] | None = None
+
+    # -- lifecycle (event loop side) ---------------------------------------------------------
+    async def run(self) -> None:
+        """Run until ``stop()``: connect, catch up, wait for new mail; reconnect with backoff on errors."""
+        loop = asyncio.get_running_loop()
+        self._loop, self._done = loop, loop.create_future()
+        self._stop.clear()
+        done = self._done
+
+        def finished() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def target() -> None:
+            try:
+                self._thread_main()
+            finally:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(finished)
+
+        threading.Thread(target=target, name=f"imap-{self.mailbox}", daemon=True).start()
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            self._stop.set()
+            raise
+
+    async def stop(self) -> None:
+        """Ask the worker to stop and wait for its thread to finish (at most about a second when idle)."""
+        self._stop.set()
+        if self._done is not None:
+            await asyncio.shield(self._done)
+
+    # -- worker thread ---------------------------------------------------------------------
+    def _call(self, awaitable: Awaitable[T]) -> T:
+        """Run ``awaitable`` on the event loop and wait for its result."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()
+            raise _Stopped
+        future = asyncio.run_coroutine_threadsafe(awaited(awaitable), loop)
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if loop.is_closed():
+                    raise _Stopped from None
+
+    def _thread_main(self) -> None:
+        failures = 0
+        outage_since: float | None = None
+        while not self._stop.is_set():
+            client: IMAPClient | None = None
+            try:
+                client = self._connect()
+                if outage_since is not None:
+                    log.info(
+                        "imap reconnected",
+                        extra={
+                            "mailbox": self.mailbox,
+                            "attempts": failures,
+                            "outage_seconds": round(time.monotonic() - outage_since, 1),
+                        },
+                    )
+                    outage_since = None
+                failures = 0
+                self._session(client)
+            except _Stopped:
+                break
+            except Exception as exc:
+                failures += 1
+                network = isinstance(exc, _NETWORK_ERRORS)
+                if not network:
+                    log.exception("imap sync failed", extra={"mailbox": self.mailbox})
+                elif outage_since is None:
+                    log.warning(
+                        "imap connection lost; reconnecting with backoff",
+                        extra={
+                            "mailbox": self.mailbox,
+                            "host": self.settings.host,
+                            "error": f"{type(exc).__name__}: {exc}",
+                        },
+                    )
+                else:
+                    log.debug("imap reconnect failed", extra={"mailbox": self.mailbox, "error": str(exc)})
+                if outage_since is None:
+                    outage_since = time.monotonic()
+                delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures - 1, 20))
+                self._stop.wait(delay * random.uniform(0.8, 1.0))
+            finally:
+                self.connected.clear()
+                if client is not None:
+                    close_quietly(client)
+
+    def _connect(self) -> IMAPClient:
+        s = self.settings
+        client = IMAPClient(s.host, port=s.port, ssl=s.security == "tls", timeout=s.timeout_seconds)
+        try:
+            if s.security == "starttls":
+                client.starttls()
+            client.login(s.username or "", s.password or "")
+            client.normalise_times = False
+        except BaseException:
+            close_quietly(client)
+            raise
+        return client
+
+    def _session(self, client: IMAPClient) -> None:
+        s = self.settings
+        info = client.select_folder(s.folder, readonly=not (s.mark_seen or s.move_to))
+        validity = int(info[b"UIDVALIDITY"])
+        last = self._start_position(client, validity, int(info.get(b"UIDNEXT", 0) or 0))
+        self.connected.set()
+        use_idle = s.idle and client.has_capability("IDLE")
+        log.info(
+            "imap folder selected", extra={"mailbox": self.mailbox, "folder": s.folder, "idle": use_idle}
+        )
+        while not self._stop.is_set():
+            last = self._catch_up(client, validity, last)
+            if use_idle:
+                exists_at = idle_until_exists(client, self._stop, self.settings.idle_renew_seconds)
+                if exists_at is not None:
+                    self.last_exists_at = exists_at
+                    if self.on_exists is not None:
+                        self.on_exists(exists_at)
+            elif not self._stop.wait(s.poll_interval_seconds):
+                client.noop()
+        raise _Stopped
+
+    def _start_position(self, client: IMAPClient, validity: int, uidnext: int) -> int:
+        stored = parse_cursor(self._call(self.load_cursor(self.cursor_key)))
+        if stored is not None and stored[0] == validity:
+            return stored[1]
+        if stored is not None:
+            log.warning(
+                "imap UIDVALIDITY changed; resyncing the folder",
+                extra={"mailbox": self.mailbox, "old": stored[0], "new": validity},
+            )
+            return 0
+        since = self.settings.since_delta()
+        if uidnext <= 0:
+            uidnext = max(client.search(["ALL"]) or [0]) + 1
+        last = uidnext - 1
+        if since is not None:
+            recent = client.search(["SINCE", (self.clock.now() - since).date()])
+            last = min(recent) - 1 if recent else last
+        self._call(self.save_cursor(self.cursor_key, format_cursor(validity, last)))
+        log.info(
+            "imap first start",
+            extra={"mailbox": self.mailbox, "since": self.settings.since, "from_uid": last + 1},
+        )
+        return last
+
+    def _catch_up(self, client: IMAPClient, validity: int, last: int) -> int:
+        uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        for start in range(0, len(uids), self.batch_size):
+            if self._stop.is_set():
+                raise _Stopped
+            batch = uids[start : start + self.batch_size]
+            sizes = client.fetch(batch, ["RFC822.SIZE"])
+            group: list[int] = []
+            group_bytes = 0
+            for uid in batch:
+                size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0) or 0)
+                if group and group_bytes + size > _MAX_FETCH_BYTES:
+                    last = self._fetch_and_ingest(client, validity, group, last)
+                    group, group_bytes = [], 0
+                group.append(uid)
+                group_bytes += size
+            if group:
+                last = self._fetch_and_ingest(client, validity, group, last)
+        return last
+
+    def _fetch_and_ingest(self, client: IMAPClient, validity: int, uids: list[int], last: int) -> int:
+        data = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+        ingested: list[int] = []
+        for uid in uids:
+            item = data.pop(uid, None)
+            if item is None:  # expunged since SEARCH
+                continue
+            raw = bytes(item.get(b"BODY[]") or b"")
+            cursor = ChannelCursor(self.cursor_key, format_cursor(validity, uid))
+            if self.is_own is not None and self.is_own(raw):
+                self._call(self.save_cursor(cursor.key, cursor.value))
+            else:
+                arrived = item.get(b"INTERNALDATE")
+                received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
+                message = replace(self.parse(raw), cursor=cursor, received_at=received)
+                self._call(self.ingest(message))
+                ingested.append(uid)
+            last = uid
+        self._after_ingest(client, ingested)
+        return last
+
+    def _after_ingest(self, client: IMAPClient, uids: list[int]) -> None:
+        s = self.settings
+        if not uids:
+            return
+        if s.mark_seen:
+            client.add_flags(uids, [b"\\Seen"])
+        if s.move_to:
+            if client.has_capability("MOVE"):
+                client.move(uids, s.move_to)
+            else:
+                client.copy(uids, s.move_to)
+                client.delete_messages(uids)
+                if client.has_capability("UIDPLUS"):
+                    client.uid_expunge(uids)
+                else:
+                    client.expunge()

@@ -1,0 +1,260 @@
+"""Parse a raw RFC 5322 message into an ``InboundMessage``; never raises.
+
+Uses the standard library's modern email API (``policy.default``) with guards:
+problems (malformed headers or boundaries, unknown charsets, undecodable bytes)
+are recorded in ``parse_errors`` and the text still says something readable.
+The text shown in the thread has quoted history (``quotequail``) and the
+``-- `` signature cut; ``original_text``, ``html`` and ``raw`` keep everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from collections.abc import Collection
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+import quotequail
+
+from adapters.email.classify import auto_kind, bounced_message_ids, is_own_message, message_ids
+from adapters.email.decode import clean, decode_text_part, header_text
+from adapters.email.htmltext import html_to_text
+from bot.inbound import InboundAttachment, InboundMessage
+
+__all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "is_own_message", "parse_email", "strip_quotes_and_signature"]
+
+DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+"""Default size above which an attachment's content is dropped (``too_large``)."""
+
+_MAX_SHOWN_CHARS = 200_000  # text handed to quote stripping; the original is kept whole
+_TOKEN = re.compile(r"\[#(\d{1,9})\]")
+_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
+_PARSER = BytesParser(policy=policy.default)
+_ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _leaves(part: Message, depth: int = 0) -> list[Message]:
+    """Leaf parts in order; attached messages (message/*) count as leaves, their insides are not walked."""
+    if depth > 40:
+        return []
+    if part.is_multipart() and part.get_content_maintype() == "multipart":
+        payload = part.get_payload()
+        out: list[Message] = []
+        for sub in payload if isinstance(payload, list) else []:
+            if isinstance(sub, Message):
+                out.extend(_leaves(sub, depth + 1))
+        return out
+    return [part]
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    return clean(name) if name else None
+
+
+def _default_name(ctype: str, index: int) -> str:
+    if ctype in ("message/rfc822", "message/global"):
+        return f"message-{index}.eml"
+    if ctype.startswith(("message/", "text/")):
+        return f"part-{index}.txt"
+    return f"attachment-{index}{mimetypes.guess_extension(ctype) or '.bin'}"
+
+
+def _attachment(part: Message, index: int, limit: int, errors: list[str]) -> InboundAttachment:
+    ctype = part.get_content_type()
+    name = _filename(part) or _default_name(ctype, index)
+    try:
+        if ctype.startswith("message/"):
+            inner = part.get_payload()
+            first = inner[0] if isinstance(inner, list) and inner else None
+            data = first.as_bytes() if isinstance(first, Message) else bytes(part.as_bytes())
+        else:
+            decoded = part.get_payload(decode=True)
+            data = decoded if isinstance(decoded, bytes) else b""
+    except Exception as exc:
+        errors.append(f"attachment {name}: {exc}")
+        return InboundAttachment(filename=name, content_type=ctype, size=0, error=str(exc))
+    content_id = clean(str(part.get("Content-ID", "") or "")).strip("<>") or None
+    inline = part.get_content_disposition() == "inline" or (
+        content_id is not None and part.get_filename() is None
+    )
+    too_large = len(data) > limit
+    return InboundAttachment(
+        filename=name,
+        content_type=ctype,
+        size=len(data),
+        data=None if too_large else data,
+        inline=inline,
+        content_id=content_id,
+        too_large=too_large,
+    )
+
+
+def _body_part(msg: Message, kind: str) -> Message | None:
+    try:
+        if isinstance(msg, EmailMessage):
+            return msg.get_body(preferencelist=(kind,))
+    except Exception:
+        return None
+    return None
+
+
+def strip_quotes_and_signature(text: str) -> str:
+    """The new part of a reply: quoted history (quotequail) and a ``-- `` signature removed.
+
+    Returns the stripped text, or the whole text when stripping would leave nothing.
+    """
+    shown = text[:_MAX_SHOWN_CHARS]
+    try:
+        parts = quotequail.quote(shown, quote_intro_line=True)
+        kept: list[str] = []
+        for expanded, chunk in parts:
+            if not expanded:
+                break
+            kept.append(chunk)
+        shown = "\n".join(kept)
+    except Exception:
+        pass
+    cut = _SIGNATURE.search(shown)
+    if cut:
+        shown = shown[: cut.start()]
+    shown = shown.strip()
+    return shown or text.strip()
+
+
+def _sender(msg: Message, errors: list[str]) -> tuple[str | None, str]:
+    name: str | None = None
+    address = ""
+    for header in ("From", "Sender"):
+        value = header_text(msg, header, errors)
+        if value:
+            pairs = getaddresses([value])
+            if pairs and _ADDRESS.match(pairs[0][1]):
+                name, address = pairs[0][0] or None, pairs[0][1]
+                break
+            errors.append(f"unreadable {header} address")
+    reply_to = header_text(msg, "Reply-To", errors)
+    if reply_to:
+        pairs = getaddresses([reply_to])
+        if pairs and _ADDRESS.match(pairs[0][1]):
+            address = pairs[0][1]
+    if not address:
+        errors.append("no sender address")
+    return name, address.strip().lower()
+
+
+def parse_email(
+    raw: bytes,
+    *,
+    inbox: str,
+    own_message_id_domains: Collection[str] = frozenset(),
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    received_at: datetime | None = None,
+) -> InboundMessage:
+    """Parse ``raw`` into an ``InboundMessage`` for ``inbox``; never raises.
+
+    ``external_id`` is the Message-ID with its angle brackets (synthesized from a sha256
+    of ``raw`` when missing); ``thread_refs`` In-Reply-To then References; the ``[#42]``
+    subject token becomes ``conversation_hint``. ``received_at`` defaults to now (UTC);
+    the Date header is kept in ``extra["date"]``.
+    """
+    errors: list[str] = []
+    try:
+        msg: Message = _PARSER.parsebytes(raw)
+    except Exception as exc:  # the parser is lenient; this is a last resort
+        errors.append(f"unparseable message: {exc}")
+        msg = EmailMessage()
+        msg.set_content(raw.decode("utf-8", errors="replace"))
+    return _build(msg, raw, inbox, own_message_id_domains, max_attachment_bytes, received_at, errors)
+
+
+def _build(
+    msg: Message,
+    raw: bytes,
+    inbox: str,
+    own: Collection[str],
+    limit: int,
+    received_at: datetime | None,
+    errors: list[str],
+) -> InboundMessage:
+    subject = header_text(msg, "Subject", errors)
+    sender_name, sender_address = _sender(msg, errors)
+    ids = message_ids(header_text(msg, "Message-ID", errors))
+    if ids:
+        external_id = ids[0]
+    else:
+        external_id = f"<{hashlib.sha256(raw).hexdigest()[:40]}@synthesized.threadline.invalid>"
+        errors.append("missing Message-ID; synthesized one from the message hash")
+    refs: list[str] = []
+    for ref in message_ids(header_text(msg, "In-Reply-To", errors)) + message_ids(
+        header_text(msg, "References", errors)
+    ):
+        if ref not in refs and ref != external_id:
+            refs.append(ref)
+
+    plain_part, html_part = _body_part(msg, "plain"), _body_part(msg, "html")
+    plain = decode_text_part(plain_part, errors) if plain_part is not None else None
+    html = decode_text_part(html_part, errors) if html_part is not None else None
+    attachments: list[InboundAttachment] = []
+    for index, leaf in enumerate(_leaves(msg), start=1):
+        if leaf is plain_part or leaf is html_part:
+            continue
+        if (
+            leaf.get_content_type() == "text/plain"
+            and not _filename(leaf)
+            and (leaf.get_content_disposition() != "attachment")
+        ):
+            extra_text = decode_text_part(leaf, errors)
+            plain = f"{plain}\n\n{extra_text}" if plain else extra_text
+            continue
+        attachments.append(_attachment(leaf, index, limit, errors))
+    for part in [msg, *_leaves(msg)]:
+        for defect in getattr(part, "defects", []):
+            errors.append(f"defect: {type(defect).__name__}")
+
+    original = plain if plain is not None else html_to_text(html) if html is not None else ""
+    original = _CONTROL.sub("", original.replace("\r\n", "\n"))
+    text = strip_quotes_and_signature(original) if original.strip() else ""
+    if not text:
+        names = ", ".join(a.filename for a in attachments)
+        text = f"(no text; attachments: {names})" if names else "(empty message)"
+
+    kind = auto_kind(msg, sender_address)
+    bounced = tuple(bounced_message_ids(msg, original)) if kind == "bounce" else ()
+    extra: dict[str, str] = {}
+    date = header_text(msg, "Date", errors)
+    if date:
+        extra["date"] = date
+    if is_own_message(msg, own):
+        extra["own_message"] = "true"
+    token = _TOKEN.findall(subject or "")
+    return InboundMessage(
+        channel="email",
+        inbox=inbox,
+        external_id=external_id,
+        sender_address=sender_address,
+        sender_name=sender_name,
+        received_at=received_at or datetime.now(UTC),
+        subject=subject,
+        text=text,
+        original_text=original,
+        html=html,
+        raw=raw,
+        attachments=tuple(attachments),
+        thread_refs=tuple(refs),
+        conversation_hint=int(token[-1]) if token else None,
+        match_open_by_contact=False,
+        auto_kind=kind,
+        bounced_refs=bounced,
+        parse_errors=tuple(dict.fromkeys(errors)),
+        extra=extra,
+    )

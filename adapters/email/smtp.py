@@ -1,0 +1,96 @@
+"""Deliver replies over SMTP with aiosmtplib.
+
+4xx answers and network trouble are transient (the outbox retries); 5xx answers
+are permanent and their text is shown in the thread. The Message-ID comes from the
+outbound uid, so a retry after an ambiguous failure re-sends the same message id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosmtplib
+
+from adapters.email.compose import ReplyComposer
+from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.settings.email import SmtpSettings
+from bot.views import OutboundView
+
+__all__ = ["SmtpSender", "classify_smtp_error"]
+
+log = logging.getLogger(__name__)
+
+
+def _answer(code: int, message: str) -> str:
+    return f"SMTP {code} {' '.join(message.split())}".strip()
+
+
+def classify_smtp_error(exc: BaseException) -> DeliveryError:
+    """Map an aiosmtplib/network exception to a transient (4xx, network) or permanent (5xx) delivery error."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        answers = [_answer(r.code, r.message) for r in exc.recipients]
+        temporary = all(400 <= r.code < 500 for r in exc.recipients) and bool(exc.recipients)
+        reason = "recipient refused: " + "; ".join(answers)
+        return TransientDeliveryError(reason) if temporary else PermanentDeliveryError(reason)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        reason = _answer(exc.code, exc.message)
+        if 400 <= exc.code < 500 or exc.code < 0:
+            return TransientDeliveryError(reason)
+        return PermanentDeliveryError(reason)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return PermanentDeliveryError(f"SMTP server does not support a required feature: {exc}")
+    return TransientDeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}")
+
+
+class SmtpSender:
+    """A ``ChannelSender`` for email that talks to one SMTP server; one connection per message."""
+
+    channel = "email"
+
+    def __init__(self, settings: SmtpSettings, composer: ReplyComposer | None = None) -> None:
+        self.settings = settings
+        self.composer = composer or ReplyComposer()
+
+    async def send(self, message: OutboundView) -> str:
+        """Send ``message``; return its Message-ID. Raises Transient/PermanentDeliveryError."""
+        try:
+            email = self.composer(message)
+        except ValueError as exc:
+            raise PermanentDeliveryError(f"cannot build the email: {exc}") from exc
+        message_id = str(email["Message-ID"])
+        settings = self.settings
+        try:
+            await aiosmtplib.send(
+                email,
+                sender=message.inbox_address,
+                recipients=[email["To"].addresses[0].addr_spec],
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username or None,
+                password=settings.password or None,
+                use_tls=settings.security == "tls",
+                start_tls=settings.security == "starttls",
+                timeout=settings.timeout,
+            )
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            error = classify_smtp_error(exc)
+            log.warning(
+                "smtp delivery failed",
+                extra={
+                    "outbound_uid": message.uid,
+                    "conversation": message.conversation_number,
+                    "smtp_host": settings.host,
+                    "reason": error.reason,
+                    "permanent": isinstance(error, PermanentDeliveryError),
+                },
+            )
+            raise error from exc
+        log.info(
+            "smtp delivered",
+            extra={
+                "outbound_uid": message.uid,
+                "conversation": message.conversation_number,
+                "message_id": message_id,
+            },
+        )
+        return message_id

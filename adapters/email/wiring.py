@@ -1,0 +1,99 @@
+"""Build the email channel's parts from ``EmailSettings``: the reply sender and one source per mailbox.
+
+``bot/app.py`` calls ``build_email_sender`` and ``build_email_sources`` and runs each
+source's ``run()`` as a task (``stop()`` on shutdown); it never touches IMAP or SMTP itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import partial
+
+from adapters.email.classify import is_own_message
+from adapters.email.compose import ReplyComposer
+from adapters.email.folder import FolderSender, FolderSource
+from adapters.email.imap import ImapWorker
+from adapters.email.mime import parse_email
+from adapters.email.smtp import SmtpSender
+from bot.clock import Clock, SystemClock
+from bot.inbound import InboundMessage, IngestResult
+from bot.settings.email import EmailSettings
+
+__all__ = ["EmailSource", "build_email_sender", "build_email_sources", "own_message_id_domains"]
+
+EmailSource = ImapWorker | FolderSource
+"""A running mailbox reader: both kinds offer ``async run()`` and ``async stop()``."""
+
+
+def own_message_id_domains(settings: EmailSettings, inbox_addresses: Iterable[str]) -> set[str]:
+    """Domains our Message-IDs use: the configured one, else the domains of the inbox addresses."""
+    if settings.message_id_domain:
+        return {settings.message_id_domain.lower()}
+    return {address.rpartition("@")[2].lower() for address in inbox_addresses if "@" in address}
+
+
+def build_email_sender(
+    settings: EmailSettings,
+    *,
+    inbox_names: Mapping[str, str] | None = None,
+    reply_to: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+) -> SmtpSender | FolderSender | None:
+    """The ``ChannelSender`` for email: the outgoing folder if set, else SMTP, else None (inbound only).
+
+    ``inbox_names`` maps inbox keys to the display name shown in From ("Ann via <name>").
+    """
+    composer = ReplyComposer(
+        message_id_domain=settings.message_id_domain,
+        from_format=settings.from_format,
+        inbox_names=dict(inbox_names or {}),
+        reply_to=dict(reply_to or {}),
+        clock=clock or SystemClock(),
+    )
+    if settings.outgoing_dir:
+        return FolderSender(settings.outgoing_dir, composer, clock)
+    if settings.smtp is not None:
+        return SmtpSender(settings.smtp, composer)
+    return None
+
+
+def build_email_sources(
+    settings: EmailSettings,
+    *,
+    inbox_addresses: Mapping[str, str],
+    ingest: Callable[[InboundMessage], Awaitable[IngestResult]],
+    load_cursor: Callable[[str], Awaitable[str | None]],
+    save_cursor: Callable[[str, str], Awaitable[None]],
+    clock: Clock | None = None,
+) -> list[EmailSource]:
+    """One reader per configured mailbox. ``inbox_addresses`` maps inbox keys to their email addresses."""
+    clock = clock or SystemClock()
+    domains = own_message_id_domains(settings, inbox_addresses.values())
+    is_own = partial(is_own_message, own_message_id_domains=domains)
+    sources: list[EmailSource] = []
+    for name, mailbox in settings.mailboxes.items():
+        parse = partial(
+            parse_email,
+            inbox=mailbox.inbox,
+            own_message_id_domains=domains,
+            max_attachment_bytes=settings.max_attachment_bytes,
+        )
+        if mailbox.kind == "folder":
+            sources.append(
+                FolderSource(
+                    mailbox.path or "",
+                    name,
+                    ingest=ingest,
+                    parse=parse,
+                    is_own=is_own,
+                    clock=clock,
+                    poll_interval=min(mailbox.poll_interval_seconds, 5.0),
+                )
+            )
+        else:
+            sources.append(
+                ImapWorker(
+                    mailbox, name, ingest, load_cursor, parse, clock, save_cursor=save_cursor, is_own=is_own
+                )
+            )
+    return sources

@@ -1,0 +1,118 @@
+"""The local surface: threads kept in memory, printed to a terminal, worked by typed lines.
+
+The same class serves the terminal (with a printer) and tests (without one): both go
+through the normal path — outbox → surface, typed line → ``CommandService``.
+Typed lines: ``#12 !claim`` acts on #12 and focuses it; ``#12`` alone focuses it;
+then ``!label +refund`` or a plain note acts on the focused thread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.actions import Actor, Location
+from bot.ports import ThreadGone, ThreadRef
+from bot.views import CardView, PostView, Reply
+
+from adapters.local.render import render_card, render_card_change, render_post
+
+__all__ = ["CommandHandler", "LocalSurface", "LocalThread"]
+
+CommandHandler = Callable[[Actor, str, Location], Awaitable[Reply]]
+_FOCUS = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
+
+
+@dataclass
+class LocalThread:
+    """One conversation's thread: its card as it is now, and every post in order."""
+
+    number: int
+    chat_channel: str
+    card: CardView
+    posts: list[PostView] = field(default_factory=list)
+    card_edits: int = 0
+
+    def texts(self, kind: str | None = None) -> list[str]:
+        """The posts' texts, optionally of one kind."""
+        return [p.text for p in self.posts if kind is None or p.kind == kind]
+
+
+class LocalSurface:
+    """A surface whose threads live in this process."""
+
+    name = "local"
+
+    def __init__(self, printer: Callable[[str], None] | None = None) -> None:
+        self.threads: dict[str, LocalThread] = {}
+        self.printer = printer
+        self.handler: CommandHandler | None = None
+        self.focus: int | None = None
+
+    def bind(self, handler: CommandHandler) -> None:
+        """Connect typed lines to the core's command service."""
+        self.handler = handler
+
+    def _print(self, text: str) -> None:
+        if self.printer is not None:
+            self.printer(text)
+
+    def thread(self, number: int) -> LocalThread | None:
+        """The thread of conversation ``number``, if it was created."""
+        return next((t for t in self.threads.values() if t.number == number), None)
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        """Open a thread with the card as its root."""
+        thread_id = f"{chat_channel}/{card.number}"
+        self.threads[thread_id] = LocalThread(card.number, chat_channel, card)
+        self._print(render_card(card))
+        return ThreadRef(chat_channel, thread_id, f"{thread_id}/card")
+
+    async def update_card(self, ref: ThreadRef, card: CardView) -> None:
+        """Replace the card shown at the thread's root."""
+        thread = self.threads.get(ref.thread_id)
+        if thread is None:
+            raise ThreadGone(f"thread {ref.thread_id} is gone")
+        if thread.card != card:
+            thread.card = card
+            thread.card_edits += 1
+            self._print(render_card_change(card))
+
+    async def post(self, ref: ThreadRef, post: PostView) -> str:
+        """Append a post to the thread."""
+        thread = self.threads.get(ref.thread_id)
+        if thread is None:
+            raise ThreadGone(f"thread {ref.thread_id} is gone")
+        thread.posts.append(post)
+        self._print(render_post(thread.number, post))
+        return f"{ref.thread_id}/{len(thread.posts)}"
+
+    def pace_key(self, chat_channel: str) -> str:
+        """Local threads are not rate limited; pace by channel anyway."""
+        return chat_channel
+
+    async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:
+        """Handle one typed line from ``agent`` as the terminal would; the reply is printed too."""
+        if self.handler is None:
+            raise RuntimeError("LocalSurface.bind() was not called")
+        text = line.strip()
+        if not text:
+            return Reply("")
+        match = _FOCUS.match(text)
+        if match:
+            self.focus = int(match.group(1))
+            text = match.group(2).strip()
+            if not text:
+                reply = Reply(f"Focused on #{self.focus}.", conversation_number=self.focus)
+                self._print(f"  → {reply.text}")
+                return reply
+        actor = Actor(self.name, user_id or agent, agent)
+        reply = await self.handler(actor, text, Location(self.name, number=self.focus))
+        if reply.text:
+            self._print(("  → " if reply.ok else "  ✗ ") + reply.text.replace("\n", "\n    "))
+        return reply
+
+    def pace_key(self, chat_channel: str) -> str:
+        """Local threads are paced per channel name (no limit is configured by default)."""
+        return chat_channel

@@ -1,0 +1,84 @@
+"""Effects of a change, written in the same transaction: audit rows, thread events and outbox rows.
+
+Nothing here talks to a platform; the outbox dispatcher delivers what is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.domain import MessageKind
+from bot.settings.core import InboxSettings
+from storage import Repository
+from storage.models import Conversation, Message
+
+__all__ = ["CARD", "NOTICE", "POST", "SEND", "Effects", "channel_destination", "surface_destination"]
+
+CARD = "card"
+POST = "post"
+NOTICE = "notice"
+SEND = "send"
+
+
+def surface_destination(surface: str) -> str:
+    """The outbox destination of a surface."""
+    return f"surface:{surface}"
+
+
+def channel_destination(channel: str) -> str:
+    """The outbox destination of a customer channel."""
+    return f"channel:{channel}"
+
+
+class Effects:
+    """Writes the visible consequences of a change for one conversation."""
+
+    def __init__(self, repo: Repository, conversation: Conversation, inbox: InboxSettings, now: datetime) -> None:
+        self.repo = repo
+        self.conversation = conversation
+        self.inbox = inbox
+        self.now = now
+
+    async def card_changed(self) -> None:
+        """Re-render the card (coalesced with an identical waiting row)."""
+        await self.repo.enqueue(
+            self.conversation.id, surface_destination(self.inbox.surface), CARD, self.now, coalesce=True
+        )
+
+    async def show(self, message: Message) -> None:
+        """Mirror a stored message into the thread."""
+        await self.repo.flush()
+        await self.repo.enqueue(
+            self.conversation.id, surface_destination(self.inbox.surface), POST, self.now, message_id=message.id
+        )
+
+    async def notice(self, text: str) -> None:
+        """Show a system notice in the thread (delivery failures, warnings)."""
+        await self.repo.enqueue(
+            self.conversation.id, surface_destination(self.inbox.surface), NOTICE, self.now, payload={"text": text}
+        )
+
+    async def send(self, message: Message) -> None:
+        """Deliver an outbound message to the customer."""
+        await self.repo.flush()
+        await self.repo.enqueue(
+            self.conversation.id, channel_destination(self.conversation.channel), SEND, self.now, message_id=message.id
+        )
+
+    async def event(self, actor: str, action: str, text: str, detail: dict[str, Any] | None = None) -> None:
+        """Record an audit event, show it in the thread and refresh the card."""
+        self.repo.audit(
+            actor=actor,
+            action=action,
+            now=self.now,
+            conversation_id=self.conversation.id,
+            contact_id=self.conversation.contact_id,
+            detail=detail,
+        )
+        message = self.repo.new_message(
+            self.conversation.id, MessageKind.EVENT, self.now, author_name=actor, text=text
+        )
+        self.conversation.updated_at = self.now
+        await self.show(message)
+        await self.card_changed()

@@ -1,0 +1,197 @@
+"""Ingest: one customer message in, one transaction (DESIGN §3).
+
+Deduplicate on (channel, external id); find or create the contact; find the
+conversation (thread references, the ``[#N]`` hint, or the contact's open
+conversation on WhatsApp-like channels) or create one; store the message and its
+attachments; record the channel cursor; write outbox rows. Nothing is posted to a
+platform inside the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain import DeliveryStatus, MessageKind, Status, next_status
+from bot.effects import Effects
+from bot.inbound import AutoKind, InboundMessage, IngestResult
+from bot.settings.core import InboxSettings
+from storage import Repository, Store
+from storage.models import Contact, Conversation
+
+__all__ = ["Ingestor", "identity_of"]
+
+log = logging.getLogger(__name__)
+_SUBJECT_FALLBACK_CHARS = 80
+
+
+def identity_of(channel: str, address: str) -> tuple[str, str]:
+    """The (kind, normalised value) identity of a sender on a channel."""
+    if channel == "email":
+        return "email", address.strip().lower()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    return "phone", digits or address.strip()
+
+
+class Ingestor:
+    """Turns inbound messages into stored conversation messages and outbox rows."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Clock, notify: Callable[[], None]) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.notify = notify
+
+    async def ingest(self, msg: InboundMessage) -> IngestResult:
+        """Store one inbound message; a duplicate only advances the channel cursor."""
+        inbox = self.settings.inboxes.get(msg.inbox)
+        if inbox is None:
+            raise ValueError(f"message for unknown inbox {msg.inbox!r}")
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            if msg.cursor is not None:
+                await repo.save_cursor(msg.cursor.key, msg.cursor.value, now)
+            if await repo.message_exists(msg.channel, msg.external_id):
+                log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
+                return IngestResult(duplicate=True, conversation_number=None)
+            result = await self._store(repo, msg, inbox)
+        self.notify()
+        log.info(
+            "inbound stored",
+            extra={"conversation": result.conversation_number, "channel": msg.channel, "inbox": msg.inbox},
+        )
+        return result
+
+    async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
+        now = self.clock.now()
+        kind, value = identity_of(msg.channel, msg.sender_address)
+        contact = await repo.contact_by_identity(kind, value)
+        if contact is None:
+            contact = await repo.create_contact(msg.sender_name, kind, value, now)
+        elif msg.sender_name and not contact.name:
+            contact.name = msg.sender_name
+        conversation, reopened, previous = await self._match(repo, msg, contact, inbox)
+        created = conversation is None
+        if conversation is None:
+            conversation = await self._create(repo, msg, contact, inbox, previous)
+        effects = Effects(repo, conversation, inbox, now)
+        message = repo.new_message(
+            conversation.id,
+            MessageKind.INBOUND,
+            now,
+            channel=msg.channel,
+            external_id=msg.external_id,
+            author_name=contact.name or value,
+            subject=msg.subject,
+            text=msg.text,
+            original_text=msg.original_text,
+            html=msg.html,
+            raw=msg.raw,
+            auto_kind=msg.auto_kind,
+            meta={"parse_errors": list(msg.parse_errors), **msg.extra} if (msg.parse_errors or msg.extra) else None,
+        )
+        await repo.flush()
+        for attachment in msg.attachments:
+            repo.add_attachment(
+                message.id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                data=attachment.data,
+                status="too_large" if attachment.too_large else ("error" if attachment.error else "stored"),
+                error=attachment.error,
+            )
+        if msg.auto_kind is None:
+            conversation.last_inbound_at = now
+        conversation.updated_at = now
+        await effects.show(message)
+        if msg.auto_kind:
+            await self._label(repo, conversation, msg.auto_kind)
+        if msg.bounced_refs:
+            await self._mark_bounced(repo, msg, effects)
+        if reopened:
+            await effects.event("customer", "reopened", f"reopened: {contact.name or value} wrote again")
+        elif conversation.status == Status.SNOOZED and msg.auto_kind is None:
+            conversation.status = next_status(Status.SNOOZED, "customer_message", conversation.number)
+            conversation.snoozed_until = None
+            await effects.event("customer", "woke", "snooze ended: the customer wrote")
+        else:
+            await effects.card_changed()
+        return IngestResult(
+            duplicate=False, conversation_number=conversation.number, created_conversation=created, reopened=reopened
+        )
+
+    async def _match(
+        self, repo: Repository, msg: InboundMessage, contact: Contact, inbox: InboxSettings
+    ) -> tuple[Conversation | None, bool, Conversation | None]:
+        """The conversation this message continues, whether it was reopened, and a closed predecessor."""
+        found = await repo.conversation_by_external_ids(msg.thread_refs)
+        if found is None and msg.conversation_hint is not None:
+            hinted = await repo.conversation_by_number(msg.conversation_hint)
+            if hinted is not None and hinted.contact_id == contact.id:
+                found = hinted
+        if found is None and msg.match_open_by_contact:
+            found = await repo.latest_conversation(contact.id, msg.inbox)
+        if found is None or found.status != Status.CLOSED:
+            return found, False, None
+        if msg.auto_kind is not None:
+            return found, False, None  # an auto-reply or bounce never reopens a conversation
+        closed_at = found.closed_at or found.updated_at
+        if self.clock.now() - closed_at <= inbox.reopen_delta:
+            found.status = next_status(Status.CLOSED, "customer_message", found.number)
+            found.closed_at = None
+            return found, True, None
+        return None, False, found
+
+    async def _create(
+        self,
+        repo: Repository,
+        msg: InboundMessage,
+        contact: Contact,
+        inbox: InboxSettings,
+        previous: Conversation | None,
+    ) -> Conversation:
+        now = self.clock.now()
+        subject = (msg.subject or "").strip() or msg.text.strip().split("\n")[0][:_SUBJECT_FALLBACK_CHARS]
+        conversation = Conversation(
+            number=await repo.next_number(),
+            inbox=msg.inbox,
+            channel=msg.channel,
+            contact_id=contact.id,
+            subject=subject[:500] or "(no subject)",
+            status=Status.OPEN,
+            priority="normal",
+            previous_id=previous.id if previous is not None else None,
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(conversation)
+        await repo.flush()
+        repo.audit(
+            actor="customer",
+            action="created",
+            now=now,
+            conversation_id=conversation.id,
+            contact_id=contact.id,
+            detail={"channel": msg.channel, "inbox": msg.inbox, "previous": previous.number if previous else None},
+        )
+        if previous is not None:
+            effects = Effects(repo, conversation, inbox, now)
+            await effects.notice(f"follows up on #{previous.number} (closed); the customer wrote again after it closed")
+        return conversation
+
+    async def _label(self, repo: Repository, conversation: Conversation, name: str) -> None:
+        label = await repo.label(name, create=True)
+        assert label is not None
+        await repo.set_label(conversation.id, label.id, True)
+
+    async def _mark_bounced(self, repo: Repository, msg: InboundMessage, effects: Effects) -> None:
+        for original in await repo.messages_by_external_ids(msg.bounced_refs):
+            if original.kind != MessageKind.OUTBOUND:
+                continue
+            original.delivery_status = DeliveryStatus.FAILED
+            original.delivery_error = "bounced: " + (msg.subject or "delivery failure")[:200]
+            await effects.notice(f"⚠ a reply bounced: {original.delivery_error}. Check the address, then retry.")
+        await self._label(repo, effects.conversation, AutoKind.BOUNCE)

@@ -1,0 +1,47 @@
+"""Per-destination pacing: a token bucket for each chat channel (Slack ~1 msg/s, Discord 5 per 5 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+__all__ = ["Pacer"]
+
+
+class Pacer:
+    """Token buckets keyed by destination; ``wait`` returns when a send is allowed."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
+        self._monotonic = monotonic
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._blocked_until: dict[str, float] = {}
+
+    def delay(self, key: str, rate: float, burst: int) -> float:
+        """Take a token if one is there (return 0), else return how long to wait for one."""
+        now = self._monotonic()
+        scope = key.split(":", 1)[0]
+        blocked = max(self._blocked_until.get(key, 0.0), self._blocked_until.get(scope, 0.0)) - now
+        if blocked > 0:
+            return blocked
+        if rate <= 0:
+            return 0.0
+        tokens, last = self._buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1.0 - tokens) / rate
+
+    async def wait(self, key: str, rate: float, burst: int) -> None:
+        """Sleep until the bucket of ``key`` allows one more send, then take it."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            while (pause := self.delay(key, rate, burst)) > 0:
+                await asyncio.sleep(pause)
+
+    def penalise(self, key: str, seconds: float) -> None:
+        """After a 429, send nothing to ``key`` (a whole surface, or ``surface:channel``) for ``seconds``."""
+        self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), self._monotonic() + seconds)

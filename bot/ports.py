@@ -1,0 +1,88 @@
+"""The ports the core talks through: surfaces (team side) and channel senders (customer side).
+
+Adapters implement these protocols; the outbox dispatcher calls them. Views passed
+across are plain dataclasses (``bot.views``), never ORM or platform objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.views import CardView, OutboundView, PostView
+
+__all__ = [
+    "ChannelSender",
+    "DeliveryError",
+    "PermanentDeliveryError",
+    "Surface",
+    "ThreadRef",
+    "ThreadGone",
+    "TransientDeliveryError",
+]
+
+
+class DeliveryError(Exception):
+    """A delivery that did not happen; ``reason`` is shown to the team."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying later (network error, 4xx SMTP, HTTP 429/5xx); ``retry_after`` in seconds if known."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying will not help (5xx SMTP, invalid recipient, window closed)."""
+
+
+class ThreadGone(PermanentDeliveryError):  # noqa: N818 - it names the situation
+    """The platform says the thread or card no longer exists; the dispatcher recreates it."""
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """Where a conversation lives on a surface: chat channel, thread id, card message id."""
+
+    chat_channel: str
+    thread_id: str
+    card_id: str
+
+
+class Surface(Protocol):
+    """A team-side chat platform (Slack, Discord, the local terminal)."""
+
+    name: str
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        """Post the card in ``chat_channel`` and open its thread; return where it lives."""
+        ...
+
+    async def update_card(self, ref: ThreadRef, card: CardView) -> None:
+        """Edit the card in place."""
+        ...
+
+    async def post(self, ref: ThreadRef, post: PostView) -> str:
+        """Post one message into the thread; return the platform's id for it."""
+        ...
+
+    def pace_key(self, chat_channel: str) -> str:
+        """The key that rate-limits posts (usually the chat channel)."""
+        ...
+
+
+class ChannelSender(Protocol):
+    """A customer-side transport that delivers replies (SMTP, WhatsApp Cloud API, a folder)."""
+
+    channel: str
+
+    async def send(self, message: OutboundView) -> str:
+        """Deliver ``message``; return its external id (Message-ID, wamid).
+
+        Must be idempotent for the same ``message.uid`` where the transport allows
+        (email derives its Message-ID from it).
+        """
+        ...

@@ -1,0 +1,100 @@
+"""Builds the surface-neutral views (``bot.views``) from stored rows."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.views import AttachmentView, CardView, OutboundView, PostView
+from storage import Repository
+from storage.models import Contact, Conversation, Message
+
+__all__ = ["card_view", "contact_address", "contact_label", "outbound_view", "post_view"]
+
+_KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
+
+
+def contact_address(contact: Contact, channel: str) -> str:
+    """The contact's address on a channel (email address or phone), else any identity."""
+    kind = "email" if channel == "email" else "phone"
+    for identity in contact.identities:
+        if identity.kind == kind:
+            return identity.value
+    return contact.identities[0].value if contact.identities else ""
+
+
+def contact_label(contact: Contact, channel: str) -> str:
+    """How the customer is shown: ``Name <address>`` or the address."""
+    address = contact_address(contact, channel)
+    return f"{contact.name} <{address}>" if contact.name else address
+
+
+async def card_view(repo: Repository, conversation: Conversation, settings: Settings) -> CardView:
+    """The card of a conversation as it is now."""
+    contact = await repo.contact(conversation.contact_id)
+    assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    return CardView(
+        number=conversation.number,
+        inbox=settings.inbox_display(conversation.inbox),
+        channel=conversation.channel,
+        customer=contact.name or contact_address(contact, conversation.channel),
+        customer_address=contact_address(contact, conversation.channel),
+        subject=conversation.subject,
+        status=conversation.status,
+        assignee=assignee,
+        labels=tuple(await repo.labels_of(conversation.id)),
+        priority=conversation.priority,
+        snoozed_until=conversation.snoozed_until,
+        timezone=settings.inbox(conversation.inbox).timezone,
+    )
+
+
+async def post_view(repo: Repository, message: Message, conversation: Conversation) -> PostView:
+    """A stored message as a thread post."""
+    attachments = tuple(
+        AttachmentView(
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            data=a.data,
+            note=a.error or ("too large to keep" if a.status == "too_large" else None),
+        )
+        for a in await repo.attachments_of(message.id)
+    )
+    return PostView(
+        kind=message.kind,
+        author=message.author_name or _KIND_AUTHOR.get(message.kind, "customer"),
+        text=message.text,
+        created_at=message.created_at,
+        from_customer=message.kind == "inbound",
+        attachments=attachments,
+        channel=message.channel or conversation.channel,
+        message_uid=message.uid,
+    )
+
+
+async def outbound_view(
+    repo: Repository, message: Message, conversation: Conversation, settings: Settings
+) -> OutboundView:
+    """A reply as a channel sender needs it, with the thread's references."""
+    contact = await repo.contact(conversation.contact_id)
+    inbox = settings.inbox(conversation.inbox)
+    refs = [r for r in await repo.external_ids_of(conversation.id, conversation.channel) if r != message.external_id]
+    meta = message.meta or {}
+    return OutboundView(
+        uid=message.uid,
+        conversation_number=conversation.number,
+        inbox=conversation.inbox,
+        inbox_address=inbox.address,
+        channel=conversation.channel,
+        to_address=contact_address(contact, conversation.channel),
+        to_name=contact.name,
+        subject=conversation.subject,
+        text=message.text,
+        agent_name=message.author_name,
+        thread_refs=tuple(refs),
+        attachments=tuple(
+            AttachmentView(a.filename, a.content_type, a.size, a.data) for a in await repo.attachments_of(message.id)
+        ),
+        template=meta.get("template"),
+        template_params=tuple(meta.get("template_params", ())),
+        auto_submitted=bool(meta.get("auto_submitted")),
+    )

@@ -1,0 +1,1 @@
+"""Typed settings models for the parts of the configuration file."""

@@ -1,0 +1,125 @@
+"""Settings of the core: the installation, inboxes, agents, the outbox, the local surface and the demo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.timespec import parse_duration
+
+__all__ = [
+    "AgentSettings",
+    "DemoSettings",
+    "InboxSettings",
+    "InstallationSettings",
+    "LocalSurfaceSettings",
+    "OutboxSettings",
+    "Strict",
+    "duration_field",
+]
+
+
+class Strict(BaseModel):
+    """Base of every settings section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def duration_field(value: str) -> str:
+    """Validate a duration such as ``7d`` or ``30m``."""
+    if parse_duration(value) is None:
+        raise ValueError(f"'{value}' is not a duration; write it like 30m, 2h, 7d or 1w")
+    return value
+
+
+class InstallationSettings(Strict):
+    """The ``[threadline]`` section."""
+
+    database_url: str = Field(
+        "sqlite:///threadline-data/threadline.db",
+        description="sqlite:///path.db (embedded default) or postgresql://user@host:5432/db",
+    )
+    command_prefix: str = Field("!", min_length=1, max_length=3, description="prefix of in-thread commands")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    auto_register_agents: bool = Field(
+        True, description="team members not listed under [agents] become agents on first use"
+    )
+
+
+class InboxSettings(Strict):
+    """One ``[inboxes.NAME]`` section: an entry point mapped to a chat channel."""
+
+    name: str | None = Field(None, description="display name; defaults to the section name")
+    channel: Literal["email", "whatsapp"]
+    address: str = Field(description="support@example.com, or the WhatsApp phone number")
+    surface: Literal["local", "slack", "discord"] = "local"
+    chat_channel: str = Field(description="the Slack/Discord channel id, or a local channel name")
+    timezone: str = "UTC"
+    thread_messages: Literal["note", "ignore"] = Field(
+        "note", description="what a plain (non-command) message in a thread becomes"
+    )
+    collision: Literal["confirm", "refuse", "allow"] = Field(
+        "confirm", description="replying to a conversation assigned to someone else"
+    )
+    reopen_window: str = Field("7d", description="a customer writing within this after close reopens it")
+
+    @field_validator("reopen_window")
+    @classmethod
+    def _window_is_duration(cls, value: str) -> str:
+        return duration_field(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'; use an IANA name like Europe/Amsterdam") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The inbox's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def reopen_delta(self) -> timedelta:
+        """The reopen window as a timedelta."""
+        return parse_duration(self.reopen_window) or timedelta(0)
+
+
+class AgentSettings(Strict):
+    """One ``[agents.KEY]`` section: a team member and their ids on each surface."""
+
+    name: str
+    email: str | None = None
+    identities: dict[Literal["local", "slack", "discord"], str] = Field(default_factory=dict)
+
+
+class OutboxSettings(Strict):
+    """The ``[outbox]`` section: delivery retries and pacing."""
+
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base_seconds: float = Field(2.0, gt=0)
+    backoff_max_seconds: float = Field(600.0, gt=0)
+    poll_interval_seconds: float = Field(0.5, gt=0)
+    batch_size: int = Field(50, ge=1, le=1000)
+
+
+class LocalSurfaceSettings(Strict):
+    """The ``[surfaces.local]`` section: the terminal surface."""
+
+    agent: str = Field("you", description="who you are when typing commands in the terminal")
+    color: bool = True
+
+
+class DemoSettings(Strict):
+    """The ``[demo]`` section: sample customer conversations for trying Threadline without credentials."""
+
+    sample_conversations: bool = False
+    interval_seconds: float = Field(2.0, ge=0)
+    whatsapp_outbox_file: str = "threadline-data/whatsapp-sent.jsonl"

@@ -1,0 +1,156 @@
+"""Settings of the email channel: IMAP (or spool folder) mailboxes in, SMTP (or an outgoing folder) out.
+
+Secrets arrive already interpolated from ``${ENV}`` references by the configuration
+loader; these models only validate shapes and fill defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "EmailSettings", "MailboxSettings", "Security", "SmtpSettings"]
+
+DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+"""Attachments above this size are recorded (name, type, size) but their content is dropped."""
+
+Security = Literal["tls", "starttls", "none"]
+"""Transport security: implicit TLS, STARTTLS upgrade, or plain text (loopback/tests only)."""
+
+_SINCE = re.compile(r"^(none|(\d+)([dhw]))$")
+_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class MailboxSettings(BaseModel):
+    """One mailbox that feeds a Threadline inbox: an IMAP folder, or a local spool directory of .eml files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["imap", "folder"] = Field(
+        default="imap", description="'imap' (a server folder) or 'folder' (a spool dir)."
+    )
+    inbox: str = Field(min_length=1, description="Name of the Threadline inbox this mailbox feeds.")
+    host: str | None = Field(default=None, description="IMAP server host name (kind=imap).")
+    port: int = Field(
+        default=993, ge=1, le=65535, description="IMAP port; 993 for tls, 143 when security is not tls."
+    )
+    security: Security = Field(default="tls", description="'tls' (implicit), 'starttls' or 'none'.")
+    username: str | None = Field(default=None, description="IMAP login name (kind=imap).")
+    password: str | None = Field(
+        default=None, repr=False, description="IMAP password; already resolved from ${ENV}."
+    )
+    folder: str = Field(default="INBOX", description="IMAP folder to watch.")
+    path: str | None = Field(
+        default=None,
+        description="Spool directory of .eml files (kind=folder); done files go to path/processed.",
+    )
+    idle: bool = Field(
+        default=True, description="Use IMAP IDLE push when the server supports it; otherwise poll."
+    )
+    idle_renew_seconds: int = Field(
+        default=540,
+        ge=30,
+        lt=29 * 60,
+        description="Restart IDLE this often; must stay well under the 29-minute server timeout.",
+    )
+    poll_interval_seconds: float = Field(
+        default=60, gt=0, description="Polling interval when IDLE is off or unsupported."
+    )
+    mark_seen: bool = Field(default=False, description="Set \\Seen on a message once it has been ingested.")
+    move_to: str | None = Field(
+        default=None, description="Move a message to this folder once it has been ingested."
+    )
+    since: str = Field(
+        default="none",
+        description="Backfill on first start: 'none' (only new mail) or an age such as '7d', '12h', '2w'.",
+    )
+    timeout_seconds: float = Field(default=30, gt=0, description="Network timeout for IMAP commands.")
+
+    @model_validator(mode="after")
+    def _check(self) -> MailboxSettings:
+        """Require what each kind needs, validate ``since``, pick the default port for the security mode."""
+        if not _SINCE.match(self.since.strip().lower()):
+            raise ValueError(f"since must be 'none' or like '7d', '12h', '2w', not {self.since!r}")
+        if self.kind == "imap":
+            missing = [name for name in ("host", "username", "password") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"an imap mailbox needs {', '.join(missing)}")
+            if "port" not in self.model_fields_set and self.security != "tls":
+                self.port = 143
+        elif not self.path:
+            raise ValueError("a folder mailbox needs path")
+        return self
+
+    def since_delta(self) -> timedelta | None:
+        """The backfill window as a timedelta, or None for 'none'."""
+        match = _SINCE.match(self.since.strip().lower())
+        if match is None or match.group(1) == "none":
+            return None
+        return timedelta(seconds=int(match.group(2)) * _UNIT_SECONDS[match.group(3)])
+
+
+class SmtpSettings(BaseModel):
+    """The SMTP server replies are sent through."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="SMTP server host name.")
+    port: int = Field(
+        default=587, ge=1, le=65535, description="SMTP port; 587 for starttls, 465 for tls, 25 for none."
+    )
+    security: Security = Field(
+        default="starttls", description="'tls' (implicit, port 465), 'starttls' or 'none'."
+    )
+    username: str | None = Field(default=None, description="SMTP login name; no AUTH when empty.")
+    password: str | None = Field(
+        default=None, repr=False, description="SMTP password; already resolved from ${ENV}."
+    )
+    timeout: float = Field(
+        default=30, gt=0, description="Seconds before a connection or command counts as failed."
+    )
+
+    @model_validator(mode="after")
+    def _default_port(self) -> SmtpSettings:
+        """Pick the conventional port for the security mode when none was given."""
+        if "port" not in self.model_fields_set:
+            self.port = {"tls": 465, "starttls": 587, "none": 25}[self.security]
+        return self
+
+
+class EmailSettings(BaseModel):
+    """The email channel: mailboxes to read, and how replies leave (SMTP or an outgoing folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mailboxes: dict[str, MailboxSettings] = Field(
+        default_factory=dict, description="Mailboxes by name; the name keys the sync cursor ('imap:<name>')."
+    )
+    smtp: SmtpSettings | None = Field(default=None, description="SMTP server for replies.")
+    outgoing_dir: str | None = Field(
+        default=None,
+        description="Write replies as .eml files here instead of sending them (the no-credentials demo).",
+    )
+    max_attachment_bytes: int = Field(
+        default=DEFAULT_MAX_ATTACHMENT_BYTES,
+        ge=0,
+        description="Larger attachments keep name, type and size only.",
+    )
+    from_format: str = Field(
+        default="{agent} via {inbox_name}",
+        description="Display name of replies; placeholders {agent} and {inbox_name}.",
+    )
+    message_id_domain: str | None = Field(
+        default=None, description="Domain of our Message-IDs; default: the domain of the inbox address."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> EmailSettings:
+        """Reject a from_format with unknown placeholders."""
+        try:
+            self.from_format.format(agent="a", inbox_name="b")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"from_format: unknown placeholder or bad format ({exc})") from exc
+        return self

@@ -1,0 +1,95 @@
+"""Surface-neutral views of conversations and messages, built by the core and rendered by surfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["AttachmentView", "CardView", "OutboundView", "PostView", "Reply"]
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A file to show or send; ``data`` is None for a file that was too large to keep."""
+
+    filename: str
+    content_type: str
+    size: int
+    data: bytes | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Everything the thread's root message shows."""
+
+    number: int
+    inbox: str
+    channel: str
+    customer: str
+    customer_address: str
+    subject: str
+    status: str
+    assignee: str | None
+    labels: tuple[str, ...]
+    priority: str
+    snoozed_until: datetime | None = None
+    timezone: str = "UTC"
+    sla_due: datetime | None = None
+    sla_state: str = "ok"  # ok | warning | breached
+    last_activity: str | None = None
+
+
+@dataclass(frozen=True)
+class PostView:
+    """One message to show in a thread.
+
+    ``kind`` is inbound | outbound | note | event | notice. Customer content
+    (``from_customer``) must be rendered inert: no mentions, no link tricks.
+    """
+
+    kind: str
+    author: str
+    text: str
+    created_at: datetime
+    from_customer: bool = False
+    attachments: tuple[AttachmentView, ...] = ()
+    channel: str = ""
+    message_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundView:
+    """A reply on its way to the customer, with what a channel needs to thread it."""
+
+    uid: str
+    conversation_number: int
+    inbox: str
+    inbox_address: str
+    channel: str
+    to_address: str
+    to_name: str | None
+    subject: str
+    text: str
+    agent_name: str | None
+    thread_refs: tuple[str, ...] = ()
+    attachments: tuple[AttachmentView, ...] = ()
+    template: str | None = None
+    template_params: tuple[str, ...] = ()
+    auto_submitted: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The core's answer to an agent's command.
+
+    ``ephemeral`` answers are shown only to the agent (errors, help, listings);
+    the rest of what a command changes reaches the thread through the outbox.
+    """
+
+    text: str
+    ok: bool = True
+    ephemeral: bool = True
+    conversation_number: int | None = None
+    needs_confirmation: bool = False

@@ -1,0 +1,540 @@
+"""The repository: every query and write the core needs, inside one transaction.
+
+The core never builds SQL; it calls these methods and works with the model objects
+they return. ``Store.transaction()`` hands one out per unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    Agent,
+    AgentIdentity,
+    Attachment,
+    AuditEvent,
+    ChannelCursorRow,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationLabel,
+    Counter,
+    Label,
+    Message,
+    OutboxRow,
+    ProcessedEvent,
+    ThreadRow,
+)
+
+__all__ = ["ConversationFilter", "Repository"]
+
+
+class ConversationFilter:
+    """Criteria for listing conversations; all optional."""
+
+    def __init__(
+        self,
+        *,
+        status: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        label: str | None = None,
+        inbox: str | None = None,
+        limit: int = 50,
+    ) -> None:
+        self.status = status
+        self.assignee_id = assignee_id
+        self.unassigned = unassigned
+        self.label = label
+        self.inbox = inbox
+        self.limit = limit
+
+
+class Repository:
+    """Queries and writes of one unit of work."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    async def ping(self) -> None:
+        """Run a trivial query."""
+        await self.session.execute(text("SELECT 1"))
+
+    async def flush(self) -> None:
+        """Send pending writes so generated ids are known."""
+        await self.session.flush()
+
+    def add(self, obj: Any) -> None:
+        """Stage a new model object."""
+        self.session.add(obj)
+
+    # --- numbering ---------------------------------------------------------------------------
+
+    async def next_number(self, name: str = "conversation") -> int:
+        """Take the next number of a counter, atomically (row lock on PostgreSQL)."""
+        result = await self.session.execute(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        )
+        value = result.scalar_one_or_none()
+        if value is None:
+            self.session.add(Counter(name=name, value=1))
+            await self.session.flush()
+            return 1
+        return int(value)
+
+    # --- contacts ----------------------------------------------------------------------------
+
+    async def contact_by_identity(self, kind: str, value: str) -> Contact | None:
+        """The contact owning an email address or phone number."""
+        stmt = select(Contact).join(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def create_contact(self, name: str | None, kind: str, value: str, now: datetime) -> Contact:
+        """A new contact with one identity."""
+        contact = Contact(name=name, created_at=now)
+        contact.identities = [ContactIdentity(kind=kind, value=value)]
+        self.session.add(contact)
+        await self.session.flush()
+        return contact
+
+    async def contact(self, contact_id: int) -> Contact:
+        """A contact by id."""
+        return (await self.session.execute(select(Contact).where(Contact.id == contact_id))).scalar_one()
+
+    # --- agents ------------------------------------------------------------------------------
+
+    async def agent_by_identity(self, surface: str, external_id: str) -> Agent | None:
+        """The agent with this surface user id."""
+        stmt = select(Agent).join(AgentIdentity).where(
+            AgentIdentity.surface == surface, AgentIdentity.external_id == external_id
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def agent_by_key(self, key: str) -> Agent | None:
+        """The agent with this configured key."""
+        return (await self.session.execute(select(Agent).where(Agent.key == key))).scalars().first()
+
+    async def find_agent(self, text: str) -> list[Agent]:
+        """Agents whose key, name or any identity equals ``text`` (case-insensitive)."""
+        needle = text.lower()
+        stmt = (
+            select(Agent)
+            .outerjoin(AgentIdentity)
+            .where(
+                or_(
+                    func.lower(Agent.key) == needle,
+                    func.lower(Agent.name) == needle,
+                    func.lower(AgentIdentity.external_id) == needle,
+                )
+            )
+            .distinct()
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def agent(self, agent_id: int) -> Agent:
+        """An agent by id."""
+        return (await self.session.execute(select(Agent).where(Agent.id == agent_id))).scalar_one()
+
+    async def upsert_agent(
+        self, key: str, name: str, email: str | None, identities: dict[str, str], now: datetime
+    ) -> Agent:
+        """Create or update an agent and its surface identities."""
+        agent = await self.agent_by_key(key)
+        if agent is None:
+            agent = Agent(key=key, name=name, email=email, away=False, created_at=now)
+            self.session.add(agent)
+            await self.session.flush()
+        else:
+            agent.name, agent.email = name, email
+        for surface, external_id in identities.items():
+            owner = await self.agent_by_identity(surface, external_id)
+            if owner is None:
+                self.session.add(AgentIdentity(agent_id=agent.id, surface=surface, external_id=external_id))
+        await self.session.flush()
+        return agent
+
+    # --- conversations -----------------------------------------------------------------------
+
+    async def conversation_by_number(self, number: int) -> Conversation | None:
+        """A conversation by its number."""
+        stmt = select(Conversation).where(Conversation.number == number)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def conversation(self, conversation_id: int) -> Conversation:
+        """A conversation by id."""
+        return (await self.session.execute(select(Conversation).where(Conversation.id == conversation_id))).scalar_one()
+
+    async def conversation_by_thread(self, surface: str, thread_id: str) -> Conversation | None:
+        """The conversation mirrored in a surface thread."""
+        stmt = (
+            select(Conversation)
+            .join(ThreadRow, ThreadRow.conversation_id == Conversation.id)
+            .where(ThreadRow.surface == surface, ThreadRow.thread_id == thread_id)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def conversation_by_external_ids(self, external_ids: Sequence[str]) -> Conversation | None:
+        """The conversation holding the newest message with any of these external ids."""
+        if not external_ids:
+            return None
+        stmt = (
+            select(Conversation)
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(Message.external_id.in_(list(external_ids)))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def latest_conversation(self, contact_id: int, inbox: str) -> Conversation | None:
+        """The contact's newest conversation in an inbox."""
+        stmt = (
+            select(Conversation)
+            .where(Conversation.contact_id == contact_id, Conversation.inbox == inbox)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def contact_conversations(self, contact_id: int, limit: int = 20) -> list[Conversation]:
+        """A contact's conversations, newest first."""
+        stmt = (
+            select(Conversation)
+            .where(Conversation.contact_id == contact_id)
+            .order_by(Conversation.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def list_conversations(self, flt: ConversationFilter) -> list[Conversation]:
+        """Conversations matching the filter, most urgent and oldest first."""
+        priority_order = func.coalesce(
+            func.nullif(func.instr(text("'urgent,high,normal,low'"), Conversation.priority), 0), 99
+        ) if self.dialect == "sqlite" else func.array_position(
+            text("ARRAY['urgent','high','normal','low']::varchar[]"), Conversation.priority
+        )
+        stmt: Select[tuple[Conversation]] = select(Conversation)
+        if flt.status:
+            stmt = stmt.where(Conversation.status == flt.status)
+        if flt.assignee_id is not None:
+            stmt = stmt.where(Conversation.assignee_id == flt.assignee_id)
+        if flt.unassigned:
+            stmt = stmt.where(Conversation.assignee_id.is_(None))
+        if flt.inbox:
+            stmt = stmt.where(Conversation.inbox == flt.inbox)
+        if flt.label:
+            stmt = stmt.join(ConversationLabel, ConversationLabel.conversation_id == Conversation.id).join(
+                Label, and_(Label.id == ConversationLabel.label_id, Label.key == flt.label.lower())
+            )
+        stmt = stmt.order_by(priority_order, Conversation.updated_at.asc(), Conversation.id).limit(flt.limit)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def due_snoozed(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        """Snoozed conversations whose time has come."""
+        stmt = (
+            select(Conversation)
+            .where(Conversation.status == "snoozed", Conversation.snoozed_until <= now)
+            .order_by(Conversation.snoozed_until)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def count_conversations(self) -> int:
+        """How many conversations exist."""
+        return int((await self.session.execute(select(func.count(Conversation.id)))).scalar_one())
+
+    # --- labels ------------------------------------------------------------------------------
+
+    async def labels_of(self, conversation_id: int) -> list[str]:
+        """A conversation's label names, sorted."""
+        stmt = (
+            select(Label.name)
+            .join(ConversationLabel, ConversationLabel.label_id == Label.id)
+            .where(ConversationLabel.conversation_id == conversation_id)
+            .order_by(Label.key)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def label(self, name: str, *, create: bool) -> Label | None:
+        """The label named ``name`` (case-insensitive), created on first use when ``create``."""
+        key = name.lower()
+        found = (await self.session.execute(select(Label).where(Label.key == key))).scalars().first()
+        if found is None and create:
+            found = Label(key=key, name=name)
+            self.session.add(found)
+            await self.session.flush()
+        return found
+
+    async def set_label(self, conversation_id: int, label_id: int, present: bool) -> bool:
+        """Add or remove a label; True when something changed."""
+        exists = (
+            await self.session.execute(
+                select(ConversationLabel).where(
+                    ConversationLabel.conversation_id == conversation_id, ConversationLabel.label_id == label_id
+                )
+            )
+        ).scalars().first()
+        if present and exists is None:
+            self.session.add(ConversationLabel(conversation_id=conversation_id, label_id=label_id))
+            return True
+        if not present and exists is not None:
+            await self.session.delete(exists)
+            return True
+        return False
+
+    async def label_usage(self) -> list[tuple[str, int]]:
+        """Every label with the number of open conversations carrying it."""
+        stmt = (
+            select(Label.name, func.count(Conversation.id))
+            .outerjoin(ConversationLabel, ConversationLabel.label_id == Label.id)
+            .outerjoin(
+                Conversation,
+                and_(Conversation.id == ConversationLabel.conversation_id, Conversation.status != "closed"),
+            )
+            .group_by(Label.id, Label.name)
+            .order_by(Label.key)
+        )
+        return [(name, int(count)) for name, count in (await self.session.execute(stmt)).all()]
+
+    # --- messages ----------------------------------------------------------------------------
+
+    async def message_exists(self, channel: str, external_id: str) -> bool:
+        """True when a message with this (channel, external id) is stored."""
+        stmt = select(Message.id).where(Message.channel == channel, Message.external_id == external_id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    def new_message(self, conversation_id: int, kind: str, now: datetime, **fields: Any) -> Message:
+        """Stage a message with a fresh uid."""
+        message = Message(uid=uuid4().hex, conversation_id=conversation_id, kind=kind, created_at=now, **fields)
+        self.session.add(message)
+        return message
+
+    def add_attachment(self, message_id: int, **fields: Any) -> None:
+        """Stage an attachment of a stored message."""
+        self.session.add(Attachment(message_id=message_id, **fields))
+
+    async def attachments_of(self, message_id: int) -> list[Attachment]:
+        """A message's attachments."""
+        stmt = select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def message(self, message_id: int) -> Message:
+        """A message by id."""
+        return (await self.session.execute(select(Message).where(Message.id == message_id))).scalar_one()
+
+    async def messages_of(self, conversation_id: int, kinds: Iterable[str] | None = None) -> list[Message]:
+        """A conversation's messages in order, optionally of some kinds only."""
+        stmt = select(Message).where(Message.conversation_id == conversation_id)
+        if kinds is not None:
+            stmt = stmt.where(Message.kind.in_(list(kinds)))
+        return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
+
+    async def external_ids_of(self, conversation_id: int, channel: str) -> list[str]:
+        """External ids of a conversation's messages on a channel, oldest first (email References)."""
+        stmt = (
+            select(Message.external_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.channel == channel,
+                Message.external_id.is_not(None),
+                Message.kind.in_(["inbound", "outbound"]),
+            )
+            .order_by(Message.id)
+        )
+        return [row for row in (await self.session.execute(stmt)).scalars().all() if row]
+
+    async def messages_by_external_ids(self, external_ids: Sequence[str]) -> list[Message]:
+        """Messages with any of these external ids."""
+        if not external_ids:
+            return []
+        stmt = select(Message).where(Message.external_id.in_(list(external_ids)))
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def failed_outbound(self, conversation_id: int) -> list[Message]:
+        """Replies of a conversation that failed to reach the customer."""
+        stmt = select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.kind == "outbound",
+            Message.delivery_status == "failed",
+        )
+        return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
+
+    # --- audit -------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        now: datetime,
+        conversation_id: int | None = None,
+        contact_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail."""
+        self.session.add(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                detail=detail or {},
+                created_at=now,
+            )
+        )
+
+    async def audit_trail(self, conversation_id: int) -> list[AuditEvent]:
+        """A conversation's audit events in order."""
+        stmt = select(AuditEvent).where(AuditEvent.conversation_id == conversation_id).order_by(AuditEvent.id)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    # --- threads -----------------------------------------------------------------------------
+
+    async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
+        """Where a conversation lives on a surface."""
+        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def save_thread(
+        self, conversation_id: int, surface: str, chat_channel: str, thread_id: str, card_id: str, now: datetime
+    ) -> None:
+        """Record (or replace) a conversation's thread on a surface."""
+        await self.session.execute(
+            delete(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+        )
+        self.session.add(
+            ThreadRow(
+                conversation_id=conversation_id,
+                surface=surface,
+                chat_channel=chat_channel,
+                thread_id=thread_id,
+                card_id=card_id,
+                created_at=now,
+            )
+        )
+
+    async def forget_thread(self, conversation_id: int, surface: str) -> None:
+        """Drop a thread the platform says is gone, so it is recreated."""
+        await self.session.execute(
+            delete(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+        )
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        conversation_id: int,
+        destination: str,
+        kind: str,
+        now: datetime,
+        *,
+        message_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+        coalesce: bool = False,
+    ) -> None:
+        """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting."""
+        if coalesce:
+            stmt = select(OutboxRow.id).where(
+                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.destination == destination,
+                OutboxRow.kind == kind,
+                OutboxRow.status == "pending",
+                OutboxRow.attempts == 0,
+            )
+            if (await self.session.execute(stmt)).first() is not None:
+                return
+        self.session.add(
+            OutboxRow(
+                conversation_id=conversation_id,
+                destination=destination,
+                kind=kind,
+                message_id=message_id,
+                payload=payload or {},
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    async def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
+        """Claim due rows that are first in line for their conversation and destination.
+
+        A claimed row stays ``pending`` with ``next_attempt_at`` pushed to ``lease_until``, so
+        a crashed instance's rows come back by themselves. On PostgreSQL rows are locked with
+        ``FOR UPDATE SKIP LOCKED`` so several instances never claim the same row.
+        """
+        earlier = aliased(OutboxRow)
+        first_in_line = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.status == "pending",
+                earlier.conversation_id == OutboxRow.conversation_id,
+                earlier.destination == OutboxRow.destination,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(OutboxRow)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
+        rows = list((await self.session.execute(stmt)).scalars().all())
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at = lease_until
+        return rows
+
+    async def outbox_row(self, row_id: int) -> OutboxRow:
+        """An outbox row by id."""
+        return (await self.session.execute(select(OutboxRow).where(OutboxRow.id == row_id))).scalar_one()
+
+    async def outbox_stats(self, now: datetime) -> tuple[int, float]:
+        """(pending rows, age in seconds of the oldest pending row)."""
+        count, oldest = (
+            await self.session.execute(
+                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending")
+            )
+        ).one()
+        if oldest is None:
+            return int(count), 0.0
+        return int(count), (now - oldest).total_seconds()
+
+    async def next_outbox_due(self) -> datetime | None:
+        """When the next pending row becomes due."""
+        stmt = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    # --- cursors and processed events --------------------------------------------------------
+
+    async def cursor(self, key: str) -> str | None:
+        """A channel cursor's value."""
+        row = await self.session.get(ChannelCursorRow, key)
+        return row.value if row else None
+
+    async def save_cursor(self, key: str, value: str, now: datetime) -> None:
+        """Set a channel cursor."""
+        row = await self.session.get(ChannelCursorRow, key)
+        if row is None:
+            self.session.add(ChannelCursorRow(key=key, value=value, updated_at=now))
+        else:
+            row.value, row.updated_at = value, now
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record an event key; False when it was already recorded (a redelivery)."""
+        if await self.session.get(ProcessedEvent, key) is not None:
+            return False
+        self.session.add(ProcessedEvent(key=key, created_at=now))
+        await self.session.flush()
+        return True

@@ -1,0 +1,171 @@
+"""ImapWorker against a real Dovecot: IDLE, cursor, restart without loss or duplicates, resync, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+from email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
+
+from adapters.email.classify import is_own_message
+from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
+from adapters.email.mime import parse_email
+from bot.settings.email import MailboxSettings
+
+pytestmark = pytest.mark.dovecot
+
+
+def settings(server, **overrides: object) -> MailboxSettings:
+    values: dict[str, object] = {
+        "inbox": "support",
+        "host": server.host,
+        "port": server.port,
+        "security": "none",
+        "username": "support",
+        "password": "secret",
+        "idle_renew_seconds": 30,
+        "poll_interval_seconds": 0.3,
+        "timeout_seconds": 5,
+    }
+    values.update(overrides)
+    return MailboxSettings(**values)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running(server, recorder, **overrides: object) -> AsyncIterator[ImapWorker]:
+    worker = ImapWorker(
+        settings(server, **overrides),
+        "support",
+        recorder.ingest,
+        recorder.load_cursor,
+        partial(parse_email, inbox="support", own_message_id_domains={"threadline.test"}),
+        save_cursor=recorder.save_cursor,
+        is_own=partial(is_own_message, own_message_id_domains={"threadline.test"}),
+        backoff_initial=0.05,
+        backoff_max=0.5,
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(asyncio.to_thread(worker.connected.wait, 10), 11)
+        assert worker.connected.is_set(), "worker did not connect"
+        yield worker
+    finally:
+        await asyncio.wait_for(worker.stop(), 10)
+        await asyncio.wait_for(task, 5)
+
+
+def append(server, *raws: bytes, folder: str = "INBOX") -> None:
+    client = server.client()
+    try:
+        for raw in raws:
+            client.append(folder, raw)
+    finally:
+        client.logout()
+
+
+async def aappend(server, *raws: bytes, folder: str = "INBOX") -> None:
+    await asyncio.to_thread(append, server, *raws, folder=folder)
+
+
+def test_cursor_format() -> None:
+    assert parse_cursor(format_cursor(17, 42)) == (17, 42)
+    assert parse_cursor(None) is None and parse_cursor("junk") is None
+
+
+async def test_first_start_skips_old_mail_and_idle_delivers_new(dovecot, recorder, mail) -> None:
+    await aappend(dovecot, mail(1))
+    async with running(dovecot, recorder) as worker:
+        assert parse_cursor(recorder.cursors["imap:support"]) is not None
+        await aappend(dovecot, mail(2))
+        await recorder.wait_for(1, timeout=5)
+        assert worker.last_exists_at is not None
+    assert recorder.ids() == ["<msg-2@example.com>"]
+    message = recorder.messages[0]
+    validity, last = parse_cursor(message.cursor.value if message.cursor else None) or (0, 0)
+    assert message.cursor is not None and message.cursor.key == "imap:support" and last == 2
+    assert recorder.cursors["imap:support"] == format_cursor(validity, 2)
+    assert message.received_at.tzinfo is not None
+
+
+async def test_since_backfills_on_first_start(dovecot, recorder, mail) -> None:
+    await aappend(dovecot, mail(1), mail(2))
+    async with running(dovecot, recorder, since="7d"):
+        await recorder.wait_for(2)
+    assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]
+
+
+async def test_restart_mid_stream_loses_and_duplicates_nothing(dovecot, recorder, mail) -> None:
+    async with running(dovecot, recorder):
+        recorder.fail_after = 7  # the core "crashes" on the 8th message
+        await aappend(dovecot, *[mail(n) for n in range(1, 21)])
+        await recorder.wait_for(7)
+    assert len(recorder.messages) == 7
+    recorder.fail_after = None
+    async with running(dovecot, recorder):
+        await recorder.wait_for(20)
+        await aappend(dovecot, mail(21))
+        await recorder.wait_for(21)
+    assert recorder.ids() == [f"<msg-{n}@example.com>" for n in range(1, 22)]
+
+
+async def test_own_mail_is_skipped_but_the_cursor_advances(dovecot, recorder, mail) -> None:
+    own = mail(2).replace(b"<msg-2@example.com>", b"<tl.abc@threadline.test>")
+    async with running(dovecot, recorder):
+        await aappend(dovecot, mail(1), own, mail(3))
+        await recorder.wait_for(2)
+    assert recorder.ids() == ["<msg-1@example.com>", "<msg-3@example.com>"]
+    validity = recorder.cursors["imap:support"].split(":")[0]
+    assert recorder.cursors["imap:support"] == f"{validity}:3"
+
+
+async def test_uidvalidity_change_resyncs_from_the_start(dovecot, recorder, mail) -> None:
+    await aappend(dovecot, mail(1), mail(2))
+    recorder.cursors["imap:support"] = "1:999"  # a cursor from another UIDVALIDITY
+    async with running(dovecot, recorder):
+        await recorder.wait_for(2)
+    assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]
+    assert not recorder.cursors["imap:support"].startswith("1:")
+
+
+async def test_polling_fallback(dovecot, recorder, mail) -> None:
+    async with running(dovecot, recorder, idle=False) as worker:
+        await aappend(dovecot, mail(1))
+        await recorder.wait_for(1, timeout=5)
+        assert worker.last_exists_at is None  # it came by polling
+    assert recorder.ids() == ["<msg-1@example.com>"]
+
+
+async def test_mark_seen_and_move_to(dovecot, recorder, mail) -> None:
+    client = dovecot.client()
+    client.create_folder("Done")
+    client.logout()
+    async with running(dovecot, recorder, mark_seen=True, move_to="Done"):
+        await aappend(dovecot, mail(1), mail(2))
+        await recorder.wait_for(2)
+    client = dovecot.client()
+    try:
+        assert client.select_folder("INBOX")[b"EXISTS"] == 0
+        client.select_folder("Done")
+        flags = client.get_flags(client.search(["ALL"]))
+        assert len(flags) == 2 and all(b"\\Seen" in f for f in flags.values())
+    finally:
+        client.logout()
+
+
+async def test_reconnects_after_the_server_restarts(recorder, mail) -> None:
+    server = start_dovecot()
+    try:
+        async with running(server, recorder, since="7d") as worker:
+            await aappend(server, mail(1))
+            await recorder.wait_for(1)
+            await asyncio.to_thread(kill_and_restart_dovecot, server)
+            worker.connected.clear()
+            await asyncio.wait_for(asyncio.to_thread(worker.connected.wait, 15), 16)
+            await aappend(server, mail(2))
+            await recorder.wait_for(2)
+        assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]
+    finally:
+        stop_dovecot(server)

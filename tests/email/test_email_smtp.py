@@ -1,0 +1,111 @@
+"""SmtpSender against a real aiosmtpd server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+from aiosmtpd.controller import Controller
+from email_servers import free_port
+
+from adapters.email.compose import ReplyComposer
+from adapters.email.smtp import SmtpSender
+from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.settings.email import SmtpSettings
+from bot.views import OutboundView
+
+
+@dataclass
+class Sink:
+    """An aiosmtpd handler that stores messages, or answers DATA with a fixed reply."""
+
+    answer: str = "250 OK"
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.answer.startswith("250"):
+            return self.answer
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+def outbound(uid: str = "u-1") -> OutboundView:
+    return OutboundView(
+        uid=uid,
+        conversation_number=7,
+        inbox="support",
+        inbox_address="support@threadline.test",
+        channel="email",
+        to_address="alice@example.com",
+        to_name="Alice",
+        subject="Where is my parcel?",
+        text="It left the warehouse today.",
+        agent_name="Bob",
+        thread_refs=("<orig@example.com>",),
+    )
+
+
+def sender(port: int, **kwargs: object) -> SmtpSender:
+    settings = SmtpSettings(host="127.0.0.1", port=port, security="none", **kwargs)  # type: ignore[arg-type]
+    return SmtpSender(settings, ReplyComposer(inbox_names={"support": "Support"}))
+
+
+async def test_message_is_delivered_with_threading_headers(smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    message_id = await sender(port).send(outbound())
+    assert message_id == "<tl.u-1@threadline.test>"
+    ((mail_from, rcpt, content),) = sink.received
+    assert mail_from == "support@threadline.test" and rcpt == ["alice@example.com"]
+    back = BytesParser(policy=policy.default).parsebytes(content)
+    assert back["Message-ID"] == message_id and back["In-Reply-To"] == "<orig@example.com>"
+    assert back["Subject"] == "Re: Where is my parcel? [#7]"
+    assert back["From"].addresses[0].display_name == "Bob via Support"
+
+
+async def test_retry_sends_the_same_message_id(smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    assert await sender(port).send(outbound()) == await sender(port).send(outbound())
+    ids = {BytesParser(policy=policy.default).parsebytes(c)["Message-ID"] for _, _, c in sink.received}
+    assert ids == {"<tl.u-1@threadline.test>"}
+
+
+async def test_4xx_is_transient(smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    sink.answer = "451 4.3.0 Try again later"
+    with pytest.raises(TransientDeliveryError) as info:
+        await sender(port).send(outbound())
+    assert "451" in info.value.reason and "Try again later" in info.value.reason
+
+
+async def test_5xx_is_permanent(smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    sink.answer = "550 5.1.1 No such user"
+    with pytest.raises(PermanentDeliveryError) as info:
+        await sender(port).send(outbound())
+    assert "550" in info.value.reason and "No such user" in info.value.reason
+
+
+async def test_connection_refused_is_transient() -> None:
+    with pytest.raises(TransientDeliveryError):
+        await sender(free_port(), timeout=2).send(outbound())
+
+
+async def test_bad_recipient_is_permanent_without_connecting() -> None:
+    bad = OutboundView(**{**outbound().__dict__, "to_address": "not an address"})
+    with pytest.raises(PermanentDeliveryError):
+        await sender(free_port()).send(bad)
