@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import commands as c
+from bot import sla
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_status
@@ -20,6 +21,7 @@ from bot.help import help_text
 from bot.listing import describe_history, describe_labels, describe_list
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
+from bot.windows import render_template, window_refusal
 from storage import Repository, Store
 from storage.models import Agent, Conversation
 
@@ -105,8 +107,9 @@ class CommandService:
             return Reply(await describe_list(repo, command.which, agent))
         conversation = await self._locate(repo, number, where)
         if conversation is None:
-            if number is not None:
-                return Reply(f"No conversation #{number}.", ok=False)
+            named = number if number is not None else where.number
+            if named is not None:
+                return Reply(f"No conversation #{named}.", ok=False)
             return Reply("Use this inside a conversation thread, or name one: #42.", ok=False)
         handler = _HANDLERS[type(command)]
         return await handler(self, repo, agent, conversation, command)
@@ -202,6 +205,9 @@ class CommandService:
         return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
 
     async def _reply(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Reply) -> Reply:
+        refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
+        if refusal is not None:
+            return Reply(refusal, ok=False, conversation_number=conv.number)
         inbox = self.settings.inbox(conv.inbox)
         if conv.assignee_id not in (None, agent.id) and inbox.collision != "allow" and not command.confirm:
             holder = await repo.agent(conv.assignee_id)  # type: ignore[arg-type]
@@ -213,6 +219,24 @@ class CommandService:
                 needs_confirmation=True,
                 conversation_number=conv.number,
             )
+        await self._send_outbound(repo, agent, conv, command.text, "replied")
+        return Reply(f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number)
+
+    async def _template(
+        self, repo: Repository, agent: Agent, conv: Conversation, command: c.Template
+    ) -> Reply:
+        template = render_template(self.settings, conv.channel, command.name, command.params)
+        if conv.assignee_id not in (None, agent.id) and self.settings.inbox(conv.inbox).collision == "refuse":
+            holder = await repo.agent(conv.assignee_id)
+            return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
+        await self._send_outbound(repo, agent, conv, template.text, "templated", template.meta)
+        return Reply(f"Sending template '{command.name}' to the customer of #{conv.number}…",
+                     conversation_number=conv.number)
+
+    async def _send_outbound(
+        self, repo: Repository, agent: Agent, conv: Conversation, text: str, action: str,
+        meta: dict[str, object] | None = None,
+    ) -> None:
         effects = self._effects(repo, conv)
         message = repo.new_message(
             conv.id,
@@ -221,14 +245,14 @@ class CommandService:
             channel=conv.channel,
             author_agent_id=agent.id,
             author_name=agent.name,
-            text=command.text,
+            text=text,
             delivery_status=DeliveryStatus.PENDING,
+            meta=meta,
         )
         conv.last_outbound_at = effects.now
         conv.updated_at = effects.now
-        repo.audit(actor=agent.name, action="replied", now=effects.now, conversation_id=conv.id)
+        repo.audit(actor=agent.name, action=action, now=effects.now, conversation_id=conv.id)
         await effects.send(message)
-        return Reply(f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number)
 
     async def _snooze(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Snooze) -> Reply:
         inbox = self.settings.inbox(conv.inbox)
@@ -238,6 +262,7 @@ class CommandService:
             return Reply(str(exc), ok=False)
         conv.status = next_status(Status(conv.status), "snooze", conv.number)
         conv.snoozed_until = until
+        sla.recompute(conv, sla.policy_for(inbox), self.clock.now())
         local = until.astimezone(inbox.zone).strftime("%a %d %b %H:%M")
         await self._effects(repo, conv).event(
             agent.name, "snoozed", f"snoozed until {local} ({inbox.timezone}) by {agent.name}",
@@ -249,13 +274,17 @@ class CommandService:
         conv.status = next_status(Status(conv.status), "close", conv.number)
         conv.snoozed_until = None
         conv.closed_at = self.clock.now()
+        sla.recompute(conv, sla.policy_for(self.settings.inbox(conv.inbox)), self.clock.now())
         await self._effects(repo, conv).event(agent.name, "closed", f"closed by {agent.name}")
         return Reply(f"#{conv.number} closed.", conversation_number=conv.number)
 
     async def _reopen(self, repo: Repository, agent: Agent, conv: Conversation, _: c.Reopen) -> Reply:
         conv.status = next_status(Status(conv.status), "reopen", conv.number)
         conv.snoozed_until = None
+        was_closed = conv.closed_at is not None
         conv.closed_at = None
+        sla.recompute(conv, sla.policy_for(self.settings.inbox(conv.inbox)), self.clock.now(),
+                      *((sla.REOPENED,) if was_closed else ()))
         await self._effects(repo, conv).event(agent.name, "reopened", f"reopened by {agent.name}")
         return Reply(f"#{conv.number} reopened.", conversation_number=conv.number)
 
@@ -299,4 +328,5 @@ _HANDLERS = {
     c.History: CommandService._history,
     c.Retry: CommandService._retry,
     c.Priority: CommandService._priority,
+    c.Template: CommandService._template,
 }

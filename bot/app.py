@@ -13,14 +13,18 @@ from adapters.email.compose import ReplyComposer
 from adapters.email.folder import FolderSender
 from adapters.email.smtp import SmtpSender
 from adapters.local import LocalSurface
-from bot.actions import CommandService
+from adapters.slack import SlackAdapter  # slack surface (issue 4)
+from adapters.web import WebServer  # shared web server (issue 6)
+from adapters.whatsapp import WhatsAppChannel  # whatsapp channel (issue 6)
+from bot.actions import Actor, CommandService
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.ingest import Ingestor
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
 from bot.scheduler import build_scheduler
 from bot.snooze import SnoozeWaker
+from bot.statuses import DeliveryStatusService  # whatsapp channel (issue 6)
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
@@ -53,6 +57,16 @@ class Threadline:
         if settings.surfaces.local is not None:
             self.local = LocalSurface(printer)
             self.surfaces["local"] = self.local
+        # --- slack surface (issue 4): build ---------------------------------------------------
+        self.slack: SlackAdapter | None = None
+        if settings.surfaces.slack is not None:
+            self.slack = SlackAdapter(
+                settings.surfaces.slack,
+                chat_channels={i.chat_channel for i in settings.inboxes.values() if i.surface == "slack"},
+                prefix=settings.threadline.command_prefix,
+            )
+            self.surfaces["slack"] = self.slack.surface
+        # --- slack surface (issue 4): end -----------------------------------------------------
         self.channels: dict[str, ChannelSender] = self._channels()
         self.channels.update(extra_channels or {})
         self.dispatcher = Dispatcher(
@@ -64,6 +78,29 @@ class Threadline:
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         if self.local is not None:
             self.local.bind(self.commands.handle)
+        # --- slack surface (issue 4): bind and pace -------------------------------------------
+        if self.slack is not None:
+            slack = settings.surfaces.slack
+            assert slack is not None
+            pace = SurfacePace(slack.pace_per_second, slack.pace_burst)
+            self.dispatcher.paces = {**self.dispatcher.paces, "slack": pace}
+            self.slack.bind(
+                self.commands.handle, self._slack_first_time, self._slack_labels, self._slack_register
+            )
+        # --- slack surface (issue 4): end -----------------------------------------------------
+        # --- shared web server + whatsapp channel (issue 6): build ------------------------------
+        self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
+        self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
+        self.whatsapp: WhatsAppChannel | None = None
+        if (whatsapp := settings.channels.whatsapp) is not None:
+            if whatsapp.inbox not in settings.inboxes:
+                raise ConfigError([f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
+                                   f"use one of: {', '.join(sorted(settings.inboxes))}"])
+            self.whatsapp = WhatsAppChannel(whatsapp, self.ingestor.ingest, self.statuses.apply)
+            self.web.add_routes(self.whatsapp.routes())
+            if "whatsapp" not in (extra_channels or {}):
+                self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
+        # --- shared web server + whatsapp channel (issue 6): end --------------------------------
         self._tasks: list[asyncio.Task[Any]] = []
         self._scheduler = build_scheduler(self.waker)
 
@@ -81,9 +118,27 @@ class Threadline:
                 channels["email"] = SmtpSender(email.smtp, composer)
             elif email.outgoing_dir is not None:
                 channels["email"] = FolderSender(email.outgoing_dir, composer, self.clock)
-        if self.settings.demo.sample_conversations and "whatsapp" not in channels:
+        if self.settings.demo.whatsapp_outbox_file and "whatsapp" not in channels:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
+
+    # --- slack surface (issue 4): storage-backed helpers the adapter is given ------------------
+    async def _slack_first_time(self, key: str) -> bool:
+        async with self.store.transaction() as repo:
+            return await repo.first_time(key, self.clock.now())
+
+    async def _slack_labels(self) -> list[str]:
+        async with self.store.transaction() as repo:
+            return [name for name, _ in await repo.label_usage()]
+
+    async def _slack_register(self, actor: Actor) -> None:
+        if not self.settings.threadline.auto_register_agents:
+            return
+        async with self.store.transaction() as repo:
+            if await repo.agent_by_identity("slack", actor.user_id) is None:
+                key, ids = f"slack:{actor.user_id}", {"slack": actor.user_id}
+                await repo.upsert_agent(key, actor.display_name, actor.email, ids, self.clock.now())
+    # --- slack surface (issue 4): end -------------------------------------------------------
 
     async def prepare_database(self) -> None:
         """SQLite upgrades itself; PostgreSQL must be upgraded explicitly with ``threadline db upgrade``."""
@@ -134,10 +189,21 @@ class Threadline:
             self._spawn("demo-feeder", feeder.run())
         await self.waker.wake_due()
         self._scheduler.start()
+        if self.slack is not None:  # slack surface (issue 4)
+            await self.slack.start()
+        if self.whatsapp is not None:  # whatsapp channel (issue 6)
+            await self.whatsapp.start()
+        if self.web.has_routes:  # shared web server (issue 6): only when some adapter mounted routes
+            await self.web.start()
         log.info("threadline started", extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)})
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
+        await self.web.stop()  # shared web server (issue 6): no new webhook deliveries
+        if self.whatsapp is not None:  # whatsapp channel (issue 6): finish queued deliveries first
+            await self.whatsapp.stop()
+        if self.slack is not None:  # slack surface (issue 4)
+            await self.slack.stop()
         self.dispatcher.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

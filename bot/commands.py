@@ -8,6 +8,7 @@ name (``/inbox assign #42 @alice``). Errors are ``CommandError`` with a usage li
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "CommandError",
     "Help",
     "History",
+    "LabelChange",
     "Labels",
     "ListConversations",
     "Note",
@@ -28,8 +30,8 @@ __all__ = [
     "Reply",
     "Retry",
     "Snooze",
+    "Template",
     "Unassign",
-    "LabelChange",
     "is_command",
     "parse_command",
 ]
@@ -78,6 +80,14 @@ class Reply:
 
     text: str
     confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Template:
+    """Send an approved message template (WhatsApp, outside the 24-hour window) with its parameters."""
+
+    name: str
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ class Help:
 
 Command = (
     Claim | Assign | Unassign | LabelChange | Labels | Note | Reply | Snooze | Close | Reopen
-    | History | Retry | Priority | ListConversations | Help
+    | History | Retry | Priority | ListConversations | Help | Template
 )
 
 
@@ -155,6 +165,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "labels": ("labels", "list the labels in use"),
     "note": ("note TEXT", "add an internal note (the customer never sees it)"),
     "reply": ("reply TEXT", "send TEXT to the customer"),
+    "template": ("template NAME [PARAM …]", "send an approved WhatsApp template (quote PARAMs with spaces)"),
     "snooze": ("snooze 2h | 30m | tomorrow 9:00 | mon 9:00", "hide until then, or until the customer writes"),
     "close": ("close", "close the conversation"),
     "reopen": ("reopen", "reopen the conversation"),
@@ -237,6 +248,8 @@ def _build(name: str, rest: str) -> Command:
         if not rest:
             raise CommandError(f"say until when: {_usage(name)}")
         return Snooze(rest)
+    if name == "template":
+        return _template(rest)
     if name == "priority":
         if rest.lower() not in _PRIORITIES:
             raise CommandError(_usage(name))
@@ -274,3 +287,13 @@ def _label(rest: str) -> LabelChange:
     if not add and not remove:
         raise CommandError(_usage("label"))
     return LabelChange(tuple(add), tuple(remove))
+
+
+def _template(rest: str) -> Template:
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        raise CommandError(f"unbalanced quotes; {_usage('template')}") from None
+    if not words:
+        raise CommandError(f"say which template; {_usage('template')}")
+    return Template(words[0], tuple(words[1:]))

@@ -25,7 +25,12 @@ from bot.settings.core import (
     OutboxSettings,
     Strict,
 )
+from bot.settings.discord import DiscordSettings
 from bot.settings.email import EmailSettings
+from bot.settings.sla import DigestSettings
+from bot.settings.slack import SlackSettings
+from bot.settings.web import WebSettings
+from bot.settings.whatsapp import WhatsAppSettings
 
 __all__ = ["ChannelsSettings", "ConfigError", "Settings", "SurfacesSettings", "load_config", "parse_config"]
 
@@ -36,12 +41,15 @@ class SurfacesSettings(Strict):
     """The ``[surfaces]`` section; a surface is enabled by having its section."""
 
     local: LocalSurfaceSettings | None = None
+    discord: DiscordSettings | None = None
+    slack: SlackSettings | None = None
 
 
 class ChannelsSettings(Strict):
     """The ``[channels]`` section."""
 
     email: EmailSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
 
 
 class Settings(Strict):
@@ -54,6 +62,8 @@ class Settings(Strict):
     inboxes: dict[str, InboxSettings]
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
+    digests: dict[str, DigestSettings] = Field(default_factory=dict)
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""
@@ -145,13 +155,15 @@ def _cross_check(settings: Settings) -> list[str]:
     problems: list[str] = []
     surfaces = {name for name in SurfacesSettings.model_fields if getattr(settings.surfaces, name) is not None}
     channels = {name for name in ChannelsSettings.model_fields if getattr(settings.channels, name) is not None}
+    if settings.demo.whatsapp_outbox_file:
+        channels.add("whatsapp")
     for name, inbox in settings.inboxes.items():
         if inbox.surface not in surfaces:
             problems.append(
                 f"inboxes.{name}.surface: surface '{inbox.surface}' is not configured; "
                 f"add a [surfaces.{inbox.surface}] section or use one of: {', '.join(sorted(surfaces)) or 'none'}"
             )
-        if inbox.channel not in channels and not settings.demo.sample_conversations:
+        if inbox.channel not in channels:
             problems.append(
                 f"inboxes.{name}.channel: channel '{inbox.channel}' is not configured; "
                 f"add a [channels.{inbox.channel}] section"

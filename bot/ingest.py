@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot import sla
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
 from bot.settings.core import InboxSettings
+from bot.sla.away import maybe_send_away
 from storage import Repository, Store
 from storage.models import Contact, Conversation
 
@@ -119,6 +121,9 @@ class Ingestor:
             await effects.event("customer", "woke", "snooze ended: the customer wrote")
         else:
             await effects.card_changed()
+        sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
+        sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
+        await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False, conversation_number=conversation.number, created_conversation=created, reopened=reopened
         )

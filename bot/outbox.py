@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot import sla
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, NOTICE, POST, SEND, Effects
+from bot.pacing import Pacer
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.presenters import card_view, outbound_view, post_view
-from bot.pacing import Pacer
 from bot.views import PostView
 from storage import Repository, Store
 from storage.models import OutboxRow
@@ -191,9 +192,12 @@ class Dispatcher:
                 message.external_id = external
                 message.delivery_status = DeliveryStatus.SENT
                 message.delivery_error = None
-                if conversation.first_response_at is None:
-                    conversation.first_response_at = now
-                effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
+                inbox = self.settings.inbox(conversation.inbox)
+                if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
+                    if conversation.first_response_at is None:
+                        conversation.first_response_at = now
+                    sla.recompute(conversation, sla.policy_for(inbox), now, sla.REPLIED)
+                effects = Effects(repo, conversation, inbox, now)
                 await effects.show(message)
                 await effects.card_changed()
         if row.kind == SEND:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.views import CardView, OutboundView, PostView
+from bot.views import CardView, DigestView, OutboundView, PostView
 
 __all__ = [
     "ChannelSender",
     "DeliveryError",
     "PermanentDeliveryError",
     "Surface",
-    "ThreadRef",
     "ThreadGone",
+    "ThreadRef",
     "TransientDeliveryError",
 ]
 
@@ -39,7 +39,7 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying will not help (5xx SMTP, invalid recipient, window closed)."""
 
 
-class ThreadGone(PermanentDeliveryError):  # noqa: N818 - it names the situation
+class ThreadGone(PermanentDeliveryError):
     """The platform says the thread or card no longer exists; the dispatcher recreates it."""
 
 
@@ -71,6 +71,13 @@ class Surface(Protocol):
 
     def pace_key(self, chat_channel: str) -> str:
         """The key that rate-limits posts (usually the chat channel)."""
+        ...
+
+    async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
+        """Post a digest (not in a thread) to ``chat_channel``; return the platform's id for it.
+
+        Thread links come as ``DigestEntry.chat_channel``/``thread_id``; render them as links.
+        """
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot import sla
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import Status, next_status
@@ -33,6 +34,7 @@ class SnoozeWaker:
             for conversation in due:
                 conversation.status = next_status(Status(conversation.status), "wake", conversation.number)
                 conversation.snoozed_until = None
+                sla.recompute(conversation, sla.policy_for(self.settings.inbox(conversation.inbox)), now)
                 effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
                 await effects.event("Threadline", "woke", "snooze ended: back to open")
         if due:

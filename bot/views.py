@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["AttachmentView", "CardView", "OutboundView", "PostView", "Reply"]
+__all__ = ["AttachmentView", "CardView", "DigestEntry", "DigestView", "OutboundView", "PostView", "Reply"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,47 @@ class Reply:
     ephemeral: bool = True
     conversation_number: int | None = None
     needs_confirmation: bool = False
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One conversation listed in a digest, with where its thread lives (for a link)."""
+
+    number: int
+    subject: str
+    inbox: str
+    assignee: str | None
+    waiting_since: datetime | None
+    sla_state: str = "ok"
+    surface: str | None = None
+    chat_channel: str | None = None
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """A digest, surface-neutral: counts now, the period's flow, timings and the longest waits.
+
+    Durations are in seconds (None when nothing happened in the period); ``sla_compliance``
+    is a percentage or None when no inbox of the digest has an SLA.
+    """
+
+    name: str
+    title: str
+    period_start: datetime
+    period_end: datetime
+    timezone: str
+    inboxes: tuple[str, ...]
+    open: int
+    unassigned: int
+    snoozed: int
+    breached: int
+    opened: int
+    closed: int
+    median_first_response: float | None
+    median_resolution: float | None
+    sla_compliance: float | None
+    oldest: tuple[DigestEntry, ...] = ()
+    by_assignee: tuple[tuple[str, int], ...] = ()
+    by_label: tuple[tuple[str, int], ...] = ()
+    late: bool = False

@@ -33,11 +33,13 @@ __all__ = [
     "Conversation",
     "ConversationLabel",
     "Counter",
+    "DigestRun",
     "Label",
     "Lease",
     "Message",
     "OutboxRow",
     "ProcessedEvent",
+    "ReminderSent",
     "ThreadRow",
 ]
 
@@ -130,6 +132,9 @@ class Conversation(Base):
         Index("ix_conversations_status_snoozed", "status", "snoozed_until"),
         Index("ix_conversations_contact_inbox", "contact_id", "inbox", "status"),
         Index("ix_conversations_assignee_status", "assignee_id", "status"),
+        Index("ix_conversations_sla_next", "sla_next_at"),
+        Index("ix_conversations_status_sla", "status", "sla_state"),
+        Index("ix_conversations_status_waiting", "status", "waiting_since"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
@@ -148,6 +153,14 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SLA clocks (bot.sla.clock.recompute keeps them; the SLA check reads sla_next_at only)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_state: Mapped[str] = mapped_column(String(10), nullable=False, default="ok", server_default="ok")
+    sla_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Message(Base):
@@ -268,3 +281,38 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ReminderSent(Base):
+    """An SLA reminder that was written to the outbox; the unique key makes each one fire exactly once.
+
+    ``target`` names the clock and its cycle (``first_response``, ``next_response@<epoch>``,
+    ``resolution@<epoch>``); ``level`` is ``warning`` or ``breach``.
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "target", "level", name="uq_reminder_once"),
+        Index("ix_reminders_level_sent", "level", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    target: Mapped[str] = mapped_column(String(60), nullable=False)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class DigestRun(Base):
+    """A digest period that was (or is being) posted; unique so a missed digest is sent once."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("name", "period_end", name="uq_digest_run"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -12,6 +12,8 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,12 +28,16 @@ from storage.models import (
     Conversation,
     ConversationLabel,
     Counter,
+    DigestRun,
     Label,
+    Lease,
     Message,
     OutboxRow,
     ProcessedEvent,
+    ReminderSent,
     ThreadRow,
 )
+from storage.stats import Stats
 
 __all__ = ["ConversationFilter", "Repository"]
 
@@ -538,3 +544,99 @@ class Repository:
         self.session.add(ProcessedEvent(key=key, created_at=now))
         await self.session.flush()
         return True
+
+    # --- sla and digests ---------------------------------------------------------------------
+
+    async def sla_due(self, now: datetime, limit: int = 500) -> list[Conversation]:
+        """Conversations whose next SLA point (warning or breach) has come: one indexed range scan."""
+        stmt = (
+            select(Conversation)
+            .where(Conversation.sla_next_at <= now)
+            .order_by(Conversation.sla_next_at, Conversation.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    def _insert(self, model: Any) -> Any:
+        return pg_insert(model) if self.dialect == "postgresql" else sqlite_insert(model)
+
+    async def record_reminder(
+        self, conversation_id: int, target: str, level: str, due_at: datetime, now: datetime, *, late: bool
+    ) -> bool:
+        """Record that a reminder fires; False when it already fired (unique key, any instance)."""
+        stmt = (
+            self._insert(ReminderSent)
+            .values(conversation_id=conversation_id, target=target, level=level,
+                    due_at=due_at, sent_at=now, late=late)
+            .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
+            .returning(ReminderSent.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def reminders_of(self, conversation_id: int) -> list[ReminderSent]:
+        """The reminders a conversation got, in order."""
+        stmt = select(ReminderSent).where(ReminderSent.conversation_id == conversation_id).order_by(ReminderSent.id)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease ``name`` until ``until``; False while another holder's lease runs."""
+        insert_stmt = self._insert(Lease).values(name=name, holder=holder, expires_at=until)
+        stmt = insert_stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": holder, "expires_at": until},
+            where=or_(Lease.expires_at <= now, Lease.holder == holder),
+        ).returning(Lease.holder)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give a lease up (only when this holder has it)."""
+        await self.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+    async def last_digest_run(self, name: str) -> DigestRun | None:
+        """The newest sent run of a digest."""
+        stmt = (
+            select(DigestRun)
+            .where(DigestRun.name == name, DigestRun.sent_at.is_not(None))
+            .order_by(DigestRun.period_end.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def claim_digest_run(
+        self, name: str, start: datetime, end: datetime, now: datetime, *, late: bool
+    ) -> int | None:
+        """Claim one digest period; None when it was already claimed (sent, or being sent elsewhere)."""
+        stmt = (
+            self._insert(DigestRun)
+            .values(name=name, period_start=start, period_end=end, claimed_at=now, late=late)
+            .on_conflict_do_nothing(index_elements=["name", "period_end"])
+            .returning(DigestRun.id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return int(row[0]) if row is not None else None
+
+    async def finish_digest_run(self, run_id: int, now: datetime | None) -> None:
+        """Mark a claimed run sent (``now``), or drop the claim (None) so it is tried again."""
+        if now is None:
+            await self.session.execute(delete(DigestRun).where(DigestRun.id == run_id))
+        else:
+            await self.session.execute(update(DigestRun).where(DigestRun.id == run_id).values(sent_at=now))
+
+    def stats(self) -> Stats:
+        """Aggregate queries for digests and reports (``storage.stats.Stats``) in this transaction."""
+        return Stats(self.session, self.dialect)
+
+    # --- delivery statuses (whatsapp) ------------------------------------------------------------
+
+    async def message_by_external_id(self, channel: str, external_id: str) -> Message | None:
+        """The message a channel knows by this external id (a WhatsApp ``wamid``), if stored."""
+        stmt = select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def set_delivery_status(self, message: Message, status: str, error: str | None) -> None:
+        """Record where an outbound message stands (sent, delivered, read, failed) and why it failed."""
+        message.delivery_status = status
+        message.delivery_error = error[:2000] if error else None
+        await self.session.flush()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import random
 import threading
@@ -99,7 +100,7 @@ class ImapWorker:
             try:
                 self._thread_main()
             finally:
-                if not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop may already be closed
                     loop.call_soon_threadsafe(finished)
 
         threading.Thread(target=target, name=f"imap-{self.mailbox}", daemon=True).start()

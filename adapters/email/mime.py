@@ -9,6 +9,7 @@ The text shown in the thread has quoted history (``quotequail``) and the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import re
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses
 
 import quotequail
@@ -34,7 +36,30 @@ DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 _MAX_SHOWN_CHARS = 200_000  # text handed to quote stripping; the original is kept whole
 _TOKEN = re.compile(r"\[#(\d{1,9})\]")
 _SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
-_PARSER = BytesParser(policy=policy.default)
+
+
+class _CachingPolicy(EmailPolicy):
+    """``policy.default`` that memoises parsed MIME structure headers (immutable objects): the parser
+    and ``get_content_type`` re-parse the same Content-Type header many times per message."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        """Like ``EmailPolicy.header_fetch_parse``, served from a bounded cache."""
+        if hasattr(value, "name"):
+            return value
+        if name.lower() in _CACHED_HEADERS:
+            return _parse_header(name, value)
+        return policy.default.header_fetch_parse(name, value)
+
+
+_CACHED_HEADERS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_header(name: str, value: str) -> str:
+    return policy.default.header_fetch_parse(name, value)
+
+
+_PARSER = BytesParser(policy=_CachingPolicy())
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -114,6 +139,9 @@ def strip_quotes_and_signature(text: str) -> str:
     Returns the stripped text, or the whole text when stripping would leave nothing.
     """
     shown = text[:_MAX_SHOWN_CHARS]
+    cut = _SIGNATURE.search(shown)  # first: a signature ends the new text, and quotequail scans less
+    if cut:
+        shown = shown[: cut.start()]
     try:
         parts = quotequail.quote(shown, quote_intro_line=True)
         kept: list[str] = []
@@ -124,9 +152,6 @@ def strip_quotes_and_signature(text: str) -> str:
         shown = "\n".join(kept)
     except Exception:
         pass
-    cut = _SIGNATURE.search(shown)
-    if cut:
-        shown = shown[: cut.start()]
     shown = shown.strip()
     return shown or text.strip()
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.settings.sla import BusinessHoursSettings, SlaSettings
 from bot.timespec import parse_duration
 
 __all__ = [
@@ -66,6 +67,11 @@ class InboxSettings(Strict):
         "confirm", description="replying to a conversation assigned to someone else"
     )
     reopen_window: str = Field("7d", description="a customer writing within this after close reopens it")
+    sla: SlaSettings | None = Field(None, description="first/next response and resolution targets")
+    business_hours: BusinessHoursSettings | None = Field(None, description="when SLA clocks run; none = always")
+    away_message: str | None = Field(
+        None, description="automatic acknowledgement outside business hours; {next_open} is replaced"
+    )
 
     @field_validator("reopen_window")
     @classmethod
@@ -122,4 +128,6 @@ class DemoSettings(Strict):
 
     sample_conversations: bool = False
     interval_seconds: float = Field(2.0, ge=0)
-    whatsapp_outbox_file: str = "threadline-data/whatsapp-sent.jsonl"
+    whatsapp_outbox_file: str | None = Field(
+        None, description="write WhatsApp replies here as Cloud API request bodies (when no real WhatsApp is set)"
+    )

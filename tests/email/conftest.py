@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from email_servers import Dovecot, Recorder, make_mail, start_dovecot, stop_dovecot
+
+from tests.email.email_servers import Dovecot, Recorder, make_mail, start_dovecot, stop_dovecot
 
 
 @pytest.fixture

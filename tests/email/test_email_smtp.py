@@ -9,13 +9,13 @@ from email.parser import BytesParser
 
 import pytest
 from aiosmtpd.controller import Controller
-from email_servers import free_port
 
 from adapters.email.compose import ReplyComposer
 from adapters.email.smtp import SmtpSender
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
 from bot.settings.email import SmtpSettings
 from bot.views import OutboundView
+from tests.email.email_servers import free_port
 
 
 @dataclass

@@ -1,0 +1,132 @@
+"""The app (slash) commands: each builds the one command grammar's text and hands it to the ``Bridge``.
+
+Used inside a conversation thread they act on that conversation; elsewhere the core
+answers where to use them. ``/inbox list|labels|help`` work anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.discord.bridge import Bridge
+from adapters.discord.components import SNOOZE_PRESETS
+
+__all__ = ["label_words", "register_commands"]
+
+log = logging.getLogger(__name__)
+Choice = app_commands.Choice
+
+
+def label_words(text: str | None) -> list[str]:
+    """Labels typed in one option: separated by spaces or commas, signs dropped."""
+    return [w.lstrip("+-") for w in re.split(r"[\s,]+", text or "") if w.lstrip("+-")]
+
+
+def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> None:
+    """Add every Threadline command to ``tree``."""
+
+    async def run(interaction: discord.Interaction[Any], text: str) -> None:
+        await bridge.answer(interaction, text)
+
+    async def label_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        names = await bridge.labels(current)
+        typed = current.strip().lstrip("+-")
+        if typed and typed not in names:
+            names = [typed, *names]
+        return [Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+
+    async def own_label_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        names = await bridge.labels_of(str(interaction.channel_id))
+        return [Choice(name=n[:100], value=n[:100]) for n in names if current.lower() in n.lower()][:25]
+
+    async def snooze_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        picks = [Choice(name=f"{label} ({spec})", value=spec) for label, spec in SNOOZE_PRESETS]
+        if current.strip():
+            picks = [Choice(name=current.strip()[:100], value=current.strip()[:100]), *picks]
+        return picks[:25]
+
+    @tree.command(name="claim", description="Assign this conversation to yourself")
+    async def claim(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "claim")
+
+    @tree.command(name="assign", description="Assign this conversation to a teammate")
+    @app_commands.describe(member="the teammate who takes it")
+    async def assign(interaction: discord.Interaction[Any], member: discord.Member) -> None:
+        await run(interaction, f"assign <@{member.id}>")
+
+    @tree.command(name="unassign", description="Remove the assignee")
+    async def unassign(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "unassign")
+
+    @tree.command(name="label", description="Add and remove labels (new labels are created)")
+    @app_commands.describe(add="labels to add", remove="labels to remove")
+    @app_commands.autocomplete(add=label_choices, remove=own_label_choices)
+    async def label(interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None) -> None:
+        change = [f"+{w}" for w in label_words(add)] + [f"-{w}" for w in label_words(remove)]
+        await run(interaction, "label " + " ".join(change))
+
+    @tree.command(name="note", description="Add an internal note (the customer never sees it)")
+    async def note(interaction: discord.Interaction[Any], text: str) -> None:
+        await run(interaction, f"note {text}")
+
+    @tree.command(name="reply", description="Send a reply to the customer")
+    @app_commands.describe(text="what the customer receives", confirm="reply even if someone else has it")
+    async def reply(interaction: discord.Interaction[Any], text: str, confirm: bool = False) -> None:
+        await run(interaction, f"reply {'--confirm ' if confirm else ''}{text}")
+
+    @tree.command(name="snooze", description="Hide until then, or until the customer writes")
+    @app_commands.describe(until="2h, 30m, tomorrow 9:00, mon 9:00 … (the inbox's time zone)")
+    @app_commands.autocomplete(until=snooze_choices)
+    async def snooze(interaction: discord.Interaction[Any], until: str) -> None:
+        await run(interaction, f"snooze {until}")
+
+    @tree.command(name="close", description="Close the conversation")
+    async def close(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "close")
+
+    @tree.command(name="reopen", description="Reopen the conversation")
+    async def reopen(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "reopen")
+
+    @tree.command(name="history", description="This customer's other conversations")
+    async def history(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "history")
+
+    @tree.command(name="retry", description="Send failed replies again")
+    async def retry(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "retry")
+
+    @tree.command(name="priority", description="Set the priority")
+    async def priority(
+        interaction: discord.Interaction[Any], level: Literal["urgent", "high", "normal", "low"]
+    ) -> None:
+        await run(interaction, f"priority {level}")
+
+    inbox = app_commands.Group(name="inbox", description="Threadline: lists and help, anywhere")
+
+    @inbox.command(name="list", description="List conversations")
+    async def list_(
+        interaction: discord.Interaction[Any],
+        which: Literal["mine", "unassigned", "open", "snoozed", "closed", "all"] = "open",
+    ) -> None:
+        await run(interaction, f"list {which}")
+
+    @inbox.command(name="labels", description="The labels in use")
+    async def labels(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "labels")
+
+    @inbox.command(name="help", description="The commands")
+    async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:
+        await run(interaction, f"help {command or ''}".strip())
+
+    tree.add_command(inbox)
+
+    @tree.error
+    async def on_error(interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        log.error("discord app command failed", exc_info=error, extra={"interaction": interaction.id})
+        await bridge.say(interaction, "Something went wrong; the error is in Threadline's log.", ok=False)

@@ -1,0 +1,212 @@
+"""Event plumbing from Discord to the core: who may act, the command line to run, and the answer.
+
+Every app command, card component and thread message ends in ``Bridge``: it checks
+the guild and the agent role, hands the grammar text to ``CommandService.handle``
+and answers ephemerally (deferring when the core takes longer than
+``defer_after_seconds``; Discord allows 3 s before the first response).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+import discord
+
+from bot.actions import Actor, Location
+from bot.settings.discord import DiscordSettings
+from bot.views import Reply
+
+from adapters.discord.render import CONTENT_LIMIT, split_text
+
+__all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "EchoBook", "LabelSource"]
+
+log = logging.getLogger(__name__)
+
+SURFACE = "discord"
+NONE = discord.AllowedMentions.none()
+"""Every message Threadline sends uses this: customer text (or anything else) can never ping anyone."""
+
+LabelSource = Callable[[str], Awaitable[list[str]]]
+"""``await labels(prefix)`` → existing label names (core query); ``await labels_of(thread_id)`` → a thread's."""
+
+_CHATTY = {"help", "?", "list", "ls", "labels", "history"}
+
+
+class CommandPort(Protocol):
+    """The core's command service as the Discord surface uses it."""
+
+    async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
+        """Run one command line from ``actor`` typed at ``where``."""
+        ...
+
+
+class EchoBook:
+    """Notes typed in a thread are already visible there: remember them so the outbox does not post them twice."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self._seen: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._size = size
+
+    def remember(self, thread_id: str, text: str, message_id: str) -> None:
+        """Record that ``text`` is already shown in ``thread_id`` as ``message_id``."""
+        self._seen[(thread_id, text.strip())] = message_id
+        while len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+
+    def take(self, thread_id: str, text: str) -> str | None:
+        """The Discord message already showing this note, forgetting it (None when it must be posted)."""
+        return self._seen.pop((thread_id, text.strip()), None)
+
+
+class Bridge:
+    """Turns Discord interactions and messages into core commands and shows the core's replies."""
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        commands: CommandPort,
+        *,
+        prefix: str,
+        chat_channels: Iterable[str],
+        labels: LabelSource,
+        labels_of: LabelSource,
+    ) -> None:
+        self.settings = settings
+        self.commands = commands
+        self.prefix = prefix
+        self.chat_channels = {int(c) for c in chat_channels if c.isdigit()}
+        self.labels = labels
+        self.labels_of = labels_of
+        self.echoes = EchoBook()
+        self._role_ids: dict[int, int | None] = {}
+
+    # --- who may act -------------------------------------------------------------------------
+
+    async def refusal(self, user: discord.abc.User, guild_id: int | None) -> str | None:
+        """Why ``user`` may not act here, or None when they may."""
+        if guild_id is None or not isinstance(user, discord.Member):
+            return "Threadline works inside the team's server, in an inbox channel's threads."
+        if self.settings.guild_ids and guild_id not in self.settings.guild_ids:
+            return "This server is not one Threadline serves (surfaces.discord.guild_ids)."
+        role = self.settings.agent_role
+        if role is None:
+            return None
+        member_roles = {r.id for r in user.roles} | {int(r) for r in getattr(user, "_roles", ())}
+        wanted = int(role) if role.isdigit() else await self._role_by_name(user.guild, role)
+        if wanted is not None and wanted in member_roles:
+            return None
+        return f"Only members with the {'configured agent' if role.isdigit() else role} role can work conversations."
+
+    async def _role_by_name(self, guild: discord.Guild, name: str) -> int | None:
+        if guild.id not in self._role_ids:
+            roles = list(guild.roles) or await guild.fetch_roles()
+            self._role_ids[guild.id] = next((r.id for r in roles if r.name == name), None)
+        return self._role_ids[guild.id]
+
+    @staticmethod
+    def actor(user: discord.abc.User) -> Actor:
+        """The core's view of a Discord member."""
+        return Actor(SURFACE, str(user.id), user.display_name)
+
+    # --- interactions --------------------------------------------------------------------------
+
+    async def answer(self, interaction: discord.Interaction[Any], text: str, *, number: int | None = None) -> Reply:
+        """Run ``text`` for the interaction's user in the interaction's thread; answer ephemerally."""
+        refusal = await self.refusal(interaction.user, interaction.guild_id)
+        if refusal is not None:
+            await self.say(interaction, refusal)
+            return Reply(refusal, ok=False)
+        where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
+        task = asyncio.create_task(self.commands.handle(self.actor(interaction.user), text, where, prefixed=False))
+        done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
+        if not done:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            reply = await task
+        except Exception:
+            log.exception("discord command failed", extra={"interaction": interaction.id})
+            reply = Reply("Something went wrong; the error is in Threadline's log.", ok=False)
+        await self.say(interaction, reply.text or "Done.", ok=reply.ok)
+        return reply
+
+    async def say(self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True) -> None:
+        """Answer ephemerally: the first response, or follow-ups after a defer; long text split."""
+        chunks = split_text(("" if ok else "✗ ") + text, CONTENT_LIMIT)
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(chunks[0], ephemeral=True, allowed_mentions=NONE)
+                chunks = chunks[1:]
+            for chunk in chunks:
+                await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NONE)
+        except discord.HTTPException as exc:
+            log.warning("discord answer failed", extra={"interaction": interaction.id, "status": exc.status,
+                                                        "code": exc.code})
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def _thread_of(self, channel: Any) -> tuple[bool, bool]:
+        """(is a thread, is watched): threads of an inbox channel, or an inbox channel itself."""
+        if isinstance(channel, discord.Thread):
+            return True, channel.parent_id in self.chat_channels
+        if isinstance(channel, discord.PartialMessageable):
+            return True, channel.id not in self.chat_channels  # uncached: let the core decide
+        return False, getattr(channel, "id", None) in self.chat_channels
+
+    async def on_message(self, message: discord.Message) -> Reply | None:
+        """A message in an inbox channel or its threads: a ``!`` command, or (in a thread) a note."""
+        if message.author.bot or message.webhook_id is not None or message.guild is None:
+            return None
+        in_thread, watched = self._thread_of(message.channel)
+        text = message.content or ""
+        prefixed = text.lstrip().startswith(self.prefix) and len(text.strip()) > len(self.prefix)
+        if not watched or not text.strip() or (not in_thread and not prefixed):
+            return None
+        refusal = await self.refusal(message.author, message.guild.id)
+        if refusal is not None:
+            if prefixed:
+                await self._reply(message, "✗ " + refusal)
+            return None
+        thread_id = str(message.channel.id) if in_thread else None
+        note = self._note_text(text, prefixed)
+        if thread_id is not None and note is not None:
+            self.echoes.remember(thread_id, note, str(message.id))
+        where = Location(SURFACE, thread_id=thread_id)
+        reply = await self.commands.handle(self.actor(message.author), text, where, prefixed=True)
+        if thread_id is not None and note is not None and not reply.ok:
+            self.echoes.take(thread_id, note)
+        await self._show(message, reply, prefixed, text)
+        return reply
+
+    def _note_text(self, text: str, prefixed: bool) -> str | None:
+        if not prefixed:
+            return text.strip()
+        head, _, rest = text.strip()[len(self.prefix):].partition(" ")
+        return rest.strip() if head.lower() == "note" and rest.strip() else None
+
+    async def _show(self, message: discord.Message, reply: Reply, prefixed: bool, text: str) -> None:
+        if not prefixed:
+            if reply.ok and reply.text:
+                await self._react(message, "📝")
+            return  # plain chatter outside a conversation stays unanswered
+        word = text.strip()[len(self.prefix):].split(" ", 1)[0].lower()
+        if reply.ok and word not in _CHATTY:
+            await self._react(message, "✅")
+        elif reply.text:
+            await self._reply(message, reply.text if reply.ok else "✗ " + reply.text)
+
+    async def _react(self, message: discord.Message, emoji: str) -> None:
+        try:
+            await message.add_reaction(emoji)
+        except discord.HTTPException as exc:
+            log.warning("discord reaction failed", extra={"status": exc.status, "code": exc.code})
+
+    async def _reply(self, message: discord.Message, text: str) -> None:
+        try:
+            for chunk in split_text(text, CONTENT_LIMIT):
+                await message.reply(chunk, allowed_mentions=NONE, mention_author=False)
+        except discord.HTTPException as exc:
+            log.warning("discord reply failed", extra={"status": exc.status, "code": exc.code})

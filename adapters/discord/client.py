@@ -1,0 +1,85 @@
+"""The discord.py client: intents, the app command tree, persistent card components, thread messages.
+
+``set_api_base`` points discord.py's REST routes (``discord.http.Route.BASE``,
+shared by its webhook/interaction adapter) at the configured base URL; it must run
+before ``login``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.settings.discord import DiscordSettings
+
+from adapters.discord.appcommands import register_commands
+from adapters.discord.bridge import NONE, Bridge
+from adapters.discord.components import dynamic_items
+
+__all__ = ["ThreadlineClient", "set_api_base"]
+
+log = logging.getLogger(__name__)
+
+
+def set_api_base(url: str) -> None:
+    """Send every discord.py REST call (bot and interaction webhooks) to ``url`` (e.g. a proxy or a fake)."""
+    discord.http.Route.BASE = url.rstrip("/")
+
+
+def intents() -> discord.Intents:
+    """Guilds and guild messages, plus the privileged Message Content intent for ``!`` commands and notes."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class ThreadlineClient(discord.Client):
+    """A discord.py client that carries the Threadline bridge (components find it through the interaction)."""
+
+    def __init__(self, settings: DiscordSettings, bridge: Bridge) -> None:
+        super().__init__(
+            intents=intents(),
+            allowed_mentions=NONE,
+            max_ratelimit_timeout=settings.rate_limit_wait_seconds,
+        )
+        self.settings = settings
+        self.bridge = bridge
+        self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
+        register_commands(self.tree, bridge)
+        self.rest_ready = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        """After login: listen for card components, then register the app commands."""
+        self.add_dynamic_items(*dynamic_items())
+        self.rest_ready.set()
+        if self.settings.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the commands in each configured guild (instant), or globally when none is configured."""
+        try:
+            if not self.settings.guild_ids:
+                await self.tree.sync()
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log.error("discord command sync failed", extra={"status": exc.status, "code": exc.code})
+
+    async def on_ready(self) -> None:
+        """Connected to the gateway."""
+        log.info("discord connected", extra={"guilds": len(self.guilds)})
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A message anywhere the bot can read: the bridge keeps those in inbox channels and their threads."""
+        try:
+            await self.bridge.on_message(message)
+        except Exception:
+            log.exception("discord message handling failed", extra={"message_id": message.id})

@@ -1,0 +1,69 @@
+"""Translation of discord.py's errors into the core's delivery errors.
+
+discord.py already sleeps through short 429s (its per-route buckets) and retries
+5xx; what reaches us is a rate limit longer than ``rate_limit_wait_seconds``
+(``RateLimited``), retries that ran out, or a refusal.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import discord
+
+from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, TransientDeliveryError
+
+__all__ = [
+    "ARCHIVED_THREAD",
+    "UNKNOWN_CHANNEL",
+    "UNKNOWN_MESSAGE",
+    "delivery_error",
+]
+
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_MESSAGE = 10008
+ARCHIVED_THREAD = 50083
+_MISSING_ACCESS = 50001
+_MISSING_PERMISSIONS = 50013
+
+_PERMISSION_HINT = (
+    "the bot needs View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
+    "Embed Links, Attach Files, Read Message History and Manage Threads there (see docs/discord.md)"
+)
+
+
+def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> DeliveryError:
+    """The delivery error for ``exc`` raised while posting to ``where`` (a thread, or a chat channel).
+
+    ``thread`` says whether ``where`` is a conversation's thread (a missing one is recreated)
+    or the inbox's chat channel (a missing one is a configuration error).
+    """
+    if isinstance(exc, discord.RateLimited):
+        return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=exc.retry_after)
+    if isinstance(exc, discord.NotFound):
+        if thread and exc.code in (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE):
+            return ThreadGone(f"Discord {where} is gone ({exc.code} {exc.text or 'not found'})")
+        return PermanentDeliveryError(
+            f"Discord channel {where} does not exist or the bot cannot see it; check inboxes.*.chat_channel"
+        )
+    if isinstance(exc, discord.Forbidden):
+        what = "has no access to" if exc.code == _MISSING_ACCESS else "lacks a permission in"
+        return PermanentDeliveryError(f"the Discord bot {what} {where} ({exc.code} {exc.text}); {_PERMISSION_HINT}")
+    if isinstance(exc, discord.DiscordServerError):
+        return TransientDeliveryError(f"Discord server error {exc.status} on {where}")
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429:
+            retry = exc.response.headers.get("Retry-After") if exc.response is not None else None
+            return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=_seconds(retry))
+        if exc.status == 401:
+            return TransientDeliveryError("Discord refused the bot token (401); check surfaces.discord.bot_token")
+        return PermanentDeliveryError(f"Discord refused the request on {where} ({exc.status} {exc.code} {exc.text})")
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+        return TransientDeliveryError(f"cannot reach Discord ({exc.__class__.__name__})")
+    return TransientDeliveryError(f"unexpected Discord error {exc.__class__.__name__}")
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

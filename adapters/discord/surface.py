@@ -1,0 +1,194 @@
+"""The Discord surface: conversations as public threads (text channels) or posts (forum channels).
+
+Implements ``bot.ports.Surface`` for the outbox dispatcher. The chat channel's type is
+read from Discord (and cached): a text channel gets a public thread with the card as
+its first message; a forum channel gets one post per conversation whose starter
+message is the card, with labels also shown as the forum's matching tags (at most 5
+per post; the database stays the source of truth). Archived threads are unarchived
+when something must be posted or edited there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import discord
+
+from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError
+from bot.settings.discord import DiscordSettings
+from bot.views import CardView, PostView
+
+from adapters.discord.bridge import NONE, Bridge
+from adapters.discord.client import ThreadlineClient, set_api_base
+from adapters.discord.components import card_view
+from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
+from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+
+__all__ = ["DiscordSurface"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Chat = discord.TextChannel | discord.ForumChannel
+_CHANNEL_TTL = 300.0
+_TAGS_PER_POST = 5
+_ARCHIVE_AFTER_MINUTES = 10080
+
+
+class DiscordSurface:
+    """The team side on Discord; ``run()`` connects, the outbox calls the ``Surface`` methods."""
+
+    name = "discord"
+
+    def __init__(self, settings: DiscordSettings, bridge: Bridge, *, ready_timeout: float = 15.0) -> None:
+        self.settings = settings
+        self.bridge = bridge
+        self.client = ThreadlineClient(settings, bridge)
+        self.ready_timeout = ready_timeout
+        self._channels: dict[str, tuple[float, Chat]] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Log in and stay connected to the gateway (reconnecting) until ``close()``."""
+        set_api_base(self.settings.api_base_url)
+        await self.client.start(self.settings.bot_token, reconnect=True)
+
+    async def login(self) -> None:
+        """Log in for REST only (no gateway): tests and tools."""
+        set_api_base(self.settings.api_base_url)
+        await self.client.login(self.settings.bot_token)
+
+    async def close(self) -> None:
+        """Disconnect and close the HTTP session."""
+        await self.client.close()
+
+    async def _ready(self) -> None:
+        if self.client.rest_ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.client.rest_ready.wait(), self.ready_timeout)
+        except TimeoutError:
+            raise TransientDeliveryError("Discord is not connected yet") from None
+
+    # --- Surface ------------------------------------------------------------------------------
+
+    def pace_key(self, chat_channel: str) -> str:
+        """Paced per inbox channel (its threads share the budget): 5 messages / 5 s by default."""
+        return chat_channel
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        """Open the conversation's thread (or forum post) with the card and its components."""
+        await self._ready()
+        channel = await self._channel(chat_channel)
+        embed, view = card_embed(card), await self._view(card)
+        where = f"channel {chat_channel}"
+        try:
+            if isinstance(channel, discord.ForumChannel):
+                made = await channel.create_thread(
+                    name=thread_name(card), embed=embed, view=view, allowed_mentions=NONE,
+                    applied_tags=self._tags(channel, card), auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
+                )
+                thread, message = made.thread, made.message
+            else:
+                thread = await channel.create_thread(
+                    name=thread_name(card), type=discord.ChannelType.public_thread,
+                    auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
+                )
+                message = await thread.send(embed=embed, view=view, allowed_mentions=NONE)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise delivery_error(exc, where, thread=False) from exc
+        log.info("discord thread created", extra={"conversation": card.number, "thread_id": thread.id})
+        return ThreadRef(str(channel.id), str(thread.id), str(message.id))
+
+    async def update_card(self, ref: ThreadRef, card: CardView) -> None:
+        """Edit the card in place; keep forum tags in step; archive the thread when closed (if configured)."""
+        await self._ready()
+        embed, view = card_embed(card), await self._view(card)
+        message = self.client.get_partial_messageable(int(ref.thread_id)).get_partial_message(int(ref.card_id))
+        await self._call(ref, lambda: message.edit(embed=embed, view=view, allowed_mentions=NONE))
+        changes: dict[str, Any] = {}
+        channel = await self._channel(ref.chat_channel)
+        if isinstance(channel, discord.ForumChannel) and channel.available_tags:
+            changes["applied_tags"] = [str(tag.id) for tag in self._tags(channel, card)]
+        if card.status == "closed" and self.settings.archive_on_close:
+            changes["archived"] = True
+        if changes:
+            await self._call(ref, lambda: self.client.http.edit_channel(int(ref.thread_id), **changes))
+
+    async def post(self, ref: ThreadRef, post: PostView) -> str:
+        """Post into the thread: customer text under the customer's name, split to Discord's limits, files."""
+        await self._ready()
+        if post.kind == "note" and (shown := self.bridge.echoes.take(ref.thread_id, post.text)) is not None:
+            return shown  # typed in this thread: already visible
+        thread = self.client.get_partial_messageable(int(ref.thread_id))
+        first: str | None = None
+        for index, outgoing in enumerate(post_messages(post)):
+            nonce = f"{post.message_uid or ''}"[:20] + f":{index}" if post.message_uid else None
+
+            def send(out: OutgoingMessage = outgoing, nonce: str | None = nonce) -> Awaitable[discord.Message]:
+                return thread.send(content=out.content, embed=out.embed, files=_files(out), nonce=nonce,
+                                   allowed_mentions=NONE)  # type: ignore[call-overload]
+
+            sent = await self._call(ref, send)
+            first = first or str(sent.id)
+        assert first is not None
+        return first
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _call(self, ref: ThreadRef, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one REST call on the thread; unarchive once if Discord says it is archived; map errors."""
+        where = f"thread {ref.thread_id}"
+        try:
+            try:
+                return await call()
+            except discord.HTTPException as exc:
+                if exc.code != ARCHIVED_THREAD:
+                    raise
+            log.info("discord thread unarchived", extra={"thread_id": ref.thread_id})
+            await self.client.http.edit_channel(int(ref.thread_id), archived=False)
+            return await call()
+        except Exception as exc:
+            raise delivery_error(exc, where) from exc
+
+    async def _channel(self, chat_channel: str) -> Chat:
+        cached = self._channels.get(chat_channel)
+        if cached is not None and time.monotonic() - cached[0] < _CHANNEL_TTL:
+            return cached[1]
+        if not chat_channel.isdigit():
+            raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id; fix inboxes.*.chat_channel")
+        try:
+            channel = await self.client.fetch_channel(int(chat_channel))
+        except Exception as exc:
+            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            raise PermanentDeliveryError(
+                f"Discord channel {chat_channel} is a {channel.type} channel; use a text or forum channel"
+            )
+        self._channels[chat_channel] = (time.monotonic(), channel)
+        return channel
+
+    async def _view(self, card: CardView) -> discord.ui.View:
+        try:
+            known = await self.bridge.labels("")
+        except Exception:  # the card still renders without the label picker's extra options
+            log.exception("label names unavailable")
+            known = []
+        return card_view(card, known)
+
+    @staticmethod
+    def _tags(forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
+        wanted = [label.lower() for label in card.labels]
+        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted]
+        return tags[:_TAGS_PER_POST]
+
+
+def _files(outgoing: OutgoingMessage) -> list[discord.File]:
+    return [discord.File(io.BytesIO(a.data or b""), filename=a.filename) for a in outgoing.files]

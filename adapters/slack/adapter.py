@@ -1,0 +1,98 @@
+"""The Slack surface assembled: Web API client, outbound surface, bolt app with listeners, connection.
+
+``bot/app.py`` builds one ``SlackAdapter``, registers ``adapter.surface`` as the
+``slack`` surface, binds it to the core, and starts it. Socket Mode is the default
+(no public URL); in HTTP mode the shared web server mounts ``aiohttp_routes()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.client import make_client
+from adapters.slack.http import aiohttp_routes
+from adapters.slack.inbound import AgentRegistrar, CommandHandler, FirstTime, LabelSource, SlackInbound
+from adapters.slack.interactive import SlackInteractions
+from adapters.slack.people import Directory
+from adapters.slack.surface import SlackSurface
+from bot.settings.slack import SlackSettings
+
+__all__ = ["SlackAdapter"]
+
+log = logging.getLogger(__name__)
+
+
+class SlackAdapter:
+    """Everything Slack: ``surface`` (outbound), ``app`` (bolt, inbound), and the connection."""
+
+    def __init__(
+        self,
+        settings: SlackSettings,
+        *,
+        chat_channels: Iterable[str] = (),
+        prefix: str = "!",
+        client: AsyncWebClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.surface = SlackSurface(self.client, settings)
+        self.directory = Directory(self.client, settings)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret or "socket-mode-requests-are-not-signed",
+            request_verification_enabled=settings.mode == "http",
+            process_before_response=False,
+            logger=logging.getLogger("adapters.slack.bolt"),
+        )
+        self.inbound = SlackInbound(
+            self.app,
+            self.surface,
+            self.directory,
+            command=settings.command,
+            prefix=prefix,
+            chat_channels=chat_channels,
+        )
+        self.interactions = SlackInteractions(self.inbound)
+        self._socket: AsyncSocketModeHandler | None = None
+
+    def bind(
+        self,
+        handle: CommandHandler,
+        first_time: FirstTime,
+        labels: LabelSource | None = None,
+        register: AgentRegistrar | None = None,
+    ) -> None:
+        """Connect to the core: ``CommandService.handle``, event dedupe, label list, agent registration."""
+        self.inbound.bind(handle, first_time, labels, register)
+
+    def aiohttp_routes(self) -> list[web.RouteDef]:
+        """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""
+        return aiohttp_routes(self.app, self.settings.http_path)
+
+    async def start(self) -> None:
+        """Socket Mode: open the WebSocket (bolt reconnects by itself). HTTP mode: nothing to start."""
+        if self.settings.mode != "socket":
+            return
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        await self._socket.connect_async()
+        log.info("slack socket mode connected")
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged interaction has been handled."""
+        await self.inbound.settle()
+
+    async def stop(self) -> None:
+        """Close the connection, finish acknowledged work, close the HTTP session."""
+        if self._socket is not None:
+            try:
+                await self._socket.close_async()
+            except Exception:
+                log.warning("slack socket mode close failed", exc_info=True)
+            self._socket = None
+        await self.inbound.settle()

@@ -1,0 +1,231 @@
+"""The Slack surface, inbound half: slash command and thread messages, handed to the core as commands.
+
+Every listener acknowledges first (Slack wants an answer within 3 s) and then does
+its work in a tracked task; ``settle()`` waits for that work (tests, shutdown).
+Thread messages: ``!claim`` and friends are commands, a plain message is handed to
+the core, which makes it an internal note (or ignores it, per inbox). Messages of
+bots (ours included), edits and deletions are ignored; Events API retries and
+Socket Mode redeliveries are dropped by ``event_id`` through ``FirstTime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any, Protocol
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.people import Directory
+from adapters.slack.render import escape
+from adapters.slack.surface import SlackSurface
+from bot.actions import Actor, Location
+from bot.views import Reply
+
+__all__ = [
+    "AgentRegistrar",
+    "CommandHandler",
+    "FirstTime",
+    "LabelSource",
+    "SlackInbound",
+    "normalise_mentions",
+]
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_HANDLED_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+class CommandHandler(Protocol):
+    """``CommandService.handle``: run one command line for an actor at a location."""
+
+    def __call__(
+        self, actor: Actor, text: str, where: Location, *, prefixed: bool = True
+    ) -> Awaitable[Reply]:
+        """Run ``text``; ``prefixed`` False for text that is a command without the prefix."""
+        ...
+
+
+FirstTime = Callable[[str], Awaitable[bool]]
+"""``first_time(key)``: True the first time a key is seen (stored, so it survives restarts)."""
+LabelSource = Callable[[], Awaitable[list[str]]]
+"""Returns the existing label names (for the card's Labels menu)."""
+AgentRegistrar = Callable[[Actor], Awaitable[None]]
+"""Makes sure a Slack user is an agent (so ``assign`` can find someone who never acted yet)."""
+
+
+def normalise_mentions(text: str) -> str:
+    """Slack's ``<@U123|bob>`` → ``@U123``, the form the core's ``assign`` resolves by identity."""
+    return _MENTION.sub(lambda m: "@" + m.group(1), text)
+
+
+class SlackInbound:
+    """Registers Threadline's listeners on a bolt ``AsyncApp`` and runs them against the core."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        surface: SlackSurface,
+        directory: Directory,
+        *,
+        command: str,
+        prefix: str,
+        chat_channels: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.surface = surface
+        self.client = surface.client
+        self.directory = directory
+        self.prefix = prefix
+        self.chat_channels = frozenset(chat_channels)
+        self.handle: CommandHandler | None = None
+        self.first_time: FirstTime | None = None
+        self.labels: LabelSource | None = None
+        self.register: AgentRegistrar | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        app.command(command)(self._on_command)
+        app.event("message")(self._on_message)
+
+    def bind(
+        self,
+        handle: CommandHandler,
+        first_time: FirstTime,
+        labels: LabelSource | None = None,
+        register: AgentRegistrar | None = None,
+    ) -> None:
+        """Connect the listeners to the core (``CommandService.handle``) and storage-backed helpers."""
+        self.handle, self.first_time, self.labels, self.register = handle, first_time, labels, register
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        """Run work after the ack; failures are logged and told to nobody but the log."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("slack work failed", extra={"work": what})
+
+        task = asyncio.create_task(guarded(), name=f"slack-{what}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until all acknowledged work has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def run(self, actor: Actor, text: str, where: Location, *, prefixed: bool) -> Reply:
+        """Hand a command to the core."""
+        if self.handle is None:
+            return Reply("Threadline is starting; try again in a moment.", ok=False)
+        return await self.handle(actor, text, where, prefixed=prefixed)
+
+    async def acting(self, user_id: str, name: str | None) -> Actor | None:
+        """The actor for ``user_id``, or None when they are not allowed to act."""
+        if not await self.directory.may_act(user_id):
+            log.info("slack user refused", extra={"user": user_id})
+            return None
+        return await self.directory.actor(user_id, name)
+
+    async def register_mentioned(self, text: str) -> None:
+        """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
+        if self.register is None:
+            return
+        for user_id in dict.fromkeys(_MENTION.findall(text)):
+            if await self.directory.may_act(user_id):
+                await self.register(await self.directory.actor(user_id))
+
+    async def answer(
+        self,
+        text: str,
+        *,
+        response_url: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        """Show ``text`` to one user only: through the response URL, else ``chat.postEphemeral``."""
+        if not text:
+            return
+        try:
+            if response_url:
+                await AsyncWebhookClient(response_url).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+            elif channel and user:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user, text=text, thread_ts=thread_ts
+                )
+        except Exception as exc:
+            log.warning("slack ephemeral answer failed", extra={"error": exc.__class__.__name__})
+
+    @staticmethod
+    def reply_text(reply: Reply) -> str:
+        """A core reply as Slack text: escaped (it may quote customer subjects), errors marked."""
+        return ("" if reply.ok else ":warning: ") + escape(reply.text) if reply.text else ""
+
+    # --- slash command ---------------------------------------------------------------------------
+
+    async def _on_command(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        await ack()
+        self.spawn(self._slash(body), "command")
+
+    async def _slash(self, body: dict[str, Any]) -> None:
+        user_id, url = body.get("user_id", ""), body.get("response_url")
+        actor = await self.acting(user_id, body.get("user_name"))
+        if actor is None:
+            await self.answer(
+                self.directory.refusal(), response_url=url, channel=body.get("channel_id"), user=user_id
+            )
+            return
+        text = normalise_mentions((body.get("text") or "").strip()) or "help"
+        if text.lower().startswith("assign"):
+            await self.register_mentioned(body.get("text") or "")
+        reply = await self.run(actor, text, Location("slack"), prefixed=False)
+        await self.answer(
+            self.reply_text(reply), response_url=url, channel=body.get("channel_id"), user=user_id
+        )
+
+    # --- thread messages -----------------------------------------------------------------------
+
+    async def _on_message(
+        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], event: dict[str, Any]
+    ) -> None:
+        await ack()
+        if event.get("subtype") not in _HANDLED_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return
+        if self.chat_channels and event.get("channel") not in self.chat_channels:
+            return
+        self.spawn(self._message(body, event, str(thread_ts)), "message")
+
+    async def _message(self, body: dict[str, Any], event: dict[str, Any], thread_ts: str) -> None:
+        key = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+        if self.first_time is not None and not await self.first_time(f"slack:event:{key}"):
+            log.info("slack event redelivered; ignored", extra={"event_id": key})
+            return
+        channel, user_id, text = str(event.get("channel")), str(event["user"]), str(event.get("text") or "")
+        command = text.lstrip().startswith(self.prefix)
+        actor = await self.acting(user_id, None)
+        if actor is None:
+            await self.answer(self.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts)
+            return
+        if command:
+            text = normalise_mentions(text)
+            if text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
+                await self.register_mentioned(str(event.get("text") or ""))
+        elif text.strip():
+            self.surface.remember_typed_note(thread_ts, text, str(event.get("ts")))
+        else:
+            return
+        reply = await self.run(actor, text, Location("slack", thread_id=thread_ts), prefixed=True)
+        if not command and (reply.ok or reply.conversation_number is None):
+            return  # a note (shown by the message itself) or chatter in a thread that is not a conversation
+        await self.answer(self.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts)

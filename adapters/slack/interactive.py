@@ -1,0 +1,219 @@
+"""Card buttons and menus, the Labels menu's options, and the "Reply to customer…" shortcut and modal.
+
+Each interaction is translated into the one command grammar (``claim #42``,
+``label #42 +refund -billing``, ``reply --confirm …``) and handed to the core; what it
+decides is shown in the thread and on the card by the outbox, and the clicking user
+gets an ephemeral answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from adapters.slack.inbound import SlackInbound
+from adapters.slack.render import (
+    ACTION_ASSIGN,
+    ACTION_CLAIM,
+    ACTION_CLOSE,
+    ACTION_LABELS,
+    ACTION_REOPEN,
+    ACTION_SNOOZE,
+    card_number,
+    escape,
+)
+from bot.actions import Location
+
+__all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "reply_modal"]
+
+log = logging.getLogger(__name__)
+REPLY_SHORTCUT = "tl_reply_shortcut"
+REPLY_MODAL = "tl_reply_modal"
+_ACTIONS = re.compile(r"^tl_(claim|assign|labels|snooze|close|reopen)$")
+Ack = Callable[..., Awaitable[Any]]
+
+
+def label_slug(text: str) -> str:
+    """A label name typed in the Labels menu, in the form the grammar accepts (no spaces, no +/-)."""
+    return re.sub(r"[^\w.:/-]+", "-", text.strip().lower()).strip("-+")[:60]
+
+
+def reply_modal(channel: str, thread_ts: str, excerpt: str) -> dict[str, Any]:
+    """The "Reply to customer" modal; ``private_metadata`` carries the thread it answers."""
+    blocks: list[dict[str, Any]] = []
+    if excerpt:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": "Replying in the thread of: " + escape(excerpt[:280])}
+                ],
+            }
+        )
+    blocks += [
+        {
+            "type": "input",
+            "block_id": "reply",
+            "label": {"type": "plain_text", "text": "Reply to the customer"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": 3000,
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "confirm",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Assigned to someone else?"},
+            "element": {
+                "type": "checkboxes",
+                "action_id": "confirm",
+                "options": [{"text": {"type": "plain_text", "text": "Send anyway"}, "value": "confirm"}],
+            },
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": REPLY_MODAL,
+        "title": {"type": "plain_text", "text": "Reply to customer"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"channel": channel, "thread_ts": thread_ts}),
+        "blocks": blocks,
+    }
+
+
+def _current_labels(body: dict[str, Any]) -> list[str]:
+    """The labels the card showed when clicked (the menu's initial options)."""
+    for block in (body.get("message") or {}).get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == ACTION_LABELS:
+                return [o["value"] for o in element.get("initial_options") or []]
+    return []
+
+
+class SlackInteractions:
+    """Registers the interactive listeners on the inbound half's bolt app."""
+
+    def __init__(self, inbound: SlackInbound) -> None:
+        self.inbound = inbound
+        app = inbound.app
+        app.action(_ACTIONS)(self._on_action)
+        app.options(ACTION_LABELS)(self._on_label_options)
+        app.shortcut(REPLY_SHORTCUT)(self._on_shortcut)
+        app.view(REPLY_MODAL)(self._on_submit)
+
+    # --- card buttons and menus -----------------------------------------------------------------
+
+    async def _on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        self.inbound.spawn(self._action(body, action), "action")
+
+    def command_for(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
+        """The command line a card interaction stands for, or None when it changes nothing."""
+        value = action.get("value")
+        number = int(value) if value and str(value).isdigit() else card_number(action.get("block_id"))
+        if number is None:
+            return None
+        kind = action.get("action_id")
+        if kind in (ACTION_CLAIM, ACTION_CLOSE, ACTION_REOPEN):
+            return f"{kind.removeprefix('tl_')} #{number}"
+        if kind == ACTION_ASSIGN and action.get("selected_user"):
+            return f"assign #{number} @{action['selected_user']}"
+        if kind == ACTION_SNOOZE and action.get("selected_option"):
+            return f"snooze #{number} {action['selected_option']['value']}"
+        if kind == ACTION_LABELS:
+            chosen = [label_slug(o["value"]) for o in action.get("selected_options") or []]
+            before = _current_labels(body)
+            change = [f"+{n}" for n in chosen if n and n not in before] + [
+                f"-{n}" for n in before if n not in chosen
+            ]
+            return f"label #{number} {' '.join(change)}" if change else None
+        return None
+
+    async def _action(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        user_id, url = str(user.get("id", "")), body.get("response_url")
+        channel = (body.get("channel") or {}).get("id")
+        actor = await self.inbound.acting(user_id, user.get("name"))
+        if actor is None:
+            await self.inbound.answer(
+                self.inbound.directory.refusal(), response_url=url, channel=channel, user=user_id
+            )
+            return
+        text = self.command_for(body, action)
+        if text is None:
+            return
+        if action.get("action_id") == ACTION_ASSIGN and self.inbound.register is not None:
+            target = str(action["selected_user"])
+            if await self.inbound.directory.may_act(target):
+                await self.inbound.register(await self.inbound.directory.actor(target))
+        reply = await self.inbound.run(actor, text, Location("slack"), prefixed=False)
+        await self.inbound.answer(
+            self.inbound.reply_text(reply), response_url=url, channel=channel, user=user_id
+        )
+
+    async def _on_label_options(self, ack: Ack, body: dict[str, Any]) -> None:
+        query = label_slug(str(body.get("value") or ""))
+        existing = await self.inbound.labels() if self.inbound.labels is not None else []
+        matches = [name for name in existing if query in name.lower()][:99]
+        options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": name} for name in matches]
+        if query and query not in existing:
+            options.append(
+                {"text": {"type": "plain_text", "text": f"+ create “{query}”"[:75]}, "value": query}
+            )
+        await ack(options=options)
+
+    # --- shortcut and modal --------------------------------------------------------------------
+
+    async def _on_shortcut(self, ack: Ack, body: dict[str, Any]) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        message = body.get("message") or {}
+        if not await self.inbound.directory.may_act(user_id):
+            await self.inbound.answer(
+                self.inbound.directory.refusal(),
+                response_url=body.get("response_url"),
+                channel=channel,
+                user=user_id,
+            )
+            return
+        thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
+        view = reply_modal(channel, thread_ts, str(message.get("text") or ""))
+        await self.inbound.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _on_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        text = str(((values.get("reply") or {}).get("text") or {}).get("value") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"reply": "Write the reply first."})
+            return
+        await ack()
+        confirm = bool(((values.get("confirm") or {}).get("confirm") or {}).get("selected_options"))
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body.get("user") or {}
+        self.inbound.spawn(
+            self._submit(str(user.get("id", "")), user.get("name"), meta, text, confirm), "modal"
+        )
+
+    async def _submit(
+        self, user_id: str, name: str | None, meta: dict[str, Any], text: str, confirm: bool
+    ) -> None:
+        channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        actor = await self.inbound.acting(user_id, name)
+        if actor is None:
+            await self.inbound.answer(
+                self.inbound.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts
+            )
+            return
+        line = f"reply {'--confirm ' if confirm else ''}{text}"
+        reply = await self.inbound.run(actor, line, Location("slack", thread_id=thread_ts), prefixed=False)
+        await self.inbound.answer(
+            self.inbound.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts
+        )

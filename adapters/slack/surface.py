@@ -1,0 +1,138 @@
+"""The Slack surface, outbound half: cards and thread posts through the Web API (``chat.*``, ``files.*``).
+
+Idempotence across retries: a post split into several Slack messages remembers the
+``ts`` of each part already posted (per message uid), so a retry after a 429 in the
+middle resumes instead of repeating. A plain thread message that the core turned
+into a note is not echoed back: the agent's own Slack message already shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.errors import delivery_error
+from adapters.slack.render import card_blocks, post_chunks
+from bot.ports import ThreadRef
+from bot.settings.slack import SlackSettings
+from bot.views import CardView, PostView
+
+__all__ = ["SlackSurface"]
+
+log = logging.getLogger(__name__)
+_MEMORY = 5000
+
+
+class SlackSurface:
+    """Implements ``bot.ports.Surface`` on Slack: one thread per conversation, the card as its root."""
+
+    name = "slack"
+
+    def __init__(self, client: AsyncWebClient, settings: SlackSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self._parts: OrderedDict[str, list[str]] = OrderedDict()
+        self._uploaded: OrderedDict[str, bool] = OrderedDict()
+        self._typed_notes: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    @staticmethod
+    def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > _MEMORY:
+            store.popitem(last=False)
+
+    def remember_typed_note(self, thread_ts: str, text: str, ts: str) -> None:
+        """An agent's thread message became a note; do not post it again when the core mirrors it."""
+        self._remember(self._typed_notes, (thread_ts, text.strip()), ts)
+
+    def _bot_identity(self) -> dict[str, Any]:
+        identity: dict[str, Any] = {}
+        if self.settings.username:
+            identity["username"] = self.settings.username
+        if self.settings.icon_emoji:
+            identity["icon_emoji"] = self.settings.icon_emoji
+        return identity
+
+    def _identity(self, post: PostView) -> dict[str, Any]:
+        if not post.from_customer:
+            return self._bot_identity()
+        identity: dict[str, Any] = {"username": (post.author or "customer")[:80]}
+        if self.settings.customer_icon_url:
+            identity["icon_url"] = self.settings.customer_icon_url
+        else:
+            identity["icon_emoji"] = self.settings.customer_icon_emoji
+        return identity
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        """Post the card; its ``ts`` is both the thread id and the card id."""
+        text, blocks = card_blocks(card)
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=chat_channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                **self._bot_identity(),
+            )
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        ts = str(answer["ts"])
+        channel = str(answer.get("channel") or chat_channel)
+        log.info("slack card posted", extra={"conversation": card.number, "slack_channel": channel, "ts": ts})
+        return ThreadRef(channel, ts, ts)
+
+    async def update_card(self, ref: ThreadRef, card: CardView) -> None:
+        """Edit the card in place with ``chat.update``; a deleted card raises ThreadGone."""
+        text, blocks = card_blocks(card)
+        try:
+            await self.client.chat_update(channel=ref.chat_channel, ts=ref.card_id, text=text, blocks=blocks)
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+
+    async def post(self, ref: ThreadRef, post: PostView) -> str:
+        """Post into the thread (split within Block Kit limits), then upload its attachments."""
+        if post.kind == "note" and (typed := self._typed_notes.get((ref.thread_id, post.text.strip()))):
+            return typed
+        uid = post.message_uid
+        done = self._parts.get(uid, []) if uid else []
+        chunks = post_chunks(post)
+        identity = self._identity(post)
+        try:
+            for index, chunk in enumerate(chunks):
+                if index < len(done):
+                    continue
+                answer = await self.client.chat_postMessage(
+                    channel=ref.chat_channel,
+                    thread_ts=ref.thread_id,
+                    text=chunk.text,
+                    blocks=chunk.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **identity,
+                )
+                done = [*done, str(answer["ts"])]
+                if uid:
+                    self._remember(self._parts, uid, done)
+            files = [a for a in post.attachments if a.data is not None]
+            if files and not (uid and self._uploaded.get(uid)):
+                await self.client.files_upload_v2(
+                    channel=ref.chat_channel,
+                    thread_ts=ref.thread_id,
+                    file_uploads=[
+                        {"content": a.data, "filename": a.filename, "title": a.filename} for a in files
+                    ],
+                )
+                if uid:
+                    self._remember(self._uploaded, uid, True)
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        return done[0]
+
+    def pace_key(self, chat_channel: str) -> str:
+        """Slack limits posting per channel (about 1 message per second)."""
+        return chat_channel

@@ -1,0 +1,209 @@
+"""The WhatsApp channel: webhook receiver, the worker that turns deliveries into core calls, and the sender.
+
+``bot/app.py`` builds one ``WhatsAppChannel``, mounts ``routes()`` on the shared web
+server, registers ``sender`` as the ``whatsapp`` channel sender, and calls
+``start()``/``stop()``. The worker parses each queued body, downloads media at once
+(the URLs are short-lived), and hands messages to ``ingest`` and receipts to
+``apply_status``; the core deduplicates on (channel, wamid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import mimetypes
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from adapters.whatsapp.graph import GraphClient, MediaTooLarge
+from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
+from adapters.whatsapp.sender import WhatsAppSender
+from adapters.whatsapp.webhook import WebhookReceiver
+from bot.inbound import InboundAttachment, InboundMessage, IngestResult
+from bot.ports import DeliveryError
+from bot.settings.whatsapp import WhatsAppSettings
+from bot.views import OutboundView
+
+__all__ = ["ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
+
+log = logging.getLogger(__name__)
+
+Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
+"""The core's ``Ingestor.ingest``."""
+
+ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[bool]]
+"""The core's ``DeliveryStatusService.apply(channel, external_id, status, error)``."""
+
+_INGEST_ATTEMPTS = 3
+_LAST_INBOUND_KEPT = 5000
+
+
+def _filename(parsed: ParsedMessage, mime: str) -> str:
+    media = parsed.media
+    assert media is not None
+    if media.filename:
+        return media.filename
+    extension = mimetypes.guess_extension(mime.split(";")[0].strip()) or ""
+    return f"{media.kind}-{media.media_id}{extension}"
+
+
+def to_inbound(
+    parsed: ParsedMessage, inbox: str, attachment: InboundAttachment | None = None
+) -> InboundMessage:
+    """The core's ``InboundMessage`` for a parsed WhatsApp message."""
+    extra = {"whatsapp_type": parsed.kind}
+    if parsed.context_id:
+        extra["in_reply_to"] = parsed.context_id
+    return InboundMessage(
+        channel="whatsapp",
+        inbox=inbox,
+        external_id=parsed.wamid,
+        sender_address=parsed.wa_id,
+        sender_name=parsed.profile_name,
+        received_at=parsed.timestamp,
+        text=parsed.text,
+        attachments=(attachment,) if attachment is not None else (),
+        match_open_by_contact=True,
+        extra=extra,
+    )
+
+
+class _ReadingSender(WhatsAppSender):
+    """The sender, plus "mark as read" of the customer's last message when a reply goes out (if enabled)."""
+
+    def __init__(self, settings: WhatsAppSettings, graph: GraphClient) -> None:
+        super().__init__(settings, graph)
+        self.last_inbound: OrderedDict[str, str] = OrderedDict()
+
+    def saw_inbound(self, wa_id: str, wamid: str) -> None:
+        """Remember the customer's newest message id."""
+        self.last_inbound[wa_id] = wamid
+        self.last_inbound.move_to_end(wa_id)
+        while len(self.last_inbound) > _LAST_INBOUND_KEPT:
+            self.last_inbound.popitem(last=False)
+
+    async def send(self, message: OutboundView) -> str:
+        """Send, then mark the customer's last message read (best effort)."""
+        wamid = await super().send(message)
+        if self.settings.mark_read_on_claim:
+            to = "".join(ch for ch in message.to_address if ch.isdigit())
+            last = self.last_inbound.pop(to, None)
+            if last is not None:
+                await self.graph.mark_read(last)
+        return wamid
+
+
+class WhatsAppChannel:
+    """Everything of one WhatsApp business number."""
+
+    def __init__(self, settings: WhatsAppSettings, ingest: Ingest, apply_status: ApplyStatus) -> None:
+        self.settings = settings
+        self.ingest = ingest
+        self.apply_status = apply_status
+        self.graph = GraphClient(settings)
+        self.sender = _ReadingSender(settings, self.graph)
+        self.receiver = WebhookReceiver(settings)
+        self._worker: asyncio.Task[None] | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook routes to mount on the shared web server."""
+        return self.receiver.routes()
+
+    async def start(self) -> None:
+        """Start the worker that processes accepted webhook deliveries."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="whatsapp-webhook-worker")
+
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Finish what is queued (for up to ``drain_seconds``), stop the worker, close the HTTP session."""
+        if self._worker is not None:
+            try:
+                await asyncio.wait_for(self.receiver.queue.join(), timeout=drain_seconds)
+            except TimeoutError:
+                log.error("whatsapp deliveries left unprocessed at shutdown",
+                          extra={"queued": self.receiver.queue.qsize()})
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        await self.graph.close()
+
+    async def idle(self) -> None:
+        """Wait until every accepted delivery has been processed (tests, benchmarks)."""
+        await self.receiver.queue.join()
+
+    async def _work(self) -> None:
+        queue = self.receiver.queue
+        while True:
+            body = await queue.get()
+            try:
+                await self.process(body)
+            except Exception:
+                log.exception("whatsapp delivery could not be processed", extra={"bytes": len(body)})
+            finally:
+                queue.task_done()
+
+    async def process(self, body: bytes) -> None:
+        """Handle one accepted webhook body: ingest its messages, apply its statuses."""
+        try:
+            payload: Any = json.loads(body)
+        except ValueError:
+            log.warning("whatsapp webhook body is not JSON; ignored", extra={"bytes": len(body)})
+            return
+        batch = parse_webhook(payload)
+        for parsed in batch.messages:
+            if self._foreign(parsed.phone_number_id):
+                continue
+            message = to_inbound(parsed, self.settings.inbox, await self._attachment(parsed))
+            await self._ingest(message)
+            self.sender.saw_inbound(parsed.wa_id, parsed.wamid)
+        for status in batch.statuses:
+            if not self._foreign(status.phone_number_id):
+                await self._status(status)
+
+    def _foreign(self, phone_number_id: str | None) -> bool:
+        if phone_number_id and phone_number_id != self.settings.phone_number_id:
+            log.warning("whatsapp delivery for another phone number ignored",
+                        extra={"phone_number_id": phone_number_id})
+            return True
+        return False
+
+    async def _ingest(self, message: InboundMessage) -> None:
+        for attempt in range(1, _INGEST_ATTEMPTS + 1):
+            try:
+                result = await self.ingest(message)
+            except Exception:
+                if attempt == _INGEST_ATTEMPTS:
+                    raise
+                log.warning("whatsapp ingest failed; retrying", exc_info=True, extra={"attempt": attempt})
+                await asyncio.sleep(attempt**2)
+            else:
+                if result.duplicate:
+                    log.info("duplicate whatsapp message dropped", extra={"inbox": message.inbox})
+                return
+
+    async def _status(self, status: StatusUpdate) -> None:
+        await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+
+    async def _attachment(self, parsed: ParsedMessage) -> InboundAttachment | None:
+        media = parsed.media
+        if media is None:
+            return None
+        limit = self.settings.max_media_bytes
+        try:
+            downloaded = await self.graph.download_media(media.media_id, limit)
+        except MediaTooLarge as exc:
+            name = _filename(parsed, media.mime_type)
+            return InboundAttachment(name, media.mime_type, exc.size, too_large=True)
+        except DeliveryError as exc:
+            log.warning("whatsapp media download failed",
+                        extra={"kind": media.kind, "reason": exc.reason[:200]})
+            return InboundAttachment(
+                _filename(parsed, media.mime_type), media.mime_type, 0,
+                error=f"download failed: {exc.reason}; ask the customer to send it again",
+            )
+        mime = downloaded.mime_type or media.mime_type
+        return InboundAttachment(_filename(parsed, mime), mime, len(downloaded.data), data=downloaded.data)

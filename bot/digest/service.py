@@ -1,0 +1,161 @@
+"""Posting digests: on their cron schedule, on demand, and once on start for a run missed while down.
+
+Every scheduled run is claimed in ``digest_runs`` (unique per digest and period end)
+before it is posted, so several instances or a restart never post one twice. A
+failed post drops its claim so the next start tries again. A run counts as missed
+only when the digest was posted before (a digest configured today does not post
+yesterday's run on first start).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.digest.compute import build_digest
+from bot.ports import Surface
+from bot.views import DigestView
+from storage import Store
+
+__all__ = ["DigestError", "DigestService", "cron_trigger", "fire_times"]
+
+log = logging.getLogger(__name__)
+_LOOKBACK = timedelta(days=8)
+_MAX_FIRES = 20000
+
+
+class DigestError(Exception):
+    """A digest cannot be posted; the message says why and what to do."""
+
+
+def cron_trigger(cron: str, timezone: str) -> CronTrigger:
+    """The APScheduler trigger of a crontab line in a time zone."""
+    return CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+
+
+def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[datetime]:
+    """Every fire time in (after, until], oldest first (bounded)."""
+    times: list[datetime] = []
+    moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while moment is not None and moment <= until and len(times) < _MAX_FIRES:
+        times.append(moment)
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+    return times
+
+
+class DigestService:
+    """Builds digests and posts them through the surfaces."""
+
+    def __init__(
+        self, store: Store, settings: Settings, clock: Clock, surfaces: Mapping[str, Surface]
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.surfaces = surfaces
+
+    def _digest(self, name: str) -> tuple[str, Surface]:
+        digest = self.settings.digests.get(name)
+        if digest is None:
+            known = ", ".join(sorted(self.settings.digests)) or "none configured"
+            raise DigestError(f"no digest '{name}' (known: {known}); add a [digests.{name}] section")
+        surface = self.surfaces.get(digest.surface)
+        if surface is None or not hasattr(surface, "post_digest"):
+            raise DigestError(
+                f"digests.{name}.surface: surface '{digest.surface}' is not running or cannot post digests"
+            )
+        return digest.chat_channel, surface
+
+    async def _period_start(self, name: str, end: datetime) -> datetime:
+        async with self.store.transaction() as repo:
+            last = await repo.last_digest_run(name)
+        if last is not None and last.period_end < end:
+            return last.period_end
+        digest = self.settings.digests[name]
+        earlier = fire_times(
+            cron_trigger(digest.cron, digest.timezone), end - _LOOKBACK, end - timedelta(seconds=1)
+        )
+        return earlier[-1] if earlier else end - timedelta(days=1)
+
+    async def build(self, name: str, end: datetime | None = None, *, late: bool = False) -> DigestView:
+        """The digest ``name`` for the period since its last run up to ``end`` (default now)."""
+        self._digest(name)
+        end = end or self.clock.now()
+        start = await self._period_start(name, end)
+        async with self.store.transaction() as repo:
+            return await build_digest(
+                repo, self.settings, name, self.settings.digests[name], start, end, late=late
+            )
+
+    async def send_now(self, name: str) -> DigestView:
+        """Post the digest now (``threadline digest send NAME``); the period ends now."""
+        return await self._send(name, self.clock.now(), late=False)
+
+    async def send_due(self, name: str) -> bool:
+        """The cron job: post the run of the latest fire time, unless it was posted already."""
+        digest = self.settings.digests[name]
+        now = self.clock.now()
+        fires = fire_times(cron_trigger(digest.cron, digest.timezone), now - _LOOKBACK, now)
+        if not fires:
+            return False
+        try:
+            await self._send(name, fires[-1], late=now - fires[-1] > timedelta(minutes=5))
+        except _AlreadySent:
+            return False
+        return True
+
+    async def catch_up(self) -> int:
+        """On start: post once the latest run of each digest that was missed while down."""
+        sent = 0
+        now = self.clock.now()
+        for name, digest in self.settings.digests.items():
+            async with self.store.transaction() as repo:
+                last = await repo.last_digest_run(name)
+            if last is None:
+                continue
+            fires = fire_times(
+                cron_trigger(digest.cron, digest.timezone), max(last.period_end, now - _LOOKBACK), now
+            )
+            if not fires:
+                continue
+            try:
+                await self._send(name, fires[-1], late=True)
+                sent += 1
+            except _AlreadySent:
+                continue
+            except DigestError as exc:
+                log.warning("missed digest not sent", extra={"digest": name, "reason": str(exc)})
+        return sent
+
+    async def _send(self, name: str, end: datetime, *, late: bool) -> DigestView:
+        chat_channel, surface = self._digest(name)
+        start = await self._period_start(name, end)
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            run_id = await repo.claim_digest_run(name, start, end, now, late=late)
+            if run_id is None:
+                raise _AlreadySent(name)
+            view = await build_digest(
+                repo, self.settings, name, self.settings.digests[name], start, end, late=late
+            )
+        try:
+            await surface.post_digest(chat_channel, view)
+        except Exception:
+            async with self.store.transaction() as repo:
+                await repo.finish_digest_run(run_id, None)
+            log.exception("digest post failed", extra={"digest": name})
+            raise
+        async with self.store.transaction() as repo:
+            await repo.finish_digest_run(run_id, self.clock.now())
+        log.info("digest posted", extra={"digest": name, "late": late})
+        return view
+
+
+class _AlreadySent(Exception):
+    """The run was claimed by an earlier post or another instance."""

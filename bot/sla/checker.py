@@ -1,0 +1,147 @@
+"""The periodic SLA check: reminders before a breach and breach notices, each exactly once.
+
+The check reads conversations whose ``sla_next_at`` has come (one index range),
+records each passed point in ``reminders_sent`` (unique per conversation, clock
+cycle and level — a second instance or a restart finds the row and stays
+silent) and writes the notice to the outbox in the same transaction. Points that
+passed while Threadline was down are sent on the first check, marked late.
+On PostgreSQL only the holder of the ``sla-check`` lease runs the check; the unique
+key keeps reminders single even if two ever overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.effects import Effects
+from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
+from bot.sla.policy import SlaPolicy, policy_for
+from storage import Repository, Store
+from storage.models import Conversation
+
+__all__ = ["SlaChecker", "instance_id", "reminder_text"]
+
+log = logging.getLogger(__name__)
+_LATE_AFTER = timedelta(minutes=2)
+
+
+def instance_id() -> str:
+    """A name for this running process, used as lease holder."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _span(delta: timedelta) -> str:
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def reminder_text(
+    point: SlaPoint, due: datetime, number: int, who: str | None, policy: SlaPolicy, now: datetime, late: bool
+) -> str:
+    """The notice shown in the thread for one reminder (``due`` is the breach moment of its clock)."""
+    name = TARGET_NAMES.get(point.target, point.target)
+    local = due.astimezone(ZoneInfo(policy.timezone)).strftime("%a %H:%M")
+    mention = f"@{who}: " if who else ""
+    if point.level == "warning":
+        text = f"⏰ {mention}#{number} {name} due in {_span(due - now)} ({local} {policy.timezone})"
+    else:
+        text = f"🚨 {mention}#{number} {name} target breached at {local} ({policy.timezone})"
+    if late:
+        text += f" · sent late, {_span(now - point.at)} after the fact (Threadline was not running)"
+    return text
+
+
+class SlaChecker:
+    """Runs the SLA check; ``run`` is the scheduled job (lease-guarded), ``check`` does the work."""
+
+    LEASE = "sla-check"
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        notify: Callable[[], None],
+        *,
+        holder: str | None = None,
+        lease_seconds: float = 60.0,
+        batch: int = 500,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.notify = notify
+        self.holder = holder or instance_id()
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch = batch
+
+    async def run(self) -> int:
+        """Check when this instance holds (or can take) the lease; return reminders written."""
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            if not await repo.take_lease(self.LEASE, self.holder, now, now + self.lease):
+                return 0
+        return await self.check()
+
+    async def check(self) -> int:
+        """Fire every passed warning/breach point once; return how many reminders were written."""
+        now = self.clock.now()
+        written = 0
+        while True:
+            async with self.store.transaction() as repo:
+                due = await repo.sla_due(now, self.batch)
+                for conversation in due:
+                    written += await self._conversation(repo, conversation, now)
+            if len(due) < self.batch:
+                break
+        if written:
+            self.notify()
+            log.info("sla reminders written", extra={"count": written})
+        return written
+
+    async def _conversation(self, repo: Repository, conversation: Conversation, now: datetime) -> int:
+        inbox = self.settings.inboxes.get(conversation.inbox)
+        policy = policy_for(inbox) if inbox is not None else None
+        points = points_of(conversation)
+        if inbox is None or policy is None or conversation.status != "open":
+            conversation.sla_next_at = None
+            return 0
+        effects = Effects(repo, conversation, inbox, now)
+        written = 0
+        for point in sorted((p for p in points if p.at <= now), key=lambda p: (p.at, p.level != "warning")):
+            superseded = point.level == "warning" and any(
+                p.key == point.key and p.level == "breach" and p.at <= now for p in points
+            )
+            late = now - point.at > _LATE_AFTER
+            if not await repo.record_reminder(
+                conversation.id, point.key, point.level, point.at, now, late=late
+            ):
+                continue
+            if superseded:
+                continue  # the breach notice of the same clock says it all; the warning is only recorded
+            who = await self._who(repo, conversation, policy)
+            due = next((p.at for p in points if p.key == point.key and p.level == "breach"), point.at)
+            await effects.notice(reminder_text(point, due, conversation.number, who, policy, now, late))
+            written += 1
+        conversation.sla_next_at = min((p.at for p in points if p.at > now), default=None)
+        state = state_at(points, now)
+        if state != conversation.sla_state:
+            conversation.sla_state = state
+            await effects.card_changed()
+        return written
+
+    async def _who(self, repo: Repository, conversation: Conversation, policy: SlaPolicy) -> str | None:
+        if conversation.assignee_id is not None:
+            return (await repo.agent(conversation.assignee_id)).name
+        return policy.on_call

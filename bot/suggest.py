@@ -1,0 +1,35 @@
+"""Read-only suggestions for surfaces' pickers and autocomplete: label names, a conversation's labels.
+
+Surfaces call these instead of touching storage; answers are small (Discord and
+Slack show at most 25 choices) and cheap enough to answer within 3 seconds.
+"""
+
+from __future__ import annotations
+
+from storage import Store
+
+__all__ = ["MAX_CHOICES", "conversation_labels", "label_names"]
+
+MAX_CHOICES = 25
+"""Discord's (and Slack's) limit of choices in one autocomplete answer or select menu."""
+
+
+async def label_names(store: Store, prefix: str = "", limit: int = MAX_CHOICES) -> list[str]:
+    """Existing label names, most used on open conversations first, filtered by a case-insensitive prefix."""
+    needle = prefix.strip().lstrip("+-").lower()
+    async with store.transaction() as repo:
+        usage = await repo.label_usage()
+    ranked = sorted(usage, key=lambda item: (-item[1], item[0].lower()))
+    names = [name for name, _ in ranked if name.lower().startswith(needle)]
+    if needle:
+        names += [name for name, _ in ranked if needle in name.lower() and name not in names]
+    return names[:limit]
+
+
+async def conversation_labels(store: Store, surface: str, thread_id: str) -> list[str]:
+    """The labels of the conversation mirrored in ``thread_id`` on ``surface`` (empty when none is)."""
+    async with store.transaction() as repo:
+        conversation = await repo.conversation_by_thread(surface, thread_id)
+        if conversation is None:
+            return []
+        return await repo.labels_of(conversation.id)

@@ -1,0 +1,127 @@
+"""Per-channel reply rules: the customer-service window and approved templates (core, no platform code).
+
+WhatsApp allows free-form replies only within 24 hours of the customer's last
+message; after that only an approved template may be sent (Meta error 131047).
+The core checks this *before* anything is queued, so the agent gets an answer
+that says how long ago the customer wrote and what to type instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from bot.config import Settings
+from bot.domain import DomainError
+from bot.settings.whatsapp import TemplateSettings
+
+__all__ = [
+    "WINDOWS",
+    "ReplyWindow",
+    "TemplateMessage",
+    "describe_age",
+    "render_template",
+    "templates_for",
+    "window_refusal",
+]
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """How long after the customer's last message a channel accepts free-form replies."""
+
+    channel: str
+    label: str
+    length: timedelta
+
+
+WINDOWS: MappingProxyType[str, ReplyWindow] = MappingProxyType(
+    {"whatsapp": ReplyWindow("whatsapp", "WhatsApp", timedelta(hours=24))}
+)
+"""Channels with a customer-service window; channels absent here (email) have none."""
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """A template send as the core stores it: the text the thread shows and the message meta."""
+
+    text: str
+    meta: dict[str, Any]
+
+
+def describe_age(delta: timedelta) -> str:
+    """A short human duration: ``45 min``, ``3 h``, ``2 d 4 h``."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def templates_for(settings: Settings, channel: str) -> dict[str, TemplateSettings]:
+    """The approved templates declared for a channel (only WhatsApp has them)."""
+    whatsapp = settings.channels.whatsapp
+    if channel == "whatsapp" and whatsapp is not None:
+        return dict(whatsapp.templates)
+    return {}
+
+
+def _template_hint(settings: Settings, channel: str) -> str:
+    prefix = settings.threadline.command_prefix
+    names = sorted(templates_for(settings, channel))
+    known = f" (templates: {', '.join(names)})" if names else " (no templates are configured yet)"
+    return f"send an approved template instead: {prefix}template NAME [PARAM …]{known}"
+
+
+def window_refusal(
+    settings: Settings, channel: str, last_inbound_at: datetime | None, now: datetime
+) -> str | None:
+    """Why a free-form reply may not be sent now, or None when it may."""
+    window = WINDOWS.get(channel)
+    if window is None:
+        return None
+    if last_inbound_at is None:
+        return (
+            f"The customer has not written on {window.label} yet, so a free-form reply is not allowed: "
+            + _template_hint(settings, channel)
+        )
+    since = now - last_inbound_at
+    if since <= window.length:
+        return None
+    return (
+        f"The {window.label} {describe_age(window.length)} window closed "
+        f"{describe_age(since - window.length)} ago "
+        f"(the customer last wrote {describe_age(since)} ago): " + _template_hint(settings, channel)
+    )
+
+
+def render_template(settings: Settings, channel: str, name: str, params: tuple[str, ...]) -> TemplateMessage:
+    """Check a template command against the declared templates; raise DomainError saying what to fix."""
+    prefix = settings.threadline.command_prefix
+    if channel not in WINDOWS:
+        raise DomainError(f"Templates are a WhatsApp feature; on {channel} just use {prefix}reply.")
+    templates = templates_for(settings, channel)
+    template = templates.get(name)
+    if template is None:
+        known = ", ".join(sorted(templates)) or "none; declare them under [channels.whatsapp.templates]"
+        raise DomainError(f"No template '{name[:60]}'. Known templates: {known}.")
+    if len(params) != template.parameters:
+        raise DomainError(
+            f"Template '{name}' takes {template.parameters} parameter(s), you gave {len(params)}; "
+            f"quote a parameter that contains spaces: {prefix}template {name} \"Jane Doe\" …"
+        )
+    if template.body:
+        text = template.body
+        for index, value in enumerate(params, start=1):
+            text = text.replace(f"{{{{{index}}}}}", value)
+    else:
+        text = f"[template {name}]" + (": " + " · ".join(params) if params else "")
+    return TemplateMessage(
+        text=text,
+        meta={"template": name, "template_params": list(params), "template_language": template.language},
+    )

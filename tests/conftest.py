@@ -1,0 +1,150 @@
+"""Shared fixtures: settings, databases (SQLite and the real PostgreSQL), and a running app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.config import Settings, parse_config
+
+REQUIRE_SERVERS = os.environ.get("THREADLINE_REQUIRE_SERVERS") == "1"
+PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+BASE_CONFIG = """
+[threadline]
+database_url = "{db}"
+log_level = "warning"
+
+[outbox]
+backoff_base_seconds = 1.0
+poll_interval_seconds = 0.05
+
+[surfaces.local]
+agent = "alice"
+
+[inboxes.support]
+name = "Support"
+channel = "email"
+address = "support@example.com"
+surface = "local"
+chat_channel = "support"
+timezone = "Europe/Amsterdam"
+
+[inboxes.whatsapp]
+name = "WhatsApp"
+channel = "whatsapp"
+address = "+31 20 555 0100"
+surface = "local"
+chat_channel = "wa"
+timezone = "Europe/Amsterdam"
+reopen_window = "2d"
+
+[channels.email]
+outgoing_dir = "{outdir}"
+
+[agents.alice]
+name = "Alice Martin"
+identities = {{ local = "alice" }}
+
+[agents.bob]
+name = "Bob Stone"
+identities = {{ local = "bob" }}
+
+[demo]
+whatsapp_outbox_file = "{outdir}/wa.jsonl"
+"""
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose server is missing, or fail when CI demands real servers."""
+    if REQUIRE_SERVERS:
+        pytest.fail(f"required test server missing: {reason}")
+    pytest.skip(reason)
+
+
+def make_settings(db_url: str, outdir: Path, extra: str = "") -> Settings:
+    """Test settings on ``db_url`` with email replies written to ``outdir``."""
+    return parse_config(BASE_CONFIG.format(db=db_url, outdir=outdir) + extra, env={})
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A fresh database on the real PostgreSQL for this test session; its URL."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True,
+                                connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    name = f"threadline_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, empty database URL: SQLite in a temp dir, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/threadline.db"
+    url: str = request.getfixturevalue("pg_server")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database URL."""
+    return f"sqlite:///{tmp_path}/threadline.db"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock at Monday 5 January 2026, 09:00 UTC, moved by hand."""
+    return ManualClock()
+
+
+async def started_app(settings: Settings, clock: ManualClock, **kwargs: Any) -> Threadline:
+    """Build and start an app whose background tasks the test drives itself."""
+    app = Threadline(settings, clock=clock, **kwargs)
+    await app.prepare_database()
+    await app.sync_agents()
+    return app
+
+
+@pytest.fixture
+async def app(sqlite_url: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
+    """An app on SQLite with the local surface and email replies written to tmp_path/out."""
+    application = await started_app(make_settings(sqlite_url, tmp_path / "out"), clock)
+    yield application
+    await application.stop()
+
+
+@pytest.fixture
+async def any_app(db_url: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
+    """The same app on SQLite and on PostgreSQL (upgraded with the real migrations)."""
+    from storage.migrate import upgrade
+
+    await upgrade(db_url)
+    application = await started_app(make_settings(db_url, tmp_path / "out"), clock)
+    yield application
+    await application.stop()

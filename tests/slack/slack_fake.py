@@ -1,0 +1,238 @@
+"""A fake Slack Web API on 127.0.0.1 (port 0) and helpers that build inbound requests as Slack signs them.
+
+``FakeSlack`` records every call, keeps posted messages per channel, and can be told
+to fail: ``fail(method, error, times=, status=, retry_after=)`` queues failures
+(429 + Retry-After, ``ratelimited``, ``channel_not_found``, ``message_not_found`` …),
+``rate_limit(per_second, burst)`` enforces a per-channel limit on ``chat.postMessage``
+like Slack's. The bench uses it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+__all__ = ["Call", "FakeSlack", "Failure", "signed_request"]
+
+SECRET = "test-signing-secret"
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+
+
+@dataclass
+class Call:
+    """One recorded API call."""
+
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    """A queued failure for a method."""
+
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlack:
+    """The fake server's state; ``url`` is the base URL to give ``AsyncWebClient``."""
+
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    limit: tuple[float, int] | None = None
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    url: str = ""
+    root: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    # --- control ---------------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200,
+             retry_after: int | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``error``."""
+        self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
+
+    def rate_limit(self, per_second: float, burst: int) -> None:
+        """Enforce Slack-like per-channel posting limits on chat.postMessage (429 + Retry-After: 1)."""
+        self.limit = (per_second, burst)
+
+    def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> None:
+        """Make ``users.info`` know a user."""
+        self.users[user_id] = {"id": user_id, "name": name.lower(), "is_bot": is_bot,
+                               "profile": {"display_name": name, "real_name": name, "email": email}}
+
+    def called(self, method: str) -> list[Call]:
+        """The recorded calls of one method."""
+        return [c for c in self.calls if c.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The messages posted in a thread (not the root), in order."""
+        return [m for m in self.messages.values() if m["channel"] == channel and m.get("thread_ts") == thread_ts]
+
+    def roots(self, channel: str) -> list[dict[str, Any]]:
+        """The top-level messages (cards) of a channel, in order."""
+        return [m for m in self.messages.values() if m["channel"] == channel and not m.get("thread_ts")]
+
+    def last_update(self, ts: str) -> dict[str, Any] | None:
+        """The arguments of the last chat.update of message ``ts``."""
+        updates = [c.args for c in self.called("chat.update") if c.args.get("ts") == ts]
+        return updates[-1] if updates else None
+
+    def delete(self, ts: str) -> None:
+        """Delete a message as a user would."""
+        self.messages.pop(ts, None)
+
+    # --- server -----------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        """Bind to 127.0.0.1:0 and serve."""
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/response/{token}", self._response)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.root = f"http://127.0.0.1:{port}"
+        self.url = f"{self.root}/api/"
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            args = dict(await request.json())
+        else:
+            args = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        for key in ("blocks", "files", "view"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    pass
+        return args
+
+    def _limited(self, channel: str) -> bool:
+        if self.limit is None:
+            return False
+        rate, burst = self.limit
+        now = time.monotonic()
+        tokens, last = self.buckets.get(channel, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens >= 1.0:
+            self.buckets[channel] = (tokens - 1.0, now)
+            return False
+        self.buckets[channel] = (tokens, now)
+        return True
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        self.calls.append(Call(method, args))
+        queued = self.failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        if method == "chat.postMessage" and self._limited(str(args.get("channel"))):
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": True})
+        return web.json_response(handler(args))
+
+    def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T1", "user": "threadline"}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = str(args["channel"])
+        if channel.startswith("CMISSING"):
+            return {"ok": False, "error": "channel_not_found"}
+        thread_ts = args.get("thread_ts")
+        if thread_ts and thread_ts not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.messages[ts] = {**args, "channel": channel, "ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args.get("ts"))
+        if ts not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.messages[ts].update({k: v for k, v in args.items() if k in ("text", "blocks")})
+        return {"ok": True, "channel": args.get("channel"), "ts": ts}
+
+    def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"ok": True, "message_ts": "1700000000.999999"}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "members": self.members.get(str(args.get("channel")), []),
+                "response_metadata": {"next_cursor": ""}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        file_id = f"F{next(self._ts):06d}"
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in args.get("files") or []]}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "size": len(data)}))
+        return web.Response(text="OK - " + str(len(data)))
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append(body)
+        return web.Response(text="ok")
+
+
+def signed_request(body: str, *, content_type: str, secret: str = SECRET, timestamp: int | None = None,
+                   signature: str | None = None) -> AsyncBoltRequest:
+    """An inbound request as Slack sends it, with ``X-Slack-Signature`` over ``v0:ts:body``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "content-type": content_type,
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": signature or f"v0={digest}",
+    }
+    return AsyncBoltRequest(body=body, headers=headers)
+
+
+def form(fields: dict[str, Any]) -> str:
+    """A form-encoded body."""
+    return urlencode(fields)

@@ -1,0 +1,83 @@
+"""The command line, run as a real process: check-config, run (non-interactive), db upgrade, conversations."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(args: list[str], cwd: Path, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout, env=env,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+def _demo_dir(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.example.toml")
+    text = (tmp_path / "config.example.toml").read_text().replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+    (tmp_path / "config.example.toml").write_text(text)
+    return tmp_path
+
+
+def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path: Path) -> None:
+    cwd = _demo_dir(tmp_path)
+    done = _cli(["run", "--for", "8"], cwd, stdin="")
+    assert done.returncode == 0, done.stderr
+    assert '#1 · ✉ email · jane.doe@example.org · "Refund for order 1881"' in done.stdout
+    assert "☏ whatsapp" in done.stdout
+
+    listing = _cli(["conversations", "list", "--json"], cwd)
+    assert listing.returncode == 0, listing.stderr
+    subjects = {c["subject"] for c in json.loads(listing.stdout)}
+    assert "Can't log in after password reset" in subjects
+
+    script = "#1 !claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
+    worked = _cli(["run", "--for", "4"], cwd, stdin=script)
+    assert worked.returncode == 0, worked.stderr
+    assert "You claimed #1." in worked.stdout
+    eml = list((cwd / "threadline-data" / "sent-mail").glob("*.eml"))
+    assert len(eml) == 1 and "In-Reply-To: <demo.refund-2@example.org>" in eml[0].read_text()
+    wa = (cwd / "threadline-data" / "whatsapp-sent.jsonl").read_text().splitlines()
+    assert json.loads(wa[0])["text"]["body"] == "Checking with the courier now"
+
+    shown = _cli(["conversations", "show", "1"], cwd)
+    assert shown.returncode == 0
+    assert "claimed" in shown.stdout and "Sorry! A new leg ships today." in shown.stdout
+
+
+def test_check_config_lists_problems_with_keys(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[threadline]\ndatabse_url = 'x'\n[inboxes.support]\nchannel = 'fax'\n")
+    done = _cli(["--config", str(bad), "check-config"], tmp_path)
+    assert done.returncode == 2
+    assert "threadline.databse_url: unknown key; did you mean 'database_url'?" in done.stderr
+    assert "inboxes.support.channel: 'fax' is not allowed" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "pg.toml"
+    text = (ROOT / "config.example.toml").read_text().replace(
+        'database_url = "sqlite:///threadline-data/threadline.db"',
+        'database_url = "postgresql://nobody@127.0.0.1:1/none"',
+    )
+    cfg.write_text(text)
+    done = _cli(["--config", str(cfg), "run", "--for", "1"], tmp_path)
+    assert done.returncode == 3
+    assert "check that it is running" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_on_every_command(tmp_path: Path) -> None:
+    for args in (["--help"], ["run", "--help"], ["check-config", "--help"], ["db", "upgrade", "--help"],
+                 ["conversations", "list", "--help"], ["conversations", "show", "--help"]):
+        done = _cli(args, tmp_path)
+        assert done.returncode == 0 and "usage: threadline" in done.stdout

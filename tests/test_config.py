@@ -1,0 +1,69 @@
+"""Configuration: the example is valid; every error names the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = """
+[surfaces.local]
+[inboxes.support]
+channel = "email"
+address = "support@example.com"
+chat_channel = "support"
+[channels.email]
+outgoing_dir = "out"
+"""
+
+
+def test_example_config_is_valid() -> None:
+    settings = load_config(ROOT / "config.example.toml", env={})
+    assert settings.inbox("support").channel == "email"
+    assert settings.surfaces.local is not None
+
+
+def _problems(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, env or {})
+    return info.value.problems
+
+
+def test_unknown_key_suggests_the_right_spelling() -> None:
+    (problem,) = _problems(MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\ntimezon = "UTC"'))
+    assert problem.startswith("inboxes.support.timezon: unknown key; did you mean 'timezone'?")
+
+
+def test_wrong_type_names_the_key() -> None:
+    (problem,) = _problems(MINIMAL + "[outbox]\nmax_attempts = 'many'\n")
+    assert problem.startswith("outbox.max_attempts:") and "'many'" in problem
+
+
+def test_missing_secret_names_the_variable() -> None:
+    text = MINIMAL.replace('outgoing_dir = "out"', '[channels.email.smtp]\nhost = "smtp.example.com"\n'
+                           'username = "u"\npassword = "${SMTP_PASSWORD}"')
+    (problem,) = _problems(text)
+    assert problem.startswith("channels.email.smtp.password: environment variable SMTP_PASSWORD is not set")
+    settings = parse_config(text, {"SMTP_PASSWORD": "s3cret"})
+    assert settings.channels.email is not None and settings.channels.email.smtp is not None
+    assert settings.channels.email.smtp.password == "s3cret"
+
+
+def test_inbox_on_unknown_surface_and_bad_values() -> None:
+    text = MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\nsurface = "slack"\n'
+                           'timezone = "Mars/Olympus"\nreopen_window = "soon"')
+    problems = _problems(text)
+    assert any(p.startswith("inboxes.support.timezone: unknown time zone 'Mars/Olympus'") for p in problems)
+    assert any(p.startswith("inboxes.support.reopen_window: 'soon' is not a duration") for p in problems)
+    text = MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\nsurface = "slack"')
+    (problem,) = _problems(text)
+    assert problem.startswith("inboxes.support.surface: surface 'slack' is not configured")
+
+
+def test_bad_toml_and_missing_keys() -> None:
+    assert "not valid TOML" in _problems("[inboxes\n")[0]
+    problems = _problems("[surfaces.local]\n[inboxes.support]\nchannel = 'email'\n")
+    assert "inboxes.support.address: required key is missing; add it (see config.example.toml)" in problems

@@ -1,0 +1,95 @@
+"""Storage on SQLite and the real PostgreSQL: migrations, constraints, counters, outbox claiming."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import ManualClock
+from storage import Store
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.models import Conversation, Message
+
+
+async def _migrated(url: str) -> Store:
+    await upgrade(url)
+    return Store(url)
+
+
+async def test_migrations_reach_head_and_are_idempotent(db_url: str) -> None:
+    await upgrade(db_url)
+    await upgrade(db_url)
+    assert await current_revision(db_url) == head_revision()
+
+
+async def test_counter_numbers_are_unique(db_url: str) -> None:
+    store = await _migrated(db_url)
+    numbers = []
+    for _ in range(5):
+        async with store.transaction() as repo:
+            numbers.append(await repo.next_number())
+    assert numbers == [1, 2, 3, 4, 5]
+    await store.close()
+
+
+async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -> None:
+    store = await _migrated(db_url)
+    async with store.transaction() as repo:
+        contact = await repo.create_contact("Jane", "email", "jane@example.org", clock.now())
+        conv = Conversation(number=await repo.next_number(), inbox="support", channel="email", contact_id=contact.id,
+                            subject="s", status="open", created_at=clock.now(), updated_at=clock.now())
+        repo.add(conv)
+        await repo.flush()
+        repo.new_message(conv.id, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
+        repo.new_message(conv.id, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b")
+        repo.new_message(conv.id, "note", clock.now(), text="no external id")
+        repo.new_message(conv.id, "note", clock.now(), text="none either")
+    with pytest.raises(IntegrityError):
+        async with store.transaction() as repo:
+            repo.add(Message(uid="u" * 32, conversation_id=conv.id, kind="inbound", channel="email",
+                             external_id="<x@y>", text="dup", created_at=clock.now()))
+    await store.close()
+
+
+async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: ManualClock) -> None:
+    store = await _migrated(db_url)
+    now = clock.now()
+    async with store.transaction() as repo:
+        contact = await repo.create_contact(None, "email", "a@b.c", now)
+        conv = Conversation(number=1, inbox="support", channel="email", contact_id=contact.id, subject="s",
+                            status="open", created_at=now, updated_at=now)
+        repo.add(conv)
+        await repo.flush()
+        for kind in ("card", "post", "post"):
+            await repo.enqueue(conv.id, "surface:local", kind, now)
+        await repo.enqueue(conv.id, "channel:email", "send", now)
+    async with store.transaction() as repo:
+        first = await repo.claim_outbox(now, now + timedelta(seconds=60), 10)
+    assert sorted((r.destination, r.kind) for r in first) == [("channel:email", "send"), ("surface:local", "card")]
+    async with store.transaction() as repo:
+        assert await repo.claim_outbox(now, now + timedelta(seconds=60), 10) == []  # leased, and in line
+        pending, age = await repo.outbox_stats(now + timedelta(seconds=5))
+    assert pending == 4 and age == 5.0
+    await store.close()
+
+
+async def test_event_keys_dedupe(db_url: str, clock: ManualClock) -> None:
+    store = await _migrated(db_url)
+    async with store.transaction() as repo:
+        assert await repo.first_time("slack:Ev1", clock.now())
+    async with store.transaction() as repo:
+        assert not await repo.first_time("slack:Ev1", clock.now())
+    await store.close()
+
+
+async def test_unreachable_database_is_reported(clock: ManualClock) -> None:
+    from storage.db import DatabaseUnavailable
+
+    store = Store("postgresql://nobody@127.0.0.1:1/none")
+    assert not await store.ping()
+    with pytest.raises(DatabaseUnavailable, match="check that the database"):
+        async with store.transaction() as repo:
+            await repo.ping()
+    await store.close()
