@@ -8,7 +8,7 @@ typed; the answer is a ``Reply`` shown to that agent. What the thread should see
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import commands as c
@@ -86,14 +86,22 @@ class CommandService:
             async with self.store.transaction() as repo:
                 agent = await self._agent(repo, actor)
                 if agent is None:
-                    return Reply("You are not a member of this support team; ask an admin to add you.", ok=False)
+                    return Reply(
+                        "You are not a member of this support team; ask an admin to add you.", ok=False
+                    )
                 reply = await self._run(repo, agent, command, parsed.number, where)
         except DomainError as exc:
             return Reply(str(exc), ok=False, conversation_number=parsed.number)
         if reply.ok:
             self.notify()
-            log.info("command done", extra={"command": type(command).__name__.lower(),
-                                            "conversation": reply.conversation_number, "agent": agent.key})
+            log.info(
+                "command done",
+                extra={
+                    "command": type(command).__name__.lower(),
+                    "conversation": reply.conversation_number,
+                    "agent": agent.key,
+                },
+            )
         return reply
 
     async def _run(
@@ -146,7 +154,9 @@ class CommandService:
                 conversation_number=conv.number,
             )
         conv.assignee_id = agent.id
-        await self._effects(repo, conv).event(agent.name, "claimed", f"claimed by {agent.name}", {"agent": agent.key})
+        await self._effects(repo, conv).event(
+            agent.name, "claimed", f"claimed by {agent.name}", {"agent": agent.key}
+        )
         return Reply(f"You claimed #{conv.number}.", conversation_number=conv.number)
 
     async def _assign(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Assign) -> Reply:
@@ -159,7 +169,9 @@ class CommandService:
             return Reply(f"'{command.who}' matches several teammates ({names}); be more specific.", ok=False)
         target = matches[0]
         if conv.assignee_id == target.id:
-            return Reply(f"#{conv.number} is already assigned to {target.name}.", conversation_number=conv.number)
+            return Reply(
+                f"#{conv.number} is already assigned to {target.name}.", conversation_number=conv.number
+            )
         conv.assignee_id = target.id
         await self._effects(repo, conv).event(
             agent.name, "assigned", f"assigned to {target.name} by {agent.name}", {"agent": target.key}
@@ -172,11 +184,16 @@ class CommandService:
         previous = await repo.agent(conv.assignee_id)
         conv.assignee_id = None
         await self._effects(repo, conv).event(
-            agent.name, "unassigned", f"unassigned from {previous.name} by {agent.name}", {"agent": previous.key}
+            agent.name,
+            "unassigned",
+            f"unassigned from {previous.name} by {agent.name}",
+            {"agent": previous.key},
         )
         return Reply(f"#{conv.number} is unassigned.", conversation_number=conv.number)
 
-    async def _label(self, repo: Repository, agent: Agent, conv: Conversation, command: c.LabelChange) -> Reply:
+    async def _label(
+        self, repo: Repository, agent: Agent, conv: Conversation, command: c.LabelChange
+    ) -> Reply:
         added, removed = [], []
         for name in command.add:
             label = await repo.label(name, create=True)
@@ -198,7 +215,12 @@ class CommandService:
     async def _note(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Note) -> Reply:
         effects = self._effects(repo, conv)
         message = repo.new_message(
-            conv.id, MessageKind.NOTE, effects.now, author_agent_id=agent.id, author_name=agent.name, text=command.text
+            conv.id,
+            MessageKind.NOTE,
+            effects.now,
+            author_agent_id=agent.id,
+            author_name=agent.name,
+            text=command.text,
         )
         repo.audit(actor=agent.name, action="noted", now=effects.now, conversation_id=conv.id)
         await effects.show(message)
@@ -210,17 +232,20 @@ class CommandService:
             return Reply(refusal, ok=False, conversation_number=conv.number)
         inbox = self.settings.inbox(conv.inbox)
         if conv.assignee_id not in (None, agent.id) and inbox.collision != "allow" and not command.confirm:
-            holder = await repo.agent(conv.assignee_id)  # type: ignore[arg-type]
+            holder = await repo.agent(conv.assignee_id)
             if inbox.collision == "refuse":
                 return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
             return Reply(
-                f"#{conv.number} is assigned to {holder.name}. To reply anyway: reply --confirm {command.text[:40]}…",
+                f"#{conv.number} is assigned to {holder.name}. "
+                f"To reply anyway: reply --confirm {command.text[:40]}…",
                 ok=False,
                 needs_confirmation=True,
                 conversation_number=conv.number,
             )
         await self._send_outbound(repo, agent, conv, command.text, "replied")
-        return Reply(f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number)
+        return Reply(
+            f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number
+        )
 
     async def _template(
         self, repo: Repository, agent: Agent, conv: Conversation, command: c.Template
@@ -230,11 +255,18 @@ class CommandService:
             holder = await repo.agent(conv.assignee_id)
             return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
         await self._send_outbound(repo, agent, conv, template.text, "templated", template.meta)
-        return Reply(f"Sending template '{command.name}' to the customer of #{conv.number}…",
-                     conversation_number=conv.number)
+        return Reply(
+            f"Sending template '{command.name}' to the customer of #{conv.number}…",
+            conversation_number=conv.number,
+        )
 
     async def _send_outbound(
-        self, repo: Repository, agent: Agent, conv: Conversation, text: str, action: str,
+        self,
+        repo: Repository,
+        agent: Agent,
+        conv: Conversation,
+        text: str,
+        action: str,
         meta: dict[str, object] | None = None,
     ) -> None:
         effects = self._effects(repo, conv)
@@ -265,7 +297,9 @@ class CommandService:
         sla.recompute(conv, sla.policy_for(inbox), self.clock.now())
         local = until.astimezone(inbox.zone).strftime("%a %d %b %H:%M")
         await self._effects(repo, conv).event(
-            agent.name, "snoozed", f"snoozed until {local} ({inbox.timezone}) by {agent.name}",
+            agent.name,
+            "snoozed",
+            f"snoozed until {local} ({inbox.timezone}) by {agent.name}",
             {"until": until.isoformat()},
         )
         return Reply(f"#{conv.number} snoozed until {local}.", conversation_number=conv.number)
@@ -283,8 +317,12 @@ class CommandService:
         conv.snoozed_until = None
         was_closed = conv.closed_at is not None
         conv.closed_at = None
-        sla.recompute(conv, sla.policy_for(self.settings.inbox(conv.inbox)), self.clock.now(),
-                      *((sla.REOPENED,) if was_closed else ()))
+        sla.recompute(
+            conv,
+            sla.policy_for(self.settings.inbox(conv.inbox)),
+            self.clock.now(),
+            *((sla.REOPENED,) if was_closed else ()),
+        )
         await self._effects(repo, conv).event(agent.name, "reopened", f"reopened by {agent.name}")
         return Reply(f"#{conv.number} reopened.", conversation_number=conv.number)
 
@@ -300,22 +338,34 @@ class CommandService:
             message.delivery_status = DeliveryStatus.PENDING
             message.delivery_error = None
             await effects.send(message)
-        repo.audit(actor=agent.name, action="retried", now=effects.now, conversation_id=conv.id,
-                   detail={"messages": len(failed)})
-        return Reply(f"Sending {len(failed)} failed repl{'y' if len(failed) == 1 else 'ies'} again.",
-                     conversation_number=conv.number)
+        repo.audit(
+            actor=agent.name,
+            action="retried",
+            now=effects.now,
+            conversation_id=conv.id,
+            detail={"messages": len(failed)},
+        )
+        return Reply(
+            f"Sending {len(failed)} failed repl{'y' if len(failed) == 1 else 'ies'} again.",
+            conversation_number=conv.number,
+        )
 
-    async def _priority(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Priority) -> Reply:
+    async def _priority(
+        self, repo: Repository, agent: Agent, conv: Conversation, command: c.Priority
+    ) -> Reply:
         if conv.priority == command.level:
             return Reply(f"#{conv.number} is already {command.level}.", conversation_number=conv.number)
         conv.priority = command.level
         await self._effects(repo, conv).event(
-            agent.name, "prioritised", f"priority {command.level} by {agent.name}", {"priority": command.level}
+            agent.name,
+            "prioritised",
+            f"priority {command.level} by {agent.name}",
+            {"priority": command.level},
         )
         return Reply(f"#{conv.number} priority {command.level}.", conversation_number=conv.number)
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[..., Awaitable[Reply]]] = {
     c.Claim: CommandService._claim,
     c.Assign: CommandService._assign,
     c.Unassign: CommandService._unassign,

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
-from adapters.email.compose import ReplyComposer
-from adapters.email.folder import FolderSender
-from adapters.email.smtp import SmtpSender
+from adapters.discord import Bridge as DiscordBridge  # discord surface (issue 5)
+from adapters.discord import DiscordSurface  # discord surface (issue 5)
+from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
 from adapters.local import LocalSurface
 from adapters.slack import SlackAdapter  # slack surface (issue 4)
 from adapters.web import WebServer  # shared web server (issue 6)
 from adapters.whatsapp import WhatsAppChannel  # whatsapp channel (issue 6)
 from bot.actions import Actor, CommandService
 from bot.clock import Clock, SystemClock
+from bot.digest import DigestService  # sla and digests (issue 7)
 from bot.config import ConfigError, Settings
 from bot.ingest import Ingestor
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
 from bot.scheduler import build_scheduler
+from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
 from bot.snooze import SnoozeWaker
 from bot.statuses import DeliveryStatusService  # whatsapp channel (issue 6)
+from bot.suggest import conversation_labels, label_names  # discord surface (issue 5)
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
@@ -34,7 +38,7 @@ __all__ = ["SchemaOutOfDate", "Threadline"]
 log = logging.getLogger(__name__)
 
 
-class SchemaOutOfDate(Exception):  # noqa: N818 - names the situation
+class SchemaOutOfDate(Exception):
     """A PostgreSQL database whose schema is older than the code; run ``threadline db upgrade``."""
 
 
@@ -88,36 +92,59 @@ class Threadline:
                 self.commands.handle, self._slack_first_time, self._slack_labels, self._slack_register
             )
         # --- slack surface (issue 4): end -----------------------------------------------------
+        # --- discord surface (issue 5): build, bind and pace --------------------------------------
+        self.discord: DiscordSurface | None = None
+        if (discord_settings := settings.surfaces.discord) is not None:
+            bridge = DiscordBridge(
+                discord_settings,
+                self.commands,
+                prefix=settings.threadline.command_prefix,
+                chat_channels=[i.chat_channel for i in settings.inboxes.values() if i.surface == "discord"],
+                labels=functools.partial(label_names, self.store),
+                labels_of=functools.partial(conversation_labels, self.store, "discord"),
+            )
+            self.discord = DiscordSurface(discord_settings, bridge)
+            self.surfaces["discord"] = self.discord
+            pace = SurfacePace(discord_settings.pace_messages / discord_settings.pace_seconds,
+                               discord_settings.pace_messages)
+            self.dispatcher.paces = {**self.dispatcher.paces, "discord": pace}
+        # --- discord surface (issue 5): end ---------------------------------------------------------
         # --- shared web server + whatsapp channel (issue 6): build ------------------------------
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
         self.whatsapp: WhatsAppChannel | None = None
         if (whatsapp := settings.channels.whatsapp) is not None:
             if whatsapp.inbox not in settings.inboxes:
-                raise ConfigError([f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
-                                   f"use one of: {', '.join(sorted(settings.inboxes))}"])
+                raise ConfigError(
+                    [
+                        f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
+                        f"use one of: {', '.join(sorted(settings.inboxes))}"
+                    ]
+                )
             self.whatsapp = WhatsAppChannel(whatsapp, self.ingestor.ingest, self.statuses.apply)
             self.web.add_routes(self.whatsapp.routes())
             if "whatsapp" not in (extra_channels or {}):
                 self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
         # --- shared web server + whatsapp channel (issue 6): end --------------------------------
         self._tasks: list[asyncio.Task[Any]] = []
-        self._scheduler = build_scheduler(self.waker)
+        self.email_sources: list[EmailSource] = []
+        # --- sla and digests (issue 7): build -------------------------------------------------
+        self.sla = SlaChecker(self.store, settings, self.clock, notify)
+        self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
+        self._scheduler = build_scheduler(self.waker, sla=self.sla, digests=self.digests)
+        # --- sla and digests (issue 7): end ---------------------------------------------------
 
     def _channels(self) -> dict[str, ChannelSender]:
         channels: dict[str, ChannelSender] = {}
         email = self.settings.channels.email
         if email is not None:
-            composer = ReplyComposer(
-                message_id_domain=email.message_id_domain,
-                from_format=email.from_format,
+            sender = build_email_sender(
+                email,
                 inbox_names={key: self.settings.inbox_display(key) for key in self.settings.inboxes},
                 clock=self.clock,
             )
-            if email.smtp is not None:
-                channels["email"] = SmtpSender(email.smtp, composer)
-            elif email.outgoing_dir is not None:
-                channels["email"] = FolderSender(email.outgoing_dir, composer, self.clock)
+            if sender is not None:
+                channels["email"] = sender
         if self.settings.demo.whatsapp_outbox_file and "whatsapp" not in channels:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
@@ -138,6 +165,7 @@ class Threadline:
             if await repo.agent_by_identity("slack", actor.user_id) is None:
                 key, ids = f"slack:{actor.user_id}", {"slack": actor.user_id}
                 await repo.upsert_agent(key, actor.display_name, actor.email, ids, self.clock.now())
+
     # --- slack surface (issue 4): end -------------------------------------------------------
 
     async def prepare_database(self) -> None:
@@ -163,7 +191,9 @@ class Threadline:
         """Create or update the agents listed under [agents]."""
         async with self.store.transaction() as repo:
             for key, agent in self.settings.agents.items():
-                await repo.upsert_agent(key, agent.name, agent.email, dict(agent.identities), self.clock.now())
+                await repo.upsert_agent(
+                    key, agent.name, agent.email, {str(k): v for k, v in agent.identities.items()}, self.clock.now()
+                )
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -185,25 +215,57 @@ class Threadline:
         self._spawn("outbox", self.dispatcher.run())
         if self.settings.demo.sample_conversations:
             inboxes = {ch: name for ch in ("email", "whatsapp") if (name := self._inbox_for_channel(ch))}
-            feeder = SampleFeeder(self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds)
+            feeder = SampleFeeder(
+                self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds
+            )
             self._spawn("demo-feeder", feeder.run())
+        self._start_email_sources()
         await self.waker.wake_due()
+        # --- sla and digests (issue 7): reminders and digests missed while down, once ---------
+        await self.sla.run()
+        await self.digests.catch_up()
+        # --- sla and digests (issue 7): end ---------------------------------------------------
         self._scheduler.start()
         if self.slack is not None:  # slack surface (issue 4)
             await self.slack.start()
+        if self.discord is not None:  # discord surface (issue 5): login + gateway, reconnecting
+            self._spawn("discord", self.discord.run())
         if self.whatsapp is not None:  # whatsapp channel (issue 6)
             await self.whatsapp.start()
         if self.web.has_routes:  # shared web server (issue 6): only when some adapter mounted routes
             await self.web.start()
-        log.info("threadline started", extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)})
+        log.info(
+            "threadline started",
+            extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
+        )
+
+    def _start_email_sources(self) -> None:
+        """One reader per configured mailbox (IMAP IDLE/polling, or a spool folder)."""
+        email = self.settings.channels.email
+        if email is None:
+            return
+        self.email_sources = build_email_sources(
+            email,
+            inbox_addresses={key: inbox.address for key, inbox in self.settings.inboxes.items()},
+            ingest=self.ingestor.ingest,
+            load_cursor=self.ingestor.load_cursor,
+            save_cursor=self.ingestor.save_cursor,
+            clock=self.clock,
+        )
+        for number, source in enumerate(self.email_sources):
+            self._spawn(f"email-source-{number}", source.run())
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
+        for source in self.email_sources:
+            await source.stop()
         await self.web.stop()  # shared web server (issue 6): no new webhook deliveries
         if self.whatsapp is not None:  # whatsapp channel (issue 6): finish queued deliveries first
             await self.whatsapp.stop()
         if self.slack is not None:  # slack surface (issue 4)
             await self.slack.stop()
+        if self.discord is not None:  # discord surface (issue 5)
+            await self.discord.close()
         self.dispatcher.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

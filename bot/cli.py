@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.local import read_stdin_lines
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
+from bot.cli_sla import add_sla_commands, run_sla_command
 from bot.config import ConfigError, Settings, load_config
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
@@ -51,8 +52,10 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     local = app.local
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent
-        stdout_printer(f"Threadline is running. Type #N to focus a conversation, {settings.threadline.command_prefix}"
-                       "help for commands, Ctrl-C to stop.")
+        stdout_printer(
+            f"Threadline is running. Type #N to focus a conversation, {settings.threadline.command_prefix}"
+            "help for commands, Ctrl-C to stop."
+        )
         input_task = asyncio.create_task(read_stdin_lines(lambda line: local.type_line(line, agent)))
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
@@ -83,7 +86,9 @@ async def _list(settings: Settings, args: argparse.Namespace) -> int:
                     return 1
                 assignee_id = found[0].id
             rows = await repo.list_conversations(
-                ConversationFilter(status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit)
+                ConversationFilter(
+                    status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit
+                )
             )
             if args.json:
                 data = [await describe_conversation(repo, c) for c in rows]
@@ -119,9 +124,11 @@ async def _show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _print_conversation(data: dict[str, Any]) -> None:
-    print(f"#{data['number']} · {data['channel']} · {data['inbox']} · \"{data['subject']}\"")
-    print(f"  {data['status']} · assignee {data['assignee'] or '—'} · labels {', '.join(data['labels']) or '—'}"
-          f" · priority {data['priority']}")
+    print(f'#{data["number"]} · {data["channel"]} · {data["inbox"]} · "{data["subject"]}"')
+    print(
+        f"  {data['status']} · assignee {data['assignee'] or '—'} · labels {', '.join(data['labels']) or '—'}"
+        f" · priority {data['priority']}"
+    )
     print(f"  contact: {data['contact']['name'] or ''} {' '.join(data['contact']['identities'])}")
     for message in data["messages"]:
         status = f" [{message['delivery_status']}]" if message["delivery_status"] else ""
@@ -135,13 +142,23 @@ def _print_conversation(data: dict[str, Any]) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threadline", description="A shared support inbox in chat threads.")
-    parser.add_argument("--config", help="configuration file (default: $THREADLINE_CONFIG, ./threadline.toml, "
-                                         "./config.example.toml)")
+    parser.add_argument(
+        "--config",
+        help="configuration file (default: $THREADLINE_CONFIG, ./threadline.toml, ./config.example.toml)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start Threadline", description="Start every configured surface and channel.")
-    run.add_argument("--for", dest="seconds", type=float, help="stop after this many seconds (demos, smoke tests)")
-    sub.add_parser("check-config", help="validate the configuration", description="Validate the configuration and "
-                   "print every problem with the key and the fix.")
+    run = sub.add_parser(
+        "run", help="start Threadline", description="Start every configured surface and channel."
+    )
+    run.add_argument(
+        "--for", dest="seconds", type=float, help="stop after this many seconds (demos, smoke tests)"
+    )
+    sub.add_parser(
+        "check-config",
+        help="validate the configuration",
+        description="Validate the configuration and print every problem with the key and the fix.",
+    )
+    add_sla_commands(sub)  # sla and digests (issue 7): digest send NAME, report
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -165,13 +182,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _load(args)
         if args.command == "check-config":
-            print(f"{_config_path(args.config)}: configuration is valid "
-                  f"({len(settings.inboxes)} inbox(es), {len(settings.agents)} agent(s))")
+            print(
+                f"{_config_path(args.config)}: configuration is valid "
+                f"({len(settings.inboxes)} inbox(es), {len(settings.agents)} agent(s))"
+            )
             return 0
         if args.command == "run":
             return asyncio.run(_run(settings, args.seconds))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if args.command in ("digest", "report"):  # sla and digests (issue 7)
+            return asyncio.run(run_sla_command(settings, args))
         if args.conv_command == "list":
             return asyncio.run(_list(settings, args))
         return asyncio.run(_show(settings, args))

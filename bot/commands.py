@@ -139,8 +139,22 @@ class Help:
 
 
 Command = (
-    Claim | Assign | Unassign | LabelChange | Labels | Note | Reply | Snooze | Close | Reopen
-    | History | Retry | Priority | ListConversations | Help | Template
+    Claim
+    | Assign
+    | Unassign
+    | LabelChange
+    | Labels
+    | Note
+    | Reply
+    | Snooze
+    | Close
+    | Reopen
+    | History
+    | Retry
+    | Priority
+    | ListConversations
+    | Help
+    | Template
 )
 
 
@@ -204,7 +218,7 @@ def parse_command(text: str, prefix: str = "") -> ParsedCommand:
     """Parse one command line (with or without ``prefix``); raise CommandError when malformed."""
     body = text.strip()
     if prefix and body.startswith(prefix):
-        body = body[len(prefix):]
+        body = body[len(prefix) :]
     head, _, rest_text = body.partition(" ")
     number = None
     if match := _NUMBER.match(head):
@@ -230,8 +244,13 @@ def _no_args(name: str, rest: str, command: Command) -> Command:
 
 def _build(name: str, rest: str) -> Command:
     simple: dict[str, Command] = {
-        "claim": Claim(), "unassign": Unassign(), "labels": Labels(), "close": Close(),
-        "reopen": Reopen(), "history": History(), "retry": Retry(),
+        "claim": Claim(),
+        "unassign": Unassign(),
+        "labels": Labels(),
+        "close": Close(),
+        "reopen": Reopen(),
+        "history": History(),
+        "retry": Retry(),
     }
     if name in simple:
         return _no_args(name, rest, simple[name])
@@ -268,7 +287,7 @@ def _build(name: str, rest: str) -> Command:
 def _text_command(name: str, rest: str) -> Command:
     confirm = False
     if name == "reply" and rest.startswith("--confirm"):
-        confirm, rest = True, rest[len("--confirm"):].strip()
+        confirm, rest = True, rest[len("--confirm") :].strip()
     if not rest:
         raise CommandError(f"{name} needs some text; {_usage(name)}")
     return Reply(rest, confirm) if name == "reply" else Note(rest)
@@ -282,7 +301,9 @@ def _label(rest: str) -> LabelChange:
         if sign not in "+-" or not label:
             sign, label = "+", token
         if not _LABEL.match(label):
-            raise CommandError(f"'{label[:60]}' is not a label (letters, digits, - _ . / :); {_usage('label')}")
+            raise CommandError(
+                f"'{label[:60]}' is not a label (letters, digits, - _ . / :); {_usage('label')}"
+            )
         (add if sign == "+" else remove).append(label)
     if not add and not remove:
         raise CommandError(_usage("label"))

@@ -153,15 +153,20 @@ def _describe(error: Any) -> str:
 
 def _cross_check(settings: Settings) -> list[str]:
     problems: list[str] = []
-    surfaces = {name for name in SurfacesSettings.model_fields if getattr(settings.surfaces, name) is not None}
-    channels = {name for name in ChannelsSettings.model_fields if getattr(settings.channels, name) is not None}
+    surfaces = {
+        name for name in SurfacesSettings.model_fields if getattr(settings.surfaces, name) is not None
+    }
+    channels = {
+        name for name in ChannelsSettings.model_fields if getattr(settings.channels, name) is not None
+    }
     if settings.demo.whatsapp_outbox_file:
         channels.add("whatsapp")
     for name, inbox in settings.inboxes.items():
         if inbox.surface not in surfaces:
             problems.append(
                 f"inboxes.{name}.surface: surface '{inbox.surface}' is not configured; "
-                f"add a [surfaces.{inbox.surface}] section or use one of: {', '.join(sorted(surfaces)) or 'none'}"
+                f"add a [surfaces.{inbox.surface}] section or use one of: "
+                f"{', '.join(sorted(surfaces)) or 'none'}"
             )
         if inbox.channel not in channels:
             problems.append(

@@ -87,5 +87,7 @@ def next_status(current: Status, trigger: str, number: int) -> Status:
     try:
         return TRANSITIONS[(current, trigger)]
     except KeyError:
-        reason = REFUSALS.get((current, trigger), "#{number}: cannot " + trigger + " a {status} conversation.")
+        reason = REFUSALS.get(
+            (current, trigger), "#{number}: cannot " + trigger + " a {status} conversation."
+        )
         raise TransitionRefused(reason.format(number=number, status=current.value)) from None

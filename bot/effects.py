@@ -34,7 +34,9 @@ def channel_destination(channel: str) -> str:
 class Effects:
     """Writes the visible consequences of a change for one conversation."""
 
-    def __init__(self, repo: Repository, conversation: Conversation, inbox: InboxSettings, now: datetime) -> None:
+    def __init__(
+        self, repo: Repository, conversation: Conversation, inbox: InboxSettings, now: datetime
+    ) -> None:
         self.repo = repo
         self.conversation = conversation
         self.inbox = inbox
@@ -50,20 +52,32 @@ class Effects:
         """Mirror a stored message into the thread."""
         await self.repo.flush()
         await self.repo.enqueue(
-            self.conversation.id, surface_destination(self.inbox.surface), POST, self.now, message_id=message.id
+            self.conversation.id,
+            surface_destination(self.inbox.surface),
+            POST,
+            self.now,
+            message_id=message.id,
         )
 
     async def notice(self, text: str) -> None:
         """Show a system notice in the thread (delivery failures, warnings)."""
         await self.repo.enqueue(
-            self.conversation.id, surface_destination(self.inbox.surface), NOTICE, self.now, payload={"text": text}
+            self.conversation.id,
+            surface_destination(self.inbox.surface),
+            NOTICE,
+            self.now,
+            payload={"text": text},
         )
 
     async def send(self, message: Message) -> None:
         """Deliver an outbound message to the customer."""
         await self.repo.flush()
         await self.repo.enqueue(
-            self.conversation.id, channel_destination(self.conversation.channel), SEND, self.now, message_id=message.id
+            self.conversation.id,
+            channel_destination(self.conversation.channel),
+            SEND,
+            self.now,
+            message_id=message.id,
         )
 
     async def event(self, actor: str, action: str, text: str, detail: dict[str, Any] | None = None) -> None:

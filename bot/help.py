@@ -13,5 +13,7 @@ def help_text(topic: str | None, prefix: str) -> str:
         usage, description = COMMANDS[topic]
         return f"{prefix}{usage} — {description}"
     lines = [f"{prefix}{usage} — {description}" for usage, description in COMMANDS.values()]
-    lines.append("A plain message in a thread is an internal note; replying to the customer is always explicit.")
+    lines.append(
+        "A plain message in a thread is an internal note; replying to the customer is always explicit."
+    )
     return "\n".join(lines)

@@ -20,13 +20,14 @@ from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
-from storage import Repository, Store
+from storage import Conflict, Repository, Store
 from storage.models import Contact, Conversation
 
 __all__ = ["Ingestor", "identity_of"]
 
 log = logging.getLogger(__name__)
 _SUBJECT_FALLBACK_CHARS = 80
+_CONFLICT_RETRIES = 3
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
@@ -51,20 +52,40 @@ class Ingestor:
         inbox = self.settings.inboxes.get(msg.inbox)
         if inbox is None:
             raise ValueError(f"message for unknown inbox {msg.inbox!r}")
-        now = self.clock.now()
-        async with self.store.transaction() as repo:
-            if msg.cursor is not None:
-                await repo.save_cursor(msg.cursor.key, msg.cursor.value, now)
-            if await repo.message_exists(msg.channel, msg.external_id):
-                log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
-                return IngestResult(duplicate=True, conversation_number=None)
-            result = await self._store(repo, msg, inbox)
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                result = await self._once(msg, inbox)
+                break
+            except Conflict:  # another writer created the same contact, label or message first
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+        if result.duplicate:
+            log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
+            return result
         self.notify()
         log.info(
             "inbound stored",
             extra={"conversation": result.conversation_number, "channel": msg.channel, "inbox": msg.inbox},
         )
         return result
+
+    async def load_cursor(self, key: str) -> str | None:
+        """A channel's stored sync position."""
+        async with self.store.transaction() as repo:
+            return await repo.cursor(key)
+
+    async def save_cursor(self, key: str, value: str) -> None:
+        """Store a channel's sync position without a message (e.g. past our own sent mail)."""
+        async with self.store.transaction() as repo:
+            await repo.save_cursor(key, value, self.clock.now())
+
+    async def _once(self, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
+        async with self.store.transaction() as repo:
+            if msg.cursor is not None:
+                await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
+            if await repo.message_exists(msg.channel, msg.external_id):
+                return IngestResult(duplicate=True, conversation_number=None)
+            return await self._store(repo, msg, inbox)
 
     async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
         now = self.clock.now()
@@ -92,7 +113,9 @@ class Ingestor:
             html=msg.html,
             raw=msg.raw,
             auto_kind=msg.auto_kind,
-            meta={"parse_errors": list(msg.parse_errors), **msg.extra} if (msg.parse_errors or msg.extra) else None,
+            meta={"parse_errors": list(msg.parse_errors), **msg.extra}
+            if (msg.parse_errors or msg.extra)
+            else None,
         )
         await repo.flush()
         for attachment in msg.attachments:
@@ -125,7 +148,10 @@ class Ingestor:
         sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
         await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
-            duplicate=False, conversation_number=conversation.number, created_conversation=created, reopened=reopened
+            duplicate=False,
+            conversation_number=conversation.number,
+            created_conversation=created,
+            reopened=reopened,
         )
 
     async def _match(
@@ -180,11 +206,17 @@ class Ingestor:
             now=now,
             conversation_id=conversation.id,
             contact_id=contact.id,
-            detail={"channel": msg.channel, "inbox": msg.inbox, "previous": previous.number if previous else None},
+            detail={
+                "channel": msg.channel,
+                "inbox": msg.inbox,
+                "previous": previous.number if previous else None,
+            },
         )
         if previous is not None:
             effects = Effects(repo, conversation, inbox, now)
-            await effects.notice(f"follows up on #{previous.number} (closed); the customer wrote again after it closed")
+            await effects.notice(
+                f"follows up on #{previous.number} (closed); the customer wrote again after it closed"
+            )
         return conversation
 
     async def _label(self, repo: Repository, conversation: Conversation, name: str) -> None:
@@ -198,5 +230,7 @@ class Ingestor:
                 continue
             original.delivery_status = DeliveryStatus.FAILED
             original.delivery_error = "bounced: " + (msg.subject or "delivery failure")[:200]
-            await effects.notice(f"⚠ a reply bounced: {original.delivery_error}. Check the address, then retry.")
+            await effects.notice(
+                f"⚠ a reply bounced: {original.delivery_error}. Check the address, then retry."
+            )
         await self._label(repo, effects.conversation, AutoKind.BOUNCE)

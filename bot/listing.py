@@ -17,7 +17,7 @@ def format_line(conversation: Conversation, assignee: str | None = None) -> str:
     flag = f" · {conversation.priority}" if conversation.priority in ("urgent", "high") else ""
     return (
         f"#{conversation.number} · {conversation.status}{flag}{who} · {conversation.channel} · "
-        f"{conversation.created_at:%Y-%m-%d} · \"{conversation.subject[:70]}\""
+        f'{conversation.created_at:%Y-%m-%d} · "{conversation.subject[:70]}"'
     )
 
 

@@ -21,7 +21,8 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        base = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
+        stamp = self.formatTime(record, "%H:%M:%S")
+        base = f"{stamp} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
         extra = " ".join(f"{k}={v}" for k, v in _fields(record).items())
         text = f"{base} {extra}" if extra else base
         if record.exc_info:

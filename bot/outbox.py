@@ -10,6 +10,7 @@ they are final. Rows of one conversation and destination go out in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,10 +82,8 @@ class Dispatcher:
             if delivered:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         """Finish the current round and return from ``run``."""
@@ -142,15 +141,24 @@ class Dispatcher:
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:
-                post = PostView(kind="notice", author="Threadline", text=str(row.payload.get("text", "")),
-                                created_at=row.created_at)
+                post = PostView(
+                    kind="notice",
+                    author="Threadline",
+                    text=str(row.payload.get("text", "")),
+                    created_at=row.created_at,
+                )
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
         await self._pace(surface, chat_channel)
         if thread is None:
             ref = await surface.create_thread(chat_channel, card)
             async with self.store.transaction() as repo:
                 await repo.save_thread(
-                    conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, self.clock.now()
+                    conversation.id,
+                    surface.name,
+                    ref.chat_channel,
+                    ref.thread_id,
+                    ref.card_id,
+                    self.clock.now(),
                 )
             if post is None:
                 return ref.card_id
@@ -202,8 +210,15 @@ class Dispatcher:
                 await effects.card_changed()
         if row.kind == SEND:
             self.notify()
-        log.info("delivered", extra={"outbox_id": row.id, "kind": row.kind, "destination": row.destination,
-                                     "conversation_id": row.conversation_id})
+        log.info(
+            "delivered",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "destination": row.destination,
+                "conversation_id": row.conversation_id,
+            },
+        )
 
     async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
         now = self.clock.now()
@@ -222,14 +237,25 @@ class Dispatcher:
             if not final:
                 delay = error.retry_after
                 if delay is None:
-                    delay = min(outbox.backoff_max_seconds, outbox.backoff_base_seconds * 2 ** max(0, attempts - 1))
+                    delay = min(
+                        outbox.backoff_max_seconds, outbox.backoff_base_seconds * 2 ** max(0, attempts - 1)
+                    )
                 stored.next_attempt_at = now + timedelta(seconds=delay)
             else:
                 stored.status = "failed"
                 await self._show_failure(repo, row, error)
         level = logging.ERROR if final else logging.WARNING
-        log.log(level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final,
-                                                 "destination": row.destination, "reason": error.reason[:300]})
+        log.log(
+            level,
+            "delivery failed",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "final": final,
+                "destination": row.destination,
+                "reason": error.reason[:300],
+            },
+        )
         if final:
             self.notify()
 

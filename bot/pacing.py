@@ -39,8 +39,10 @@ class Pacer:
         """Sleep until the bucket of ``key`` allows one more send, then take it."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            while (pause := self.delay(key, rate, burst)) > 0:
+            pause = self.delay(key, rate, burst)
+            while pause > 0:  # a token bucket refills with time, not with an event
                 await asyncio.sleep(pause)
+                pause = self.delay(key, rate, burst)
 
     def penalise(self, key: str, seconds: float) -> None:
         """After a 429, send nothing to ``key`` (a whole surface, or ``surface:channel``) for ``seconds``."""

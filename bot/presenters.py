@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
 from storage.models import Contact, Conversation, Message
@@ -44,6 +45,8 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         priority=conversation.priority,
         snoozed_until=conversation.snoozed_until,
         timezone=settings.inbox(conversation.inbox).timezone,
+        sla_due=sla_due_of(conversation),
+        sla_state=conversation.sla_state or "ok",
     )
 
 
@@ -77,7 +80,11 @@ async def outbound_view(
     """A reply as a channel sender needs it, with the thread's references."""
     contact = await repo.contact(conversation.contact_id)
     inbox = settings.inbox(conversation.inbox)
-    refs = [r for r in await repo.external_ids_of(conversation.id, conversation.channel) if r != message.external_id]
+    refs = [
+        r
+        for r in await repo.external_ids_of(conversation.id, conversation.channel)
+        if r != message.external_id
+    ]
     meta = message.meta or {}
     return OutboundView(
         uid=message.uid,
@@ -92,7 +99,8 @@ async def outbound_view(
         agent_name=message.author_name,
         thread_refs=tuple(refs),
         attachments=tuple(
-            AttachmentView(a.filename, a.content_type, a.size, a.data) for a in await repo.attachments_of(message.id)
+            AttachmentView(a.filename, a.content_type, a.size, a.data)
+            for a in await repo.attachments_of(message.id)
         ),
         template=meta.get("template"),
         template_params=tuple(meta.get("template_params", ())),

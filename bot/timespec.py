@@ -1,4 +1,4 @@
-"""Snooze times typed by agents: ``2h``, ``30m``, ``1h30m``, ``tomorrow 9:00``, ``mon 9:00``, ``2026-12-01 14:00``.
+"""Snooze times typed by agents: ``2h``, ``30m``, ``tomorrow 9:00``, ``mon 9:00``, ``2026-12-01 14:00``.
 
 Times of day are read in the inbox's time zone; the result is an aware UTC datetime.
 """

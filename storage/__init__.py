@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy models, the transactional repository the core uses, and migrations."""
 
-from storage.db import Store
+from storage.db import Conflict, Store
 from storage.repository import Repository
 
-__all__ = ["Repository", "Store"]
+__all__ = ["Conflict", "Repository", "Store"]

@@ -9,16 +9,20 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.repository import Repository
 
-__all__ = ["DatabaseUnavailable", "Store", "async_url", "sync_url"]
+__all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 
 
-class DatabaseUnavailable(Exception):  # noqa: N818 - names the situation
+class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says which and what to check."""
+
+
+class Conflict(Exception):  # noqa: N818 - names the situation
+    """A concurrent writer got there first (a unique constraint); the unit of work may be retried."""
 
 
 def async_url(url: str) -> str:
@@ -28,7 +32,9 @@ def async_url(url: str) -> str:
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if parsed.drivername.startswith("postgresql"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
+    raise ValueError(
+        f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://"
+    )
 
 
 def sync_url(url: str) -> str:
@@ -71,9 +77,8 @@ class Store:
     async def transaction(self) -> AsyncIterator[Repository]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
         if self._write_lock is not None:
-            async with self._write_lock:
-                async with self._session() as repo:
-                    yield repo
+            async with self._write_lock, self._session() as repo:
+                yield repo
         else:
             async with self._session() as repo:
                 yield repo
@@ -83,6 +88,8 @@ class Store:
         try:
             async with self._sessions() as session, session.begin():
                 yield Repository(session, dialect=self.engine.dialect.name)
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)[:300]) from exc
         except OperationalError as exc:
             raise DatabaseUnavailable(
                 f"database error ({exc.orig.__class__.__name__ if exc.orig else 'unknown'}): "

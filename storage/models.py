@@ -296,7 +296,9 @@ class ReminderSent(Base):
         Index("ix_reminders_level_sent", "level", "sent_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
     target: Mapped[str] = mapped_column(String(60), nullable=False)
     level: Mapped[str] = mapped_column(String(10), nullable=False)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

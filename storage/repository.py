@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -227,7 +227,7 @@ class Repository:
         ) if self.dialect == "sqlite" else func.array_position(
             text("ARRAY['urgent','high','normal','low']::varchar[]"), Conversation.priority
         )
-        stmt: Select[tuple[Conversation]] = select(Conversation)
+        stmt = select(Conversation)
         if flt.status:
             stmt = stmt.where(Conversation.status == flt.status)
         if flt.assignee_id is not None:

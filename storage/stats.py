@@ -140,7 +140,7 @@ class Stats:
         stmt = select(
             Conversation.inbox, Conversation.channel, self._seconds(moment, Conversation.created_at)
         ).where(self._inbox(inboxes), moment >= start, moment < end)
-        return [(i, c, float(s)) for i, c, s in (await self.session.execute(stmt)).all()]
+        return [(i, c, round(float(s), 3)) for i, c, s in (await self.session.execute(stmt)).all()]
 
     async def compliance(self, inboxes: Sequence[str], start: datetime, end: datetime) -> tuple[int, int]:
         """(handled, breached): conversations answered or closed in the period or breaching in it, and

@@ -80,9 +80,10 @@ def pg_server() -> Iterator[str]:
     try:
         import psycopg
 
-        admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True,
-                                connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        admin = psycopg.connect(
+            PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True, connect_timeout=3
+        )
+    except Exception as exc:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     name = f"threadline_test_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')

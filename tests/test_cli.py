@@ -12,18 +12,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cli(args: list[str], cwd: Path, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _cli(
+    args: list[str], cwd: Path, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
 
 
 def _demo_dir(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "config.example.toml", tmp_path / "config.example.toml")
-    text = (tmp_path / "config.example.toml").read_text().replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+    text = (
+        (tmp_path / "config.example.toml")
+        .read_text()
+        .replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+    )
     (tmp_path / "config.example.toml").write_text(text)
     return tmp_path
 
@@ -66,9 +77,13 @@ def test_check_config_lists_problems_with_keys(tmp_path: Path) -> None:
 
 def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "pg.toml"
-    text = (ROOT / "config.example.toml").read_text().replace(
-        'database_url = "sqlite:///threadline-data/threadline.db"',
-        'database_url = "postgresql://nobody@127.0.0.1:1/none"',
+    text = (
+        (ROOT / "config.example.toml")
+        .read_text()
+        .replace(
+            'database_url = "sqlite:///threadline-data/threadline.db"',
+            'database_url = "postgresql://nobody@127.0.0.1:1/none"',
+        )
     )
     cfg.write_text(text)
     done = _cli(["--config", str(cfg), "run", "--for", "1"], tmp_path)
@@ -77,7 +92,13 @@ def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_help_on_every_command(tmp_path: Path) -> None:
-    for args in (["--help"], ["run", "--help"], ["check-config", "--help"], ["db", "upgrade", "--help"],
-                 ["conversations", "list", "--help"], ["conversations", "show", "--help"]):
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["check-config", "--help"],
+        ["db", "upgrade", "--help"],
+        ["conversations", "list", "--help"],
+        ["conversations", "show", "--help"],
+    ):
         done = _cli(args, tmp_path)
         assert done.returncode == 0 and "usage: threadline" in done.stdout

@@ -33,7 +33,9 @@ def _problems(text: str, env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_unknown_key_suggests_the_right_spelling() -> None:
-    (problem,) = _problems(MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\ntimezon = "UTC"'))
+    (problem,) = _problems(
+        MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\ntimezon = "UTC"')
+    )
     assert problem.startswith("inboxes.support.timezon: unknown key; did you mean 'timezone'?")
 
 
@@ -43,8 +45,10 @@ def test_wrong_type_names_the_key() -> None:
 
 
 def test_missing_secret_names_the_variable() -> None:
-    text = MINIMAL.replace('outgoing_dir = "out"', '[channels.email.smtp]\nhost = "smtp.example.com"\n'
-                           'username = "u"\npassword = "${SMTP_PASSWORD}"')
+    text = MINIMAL.replace(
+        'outgoing_dir = "out"',
+        '[channels.email.smtp]\nhost = "smtp.example.com"\nusername = "u"\npassword = "${SMTP_PASSWORD}"',
+    )
     (problem,) = _problems(text)
     assert problem.startswith("channels.email.smtp.password: environment variable SMTP_PASSWORD is not set")
     settings = parse_config(text, {"SMTP_PASSWORD": "s3cret"})
@@ -53,8 +57,10 @@ def test_missing_secret_names_the_variable() -> None:
 
 
 def test_inbox_on_unknown_surface_and_bad_values() -> None:
-    text = MINIMAL.replace('chat_channel = "support"', 'chat_channel = "support"\nsurface = "slack"\n'
-                           'timezone = "Mars/Olympus"\nreopen_window = "soon"')
+    text = MINIMAL.replace(
+        'chat_channel = "support"',
+        'chat_channel = "support"\nsurface = "slack"\ntimezone = "Mars/Olympus"\nreopen_window = "soon"',
+    )
     problems = _problems(text)
     assert any(p.startswith("inboxes.support.timezone: unknown time zone 'Mars/Olympus'") for p in problems)
     assert any(p.startswith("inboxes.support.reopen_window: 'soon' is not a duration") for p in problems)

@@ -11,7 +11,9 @@ from bot.clock import ManualClock
 from tests.helpers import email_in
 
 
-async def test_conversation_is_worked_from_its_thread(app: Threadline, clock: ManualClock, tmp_path: Path) -> None:
+async def test_conversation_is_worked_from_its_thread(
+    app: Threadline, clock: ManualClock, tmp_path: Path
+) -> None:
     local = app.local
     assert local is not None
     result = await app.ingestor.ingest(
@@ -60,7 +62,9 @@ async def test_conversation_is_worked_from_its_thread(app: Threadline, clock: Ma
     assert outbound[0].delivery_status == "sent" and outbound[0].external_id == mail["Message-ID"]
 
 
-async def test_customer_reply_to_our_mail_lands_in_the_same_conversation(app: Threadline, clock: ManualClock) -> None:
+async def test_customer_reply_to_our_mail_lands_in_the_same_conversation(
+    app: Threadline, clock: ManualClock
+) -> None:
     local = app.local
     assert local is not None
     first = await app.ingestor.ingest(email_in(external_id="<a@example.org>", when=clock.now()))

@@ -1,4 +1,4 @@
-"""Ingest: dedupe, contact matching, threading, reopening, WhatsApp-style continuation — on SQLite and PostgreSQL."""
+"""Ingest: dedupe, contacts, threading, reopening, WhatsApp-style continuation, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ async def _conversation(app: Threadline, number: int):  # type: ignore[no-untype
 
 
 async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: ManualClock) -> None:
-    msg = email_in(external_id="<dup@example.org>", when=clock.now(), cursor=ChannelCursor("imap:support", "1:5"))
+    msg = email_in(
+        external_id="<dup@example.org>", when=clock.now(), cursor=ChannelCursor("imap:support", "1:5")
+    )
     first = await any_app.ingestor.ingest(msg)
     again = await any_app.ingestor.ingest(msg)
     assert not first.duplicate and again.duplicate
@@ -43,7 +45,9 @@ async def test_threading_by_references_then_subject_token(any_app: Threadline, c
     by_ref = await any_app.ingestor.ingest(
         email_in(subject="Re: whatever", thread_refs=("<other@x>", "<root@example.org>"), when=clock.now())
     )
-    by_token = await any_app.ingestor.ingest(email_in(subject="Re: [#1]", conversation_hint=1, when=clock.now()))
+    by_token = await any_app.ingestor.ingest(
+        email_in(subject="Re: [#1]", conversation_hint=1, when=clock.now())
+    )
     stranger = await any_app.ingestor.ingest(
         email_in(sender="mallory@evil.example", subject="[#1]", conversation_hint=1, when=clock.now())
     )
@@ -51,7 +55,9 @@ async def test_threading_by_references_then_subject_token(any_app: Threadline, c
     assert stranger.created_conversation and stranger.conversation_number != first.conversation_number
 
 
-async def test_closed_conversation_reopens_within_window_else_new_linked(app: Threadline, clock: ManualClock) -> None:
+async def test_closed_conversation_reopens_within_window_else_new_linked(
+    app: Threadline, clock: ManualClock
+) -> None:
     local = app.local
     assert local is not None
     first = await app.ingestor.ingest(whatsapp_in(text="Hi", when=clock.now()))
@@ -98,8 +104,12 @@ async def test_auto_replies_are_labelled_and_never_reopen(app: Threadline, clock
     first = await app.ingestor.ingest(email_in(external_id="<q@example.org>", when=clock.now()))
     await local.type_line(f"#{first.conversation_number} !close", "alice")
     ooo = await app.ingestor.ingest(
-        email_in(subject="Out of office", thread_refs=("<q@example.org>",), auto_kind=AutoKind.AUTO_REPLY,
-                 when=clock.now())
+        email_in(
+            subject="Out of office",
+            thread_refs=("<q@example.org>",),
+            auto_kind=AutoKind.AUTO_REPLY,
+            when=clock.now(),
+        )
     )
     conv, _, labels = await _conversation(app, ooo.conversation_number or 0)
     assert ooo.conversation_number == first.conversation_number

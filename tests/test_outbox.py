@@ -47,8 +47,12 @@ class RecordingSender:
         return f"<sent-{len(self.sent)}@example.com>"
 
 
-async def _app_with(tmp_path: Path, clock: ManualClock, surface: LocalSurface | None = None,
-                    sender: RecordingSender | None = None) -> Threadline:
+async def _app_with(
+    tmp_path: Path,
+    clock: ManualClock,
+    surface: LocalSurface | None = None,
+    sender: RecordingSender | None = None,
+) -> Threadline:
     app = await started_app(make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
     if surface is not None:
         surface.bind(app.commands.handle)
@@ -171,5 +175,7 @@ async def test_a_thread_deleted_on_the_platform_is_recreated(app: Threadline, cl
 
 
 def test_post_view_marks_customer_content() -> None:
-    post = PostView(kind="inbound", author="x", text="<!channel>", created_at=ManualClock().now(), from_customer=True)
+    post = PostView(
+        kind="inbound", author="x", text="<!channel>", created_at=ManualClock().now(), from_customer=True
+    )
     assert post.from_customer

@@ -14,7 +14,9 @@ async def test_snoozed_conversation_wakes_at_its_time(app: Threadline, clock: Ma
     result = await app.ingestor.ingest(email_in(when=clock.now()))
     number = result.conversation_number
     reply = await app.local.type_line(f"#{number} !snooze 2h", "alice")
-    assert reply.ok and "snoozed until Mon 05 Jan 12:00" in reply.text  # 11:00 Amsterdam + 2h... in local time
+    assert (
+        reply.ok and "snoozed until Mon 05 Jan 12:00" in reply.text
+    )  # 11:00 Amsterdam + 2h... in local time
     clock.advance(timedelta(hours=1, minutes=59))
     assert await app.waker.wake_due() == 0
     clock.advance(timedelta(minutes=1))

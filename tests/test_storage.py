@@ -38,8 +38,16 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
     store = await _migrated(db_url)
     async with store.transaction() as repo:
         contact = await repo.create_contact("Jane", "email", "jane@example.org", clock.now())
-        conv = Conversation(number=await repo.next_number(), inbox="support", channel="email", contact_id=contact.id,
-                            subject="s", status="open", created_at=clock.now(), updated_at=clock.now())
+        conv = Conversation(
+            number=await repo.next_number(),
+            inbox="support",
+            channel="email",
+            contact_id=contact.id,
+            subject="s",
+            status="open",
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
         repo.add(conv)
         await repo.flush()
         repo.new_message(conv.id, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
@@ -48,8 +56,17 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
         repo.new_message(conv.id, "note", clock.now(), text="none either")
     with pytest.raises(IntegrityError):
         async with store.transaction() as repo:
-            repo.add(Message(uid="u" * 32, conversation_id=conv.id, kind="inbound", channel="email",
-                             external_id="<x@y>", text="dup", created_at=clock.now()))
+            repo.add(
+                Message(
+                    uid="u" * 32,
+                    conversation_id=conv.id,
+                    kind="inbound",
+                    channel="email",
+                    external_id="<x@y>",
+                    text="dup",
+                    created_at=clock.now(),
+                )
+            )
     await store.close()
 
 
@@ -58,8 +75,16 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
     now = clock.now()
     async with store.transaction() as repo:
         contact = await repo.create_contact(None, "email", "a@b.c", now)
-        conv = Conversation(number=1, inbox="support", channel="email", contact_id=contact.id, subject="s",
-                            status="open", created_at=now, updated_at=now)
+        conv = Conversation(
+            number=1,
+            inbox="support",
+            channel="email",
+            contact_id=contact.id,
+            subject="s",
+            status="open",
+            created_at=now,
+            updated_at=now,
+        )
         repo.add(conv)
         await repo.flush()
         for kind in ("card", "post", "post"):
@@ -67,7 +92,10 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
         await repo.enqueue(conv.id, "channel:email", "send", now)
     async with store.transaction() as repo:
         first = await repo.claim_outbox(now, now + timedelta(seconds=60), 10)
-    assert sorted((r.destination, r.kind) for r in first) == [("channel:email", "send"), ("surface:local", "card")]
+    assert sorted((r.destination, r.kind) for r in first) == [
+        ("channel:email", "send"),
+        ("surface:local", "card"),
+    ]
     async with store.transaction() as repo:
         assert await repo.claim_outbox(now, now + timedelta(seconds=60), 10) == []  # leased, and in line
         pending, age = await repo.outbox_stats(now + timedelta(seconds=5))

@@ -34,7 +34,9 @@ def test_snooze_specs(spec: str, expected: datetime) -> None:
     assert parse_snooze(spec, MONDAY, AMS) == expected
 
 
-@pytest.mark.parametrize("spec", ["", "soon", "25:00", "tomorrow 9:99", "0m", "2025-01-01", "2027-06-01", "2026-13-01"])
+@pytest.mark.parametrize(
+    "spec", ["", "soon", "25:00", "tomorrow 9:99", "0m", "2025-01-01", "2027-06-01", "2026-13-01"]
+)
 def test_bad_specs(spec: str) -> None:
     with pytest.raises(TimeSpecError):
         parse_snooze(spec, MONDAY, AMS)

@@ -6,10 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from adapters.demo.samples import SAMPLES, Sample
 from bot.clock import Clock
 from bot.inbound import AutoKind, InboundMessage, IngestResult
-
-from adapters.demo.samples import SAMPLES, Sample
 
 __all__ = ["SampleFeeder"]
 
@@ -44,7 +43,7 @@ class SampleFeeder:
             inbox = self.inboxes.get(sample.channel)
             if inbox is None:
                 continue
-            refs = ()
+            refs: tuple[str, ...] = ()
             if sample.answers is not None:
                 refs = (_external_id(next(s for s in SAMPLES if s.key == sample.answers)),)
             out.append(

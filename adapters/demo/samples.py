@@ -23,33 +23,53 @@ class Sample:
 
 SAMPLES: tuple[Sample, ...] = (
     Sample(
-        "refund", "email", "jane.doe@example.org", "Jane Doe",
+        "refund",
+        "email",
+        "jane.doe@example.org",
+        "Jane Doe",
         "Hello,\n\nI ordered the walnut desk (order 1881) two weeks ago and it arrived with a cracked leg.\n"
         "Could I get a refund, or a replacement leg?\n\nThanks,\nJane",
         subject="Refund for order 1881",
     ),
     Sample(
-        "parcel", "whatsapp", "+31 6 1234 5678", "Sofia Rossi",
+        "parcel",
+        "whatsapp",
+        "+31 6 1234 5678",
+        "Sofia Rossi",
         "Hi! My parcel says delivered but there's nothing at my door 😕",
     ),
     Sample(
-        "login", "email", "arjun@patel.example", "Arjun Patel",
-        "Hi team, since resetting my password yesterday I get \"invalid token\" on every login.\n"
+        "login",
+        "email",
+        "arjun@patel.example",
+        "Arjun Patel",
+        'Hi team, since resetting my password yesterday I get "invalid token" on every login.\n'
         "I tried two browsers. Any idea? <!channel> @everyone",
         subject="Can't log in after password reset",
     ),
     Sample(
-        "ooo", "email", "m.keller@firma.example", "Martin Keller",
+        "ooo",
+        "email",
+        "m.keller@firma.example",
+        "Martin Keller",
         "I am out of the office until Monday and will reply to your message on my return.",
-        subject="Automatic reply: Your invoice INV-2291", auto_reply=True,
+        subject="Automatic reply: Your invoice INV-2291",
+        auto_reply=True,
     ),
     Sample(
-        "parcel-2", "whatsapp", "+31 6 1234 5678", "Sofia Rossi",
+        "parcel-2",
+        "whatsapp",
+        "+31 6 1234 5678",
+        "Sofia Rossi",
         "Order number is 4471, if that helps",
     ),
     Sample(
-        "refund-2", "email", "jane.doe@example.org", "Jane Doe",
+        "refund-2",
+        "email",
+        "jane.doe@example.org",
+        "Jane Doe",
         "Forgot to say: I've attached photos to my first mail. A replacement leg is fine too!",
-        subject="Re: Refund for order 1881", answers="refund",
+        subject="Re: Refund for order 1881",
+        answers="refund",
     ),
 )

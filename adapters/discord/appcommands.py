@@ -66,7 +66,9 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     @tree.command(name="label", description="Add and remove labels (new labels are created)")
     @app_commands.describe(add="labels to add", remove="labels to remove")
     @app_commands.autocomplete(add=label_choices, remove=own_label_choices)
-    async def label(interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None) -> None:
+    async def label(
+        interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None
+    ) -> None:
         change = [f"+{w}" for w in label_words(add)] + [f"-{w}" for w in label_words(remove)]
         await run(interaction, "label " + " ".join(change))
 

@@ -16,11 +16,10 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.render import CONTENT_LIMIT, split_text
 from bot.actions import Actor, Location
 from bot.settings.discord import DiscordSettings
 from bot.views import Reply
-
-from adapters.discord.render import CONTENT_LIMIT, split_text
 
 __all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "EchoBook", "LabelSource"]
 
@@ -31,7 +30,7 @@ NONE = discord.AllowedMentions.none()
 """Every message Threadline sends uses this: customer text (or anything else) can never ping anyone."""
 
 LabelSource = Callable[[str], Awaitable[list[str]]]
-"""``await labels(prefix)`` → existing label names (core query); ``await labels_of(thread_id)`` → a thread's."""
+"""``await labels(prefix)`` → existing label names; ``await labels_of(thread_id)`` → that thread's."""
 
 _CHATTY = {"help", "?", "list", "ls", "labels", "history"}
 
@@ -45,7 +44,7 @@ class CommandPort(Protocol):
 
 
 class EchoBook:
-    """Notes typed in a thread are already visible there: remember them so the outbox does not post them twice."""
+    """Notes typed in a thread are already shown there: the outbox must not post them twice."""
 
     def __init__(self, size: int = 2000) -> None:
         self._seen: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -99,7 +98,8 @@ class Bridge:
         wanted = int(role) if role.isdigit() else await self._role_by_name(user.guild, role)
         if wanted is not None and wanted in member_roles:
             return None
-        return f"Only members with the {'configured agent' if role.isdigit() else role} role can work conversations."
+        name = "the configured agent" if role.isdigit() else f"the {role}"
+        return f"Only members with {name} role can work conversations."
 
     async def _role_by_name(self, guild: discord.Guild, name: str) -> int | None:
         if guild.id not in self._role_ids:
@@ -114,14 +114,17 @@ class Bridge:
 
     # --- interactions --------------------------------------------------------------------------
 
-    async def answer(self, interaction: discord.Interaction[Any], text: str, *, number: int | None = None) -> Reply:
+    async def answer(
+        self, interaction: discord.Interaction[Any], text: str, *, number: int | None = None
+    ) -> Reply:
         """Run ``text`` for the interaction's user in the interaction's thread; answer ephemerally."""
         refusal = await self.refusal(interaction.user, interaction.guild_id)
         if refusal is not None:
             await self.say(interaction, refusal)
             return Reply(refusal, ok=False)
         where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
-        task = asyncio.create_task(self.commands.handle(self.actor(interaction.user), text, where, prefixed=False))
+        actor = self.actor(interaction.user)
+        task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
         if not done:
             await interaction.response.defer(ephemeral=True, thinking=True)

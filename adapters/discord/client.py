@@ -14,11 +14,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.settings.discord import DiscordSettings
-
 from adapters.discord.appcommands import register_commands
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.components import dynamic_items
+from bot.settings.discord import DiscordSettings
 
 __all__ = ["ThreadlineClient", "set_api_base"]
 

@@ -13,11 +13,18 @@ from typing import Any
 
 import discord
 
+from adapters.discord.bridge import Bridge
 from bot.views import CardView
 
-from adapters.discord.bridge import Bridge
-
-__all__ = ["SNOOZE_PRESETS", "AssignSelect", "CardButton", "LabelsSelect", "SnoozeSelect", "card_view", "dynamic_items"]
+__all__ = [
+    "SNOOZE_PRESETS",
+    "AssignSelect",
+    "CardButton",
+    "LabelsSelect",
+    "SnoozeSelect",
+    "card_view",
+    "dynamic_items",
+]
 
 SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
     ("1 hour", "1h"),
@@ -42,12 +49,18 @@ def _bridge(interaction: discord.Interaction[Any]) -> Bridge:
     return bridge
 
 
-class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tl:(?P<action>claim|close|reopen):(?P<number>\d+)"):
+_BUTTON_ID = r"tl:(?P<action>claim|close|reopen):(?P<number>\d+)"
+
+
+class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_BUTTON_ID):
     """Claim, Close or Reopen."""
 
     def __init__(self, action: str, number: int) -> None:
         label, style = _BUTTONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"tl:{action}:{number}", row=0))
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label, style=style, custom_id=f"tl:{action}:{number}", row=0
+        )
+        super().__init__(button)
         self.action = action
         self.number = number
 
@@ -120,7 +133,8 @@ class LabelsSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
         offered = {option.value for option in self.item.options}
         chosen = set(_values(interaction))
         current = set(await bridge.labels_of(str(interaction.channel_id)))
-        change = [f"+{n}" for n in sorted(chosen - current)] + [f"-{n}" for n in sorted((offered & current) - chosen)]
+        added, removed = sorted(chosen - current), sorted((offered & current) - chosen)
+        change = [f"+{n}" for n in added] + [f"-{n}" for n in removed]
         if not change:
             await bridge.say(interaction, "Labels unchanged.")
             return

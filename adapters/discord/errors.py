@@ -47,7 +47,9 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
         )
     if isinstance(exc, discord.Forbidden):
         what = "has no access to" if exc.code == _MISSING_ACCESS else "lacks a permission in"
-        return PermanentDeliveryError(f"the Discord bot {what} {where} ({exc.code} {exc.text}); {_PERMISSION_HINT}")
+        return PermanentDeliveryError(
+            f"the Discord bot {what} {where} ({exc.code} {exc.text}); {_PERMISSION_HINT}"
+        )
     if isinstance(exc, discord.DiscordServerError):
         return TransientDeliveryError(f"Discord server error {exc.status} on {where}")
     if isinstance(exc, discord.HTTPException):
@@ -55,8 +57,10 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
             retry = exc.response.headers.get("Retry-After") if exc.response is not None else None
             return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=_seconds(retry))
         if exc.status == 401:
-            return TransientDeliveryError("Discord refused the bot token (401); check surfaces.discord.bot_token")
-        return PermanentDeliveryError(f"Discord refused the request on {where} ({exc.status} {exc.code} {exc.text})")
+            return TransientDeliveryError("Discord refused the bot token (401); check surfaces.discord")
+        return PermanentDeliveryError(
+            f"Discord refused the request on {where} ({exc.status} {exc.code} {exc.text})"
+        )
     if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
         return TransientDeliveryError(f"cannot reach Discord ({exc.__class__.__name__})")
     return TransientDeliveryError(f"unexpected Discord error {exc.__class__.__name__}")

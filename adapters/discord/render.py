@@ -53,7 +53,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters, at a paragraph, line or word break if any."""
+    """Split ``text`` into pieces of at most ``limit`` characters, at a paragraph, line or word break."""
     text = text.strip()
     if not text:
         return [""]
@@ -116,7 +116,8 @@ def _attachment_lines(post: PostView) -> tuple[list[AttachmentView], list[str]]:
             uploads.append(attachment)
             continue
         reason = attachment.note or ("too large to upload" if attachment.data is not None else "not kept")
-        lines.append(f"📎 {attachment.filename} · {attachment.content_type} · {attachment.size} bytes ({reason})")
+        size = f"{attachment.size} bytes"
+        lines.append(f"📎 {attachment.filename} · {attachment.content_type} · {size} ({reason})")
     return uploads, lines
 
 
@@ -128,7 +129,7 @@ def _embed_posts(post: PostView, author: str, colour: int) -> list[OutgoingMessa
     chunks = split_text(text, DESCRIPTION_LIMIT)
     messages: list[OutgoingMessage] = []
     for index, chunk in enumerate(chunks):
-        embed = discord.Embed(description=chunk or "(empty message)", colour=colour, timestamp=post.created_at)
+        embed = discord.Embed(description=chunk or "(empty)", colour=colour, timestamp=post.created_at)
         name = author if len(chunks) == 1 else f"{author} ({index + 1}/{len(chunks)})"
         embed.set_author(name=_cut(name, 256))
         messages.append(OutgoingMessage(embed=embed))

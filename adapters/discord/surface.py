@@ -15,19 +15,19 @@ import io
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import discord
-
-from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError
-from bot.settings.discord import DiscordSettings
-from bot.views import CardView, PostView
 
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
 from adapters.discord.components import card_view
+from adapters.discord.digest import digest_embed
 from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError
+from bot.settings.discord import DiscordSettings
+from bot.views import CardView, DigestView, PostView
 
 __all__ = ["DiscordSurface"]
 
@@ -36,7 +36,7 @@ T = TypeVar("T")
 Chat = discord.TextChannel | discord.ForumChannel
 _CHANNEL_TTL = 300.0
 _TAGS_PER_POST = 5
-_ARCHIVE_AFTER_MINUTES = 10080
+_ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
 
 
 class DiscordSurface:
@@ -111,7 +111,8 @@ class DiscordSurface:
         """Edit the card in place; keep forum tags in step; archive the thread when closed (if configured)."""
         await self._ready()
         embed, view = card_embed(card), await self._view(card)
-        message = self.client.get_partial_messageable(int(ref.thread_id)).get_partial_message(int(ref.card_id))
+        thread = self.client.get_partial_messageable(int(ref.thread_id))
+        message = thread.get_partial_message(int(ref.card_id))
         await self._call(ref, lambda: message.edit(embed=embed, view=view, allowed_mentions=NONE))
         changes: dict[str, Any] = {}
         channel = await self._channel(ref.chat_channel)
@@ -130,16 +131,30 @@ class DiscordSurface:
         thread = self.client.get_partial_messageable(int(ref.thread_id))
         first: str | None = None
         for index, outgoing in enumerate(post_messages(post)):
-            nonce = f"{post.message_uid or ''}"[:20] + f":{index}" if post.message_uid else None
+            nonce = _nonce(post.message_uid, index)
 
-            def send(out: OutgoingMessage = outgoing, nonce: str | None = nonce) -> Awaitable[discord.Message]:
-                return thread.send(content=out.content, embed=out.embed, files=_files(out), nonce=nonce,
-                                   allowed_mentions=NONE)  # type: ignore[call-overload]
+            def send(out: OutgoingMessage = outgoing, nonce: str | int = nonce) -> Awaitable[discord.Message]:
+                kwargs: dict[str, Any] = {"content": out.content, "files": _files(out), "nonce": nonce}
+                if out.embed is not None:
+                    kwargs["embed"] = out.embed
+                return thread.send(allowed_mentions=NONE, **kwargs)
 
             sent = await self._call(ref, send)
             first = first or str(sent.id)
         assert first is not None
         return first
+
+    async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
+        """Post a digest embed (not in a thread) to ``chat_channel``."""
+        await self._ready()
+        channel = self.client.get_partial_messageable(int(chat_channel)) if chat_channel.isdigit() else None
+        if channel is None:
+            raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id (digest channel)")
+        try:
+            sent = await channel.send(embed=digest_embed(digest), allowed_mentions=NONE)
+        except Exception as exc:
+            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+        return str(sent.id)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -163,14 +178,15 @@ class DiscordSurface:
         if cached is not None and time.monotonic() - cached[0] < _CHANNEL_TTL:
             return cached[1]
         if not chat_channel.isdigit():
-            raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id; fix inboxes.*.chat_channel")
+            raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id (inbox chat_channel)")
         try:
             channel = await self.client.fetch_channel(int(chat_channel))
         except Exception as exc:
             raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             raise PermanentDeliveryError(
-                f"Discord channel {chat_channel} is a {channel.type} channel; use a text or forum channel"
+                f"Discord channel {chat_channel} is a {getattr(channel, 'type', '?')} channel; "
+                "use a text or forum channel"
             )
         self._channels[chat_channel] = (time.monotonic(), channel)
         return channel
@@ -188,6 +204,13 @@ class DiscordSurface:
         wanted = [label.lower() for label in card.labels]
         tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted]
         return tags[:_TAGS_PER_POST]
+
+
+def _nonce(uid: str | None, index: int) -> str | int:
+    """A nonce per message part (Discord drops a repeat within minutes): from the message uid when known."""
+    if uid is None:
+        return time.time_ns() // 1000 * 100 + index
+    return f"{uid.replace('-', '')[:22]}:{index}"[:25]
 
 
 def _files(outgoing: OutgoingMessage) -> list[discord.File]:

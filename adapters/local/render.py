@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.views import CardView, PostView
+from bot.views import CardView, DigestView, PostView
 
-__all__ = ["render_card", "render_card_change", "render_post"]
+__all__ = ["render_card", "render_card_change", "render_digest", "render_post"]
 
 _CHANNEL_ICON = {"email": "✉", "whatsapp": "☏"}
 _INDENT = "      "
@@ -21,6 +21,11 @@ def _status_line(card: CardView) -> str:
     parts.append(f"labels: {', '.join(card.labels) or '—'}")
     if card.priority != "normal":
         parts.append(f"priority: {card.priority}")
+    if card.sla_state == "breached":
+        parts.append("⚠ breached")
+    elif card.sla_due is not None:
+        local_due = card.sla_due.astimezone(ZoneInfo(card.timezone))
+        parts.append(f"{'⏰ ' if card.sla_state == 'warning' else ''}SLA due {local_due:%a %H:%M}")
     return " · ".join(parts)
 
 
@@ -56,5 +61,49 @@ def render_post(number: int, post: PostView) -> str:
     lines = [head, _indent(post.text)]
     for attachment in post.attachments:
         note = f" ({attachment.note})" if attachment.note else ""
-        lines.append(f"{_INDENT}📎 {attachment.filename} · {attachment.content_type} · {attachment.size} bytes{note}")
+        lines.append(
+            f"{_INDENT}📎 {attachment.filename} · {attachment.content_type} · {attachment.size} bytes{note}"
+        )
+    return "\n".join(lines)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+def render_digest(digest: DigestView) -> str:
+    """A digest as printed: counts, flow, timings, longest waits (with their thread), breakdowns."""
+    zone = ZoneInfo(digest.timezone)
+    start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
+    late = " (late: sent after a restart)" if digest.late else ""
+    compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
+    lines = [
+        f"━━ 📊 {digest.title}{late}",
+        f"{_INDENT}{start:%a %d %b %H:%M} → {end:%a %d %b %H:%M} ({digest.timezone})",
+        f"{_INDENT}open {digest.open} · unassigned {digest.unassigned} · snoozed {digest.snoozed}"
+        f" · breached {digest.breached}",
+        f"{_INDENT}opened {digest.opened} · closed {digest.closed} since the last digest",
+        f"{_INDENT}median first response {_duration(digest.median_first_response)}"
+        f" · median resolution {_duration(digest.median_resolution)} · SLA compliance {compliance}",
+    ]
+    if digest.oldest:
+        lines.append(f"{_INDENT}waiting longest:")
+        for entry in digest.oldest:
+            since = entry.waiting_since.astimezone(zone).strftime("%a %H:%M") if entry.waiting_since else "—"
+            link = f" → {entry.thread_id}" if entry.thread_id else ""
+            flag = " ⚠" if entry.sla_state == "breached" else ""
+            lines.append(
+                f'{_INDENT}  #{entry.number} "{entry.subject}" since {since}'
+                f" · {entry.assignee or 'unassigned'}{flag}{link}"
+            )
+    if digest.by_assignee:
+        lines.append(f"{_INDENT}by assignee: " + ", ".join(f"{w} {n}" for w, n in digest.by_assignee))
+    if digest.by_label:
+        lines.append(f"{_INDENT}by label: " + ", ".join(f"{label} {n}" for label, n in digest.by_label))
     return "\n".join(lines)

@@ -12,11 +12,10 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from adapters.local.render import render_card, render_card_change, render_digest, render_post
 from bot.actions import Actor, Location
 from bot.ports import ThreadGone, ThreadRef
-from bot.views import CardView, PostView, Reply
-
-from adapters.local.render import render_card, render_card_change, render_post
+from bot.views import CardView, DigestView, PostView, Reply
 
 __all__ = ["CommandHandler", "LocalSurface", "LocalThread"]
 
@@ -49,6 +48,7 @@ class LocalSurface:
         self.printer = printer
         self.handler: CommandHandler | None = None
         self.focus: int | None = None
+        self.digests: list[tuple[str, DigestView]] = []
 
     def bind(self, handler: CommandHandler) -> None:
         """Connect typed lines to the core's command service."""
@@ -92,6 +92,12 @@ class LocalSurface:
         """Local threads are not rate limited; pace by channel anyway."""
         return chat_channel
 
+    async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
+        """Print a digest in ``chat_channel`` and keep it (tests read ``digests``)."""
+        self.digests.append((chat_channel, digest))
+        self._print(render_digest(digest))
+        return f"{chat_channel}/digest/{len(self.digests)}"
+
     async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:
         """Handle one typed line from ``agent`` as the terminal would; the reply is printed too."""
         if self.handler is None:
@@ -112,7 +118,3 @@ class LocalSurface:
         if reply.text:
             self._print(("  → " if reply.ok else "  ✗ ") + reply.text.replace("\n", "\n    "))
         return reply
-
-    def pace_key(self, chat_channel: str) -> str:
-        """Local threads are paced per channel name (no limit is configured by default)."""
-        return chat_channel

@@ -47,7 +47,9 @@ class SlackAdapter:
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-requests-are-not-signed",
             request_verification_enabled=settings.mode == "http",
-            process_before_response=False,
+            # Listeners only filter, queue their work (``SlackInbound.spawn``) and ack, so running them
+            # before the response costs nothing and makes "dispatch returned" mean "work is queued".
+            process_before_response=True,
             logger=logging.getLogger("adapters.slack.bolt"),
         )
         self.inbound = SlackInbound(

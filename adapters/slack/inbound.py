@@ -172,8 +172,8 @@ class SlackInbound:
     # --- slash command ---------------------------------------------------------------------------
 
     async def _on_command(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        self.spawn(self._slash(body), "command")  # queued before the ack, so settle() always sees it
         await ack()
-        self.spawn(self._slash(body), "command")
 
     async def _slash(self, body: dict[str, Any]) -> None:
         user_id, url = body.get("user_id", ""), body.get("response_url")
@@ -196,15 +196,17 @@ class SlackInbound:
     async def _on_message(
         self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], event: dict[str, Any]
     ) -> None:
-        await ack()
-        if event.get("subtype") not in _HANDLED_SUBTYPES or event.get("bot_id") or not event.get("user"):
-            return
         thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts"):
-            return
-        if self.chat_channels and event.get("channel") not in self.chat_channels:
-            return
-        self.spawn(self._message(body, event, str(thread_ts)), "message")
+        if (
+            event.get("subtype") in _HANDLED_SUBTYPES
+            and not event.get("bot_id")
+            and event.get("user")
+            and thread_ts
+            and thread_ts != event.get("ts")
+            and (not self.chat_channels or event.get("channel") in self.chat_channels)
+        ):
+            self.spawn(self._message(body, event, str(thread_ts)), "message")
+        await ack()
 
     async def _message(self, body: dict[str, Any], event: dict[str, Any], thread_ts: str) -> None:
         key = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"

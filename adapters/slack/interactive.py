@@ -111,8 +111,8 @@ class SlackInteractions:
     # --- card buttons and menus -----------------------------------------------------------------
 
     async def _on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         self.inbound.spawn(self._action(body, action), "action")
+        await ack()
 
     def command_for(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
         """The command line a card interaction stands for, or None when it changes nothing."""
@@ -172,7 +172,10 @@ class SlackInteractions:
     # --- shortcut and modal --------------------------------------------------------------------
 
     async def _on_shortcut(self, ack: Ack, body: dict[str, Any]) -> None:
+        self.inbound.spawn(self._shortcut(body), "shortcut")
         await ack()
+
+    async def _shortcut(self, body: dict[str, Any]) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         channel = str((body.get("channel") or {}).get("id", ""))
         message = body.get("message") or {}
@@ -194,13 +197,13 @@ class SlackInteractions:
         if not text:
             await ack(response_action="errors", errors={"reply": "Write the reply first."})
             return
-        await ack()
         confirm = bool(((values.get("confirm") or {}).get("confirm") or {}).get("selected_options"))
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body.get("user") or {}
         self.inbound.spawn(
             self._submit(str(user.get("id", "")), user.get("name"), meta, text, confirm), "modal"
         )
+        await ack()  # closes the modal
 
     async def _submit(
         self, user_id: str, name: str | None, meta: dict[str, Any], text: str, confirm: bool

@@ -14,11 +14,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.digest import digest_blocks
 from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, post_chunks
 from bot.ports import ThreadRef
 from bot.settings.slack import SlackSettings
-from bot.views import CardView, PostView
+from bot.views import CardView, DigestView, PostView
 
 __all__ = ["SlackSurface"]
 
@@ -132,6 +133,22 @@ class SlackSurface:
         except Exception as exc:
             raise delivery_error(exc) from exc
         return done[0]
+
+    async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
+        """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
+        text, blocks = digest_blocks(digest)
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=chat_channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                **self._bot_identity(),
+            )
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        return str(answer["ts"])
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""

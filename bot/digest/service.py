@@ -129,8 +129,8 @@ class DigestService:
                 sent += 1
             except _AlreadySent:
                 continue
-            except DigestError as exc:
-                log.warning("missed digest not sent", extra={"digest": name, "reason": str(exc)})
+            except Exception as exc:  # a surface refusing must not stop the start
+                log.warning("missed digest not sent", extra={"digest": name, "reason": str(exc)[:300]})
         return sent
 
     async def _send(self, name: str, end: datetime, *, late: bool) -> DigestView:

@@ -68,7 +68,9 @@ class InboxSettings(Strict):
     )
     reopen_window: str = Field("7d", description="a customer writing within this after close reopens it")
     sla: SlaSettings | None = Field(None, description="first/next response and resolution targets")
-    business_hours: BusinessHoursSettings | None = Field(None, description="when SLA clocks run; none = always")
+    business_hours: BusinessHoursSettings | None = Field(
+        None, description="when SLA clocks run; none = always"
+    )
     away_message: str | None = Field(
         None, description="automatic acknowledgement outside business hours; {next_open} is replaced"
     )
@@ -129,5 +131,6 @@ class DemoSettings(Strict):
     sample_conversations: bool = False
     interval_seconds: float = Field(2.0, ge=0)
     whatsapp_outbox_file: str | None = Field(
-        None, description="write WhatsApp replies here as Cloud API request bodies (when no real WhatsApp is set)"
+        None,
+        description="write WhatsApp replies here as Cloud API request bodies (when no real WhatsApp is set)",
     )

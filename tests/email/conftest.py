@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 
-from tests.email.email_servers import Dovecot, Recorder, make_mail, start_dovecot, stop_dovecot
+from tests.email.email_servers import (
+    Dovecot,
+    Recorder,
+    Sink,
+    free_port,
+    make_mail,
+    start_dovecot,
+    stop_dovecot,
+)
 
 
 @pytest.fixture
@@ -29,3 +38,16 @@ def recorder() -> Recorder:
 def mail() -> Callable[..., bytes]:
     """The ``make_mail`` factory."""
     return make_mail
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A real aiosmtpd server on a free loopback port, storing what it receives."""
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

@@ -217,3 +217,17 @@ def make_mail(n: int, *, subject: str = "Hello", domain: str = "example.com", bo
         f"Date: Mon, 05 Jan 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         f"{body or f'Message number {n}.'}\r\n"
     ).encode()
+
+
+@dataclass
+class Sink:
+    """An aiosmtpd handler that stores messages, or answers DATA with a fixed reply."""
+
+    answer: str = "250 OK"
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.answer.startswith("250"):
+            return self.answer
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"

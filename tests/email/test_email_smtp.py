@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.email.compose import ReplyComposer
 from adapters.email.smtp import SmtpSender
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
 from bot.settings.email import SmtpSettings
 from bot.views import OutboundView
-from tests.email.email_servers import free_port
-
-
-@dataclass
-class Sink:
-    """An aiosmtpd handler that stores messages, or answers DATA with a fixed reply."""
-
-    answer: str = "250 OK"
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):
-        if not self.answer.startswith("250"):
-            return self.answer
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
+from tests.email.email_servers import Sink, free_port
 
 
 def outbound(uid: str = "u-1") -> OutboundView:

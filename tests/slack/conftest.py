@@ -8,12 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from slack_fake import FakeSlack
 
 from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.inbound import InboundMessage
+from tests.slack.slack_fake import FakeSlack
 
 CHANNEL = "C_SUPPORT"
 
@@ -56,11 +56,11 @@ class SlackWorld:
     outgoing: Path
 
     @property
-    def slack(self):  # noqa: ANN201 - SlackAdapter
+    def slack(self):
         assert self.app.slack is not None
         return self.app.slack
 
-    async def dispatch(self, request):  # noqa: ANN001, ANN201
+    async def dispatch(self, request):
         """Dispatch a signed request through bolt, like the HTTP route would; return bolt's response."""
         return await self.slack.app.async_dispatch(request)
 
@@ -69,13 +69,30 @@ class SlackWorld:
         await self.slack.settle()
         await self.app.dispatcher.drain()
 
-    async def email(self, text: str, *, subject: str = "Refund for order 1881", sender: str = "ann@example.com",
-                    name: str = "Ann Customer", external_id: str | None = None) -> int:
+    async def email(
+        self,
+        text: str,
+        *,
+        subject: str = "Refund for order 1881",
+        sender: str = "ann@example.com",
+        name: str = "Ann Customer",
+        external_id: str | None = None,
+        refs: tuple[str, ...] = (),
+    ) -> int:
         """A customer email arrives; returns its conversation number."""
-        result = await self.app.ingestor.ingest(InboundMessage(
-            channel="email", inbox="support", external_id=external_id or f"<{id(text)}-{text[:8]}@example.com>",
-            sender_address=sender, sender_name=name, received_at=self.clock.now(), text=text, subject=subject,
-        ))
+        result = await self.app.ingestor.ingest(
+            InboundMessage(
+                channel="email",
+                inbox="support",
+                external_id=external_id or f"<{id(text)}-{text[:8]}@example.com>",
+                sender_address=sender,
+                sender_name=name,
+                received_at=self.clock.now(),
+                text=text,
+                subject=subject,
+                thread_refs=refs,
+            )
+        )
         assert result.conversation_number is not None
         return result.conversation_number
 
@@ -102,7 +119,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def make_world(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[Callable[..., Awaitable[SlackWorld]]]:
+async def make_world(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> AsyncIterator[Callable[..., Awaitable[SlackWorld]]]:
     """Build worlds (optionally with extra [surfaces.slack] keys); each app's database is prepared."""
     worlds: list[SlackWorld] = []
 

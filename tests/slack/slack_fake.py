@@ -9,6 +9,7 @@ like Slack's. The bench uses it too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -21,7 +22,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-__all__ = ["Call", "FakeSlack", "Failure", "signed_request"]
+__all__ = ["Call", "Failure", "FakeSlack", "signed_request"]
 
 SECRET = "test-signing-secret"
 BOT_USER = "UBOT"
@@ -65,8 +66,9 @@ class FakeSlack:
 
     # --- control ---------------------------------------------------------------------------------
 
-    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200,
-             retry_after: int | None = None) -> None:
+    def fail(
+        self, method: str, error: str, *, times: int = 1, status: int = 200, retry_after: int | None = None
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` with ``error``."""
         self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
 
@@ -76,8 +78,12 @@ class FakeSlack:
 
     def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> None:
         """Make ``users.info`` know a user."""
-        self.users[user_id] = {"id": user_id, "name": name.lower(), "is_bot": is_bot,
-                               "profile": {"display_name": name, "real_name": name, "email": email}}
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower(),
+            "is_bot": is_bot,
+            "profile": {"display_name": name, "real_name": name, "email": email},
+        }
 
     def called(self, method: str) -> list[Call]:
         """The recorded calls of one method."""
@@ -85,7 +91,9 @@ class FakeSlack:
 
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """The messages posted in a thread (not the root), in order."""
-        return [m for m in self.messages.values() if m["channel"] == channel and m.get("thread_ts") == thread_ts]
+        return [
+            m for m in self.messages.values() if m["channel"] == channel and m.get("thread_ts") == thread_ts
+        ]
 
     def roots(self, channel: str) -> list[dict[str, Any]]:
         """The top-level messages (cards) of a channel, in order."""
@@ -106,6 +114,7 @@ class FakeSlack:
         """Bind to 127.0.0.1:0 and serve."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{token}", self._response)
         self._runner = web.AppRunner(app, access_log=None)
@@ -123,16 +132,17 @@ class FakeSlack:
             await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
-        if request.content_type == "application/json":
-            args = dict(await request.json())
+        args: dict[str, Any] = dict(request.query)
+        if request.method == "GET":
+            pass
+        elif request.content_type == "application/json":
+            args.update(await request.json())
         else:
-            args = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
         for key in ("blocks", "files", "view"):
             if isinstance(args.get(key), str):
-                try:
+                with contextlib.suppress(ValueError):
                     args[key] = json.loads(args[key])
-                except ValueError:
-                    pass
         return args
 
     def _limited(self, channel: str) -> bool:
@@ -156,9 +166,13 @@ class FakeSlack:
         if queued:
             failure = queued.pop(0)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=headers
+            )
         if method == "chat.postMessage" and self._limited(str(args.get("channel"))):
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": True})
@@ -167,7 +181,7 @@ class FakeSlack:
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T1", "user": "threadline"}
 
-    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
         if channel.startswith("CMISSING"):
             return {"ok": False, "error": "channel_not_found"}
@@ -185,7 +199,7 @@ class FakeSlack:
         self.messages[ts].update({k: v for k, v in args.items() if k in ("text", "blocks")})
         return {"ok": True, "channel": args.get("channel"), "ts": ts}
 
-    def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": "1700000000.999999"}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -196,18 +210,24 @@ class FakeSlack:
         return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "members": self.members.get(str(args.get("channel")), []),
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "members": self.members.get(str(args.get("channel")), []),
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
 
-    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):06d}"
         return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
 
-    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in args.get("files") or []]}
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "title": f.get("title")} for f in args.get("files") or []],
+        }
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
@@ -220,8 +240,14 @@ class FakeSlack:
         return web.Response(text="ok")
 
 
-def signed_request(body: str, *, content_type: str, secret: str = SECRET, timestamp: int | None = None,
-                   signature: str | None = None) -> AsyncBoltRequest:
+def signed_request(
+    body: str,
+    *,
+    content_type: str,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> AsyncBoltRequest:
     """An inbound request as Slack sends it, with ``X-Slack-Signature`` over ``v0:ts:body``."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()

@@ -1,4 +1,4 @@
-"""Inbound payloads shaped as Slack sends them (slash command, events, block_actions, options, shortcut, modal)."""
+"""Inbound payloads as Slack sends them: slash command, events, block_actions, options, shortcut, modal."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_fake import BOT_USER, form, signed_request
+
+from tests.slack.slack_fake import BOT_USER, form, signed_request
 
 __all__ = ["block_action", "label_options", "message_event", "shortcut", "slash", "view_submission"]
 
@@ -17,22 +18,55 @@ FORM = "application/x-www-form-urlencoded"
 TEAM = {"id": "T1", "domain": "acme"}
 
 
-def slash(text: str, *, user: str = "UALICE", channel: str = "C_SUPPORT", response_url: str = "",
-          command: str = "/inbox") -> AsyncBoltRequest:
+def slash(
+    text: str,
+    *,
+    user: str = "UALICE",
+    channel: str = "C_SUPPORT",
+    response_url: str = "",
+    command: str = "/inbox",
+) -> AsyncBoltRequest:
     """A slash command request (form-encoded)."""
-    return signed_request(form({
-        "token": "legacy", "team_id": "T1", "team_domain": "acme", "channel_id": channel, "channel_name": "support",
-        "user_id": user, "user_name": user.lower(), "command": command, "text": text, "api_app_id": "A1",
-        "response_url": response_url, "trigger_id": f"trigger.{next(_ids)}",
-    }), content_type=FORM)
+    return signed_request(
+        form(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "support",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": response_url,
+                "trigger_id": f"trigger.{next(_ids)}",
+            }
+        ),
+        content_type=FORM,
+    )
 
 
-def message_event(text: str, *, user: str | None = "UALICE", channel: str = "C_SUPPORT", thread_ts: str | None,
-                  event_id: str | None = None, bot_id: str | None = None, subtype: str | None = None,
-                  ts: str | None = None) -> AsyncBoltRequest:
+def message_event(
+    text: str,
+    *,
+    user: str | None = "UALICE",
+    channel: str = "C_SUPPORT",
+    thread_ts: str | None,
+    event_id: str | None = None,
+    bot_id: str | None = None,
+    subtype: str | None = None,
+    ts: str | None = None,
+) -> AsyncBoltRequest:
     """An Events API ``message`` event (JSON)."""
-    event: dict[str, Any] = {"type": "message", "channel": channel, "text": text,
-                             "ts": ts or f"1800000000.{next(_ids):06d}", "channel_type": "channel"}
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "text": text,
+        "ts": ts or f"1800000000.{next(_ids):06d}",
+        "channel_type": "channel",
+    }
     if user:
         event["user"] = user
     if thread_ts:
@@ -42,8 +76,13 @@ def message_event(text: str, *, user: str | None = "UALICE", channel: str = "C_S
     if subtype:
         event["subtype"] = subtype
     body = {
-        "token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event": event,
-        "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": event_id or f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()),
         "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
     }
     return signed_request(json.dumps(body), content_type="application/json")
@@ -53,47 +92,90 @@ def _interactive(payload: dict[str, Any]) -> AsyncBoltRequest:
     return signed_request(form({"payload": json.dumps(payload)}), content_type=FORM)
 
 
-def block_action(action: dict[str, Any], *, card: dict[str, Any], user: str = "UALICE",
-                 response_url: str = "") -> AsyncBoltRequest:
+def block_action(
+    action: dict[str, Any], *, card: dict[str, Any], user: str = "UALICE", response_url: str = ""
+) -> AsyncBoltRequest:
     """A ``block_actions`` request from a click on ``card`` (a message as the fake stored it)."""
     action = {"action_ts": str(time.time()), **action}
-    return _interactive({
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": "legacy", "team": TEAM, "trigger_id": f"trigger.{next(_ids)}",
-        "container": {"type": "message", "message_ts": card["ts"], "channel_id": card["channel"]},
-        "channel": {"id": card["channel"], "name": "support"},
-        "message": {"type": "message", "ts": card["ts"], "text": card.get("text"), "blocks": card.get("blocks")},
-        "response_url": response_url, "actions": [action],
-    })
+    return _interactive(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "team": TEAM,
+            "trigger_id": f"trigger.{next(_ids)}",
+            "container": {"type": "message", "message_ts": card["ts"], "channel_id": card["channel"]},
+            "channel": {"id": card["channel"], "name": "support"},
+            "message": {
+                "type": "message",
+                "ts": card["ts"],
+                "text": card.get("text"),
+                "blocks": card.get("blocks"),
+            },
+            "response_url": response_url,
+            "actions": [action],
+        }
+    )
 
 
 def label_options(value: str, *, card_number: int, user: str = "UALICE") -> AsyncBoltRequest:
     """A ``block_suggestion`` (options) request of the Labels menu."""
-    return _interactive({
-        "type": "block_suggestion", "user": {"id": user, "name": user.lower(), "team_id": "T1"}, "team": TEAM,
-        "api_app_id": "A1", "token": "legacy", "action_id": "tl_labels", "block_id": f"tl_card:{card_number}",
-        "value": value, "container": {"type": "message"},
-    })
+    return _interactive(
+        {
+            "type": "block_suggestion",
+            "user": {"id": user, "name": user.lower(), "team_id": "T1"},
+            "team": TEAM,
+            "api_app_id": "A1",
+            "token": "legacy",
+            "action_id": "tl_labels",
+            "block_id": f"tl_card:{card_number}",
+            "value": value,
+            "container": {"type": "message"},
+        }
+    )
 
 
 def shortcut(message: dict[str, Any], *, user: str = "UALICE", response_url: str = "") -> AsyncBoltRequest:
     """The "Reply to customer…" message shortcut on ``message``."""
-    return _interactive({
-        "type": "message_action", "callback_id": "tl_reply_shortcut", "trigger_id": f"trigger.{next(_ids)}",
-        "user": {"id": user, "name": user.lower()}, "team": TEAM, "token": "legacy", "action_ts": str(time.time()),
-        "channel": {"id": message["channel"], "name": "support"}, "message_ts": message["ts"],
-        "message": {"type": "message", "ts": message["ts"], "text": message.get("text", ""),
-                    **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
-        "response_url": response_url,
-    })
+    return _interactive(
+        {
+            "type": "message_action",
+            "callback_id": "tl_reply_shortcut",
+            "trigger_id": f"trigger.{next(_ids)}",
+            "user": {"id": user, "name": user.lower()},
+            "team": TEAM,
+            "token": "legacy",
+            "action_ts": str(time.time()),
+            "channel": {"id": message["channel"], "name": "support"},
+            "message_ts": message["ts"],
+            "message": {
+                "type": "message",
+                "ts": message["ts"],
+                "text": message.get("text", ""),
+                **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
+            },
+            "response_url": response_url,
+        }
+    )
 
 
-def view_submission(view: dict[str, Any], text: str, *, user: str = "UALICE", confirm: bool = False) -> AsyncBoltRequest:
+def view_submission(
+    view: dict[str, Any], text: str, *, user: str = "UALICE", confirm: bool = False
+) -> AsyncBoltRequest:
     """Submitting the reply modal ``view`` (as opened by views.open) with ``text``."""
     values: dict[str, Any] = {"reply": {"text": {"type": "plain_text_input", "value": text}}}
-    values["confirm"] = {"confirm": {"type": "checkboxes", "selected_options": [{"value": "confirm"}] if confirm else []}}
-    return _interactive({
-        "type": "view_submission", "team": TEAM, "user": {"id": user, "name": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": "legacy", "trigger_id": f"trigger.{next(_ids)}",
-        "view": {**view, "id": "V1", "team_id": "T1", "state": {"values": values}},
-    })
+    values["confirm"] = {
+        "confirm": {"type": "checkboxes", "selected_options": [{"value": "confirm"}] if confirm else []}
+    }
+    return _interactive(
+        {
+            "type": "view_submission",
+            "team": TEAM,
+            "user": {"id": user, "name": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": f"trigger.{next(_ids)}",
+            "view": {**view, "id": "V1", "team_id": "T1", "state": {"values": values}},
+        }
+    )

@@ -37,6 +37,8 @@ class FakeGraph:
     read_marks: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     fail_next: list[int] = field(default_factory=list)
+    fail_on_post: dict[int, int] = field(default_factory=dict)  # nth message POST (1-based) -> error code
+    message_posts: int = 0
     unauthorised: int = 0
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -55,6 +57,9 @@ class FakeGraph:
         if not self._authorised(request):
             return self._error(190)
         body = await request.json()
+        self.message_posts += 1
+        if self.message_posts in self.fail_on_post:
+            return self._error(self.fail_on_post.pop(self.message_posts))
         if self.fail_next:
             return self._error(self.fail_next.pop(0))
         if body.get("status") == "read":

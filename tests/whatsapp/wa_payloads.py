@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from fake_graph import PHONE_NUMBER_ID
+from tests.whatsapp.fake_graph import PHONE_NUMBER_ID
 
 CUSTOMER = "31612345678"
 _ids = itertools.count(1)

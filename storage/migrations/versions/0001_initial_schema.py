@@ -48,12 +48,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_table(
+    counters = op.create_table(
         "counters",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    # seeded so that taking a number is always an UPDATE … RETURNING (a row lock), never a racing INSERT
+    op.bulk_insert(counters, [{"name": "conversation", "value": 0}])
     op.create_table(
         "labels",
         sa.Column(

@@ -1,0 +1,55 @@
+"""Rendering of digests for Discord: one embed, with the longest waits linking to their threads."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.views import DigestView
+
+__all__ = ["digest_embed"]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d}" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+def digest_embed(digest: DigestView) -> discord.Embed:
+    """Counts, the period's flow, timings, the longest waits (``<#thread>`` links) and breakdowns."""
+    zone = ZoneInfo(digest.timezone)
+    start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
+    compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
+    late = " (late: sent after a restart)" if digest.late else ""
+    embed = discord.Embed(
+        title=f"📊 {digest.title}{late}"[:256],
+        description=f"{start:%a %d %b %H:%M} → {end:%a %d %b %H:%M} ({digest.timezone})",
+        colour=0x5865F2,
+    )
+    embed.add_field(name="Now", value=f"open {digest.open} · unassigned {digest.unassigned} · "
+                    f"snoozed {digest.snoozed} · breached {digest.breached}", inline=False)
+    embed.add_field(name="Since the last digest", value=f"opened {digest.opened} · closed {digest.closed}",
+                    inline=False)
+    timings = (f"median first response {_duration(digest.median_first_response)} · "
+               f"median resolution {_duration(digest.median_resolution)} · SLA {compliance}")
+    embed.add_field(name="Timings", value=timings, inline=False)
+    if digest.oldest:
+        lines = []
+        for entry in digest.oldest:
+            since = entry.waiting_since.astimezone(zone).strftime("%a %H:%M") if entry.waiting_since else "—"
+            link = f" <#{entry.thread_id}>" if entry.thread_id and entry.surface in (None, "discord") else ""
+            flag = " 🔥" if entry.sla_state == "breached" else ""
+            lines.append(f'#{entry.number} "{entry.subject[:60]}" since {since} · '
+                         f"{entry.assignee or 'unassigned'}{flag}{link}")
+        embed.add_field(name="Waiting longest", value="\n".join(lines)[:1024], inline=False)
+    if digest.by_assignee:
+        embed.add_field(name="By assignee", value=", ".join(f"{w} {n}" for w, n in digest.by_assignee)[:1024])
+    if digest.by_label:
+        embed.add_field(name="By label", value=", ".join(f"{t} {n}" for t, n in digest.by_label)[:1024])
+    return embed

@@ -1,0 +1,95 @@
+"""Block Kit rendering of digests (posted at the top level of the digest channel, not in a thread).
+
+Thread links use ``https://slack.com/archives/<channel>/p<ts>`` which Slack resolves to the
+workspace of the signed-in user; subjects are customer text and are escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.slack.render import escape
+from bot.views import DigestEntry, DigestView
+
+__all__ = ["digest_blocks", "thread_link"]
+
+_SLA = {"warning": ":large_orange_circle:", "breached": ":red_circle:"}
+
+
+def thread_link(chat_channel: str, thread_id: str) -> str:
+    """A link to a Slack thread whose root is ``thread_id``."""
+    return f"https://slack.com/archives/{chat_channel}/p{thread_id.replace('.', '')}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+def _entry(entry: DigestEntry, zone: ZoneInfo) -> str:
+    label = f"#{entry.number} {escape(entry.subject or '(no subject)')[:80]}"
+    if entry.surface == "slack" and entry.chat_channel and entry.thread_id:
+        label = f"<{thread_link(entry.chat_channel, entry.thread_id)}|{label.replace('|', '¦')}>"
+    since = f" · waiting since {entry.waiting_since.astimezone(zone):%a %H:%M}" if entry.waiting_since else ""
+    who = escape(entry.assignee) if entry.assignee else "_unassigned_"
+    return f"{_SLA.get(entry.sla_state, '•')} {label} · {who}{since}"
+
+
+def digest_blocks(digest: DigestView) -> tuple[str, list[dict[str, Any]]]:
+    """The digest as (notification text, blocks)."""
+    zone = ZoneInfo(digest.timezone)
+    start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
+    late = " (late: sent after a restart)" if digest.late else ""
+    compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
+    title = f":bar_chart: {escape(digest.title)}{late}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{start:%a %d %b %H:%M} → {end:%a %d %b %H:%M} ({digest.timezone})",
+                }
+            ],
+        },
+        {
+            "type": "section",
+            "fields": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Now*\nopen {digest.open} · unassigned {digest.unassigned}"
+                    f" · snoozed {digest.snoozed} · breached {digest.breached}",
+                },
+                {"type": "mrkdwn", "text": f"*Flow*\nopened {digest.opened} · closed {digest.closed}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Median first response*\n{_duration(digest.median_first_response)}",
+                },
+                {"type": "mrkdwn", "text": f"*Median resolution*\n{_duration(digest.median_resolution)}"},
+                {"type": "mrkdwn", "text": f"*SLA compliance*\n{compliance}"},
+            ],
+        },
+    ]
+    if digest.oldest:
+        lines = "\n".join(_entry(e, zone) for e in digest.oldest[:20])
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Longest waiting*\n{lines}"[:3000]}}
+        )
+    breakdown = []
+    if digest.by_assignee:
+        breakdown.append("*By assignee:* " + ", ".join(f"{escape(n)} {c}" for n, c in digest.by_assignee))
+    if digest.by_label:
+        breakdown.append("*By label:* " + ", ".join(f"`{escape(n)}` {c}" for n, c in digest.by_label))
+    if breakdown:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(breakdown)[:3000]}]}
+        )
+    text = f"{digest.title}: open {digest.open}, unassigned {digest.unassigned}, breached {digest.breached}"
+    return escape(text), blocks

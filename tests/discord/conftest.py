@@ -1,0 +1,38 @@
+"""Fixtures for the Discord surface tests: the fake Discord REST API and an app logged in to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_harness import Harness, build_app
+
+from bot.clock import ManualClock
+from bot.settings.discord import DEFAULT_DISCORD_API
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fresh fake Discord on 127.0.0.1:0; discord.py's base URL is restored afterwards."""
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.stop()
+    discord.http.Route.BASE = DEFAULT_DISCORD_API
+
+
+@pytest.fixture
+async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
+    """An app (SQLite, recorded email sender) with its support inbox in a text channel, logged in (REST only)."""
+    clock = ManualClock()
+    channel = fake.add_text_channel("support")
+    app, sender = build_app(fake, tmp_path, clock, channel)
+    await app.prepare_database()
+    await app.sync_agents()
+    assert app.discord is not None
+    await app.discord.login()
+    yield Harness(app, fake, sender, channel, clock)
+    await app.stop()

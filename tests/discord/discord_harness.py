@@ -1,0 +1,206 @@
+"""Building a Threadline app on the fake Discord, and Discord gateway payloads (interactions, messages).
+
+Interactions go through discord.py's own path: ``ConnectionState.parse_interaction_create``
+(what the gateway's INTERACTION_CREATE calls) → the app command tree or the dynamic
+component items → our bridge → the fake's ``/interactions/{id}/{token}/callback``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.config import parse_config
+from bot.inbound import InboundMessage
+from bot.views import OutboundView
+
+__all__ = [
+    "AGENT_ROLE",
+    "ALICE",
+    "BOB",
+    "STRANGER",
+    "Harness",
+    "RecordingSender",
+    "build_app",
+    "email_in",
+]
+
+AGENT_ROLE = 700000000000000001
+ALICE = 600000000000000001
+BOB = 600000000000000002
+STRANGER = 600000000000000003
+_NAMES = {ALICE: "alice", BOB: "bob", STRANGER: "mallory"}
+_ids = itertools.count(500000000000000001)
+
+CONFIG = """
+[threadline]
+database_url = "sqlite:///{tmp}/threadline.db"
+log_level = "warning"
+
+[outbox]
+backoff_base_seconds = 1.0
+poll_interval_seconds = 0.05
+
+[surfaces.discord]
+bot_token = "fake-token"
+api_base_url = "{base}"
+guild_ids = [{guild}]
+agent_role = "{role}"
+sync_commands = {sync}
+pace_messages = 50
+pace_seconds = 1.0
+
+[inboxes.support]
+name = "Support"
+channel = "email"
+address = "support@example.com"
+surface = "discord"
+chat_channel = "{channel}"
+timezone = "Europe/Amsterdam"
+
+[channels.email]
+outgoing_dir = "{tmp}/out"
+
+[agents.alice]
+name = "Alice Martin"
+identities = {{ discord = "{alice}" }}
+
+[agents.bob]
+name = "Bob Stone"
+identities = {{ discord = "{bob}" }}
+"""
+
+
+@dataclass
+class RecordingSender:
+    """An email ChannelSender that records what the app sends to customers."""
+
+    channel: str = "email"
+    sent: list[OutboundView] = field(default_factory=list)
+
+    async def send(self, message: OutboundView) -> str:
+        """Record ``message``; its Message-ID derives from the uid (idempotent)."""
+        self.sent.append(message)
+        return f"<{message.uid}@example.com>"
+
+
+def email_in(when: datetime, text: str = "Hello, where is my refund?", **fields: Any) -> InboundMessage:
+    """An email to the support inbox from Jane Doe."""
+    fields.setdefault("external_id", f"<m{next(_ids)}@example.org>")
+    fields.setdefault("subject", "Refund for order 1881")
+    return InboundMessage(channel="email", inbox="support", sender_address="jane@example.org",
+                          sender_name=fields.pop("name", "Jane Doe"), received_at=when, text=text, **fields)
+
+
+@dataclass
+class Harness:
+    """A Threadline app logged in to the fake Discord, with helpers to act as a Discord member."""
+
+    app: Threadline
+    fake: FakeDiscord
+    sender: RecordingSender
+    channel_id: int
+    clock: ManualClock
+
+    @property
+    def state(self) -> Any:
+        """discord.py's ConnectionState of the app's client."""
+        assert self.app.discord is not None
+        return self.app.discord.client._connection
+
+    def thread_id(self, index: int = -1) -> int:
+        """The id of a thread the app created."""
+        return int(self.fake.threads()[index]["id"])
+
+    def card(self, thread_id: int) -> dict[str, Any]:
+        """The card message of a thread (its first message)."""
+        return self.fake.posts(thread_id)[0]
+
+    async def interact(self, payload: dict[str, Any]) -> Call:
+        """Feed an interaction as the gateway would; return the fake's record of the first response."""
+        self.state.parse_interaction_create(payload)
+        calls = await self.fake.wait_for("POST", rf"^/interactions/{payload['id']}/")
+        return calls[0]
+
+    async def command(self, name: str, thread_id: int | None, user: int = ALICE, **options: Any) -> Call:
+        """Run ``/name option:value …`` in a thread (or the inbox channel when ``thread_id`` is None)."""
+        return await self.interact(slash(self, name, options, channel_id=thread_id, user=user))
+
+    async def followups(self, payload_id: int) -> list[Call]:
+        """Follow-up messages sent for the interaction with this token id."""
+        return self.fake.find("POST", rf"^/webhooks/{APP_ID}/tok{payload_id}")
+
+
+def member(user: int, roles: tuple[int, ...] = (AGENT_ROLE,)) -> dict[str, Any]:
+    """A guild member payload."""
+    name = _NAMES.get(user, f"user{user}")
+    return {"user": {"id": str(user), "username": name, "discriminator": "0", "global_name": name.title(),
+                     "avatar": None}, "roles": [str(r) for r in roles], "joined_at": "2025-01-01T00:00:00+00:00",
+            "deaf": False, "mute": False, "flags": 0, "nick": None, "permissions": "2147483647"}
+
+
+def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
+    iid = next(_ids)
+    channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
+    roles = (AGENT_ROLE,) if user != STRANGER else ()
+    return {"id": str(iid), "application_id": str(APP_ID), "type": kind, "token": f"tok{iid}", "version": 1,
+            "guild_id": str(GUILD_ID), "channel_id": channel["id"], "channel": channel,
+            "member": member(user, roles), "app_permissions": "2147483647", "locale": "en-US",
+            "guild_locale": "en-US", "attachment_size_limit": 26214400, "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0}
+
+
+def slash(h: Harness, name: str, options: dict[str, Any], *, channel_id: int | None, user: int = ALICE,
+          focused: str | None = None, group: str | None = None) -> dict[str, Any]:
+    """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload."""
+    payload = _base(h, 4 if focused else 2, channel_id, user)
+    resolved: dict[str, Any] = {}
+    opts = []
+    for key, value in options.items():
+        kind = 3
+        if isinstance(value, bool):
+            kind = 5
+        elif key == "member":
+            kind, value = 6, str(value)
+            resolved = {"users": {value: member(int(value))["user"]},
+                        "members": {value: {k: v for k, v in member(int(value)).items() if k != "user"}}}
+        option = {"name": key, "type": kind, "value": value}
+        if key == focused:
+            option["focused"] = True
+        opts.append(option)
+    if group is not None:
+        opts = [{"name": name, "type": 1, "options": opts}]
+        name = group
+    payload["data"] = {"id": str(next(_ids)), "name": name, "type": 1, "options": opts, "guild_id": str(GUILD_ID)}
+    if resolved:
+        payload["data"]["resolved"] = resolved
+    return payload
+
+
+def component(h: Harness, message: dict[str, Any], custom_id: str, kind: int, values: list[str] | None = None,
+              *, user: int = ALICE) -> dict[str, Any]:
+    """A MESSAGE_COMPONENT interaction: a click on (or pick in) a component of ``message``."""
+    payload = _base(h, 3, int(message["channel_id"]), user)
+    payload["message"] = message
+    payload["data"] = {"custom_id": custom_id, "component_type": kind}
+    if values is not None:
+        payload["data"]["values"] = values
+        if kind == 5:
+            payload["data"]["resolved"] = {"users": {v: member(int(v))["user"] for v in values}}
+    return payload
+
+
+def build_app(fake: FakeDiscord, tmp: Path, clock: ManualClock, channel_id: int, *, sync: bool = False,
+              role: int | str = AGENT_ROLE) -> tuple[Threadline, RecordingSender]:
+    """An app on SQLite whose support inbox is mirrored into ``channel_id`` on the fake Discord."""
+    text = CONFIG.format(tmp=tmp, base=fake.base_url, guild=GUILD_ID, role=role, channel=channel_id,
+                         alice=ALICE, bob=BOB, sync="true" if sync else "false")
+    sender = RecordingSender()
+    return Threadline(parse_config(text, env={}), clock=clock, extra_channels={"email": sender}), sender

@@ -1,0 +1,120 @@
+"""Rendering for Discord without a network: limits, splitting, the card, customer posts, attachments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.discord.components import card_view
+from adapters.discord.render import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    UPLOAD_LIMIT,
+    card_embed,
+    post_messages,
+    split_text,
+    thread_name,
+)
+from bot.config import ConfigError, parse_config
+from bot.views import AttachmentView, CardView, PostView
+
+WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def card(**fields: object) -> CardView:
+    base: dict[str, object] = dict(number=42, inbox="Support", channel="email", customer="Jane Doe",
+                                   customer_address="jane@example.org", subject="Refund for order 1881",
+                                   status="open", assignee=None, labels=(), priority="normal")
+    base.update(fields)
+    return CardView(**base)  # type: ignore[arg-type]
+
+
+def test_split_text_respects_the_limit_and_prefers_breaks() -> None:
+    text = ("word " * 1000).strip()
+    pieces = split_text(text, 2000)
+    assert all(len(p) <= 2000 for p in pieces)
+    assert " ".join(pieces) == text
+    assert all(not p.endswith(" ") and not p.startswith("w ") for p in pieces)
+    paragraphs = "a" * 1500 + "\n\n" + "b" * 1500
+    assert split_text(paragraphs, 2000) == ["a" * 1500, "b" * 1500]
+    assert split_text("x" * 4500, 2000) == ["x" * 2000, "x" * 2000, "x" * 500]
+
+
+def test_long_customer_message_becomes_several_embeds_under_the_customer_name() -> None:
+    post = PostView(kind="inbound", author="Jane Doe", text="line\n" * 2000, created_at=WHEN,
+                    from_customer=True, channel="email")
+    messages = post_messages(post)
+    assert len(messages) == 3
+    for index, message in enumerate(messages, 1):
+        assert message.embed is not None and message.content is None
+        assert len(message.embed.description or "") <= DESCRIPTION_LIMIT
+        assert message.embed.author.name == f"Jane Doe ({index}/3)"
+    joined = "\n".join(m.embed.description or "" for m in messages if m.embed)
+    assert joined.split() == ("line\n" * 2000).split()
+
+
+def test_events_and_notices_fit_in_message_content() -> None:
+    event = post_messages(PostView(kind="event", author="Alice", text="claimed by Alice", created_at=WHEN))
+    assert [m.content for m in event] == ["-# · claimed by Alice"]
+    notice = post_messages(PostView(kind="notice", author="Threadline", text="x" * 5000, created_at=WHEN))
+    assert all(len(m.content or "") <= CONTENT_LIMIT for m in notice) and len(notice) == 3
+
+
+def test_attachments_are_uploaded_ten_per_message_and_oversized_ones_listed() -> None:
+    files = tuple(AttachmentView(f"f{i}.txt", "text/plain", 3, b"abc") for i in range(12))
+    big = AttachmentView("huge.bin", "application/octet-stream", UPLOAD_LIMIT + 1, b"0")
+    dropped = AttachmentView("gone.pdf", "application/pdf", 99_000_000, None, note="too large to keep")
+    post = PostView(kind="inbound", author="Jane", text="see attached", created_at=WHEN, from_customer=True,
+                    attachments=(*files, big, dropped))
+    messages = post_messages(post)
+    assert [len(m.files) for m in messages] == [10, 2]
+    description = messages[0].embed.description if messages[0].embed else ""
+    assert "📎 huge.bin" in (description or "") and "too large to upload" in (description or "")
+    assert "📎 gone.pdf" in (description or "") and "too large to keep" in (description or "")
+
+
+def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() -> None:
+    snoozed = card(status="snoozed", assignee="Alice Martin", labels=("refund", "vip"), priority="urgent",
+                   snoozed_until=datetime(2026, 1, 6, 8, 0, tzinfo=UTC), timezone="Europe/Amsterdam")
+    embed = card_embed(snoozed)
+    fields = {f.name: f.value for f in embed.fields}
+    assert embed.title == "#42 · ✉ email · jane@example.org"
+    assert fields["Status"] == "snoozed until Tue 06 Jan 09:00 (Europe/Amsterdam)"
+    assert fields["Assignee"] == "Alice Martin" and fields["Labels"] == "refund, vip"
+    assert fields["Priority"] == "urgent"
+    assert len(thread_name(card(subject="s" * 300))) == 100
+
+
+def test_card_components_carry_the_conversation_number() -> None:
+    view = card_view(card(labels=("refund",)), ["billing", "refund"])
+    ids = [item.to_component_dict()["custom_id"] for item in view.children]  # type: ignore[attr-defined]
+    assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
+    labels = view.children[3].to_component_dict()  # type: ignore[attr-defined]
+    assert [(o["value"], o.get("default", False)) for o in labels["options"]] == [("refund", True),
+                                                                                 ("billing", False)]
+    closed = card_view(card(status="closed"), [])
+    assert [i.to_component_dict()["custom_id"] for i in closed.children] == [  # type: ignore[attr-defined]
+        "tl:claim:42", "tl:reopen:42", "tl:assign:42"]
+
+
+def test_discord_settings_are_validated() -> None:
+    base = """
+[surfaces.discord]
+bot_token = "t"
+api_base_url = "{url}"
+[inboxes.support]
+channel = "email"
+address = "support@example.com"
+surface = "discord"
+chat_channel = "1"
+[channels.email]
+outgoing_dir = "/tmp/x"
+"""
+    settings = parse_config(base.format(url="http://127.0.0.1:9/api/v10/"), env={})
+    assert settings.surfaces.discord is not None
+    assert settings.surfaces.discord.api_base_url == "http://127.0.0.1:9/api/v10"
+    assert settings.surfaces.discord.pace_messages == 5
+    with pytest.raises(ConfigError) as err:
+        parse_config(base.format(url="discord.com"), env={})
+    assert "surfaces.discord.api_base_url" in str(err.value)

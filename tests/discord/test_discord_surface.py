@@ -1,0 +1,170 @@
+"""The Discord surface against the fake REST API: threads, cards, customer posts, archives, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from adapters.discord.bridge import NONE
+from bot.clock import ManualClock
+from bot.inbound import InboundAttachment
+from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
+from bot.views import PostView
+from storage.models import OutboxRow
+from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_harness import Harness, build_app, email_in
+
+INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
+
+
+async def deliver(h: Harness, **fields: object) -> int:
+    await h.app.ingestor.ingest(email_in(h.clock.now(), **fields))  # type: ignore[arg-type]
+    await h.app.dispatcher.drain()
+    return h.thread_id()
+
+
+async def test_conversation_opens_a_public_thread_with_the_card_and_its_components(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    create = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/threads$")
+    assert len(create) == 1 and create[0].json["type"] == 11  # public_thread, not the private default
+    assert create[0].json["name"] == "#1 · Jane Doe · Refund for order 1881"
+    card = harness.card(thread_id)
+    assert card["embeds"][0]["title"] == "#1 · ✉ email · jane@example.org"
+    ids = [c["custom_id"] for row in card["components"] for c in row["components"]]
+    assert ids == ["tl:claim:1", "tl:close:1", "tl:assign:1", "tl:snooze:1"]
+    async with harness.app.store.transaction() as repo:
+        conversation = await repo.conversation_by_number(1)
+        assert conversation is not None
+        thread = await repo.thread_of(conversation.id, "discord")
+    assert thread is not None
+    assert (thread.chat_channel, thread.thread_id, thread.card_id) == (
+        str(harness.channel_id), str(thread_id), card["id"])
+
+
+async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
+    thread_id = await deliver(harness, text=INJECTION, name="@everyone")
+    customer = harness.fake.posts(thread_id)[1]
+    assert customer["embeds"][0]["author"]["name"] == "@everyone"
+    assert customer["embeds"][0]["description"] == INJECTION
+    sent = [c.json for c in harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")]
+    assert sent and all(body["allowed_mentions"] == {"parse": []} for body in sent)
+    assert NONE.to_dict() == {"parse": []}
+
+
+async def test_attachments_are_uploaded_into_the_thread(harness: Harness) -> None:
+    pdf = InboundAttachment("invoice.pdf", "application/pdf", 7, b"%PDF-1.")
+    thread_id = await deliver(harness, attachments=(pdf,))
+    uploads = [c for c in harness.fake.find("POST", rf"^/channels/{thread_id}/messages$") if c.files]
+    assert [(name, data) for c in uploads for name, data in c.files] == [("invoice.pdf", b"%PDF-1.")]
+    assert uploads[0].json["allowed_mentions"] == {"parse": []}
+
+
+async def test_archived_thread_is_unarchived_before_posting(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    harness.fake.channels[thread_id]["thread_metadata"]["archived"] = True
+    await deliver(harness, text="Any news?", conversation_hint=1)
+    async with harness.app.store.transaction() as repo:
+        assert await repo.count_conversations() == 1
+    unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
+    assert unarchive and unarchive[0].json == {"archived": False}
+    assert any(m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id))
+
+
+async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: Harness) -> None:
+    first = await deliver(harness)
+    harness.fake.delete_channel(first)
+    await deliver(harness, text="Hello again?", conversation_hint=1)
+    second = harness.thread_id()
+    assert second != first
+    texts = [m["embeds"][0].get("description") for m in harness.fake.posts(second) if m["embeds"]]
+    assert texts[-1] == "Hello again?"
+    assert harness.fake.posts(second)[0]["embeds"][0]["title"].startswith("#1 ")
+
+
+async def test_long_rate_limit_goes_back_to_the_outbox_with_retry_after(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    surface = harness.app.discord
+    assert surface is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
+    harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=60)
+    post = PostView(kind="note", author="Alice", text="internal", created_at=harness.clock.now())
+    with pytest.raises(TransientDeliveryError) as err:
+        await surface.post(ref, post)
+    assert err.value.retry_after == 60
+
+
+async def test_short_rate_limit_is_slept_through_by_discord_py(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=0.01)
+    await deliver(harness, text="second message", conversation_hint=1)
+    posted = harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")
+    assert [c.json["embeds"][0]["description"] for c in posted[-2:]] == ["second message", "second message"]
+    assert harness.fake.posts(thread_id)[-1]["embeds"][0]["description"] == "second message"
+
+
+async def test_rate_limited_row_is_rescheduled_not_failed(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=45)
+    await deliver(harness, text="later", conversation_hint=1)
+    async with harness.app.store.transaction() as repo:
+        rows = list((await repo.session.execute(select(OutboxRow))).scalars())
+    limited = [r for r in rows if r.last_error and "rate limit" in r.last_error]
+    assert len(limited) == 1 and limited[0].status != "failed" and limited[0].attempts == 0
+    due = limited[0].next_attempt_at.replace(tzinfo=None) - harness.clock.now().replace(tzinfo=None)
+    assert due.total_seconds() == 45
+    assert all(r.status in ("done", "pending") for r in rows)
+
+
+async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: Harness) -> None:
+    harness.fake.fail_next("POST", r"/threads$", 403, {"code": 50013, "message": "Missing Permissions"})
+    surface = harness.app.discord
+    assert surface is not None
+    from tests.discord.test_discord_render import card
+
+    with pytest.raises(PermanentDeliveryError) as err:
+        await surface.create_thread(str(harness.channel_id), card())
+    assert "lacks a permission" in err.value.reason and "Create Public Threads" in err.value.reason
+    assert not isinstance(err.value, ThreadGone)
+
+
+async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    forum = fake.add_forum_channel("inbox", tags=("refund", "billing"))
+    clock = ManualClock()
+    app, _ = build_app(fake, tmp_path, clock, forum)
+    await app.prepare_database()
+    await app.sync_agents()
+    assert app.discord is not None
+    await app.discord.login()
+    try:
+        await app.ingestor.ingest(email_in(clock.now()))
+        await app.dispatcher.drain()
+        thread = fake.threads()[0]
+        assert thread["parent_id"] == str(forum)
+        starter = fake.posts(int(thread["id"]))[0]
+        assert starter["id"] == thread["id"] and starter["embeds"][0]["title"].startswith("#1 ")
+        reply = await app.commands.handle(
+            app.discord.bridge.actor(_member(app)), "label +refund", _where(thread["id"]), prefixed=False)
+        assert reply.ok
+        await app.dispatcher.drain()
+        refund = next(t["id"] for t in fake.channels[forum]["available_tags"] if t["name"] == "refund")
+        assert fake.channels[int(thread["id"])]["applied_tags"] == [refund]
+    finally:
+        await app.stop()
+
+
+def _member(app: object) -> object:
+    class Member:
+        id = 600000000000000001
+        display_name = "Alice"
+
+    return Member()
+
+
+def _where(thread_id: str) -> object:
+    from bot.actions import Location
+
+    return Location("discord", thread_id=thread_id)

@@ -1,0 +1,139 @@
+"""Email end to end through the app: APPEND to a real Dovecot → thread → !reply → real SMTP server →
+the customer's answer (APPENDed) lands in the same conversation; a restart loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from bot.app import Threadline
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.settings.email import SmtpSettings
+from storage.repository import ConversationFilter
+from tests.conftest import make_settings
+from tests.email.email_servers import Dovecot, Sink
+
+MAILBOX = """
+[channels.email.mailboxes.support]
+inbox = "support"
+host = "127.0.0.1"
+port = {port}
+security = "none"
+username = "support"
+password = "secret"
+since = "7d"
+"""
+
+
+def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> Settings:
+    settings = make_settings(
+        f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", MAILBOX.format(port=dovecot.port)
+    )
+    email = settings.channels.email
+    assert email is not None
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, security="none")
+    email = email.model_copy(update={"outgoing_dir": None, "smtp": smtp})
+    return settings.model_copy(update={"channels": settings.channels.model_copy(update={"email": email})})
+
+
+def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | None = None) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Jane Doe <jane@example.org>"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id
+    if in_reply_to:
+        mail["In-Reply-To"] = in_reply_to
+        mail["References"] = in_reply_to
+    mail.set_content(body)
+    return bytes(mail)
+
+
+async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_mail_in_thread_reply_out_and_answer_threaded(
+    tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
+) -> None:
+    sink, smtp_port = smtp
+    settings = _settings(tmp_path, dovecot, smtp_port)
+    app = Threadline(settings, clock=SystemClock())
+    await app.start()
+    try:
+        imap = dovecot.client()
+        imap.append(
+            "INBOX", _customer_mail("<c1@example.org>", "Broken desk", "The leg is cracked.\n\n-- \nJane")
+        )
+        local = app.local
+        assert local is not None
+        await _until(lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        thread = local.thread(1)
+        assert thread is not None
+        assert thread.card.subject == "Broken desk" and thread.posts[0].text.strip() == "The leg is cracked."
+
+        await local.type_line("#1 !reply We will send a new leg today.", "alice")
+        await _until(lambda: bool(sink.received))
+        mail_from, rcpt, content = sink.received[0]
+        sent = BytesParser(policy=policy.default).parsebytes(content)
+        assert rcpt == ["jane@example.org"]
+        assert sent["In-Reply-To"] == "<c1@example.org>" and "<c1@example.org>" in sent["References"]
+        assert sent["Subject"] == "Re: Broken desk [#1]"
+        ours = sent["Message-ID"]
+
+        imap.append(
+            "INBOX", _customer_mail("<c2@example.org>", "Re: Broken desk [#1]", "Thanks!", in_reply_to=ours)
+        )
+        await _until(lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
+        async with app.store.transaction() as repo:
+            assert await repo.count_conversations() == 1
+        imap.logout()
+    finally:
+        await app.stop()
+
+
+async def test_restart_mid_stream_loses_and_duplicates_nothing(
+    tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
+) -> None:
+    settings = _settings(tmp_path, dovecot, smtp[1])
+    imap = dovecot.client()
+    for n in range(10):
+        imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
+    first = Threadline(settings, clock=SystemClock())
+    await first.start()
+
+    async def stored() -> int:
+        async with first.store.transaction() as repo:
+            return await repo.count_conversations()
+
+    deadline = time.monotonic() + 15
+    while await stored() < 4 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await first.stop()  # mid-stream: some of the ten are in, some not
+    for n in range(10, 15):
+        imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
+    second = Threadline(settings, clock=SystemClock())
+    await second.start()
+    try:
+
+        async def count() -> int:
+            async with second.store.transaction() as repo:
+                return await repo.count_conversations()
+
+        deadline = time.monotonic() + 20
+        while await count() < 15 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        async with second.store.transaction() as repo:
+            subjects = sorted(c.subject for c in await repo.list_conversations(ConversationFilter(limit=100)))
+        assert subjects == sorted(f"Question {n}" for n in range(15))
+    finally:
+        imap.logout()
+        await second.stop()

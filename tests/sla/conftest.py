@@ -1,0 +1,29 @@
+"""Fixtures of the scheduler tests: a clock at Monday 5 January 2026 08:00 UTC (09:00 in Amsterdam)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from tests.sla.sla_support import new_app, settings_for
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+
+MONDAY_9 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 Europe/Amsterdam
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Monday 5 January 2026, 09:00 in Amsterdam."""
+    return ManualClock(MONDAY_9)
+
+
+@pytest.fixture
+async def sla_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
+    """An app on SQLite with the SLA settings of ``sla_support``."""
+    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    yield app
+    await app.stop()

@@ -1,0 +1,109 @@
+"""Settings and helpers for the scheduler tests (SLA, digests, reports)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.config import Settings, parse_config
+from bot.inbound import InboundMessage
+
+_ids = itertools.count(1)
+
+CONFIG = """
+[threadline]
+database_url = "{db}"
+log_level = "warning"
+
+[surfaces.local]
+agent = "alice"
+
+[inboxes.support]
+name = "Support"
+channel = "email"
+address = "support@example.com"
+chat_channel = "support"
+timezone = "Europe/Amsterdam"
+{inbox_extra}
+
+[inboxes.support.sla]
+first_response = "1h"
+next_response = "2h"
+resolution = "2d"
+warn_before = "15m"
+on_call = "support-oncall"
+
+[inboxes.support.business_hours]
+holidays = ["2026-01-06"]
+
+[inboxes.sales]
+channel = "email"
+address = "sales@example.com"
+chat_channel = "sales"
+
+[channels.email]
+outgoing_dir = "{outdir}"
+
+[agents.alice]
+name = "Alice Martin"
+identities = {{ local = "alice" }}
+
+[agents.bob]
+name = "Bob Stone"
+identities = {{ local = "bob" }}
+
+[digests.daily]
+chat_channel = "digests"
+cron = "0 9 * * mon-fri"
+timezone = "Europe/Amsterdam"
+inboxes = ["support"]
+oldest = 3
+"""
+
+
+def settings_for(db: str, outdir: Path, inbox_extra: str = "") -> Settings:
+    """Support inbox with business hours Mon-Fri 09-17 Amsterdam, 6 January a holiday, SLA 1h/2h/2d."""
+    return parse_config(CONFIG.format(db=db, outdir=outdir, inbox_extra=inbox_extra), env={})
+
+
+def mail(text: str = "Hello", *, when: datetime, inbox: str = "support", **fields: Any) -> InboundMessage:
+    """A customer email."""
+    fields.setdefault("external_id", f"<sla{next(_ids)}@example.org>")
+    return InboundMessage(
+        channel="email",
+        inbox=inbox,
+        sender_address=fields.pop("sender", "jane@example.org"),
+        sender_name=fields.pop("name", "Jane Doe"),
+        received_at=when,
+        text=text,
+        subject=fields.pop("subject", "Where is my order?"),
+        **fields,
+    )
+
+
+async def new_app(settings: Settings, clock: ManualClock) -> Threadline:
+    """An app with its database ready; the test drives jobs itself (no scheduler, no outbox task)."""
+    app = Threadline(settings, clock=clock)
+    await app.prepare_database()
+    await app.sync_agents()
+    return app
+
+
+def notices(app: Threadline, number: int) -> list[str]:
+    """The notices shown in a conversation's local thread."""
+    assert app.local is not None
+    thread = app.local.thread(number)
+    return thread.texts("notice") if thread else []
+
+
+async def settle(app: Threadline) -> None:
+    """After ``app.start()``: stop the background outbox loop, then deliver what is due, in the test's task."""
+    import asyncio
+
+    app.dispatcher.stop()
+    await asyncio.gather(*(t for t in app._tasks if t.get_name() == "outbox"))
+    await app.dispatcher.drain()

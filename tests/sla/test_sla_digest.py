@@ -1,0 +1,135 @@
+"""Digests: the numbers for a known data set, cron times in the digest's zone, posting once (also on start)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from adapters.local.render import render_digest
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.digest import cron_trigger, fire_times
+from bot.scheduler import build_scheduler
+from tests.sla.sla_support import mail, new_app, settings_for, settle
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def ams(*args: int) -> datetime:
+    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
+
+
+async def _known_data(app: Threadline, clock: ManualClock) -> None:
+    """Monday 5 January, support inbox: five conversations with known fates (and one in sales)."""
+    local = app.local
+    assert local is not None
+    ingest = app.ingestor.ingest
+    await ingest(mail("c1", when=clock.now(), sender="c1@example.org"))  # #1
+    await ingest(mail("c2", when=clock.now(), sender="c2@example.org"))  # #2
+    await ingest(mail("c3", when=clock.now(), sender="c3@example.org"))  # #3
+    await ingest(mail("s1", when=clock.now(), sender="s1@example.org", inbox="sales"))  # #4, other inbox
+    clock.advance(timedelta(minutes=5))
+    await ingest(mail("c5", when=clock.now(), sender="c5@example.org"))  # #5
+    clock.advance(timedelta(minutes=5))  # 09:10
+    assert (await local.type_line("#1 !claim", "alice")).ok
+    assert (await local.type_line("#1 !reply Done", "alice")).ok
+    await app.dispatcher.drain()  # first response of #1 after 10 min
+    clock.advance(timedelta(minutes=20))  # 09:30
+    assert (await local.type_line("#2 !claim", "bob")).ok
+    assert (await local.type_line("#2 !label +refund", "bob")).ok
+    assert (await local.type_line("#3 !claim", "alice")).ok
+    assert (await local.type_line("#3 !label +refund", "alice")).ok
+    assert (await local.type_line("#3 !snooze 3d", "alice")).ok
+    clock.set(ams(2026, 1, 5, 10, 0))
+    assert await app.sla.check() == 2  # #2 breaches its first response, #5 gets its warning, #3 is paused
+    clock.set(ams(2026, 1, 5, 11, 0))
+    assert (await local.type_line("#1 !close", "alice")).ok  # resolved after 2 h
+    await app.dispatcher.drain()
+
+
+async def test_digest_numbers_for_a_known_data_set(sla_app: Threadline, clock: ManualClock) -> None:
+    await _known_data(sla_app, clock)
+    clock.set(ams(2026, 1, 6, 9, 0))
+    view = await sla_app.digests.build("daily")
+    assert view.period_start == ams(2026, 1, 5, 9, 0) and view.period_end == ams(2026, 1, 6, 9, 0)
+    assert view.inboxes == ("support",)
+    assert (view.open, view.unassigned, view.snoozed, view.breached) == (2, 1, 1, 1)
+    assert (view.opened, view.closed) == (4, 1)
+    assert view.median_first_response == 600.0
+    assert view.median_resolution == 7200.0
+    assert view.sla_compliance == 50.0  # #1 kept its promises, #2 breached
+    assert [(e.number, e.assignee, e.sla_state) for e in view.oldest] == [
+        (2, "Bob Stone", "breached"),
+        (5, None, "warning"),
+    ]
+    assert view.oldest[0].thread_id == "support/2"
+    assert dict(view.by_assignee) == {"Alice Martin": 1, "Bob Stone": 1, "unassigned": 1}
+    assert view.by_label == (("refund", 2),)
+    text = render_digest(view)
+    assert "open 2 · unassigned 1 · snoozed 1 · breached 1" in text
+    assert "median first response 10 min · median resolution 2 h 00 min · SLA compliance 50 %" in text
+
+
+def test_cron_fire_times_follow_the_digest_zone_across_dst() -> None:
+    trigger = cron_trigger("0 9 * * mon-fri", "Europe/Amsterdam")
+    fires = fire_times(trigger, ams(2026, 3, 26, 12, 0), ams(2026, 3, 31, 12, 0))
+    assert fires == [ams(2026, 3, 27, 9, 0), ams(2026, 3, 30, 9, 0), ams(2026, 3, 31, 9, 0)]
+    assert [f.astimezone(UTC).hour for f in fires] == [8, 7, 7]  # CET, then CEST
+
+
+async def test_scheduler_has_one_cron_job_per_digest(sla_app: Threadline) -> None:
+    scheduler = build_scheduler(sla_app.waker, sla=sla_app.sla, digests=sla_app.digests)
+    job = scheduler.get_job("digest:daily")
+    assert job is not None and job.args == ("daily",)
+    after = datetime(2026, 1, 9, 9, 0, tzinfo=AMS)  # Friday 09:00
+    assert job.trigger.get_next_fire_time(None, after + timedelta(seconds=1)) == datetime(
+        2026, 1, 12, 9, 0, tzinfo=AMS
+    )
+    assert scheduler.get_job("sla-check") is not None
+
+
+async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path, clock: ManualClock) -> None:
+    settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
+    app = await new_app(settings, clock)
+    await app.ingestor.ingest(mail(when=clock.now()))
+    assert app.local is not None
+    await app.digests.catch_up()
+    assert app.local.digests == []  # never posted before: nothing counts as missed
+    clock.set(ams(2026, 1, 6, 9, 0, 0))
+    assert await app.digests.send_due("daily") is True
+    assert await app.digests.send_due("daily") is False  # the same run, already posted
+    channel, view = app.local.digests[0]
+    assert channel == "digests" and view.opened == 1 and not view.late
+    await app.stop()
+
+    clock.set(ams(2026, 1, 8, 10, 0))  # down on Wednesday and Thursday 09:00
+    second = Threadline(settings, clock=clock)
+    await second.start()
+    await settle(second)
+    assert second.local is not None and len(second.local.digests) == 1
+    missed = second.local.digests[0][1]
+    assert missed.late and missed.period_start == ams(2026, 1, 6, 9, 0) and missed.period_end == ams(2026, 1, 8, 9, 0)
+    assert "(late: sent after a restart)" in render_digest(missed)
+    await second.stop()
+
+    third = Threadline(settings, clock=clock)
+    await third.start()
+    await settle(third)
+    assert third.local is not None and third.local.digests == []
+    await third.stop()
+
+
+async def test_digest_send_now_and_cli(tmp_path: Path, clock: ManualClock) -> None:
+    from bot.digest import DigestError
+
+    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    view = await app.digests.send_now("daily")
+    assert app.local is not None and app.local.digests[0][1] == view
+    try:
+        await app.digests.send_now("weekly")
+    except DigestError as exc:
+        assert "no digest 'weekly'" in str(exc)
+    else:
+        raise AssertionError("unknown digest accepted")
+    await app.stop()

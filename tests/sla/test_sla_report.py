@@ -1,0 +1,77 @@
+"""Reports: percentiles, SLA compliance, per-agent (audit trail) and per-label numbers; the CLI formats."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.reports import build_report, percentile, render
+from tests.sla.sla_support import CONFIG, new_app, settings_for
+from tests.sla.test_sla_digest import _known_data
+
+SINCE = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+UNTIL = datetime(2026, 1, 6, 0, 0, tzinfo=UTC)
+
+
+def test_percentile_nearest_rank() -> None:
+    assert percentile([], 50) is None
+    assert percentile([5.0], 90) == 5.0
+    values = [float(v) for v in range(1, 11)]
+    assert percentile(values, 50) == 5.0 and percentile(values, 90) == 9.0
+
+
+async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: ManualClock) -> None:
+    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    await _known_data(app, clock)
+    async with app.store.transaction() as repo:
+        report = await build_report(repo, app.settings, SINCE, UNTIL)
+        only_sales = await build_report(repo, app.settings, SINCE, UNTIL, "sales")
+    await app.stop()
+    assert report.volume == [
+        {"inbox": "sales", "channel": "email", "opened": 1},
+        {"inbox": "support", "channel": "email", "opened": 4},
+    ]
+    assert report.first_response["support"].p50 == 600.0 and report.first_response["support"].count == 1
+    assert report.resolution["(all)"].p90 == 7200.0
+    assert (report.sla_handled, report.sla_breached, report.sla_compliance) == (2, 1, 50.0)
+    assert report.agents["Alice Martin"]["replied"] == 1 and report.agents["Alice Martin"]["claimed"] == 2
+    assert report.agents["Alice Martin"]["closed"] == 1 and report.agents["Bob Stone"]["claimed"] == 1
+    assert report.labels == [{"label": "refund", "opened": 2}]
+    assert only_sales.volume == [{"inbox": "sales", "channel": "email", "opened": 1}]
+    assert only_sales.sla_compliance is None  # sales has no SLA
+
+    table = render(report, "table")
+    assert "SLA compliance: 50 % (1 breached of 2)" in table
+    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
+    assert ["sla", "(all)", "compliance_percent", "50.0"] in rows
+    assert json.loads(render(report, "json"))["sla_compliance"] == 50.0
+
+
+def test_report_and_digest_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path}/t.db"
+    config = tmp_path / "threadline.toml"
+    config.write_text(CONFIG.format(db=db, outdir=tmp_path / "out", inbox_extra=""))
+
+    async def seed() -> None:
+        clock = ManualClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+        app = await new_app(settings_for(db, tmp_path / "out"), clock)
+        await _known_data(app, clock)
+        await app.stop()
+
+    asyncio.run(seed())
+    assert main(["--config", str(config), "report", "--since", "52w", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sla_compliance"] == 50.0 and data["labels"] == [{"label": "refund", "opened": 2}]
+    assert main(["--config", str(config), "report", "--since", "52w", "--inbox", "nope"]) == 1
+    assert "no inbox 'nope'" in capsys.readouterr().err
+    assert main(["--config", str(config), "digest", "send", "daily"]) == 0
+    assert "open 2 · unassigned 1 · snoozed 1 · breached 1" in capsys.readouterr().out
+    assert main(["--config", str(config), "digest", "send", "weekly"]) == 1

@@ -1,0 +1,194 @@
+"""Inbound through ``AsyncApp.async_dispatch``, really signed: messages, buttons, menus, shortcut, modal."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select
+
+from storage.models import Message
+from tests.slack.slack_fake import signed_request
+from tests.slack.slack_payloads import (
+    block_action,
+    label_options,
+    message_event,
+    shortcut,
+    slash,
+    view_submission,
+)
+from tests.slack.slack_read import card_fields
+
+
+async def new_card(world) -> tuple[int, dict]:
+    number = await world.email("Please help, my order 1881 is late.")
+    await world.settle()
+    return number, world.card()
+
+
+def element(card: dict, action_id: str) -> dict:
+    actions = card["blocks"][-1]
+    found = next(e for e in actions["elements"] if e["action_id"] == action_id)
+    return {**found, "block_id": actions["block_id"]}
+
+
+async def notes(world) -> list[str]:
+    async with world.app.store.transaction() as repo:
+        rows = (await repo.session.execute(select(Message).where(Message.kind == "note"))).scalars().all()
+        return [m.text for m in rows]
+
+
+async def test_bad_or_stale_signature_is_refused_with_401(world) -> None:
+    good = slash("help")
+    forged = signed_request(good.raw_body, content_type="application/x-www-form-urlencoded", secret="wrong")
+    assert (await world.dispatch(forged)).status == 401
+    stale = signed_request(
+        good.raw_body, content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 600
+    )
+    assert (await world.dispatch(stale)).status == 401
+    assert (await world.dispatch(good)).status == 200
+
+
+async def test_plain_thread_message_is_a_note_and_not_echoed(world) -> None:
+    _, card = await new_card(world)
+    before = len(world.fake.thread("C_SUPPORT", card["ts"]))
+    await world.dispatch(message_event("Customer called, wants a callback <!channel>", thread_ts=card["ts"]))
+    await world.settle()
+    assert await notes(world) == ["Customer called, wants a callback <!channel>"]
+    assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before  # the agent's own message shows the note
+    assert world.fake.called("chat.postEphemeral") == []
+
+
+async def test_bot_messages_and_our_own_are_ignored(world) -> None:
+    _, card = await new_card(world)
+    updates = len(world.fake.called("chat.update"))
+    await world.dispatch(message_event("!close", thread_ts=card["ts"], user="UBOT"))
+    await world.dispatch(
+        message_event("!close", thread_ts=card["ts"], user=None, bot_id="B999", subtype="bot_message")
+    )
+    await world.dispatch(message_event("!close", thread_ts=card["ts"], bot_id="B777"))
+    await world.dispatch(message_event("!close", thread_ts=card["ts"], subtype="message_changed"))
+    await world.settle()
+    assert "open" in card_fields(world.card())["Status"]
+    assert len(world.fake.called("chat.update")) == updates
+
+
+async def test_duplicate_event_id_is_handled_once(world) -> None:
+    _, card = await new_card(world)
+    first = message_event("note this once", thread_ts=card["ts"], event_id="Ev0DUPLICATE")
+    again = message_event("note this once", thread_ts=card["ts"], event_id="Ev0DUPLICATE")
+    assert (await world.dispatch(first)).status == 200
+    await world.settle()
+    assert (await world.dispatch(again)).status == 200
+    await world.settle()
+    assert await notes(world) == ["note this once"]
+
+
+async def test_commands_in_threads_and_errors_are_ephemeral(world) -> None:
+    _, card = await new_card(world)
+    await world.dispatch(message_event("!snooze whenever", thread_ts=card["ts"]))
+    await world.settle()
+    ephemeral = world.fake.called("chat.postEphemeral")[-1].args
+    assert ephemeral["user"] == "UALICE" and ephemeral["thread_ts"] == card["ts"]
+    assert ephemeral["text"].startswith(":warning:")
+    await world.dispatch(message_event("chatter in an unrelated thread", thread_ts="1600000000.000001"))
+    await world.settle()
+    assert len(world.fake.called("chat.postEphemeral")) == 1
+
+
+async def test_card_buttons_and_menus(world) -> None:
+    number, card = await new_card(world)
+    url = f"{world.fake.root}/response/x"
+    await world.dispatch(
+        block_action({**element(card, "tl_assign"), "selected_user": "UBOB"}, card=card, response_url=url)
+    )
+    await world.settle()
+    assert card_fields(world.fake.last_update(card["ts"]))["Assignee"] == "Bob"
+    assert world.fake.responses[-1]["text"] == f"#{number} assigned to Bob."
+
+    await world.dispatch(label_options("", card_number=number))
+    options = await world.dispatch(label_options("Urgent Case", card_number=number))
+    assert [o["value"] for o in json.loads(options.body)["options"]] == ["urgent-case"]
+    selected = [{"text": {"type": "plain_text", "text": "+ create"}, "value": "urgent-case"}]
+    await world.dispatch(
+        block_action({**element(card, "tl_labels"), "selected_options": selected}, card=card)
+    )
+    await world.settle()
+    card = world.card()
+    assert card_fields(card)["Labels"] == "`urgent-case`"
+    listed = await world.dispatch(label_options("urg", card_number=number))
+    assert [o["value"] for o in json.loads(listed.body)["options"]] == [
+        "urgent-case",
+        "urg",
+    ]  # or create "urg"
+    await world.dispatch(block_action({**element(card, "tl_labels"), "selected_options": []}, card=card))
+    await world.settle()
+    assert card_fields(world.card())["Labels"] == "_none_"
+
+    snooze = element(card, "tl_snooze")
+    await world.dispatch(block_action({**snooze, "selected_option": snooze["options"][0]}, card=card))
+    await world.settle()
+    assert "snoozed" in card_fields(world.card())["Status"]
+    await world.dispatch(block_action(element(world.card(), "tl_close"), card=world.card()))
+    await world.settle()
+    assert "closed" in card_fields(world.card())["Status"]
+    await world.dispatch(block_action(element(world.card(), "tl_reopen"), card=world.card()))
+    await world.settle()
+    assert "open" in card_fields(world.card())["Status"]
+
+
+async def test_claim_of_a_claimed_conversation_says_who_has_it(world) -> None:
+    _, card = await new_card(world)
+    url = f"{world.fake.root}/response/y"
+    await world.dispatch(block_action(element(card, "tl_claim"), card=card, user="UBOB", response_url=url))
+    await world.settle()
+    await world.dispatch(block_action(element(card, "tl_claim"), card=card, user="UALICE", response_url=url))
+    await world.settle()
+    assert "claimed by Bob" in world.fake.responses[-1]["text"]
+
+
+async def test_shortcut_opens_modal_and_submission_replies(world) -> None:
+    _, card = await new_card(world)
+    customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
+    assert (await world.dispatch(shortcut(customer_post))).status == 200
+    await world.settle()
+    view = world.fake.called("views.open")[-1].args["view"]
+    assert view["callback_id"] == "tl_reply_modal"
+    assert json.loads(view["private_metadata"])["thread_ts"] == card["ts"]
+    empty = await world.dispatch(view_submission(view, "  "))
+    assert json.loads(empty.body)["response_action"] == "errors"
+    assert (await world.dispatch(view_submission(view, "We are on it!"))).status == 200
+    await world.settle()
+    sent = list(world.outgoing.glob("*.eml"))
+    assert len(sent) == 1 and b"We are on it!" in sent[0].read_bytes()
+
+
+async def test_only_team_members_may_act(make_world) -> None:
+    world = await make_world('allowed_usergroup = "S_SUPPORT"')
+    world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
+    number, card = await new_card(world)
+    url = f"{world.fake.root}/response/z"
+    await world.dispatch(slash(f"close #{number}", user="UMALLORY", response_url=url))
+    await world.dispatch(
+        block_action(element(card, "tl_claim"), card=card, user="UMALLORY", response_url=url)
+    )
+    await world.dispatch(message_event("!close", thread_ts=card["ts"], user="UMALLORY"))
+    updates = len(world.fake.called("chat.update"))
+    await world.settle()
+    assert [r["text"][:45] for r in world.fake.responses] == [
+        "Only members of the <!subteam^S_SUPPORT> grou"
+    ] * 2
+    assert len(world.fake.responses) == 2
+    assert "Only members" in world.fake.called("chat.postEphemeral")[-1].args["text"]
+    assert len(world.fake.called("chat.update")) == updates  # nothing changed
+    await world.dispatch(slash(f"claim #{number}", user="UALICE", response_url=url))
+    await world.settle()
+    assert world.fake.responses[-1]["text"] == f"You claimed #{number}."
+
+
+async def test_slash_assign_with_a_mention_registers_the_teammate(world) -> None:
+    number, _ = await new_card(world)
+    url = f"{world.fake.root}/response/m"
+    await world.dispatch(slash(f"assign #{number} <@UBOB|bob>", response_url=url))
+    await world.settle()
+    assert world.fake.responses[-1]["text"] == f"#{number} assigned to Bob."

@@ -1,0 +1,104 @@
+"""Reliability through the outbox: a 429 storm, a deleted card, a missing channel, and the HTTP route."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.config import ConfigError, parse_config
+from storage.models import OutboxRow
+from tests.slack.conftest import CHANNEL, slack_config
+from tests.slack.slack_payloads import slash
+
+
+async def pending(world) -> int:
+    async with world.app.store.transaction() as repo:
+        stmt = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+        return int((await repo.session.execute(stmt)).scalar_one())
+
+
+async def deliver_all(world, rounds: int = 30) -> None:
+    """Drain, moving the app's clock past each Retry-After, until nothing is pending."""
+    for _ in range(rounds):
+        await world.settle()
+        if await pending(world) == 0:
+            return
+        world.advance(2)
+    raise AssertionError("outbox did not drain")
+
+
+async def test_429_storm_posts_every_message_once_and_in_order(world) -> None:
+    world.fake.fail("chat.postMessage", "ratelimited", status=429, retry_after=1, times=4)
+    numbers = [
+        await world.email("first message", subject="One", sender="a@example.com", external_id="<a1@x>"),
+        await world.email("second message", subject="Two", sender="b@example.com", external_id="<b1@x>"),
+    ]
+    numbers.append(
+        await world.email(
+            "third message", subject="Re: One", sender="a@example.com", external_id="<a2@x>", refs=("<a1@x>",)
+        )
+    )
+    await deliver_all(world)
+
+    limited = world.fake.called("chat.postMessage")
+    assert len(limited) == len(world.fake.messages) + 4  # exactly the four 429s were retried, no loops
+    cards = sorted(world.fake.roots(CHANNEL), key=lambda c: c["text"])
+    assert [c["text"].split(" · ")[0] for c in cards] == ["#1", "#2"]
+    first_thread = [m["text"] for m in world.fake.thread(CHANNEL, cards[0]["ts"])]
+    assert first_thread == ["first message", "third message"]
+    assert [m["text"] for m in world.fake.thread(CHANNEL, cards[1]["ts"])] == ["second message"]
+    assert numbers == [1, 2, 1]
+
+
+async def test_a_deleted_card_is_recreated(world) -> None:
+    number = await world.email("hello")
+    await world.settle()
+    old = world.card()
+    world.fake.delete(old["ts"])
+    await world.dispatch(slash(f"claim #{number}", response_url=f"{world.fake.root}/response/1"))
+    await deliver_all(world)
+    new = world.card()
+    assert new["ts"] != old["ts"] and new["text"].startswith(f"#{number}")
+    texts = [m["text"] for m in world.fake.thread(CHANNEL, new["ts"])]
+    assert any("claimed by Alice" in t for t in texts)
+
+
+async def test_missing_channel_fails_visibly_not_forever(world) -> None:
+    world.fake.fail("chat.postMessage", "channel_not_found", times=1)
+    await world.email("hello")
+    await world.settle()
+    async with world.app.store.transaction() as repo:
+        rows = (await repo.session.execute(select(OutboxRow))).scalars().all()
+    failed = [r for r in rows if r.status == "failed"]
+    assert failed and "check inboxes" in (failed[0].last_error or "")
+
+
+async def test_http_route_verifies_signatures(world) -> None:
+    app = web.Application()
+    app.add_routes(world.slack.aiohttp_routes())
+    async with TestClient(TestServer(app)) as client:
+        request = slash("help")
+        headers = {k: v[0] for k, v in request.headers.items()}
+        ok = await client.post("/slack/events", data=request.raw_body, headers=headers)
+        assert ok.status == 200
+        bad = dict(headers, **{"x-slack-signature": "v0=deadbeef"})
+        assert (await client.post("/slack/events", data=request.raw_body, headers=bad)).status == 401
+
+
+def test_settings_explain_what_is_missing(tmp_path) -> None:
+    base = slack_config(tmp_path, "http://127.0.0.1:1/api")
+    parse_config(base, env={})
+    with pytest.raises(ConfigError) as caught:
+        parse_config(base.replace('mode = "http"', 'mode = "socket"'), env={})
+    assert "app_token" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(base.replace('bot_token = "xoxb-test"', 'bot_token = "xapp-oops"'), env={})
+    assert "xoxb-" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(base.replace("rate_limit_retries = 0", "rate_limit_retrys = 0"), env={})
+    assert "did you mean 'rate_limit_retries'" in str(caught.value)
+    socket = base.replace('mode = "http"', 'mode = "socket"\napp_token = "${SLACK_APP_TOKEN}"')
+    settings = parse_config(socket, env={"SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.surfaces.slack is not None and settings.surfaces.slack.api_base_url.endswith("/api/")

@@ -1,0 +1,161 @@
+"""Block Kit rendering: the card's content and buttons, escaping of customer text, Block Kit limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.slack.render import MAX_BLOCKS, MAX_SECTION, card_blocks, escape, post_chunks, split_text
+from bot.views import AttachmentView, CardView, PostView
+from tests.slack.slack_read import card_fields
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+INJECTIONS = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U024BE7LH>",
+    "<http://evil.example|innocent>",
+    "<#C024BE7LR>",
+    "<!subteam^S0123>",
+    "&lt;!channel&gt;",
+]
+
+
+def card(**changes: object) -> CardView:
+    base = dict(
+        number=42,
+        inbox="Support",
+        channel="email",
+        customer="Ann <!channel>",
+        customer_address="ann@example.com",
+        subject="Refund <@U999> for 1881",
+        status="open",
+        assignee=None,
+        labels=("refund", "vip"),
+        priority="high",
+    )
+    base.update(changes)
+    return CardView(**base)  # type: ignore[arg-type]
+
+
+def inbound(text: str, **changes: object) -> PostView:
+    base = dict(kind="inbound", author="Ann", text=text, created_at=NOW, from_customer=True, channel="email")
+    base.update(changes)
+    return PostView(**base)  # type: ignore[arg-type]
+
+
+def rendered_strings(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+def test_customer_text_cannot_mention_or_link(attack: str) -> None:
+    chunks = post_chunks(inbound(f"hi {attack} there"))
+    text = chunks[0].blocks[0]["text"]["text"]
+    assert "<" not in text and ">" not in text
+    assert text == "hi " + attack.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + " there"
+    assert "<" not in chunks[0].text
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+def test_card_fields_from_customers_are_escaped(attack: str) -> None:
+    text, blocks = card_blocks(card(customer=f"Ann {attack}", subject=f"Help {attack}", labels=(attack,)))
+    title = blocks[0]["text"]["text"]
+    assert attack not in title and attack not in text
+    assert escape(attack) in title
+    assert attack not in card_fields({"blocks": blocks})["Labels"]
+
+
+def test_escape_is_exactly_amp_lt_gt() -> None:
+    assert escape("a & b < c > d *bold* _i_") == "a &amp; b &lt; c &gt; d *bold* _i_"
+
+
+def test_card_shows_everything_and_the_buttons() -> None:
+    snoozed = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
+    text, blocks = card_blocks(card(status="snoozed", assignee="Alice", snoozed_until=snoozed))
+    assert text.startswith("#42 · email")
+    assert "*#42*" in blocks[0]["text"]["text"] and ":email:" in blocks[0]["text"]["text"]
+    assert "ann@example.com" in blocks[0]["text"]["text"]
+    fields = card_fields({"blocks": blocks})
+    assert "snoozed until <!date^" in fields["Status"]
+    assert (
+        fields["Assignee"] == "Alice"
+        and fields["Labels"] == "`refund`, `vip`"
+        and fields["Priority"] == "high"
+    )
+    actions = blocks[-1]
+    assert actions["block_id"] == "tl_card:42"
+    kinds = {e["action_id"]: e for e in actions["elements"]}
+    assert set(kinds) == {"tl_claim", "tl_assign", "tl_labels", "tl_snooze", "tl_close", "tl_reopen"}
+    assert kinds["tl_claim"]["value"] == "42"
+    assert kinds["tl_assign"]["type"] == "users_select"
+    assert kinds["tl_labels"]["type"] == "multi_external_select"
+    assert [o["value"] for o in kinds["tl_labels"]["initial_options"]] == ["refund", "vip"]
+    assert kinds["tl_snooze"]["type"] == "static_select"
+
+
+def test_closed_card_offers_reopen_only() -> None:
+    _, blocks = card_blocks(card(status="closed"))
+    kinds = [e["action_id"] for e in blocks[-1]["elements"]]
+    assert "tl_reopen" in kinds and "tl_close" not in kinds and "tl_claim" not in kinds
+    _, blocks = card_blocks(card(status="open"))
+    assert "tl_reopen" not in [e["action_id"] for e in blocks[-1]["elements"]]
+
+
+def test_whatsapp_card_icon() -> None:
+    _, blocks = card_blocks(card(channel="whatsapp"))
+    assert ":speech_balloon:" in blocks[0]["text"]["text"]
+
+
+def test_long_email_is_split_within_block_kit_limits() -> None:
+    paragraph = ("Lorem ipsum dolor sit amet & <b>consectetur</b>. " * 40 + "\n") * 200  # ~400 kB
+    chunks = post_chunks(inbound(paragraph))
+    assert len(chunks) > 1
+    joined = ""
+    for chunk in chunks:
+        assert len(chunk.blocks) <= MAX_BLOCKS
+        for block in chunk.blocks:
+            assert len(block["text"]["text"]) <= MAX_SECTION
+            joined += block["text"]["text"]
+        assert len(chunk.text) <= 3000
+    assert joined.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace(
+        "\n", ""
+    ) == paragraph.replace("\n", "")
+
+
+def test_escaping_never_splits_an_entity() -> None:
+    chunks = post_chunks(inbound("&" * 7000))
+    for block in chunks[0].blocks:
+        assert block["text"]["text"].replace("&amp;", "") == ""
+
+
+def test_split_text_prefers_line_breaks() -> None:
+    text = "a" * 2000 + "\n" + "b" * 2000
+    assert split_text(text, 3000) == ["a" * 2000, "b" * 2000]
+    assert split_text("") == [""]
+
+
+def test_attachments_that_were_not_kept_are_listed() -> None:
+    post = inbound(
+        "see file",
+        attachments=(
+            AttachmentView("big<!here>.zip", "application/zip", 30_000_000, None, "too large to keep"),
+        ),
+    )
+    text = post_chunks(post)[0].blocks[-1]["text"]["text"]
+    assert "big&lt;!here&gt;.zip" in text and "too large to keep" in text
+
+
+def test_notes_events_and_replies_are_marked() -> None:
+    note = post_chunks(PostView(kind="note", author="Alice", text="call back <!channel>", created_at=NOW))
+    assert "Note by Alice" in rendered_strings(note[0].blocks)
+    assert "<!channel>" not in rendered_strings(note[0].blocks)
+    echo = post_chunks(
+        PostView(kind="outbound", author="Alice", text="Thanks", created_at=NOW, channel="email")
+    )
+    assert "sent to customer by Alice (email)" in rendered_strings(echo[0].blocks)
+    event = post_chunks(PostView(kind="event", author="Alice", text="claimed by Alice", created_at=NOW))
+    assert event[0].blocks[0]["type"] == "context" and "claimed by Alice" in event[0].text

@@ -1,0 +1,193 @@
+"""The outbound surface against the fake Web API: posts, identity, uploads, and error mapping."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.slack.client import make_client
+from adapters.slack.surface import SlackSurface
+from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
+from bot.settings.slack import SlackSettings
+from bot.views import AttachmentView, CardView, PostView
+from tests.slack.slack_fake import FakeSlack
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CARD = CardView(
+    number=7,
+    inbox="Support",
+    channel="email",
+    customer="Ann",
+    customer_address="ann@example.com",
+    subject="Hello",
+    status="open",
+    assignee=None,
+    labels=(),
+    priority="normal",
+)
+
+
+def surface(fake: FakeSlack, **settings: object) -> SlackSurface:
+    config = SlackSettings(
+        bot_token="xoxb-test", mode="http", signing_secret="s", api_base_url=fake.url, **settings
+    )  # type: ignore[arg-type]
+    return SlackSurface(make_client(config), config)
+
+
+def inbound(text: str, **changes: object) -> PostView:
+    base = dict(
+        kind="inbound",
+        author="Ann Customer",
+        text=text,
+        created_at=NOW,
+        from_customer=True,
+        channel="email",
+        message_uid="m-1",
+    )
+    base.update(changes)
+    return PostView(**base)  # type: ignore[arg-type]
+
+
+async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0, customer_icon_emoji=":bust_in_silhouette:")
+    ref = await slack.create_thread("C1", CARD)
+    assert ref == ThreadRef("C1", ref.thread_id, ref.thread_id)
+    ts = await slack.post(ref, inbound("Hi <!channel>"))
+    message = fake_slack.messages[ts]
+    assert message["thread_ts"] == ref.thread_id
+    assert message["username"] == "Ann Customer" and message["icon_emoji"] == ":bust_in_silhouette:"
+    assert "link_names" not in message
+    assert message["blocks"][0]["text"]["text"] == "Hi &lt;!channel&gt;"
+    await slack.update_card(ref, CARD)
+    assert fake_slack.last_update(ref.card_id) is not None
+
+
+async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack)
+    ref = await slack.create_thread("C1", CARD)
+    files = (
+        AttachmentView("invoice.pdf", "application/pdf", 5, b"%PDF-"),
+        AttachmentView("huge.bin", "application/octet-stream", 10**9, None, "too large to keep"),
+    )
+    await slack.post(ref, inbound("see attached", attachments=files))
+    complete = fake_slack.called("files.completeUploadExternal")
+    assert len(complete) == 1
+    assert complete[0].args["channel_id"] == "C1" and complete[0].args["thread_ts"] == ref.thread_id
+    assert [f["title"] for f in complete[0].args["files"]] == ["invoice.pdf"]
+    assert [c.args["size"] for c in fake_slack.called("upload")] == [5]
+    assert "huge.bin" in fake_slack.thread("C1", ref.thread_id)[0]["blocks"][-1]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "expected", "words"),
+    [
+        ("channel_not_found", 200, PermanentDeliveryError, "check inboxes"),
+        ("not_in_channel", 200, PermanentDeliveryError, "/invite"),
+        ("ratelimited", 429, TransientDeliveryError, "rate limit"),
+        ("ratelimited", 200, TransientDeliveryError, "rate limit"),
+        ("internal_error", 500, TransientDeliveryError, "unavailable"),
+        ("invalid_blocks", 200, PermanentDeliveryError, "invalid_blocks"),
+    ],
+)
+async def test_errors_map_to_delivery_errors(
+    fake_slack: FakeSlack, error: str, status: int, expected: type, words: str
+) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    fake_slack.fail("chat.postMessage", error, status=status, retry_after=7 if status == 429 else None)
+    with pytest.raises(expected) as caught:
+        await slack.create_thread("C1", CARD)
+    assert type(caught.value) is expected
+    assert words in caught.value.reason
+    if status == 429:
+        assert caught.value.retry_after == 7.0
+
+
+async def test_update_of_a_deleted_card_is_thread_gone(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack)
+    ref = await slack.create_thread("C1", CARD)
+    fake_slack.delete(ref.card_id)
+    with pytest.raises(ThreadGone):
+        await slack.update_card(ref, CARD)
+    with pytest.raises(ThreadGone):
+        await slack.post(ref, inbound("still there?"))
+
+
+async def test_the_sdk_retry_handler_honours_retry_after(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=2)
+    fake_slack.fail("chat.postMessage", "ratelimited", status=429, retry_after=0)
+    ref = await slack.create_thread("C1", CARD)
+    assert len(fake_slack.called("chat.postMessage")) == 2
+    assert fake_slack.roots("C1")[0]["ts"] == ref.card_id
+
+
+async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    ref = await slack.create_thread("C1", CARD)
+    long_text = "".join(f"line {i} " + "word " * 580 + "\n" for i in range(60))  # > 50 sections
+    posted_before = len(fake_slack.called("chat.postMessage"))
+
+    original = fake_slack._chat_postMessage
+    state = {"n": 0}
+
+    def flaky(args: dict) -> dict:
+        state["n"] += 1
+        if state["n"] == 2:
+            return {"ok": False, "error": "ratelimited"}
+        return original(args)
+
+    fake_slack._chat_postMessage = flaky  # type: ignore[method-assign]
+    with pytest.raises(TransientDeliveryError):
+        await slack.post(ref, inbound(long_text))
+    first = await slack.post(ref, inbound(long_text))
+    thread = fake_slack.thread("C1", ref.thread_id)
+    assert thread[0]["ts"] == first
+    assert len(thread) == 2
+    sections = [b["text"]["text"] for m in thread for b in m["blocks"]]
+    joined = "\n".join(sections)
+    assert all(joined.count(f"line {i} ") == 1 for i in range(60))  # every part exactly once
+    assert len(fake_slack.called("chat.postMessage")) - posted_before == len(thread) + 1  # one failed call
+
+
+async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slack: FakeSlack) -> None:
+    from bot.views import DigestEntry, DigestView
+
+    slack = surface(fake_slack)
+    entry = DigestEntry(
+        number=3,
+        subject="Refund <!channel>",
+        inbox="support",
+        assignee=None,
+        waiting_since=NOW,
+        sla_state="breached",
+        surface="slack",
+        chat_channel="C1",
+        thread_id="1700000000.000001",
+    )
+    digest = DigestView(
+        name="daily",
+        title="Daily digest",
+        period_start=NOW,
+        period_end=NOW,
+        timezone="UTC",
+        inboxes=("support",),
+        open=4,
+        unassigned=1,
+        snoozed=0,
+        breached=1,
+        opened=5,
+        closed=2,
+        median_first_response=600.0,
+        median_resolution=None,
+        sla_compliance=75.0,
+        oldest=(entry,),
+        by_label=(("refund", 2),),
+    )
+    ts = await slack.post_digest("CDIGEST", digest)
+    message = fake_slack.messages[ts]
+    assert message["channel"] == "CDIGEST" and "thread_ts" not in message
+    body = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "https://slack.com/archives/C1/p1700000000000001" in body
+    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+    assert "10 min" in body and "75 %" in body

@@ -1,0 +1,101 @@
+"""The webhook: handshake, signature check, fast 200 + queue, dedupe of redeliveries."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from adapters.whatsapp import sign_body, verify_signature
+from storage.repository import ConversationFilter
+from tests.whatsapp.conftest import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
+from tests.whatsapp.fake_graph import dumps
+from tests.whatsapp.wa_payloads import envelope, message
+
+
+async def _count_inbound(rig: WhatsAppRig) -> int:
+    async with rig.app.store.transaction() as repo:
+        total = 0
+        for conversation in await repo.list_conversations(ConversationFilter(limit=1000)):
+            total += len(await repo.messages_of(conversation.id, ["inbound"]))
+        return total
+
+
+async def test_handshake_echoes_the_challenge_only_for_the_right_token(rig: WhatsAppRig) -> None:
+    query = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    async with rig.http.get(rig.url, params=query) as response:
+        assert response.status == 200 and await response.text() == "1158201444"
+    async with rig.http.get(rig.url, params={**query, "hub.verify_token": "wrong"}) as response:
+        assert response.status == 403
+    async with rig.http.get(rig.url, params={**query, "hub.mode": "unsubscribe"}) as response:
+        assert response.status == 403
+
+
+async def test_healthz_on_the_shared_server(rig: WhatsAppRig) -> None:
+    async with rig.http.get(f"{rig.app.web.url}/healthz") as response:
+        assert response.status == 200 and await response.text() == "ok"
+
+
+async def test_forged_and_missing_signatures_are_refused_and_nothing_is_stored(rig: WhatsAppRig) -> None:
+    payload = envelope(messages=[message("text", {"body": "hi"}, when=rig.clock.now())])
+    body = dumps(payload)
+    assert await rig.post(payload, signature=sign_body("not-the-secret", body)) == 401
+    assert await rig.post(payload, signature="sha256=" + "0" * 64) == 401
+    assert await rig.post(payload, signature="") == 401
+    # a valid signature of a different body (body tampered in transit)
+    assert await rig.post(payload, raw=body + b" ", signature=sign_body(APP_SECRET, body)) == 401
+    async with rig.http.post(rig.url, data=body) as response:  # no header at all
+        assert response.status == 401
+    await rig.settle()
+    assert await _count_inbound(rig) == 0
+    assert rig.channel.receiver.rejected == 5 and rig.channel.receiver.accepted == 0
+
+
+async def test_a_redelivered_message_is_stored_once(rig: WhatsAppRig) -> None:
+    payload = envelope(messages=[message("text", {"body": "Where is my order?"}, wamid="wamid.DUP1",
+                                         when=rig.clock.now())])
+    assert await rig.post(payload) == 200
+    assert await rig.post(payload) == 200  # Meta retries: same wamid
+    await rig.settle()
+    assert await _count_inbound(rig) == 1
+    local = rig.app.local
+    assert local is not None
+    thread = next(iter(local.threads.values()))
+    assert thread.texts("inbound") == ["Where is my order?"]
+    assert thread.card.customer == "Sofia Jansen" and thread.card.customer_address == "31612345678"
+
+
+async def test_deliveries_for_another_number_and_garbage_are_ignored(rig: WhatsAppRig) -> None:
+    other = envelope(messages=[message("text", {"body": "x"}, when=rig.clock.now())], phone_number_id="999")
+    assert await rig.post(other) == 200
+    assert await rig.post(None, raw=b"not json") == 200
+    assert await rig.post({"object": "whatsapp_business_account", "entry": [{"changes": [{}]}]}) == 200
+    await rig.settle()
+    assert await _count_inbound(rig) == 0
+
+
+def test_signature_helpers() -> None:
+    body = b'{"a":1}'
+    assert verify_signature("s", body, sign_body("s", body))
+    assert verify_signature("s", body, sign_body("s", body).upper().replace("SHA256=", "sha256="))
+    assert not verify_signature("s", body, None)
+    assert not verify_signature("s", body, "md5=abc")
+
+
+async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
+    from adapters.web import WebServer
+
+    server = WebServer("127.0.0.1", 0)
+    assert not server.has_routes
+    await server.start()
+    try:
+        assert server.port > 0
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as response:
+            assert await response.text() == "ok"
+        try:
+            server.add_route("GET", "/late", lambda request: None)  # type: ignore[arg-type,return-value]
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("routes added after start must be refused")
+    finally:
+        await server.stop()
+    assert not server.running
