@@ -102,8 +102,10 @@ def main() -> None:
     rows = [*timings.items(), ("all", everything)]
     print(f"{'kind':<14}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for kind, values in rows:
-        print(f"{kind:<14}{len(values):>6}{statistics.median(values):>10.2f}{percentile(values, 99):>10.2f}"
-              f"{max(values):>10.2f}")
+        print(
+            f"{kind:<14}{len(values):>6}{statistics.median(values):>10.2f}{percentile(values, 99):>10.2f}"
+            f"{max(values):>10.2f}"
+        )
     verdict = "met" if percentile(everything, 99) < 50 else "MISSED"
     print(f"target p99 < 50 ms before the first response: {verdict}")
 

@@ -272,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--offered", type=float, default=1000.0, help="open-loop rate, msg/s")
+    parser.add_argument("--offered", type=float, default=500.0, help="open-loop rate, msg/s")
     parser.add_argument("--ingest", type=int, default=1000)
     parser.add_argument("--write", action="store_true", help="write docs/bench-whatsapp.md")
     parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the load generator

@@ -333,6 +333,9 @@ class CommandService:
         failed = await repo.failed_outbound(conv.id)
         if not failed:
             return Reply(f"#{conv.number} has no failed replies.", conversation_number=conv.number)
+        refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
+        if refusal is not None and any(not (m.meta or {}).get("template") for m in failed):
+            return Reply(refusal, ok=False, conversation_number=conv.number)
         effects = self._effects(repo, conv)
         for message in failed:
             message.delivery_status = DeliveryStatus.PENDING

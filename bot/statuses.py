@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -16,7 +17,7 @@ from bot.domain import DeliveryStatus, MessageKind
 from bot.effects import Effects
 from storage import Store
 
-__all__ = ["STATUS_RANK", "DeliveryStatusService"]
+__all__ = ["STATUS_RANK", "DeliveryStatusService", "StatusOutcome"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,15 @@ STATUS_RANK: dict[str, int] = {
 """Order of the non-failure statuses; a status never moves backwards."""
 
 _PREVIEW_CHARS = 60
+
+
+class StatusOutcome(StrEnum):
+    """What applying a receipt did; only ``unknown_message`` is worth trying again a little later."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    UNKNOWN_MESSAGE = "unknown_message"
+    UNKNOWN_STATUS = "unknown_status"
 
 
 def _preview(text: str) -> str:
@@ -45,26 +55,28 @@ class DeliveryStatusService:
         self.clock = clock
         self.notify = notify
 
-    async def apply(self, channel: str, external_id: str, status: str, error: str | None = None) -> bool:
-        """Record ``status`` for the outbound message known by ``external_id``; True when something changed.
+    async def apply(
+        self, channel: str, external_id: str, status: str, error: str | None = None
+    ) -> StatusOutcome:
+        """Record ``status`` for the outbound message known by ``external_id``.
 
         Unknown ids (a status for a message sent elsewhere, or one that arrives before
-        the send was recorded) and unknown statuses are ignored.
+        the send was recorded: the channel may try again) and unknown statuses change nothing.
         """
         if status != DeliveryStatus.FAILED and status not in STATUS_RANK:
             log.info("unknown delivery status ignored", extra={"channel": channel, "status": status[:30]})
-            return False
+            return StatusOutcome.UNKNOWN_STATUS
         now = self.clock.now()
         async with self.store.transaction() as repo:
             message = await repo.message_by_external_id(channel, external_id)
             if message is None or message.kind != MessageKind.OUTBOUND:
                 log.info("status for an unknown message", extra={"channel": channel, "status": status})
-                return False
+                return StatusOutcome.UNKNOWN_MESSAGE
             current = message.delivery_status or DeliveryStatus.PENDING
             if status == current or (
                 status != DeliveryStatus.FAILED and STATUS_RANK.get(current, 99) >= STATUS_RANK[status]
             ):
-                return False
+                return StatusOutcome.UNCHANGED
             failure = error if status == DeliveryStatus.FAILED else None
             await repo.set_delivery_status(message, status, failure)
             conversation = await repo.conversation(message.conversation_id)
@@ -81,4 +93,4 @@ class DeliveryStatusService:
         self.notify()
         log.info("delivery status applied", extra={"channel": channel, "status": status,
                                                    "conversation": conversation.number})
-        return True
+        return StatusOutcome.APPLIED

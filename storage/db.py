@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
 
+from storage.inline import InlineSession
 from storage.repository import Repository
 
 __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
@@ -64,30 +66,31 @@ class Store:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
+        self.dialect = "sqlite" if self.is_sqlite else "postgresql"
+        self._async_engine: AsyncEngine | None = None
+        self._sync_engine: Engine | None = None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+            self._sync_engine = create_engine(sync_url(url), echo=echo)
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            self._inline_sessions = sessionmaker(self._sync_engine, expire_on_commit=False)
+        else:
+            self._async_engine = create_async_engine(
+                async_url(url), echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
+            self._async_sessions = async_sessionmaker(self._async_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
-        if self._write_lock is not None:
-            async with self._write_lock, self._session() as repo:
-                yield repo
-        else:
-            async with self._session() as repo:
-                yield repo
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[Repository]:
         try:
-            async with self._sessions() as session, session.begin():
-                yield Repository(session, dialect=self.engine.dialect.name)
+            if self._write_lock is not None:
+                async with self._write_lock:
+                    with self._inline_sessions() as session, session.begin():
+                        yield Repository(InlineSession(session), dialect=self.dialect)  # type: ignore[arg-type]
+            else:
+                async with self._async_sessions() as async_session, async_session.begin():
+                    yield Repository(async_session, dialect=self.dialect)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)[:300]) from exc
         except OperationalError as exc:
@@ -107,4 +110,7 @@ class Store:
 
     async def close(self) -> None:
         """Dispose of the engine's connections."""
-        await self.engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()

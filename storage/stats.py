@@ -64,15 +64,20 @@ class Stats:
         """Open conversations whose customer waits longest, with assignee and thread."""
         if limit <= 0:
             return []
+        longest = (
+            select(Conversation.id)
+            .where(
+                self._inbox(inboxes), Conversation.status == "open", Conversation.waiting_since.is_not(None)
+            )
+            .order_by(Conversation.waiting_since)
+            .limit(limit)
+        )
         stmt = (
             select(Conversation, Agent.name, ThreadRow.surface, ThreadRow.chat_channel, ThreadRow.thread_id)
             .outerjoin(Agent, Agent.id == Conversation.assignee_id)
             .outerjoin(ThreadRow, ThreadRow.conversation_id == Conversation.id)
-            .where(
-                self._inbox(inboxes), Conversation.status == "open", Conversation.waiting_since.is_not(None)
-            )
+            .where(Conversation.id.in_(longest))
             .order_by(Conversation.waiting_since, Conversation.id)
-            .limit(limit)
         )
         rows = []
         for conv, assignee, surface, chat_channel, thread_id in (await self.session.execute(stmt)).all():

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from bot.clock import ManualClock
-from storage import Store
+from storage import Conflict, Store
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Conversation, Message
 
@@ -54,7 +53,7 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
         repo.new_message(conv.id, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b")
         repo.new_message(conv.id, "note", clock.now(), text="no external id")
         repo.new_message(conv.id, "note", clock.now(), text="none either")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(Conflict):
         async with store.transaction() as repo:
             repo.add(
                 Message(

@@ -155,8 +155,8 @@ class Bridge:
         """(is a thread, is watched): threads of an inbox channel, or an inbox channel itself."""
         if isinstance(channel, discord.Thread):
             return True, channel.parent_id in self.chat_channels
-        if isinstance(channel, discord.PartialMessageable):
-            return True, channel.id not in self.chat_channels  # uncached: let the core decide
+        if isinstance(channel, discord.PartialMessageable):  # not cached: maybe a thread; the core decides
+            return channel.id not in self.chat_channels, True
         return False, getattr(channel, "id", None) in self.chat_channels
 
     async def on_message(self, message: discord.Message) -> Reply | None:
@@ -165,7 +165,7 @@ class Bridge:
             return None
         in_thread, watched = self._thread_of(message.channel)
         text = message.content or ""
-        prefixed = text.lstrip().startswith(self.prefix) and len(text.strip()) > len(self.prefix)
+        prefixed = self.is_command(text)
         if not watched or not text.strip() or (not in_thread and not prefixed):
             return None
         refusal = await self.refusal(message.author, message.guild.id)
@@ -183,6 +183,12 @@ class Bridge:
             self.echoes.take(thread_id, note)
         await self._show(message, reply, prefixed, text)
         return reply
+
+    def is_command(self, text: str) -> bool:
+        """A ``!command`` (the prefix directly followed by a word), as the core's grammar reads it."""
+        stripped = text.lstrip()
+        rest = stripped[len(self.prefix):]
+        return stripped.startswith(self.prefix) and bool(rest) and not rest[0].isspace()
 
     def _note_text(self, text: str, prefixed: bool) -> str | None:
         if not prefixed:

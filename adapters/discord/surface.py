@@ -50,13 +50,38 @@ class DiscordSurface:
         self.client = ThreadlineClient(settings, bridge)
         self.ready_timeout = ready_timeout
         self._channels: dict[str, tuple[float, Chat]] = {}
+        self._closing = False
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Log in and stay connected to the gateway (reconnecting) until ``close()``."""
+        """Log in and stay connected to the gateway until ``close()``.
+
+        discord.py reconnects dropped sessions itself; a failure to connect at all (network
+        down at start) is retried here with backoff. A refused token or a missing privileged
+        intent stops the surface with a log line saying what to fix.
+        """
         set_api_base(self.settings.api_base_url)
-        await self.client.start(self.settings.bot_token, reconnect=True)
+        delay = 5.0
+        while not self._closing:
+            try:
+                await self.client.start(self.settings.bot_token, reconnect=True)
+                return
+            except discord.LoginFailure:
+                log.error("discord refused the bot token; check surfaces.discord.bot_token")
+                raise
+            except discord.PrivilegedIntentsRequired:
+                log.error("discord: enable the Message Content intent for the bot (see docs/discord.md)")
+                raise
+            except Exception as exc:
+                if self._closing:
+                    return
+                log.warning("discord connection failed; retrying",
+                            extra={"error": exc.__class__.__name__, "retry_in": delay})
+                await self.client.close()
+                self.client = ThreadlineClient(self.settings, self.bridge)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300.0)
 
     async def login(self) -> None:
         """Log in for REST only (no gateway): tests and tools."""
@@ -65,6 +90,7 @@ class DiscordSurface:
 
     async def close(self) -> None:
         """Disconnect and close the HTTP session."""
+        self._closing = True
         await self.client.close()
 
     async def _ready(self) -> None:

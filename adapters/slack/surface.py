@@ -8,6 +8,7 @@ into a note is not echoed back: the agent's own Slack message already shows it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -38,6 +39,7 @@ class SlackSurface:
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
         self._uploaded: OrderedDict[str, bool] = OrderedDict()
         self._typed_notes: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
 
     @staticmethod
     def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -83,17 +85,26 @@ class SlackSurface:
         except Exception as exc:
             raise delivery_error(exc) from exc
         ts = str(answer["ts"])
+        self._remember(self._shown, ts, json.dumps([text, blocks], sort_keys=True))
         channel = str(answer.get("channel") or chat_channel)
         log.info("slack card posted", extra={"conversation": card.number, "slack_channel": channel, "ts": ts})
         return ThreadRef(channel, ts, ts)
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
-        """Edit the card in place with ``chat.update``; a deleted card raises ThreadGone."""
+        """Edit the card in place with ``chat.update``; a deleted card raises ThreadGone.
+
+        An edit that would show exactly what this process last put on the card is skipped
+        (a new conversation's card is rendered at creation and then "changed" once more).
+        """
         text, blocks = card_blocks(card)
+        shown = json.dumps([text, blocks], sort_keys=True)
+        if self._shown.get(ref.card_id) == shown:
+            return
         try:
             await self.client.chat_update(channel=ref.chat_channel, ts=ref.card_id, text=text, blocks=blocks)
         except Exception as exc:
             raise delivery_error(exc) from exc
+        self._remember(self._shown, ref.card_id, shown)
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread (split within Block Kit limits), then upload its attachments."""

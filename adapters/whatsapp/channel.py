@@ -35,10 +35,15 @@ log = logging.getLogger(__name__)
 Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
 """The core's ``Ingestor.ingest``."""
 
-ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[bool]]
-"""The core's ``DeliveryStatusService.apply(channel, external_id, status, error)``."""
+ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[str]]
+"""The core's ``DeliveryStatusService.apply(channel, external_id, status, error)`` → a ``StatusOutcome``."""
+
+_UNKNOWN_MESSAGE = "unknown_message"  # bot.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
 _INGEST_ATTEMPTS = 3
+_STATUS_RETRY_SECONDS = 5.0
+_STATUS_KEEP_SECONDS = 600.0
+_STATUSES_KEPT = 1000
 _LAST_INBOUND_KEPT = 5000
 
 
@@ -108,6 +113,9 @@ class WhatsAppChannel:
         self.sender = _ReadingSender(settings, self.graph)
         self.receiver = WebhookReceiver(settings)
         self._worker: asyncio.Task[None] | None = None
+        self._retrier: asyncio.Task[None] | None = None
+        # receipts for a wamid not stored yet (the webhook can beat the outbox recording the send)
+        self.unmatched: OrderedDict[tuple[str, str], tuple[StatusUpdate, float]] = OrderedDict()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook routes to mount on the shared web server."""
@@ -117,6 +125,7 @@ class WhatsAppChannel:
         """Start the worker that processes accepted webhook deliveries."""
         if self._worker is None:
             self._worker = asyncio.create_task(self._work(), name="whatsapp-webhook-worker")
+            self._retrier = asyncio.create_task(self._retry_loop(), name="whatsapp-status-retry")
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         """Finish what is queued (for up to ``drain_seconds``), stop the worker, close the HTTP session."""
@@ -126,9 +135,11 @@ class WhatsAppChannel:
             except TimeoutError:
                 log.error("whatsapp deliveries left unprocessed at shutdown",
                           extra={"queued": self.receiver.queue.qsize()})
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+            for task in (self._worker, self._retrier):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (self._worker, self._retrier) if t), return_exceptions=True)
+            self._worker = self._retrier = None
         await self.graph.close()
 
     async def idle(self) -> None:
@@ -186,7 +197,32 @@ class WhatsAppChannel:
                 return
 
     async def _status(self, status: StatusUpdate) -> None:
-        await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+        outcome = await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+        if outcome == _UNKNOWN_MESSAGE:
+            self.unmatched[(status.wamid, status.status)] = (status, asyncio.get_running_loop().time())
+            while len(self.unmatched) > _STATUSES_KEPT:
+                self.unmatched.popitem(last=False)
+
+    async def retry_unmatched_statuses(self) -> int:
+        """Apply again receipts that found no message yet; forget old ones. Returns how many now matched."""
+        now, matched = asyncio.get_running_loop().time(), 0
+        for key, (status, seen) in list(self.unmatched.items()):
+            outcome = await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+            if outcome != _UNKNOWN_MESSAGE:
+                matched += 1
+                self.unmatched.pop(key, None)
+            elif now - seen > _STATUS_KEEP_SECONDS:
+                self.unmatched.pop(key, None)
+        return matched
+
+    async def _retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_STATUS_RETRY_SECONDS)
+            if self.unmatched:
+                try:
+                    await self.retry_unmatched_statuses()
+                except Exception:
+                    log.exception("retrying whatsapp statuses failed")
 
     async def _attachment(self, parsed: ParsedMessage) -> InboundAttachment | None:
         media = parsed.media

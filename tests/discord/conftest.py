@@ -7,11 +7,11 @@ from pathlib import Path
 
 import discord
 import pytest
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app
 
 from bot.clock import ManualClock
 from bot.settings.discord import DEFAULT_DISCORD_API
+from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_harness import Harness, build_app
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
-    """An app (SQLite, recorded email sender) with its support inbox in a text channel, logged in (REST only)."""
+    """An app (SQLite, recorded email sender), support inbox in a text channel, logged in (REST only)."""
     clock = ManualClock()
     channel = fake.add_text_channel("support")
     app, sender = build_app(fake, tmp_path, clock, channel)

@@ -89,29 +89,59 @@ class FakeDiscord:
     def add_text_channel(self, name: str = "support") -> int:
         """A guild text channel; its id."""
         cid = self.snowflake()
-        self.channels[cid] = {"id": str(cid), "type": 0, "guild_id": str(GUILD_ID), "name": name, "position": 0,
-                              "permission_overwrites": [], "nsfw": False, "parent_id": None}
+        self.channels[cid] = {
+            "id": str(cid),
+            "type": 0,
+            "guild_id": str(GUILD_ID),
+            "name": name,
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
         return cid
 
     def add_forum_channel(self, name: str = "inbox", tags: tuple[str, ...] = ()) -> int:
         """A guild forum channel with these tag names; its id."""
         cid = self.add_text_channel(name)
-        self.channels[cid].update(type=15, available_tags=[
-            {"id": str(self.snowflake()), "name": t, "moderated": False, "emoji_id": None, "emoji_name": None}
-            for t in tags
-        ])
+        self.channels[cid].update(
+            type=15,
+            available_tags=[
+                {
+                    "id": str(self.snowflake()),
+                    "name": t,
+                    "moderated": False,
+                    "emoji_id": None,
+                    "emoji_name": None,
+                }
+                for t in tags
+            ],
+        )
         return cid
 
-    def fail_next(self, method: str, path: str, status: int, body: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` calls whose path matches the regex ``path`` with this error."""
         self._failures.append(_Failure(method, re.compile(path), status, body or {}, headers or {}, times))
 
     def rate_limit_next(self, method: str, path: str, retry_after: float, times: int = 1) -> None:
         """Answer with 429 the way Discord does (body, Retry-After and X-RateLimit headers, Via)."""
-        headers = {"Retry-After": str(retry_after), "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
-                   "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "fakebucket",
-                   "X-RateLimit-Scope": "user", "Via": "1.1 google"}
+        headers = {
+            "Retry-After": str(retry_after),
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": str(retry_after),
+            "X-RateLimit-Bucket": "fakebucket",
+            "X-RateLimit-Scope": "user",
+            "Via": "1.1 google",
+        }
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
         self.fail_next(method, path, 429, body, headers, times)
 
@@ -134,7 +164,9 @@ class FakeDiscord:
     async def wait_for(self, method: str, pattern: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until at least ``count`` matching calls were received; return them."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.find(method, pattern)) >= count), timeout)
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.find(method, pattern)) >= count), timeout
+            )
         return self.find(method, pattern)
 
     def thread_payload(self, thread_id: int) -> dict[str, Any]:
@@ -190,7 +222,9 @@ class FakeDiscord:
             return self._channel_route(method, parts[1:], body, files)
         raise _Error(404, 0, f"fake Discord has no {method} {path}")
 
-    def _channel_route(self, method: str, parts: list[str], body: Any, files: list[tuple[str, bytes]]) -> web.Response:
+    def _channel_route(
+        self, method: str, parts: list[str], body: Any, files: list[tuple[str, bytes]]
+    ) -> web.Response:
         cid = int(parts[0])
         channel = self.channels.get(cid)
         if channel is None:
@@ -215,7 +249,9 @@ class FakeDiscord:
             message = self.messages.get(int(rest[1]))
             if message is None:
                 raise _Error(404, 10008, "Unknown Message")
-            message.update({k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")})
+            message.update(
+                {k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")}
+            )
             message["edited_timestamp"] = _NOW
             message.setdefault("edits", 0)
             message["edits"] += 1
@@ -230,15 +266,29 @@ class FakeDiscord:
         if channel.get("thread_metadata", {}).get("archived"):
             raise _Error(400, 50083, "Thread is archived")
 
-    def _new_thread(self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]) -> Any:
+    def _new_thread(
+        self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]
+    ) -> Any:
         tid = self.snowflake()
         forum = parent["type"] == 15
         thread = {
-            "id": str(tid), "type": body.get("type", 11) if not forum else 11, "guild_id": str(GUILD_ID),
-            "parent_id": parent["id"], "owner_id": str(BOT_ID), "name": body["name"], "message_count": 0,
-            "member_count": 1, "rate_limit_per_user": 0, "flags": 0, "applied_tags": body.get("applied_tags", []),
-            "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 4320),
-                                "archive_timestamp": _NOW, "locked": False},
+            "id": str(tid),
+            "type": body.get("type", 11) if not forum else 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": parent["id"],
+            "owner_id": str(BOT_ID),
+            "name": body["name"],
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "applied_tags": body.get("applied_tags", []),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 4320),
+                "archive_timestamp": _NOW,
+                "locked": False,
+            },
         }
         self.channels[tid] = thread
         if forum:
@@ -246,19 +296,44 @@ class FakeDiscord:
             return {**thread, "message": message}
         return thread
 
-    def _new_message(self, cid: int, body: dict[str, Any], files: list[tuple[str, bytes]], *,
-                     webhook: bool = False, message_id: int | None = None) -> dict[str, Any]:
+    def _new_message(
+        self,
+        cid: int,
+        body: dict[str, Any],
+        files: list[tuple[str, bytes]],
+        *,
+        webhook: bool = False,
+        message_id: int | None = None,
+    ) -> dict[str, Any]:
         mid = message_id or self.snowflake()
         message = {
-            "id": str(mid), "channel_id": str(cid), "type": 0, "content": body.get("content") or "",
+            "id": str(mid),
+            "channel_id": str(cid),
+            "type": 0,
+            "content": body.get("content") or "",
             "author": self._user(APP_ID if webhook else BOT_ID, "threadline", bot=True),
-            "embeds": body.get("embeds") or [], "components": body.get("components") or [],
-            "attachments": [{"id": str(self.snowflake()), "filename": name, "size": len(data),
-                             "url": f"https://cdn.example/{name}", "proxy_url": f"https://cdn.example/{name}"}
-                            for name, data in files],
-            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
-            "timestamp": _NOW, "edited_timestamp": None, "flags": body.get("flags", 0),
-            "allowed_mentions": body.get("allowed_mentions"), "nonce": body.get("nonce"),
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [
+                {
+                    "id": str(self.snowflake()),
+                    "filename": name,
+                    "size": len(data),
+                    "url": f"https://cdn.example/{name}",
+                    "proxy_url": f"https://cdn.example/{name}",
+                }
+                for name, data in files
+            ],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": _NOW,
+            "edited_timestamp": None,
+            "flags": body.get("flags", 0),
+            "allowed_mentions": body.get("allowed_mentions"),
+            "nonce": body.get("nonce"),
         }
         if not webhook:
             self.messages[mid] = message
@@ -266,32 +341,64 @@ class FakeDiscord:
 
     def _callback(self, interaction_id: int, body: dict[str, Any]) -> web.Response:
         data = body.get("data") or {}
-        return _json({"interaction": {
-            "id": str(interaction_id), "type": 2, "response_message_id": str(self.snowflake()),
-            "response_message_loading": body.get("type") == 5,
-            "response_message_ephemeral": bool(int(data.get("flags", 0) or 0) & 64),
-        }})
+        return _json(
+            {
+                "interaction": {
+                    "id": str(interaction_id),
+                    "type": 2,
+                    "response_message_id": str(self.snowflake()),
+                    "response_message_loading": body.get("type") == 5,
+                    "response_message_ephemeral": bool(int(data.get("flags", 0) or 0) & 64),
+                }
+            }
+        )
 
     @staticmethod
     def _user(uid: int, name: str, *, bot: bool = False) -> dict[str, Any]:
-        return {"id": str(uid), "username": name, "discriminator": "0", "global_name": None, "avatar": None,
-                "bot": bot}
+        return {
+            "id": str(uid),
+            "username": name,
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": bot,
+        }
 
     def _application(self) -> dict[str, Any]:
-        return {"id": str(APP_ID), "name": "Threadline", "description": "", "icon": None, "bot_public": False,
-                "bot_require_code_grant": False, "owner": self._user(1, "owner"), "verify_key": "00", "flags": 0,
-                "rpc_origins": [], "summary": ""}
+        return {
+            "id": str(APP_ID),
+            "name": "Threadline",
+            "description": "",
+            "icon": None,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": self._user(1, "owner"),
+            "verify_key": "00",
+            "flags": 0,
+            "rpc_origins": [],
+            "summary": "",
+        }
 
     def _command(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {**command, "id": str(self.snowflake()), "application_id": str(APP_ID), "version": "1",
-                "type": command.get("type", 1), "default_member_permissions": None, "dm_permission": True,
-                "nsfw": False}
+        return {
+            **command,
+            "id": str(self.snowflake()),
+            "application_id": str(APP_ID),
+            "version": "1",
+            "type": command.get("type", 1),
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+        }
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer with exactly ``Content-Type: application/json`` (discord.py compares it verbatim)."""
-    return web.Response(body=json.dumps(data).encode(), status=status,
-                        headers={**(headers or {}), "Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
 
 
 class _Error(Exception):

@@ -13,13 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
-
 from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.inbound import InboundMessage
 from bot.views import OutboundView
+from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
 
 __all__ = [
     "AGENT_ROLE",
@@ -95,8 +94,15 @@ def email_in(when: datetime, text: str = "Hello, where is my refund?", **fields:
     """An email to the support inbox from Jane Doe."""
     fields.setdefault("external_id", f"<m{next(_ids)}@example.org>")
     fields.setdefault("subject", "Refund for order 1881")
-    return InboundMessage(channel="email", inbox="support", sender_address="jane@example.org",
-                          sender_name=fields.pop("name", "Jane Doe"), received_at=when, text=text, **fields)
+    return InboundMessage(
+        channel="email",
+        inbox="support",
+        sender_address="jane@example.org",
+        sender_name=fields.pop("name", "Jane Doe"),
+        received_at=when,
+        text=text,
+        **fields,
+    )
 
 
 @dataclass
@@ -141,24 +147,58 @@ class Harness:
 def member(user: int, roles: tuple[int, ...] = (AGENT_ROLE,)) -> dict[str, Any]:
     """A guild member payload."""
     name = _NAMES.get(user, f"user{user}")
-    return {"user": {"id": str(user), "username": name, "discriminator": "0", "global_name": name.title(),
-                     "avatar": None}, "roles": [str(r) for r in roles], "joined_at": "2025-01-01T00:00:00+00:00",
-            "deaf": False, "mute": False, "flags": 0, "nick": None, "permissions": "2147483647"}
+    return {
+        "user": {
+            "id": str(user),
+            "username": name,
+            "discriminator": "0",
+            "global_name": name.title(),
+            "avatar": None,
+        },
+        "roles": [str(r) for r in roles],
+        "joined_at": "2025-01-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "nick": None,
+        "permissions": "2147483647",
+    }
 
 
 def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
     iid = next(_ids)
     channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
     roles = (AGENT_ROLE,) if user != STRANGER else ()
-    return {"id": str(iid), "application_id": str(APP_ID), "type": kind, "token": f"tok{iid}", "version": 1,
-            "guild_id": str(GUILD_ID), "channel_id": channel["id"], "channel": channel,
-            "member": member(user, roles), "app_permissions": "2147483647", "locale": "en-US",
-            "guild_locale": "en-US", "attachment_size_limit": 26214400, "entitlements": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0}
+    return {
+        "id": str(iid),
+        "application_id": str(APP_ID),
+        "type": kind,
+        "token": f"tok{iid}",
+        "version": 1,
+        "guild_id": str(GUILD_ID),
+        "channel_id": channel["id"],
+        "channel": channel,
+        "member": member(user, roles),
+        "app_permissions": "2147483647",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "attachment_size_limit": 26214400,
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "context": 0,
+    }
 
 
-def slash(h: Harness, name: str, options: dict[str, Any], *, channel_id: int | None, user: int = ALICE,
-          focused: str | None = None, group: str | None = None) -> dict[str, Any]:
+def slash(
+    h: Harness,
+    name: str,
+    options: dict[str, Any],
+    *,
+    channel_id: int | None,
+    user: int = ALICE,
+    focused: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:
     """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload."""
     payload = _base(h, 4 if focused else 2, channel_id, user)
     resolved: dict[str, Any] = {}
@@ -169,8 +209,10 @@ def slash(h: Harness, name: str, options: dict[str, Any], *, channel_id: int | N
             kind = 5
         elif key == "member":
             kind, value = 6, str(value)
-            resolved = {"users": {value: member(int(value))["user"]},
-                        "members": {value: {k: v for k, v in member(int(value)).items() if k != "user"}}}
+            resolved = {
+                "users": {value: member(int(value))["user"]},
+                "members": {value: {k: v for k, v in member(int(value)).items() if k != "user"}},
+            }
         option = {"name": key, "type": kind, "value": value}
         if key == focused:
             option["focused"] = True
@@ -178,14 +220,27 @@ def slash(h: Harness, name: str, options: dict[str, Any], *, channel_id: int | N
     if group is not None:
         opts = [{"name": name, "type": 1, "options": opts}]
         name = group
-    payload["data"] = {"id": str(next(_ids)), "name": name, "type": 1, "options": opts, "guild_id": str(GUILD_ID)}
+    payload["data"] = {
+        "id": str(next(_ids)),
+        "name": name,
+        "type": 1,
+        "options": opts,
+        "guild_id": str(GUILD_ID),
+    }
     if resolved:
         payload["data"]["resolved"] = resolved
     return payload
 
 
-def component(h: Harness, message: dict[str, Any], custom_id: str, kind: int, values: list[str] | None = None,
-              *, user: int = ALICE) -> dict[str, Any]:
+def component(
+    h: Harness,
+    message: dict[str, Any],
+    custom_id: str,
+    kind: int,
+    values: list[str] | None = None,
+    *,
+    user: int = ALICE,
+) -> dict[str, Any]:
     """A MESSAGE_COMPONENT interaction: a click on (or pick in) a component of ``message``."""
     payload = _base(h, 3, int(message["channel_id"]), user)
     payload["message"] = message
@@ -197,10 +252,25 @@ def component(h: Harness, message: dict[str, Any], custom_id: str, kind: int, va
     return payload
 
 
-def build_app(fake: FakeDiscord, tmp: Path, clock: ManualClock, channel_id: int, *, sync: bool = False,
-              role: int | str = AGENT_ROLE) -> tuple[Threadline, RecordingSender]:
+def build_app(
+    fake: FakeDiscord,
+    tmp: Path,
+    clock: ManualClock,
+    channel_id: int,
+    *,
+    sync: bool = False,
+    role: int | str = AGENT_ROLE,
+) -> tuple[Threadline, RecordingSender]:
     """An app on SQLite whose support inbox is mirrored into ``channel_id`` on the fake Discord."""
-    text = CONFIG.format(tmp=tmp, base=fake.base_url, guild=GUILD_ID, role=role, channel=channel_id,
-                         alice=ALICE, bob=BOB, sync="true" if sync else "false")
+    text = CONFIG.format(
+        tmp=tmp,
+        base=fake.base_url,
+        guild=GUILD_ID,
+        role=role,
+        channel=channel_id,
+        alice=ALICE,
+        bob=BOB,
+        sync="true" if sync else "false",
+    )
     sender = RecordingSender()
     return Threadline(parse_config(text, env={}), clock=clock, extra_channels={"email": sender}), sender

@@ -25,18 +25,28 @@ async def test_email_to_discord_and_back(harness: Harness) -> None:
     assert customer["allowed_mentions"] == {"parse": []}
 
     assert (await harness.command("claim", thread)).json["data"]["content"] == "You claimed #1."
-    assert (await harness.command("label", thread, add="refund")).json["data"]["content"] == "#1: labels +refund."
+    assert (await harness.command("label", thread, add="refund")).json["data"][
+        "content"
+    ] == "#1: labels +refund."
     sent = await harness.command("reply", thread, text="Your refund left our bank today.")
     assert sent.json["data"]["content"] == "Sending your reply to the customer of #1…"
     await harness.app.dispatcher.drain()
 
     assert [(m.to_address, m.text, m.agent_name) for m in harness.sender.sent] == [
-        ("jane@example.org", "Your refund left our bank today.", "Alice Martin")]
+        ("jane@example.org", "Your refund left our bank today.", "Alice Martin")
+    ]
     card = harness.fake.messages[int(card["id"])]
     assert card["edits"] >= 1  # edited in place (waiting card edits are coalesced)
     assert fields(card)["Assignee"] == "Alice Martin" and fields(card)["Labels"] == "refund"
-    echo = [m for m in harness.fake.posts(thread) if m["embeds"] and m["embeds"][0].get("author", {}).get(
-        "name", "").startswith("↗ sent to customer by Alice Martin (email)")]
+    echo = [
+        m
+        for m in harness.fake.posts(thread)
+        if m["embeds"]
+        and m["embeds"][0]
+        .get("author", {})
+        .get("name", "")
+        .startswith("↗ sent to customer by Alice Martin (email)")
+    ]
     assert [m["embeds"][0]["description"] for m in echo] == ["Your refund left our bank today."]
     events = [m["content"] for m in harness.fake.posts(thread) if m["content"].startswith("-# ")]
     assert events == ["-# · claimed by Alice Martin", "-# · labels +refund by Alice Martin"]
@@ -54,7 +64,18 @@ async def test_card_components_still_work_after_a_restart(fake: FakeDiscord, tmp
     await first.stop()
     synced = fake.find("PUT", rf"^/applications/{APP_ID}/guilds/{GUILD_ID}/commands$")
     names = {c["name"] for c in synced[0].json}
-    assert {"claim", "assign", "label", "note", "reply", "snooze", "close", "reopen", "history", "inbox"} <= names
+    assert {
+        "claim",
+        "assign",
+        "label",
+        "note",
+        "reply",
+        "snooze",
+        "close",
+        "reopen",
+        "history",
+        "inbox",
+    } <= names
 
     second, _ = build_app(fake, tmp_path, clock, channel)
     await second.prepare_database()

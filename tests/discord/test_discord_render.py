@@ -23,9 +23,18 @@ WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def card(**fields: object) -> CardView:
-    base: dict[str, object] = dict(number=42, inbox="Support", channel="email", customer="Jane Doe",
-                                   customer_address="jane@example.org", subject="Refund for order 1881",
-                                   status="open", assignee=None, labels=(), priority="normal")
+    base: dict[str, object] = dict(
+        number=42,
+        inbox="Support",
+        channel="email",
+        customer="Jane Doe",
+        customer_address="jane@example.org",
+        subject="Refund for order 1881",
+        status="open",
+        assignee=None,
+        labels=(),
+        priority="normal",
+    )
     base.update(fields)
     return CardView(**base)  # type: ignore[arg-type]
 
@@ -42,8 +51,14 @@ def test_split_text_respects_the_limit_and_prefers_breaks() -> None:
 
 
 def test_long_customer_message_becomes_several_embeds_under_the_customer_name() -> None:
-    post = PostView(kind="inbound", author="Jane Doe", text="line\n" * 2000, created_at=WHEN,
-                    from_customer=True, channel="email")
+    post = PostView(
+        kind="inbound",
+        author="Jane Doe",
+        text="line\n" * 2000,
+        created_at=WHEN,
+        from_customer=True,
+        channel="email",
+    )
     messages = post_messages(post)
     assert len(messages) == 3
     for index, message in enumerate(messages, 1):
@@ -65,8 +80,14 @@ def test_attachments_are_uploaded_ten_per_message_and_oversized_ones_listed() ->
     files = tuple(AttachmentView(f"f{i}.txt", "text/plain", 3, b"abc") for i in range(12))
     big = AttachmentView("huge.bin", "application/octet-stream", UPLOAD_LIMIT + 1, b"0")
     dropped = AttachmentView("gone.pdf", "application/pdf", 99_000_000, None, note="too large to keep")
-    post = PostView(kind="inbound", author="Jane", text="see attached", created_at=WHEN, from_customer=True,
-                    attachments=(*files, big, dropped))
+    post = PostView(
+        kind="inbound",
+        author="Jane",
+        text="see attached",
+        created_at=WHEN,
+        from_customer=True,
+        attachments=(*files, big, dropped),
+    )
     messages = post_messages(post)
     assert [len(m.files) for m in messages] == [10, 2]
     description = messages[0].embed.description if messages[0].embed else ""
@@ -75,8 +96,14 @@ def test_attachments_are_uploaded_ten_per_message_and_oversized_ones_listed() ->
 
 
 def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() -> None:
-    snoozed = card(status="snoozed", assignee="Alice Martin", labels=("refund", "vip"), priority="urgent",
-                   snoozed_until=datetime(2026, 1, 6, 8, 0, tzinfo=UTC), timezone="Europe/Amsterdam")
+    snoozed = card(
+        status="snoozed",
+        assignee="Alice Martin",
+        labels=("refund", "vip"),
+        priority="urgent",
+        snoozed_until=datetime(2026, 1, 6, 8, 0, tzinfo=UTC),
+        timezone="Europe/Amsterdam",
+    )
     embed = card_embed(snoozed)
     fields = {f.name: f.value for f in embed.fields}
     assert embed.title == "#42 · ✉ email · jane@example.org"
@@ -91,11 +118,16 @@ def test_card_components_carry_the_conversation_number() -> None:
     ids = [item.to_component_dict()["custom_id"] for item in view.children]  # type: ignore[attr-defined]
     assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
     labels = view.children[3].to_component_dict()  # type: ignore[attr-defined]
-    assert [(o["value"], o.get("default", False)) for o in labels["options"]] == [("refund", True),
-                                                                                 ("billing", False)]
+    assert [(o["value"], o.get("default", False)) for o in labels["options"]] == [
+        ("refund", True),
+        ("billing", False),
+    ]
     closed = card_view(card(status="closed"), [])
     assert [i.to_component_dict()["custom_id"] for i in closed.children] == [  # type: ignore[attr-defined]
-        "tl:claim:42", "tl:reopen:42", "tl:assign:42"]
+        "tl:claim:42",
+        "tl:reopen:42",
+        "tl:assign:42",
+    ]
 
 
 def test_discord_settings_are_validated() -> None:

@@ -40,7 +40,10 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
         thread = await repo.thread_of(conversation.id, "discord")
     assert thread is not None
     assert (thread.chat_channel, thread.thread_id, thread.card_id) == (
-        str(harness.channel_id), str(thread_id), card["id"])
+        str(harness.channel_id),
+        str(thread_id),
+        card["id"],
+    )
 
 
 async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
@@ -69,7 +72,9 @@ async def test_archived_thread_is_unarchived_before_posting(harness: Harness) ->
         assert await repo.count_conversations() == 1
     unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
     assert unarchive and unarchive[0].json == {"archived": False}
-    assert any(m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id))
+    assert any(
+        m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id)
+    )
 
 
 async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: Harness) -> None:
@@ -147,7 +152,8 @@ async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
         starter = fake.posts(int(thread["id"]))[0]
         assert starter["id"] == thread["id"] and starter["embeds"][0]["title"].startswith("#1 ")
         reply = await app.commands.handle(
-            app.discord.bridge.actor(_member(app)), "label +refund", _where(thread["id"]), prefixed=False)
+            app.discord.bridge.actor(_member(app)), "label +refund", _where(thread["id"]), prefixed=False
+        )
         assert reply.ok
         await app.dispatcher.drain()
         refund = next(t["id"] for t in fake.channels[forum]["available_tags"] if t["name"] == "refund")

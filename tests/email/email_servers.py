@@ -193,7 +193,7 @@ class Recorder:
         """Store a cursor without a message (skipped own mail, first start)."""
         self.cursors[key] = value
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
         """Wait until at least ``count`` messages arrived, or fail after ``timeout`` seconds."""
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.messages) < count:

@@ -54,7 +54,7 @@ def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | 
     return bytes(mail)
 
 
-async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
@@ -82,7 +82,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
 
         await local.type_line("#1 !reply We will send a new leg today.", "alice")
         await _until(lambda: bool(sink.received))
-        mail_from, rcpt, content = sink.received[0]
+        _sender, rcpt, content = sink.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["jane@example.org"]
         assert sent["In-Reply-To"] == "<c1@example.org>" and "<c1@example.org>" in sent["References"]

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.sla.sla_support import new_app, settings_for
 
 from bot.app import Threadline
 from bot.clock import ManualClock
+from tests.sla.sla_support import new_app, settings_for
 
 MONDAY_9 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 Europe/Amsterdam
 

@@ -101,9 +101,19 @@ def notices(app: Threadline, number: int) -> list[str]:
 
 
 async def settle(app: Threadline) -> None:
-    """After ``app.start()``: stop the background outbox loop, then deliver what is due, in the test's task."""
+    """After ``app.start()``: stop the background outbox loop, then deliver what is due in the test's task."""
     import asyncio
 
     app.dispatcher.stop()
     await asyncio.gather(*(t for t in app._tasks if t.get_name() == "outbox"))
     await app.dispatcher.drain()
+
+
+def ams(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A wall-clock time in Amsterdam, as UTC."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo("Europe/Amsterdam")).astimezone(
+        UTC
+    )

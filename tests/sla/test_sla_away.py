@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,14 +14,10 @@ import pytest
 from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.inbound import AutoKind
-from tests.sla.sla_support import mail, new_app, settings_for
+from tests.sla.sla_support import ams, mail, new_app, settings_for
 
 AMS = ZoneInfo("Europe/Amsterdam")
 AWAY = 'away_message = "Thanks for writing! We are closed now and answer from {next_open}."'
-
-
-def ams(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
 
 
 @pytest.fixture
@@ -33,7 +29,7 @@ async def away_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadli
 
 def _sent(tmp_path: Path) -> list[email.message.EmailMessage]:
     files = sorted((tmp_path / "out").glob("*.eml")) if (tmp_path / "out").exists() else []
-    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]  # type: ignore[misc]
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
 
 
 async def test_away_message_once_per_day_and_marked_auto(
@@ -70,7 +66,9 @@ async def test_never_to_an_auto_reply_and_not_inside_business_hours(
     await away_app.ingestor.ingest(
         mail("I am out of office", when=clock.now(), auto_kind=AutoKind.AUTO_REPLY, sender="ooo@example.org")
     )
-    await away_app.ingestor.ingest(mail("Digest", when=clock.now(), auto_kind=AutoKind.LIST, sender="l@x.org"))
+    await away_app.ingestor.ingest(
+        mail("Digest", when=clock.now(), auto_kind=AutoKind.LIST, sender="l@x.org")
+    )
     clock.set(ams(2026, 1, 12, 10, 0))  # Monday 10:00, open
     await away_app.ingestor.ingest(mail("Hi", when=clock.now(), sender="kim@example.org"))
     await away_app.dispatcher.drain()

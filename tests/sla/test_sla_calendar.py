@@ -11,19 +11,21 @@ from bot.settings.core import InboxSettings
 from bot.settings.sla import BusinessHoursSettings
 from bot.sla.calendar import BusinessCalendar
 from bot.sla.policy import calendar_for
+from tests.sla.sla_support import ams
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS_9_17 = {d: [(9 * 60, 17 * 60)] if d < 5 else [] for d in range(7)}
 
 
-def ams(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
-
-
 def inbox(**hours: object) -> InboxSettings:
     return InboxSettings.model_validate(
-        {"channel": "email", "address": "a@example.com", "chat_channel": "c", "timezone": "Europe/Amsterdam",
-         "business_hours": hours}
+        {
+            "channel": "email",
+            "address": "a@example.com",
+            "chat_channel": "c",
+            "timezone": "Europe/Amsterdam",
+            "business_hours": hours,
+        }
     )
 
 

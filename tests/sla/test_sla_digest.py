@@ -1,4 +1,4 @@
-"""Digests: the numbers for a known data set, cron times in the digest's zone, posting once (also on start)."""
+"""Digests: numbers for a known data set, cron times in the digest's zone, posting once (also on start)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
 from bot.scheduler import build_scheduler
-from tests.sla.sla_support import mail, new_app, settings_for, settle
+from tests.sla.sla_support import ams, mail, new_app, settings_for, settle
 
 AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def ams(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
 
 
 async def _known_data(app: Threadline, clock: ManualClock) -> None:
@@ -109,7 +105,11 @@ async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path,
     await settle(second)
     assert second.local is not None and len(second.local.digests) == 1
     missed = second.local.digests[0][1]
-    assert missed.late and missed.period_start == ams(2026, 1, 6, 9, 0) and missed.period_end == ams(2026, 1, 8, 9, 0)
+    assert (
+        missed.late
+        and missed.period_start == ams(2026, 1, 6, 9, 0)
+        and missed.period_end == ams(2026, 1, 8, 9, 0)
+    )
     assert "(late: sent after a restart)" in render_digest(missed)
     await second.stop()
 

@@ -1,4 +1,4 @@
-"""Migrations on SQLite and PostgreSQL; exactly-once reminders and digests with two instances on one PostgreSQL.
+"""Migrations on SQLite and PostgreSQL; exactly-once reminders and digests, two instances on one PostgreSQL.
 
 The PostgreSQL tests use the session database of ``tests/conftest.py`` (skipped with a reason when the
 server is unreachable, failed when THREADLINE_REQUIRE_SERVERS=1).
@@ -69,16 +69,22 @@ async def test_two_instances_on_one_postgres_fire_each_reminder_once(
         clock.advance(timedelta(hours=1))
         assert await one.sla.run() == 0
         async with two.store.transaction() as repo:
-            assert not await repo.take_lease("sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60))
+            assert not await repo.take_lease(
+                "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
+            )
         clock.advance(timedelta(minutes=2))  # the lease of `one` expired (60 s)
         async with two.store.transaction() as repo:
-            assert await repo.take_lease("sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60))
+            assert await repo.take_lease(
+                "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
+            )
     finally:
         await one.stop()
         await two.stop()
 
 
-async def test_two_instances_post_a_scheduled_digest_once(pg_url: str, tmp_path: Path, clock: ManualClock) -> None:
+async def test_two_instances_post_a_scheduled_digest_once(
+    pg_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
     await upgrade(pg_url)
     settings = settings_for(pg_url, tmp_path / "out")
     one = await new_app(settings, clock)
@@ -94,7 +100,9 @@ async def test_two_instances_post_a_scheduled_digest_once(pg_url: str, tmp_path:
         await two.stop()
 
 
-async def test_restart_on_postgres_keeps_reminders_single(pg_url: str, tmp_path: Path, clock: ManualClock) -> None:
+async def test_restart_on_postgres_keeps_reminders_single(
+    pg_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
     await upgrade(pg_url)
     settings = settings_for(pg_url, tmp_path / "out")
     first = await new_app(settings, clock)

@@ -3,7 +3,7 @@ business hours, snooze pausing, next response cycles, and what the card shows.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,13 +13,9 @@ from adapters.local.render import render_card
 from bot.app import Threadline
 from bot.clock import ManualClock
 from storage.models import OutboxRow
-from tests.sla.sla_support import mail, new_app, notices, settings_for, settle
+from tests.sla.sla_support import ams, mail, new_app, notices, settings_for, settle
 
 AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def ams(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMS).astimezone(UTC)  # type: ignore[misc]
 
 
 async def _notice_rows(app: Threadline) -> int:
@@ -28,7 +24,9 @@ async def _notice_rows(app: Threadline) -> int:
         return int((await repo.session.execute(stmt)).scalar_one())
 
 
-async def test_warning_then_breach_each_once_and_the_card_shows_it(sla_app: Threadline, clock: ManualClock) -> None:
+async def test_warning_then_breach_each_once_and_the_card_shows_it(
+    sla_app: Threadline, clock: ManualClock
+) -> None:
     number = (await sla_app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
     await sla_app.dispatcher.drain()
     thread = sla_app.local.thread(number)  # type: ignore[union-attr]
@@ -71,7 +69,9 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(sla_app: Thre
     assert sent == [("first_response", "warning", False), ("first_response", "breach", False)]
 
 
-async def test_missed_while_down_sent_once_on_start_and_never_again(tmp_path: Path, clock: ManualClock) -> None:
+async def test_missed_while_down_sent_once_on_start_and_never_again(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
     first = await new_app(settings, clock)
     number = (await first.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
@@ -145,7 +145,9 @@ async def test_next_response_runs_per_customer_message(sla_app: Threadline, cloc
     assert (await local.type_line("!reply Tomorrow", "alice")).ok
     await sla_app.dispatcher.drain()
     clock.set(ams(2026, 1, 5, 13, 0))
-    await sla_app.ingestor.ingest(mail("Thanks. And the invoice?", when=clock.now(), conversation_hint=number))
+    await sla_app.ingestor.ingest(
+        mail("Thanks. And the invoice?", when=clock.now(), conversation_hint=number)
+    )
     clock.set(ams(2026, 1, 5, 14, 45))  # a new cycle: its own warning, again once
     assert await sla_app.sla.check() == 1
     assert await sla_app.sla.check() == 0

@@ -62,6 +62,8 @@ class FakeSlack:
     url: str = ""
     root: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     # --- control ---------------------------------------------------------------------------------
@@ -117,6 +119,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{token}", self._response)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -233,6 +236,24 @@ class FakeSlack:
         data = await request.read()
         self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "size": len(data)}))
         return web.Response(text="OK - " + str(len(data)))
+
+    def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.root.replace("http://", "ws://") + "/socket"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record the client's acks (envelopes are sent with ``push``)."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to the connected client."""
+        await self.sockets[-1].send_json(envelope)
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -61,7 +62,9 @@ async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> N
     assert "link_names" not in message
     assert message["blocks"][0]["text"]["text"] == "Hi &lt;!channel&gt;"
     await slack.update_card(ref, CARD)
-    assert fake_slack.last_update(ref.card_id) is not None
+    assert fake_slack.last_update(ref.card_id) is None  # unchanged: no API call
+    await slack.update_card(ref, replace(CARD, assignee="Alice"))
+    assert "Alice" in json.dumps(fake_slack.last_update(ref.card_id)["blocks"])
 
 
 async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -> None:
@@ -109,7 +112,7 @@ async def test_update_of_a_deleted_card_is_thread_gone(fake_slack: FakeSlack) ->
     ref = await slack.create_thread("C1", CARD)
     fake_slack.delete(ref.card_id)
     with pytest.raises(ThreadGone):
-        await slack.update_card(ref, CARD)
+        await slack.update_card(ref, replace(CARD, status="closed"))
     with pytest.raises(ThreadGone):
         await slack.post(ref, inbound("still there?"))
 

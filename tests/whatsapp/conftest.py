@@ -1,4 +1,4 @@
-"""Fixtures for the WhatsApp channel: the fake Graph API, and an app wired to it with its webhook listening."""
+"""Fixtures for the WhatsApp channel: the fake Graph API, and an app wired to it with its webhook up."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ class WhatsAppRig:
     async def post(self, payload: Any, *, signature: str | None = None, raw: bytes | None = None) -> int:
         """POST a webhook body signed with the app secret (or with ``signature``); the HTTP status."""
         body = raw if raw is not None else dumps(payload)
-        headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: signature if signature is not None else sign_body(APP_SECRET, body)}
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature if signature is not None else sign_body(APP_SECRET, body),
+        }
         async with self.http.post(self.url, data=body, headers=headers) as response:
             return response.status
 
@@ -95,8 +97,10 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 
 async def build_rig(tmp_path: Path, graph: FakeGraph, clock: ManualClock, **config: Any) -> WhatsAppRig:
-    """An app on SQLite with the WhatsApp channel started (webhook worker + web server), outbox driven by hand."""
-    settings = make_settings(f"sqlite:///{tmp_path}/threadline.db", tmp_path / "out", whatsapp_config(graph.url, **config))
+    """An app on SQLite with the WhatsApp channel started (worker + web server); the outbox driven by hand."""
+    settings = make_settings(
+        f"sqlite:///{tmp_path}/threadline.db", tmp_path / "out", whatsapp_config(graph.url, **config)
+    )
     app = await started_app(settings, clock)
     assert app.whatsapp is not None
     await app.whatsapp.start()

@@ -1,4 +1,4 @@
-"""A fake WhatsApp Cloud (Graph) API on 127.0.0.1, port 0: records sends, serves media, answers chosen errors."""
+"""A fake WhatsApp Cloud (Graph) API on 127.0.0.1, port 0: records sends, serves media, answers errors."""
 
 from __future__ import annotations
 
@@ -15,16 +15,48 @@ VERSION = "v21.0"
 
 #: Meta's documented error bodies, by code: (HTTP status, error object)
 ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
-    131047: (400, {"message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047,
-                   "error_data": {"messaging_product": "whatsapp", "details": "Message failed to send because more "
-                                  "than 24 hours have passed since the customer last replied to this number."}}),
-    131056: (400, {"message": "(#131056) (Business Account, Consumer Account) pair rate limit hit",
-                   "type": "OAuthException", "code": 131056}),
-    130429: (400, {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429,
-                   "error_data": {"messaging_product": "whatsapp", "details": "Cloud API message throughput "
-                                  "has been reached."}}),
-    190: (401, {"message": "Error validating access token: Session has expired", "type": "OAuthException",
-                "code": 190, "error_subcode": 463}),
+    131047: (
+        400,
+        {
+            "message": "(#131047) Re-engagement message",
+            "type": "OAuthException",
+            "code": 131047,
+            "error_data": {
+                "messaging_product": "whatsapp",
+                "details": "Message failed to send because more "
+                "than 24 hours have passed since the customer last replied to this number.",
+            },
+        },
+    ),
+    131056: (
+        400,
+        {
+            "message": "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+            "type": "OAuthException",
+            "code": 131056,
+        },
+    ),
+    130429: (
+        400,
+        {
+            "message": "(#130429) Rate limit hit",
+            "type": "OAuthException",
+            "code": 130429,
+            "error_data": {
+                "messaging_product": "whatsapp",
+                "details": "Cloud API message throughput has been reached.",
+            },
+        },
+    ),
+    190: (
+        401,
+        {
+            "message": "Error validating access token: Session has expired",
+            "type": "OAuthException",
+            "code": 190,
+            "error_subcode": 463,
+        },
+    ),
 }
 
 
@@ -67,9 +99,13 @@ class FakeGraph:
             return web.json_response({"success": True})
         self.sent.append(body)
         wamid = f"wamid.OUT{next(self._ids)}"
-        return web.json_response({"messaging_product": "whatsapp",
-                                  "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                                  "messages": [{"id": wamid}]})
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                "messages": [{"id": wamid}],
+            }
+        )
 
     async def upload(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -78,8 +114,15 @@ class FakeGraph:
         file = form["file"]
         assert isinstance(file, web.FileField)
         media_id = f"up{next(self._ids)}"
-        self.uploads.append({"id": media_id, "type": form["type"], "filename": file.filename,
-                             "data": file.file.read(), "messaging_product": form["messaging_product"]})
+        self.uploads.append(
+            {
+                "id": media_id,
+                "type": form["type"],
+                "filename": file.filename,
+                "data": file.file.read(),
+                "messaging_product": form["messaging_product"],
+            }
+        )
         return web.json_response({"id": media_id})
 
     async def media_info(self, request: web.Request) -> web.Response:
@@ -87,10 +130,20 @@ class FakeGraph:
             return self._error(190)
         media_id = request.match_info["media_id"]
         if media_id not in self.media:
-            return web.json_response({"error": {"message": "Unsupported get request", "code": 100}}, status=400)
+            return web.json_response(
+                {"error": {"message": "Unsupported get request", "code": 100}}, status=400
+            )
         data, mime = self.media[media_id]
-        return web.json_response({"messaging_product": "whatsapp", "url": f"{self.url}/download/{media_id}",
-                                  "mime_type": mime, "sha256": "x", "file_size": len(data), "id": media_id})
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/download/{media_id}",
+                "mime_type": mime,
+                "sha256": "x",
+                "file_size": len(data),
+                "id": media_id,
+            }
+        )
 
     async def download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -21,11 +21,19 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
     assert local is not None
     graph.media["img1"] = (b"\xff\xd8\xff photo of a broken desk", "image/jpeg")
     now = clock.now()
-    await rig.deliver(envelope(messages=[
-        message("text", {"body": "My desk arrived broken"}, wamid="wamid.IN-A", when=now),
-        message("image", {"id": "img1", "mime_type": "image/jpeg", "caption": "see photo"}, wamid="wamid.IN-B",
-                when=now),
-    ]))
+    await rig.deliver(
+        envelope(
+            messages=[
+                message("text", {"body": "My desk arrived broken"}, wamid="wamid.IN-A", when=now),
+                message(
+                    "image",
+                    {"id": "img1", "mime_type": "image/jpeg", "caption": "see photo"},
+                    wamid="wamid.IN-B",
+                    when=now,
+                ),
+            ]
+        )
+    )
     thread = next(iter(local.threads.values()))
     number = thread.number
     assert thread.card.channel == "whatsapp" and thread.card.customer == "Sofia Jansen"
@@ -37,17 +45,32 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
     reply = await local.type_line(f"#{number} !reply Sorry! A new desk ships today.", "alice")
     assert reply.ok, reply.text
     await rig.settle()
-    assert graph.sent == [{"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER,
-                           "type": "text", "text": {"preview_url": False, "body": "Sorry! A new desk ships today."}}]
-    assert graph.read_marks == ["wamid.IN-B"]  # mark_read_on_claim: the customer's last message got blue ticks
+    assert graph.sent == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": CUSTOMER,
+            "type": "text",
+            "text": {"preview_url": False, "body": "Sorry! A new desk ships today."},
+        }
+    ]
+    assert graph.read_marks == [
+        "wamid.IN-B"
+    ]  # mark_read_on_claim: the customer's last message got blue ticks
     assert thread.texts("outbound") == ["Sorry! A new desk ships today."]
     [(wamid, state, _)] = await _outbound(rig, number)
     assert wamid == "wamid.OUT1" and state == "sent"
 
     # statuses: delivered silently, read as one compact line; a late 'delivered' never downgrades
-    await rig.deliver(envelope(statuses=[status("wamid.OUT1", "delivered", when=now),
-                                         status("wamid.OUT1", "read", when=now),
-                                         status("wamid.OUT1", "delivered", when=now)]))
+    await rig.deliver(
+        envelope(
+            statuses=[
+                status("wamid.OUT1", "delivered", when=now),
+                status("wamid.OUT1", "read", when=now),
+                status("wamid.OUT1", "delivered", when=now),
+            ]
+        )
+    )
     notices = thread.texts("notice")
     assert notices == ["✓✓ read by the customer: “Sorry! A new desk ships today.”"]
     assert (await _outbound(rig, number))[0][1] == "read"
@@ -67,9 +90,14 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
     await rig.settle()
     assert graph.sent[1]["type"] == "template"
     assert graph.sent[1]["template"] == {
-        "name": "order_update", "language": {"code": "en_US"},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sofia Jansen"},
-                                                       {"type": "text", "text": "1881"}]}],
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": [
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": "Sofia Jansen"}, {"type": "text", "text": "1881"}],
+            }
+        ],
     }
     assert thread.texts("outbound")[-1] == "Hi Sofia Jansen, your order 1881 has shipped."
 
@@ -88,11 +116,29 @@ async def test_failures_show_in_the_thread_and_can_be_retried(rig: WhatsAppRig) 
     # Meta accepts the message, then reports it failed (status webhook with an error)
     assert (await local.type_line(f"#{thread.number} !reply first answer", "alice")).ok
     await rig.settle()
-    await rig.deliver(envelope(statuses=[status("wamid.OUT1", "failed", when=clock.now(), errors=[{
-        "code": 131026, "title": "Message undeliverable",
-        "error_data": {"details": "The recipient is not a valid WhatsApp user."}}])]))
+    await rig.deliver(
+        envelope(
+            statuses=[
+                status(
+                    "wamid.OUT1",
+                    "failed",
+                    when=clock.now(),
+                    errors=[
+                        {
+                            "code": 131026,
+                            "title": "Message undeliverable",
+                            "error_data": {"details": "The recipient is not a valid WhatsApp user."},
+                        }
+                    ],
+                )
+            ]
+        )
+    )
     failed = thread.texts("notice")[-1]
-    assert "did not deliver the reply by Alice Martin" in failed and "Message undeliverable (code 131026)" in failed
+    assert (
+        "did not deliver the reply by Alice Martin" in failed
+        and "Message undeliverable (code 131026)" in failed
+    )
     assert "!retry" in failed
     assert (await _outbound(rig, thread.number))[0][1] == "failed"
 
@@ -112,3 +158,32 @@ async def test_failures_show_in_the_thread_and_can_be_retried(rig: WhatsAppRig) 
     states = [state for _, state, _ in await _outbound(rig, thread.number)]
     assert states == ["sent", "sent"]
     assert [m["text"]["body"] for m in graph.sent][-2:] == ["first answer", "second answer"]
+
+
+async def test_a_receipt_that_beats_the_send_record_is_applied_later(rig: WhatsAppRig) -> None:
+    local, clock = rig.app.local, rig.clock
+    assert local is not None
+    await rig.deliver(envelope(messages=[message("text", {"body": "hi"}, when=clock.now())]))
+    thread = next(iter(local.threads.values()))
+    # Meta's 'read' arrives before Threadline recorded the wamid of the send
+    await rig.deliver(envelope(statuses=[status("wamid.OUT1", "read", when=clock.now())]))
+    assert list(rig.channel.unmatched) == [("wamid.OUT1", "read")]
+    assert (await local.type_line(f"#{thread.number} !reply hello", "alice")).ok
+    await rig.settle()
+    assert await rig.channel.retry_unmatched_statuses() == 1
+    await rig.settle()
+    assert not rig.channel.unmatched
+    assert thread.texts("notice") == ["✓✓ read by the customer: “hello”"]
+
+
+async def test_retry_outside_the_window_is_refused_with_the_template_hint(rig: WhatsAppRig) -> None:
+    local, graph, clock = rig.app.local, rig.graph, rig.clock
+    assert local is not None
+    await rig.deliver(envelope(messages=[message("text", {"body": "hi"}, when=clock.now())]))
+    thread = next(iter(local.threads.values()))
+    graph.fail_next = [131047]
+    assert (await local.type_line(f"#{thread.number} !reply late answer", "alice")).ok
+    await rig.settle()
+    clock.advance(timedelta(hours=30))
+    refused = await local.type_line("!retry", "alice")
+    assert not refused.ok and "window closed 6 h ago" in refused.text and "!template NAME" in refused.text

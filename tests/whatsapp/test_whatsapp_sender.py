@@ -14,17 +14,32 @@ from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
 
 def _settings(url: str, token: str = TOKEN) -> WhatsAppSettings:
-    return WhatsAppSettings.model_validate({
-        "inbox": "whatsapp", "phone_number_id": PHONE_NUMBER_ID, "access_token": token, "app_secret": "s",
-        "verify_token": "v", "graph_base_url": url,
-        "templates": {"order_update": {"language": "en_US", "parameters": 2}},
-    })
+    return WhatsAppSettings.model_validate(
+        {
+            "inbox": "whatsapp",
+            "phone_number_id": PHONE_NUMBER_ID,
+            "access_token": token,
+            "app_secret": "s",
+            "verify_token": "v",
+            "graph_base_url": url,
+            "templates": {"order_update": {"language": "en_US", "parameters": 2}},
+        }
+    )
 
 
 def _reply(text: str = "Your refund is on its way.", **fields: object) -> OutboundView:
-    base: dict[str, object] = dict(uid="u1", conversation_number=7, inbox="whatsapp", inbox_address="+31205550100",
-                                   channel="whatsapp", to_address="31612345678", to_name="Sofia", subject="",
-                                   text=text, agent_name="Alice")
+    base: dict[str, object] = dict(
+        uid="u1",
+        conversation_number=7,
+        inbox="whatsapp",
+        inbox_address="+31205550100",
+        channel="whatsapp",
+        to_address="31612345678",
+        to_name="Sofia",
+        subject="",
+        text=text,
+        agent_name="Alice",
+    )
     base.update(fields)
     return OutboundView(**base)  # type: ignore[arg-type]
 
@@ -39,11 +54,20 @@ async def sender(graph: FakeGraph):
 async def test_text_reply_json(sender: WhatsAppSender, graph: FakeGraph) -> None:
     wamid = await sender.send(_reply())
     assert wamid == "wamid.OUT1"
-    assert graph.sent == [{"messaging_product": "whatsapp", "recipient_type": "individual", "to": "31612345678",
-                           "type": "text", "text": {"preview_url": False, "body": "Your refund is on its way."}}]
+    assert graph.sent == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "31612345678",
+            "type": "text",
+            "text": {"preview_url": False, "body": "Your refund is on its way."},
+        }
+    ]
 
 
-async def test_long_text_is_split_and_the_first_wamid_returned(sender: WhatsAppSender, graph: FakeGraph) -> None:
+async def test_long_text_is_split_and_the_first_wamid_returned(
+    sender: WhatsAppSender, graph: FakeGraph
+) -> None:
     text = ("word " * 2000).strip()  # 9,999 chars
     wamid = await sender.send(_reply(text))
     bodies = [m["text"]["body"] for m in graph.sent]
@@ -59,8 +83,10 @@ def test_split_text_edges() -> None:
 
 
 async def test_attachments_are_uploaded_then_sent_as_media(sender: WhatsAppSender, graph: FakeGraph) -> None:
-    files = (AttachmentView("label.png", "image/png", 4, b"\x89PNG"),
-             AttachmentView("terms.pdf", "application/pdf", 3, b"%PD"))
+    files = (
+        AttachmentView("label.png", "image/png", 4, b"\x89PNG"),
+        AttachmentView("terms.pdf", "application/pdf", 3, b"%PD"),
+    )
     await sender.send(_reply("Here you go", attachments=files))
     assert [u["filename"] for u in graph.uploads] == ["label.png", "terms.pdf"]
     assert graph.uploads[0]["data"] == b"\x89PNG" and graph.uploads[0]["type"] == "image/png"
@@ -72,9 +98,14 @@ async def test_attachments_are_uploaded_then_sent_as_media(sender: WhatsAppSende
 async def test_template_json(sender: WhatsAppSender, graph: FakeGraph) -> None:
     await sender.send(_reply("preview", template="order_update", template_params=("Sofia", "1881")))
     assert graph.sent[0]["template"] == {
-        "name": "order_update", "language": {"code": "en_US"},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sofia"},
-                                                       {"type": "text", "text": "1881"}]}],
+        "name": "order_update",
+        "language": {"code": "en_US"},
+        "components": [
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": "Sofia"}, {"type": "text", "text": "1881"}],
+            }
+        ],
     }
     with pytest.raises(PermanentDeliveryError, match="not in"):
         await sender.send(_reply(template="unknown"))

@@ -50,8 +50,9 @@ async def test_forged_and_missing_signatures_are_refused_and_nothing_is_stored(r
 
 
 async def test_a_redelivered_message_is_stored_once(rig: WhatsAppRig) -> None:
-    payload = envelope(messages=[message("text", {"body": "Where is my order?"}, wamid="wamid.DUP1",
-                                         when=rig.clock.now())])
+    payload = envelope(
+        messages=[message("text", {"body": "Where is my order?"}, wamid="wamid.DUP1", when=rig.clock.now())]
+    )
     assert await rig.post(payload) == 200
     assert await rig.post(payload) == 200  # Meta retries: same wamid
     await rig.settle()

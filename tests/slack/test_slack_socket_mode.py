@@ -1,0 +1,90 @@
+"""Socket Mode against the fake: connect through apps.connections.open, ack envelopes, drop redeliveries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from storage.models import Message
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (bounded) for something the fake will see; fail with ``what`` if it never does."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
+    world = await make_world('app_token = "xapp-test"', mode="socket")
+    number = await world.email("hello over the socket")
+    await world.settle()
+    card = world.card()
+    await world.slack.start()
+    await until(lambda: bool(world.fake.sockets), "socket connected")
+    assert world.fake.called("apps.connections.open")
+
+    await world.fake.push(
+        {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "team_id": "T1",
+                "channel_id": "C_SUPPORT",
+                "user_id": "UALICE",
+                "user_name": "alice",
+                "command": "/inbox",
+                "text": f"claim #{number}",
+                "api_app_id": "A1",
+                "response_url": f"{world.fake.root}/response/s",
+                "trigger_id": "t1",
+            },
+        }
+    )
+    await until(lambda: any(a.get("envelope_id") == "env-1" for a in world.fake.socket_acks), "slash ack")
+    await until(lambda: bool(world.fake.responses), "ephemeral answer")
+    assert world.fake.responses[-1]["text"] == f"You claimed #{number}."
+
+    event = {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "EvSOCK1",
+        "event_time": 1,
+        "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        "event": {
+            "type": "message",
+            "channel": "C_SUPPORT",
+            "user": "UALICE",
+            "text": "socket note",
+            "ts": "1800000001.000001",
+            "thread_ts": card["ts"],
+        },
+    }
+    for attempt, envelope_id in enumerate(("env-2", "env-3")):
+        await world.fake.push(
+            {
+                "envelope_id": envelope_id,
+                "type": "events_api",
+                "payload": event,
+                "retry_attempt": attempt,
+                "retry_reason": "timeout" if attempt else "",
+                "accepts_response_payload": False,
+            }
+        )
+        await until(
+            lambda eid=envelope_id: any(a.get("envelope_id") == eid for a in world.fake.socket_acks),
+            f"ack of {envelope_id}",
+        )
+    await world.settle()
+    async with world.app.store.transaction() as repo:
+        notes = (
+            (await repo.session.execute(select(Message.text).where(Message.kind == "note"))).scalars().all()
+        )
+    assert list(notes) == ["socket note"]
