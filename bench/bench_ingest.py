@@ -138,7 +138,7 @@ def main() -> None:
         print(f"(PostgreSQL skipped: {exc})")
         pg_db = None
     for name, url in targets:
-        for concurrency in (1, 8):
+        for concurrency in (1, 32):
             if concurrency > 1:
                 url = url.replace("bench.db", f"bench{concurrency}.db")
             r = asyncio.run(_ingest(url, args.messages, concurrency))

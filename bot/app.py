@@ -29,7 +29,7 @@ from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
 from bot.snooze import SnoozeWaker
 from bot.statuses import DeliveryStatusService  # whatsapp channel (issue 6)
 from bot.suggest import conversation_labels, label_names  # discord surface (issue 5)
-from storage import Store
+from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
 
@@ -126,6 +126,10 @@ class Threadline:
             if "whatsapp" not in (extra_channels or {}):
                 self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
         # --- shared web server + whatsapp channel (issue 6): end --------------------------------
+        # --- slack surface (issue 4): HTTP mode mounts its route on the shared web server --------
+        if self.slack is not None and self.slack.settings.mode == "http":
+            self.web.add_routes(self.slack.aiohttp_routes())
+        # --- slack surface (issue 4): end -----------------------------------------------------
         self._tasks: list[asyncio.Task[Any]] = []
         self.email_sources: list[EmailSource] = []
         # --- sla and digests (issue 7): build -------------------------------------------------
@@ -151,8 +155,11 @@ class Threadline:
 
     # --- slack surface (issue 4): storage-backed helpers the adapter is given ------------------
     async def _slack_first_time(self, key: str) -> bool:
-        async with self.store.transaction() as repo:
-            return await repo.first_time(key, self.clock.now())
+        try:
+            async with self.store.transaction() as repo:
+                return await repo.first_time(key, self.clock.now())
+        except Conflict:  # a concurrent redelivery recorded it first
+            return False
 
     async def _slack_labels(self) -> list[str]:
         async with self.store.transaction() as repo:
@@ -221,9 +228,8 @@ class Threadline:
             self._spawn("demo-feeder", feeder.run())
         self._start_email_sources()
         await self.waker.wake_due()
-        # --- sla and digests (issue 7): reminders and digests missed while down, once ---------
+        # --- sla and digests (issue 7): reminders missed while down, once (outbox rows) -------
         await self.sla.run()
-        await self.digests.catch_up()
         # --- sla and digests (issue 7): end ---------------------------------------------------
         self._scheduler.start()
         if self.slack is not None:  # slack surface (issue 4)
@@ -234,6 +240,9 @@ class Threadline:
             await self.whatsapp.start()
         if self.web.has_routes:  # shared web server (issue 6): only when some adapter mounted routes
             await self.web.start()
+        # --- sla and digests (issue 7): a digest missed while down, once (surfaces are up) -----
+        await self.digests.catch_up()
+        # --- sla and digests (issue 7): end ---------------------------------------------------
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},

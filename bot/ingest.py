@@ -1,4 +1,4 @@
-"""Ingest: one customer message in, one transaction (DESIGN §3).
+"""Ingest: one customer message in, one transaction (DESIGN §3); bursts share one (``bot.batching``).
 
 Deduplicate on (channel, external id); find or create the contact; find the
 conversation (thread references, the ``[#N]`` hint, or the contact's open
@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from bot import sla
+from bot.batching import GroupCommitter
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
@@ -20,14 +21,13 @@ from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
-from storage import Conflict, Repository, Store
+from storage import Repository, Store
 from storage.models import Contact, Conversation
 
 __all__ = ["Ingestor", "identity_of"]
 
 log = logging.getLogger(__name__)
 _SUBJECT_FALLBACK_CHARS = 80
-_CONFLICT_RETRIES = 3
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
@@ -46,19 +46,14 @@ class Ingestor:
         self.settings = settings
         self.clock = clock
         self.notify = notify
+        self._writer: GroupCommitter[InboundMessage, IngestResult] = GroupCommitter(store, self._process)
 
     async def ingest(self, msg: InboundMessage) -> IngestResult:
         """Store one inbound message; a duplicate only advances the channel cursor."""
         inbox = self.settings.inboxes.get(msg.inbox)
         if inbox is None:
             raise ValueError(f"message for unknown inbox {msg.inbox!r}")
-        for attempt in range(_CONFLICT_RETRIES):
-            try:
-                result = await self._once(msg, inbox)
-                break
-            except Conflict:  # another writer created the same contact, label or message first
-                if attempt == _CONFLICT_RETRIES - 1:
-                    raise
+        result = await self._writer.submit(msg)
         if result.duplicate:
             log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
             return result
@@ -79,13 +74,13 @@ class Ingestor:
         async with self.store.transaction() as repo:
             await repo.save_cursor(key, value, self.clock.now())
 
-    async def _once(self, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
-        async with self.store.transaction() as repo:
-            if msg.cursor is not None:
-                await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
-            if await repo.message_exists(msg.channel, msg.external_id):
-                return IngestResult(duplicate=True, conversation_number=None)
-            return await self._store(repo, msg, inbox)
+    async def _process(self, repo: Repository, msg: InboundMessage) -> IngestResult:
+        """Ingest one message inside the batch's transaction."""
+        if msg.cursor is not None:
+            await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
+        if await repo.message_exists(msg.channel, msg.external_id):
+            return IngestResult(duplicate=True, conversation_number=None)
+        return await self._store(repo, msg, self.settings.inbox(msg.inbox))
 
     async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
         now = self.clock.now()
@@ -100,6 +95,9 @@ class Ingestor:
         if conversation is None:
             conversation = await self._create(repo, msg, contact, inbox, previous)
         effects = Effects(repo, conversation, inbox, now)
+        if msg.auto_kind is None:
+            conversation.last_inbound_at = now
+        conversation.updated_at = now
         message = repo.new_message(
             conversation.id,
             MessageKind.INBOUND,
@@ -117,7 +115,7 @@ class Ingestor:
             if (msg.parse_errors or msg.extra)
             else None,
         )
-        await repo.flush()
+        await effects.show(message)
         for attachment in msg.attachments:
             repo.add_attachment(
                 message.id,
@@ -128,10 +126,6 @@ class Ingestor:
                 status="too_large" if attachment.too_large else ("error" if attachment.error else "stored"),
                 error=attachment.error,
             )
-        if msg.auto_kind is None:
-            conversation.last_inbound_at = now
-        conversation.updated_at = now
-        await effects.show(message)
         if msg.auto_kind:
             await self._label(repo, conversation, msg.auto_kind)
         if msg.bounced_refs:
@@ -142,7 +136,7 @@ class Ingestor:
             conversation.status = next_status(Status.SNOOZED, "customer_message", conversation.number)
             conversation.snoozed_until = None
             await effects.event("customer", "woke", "snooze ended: the customer wrote")
-        else:
+        elif not created:  # a new conversation's first post creates its thread with the card
             await effects.card_changed()
         sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
         sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
@@ -197,6 +191,7 @@ class Ingestor:
             previous_id=previous.id if previous is not None else None,
             created_at=now,
             updated_at=now,
+            last_inbound_at=now if msg.auto_kind is None else None,
         )
         repo.add(conversation)
         await repo.flush()

@@ -135,6 +135,10 @@ class Conversation(Base):
         Index("ix_conversations_sla_next", "sla_next_at"),
         Index("ix_conversations_status_sla", "status", "sla_state"),
         Index("ix_conversations_status_waiting", "status", "waiting_since"),
+        Index("ix_conversations_inbox_status", "inbox", "status", "sla_state", "assignee_id"),
+        Index("ix_conversations_created", "created_at"),
+        Index("ix_conversations_closed", "closed_at"),
+        Index("ix_conversations_first_response", "first_response_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, raiseload, selectinload
 
 from storage.models import (
     Agent,
@@ -99,8 +99,13 @@ class Repository:
     # --- contacts ----------------------------------------------------------------------------
 
     async def contact_by_identity(self, kind: str, value: str) -> Contact | None:
-        """The contact owning an email address or phone number."""
-        stmt = select(Contact).join(ContactIdentity).where(ContactIdentity.kind == kind, ContactIdentity.value == value)
+        """The contact owning an email address or phone number (its identities are not loaded)."""
+        stmt = (
+            select(Contact)
+            .join(ContactIdentity)
+            .where(ContactIdentity.kind == kind, ContactIdentity.value == value)
+            .options(raiseload(Contact.identities))
+        )
         return (await self.session.execute(stmt)).scalars().first()
 
     async def create_contact(self, name: str | None, kind: str, value: str, now: datetime) -> Contact:
@@ -112,8 +117,14 @@ class Repository:
         return contact
 
     async def contact(self, contact_id: int) -> Contact:
-        """A contact by id."""
-        return (await self.session.execute(select(Contact).where(Contact.id == contact_id))).scalar_one()
+        """A contact by id, with its identities."""
+        stmt = (
+            select(Contact)
+            .where(Contact.id == contact_id)
+            .options(selectinload(Contact.identities))
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one()
 
     # --- agents ------------------------------------------------------------------------------
 
@@ -577,7 +588,11 @@ class Repository:
 
     async def reminders_of(self, conversation_id: int) -> list[ReminderSent]:
         """The reminders a conversation got, in order."""
-        stmt = select(ReminderSent).where(ReminderSent.conversation_id == conversation_id).order_by(ReminderSent.id)
+        stmt = (
+            select(ReminderSent)
+            .where(ReminderSent.conversation_id == conversation_id)
+            .order_by(ReminderSent.id)
+        )
         return list((await self.session.execute(stmt)).scalars().all())
 
     async def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
@@ -623,6 +638,40 @@ class Repository:
             await self.session.execute(delete(DigestRun).where(DigestRun.id == run_id))
         else:
             await self.session.execute(update(DigestRun).where(DigestRun.id == run_id).values(sent_at=now))
+
+    async def record_reminders(self, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str, str]]:
+        """Record many reminders at once (keys as ``record_reminder``); the (conversation_id, target, level)
+        keys that were new — those already recorded by anyone are left out."""
+        if not rows:
+            return set()
+        stmt = (
+            self._insert(ReminderSent)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
+            .returning(ReminderSent.conversation_id, ReminderSent.target, ReminderSent.level)
+        )
+        return {(int(c), str(t), str(lv)) for c, t, lv in (await self.session.execute(stmt)).all()}
+
+    async def agent_names(self, agent_ids: Iterable[int]) -> dict[int, str]:
+        """Names of agents by id."""
+        ids = sorted(set(agent_ids))
+        if not ids:
+            return {}
+        rows = (await self.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))).all()
+        return {int(i): str(n) for i, n in rows}
+
+    async def waiting_rows(self, conversation_ids: Iterable[int], kind: str) -> set[tuple[int, str]]:
+        """(conversation_id, destination) of untried pending outbox rows of ``kind`` (for coalescing)."""
+        ids = sorted(set(conversation_ids))
+        if not ids:
+            return set()
+        stmt = select(OutboxRow.conversation_id, OutboxRow.destination).where(
+            OutboxRow.conversation_id.in_(ids),
+            OutboxRow.kind == kind,
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
+        )
+        return {(int(c), str(d)) for c, d in (await self.session.execute(stmt)).all()}
 
     def stats(self) -> Stats:
         """Aggregate queries for digests and reports (``storage.stats.Stats``) in this transaction."""

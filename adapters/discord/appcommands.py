@@ -16,7 +16,7 @@ from discord import app_commands
 from adapters.discord.bridge import Bridge
 from adapters.discord.components import SNOOZE_PRESETS
 
-__all__ = ["label_words", "register_commands"]
+__all__ = ["TextModal", "label_words", "register_commands"]
 
 log = logging.getLogger(__name__)
 Choice = app_commands.Choice
@@ -25,6 +25,23 @@ Choice = app_commands.Choice
 def label_words(text: str | None) -> list[str]:
     """Labels typed in one option: separated by spaces or commas, signs dropped."""
     return [w.lstrip("+-") for w in re.split(r"[\s,]+", text or "") if w.lstrip("+-")]
+
+
+class TextModal(discord.ui.Modal):
+    """A multi-line text box for ``/reply`` and ``/note`` given without text (slash options are one line)."""
+
+    def __init__(self, bridge: Bridge, command: str, title: str, label: str) -> None:
+        super().__init__(title=title, timeout=900)
+        self.bridge = bridge
+        self.command = command
+        self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
+            label=label, style=discord.TextStyle.paragraph, max_length=4000
+        )
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        """Run the command with the typed text."""
+        await self.bridge.answer(interaction, f"{self.command} {self.text.value}")
 
 
 def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> None:
@@ -73,13 +90,25 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
         await run(interaction, "label " + " ".join(change))
 
     @tree.command(name="note", description="Add an internal note (the customer never sees it)")
-    async def note(interaction: discord.Interaction[Any], text: str) -> None:
+    @app_commands.describe(text="the note; leave empty for a multi-line box")
+    async def note(interaction: discord.Interaction[Any], text: str | None = None) -> None:
+        if not text:
+            await interaction.response.send_modal(TextModal(bridge, "note", "Internal note", "Note"))
+            return
         await run(interaction, f"note {text}")
 
     @tree.command(name="reply", description="Send a reply to the customer")
-    @app_commands.describe(text="what the customer receives", confirm="reply even if someone else has it")
-    async def reply(interaction: discord.Interaction[Any], text: str, confirm: bool = False) -> None:
-        await run(interaction, f"reply {'--confirm ' if confirm else ''}{text}")
+    @app_commands.describe(text="what the customer receives; leave empty for a multi-line box",
+                           confirm="reply even if someone else has it")
+    async def reply(
+        interaction: discord.Interaction[Any], text: str | None = None, confirm: bool = False
+    ) -> None:
+        command = "reply --confirm" if confirm else "reply"
+        if not text:
+            modal = TextModal(bridge, command, "Reply to the customer", "Reply")
+            await interaction.response.send_modal(modal)
+            return
+        await run(interaction, f"{command} {text}")
 
     @tree.command(name="snooze", description="Hide until then, or until the customer writes")
     @app_commands.describe(until="2h, 30m, tomorrow 9:00, mon 9:00 … (the inbox's time zone)")

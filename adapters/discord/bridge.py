@@ -102,7 +102,7 @@ class Bridge:
         return f"Only members with {name} role can work conversations."
 
     async def _role_by_name(self, guild: discord.Guild, name: str) -> int | None:
-        if guild.id not in self._role_ids:
+        if self._role_ids.get(guild.id) is None:  # a role created or renamed later is found on the next try
             roles = list(guild.roles) or await guild.fetch_roles()
             self._role_ids[guild.id] = next((r.id for r in roles if r.name == name), None)
         return self._role_ids[guild.id]
@@ -127,7 +127,10 @@ class Bridge:
         task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
         if not done:
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            except discord.HTTPException as exc:  # the command still runs; only the answer is lost
+                log.warning("discord defer failed", extra={"interaction": interaction.id, "code": exc.code})
         try:
             reply = await task
         except Exception:

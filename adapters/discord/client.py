@@ -19,7 +19,7 @@ from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.components import dynamic_items
 from bot.settings.discord import DiscordSettings
 
-__all__ = ["ThreadlineClient", "set_api_base"]
+__all__ = ["ThreadlineClient", "intents", "set_api_base"]
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import Effects
+from bot.effects import CARD, Effects, surface_destination
+from bot.settings.core import InboxSettings
 from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
 from bot.sla.policy import SlaPolicy, policy_for
 from storage import Repository, Store
@@ -101,8 +102,7 @@ class SlaChecker:
         while True:
             async with self.store.transaction() as repo:
                 due = await repo.sla_due(now, self.batch)
-                for conversation in due:
-                    written += await self._conversation(repo, conversation, now)
+                written += await self._batch(repo, due, now)
             if len(due) < self.batch:
                 break
         if written:
@@ -110,38 +110,59 @@ class SlaChecker:
             log.info("sla reminders written", extra={"count": written})
         return written
 
-    async def _conversation(self, repo: Repository, conversation: Conversation, now: datetime) -> int:
-        inbox = self.settings.inboxes.get(conversation.inbox)
-        policy = policy_for(inbox) if inbox is not None else None
-        points = points_of(conversation)
-        if inbox is None or policy is None or conversation.status != "open":
-            conversation.sla_next_at = None
-            return 0
-        effects = Effects(repo, conversation, inbox, now)
-        written = 0
-        for point in sorted((p for p in points if p.at <= now), key=lambda p: (p.at, p.level != "warning")):
-            superseded = point.level == "warning" and any(
-                p.key == point.key and p.level == "breach" and p.at <= now for p in points
-            )
-            late = now - point.at > _LATE_AFTER
-            if not await repo.record_reminder(
-                conversation.id, point.key, point.level, point.at, now, late=late
-            ):
+    async def _batch(self, repo: Repository, due: list[Conversation], now: datetime) -> int:
+        """One batch in a few statements: record every passed point at once, then write the notices."""
+        work: list[tuple[Conversation, InboxSettings, SlaPolicy, list[SlaPoint]]] = []
+        candidates: list[dict[str, object]] = []
+        for conversation in due:
+            inbox = self.settings.inboxes.get(conversation.inbox)
+            policy = policy_for(inbox) if inbox is not None else None
+            if inbox is None or policy is None or conversation.status != "open":
+                conversation.sla_next_at = None
                 continue
-            if superseded:
-                continue  # the breach notice of the same clock says it all; the warning is only recorded
-            who = await self._who(repo, conversation, policy)
-            due = next((p.at for p in points if p.key == point.key and p.level == "breach"), point.at)
-            await effects.notice(reminder_text(point, due, conversation.number, who, policy, now, late))
-            written += 1
-        conversation.sla_next_at = min((p.at for p in points if p.at > now), default=None)
-        state = state_at(points, now)
-        if state != conversation.sla_state:
-            conversation.sla_state = state
-            await effects.card_changed()
+            points = points_of(conversation)
+            work.append((conversation, inbox, policy, points))
+            for point in (p for p in points if p.at <= now):
+                late = now - point.at > _LATE_AFTER
+                candidates.append(
+                    {
+                        "conversation_id": conversation.id,
+                        "target": point.key,
+                        "level": point.level,
+                        "due_at": point.at,
+                        "sent_at": now,
+                        "late": late,
+                    }
+                )
+        fresh = await repo.record_reminders(candidates)
+        names = await repo.agent_names(c.assignee_id for c, *_ in work if c.assignee_id is not None)
+        cards = await repo.waiting_rows((c.id for c, *_ in work), CARD)
+        written = 0
+        for conversation, inbox, policy, points in work:
+            effects = Effects(repo, conversation, inbox, now)
+            who = names.get(conversation.assignee_id or 0) or policy.on_call
+            for point in sorted(
+                (p for p in points if p.at <= now), key=lambda p: (p.at, p.level != "warning")
+            ):
+                if (conversation.id, point.key, point.level) not in fresh:
+                    continue  # fired before (a restart, or another instance)
+                if point.level == "warning" and any(
+                    p.key == point.key and p.level == "breach" and p.at <= now for p in points
+                ):
+                    continue  # the breach notice of the same clock says it all; the warning is only recorded
+                breach_at = next(
+                    (p.at for p in points if p.key == point.key and p.level == "breach"), point.at
+                )
+                late = now - point.at > _LATE_AFTER
+                await effects.notice(
+                    reminder_text(point, breach_at, conversation.number, who, policy, now, late)
+                )
+                written += 1
+            conversation.sla_next_at = min((p.at for p in points if p.at > now), default=None)
+            state = state_at(points, now)
+            if state != conversation.sla_state:
+                conversation.sla_state = state
+                destination = surface_destination(inbox.surface)
+                if (conversation.id, destination) not in cards:
+                    await repo.enqueue(conversation.id, destination, CARD, now)
         return written
-
-    async def _who(self, repo: Repository, conversation: Conversation, policy: SlaPolicy) -> str | None:
-        if conversation.assignee_id is not None:
-            return (await repo.agent(conversation.assignee_id)).name
-        return policy.on_call

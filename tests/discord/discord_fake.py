@@ -19,12 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "Call", "FakeDiscord"]
+from tests.discord import discord_fake_payloads as p
+from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
 
-BOT_ID = 900000000000000001
-APP_ID = 900000000000000002
-GUILD_ID = 800000000000000001
-_NOW = "2026-01-05T09:00:00.000000+00:00"
+__all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "Call", "FakeDiscord"]
 
 
 @dataclass
@@ -184,11 +182,11 @@ class FakeDiscord:
         for failure in self._failures:
             if failure.method == request.method and failure.pattern.search(path) and failure.times > 0:
                 failure.times -= 1
-                return _json(failure.body, status=failure.status, headers=failure.headers)
+                return p.json_response(failure.body, status=failure.status, headers=failure.headers)
         try:
             return await self._route(request.method, path, body, files)
-        except _Error as err:
-            return _json({"code": err.code, "message": err.message}, status=err.status)
+        except p.FakeError as err:
+            return p.json_response({"code": err.code, "message": err.message}, status=err.status)
 
     @staticmethod
     async def _body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
@@ -205,22 +203,22 @@ class FakeDiscord:
     async def _route(self, method: str, path: str, body: Any, files: list[tuple[str, bytes]]) -> web.Response:
         parts = path.strip("/").split("/")
         if path == "/users/@me":
-            return _json(self._user(BOT_ID, "threadline", bot=True))
+            return p.json_response(p.user(BOT_ID, "threadline", bot=True))
         if path == "/oauth2/applications/@me":
-            return _json(self._application())
+            return p.json_response(p.application())
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
-            return _json([self._command(c) for c in body or []])
+            return p.json_response([p.command_echo(c, self.snowflake()) for c in body or []])
         if parts[0] == "guilds" and parts[-1] == "roles":
-            return _json(self.roles)
+            return p.json_response(self.roles)
         if parts[0] == "interactions" and parts[-1] == "callback":
-            return self._callback(int(parts[1]), body)
+            return p.json_response(p.callback(int(parts[1]), body, self.snowflake()))
         if parts[0] == "webhooks" and method == "POST":
-            return _json(self._new_message(0, body or {}, files, webhook=True))
+            return p.json_response(self._new_message(0, body or {}, files, webhook=True))
         if parts[0] == "webhooks" and method == "PATCH":
-            return _json(self._new_message(0, body or {}, files, webhook=True))
+            return p.json_response(self._new_message(0, body or {}, files, webhook=True))
         if parts[0] == "channels":
             return self._channel_route(method, parts[1:], body, files)
-        raise _Error(404, 0, f"fake Discord has no {method} {path}")
+        raise p.FakeError(404, 0, f"fake Discord has no {method} {path}")
 
     def _channel_route(
         self, method: str, parts: list[str], body: Any, files: list[tuple[str, bytes]]
@@ -228,73 +226,53 @@ class FakeDiscord:
         cid = int(parts[0])
         channel = self.channels.get(cid)
         if channel is None:
-            raise _Error(404, 10003, "Unknown Channel")
+            raise p.FakeError(404, 10003, "Unknown Channel")
         rest = parts[1:]
         if not rest and method == "GET":
-            return _json(channel)
+            return p.json_response(channel)
         if not rest and method == "PATCH":
             meta = channel.get("thread_metadata")
             if meta is not None and "archived" in body:
                 meta["archived"] = bool(body["archived"])
             if "applied_tags" in body:
                 channel["applied_tags"] = list(body["applied_tags"])
-            return _json(channel)
+            return p.json_response(channel)
         if rest == ["threads"] and method == "POST":
-            return _json(self._new_thread(channel, body or {}, files))
+            return p.json_response(self._new_thread(channel, body or {}, files))
         if rest == ["messages"] and method == "POST":
             self._writable(channel)
-            return _json(self._new_message(cid, body or {}, files))
+            return p.json_response(self._new_message(cid, body or {}, files))
         if len(rest) == 2 and rest[0] == "messages" and method == "PATCH":
             self._writable(channel)
             message = self.messages.get(int(rest[1]))
             if message is None:
-                raise _Error(404, 10008, "Unknown Message")
+                raise p.FakeError(404, 10008, "Unknown Message")
             message.update(
                 {k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")}
             )
-            message["edited_timestamp"] = _NOW
+            message["edited_timestamp"] = p.NOW
             message.setdefault("edits", 0)
             message["edits"] += 1
-            return _json(message)
+            return p.json_response(message)
         if len(rest) >= 4 and rest[2] == "reactions" and method == "PUT":
             self.reactions.append((cid, int(rest[1]), rest[3]))
             return web.Response(status=204)
-        raise _Error(404, 0, f"fake Discord has no {method} /channels/{'/'.join(parts)}")
+        raise p.FakeError(404, 0, f"fake Discord has no {method} /channels/{'/'.join(parts)}")
 
     @staticmethod
     def _writable(channel: dict[str, Any]) -> None:
         if channel.get("thread_metadata", {}).get("archived"):
-            raise _Error(400, 50083, "Thread is archived")
+            raise p.FakeError(400, 50083, "Thread is archived")
 
     def _new_thread(
         self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]
     ) -> Any:
         tid = self.snowflake()
-        forum = parent["type"] == 15
-        thread = {
-            "id": str(tid),
-            "type": body.get("type", 11) if not forum else 11,
-            "guild_id": str(GUILD_ID),
-            "parent_id": parent["id"],
-            "owner_id": str(BOT_ID),
-            "name": body["name"],
-            "message_count": 0,
-            "member_count": 1,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-            "applied_tags": body.get("applied_tags", []),
-            "thread_metadata": {
-                "archived": False,
-                "auto_archive_duration": body.get("auto_archive_duration", 4320),
-                "archive_timestamp": _NOW,
-                "locked": False,
-            },
-        }
-        self.channels[tid] = thread
-        if forum:
-            message = self._new_message(tid, body.get("message", {}), files, message_id=tid)
-            return {**thread, "message": message}
-        return thread
+        made = p.thread(tid, parent, body)
+        self.channels[tid] = made
+        if parent["type"] == 15:
+            return {**made, "message": self._new_message(tid, body.get("message", {}), files, message_id=tid)}
+        return made
 
     def _new_message(
         self,
@@ -306,102 +284,7 @@ class FakeDiscord:
         message_id: int | None = None,
     ) -> dict[str, Any]:
         mid = message_id or self.snowflake()
-        message = {
-            "id": str(mid),
-            "channel_id": str(cid),
-            "type": 0,
-            "content": body.get("content") or "",
-            "author": self._user(APP_ID if webhook else BOT_ID, "threadline", bot=True),
-            "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
-            "attachments": [
-                {
-                    "id": str(self.snowflake()),
-                    "filename": name,
-                    "size": len(data),
-                    "url": f"https://cdn.example/{name}",
-                    "proxy_url": f"https://cdn.example/{name}",
-                }
-                for name, data in files
-            ],
-            "mentions": [],
-            "mention_roles": [],
-            "mention_everyone": False,
-            "pinned": False,
-            "tts": False,
-            "timestamp": _NOW,
-            "edited_timestamp": None,
-            "flags": body.get("flags", 0),
-            "allowed_mentions": body.get("allowed_mentions"),
-            "nonce": body.get("nonce"),
-        }
+        made = p.message(mid, cid, body, [(n, d, self.snowflake()) for n, d in files], webhook=webhook)
         if not webhook:
-            self.messages[mid] = message
-        return message
-
-    def _callback(self, interaction_id: int, body: dict[str, Any]) -> web.Response:
-        data = body.get("data") or {}
-        return _json(
-            {
-                "interaction": {
-                    "id": str(interaction_id),
-                    "type": 2,
-                    "response_message_id": str(self.snowflake()),
-                    "response_message_loading": body.get("type") == 5,
-                    "response_message_ephemeral": bool(int(data.get("flags", 0) or 0) & 64),
-                }
-            }
-        )
-
-    @staticmethod
-    def _user(uid: int, name: str, *, bot: bool = False) -> dict[str, Any]:
-        return {
-            "id": str(uid),
-            "username": name,
-            "discriminator": "0",
-            "global_name": None,
-            "avatar": None,
-            "bot": bot,
-        }
-
-    def _application(self) -> dict[str, Any]:
-        return {
-            "id": str(APP_ID),
-            "name": "Threadline",
-            "description": "",
-            "icon": None,
-            "bot_public": False,
-            "bot_require_code_grant": False,
-            "owner": self._user(1, "owner"),
-            "verify_key": "00",
-            "flags": 0,
-            "rpc_origins": [],
-            "summary": "",
-        }
-
-    def _command(self, command: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **command,
-            "id": str(self.snowflake()),
-            "application_id": str(APP_ID),
-            "version": "1",
-            "type": command.get("type", 1),
-            "default_member_permissions": None,
-            "dm_permission": True,
-            "nsfw": False,
-        }
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A JSON answer with exactly ``Content-Type: application/json`` (discord.py compares it verbatim)."""
-    return web.Response(
-        body=json.dumps(data).encode(),
-        status=status,
-        headers={**(headers or {}), "Content-Type": "application/json"},
-    )
-
-
-class _Error(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+            self.messages[mid] = made
+        return made

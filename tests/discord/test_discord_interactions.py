@@ -11,22 +11,18 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import discord
-
 from bot.actions import Actor, Location
 from bot.clock import ManualClock
 from bot.views import Reply
-from tests.discord.discord_fake import GUILD_ID, FakeDiscord
+from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import (
     AGENT_ROLE,
-    ALICE,
     BOB,
     STRANGER,
     Harness,
     build_app,
     component,
     email_in,
-    member,
     slash,
 )
 
@@ -151,60 +147,6 @@ async def test_slow_commands_are_deferred_then_answered_by_follow_up(harness: Ha
     assert followups[0].json["content"] == "You claimed #1." and followups[0].json["flags"] & EPHEMERAL
 
 
-async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -> None:
-    thread = await opened(harness)
-    state = harness.state
-    channel = discord.Thread(
-        guild=state._get_or_create_unavailable_guild(int(harness.fake.channels[thread]["guild_id"])),
-        state=state,
-        data=harness.fake.thread_payload(thread),
-    )
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
-
-    def message(text: str, user: int = ALICE, bot: bool = False) -> discord.Message:
-        author = member(user)
-        data = {
-            "id": str(harness.fake.snowflake()),
-            "channel_id": str(thread),
-            "guild_id": channel.guild.id,
-            "author": {**author["user"], "bot": bot},
-            "member": {k: v for k, v in author.items() if k != "user"},
-            "content": text,
-            "type": 0,
-            "attachments": [],
-            "embeds": [],
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2026-01-05T09:00:00+00:00",
-            "edited_timestamp": None,
-            "flags": 0,
-            "components": [],
-            "mention_everyone": False,
-        }
-        return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
-
-    claim = message("!claim")
-    assert (await bridge.on_message(claim)).text == "You claimed #1."
-    assert (thread, claim.id, "✅") in harness.fake.reactions
-    note = message("the customer called too")
-    assert (await bridge.on_message(note)).text == "Note added."
-    await harness.app.dispatcher.drain()
-    echoed = [
-        m
-        for m in harness.fake.posts(thread)
-        if m["embeds"] and "note by" in m["embeds"][0].get("author", {}).get("name", "")
-    ]
-    assert echoed == []  # typed in the thread already: not posted twice
-    assert await bridge.on_message(message("!claim", bot=True)) is None
-    stranger = message("!close", user=STRANGER)
-    stranger.author._roles = discord.utils.SnowflakeList([])  # type: ignore[union-attr]
-    assert await bridge.on_message(stranger) is None
-    refusal = harness.fake.find("POST", rf"^/channels/{thread}/messages$")[-1].json
-    assert refusal["content"].startswith("✗ Only members") and refusal["allowed_mentions"]["parse"] == []
-
-
 async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path) -> None:
     fake.roles = [
         {
@@ -237,33 +179,34 @@ async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path
         await app.stop()
 
 
-async def test_messages_outside_inbox_channels_are_ignored(harness: Harness) -> None:
-    await opened(harness)
-    other = harness.fake.add_text_channel("random")
-    state = harness.state
-    guild = state._get_or_create_unavailable_guild(GUILD_ID)
-    channel = discord.TextChannel(guild=guild, state=state, data=harness.fake.channels[other])
-    author = member(ALICE)
-    data = {
-        "id": str(harness.fake.snowflake()),
-        "channel_id": str(other),
-        "author": author["user"],
-        "member": {k: v for k, v in author.items() if k != "user"},
-        "content": "!list",
-        "type": 0,
-        "attachments": [],
-        "embeds": [],
-        "mentions": [],
-        "mention_roles": [],
-        "pinned": False,
-        "tts": False,
-        "timestamp": "2026-01-05T09:00:00+00:00",
-        "edited_timestamp": None,
-        "flags": 0,
-        "components": [],
-        "mention_everyone": False,
+async def test_reply_without_text_opens_a_multi_line_box(harness: Harness) -> None:
+    thread = await opened(harness)
+    shown = await harness.command("reply", thread)
+    assert shown.json["type"] == 9  # MODAL
+    box = shown.json["data"]["components"][0]["components"][0]
+    assert box["style"] == 2  # paragraph
+    submit = _base_payload(harness, thread)
+    submit["data"] = {
+        "custom_id": shown.json["data"]["custom_id"],
+        "components": [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 4,
+                        "custom_id": box["custom_id"],
+                        "value": "Dear Jane,\n\nyour refund is on its way.",
+                    }
+                ],
+            }
+        ],
     }
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
-    before = len(harness.fake.calls)
-    assert await bridge.on_message(discord.Message(state=state, channel=channel, data=data)) is None
-    assert len(harness.fake.calls) == before
+    assert answer(await harness.interact(submit)) == "Sending your reply to the customer of #1…"
+    await harness.app.dispatcher.drain()
+    assert [m.text for m in harness.sender.sent] == ["Dear Jane,\n\nyour refund is on its way."]
+
+
+def _base_payload(h: Harness, thread: int) -> dict[str, Any]:
+    payload = slash(h, "reply", {}, channel_id=thread)
+    payload["type"] = 5  # MODAL_SUBMIT
+    return payload

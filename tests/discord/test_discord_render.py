@@ -115,15 +115,15 @@ def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() 
 
 def test_card_components_carry_the_conversation_number() -> None:
     view = card_view(card(labels=("refund",)), ["billing", "refund"])
-    ids = [item.to_component_dict()["custom_id"] for item in view.children]  # type: ignore[attr-defined]
+    ids = [item.to_component_dict()["custom_id"] for item in view.children]
     assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
-    labels = view.children[3].to_component_dict()  # type: ignore[attr-defined]
+    labels = view.children[3].to_component_dict()
     assert [(o["value"], o.get("default", False)) for o in labels["options"]] == [
         ("refund", True),
         ("billing", False),
     ]
     closed = card_view(card(status="closed"), [])
-    assert [i.to_component_dict()["custom_id"] for i in closed.children] == [  # type: ignore[attr-defined]
+    assert [i.to_component_dict()["custom_id"] for i in closed.children] == [
         "tl:claim:42",
         "tl:reopen:42",
         "tl:assign:42",

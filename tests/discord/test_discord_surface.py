@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.bridge import NONE
+from bot.actions import Actor, Location
 from bot.clock import ManualClock
 from bot.inbound import InboundAttachment
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.views import PostView
 from storage.models import OutboxRow
 from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app, email_in
+from tests.discord.discord_harness import ALICE, Harness, build_app, email_in
 
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
@@ -151,8 +152,9 @@ async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
         assert thread["parent_id"] == str(forum)
         starter = fake.posts(int(thread["id"]))[0]
         assert starter["id"] == thread["id"] and starter["embeds"][0]["title"].startswith("#1 ")
+        alice = Actor("discord", str(ALICE), "Alice")
         reply = await app.commands.handle(
-            app.discord.bridge.actor(_member(app)), "label +refund", _where(thread["id"]), prefixed=False
+            alice, "label +refund", Location("discord", thread["id"]), prefixed=False
         )
         assert reply.ok
         await app.dispatcher.drain()
@@ -160,17 +162,3 @@ async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
         assert fake.channels[int(thread["id"])]["applied_tags"] == [refund]
     finally:
         await app.stop()
-
-
-def _member(app: object) -> object:
-    class Member:
-        id = 600000000000000001
-        display_name = "Alice"
-
-    return Member()
-
-
-def _where(thread_id: str) -> object:
-    from bot.actions import Location
-
-    return Location("discord", thread_id=thread_id)

@@ -15,6 +15,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -272,7 +273,7 @@ def signed_request(
     """An inbound request as Slack sends it, with ``X-Slack-Signature`` over ``v0:ts:body``."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers = {
+    headers: dict[str, str | Sequence[str]] = {
         "content-type": content_type,
         "x-slack-request-timestamp": ts,
         "x-slack-signature": signature or f"v0={digest}",

@@ -40,7 +40,8 @@ async def test_email_to_slack_and_back(world) -> None:
     assert len(sent) == 1
     mail = email.message_from_bytes(sent[0].read_bytes(), policy=policy.default)
     assert mail["To"].addresses[0].addr_spec == "ann@example.com"
-    assert "Thanks, the refund is on its way." in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",))
+    assert body is not None and "Thanks, the refund is on its way." in body.get_content()
 
     final = world.fake.last_update(card["ts"])
     assert final is not None

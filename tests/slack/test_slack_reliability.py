@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
@@ -85,6 +85,29 @@ async def test_http_route_verifies_signatures(world) -> None:
         assert ok.status == 200
         bad = dict(headers, **{"x-slack-signature": "v0=deadbeef"})
         assert (await client.post("/slack/events", data=request.raw_body, headers=bad)).status == 401
+
+
+async def test_http_mode_is_mounted_on_the_shared_web_server(make_world) -> None:
+    world = await make_world(extra="[web]\nport = 0")
+    await world.app.web.start()
+    try:
+        request = slash("list mine", response_url=f"{world.fake.root}/response/web")
+        headers = {k: v[0] for k, v in request.headers.items()}
+        async with ClientSession() as session:
+            async with session.post(
+                f"{world.app.web.url}/slack/events", data=request.raw_body, headers=headers
+            ) as answer:
+                assert answer.status == 200
+            forged = dict(headers, **{"x-slack-request-timestamp": "1000000000"})
+            async with session.post(
+                f"{world.app.web.url}/slack/events", data=request.raw_body, headers=forged
+            ) as answer:
+                assert answer.status == 401
+        await world.settle()
+        assert len(world.fake.responses) == 1  # only the verified request was handled
+        assert world.fake.responses[0]["response_type"] == "ephemeral"
+    finally:
+        await world.app.web.stop()
 
 
 def test_settings_explain_what_is_missing(tmp_path) -> None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from sqlalchemy import select
 
 from storage.models import Message
+from tests.slack.slack_fake import FakeSlack
+
+
+def acked(fake: FakeSlack, envelope_id: str) -> bool:
+    """True once the client acknowledged ``envelope_id``."""
+    return any(a.get("envelope_id") == envelope_id for a in fake.socket_acks)
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
@@ -78,10 +85,7 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
                 "accepts_response_payload": False,
             }
         )
-        await until(
-            lambda eid=envelope_id: any(a.get("envelope_id") == eid for a in world.fake.socket_acks),
-            f"ack of {envelope_id}",
-        )
+        await until(partial(acked, world.fake, envelope_id), f"ack of {envelope_id}")
     await world.settle()
     async with world.app.store.transaction() as repo:
         notes = (

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from adapters.slack.client import make_client
 from adapters.slack.surface import SlackSurface
-from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
+from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.settings.slack import SlackSettings
 from bot.views import AttachmentView, CardView, PostView
 from tests.slack.slack_fake import FakeSlack
@@ -30,10 +31,10 @@ CARD = CardView(
 )
 
 
-def surface(fake: FakeSlack, **settings: object) -> SlackSurface:
+def surface(fake: FakeSlack, **settings: Any) -> SlackSurface:
     config = SlackSettings(
         bot_token="xoxb-test", mode="http", signing_secret="s", api_base_url=fake.url, **settings
-    )  # type: ignore[arg-type]
+    )
     return SlackSurface(make_client(config), config)
 
 
@@ -64,7 +65,7 @@ async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> N
     await slack.update_card(ref, CARD)
     assert fake_slack.last_update(ref.card_id) is None  # unchanged: no API call
     await slack.update_card(ref, replace(CARD, assignee="Alice"))
-    assert "Alice" in json.dumps(fake_slack.last_update(ref.card_id)["blocks"])
+    assert "Alice" in json.dumps((fake_slack.last_update(ref.card_id) or {})["blocks"])
 
 
 async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -> None:
@@ -95,7 +96,7 @@ async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -
     ],
 )
 async def test_errors_map_to_delivery_errors(
-    fake_slack: FakeSlack, error: str, status: int, expected: type, words: str
+    fake_slack: FakeSlack, error: str, status: int, expected: type[DeliveryError], words: str
 ) -> None:
     slack = surface(fake_slack, rate_limit_retries=0)
     fake_slack.fail("chat.postMessage", error, status=status, retry_after=7 if status == 429 else None)

@@ -100,3 +100,38 @@ async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
     finally:
         await server.stop()
     assert not server.running
+
+
+async def test_a_full_queue_answers_503_so_meta_retries() -> None:
+    from adapters.web import WebServer
+    from adapters.whatsapp import WebhookReceiver
+    from bot.settings.whatsapp import WhatsAppSettings
+
+    settings = WhatsAppSettings.model_validate(
+        {
+            "inbox": "w",
+            "phone_number_id": "1",
+            "access_token": "t",
+            "app_secret": APP_SECRET,
+            "verify_token": "v",
+            "queue_size": 1,
+        }
+    )
+    receiver = WebhookReceiver(settings)
+    server = WebServer("127.0.0.1", 0)
+    server.add_routes(receiver.routes())
+    await server.start()
+    try:
+        body = b'{"object":"whatsapp_business_account","entry":[]}'
+        headers = {"X-Hub-Signature-256": sign_body(APP_SECRET, body)}
+        async with aiohttp.ClientSession() as http:
+            statuses = []
+            for _ in range(2):
+                async with http.post(
+                    f"{server.url}/webhooks/whatsapp", data=body, headers=headers
+                ) as response:
+                    statuses.append(response.status)
+        assert statuses == [200, 503]
+        assert receiver.queue.qsize() == 1
+    finally:
+        await server.stop()

@@ -35,6 +35,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_conversations_sla_next", ["sla_next_at"], unique=False)
         batch_op.create_index("ix_conversations_status_sla", ["status", "sla_state"], unique=False)
         batch_op.create_index("ix_conversations_status_waiting", ["status", "waiting_since"], unique=False)
+        batch_op.create_index(
+            "ix_conversations_inbox_status", ["inbox", "status", "sla_state", "assignee_id"], unique=False
+        )
+        batch_op.create_index("ix_conversations_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_conversations_closed", ["closed_at"], unique=False)
+        batch_op.create_index("ix_conversations_first_response", ["first_response_at"], unique=False)
 
     op.create_table(
         "reminders_sent",
@@ -73,6 +79,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_reminders_level_sent")
     op.drop_table("reminders_sent")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversations_first_response")
+        batch_op.drop_index("ix_conversations_closed")
+        batch_op.drop_index("ix_conversations_created")
+        batch_op.drop_index("ix_conversations_inbox_status")
         batch_op.drop_index("ix_conversations_status_waiting")
         batch_op.drop_index("ix_conversations_status_sla")
         batch_op.drop_index("ix_conversations_sla_next")

@@ -1,0 +1,102 @@
+"""Messages typed in Discord: ``!`` commands and plain notes in conversation threads, and what is ignored."""
+
+from __future__ import annotations
+
+import discord
+
+from tests.discord.discord_fake import GUILD_ID
+from tests.discord.discord_harness import ALICE, STRANGER, Harness, email_in, member
+
+
+async def opened(h: Harness) -> int:
+    await h.app.ingestor.ingest(email_in(h.clock.now()))
+    await h.app.dispatcher.drain()
+    return h.thread_id()
+
+
+async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -> None:
+    thread = await opened(harness)
+    state = harness.state
+    channel = discord.Thread(
+        guild=state._get_or_create_unavailable_guild(int(harness.fake.channels[thread]["guild_id"])),
+        state=state,
+        data=harness.fake.thread_payload(thread),  # type: ignore[arg-type]
+    )
+    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+
+    def message(text: str, user: int = ALICE, bot: bool = False) -> discord.Message:
+        author = member(user)
+        data = {
+            "id": str(harness.fake.snowflake()),
+            "channel_id": str(thread),
+            "guild_id": channel.guild.id,
+            "author": {**author["user"], "bot": bot},
+            "member": {k: v for k, v in author.items() if k != "user"},
+            "content": text,
+            "type": 0,
+            "attachments": [],
+            "embeds": [],
+            "mentions": [],
+            "mention_roles": [],
+            "pinned": False,
+            "tts": False,
+            "timestamp": "2026-01-05T09:00:00+00:00",
+            "edited_timestamp": None,
+            "flags": 0,
+            "components": [],
+            "mention_everyone": False,
+        }
+        return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
+
+    claim = message("!claim")
+    claimed = await bridge.on_message(claim)
+    assert claimed is not None and claimed.text == "You claimed #1."
+    assert (thread, claim.id, "✅") in harness.fake.reactions
+    note = message("the customer called too")
+    noted = await bridge.on_message(note)
+    assert noted is not None and noted.text == "Note added."
+    await harness.app.dispatcher.drain()
+    echoed = [
+        m
+        for m in harness.fake.posts(thread)
+        if m["embeds"] and "note by" in m["embeds"][0].get("author", {}).get("name", "")
+    ]
+    assert echoed == []  # typed in the thread already: not posted twice
+    assert await bridge.on_message(message("!claim", bot=True)) is None
+    stranger = message("!close", user=STRANGER)
+    stranger.author._roles = discord.utils.SnowflakeList([])  # type: ignore[union-attr]
+    assert await bridge.on_message(stranger) is None
+    refusal = harness.fake.find("POST", rf"^/channels/{thread}/messages$")[-1].json
+    assert refusal["content"].startswith("✗ Only members") and refusal["allowed_mentions"]["parse"] == []
+
+
+async def test_messages_outside_inbox_channels_are_ignored(harness: Harness) -> None:
+    await opened(harness)
+    other = harness.fake.add_text_channel("random")
+    state = harness.state
+    guild = state._get_or_create_unavailable_guild(GUILD_ID)
+    channel = discord.TextChannel(guild=guild, state=state, data=harness.fake.channels[other])  # type: ignore[arg-type]
+    author = member(ALICE)
+    data = {
+        "id": str(harness.fake.snowflake()),
+        "channel_id": str(other),
+        "author": author["user"],
+        "member": {k: v for k, v in author.items() if k != "user"},
+        "content": "!list",
+        "type": 0,
+        "attachments": [],
+        "embeds": [],
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "tts": False,
+        "timestamp": "2026-01-05T09:00:00+00:00",
+        "edited_timestamp": None,
+        "flags": 0,
+        "components": [],
+        "mention_everyone": False,
+    }
+    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+    before = len(harness.fake.calls)
+    assert await bridge.on_message(discord.Message(state=state, channel=channel, data=data)) is None  # type: ignore[arg-type]
+    assert len(harness.fake.calls) == before
