@@ -136,9 +136,9 @@ class Conversation(Base):
         Index("ix_conversations_status_sla", "status", "sla_state"),
         Index("ix_conversations_status_waiting", "status", "waiting_since"),
         Index("ix_conversations_inbox_status", "inbox", "status", "sla_state", "assignee_id"),
-        Index("ix_conversations_created", "created_at"),
-        Index("ix_conversations_closed", "closed_at"),
-        Index("ix_conversations_first_response", "first_response_at"),
+        Index("ix_conversations_created", "created_at", "inbox"),
+        Index("ix_conversations_closed", "closed_at", "inbox", "channel", "created_at"),
+        Index("ix_conversations_first_response", "first_response_at", "inbox", "channel", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
@@ -297,7 +297,7 @@ class ReminderSent(Base):
     __tablename__ = "reminders_sent"
     __table_args__ = (
         UniqueConstraint("conversation_id", "target", "level", name="uq_reminder_once"),
-        Index("ix_reminders_level_sent", "level", "sent_at"),
+        Index("ix_reminders_level_due", "level", "due_at", "conversation_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     conversation_id: Mapped[int] = mapped_column(

@@ -38,9 +38,15 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_conversations_inbox_status", ["inbox", "status", "sla_state", "assignee_id"], unique=False
         )
-        batch_op.create_index("ix_conversations_created", ["created_at"], unique=False)
-        batch_op.create_index("ix_conversations_closed", ["closed_at"], unique=False)
-        batch_op.create_index("ix_conversations_first_response", ["first_response_at"], unique=False)
+        batch_op.create_index("ix_conversations_created", ["created_at", "inbox"], unique=False)
+        batch_op.create_index(
+            "ix_conversations_closed", ["closed_at", "inbox", "channel", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_conversations_first_response",
+            ["first_response_at", "inbox", "channel", "created_at"],
+            unique=False,
+        )
 
     op.create_table(
         "reminders_sent",
@@ -56,7 +62,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("conversation_id", "target", "level", name="uq_reminder_once"),
     )
     with op.batch_alter_table("reminders_sent", schema=None) as batch_op:
-        batch_op.create_index("ix_reminders_level_sent", ["level", "sent_at"], unique=False)
+        batch_op.create_index("ix_reminders_level_due", ["level", "due_at", "conversation_id"], unique=False)
 
     op.create_table(
         "digest_runs",
@@ -76,7 +82,7 @@ def downgrade() -> None:
     """Revert this revision."""
     op.drop_table("digest_runs")
     with op.batch_alter_table("reminders_sent", schema=None) as batch_op:
-        batch_op.drop_index("ix_reminders_level_sent")
+        batch_op.drop_index("ix_reminders_level_due")
     op.drop_table("reminders_sent")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index("ix_conversations_first_response")
