@@ -194,7 +194,7 @@ def main() -> None:
         with psycopg.connect(args.postgres, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{pg_db}"')
         targets.append(("postgresql", args.postgres.rsplit("/", 1)[0] + "/" + pg_db))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"(PostgreSQL skipped: {exc})")
         pg_db = None
     for name, url in targets:
@@ -203,8 +203,8 @@ def main() -> None:
                 url = url.replace("bench.db", f"bench{concurrency}.db")
             r = asyncio.run(_ingest(url, args.messages, concurrency))
             print(
-                f"| {name} | {concurrency} | {r['msgs']:.0f} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
-                f"| {r['max']:.1f} |"
+                f"| {name} | {concurrency} | {r['msgs']:.0f} | {r['rate']:.0f} | {r['p50']:.2f} "
+                f"| {r['p99']:.2f} | {r['max']:.1f} |"
             )
             if name == "postgresql":
                 import psycopg

@@ -19,8 +19,8 @@ from adapters.web import WebServer  # shared web server (issue 6)
 from adapters.whatsapp import WhatsAppChannel  # whatsapp channel (issue 6)
 from bot.actions import Actor, CommandService
 from bot.clock import Clock, SystemClock
-from bot.digest import DigestService  # sla and digests (issue 7)
 from bot.config import ConfigError, Settings
+from bot.digest import DigestService  # sla and digests (issue 7)
 from bot.ingest import Ingestor
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
@@ -105,8 +105,9 @@ class Threadline:
             )
             self.discord = DiscordSurface(discord_settings, bridge)
             self.surfaces["discord"] = self.discord
-            pace = SurfacePace(discord_settings.pace_messages / discord_settings.pace_seconds,
-                               discord_settings.pace_messages)
+            pace = SurfacePace(
+                discord_settings.pace_messages / discord_settings.pace_seconds, discord_settings.pace_messages
+            )
             self.dispatcher.paces = {**self.dispatcher.paces, "discord": pace}
         # --- discord surface (issue 5): end ---------------------------------------------------------
         # --- shared web server + whatsapp channel (issue 6): build ------------------------------
@@ -199,7 +200,11 @@ class Threadline:
         async with self.store.transaction() as repo:
             for key, agent in self.settings.agents.items():
                 await repo.upsert_agent(
-                    key, agent.name, agent.email, {str(k): v for k, v in agent.identities.items()}, self.clock.now()
+                    key,
+                    agent.name,
+                    agent.email,
+                    {str(k): v for k, v in agent.identities.items()},
+                    self.clock.now(),
                 )
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:

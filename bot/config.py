@@ -27,6 +27,7 @@ from bot.settings.core import (
 )
 from bot.settings.discord import DiscordSettings
 from bot.settings.email import EmailSettings
+from bot.settings.ops import OpsSettings  # reliability and scale (issue 9)
 from bot.settings.sla import DigestSettings
 from bot.settings.slack import SlackSettings
 from bot.settings.web import WebSettings
@@ -64,6 +65,7 @@ class Settings(Strict):
     demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
     digests: dict[str, DigestSettings] = Field(default_factory=dict)
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]  # issue 9
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot import sla
+from bot import faults, sla
 from bot.batching import GroupCommitter
 from bot.clock import Clock
 from bot.config import Settings
@@ -54,6 +54,7 @@ class Ingestor:
         if inbox is None:
             raise ValueError(f"message for unknown inbox {msg.inbox!r}")
         result = await self._writer.submit(msg)
+        faults.hit("after_commit")  # crash-safety tests (issue 9); a no-op in production
         if result.duplicate:
             log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
             return result

@@ -23,7 +23,7 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says which and what to check."""
 
 
-class Conflict(Exception):  # noqa: N818 - names the situation
+class Conflict(Exception):
     """A concurrent writer got there first (a unique constraint); the unit of work may be retried."""
 
 

@@ -136,9 +136,9 @@ class Conversation(Base):
         Index("ix_conversations_status_sla", "status", "sla_state"),
         Index("ix_conversations_status_waiting", "status", "waiting_since"),
         Index("ix_conversations_inbox_status", "inbox", "status", "sla_state", "assignee_id"),
-        Index("ix_conversations_created", "created_at", "inbox"),
-        Index("ix_conversations_closed", "closed_at", "inbox", "channel", "created_at"),
-        Index("ix_conversations_first_response", "first_response_at", "inbox", "channel", "created_at"),
+        Index("ix_conversations_inbox_created", "inbox", "created_at", "channel"),
+        Index("ix_conversations_inbox_closed", "inbox", "closed_at", "channel", "created_at"),
+        Index("ix_conversations_inbox_responded", "inbox", "first_response_at", "channel", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)

@@ -87,7 +87,10 @@ class Repository:
     async def next_number(self, name: str = "conversation") -> int:
         """Take the next number of a counter, atomically (row lock on PostgreSQL)."""
         result = await self.session.execute(
-            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+            update(Counter)
+            .where(Counter.name == name)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
         )
         value = result.scalar_one_or_none()
         if value is None:
@@ -130,8 +133,10 @@ class Repository:
 
     async def agent_by_identity(self, surface: str, external_id: str) -> Agent | None:
         """The agent with this surface user id."""
-        stmt = select(Agent).join(AgentIdentity).where(
-            AgentIdentity.surface == surface, AgentIdentity.external_id == external_id
+        stmt = (
+            select(Agent)
+            .join(AgentIdentity)
+            .where(AgentIdentity.surface == surface, AgentIdentity.external_id == external_id)
         )
         return (await self.session.execute(stmt)).scalars().first()
 
@@ -187,7 +192,9 @@ class Repository:
 
     async def conversation(self, conversation_id: int) -> Conversation:
         """A conversation by id."""
-        return (await self.session.execute(select(Conversation).where(Conversation.id == conversation_id))).scalar_one()
+        return (
+            await self.session.execute(select(Conversation).where(Conversation.id == conversation_id))
+        ).scalar_one()
 
     async def conversation_by_thread(self, surface: str, thread_id: str) -> Conversation | None:
         """The conversation mirrored in a surface thread."""
@@ -233,10 +240,14 @@ class Repository:
 
     async def list_conversations(self, flt: ConversationFilter) -> list[Conversation]:
         """Conversations matching the filter, most urgent and oldest first."""
-        priority_order = func.coalesce(
-            func.nullif(func.instr(text("'urgent,high,normal,low'"), Conversation.priority), 0), 99
-        ) if self.dialect == "sqlite" else func.array_position(
-            text("ARRAY['urgent','high','normal','low']::varchar[]"), Conversation.priority
+        priority_order = (
+            func.coalesce(
+                func.nullif(func.instr(text("'urgent,high,normal,low'"), Conversation.priority), 0), 99
+            )
+            if self.dialect == "sqlite"
+            else func.array_position(
+                text("ARRAY['urgent','high','normal','low']::varchar[]"), Conversation.priority
+            )
         )
         stmt = select(Conversation)
         if flt.status:
@@ -293,12 +304,17 @@ class Repository:
     async def set_label(self, conversation_id: int, label_id: int, present: bool) -> bool:
         """Add or remove a label; True when something changed."""
         exists = (
-            await self.session.execute(
-                select(ConversationLabel).where(
-                    ConversationLabel.conversation_id == conversation_id, ConversationLabel.label_id == label_id
+            (
+                await self.session.execute(
+                    select(ConversationLabel).where(
+                        ConversationLabel.conversation_id == conversation_id,
+                        ConversationLabel.label_id == label_id,
+                    )
                 )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
         if present and exists is None:
             self.session.add(ConversationLabel(conversation_id=conversation_id, label_id=label_id))
             return True
@@ -330,7 +346,9 @@ class Repository:
 
     def new_message(self, conversation_id: int, kind: str, now: datetime, **fields: Any) -> Message:
         """Stage a message with a fresh uid."""
-        message = Message(uid=uuid4().hex, conversation_id=conversation_id, kind=kind, created_at=now, **fields)
+        message = Message(
+            uid=uuid4().hex, conversation_id=conversation_id, kind=kind, created_at=now, **fields
+        )
         self.session.add(message)
         return message
 
@@ -417,15 +435,25 @@ class Repository:
 
     async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
         """Where a conversation lives on a surface."""
-        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+        stmt = select(ThreadRow).where(
+            ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+        )
         return (await self.session.execute(stmt)).scalars().first()
 
     async def save_thread(
-        self, conversation_id: int, surface: str, chat_channel: str, thread_id: str, card_id: str, now: datetime
+        self,
+        conversation_id: int,
+        surface: str,
+        chat_channel: str,
+        thread_id: str,
+        card_id: str,
+        now: datetime,
     ) -> None:
         """Record (or replace) a conversation's thread on a surface."""
         await self.session.execute(
-            delete(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+            delete(ThreadRow).where(
+                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+            )
         )
         self.session.add(
             ThreadRow(
@@ -441,7 +469,9 @@ class Repository:
     async def forget_thread(self, conversation_id: int, surface: str) -> None:
         """Drop a thread the platform says is gone, so it is recreated."""
         await self.session.execute(
-            delete(ThreadRow).where(ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface)
+            delete(ThreadRow).where(
+                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+            )
         )
 
     # --- outbox ------------------------------------------------------------------------------
@@ -501,7 +531,9 @@ class Repository:
         )
         stmt = (
             select(OutboxRow)
-            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line)
+            .where(
+                OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line
+            )
             .order_by(OutboxRow.id)
             .limit(limit)
         )
@@ -521,7 +553,9 @@ class Repository:
         """(pending rows, age in seconds of the oldest pending row)."""
         count, oldest = (
             await self.session.execute(
-                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending")
+                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(
+                    OutboxRow.status == "pending"
+                )
             )
         ).one()
         if oldest is None:
@@ -579,8 +613,14 @@ class Repository:
         """Record that a reminder fires; False when it already fired (unique key, any instance)."""
         stmt = (
             self._insert(ReminderSent)
-            .values(conversation_id=conversation_id, target=target, level=level,
-                    due_at=due_at, sent_at=now, late=late)
+            .values(
+                conversation_id=conversation_id,
+                target=target,
+                level=level,
+                due_at=due_at,
+                sent_at=now,
+                late=late,
+            )
             .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
             .returning(ReminderSent.id)
         )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -150,22 +150,24 @@ class Stats:
     async def compliance(self, inboxes: Sequence[str], start: datetime, end: datetime) -> tuple[int, int]:
         """(handled, breached): conversations answered or closed in the period or breaching in it, and
         how many of those ever breached a target."""
+        touched = union(
+            select(Conversation.id).where(
+                self._inbox(inboxes),
+                Conversation.first_response_at >= start,
+                Conversation.first_response_at < end,
+            ),
+            select(Conversation.id).where(
+                self._inbox(inboxes), Conversation.closed_at >= start, Conversation.closed_at < end
+            ),
+            select(ReminderSent.conversation_id).where(
+                ReminderSent.level == "breach", ReminderSent.due_at >= start, ReminderSent.due_at < end
+            ),
+        ).subquery()
         breach = exists().where(
             ReminderSent.conversation_id == Conversation.id, ReminderSent.level == "breach"
         )
-        breach_in = exists().where(
-            ReminderSent.conversation_id == Conversation.id,
-            ReminderSent.level == "breach",
-            ReminderSent.due_at >= start,
-            ReminderSent.due_at < end,
-        )
-        touched = or_(
-            and_(Conversation.first_response_at >= start, Conversation.first_response_at < end),
-            and_(Conversation.closed_at >= start, Conversation.closed_at < end),
-            breach_in,
-        )
         stmt = select(func.count(Conversation.id), func.sum(case((breach, 1), else_=0))).where(
-            self._inbox(inboxes), touched
+            Conversation.id.in_(select(touched.c.id)), self._inbox(inboxes)
         )
         handled, breached = (await self.session.execute(stmt)).one()
         return int(handled or 0), int(breached or 0)

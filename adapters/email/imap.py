@@ -29,6 +29,7 @@ from typing import TypeVar
 from imapclient import IMAPClient
 
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from bot import faults
 from bot.clock import Clock, SystemClock
 from bot.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.settings.email import MailboxSettings
@@ -272,6 +273,7 @@ class ImapWorker:
                 arrived = item.get(b"INTERNALDATE")
                 received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
                 message = replace(self.parse(raw), cursor=cursor, received_at=received)
+                faults.hit("after_fetch")  # crash-safety tests (issue 9); a no-op in production
                 self._call(self.ingest(message))
                 ingested.append(uid)
             last = uid

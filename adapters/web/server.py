@@ -1,8 +1,10 @@
 """A small, generic aiohttp server that several adapters share (DESIGN §2: one web server).
 
 Adapters add routes before ``start()`` (the WhatsApp webhook, Slack HTTP mode);
-the server always answers ``GET /healthz`` with ``200 ok``. ``port=0`` binds a
-free port, readable from ``port`` after ``start()``.
+the server always answers ``GET /healthz`` with ``200 ok`` (liveness: the loop
+answers). ``serve_operations`` adds ``GET /readyz`` (200 or 503 with the JSON
+state of the database and each channel and surface) and ``GET /metrics``
+(Prometheus text). ``port=0`` binds a free port, readable from ``port`` after ``start()``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
+
+from bot.health import Readiness
 
 __all__ = ["Handler", "WebServer"]
 
@@ -65,6 +69,29 @@ class WebServer:
         routes = list(routes)
         self.app.router.add_routes(routes)
         self._mounted.extend(str(getattr(route, "path", route)) for route in routes)
+
+    def serve_operations(
+        self,
+        readiness: Callable[[], Awaitable[Readiness]],
+        metrics: Callable[[], Awaitable[bytes]] | None = None,
+        metrics_content_type: str = "text/plain; version=0.0.4; charset=utf-8",
+    ) -> None:
+        """Mount ``/readyz`` (and ``/metrics`` when ``metrics`` renders the exposition text)."""
+
+        async def readyz(_: web.Request) -> web.Response:
+            state = await readiness()
+            return web.json_response(state.as_json(), status=200 if state.ready else 503)
+
+        async def metrics_handler(_: web.Request) -> web.Response:
+            assert metrics is not None
+            body = await metrics()
+            response = web.Response(body=body)
+            response.headers["Content-Type"] = metrics_content_type
+            return response
+
+        self.app.router.add_get("/readyz", readyz)
+        if metrics is not None:
+            self.app.router.add_get("/metrics", metrics_handler)
 
     def add_route(self, method: str, path: str, handler: Handler) -> None:
         """Mount one handler for ``method`` on ``path``."""

@@ -38,13 +38,15 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_conversations_inbox_status", ["inbox", "status", "sla_state", "assignee_id"], unique=False
         )
-        batch_op.create_index("ix_conversations_created", ["created_at", "inbox"], unique=False)
         batch_op.create_index(
-            "ix_conversations_closed", ["closed_at", "inbox", "channel", "created_at"], unique=False
+            "ix_conversations_inbox_created", ["inbox", "created_at", "channel"], unique=False
         )
         batch_op.create_index(
-            "ix_conversations_first_response",
-            ["first_response_at", "inbox", "channel", "created_at"],
+            "ix_conversations_inbox_closed", ["inbox", "closed_at", "channel", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_conversations_inbox_responded",
+            ["inbox", "first_response_at", "channel", "created_at"],
             unique=False,
         )
 
@@ -85,9 +87,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_reminders_level_due")
     op.drop_table("reminders_sent")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.drop_index("ix_conversations_first_response")
-        batch_op.drop_index("ix_conversations_closed")
-        batch_op.drop_index("ix_conversations_created")
+        batch_op.drop_index("ix_conversations_inbox_responded")
+        batch_op.drop_index("ix_conversations_inbox_closed")
+        batch_op.drop_index("ix_conversations_inbox_created")
         batch_op.drop_index("ix_conversations_inbox_status")
         batch_op.drop_index("ix_conversations_status_waiting")
         batch_op.drop_index("ix_conversations_status_sla")

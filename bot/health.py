@@ -1,0 +1,114 @@
+"""Readiness: is this instance able to do its work? (``/readyz``; ``/healthz`` is liveness only.)
+
+The model: the database must answer, and every registered component (each
+channel and surface) must say it is connected. Adapters report through a small
+port, ``Probe``: a callable the web handler asks at request time (an IMAP worker's
+``connected`` flag, the Discord gateway's ready flag). Components that only learn
+their state by trying (the outbox finds Slack answering 5xx) push it with
+``Health.report``. A component on standby (a mailbox another instance holds the
+lease for) is ready: it is not this instance's job right now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from storage import Store
+
+__all__ = ["ComponentState", "Health", "Probe", "Readiness"]
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """One component's state: ``ok`` counts towards readiness, ``detail`` says why (no secrets)."""
+
+    ok: bool
+    detail: str = ""
+
+
+class Probe(Protocol):
+    """The port adapters implement: answer the component's state now, cheaply, without I/O."""
+
+    def __call__(self) -> ComponentState:
+        """The state of the component right now."""
+        ...
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The answer of ``Health.readiness``: overall ``ready`` and each component's state."""
+
+    ready: bool
+    components: dict[str, ComponentState] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        """A JSON-able form for ``/readyz``."""
+        return {
+            "ready": self.ready,
+            "components": {
+                name: {"ok": state.ok, "detail": state.detail} for name, state in sorted(self.components.items())
+            },
+        }
+
+
+class Health:
+    """Collects probes and pushed reports; ``readiness()`` adds a live database check."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        database_timeout: float = 2.0,
+        ping: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        self._ping = ping or (store.ping if store is not None else None)
+        self.database_timeout = database_timeout
+        self._probes: dict[str, Probe] = {}
+        self._reports: dict[str, tuple[ComponentState, float]] = {}
+
+    def register(self, name: str, probe: Probe) -> None:
+        """Ask ``probe`` for ``name``'s state on every readiness check (e.g. ``email:support``)."""
+        self._probes[name] = probe
+
+    def report(self, name: str, ok: bool, detail: str = "") -> None:
+        """Push ``name``'s state (used where the state is learnt by trying, e.g. deliveries failing)."""
+        self._reports[name] = (ComponentState(ok, detail), time.monotonic())
+
+    def forget(self, name: str) -> None:
+        """Drop a pushed report (the component is gone or fine again)."""
+        self._reports.pop(name, None)
+
+    async def database(self) -> ComponentState:
+        """Run a trivial query with a timeout."""
+        if self._ping is None:
+            return ComponentState(True, "not checked")
+        try:
+            ok = await asyncio.wait_for(self._ping(), self.database_timeout)
+        except TimeoutError:
+            return ComponentState(False, f"no answer within {self.database_timeout:g}s")
+        except Exception as exc:  # a readiness probe never raises
+            return ComponentState(False, exc.__class__.__name__)
+        return ComponentState(ok, "reachable" if ok else "unreachable")
+
+    def components(self) -> dict[str, ComponentState]:
+        """Every probed and reported component's current state (a failing probe counts as not ok)."""
+        states: dict[str, ComponentState] = {}
+        for name, probe in self._probes.items():
+            try:
+                states[name] = probe()
+            except Exception as exc:
+                states[name] = ComponentState(False, f"probe failed: {exc.__class__.__name__}")
+        for name, (state, _) in self._reports.items():
+            if name in states and not state.ok:
+                states[name] = state  # a pushed failure wins over "connected"
+            states.setdefault(name, state)
+        return states
+
+    async def readiness(self) -> Readiness:
+        """Ready when the database answers and every component is ok."""
+        states = {"database": await self.database(), **self.components()}
+        return Readiness(all(state.ok for state in states.values()), states)

@@ -1,0 +1,34 @@
+"""Settings of operations: health/metrics endpoints, instance leases, outage notices, shutdown."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["OpsSettings"]
+
+
+class OpsSettings(BaseModel):
+    """The ``[ops]`` section (issue 9): how an instance is observed and shares work with others."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    serve: bool = Field(
+        False,
+        description="start the web server for /healthz, /readyz and /metrics even when no webhook is mounted",
+    )
+    metrics: bool = Field(True, description="record Prometheus metrics and serve them at /metrics")
+    instance_name: str | None = Field(
+        None, max_length=60, description="name of this instance in leases and logs; default host:pid:random"
+    )
+    lease_seconds: float = Field(
+        15.0, ge=1.0, le=600.0,
+        description="mailbox leases last this long; renewed every third of it; another instance takes "
+        "over this long after one dies",
+    )
+    down_after_failures: int = Field(
+        3, ge=1, le=100,
+        description="consecutive transient delivery failures to one channel/surface before the team is told",
+    )
+    shutdown_grace_seconds: float = Field(
+        20.0, ge=0.0, le=600.0, description="on SIGTERM, wait this long for in-flight deliveries"
+    )
