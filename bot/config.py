@@ -26,6 +26,7 @@ from bot.settings.core import (
     Strict,
 )
 from bot.settings.discord import DiscordSettings
+from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems  # issue 8
 from bot.settings.email import EmailSettings
 from bot.settings.ops import OpsSettings  # reliability and scale (issue 9)
 from bot.settings.sla import DigestSettings
@@ -65,6 +66,9 @@ class Settings(Strict):
     demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
     digests: dict[str, DigestSettings] = Field(default_factory=dict)
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    rules: RulesList = Field(default_factory=list)  # automation and teamwork (issue 8)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)  # issue 8
+    templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # issue 8: canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]  # issue 9
 
     def inbox(self, name: str) -> InboxSettings:
@@ -138,6 +142,8 @@ def _describe(error: Any) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
+    if kind == "rule_invalid":  # automation and teamwork (issue 8): the message names each rule
+        return str(error["msg"])
     if kind == "extra_forbidden":
         parent = _model_at(Settings, loc[:-1])
         known = list(parent.model_fields) if parent else []
@@ -183,6 +189,9 @@ def _cross_check(settings: Settings) -> list[str]:
                     f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
                     f"use one of: {', '.join(sorted(settings.inboxes))}"
                 )
+    problems += automation_problems(  # automation and teamwork (issue 8)
+        settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
+    )
     if not settings.inboxes:
         problems.append("inboxes: no inbox is configured; add an [inboxes.support] section")
     return problems

@@ -50,7 +50,8 @@ class Readiness:
         return {
             "ready": self.ready,
             "components": {
-                name: {"ok": state.ok, "detail": state.detail} for name, state in sorted(self.components.items())
+                name: {"ok": state.ok, "detail": state.detail}
+                for name, state in sorted(self.components.items())
             },
         }
 

@@ -5,33 +5,53 @@ LOCKED`` on PostgreSQL), delivered outside any transaction, and marked done with
 the platform's id stored back. Failures are retried with exponential backoff
 (``Retry-After`` honoured), paced per chat channel, and shown in the thread when
 they are final. Rows of one conversation and destination go out in order.
+
+Only real posts spend the per-channel pacing budget (Slack ~1 message/s): a card
+edit waits only for a ``Retry-After`` block, and a card edit that would change
+nothing is not sent at all (the last card sent is fingerprinted in the cursors
+table under ``card:<surface>:<conversation id>``, so several instances agree).
+Each outcome is recorded in ``bot.metrics`` and in the ``OutageTracker`` (one
+"down" and one "back" notice per outage). ``shutdown`` finishes in-flight
+deliveries and hands back claimed rows that have not started.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import sla
+from bot import faults, metrics
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import DeliveryStatus
-from bot.effects import CARD, NOTICE, POST, SEND, Effects
+from bot.effects import NOTICE, POST, SEND
+from bot.outages import OutageTracker
+from bot.outcomes import record_sent, show_failure
 from bot.pacing import Pacer
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.presenters import card_view, outbound_view, post_view
-from bot.views import PostView
-from storage import Repository, Store
+from bot.views import CardView, PostView
+from storage import Store
 from storage.models import OutboxRow
 
-__all__ = ["Dispatcher", "SurfacePace"]
+__all__ = ["Dispatcher", "SurfacePace", "card_fingerprint"]
 
 log = logging.getLogger(__name__)
 _CLAIM_LEASE = timedelta(seconds=120)
+
+
+def card_fingerprint(card: CardView) -> str:
+    """A short digest of everything a card shows (an edit with the same fingerprint changes nothing)."""
+    return hashlib.sha256(repr(card).encode()).hexdigest()[:32]
+
+
+def _card_key(surface: str, conversation_id: int) -> str:
+    return f"card:{surface}:{conversation_id}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class Dispatcher:
         channels: Mapping[str, ChannelSender],
         paces: Mapping[str, SurfacePace] | None = None,
         concurrency: int = 8,
+        outages: OutageTracker | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -65,6 +86,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
+        self.outages = outages
+        self.skipped_card_edits = 0
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""
@@ -86,7 +109,7 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
 
     def stop(self) -> None:
-        """Finish the current round and return from ``run``."""
+        """Finish in-flight deliveries, hand back claimed rows not yet started, return from ``run``."""
         self._stopping.set()
         self._wake.set()
 
@@ -96,6 +119,7 @@ class Dispatcher:
         async with self.store.transaction() as repo:
             rows = await repo.claim_outbox(now, now + _CLAIM_LEASE, self.settings.outbox.batch_size)
         if rows:
+            faults.hit("after_claim")
             await asyncio.gather(*(self._deliver_slot(row) for row in rows))
         return len(rows)
 
@@ -107,6 +131,10 @@ class Dispatcher:
 
     async def _deliver_slot(self, row: OutboxRow) -> None:
         async with self._slots:
+            if self._stopping.is_set():
+                await self._hand_back(row)
+                return
+            started = time.perf_counter()
             try:
                 external = await self._deliver(row)
             except DeliveryError as exc:
@@ -115,7 +143,19 @@ class Dispatcher:
                 log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
                 await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
             else:
+                faults.hit("before_done")
+                elapsed = time.perf_counter() - started
+                metrics.observe(metrics.DELIVERY_SECONDS, elapsed, destination=row.destination)
                 await self._done(row, external)
+                if self.outages is not None:
+                    await self.outages.succeeded(row.destination)
+
+    async def _hand_back(self, row: OutboxRow) -> None:
+        """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
+        async with self.store.transaction() as repo:
+            stored = await repo.outbox_row(row.id)
+            stored.attempts = max(0, stored.attempts - 1)
+            stored.next_attempt_at = self.clock.now()
 
     async def _deliver(self, row: OutboxRow) -> str | None:
         kind, _, name = row.destination.partition(":")
@@ -138,6 +178,7 @@ class Dispatcher:
             card = await card_view(repo, conversation, self.settings)
             thread = await repo.thread_of(conversation.id, surface.name)
             post: PostView | None = None
+            sent_card = await repo.cursor(_card_key(surface.name, conversation.id)) if thread else None
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:
@@ -148,33 +189,47 @@ class Dispatcher:
                     created_at=row.created_at,
                 )
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
-        await self._pace(surface, chat_channel)
+        fingerprint = card_fingerprint(card)
         if thread is None:
+            await self._pace(surface, chat_channel)
             ref = await surface.create_thread(chat_channel, card)
             async with self.store.transaction() as repo:
+                now = self.clock.now()
                 await repo.save_thread(
-                    conversation.id,
-                    surface.name,
-                    ref.chat_channel,
-                    ref.thread_id,
-                    ref.card_id,
-                    self.clock.now(),
+                    conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
                 )
+                await repo.save_cursor(_card_key(surface.name, conversation.id), fingerprint, now)
             if post is None:
                 return ref.card_id
-            await self._pace(surface, chat_channel)
         else:
             ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id)
             if post is None:
+                if sent_card == fingerprint:  # nothing to change: spend no request and no token
+                    self.skipped_card_edits += 1
+                    metrics.inc(metrics.PACING_SKIPPED, surface=surface.name)
+                    return ref.card_id
+                await self._pace(surface, chat_channel, edit=True)
                 await surface.update_card(ref, card)
+                async with self.store.transaction() as repo:
+                    key = _card_key(surface.name, conversation.id)
+                    await repo.save_cursor(key, fingerprint, self.clock.now())
                 return ref.card_id
         assert post is not None
+        await self._pace(surface, chat_channel)
         return await surface.post(ref, post)
 
-    async def _pace(self, surface: Surface, chat_channel: str) -> None:
+    async def _pace(self, surface: Surface, chat_channel: str, *, edit: bool = False) -> None:
+        """Posts take a token of the chat channel's bucket; edits only wait out a ``Retry-After`` block."""
         pace = self.paces.get(surface.name)
-        if pace is not None:
-            await self.pacer.wait(f"{surface.name}:{surface.pace_key(chat_channel)}", pace.rate, pace.burst)
+        if pace is None:
+            return
+        key = f"{surface.name}:{surface.pace_key(chat_channel)}"
+        if not edit:
+            await self.pacer.wait(key, pace.rate, pace.burst)
+            return
+        pause = self.pacer.delay(key, 0.0, 1)  # rate 0: only a Retry-After block delays an edit
+        if pause > 0:
+            await asyncio.sleep(pause)
 
     async def _send(self, row: OutboxRow, channel: str) -> str:
         sender = self.channels.get(channel)
@@ -195,20 +250,10 @@ class Dispatcher:
             stored.status, stored.delivered_at, stored.external_ref = "done", now, external
             stored.last_error = None
             if row.kind == SEND and row.message_id is not None:
-                message = await repo.message(row.message_id)
-                conversation = await repo.conversation(row.conversation_id)
-                message.external_id = external
-                message.delivery_status = DeliveryStatus.SENT
-                message.delivery_error = None
-                inbox = self.settings.inbox(conversation.inbox)
-                if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
-                    if conversation.first_response_at is None:
-                        conversation.first_response_at = now
-                    sla.recompute(conversation, sla.policy_for(inbox), now, sla.REPLIED)
-                effects = Effects(repo, conversation, inbox, now)
-                await effects.show(message)
-                await effects.card_changed()
+                await record_sent(repo, self.settings, row, external, now)
+        metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
         if row.kind == SEND:
+            metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
             self.notify()
         log.info(
             "delivered",
@@ -243,7 +288,12 @@ class Dispatcher:
                 stored.next_attempt_at = now + timedelta(seconds=delay)
             else:
                 stored.status = "failed"
-                await self._show_failure(repo, row, error)
+                await show_failure(repo, self.settings, row, error, now)
+        metrics.inc(
+            metrics.DELIVERY_FAILURES, destination=row.destination, kind=row.kind, final=str(final).lower()
+        )
+        if self.outages is not None and not final and error.retry_after is None:
+            await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
         log.log(
             level,
@@ -258,17 +308,3 @@ class Dispatcher:
         )
         if final:
             self.notify()
-
-    async def _show_failure(self, repo: Repository, row: OutboxRow, error: DeliveryError) -> None:
-        conversation = await repo.conversation(row.conversation_id)
-        effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
-        if row.kind == SEND and row.message_id is not None:
-            message = await repo.message(row.message_id)
-            message.delivery_status = DeliveryStatus.FAILED
-            message.delivery_error = error.reason[:2000]
-            await effects.notice(
-                f"⚠ The reply by {message.author_name} was not delivered: {error.reason}. "
-                f"Fix the cause, then type {self.settings.threadline.command_prefix}retry."
-            )
-        elif row.kind in (POST, CARD):
-            await effects.notice(f"⚠ Threadline could not update this thread: {error.reason}.")

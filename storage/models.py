@@ -27,18 +27,22 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "CannedTemplate",
     "ChannelCursorRow",
     "Contact",
     "ContactIdentity",
+    "ContactNote",
     "Conversation",
     "ConversationLabel",
     "Counter",
+    "CsatRating",
     "DigestRun",
     "Label",
     "Lease",
     "Message",
     "OutboxRow",
     "ProcessedEvent",
+    "Redaction",
     "ReminderSent",
     "ThreadRow",
 ]
@@ -322,3 +326,60 @@ class DigestRun(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+# --- automation and teamwork (issue 8; migration 0003) ---------------------------------------
+
+
+class ContactNote(Base):
+    """An internal note pinned to a contact (``note --contact …``), shown in the profile."""
+
+    __tablename__ = "contact_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    author_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class CannedTemplate(Base):
+    """A canned reply saved with ``template save NAME`` (configured ones live in the config file)."""
+
+    __tablename__ = "canned_templates"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class CsatRating(Base):
+    """A customer's 1-5 satisfaction rating of a closed conversation (the newest one counts)."""
+
+    __tablename__ = "csat_ratings"
+    __table_args__ = (Index("ix_csat_created", "created_at", "inbox"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    inbox: Mapped[str] = mapped_column(String(100), nullable=False)
+    rating: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Redaction(Base):
+    """A mirrored thread message to erase on its surface after ``contact forget`` (its own small queue)."""
+
+    __tablename__ = "redactions"
+    __table_args__ = (Index("ix_redactions_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    surface: Mapped[str] = mapped_column(String(20), nullable=False)
+    chat_channel: Mapped[str] = mapped_column(String(100), nullable=False)
+    thread_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    item_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -259,8 +259,14 @@ class ImapWorker:
         return last
 
     def _fetch_and_ingest(self, client: IMAPClient, validity: int, uids: list[int], last: int) -> int:
+        """Fetch a group of UIDs and hand them to the core together, so they share one transaction.
+
+        Messages are submitted in UID order; the cursor each carries is stored with it, so a
+        crash leaves the cursor at the last message that was really stored.
+        """
         data = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
         ingested: list[int] = []
+        pending: list[InboundMessage] = []
         for uid in uids:
             item = data.pop(uid, None)
             if item is None:  # expunged since SEARCH
@@ -268,17 +274,32 @@ class ImapWorker:
             raw = bytes(item.get(b"BODY[]") or b"")
             cursor = ChannelCursor(self.cursor_key, format_cursor(validity, uid))
             if self.is_own is not None and self.is_own(raw):
+                self._ingest_all(pending)
+                pending = []
                 self._call(self.save_cursor(cursor.key, cursor.value))
             else:
                 arrived = item.get(b"INTERNALDATE")
                 received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
-                message = replace(self.parse(raw), cursor=cursor, received_at=received)
+                pending.append(replace(self.parse(raw), cursor=cursor, received_at=received))
                 faults.hit("after_fetch")  # crash-safety tests (issue 9); a no-op in production
-                self._call(self.ingest(message))
                 ingested.append(uid)
             last = uid
+        self._ingest_all(pending)
         self._after_ingest(client, ingested)
         return last
+
+    def _ingest_all(self, messages: list[InboundMessage]) -> None:
+        """Ingest ``messages`` concurrently (in order); raise the first failure after all have settled."""
+        if not messages:
+            return
+
+        async def together() -> None:
+            results = await asyncio.gather(*(self.ingest(m) for m in messages), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+
+        self._call(together())
 
     def _after_ingest(self, client: IMAPClient, uids: list[int]) -> None:
         s = self.settings

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from bot.metrics import DEFINITIONS, Metric
 
@@ -30,7 +37,9 @@ class PrometheusRecorder:
             return Counter(metric.name, metric.help, metric.labels, registry=self.registry)
         if metric.kind == "gauge":
             return Gauge(metric.name, metric.help, metric.labels, registry=self.registry)
-        return Histogram(metric.name, metric.help, metric.labels, registry=self.registry, buckets=metric.buckets)
+        return Histogram(
+            metric.name, metric.help, metric.labels, registry=self.registry, buckets=metric.buckets
+        )
 
     def _child(self, metric: Metric, labels: Mapping[str, str]) -> _Collector:
         collector = self._collectors.get(metric.name)

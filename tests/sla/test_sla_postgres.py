@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.app import Threadline
 from bot.clock import ManualClock
-from storage.migrate import alembic_config, current_revision, upgrade
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import OutboxRow, ReminderSent
 from tests.sla.sla_support import mail, new_app, settings_for
 
@@ -35,11 +35,13 @@ def pg_url(pg_server: str) -> str:
 
 async def test_migration_0002_up_down_up(db_url: str) -> None:
     await upgrade(db_url)
-    assert await current_revision(db_url) == "0002"
-    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0001")
+    assert await current_revision(db_url) == head_revision()
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0001")  # through 0002's downgrade
     assert await current_revision(db_url) == "0001"
-    await upgrade(db_url)
+    await asyncio.to_thread(command.upgrade, alembic_config(db_url), "0002")
     assert await current_revision(db_url) == "0002"
+    await upgrade(db_url)
+    assert await current_revision(db_url) == head_revision()
 
 
 async def _count(app: Threadline, model: type, **where: object) -> int:

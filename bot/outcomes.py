@@ -1,0 +1,58 @@
+"""What a delivery's outcome changes in the database (used by the outbox dispatcher).
+
+A reply that reached the customer is marked sent, counts as a response for the
+SLA, is echoed in the thread and refreshes the card; a delivery given up is shown
+in the thread with its reason and what to do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import sla
+from bot.config import Settings
+from bot.domain import DeliveryStatus
+from bot.effects import CARD, POST, SEND, Effects
+from bot.ports import DeliveryError
+from storage import Repository
+from storage.models import OutboxRow
+
+__all__ = ["record_sent", "show_failure"]
+
+
+async def record_sent(
+    repo: Repository, settings: Settings, row: OutboxRow, external: str | None, now: datetime
+) -> None:
+    """A ``send`` row was delivered: store the external id, update SLA clocks, echo it, refresh the card."""
+    assert row.message_id is not None
+    message = await repo.message(row.message_id)
+    conversation = await repo.conversation(row.conversation_id)
+    message.external_id = external
+    message.delivery_status = DeliveryStatus.SENT
+    message.delivery_error = None
+    inbox = settings.inbox(conversation.inbox)
+    if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        sla.recompute(conversation, sla.policy_for(inbox), now, sla.REPLIED)
+    effects = Effects(repo, conversation, inbox, now)
+    await effects.show(message)
+    await effects.card_changed()
+
+
+async def show_failure(
+    repo: Repository, settings: Settings, row: OutboxRow, error: DeliveryError, now: datetime
+) -> None:
+    """A row was given up: mark a reply failed and say so in the thread (with how to retry)."""
+    conversation = await repo.conversation(row.conversation_id)
+    effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
+    if row.kind == SEND and row.message_id is not None:
+        message = await repo.message(row.message_id)
+        message.delivery_status = DeliveryStatus.FAILED
+        message.delivery_error = error.reason[:2000]
+        await effects.notice(
+            f"⚠ The reply by {message.author_name} was not delivered: {error.reason}. "
+            f"Fix the cause, then type {settings.threadline.command_prefix}retry."
+        )
+    elif row.kind in (POST, CARD):
+        await effects.notice(f"⚠ Threadline could not update this thread: {error.reason}.")
