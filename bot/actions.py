@@ -12,9 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import commands as c
-from bot import sla
+from bot import metrics, sla
+from bot.actions_team import AGENT_HANDLERS, CONVERSATION_HANDLERS  # automation and teamwork (issue 8)
 from bot.clock import Clock
+from bot.collision import collision_refusal  # issue 8
 from bot.config import Settings
+from bot.csat import request_csat  # issue 8
 from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.help import help_text
@@ -59,6 +62,7 @@ class CommandService:
         self.notify = notify
         self.prefix = settings.threadline.command_prefix
 
+    @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # issue 9: command latency metric
     async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
         """Run one command line; a plain (unprefixed) thread message becomes a note when so configured."""
         if prefixed and not c.is_command(text, self.prefix):
@@ -113,6 +117,8 @@ class CommandService:
             return Reply(describe_labels(await repo.label_usage()))
         if isinstance(command, c.ListConversations):
             return Reply(await describe_list(repo, command.which, agent))
+        if type(command) in AGENT_HANDLERS:  # automation and teamwork (issue 8): no conversation needed
+            return await AGENT_HANDLERS[type(command)](self, repo, agent, command, number, where)
         conversation = await self._locate(repo, number, where)
         if conversation is None:
             named = number if number is not None else where.number
@@ -230,18 +236,17 @@ class CommandService:
         refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
         if refusal is not None:
             return Reply(refusal, ok=False, conversation_number=conv.number)
-        inbox = self.settings.inbox(conv.inbox)
-        if conv.assignee_id not in (None, agent.id) and inbox.collision != "allow" and not command.confirm:
-            holder = await repo.agent(conv.assignee_id)
-            if inbox.collision == "refuse":
-                return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
-            return Reply(
-                f"#{conv.number} is assigned to {holder.name}. "
-                f"To reply anyway: reply --confirm {command.text[:40]}…",
-                ok=False,
-                needs_confirmation=True,
-                conversation_number=conv.number,
-            )
+        blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied (issue 8)
+            repo,
+            self.settings,
+            agent,
+            conv,
+            self.clock.now(),
+            confirm=command.confirm,
+            confirm_hint=f"reply --confirm {command.text[:40]}…",
+        )
+        if blocked is not None:
+            return blocked
         await self._send_outbound(repo, agent, conv, command.text, "replied")
         return Reply(
             f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number
@@ -310,6 +315,7 @@ class CommandService:
         conv.closed_at = self.clock.now()
         sla.recompute(conv, sla.policy_for(self.settings.inbox(conv.inbox)), self.clock.now())
         await self._effects(repo, conv).event(agent.name, "closed", f"closed by {agent.name}")
+        await request_csat(repo, self.settings, conv, self.clock.now())  # issue 8: one-question rating
         return Reply(f"#{conv.number} closed.", conversation_number=conv.number)
 
     async def _reopen(self, repo: Repository, agent: Agent, conv: Conversation, _: c.Reopen) -> Reply:
@@ -382,4 +388,5 @@ _HANDLERS: dict[type, Callable[..., Awaitable[Reply]]] = {
     c.Retry: CommandService._retry,
     c.Priority: CommandService._priority,
     c.Template: CommandService._template,
+    **CONVERSATION_HANDLERS,  # automation and teamwork (issue 8): replaces Template and History
 }

@@ -16,13 +16,16 @@ from adapters.email.wiring import EmailSource, build_email_sender, build_email_s
 from adapters.local import LocalSurface
 from adapters.slack import SlackAdapter  # slack surface (issue 4)
 from adapters.web import WebServer  # shared web server (issue 6)
+from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder  # reliability and scale (issue 9)
 from adapters.whatsapp import WhatsAppChannel  # whatsapp channel (issue 6)
 from bot.actions import Actor, CommandService
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.digest import DigestService  # sla and digests (issue 7)
 from bot.ingest import Ingestor
+from bot.operations import Operations  # reliability and scale (issue 9)
 from bot.outbox import Dispatcher, SurfacePace
+from bot.privacy import Redactor  # automation and teamwork (issue 8)
 from bot.ports import ChannelSender, Surface
 from bot.scheduler import build_scheduler
 from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
@@ -138,6 +141,17 @@ class Threadline:
         self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
         self._scheduler = build_scheduler(self.waker, sla=self.sla, digests=self.digests)
         # --- sla and digests (issue 7): end ---------------------------------------------------
+        # --- automation and teamwork (issue 8): deletes forgotten contacts' thread messages ------
+        self.redactor = Redactor(self.store, self.surfaces, self.clock)
+        # --- automation and teamwork (issue 8): end -------------------------------------------
+        # --- reliability and scale (issue 9): health, metrics, leases, outage notices ----------
+        recorder = PrometheusRecorder() if settings.ops.metrics else None
+        self.ops = Operations(self.store, settings, self.clock, self.dispatcher, recorder=recorder)
+        self.ops.adopt_jobs(self.sla, self._scheduler, self.waker.wake_due)
+        self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
+        if self.discord is not None:
+            self.ops.watch_ready("surface:discord", self.discord.client.is_ready)
+        # --- reliability and scale (issue 9): end ---------------------------------------------
 
     def _channels(self) -> dict[str, ChannelSender]:
         channels: dict[str, ChannelSender] = {}
@@ -224,7 +238,9 @@ class Threadline:
         """Prepare the database and start every worker in the current loop."""
         await self.prepare_database()
         await self.sync_agents()
+        self.ops.install_metrics()  # reliability and scale (issue 9)
         self._spawn("outbox", self.dispatcher.run())
+        self._spawn("redactor", self.redactor.run())  # automation and teamwork (issue 8)
         if self.settings.demo.sample_conversations:
             inboxes = {ch: name for ch in ("email", "whatsapp") if (name := self._inbox_for_channel(ch))}
             feeder = SampleFeeder(
@@ -243,7 +259,7 @@ class Threadline:
             self._spawn("discord", self.discord.run())
         if self.whatsapp is not None:  # whatsapp channel (issue 6)
             await self.whatsapp.start()
-        if self.web.has_routes:  # shared web server (issue 6): only when some adapter mounted routes
+        if self.web.has_routes or self.settings.ops.serve:  # issue 6: some adapter mounted routes; 9: [ops]
             await self.web.start()
         # --- sla and digests (issue 7): a digest missed while down, once (surfaces are up) -----
         await self.digests.catch_up()
@@ -266,11 +282,15 @@ class Threadline:
             save_cursor=self.ingestor.save_cursor,
             clock=self.clock,
         )
+        names = list(email.mailboxes)  # issue 9: each mailbox under its lease on PostgreSQL
         for number, source in enumerate(self.email_sources):
-            self._spawn(f"email-source-{number}", source.run())
+            self._spawn(f"email-source-{number}", self.ops.mailbox_runner(names[number], source).run())
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
+        # --- reliability and scale (issue 9): readers first, then finish in-flight deliveries --
+        await self.ops.stop_first(self._tasks, self.email_sources)
+        # --- reliability and scale (issue 9): end ---------------------------------------------
         for source in self.email_sources:
             await source.stop()
         await self.web.stop()  # shared web server (issue 6): no new webhook deliveries
@@ -281,6 +301,7 @@ class Threadline:
         if self.discord is not None:  # discord surface (issue 5)
             await self.discord.close()
         self.dispatcher.stop()
+        self.redactor.stop()  # automation and teamwork (issue 8)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for task in self._tasks:

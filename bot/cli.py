@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.email import parse_email  # automation and teamwork (issue 8): rules test FILE.eml
 from adapters.local import read_stdin_lines
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
+from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from bot.cli_sla import add_sla_commands, run_sla_command
 from bot.config import ConfigError, Settings, load_config
 from bot.listing import describe_conversation, format_line
@@ -44,11 +46,11 @@ def _load(args: argparse.Namespace) -> Settings:
 
 async def _run(settings: Settings, seconds: float | None) -> int:
     app = Threadline(settings, printer=stdout_printer)
-    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # issue 9: graceful from the first moment (app.stop drains)
         loop.add_signal_handler(sig, stop.set)
+    await app.start()
     local = app.local
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent
@@ -159,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate the configuration and print every problem with the key and the fix.",
     )
     add_sla_commands(sub)  # sla and digests (issue 7): digest send NAME, report
+    add_automation_commands(sub)  # automation and teamwork (issue 8): rules test, contact export|forget
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -193,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(settings))
         if args.command in ("digest", "report"):  # sla and digests (issue 7)
             return asyncio.run(run_sla_command(settings, args))
+        if args.command in AUTOMATION_COMMANDS:  # automation and teamwork (issue 8)
+            return asyncio.run(
+                run_automation_command(settings, args, lambda raw, inbox: parse_email(raw, inbox=inbox))
+            )
         if args.conv_command == "list":
             return asyncio.run(_list(settings, args))
         return asyncio.run(_show(settings, args))

@@ -12,6 +12,7 @@ from bot.digest import DigestError
 from bot.reports import build_report, render
 from bot.timespec import parse_duration
 from storage import Store
+from storage.migrate import upgrade
 
 __all__ = ["add_sla_commands", "run_sla_command"]
 
@@ -63,6 +64,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     until = SystemClock().now()
     store = Store(settings.threadline.database_url)
+    if store.is_sqlite:  # the embedded database upgrades itself, as on `run`
+        await upgrade(settings.threadline.database_url)
     try:
         async with store.transaction() as repo:
             report = await build_report(repo, settings, until - args.since, until, args.inbox)

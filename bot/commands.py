@@ -11,6 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from bot import commands_team as team  # automation and teamwork (issue 8)
+
 __all__ = [
     "COMMANDS",
     "Assign",
@@ -155,6 +157,14 @@ Command = (
     | ListConversations
     | Help
     | Template
+    | team.Away
+    | team.Back
+    | team.Profile
+    | team.ContactNote
+    | team.ContactMerge
+    | team.TemplateList
+    | team.TemplatePreview
+    | team.TemplateSave
 )
 
 
@@ -177,9 +187,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unassign": ("unassign", "remove the assignee"),
     "label": ("label +refund -billing", "add (+) and remove (-) labels; new labels are created"),
     "labels": ("labels", "list the labels in use"),
-    "note": ("note TEXT", "add an internal note (the customer never sees it)"),
+    "note": ("note [--contact] TEXT", "add an internal note (--contact: pinned to the customer's profile)"),
     "reply": ("reply TEXT", "send TEXT to the customer"),
-    "template": ("template NAME [PARAM …]", "send an approved WhatsApp template (quote PARAMs with spaces)"),
+    "template": (
+        "template NAME [PARAM …] | list | preview NAME | save NAME [TEXT]",
+        "send a canned reply (on WhatsApp: the approved template); list, preview or save them",
+    ),
     "snooze": ("snooze 2h | 30m | tomorrow 9:00 | mon 9:00", "hide until then, or until the customer writes"),
     "close": ("close", "close the conversation"),
     "reopen": ("reopen", "reopen the conversation"),
@@ -187,6 +200,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retry": ("retry", "send failed replies again"),
     "priority": ("priority urgent|high|normal|low", "set the priority"),
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),
+    **team.TEAM_COMMANDS,  # automation and teamwork (issue 8)
     "help": ("help [COMMAND]", "show this help"),
 }
 
@@ -254,6 +268,11 @@ def _build(name: str, rest: str) -> Command:
     }
     if name in simple:
         return _no_args(name, rest, simple[name])
+    if name in team.TEAM_COMMANDS:  # automation and teamwork (issue 8)
+        try:
+            return team.build_team_command(name, rest)
+        except team.TeamCommandError as exc:
+            raise CommandError(str(exc)) from None
     if name == "assign":
         who = rest.strip()
         if not who or " " in who:
@@ -285,6 +304,12 @@ def _build(name: str, rest: str) -> Command:
 
 
 def _text_command(name: str, rest: str) -> Command:
+    if name == "note":  # automation and teamwork (issue 8): note --contact TEXT
+        try:
+            if (pinned := team.contact_note(rest)) is not None:
+                return pinned
+        except team.TeamCommandError as exc:
+            raise CommandError(str(exc)) from None
     confirm = False
     if name == "reply" and rest.startswith("--confirm"):
         confirm, rest = True, rest[len("--confirm") :].strip()
@@ -310,7 +335,12 @@ def _label(rest: str) -> LabelChange:
     return LabelChange(tuple(add), tuple(remove))
 
 
-def _template(rest: str) -> Template:
+def _template(rest: str) -> Command:
+    try:  # automation and teamwork (issue 8): template list | preview NAME | save NAME [TEXT]
+        if (sub := team.template_subcommand(rest)) is not None:
+            return sub
+    except team.TeamCommandError as exc:
+        raise CommandError(str(exc)) from None
     try:
         words = shlex.split(rest)
     except ValueError:

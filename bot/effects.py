@@ -13,12 +13,15 @@ from bot.settings.core import InboxSettings
 from storage import Repository
 from storage.models import Conversation, Message
 
-__all__ = ["CARD", "NOTICE", "POST", "SEND", "Effects", "channel_destination", "surface_destination"]
+__all__ = [
+    "CARD", "CHANNEL_POST", "NOTICE", "POST", "SEND", "Effects", "channel_destination", "surface_destination",
+]
 
 CARD = "card"
 POST = "post"
 NOTICE = "notice"
 SEND = "send"
+CHANNEL_POST = "channel_post"  # a notice to a chat channel outside the thread (SLA escalation)
 
 
 def surface_destination(surface: str) -> str:

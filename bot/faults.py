@@ -8,7 +8,8 @@ at once with ``os._exit(137)`` (what a SIGKILL looks like to the outside: no
 In production the variable is unset: ``hit`` is one dict lookup on an empty dict.
 Points used by the code: ``after_fetch`` (IMAP message fetched, before ingest),
 ``after_commit`` (ingest committed), ``after_claim`` (outbox rows claimed),
-``before_done`` (a delivery reached the platform, not yet marked done).
+``before_done`` and ``delivered_<kind>`` (a delivery reached the platform or the SMTP
+server, not yet marked done; kinds ``send``, ``post``, ``card``, ``notice``).
 """
 
 from __future__ import annotations

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot import faults, sla
+from bot import faults, metrics, sla
 from bot.batching import GroupCommitter
 from bot.clock import Clock
 from bot.config import Settings
+from bot.csat import take_rating  # automation and teamwork (issue 8)
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
+from bot.rules import apply_rules  # automation and teamwork (issue 8)
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
 from storage import Repository, Store
@@ -58,6 +60,7 @@ class Ingestor:
         if result.duplicate:
             log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
             return result
+        metrics.inc(metrics.MESSAGES_IN, channel=msg.channel)  # issue 9: one-line metrics hook
         self.notify()
         log.info(
             "inbound stored",
@@ -81,6 +84,8 @@ class Ingestor:
             await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
         if await repo.message_exists(msg.channel, msg.external_id):
             return IngestResult(duplicate=True, conversation_number=None)
+        if (rated := await take_rating(repo, self.settings, msg, self.clock.now())) is not None:  # issue 8
+            return rated
         return await self._store(repo, msg, self.settings.inbox(msg.inbox))
 
     async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
@@ -139,6 +144,8 @@ class Ingestor:
             await effects.event("customer", "woke", "snooze ended: the customer wrote")
         elif not created:  # a new conversation's first post creates its thread with the card
             await effects.card_changed()
+        # automation and teamwork (issue 8): rules may label, assign, reply, or route to another inbox
+        inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
         sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
         sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
         await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)

@@ -10,9 +10,10 @@ destination): never addresses, conversation numbers or message text.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from functools import wraps
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 __all__ = [
     "COMMAND_SECONDS",
@@ -27,6 +28,7 @@ __all__ = [
     "OUTBOX_DEPTH",
     "PACING_SKIPPED",
     "SLA_REMINDERS",
+    "Exporter",
     "Metric",
     "NullRecorder",
     "Recorder",
@@ -36,9 +38,11 @@ __all__ = [
     "observe",
     "set_gauge",
     "timed",
+    "timed_by",
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,14 @@ class Recorder(Protocol):
         ...
 
 
+class Exporter(Recorder, Protocol):
+    """A recorder that can also render what it recorded (Prometheus text for ``/metrics``)."""
+
+    def render(self) -> bytes:
+        """Every metric in the backend's exposition format."""
+        ...
+
+
 class NullRecorder:
     """Drops everything (the default: tests and installations without metrics)."""
 
@@ -178,3 +190,25 @@ def timed(
             observe(metric, time.perf_counter() - started, ok=str(good).lower())
 
     return wrapper
+
+
+def timed_by(
+    metric: Metric, ok: Callable[[Any], bool] | None = None
+) -> Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, Coroutine[Any, Any, T]]]:
+    """Decorator form of ``timed`` for coroutine functions and methods (the signature is kept)."""
+
+    def decorate(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        @wraps(function)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            started = time.perf_counter()
+            good = False
+            try:
+                result = await function(*args, **kwargs)
+                good = ok is None or ok(result)
+                return result
+            finally:
+                observe(metric, time.perf_counter() - started, ok=str(good).lower())
+
+        return wrapper
+
+    return decorate

@@ -144,7 +144,7 @@ class OutageTracker:
             state.conversation_id,
             f"⚠ {name} is failing since {state.first_failure_at:%H:%M} UTC ({state.reason}). "
             "Threadline keeps retrying with backoff; replies wait in the queue and nothing is lost. "
-            "This is the only notice; another one follows when it works again.",
+            "This is the only notice about it; a second one follows when it is back.",
         )
         return True
 

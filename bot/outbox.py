@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -29,29 +28,20 @@ from datetime import timedelta
 from bot import faults, metrics
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import NOTICE, POST, SEND
+from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
 from bot.outages import OutageTracker
-from bot.outcomes import record_sent, show_failure
+from bot.outcomes import card_fingerprint, card_key, record_sent, show_failure
 from bot.pacing import Pacer
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.presenters import card_view, outbound_view, post_view
-from bot.views import CardView, PostView
+from bot.views import PostView
 from storage import Store
 from storage.models import OutboxRow
 
-__all__ = ["Dispatcher", "SurfacePace", "card_fingerprint"]
+__all__ = ["Dispatcher", "SurfacePace"]
 
 log = logging.getLogger(__name__)
 _CLAIM_LEASE = timedelta(seconds=120)
-
-
-def card_fingerprint(card: CardView) -> str:
-    """A short digest of everything a card shows (an edit with the same fingerprint changes nothing)."""
-    return hashlib.sha256(repr(card).encode()).hexdigest()[:32]
-
-
-def _card_key(surface: str, conversation_id: int) -> str:
-    return f"card:{surface}:{conversation_id}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +133,8 @@ class Dispatcher:
                 log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
                 await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
             else:
-                faults.hit("before_done")
+                faults.hit("before_done")  # crash-safety tests: delivered, not yet marked done
+                faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
                 elapsed = time.perf_counter() - started
                 metrics.observe(metrics.DELIVERY_SECONDS, elapsed, destination=row.destination)
                 await self._done(row, external)
@@ -164,6 +155,8 @@ class Dispatcher:
         surface = self.surfaces.get(name)
         if surface is None:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
+        if row.kind == CHANNEL_POST:  # sla and digests (issue 7): escalation outside the thread
+            return await self._channel_post(row, surface)
         try:
             return await self._to_surface(row, surface)
         except ThreadGone:
@@ -172,13 +165,31 @@ class Dispatcher:
             log.warning("thread gone; recreating", extra={"outbox_id": row.id})
             return await self._to_surface(row, surface)
 
+    async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
+        """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
+
+        Surfaces opt in with ``post_to_channel(chat_channel, post, thread)``; without it the row fails
+        permanently (the thread already has the same notice).
+        """
+        poster = getattr(surface, "post_to_channel", None)
+        if poster is None:
+            raise PermanentDeliveryError(f"surface '{surface.name}' cannot post to a chat channel yet")
+        chat_channel = str(row.payload.get("chat_channel", ""))
+        async with self.store.transaction() as repo:
+            thread = await repo.thread_of(row.conversation_id, surface.name)
+        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread else None
+        text = str(row.payload.get("text", ""))
+        post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
+        await self._pace(surface, chat_channel)
+        return str(await poster(chat_channel, post, ref))
+
     async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
             card = await card_view(repo, conversation, self.settings)
             thread = await repo.thread_of(conversation.id, surface.name)
             post: PostView | None = None
-            sent_card = await repo.cursor(_card_key(surface.name, conversation.id)) if thread else None
+            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if thread else None
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:
@@ -198,7 +209,7 @@ class Dispatcher:
                 await repo.save_thread(
                     conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
                 )
-                await repo.save_cursor(_card_key(surface.name, conversation.id), fingerprint, now)
+                await repo.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
             if post is None:
                 return ref.card_id
         else:
@@ -211,7 +222,7 @@ class Dispatcher:
                 await self._pace(surface, chat_channel, edit=True)
                 await surface.update_card(ref, card)
                 async with self.store.transaction() as repo:
-                    key = _card_key(surface.name, conversation.id)
+                    key = card_key(surface.name, conversation.id)
                     await repo.save_cursor(key, fingerprint, self.clock.now())
                 return ref.card_id
         assert post is not None

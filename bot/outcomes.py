@@ -7,6 +7,7 @@ in the thread with its reason and what to do.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from bot import sla
@@ -14,10 +15,21 @@ from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, POST, SEND, Effects
 from bot.ports import DeliveryError
+from bot.views import CardView
 from storage import Repository
 from storage.models import OutboxRow
 
-__all__ = ["record_sent", "show_failure"]
+__all__ = ["card_fingerprint", "card_key", "record_sent", "show_failure"]
+
+
+def card_fingerprint(card: CardView) -> str:
+    """A short digest of everything a card shows (an edit with the same fingerprint changes nothing)."""
+    return hashlib.sha256(repr(card).encode()).hexdigest()[:32]
+
+
+def card_key(surface: str, conversation_id: int) -> str:
+    """The cursors-table key under which the fingerprint of the card last sent is kept."""
+    return f"card:{surface}:{conversation_id}"
 
 
 async def record_sent(

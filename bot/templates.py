@@ -130,7 +130,11 @@ async def list_templates(repo: Repository, settings: Settings) -> list[CannedRep
 
 
 async def render_for(
-    repo: Repository, settings: Settings, template: CannedReply, conversation: Conversation, agent: Agent | None
+    repo: Repository,
+    settings: Settings,
+    template: CannedReply,
+    conversation: Conversation,
+    agent: Agent | None,
 ) -> Rendered:
     """Render a canned reply for a conversation (and the agent sending it)."""
     contact = await repo.contact(conversation.contact_id)

@@ -54,7 +54,8 @@ class Automation:
                 .group_by(Conversation.assignee_id)
             )
             for agent_id, count in (await self.session.execute(stmt)).all():
-                counts[int(agent_id)] = int(count)
+                if agent_id is not None:
+                    counts[int(agent_id)] = int(count)
         return counts
 
     async def pointer(self, name: str) -> int | None:
@@ -143,7 +144,9 @@ class Automation:
         found = (await self.session.execute(stmt)).scalars().first()
         if found is None:
             self.session.add(
-                CsatRating(conversation_id=conversation.id, inbox=conversation.inbox, rating=rating, created_at=now)
+                CsatRating(
+                    conversation_id=conversation.id, inbox=conversation.inbox, rating=rating, created_at=now
+                )
             )
         else:
             found.rating, found.created_at = rating, now
@@ -220,7 +223,11 @@ class Automation:
         """Messages, attachments, audit events and ratings of conversations, for an export."""
         ids = conversation_ids or [-1]
         messages = list(
-            (await self.session.execute(select(Message).where(Message.conversation_id.in_(ids)).order_by(Message.id)))
+            (
+                await self.session.execute(
+                    select(Message).where(Message.conversation_id.in_(ids)).order_by(Message.id)
+                )
+            )
             .scalars()
             .all()
         )
@@ -274,9 +281,7 @@ class Automation:
             .values(detail={"erased": True})
         )
         await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.conversation_id.in_(scope))
-            .values(payload={}, last_error=None)
+            update(OutboxRow).where(OutboxRow.conversation_id.in_(scope)).values(payload={}, last_error=None)
         )
         await self.session.execute(
             update(OutboxRow)
@@ -315,7 +320,9 @@ class Automation:
                 items.append((surface, thread.chat_channel, thread.thread_id, str(ref)))
         return items
 
-    def queue_redaction(self, surface: str, chat_channel: str, thread_id: str, item_id: str, now: datetime) -> None:
+    def queue_redaction(
+        self, surface: str, chat_channel: str, thread_id: str, item_id: str, now: datetime
+    ) -> None:
         """Queue the erasure of one mirrored message on its surface."""
         self.session.add(
             Redaction(
@@ -335,3 +342,7 @@ class Automation:
         if self.repo.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return list((await self.session.execute(stmt)).scalars().all())
+
+    async def redaction(self, row_id: int) -> Redaction | None:
+        """A redaction row by id."""
+        return await self.session.get(Redaction, row_id)

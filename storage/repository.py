@@ -7,7 +7,7 @@ they return. ``Store.transaction()`` hands one out per unit of work.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -40,6 +40,8 @@ from storage.models import (
 from storage.stats import Stats
 
 __all__ = ["ConversationFilter", "Repository"]
+
+_STALE = timedelta(minutes=10)  # an unsent digest claim this old belongs to a dead instance
 
 
 class ConversationFilter:
@@ -660,13 +662,26 @@ class Repository:
         return (await self.session.execute(stmt)).scalars().first()
 
     async def claim_digest_run(
-        self, name: str, start: datetime, end: datetime, now: datetime, *, late: bool
+        self,
+        name: str,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        *,
+        late: bool,
     ) -> int | None:
-        """Claim one digest period; None when it was already claimed (sent, or being sent elsewhere)."""
+        """Claim one digest period; None when it was already claimed (sent, or being sent elsewhere).
+
+        An unsent claim older than ten minutes (its instance died while posting) is taken over.
+        """
         stmt = (
             self._insert(DigestRun)
             .values(name=name, period_start=start, period_end=end, claimed_at=now, late=late)
-            .on_conflict_do_nothing(index_elements=["name", "period_end"])
+            .on_conflict_do_update(
+                index_elements=["name", "period_end"],
+                set_={"claimed_at": now, "late": late},
+                where=and_(DigestRun.sent_at.is_(None), DigestRun.claimed_at < now - _STALE),
+            )
             .returning(DigestRun.id)
         )
         row = (await self.session.execute(stmt)).first()

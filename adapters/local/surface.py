@@ -8,6 +8,7 @@ then ``!label +refund`` or a plain note acts on the focused thread.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class LocalSurface:
         self.handler: CommandHandler | None = None
         self.focus: int | None = None
         self.digests: list[tuple[str, DigestView]] = []
+        self.channel_posts: list[tuple[str, PostView, ThreadRef | None]] = []
 
     def bind(self, handler: CommandHandler) -> None:
         """Connect typed lines to the core's command service."""
@@ -88,9 +90,30 @@ class LocalSurface:
         self._print(render_post(thread.number, post))
         return f"{ref.thread_id}/{len(thread.posts)}"
 
+    async def redact(self, ref: ThreadRef, item_id: str) -> None:
+        """Blank a post (a forgotten contact's message): text, author and attachments are erased."""
+        thread = self.threads.get(ref.thread_id)
+        prefix, _, index = item_id.rpartition("/")
+        if thread is None or prefix != ref.thread_id or not index.isdigit():
+            return  # already gone: nothing left to erase
+        position = int(index) - 1
+        if 0 <= position < len(thread.posts):
+            post = thread.posts[position]
+            thread.posts[position] = dataclasses.replace(
+                post, author="[erased]", text="[erased]", attachments=()
+            )
+            self._print(f"#{thread.number} │ ✂ a message was erased")
+
     def pace_key(self, chat_channel: str) -> str:
         """Local threads are not rate limited; pace by channel anyway."""
         return chat_channel
+
+    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
+        """Post a notice to a chat channel outside any thread (SLA escalations), linking the thread."""
+        self.channel_posts.append((chat_channel, post, thread))
+        link = f" → {thread.thread_id}" if thread is not None else ""
+        self._print(f"[{chat_channel}] ⚠ {post.text}{link}")
+        return f"{chat_channel}/post/{len(self.channel_posts)}"
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Print a digest in ``chat_channel`` and keep it (tests read ``digests``)."""

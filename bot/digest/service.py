@@ -59,6 +59,18 @@ class DigestService:
         self.settings = settings
         self.clock = clock
         self.surfaces = surfaces
+        for name, digest in settings.digests.items():
+            unknown = [i for i in digest.inboxes if i not in settings.inboxes]
+            if unknown:
+                log.warning(
+                    "digest names unknown inboxes; they are left out",
+                    extra={"digest": name, "inboxes": ",".join(unknown)},
+                )
+            if digest.surface not in surfaces:
+                log.warning(
+                    "digest surface is not running; the digest cannot be posted",
+                    extra={"digest": name, "surface": digest.surface},
+                )
 
     def _digest(self, name: str) -> tuple[str, Surface]:
         digest = self.settings.digests.get(name)

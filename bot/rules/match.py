@@ -47,7 +47,7 @@ def _address_matches(sender: str, wanted: str) -> bool:
 
 
 def evaluate(rule: RuleSettings, msg: InboundMessage, *, inbox: str | None = None) -> Match:
-    """Check every condition of ``rule`` against ``msg``; the first failing one is the reason it did not fire."""
+    """Check every condition of ``rule`` against ``msg``; the first failure says why not."""
     reasons: list[str] = []
     inbox = inbox or msg.inbox
 
@@ -72,7 +72,11 @@ def evaluate(rule: RuleSettings, msg: InboundMessage, *, inbox: str | None = Non
     if rule.sender_domain:
         domain = sender_domain(msg.sender_address)
         hit = next(
-            (d for d in rule.sender_domain if domain and (domain == d.lower() or domain.endswith("." + d.lower()))),
+            (
+                d
+                for d in rule.sender_domain
+                if domain and (domain == d.lower() or domain.endswith("." + d.lower()))
+            ),
             None,
         )
         if hit is None:

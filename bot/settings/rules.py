@@ -69,7 +69,8 @@ class TemplateSettings(_Strict):
         unknown = [p for p in placeholders_in(value) if p not in PLACEHOLDERS]
         if unknown:
             raise ValueError(
-                f"unknown placeholder {{{unknown[0]}}}; use one of " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                f"unknown placeholder {{{unknown[0]}}}; use one of "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
             )
         return value
 
@@ -171,7 +172,7 @@ def _rules(value: Any, handler: Any) -> list[RuleSettings]:
                 "(add_labels, assign, priority, note, auto_reply or route_to)"
             )
         if rule.route_to and rule.applies_to != "new_conversation":
-            problems.append(f"{where}: route_to only works with applies_to = \"new_conversation\"")
+            problems.append(f'{where}: route_to only works with applies_to = "new_conversation"')
         rules.append(rule)
     names = [r.name for r in rules]
     for index, rule in enumerate(rules):
@@ -214,13 +215,15 @@ def automation_problems(
         if rule.auto_reply and rule.auto_reply not in templates:
             problems.append(f"{where}: auto_reply template '{rule.auto_reply}' is not under [templates]")
         if rule.assign:
-            team = rule.assign.removeprefix("team:")
-            if rule.assign.startswith("team:") and team not in teams:
-                problems.append(f"{where}: assign team '{team}' is not under [teams]")
+            team_name = rule.assign.removeprefix("team:")
+            if rule.assign.startswith("team:") and team_name not in teams:
+                problems.append(f"{where}: assign team '{team_name}' is not under [teams]")
             elif not rule.assign.startswith("team:") and rule.assign not in agents:
                 problems.append(f"{where}: assign agent '{rule.assign}' is not under [agents]")
     for name, inbox in inboxes.items():
         window = getattr(inbox, "collision_window", None)
         if window is not None and parse_duration(window) is None:
-            problems.append(f"inboxes.{name}.collision_window: '{window}' is not a duration; write 2m, or 0m to turn it off")
+            problems.append(
+                f"inboxes.{name}.collision_window: '{window}' is not a duration; write 2m (0m: off)"
+            )
     return problems

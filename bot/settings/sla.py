@@ -117,6 +117,9 @@ class SlaSettings(_Strict):
     on_call: str | None = Field(
         None, description="who is mentioned when nobody is assigned (user, group, role)"
     )
+    escalation_channel: str | None = Field(
+        None, description="breach notices also go to this chat channel (on the inbox's surface)"
+    )
 
     @field_validator("first_response", "next_response", "resolution", "warn_before")
     @classmethod

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import CARD, Effects, surface_destination
+from bot.effects import CARD, CHANNEL_POST, Effects, surface_destination
 from bot.settings.core import InboxSettings
 from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
 from bot.sla.policy import SlaPolicy, policy_for
@@ -106,6 +107,7 @@ class SlaChecker:
             if len(due) < self.batch:
                 break
         if written:
+            metrics.inc(metrics.SLA_REMINDERS, written)  # issue 9: one-line metrics hook
             self.notify()
             log.info("sla reminders written", extra={"count": written})
         return written
@@ -154,9 +156,16 @@ class SlaChecker:
                     (p.at for p in points if p.key == point.key and p.level == "breach"), point.at
                 )
                 late = now - point.at > _LATE_AFTER
-                await effects.notice(
-                    reminder_text(point, breach_at, conversation.number, who, policy, now, late)
-                )
+                text = reminder_text(point, breach_at, conversation.number, who, policy, now, late)
+                await effects.notice(text)
+                if point.level == "breach" and policy.escalation_channel:
+                    await repo.enqueue(
+                        conversation.id,
+                        surface_destination(inbox.surface),
+                        CHANNEL_POST,
+                        now,
+                        payload={"chat_channel": policy.escalation_channel, "text": text},
+                    )
                 written += 1
             conversation.sla_next_at = min((p.at for p in points if p.at > now), default=None)
             state = state_at(points, now)

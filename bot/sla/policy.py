@@ -28,6 +28,7 @@ class SlaPolicy:
     warn_before: timedelta | None = None
     warn_at_percent: int | None = None
     on_call: str | None = None
+    escalation_channel: str | None = None
 
     def warning_after(self, target: timedelta) -> timedelta | None:
         """Business time after the start at which the warning of a ``target`` fires (None: no warning)."""
@@ -80,6 +81,7 @@ def policy_for(inbox: InboxSettings) -> SlaPolicy | None:
             warn_before=parse_duration(sla.warn_before) if sla.warn_before else None,
             warn_at_percent=sla.warn_at_percent,
             on_call=sla.on_call,
+            escalation_channel=sla.escalation_channel,
         )
     _POLICIES[id(inbox)] = (inbox, policy)
     return policy

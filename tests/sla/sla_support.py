@@ -36,6 +36,7 @@ next_response = "2h"
 resolution = "2d"
 warn_before = "15m"
 on_call = "support-oncall"
+{sla_extra}
 
 [inboxes.support.business_hours]
 holidays = ["2026-01-06"]
@@ -65,9 +66,10 @@ oldest = 3
 """
 
 
-def settings_for(db: str, outdir: Path, inbox_extra: str = "") -> Settings:
+def settings_for(db: str, outdir: Path, inbox_extra: str = "", sla_extra: str = "") -> Settings:
     """Support inbox with business hours Mon-Fri 09-17 Amsterdam, 6 January a holiday, SLA 1h/2h/2d."""
-    return parse_config(CONFIG.format(db=db, outdir=outdir, inbox_extra=inbox_extra), env={})
+    text = CONFIG.format(db=db, outdir=outdir, inbox_extra=inbox_extra, sla_extra=sla_extra)
+    return parse_config(text, env={})
 
 
 def mail(text: str = "Hello", *, when: datetime, inbox: str = "support", **fields: Any) -> InboundMessage:
@@ -101,12 +103,17 @@ def notices(app: Threadline, number: int) -> list[str]:
 
 
 async def settle(app: Threadline) -> None:
-    """After ``app.start()``: stop the background outbox loop, then deliver what is due in the test's task."""
+    """After ``app.start()``: wait (bounded) until the running outbox loop has delivered everything due."""
     import asyncio
 
-    app.dispatcher.stop()
-    await asyncio.gather(*(t for t in app._tasks if t.get_name() == "outbox"))
-    await app.dispatcher.drain()
+    for _ in range(1000):
+        await app.dispatcher.drain()
+        async with app.store.transaction() as repo:
+            pending, _age = await repo.outbox_stats(app.clock.now())
+        if pending == 0:
+            return
+        await asyncio.sleep(0.01)  # a row claimed by the background loop is still on its way
+    raise AssertionError("the outbox did not settle")
 
 
 def ams(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:

@@ -133,3 +133,19 @@ async def test_digest_send_now_and_cli(tmp_path: Path, clock: ManualClock) -> No
     else:
         raise AssertionError("unknown digest accepted")
     await app.stop()
+
+
+async def test_a_claim_left_by_a_dead_instance_is_taken_over(sla_app: Threadline, clock: ManualClock) -> None:
+    start, end = ams(2026, 1, 5, 9, 0), ams(2026, 1, 6, 9, 0)
+    async with sla_app.store.transaction() as repo:
+        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False) is not None
+    async with sla_app.store.transaction() as repo:  # still being posted by someone: hands off
+        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False) is None
+    clock.advance(timedelta(minutes=11))
+    async with sla_app.store.transaction() as repo:
+        run_id = await repo.claim_digest_run("daily", start, end, clock.now(), late=True)
+        assert run_id is not None
+        await repo.finish_digest_run(run_id, clock.now())
+    clock.advance(timedelta(hours=1))
+    async with sla_app.store.transaction() as repo:  # sent: never again
+        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=True) is None

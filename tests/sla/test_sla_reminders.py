@@ -175,3 +175,25 @@ async def test_close_stops_and_reopen_restarts_resolution(sla_app: Threadline, c
         assert conversation is not None
         assert conversation.resolution_due == ams(2026, 1, 15, 10, 0)  # 48 business hours from the reopen
         assert conversation.first_response_due == ams(2026, 1, 7, 11, 0)  # paused while closed: 1 h left
+
+
+async def test_breach_is_also_posted_to_the_escalation_channel(tmp_path: Path, clock: ManualClock) -> None:
+    settings = settings_for(
+        f"sqlite:///{tmp_path}/t.db", tmp_path / "out", sla_extra='escalation_channel = "escalations"'
+    )
+    app = await new_app(settings, clock)
+    try:
+        number = (await app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
+        clock.advance(timedelta(minutes=45))
+        assert await app.sla.check() == 1  # the warning stays in the thread
+        clock.advance(timedelta(minutes=15))
+        assert await app.sla.check() == 1
+        await app.dispatcher.drain()
+        assert app.local is not None
+        [(channel, post, thread)] = app.local.channel_posts
+        assert channel == "escalations"
+        assert post.text == notices(app, number)[-1]
+        assert post.text.startswith(f"🚨 @support-oncall: #{number} first response target breached")
+        assert thread is not None and thread.thread_id == f"support/{number}"
+    finally:
+        await app.stop()

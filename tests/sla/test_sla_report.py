@@ -58,7 +58,7 @@ async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: Manual
 def test_report_and_digest_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = f"sqlite:///{tmp_path}/t.db"
     config = tmp_path / "threadline.toml"
-    config.write_text(CONFIG.format(db=db, outdir=tmp_path / "out", inbox_extra=""))
+    config.write_text(CONFIG.format(db=db, outdir=tmp_path / "out", inbox_extra="", sla_extra=""))
 
     async def seed() -> None:
         clock = ManualClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))

@@ -1,0 +1,112 @@
+"""Customer profiles: identities, past conversations (status, labels, thread), first seen, pinned notes,
+CSAT ratings; finding a contact by how agents name it; merging two contacts keeping all history.
+
+``contact merge A B`` covers the same person writing from email and WhatsApp: B's
+addresses, conversations, pinned notes and audit entries move to A; B is deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.effects import Effects
+from bot.settings.core import InboxSettings
+from storage import Repository
+from storage.automation import Automation
+from storage.models import Contact, Conversation
+
+__all__ = ["describe_profile", "find_contact", "merge_contacts"]
+
+_CONVERSATION = re.compile(r"^#(\d{1,12})$")
+_CONTACT_ID = re.compile(r"^id:(\d{1,12})$", re.IGNORECASE)
+
+
+async def find_contact(repo: Repository, ref: str) -> Contact | None:
+    """The contact named by ``#42`` (its customer), an address, a phone number or ``id:17``."""
+    auto = Automation(repo)
+    if match := _CONVERSATION.match(ref):
+        conversation = await repo.conversation_by_number(int(match.group(1)))
+        return await repo.contact(conversation.contact_id) if conversation is not None else None
+    if match := _CONTACT_ID.match(ref):
+        return await auto.contact_or_none(int(match.group(1)))
+    if "@" in ref:
+        found = await repo.contact_by_identity("email", ref.strip().lower())
+    else:
+        digits = "".join(ch for ch in ref if ch.isdigit())
+        found = await repo.contact_by_identity("phone", digits) if len(digits) >= 5 else None
+    return await repo.contact(found.id) if found is not None else None
+
+
+async def describe_profile(repo: Repository, conversation: Conversation) -> str:
+    """The profile of ``conversation``'s customer as text (``profile`` and ``history``)."""
+    contact = await repo.contact(conversation.contact_id)
+    auto = Automation(repo)
+    identities = " · ".join(f"{i.kind} {i.value}" for i in contact.identities) or "no addresses"
+    lines = [
+        f"{contact.name or 'Customer'} (contact id:{contact.id}) · first seen {contact.created_at:%Y-%m-%d}",
+        f"addresses: {identities}",
+    ]
+    conversations = list(reversed(await auto.conversations_of(contact.id)))
+    lines.append(f"conversations ({len(conversations)}):")
+    for conv in conversations[:20]:
+        labels = await repo.labels_of(conv.id)
+        rating = await auto.rating_of(conv.id)
+        parts = [
+            f"#{conv.number}",
+            conv.status,
+            conv.channel,
+            f"{conv.created_at:%Y-%m-%d}",
+            f'"{conv.subject[:60]}"',
+        ]
+        if conv.priority != "normal":
+            parts.append(conv.priority)
+        if labels:
+            parts.append("labels " + ", ".join(labels))
+        if rating is not None:
+            parts.append(f"rated {rating}/5")
+        for surface in ("slack", "discord", "local"):
+            thread = await repo.thread_of(conv.id, surface)
+            if thread is not None:
+                parts.append(f"thread {surface}:{thread.chat_channel}/{thread.thread_id}")
+                break
+        here = " ← this one" if conv.id == conversation.id else ""
+        lines.append("  " + " · ".join(parts) + here)
+    if len(conversations) > 20:
+        lines.append(f"  … and {len(conversations) - 20} older")
+    notes = await auto.contact_notes(contact.id)
+    if notes:
+        lines.append("pinned notes:")
+        lines += [f"  {n.created_at:%Y-%m-%d} {n.author_name}: {n.text}" for n in notes]
+    else:
+        lines.append("no pinned notes (add one: note --contact TEXT)")
+    return "\n".join(lines)
+
+
+async def merge_contacts(
+    repo: Repository,
+    keep: Contact,
+    other: Contact,
+    actor: str,
+    inboxes: dict[str, InboxSettings],
+    now: datetime,
+) -> list[int]:
+    """Merge ``other`` into ``keep``; returns the numbers of the conversations that moved."""
+    moved_ids = await Automation(repo).merge_contacts(keep, other)
+    repo.audit(
+        actor=actor,
+        action="contact-merged",
+        now=now,
+        contact_id=keep.id,
+        detail={"merged": other.id, "into": keep.id},
+    )
+    numbers = []
+    for conversation_id in moved_ids:
+        conv = await repo.conversation(conversation_id)
+        numbers.append(conv.number)
+        if conv.status != "closed":
+            effects = Effects(repo, conv, inboxes[conv.inbox], now)
+            await effects.event(
+                actor, "contact-merged", f"customer merged into contact id:{keep.id} by {actor}"
+            )
+    return numbers

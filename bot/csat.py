@@ -1,0 +1,134 @@
+"""CSAT: after close, ask the customer one question (a 1–5 rating) and record the answer.
+
+Per inbox (``[inboxes.NAME.csat]``). The question goes out as an automatic message
+(``Auto-Submitted: auto-replied`` on email; it is no first response). The answer is a
+reply that starts with a digit 1–5 — on email a reply to the question mail (matched by
+its references or the ``[#42]`` token), on WhatsApp the next message of the contact
+(plain text "reply 1-5"; interactive buttons would need an interactive message type in
+the WhatsApp sender). It is stored with the closed conversation *without* reopening it,
+shown in the thread as an event, and kept in ``csat_ratings`` for reports.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.config import Settings
+from bot.domain import DeliveryStatus, MessageKind, Status
+from bot.effects import Effects
+from bot.inbound import InboundMessage, IngestResult
+from bot.windows import window_refusal
+from storage import Repository
+from storage.automation import Automation
+from storage.models import Conversation
+
+__all__ = ["CSAT_AUTHOR", "parse_rating", "request_csat", "take_rating"]
+
+CSAT_AUTHOR = "Threadline (satisfaction survey)"
+_RATING = re.compile(r"^\s*([1-5])(?:\s*(?:/\s*5|stars?|★+))?(?:\W.*)?$", re.IGNORECASE | re.DOTALL)
+_MAX_ANSWER = 200
+
+
+def parse_rating(text: str) -> int | None:
+    """The 1–5 rating a short answer starts with (``4``, ``5 - great``, ``3/5``), else None."""
+    first = next((line for line in text.strip().splitlines() if line.strip()), "")
+    if len(text.strip()) > _MAX_ANSWER:
+        return None
+    match = _RATING.match(first)
+    return int(match.group(1)) if match else None
+
+
+async def request_csat(repo: Repository, settings: Settings, conv: Conversation, now: datetime) -> bool:
+    """Queue the rating question after a close, when the inbox asks for one; True when queued."""
+    inbox = settings.inbox(conv.inbox)
+    if inbox.csat is None or not inbox.csat.enabled or conv.last_inbound_at is None:
+        return False
+    effects = Effects(repo, conv, inbox, now)
+    if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:
+        await effects.notice("No satisfaction survey: the customer-service window has closed.")
+        return False
+    message = repo.new_message(
+        conv.id,
+        MessageKind.OUTBOUND,
+        now,
+        channel=conv.channel,
+        author_name=CSAT_AUTHOR,
+        text=inbox.csat.question,
+        delivery_status=DeliveryStatus.PENDING,
+        meta={"auto_submitted": True, "csat": True},
+    )
+    repo.audit(actor="Threadline", action="csat-requested", now=now, conversation_id=conv.id)
+    await effects.send(message)
+    return True
+
+
+async def _answered(repo: Repository, msg: InboundMessage) -> Conversation | None:
+    found = await repo.conversation_by_external_ids(msg.thread_refs)
+    if found is None and msg.conversation_hint is not None:
+        found = await repo.conversation_by_number(msg.conversation_hint)
+    if found is None and msg.match_open_by_contact:
+        from bot.ingest import identity_of  # late: ingest calls this module
+
+        kind, value = identity_of(msg.channel, msg.sender_address)
+        contact = await repo.contact_by_identity(kind, value)
+        if contact is not None:
+            found = await repo.latest_conversation(contact.id, msg.inbox)
+    return found
+
+
+async def take_rating(
+    repo: Repository, settings: Settings, msg: InboundMessage, now: datetime
+) -> IngestResult | None:
+    """Store ``msg`` as the answer to a CSAT question when it is one; None to ingest it normally."""
+    if msg.auto_kind is not None or (rating := parse_rating(msg.text)) is None:
+        return None
+    conv = await _answered(repo, msg)
+    if conv is None or conv.status != Status.CLOSED:
+        return None
+    inbox = settings.inbox(conv.inbox)
+    if inbox.csat is None:
+        return None
+    auto = Automation(repo)
+    question = await auto.csat_request(conv.id)
+    if question is None:
+        return None
+    contact = await repo.contact(conv.contact_id)
+    if msg.sender_address.strip().lower() not in {i.value.lower() for i in contact.identities} and not (
+        msg.match_open_by_contact
+    ):
+        return None
+    effects = Effects(repo, conv, inbox, now)
+    answer = repo.new_message(
+        conv.id,
+        MessageKind.INBOUND,
+        now,
+        channel=msg.channel,
+        external_id=msg.external_id,
+        author_name=contact.name or msg.sender_address,
+        subject=msg.subject,
+        text=msg.text,
+        original_text=msg.original_text,
+        html=msg.html,
+        raw=msg.raw,
+        meta={"csat_rating": rating},
+    )
+    await effects.show(answer)
+    await auto.record_rating(conv, rating, now)
+    stars = "★" * rating + "☆" * (5 - rating)
+    await effects.event(
+        "customer", "rated", f"customer rated this conversation {rating}/5 {stars}", {"rating": rating}
+    )
+    if inbox.csat.thanks:
+        thanks = repo.new_message(
+            conv.id,
+            MessageKind.OUTBOUND,
+            now,
+            channel=conv.channel,
+            author_name=CSAT_AUTHOR,
+            text=inbox.csat.thanks,
+            delivery_status=DeliveryStatus.PENDING,
+            meta={"auto_submitted": True},
+        )
+        await effects.send(thanks)
+    return IngestResult(duplicate=False, conversation_number=conv.number)

@@ -1,0 +1,61 @@
+"""Helpers of the automation tests: settings with rules/teams/templates, sent mail, database scans."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.conftest import make_settings, started_app
+
+AUTOMATION = """
+[agents.carol]
+name = "Carol Reyes"
+identities = { local = "carol" }
+
+[agents.dan]
+name = "Dan Okafor"
+identities = { local = "dan" }
+
+[teams.billing]
+members = ["alice", "bob", "carol", "dan"]
+strategy = "round_robin"
+
+[templates.thanks]
+body = "Hi {contact.first_name}, thanks for writing about #{conversation.number}. — {agent.name}"
+description = "a friendly acknowledgement"
+
+[templates.ack]
+body = "Hi {contact.first_name}, we got your message about \\"{conversation.subject}\\" and reply soon."
+"""
+
+
+def automation_settings(db_url: str, outdir: Path, extra: str = "") -> Settings:
+    """The test settings plus two more agents, a team, canned replies and ``extra`` TOML."""
+    return make_settings(db_url, outdir, AUTOMATION + extra)
+
+
+async def automation_app(settings: Settings, clock: ManualClock, **kwargs: Any) -> Threadline:
+    """A started app (the test drives the dispatcher)."""
+    return await started_app(settings, clock, **kwargs)
+
+
+def sent_mail(outdir: Path) -> list[EmailMessage]:
+    """Mail the email channel wrote to the outgoing folder, oldest first."""
+    files = sorted(outdir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    return [
+        email.message_from_bytes(f.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for f in files
+    ]
+
+
+def body_of(mail: EmailMessage) -> str:
+    """The plain-text body of a mail."""
+    part = mail.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())

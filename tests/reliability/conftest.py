@@ -1,0 +1,61 @@
+"""Fixtures of the reliability tests: real Dovecot and SMTP sink, databases for real processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _reset_postgres
+from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot
+from tests.reliability.procs import SmtpSink
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh Dovecot (skips, or fails under THREADLINE_REQUIRE_SERVERS=1, when missing)."""
+    server = start_dovecot()
+    try:
+        yield server
+    finally:
+        stop_dovecot(server)
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A real SMTP server recording Message-IDs."""
+    server = SmtpSink()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def process_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for real processes: SQLite file or the session's PostgreSQL database."""
+    import asyncio
+
+    from storage.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/threadline.db"
+    else:
+        url = request.getfixturevalue("pg_server")
+        _reset_postgres(url)
+    asyncio.run(upgrade(url))
+    return url
+
+
+@pytest.fixture
+def pg_db(pg_server: str) -> str:
+    """The session's PostgreSQL database, migrated and empty."""
+    import asyncio
+
+    from storage.migrate import upgrade
+
+    _reset_postgres(pg_server)
+    asyncio.run(upgrade(pg_server))
+    return pg_server

@@ -1,0 +1,147 @@
+"""Crash safety with real processes: ``threadline run`` on SQLite and PostgreSQL, email in from a real
+Dovecot, replies out to a real SMTP server, killed (``os._exit(137)``, what SIGKILL looks like from
+outside) at kill points of ingest and delivery, plus a SIGKILL from outside, and restarted.
+
+Afterwards: every customer message is stored once, in exactly one conversation with exactly one
+thread, and was shown in the thread; every agent reply reached the SMTP server (no Message-ID lost)
+and is marked sent; the audit trail has each reply once. Delivery is at-least-once: a kill after the
+platform accepted a delivery and before it was marked done repeats that one delivery after restart
+(the same Message-ID for email, so the customer's mail client shows it once) — the test counts those
+repeats and checks they never exceed the number of such kills.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from pathlib import Path
+
+from bot.actions import Actor, CommandService, Location
+from bot.clock import SystemClock
+from bot.config import load_config
+from storage import Store
+from tests.email.email_servers import Dovecot
+from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
+from tests.reliability.state import safe_snapshot, snapshot
+
+KILL_RUNS = [
+    # (kill point, what is appended / replied before the run)
+    ("after_fetch:2", "mail"),  # IMAP message fetched, not ingested
+    ("after_commit:2", "mail"),  # ingest committed, the cursor too, nothing posted yet
+    ("delivered_send:1", "reply"),  # the SMTP server accepted a reply, not yet marked done
+    ("delivered_post:2", "reply"),  # a thread post went out, not yet marked done
+    ("after_claim:1", "mail"),  # outbox rows claimed (leased), nothing delivered
+]
+
+
+async def _reply_to_all(config: Path, url: str, texts: dict[int, str]) -> None:
+    """Agent replies typed by Alice, written by a separate process's core (as a Slack event would be)."""
+    settings = load_config(config)
+    store = Store(url)
+    try:
+        service = CommandService(store, settings, SystemClock(), lambda: None)
+        for number, body in texts.items():
+            reply = await service.handle(
+                Actor("local", "alice", "Alice Martin"), f"!reply {body}", Location("local", number=number)
+            )
+            assert reply.ok, reply.text
+    finally:
+        await store.close()
+
+
+async def test_kills_at_every_point_lose_and_duplicate_nothing(
+    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="crash-a")
+    instance = Instance(config, tmp_path, "a")
+    imap = dovecot.client()
+    sent_mail: list[str] = []
+    replies: dict[str, int] = {}  # reply text -> conversation number
+    delivery_kills = 0
+
+    def append(n: int) -> None:
+        imap.append("INBOX", customer_mail(n))
+        sent_mail.append(f"<crash-{n}@example.org>")
+
+    for n in range(3):
+        append(n)
+    for run, (fault, work) in enumerate(KILL_RUNS):
+        if work == "mail":
+            for _ in range(2):
+                append(len(sent_mail))
+        else:
+            numbers = sorted({number for number in range(1, snapshot(process_db).conversations + 1)})[-2:]
+            texts = {number: f"Reply {run}-{number}: it ships today." for number in numbers}
+            await _reply_to_all(config, process_db, texts)
+            replies.update({text: number for number, text in texts.items()})
+        instance.start(fault)
+        code = await instance.exited(timeout=60)
+        assert code == 137, f"run {run} ({fault}) ended with {code}:\n{instance.stderr()[-3000:]}"
+        delivery_kills += fault.startswith("delivered_")
+
+    instance.start()  # the last run: no fault; everything must settle
+    try:
+        def settled() -> bool:
+            state = safe_snapshot(process_db)
+            return (
+                state is not None
+                and sorted(m for m, _ in state.inbound) == sorted(sent_mail)
+                and state.pending_outbox == 0
+                and len(set(sink.message_ids)) == len(replies)
+            )
+
+        await until(settled, 60, "every message stored and every delivery done", instance)
+    finally:
+        instance.terminate()
+    assert await instance.exited(timeout=30) == 0, "SIGTERM must stop gracefully with exit code 0"
+
+    state = snapshot(process_db)
+    stored = Counter(message_id for message_id, _ in state.inbound)
+    assert all(count == 1 for count in stored.values()), stored
+    conversations_of = {message_id: conv for message_id, conv in state.inbound}
+    assert len(set(conversations_of.values())) == len(sent_mail)  # each customer: one conversation
+    assert all(state.threads[conv] == 1 for conv in conversations_of.values()), state.threads
+    assert state.failed_outbox == 0
+    # Replies: none lost (every Message-ID at the sink), all marked sent, repeats bounded by the kills.
+    outbound_ids = {external for _, external, _ in state.outbound}
+    assert len(state.outbound) == len(replies) and all(status == "sent" for *_, status in state.outbound)
+    assert set(sink.message_ids) == outbound_ids
+    assert len(sink.message_ids) - len(set(sink.message_ids)) <= delivery_kills
+    # Audit: each reply once.
+    replied = sum(count for (_, action), count in state.audit.items() if action == "replied")
+    assert replied == len(replies)
+    # What the team saw: every customer message and every reply echo in the thread at least once.
+    shown = instance.stdout()
+    for n in range(len(sent_mail)):
+        assert f"where is my order {1000 + n}" in shown, f"message {n} was never shown in its thread"
+    for text in replies:
+        assert text in shown
+    repeats = sum(max(0, shown.count(f"order {1000 + n}?") - 1) for n in range(len(sent_mail)))
+    assert repeats <= delivery_kills, f"{repeats} customer messages shown twice"
+    imap.logout()
+
+
+async def test_sigkill_from_outside_while_busy(pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "k.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance="kill-k")
+    instance = Instance(config, tmp_path, "k")
+    imap = dovecot.client()
+    ids = []
+    for n in range(12):
+        imap.append("INBOX", customer_mail(n, "kill"))
+        ids.append(f"<kill-{n}@example.org>")
+    instance.start()
+    await until(lambda: (s := safe_snapshot(pg_db)) is not None and len(s.inbound) >= 3, 60, "first ingests",
+                instance)
+    assert instance.process is not None
+    instance.process.send_signal(signal.SIGKILL)
+    await instance.exited()
+    instance.start()
+    try:
+        await until(lambda: (s := safe_snapshot(pg_db)) is not None and sorted(m for m, _ in s.inbound) == sorted(ids)
+                    and s.pending_outbox == 0, 60, "catch-up after SIGKILL", instance)
+    finally:
+        instance.terminate()
+        await instance.exited()
+    state = snapshot(pg_db)
+    assert len(state.inbound) == len(ids) and state.conversations == len(ids)
+    imap.logout()

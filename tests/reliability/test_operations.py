@@ -1,0 +1,194 @@
+"""Operations in one process: card edits that change nothing, pacing only posts, outage notices once,
+``/healthz`` ``/readyz`` ``/metrics`` over real HTTP, fault points."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+
+from adapters.local import LocalSurface
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.effects import CARD, surface_destination
+from bot.health import ComponentState
+from bot.outbox import SurfacePace
+from bot.ports import ThreadRef, TransientDeliveryError
+from bot.views import CardView, OutboundView
+from tests.conftest import make_settings, started_app
+from tests.helpers import email_in
+
+OPS = """
+[web]
+port = 0
+
+[ops]
+serve = true
+"""
+
+
+class CountingSurface(LocalSurface):
+    """A local surface that counts every edit request it receives (changed or not)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edit_requests = 0
+
+    async def update_card(self, ref: ThreadRef, card: CardView) -> None:
+        self.edit_requests += 1
+        await super().update_card(ref, card)
+
+
+class DownThenUpSender:
+    """An email sender that answers like a server that is down for ``failures`` attempts."""
+
+    channel = "email"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: list[OutboundView] = []
+
+    async def send(self, message: OutboundView) -> str:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TransientDeliveryError("connection refused by smtp.example.com:587")
+        self.sent.append(message)
+        return f"<sent-{len(self.sent)}@example.com>"
+
+
+async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra: str = "") -> Threadline:
+    app = await started_app(make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra), clock)
+    surface.bind(app.commands.handle)
+    app.surfaces["local"] = surface
+    app.local = surface
+    return app
+
+
+async def _enqueue_card(app: Threadline, number: int, **changes: str) -> None:
+    async with app.store.transaction() as repo:
+        conversation = await repo.conversation_by_number(number)
+        assert conversation is not None
+        for key, value in changes.items():
+            setattr(conversation, key, value)
+        await repo.enqueue(conversation.id, surface_destination("local"), CARD, app.clock.now())
+
+
+async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, clock: ManualClock) -> None:
+    surface = CountingSurface()
+    app = await _app(tmp_path, clock, surface)
+    number = (await app.ingestor.ingest(email_in(when=clock.now()))).conversation_number or 0
+    await app.dispatcher.drain()
+    await _enqueue_card(app, number)
+    await _enqueue_card(app, number)
+    await app.dispatcher.drain()
+    assert surface.edit_requests == 0
+    assert app.dispatcher.skipped_card_edits == 2
+    await _enqueue_card(app, number, subject="Refund, second try")
+    await app.dispatcher.drain()
+    thread = surface.thread(number)
+    assert thread is not None and thread.card.subject == "Refund, second try"
+    assert surface.edit_requests == 1
+    await app.stop()
+
+
+async def test_card_edits_do_not_spend_the_post_budget(tmp_path: Path, clock: ManualClock) -> None:
+    surface = CountingSurface()
+    app = await _app(tmp_path, clock, surface)
+    app.dispatcher.paces = {"local": SurfacePace(rate=0.0001, burst=2)}  # two posts, then ~3 hours' wait
+    number = (await app.ingestor.ingest(email_in(when=clock.now()))).conversation_number or 0
+    await asyncio.wait_for(app.dispatcher.drain(), 10)  # card + first message: the whole budget
+    for n in range(3):
+        await _enqueue_card(app, number, subject=f"Changed {n}")
+        await asyncio.wait_for(app.dispatcher.drain(), 10)  # an edit that waited for a token would time out
+    thread = surface.thread(number)
+    assert thread is not None and thread.card.subject == "Changed 2" and surface.edit_requests == 3
+    await app.stop()
+
+
+async def test_an_outage_is_announced_once_and_its_end_once(tmp_path: Path, clock: ManualClock) -> None:
+    surface = LocalSurface()
+    app = await _app(tmp_path, clock, surface)
+    sender = DownThenUpSender(failures=5)
+    app.channels["email"] = sender
+    numbers = []
+    for n in range(3):
+        result = await app.ingestor.ingest(email_in(f"c{n}@example.org", when=clock.now()))
+        numbers.append(result.conversation_number or 0)
+    await app.dispatcher.drain()
+    for number in numbers:
+        reply = await surface.type_line(f"#{number} !reply Thanks, on it.", "alice")
+        assert reply.ok, reply.text
+    for _ in range(12):
+        await app.dispatcher.drain()
+        clock.advance(timedelta(seconds=70))
+    await app.dispatcher.drain()
+    notices = [(t.number, text) for t in surface.threads.values() for text in t.texts("notice")]
+    down = [n for n, text in notices if "is failing" in text]
+    back = [n for n, text in notices if "works again" in text]
+    assert down == [numbers[0]] and back == [numbers[0]], notices
+    assert sorted(m.conversation_number for m in sender.sent) == numbers  # each reply went out once
+    assert not app.dispatcher.outages or not app.dispatcher.outages.is_down("channel:email")
+    await app.stop()
+
+
+async def test_health_ready_and_metrics_over_http(tmp_path: Path, clock: ManualClock) -> None:
+    surface = LocalSurface()
+    app = await _app(tmp_path, clock, surface, OPS)
+    app.ops.install_metrics()
+    await app.web.start()
+    await app.ingestor.ingest(email_in(when=clock.now()))
+    await app.dispatcher.drain()
+    await surface.type_line("#1 !claim", "alice")
+    base = app.web.url
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as response:
+            assert response.status == 200 and await response.text() == "ok"
+        async with http.get(f"{base}/readyz") as response:
+            body = await response.json()
+            assert response.status == 200, body
+            assert body["ready"] is True and body["components"]["database"]["ok"] is True
+        async with http.get(f"{base}/metrics") as response:
+            text = await response.text()
+            assert response.status == 200
+        assert 'threadline_messages_in_total{channel="email"} 1.0' in text
+        assert 'threadline_deliveries_total{destination="surface:local",kind="post"}' in text
+        assert 'threadline_command_seconds_count{ok="true"} 1.0' in text
+        assert "threadline_outbox_depth" in text
+        app.ops.health.register("mailbox:support", lambda: ComponentState(False, "not connected"))
+        async with http.get(f"{base}/readyz") as response:
+            body = await response.json()
+            assert response.status == 503
+            assert body["components"]["mailbox:support"] == {"ok": False, "detail": "not connected"}
+    await app.stop()
+
+
+async def test_readiness_says_when_the_database_is_gone(tmp_path: Path, clock: ManualClock) -> None:
+    app = await _app(tmp_path, clock, LocalSurface())
+    assert (await app.ops.health.readiness()).ready
+    os.chmod(tmp_path, 0o700)
+    (tmp_path / "t.db").rename(tmp_path / "moved.db")
+    (tmp_path / "t.db").mkdir()  # the path is now a directory: SQLite cannot open it
+    await app.store.close()
+    state = await app.ops.health.readiness()
+    assert not state.ready and not state.components["database"].ok
+    await app.stop()
+
+
+def test_a_fault_point_kills_the_process_at_its_nth_hit() -> None:
+    code = (
+        "from bot import faults\nfor _ in range(5):\n"
+        "    faults.hit('after_commit')\n    print('passed', flush=True)"
+    )
+    env = {**os.environ, "THREADLINE_FAULT": "after_commit:3"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 137
+    assert done.stdout.count("passed") == 2
+    assert "killed at after_commit#3" in done.stderr
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if k != "THREADLINE_FAULT"})
+    assert quiet.returncode == 0 and quiet.stdout.count("passed") == 5
