@@ -73,6 +73,10 @@ class Surface(Protocol):
         """The key that rate-limits posts (usually the chat channel)."""
         ...
 
+    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
+        """Post a notice outside any thread (an SLA escalation), linking ``thread``; return its id."""
+        ...
+
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest (not in a thread) to ``chat_channel``; return the platform's id for it.
 

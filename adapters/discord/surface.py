@@ -182,6 +182,20 @@ class DiscordSurface:
             raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
+    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
+        """Post a notice (an SLA escalation) to ``chat_channel``, linking the thread; mentions stay inert."""
+        await self._ready()
+        if not chat_channel.isdigit():
+            raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id (escalation channel)")
+        link = f" → <#{thread.thread_id}>" if thread is not None else ""
+        try:
+            sent = await self.client.get_partial_messageable(int(chat_channel)).send(
+                f"⚠ {post.text}"[:1900] + link, allowed_mentions=NONE
+            )
+        except Exception as exc:
+            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+        return str(sent.id)
+
     # --- helpers ------------------------------------------------------------------------------
 
     async def _call(self, ref: ThreadRef, call: Callable[[], Awaitable[T]]) -> T:

@@ -15,9 +15,9 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.digest import digest_blocks
+from adapters.slack.digest import digest_blocks, thread_link
 from adapters.slack.errors import delivery_error
-from adapters.slack.render import card_blocks, post_chunks
+from adapters.slack.render import card_blocks, escape, post_chunks
 from bot.ports import ThreadRef
 from bot.settings.slack import SlackSettings
 from bot.views import CardView, DigestView, PostView
@@ -153,6 +153,21 @@ class SlackSurface:
                 channel=chat_channel,
                 text=text,
                 blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                **self._bot_identity(),
+            )
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        return str(answer["ts"])
+
+    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
+        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
+        link = f" <{thread_link(thread.chat_channel, thread.thread_id)}|open the thread>" if thread else ""
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=chat_channel,
+                text=f":warning: {escape(post.text)}{link}",
                 unfurl_links=False,
                 unfurl_media=False,
                 **self._bot_identity(),

@@ -162,3 +162,16 @@ async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
         assert fake.channels[int(thread["id"])]["applied_tags"] == [refund]
     finally:
         await app.stop()
+
+
+async def test_escalation_posts_to_the_channel_with_a_thread_mention(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    assert harness.app.discord is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), "0")
+    notice = PostView(
+        kind="notice", author="Threadline", text="#1 breached @everyone", created_at=harness.clock.now()
+    )
+    await harness.app.discord.post_to_channel(str(harness.channel_id), notice, ref)
+    (call,) = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/messages$")
+    assert call.json["content"] == f"⚠ #1 breached @everyone → <#{thread_id}>"
+    assert call.json["allowed_mentions"] == {"parse": []}

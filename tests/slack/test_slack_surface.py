@@ -195,3 +195,14 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     assert "https://slack.com/archives/C1/p1700000000000001" in body
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
     assert "10 min" in body and "75 %" in body
+
+
+async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    ref = await slack.create_thread("C1", CARD)
+    notice = PostView(kind="notice", author="Threadline", text="#7 breached <!channel>", created_at=NOW)
+    ts = await slack.post_to_channel("CESC", notice, ref)
+    posted = fake_slack.messages[ts]
+    assert posted["channel"] == "CESC" and "thread_ts" not in posted
+    assert "&lt;!channel&gt;" in posted["text"] and "<!channel>" not in posted["text"]
+    assert f"https://slack.com/archives/C1/p{ref.thread_id.replace('.', '')}" in posted["text"]
