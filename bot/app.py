@@ -25,8 +25,8 @@ from bot.digest import DigestService  # sla and digests (issue 7)
 from bot.ingest import Ingestor
 from bot.operations import Operations  # reliability and scale (issue 9)
 from bot.outbox import Dispatcher, SurfacePace
-from bot.privacy import Redactor  # automation and teamwork (issue 8)
 from bot.ports import ChannelSender, Surface
+from bot.privacy import Redactor  # automation and teamwork (issue 8)
 from bot.scheduler import build_scheduler
 from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
 from bot.snooze import SnoozeWaker

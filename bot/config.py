@@ -26,9 +26,9 @@ from bot.settings.core import (
     Strict,
 )
 from bot.settings.discord import DiscordSettings
-from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems  # issue 8
 from bot.settings.email import EmailSettings
 from bot.settings.ops import OpsSettings  # reliability and scale (issue 9)
+from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems  # issue 8
 from bot.settings.sla import DigestSettings
 from bot.settings.slack import SlackSettings
 from bot.settings.web import WebSettings

@@ -12,7 +12,7 @@ shown in the thread as an event, and kept in ``csat_ratings`` for reports.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.domain import DeliveryStatus, MessageKind, Status
@@ -28,6 +28,8 @@ __all__ = ["CSAT_AUTHOR", "parse_rating", "request_csat", "take_rating"]
 CSAT_AUTHOR = "Threadline (satisfaction survey)"
 _RATING = re.compile(r"^\s*([1-5])(?:\s*(?:/\s*5|stars?|★+))?(?:\W.*)?$", re.IGNORECASE | re.DOTALL)
 _MAX_ANSWER = 200
+_ANSWER_WINDOW = timedelta(days=7)
+"""An answer counts as a rating only this long after the question (later, "5 items missing" is a new case)."""
 
 
 def parse_rating(text: str) -> int | None:
@@ -91,7 +93,7 @@ async def take_rating(
         return None
     auto = Automation(repo)
     question = await auto.csat_request(conv.id)
-    if question is None:
+    if question is None or now - question.created_at > _ANSWER_WINDOW:
         return None
     contact = await repo.contact(conv.contact_id)
     if msg.sender_address.strip().lower() not in {i.value.lower() for i in contact.identities} and not (

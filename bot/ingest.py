@@ -80,13 +80,16 @@ class Ingestor:
 
     async def _process(self, repo: Repository, msg: InboundMessage) -> IngestResult:
         """Ingest one message inside the batch's transaction."""
-        if msg.cursor is not None:
-            await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
-        if await repo.message_exists(msg.channel, msg.external_id):
-            return IngestResult(duplicate=True, conversation_number=None)
-        if (rated := await take_rating(repo, self.settings, msg, self.clock.now())) is not None:  # issue 8
-            return rated
-        return await self._store(repo, msg, self.settings.inbox(msg.inbox))
+        with repo.explicit_flushes():
+            if msg.cursor is not None:
+                await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
+            if await repo.message_exists(msg.channel, msg.external_id):
+                return IngestResult(duplicate=True, conversation_number=None)
+            result = await take_rating(repo, self.settings, msg, self.clock.now())  # issue 8
+            if result is None:
+                result = await self._store(repo, msg, self.settings.inbox(msg.inbox))
+            await repo.flush()  # the next message of the batch sees this one's rows
+            return result
 
     async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
         now = self.clock.now()

@@ -6,13 +6,11 @@ the platform's id stored back. Failures are retried with exponential backoff
 (``Retry-After`` honoured), paced per chat channel, and shown in the thread when
 they are final. Rows of one conversation and destination go out in order.
 
-Only real posts spend the per-channel pacing budget (Slack ~1 message/s): a card
-edit waits only for a ``Retry-After`` block, and a card edit that would change
-nothing is not sent at all (the last card sent is fingerprinted in the cursors
-table under ``card:<surface>:<conversation id>``, so several instances agree).
-Each outcome is recorded in ``bot.metrics`` and in the ``OutageTracker`` (one
-"down" and one "back" notice per outage). ``shutdown`` finishes in-flight
-deliveries and hands back claimed rows that have not started.
+Only real posts spend the per-channel pacing budget (Slack ~1 message/s): a card edit
+waits only for a ``Retry-After`` block, and one that would change nothing is not sent
+(the last card sent is fingerprinted in the cursors table, so instances agree). Outcomes
+go to ``bot.metrics`` and the ``OutageTracker`` (one "down", one "back" notice per outage).
+``stop`` finishes in-flight deliveries and hands back claimed rows that have not started.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
 from bot.outages import OutageTracker
-from bot.outcomes import card_fingerprint, card_key, record_sent, show_failure
+from bot.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.pacing import Pacer
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.presenters import card_view, outbound_view, post_view
@@ -41,7 +39,6 @@ from storage.models import OutboxRow
 __all__ = ["Dispatcher", "SurfacePace"]
 
 log = logging.getLogger(__name__)
-_CLAIM_LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,8 @@ class Dispatcher:
         """Claim and deliver one batch of due rows; return how many were claimed."""
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            rows = await repo.claim_outbox(now, now + _CLAIM_LEASE, self.settings.outbox.batch_size)
+            lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
+            rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
         if rows:
             faults.hit("after_claim")
             await asyncio.gather(*(self._deliver_slot(row) for row in rows))
@@ -144,9 +142,7 @@ class Dispatcher:
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
         async with self.store.transaction() as repo:
-            stored = await repo.outbox_row(row.id)
-            stored.attempts = max(0, stored.attempts - 1)
-            stored.next_attempt_at = self.clock.now()
+            await hand_back(repo, row.id, self.clock.now())
 
     async def _deliver(self, row: OutboxRow) -> str | None:
         kind, _, name = row.destination.partition(":")
@@ -193,12 +189,8 @@ class Dispatcher:
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:
-                post = PostView(
-                    kind="notice",
-                    author="Threadline",
-                    text=str(row.payload.get("text", "")),
-                    created_at=row.created_at,
-                )
+                text = str(row.payload.get("text", ""))
+                post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
         fingerprint = card_fingerprint(card)
         if thread is None:
@@ -266,15 +258,8 @@ class Dispatcher:
         if row.kind == SEND:
             metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
             self.notify()
-        log.info(
-            "delivered",
-            extra={
-                "outbox_id": row.id,
-                "kind": row.kind,
-                "destination": row.destination,
-                "conversation_id": row.conversation_id,
-            },
-        )
+        log.info("delivered", extra={"outbox_id": row.id, "kind": row.kind, "destination": row.destination,
+                                     "conversation_id": row.conversation_id})
 
     async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
         now = self.clock.now()
@@ -291,11 +276,7 @@ class Dispatcher:
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
             if not final:
-                delay = error.retry_after
-                if delay is None:
-                    delay = min(
-                        outbox.backoff_max_seconds, outbox.backoff_base_seconds * 2 ** max(0, attempts - 1)
-                    )
+                delay = retry_delay(outbox, attempts, error.retry_after)
                 stored.next_attempt_at = now + timedelta(seconds=delay)
             else:
                 stored.status = "failed"
@@ -306,16 +287,7 @@ class Dispatcher:
         if self.outages is not None and not final and error.retry_after is None:
             await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
-        log.log(
-            level,
-            "delivery failed",
-            extra={
-                "outbox_id": row.id,
-                "kind": row.kind,
-                "final": final,
-                "destination": row.destination,
-                "reason": error.reason[:300],
-            },
-        )
+        log.log(level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final,
+                                                 "destination": row.destination, "reason": error.reason[:200]})
         if final:
             self.notify()

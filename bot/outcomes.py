@@ -15,11 +15,12 @@ from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, POST, SEND, Effects
 from bot.ports import DeliveryError
+from bot.settings.core import OutboxSettings
 from bot.views import CardView
 from storage import Repository
 from storage.models import OutboxRow
 
-__all__ = ["card_fingerprint", "card_key", "record_sent", "show_failure"]
+__all__ = ["card_fingerprint", "card_key", "hand_back", "record_sent", "retry_delay", "show_failure"]
 
 
 def card_fingerprint(card: CardView) -> str:
@@ -68,3 +69,17 @@ async def show_failure(
         )
     elif row.kind in (POST, CARD):
         await effects.notice(f"⚠ Threadline could not update this thread: {error.reason}.")
+
+
+def retry_delay(outbox: OutboxSettings, attempts: int, retry_after: float | None) -> float:
+    """Seconds before the next attempt: the platform's ``Retry-After``, else exponential backoff."""
+    if retry_after is not None:
+        return retry_after
+    return min(outbox.backoff_max_seconds, outbox.backoff_base_seconds * 2 ** max(0, attempts - 1))
+
+
+async def hand_back(repo: Repository, row_id: int, now: datetime) -> None:
+    """Undo a claim that was never acted on: the row is due again now and the attempt does not count."""
+    stored = await repo.outbox_row(row_id)
+    stored.attempts = max(0, stored.attempts - 1)
+    stored.next_attempt_at = now

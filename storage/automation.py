@@ -210,7 +210,6 @@ class Automation:
         if gone.created_at < keep.created_at:
             keep.created_at = gone.created_at
         await self.session.flush()
-        self.session.expunge(gone)
         await self.session.execute(delete(Contact).where(Contact.id == gone.id))
         return [int(i) for i in moved]
 

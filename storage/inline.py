@@ -23,6 +23,11 @@ class InlineSession:
     def __init__(self, session: Session) -> None:
         self.sync_session = session
 
+    @property
+    def no_autoflush(self) -> Any:
+        """A context in which queries do not flush pending changes first."""
+        return self.sync_session.no_autoflush
+
     def add(self, instance: object) -> None:
         """Stage an object."""
         self.sync_session.add(instance)

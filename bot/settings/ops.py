@@ -29,6 +29,11 @@ class OpsSettings(BaseModel):
         3, ge=1, le=100,
         description="consecutive transient delivery failures to one channel/surface before the team is told",
     )
+    claim_seconds: float = Field(
+        120.0, ge=1.0, le=3600.0,
+        description="an outbox row claimed by an instance that died is delivered again after this long; "
+        "keep it well above batch_size / the slowest pace (a paced row waits inside its claim)",
+    )
     shutdown_grace_seconds: float = Field(
         20.0, ge=0.0, le=600.0, description="on SIGTERM, wait this long for in-flight deliveries"
     )

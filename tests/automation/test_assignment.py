@@ -69,7 +69,7 @@ def test_nobody_available() -> None:
 
 
 async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, clock: ManualClock) -> None:
-    extra = "\n[teams.small]\nmembers = [\"alice\", \"bob\"]\nmax_open_per_agent = 2\n"
+    extra = '\n[teams.small]\nmembers = ["alice", "bob"]\nmax_open_per_agent = 2\n'
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra)
     app = await automation_app(settings, clock)
     try:

@@ -134,7 +134,9 @@ async def test_auto_reply_with_a_missing_value_is_flagged_not_sent(
     assert "no value for {contact.first_name}, {agent.name}" in notice
 
 
-async def test_route_to_another_inbox_opens_the_thread_in_its_channel(app: Threadline, clock: ManualClock) -> None:
+async def test_route_to_another_inbox_opens_the_thread_in_its_channel(
+    app: Threadline, clock: ManualClock
+) -> None:
     result = await app.ingestor.ingest(email_in(subject="Hi", text="Can I get a quote?", when=clock.now()))
     thread = await _thread(app, result.conversation_number)
     assert thread.chat_channel == "sales" and thread.card.inbox == "Sales"

@@ -96,9 +96,9 @@ priority = "high"
 
 
 BAD_RULES = {
-    'name = "vip"\nsubject_regex = "order ("\nadd_labels = ["a"]': "rules[0] (name 'vip'): subject_regex: not a valid",
+    'name = "vip"\nsubject_regex = "order ("\nadd_labels = ["a"]': "(name 'vip'): subject_regex: not a valid",
     'name = "vip"\nsubject_contains = ["x"]': "rules[0] (name 'vip'): the rule does nothing",
-    'name = "vip"\nsubjekt_contains = ["x"]\nadd_labels = ["a"]': "rules[0] (name 'vip'): subjekt_contains: unknown",
+    'name = "vip"\nsubjekt_contains = ["x"]\nadd_labels = ["a"]': "(name 'vip'): subjekt_contains: unknown",
     'name = "vip"\npriority = "asap"': "rules[0] (name 'vip'): priority",
     'name = "vip"\nassign = "team:nobody"': "rules[0] (name 'vip'): assign team 'nobody'",
     'name = "vip"\nassign = "zed"': "rules[0] (name 'vip'): assign agent 'zed'",
@@ -117,7 +117,10 @@ def test_a_bad_rule_is_a_config_error_naming_it(tmp_path: Any, body: str, expect
 
 
 def test_second_bad_rule_is_named_by_index_and_name(tmp_path: Any) -> None:
-    extra = '\n[[rules]]\nname = "ok"\nadd_labels = ["a"]\n\n[[rules]]\nname = "broken"\nbody_regex = "[z"\nnote = "n"\n'
+    extra = (
+        '\n[[rules]]\nname = "ok"\nadd_labels = ["a"]\n\n'
+        '[[rules]]\nname = "broken"\nbody_regex = "[z"\nnote = "n"\n'
+    )
     with pytest.raises(ConfigError) as caught:
         automation_settings(f"sqlite:///{tmp_path}/x.db", tmp_path, extra)
     assert "rules[1] (name 'broken'): body_regex" in str(caught.value)

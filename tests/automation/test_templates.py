@@ -1,4 +1,4 @@
-"""Canned replies: placeholders, missing values flagged and never sent, list/preview/save, channel-aware send."""
+"""Canned replies: placeholders, missing values flagged (never sent), list/preview/save, channel-aware."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def test_render_fills_and_flags() -> None:
     assert flagged.missing == ("agent.name",) and flagged.unknown == ("order.id",)
     assert "no value for {agent.name}" in flagged.problem("x")
     assert "unknown placeholder {order.id}" in flagged.problem("x")
-    assert render_body("Hi {contact.first_name}", {"contact.first_name": "  "}).missing == ("contact.first_name",)
+    assert render_body("Hi {contact.first_name}", {"contact.first_name": "  "}).missing == (
+        "contact.first_name",
+    )
     assert render_body("Plain {text} and {{braces}}", {}).ok  # not placeholders
 
 
@@ -55,7 +57,9 @@ async def test_template_send_on_email(app: Threadline, clock: ManualClock, tmp_p
     assert mails[0]["Auto-Submitted"] is None  # an agent's own reply, not automatic
 
 
-async def test_missing_value_is_flagged_before_sending(app: Threadline, clock: ManualClock, tmp_path: Path) -> None:
+async def test_missing_value_is_flagged_before_sending(
+    app: Threadline, clock: ManualClock, tmp_path: Path
+) -> None:
     assert app.local is not None
     result = await app.ingestor.ingest(email_in(name=None, when=clock.now()))
     reply = await app.local.type_line(f"#{result.conversation_number} !template thanks", "alice")
@@ -78,7 +82,9 @@ async def test_list_preview_and_save(app: Threadline, clock: ManualClock, tmp_pa
     assert (await app.local.type_line("!reply We'll ship a replacement today.", "bob")).ok
     saved = await app.local.type_line("!template save shipped", "bob")  # the last reply, placeholders kept
     assert saved.ok, saved.text
-    assert (await app.local.type_line("!template save hours We're open 9-17, {contact.first_name}.", "bob")).ok
+    assert (
+        await app.local.type_line("!template save hours We're open 9-17, {contact.first_name}.", "bob")
+    ).ok
     listing = await app.local.type_line("!template list", "bob")
     assert listing.ok
     for name in ("thanks (config)", "ack (config)", "shipped (saved)", "hours (saved)"):
@@ -102,4 +108,4 @@ async def test_one_template_command_on_whatsapp(app: Threadline, clock: ManualCl
     assert json.loads(lines[-1])["text"]["body"] == "Hello again Sofia!"
     clock.advance(timedelta(hours=25))
     refused = await app.local.type_line("!template hello_again", "alice")
-    assert not refused.ok and "24-hour window closed" in refused.text  # a canned reply is free-form
+    assert not refused.ok and "WhatsApp 24 h window closed" in refused.text  # canned = free-form

@@ -42,6 +42,7 @@ poll_interval_seconds = 0.1
 instance_name = "{instance}"
 lease_seconds = {lease}
 down_after_failures = 2
+claim_seconds = 2
 {ops_extra}
 
 [surfaces.local]
@@ -81,11 +82,19 @@ identities = {{ local = "alice" }}
 
 
 def write_config(
-    path: Path, db: str, *, imap: int, smtp: int, instance: str, lease: float = 3.0, ops_extra: str = ""
+    path: Path,
+    db: str,
+    *,
+    imap: int,
+    smtp: int,
+    instance: str,
+    lease: float = 3.0,
+    ops_extra: str = "",
+    tail: str = "",
 ) -> Path:
-    """A config for one instance: local surface, one IMAP mailbox, SMTP replies."""
+    """A config for one instance: local surface, one IMAP mailbox, SMTP replies (``tail`` appended)."""
     path.write_text(
-        CONFIG.format(db=db, imap=imap, smtp=smtp, instance=instance, lease=lease, ops_extra=ops_extra)
+        CONFIG.format(db=db, imap=imap, smtp=smtp, instance=instance, lease=lease, ops_extra=ops_extra) + tail
     )
     return path
 

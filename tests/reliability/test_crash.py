@@ -52,7 +52,9 @@ async def _reply_to_all(config: Path, url: str, texts: dict[int, str]) -> None:
 async def test_kills_at_every_point_lose_and_duplicate_nothing(
     process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="crash-a")
+    config = write_config(
+        tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="crash-a"
+    )
     instance = Instance(config, tmp_path, "a")
     imap = dovecot.client()
     sent_mail: list[str] = []
@@ -75,7 +77,7 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
             await _reply_to_all(config, process_db, texts)
             replies.update({text: number for number, text in texts.items()})
         instance.start(fault)
-        code = await instance.exited(timeout=60)
+        code = await instance.exited(timeout=30)
         assert code == 137, f"run {run} ({fault}) ended with {code}:\n{instance.stderr()[-3000:]}"
         delivery_kills += fault.startswith("delivered_")
 
@@ -121,7 +123,9 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     imap.logout()
 
 
-async def test_sigkill_from_outside_while_busy(pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path) -> None:
+async def test_sigkill_from_outside_while_busy(
+    pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+) -> None:
     config = write_config(tmp_path / "k.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance="kill-k")
     instance = Instance(config, tmp_path, "k")
     imap = dovecot.client()
@@ -137,8 +141,12 @@ async def test_sigkill_from_outside_while_busy(pg_db: str, dovecot: Dovecot, sin
     await instance.exited()
     instance.start()
     try:
-        await until(lambda: (s := safe_snapshot(pg_db)) is not None and sorted(m for m, _ in s.inbound) == sorted(ids)
-                    and s.pending_outbox == 0, 60, "catch-up after SIGKILL", instance)
+        def caught_up() -> bool:
+            state = safe_snapshot(pg_db)
+            stored = sorted(m for m, _ in state.inbound) if state is not None else []
+            return state is not None and stored == sorted(ids) and not state.pending_outbox
+
+        await until(caught_up, 60, "catch-up after SIGKILL", instance)
     finally:
         instance.terminate()
         await instance.exited()

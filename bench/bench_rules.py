@@ -1,0 +1,137 @@
+"""Cost of automation rules: pure rule evaluation, and ingest throughput with 0 vs 12 rules on SQLite.
+
+Run: /tmp/venv/bin/python bench/bench_rules.py [--messages 2000]
+Prints a small table; copy it into docs with the machine it ran on (``uname -a``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+
+from bot.app import Threadline
+from bot.clock import SystemClock
+from bot.config import Settings, parse_config
+from bot.inbound import InboundMessage
+from bot.rules import explain, pick
+
+CONFIG = """
+[threadline]
+database_url = "sqlite:///{tmp}/bench.db"
+log_level = "error"
+[surfaces.local]
+[inboxes.support]
+channel = "email"
+address = "support@example.com"
+chat_channel = "support"
+[inboxes.sales]
+channel = "email"
+address = "sales@example.com"
+chat_channel = "sales"
+[channels.email]
+outgoing_dir = "{tmp}/out"
+[agents.a]
+name = "A"
+[agents.b]
+name = "B"
+[agents.c]
+name = "C"
+[teams.t]
+members = ["a", "b", "c"]
+max_open_per_agent = 100000
+[templates.ack]
+body = "Hi {{contact.first_name}}, thanks — #{{conversation.number}}"
+"""
+
+RULES = """
+[[rules]]
+name = "r{i}"
+subject_contains = ["never-{i}", "nope-{i}"]
+body_regex = "order\\\\s+#?{i}\\\\d+"
+add_labels = ["l{i}"]
+"""
+
+ACTIVE = """
+[[rules]]
+name = "assign"
+sender_domain = ["example.org"]
+assign = "team:t"
+add_labels = ["auto"]
+priority = "high"
+
+[[rules]]
+name = "ack"
+subject_contains = ["question"]
+auto_reply = "ack"
+"""
+
+
+def _message(i: int) -> InboundMessage:
+    return InboundMessage(
+        channel="email",
+        inbox="support",
+        external_id=f"<rb-{i}-{uuid.uuid4().hex[:8]}@example.org>",
+        sender_address=f"customer{i}@example.org",
+        sender_name=f"Customer {i}",
+        received_at=datetime.now(UTC),
+        subject=f"Question {i}",
+        text="Hello, I have a question about my order 1881. " * 8,
+    )
+
+
+def _settings(tmp: str, rules: bool) -> Settings:
+    text = CONFIG.format(tmp=tmp)
+    if rules:
+        text += "".join(RULES.format(i=i) for i in range(10)) + ACTIVE
+    return parse_config(text, env={})
+
+
+async def _ingest(messages: int, rules: bool) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Threadline(_settings(tmp, rules), clock=SystemClock())
+        await app.prepare_database()
+        await app.sync_agents()
+        batch = [_message(i) for i in range(messages)]
+        started = time.perf_counter()
+        await asyncio.gather(*(app.ingestor.ingest(m) for m in batch))
+        elapsed = time.perf_counter() - started
+        await app.stop()
+    return messages / elapsed
+
+
+def main() -> None:
+    """Run the benchmarks and print the results."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = _settings(tmp, True)
+    msgs = [_message(i) for i in range(2000)]
+    started = time.perf_counter()
+    for msg in msgs:
+        explain(settings, msg)
+    per_message = (time.perf_counter() - started) / len(msgs)
+    started = time.perf_counter()
+    last = None
+    for _ in range(100_000):
+        last = pick(["a", "b", "c", "d", "e"], "round_robin", last=last, away={"c"}, open_counts={}, cap=None)
+    per_pick = (time.perf_counter() - started) / 100_000
+    without = asyncio.run(_ingest(args.messages, False))
+    with_rules = asyncio.run(_ingest(args.messages, True))
+    print(f"machine: {platform.platform()} · python {platform.python_version()}")
+    print(f"rule evaluation, 12 rules (10 miss, 2 fire): {per_message * 1e6:.1f} µs per message")
+    print(f"round-robin pick (5 agents, 1 away): {per_pick * 1e6:.2f} µs")
+    print(f"ingest, SQLite, {args.messages} new conversations, 0 rules: {without:,.0f} msg/s")
+    print(
+        f"ingest, SQLite, {args.messages} new conversations, 12 rules (team assign + auto-reply): "
+        f"{with_rules:,.0f} msg/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
