@@ -287,7 +287,8 @@ class Dispatcher:
         if self.outages is not None and not final and error.retry_after is None:
             await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
+        reason = error.reason[:200]
         log.log(level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final,
-                                                 "destination": row.destination, "reason": error.reason[:200]})
+                                                 "destination": row.destination, "reason": reason})
         if final:
             self.notify()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from storage.models import (
+    Agent,
     Attachment,
     AuditEvent,
     CannedTemplate,
@@ -43,6 +44,10 @@ class Automation:
         self.session = repo.session
 
     # --- assignment --------------------------------------------------------------------------
+
+    async def agents_by_keys(self, keys: list[str]) -> list[Agent]:
+        """The agents with these keys (unknown keys are left out)."""
+        return list((await self.session.execute(select(Agent).where(Agent.key.in_(keys)))).scalars().all())
 
     async def open_counts(self, agent_ids: list[int]) -> dict[int, int]:
         """How many not-closed conversations each agent has (agents with none are 0)."""

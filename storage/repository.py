@@ -83,7 +83,7 @@ class Repository:
         Ingest uses it: every query it makes reads rows that were already flushed, and
         skipping the automatic flush before each query saves most of its ORM overhead.
         """
-        return self.session.no_autoflush  # type: ignore[no-any-return]
+        return self.session.no_autoflush
 
     async def flush(self) -> None:
         """Send pending writes so generated ids are known."""

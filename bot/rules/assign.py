@@ -44,11 +44,8 @@ def pick(
 
 async def assign_team(repo: Repository, team_name: str, team: TeamSettings) -> tuple[Agent | None, str]:
     """Pick an agent of ``team`` and remember the turn; (agent, why) — agent None when nobody is free."""
-    agents: list[Agent] = []
-    for key in team.members:
-        agent = await repo.agent_by_key(key)
-        if agent is not None:
-            agents.append(agent)
+    found = {a.key: a for a in await Automation(repo).agents_by_keys(team.members)}
+    agents: list[Agent] = [found[key] for key in team.members if key in found]
     if not agents:
         return None, f"team {team_name} has no agents yet"
     keys = [a.key for a in agents]

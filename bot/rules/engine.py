@@ -86,6 +86,19 @@ async def _apply(
     now: datetime,
 ) -> InboxSettings:
     actor = f"rule '{rule.name}'"
+    changes: list[str] = []
+
+    def record(action: str, text: str, detail: dict[str, object]) -> None:
+        repo.audit(
+            actor=actor,
+            action=action,
+            now=now,
+            conversation_id=conv.id,
+            contact_id=conv.contact_id,
+            detail=detail,
+        )
+        changes.append(text)
+
     if rule.route_to and created and rule.route_to != conv.inbox:
         target = settings.inbox(rule.route_to)
         old = conv.inbox
@@ -94,12 +107,7 @@ async def _apply(
                 conv.id, surface_destination(inbox.surface), surface_destination(target.surface)
             )
         conv.inbox, inbox = rule.route_to, target
-        await Effects(repo, conv, inbox, now).event(
-            actor,
-            "routed",
-            f"routed from {settings.inbox_display(old)} by {actor}",
-            {"from": old, "to": conv.inbox},
-        )
+        record("routed", f"routed from {settings.inbox_display(old)}", {"from": old, "to": conv.inbox})
     effects = Effects(repo, conv, inbox, now)
     added = []
     for name in rule.add_labels:
@@ -107,15 +115,21 @@ async def _apply(
         if label is not None and await repo.set_label(conv.id, label.id, True):
             added.append(label.name)
     if added:
-        change = " ".join(f"+{n}" for n in added)
-        await effects.event(actor, "labelled", f"labels {change} by {actor}", {"added": added, "removed": []})
+        record("labelled", "labels " + " ".join(f"+{n}" for n in added), {"added": added, "removed": []})
     if rule.priority and conv.priority != rule.priority:
         conv.priority = rule.priority
-        await effects.event(
-            actor, "prioritised", f"priority {rule.priority} by {actor}", {"priority": rule.priority}
-        )
+        record("prioritised", f"priority {rule.priority}", {"priority": rule.priority})
     if rule.assign and conv.assignee_id is None:
-        await _assign(repo, settings, conv, effects, rule, actor)
+        assigned = await _assign(repo, settings, conv, effects, rule, actor)
+        if assigned is not None:
+            record("assigned", assigned[0], {"agent": assigned[1], "rule": rule.name})
+    if changes:  # one thread event per rule, listing what it did (the audit trail has a row per action)
+        event = repo.new_message(
+            conv.id, MessageKind.EVENT, now, author_name=actor, text=f"{actor}: " + " · ".join(changes)
+        )
+        conv.updated_at = now
+        await effects.show(event)
+        await effects.card_changed()
     if rule.note:
         note = repo.new_message(conv.id, MessageKind.NOTE, now, author_name=actor, text=rule.note)
         repo.audit(actor=actor, action="noted", now=now, conversation_id=conv.id)
@@ -127,7 +141,8 @@ async def _apply(
 
 async def _assign(
     repo: Repository, settings: Settings, conv: Conversation, effects: Effects, rule: RuleSettings, actor: str
-) -> None:
+) -> tuple[str, str] | None:
+    """Assign per the rule; (what happened, agent key), or None after a notice saying why not."""
     assert rule.assign is not None
     if rule.assign.startswith("team:"):
         team = rule.assign.removeprefix("team:")
@@ -140,14 +155,9 @@ async def _assign(
             agent = None
     if agent is None:
         await effects.notice(f"{actor} could not assign #{conv.number}: {why}. Assign it by hand.")
-        return
+        return None
     conv.assignee_id = agent.id
-    await effects.event(
-        actor,
-        "assigned",
-        f"assigned to {agent.name} by {actor} ({why})",
-        {"agent": agent.key, "rule": rule.name},
-    )
+    return f"assigned to {agent.name} ({why})", agent.key
 
 
 async def _auto_reply(

@@ -78,8 +78,7 @@ async def test_labels_priority_and_note(app: Threadline, clock: ManualClock) -> 
     thread = await _thread(app, result.conversation_number)
     assert thread.card.labels == ("billing", "refund")
     assert thread.card.priority == "high"
-    assert "labels +refund +billing by rule 'refunds'" in thread.texts("event")
-    assert "priority high by rule 'refunds'" in thread.texts("event")
+    assert "rule 'refunds': labels +refund +billing · priority high" in thread.texts("event")
     assert thread.texts("note") == ["Refund policy: 30 days, check the order first."]
     assert [p.author for p in thread.posts if p.kind == "note"] == ["rule 'refunds'"]
 
@@ -141,7 +140,7 @@ async def test_route_to_another_inbox_opens_the_thread_in_its_channel(
     thread = await _thread(app, result.conversation_number)
     assert thread.chat_channel == "sales" and thread.card.inbox == "Sales"
     assert thread.card.labels == ("lead",)
-    assert "routed from Support by rule 'to-sales'" in thread.texts("event")
+    assert "rule 'to-sales': routed from Support · labels +lead" in thread.texts("event")
     async with app.store.transaction() as repo:
         conv = await repo.conversation_by_number(thread.number)
         assert conv is not None and conv.inbox == "sales"
