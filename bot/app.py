@@ -210,16 +210,22 @@ class Threadline:
             )
 
     async def sync_agents(self) -> None:
-        """Create or update the agents listed under [agents]."""
-        async with self.store.transaction() as repo:
-            for key, agent in self.settings.agents.items():
-                await repo.upsert_agent(
-                    key,
-                    agent.name,
-                    agent.email,
-                    {str(k): v for k, v in agent.identities.items()},
-                    self.clock.now(),
-                )
+        """Create or update the agents listed under [agents] (instances starting together may race)."""
+        for attempt in range(3):
+            try:
+                async with self.store.transaction() as repo:
+                    for key, agent in self.settings.agents.items():
+                        await repo.upsert_agent(
+                            key,
+                            agent.name,
+                            agent.email,
+                            {str(k): v for k, v in agent.identities.items()},
+                            self.clock.now(),
+                        )
+                return
+            except Conflict:  # another instance created the same agent first: update it instead
+                if attempt == 2:
+                    raise
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro, name=name)

@@ -196,7 +196,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snooze": ("snooze 2h | 30m | tomorrow 9:00 | mon 9:00", "hide until then, or until the customer writes"),
     "close": ("close", "close the conversation"),
     "reopen": ("reopen", "reopen the conversation"),
-    "history": ("history", "this customer's other conversations"),
+    "history": ("history", "this customer's profile and other conversations (same as profile)"),
     "retry": ("retry", "send failed replies again"),
     "priority": ("priority urgent|high|normal|low", "set the priority"),
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),

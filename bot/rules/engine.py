@@ -87,6 +87,7 @@ async def _apply(
 ) -> InboxSettings:
     actor = f"rule '{rule.name}'"
     changes: list[str] = []
+    await repo.flush()  # ingest runs without autoflush: let this rule's queries see earlier rules' rows
 
     def record(action: str, text: str, detail: dict[str, object]) -> None:
         repo.audit(
@@ -129,7 +130,8 @@ async def _apply(
         )
         conv.updated_at = now
         await effects.show(event)
-        await effects.card_changed()
+        if not created:  # a new conversation's thread is created with its card as it is by then
+            await effects.card_changed()
     if rule.note:
         note = repo.new_message(conv.id, MessageKind.NOTE, now, author_name=actor, text=rule.note)
         repo.audit(actor=actor, action="noted", now=now, conversation_id=conv.id)
@@ -171,7 +173,8 @@ async def _auto_reply(
 ) -> None:
     if msg.auto_kind is not None:
         return  # never answer a robot: auto-replies, bounces and list mail
-    if not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
+    once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
+    if not once and not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return
     assert rule.auto_reply is not None
     template = settings.templates[rule.auto_reply]

@@ -29,6 +29,12 @@ priority = "high"
 note = "Refund policy: 30 days, check the order first."
 
 [[rules]]
+name = "refunds again"
+subject_contains = ["refund"]
+add_labels = ["refund", "bounce"]
+note = "second"
+
+[[rules]]
 name = "vip"
 sender_domain = ["bigcorp.com"]
 assign = "bob"
@@ -76,11 +82,12 @@ async def _thread(app: Threadline, number: int | None):  # type: ignore[no-untyp
 async def test_labels_priority_and_note(app: Threadline, clock: ManualClock) -> None:
     result = await app.ingestor.ingest(email_in(subject="Refund please", when=clock.now()))
     thread = await _thread(app, result.conversation_number)
-    assert thread.card.labels == ("billing", "refund")
+    assert thread.card.labels == ("billing", "bounce", "refund")
     assert thread.card.priority == "high"
     assert "rule 'refunds': labels +refund +billing · priority high" in thread.texts("event")
-    assert thread.texts("note") == ["Refund policy: 30 days, check the order first."]
-    assert [p.author for p in thread.posts if p.kind == "note"] == ["rule 'refunds'"]
+    assert thread.texts("note") == ["Refund policy: 30 days, check the order first.", "second"]
+    assert [p.author for p in thread.posts if p.kind == "note"] == ["rule 'refunds'", "rule 'refunds again'"]
+    assert "rule 'refunds again': labels +bounce" in thread.texts("event")  # refund was there already
 
 
 async def test_assign_to_an_agent_and_skip_when_away(app: Threadline, clock: ManualClock) -> None:
@@ -146,9 +153,17 @@ async def test_route_to_another_inbox_opens_the_thread_in_its_channel(
         assert conv is not None and conv.inbox == "sales"
 
 
+async def test_a_rule_label_equal_to_the_auto_kind_label(app: Threadline, clock: ManualClock) -> None:
+    result = await app.ingestor.ingest(
+        email_in(subject="Refund failed", auto_kind=AutoKind.BOUNCE, when=clock.now())
+    )
+    thread = await _thread(app, result.conversation_number)
+    assert thread.card.labels == ("billing", "bounce", "refund")
+
+
 async def test_new_conversation_rules_do_not_run_on_follow_ups(app: Threadline, clock: ManualClock) -> None:
     first = await app.ingestor.ingest(email_in(subject="Refund", external_id="<r1@x>", when=clock.now()))
     thread = await _thread(app, first.conversation_number)
     await app.ingestor.ingest(email_in(subject="Re: Refund", thread_refs=("<r1@x>",), when=clock.now()))
     await _thread(app, first.conversation_number)
-    assert thread.texts("note") == ["Refund policy: 30 days, check the order first."]  # once
+    assert thread.texts("note") == ["Refund policy: 30 days, check the order first.", "second"]  # once
