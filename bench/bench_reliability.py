@@ -166,7 +166,8 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     engine = create_engine(f"sqlite:///{work}/t.db")
     with engine.connect() as db:
         cards = int(db.execute(text("SELECT count(*) FROM outbox WHERE kind = 'card'")).scalar_one())
-        posts = int(db.execute(text("SELECT count(*) FROM outbox WHERE kind IN ('post', 'notice')")).scalar_one())
+        query = text("SELECT count(*) FROM outbox WHERE kind IN ('post', 'notice')")
+        posts = int(db.execute(query).scalar_one())
     engine.dispose()
     await app.store.close()
     return cards, surface.edits, posts

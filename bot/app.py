@@ -31,7 +31,7 @@ from bot.scheduler import build_scheduler
 from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
 from bot.snooze import SnoozeWaker
 from bot.statuses import DeliveryStatusService  # whatsapp channel (issue 6)
-from bot.suggest import conversation_labels, label_names  # discord surface (issue 5)
+from bot.suggest import conversation_labels, label_names, template_names  # discord surface (issue 5)
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
@@ -105,6 +105,7 @@ class Threadline:
                 chat_channels=[i.chat_channel for i in settings.inboxes.values() if i.surface == "discord"],
                 labels=functools.partial(label_names, self.store),
                 labels_of=functools.partial(conversation_labels, self.store, "discord"),
+                templates=functools.partial(template_names, self.store, settings),
             )
             self.discord = DiscordSurface(discord_settings, bridge)
             self.surfaces["discord"] = self.discord

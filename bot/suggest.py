@@ -6,9 +6,11 @@ Slack show at most 25 choices) and cheap enough to answer within 3 seconds.
 
 from __future__ import annotations
 
+from bot.config import Settings
+from bot.templates import list_templates
 from storage import Store
 
-__all__ = ["MAX_CHOICES", "conversation_labels", "label_names"]
+__all__ = ["MAX_CHOICES", "conversation_labels", "label_names", "template_names"]
 
 MAX_CHOICES = 25
 """Discord's (and Slack's) limit of choices in one autocomplete answer or select menu."""
@@ -33,3 +35,17 @@ async def conversation_labels(store: Store, surface: str, thread_id: str) -> lis
         if conversation is None:
             return []
         return await repo.labels_of(conversation.id)
+
+
+async def template_names(
+    store: Store, settings: Settings, prefix: str = "", limit: int = MAX_CHOICES
+) -> list[str]:
+    """Canned replies and approved WhatsApp templates whose name starts with (or contains) ``prefix``."""
+    needle = prefix.strip().lower()
+    async with store.transaction() as repo:
+        names = [t.name for t in await list_templates(repo, settings)]
+    whatsapp = getattr(settings.channels, "whatsapp", None)
+    if whatsapp is not None:
+        names += [name for name in whatsapp.templates if name not in names]
+    starting = [n for n in names if n.lower().startswith(needle)]
+    return (starting + [n for n in names if needle in n.lower() and n not in starting])[:limit]

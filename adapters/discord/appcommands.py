@@ -67,6 +67,10 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
             picks = [Choice(name=current.strip()[:100], value=current.strip()[:100]), *picks]
         return picks[:25]
 
+    async def template_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+        names = await bridge.templates(current) if bridge.templates is not None else []
+        return [Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+
     @tree.command(name="claim", description="Assign this conversation to yourself")
     async def claim(interaction: discord.Interaction[Any]) -> None:
         await run(interaction, "claim")
@@ -109,6 +113,12 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
             await interaction.response.send_modal(modal)
             return
         await run(interaction, f"{command} {text}")
+
+    @tree.command(name="template", description="Send a canned reply (on WhatsApp: an approved template)")
+    @app_commands.describe(name="the template", params="parameters, space-separated; quote multi-word ones")
+    @app_commands.autocomplete(name=template_choices)
+    async def template(interaction: discord.Interaction[Any], name: str, params: str | None = None) -> None:
+        await run(interaction, f"template {name} {params or ''}".strip())
 
     @tree.command(name="snooze", description="Hide until then, or until the customer writes")
     @app_commands.describe(until="2h, 30m, tomorrow 9:00, mon 9:00 … (the inbox's time zone)")

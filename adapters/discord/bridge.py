@@ -30,7 +30,8 @@ NONE = discord.AllowedMentions.none()
 """Every message Threadline sends uses this: customer text (or anything else) can never ping anyone."""
 
 LabelSource = Callable[[str], Awaitable[list[str]]]
-"""``await labels(prefix)`` → existing label names; ``await labels_of(thread_id)`` → that thread's."""
+"""``await labels(prefix)`` → existing label names; ``await labels_of(thread_id)`` → that thread's;
+``await templates(prefix)`` → canned reply and WhatsApp template names."""
 
 _CHATTY = {"help", "?", "list", "ls", "labels", "history"}
 
@@ -73,6 +74,7 @@ class Bridge:
         chat_channels: Iterable[str],
         labels: LabelSource,
         labels_of: LabelSource,
+        templates: LabelSource | None = None,
     ) -> None:
         self.settings = settings
         self.commands = commands
@@ -80,6 +82,7 @@ class Bridge:
         self.chat_channels = {int(c) for c in chat_channels if c.isdigit()}
         self.labels = labels
         self.labels_of = labels_of
+        self.templates = templates
         self.echoes = EchoBook()
         self._role_ids: dict[int, int | None] = {}
 

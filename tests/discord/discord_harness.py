@@ -74,6 +74,12 @@ identities = {{ discord = "{alice}" }}
 [agents.bob]
 name = "Bob Stone"
 identities = {{ discord = "{bob}" }}
+
+[templates.refund_done]
+body = "Hi {{contact.first_name}}, your refund for #{{conversation.number}} is on its way."
+
+[templates.shipping]
+body = "Your parcel ships today."
 """
 
 

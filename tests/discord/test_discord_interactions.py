@@ -210,3 +210,16 @@ def _base_payload(h: Harness, thread: int) -> dict[str, Any]:
     payload = slash(h, "reply", {}, channel_id=thread)
     payload["type"] = 5  # MODAL_SUBMIT
     return payload
+
+
+async def test_template_command_autocompletes_and_sends_the_canned_reply(harness: Harness) -> None:
+    thread = await opened(harness)
+    call = await harness.interact(
+        slash(harness, "template", {"name": "ref"}, channel_id=thread, focused="name")
+    )
+    assert [c["value"] for c in call.json["data"]["choices"]] == ["refund_done"]
+    answered = await harness.interact(slash(harness, "template", {"name": "refund_done"}, channel_id=thread))
+    assert "#1" in answer(answered)
+    await harness.app.dispatcher.drain()
+    (sent,) = harness.sender.sent
+    assert sent.text == "Hi Jane, your refund for #1 is on its way."
