@@ -19,6 +19,7 @@ __all__ = [
     "ThreadGone",
     "ThreadRef",
     "TransientDeliveryError",
+    "join_ids",
 ]
 
 
@@ -50,6 +51,23 @@ class ThreadRef:
     chat_channel: str
     thread_id: str
     card_id: str
+
+
+_ID_ROOM = 200  # the outbox keeps a delivery's platform ids in 200 characters
+
+
+def join_ids(ids: list[str]) -> str:
+    """The platform ids of a post split into several messages, space-separated, as many as fit.
+
+    Surfaces return this from ``post`` so that every part can be found again (redaction).
+    """
+    joined = ""
+    for item in ids:
+        candidate = f"{joined} {item}" if joined else item
+        if len(candidate) > _ID_ROOM:
+            break
+        joined = candidate
+    return joined
 
 
 class Surface(Protocol):

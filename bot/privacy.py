@@ -8,10 +8,10 @@ without the customer, and queues the deletion of every mirrored thread message o
 its surface (``redactions``, worked by ``Redactor``). The audit trail records that a
 contact was forgotten, with counts only.
 
-Surfaces that can delete implement ``RedactingSurface.redact``: the local surface
-here; Slack needs ``chat.delete`` (bot token, own messages) and Discord a message
-delete (``DELETE /channels/{thread}/messages/{id}``) — until they do, their rows stay
-``failed`` with the reason, visible to an admin.
+Surfaces implement ``RedactingSurface.redact``: the local surface blanks the post,
+Slack deletes it with ``chat.delete`` (the bot's own messages; ``chat:write`` covers
+it), Discord with ``DELETE /channels/{thread}/messages/{id}``. A post split into
+several platform messages is remembered as all of their ids, and each is deleted.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from adapters.discord.components import card_view
 from adapters.discord.digest import digest_embed
 from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
-from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError
+from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
 from bot.settings.discord import DiscordSettings
 from bot.views import CardView, DigestView, PostView
 
@@ -155,7 +155,7 @@ class DiscordSurface:
         if post.kind == "note" and (shown := self.bridge.echoes.take(ref.thread_id, post.text)) is not None:
             return shown  # typed in this thread: already visible
         thread = self.client.get_partial_messageable(int(ref.thread_id))
-        first: str | None = None
+        sent_ids: list[str] = []
         for index, outgoing in enumerate(post_messages(post)):
             nonce = _nonce(post.message_uid, index)
 
@@ -166,9 +166,19 @@ class DiscordSurface:
                 return thread.send(allowed_mentions=NONE, **kwargs)
 
             sent = await self._call(ref, send)
-            first = first or str(sent.id)
-        assert first is not None
-        return first
+            sent_ids.append(str(sent.id))
+        return join_ids(sent_ids)
+
+    async def redact(self, ref: ThreadRef, item_id: str) -> None:
+        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
+        await self._ready()
+        for message_id in item_id.split():
+            try:
+                await self.client.http.delete_message(int(ref.thread_id), int(message_id))
+            except discord.NotFound:
+                continue  # already deleted: nothing left to erase
+            except Exception as exc:
+                raise delivery_error(exc, f"thread {ref.thread_id}") from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest embed (not in a thread) to ``chat_channel``."""

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.digest import digest_blocks, thread_link
 from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, escape, post_chunks
-from bot.ports import ThreadRef
+from bot.ports import ThreadGone, ThreadRef, join_ids
 from bot.settings.slack import SlackSettings
 from bot.views import CardView, DigestView, PostView
 
@@ -143,7 +143,17 @@ class SlackSurface:
                     self._remember(self._uploaded, uid, True)
         except Exception as exc:
             raise delivery_error(exc) from exc
-        return done[0]
+        return join_ids(done)
+
+    async def redact(self, ref: ThreadRef, item_id: str) -> None:
+        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
+        for ts in item_id.split():
+            try:
+                await self.client.chat_delete(channel=ref.chat_channel, ts=ts)
+            except Exception as exc:
+                error = delivery_error(exc)
+                if not isinstance(error, ThreadGone):  # already deleted: nothing left to erase
+                    raise error from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""

@@ -254,6 +254,10 @@ class FakeDiscord:
             message.setdefault("edits", 0)
             message["edits"] += 1
             return p.json_response(message)
+        if len(rest) == 2 and rest[0] == "messages" and method == "DELETE":
+            if self.messages.pop(int(rest[1]), None) is None:
+                raise p.FakeError(404, 10008, "Unknown Message")
+            return web.Response(status=204)
         if len(rest) >= 4 and rest[2] == "reactions" and method == "PUT":
             self.reactions.append((cid, int(rest[1]), rest[3]))
             return web.Response(status=204)

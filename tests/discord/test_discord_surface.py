@@ -175,3 +175,16 @@ async def test_escalation_posts_to_the_channel_with_a_thread_mention(harness: Ha
     (call,) = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/messages$")
     assert call.json["content"] == f"⚠ #1 breached @everyone → <#{thread_id}>"
     assert call.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_redact_deletes_the_posts_of_a_message(harness: Harness) -> None:
+    thread_id = await deliver(harness, text="my card number is 4111 " * 300)
+    posted = [m for m in harness.fake.posts(thread_id) if m.get("embeds")]
+    ids = " ".join(str(m["id"]) for m in posted)
+    assert harness.app.discord is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), "0")
+    await harness.app.discord.redact(ref, ids)
+    assert [c.path for c in harness.fake.find("DELETE", rf"^/channels/{thread_id}/messages/")] == [
+        f"/channels/{thread_id}/messages/{m['id']}" for m in posted
+    ]
+    await harness.app.discord.redact(ref, ids)  # already gone: no error

@@ -203,6 +203,11 @@ class FakeSlack:
         self.messages[ts].update({k: v for k, v in args.items() if k in ("text", "blocks")})
         return {"ok": True, "channel": args.get("channel"), "ts": ts}
 
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.messages.pop(str(args.get("ts")), None) is None:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
     def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": "1700000000.999999"}
 

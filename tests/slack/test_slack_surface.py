@@ -146,7 +146,7 @@ async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: Fake
         await slack.post(ref, inbound(long_text))
     first = await slack.post(ref, inbound(long_text))
     thread = fake_slack.thread("C1", ref.thread_id)
-    assert thread[0]["ts"] == first
+    assert first.split() == [m["ts"] for m in thread]  # every part's ts, for redaction
     assert len(thread) == 2
     sections = [b["text"]["text"] for m in thread for b in m["blocks"]]
     joined = "\n".join(sections)
@@ -206,3 +206,15 @@ async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: Fa
     assert posted["channel"] == "CESC" and "thread_ts" not in posted
     assert "&lt;!channel&gt;" in posted["text"] and "<!channel>" not in posted["text"]
     assert f"https://slack.com/archives/C1/p{ref.thread_id.replace('.', '')}" in posted["text"]
+
+
+async def test_redact_deletes_every_part_of_a_long_post(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    ref = await slack.create_thread("C1", CARD)
+    long_text = "".join(f"line {i} " + "secret " * 500 + "\n" for i in range(60))  # > 50 sections
+    ids = await slack.post(ref, inbound(long_text))
+    parts = ids.split()
+    assert len(parts) > 1 and all(p in fake_slack.messages for p in parts)
+    await slack.redact(ref, ids)
+    assert not any(p in fake_slack.messages for p in parts)
+    await slack.redact(ref, ids)  # already gone: no error
