@@ -4,7 +4,7 @@ Computed from the database: volume per inbox and channel (conversations opened),
 first-response and resolution percentiles (p50/p90, wall-clock, nearest rank) per
 inbox, SLA compliance (as in digests), and per-agent and per-label breakdowns;
 per-agent counts come from the audit trail (replies, closes, claims, assignments
-made by each agent in the period).
+made by each agent in the period), and customer satisfaction (CSAT) per inbox.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.digest.compute import compliance_percent
 from bot.sla.policy import policy_for
 from storage import Repository
+from storage.automation import Automation
 
 __all__ = ["AGENT_ACTIONS", "Report", "build_report", "percentile", "render"]
 
@@ -61,6 +62,7 @@ class Report:
     sla_compliance: float | None = None
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
     labels: list[dict[str, Any]] = field(default_factory=list)
+    csat: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _timings(rows: list[tuple[str, str, float]]) -> dict[str, Timing]:
@@ -93,7 +95,23 @@ async def build_report(
             agents[actor][action] = count
     report.agents = dict(sorted(agents.items()))
     report.labels = [{"label": n, "opened": c} for n, c in await stats.by_label(inboxes, since, until)]
+    report.csat = _csat([(i, r) for i, r in await Automation(repo).ratings(since, until) if i in inboxes])
     return report
+
+
+def _csat(ratings: list[tuple[str, int]]) -> dict[str, dict[str, float]]:
+    """Per inbox: how many customers rated, their average, and the share of 4s and 5s."""
+    per_inbox: dict[str, list[int]] = defaultdict(list)
+    for inbox, rating in ratings:
+        per_inbox[inbox].append(rating)
+    return {
+        inbox: {
+            "count": len(values),
+            "average": round(sum(values) / len(values), 2),
+            "satisfied_percent": round(100 * sum(v >= 4 for v in values) / len(values), 1),
+        }
+        for inbox, values in sorted(per_inbox.items())
+    }
 
 
 def _hours(seconds: float | None) -> str:
@@ -124,6 +142,11 @@ def _table(report: Report) -> str:
         lines.append(f"  {agent:<20} " + " ".join(f"{counts[a]:>9}" for a in AGENT_ACTIONS))
     lines += ["", "Labels (conversations opened)"]
     lines += [f"  {item['label']:<20} {item['opened']:>7}" for item in report.labels] or ["  none"]
+    lines += ["", "Customer satisfaction (ratings · average · 4 or 5)"]
+    lines += [
+        f"  {inbox:<20} {c['count']:>7.0f} {c['average']:>9.2f} {c['satisfied_percent']:>8g} %"
+        for inbox, c in report.csat.items()
+    ] or ["  none"]
     return "\n".join(lines)
 
 
@@ -155,6 +178,9 @@ def _csv(report: Report) -> str:
             writer.writerow(["agent", agent, action, count])
     for item in report.labels:
         writer.writerow(["label", item["label"], "opened", item["opened"]])
+    for inbox, values in report.csat.items():
+        for metric, value in values.items():
+            writer.writerow(["csat", inbox, metric, value])
     return out.getvalue()
 
 

@@ -38,6 +38,7 @@ from storage.models import (
     ReminderSent,
     ThreadRow,
 )
+from storage.ordering import PRIORITY_RANK
 from storage.stats import Stats
 
 __all__ = ["ConversationFilter", "Repository"]
@@ -251,15 +252,6 @@ class Repository:
 
     async def list_conversations(self, flt: ConversationFilter) -> list[Conversation]:
         """Conversations matching the filter, most urgent and oldest first."""
-        priority_order = (
-            func.coalesce(
-                func.nullif(func.instr(text("'urgent,high,normal,low'"), Conversation.priority), 0), 99
-            )
-            if self.dialect == "sqlite"
-            else func.array_position(
-                text("ARRAY['urgent','high','normal','low']::varchar[]"), Conversation.priority
-            )
-        )
         stmt = select(Conversation)
         if flt.status:
             stmt = stmt.where(Conversation.status == flt.status)
@@ -273,7 +265,7 @@ class Repository:
             stmt = stmt.join(ConversationLabel, ConversationLabel.conversation_id == Conversation.id).join(
                 Label, and_(Label.id == ConversationLabel.label_id, Label.key == flt.label.lower())
             )
-        stmt = stmt.order_by(priority_order, Conversation.updated_at.asc(), Conversation.id).limit(flt.limit)
+        stmt = stmt.order_by(PRIORITY_RANK, Conversation.updated_at.asc(), Conversation.id).limit(flt.limit)
         return list((await self.session.execute(stmt)).scalars().all())
 
     async def due_snoozed(self, now: datetime, limit: int = 100) -> list[Conversation]:

@@ -22,6 +22,7 @@ from storage.models import (
     ReminderSent,
     ThreadRow,
 )
+from storage.ordering import PRIORITY_RANK
 
 __all__ = ["Stats"]
 
@@ -61,7 +62,7 @@ class Stats:
         )
 
     async def oldest_waiting(self, inboxes: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        """Open conversations whose customer waits longest, with assignee and thread."""
+        """Open conversations with a waiting customer, most urgent then longest first, with thread."""
         if limit <= 0:
             return []
         longest = (
@@ -69,7 +70,7 @@ class Stats:
             .where(
                 self._inbox(inboxes), Conversation.status == "open", Conversation.waiting_since.is_not(None)
             )
-            .order_by(Conversation.waiting_since)
+            .order_by(PRIORITY_RANK, Conversation.waiting_since)
             .limit(limit)
         )
         stmt = (
@@ -77,7 +78,7 @@ class Stats:
             .outerjoin(Agent, Agent.id == Conversation.assignee_id)
             .outerjoin(ThreadRow, ThreadRow.conversation_id == Conversation.id)
             .where(Conversation.id.in_(longest))
-            .order_by(Conversation.waiting_since, Conversation.id)
+            .order_by(PRIORITY_RANK, Conversation.waiting_since, Conversation.id)
         )
         rows = []
         for conv, assignee, surface, chat_channel, thread_id in (await self.session.execute(stmt)).all():

@@ -14,6 +14,7 @@ from adapters.email import parse_email
 from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.csat import parse_rating
+from bot.reports import build_report, render
 from storage.automation import Automation
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in, whatsapp_in
@@ -95,6 +96,11 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
         ) == [("support", 4)]
     profile = await local.type_line("!profile", "alice")
     assert "rated 4/5" in profile.text
+    async with app.store.transaction() as repo:
+        since, until = clock.now() - timedelta(days=1), clock.now() + timedelta(seconds=1)
+        report = await build_report(repo, app.settings, since, until)
+    assert report.csat == {"support": {"count": 1, "average": 4.0, "satisfied_percent": 100.0}}
+    assert "support                    1      4.00      100 %" in render(report, "table")
 
 
 async def test_a_real_answer_after_close_still_reopens(

@@ -149,3 +149,13 @@ async def test_a_claim_left_by_a_dead_instance_is_taken_over(sla_app: Threadline
     clock.advance(timedelta(hours=1))
     async with sla_app.store.transaction() as repo:  # sent: never again
         assert await repo.claim_digest_run("daily", start, end, clock.now(), late=True) is None
+
+
+async def test_digest_lists_urgent_conversations_before_older_ones(sla_app: Threadline, clock: ManualClock) -> None:
+    await _known_data(sla_app, clock)
+    local = sla_app.local
+    assert local is not None
+    assert (await local.type_line("#5 !priority urgent", "alice")).ok
+    clock.set(ams(2026, 1, 6, 9, 0))
+    view = await sla_app.digests.build("daily")
+    assert [e.number for e in view.oldest][:2] == [5, 2]  # #5 is newer than #2 but urgent
