@@ -151,7 +151,7 @@ async def test_a_claim_left_by_a_dead_instance_is_taken_over(sla_app: Threadline
         assert await repo.claim_digest_run("daily", start, end, clock.now(), late=True) is None
 
 
-async def test_digest_lists_urgent_conversations_before_older_ones(sla_app: Threadline, clock: ManualClock) -> None:
+async def test_digest_lists_urgent_ones_first(sla_app: Threadline, clock: ManualClock) -> None:
     await _known_data(sla_app, clock)
     local = sla_app.local
     assert local is not None
