@@ -23,13 +23,17 @@ from storage import Repository
 from storage.automation import Automation
 from storage.models import Conversation
 
-__all__ = ["CSAT_AUTHOR", "parse_rating", "request_csat", "take_rating"]
+__all__ = ["CSAT_AUTHOR", "CSAT_CHOICES", "parse_rating", "request_csat", "take_rating"]
 
 CSAT_AUTHOR = "Threadline (satisfaction survey)"
 _RATING = re.compile(r"^\s*([1-5])(?:\s*(?:/\s*5|stars?|★+))?(?:\W.*)?$", re.IGNORECASE | re.DOTALL)
 _MAX_ANSWER = 200
 _ANSWER_WINDOW = timedelta(days=7)
 """An answer counts as a rating only this long after the question (later, "5 items missing" is a new case)."""
+
+
+CSAT_CHOICES = ("5 ★★★★★ excellent", "4 ★★★★ good", "3 ★★★ okay", "2 ★★ poor", "1 ★ bad")
+"""The answers offered where a channel lets the customer pick (WhatsApp's interactive list)."""
 
 
 def parse_rating(text: str) -> int | None:
@@ -58,7 +62,7 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
         author_name=CSAT_AUTHOR,
         text=inbox.csat.question,
         delivery_status=DeliveryStatus.PENDING,
-        meta={"auto_submitted": True, "csat": True},
+        meta={"auto_submitted": True, "csat": True, "choices": list(CSAT_CHOICES)},
     )
     repo.audit(actor="Threadline", action="csat-requested", now=now, conversation_id=conv.id)
     await effects.send(message)
@@ -83,7 +87,8 @@ async def take_rating(
     repo: Repository, settings: Settings, msg: InboundMessage, now: datetime
 ) -> IngestResult | None:
     """Store ``msg`` as the answer to a CSAT question when it is one; None to ingest it normally."""
-    if msg.auto_kind is not None or (rating := parse_rating(msg.text)) is None:
+    answer = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
+    if msg.auto_kind is not None or (rating := parse_rating(answer)) is None:
         return None
     conv = await _answered(repo, msg)
     if conv is None or conv.status != Status.CLOSED:

@@ -52,6 +52,8 @@ class InboundMessage:
     References); ``conversation_hint`` a conversation number the channel found (the
     ``[#42]`` subject token). With ``match_open_by_contact`` (WhatsApp) the contact's
     open conversation in the inbox is continued instead of starting a new one.
+    ``extra["choice"]`` is the title of a reply button or list option the customer
+    picked, where the channel has them.
     """
 
     channel: str

@@ -105,4 +105,5 @@ async def outbound_view(
         template=meta.get("template"),
         template_params=tuple(meta.get("template_params", ())),
         auto_submitted=bool(meta.get("auto_submitted")),
+        choices=tuple(meta.get("choices", ())),
     )

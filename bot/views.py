@@ -77,6 +77,7 @@ class OutboundView:
     template: str | None = None
     template_params: tuple[str, ...] = ()
     auto_submitted: bool = False
+    choices: tuple[str, ...] = ()  # the customer answers by picking one (WhatsApp: an interactive list)
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -63,6 +63,8 @@ def to_inbound(
     extra = {"whatsapp_type": parsed.kind}
     if parsed.context_id:
         extra["in_reply_to"] = parsed.context_id
+    if parsed.choice:
+        extra["choice"] = parsed.choice
     return InboundMessage(
         channel="whatsapp",
         inbox=inbox,

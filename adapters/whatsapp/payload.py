@@ -44,6 +44,7 @@ class ParsedMessage:
     phone_number_id: str | None = None
     media: MediaRef | None = None
     context_id: str | None = None
+    choice: str | None = None  # the title of the button or list option the customer picked
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,19 @@ def _message(raw: dict[str, Any], names: dict[str, str], phone_number_id: str | 
         phone_number_id=phone_number_id,
         media=media,
         context_id=_dict(raw.get("context")).get("id"),
+        choice=_choice(kind, raw),
     )
+
+
+def _choice(kind: str, raw: dict[str, Any]) -> str | None:
+    """The title of a picked reply button or list option, if the message is one."""
+    data = _dict(raw.get(kind))
+    if kind == "interactive":
+        picked = _dict(data.get(str(data.get("type"))))
+        return str(picked["title"]) if picked.get("title") else None
+    if kind == "button":
+        return str(data.get("text") or data.get("payload") or "") or None
+    return None
 
 
 def parse_webhook(payload: Any) -> WebhookBatch:

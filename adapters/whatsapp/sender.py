@@ -77,6 +77,8 @@ class WhatsAppSender:
         bodies: list[dict[str, Any] | AttachmentView] = []
         if message.template:
             bodies.append(self._template(message))
+        elif message.choices:
+            bodies.append(_choice_list(message))
         else:
             if message.text.strip() or not message.attachments:
                 bodies += [{"type": "text", "text": {"preview_url": False, "body": part}}
@@ -124,3 +126,16 @@ class WhatsAppSender:
         if kind == "document":
             media["filename"] = attachment.filename
         return {"type": kind, kind: media}
+
+
+def _choice_list(message: OutboundView) -> dict[str, Any]:
+    """An interactive list message: the text, and one row per choice (WhatsApp allows 10, titles ≤ 24)."""
+    rows = [{"id": f"choice-{n}", "title": title[:24]} for n, title in enumerate(message.choices[:10], 1)]
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": message.text[:1024]},
+            "action": {"button": "Choose", "sections": [{"title": "Choose one", "rows": rows}]},
+        },
+    }

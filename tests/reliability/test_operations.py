@@ -192,3 +192,42 @@ def test_a_fault_point_kills_the_process_at_its_nth_hit() -> None:
     quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                            env={k: v for k, v in os.environ.items() if k != "THREADLINE_FAULT"})
     assert quiet.returncode == 0 and quiet.stdout.count("passed") == 5
+
+
+class GatedSurface(LocalSurface):
+    """Posts wait at a gate, like slow platform calls in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.entered = 0
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        self.entered += 1
+        await self.gate.wait()
+        return await super().create_thread(chat_channel, card)
+
+
+async def test_sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    surface = GatedSurface()
+    app = await _app(tmp_path, clock, surface)
+    for n in range(20):
+        await app.ingestor.ingest(email_in(f"s{n}@example.org", when=clock.now()))
+    runner = asyncio.create_task(app.dispatcher.run(), name="outbox")
+    deadline = asyncio.get_running_loop().time() + 10
+    while surface.entered < 8:  # the dispatcher's concurrency: eight deliveries in flight
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(app.ops.stop_first([runner], []))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the in-flight deliveries
+    surface.gate.set()
+    await asyncio.wait_for(stopping, 10)
+    assert runner.done() and len(surface.threads) == 8
+    async with app.store.transaction() as repo:
+        pending, _ = await repo.outbox_stats(clock.now())
+        assert pending == 12
+        assert await repo.next_outbox_due() <= clock.now()  # handed back: due at once, for anyone
+    await app.stop()

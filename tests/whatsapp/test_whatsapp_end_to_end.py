@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from tests.whatsapp.conftest import WhatsAppRig
+import aiohttp
+
+from bot.clock import ManualClock
+from bot.csat import CSAT_CHOICES
+from tests.conftest import make_settings, started_app
+from tests.whatsapp.conftest import WhatsAppRig, whatsapp_config
+from tests.whatsapp.fake_graph import FakeGraph
 from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message, status
 
 
@@ -187,3 +194,43 @@ async def test_retry_outside_the_window_is_refused_with_the_template_hint(rig: W
     clock.advance(timedelta(hours=30))
     refused = await local.type_line("!retry", "alice")
     assert not refused.ok and "window closed 6 h ago" in refused.text and "!template NAME" in refused.text
+
+
+async def test_satisfaction_survey_is_an_interactive_list_and_the_pick_is_the_rating(
+    tmp_path: Path, graph: FakeGraph, clock: ManualClock
+) -> None:
+    settings = make_settings(
+        f"sqlite:///{tmp_path}/threadline.db",
+        tmp_path / "out",
+        whatsapp_config(graph.url) + '\n[inboxes.whatsapp.csat]\nquestion = "How did we do?"\n',
+    )
+    app = await started_app(settings, clock)
+    assert app.whatsapp is not None and app.local is not None
+    await app.whatsapp.start()
+    await app.web.start()
+    rig = WhatsAppRig(app, graph, clock, aiohttp.ClientSession())
+    try:
+        await rig.deliver(
+            envelope(
+                messages=[message("text", {"body": "Thanks, solved"}, wamid="wamid.S1", when=clock.now())]
+            )
+        )
+        number = next(iter(app.local.threads.values())).number
+        await app.local.type_line(f"#{number} !close", "alice")
+        await rig.settle()
+        survey = graph.sent[-1]
+        assert survey["type"] == "interactive"
+        assert survey["interactive"]["body"]["text"] == "How did we do?"
+        rows = survey["interactive"]["action"]["sections"][0]["rows"]
+        assert [r["title"] for r in rows] == list(CSAT_CHOICES)
+        picked = {"type": "list_reply", "list_reply": {"id": rows[1]["id"], "title": rows[1]["title"]}}
+        await rig.deliver(
+            envelope(messages=[message("interactive", picked, wamid="wamid.S2", when=clock.now())])
+        )
+        await rig.settle()
+        thread = app.local.thread(number)
+        assert thread is not None and thread.card.status == "closed"
+        assert "customer rated this conversation 4/5 ★★★★☆" in thread.texts("event")
+    finally:
+        await rig.http.close()
+        await app.stop()
