@@ -87,8 +87,8 @@ async def take_rating(
     repo: Repository, settings: Settings, msg: InboundMessage, now: datetime
 ) -> IngestResult | None:
     """Store ``msg`` as the answer to a CSAT question when it is one; None to ingest it normally."""
-    answer = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
-    if msg.auto_kind is not None or (rating := parse_rating(answer)) is None:
+    picked = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
+    if msg.auto_kind is not None or (rating := parse_rating(picked)) is None:
         return None
     conv = await _answered(repo, msg)
     if conv is None or conv.status != Status.CLOSED:
