@@ -29,11 +29,11 @@ def _log(instance: Instance) -> list[dict[str, object]]:
     return lines
 
 
-def _mailbox_holder(url: str) -> str | None:
+def _holder(url: str, lease: str = "mailbox:support") -> str | None:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as db:
-            row = db.execute(text("SELECT holder FROM leases WHERE name = 'mailbox:support'")).first()
+            row = db.execute(text("SELECT holder FROM leases WHERE name = :name"), {"name": lease}).first()
     finally:
         engine.dispose()
     return str(row[0]) if row else None
@@ -67,8 +67,9 @@ async def test_two_instances_share_the_work_and_take_over(
         await until(lambda: len(sink.message_ids) >= 10 and stored(len(ids)), 60, "replies sent",
                     *instances.values())
 
-        holder = _mailbox_holder(pg_db)
+        holder = _holder(pg_db)
         assert holder in instances
+        assert _holder(pg_db, "sla-check") in instances  # the SLA check runs in one named instance
         readers = [name for name, inst in instances.items()
                    if any(e.get("msg") == "lease taken; starting" for e in _log(inst))]
         assert readers == [holder], "exactly one instance may have read the mailbox"
@@ -81,7 +82,7 @@ async def test_two_instances_share_the_work_and_take_over(
             imap.append("INBOX", customer_mail(n, "multi"))
             ids.append(f"<multi-{n}@example.org>")
         await until(lambda: stored(len(ids)), 60, "takeover by the other instance", *instances.values())
-        assert _mailbox_holder(pg_db) == survivor
+        assert _holder(pg_db) == survivor
     finally:
         for instance in instances.values():
             instance.terminate()
