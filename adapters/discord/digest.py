@@ -6,19 +6,11 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.humanize import duration_text
 from bot.views import DigestView
 
 __all__ = ["digest_embed"]
 
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d}" if hours < 48 else f"{hours // 24} d {hours % 24} h"
 
 
 def digest_embed(digest: DigestView) -> discord.Embed:
@@ -36,8 +28,8 @@ def digest_embed(digest: DigestView) -> discord.Embed:
                     f"snoozed {digest.snoozed} · breached {digest.breached}", inline=False)
     embed.add_field(name="Since the last digest", value=f"opened {digest.opened} · closed {digest.closed}",
                     inline=False)
-    timings = (f"median first response {_duration(digest.median_first_response)} · "
-               f"median resolution {_duration(digest.median_resolution)} · SLA {compliance}")
+    timings = (f"median first response {duration_text(digest.median_first_response)} · "
+               f"median resolution {duration_text(digest.median_resolution)} · SLA {compliance}")
     embed.add_field(name="Timings", value=timings, inline=False)
     if digest.oldest:
         lines = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot.humanize import duration_text
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["render_card", "render_card_change", "render_digest", "render_post"]
@@ -67,15 +68,6 @@ def render_post(number: int, post: PostView) -> str:
     return "\n".join(lines)
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
-
 
 def render_digest(digest: DigestView) -> str:
     """A digest as printed: counts, flow, timings, longest waits (with their thread), breakdowns."""
@@ -89,8 +81,8 @@ def render_digest(digest: DigestView) -> str:
         f"{_INDENT}open {digest.open} · unassigned {digest.unassigned} · snoozed {digest.snoozed}"
         f" · breached {digest.breached}",
         f"{_INDENT}opened {digest.opened} · closed {digest.closed} since the last digest",
-        f"{_INDENT}median first response {_duration(digest.median_first_response)}"
-        f" · median resolution {_duration(digest.median_resolution)} · SLA compliance {compliance}",
+        f"{_INDENT}median first response {duration_text(digest.median_first_response)}"
+        f" · median resolution {duration_text(digest.median_resolution)} · SLA compliance {compliance}",
     ]
     if digest.oldest:
         lines.append(f"{_INDENT}waiting longest:")

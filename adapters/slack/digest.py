@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.render import escape
+from bot.humanize import duration_text
 from bot.views import DigestEntry, DigestView
 
 __all__ = ["digest_blocks", "thread_link"]
@@ -21,15 +22,6 @@ def thread_link(chat_channel: str, thread_id: str) -> str:
     """A link to a Slack thread whose root is ``thread_id``."""
     return f"https://slack.com/archives/{chat_channel}/p{thread_id.replace('.', '')}"
 
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
 
 
 def _entry(entry: DigestEntry, zone: ZoneInfo) -> str:
@@ -70,9 +62,9 @@ def digest_blocks(digest: DigestView) -> tuple[str, list[dict[str, Any]]]:
                 {"type": "mrkdwn", "text": f"*Flow*\nopened {digest.opened} · closed {digest.closed}"},
                 {
                     "type": "mrkdwn",
-                    "text": f"*Median first response*\n{_duration(digest.median_first_response)}",
+                    "text": f"*Median first response*\n{duration_text(digest.median_first_response)}",
                 },
-                {"type": "mrkdwn", "text": f"*Median resolution*\n{_duration(digest.median_resolution)}"},
+                {"type": "mrkdwn", "text": f"*Median resolution*\n{duration_text(digest.median_resolution)}"},
                 {"type": "mrkdwn", "text": f"*SLA compliance*\n{compliance}"},
             ],
         },

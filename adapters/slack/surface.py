@@ -73,17 +73,7 @@ class SlackSurface:
     async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
         """Post the card; its ``ts`` is both the thread id and the card id."""
         text, blocks = card_blocks(card)
-        try:
-            answer = await self.client.chat_postMessage(
-                channel=chat_channel,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                **self._bot_identity(),
-            )
-        except Exception as exc:
-            raise delivery_error(exc) from exc
+        answer = await self._top_level(chat_channel, text, blocks)
         ts = str(answer["ts"])
         self._remember(self._shown, ts, json.dumps([text, blocks], sort_keys=True))
         channel = str(answer.get("channel") or chat_channel)
@@ -158,8 +148,17 @@ class SlackSurface:
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
         text, blocks = digest_blocks(digest)
+        return str((await self._top_level(chat_channel, text, blocks))["ts"])
+
+    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
+        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
+        link = f" <{thread_link(thread.chat_channel, thread.thread_id)}|open the thread>" if thread else ""
+        return str((await self._top_level(chat_channel, f":warning: {escape(post.text)}{link}", None))["ts"])
+
+    async def _top_level(self, chat_channel: str, text: str, blocks: list[dict[str, Any]] | None) -> Any:
+        """Post at the top level of a channel as the bot (no unfurling); map Slack's errors."""
         try:
-            answer = await self.client.chat_postMessage(
+            return await self.client.chat_postMessage(
                 channel=chat_channel,
                 text=text,
                 blocks=blocks,
@@ -169,22 +168,6 @@ class SlackSurface:
             )
         except Exception as exc:
             raise delivery_error(exc) from exc
-        return str(answer["ts"])
-
-    async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
-        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
-        link = f" <{thread_link(thread.chat_channel, thread.thread_id)}|open the thread>" if thread else ""
-        try:
-            answer = await self.client.chat_postMessage(
-                channel=chat_channel,
-                text=f":warning: {escape(post.text)}{link}",
-                unfurl_links=False,
-                unfurl_media=False,
-                **self._bot_identity(),
-            )
-        except Exception as exc:
-            raise delivery_error(exc) from exc
-        return str(answer["ts"])
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""
