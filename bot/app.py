@@ -245,7 +245,7 @@ class Threadline:
         """Prepare the database and start every worker in the current loop."""
         await self.prepare_database()
         await self.sync_agents()
-        self.ops.install_metrics()  # reliability and scale (issue 9)
+        self.ops.start()  # reliability and scale (issue 9): metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())
         self._spawn("redactor", self.redactor.run())  # automation and teamwork (issue 8)
         if self.settings.demo.sample_conversations:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot import metrics
@@ -59,6 +61,8 @@ class Operations:
         self.use_leases = not store.is_sqlite
         self.recorder = recorder
         self.leased: list[LeasedWorker] = []
+        self._mailboxes: dict[str, tuple[str, str]] = {}  # probe name -> (inbox, what to call it)
+        self._watcher: asyncio.Task[None] | None = None
         dispatcher.outages = OutageTracker(
             store, settings, clock, self.instance, health=self.health, down_after=ops.down_after_failures
         )
@@ -81,7 +85,46 @@ class Operations:
             return ComponentState(False, "not connected to the mail server (retrying)")
 
         self.health.register(f"mailbox:{name}", probe)
+        mailbox = self.settings.channels.email.mailboxes[name] if self.settings.channels.email else None
+        if mailbox is not None:
+            inbox = self.settings.inboxes.get(mailbox.inbox)
+            what = f"the {inbox.address if inbox else name} mailbox ({mailbox.kind.upper()})"
+            self._mailboxes[f"mailbox:{name}"] = (mailbox.inbox, what)
         return leased if leased is not None else source
+
+    def start(self) -> None:
+        """Install the metrics recorder and start watching the mailboxes (outage notices)."""
+        self.install_metrics()
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self.watch_mailboxes(), name="ops-watch")
+
+    async def watch_mailboxes(self, every: float = 1.0) -> None:
+        """Announce a mailbox down for ``[ops] mailbox_down_seconds``, once, and its return, once."""
+        limit = self.settings.ops.mailbox_down_seconds
+        down_since: dict[str, float] = {}
+        announced: dict[str, datetime] = {}
+        while True:
+            await asyncio.sleep(every)
+            states = self.health.components()
+            for name, (inbox, what) in self._mailboxes.items():
+                state = states.get(name)
+                try:
+                    if state is not None and not state.ok:
+                        started = down_since.setdefault(name, time.monotonic())
+                        if name not in announced and time.monotonic() - started >= limit:
+                            await self.outages().component_down(name, inbox, what, state.detail)
+                            announced[name] = self.clock.now()
+                    else:
+                        down_since.pop(name, None)
+                        if (since := announced.pop(name, None)) is not None:
+                            await self.outages().component_up(name, inbox, what, self.clock.now() - since)
+                except Exception:
+                    log.warning("mailbox outage notice failed", extra={"mailbox": name}, exc_info=True)
+
+    def outages(self) -> OutageTracker:
+        """The outage tracker the dispatcher reports to."""
+        assert self.dispatcher.outages is not None
+        return self.dispatcher.outages
 
     def watch_ready(self, name: str, is_ready: Callable[[], bool]) -> None:
         """Register a surface's own "connected" flag (e.g. the Discord gateway) for readiness."""
@@ -124,6 +167,9 @@ class Operations:
         """Before surfaces close: stop the mailbox readers (and their leases), then let the outbox
         finish in-flight deliveries for up to ``[ops] shutdown_grace_seconds``; rows claimed but not
         started are handed back at once; after the grace period the rest come back by their claim lease."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         for leased in self.leased:
             with contextlib.suppress(Exception):
                 await leased.stop()

@@ -24,9 +24,10 @@ from datetime import datetime, timedelta
 from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import Effects
+from bot.effects import CHANNEL_POST, Effects, surface_destination
 from bot.health import Health
 from storage import Store
+from storage.repository import ConversationFilter
 
 __all__ = ["OutageTracker"]
 
@@ -124,6 +125,45 @@ class OutageTracker:
         except Exception:
             log.warning("could not record the recovery notice", extra={"destination": destination},
                         exc_info=True)
+
+    async def component_down(self, component: str, inbox_name: str, what: str, reason: str) -> bool:
+        """A component this instance runs (a mailbox) stays down: one notice in the inbox's chat channel,
+        outside any thread (it is about no conversation). False when nothing could be posted."""
+        now = self.clock.now()
+        metrics.set_gauge(metrics.DESTINATION_DOWN, 1, destination=component)
+        log.warning("component down", extra={"component": component, "reason": reason[:200]})
+        text = (f"⚠ Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
+                "not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
+                "meanwhile is read when it is back.")
+        return await self._channel_notice(component, inbox_name, text, take=True)
+
+    async def component_up(self, component: str, inbox_name: str, what: str, lasted: timedelta) -> None:
+        """The component is back: one notice, where the "down" notice went."""
+        metrics.set_gauge(metrics.DESTINATION_DOWN, 0, destination=component)
+        log.warning("component recovered", extra={"component": component,
+                                                  "outage_seconds": int(lasted.total_seconds())})
+        name = what[:1].upper() + what[1:]
+        text = f"✅ {name} is reachable again after {_span(lasted)}; new messages are read."
+        await self._channel_notice(component, inbox_name, text, take=False)
+
+    async def _channel_notice(self, component: str, inbox_name: str, text: str, *, take: bool) -> bool:
+        now = self.clock.now()
+        inbox = self.settings.inboxes.get(inbox_name)
+        if inbox is None:
+            return False
+        async with self.store.transaction() as repo:
+            lease = f"outage:{component}"
+            if take and not await repo.take_lease(lease, self.holder, now, now + _OUTAGE_LEASE):
+                return False
+            if not take:
+                await repo.release_lease(lease, self.holder)
+            anchor = await repo.list_conversations(ConversationFilter(inbox=inbox_name, limit=1))
+            if not anchor:  # an outbox row belongs to a conversation; a brand-new inbox has none yet
+                return False
+            payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
+            destination = surface_destination(inbox.surface)
+            await repo.enqueue(anchor[0].id, destination, CHANNEL_POST, now, payload=payload)
+        return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:
         now = self.clock.now()

@@ -173,7 +173,8 @@ class Dispatcher:
         chat_channel = str(row.payload.get("chat_channel", ""))
         async with self.store.transaction() as repo:
             thread = await repo.thread_of(row.conversation_id, surface.name)
-        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread else None
+        linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
+        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
         text = str(row.payload.get("text", ""))
         post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         await self._pace(surface, chat_channel)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.digest.compute import compliance_percent
+from bot.percentiles import percentile
 from bot.sla.policy import policy_for
 from storage import Repository
 from storage.automation import Automation
@@ -27,15 +27,6 @@ from storage.automation import Automation
 __all__ = ["AGENT_ACTIONS", "Report", "build_report", "percentile", "render"]
 
 AGENT_ACTIONS = ("replied", "templated", "closed", "claimed", "assigned", "noted")
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The nearest-rank ``q`` percentile (0-100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 @dataclass

@@ -138,3 +138,4 @@ class DigestView:
     by_assignee: tuple[tuple[str, int], ...] = ()
     by_label: tuple[tuple[str, int], ...] = ()
     late: bool = False
+    chart_png: bytes | None = None  # opened per day and channel + first-response percentiles

@@ -138,6 +138,15 @@ class Stats:
             (await self.session.execute(closed)).scalar_one()
         )
 
+    async def opened_moments(
+        self, inboxes: Sequence[str], start: datetime, end: datetime
+    ) -> list[tuple[datetime, str]]:
+        """(created_at, channel) of every conversation opened in [start, end), for volume charts."""
+        stmt = select(Conversation.created_at, Conversation.channel).where(
+            self._inbox(inboxes), Conversation.created_at >= start, Conversation.created_at < end
+        )
+        return [(when, channel) for when, channel in (await self.session.execute(stmt)).all()]
+
     async def durations(
         self, inboxes: Sequence[str], start: datetime, end: datetime, kind: str
     ) -> list[tuple[str, str, float]]:

@@ -186,8 +186,13 @@ class DiscordSurface:
         channel = self.client.get_partial_messageable(int(chat_channel)) if chat_channel.isdigit() else None
         if channel is None:
             raise PermanentDeliveryError(f"'{chat_channel}' is not a Discord channel id (digest channel)")
+        embed = digest_embed(digest)
+        files = []
+        if digest.chart_png is not None:
+            files.append(discord.File(io.BytesIO(digest.chart_png), filename="digest.png"))
+            embed.set_image(url="attachment://digest.png")
         try:
-            sent = await channel.send(embed=digest_embed(digest), allowed_mentions=NONE)
+            sent = await channel.send(embed=embed, files=files, allowed_mentions=NONE)
         except Exception as exc:
             raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)

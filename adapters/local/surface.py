@@ -119,6 +119,8 @@ class LocalSurface:
         """Print a digest in ``chat_channel`` and keep it (tests read ``digests``)."""
         self.digests.append((chat_channel, digest))
         self._print(render_digest(digest))
+        if digest.chart_png is not None:
+            self._print(f"      📈 chart attached ({len(digest.chart_png):,} bytes of PNG)")
         return f"{chat_channel}/digest/{len(self.digests)}"
 
     async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:

@@ -148,7 +148,19 @@ class SlackSurface:
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
         text, blocks = digest_blocks(digest)
-        return str((await self._top_level(chat_channel, text, blocks))["ts"])
+        ts = str((await self._top_level(chat_channel, text, blocks))["ts"])
+        if digest.chart_png is not None:
+            try:
+                await self.client.files_upload_v2(
+                    channel=chat_channel,
+                    thread_ts=ts,
+                    content=digest.chart_png,
+                    filename=f"{digest.name}.png",
+                    title=digest.title,
+                )
+            except Exception as exc:
+                raise delivery_error(exc) from exc
+        return ts
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
         """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""

@@ -10,14 +10,18 @@ inboxes of the digest that have an SLA policy.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from statistics import median
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.digest.chart import render_chart
 from bot.settings.sla import DigestSettings
 from bot.sla.policy import policy_for
 from bot.views import DigestEntry, DigestView
 from storage import Repository
+from storage.stats import Stats
 
 __all__ = ["build_digest", "compliance_percent", "digest_inboxes"]
 
@@ -92,4 +96,20 @@ async def build_digest(
         by_assignee=tuple((who or "unassigned", n) for who, n in await stats.by_assignee(inboxes)),
         by_label=tuple(await stats.by_label(inboxes)),
         late=late,
+        chart_png=await _chart(stats, digest, inboxes, start, end, first) if digest.chart else None,
     )
+
+
+async def _chart(
+    stats: Stats,
+    digest: DigestSettings,
+    inboxes: list[str],
+    start: datetime,
+    end: datetime,
+    first: list[float],
+) -> bytes:
+    """The digest's chart; rendering runs in a worker thread so the loop keeps answering."""
+    zone = ZoneInfo(digest.timezone)
+    opened = await stats.opened_moments(inboxes, start, end)
+    title = f"{start.astimezone(zone):%d %b} – {end.astimezone(zone):%d %b}"
+    return await asyncio.to_thread(render_chart, title, start, end, zone, opened, first)

@@ -29,6 +29,11 @@ class OpsSettings(BaseModel):
         3, ge=1, le=100,
         description="consecutive transient delivery failures to one channel/surface before the team is told",
     )
+    mailbox_down_seconds: float = Field(
+        60.0, ge=0.5, le=86400.0,
+        description="a mailbox this instance reads that stays disconnected this long is announced in its "
+        "inbox's chat channel (once; and once when it is back)",
+    )
     claim_seconds: float = Field(
         120.0, ge=1.0, le=3600.0,
         description="an outbox row claimed by an instance that died is delivered again after this long; "

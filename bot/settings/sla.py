@@ -142,6 +142,7 @@ class DigestSettings(_Strict):
     timezone: str = "UTC"
     inboxes: list[str] = Field(default_factory=list, description="which inboxes; empty = all")
     oldest: int = Field(5, ge=0, le=25, description="how many of the longest-waiting conversations to list")
+    chart: bool = Field(False, description="attach a chart: opened per day and channel, first-response times")
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bot.actions import Actor, Location
 from bot.clock import ManualClock
 from bot.inbound import InboundAttachment
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
-from bot.views import PostView
+from bot.views import DigestView, PostView
 from storage.models import OutboxRow
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import ALICE, Harness, build_app, email_in
@@ -188,3 +189,30 @@ async def test_redact_deletes_the_posts_of_a_message(harness: Harness) -> None:
         f"/channels/{thread_id}/messages/{m['id']}" for m in posted
     ]
     await harness.app.discord.redact(ref, ids)  # already gone: no error
+
+
+async def test_digest_with_its_chart_as_the_embed_image(harness: Harness) -> None:
+    digest = DigestView(
+        name="weekly",
+        title="Weekly digest",
+        period_start=harness.clock.now(),
+        period_end=harness.clock.now(),
+        timezone="UTC",
+        inboxes=("support",),
+        open=1,
+        unassigned=1,
+        snoozed=0,
+        breached=0,
+        opened=1,
+        closed=0,
+        median_first_response=None,
+        median_resolution=None,
+        sla_compliance=None,
+    )
+    charted = dataclasses.replace(digest, chart_png=b"\x89PNG\r\n\x1a\n" + b"0" * 500)
+    assert harness.app.discord is not None
+    await harness.app.discord.post_digest(str(harness.channel_id), charted)
+    (call,) = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/messages$")
+    assert call.json["embeds"][0]["image"]["url"] == "attachment://digest.png"
+    assert [name for name, _ in call.files] == ["digest.png"]
+    assert call.json["allowed_mentions"] == {"parse": []}

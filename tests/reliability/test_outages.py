@@ -61,7 +61,7 @@ async def test_smtp_and_imap_outages(
     await upgrade(process_db)
     port = free_port()
     config = write_config(tmp_path / "o.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="out",
-                          ops_extra="serve = true", tail=WEB.format(port=port))
+                          ops_extra="serve = true\nmailbox_down_seconds = 1", tail=WEB.format(port=port))
     instance = Instance(config, tmp_path, "o")
     imap = dovecot.client()
     for n in range(2):
@@ -86,6 +86,8 @@ async def test_smtp_and_imap_outages(
         dovecot.process.wait()
         await until(lambda: _component_ok(port, "mailbox:support") is False, 30, "readyz shows mailbox down",
                     instance)
+        await until(lambda: "cannot reach the support@example.com mailbox (IMAP)" in instance.stdout(), 30,
+                    "mailbox outage notice in the chat channel", instance)
         assert instance.alive
         dovecot.process = _spawn(dovecot.directory)
         imap = None
@@ -98,11 +100,15 @@ async def test_smtp_and_imap_outages(
         imap.append("INBOX", customer_mail(2, "out"))
         imap.logout()
         await until(lambda: _stored(process_db, 3), 60, "catch-up after the IMAP outage", instance)
+        await until(lambda: "mailbox (IMAP) is reachable again" in instance.stdout(), 30, "back notice",
+                    instance)
     finally:
         instance.terminate()
         await instance.exited()
     shown = instance.stdout()
     assert shown.count("is failing") == 1 and shown.count("works again") == 1
+    assert shown.count("cannot reach the support@example.com mailbox") == 1
+    assert shown.count("mailbox (IMAP) is reachable again") == 1
     assert len(sink.message_ids) == len(set(sink.message_ids)) == 2
     state = snapshot(process_db)
     assert sorted(m for m, _ in state.inbound) == [f"<out-{n}@example.org>" for n in range(3)]

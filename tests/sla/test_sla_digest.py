@@ -159,3 +159,19 @@ async def test_digest_lists_urgent_ones_first(sla_app: Threadline, clock: Manual
     clock.set(ams(2026, 1, 6, 9, 0))
     view = await sla_app.digests.build("daily")
     assert [e.number for e in view.oldest][:2] == [5, 2]  # #5 is newer than #2 but urgent
+
+
+async def test_weekly_digest_carries_a_chart(tmp_path: Path, clock: ManualClock) -> None:
+    settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
+    daily = settings.digests["daily"]
+    weekly = daily.model_copy(update={"cron": "0 9 * * mon", "chart": True})
+    app = await new_app(settings.model_copy(update={"digests": {"daily": daily, "weekly": weekly}}), clock)
+    try:
+        await _known_data(app, clock)
+        clock.set(ams(2026, 1, 12, 9, 0))
+        view = await app.digests.send_now("weekly")
+        assert view.chart_png is not None and view.chart_png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(view.chart_png) > 5_000  # bars, axes and labels were drawn
+        assert (await app.digests.build("daily")).chart_png is None  # only where asked for
+    finally:
+        await app.stop()

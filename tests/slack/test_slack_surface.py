@@ -196,6 +196,13 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
     assert "10 min" in body and "75 %" in body
 
+    charted = replace(digest, chart_png=b"\x89PNG\r\n\x1a\n" + b"0" * 2000)
+    ts = await slack.post_digest("CDIGEST", charted)
+    (uploaded,) = [c.args for c in fake_slack.called("upload")]
+    assert uploaded["size"] == 2008
+    (complete,) = [c.args for c in fake_slack.called("files.completeUploadExternal")]
+    assert complete["channel_id"] == "CDIGEST" and complete["thread_ts"] == ts
+
 
 async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: FakeSlack) -> None:
     slack = surface(fake_slack, rate_limit_retries=0)
