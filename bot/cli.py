@@ -118,25 +118,51 @@ async def _show(settings: Settings, args: argparse.Namespace) -> int:
             data = await describe_conversation(repo, conversation)
     finally:
         await store.close()
+    if args.raw is not None:
+        return await _write_raw(settings, args.number, args.raw)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        _print_conversation(data)
+        _print_conversation(data, original=args.original)
     return 0
 
 
-def _print_conversation(data: dict[str, Any]) -> None:
+async def _write_raw(settings: Settings, number: int, index: int) -> int:
+    """Write the original bytes (the raw MIME of an email) of the conversation's ``index``-th message."""
+    store = Store(settings.threadline.database_url)
+    try:
+        async with store.transaction() as repo:
+            conversation = await repo.conversation_by_number(number)
+            messages = await repo.messages_of(conversation.id) if conversation is not None else []
+    finally:
+        await store.close()
+    if not 1 <= index <= len(messages) or messages[index - 1].raw is None:
+        print(
+            f"#{number} has no original bytes for message {index}; see conversations show {number}",
+            file=sys.stderr,
+        )
+        return 1
+    sys.stdout.buffer.write(messages[index - 1].raw or b"")
+    return 0
+
+
+def _print_conversation(data: dict[str, Any], *, original: bool = False) -> None:
     print(f'#{data["number"]} · {data["channel"]} · {data["inbox"]} · "{data["subject"]}"')
     print(
         f"  {data['status']} · assignee {data['assignee'] or '—'} · labels {', '.join(data['labels']) or '—'}"
         f" · priority {data['priority']}"
     )
     print(f"  contact: {data['contact']['name'] or ''} {' '.join(data['contact']['identities'])}")
-    for message in data["messages"]:
+    for index, message in enumerate(data["messages"], 1):
         status = f" [{message['delivery_status']}]" if message["delivery_status"] else ""
-        print(f"\n  {message['created_at'][:16]} {message['kind']} · {message['author'] or ''}{status}")
-        for line in message["text"].splitlines():
+        raw = f" (raw: --raw {index})" if message["has_raw"] else ""
+        when, kind, author = message["created_at"][:16], message["kind"], message["author"] or ""
+        print(f"\n  {index}. {when} {kind} · {author}{status}{raw}")
+        text = (message["original_text"] or message["text"]) if original else message["text"]
+        for line in text.splitlines():
             print(f"    {line}")
+        if message["original_text"] and not original:
+            print("    (quoted history and signature hidden: --original shows them)")
     print("\n  audit trail:")
     for event in data["audit"]:
         print(f"    {event['at'][:19]} {event['actor']} {event['action']} {json.dumps(event['detail'])}")
@@ -176,6 +202,10 @@ def _parser() -> argparse.ArgumentParser:
     show = conv_sub.add_parser("show", help="show one conversation with its messages and audit trail")
     show.add_argument("number", type=lambda s: int(s.lstrip("#")))
     show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--original", action="store_true", help="show messages with quotes and signatures")
+    show.add_argument(
+        "--raw", type=int, metavar="M", help="write message M's original bytes (raw MIME) to stdout"
+    )
     return parser
 
 

@@ -186,7 +186,8 @@ class Dispatcher:
             card = await card_view(repo, conversation, self.settings)
             thread = await repo.thread_of(conversation.id, surface.name)
             post: PostView | None = None
-            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if thread else None
+            edit = thread is not None and row.kind not in (POST, NOTICE)
+            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if edit else None
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:

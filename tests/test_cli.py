@@ -102,3 +102,45 @@ def test_help_on_every_command(tmp_path: Path) -> None:
     ):
         done = _cli(args, tmp_path)
         assert done.returncode == 0 and "usage: threadline" in done.stdout
+
+
+def test_the_original_mail_is_kept_and_retrievable(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    raw = (
+        b"From: Jane Doe <jane@example.org>\r\nTo: support@example.com\r\nSubject: Broken desk\r\n"
+        b"Message-ID: <orig-1@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"The leg is cracked.\r\n\r\nOn Mon, Support wrote:\r\n> How can we help?\r\n\r\n-- \r\nJane Doe\r\n"
+    )
+    (spool / "mail.eml").write_bytes(raw)
+    config = tmp_path / "t.toml"
+    config.write_text(
+        (ROOT / "config.example.toml")
+        .read_text()
+        .replace("sample_conversations = true", "sample_conversations = false")
+        + f'\n[channels.email.mailboxes.spool]\nkind = "folder"\ninbox = "support"\npath = "{spool}"\n'
+    )
+    assert _cli(["--config", str(config), "run", "--for", "4"], tmp_path).returncode == 0
+    shown = _cli(["--config", str(config), "conversations", "show", "1"], tmp_path)
+    assert "The leg is cracked." in shown.stdout and "How can we help?" not in shown.stdout
+    assert "--original shows them" in shown.stdout
+    original = _cli(["--config", str(config), "conversations", "show", "1", "--original"], tmp_path)
+    assert "> How can we help?" in original.stdout
+    dumped = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--config",
+            str(config),
+            "conversations",
+            "show",
+            "1",
+            "--raw",
+            "1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert dumped.returncode == 0 and dumped.stdout == raw
