@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from bot import commands as c
 from bot import metrics, sla
-from bot.actions_team import AGENT_HANDLERS, CONVERSATION_HANDLERS  # automation and teamwork (issue 8)
+from bot.actions_team import AGENT_HANDLERS, CONVERSATION_HANDLERS
 from bot.clock import Clock
-from bot.collision import collision_refusal  # issue 8
+from bot.collision import collision_refusal
 from bot.config import Settings
-from bot.csat import request_csat  # issue 8
+from bot.csat import request_csat
 from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.help import help_text
@@ -62,7 +62,7 @@ class CommandService:
         self.notify = notify
         self.prefix = settings.threadline.command_prefix
 
-    @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # issue 9: command latency metric
+    @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # command latency metric
     async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
         """Run one command line; a plain (unprefixed) thread message becomes a note when so configured."""
         if prefixed and not c.is_command(text, self.prefix):
@@ -117,7 +117,7 @@ class CommandService:
             return Reply(describe_labels(await repo.label_usage()))
         if isinstance(command, c.ListConversations):
             return Reply(await describe_list(repo, command.which, agent))
-        if type(command) in AGENT_HANDLERS:  # automation and teamwork (issue 8): no conversation needed
+        if type(command) in AGENT_HANDLERS:  # no conversation needed
             return await AGENT_HANDLERS[type(command)](self, repo, agent, command, number, where)
         conversation = await self._locate(repo, number, where)
         if conversation is None:
@@ -236,7 +236,7 @@ class CommandService:
         refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
         if refusal is not None:
             return Reply(refusal, ok=False, conversation_number=conv.number)
-        blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied (issue 8)
+        blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied
             repo,
             self.settings,
             agent,
@@ -315,7 +315,7 @@ class CommandService:
         conv.closed_at = self.clock.now()
         sla.recompute(conv, sla.policy_for(self.settings.inbox(conv.inbox)), self.clock.now())
         await self._effects(repo, conv).event(agent.name, "closed", f"closed by {agent.name}")
-        await request_csat(repo, self.settings, conv, self.clock.now())  # issue 8: one-question rating
+        await request_csat(repo, self.settings, conv, self.clock.now())  # one-question rating
         return Reply(f"#{conv.number} closed.", conversation_number=conv.number)
 
     async def _reopen(self, repo: Repository, agent: Agent, conv: Conversation, _: c.Reopen) -> Reply:
@@ -388,5 +388,5 @@ _HANDLERS: dict[type, Callable[..., Awaitable[Reply]]] = {
     c.Retry: CommandService._retry,
     c.Priority: CommandService._priority,
     c.Template: CommandService._template,
-    **CONVERSATION_HANDLERS,  # automation and teamwork (issue 8): replaces Template and History
+    **CONVERSATION_HANDLERS,  # replaces Template and History
 }

@@ -1,4 +1,4 @@
-"""Handlers of the teamwork commands (issue 8), registered in ``bot.actions``' handler tables.
+"""Handlers of the teamwork commands, registered in ``bot.actions``' handler tables.
 
 Conversation handlers take ``(service, repo, agent, conversation, command)``; agent-level
 ones (no conversation needed) take ``(service, repo, agent, command, number, where)``.

@@ -10,28 +10,28 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
-from adapters.discord import Bridge as DiscordBridge  # discord surface (issue 5)
-from adapters.discord import DiscordSurface  # discord surface (issue 5)
+from adapters.discord import Bridge as DiscordBridge
+from adapters.discord import DiscordSurface
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
 from adapters.local import LocalSurface
-from adapters.slack import SlackAdapter  # slack surface (issue 4)
-from adapters.web import WebServer  # shared web server (issue 6)
-from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder  # reliability and scale (issue 9)
-from adapters.whatsapp import WhatsAppChannel  # whatsapp channel (issue 6)
+from adapters.slack import SlackAdapter
+from adapters.web import WebServer
+from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
+from adapters.whatsapp import WhatsAppChannel
 from bot.actions import Actor, CommandService
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
-from bot.digest import DigestService  # sla and digests (issue 7)
+from bot.digest import DigestService
 from bot.ingest import Ingestor
-from bot.operations import Operations  # reliability and scale (issue 9)
+from bot.operations import Operations
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
-from bot.privacy import Redactor  # automation and teamwork (issue 8)
+from bot.privacy import Redactor
 from bot.scheduler import build_scheduler
-from bot.sla.checker import SlaChecker  # sla and digests (issue 7)
+from bot.sla.checker import SlaChecker
 from bot.snooze import SnoozeWaker
-from bot.statuses import DeliveryStatusService  # whatsapp channel (issue 6)
-from bot.suggest import conversation_labels, label_names, template_names  # discord surface (issue 5)
+from bot.statuses import DeliveryStatusService
+from bot.suggest import conversation_labels, label_names, template_names
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
@@ -64,7 +64,7 @@ class Threadline:
         if settings.surfaces.local is not None:
             self.local = LocalSurface(printer)
             self.surfaces["local"] = self.local
-        # --- slack surface (issue 4): build ---------------------------------------------------
+        # --- slack surface: build ---------------------------------------------------
         self.slack: SlackAdapter | None = None
         if settings.surfaces.slack is not None:
             self.slack = SlackAdapter(
@@ -73,7 +73,7 @@ class Threadline:
                 prefix=settings.threadline.command_prefix,
             )
             self.surfaces["slack"] = self.slack.surface
-        # --- slack surface (issue 4): end -----------------------------------------------------
+        # --- slack surface: end -----------------------------------------------------
         self.channels: dict[str, ChannelSender] = self._channels()
         self.channels.update(extra_channels or {})
         self.dispatcher = Dispatcher(
@@ -85,7 +85,7 @@ class Threadline:
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         if self.local is not None:
             self.local.bind(self.commands.handle)
-        # --- slack surface (issue 4): bind and pace -------------------------------------------
+        # --- slack surface: bind and pace -------------------------------------------
         if self.slack is not None:
             slack = settings.surfaces.slack
             assert slack is not None
@@ -94,8 +94,8 @@ class Threadline:
             self.slack.bind(
                 self.commands.handle, self._slack_first_time, self._slack_labels, self._slack_register
             )
-        # --- slack surface (issue 4): end -----------------------------------------------------
-        # --- discord surface (issue 5): build, bind and pace --------------------------------------
+        # --- slack surface: end -----------------------------------------------------
+        # --- discord surface: build, bind and pace --------------------------------------
         self.discord: DiscordSurface | None = None
         if (discord_settings := settings.surfaces.discord) is not None:
             bridge = DiscordBridge(
@@ -113,8 +113,8 @@ class Threadline:
                 discord_settings.pace_messages / discord_settings.pace_seconds, discord_settings.pace_messages
             )
             self.dispatcher.paces = {**self.dispatcher.paces, "discord": pace}
-        # --- discord surface (issue 5): end ---------------------------------------------------------
-        # --- shared web server + whatsapp channel (issue 6): build ------------------------------
+        # --- discord surface: end ---------------------------------------------------------
+        # --- shared web server + whatsapp channel: build ------------------------------
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
         self.whatsapp: WhatsAppChannel | None = None
@@ -130,29 +130,29 @@ class Threadline:
             self.web.add_routes(self.whatsapp.routes())
             if "whatsapp" not in (extra_channels or {}):
                 self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
-        # --- shared web server + whatsapp channel (issue 6): end --------------------------------
-        # --- slack surface (issue 4): HTTP mode mounts its route on the shared web server --------
+        # --- shared web server + whatsapp channel: end --------------------------------
+        # --- slack surface: HTTP mode mounts its route on the shared web server --------
         if self.slack is not None and self.slack.settings.mode == "http":
             self.web.add_routes(self.slack.aiohttp_routes())
-        # --- slack surface (issue 4): end -----------------------------------------------------
+        # --- slack surface: end -----------------------------------------------------
         self._tasks: list[asyncio.Task[Any]] = []
         self.email_sources: list[EmailSource] = []
-        # --- sla and digests (issue 7): build -------------------------------------------------
+        # --- sla and digests: build -------------------------------------------------
         self.sla = SlaChecker(self.store, settings, self.clock, notify)
         self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
         self._scheduler = build_scheduler(self.waker, sla=self.sla, digests=self.digests)
-        # --- sla and digests (issue 7): end ---------------------------------------------------
-        # --- automation and teamwork (issue 8): deletes forgotten contacts' thread messages ------
+        # --- sla and digests: end ---------------------------------------------------
+        # --- automation and teamwork: deletes forgotten contacts' thread messages ------
         self.redactor = Redactor(self.store, self.surfaces, self.clock)
-        # --- automation and teamwork (issue 8): end -------------------------------------------
-        # --- reliability and scale (issue 9): health, metrics, leases, outage notices ----------
+        # --- automation and teamwork: end -------------------------------------------
+        # --- reliability and scale: health, metrics, leases, outage notices ----------
         recorder = PrometheusRecorder() if settings.ops.metrics else None
         self.ops = Operations(self.store, settings, self.clock, self.dispatcher, recorder=recorder)
         self.ops.adopt_jobs(self.sla, self._scheduler, self.waker.wake_due)
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         if self.discord is not None:
             self.ops.watch_ready("surface:discord", self.discord.client.is_ready)
-        # --- reliability and scale (issue 9): end ---------------------------------------------
+        # --- reliability and scale: end ---------------------------------------------
 
     def _channels(self) -> dict[str, ChannelSender]:
         channels: dict[str, ChannelSender] = {}
@@ -169,7 +169,7 @@ class Threadline:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
 
-    # --- slack surface (issue 4): storage-backed helpers the adapter is given ------------------
+    # --- slack surface: storage-backed helpers the adapter is given ------------------
     async def _slack_first_time(self, key: str) -> bool:
         try:
             async with self.store.transaction() as repo:
@@ -189,7 +189,7 @@ class Threadline:
                 key, ids = f"slack:{actor.user_id}", {"slack": actor.user_id}
                 await repo.upsert_agent(key, actor.display_name, actor.email, ids, self.clock.now())
 
-    # --- slack surface (issue 4): end -------------------------------------------------------
+    # --- slack surface: end -------------------------------------------------------
 
     async def prepare_database(self) -> None:
         """SQLite upgrades itself; PostgreSQL must be upgraded explicitly with ``threadline db upgrade``."""
@@ -245,9 +245,9 @@ class Threadline:
         """Prepare the database and start every worker in the current loop."""
         await self.prepare_database()
         await self.sync_agents()
-        self.ops.start()  # reliability and scale (issue 9): metrics recorder, mailbox outage watch
+        self.ops.start()  # metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())
-        self._spawn("redactor", self.redactor.run())  # automation and teamwork (issue 8)
+        self._spawn("redactor", self.redactor.run())
         if self.settings.demo.sample_conversations:
             inboxes = {ch: name for ch in ("email", "whatsapp") if (name := self._inbox_for_channel(ch))}
             feeder = SampleFeeder(
@@ -256,21 +256,21 @@ class Threadline:
             self._spawn("demo-feeder", feeder.run())
         self._start_email_sources()
         await self.waker.wake_due()
-        # --- sla and digests (issue 7): reminders missed while down, once (outbox rows) -------
+        # --- sla and digests: reminders missed while down, once (outbox rows) -------
         await self.sla.run()
-        # --- sla and digests (issue 7): end ---------------------------------------------------
+        # --- sla and digests: end ---------------------------------------------------
         self._scheduler.start()
-        if self.slack is not None:  # slack surface (issue 4)
+        if self.slack is not None:
             await self.slack.start()
-        if self.discord is not None:  # discord surface (issue 5): login + gateway, reconnecting
+        if self.discord is not None:  # login + gateway, reconnecting
             self._spawn("discord", self.discord.run())
-        if self.whatsapp is not None:  # whatsapp channel (issue 6)
+        if self.whatsapp is not None:
             await self.whatsapp.start()
-        if self.web.has_routes or self.settings.ops.serve:  # issue 6: some adapter mounted routes; 9: [ops]
+        if self.web.has_routes or self.settings.ops.serve:  # some adapter mounted routes; 9: [ops]
             await self.web.start()
-        # --- sla and digests (issue 7): a digest missed while down, once (surfaces are up) -----
+        # --- sla and digests: a digest missed while down, once (surfaces are up) -----
         await self.digests.catch_up()
-        # --- sla and digests (issue 7): end ---------------------------------------------------
+        # --- sla and digests: end ---------------------------------------------------
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
@@ -289,26 +289,26 @@ class Threadline:
             save_cursor=self.ingestor.save_cursor,
             clock=self.clock,
         )
-        names = list(email.mailboxes)  # issue 9: each mailbox under its lease on PostgreSQL
+        names = list(email.mailboxes)  # each mailbox under its lease on PostgreSQL
         for number, source in enumerate(self.email_sources):
             self._spawn(f"email-source-{number}", self.ops.mailbox_runner(names[number], source).run())
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
-        # --- reliability and scale (issue 9): readers first, then finish in-flight deliveries --
+        # --- reliability and scale: readers first, then finish in-flight deliveries --
         await self.ops.stop_first(self._tasks, self.email_sources)
-        # --- reliability and scale (issue 9): end ---------------------------------------------
+        # --- reliability and scale: end ---------------------------------------------
         for source in self.email_sources:
             await source.stop()
-        await self.web.stop()  # shared web server (issue 6): no new webhook deliveries
-        if self.whatsapp is not None:  # whatsapp channel (issue 6): finish queued deliveries first
+        await self.web.stop()  # no new webhook deliveries
+        if self.whatsapp is not None:  # finish queued deliveries first
             await self.whatsapp.stop()
-        if self.slack is not None:  # slack surface (issue 4)
+        if self.slack is not None:
             await self.slack.stop()
-        if self.discord is not None:  # discord surface (issue 5)
+        if self.discord is not None:
             await self.discord.close()
         self.dispatcher.stop()
-        self.redactor.stop()  # automation and teamwork (issue 8)
+        self.redactor.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for task in self._tasks:

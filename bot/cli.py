@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.email import parse_email  # automation and teamwork (issue 8): rules test FILE.eml
+from adapters.email import parse_email  # rules test FILE.eml
 from adapters.local import read_stdin_lines
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
 from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
@@ -48,7 +48,7 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     app = Threadline(settings, printer=stdout_printer)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # issue 9: graceful from the first moment (app.stop drains)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # graceful from the first moment (app.stop drains)
         loop.add_signal_handler(sig, stop.set)
     await app.start()
     local = app.local
@@ -186,8 +186,8 @@ def _parser() -> argparse.ArgumentParser:
         help="validate the configuration",
         description="Validate the configuration and print every problem with the key and the fix.",
     )
-    add_sla_commands(sub)  # sla and digests (issue 7): digest send NAME, report
-    add_automation_commands(sub)  # automation and teamwork (issue 8): rules test, contact export|forget
+    add_sla_commands(sub)  # digest send NAME, report
+    add_automation_commands(sub)  # rules test, contact export|forget
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -224,9 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings, args.seconds))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
-        if args.command in ("digest", "report"):  # sla and digests (issue 7)
+        if args.command in ("digest", "report"):
             return asyncio.run(run_sla_command(settings, args))
-        if args.command in AUTOMATION_COMMANDS:  # automation and teamwork (issue 8)
+        if args.command in AUTOMATION_COMMANDS:
             return asyncio.run(
                 run_automation_command(settings, args, lambda raw, inbox: parse_email(raw, inbox=inbox))
             )

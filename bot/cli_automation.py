@@ -1,4 +1,4 @@
-"""``threadline rules test FILE.eml`` and ``threadline contact export|forget ID`` (issue 8).
+"""``threadline rules test FILE.eml`` and ``threadline contact export|forget ID``.
 
 The email parser is handed in by ``bot.cli`` (the composition side), so this module
 stays core-only.

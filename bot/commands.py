@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from bot import commands_team as team  # automation and teamwork (issue 8)
+from bot import commands_team as team
 
 __all__ = [
     "COMMANDS",
@@ -200,7 +200,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retry": ("retry", "send failed replies again"),
     "priority": ("priority urgent|high|normal|low", "set the priority"),
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),
-    **team.TEAM_COMMANDS,  # automation and teamwork (issue 8)
+    **team.TEAM_COMMANDS,
     "help": ("help [COMMAND]", "show this help"),
 }
 
@@ -268,7 +268,7 @@ def _build(name: str, rest: str) -> Command:
     }
     if name in simple:
         return _no_args(name, rest, simple[name])
-    if name in team.TEAM_COMMANDS:  # automation and teamwork (issue 8)
+    if name in team.TEAM_COMMANDS:
         try:
             return team.build_team_command(name, rest)
         except team.TeamCommandError as exc:
@@ -304,7 +304,7 @@ def _build(name: str, rest: str) -> Command:
 
 
 def _text_command(name: str, rest: str) -> Command:
-    if name == "note":  # automation and teamwork (issue 8): note --contact TEXT
+    if name == "note":  # note --contact TEXT
         try:
             if (pinned := team.contact_note(rest)) is not None:
                 return pinned
@@ -336,7 +336,7 @@ def _label(rest: str) -> LabelChange:
 
 
 def _template(rest: str) -> Command:
-    try:  # automation and teamwork (issue 8): template list | preview NAME | save NAME [TEXT]
+    try:  # template list | preview NAME | save NAME [TEXT]
         if (sub := team.template_subcommand(rest)) is not None:
             return sub
     except team.TeamCommandError as exc:

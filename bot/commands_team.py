@@ -1,4 +1,4 @@
-"""Grammar of the teamwork commands (issue 8), parsed by ``bot.commands``:
+"""Grammar of the teamwork commands, parsed by ``bot.commands``:
 
 ``away`` / ``back``; ``profile``; ``note --contact TEXT``; ``contact merge A B``;
 ``template list`` / ``template preview NAME`` / ``template save NAME [TEXT]``.

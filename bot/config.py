@@ -27,8 +27,8 @@ from bot.settings.core import (
 )
 from bot.settings.discord import DiscordSettings
 from bot.settings.email import EmailSettings
-from bot.settings.ops import OpsSettings  # reliability and scale (issue 9)
-from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems  # issue 8
+from bot.settings.ops import OpsSettings
+from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
 from bot.settings.slack import SlackSettings
 from bot.settings.web import WebSettings
@@ -66,11 +66,10 @@ class Settings(Strict):
     demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
     digests: dict[str, DigestSettings] = Field(default_factory=dict)
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
-    rules: RulesList = Field(default_factory=list)  # automation and teamwork (issue 8)
-    teams: dict[str, TeamSettings] = Field(default_factory=dict)  # issue 8
-    templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # issue 8: canned replies
-    ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]  # issue 9
-
+    rules: RulesList = Field(default_factory=list)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
+    ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""
         return self.inboxes[name]
@@ -142,7 +141,7 @@ def _describe(error: Any) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
-    if kind == "rule_invalid":  # automation and teamwork (issue 8): the message names each rule
+    if kind == "rule_invalid":  # the message names each rule
         return str(error["msg"])
     if kind == "extra_forbidden":
         parent = _model_at(Settings, loc[:-1])
@@ -189,7 +188,7 @@ def _cross_check(settings: Settings) -> list[str]:
                     f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
                     f"use one of: {', '.join(sorted(settings.inboxes))}"
                 )
-    problems += automation_problems(  # automation and teamwork (issue 8)
+    problems += automation_problems(
         settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
     )
     if not settings.inboxes:

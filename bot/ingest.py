@@ -16,11 +16,11 @@ from bot import faults, metrics, sla
 from bot.batching import GroupCommitter
 from bot.clock import Clock
 from bot.config import Settings
-from bot.csat import take_rating  # automation and teamwork (issue 8)
+from bot.csat import take_rating
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
-from bot.rules import apply_rules  # automation and teamwork (issue 8)
+from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
 from storage import Repository, Store
@@ -56,11 +56,11 @@ class Ingestor:
         if inbox is None:
             raise ValueError(f"message for unknown inbox {msg.inbox!r}")
         result = await self._writer.submit(msg)
-        faults.hit("after_commit")  # crash-safety tests (issue 9); a no-op in production
+        faults.hit("after_commit")  # crash-safety tests; a no-op in production
         if result.duplicate:
             log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
             return result
-        metrics.inc(metrics.MESSAGES_IN, channel=msg.channel)  # issue 9: one-line metrics hook
+        metrics.inc(metrics.MESSAGES_IN, channel=msg.channel)  # one-line metrics hook
         self.notify()
         log.info(
             "inbound stored",
@@ -85,7 +85,7 @@ class Ingestor:
                 await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
             if await repo.message_exists(msg.channel, msg.external_id):
                 return IngestResult(duplicate=True, conversation_number=None)
-            result = await take_rating(repo, self.settings, msg, self.clock.now())  # issue 8
+            result = await take_rating(repo, self.settings, msg, self.clock.now())
             if result is None:
                 result = await self._store(repo, msg, self.settings.inbox(msg.inbox))
             await repo.flush()  # the next message of the batch sees this one's rows
@@ -147,7 +147,7 @@ class Ingestor:
             await effects.event("customer", "woke", "snooze ended: the customer wrote")
         elif not created:  # a new conversation's first post creates its thread with the card
             await effects.card_changed()
-        # automation and teamwork (issue 8): rules may label, assign, reply, or route to another inbox
+        # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
         sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
         sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)

@@ -1,4 +1,4 @@
-"""Operations wiring of one instance (issue 9): health, metrics, leases, outage notices, graceful stop.
+"""Operations wiring of one instance: health, metrics, leases, outage notices, graceful stop.
 
 ``bot/app.py`` builds one ``Operations`` and calls it at a few points; everything
 here is core code (no adapter imports): the Prometheus backend is passed in as a

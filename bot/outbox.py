@@ -151,7 +151,7 @@ class Dispatcher:
         surface = self.surfaces.get(name)
         if surface is None:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
-        if row.kind == CHANNEL_POST:  # sla and digests (issue 7): escalation outside the thread
+        if row.kind == CHANNEL_POST:  # escalation outside the thread
             return await self._channel_post(row, surface)
         try:
             return await self._to_surface(row, surface)

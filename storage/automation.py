@@ -1,4 +1,4 @@
-"""Queries and writes of automation and teamwork (issue 8): assignment load, contact notes, canned
+"""Queries and writes of automation and teamwork: assignment load, contact notes, canned
 templates, CSAT ratings, contact merge, export and forget, and the surface redaction queue.
 
 Used inside a repository's unit of work: ``Automation(repo)``.

@@ -328,7 +328,7 @@ class DigestRun(Base):
     late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
-# --- automation and teamwork (issue 8; migration 0003) ---------------------------------------
+# --- automation and teamwork (migration 0003) ---------------------------------------
 
 
 class ContactNote(Base):

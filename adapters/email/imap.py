@@ -281,7 +281,7 @@ class ImapWorker:
                 arrived = item.get(b"INTERNALDATE")
                 received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
                 pending.append(replace(self.parse(raw), cursor=cursor, received_at=received))
-                faults.hit("after_fetch")  # crash-safety tests (issue 9); a no-op in production
+                faults.hit("after_fetch")  # crash-safety tests; a no-op in production
                 ingested.append(uid)
             last = uid
         self._ingest_all(pending)

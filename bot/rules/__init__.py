@@ -1,4 +1,4 @@
-"""Rules: conditions on inbound messages and the actions they trigger (issue 8).
+"""Rules: conditions on inbound messages and the actions they trigger.
 
 ``apply_rules`` runs inside ingest; ``explain`` tells which rules would fire and why
 (``threadline rules test FILE.eml``); ``pick`` is the auto-assignment choice.

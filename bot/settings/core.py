@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.settings.rules import CsatSettings  # automation and teamwork (issue 8)
+from bot.settings.rules import CsatSettings
 from bot.settings.sla import BusinessHoursSettings, SlaSettings
 from bot.timespec import parse_duration
 
@@ -67,10 +67,10 @@ class InboxSettings(Strict):
     collision: Literal["confirm", "refuse", "allow"] = Field(
         "confirm", description="replying to a conversation assigned to someone else"
     )
-    collision_window: str = Field(  # automation and teamwork (issue 8)
+    collision_window: str = Field(
         "2m", description="a reply this soon after a teammate's reply must be confirmed; 0m turns it off"
     )
-    csat: CsatSettings | None = Field(None, description="ask for a 1-5 rating after close (issue 8)")
+    csat: CsatSettings | None = Field(None, description="ask for a 1-5 rating after close")
     reopen_window: str = Field("7d", description="a customer writing within this after close reopens it")
     sla: SlaSettings | None = Field(None, description="first/next response and resolution targets")
     business_hours: BusinessHoursSettings | None = Field(

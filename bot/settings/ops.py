@@ -8,7 +8,7 @@ __all__ = ["OpsSettings"]
 
 
 class OpsSettings(BaseModel):
-    """The ``[ops]`` section (issue 9): how an instance is observed and shares work with others."""
+    """The ``[ops]`` section: how an instance is observed and shares work with others."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

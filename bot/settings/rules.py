@@ -1,4 +1,4 @@
-"""Settings of automation and teamwork: rules, teams, canned-reply templates and CSAT (issue 8).
+"""Settings of automation and teamwork: rules, teams, canned-reply templates and CSAT.
 
 ``[[rules]]`` are evaluated in order on every inbound message. Conditions within one
 key are alternatives (any of the listed values), different keys must all hold; a rule

@@ -107,7 +107,7 @@ class SlaChecker:
             if len(due) < self.batch:
                 break
         if written:
-            metrics.inc(metrics.SLA_REMINDERS, written)  # issue 9: one-line metrics hook
+            metrics.inc(metrics.SLA_REMINDERS, written)  # one-line metrics hook
             self.notify()
             log.info("sla reminders written", extra={"count": written})
         return written

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 12:50:00
 
-Written by hand to mirror storage/models.py (issue 8).
+Written by hand to mirror storage/models.py.
 """
 
 from __future__ import annotations
