@@ -8,42 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, raiseload, selectinload
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.orm import raiseload, selectinload
 
 from storage.models import (
     Agent,
     AgentIdentity,
     Attachment,
     AuditEvent,
-    ChannelCursorRow,
     Contact,
     ContactIdentity,
     Conversation,
     ConversationLabel,
     Counter,
-    DigestRun,
     Label,
-    Lease,
     Message,
-    OutboxRow,
-    ProcessedEvent,
-    ReminderSent,
     ThreadRow,
 )
 from storage.ordering import PRIORITY_RANK
-from storage.stats import Stats
+from storage.repo_base import RepositoryBase
+from storage.repo_outbox import OutboxQueries
+from storage.repo_scheduling import SchedulingQueries
 
 __all__ = ["ConversationFilter", "Repository"]
-
-_STALE = timedelta(minutes=10)  # an unsent digest claim this old belongs to a dead instance
 
 
 class ConversationFilter:
@@ -67,13 +58,9 @@ class ConversationFilter:
         self.limit = limit
 
 
-class Repository:
-    """Queries and writes of one unit of work."""
-
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
-        self.session = session
-        self.dialect = dialect
-
+class Repository(OutboxQueries, SchedulingQueries, RepositoryBase):
+    """Queries and writes of one unit of work (delivery and scheduling queries live in their own modules)."""
+    """Queries and writes of one unit of work (delivery and scheduling queries live in their own modules)."""
     async def ping(self) -> None:
         """Run a trivial query."""
         await self.session.execute(text("SELECT 1"))
@@ -433,315 +420,3 @@ class Repository:
         """A conversation's audit events in order."""
         stmt = select(AuditEvent).where(AuditEvent.conversation_id == conversation_id).order_by(AuditEvent.id)
         return list((await self.session.execute(stmt)).scalars().all())
-
-    # --- threads -----------------------------------------------------------------------------
-
-    async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
-        """Where a conversation lives on a surface."""
-        stmt = select(ThreadRow).where(
-            ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def save_thread(
-        self,
-        conversation_id: int,
-        surface: str,
-        chat_channel: str,
-        thread_id: str,
-        card_id: str,
-        now: datetime,
-    ) -> None:
-        """Record (or replace) a conversation's thread on a surface."""
-        await self.session.execute(
-            delete(ThreadRow).where(
-                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-            )
-        )
-        self.session.add(
-            ThreadRow(
-                conversation_id=conversation_id,
-                surface=surface,
-                chat_channel=chat_channel,
-                thread_id=thread_id,
-                card_id=card_id,
-                created_at=now,
-            )
-        )
-
-    async def forget_thread(self, conversation_id: int, surface: str) -> None:
-        """Drop a thread the platform says is gone, so it is recreated."""
-        await self.session.execute(
-            delete(ThreadRow).where(
-                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-            )
-        )
-
-    # --- outbox ------------------------------------------------------------------------------
-
-    async def enqueue(
-        self,
-        conversation_id: int,
-        destination: str,
-        kind: str,
-        now: datetime,
-        *,
-        message_id: int | None = None,
-        payload: dict[str, Any] | None = None,
-        coalesce: bool = False,
-    ) -> None:
-        """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting."""
-        if coalesce:
-            stmt = select(OutboxRow.id).where(
-                OutboxRow.conversation_id == conversation_id,
-                OutboxRow.destination == destination,
-                OutboxRow.kind == kind,
-                OutboxRow.status == "pending",
-                OutboxRow.attempts == 0,
-            )
-            if (await self.session.execute(stmt)).first() is not None:
-                return
-        self.session.add(
-            OutboxRow(
-                conversation_id=conversation_id,
-                destination=destination,
-                kind=kind,
-                message_id=message_id,
-                payload=payload or {},
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-
-    async def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
-        """Claim due rows that are first in line for their conversation and destination.
-
-        A claimed row stays ``pending`` with ``next_attempt_at`` pushed to ``lease_until``, so
-        a crashed instance's rows come back by themselves. On PostgreSQL rows are locked with
-        ``FOR UPDATE SKIP LOCKED`` so several instances never claim the same row.
-        """
-        earlier = aliased(OutboxRow)
-        first_in_line = (
-            select(func.min(earlier.id))
-            .where(
-                earlier.status == "pending",
-                earlier.conversation_id == OutboxRow.conversation_id,
-                earlier.destination == OutboxRow.destination,
-            )
-            .scalar_subquery()
-        )
-        stmt = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
-        rows = list((await self.session.execute(stmt)).scalars().all())
-        for row in rows:
-            row.attempts += 1
-            row.next_attempt_at = lease_until
-        return rows
-
-    async def outbox_row(self, row_id: int) -> OutboxRow:
-        """An outbox row by id."""
-        return (await self.session.execute(select(OutboxRow).where(OutboxRow.id == row_id))).scalar_one()
-
-    async def outbox_stats(self, now: datetime) -> tuple[int, float]:
-        """(pending rows, age in seconds of the oldest pending row)."""
-        count, oldest = (
-            await self.session.execute(
-                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(
-                    OutboxRow.status == "pending"
-                )
-            )
-        ).one()
-        if oldest is None:
-            return int(count), 0.0
-        return int(count), (now - oldest).total_seconds()
-
-    async def next_outbox_due(self) -> datetime | None:
-        """When the next pending row becomes due."""
-        stmt = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    # --- cursors and processed events --------------------------------------------------------
-
-    async def cursor(self, key: str) -> str | None:
-        """A channel cursor's value."""
-        row = await self.session.get(ChannelCursorRow, key)
-        return row.value if row else None
-
-    async def save_cursor(self, key: str, value: str, now: datetime) -> None:
-        """Set a channel cursor."""
-        row = await self.session.get(ChannelCursorRow, key)
-        if row is None:
-            self.session.add(ChannelCursorRow(key=key, value=value, updated_at=now))
-        else:
-            row.value, row.updated_at = value, now
-
-    async def first_time(self, key: str, now: datetime) -> bool:
-        """Record an event key; False when it was already recorded (a redelivery)."""
-        if await self.session.get(ProcessedEvent, key) is not None:
-            return False
-        self.session.add(ProcessedEvent(key=key, created_at=now))
-        await self.session.flush()
-        return True
-
-    # --- sla and digests ---------------------------------------------------------------------
-
-    async def sla_due(self, now: datetime, limit: int = 500) -> list[Conversation]:
-        """Conversations whose next SLA point (warning or breach) has come: one indexed range scan."""
-        stmt = (
-            select(Conversation)
-            .where(Conversation.sla_next_at <= now)
-            .order_by(Conversation.sla_next_at, Conversation.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return list((await self.session.execute(stmt)).scalars().all())
-
-    def _insert(self, model: Any) -> Any:
-        return pg_insert(model) if self.dialect == "postgresql" else sqlite_insert(model)
-
-    async def record_reminder(
-        self, conversation_id: int, target: str, level: str, due_at: datetime, now: datetime, *, late: bool
-    ) -> bool:
-        """Record that a reminder fires; False when it already fired (unique key, any instance)."""
-        stmt = (
-            self._insert(ReminderSent)
-            .values(
-                conversation_id=conversation_id,
-                target=target,
-                level=level,
-                due_at=due_at,
-                sent_at=now,
-                late=late,
-            )
-            .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
-            .returning(ReminderSent.id)
-        )
-        return (await self.session.execute(stmt)).first() is not None
-
-    async def reminders_of(self, conversation_id: int) -> list[ReminderSent]:
-        """The reminders a conversation got, in order."""
-        stmt = (
-            select(ReminderSent)
-            .where(ReminderSent.conversation_id == conversation_id)
-            .order_by(ReminderSent.id)
-        )
-        return list((await self.session.execute(stmt)).scalars().all())
-
-    async def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
-        """Take or renew the lease ``name`` until ``until``; False while another holder's lease runs."""
-        insert_stmt = self._insert(Lease).values(name=name, holder=holder, expires_at=until)
-        stmt = insert_stmt.on_conflict_do_update(
-            index_elements=["name"],
-            set_={"holder": holder, "expires_at": until},
-            where=or_(Lease.expires_at <= now, Lease.holder == holder),
-        ).returning(Lease.holder)
-        return (await self.session.execute(stmt)).first() is not None
-
-    async def release_lease(self, name: str, holder: str) -> None:
-        """Give a lease up (only when this holder has it)."""
-        await self.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
-
-    async def last_digest_run(self, name: str) -> DigestRun | None:
-        """The newest sent run of a digest."""
-        stmt = (
-            select(DigestRun)
-            .where(DigestRun.name == name, DigestRun.sent_at.is_not(None))
-            .order_by(DigestRun.period_end.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def claim_digest_run(
-        self,
-        name: str,
-        start: datetime,
-        end: datetime,
-        now: datetime,
-        *,
-        late: bool,
-    ) -> int | None:
-        """Claim one digest period; None when it was already claimed (sent, or being sent elsewhere).
-
-        An unsent claim older than ten minutes (its instance died while posting) is taken over.
-        """
-        stmt = (
-            self._insert(DigestRun)
-            .values(name=name, period_start=start, period_end=end, claimed_at=now, late=late)
-            .on_conflict_do_update(
-                index_elements=["name", "period_end"],
-                set_={"claimed_at": now, "late": late},
-                where=and_(DigestRun.sent_at.is_(None), DigestRun.claimed_at < now - _STALE),
-            )
-            .returning(DigestRun.id)
-        )
-        row = (await self.session.execute(stmt)).first()
-        return int(row[0]) if row is not None else None
-
-    async def finish_digest_run(self, run_id: int, now: datetime | None) -> None:
-        """Mark a claimed run sent (``now``), or drop the claim (None) so it is tried again."""
-        if now is None:
-            await self.session.execute(delete(DigestRun).where(DigestRun.id == run_id))
-        else:
-            await self.session.execute(update(DigestRun).where(DigestRun.id == run_id).values(sent_at=now))
-
-    async def record_reminders(self, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str, str]]:
-        """Record many reminders at once (keys as ``record_reminder``); the (conversation_id, target, level)
-        keys that were new — those already recorded by anyone are left out."""
-        if not rows:
-            return set()
-        stmt = (
-            self._insert(ReminderSent)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
-            .returning(ReminderSent.conversation_id, ReminderSent.target, ReminderSent.level)
-        )
-        return {(int(c), str(t), str(lv)) for c, t, lv in (await self.session.execute(stmt)).all()}
-
-    async def agent_names(self, agent_ids: Iterable[int]) -> dict[int, str]:
-        """Names of agents by id."""
-        ids = sorted(set(agent_ids))
-        if not ids:
-            return {}
-        rows = (await self.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))).all()
-        return {int(i): str(n) for i, n in rows}
-
-    async def waiting_rows(self, conversation_ids: Iterable[int], kind: str) -> set[tuple[int, str]]:
-        """(conversation_id, destination) of untried pending outbox rows of ``kind`` (for coalescing)."""
-        ids = sorted(set(conversation_ids))
-        if not ids:
-            return set()
-        stmt = select(OutboxRow.conversation_id, OutboxRow.destination).where(
-            OutboxRow.conversation_id.in_(ids),
-            OutboxRow.kind == kind,
-            OutboxRow.status == "pending",
-            OutboxRow.attempts == 0,
-        )
-        return {(int(c), str(d)) for c, d in (await self.session.execute(stmt)).all()}
-
-    def stats(self) -> Stats:
-        """Aggregate queries for digests and reports (``storage.stats.Stats``) in this transaction."""
-        return Stats(self.session, self.dialect)
-
-    # --- delivery statuses (whatsapp) ------------------------------------------------------------
-
-    async def message_by_external_id(self, channel: str, external_id: str) -> Message | None:
-        """The message a channel knows by this external id (a WhatsApp ``wamid``), if stored."""
-        stmt = select(Message).where(Message.channel == channel, Message.external_id == external_id)
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def set_delivery_status(self, message: Message, status: str, error: str | None) -> None:
-        """Record where an outbound message stands (sent, delivered, read, failed) and why it failed."""
-        message.delivery_status = status
-        message.delivery_error = error[:2000] if error else None
-        await self.session.flush()

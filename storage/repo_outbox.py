@@ -1,0 +1,182 @@
+"""Repository queries of delivery: threads on surfaces, the outbox, channel cursors, seen event ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    ChannelCursorRow,
+    OutboxRow,
+    ProcessedEvent,
+    ThreadRow,
+)
+from storage.repo_base import RepositoryBase
+
+__all__ = ["OutboxQueries"]
+
+
+class OutboxQueries(RepositoryBase):
+    """Where conversations live on surfaces, and the work waiting to be delivered there."""
+
+    # --- threads -----------------------------------------------------------------------------
+
+    async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
+        """Where a conversation lives on a surface."""
+        stmt = select(ThreadRow).where(
+            ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def save_thread(
+        self,
+        conversation_id: int,
+        surface: str,
+        chat_channel: str,
+        thread_id: str,
+        card_id: str,
+        now: datetime,
+    ) -> None:
+        """Record (or replace) a conversation's thread on a surface."""
+        await self.session.execute(
+            delete(ThreadRow).where(
+                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+            )
+        )
+        self.session.add(
+            ThreadRow(
+                conversation_id=conversation_id,
+                surface=surface,
+                chat_channel=chat_channel,
+                thread_id=thread_id,
+                card_id=card_id,
+                created_at=now,
+            )
+        )
+
+    async def forget_thread(self, conversation_id: int, surface: str) -> None:
+        """Drop a thread the platform says is gone, so it is recreated."""
+        await self.session.execute(
+            delete(ThreadRow).where(
+                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+            )
+        )
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        conversation_id: int,
+        destination: str,
+        kind: str,
+        now: datetime,
+        *,
+        message_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+        coalesce: bool = False,
+    ) -> None:
+        """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting."""
+        if coalesce:
+            stmt = select(OutboxRow.id).where(
+                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.destination == destination,
+                OutboxRow.kind == kind,
+                OutboxRow.status == "pending",
+                OutboxRow.attempts == 0,
+            )
+            if (await self.session.execute(stmt)).first() is not None:
+                return
+        self.session.add(
+            OutboxRow(
+                conversation_id=conversation_id,
+                destination=destination,
+                kind=kind,
+                message_id=message_id,
+                payload=payload or {},
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    async def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:
+        """Claim due rows that are first in line for their conversation and destination.
+
+        A claimed row stays ``pending`` with ``next_attempt_at`` pushed to ``lease_until``, so
+        a crashed instance's rows come back by themselves. On PostgreSQL rows are locked with
+        ``FOR UPDATE SKIP LOCKED`` so several instances never claim the same row.
+        """
+        earlier = aliased(OutboxRow)
+        first_in_line = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.status == "pending",
+                earlier.conversation_id == OutboxRow.conversation_id,
+                earlier.destination == OutboxRow.destination,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
+        rows = list((await self.session.execute(stmt)).scalars().all())
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at = lease_until
+        return rows
+
+    async def outbox_row(self, row_id: int) -> OutboxRow:
+        """An outbox row by id."""
+        return (await self.session.execute(select(OutboxRow).where(OutboxRow.id == row_id))).scalar_one()
+
+    async def outbox_stats(self, now: datetime) -> tuple[int, float]:
+        """(pending rows, age in seconds of the oldest pending row)."""
+        count, oldest = (
+            await self.session.execute(
+                select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(
+                    OutboxRow.status == "pending"
+                )
+            )
+        ).one()
+        if oldest is None:
+            return int(count), 0.0
+        return int(count), (now - oldest).total_seconds()
+
+    async def next_outbox_due(self) -> datetime | None:
+        """When the next pending row becomes due."""
+        stmt = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    # --- cursors and processed events --------------------------------------------------------
+
+    async def cursor(self, key: str) -> str | None:
+        """A channel cursor's value."""
+        row = await self.session.get(ChannelCursorRow, key)
+        return row.value if row else None
+
+    async def save_cursor(self, key: str, value: str, now: datetime) -> None:
+        """Set a channel cursor."""
+        row = await self.session.get(ChannelCursorRow, key)
+        if row is None:
+            self.session.add(ChannelCursorRow(key=key, value=value, updated_at=now))
+        else:
+            row.value, row.updated_at = value, now
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record an event key; False when it was already recorded (a redelivery)."""
+        if await self.session.get(ProcessedEvent, key) is not None:
+            return False
+        self.session.add(ProcessedEvent(key=key, created_at=now))
+        await self.session.flush()
+        return True
