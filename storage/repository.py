@@ -60,7 +60,7 @@ class ConversationFilter:
 
 class Repository(OutboxQueries, SchedulingQueries, RepositoryBase):
     """Queries and writes of one unit of work (delivery and scheduling queries live in their own modules)."""
-    """Queries and writes of one unit of work (delivery and scheduling queries live in their own modules)."""
+
     async def ping(self) -> None:
         """Run a trivial query."""
         await self.session.execute(text("SELECT 1"))
