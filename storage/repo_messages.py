@@ -1,0 +1,113 @@
+"""Repository queries of messages, their attachments, and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import select
+
+from storage.models import Attachment, AuditEvent, Message
+from storage.repo_base import RepositoryBase
+
+__all__ = ["MessageQueries"]
+
+
+class MessageQueries(RepositoryBase):
+    """Messages of conversations (inbound, outbound, notes, events), attachments, and the audit trail."""
+
+    # --- messages ----------------------------------------------------------------------------
+
+    async def message_exists(self, channel: str, external_id: str) -> bool:
+        """True when a message with this (channel, external id) is stored."""
+        stmt = select(Message.id).where(Message.channel == channel, Message.external_id == external_id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    def new_message(self, conversation_id: int, kind: str, now: datetime, **fields: Any) -> Message:
+        """Stage a message with a fresh uid."""
+        message = Message(
+            uid=uuid4().hex, conversation_id=conversation_id, kind=kind, created_at=now, **fields
+        )
+        self.session.add(message)
+        return message
+
+    def add_attachment(self, message_id: int, **fields: Any) -> None:
+        """Stage an attachment of a stored message."""
+        self.session.add(Attachment(message_id=message_id, **fields))
+
+    async def attachments_of(self, message_id: int) -> list[Attachment]:
+        """A message's attachments."""
+        stmt = select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id)
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def message(self, message_id: int) -> Message:
+        """A message by id."""
+        return (await self.session.execute(select(Message).where(Message.id == message_id))).scalar_one()
+
+    async def messages_of(self, conversation_id: int, kinds: Iterable[str] | None = None) -> list[Message]:
+        """A conversation's messages in order, optionally of some kinds only."""
+        stmt = select(Message).where(Message.conversation_id == conversation_id)
+        if kinds is not None:
+            stmt = stmt.where(Message.kind.in_(list(kinds)))
+        return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
+
+    async def external_ids_of(self, conversation_id: int, channel: str) -> list[str]:
+        """External ids of a conversation's messages on a channel, oldest first (email References)."""
+        stmt = (
+            select(Message.external_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.channel == channel,
+                Message.external_id.is_not(None),
+                Message.kind.in_(["inbound", "outbound"]),
+            )
+            .order_by(Message.id)
+        )
+        return [row for row in (await self.session.execute(stmt)).scalars().all() if row]
+
+    async def messages_by_external_ids(self, external_ids: Sequence[str]) -> list[Message]:
+        """Messages with any of these external ids."""
+        if not external_ids:
+            return []
+        stmt = select(Message).where(Message.external_id.in_(list(external_ids)))
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def failed_outbound(self, conversation_id: int) -> list[Message]:
+        """Replies of a conversation that failed to reach the customer."""
+        stmt = select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.kind == "outbound",
+            Message.delivery_status == "failed",
+        )
+        return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
+
+    # --- audit -------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        now: datetime,
+        conversation_id: int | None = None,
+        contact_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail."""
+        self.session.add(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                detail=detail or {},
+                created_at=now,
+            )
+        )
+
+    async def audit_trail(self, conversation_id: int) -> list[AuditEvent]:
+        """A conversation's audit events in order."""
+        stmt = select(AuditEvent).where(AuditEvent.conversation_id == conversation_id).order_by(AuditEvent.id)
+        return list((await self.session.execute(stmt)).scalars().all())
