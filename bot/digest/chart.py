@@ -11,11 +11,6 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import pyplot
-
 from bot.percentiles import percentile
 
 __all__ = ["render_chart"]
@@ -36,7 +31,16 @@ def render_chart(
     opened: list[tuple[datetime, str]],
     first_responses: list[float],
 ) -> bytes:
-    """A PNG: stacked bars of conversations opened per local day and channel; first-response p50/p75/p90."""
+    """A PNG: stacked bars of conversations opened per local day and channel; first-response p50/p75/p90.
+
+    matplotlib (about 45 MB resident) is imported here, on first use, so instances whose
+    digests carry no chart never load it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
     days = _days(start, end, zone)
     per_day = Counter((when.astimezone(zone).date(), channel) for when, channel in opened)
     channels = sorted({channel for _, channel in opened}) or ["email"]
