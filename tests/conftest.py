@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.config import Settings, parse_config
+from tests.email.email_servers import Dovecot, Sink, free_port, start_dovecot, stop_dovecot
 
 REQUIRE_SERVERS = os.environ.get("THREADLINE_REQUIRE_SERVERS") == "1"
 PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -149,3 +151,26 @@ async def any_app(db_url: str, tmp_path: Path, clock: ManualClock) -> AsyncItera
     application = await started_app(make_settings(db_url, tmp_path / "out"), clock)
     yield application
     await application.stop()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh Dovecot per test (starts in well under a second); skips when Dovecot is missing."""
+    server = start_dovecot()
+    try:
+        yield server
+    finally:
+        stop_dovecot(server)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A real aiosmtpd server on a free loopback port, storing what it receives."""
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

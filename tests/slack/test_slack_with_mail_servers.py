@@ -1,0 +1,130 @@
+"""The whole path with real mail servers: a mail APPENDed to Dovecot → card and thread in (fake) Slack →
+Claim button, `!label`, `!reply` → the reply reaches a real SMTP server, threaded → the card shows it all."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from bot.app import Threadline
+from bot.clock import SystemClock
+from bot.config import parse_config
+from tests.email.email_servers import Dovecot, Sink
+from tests.slack.conftest import CHANNEL
+from tests.slack.slack_fake import FakeSlack
+from tests.slack.slack_payloads import block_action, message_event
+from tests.slack.slack_read import card_fields
+
+CONFIG = """
+[threadline]
+database_url = "sqlite:///{tmp}/threadline.db"
+[outbox]
+poll_interval_seconds = 0.05
+[surfaces.slack]
+bot_token = "xoxb-test"
+signing_secret = "test-signing-secret"
+mode = "http"
+api_base_url = "{api}"
+rate_limit_retries = 0
+pace_per_second = 1000
+pace_burst = 1000
+[inboxes.support]
+channel = "email"
+address = "support@example.com"
+surface = "slack"
+chat_channel = "{channel}"
+[channels.email.smtp]
+host = "127.0.0.1"
+port = {smtp}
+security = "none"
+[channels.email.mailboxes.support]
+inbox = "support"
+host = "127.0.0.1"
+port = {imap}
+security = "none"
+username = "support"
+password = "secret"
+since = "7d"
+"""
+
+
+async def until(what: str, check: Callable[[], object], timeout: float = 15.0) -> None:
+    """Wait for ``check()`` to be true, failing with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_mail_in_slack_thread_reply_out_over_smtp(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    dovecot: Dovecot,
+    smtp: tuple[Sink, int],
+) -> None:
+    sink, smtp_port = smtp
+    text = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL, smtp=smtp_port, imap=dovecot.port)
+    app = Threadline(parse_config(text, env={}), clock=SystemClock())
+    await app.start()
+    try:
+        mail = EmailMessage()
+        mail["From"], mail["To"] = "Ann Customer <ann@example.com>", "support@example.com"
+        mail["Subject"], mail["Message-ID"] = "Refund for order 1881", "<ann-1@example.com>"
+        mail.set_content("Hello, the desk arrived broken. <!channel>")
+        imap = dovecot.client()
+        imap.append("INBOX", bytes(mail))
+        imap.logout()
+
+        await until("the card", lambda: fake_slack.roots(CHANNEL))
+        card = fake_slack.roots(CHANNEL)[-1]
+        await until("the first message", lambda: fake_slack.thread(CHANNEL, card["ts"]))
+        first = fake_slack.thread(CHANNEL, card["ts"])[0]
+        assert (
+            first["username"] == "Ann Customer" and "&lt;!channel&gt;" in first["blocks"][0]["text"]["text"]
+        )
+
+        assert app.slack is not None
+        claim = next(e for e in card["blocks"][-1]["elements"] if e["action_id"] == "tl_claim")
+        await app.slack.app.async_dispatch(
+            block_action({**claim, "block_id": card["blocks"][-1]["block_id"]}, card=card)
+        )
+        await app.slack.app.async_dispatch(message_event("!label +refund", thread_ts=card["ts"]))
+        await app.slack.app.async_dispatch(
+            message_event("!reply Thanks, a new desk ships today.", thread_ts=card["ts"])
+        )
+        await app.slack.settle()
+
+        await until("the reply at the SMTP server", lambda: sink.received)
+        _sender, rcpt, content = sink.received[0]
+        sent = BytesParser(policy=policy.default).parsebytes(content)
+        assert rcpt == ["ann@example.com"]
+        assert (
+            sent["In-Reply-To"] == "<ann-1@example.com>"
+            and sent["Subject"] == "Re: Refund for order 1881 [#1]"
+        )
+        body = sent.get_body(("plain",))
+        assert body is not None and "Thanks, a new desk ships today." in body.get_content()
+
+        def card_now() -> dict[str, str]:
+            update = fake_slack.last_update(card["ts"])
+            return card_fields(update) if update else {}
+
+        await until(
+            "the card to show claim, label and reply",
+            lambda: card_now().get("Assignee") == "Alice" and "`refund`" in card_now().get("Labels", ""),
+        )
+        texts = [m["text"] for m in fake_slack.thread(CHANNEL, card["ts"])]
+        await until(
+            "the reply's echo",
+            lambda: any(
+                "a new desk ships today" in m["text"] for m in fake_slack.thread(CHANNEL, card["ts"])
+            ),
+        )
+        assert any("claimed by Alice" in t for t in texts)
+    finally:
+        await app.stop()
