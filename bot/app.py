@@ -254,7 +254,7 @@ class Threadline:
                 self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds
             )
             self._spawn("demo-feeder", feeder.run())
-        self._start_email_sources()
+        self.start_email_sources()
         await self.waker.wake_due()
         # --- sla and digests: reminders missed while down, once (outbox rows) -------
         await self.sla.run()
@@ -276,7 +276,7 @@ class Threadline:
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
         )
 
-    def _start_email_sources(self) -> None:
+    def start_email_sources(self) -> None:
         """One reader per configured mailbox (IMAP IDLE/polling, or a spool folder)."""
         email = self.settings.channels.email
         if email is None:

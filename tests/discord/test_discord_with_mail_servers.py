@@ -1,0 +1,108 @@
+"""The whole path with real mail servers: a mail APPENDed to Dovecot → thread and card in (fake) Discord →
+/claim, /label add:refund, /reply → the reply reaches a real SMTP server, threaded → the card shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from bot.app import Threadline
+from bot.clock import ManualClock
+from bot.config import parse_config
+from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
+from tests.email.email_servers import Dovecot, Sink
+
+MAIL = """
+[channels.email.smtp]
+host = "127.0.0.1"
+port = {smtp}
+security = "none"
+
+[channels.email.mailboxes.support]
+inbox = "support"
+host = "127.0.0.1"
+port = {imap}
+security = "none"
+username = "support"
+password = "secret"
+since = "7d"
+"""
+
+
+async def until(what: str, check: Callable[[], object], app: Threadline, timeout: float = 15.0) -> None:
+    """Deliver the outbox until ``check()`` holds, failing with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await app.dispatcher.drain()
+        await asyncio.sleep(0.05)
+
+
+async def test_mail_in_discord_thread_reply_out_over_smtp(
+    tmp_path: Path, fake: FakeDiscord, dovecot: Dovecot, smtp: tuple[Sink, int]
+) -> None:
+    sink, smtp_port = smtp
+    channel = fake.add_text_channel("support")
+    text = CONFIG.format(
+        tmp=tmp_path,
+        base=fake.base_url,
+        guild=GUILD_ID,
+        role=AGENT_ROLE,
+        channel=channel,
+        alice=ALICE,
+        bob=BOB,
+        sync="false",
+    ).replace(f'[channels.email]\noutgoing_dir = "{tmp_path}/out"\n', "[channels.email]\n")
+    settings = parse_config(text + MAIL.format(smtp=smtp_port, imap=dovecot.port), env={})
+    clock = ManualClock()
+    app = Threadline(settings, clock=clock)
+    await app.prepare_database()
+    await app.sync_agents()
+    assert app.discord is not None
+    await app.discord.login()
+    app.start_email_sources()
+    harness = Harness(app, fake, RecordingSender(), channel, clock)
+    try:
+        mail = EmailMessage()
+        mail["From"], mail["To"] = "Jane Doe <jane@example.org>", "support@example.com"
+        mail["Subject"], mail["Message-ID"] = "Refund for order 1881", "<jane-1@example.org>"
+        mail.set_content("The desk arrived broken. @everyone")
+        imap = dovecot.client()
+        imap.append("INBOX", bytes(mail))
+        imap.logout()
+
+        await until("the thread", lambda: fake.threads(), app)
+        thread = harness.thread_id()
+        await until("the customer's message", lambda: len(fake.posts(thread)) >= 2, app)
+        first = fake.posts(thread)[1]
+        assert first["embeds"][0]["author"]["name"].startswith("Jane Doe")
+        assert first["allowed_mentions"] == {"parse": []}
+
+        await harness.command("claim", thread)
+        await harness.command("label", thread, add="refund")
+        await harness.command("reply", thread, text="Sorry! A new desk ships today.")
+        await until("the reply at the SMTP server", lambda: sink.received, app)
+        _sender, rcpt, content = sink.received[0]
+        sent = BytesParser(policy=policy.default).parsebytes(content)
+        assert rcpt == ["jane@example.org"]
+        assert (
+            sent["In-Reply-To"] == "<jane-1@example.org>"
+            and sent["Subject"] == "Re: Refund for order 1881 [#1]"
+        )
+
+        def card_text() -> str:
+            return str(harness.card(thread)["embeds"][0])
+
+        await until(
+            "the card to show the claim and the label",
+            lambda: "Alice Martin" in card_text() and "refund" in card_text(),
+            app,
+        )
+    finally:
+        await app.stop()
