@@ -15,6 +15,7 @@ VERSION = "v21.0"
 
 #: Meta's documented error bodies, by code: (HTTP status, error object)
 ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
+    2: (503, {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}),
     131047: (
         400,
         {
