@@ -25,7 +25,7 @@ from bot.listing import describe_history, describe_labels, describe_list
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
 from bot.windows import render_template, window_refusal
-from storage import Repository, Store
+from storage import Conflict, Repository, Store
 from storage.models import Agent, Conversation
 
 __all__ = ["Actor", "CommandService", "Location"]
@@ -134,6 +134,14 @@ class CommandService:
         if where.thread_id is not None:
             return await repo.conversation_by_thread(where.surface, where.thread_id)
         return None
+
+    async def register(self, actor: Actor) -> None:
+        """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""
+        try:
+            async with self.store.transaction() as repo:
+                await self._agent(repo, actor)
+        except Conflict:  # registered by a concurrent event first
+            pass
 
     async def _agent(self, repo: Repository, actor: Actor) -> Agent | None:
         agent = await repo.agent_by_identity(actor.surface, actor.user_id)

@@ -18,9 +18,9 @@ from adapters.slack import SlackAdapter
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from adapters.whatsapp import WhatsAppChannel
-from bot.actions import Actor, CommandService
+from bot.actions import CommandService
 from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.digest import DigestService
 from bot.ingest import Ingestor
 from bot.operations import Operations
@@ -92,7 +92,10 @@ class Threadline:
             pace = SurfacePace(slack.pace_per_second, slack.pace_burst)
             self.dispatcher.paces = {**self.dispatcher.paces, "slack": pace}
             self.slack.bind(
-                self.commands.handle, self._slack_first_time, self._slack_labels, self._slack_register
+                self.commands.handle,
+                self._first_time_event,
+                functools.partial(label_names, self.store, "", 100),
+                self.commands.register,
             )
         # --- slack surface: end -----------------------------------------------------
         # --- discord surface: build, bind and pace --------------------------------------
@@ -119,13 +122,6 @@ class Threadline:
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
         self.whatsapp: WhatsAppChannel | None = None
         if (whatsapp := settings.channels.whatsapp) is not None:
-            if whatsapp.inbox not in settings.inboxes:
-                raise ConfigError(
-                    [
-                        f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
-                        f"use one of: {', '.join(sorted(settings.inboxes))}"
-                    ]
-                )
             self.whatsapp = WhatsAppChannel(whatsapp, self.ingestor.ingest, self.statuses.apply)
             self.web.add_routes(self.whatsapp.routes())
             if "whatsapp" not in (extra_channels or {}):
@@ -169,25 +165,14 @@ class Threadline:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
 
-    # --- slack surface: storage-backed helpers the adapter is given ------------------
-    async def _slack_first_time(self, key: str) -> bool:
+    # --- slack surface: event dedupe the adapter is given ----------------------------
+    async def _first_time_event(self, key: str) -> bool:
+        """True the first time a platform event id is seen (redeliveries and retries are dropped)."""
         try:
             async with self.store.transaction() as repo:
                 return await repo.first_time(key, self.clock.now())
         except Conflict:  # a concurrent redelivery recorded it first
             return False
-
-    async def _slack_labels(self) -> list[str]:
-        async with self.store.transaction() as repo:
-            return [name for name, _ in await repo.label_usage()]
-
-    async def _slack_register(self, actor: Actor) -> None:
-        if not self.settings.threadline.auto_register_agents:
-            return
-        async with self.store.transaction() as repo:
-            if await repo.agent_by_identity("slack", actor.user_id) is None:
-                key, ids = f"slack:{actor.user_id}", {"slack": actor.user_id}
-                await repo.upsert_agent(key, actor.display_name, actor.email, ids, self.clock.now())
 
     # --- slack surface: end -------------------------------------------------------
 

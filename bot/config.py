@@ -188,6 +188,12 @@ def _cross_check(settings: Settings) -> list[str]:
                     f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
                     f"use one of: {', '.join(sorted(settings.inboxes))}"
                 )
+    whatsapp = settings.channels.whatsapp
+    if whatsapp is not None and whatsapp.inbox not in settings.inboxes:
+        problems.append(
+            f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
+            f"use one of: {', '.join(sorted(settings.inboxes))}"
+        )
     problems += automation_problems(
         settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
     )

@@ -73,3 +73,12 @@ def test_bad_toml_and_missing_keys() -> None:
     assert "not valid TOML" in _problems("[inboxes\n")[0]
     problems = _problems("[surfaces.local]\n[inboxes.support]\nchannel = 'email'\n")
     assert "inboxes.support.address: required key is missing; add it (see config.example.toml)" in problems
+
+
+def test_whatsapp_channel_must_feed_a_known_inbox() -> None:
+    text = MINIMAL + (
+        '[channels.whatsapp]\ninbox = "whatsap"\nphone_number_id = "1"\naccess_token = "t"\n'
+        'app_secret = "s"\nverify_token = "v"\n'
+    )
+    problems = _problems(text)
+    assert "channels.whatsapp.inbox: no inbox 'whatsap'; use one of: support" in problems
