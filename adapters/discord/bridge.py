@@ -139,7 +139,10 @@ class Bridge:
         except Exception:
             log.exception("discord command failed", extra={"interaction": interaction.id})
             reply = Reply("Something went wrong; the error is in Threadline's log.", ok=False)
-        await self.say(interaction, reply.text or "Done.", ok=reply.ok)
+        text = reply.text or "Done."
+        if reply.needs_confirmation:  # the core words it in the text grammar; say the Discord way too
+            text += "\nHere: run `/reply` again with `confirm: True`."
+        await self.say(interaction, text, ok=reply.ok)
         return reply
 
     async def say(self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True) -> None:

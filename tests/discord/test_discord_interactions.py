@@ -223,3 +223,14 @@ async def test_template_command_autocompletes_and_sends_the_canned_reply(harness
     await harness.app.dispatcher.drain()
     (sent,) = harness.sender.sent
     assert sent.text == "Hi Jane, your refund for #1 is on its way."
+
+
+async def test_replying_to_someone_elses_conversation_asks_to_confirm_the_discord_way(
+    harness: Harness,
+) -> None:
+    thread = await opened(harness)
+    await harness.command("claim", thread, user=BOB)
+    refused = answer(await harness.command("reply", thread, text="I can help too"))
+    assert "assigned to Bob Stone" in refused and "`/reply` again with `confirm: True`" in refused
+    confirmed = answer(await harness.command("reply", thread, text="I can help too", confirm=True))
+    assert "Sending your reply" in confirmed
