@@ -7,6 +7,7 @@ typed; the answer is a ``Reply`` shown to that agent. What the thread should see
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class Location:
     surface: str
     thread_id: str | None = None
     number: int | None = None
+    typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
 
 
 class CommandService:
@@ -86,6 +88,8 @@ class CommandService:
     async def execute(self, actor: Actor, parsed: c.ParsedCommand, where: Location) -> Reply:
         """Execute a parsed command; refusals come back as an unsuccessful Reply, never an exception."""
         command = parsed.command
+        if isinstance(command, c.Note) and where.typed_in_thread and where.thread_id is not None:
+            command = dataclasses.replace(command, shown=True)
         try:
             async with self.store.transaction() as repo:
                 agent = await self._agent(repo, actor)
@@ -237,7 +241,8 @@ class CommandService:
             text=command.text,
         )
         repo.audit(actor=agent.name, action="noted", now=effects.now, conversation_id=conv.id)
-        await effects.show(message)
+        if not command.shown:
+            await effects.show(message)
         return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
 
     async def _reply(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Reply) -> Reply:

@@ -71,9 +71,14 @@ class Labels:
 
 @dataclass(frozen=True)
 class Note:
-    """An internal note; never reaches the customer."""
+    """An internal note; never reaches the customer.
+
+    ``shown`` means the team already sees it: it was typed as a message in the
+    conversation's own thread, so it is stored but not posted there again.
+    """
 
     text: str
+    shown: bool = False
 
 
 @dataclass(frozen=True)

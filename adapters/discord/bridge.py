@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -21,7 +20,7 @@ from bot.actions import Actor, Location
 from bot.settings.discord import DiscordSettings
 from bot.views import Reply
 
-__all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "EchoBook", "LabelSource"]
+__all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +42,6 @@ class CommandPort(Protocol):
         """Run one command line from ``actor`` typed at ``where``."""
         ...
 
-
-class EchoBook:
-    """Notes typed in a thread are already shown there: the outbox must not post them twice."""
-
-    def __init__(self, size: int = 2000) -> None:
-        self._seen: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._size = size
-
-    def remember(self, thread_id: str, text: str, message_id: str) -> None:
-        """Record that ``text`` is already shown in ``thread_id`` as ``message_id``."""
-        self._seen[(thread_id, text.strip())] = message_id
-        while len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-
-    def take(self, thread_id: str, text: str) -> str | None:
-        """The Discord message already showing this note, forgetting it (None when it must be posted)."""
-        return self._seen.pop((thread_id, text.strip()), None)
 
 
 class Bridge:
@@ -83,7 +65,6 @@ class Bridge:
         self.labels = labels
         self.labels_of = labels_of
         self.templates = templates
-        self.echoes = EchoBook()
         self._role_ids: dict[int, int | None] = {}
 
     # --- who may act -------------------------------------------------------------------------
@@ -183,13 +164,8 @@ class Bridge:
                 await self._reply(message, "✗ " + refusal)
             return None
         thread_id = str(message.channel.id) if in_thread else None
-        note = self._note_text(text, prefixed)
-        if thread_id is not None and note is not None:
-            self.echoes.remember(thread_id, note, str(message.id))
-        where = Location(SURFACE, thread_id=thread_id)
+        where = Location(SURFACE, thread_id=thread_id, typed_in_thread=thread_id is not None)
         reply = await self.commands.handle(self.actor(message.author), text, where, prefixed=True)
-        if thread_id is not None and note is not None and not reply.ok:
-            self.echoes.take(thread_id, note)
         await self._show(message, reply, prefixed, text)
         return reply
 
@@ -199,11 +175,6 @@ class Bridge:
         rest = stripped[len(self.prefix):]
         return stripped.startswith(self.prefix) and bool(rest) and not rest[0].isspace()
 
-    def _note_text(self, text: str, prefixed: bool) -> str | None:
-        if not prefixed:
-            return text.strip()
-        head, _, rest = text.strip()[len(self.prefix):].partition(" ")
-        return rest.strip() if head.lower() == "note" and rest.strip() else None
 
     async def _show(self, message: discord.Message, reply: Reply, prefixed: bool, text: str) -> None:
         if not prefixed:

@@ -152,8 +152,6 @@ class DiscordSurface:
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread: customer text under the customer's name, split to Discord's limits, files."""
         await self._ready()
-        if post.kind == "note" and (shown := self.bridge.echoes.take(ref.thread_id, post.text)) is not None:
-            return shown  # typed in this thread: already visible
         thread = self.client.get_partial_messageable(int(ref.thread_id))
         sent_ids: list[str] = []
         for index, outgoing in enumerate(post_messages(post)):

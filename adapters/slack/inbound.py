@@ -223,11 +223,10 @@ class SlackInbound:
             text = normalise_mentions(text)
             if text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
                 await self.register_mentioned(str(event.get("text") or ""))
-        elif text.strip():
-            self.surface.remember_typed_note(thread_ts, text, str(event.get("ts")))
-        else:
+        elif not text.strip():
             return
-        reply = await self.run(actor, text, Location("slack", thread_id=thread_ts), prefixed=True)
+        where = Location("slack", thread_id=thread_ts, typed_in_thread=True)
+        reply = await self.run(actor, text, where, prefixed=True)
         if not command and (reply.ok or reply.conversation_number is None):
             return  # a note (shown by the message itself) or chatter in a thread that is not a conversation
         await self.answer(self.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts)

@@ -38,7 +38,6 @@ class SlackSurface:
         self.settings = settings
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
         self._uploaded: OrderedDict[str, bool] = OrderedDict()
-        self._typed_notes: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
 
     @staticmethod
@@ -47,10 +46,6 @@ class SlackSurface:
         store.move_to_end(key)
         while len(store) > _MEMORY:
             store.popitem(last=False)
-
-    def remember_typed_note(self, thread_ts: str, text: str, ts: str) -> None:
-        """An agent's thread message became a note; do not post it again when the core mirrors it."""
-        self._remember(self._typed_notes, (thread_ts, text.strip()), ts)
 
     def _bot_identity(self) -> dict[str, Any]:
         identity: dict[str, Any] = {}
@@ -98,8 +93,6 @@ class SlackSurface:
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread (split within Block Kit limits), then upload its attachments."""
-        if post.kind == "note" and (typed := self._typed_notes.get((ref.thread_id, post.text.strip()))):
-            return typed
         uid = post.message_uid
         done = self._parts.get(uid, []) if uid else []
         chunks = post_chunks(post)

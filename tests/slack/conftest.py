@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from bot.inbound import InboundMessage
 from tests.slack.slack_fake import FakeSlack
 
 CHANNEL = "C_SUPPORT"
+_MESSAGE_IDS = itertools.count(1)
 
 
 def slack_config(tmp: Path, api_url: str, *, extra_slack: str = "", extra: str = "") -> str:
@@ -84,7 +86,7 @@ class SlackWorld:
             InboundMessage(
                 channel="email",
                 inbox="support",
-                external_id=external_id or f"<{id(text)}-{text[:8]}@example.com>",
+                external_id=external_id or f"<m{next(_MESSAGE_IDS)}@example.com>",
                 sender_address=sender,
                 sender_name=name,
                 received_at=self.clock.now(),
