@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,6 +14,7 @@ from bot.config import parse_config
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
 from tests.email.email_servers import Dovecot, Sink
+from tests.helpers import until
 
 MAIL = """
 [channels.email.smtp]
@@ -33,15 +31,6 @@ username = "support"
 password = "secret"
 since = "7d"
 """
-
-
-async def until(what: str, check: Callable[[], object], app: Threadline, timeout: float = 15.0) -> None:
-    """Deliver the outbox until ``check()`` holds, failing with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await app.dispatcher.drain()
-        await asyncio.sleep(0.05)
 
 
 async def test_mail_in_discord_thread_reply_out_over_smtp(
@@ -77,9 +66,11 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         imap.append("INBOX", bytes(mail))
         imap.logout()
 
-        await until("the thread", lambda: fake.threads(), app)
+        await until("the thread", lambda: fake.threads(), between=app.dispatcher.drain)
         thread = harness.thread_id()
-        await until("the customer's message", lambda: len(fake.posts(thread)) >= 2, app)
+        await until(
+            "the customer's message", lambda: len(fake.posts(thread)) >= 2, between=app.dispatcher.drain
+        )
         first = fake.posts(thread)[1]
         assert first["embeds"][0]["author"]["name"].startswith("Jane Doe")
         assert first["allowed_mentions"] == {"parse": []}
@@ -87,7 +78,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         await harness.command("claim", thread)
         await harness.command("label", thread, add="refund")
         await harness.command("reply", thread, text="Sorry! A new desk ships today.")
-        await until("the reply at the SMTP server", lambda: sink.received, app)
+        await until("the reply at the SMTP server", lambda: sink.received, between=app.dispatcher.drain)
         _sender, rcpt, content = sink.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["jane@example.org"]
@@ -102,7 +93,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         await until(
             "the card to show the claim and the label",
             lambda: "Alice Martin" in card_text() and "refund" in card_text(),
-            app,
+            between=app.dispatcher.drain,
         )
     finally:
         await app.stop()

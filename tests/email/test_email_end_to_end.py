@@ -17,6 +17,7 @@ from bot.settings.email import SmtpSettings
 from storage.repository import ConversationFilter
 from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
+from tests.helpers import until
 
 MAILBOX = """
 [channels.email.mailboxes.support]
@@ -54,13 +55,6 @@ def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | 
     return bytes(mail)
 
 
-async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def test_mail_in_thread_reply_out_and_answer_threaded(
     tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
 ) -> None:
@@ -75,13 +69,13 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         )
         local = app.local
         assert local is not None
-        await _until(lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        await until("the thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
         thread = local.thread(1)
         assert thread is not None
         assert thread.card.subject == "Broken desk" and thread.posts[0].text.strip() == "The leg is cracked."
 
         await local.type_line("#1 !reply We will send a new leg today.", "alice")
-        await _until(lambda: bool(sink.received))
+        await until("the reply at the SMTP server", lambda: sink.received)
         _sender, rcpt, content = sink.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["jane@example.org"]
@@ -92,7 +86,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         imap.append(
             "INBOX", _customer_mail("<c2@example.org>", "Re: Broken desk [#1]", "Thanks!", in_reply_to=ours)
         )
-        await _until(lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
+        await until("the answer in the thread", lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
         async with app.store.transaction() as repo:
             assert await repo.count_conversations() == 1
         imap.logout()

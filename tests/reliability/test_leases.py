@@ -13,6 +13,7 @@ from bot.leader import LeasedWorker, Leases
 from storage import Store
 from storage.migrate import upgrade
 from tests.conftest import _reset_postgres
+from tests.helpers import until
 
 
 class Worker:
@@ -47,25 +48,18 @@ async def store(pg_server: str) -> AsyncIterator[Store]:
     await db.close()
 
 
-async def _until(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.05)
-
-
 async def test_one_holder_at_a_time_and_takeover_when_it_dies(store: Store) -> None:
     clock, log = SystemClock(), []
     a = LeasedWorker(Leases(store, clock, "instance-a", 1.5), "mailbox:support", Worker("a", log))
     b = LeasedWorker(Leases(store, clock, "instance-b", 1.5), "mailbox:support", Worker("b", log))
     task_a = asyncio.create_task(a.run())
-    await _until(lambda: a.holding)
+    await until("a to hold the lease", lambda: a.holding)
     task_b = asyncio.create_task(b.run())
     await asyncio.sleep(2.0)  # several renewal rounds of both
     assert a.holding and not b.holding and log == ["a start"]
     task_a.cancel()  # instance A dies: no release, no more renewals
     await asyncio.gather(task_a, return_exceptions=True)
-    await _until(lambda: b.holding)
+    await until("b to take over", lambda: b.holding)
     assert log[-1] == "b start"
     assert b.state().ok and "active" in b.state().detail
     await b.stop()
@@ -77,7 +71,7 @@ async def test_a_clean_stop_releases_the_lease_at_once(store: Store) -> None:
     clock, log = SystemClock(), []
     a = LeasedWorker(Leases(store, clock, "instance-a", lease_seconds=60), "mailbox:sales", Worker("a", log))
     task = asyncio.create_task(a.run())
-    await _until(lambda: a.holding)
+    await until("a to hold the lease", lambda: a.holding)
     await a.stop()
     await task
     assert await Leases(store, clock, "instance-b", lease_seconds=60).take("mailbox:sales")

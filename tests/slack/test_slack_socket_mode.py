@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy import select
 
 from storage.models import Message
+from tests.helpers import until
 from tests.slack.slack_fake import FakeSlack
 
 
@@ -17,22 +16,13 @@ def acked(fake: FakeSlack, envelope_id: str) -> bool:
     return any(a.get("envelope_id") == envelope_id for a in fake.socket_acks)
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Wait (bounded) for something the fake will see; fail with ``what`` if it never does."""
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
     world = await make_world('app_token = "xapp-test"', mode="socket")
     number = await world.email("hello over the socket")
     await world.settle()
     card = world.card()
     await world.slack.start()
-    await until(lambda: bool(world.fake.sockets), "socket connected")
+    await until("socket connected", lambda: bool(world.fake.sockets))
     assert world.fake.called("apps.connections.open")
 
     await world.fake.push(
@@ -53,8 +43,8 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
             },
         }
     )
-    await until(lambda: any(a.get("envelope_id") == "env-1" for a in world.fake.socket_acks), "slash ack")
-    await until(lambda: bool(world.fake.responses), "ephemeral answer")
+    await until("slash ack", lambda: any(a.get("envelope_id") == "env-1" for a in world.fake.socket_acks))
+    await until("ephemeral answer", lambda: bool(world.fake.responses))
     assert world.fake.responses[-1]["text"] == f"You claimed #{number}."
 
     event = {
@@ -85,7 +75,7 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
                 "accepts_response_payload": False,
             }
         )
-        await until(partial(acked, world.fake, envelope_id), f"ack of {envelope_id}")
+        await until(f"ack of {envelope_id}", partial(acked, world.fake, envelope_id))
     await world.settle()
     async with world.app.store.transaction() as repo:
         notes = (

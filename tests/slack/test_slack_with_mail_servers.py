@@ -3,9 +3,6 @@ Claim button, `!label`, `!reply` → the reply reaches a real SMTP server, threa
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -15,6 +12,7 @@ from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import parse_config
 from tests.email.email_servers import Dovecot, Sink
+from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event
@@ -51,14 +49,6 @@ username = "support"
 password = "secret"
 since = "7d"
 """
-
-
-async def until(what: str, check: Callable[[], object], timeout: float = 15.0) -> None:
-    """Wait for ``check()`` to be true, failing with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def test_mail_in_slack_thread_reply_out_over_smtp(
