@@ -183,8 +183,9 @@ class Dispatcher:
     async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
-            card = await card_view(repo, conversation, self.settings)
             thread = await repo.thread_of(conversation.id, surface.name)
+            card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
+            card = await card_view(repo, conversation, self.settings) if card_needed else None
             post: PostView | None = None
             edit = thread is not None and row.kind not in (POST, NOTICE)
             sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if edit else None
@@ -194,8 +195,9 @@ class Dispatcher:
                 text = str(row.payload.get("text", ""))
                 post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
-        fingerprint = card_fingerprint(card)
         if thread is None:
+            assert card is not None
+            fingerprint = card_fingerprint(card)
             await self._pace(surface, chat_channel)
             ref = await surface.create_thread(chat_channel, card)
             async with self.store.transaction() as repo:
@@ -209,6 +211,8 @@ class Dispatcher:
         else:
             ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id)
             if post is None:
+                assert card is not None
+                fingerprint = card_fingerprint(card)
                 if sent_card == fingerprint:  # nothing to change: spend no request and no token
                     self.skipped_card_edits += 1
                     metrics.inc(metrics.PACING_SKIPPED, surface=surface.name)
