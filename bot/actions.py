@@ -233,14 +233,14 @@ class CommandService:
     async def _note(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Note) -> Reply:
         effects = self._effects(repo, conv)
         message = repo.new_message(
-            conv.id,
+            conv,
             MessageKind.NOTE,
             effects.now,
             author_agent_id=agent.id,
             author_name=agent.name,
             text=command.text,
         )
-        repo.audit(actor=agent.name, action="noted", now=effects.now, conversation_id=conv.id)
+        repo.audit(actor=agent.name, action="noted", now=effects.now, conversation=conv)
         if not command.shown:
             await effects.show(message)
         return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
@@ -289,7 +289,7 @@ class CommandService:
     ) -> None:
         effects = self._effects(repo, conv)
         message = repo.new_message(
-            conv.id,
+            conv,
             MessageKind.OUTBOUND,
             effects.now,
             channel=conv.channel,
@@ -301,7 +301,7 @@ class CommandService:
         )
         conv.last_outbound_at = effects.now
         conv.updated_at = effects.now
-        repo.audit(actor=agent.name, action=action, now=effects.now, conversation_id=conv.id)
+        repo.audit(actor=agent.name, action=action, now=effects.now, conversation=conv)
         await effects.send(message)
 
     async def _snooze(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Snooze) -> Reply:
@@ -364,7 +364,7 @@ class CommandService:
             actor=agent.name,
             action="retried",
             now=effects.now,
-            conversation_id=conv.id,
+            conversation=conv,
             detail={"messages": len(failed)},
         )
         return Reply(

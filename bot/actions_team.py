@@ -98,16 +98,14 @@ async def _contact_note(
     now = svc.clock.now()
     Automation(repo).add_contact_note(conv.contact_id, agent.name, cmd.text, now)
     note = repo.new_message(
-        conv.id,
+        conv,
         MessageKind.NOTE,
         now,
         author_agent_id=agent.id,
         author_name=agent.name,
         text="📌 " + cmd.text,
     )
-    repo.audit(
-        actor=agent.name, action="contact-noted", now=now, conversation_id=conv.id, contact_id=conv.contact_id
-    )
+    repo.audit(actor=agent.name, action="contact-noted", now=now, conversation=conv)
     await svc._effects(repo, conv).show(note)
     return Reply("Note pinned to the customer's profile.", conversation_number=conv.number)
 

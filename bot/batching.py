@@ -11,7 +11,7 @@ item never takes others down with it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from storage import Conflict, Repository, Store
@@ -24,12 +24,12 @@ _CONFLICT_RETRIES = 3
 
 
 class GroupCommitter(Generic[Item, Result]):
-    """Runs ``process(repo, item)`` for submitted items, many per transaction."""
+    """Runs ``process(repo, items)`` (one result per item, in order) over many items per transaction."""
 
     def __init__(
         self,
         store: Store,
-        process: Callable[[Repository, Item], Awaitable[Result]],
+        process: Callable[[Repository, Sequence[Item]], Awaitable[list[Result]]],
         max_batch: int = 64,
     ) -> None:
         self.store = store
@@ -51,7 +51,7 @@ class GroupCommitter(Generic[Item, Result]):
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             try:
                 async with self.store.transaction() as repo:
-                    results = [await self.process(repo, item) for item, _ in batch]
+                    results = await self.process(repo, [item for item, _ in batch])
             except Exception:
                 for item, future in batch:
                     await self._alone(item, future)
@@ -64,7 +64,7 @@ class GroupCommitter(Generic[Item, Result]):
         for attempt in range(_CONFLICT_RETRIES):
             try:
                 async with self.store.transaction() as repo:
-                    result = await self.process(repo, item)
+                    (result,) = await self.process(repo, [item])
             except Conflict as exc:  # another writer created the same row first: look again
                 if attempt == _CONFLICT_RETRIES - 1:
                     future.set_exception(exc)

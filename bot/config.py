@@ -70,6 +70,7 @@ class Settings(Strict):
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]
+
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""
         return self.inboxes[name]

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.domain import DeliveryStatus, MessageKind, Status
 from bot.effects import Effects
 from bot.inbound import InboundMessage, IngestResult
+from bot.ingest_index import identity_of
 from bot.windows import window_refusal
 from storage import Repository
 from storage.automation import Automation
@@ -55,7 +56,7 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
         await effects.notice("No satisfaction survey: the customer-service window has closed.")
         return False
     message = repo.new_message(
-        conv.id,
+        conv,
         MessageKind.OUTBOUND,
         now,
         channel=conv.channel,
@@ -64,7 +65,7 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
         delivery_status=DeliveryStatus.PENDING,
         meta={"auto_submitted": True, "csat": True, "choices": list(CSAT_CHOICES)},
     )
-    repo.audit(actor="Threadline", action="csat-requested", now=now, conversation_id=conv.id)
+    repo.audit(actor="Threadline", action="csat-requested", now=now, conversation=conv)
     await effects.send(message)
     return True
 
@@ -74,8 +75,6 @@ async def _answered(repo: Repository, msg: InboundMessage) -> Conversation | Non
     if found is None and msg.conversation_hint is not None:
         found = await repo.conversation_by_number(msg.conversation_hint)
     if found is None and msg.match_open_by_contact:
-        from bot.ingest import identity_of  # late: ingest calls this module
-
         kind, value = identity_of(msg.channel, msg.sender_address)
         contact = await repo.contact_by_identity(kind, value)
         if contact is not None:
@@ -90,6 +89,7 @@ async def take_rating(
     picked = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
     if msg.auto_kind is not None or (rating := parse_rating(picked)) is None:
         return None
+    await repo.flush()  # ingest batches flush at their end: let the lookups below see the batch so far
     conv = await _answered(repo, msg)
     if conv is None or conv.status != Status.CLOSED:
         return None
@@ -107,7 +107,7 @@ async def take_rating(
         return None
     effects = Effects(repo, conv, inbox, now)
     answer = repo.new_message(
-        conv.id,
+        conv,
         MessageKind.INBOUND,
         now,
         channel=msg.channel,
@@ -128,7 +128,7 @@ async def take_rating(
     )
     if inbox.csat.thanks:
         thanks = repo.new_message(
-            conv.id,
+            conv,
             MessageKind.OUTBOUND,
             now,
             channel=conv.channel,

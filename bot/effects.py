@@ -14,7 +14,14 @@ from storage import Repository
 from storage.models import Conversation, Message
 
 __all__ = [
-    "CARD", "CHANNEL_POST", "NOTICE", "POST", "SEND", "Effects", "channel_destination", "surface_destination",
+    "CARD",
+    "CHANNEL_POST",
+    "NOTICE",
+    "POST",
+    "SEND",
+    "Effects",
+    "channel_destination",
+    "surface_destination",
 ]
 
 CARD = "card"
@@ -48,24 +55,23 @@ class Effects:
     async def card_changed(self) -> None:
         """Re-render the card (coalesced with an identical waiting row)."""
         await self.repo.enqueue(
-            self.conversation.id, surface_destination(self.inbox.surface), CARD, self.now, coalesce=True
+            self.conversation, surface_destination(self.inbox.surface), CARD, self.now, coalesce=True
         )
 
     async def show(self, message: Message) -> None:
-        """Mirror a stored message into the thread."""
-        await self.repo.flush()
+        """Mirror a message (stored, or staged in this unit of work) into the thread."""
         await self.repo.enqueue(
-            self.conversation.id,
+            self.conversation,
             surface_destination(self.inbox.surface),
             POST,
             self.now,
-            message_id=message.id,
+            message=message,
         )
 
     async def notice(self, text: str) -> None:
         """Show a system notice in the thread (delivery failures, warnings)."""
         await self.repo.enqueue(
-            self.conversation.id,
+            self.conversation,
             surface_destination(self.inbox.surface),
             NOTICE,
             self.now,
@@ -73,14 +79,13 @@ class Effects:
         )
 
     async def send(self, message: Message) -> None:
-        """Deliver an outbound message to the customer."""
-        await self.repo.flush()
+        """Deliver an outbound message (stored, or staged in this unit of work) to the customer."""
         await self.repo.enqueue(
-            self.conversation.id,
+            self.conversation,
             channel_destination(self.conversation.channel),
             SEND,
             self.now,
-            message_id=message.id,
+            message=message,
         )
 
     async def event(self, actor: str, action: str, text: str, detail: dict[str, Any] | None = None) -> None:
@@ -89,12 +94,11 @@ class Effects:
             actor=actor,
             action=action,
             now=self.now,
-            conversation_id=self.conversation.id,
-            contact_id=self.conversation.contact_id,
+            conversation=self.conversation,
             detail=detail,
         )
         message = self.repo.new_message(
-            self.conversation.id, MessageKind.EVENT, self.now, author_name=actor, text=text
+            self.conversation, MessageKind.EVENT, self.now, author_name=actor, text=text
         )
         self.conversation.updated_at = self.now
         await self.show(message)

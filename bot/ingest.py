@@ -10,7 +10,7 @@ platform inside the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot import faults, metrics, sla
 from bot.batching import GroupCommitter
@@ -20,24 +20,24 @@ from bot.csat import take_rating
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
+from bot.ingest_index import BatchIndex, identity_of
 from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
 from storage import Repository, Store
 from storage.models import Contact, Conversation
 
-__all__ = ["Ingestor", "identity_of"]
+__all__ = ["Ingestor"]
 
 log = logging.getLogger(__name__)
 _SUBJECT_FALLBACK_CHARS = 80
 
 
-def identity_of(channel: str, address: str) -> tuple[str, str]:
-    """The (kind, normalised value) identity of a sender on a channel."""
-    if channel == "email":
-        return "email", address.strip().lower()
-    digits = "".join(ch for ch in address if ch.isdigit())
-    return "phone", digits or address.strip()
+def _of_contact(conversation: Conversation, contact: Contact) -> bool:
+    """True when the conversation (stored, or staged in this batch) is the contact's."""
+    if conversation.contact_id is not None:
+        return conversation.contact_id == contact.id
+    return conversation.contact is contact
 
 
 class Ingestor:
@@ -48,7 +48,9 @@ class Ingestor:
         self.settings = settings
         self.clock = clock
         self.notify = notify
-        self._writer: GroupCommitter[InboundMessage, IngestResult] = GroupCommitter(store, self._process)
+        self._writer: GroupCommitter[InboundMessage, IngestResult] = GroupCommitter(
+            store, self._process_batch
+        )
 
     async def ingest(self, msg: InboundMessage) -> IngestResult:
         """Store one inbound message; a duplicate only advances the channel cursor."""
@@ -78,37 +80,48 @@ class Ingestor:
         async with self.store.transaction() as repo:
             await repo.save_cursor(key, value, self.clock.now())
 
-    async def _process(self, repo: Repository, msg: InboundMessage) -> IngestResult:
-        """Ingest one message inside the batch's transaction."""
+    async def _process_batch(
+        self, repo: Repository, messages: Sequence[InboundMessage]
+    ) -> list[IngestResult]:
+        """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
         with repo.explicit_flushes():
-            if msg.cursor is not None:
-                await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
-            if await repo.message_exists(msg.channel, msg.external_id):
-                return IngestResult(duplicate=True, conversation_number=None)
-            result = await take_rating(repo, self.settings, msg, self.clock.now())
-            if result is None:
-                result = await self._store(repo, msg, self.settings.inbox(msg.inbox))
-            await repo.flush()  # the next message of the batch sees this one's rows
-            return result
+            index = await BatchIndex.load(repo, messages)
+            return [await self._process(repo, index, msg) for msg in messages]
 
-    async def _store(self, repo: Repository, msg: InboundMessage, inbox: InboxSettings) -> IngestResult:
+    async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
+        """Ingest one message of the batch."""
+        if msg.cursor is not None:
+            await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
+        if index.is_duplicate(msg):
+            return IngestResult(duplicate=True, conversation_number=None)
+        result = await take_rating(repo, self.settings, msg, self.clock.now())
+        if result is None:
+            result = await self._store(repo, index, msg, self.settings.inbox(msg.inbox))
+        return result
+
+    async def _store(
+        self, repo: Repository, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
+    ) -> IngestResult:
         now = self.clock.now()
-        kind, value = identity_of(msg.channel, msg.sender_address)
-        contact = await repo.contact_by_identity(kind, value)
+        kind, value = identity = identity_of(msg.channel, msg.sender_address)
+        contact = index.contact(identity)
         if contact is None:
-            contact = await repo.create_contact(msg.sender_name, kind, value, now)
+            contact = repo.create_contact(msg.sender_name, kind, value, now)
+            index.add_contact(identity, contact)
         elif msg.sender_name and not contact.name:
             contact.name = msg.sender_name
-        conversation, reopened, previous = await self._match(repo, msg, contact, inbox)
+        conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:
             conversation = await self._create(repo, msg, contact, inbox, previous)
+            index.add_conversation(conversation, contact)
+        index.add_message(msg, conversation)
         effects = Effects(repo, conversation, inbox, now)
         if msg.auto_kind is None:
             conversation.last_inbound_at = now
         conversation.updated_at = now
         message = repo.new_message(
-            conversation.id,
+            conversation,
             MessageKind.INBOUND,
             now,
             channel=msg.channel,
@@ -127,7 +140,7 @@ class Ingestor:
         await effects.show(message)
         for attachment in msg.attachments:
             repo.add_attachment(
-                message.id,
+                message,
                 filename=attachment.filename,
                 content_type=attachment.content_type,
                 size=attachment.size,
@@ -159,17 +172,17 @@ class Ingestor:
             reopened=reopened,
         )
 
-    async def _match(
-        self, repo: Repository, msg: InboundMessage, contact: Contact, inbox: InboxSettings
+    def _match(
+        self, index: BatchIndex, msg: InboundMessage, contact: Contact, inbox: InboxSettings
     ) -> tuple[Conversation | None, bool, Conversation | None]:
         """The conversation this message continues, whether it was reopened, and a closed predecessor."""
-        found = await repo.conversation_by_external_ids(msg.thread_refs)
+        found = index.by_refs(msg.thread_refs)
         if found is None and msg.conversation_hint is not None:
-            hinted = await repo.conversation_by_number(msg.conversation_hint)
-            if hinted is not None and hinted.contact_id == contact.id:
+            hinted = index.by_number(msg.conversation_hint)
+            if hinted is not None and _of_contact(hinted, contact):
                 found = hinted
         if found is None and msg.match_open_by_contact:
-            found = await repo.latest_conversation(contact.id, msg.inbox)
+            found = index.latest(contact, msg.inbox)
         if found is None or found.status != Status.CLOSED:
             return found, False, None
         if msg.auto_kind is not None:
@@ -195,7 +208,8 @@ class Ingestor:
             number=await repo.next_number(),
             inbox=msg.inbox,
             channel=msg.channel,
-            contact_id=contact.id,
+            contact_id=contact.id,  # None for a contact staged in this batch: the flush fills it in
+            contact=contact,
             subject=subject[:500] or "(no subject)",
             status=Status.OPEN,
             priority="normal",
@@ -205,13 +219,11 @@ class Ingestor:
             last_inbound_at=now if msg.auto_kind is None else None,
         )
         repo.add(conversation)
-        await repo.flush()
         repo.audit(
             actor="customer",
             action="created",
             now=now,
-            conversation_id=conversation.id,
-            contact_id=contact.id,
+            conversation=conversation,
             detail={
                 "channel": msg.channel,
                 "inbox": msg.inbox,
@@ -226,6 +238,7 @@ class Ingestor:
         return conversation
 
     async def _label(self, repo: Repository, conversation: Conversation, name: str) -> None:
+        await repo.flush()  # a conversation staged in this batch gets its id
         label = await repo.label(name, create=True)
         assert label is not None
         await repo.set_label(conversation.id, label.id, True)

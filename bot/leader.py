@@ -143,8 +143,10 @@ class LeasedWorker:
                 except Exception as exc:
                     # Keep working while the lease is surely ours; stop one renewal before it could lapse.
                     if time.monotonic() + self.renew_every >= valid_until:
-                        log.warning("lease cannot be renewed; stopping",
-                                    extra={"lease": self.name, "error": exc.__class__.__name__})
+                        log.warning(
+                            "lease cannot be renewed; stopping",
+                            extra={"lease": self.name, "error": exc.__class__.__name__},
+                        )
                         break
         finally:
             await self._stop_worker()

@@ -128,6 +128,7 @@ class Operations:
 
     def watch_ready(self, name: str, is_ready: Callable[[], bool]) -> None:
         """Register a surface's own "connected" flag (e.g. the Discord gateway) for readiness."""
+
         def probe() -> ComponentState:
             ready = is_ready()
             return ComponentState(ready, "up" if ready else "connecting")
@@ -183,8 +184,10 @@ class Operations:
             try:
                 await asyncio.wait_for(asyncio.shield(outbox_task), grace)
             except TimeoutError:
-                log.warning("deliveries still running after the grace period; they will be retried",
-                            extra={"grace_seconds": grace})
+                log.warning(
+                    "deliveries still running after the grace period; they will be retried",
+                    extra={"grace_seconds": grace},
+                )
                 outbox_task.cancel()
             except Exception:
                 log.exception("outbox stopped with an error")

@@ -105,8 +105,9 @@ class OutageTracker:
         try:
             state.announced = await self._announce_down(destination, state)
         except Exception:
-            log.warning("could not record the outage notice", extra={"destination": destination},
-                        exc_info=True)
+            log.warning(
+                "could not record the outage notice", extra={"destination": destination}, exc_info=True
+            )
 
     async def succeeded(self, destination: str) -> None:
         """A delivery to ``destination`` went through."""
@@ -118,13 +119,16 @@ class OutageTracker:
             self.health.forget(destination)
         assert state.first_failure_at is not None
         lasted = self.clock.now() - state.first_failure_at
-        log.warning("destination recovered", extra={"destination": destination,
-                                                     "outage_seconds": int(lasted.total_seconds())})
+        log.warning(
+            "destination recovered",
+            extra={"destination": destination, "outage_seconds": int(lasted.total_seconds())},
+        )
         try:
             await self._announce_back(destination, state, lasted)
         except Exception:
-            log.warning("could not record the recovery notice", extra={"destination": destination},
-                        exc_info=True)
+            log.warning(
+                "could not record the recovery notice", extra={"destination": destination}, exc_info=True
+            )
 
     async def component_down(self, component: str, inbox_name: str, what: str, reason: str) -> bool:
         """A component this instance runs (a mailbox) stays down: one notice in the inbox's chat channel,
@@ -132,16 +136,20 @@ class OutageTracker:
         now = self.clock.now()
         metrics.set_gauge(metrics.DESTINATION_DOWN, 1, destination=component)
         log.warning("component down", extra={"component": component, "reason": reason[:200]})
-        text = (f"⚠ Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
-                "not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
-                "meanwhile is read when it is back.")
+        text = (
+            f"⚠ Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
+            "not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
+            "meanwhile is read when it is back."
+        )
         return await self._channel_notice(component, inbox_name, text, take=True)
 
     async def component_up(self, component: str, inbox_name: str, what: str, lasted: timedelta) -> None:
         """The component is back: one notice, where the "down" notice went."""
         metrics.set_gauge(metrics.DESTINATION_DOWN, 0, destination=component)
-        log.warning("component recovered", extra={"component": component,
-                                                  "outage_seconds": int(lasted.total_seconds())})
+        log.warning(
+            "component recovered",
+            extra={"component": component, "outage_seconds": int(lasted.total_seconds())},
+        )
         name = what[:1].upper() + what[1:]
         text = f"✅ {name} is reachable again after {_span(lasted)}; new messages are read."
         await self._channel_notice(component, inbox_name, text, take=False)
@@ -162,7 +170,7 @@ class OutageTracker:
                 return False
             payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
             destination = surface_destination(inbox.surface)
-            await repo.enqueue(anchor[0].id, destination, CHANNEL_POST, now, payload=payload)
+            await repo.enqueue(anchor[0], destination, CHANNEL_POST, now, payload=payload)
         return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:

@@ -264,8 +264,15 @@ class Dispatcher:
         if row.kind == SEND:
             metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
             self.notify()
-        log.info("delivered", extra={"outbox_id": row.id, "kind": row.kind, "destination": row.destination,
-                                     "conversation_id": row.conversation_id})
+        log.info(
+            "delivered",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "destination": row.destination,
+                "conversation_id": row.conversation_id,
+            },
+        )
 
     async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
         now = self.clock.now()
@@ -294,7 +301,16 @@ class Dispatcher:
             await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
         reason = error.reason[:200]
-        log.log(level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final,
-                                                 "destination": row.destination, "reason": reason})
+        log.log(
+            level,
+            "delivery failed",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "final": final,
+                "destination": row.destination,
+                "reason": reason,
+            },
+        )
         if final:
             self.notify()

@@ -91,6 +91,8 @@ class DeliveryStatusService:
             elif status == DeliveryStatus.READ:
                 await effects.notice(f"✓✓ read by the customer: “{quoted}”")
         self.notify()
-        log.info("delivery status applied", extra={"channel": channel, "status": status,
-                                                   "conversation": conversation.number})
+        log.info(
+            "delivery status applied",
+            extra={"channel": channel, "status": status, "conversation": conversation.number},
+        )
         return StatusOutcome.APPLIED

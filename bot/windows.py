@@ -113,7 +113,7 @@ def render_template(settings: Settings, channel: str, name: str, params: tuple[s
     if len(params) != template.parameters:
         raise DomainError(
             f"Template '{name}' takes {template.parameters} parameter(s), you gave {len(params)}; "
-            f"quote a parameter that contains spaces: {prefix}template {name} \"Jane Doe\" …"
+            f'quote a parameter that contains spaces: {prefix}template {name} "Jane Doe" …'
         )
     if template.body:
         text = template.body

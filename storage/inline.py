@@ -28,6 +28,11 @@ class InlineSession:
         """A context in which queries do not flush pending changes first."""
         return self.sync_session.no_autoflush
 
+    @property
+    def new(self) -> Any:
+        """Objects staged and not yet flushed."""
+        return self.sync_session.new
+
     def add(self, instance: object) -> None:
         """Stage an object."""
         self.sync_session.add(instance)

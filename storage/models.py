@@ -169,6 +169,8 @@ class Conversation(Base):
     sla_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_state: Mapped[str] = mapped_column(String(10), nullable=False, default="ok", server_default="ok")
     sla_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # set when staging, so a new contact and conversation need no flush for their ids (ingest batches)
+    contact: Mapped[Contact] = relationship(lazy="raise")
 
 
 class Message(Base):
@@ -198,6 +200,7 @@ class Message(Base):
     delivery_error: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    conversation: Mapped[Conversation] = relationship(lazy="raise")
 
 
 class Attachment(Base):
@@ -212,6 +215,7 @@ class Attachment(Base):
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="stored")
     error: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[Message] = relationship(lazy="raise")
 
 
 class AuditEvent(Base):
@@ -226,6 +230,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    conversation: Mapped[Conversation | None] = relationship(lazy="raise")
+    contact: Mapped[Contact | None] = relationship(lazy="raise")
 
 
 class ThreadRow(Base):
@@ -263,6 +269,8 @@ class OutboxRow(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conversation: Mapped[Conversation] = relationship(lazy="raise")
+    message: Mapped[Message | None] = relationship(lazy="raise")
 
 
 class ChannelCursorRow(Base):

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import select
 
-from storage.models import Attachment, AuditEvent, Message
+from storage.models import Attachment, AuditEvent, Conversation, Message
 from storage.repo_base import RepositoryBase
 
 __all__ = ["MessageQueries"]
@@ -25,17 +25,15 @@ class MessageQueries(RepositoryBase):
         stmt = select(Message.id).where(Message.channel == channel, Message.external_id == external_id)
         return (await self.session.execute(stmt)).first() is not None
 
-    def new_message(self, conversation_id: int, kind: str, now: datetime, **fields: Any) -> Message:
-        """Stage a message with a fresh uid."""
-        message = Message(
-            uid=uuid4().hex, conversation_id=conversation_id, kind=kind, created_at=now, **fields
-        )
+    def new_message(self, conversation: Conversation, kind: str, now: datetime, **fields: Any) -> Message:
+        """Stage a message with a fresh uid (its conversation may itself be staged, not yet flushed)."""
+        message = Message(uid=uuid4().hex, conversation=conversation, kind=kind, created_at=now, **fields)
         self.session.add(message)
         return message
 
-    def add_attachment(self, message_id: int, **fields: Any) -> None:
-        """Stage an attachment of a stored message."""
-        self.session.add(Attachment(message_id=message_id, **fields))
+    def add_attachment(self, message: Message, **fields: Any) -> None:
+        """Stage an attachment of a message (staged or stored)."""
+        self.session.add(Attachment(message=message, **fields))
 
     async def attachments_of(self, message_id: int) -> list[Attachment]:
         """A message's attachments."""
@@ -91,21 +89,21 @@ class MessageQueries(RepositoryBase):
         actor: str,
         action: str,
         now: datetime,
-        conversation_id: int | None = None,
+        conversation: Conversation | None = None,
         contact_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Append to the audit trail."""
-        self.session.add(
-            AuditEvent(
-                actor=actor,
-                action=action,
-                conversation_id=conversation_id,
-                contact_id=contact_id,
-                detail=detail or {},
-                created_at=now,
-            )
-        )
+        """Append to the audit trail; an event of a conversation also names the conversation's contact."""
+        event = AuditEvent(actor=actor, action=action, detail=detail or {}, created_at=now)
+        if conversation is not None:
+            event.conversation = conversation
+            if conversation.contact_id is not None:
+                event.contact_id = conversation.contact_id
+            else:  # a conversation staged in this unit of work, with its contact
+                event.contact = conversation.contact
+        else:
+            event.contact_id = contact_id
+        self.session.add(event)
 
     async def audit_trail(self, conversation_id: int) -> list[AuditEvent]:
         """A conversation's audit events in order."""

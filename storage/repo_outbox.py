@@ -10,6 +10,8 @@ from sqlalchemy.orm import aliased
 
 from storage.models import (
     ChannelCursorRow,
+    Conversation,
+    Message,
     OutboxRow,
     ProcessedEvent,
     ThreadRow,
@@ -69,19 +71,24 @@ class OutboxQueries(RepositoryBase):
 
     async def enqueue(
         self,
-        conversation_id: int,
+        conversation: Conversation,
         destination: str,
         kind: str,
         now: datetime,
         *,
-        message_id: int | None = None,
+        message: Message | None = None,
         payload: dict[str, Any] | None = None,
         coalesce: bool = False,
     ) -> None:
-        """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting."""
-        if coalesce:
+        """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting.
+
+        The conversation and message may be staged in this unit of work and not yet flushed.
+        """
+        if coalesce and self._staged_row(conversation, destination, kind):
+            return
+        if coalesce and conversation.id is not None:
             stmt = select(OutboxRow.id).where(
-                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.conversation_id == conversation.id,
                 OutboxRow.destination == destination,
                 OutboxRow.kind == kind,
                 OutboxRow.status == "pending",
@@ -91,16 +98,26 @@ class OutboxQueries(RepositoryBase):
                 return
         self.session.add(
             OutboxRow(
-                conversation_id=conversation_id,
+                conversation=conversation,
                 destination=destination,
                 kind=kind,
-                message_id=message_id,
+                message=message,
                 payload=payload or {},
                 status="pending",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
             )
+        )
+
+    def _staged_row(self, conversation: Conversation, destination: str, kind: str) -> bool:
+        """True when this unit of work already staged such a row (ingest flushes once per batch)."""
+        return any(
+            isinstance(row, OutboxRow)
+            and row.conversation is conversation
+            and row.destination == destination
+            and row.kind == kind
+            for row in self.session.new
         )
 
     async def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:

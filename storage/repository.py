@@ -28,6 +28,7 @@ from storage.models import (
 )
 from storage.ordering import PRIORITY_RANK
 from storage.repo_base import RepositoryBase
+from storage.repo_ingest import IngestLookups
 from storage.repo_messages import MessageQueries
 from storage.repo_outbox import OutboxQueries
 from storage.repo_scheduling import SchedulingQueries
@@ -56,7 +57,7 @@ class ConversationFilter:
         self.limit = limit
 
 
-class Repository(MessageQueries, OutboxQueries, SchedulingQueries, RepositoryBase):
+class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, RepositoryBase):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 
     async def ping(self) -> None:
@@ -108,12 +109,11 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, RepositoryBas
         )
         return (await self.session.execute(stmt)).scalars().first()
 
-    async def create_contact(self, name: str | None, kind: str, value: str, now: datetime) -> Contact:
-        """A new contact with one identity."""
+    def create_contact(self, name: str | None, kind: str, value: str, now: datetime) -> Contact:
+        """Stage a new contact with one identity (its id is known after the next flush)."""
         contact = Contact(name=name, created_at=now)
         contact.identities = [ContactIdentity(kind=kind, value=value)]
         self.session.add(contact)
-        await self.session.flush()
         return contact
 
     async def contact(self, contact_id: int) -> Contact:

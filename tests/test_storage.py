@@ -36,12 +36,12 @@ async def test_counter_numbers_are_unique(db_url: str) -> None:
 async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
     async with store.transaction() as repo:
-        contact = await repo.create_contact("Jane", "email", "jane@example.org", clock.now())
+        contact = repo.create_contact("Jane", "email", "jane@example.org", clock.now())
         conv = Conversation(
             number=await repo.next_number(),
             inbox="support",
             channel="email",
-            contact_id=contact.id,
+            contact=contact,
             subject="s",
             status="open",
             created_at=clock.now(),
@@ -49,10 +49,10 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
         )
         repo.add(conv)
         await repo.flush()
-        repo.new_message(conv.id, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
-        repo.new_message(conv.id, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b")
-        repo.new_message(conv.id, "note", clock.now(), text="no external id")
-        repo.new_message(conv.id, "note", clock.now(), text="none either")
+        repo.new_message(conv, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
+        repo.new_message(conv, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b")
+        repo.new_message(conv, "note", clock.now(), text="no external id")
+        repo.new_message(conv, "note", clock.now(), text="none either")
     with pytest.raises(Conflict):
         async with store.transaction() as repo:
             repo.add(
@@ -73,12 +73,12 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
     store = await _migrated(db_url)
     now = clock.now()
     async with store.transaction() as repo:
-        contact = await repo.create_contact(None, "email", "a@b.c", now)
+        contact = repo.create_contact(None, "email", "a@b.c", now)
         conv = Conversation(
             number=1,
             inbox="support",
             channel="email",
-            contact_id=contact.id,
+            contact=contact,
             subject="s",
             status="open",
             created_at=now,
@@ -87,8 +87,8 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
         repo.add(conv)
         await repo.flush()
         for kind in ("card", "post", "post"):
-            await repo.enqueue(conv.id, "surface:local", kind, now)
-        await repo.enqueue(conv.id, "channel:email", "send", now)
+            await repo.enqueue(conv, "surface:local", kind, now)
+        await repo.enqueue(conv, "channel:email", "send", now)
     async with store.transaction() as repo:
         first = await repo.claim_outbox(now, now + timedelta(seconds=60), 10)
     assert sorted((r.destination, r.kind) for r in first) == [

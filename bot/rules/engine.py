@@ -94,8 +94,7 @@ async def _apply(
             actor=actor,
             action=action,
             now=now,
-            conversation_id=conv.id,
-            contact_id=conv.contact_id,
+            conversation=conv,
             detail=detail,
         )
         changes.append(text)
@@ -126,15 +125,15 @@ async def _apply(
             record("assigned", assigned[0], {"agent": assigned[1], "rule": rule.name})
     if changes:  # one thread event per rule, listing what it did (the audit trail has a row per action)
         event = repo.new_message(
-            conv.id, MessageKind.EVENT, now, author_name=actor, text=f"{actor}: " + " · ".join(changes)
+            conv, MessageKind.EVENT, now, author_name=actor, text=f"{actor}: " + " · ".join(changes)
         )
         conv.updated_at = now
         await effects.show(event)
         if not created:  # a new conversation's thread is created with its card as it is by then
             await effects.card_changed()
     if rule.note:
-        note = repo.new_message(conv.id, MessageKind.NOTE, now, author_name=actor, text=rule.note)
-        repo.audit(actor=actor, action="noted", now=now, conversation_id=conv.id)
+        note = repo.new_message(conv, MessageKind.NOTE, now, author_name=actor, text=rule.note)
+        repo.audit(actor=actor, action="noted", now=now, conversation=conv)
         await effects.show(note)
     if rule.auto_reply:
         await _auto_reply(repo, settings, conv, msg, effects, rule, actor)
@@ -185,7 +184,7 @@ async def _auto_reply(
         await effects.notice(f"{actor}: " + rendered.problem(rule.auto_reply))
         return
     message = repo.new_message(
-        conv.id,
+        conv,
         MessageKind.OUTBOUND,
         effects.now,
         channel=conv.channel,
@@ -194,5 +193,5 @@ async def _auto_reply(
         delivery_status=DeliveryStatus.PENDING,
         meta={"auto_submitted": True, "canned": rule.auto_reply, "rule": rule.name},
     )
-    repo.audit(actor=actor, action="auto-replied", now=effects.now, conversation_id=conv.id)
+    repo.audit(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
     await effects.send(message)

@@ -34,7 +34,9 @@ class DiscordSettings(Strict):
     pace_messages: int = Field(5, ge=1, le=50, description="messages the outbox sends per channel per window")
     pace_seconds: float = Field(5.0, gt=0, description="the pacing window in seconds (Discord: 5 per 5 s)")
     rate_limit_wait_seconds: float = Field(
-        30.0, ge=30.0, description="discord.py sleeps through 429s up to this long; longer ones go back "
+        30.0,
+        ge=30.0,
+        description="discord.py sleeps through 429s up to this long; longer ones go back "
         "to the outbox with their Retry-After (discord.py's minimum is 30)",
     )
     defer_after_seconds: float = Field(

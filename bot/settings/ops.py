@@ -21,21 +21,29 @@ class OpsSettings(BaseModel):
         None, max_length=60, description="name of this instance in leases and logs; default host:pid:random"
     )
     lease_seconds: float = Field(
-        15.0, ge=1.0, le=600.0,
+        15.0,
+        ge=1.0,
+        le=600.0,
         description="mailbox leases last this long; renewed every third of it; another instance takes "
         "over this long after one dies",
     )
     down_after_failures: int = Field(
-        3, ge=1, le=100,
+        3,
+        ge=1,
+        le=100,
         description="consecutive transient delivery failures to one channel/surface before the team is told",
     )
     mailbox_down_seconds: float = Field(
-        60.0, ge=0.5, le=86400.0,
+        60.0,
+        ge=0.5,
+        le=86400.0,
         description="a mailbox this instance reads that stays disconnected this long is announced in its "
         "inbox's chat channel (once; and once when it is back)",
     )
     claim_seconds: float = Field(
-        120.0, ge=1.0, le=3600.0,
+        120.0,
+        ge=1.0,
+        le=3600.0,
         description="an outbox row claimed by an instance that died is delivered again after this long; "
         "keep it well above batch_size / the slowest pace (a paced row waits inside its claim)",
     )

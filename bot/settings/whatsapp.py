@@ -52,31 +52,42 @@ class WhatsAppSettings(BaseModel):
     inbox: str = Field(min_length=1, description="the Threadline inbox this number feeds")
     phone_number_id: str = Field(min_length=1, description="the Cloud API phone number id (not the number)")
     access_token: str = Field(
-        min_length=1, repr=False, description="system-user token, from ${WHATSAPP_ACCESS_TOKEN}",
+        min_length=1,
+        repr=False,
+        description="system-user token, from ${WHATSAPP_ACCESS_TOKEN}",
     )
     app_secret: str = Field(min_length=1, repr=False, description="the Meta app secret that signs webhooks")
     verify_token: str = Field(min_length=1, repr=False, description="the token typed into the webhook setup")
     graph_api_version: str = Field(
-        DEFAULT_GRAPH_API_VERSION, description="pinned Graph API version, e.g. v21.0",
+        DEFAULT_GRAPH_API_VERSION,
+        description="pinned Graph API version, e.g. v21.0",
     )
     graph_base_url: str = Field(
-        "https://graph.facebook.com", description="Graph API base URL (tests: a fake)",
+        "https://graph.facebook.com",
+        description="Graph API base URL (tests: a fake)",
     )
     webhook_path: str = Field(
-        "/webhooks/whatsapp", description="path of the webhook on the shared web server",
+        "/webhooks/whatsapp",
+        description="path of the webhook on the shared web server",
     )
     templates: dict[str, TemplateSettings] = Field(
-        default_factory=dict, description="approved templates by name",
+        default_factory=dict,
+        description="approved templates by name",
     )
     mark_read_on_claim: bool = Field(
-        False, description="mark the customer's messages read when an agent replies",
+        False,
+        description="mark the customer's messages read when an agent replies",
     )
     max_media_bytes: int = Field(
-        16 * 1024 * 1024, gt=0, description="media above this are recorded, not kept",
+        16 * 1024 * 1024,
+        gt=0,
+        description="media above this are recorded, not kept",
     )
     request_timeout_seconds: float = Field(30.0, gt=0, description="timeout of each Graph API request")
     queue_size: int = Field(
-        10_000, ge=1, description="webhook deliveries waiting to be processed; beyond → 503",
+        10_000,
+        ge=1,
+        description="webhook deliveries waiting to be processed; beyond → 503",
     )
 
     @field_validator("graph_api_version")

@@ -32,12 +32,13 @@ async def maybe_send_away(
     if calendar.is_open(now):
         return False
     local_day = now.astimezone(calendar.zone).date().isoformat()
+    await repo.flush()  # a conversation staged in this ingest batch gets its id
     if not await repo.first_time(f"away:{conversation.id}:{local_day}", now):
         return False
     opening = calendar.next_open(now).astimezone(calendar.zone)
     text = inbox.away_message.replace("{next_open}", f"{opening:%A %d %B %H:%M} ({calendar.zone.key})")
     message = repo.new_message(
-        conversation.id,
+        conversation,
         MessageKind.OUTBOUND,
         now,
         channel=conversation.channel,

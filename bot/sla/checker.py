@@ -160,7 +160,7 @@ class SlaChecker:
                 await effects.notice(text)
                 if point.level == "breach" and policy.escalation_channel:
                     await repo.enqueue(
-                        conversation.id,
+                        conversation,
                         surface_destination(inbox.surface),
                         CHANNEL_POST,
                         now,
@@ -173,5 +173,5 @@ class SlaChecker:
                 conversation.sla_state = state
                 destination = surface_destination(inbox.surface)
                 if (conversation.id, destination) not in cards:
-                    await repo.enqueue(conversation.id, destination, CARD, now)
+                    await repo.enqueue(conversation, destination, CARD, now)
         return written

@@ -35,20 +35,38 @@ class Cluster:
         self.data = self.dir / "data"
         self.port = free_port()
         shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-U", "test", "--auth=trust",
-                           "--no-sync"])
+        self._as_postgres(
+            [str(self.bin / "initdb"), "-D", str(self.data), "-U", "test", "--auth=trust", "--no-sync"]
+        )
         self.url = f"postgresql://test@127.0.0.1:{self.port}/postgres"
 
     def _as_postgres(self, command: list[str]) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run(prefix + command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            prefix + command,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def start(self) -> None:
         """Start and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-                           "-o", options, "start"])
+        self._as_postgres(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-w",
+                "-l",
+                str(self.dir / "log"),
+                "-o",
+                options,
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         """Stop at once (connections are cut, like a crash of the database server)."""
@@ -56,7 +74,22 @@ class Cluster:
 
     def remove(self) -> None:
         """Stop (if running) and delete everything."""
-        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
-                        "-m", "immediate", "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False, timeout=60)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=60,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)

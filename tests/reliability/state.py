@@ -28,15 +28,25 @@ def snapshot(url: str) -> Snapshot:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as db:
-            inbound = [(str(r[0]), int(r[1])) for r in db.execute(
-                text("SELECT external_id, conversation_id FROM messages WHERE kind = 'inbound'"))]
-            outbound = [(int(r[0]), r[1], r[2]) for r in db.execute(
-                text("SELECT id, external_id, delivery_status FROM messages WHERE kind = 'outbound'"))]
+            inbound = [
+                (str(r[0]), int(r[1]))
+                for r in db.execute(
+                    text("SELECT external_id, conversation_id FROM messages WHERE kind = 'inbound'")
+                )
+            ]
+            outbound = [
+                (int(r[0]), r[1], r[2])
+                for r in db.execute(
+                    text("SELECT id, external_id, delivery_status FROM messages WHERE kind = 'outbound'")
+                )
+            ]
             threads = Counter(int(r[0]) for r in db.execute(text("SELECT conversation_id FROM threads")))
             pending = db.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending'")).scalar_one()
             failed = db.execute(text("SELECT count(*) FROM outbox WHERE status = 'failed'")).scalar_one()
-            audit = Counter((int(r[0] or 0), str(r[1])) for r in db.execute(
-                text("SELECT conversation_id, action FROM audit_events")))
+            audit = Counter(
+                (int(r[0] or 0), str(r[1]))
+                for r in db.execute(text("SELECT conversation_id, action FROM audit_events"))
+            )
             conversations = db.execute(text("SELECT count(*) FROM conversations")).scalar_one()
     finally:
         engine.dispose()

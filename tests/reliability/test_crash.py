@@ -81,6 +81,7 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
 
     instance.start()  # the last run: no fault; everything must settle
     try:
+
         def settled() -> bool:
             state = safe_snapshot(process_db)
             return (
@@ -123,8 +124,10 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     # again, never the customer's post: count the post headers.)
     repeats = sum(max(0, shown.count(f"│ Customer {n} (customer, email)") - 1) for n in range(len(sent_mail)))
     assert repeats <= in_flight_bound, f"{repeats} customer messages shown twice"
-    print(f"\nkills={len(KILL_RUNS)} repeated posts={repeats} repeated emails="
-          f"{len(sink.message_ids) - len(set(sink.message_ids))} (bound {in_flight_bound})")
+    print(
+        f"\nkills={len(KILL_RUNS)} repeated posts={repeats} repeated emails="
+        f"{len(sink.message_ids) - len(set(sink.message_ids))} (bound {in_flight_bound})"
+    )
     imap.logout()
 
 
@@ -139,13 +142,15 @@ async def test_sigkill_from_outside_while_busy(
         imap.append("INBOX", customer_mail(n, "kill"))
         ids.append(f"<kill-{n}@example.org>")
     instance.start()
-    await until(lambda: (s := safe_snapshot(pg_db)) is not None and len(s.inbound) >= 3, 60, "first ingests",
-                instance)
+    await until(
+        lambda: (s := safe_snapshot(pg_db)) is not None and len(s.inbound) >= 3, 60, "first ingests", instance
+    )
     assert instance.process is not None
     instance.process.send_signal(signal.SIGKILL)
     await instance.exited()
     instance.start()
     try:
+
         def caught_up() -> bool:
             state = safe_snapshot(pg_db)
             stored = sorted(m for m, _ in state.inbound) if state is not None else []

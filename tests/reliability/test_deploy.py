@@ -15,8 +15,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
-                "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "MAINTAINER"}
+INSTRUCTIONS = {
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+    "MAINTAINER",
+}
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
@@ -42,7 +60,7 @@ def test_dockerfile_builds_a_non_root_image_that_checks_healthz_and_runs_threadl
     assert users and users[-1] not in ("root", "0"), "the final stage must run as a non-root user"
     health = [args for word, args in stage if word == "HEALTHCHECK"]
     assert len(health) == 1 and "/healthz" in health[0]
-    check = json.loads(health[0][health[0].index("CMD") + 3:].strip())
+    check = json.loads(health[0][health[0].index("CMD") + 3 :].strip())
     assert isinstance(check, list)
     cmd = [args for word, args in stage if word == "CMD"]
     assert json.loads(cmd[-1]) == ["threadline", "run"]
@@ -59,14 +77,16 @@ def test_the_healthcheck_command_works_against_a_real_healthz() -> None:
 
     steps = dockerfile_instructions((ROOT / "Dockerfile").read_text())
     health = next(args for word, args in steps if word == "HEALTHCHECK")
-    command = json.loads(health[health.index("CMD") + 3:].strip())
+    command = json.loads(health[health.index("CMD") + 3 :].strip())
 
     async def probe() -> int:
         server = WebServer("127.0.0.1", 0)
         await server.start()
         try:
-            argv = [sys.executable if part == "python" else part.replace("8080", str(server.port))
-                    for part in command]
+            argv = [
+                sys.executable if part == "python" else part.replace("8080", str(server.port))
+                for part in command
+            ]
             process = await asyncio.create_subprocess_exec(*argv)
             return await process.wait()
         finally:
@@ -105,6 +125,9 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
     threadline = shutil.which("threadline") or str(Path(sys.executable).parent / "threadline")
     unit.write_text(unit.read_text().replace("/opt/threadline/bin/threadline", threadline))
     done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
-    problems = [line for line in (done.stdout + done.stderr).splitlines()
-                if "threadline.service" in line and "postgresql.service" not in line]
+    problems = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if "threadline.service" in line and "postgresql.service" not in line
+    ]
     assert done.returncode == 0 or not problems, done.stdout + done.stderr

@@ -39,14 +39,37 @@ json_values = st.recursive(
     max_leaves=25,
 )
 
-WORDS = ["claim", "assign", "unassign", "label", "labels", "note", "reply", "snooze", "close", "reopen",
-         "history", "retry", "priority", "list", "help", "template", "!", "#", "@", "+", "-", "--confirm"]
+WORDS = [
+    "claim",
+    "assign",
+    "unassign",
+    "label",
+    "labels",
+    "note",
+    "reply",
+    "snooze",
+    "close",
+    "reopen",
+    "history",
+    "retry",
+    "priority",
+    "list",
+    "help",
+    "template",
+    "!",
+    "#",
+    "@",
+    "+",
+    "-",
+    "--confirm",
+]
 command_lines = st.lists(
     st.sampled_from(WORDS) | st.text(max_size=12) | st.integers().map(lambda n: f"#{n}"), max_size=6
 ).map(" ".join)
 
 
 # --- the command grammar ---------------------------------------------------------------------------
+
 
 @FUZZ
 @given(st.one_of(st.text(max_size=200), command_lines), st.sampled_from(["", "!", "?", "//"]))
@@ -60,6 +83,7 @@ def test_the_grammar_raises_only_command_errors_with_a_message(line: str, prefix
 
 
 # --- the MIME parser -------------------------------------------------------------------------------
+
 
 def _check_mail(raw: bytes) -> None:
     parsed = parse_email(raw, inbox="support", own_message_id_domains={"threadline.test"})
@@ -77,8 +101,11 @@ def test_mime_parser_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 @FUZZ
 @given(
     st.sampled_from(CORPUS),
-    st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=0, max_size=8), st.integers(0, 8)),
-             min_size=1, max_size=8),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.binary(min_size=0, max_size=8), st.integers(0, 8)),
+        min_size=1,
+        max_size=8,
+    ),
 )
 def test_mime_parser_never_raises_on_mutated_corpus_mail(
     path: Path, edits: list[tuple[int, bytes, int]]
@@ -86,7 +113,7 @@ def test_mime_parser_never_raises_on_mutated_corpus_mail(
     raw = bytearray(path.read_bytes())
     for position, insert, delete in edits:
         at = position % (len(raw) + 1)
-        raw[at:at + delete] = insert
+        raw[at : at + delete] = insert
     _check_mail(bytes(raw))
 
 
@@ -106,7 +133,7 @@ def _mutate(value: Any, rnd: random.Random, junk: Any) -> Any:
         return {**value, key: _mutate(value[key], rnd, junk) if rnd.random() < 0.7 else junk}
     if isinstance(value, list) and value and rnd.random() < 0.8:
         index = rnd.randrange(len(value))
-        return [*value[:index], _mutate(value[index], rnd, junk), *value[index + 1:]]
+        return [*value[:index], _mutate(value[index], rnd, junk), *value[index + 1 :]]
     return junk
 
 
@@ -132,8 +159,10 @@ def test_webhook_parser_keeps_the_good_message_next_to_mutated_ones(
     )
     for _ in range(rounds):
         bad = _mutate(bad, rnd, junk)
-    payload = {"object": "whatsapp_business_account",
-               "entry": [*_entries(bad), *envelope(messages=[good])["entry"]]}
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [*_entries(bad), *envelope(messages=[good])["entry"]],
+    }
     batch = parse_webhook(payload)
     assert "wamid.GOOD" in {m.wamid for m in batch.messages}, "a malformed neighbour must not drop a message"
 
@@ -144,6 +173,7 @@ def _entries(payload: Any) -> list[Any]:
 
 
 # --- Slack payload handling ------------------------------------------------------------------------
+
 
 class _Failures(logging.Handler):
     def __init__(self) -> None:
@@ -188,12 +218,29 @@ def _slack_requests(payload: Any, text: str) -> list[Any]:
     Outer bodies are always JSON objects, as Slack sends them (bolt's request constructor itself
     requires an object: a signed body of ``null`` is a bolt limitation, not ours)."""
     obj = payload if isinstance(payload, dict) else {"value": payload}
-    event = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": f"Ev{next(_EVENTS)}",
-             "event": {"type": "message", "channel": "C_SUPPORT", "user": "UALICE", "text": text, **obj}}
-    interaction = {"type": "block_actions", "user": {"id": "UALICE"}, "actions": [obj], "container": obj,
-                   "message": obj, **obj}
-    slash = {"command": "/inbox", "text": text, "user_id": "UALICE", "channel_id": "C_SUPPORT",
-             "team_id": "T1", "trigger_id": "t"}
+    event = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "event_id": f"Ev{next(_EVENTS)}",
+        "event": {"type": "message", "channel": "C_SUPPORT", "user": "UALICE", "text": text, **obj},
+    }
+    interaction = {
+        "type": "block_actions",
+        "user": {"id": "UALICE"},
+        "actions": [obj],
+        "container": obj,
+        "message": obj,
+        **obj,
+    }
+    slash = {
+        "command": "/inbox",
+        "text": text,
+        "user_id": "UALICE",
+        "channel_id": "C_SUPPORT",
+        "team_id": "T1",
+        "trigger_id": "t",
+    }
     urlencoded = "application/x-www-form-urlencoded"
     return [
         signed_request(json.dumps(event), content_type="application/json"),
@@ -222,6 +269,9 @@ def test_slack_inbound_never_fails_on_random_payloads(
         logging.getLogger().removeHandler(failures)
     # Bolt's own matchers (logger adapters.slack.bolt) may choke on shapes Slack never sends; our listeners
     # and the work they spawn must not.
-    ours = [r for r in failures.records
-            if r.name.startswith(("adapters", "bot")) and not r.name.startswith("adapters.slack.bolt")]
+    ours = [
+        r
+        for r in failures.records
+        if r.name.startswith(("adapters", "bot")) and not r.name.startswith("adapters.slack.bolt")
+    ]
     assert not ours, [r.getMessage() + str(r.exc_info and r.exc_info[1]) for r in ours]

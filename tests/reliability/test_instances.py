@@ -45,7 +45,8 @@ async def test_two_instances_share_the_work_and_take_over(
     instances = {
         name: Instance(
             write_config(tmp_path / f"{name}.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance=name),
-            tmp_path, name,
+            tmp_path,
+            name,
         )
         for name in ("east", "west")
     }
@@ -64,14 +65,18 @@ async def test_two_instances_share_the_work_and_take_over(
 
         await until(lambda: stored(len(ids)), 60, "ingest by the mailbox holder", *instances.values())
         await _reply_to_all(instances["east"].config, pg_db, {n: f"Answer to {n}" for n in range(1, 11)})
-        await until(lambda: len(sink.message_ids) >= 10 and stored(len(ids)), 60, "replies sent",
-                    *instances.values())
+        await until(
+            lambda: len(sink.message_ids) >= 10 and stored(len(ids)), 60, "replies sent", *instances.values()
+        )
 
         holder = _holder(pg_db)
         assert holder in instances
         assert _holder(pg_db, "sla-check") in instances  # the SLA check runs in one named instance
-        readers = [name for name, inst in instances.items()
-                   if any(e.get("msg") == "lease taken; starting" for e in _log(inst))]
+        readers = [
+            name
+            for name, inst in instances.items()
+            if any(e.get("msg") == "lease taken; starting" for e in _log(inst))
+        ]
         assert readers == [holder], "exactly one instance may have read the mailbox"
         survivor = next(name for name in instances if name != holder)
         dead = instances[holder]

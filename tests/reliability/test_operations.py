@@ -75,7 +75,7 @@ async def _enqueue_card(app: Threadline, number: int, **changes: str) -> None:
         assert conversation is not None
         for key, value in changes.items():
             setattr(conversation, key, value)
-        await repo.enqueue(conversation.id, surface_destination("local"), CARD, app.clock.now())
+        await repo.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
 
 
 async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, clock: ManualClock) -> None:
@@ -189,8 +189,13 @@ def test_a_fault_point_kills_the_process_at_its_nth_hit() -> None:
     assert done.returncode == 137
     assert done.stdout.count("passed") == 2
     assert "killed at after_commit#3" in done.stderr
-    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                           env={k: v for k, v in os.environ.items() if k != "THREADLINE_FAULT"})
+    quiet = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "THREADLINE_FAULT"},
+    )
     assert quiet.returncode == 0 and quiet.stdout.count("passed") == 5
 
 

@@ -52,16 +52,21 @@ def _stored(url: str, count: int) -> bool:
     return state is not None and len(state.inbound) == count and state.pending_outbox == 0
 
 
-async def test_smtp_and_imap_outages(
-    tmp_path: Path, dovecot: Dovecot, sink: SmtpSink
-) -> None:
+async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink) -> None:
     from storage.migrate import upgrade
 
     process_db = f"sqlite:///{tmp_path}/outage.db"  # the SMTP/IMAP paths do not depend on the database
     await upgrade(process_db)
     port = free_port()
-    config = write_config(tmp_path / "o.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="out",
-                          ops_extra="serve = true\nmailbox_down_seconds = 1", tail=WEB.format(port=port))
+    config = write_config(
+        tmp_path / "o.toml",
+        process_db,
+        imap=dovecot.port,
+        smtp=sink.port,
+        instance="out",
+        ops_extra="serve = true\nmailbox_down_seconds = 1",
+        tail=WEB.format(port=port),
+    )
     instance = Instance(config, tmp_path, "o")
     imap = dovecot.client()
     for n in range(2):
@@ -77,17 +82,26 @@ async def test_smtp_and_imap_outages(
         await until(lambda: _component_ok(port, "channel:email") is False, 30, "readyz: email down", instance)
         assert instance.alive
         sink.answer = "250 OK"
-        await until(lambda: len(sink.message_ids) == 2 and "works again" in instance.stdout(), 60, "recovery",
-                    instance)
+        await until(
+            lambda: len(sink.message_ids) == 2 and "works again" in instance.stdout(),
+            60,
+            "recovery",
+            instance,
+        )
         await until(lambda: _readyz(port)[0] == 200, 30, "ready again", instance)
         # Dovecot dies: readiness red; restarted: new mail arrives, nothing lost.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(dovecot.process.pid, signal.SIGKILL)
         dovecot.process.wait()
-        await until(lambda: _component_ok(port, "mailbox:support") is False, 30, "readyz shows mailbox down",
-                    instance)
-        await until(lambda: "cannot reach the support@example.com mailbox (IMAP)" in instance.stdout(), 30,
-                    "mailbox outage notice in the chat channel", instance)
+        await until(
+            lambda: _component_ok(port, "mailbox:support") is False, 30, "readyz shows mailbox down", instance
+        )
+        await until(
+            lambda: "cannot reach the support@example.com mailbox (IMAP)" in instance.stdout(),
+            30,
+            "mailbox outage notice in the chat channel",
+            instance,
+        )
         assert instance.alive
         dovecot.process = _spawn(dovecot.directory)
         imap = None
@@ -100,8 +114,9 @@ async def test_smtp_and_imap_outages(
         imap.append("INBOX", customer_mail(2, "out"))
         imap.logout()
         await until(lambda: _stored(process_db, 3), 60, "catch-up after the IMAP outage", instance)
-        await until(lambda: "mailbox (IMAP) is reachable again" in instance.stdout(), 30, "back notice",
-                    instance)
+        await until(
+            lambda: "mailbox (IMAP) is reachable again" in instance.stdout(), 30, "back notice", instance
+        )
     finally:
         instance.terminate()
         await instance.exited()
@@ -131,8 +146,15 @@ async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSin
 
     await upgrade(cluster.url)
     port = free_port()
-    config = write_config(tmp_path / "d.toml", cluster.url, imap=dovecot.port, smtp=sink.port, instance="db",
-                          ops_extra="serve = true", tail=WEB.format(port=port))
+    config = write_config(
+        tmp_path / "d.toml",
+        cluster.url,
+        imap=dovecot.port,
+        smtp=sink.port,
+        instance="db",
+        ops_extra="serve = true",
+        tail=WEB.format(port=port),
+    )
     instance = Instance(config, tmp_path, "d")
     imap = dovecot.client()
     imap.append("INBOX", customer_mail(0, "db"))
@@ -142,8 +164,9 @@ async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSin
         cluster.stop()
         for n in (1, 2):
             imap.append("INBOX", customer_mail(n, "db"))
-        await until(lambda: _component_ok(port, "database") is False, 30, "readyz shows the database down",
-                    instance)
+        await until(
+            lambda: _component_ok(port, "database") is False, 30, "readyz shows the database down", instance
+        )
         assert instance.alive, "the process must survive a database outage"
         cluster.start()
         await until(lambda: _stored(cluster.url, 3), 90, "catch-up after the database outage", instance)

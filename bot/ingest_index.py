@@ -1,0 +1,99 @@
+"""What one ingest batch looks up, loaded with a few queries and kept current while the batch is written.
+
+A batch flushes once, at its end; so a message must find what an earlier message
+of the same batch staged (its contact, its new conversation, its external id) here,
+not in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.inbound import InboundMessage
+from storage import Repository
+from storage.models import Contact, Conversation
+
+__all__ = ["BatchIndex", "identity_of"]
+
+
+def identity_of(channel: str, address: str) -> tuple[str, str]:
+    """The (kind, normalised value) identity of a sender on a channel."""
+    if channel == "email":
+        return "email", address.strip().lower()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    return "phone", digits or address.strip()
+
+
+def _identity(msg: InboundMessage) -> tuple[str, str]:
+    return identity_of(msg.channel, msg.sender_address)
+
+
+@dataclass
+class BatchIndex:
+    """Stored rows the batch refers to, plus what the batch has staged so far."""
+
+    seen: set[tuple[str, str]]
+    contacts: dict[tuple[str, str], Contact]
+    stored_refs: dict[str, tuple[int, Conversation]]
+    numbered: dict[int, Conversation]
+    stored_latest: dict[tuple[int, str], Conversation]
+    staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
+    staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
+        """Look up everything the batch's messages may refer to, one query per kind."""
+        identities = set(map(_identity, messages))
+        contacts = await repo.contacts_by_identities(identities)
+        by_contact = [m for m in messages if m.match_open_by_contact]
+        wanted = {contacts[key].id for key in map(_identity, by_contact) if key in contacts}
+        refs = {ref for m in messages for ref in m.thread_refs}
+        hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
+        return cls(
+            seen=await repo.stored_external_ids({(m.channel, m.external_id) for m in messages}),
+            contacts=contacts,
+            stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
+            numbered=await repo.conversations_by_numbers(hints) if hints else {},
+            stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
+        )
+
+    def is_duplicate(self, msg: InboundMessage) -> bool:
+        """True when the message is stored, or came earlier in this batch."""
+        return (msg.channel, msg.external_id) in self.seen
+
+    def contact(self, identity: tuple[str, str]) -> Contact | None:
+        """The contact with this identity, stored or staged."""
+        return self.contacts.get(identity)
+
+    def by_refs(self, refs: Sequence[str]) -> Conversation | None:
+        """The conversation of the newest message among ``refs`` (staged ones are newer than stored ones)."""
+        found = [self.staged_refs[r] for r in refs if r in self.staged_refs]
+        if not found:
+            found = [self.stored_refs[r] for r in refs if r in self.stored_refs]
+        return max(found, key=lambda pair: pair[0])[1] if found else None
+
+    def by_number(self, number: int) -> Conversation | None:
+        """A conversation by number, stored or staged."""
+        return self.numbered.get(number)
+
+    def latest(self, contact: Contact, inbox: str) -> Conversation | None:
+        """The contact's newest conversation in an inbox, stored or staged."""
+        staged = self.staged_latest.get((id(contact), inbox))
+        if staged is not None or contact.id is None:
+            return staged
+        return self.stored_latest.get((contact.id, inbox))
+
+    def add_contact(self, identity: tuple[str, str], contact: Contact) -> None:
+        """Remember a contact staged by this batch."""
+        self.contacts[identity] = contact
+
+    def add_conversation(self, conversation: Conversation, contact: Contact) -> None:
+        """Remember a conversation staged by this batch."""
+        self.numbered[conversation.number] = conversation
+        self.staged_latest[(id(contact), conversation.inbox)] = conversation
+
+    def add_message(self, msg: InboundMessage, conversation: Conversation) -> None:
+        """Remember a message staged by this batch, for matching and deduplicating later ones."""
+        self.seen.add((msg.channel, msg.external_id))
+        self.staged_refs[msg.external_id] = (len(self.staged_refs), conversation)

@@ -1,0 +1,90 @@
+"""Bulk lookups of an ingest batch: one query per kind of lookup for all of the batch's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import TypeVar
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import raiseload
+
+from storage.models import Contact, ContactIdentity, Conversation, Message
+from storage.repo_base import RepositoryBase
+
+__all__ = ["IngestLookups"]
+
+_CHUNK = 500  # bound parameters per IN list, well inside SQLite's and PostgreSQL's limits
+T = TypeVar("T")
+
+
+def _chunks(values: Collection[T]) -> Iterator[list[T]]:
+    items = list(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class IngestLookups(RepositoryBase):
+    """What ingest needs to know about a batch of inbound messages, fetched with a few IN queries."""
+
+    async def stored_external_ids(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (channel, external id) pairs are already stored."""
+        found: set[tuple[str, str]] = set()
+        for chunk in _chunks(keys):
+            stmt = select(Message.channel, Message.external_id).where(
+                tuple_(Message.channel, Message.external_id).in_(chunk)
+            )
+            found.update((str(c), str(e)) for c, e in (await self.session.execute(stmt)).all())
+        return found
+
+    async def contacts_by_identities(
+        self, identities: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], Contact]:
+        """The contacts owning these (kind, value) identities; their identity lists are not loaded."""
+        found: dict[tuple[str, str], Contact] = {}
+        for chunk in _chunks(identities):
+            stmt = (
+                select(ContactIdentity.kind, ContactIdentity.value, Contact)
+                .join(Contact, Contact.id == ContactIdentity.contact_id)
+                .where(tuple_(ContactIdentity.kind, ContactIdentity.value).in_(chunk))
+                .options(raiseload(Contact.identities))
+            )
+            for kind, value, contact in (await self.session.execute(stmt)).all():
+                found[(kind, value)] = contact
+        return found
+
+    async def conversations_by_message_ids(
+        self, external_ids: Collection[str]
+    ) -> dict[str, tuple[int, Conversation]]:
+        """For each external message id stored: the newest such message's id and its conversation."""
+        found: dict[str, tuple[int, Conversation]] = {}
+        for chunk in _chunks(external_ids):
+            stmt = (
+                select(Message.external_id, Message.id, Conversation)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Message.external_id.in_(chunk))
+                .order_by(Message.id)
+            )
+            for external_id, message_id, conversation in (await self.session.execute(stmt)).all():
+                found[str(external_id)] = (int(message_id), conversation)  # ordered: the newest wins
+        return found
+
+    async def conversations_by_numbers(self, numbers: Collection[int]) -> dict[int, Conversation]:
+        """Conversations by their numbers."""
+        found: dict[int, Conversation] = {}
+        for chunk in _chunks(numbers):
+            stmt = select(Conversation).where(Conversation.number.in_(chunk))
+            found.update((c.number, c) for c in (await self.session.execute(stmt)).scalars())
+        return found
+
+    async def latest_conversations(self, contact_ids: Sequence[int]) -> dict[tuple[int, str], Conversation]:
+        """Each of these contacts' newest conversation per inbox."""
+        found: dict[tuple[int, str], Conversation] = {}
+        for chunk in _chunks(contact_ids):
+            newest = (
+                select(func.max(Conversation.id))
+                .where(Conversation.contact_id.in_(chunk))
+                .group_by(Conversation.contact_id, Conversation.inbox)
+            )
+            stmt = select(Conversation).where(Conversation.id.in_(newest))
+            found.update(((c.contact_id, c.inbox), c) for c in (await self.session.execute(stmt)).scalars())
+        return found
