@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import heap
 from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import parse_config
@@ -68,6 +69,7 @@ async def _ingest(db_url: str, n: int, concurrency: int) -> dict[str, float]:
     await upgrade(db_url)
     app = Threadline(parse_config(CONFIG.format(db=db_url, tmp=tmp), env={}), clock=SystemClock())
     await app.prepare_database()
+    heap.settle()  # as `threadline run` does once started
     messages = [_message(i, customers=max(1, n // 4)) for i in range(n)]
     latencies: list[float] = []
     queue: asyncio.Queue[InboundMessage] = asyncio.Queue()

@@ -62,9 +62,14 @@ outgoing_dir = "{out}"
 
 def _message(n: int, tag: str, when: datetime, sender: str | None = None) -> InboundMessage:
     return InboundMessage(
-        channel="email", inbox="support", external_id=f"<{tag}-{n}@bench>",
-        sender_address=sender or f"c{n}@bench.example", sender_name=f"Customer {n}", received_at=when,
-        text=f"Message {n}", subject=f"Question {n}",
+        channel="email",
+        inbox="support",
+        external_id=f"<{tag}-{n}@bench>",
+        sender_address=sender or f"c{n}@bench.example",
+        sender_name=f"Customer {n}",
+        received_at=when,
+        text=f"Message {n}",
+        subject=f"Question {n}",
     )
 
 
@@ -101,9 +106,16 @@ def drain_with_instances(admin_url: str, instances: int, rows: int) -> float:
         for i in range(instances):
             config = work / f"i{i}.toml"
             config.write_text(CONFIG.format(db=url, name=f"bench-{i}", out=work / "out"))
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "--config", str(config), "run"], cwd=ROOT, env=env,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+                    cwd=ROOT,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         start_pending, started = rows, 0.0
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -139,8 +151,11 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     """(card rows, edit requests sent, posts sent) for a realistic flow over ``conversations``."""
     work = Path(tempfile.mkdtemp(prefix="tl-bench-cards-"))
     clock = ManualClock()
-    settings = parse_config(CONFIG.format(db=f"sqlite:///{work}/t.db", name="cards", out=work / "out") +
-                            '\n[agents.alice]\nname = "Alice"\nidentities = { local = "alice" }\n', env={})
+    settings = parse_config(
+        CONFIG.format(db=f"sqlite:///{work}/t.db", name="cards", out=work / "out")
+        + '\n[agents.alice]\nname = "Alice"\nidentities = { local = "alice" }\n',
+        env={},
+    )
     app = Threadline(settings, clock=clock)
     await app.prepare_database()
     await app.sync_agents()
@@ -156,8 +171,10 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
         await app.dispatcher.drain()
         for line in ("!claim", "!reply We are on it.", None, "!label +refund", "!close"):
             if line is None:  # the customer answers in the same email thread
-                answer = replace(_message(n + 10**6, "flow", clock.now(), sender=f"c{n}@bench.example"),
-                                 thread_refs=(f"<flow-{n}@bench>",))
+                answer = replace(
+                    _message(n + 10**6, "flow", clock.now(), sender=f"c{n}@bench.example"),
+                    thread_refs=(f"<flow-{n}@bench>",),
+                )
                 await app.ingestor.ingest(answer)
             else:
                 await surface.type_line(f"#{number} {line}", "alice")
@@ -177,11 +194,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--conversations", type=int, default=100)
-    parser.add_argument("--postgres", default=os.environ.get("THREADLINE_TEST_POSTGRES",
-                                                             "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     args = parser.parse_args()
-    print(f"# {platform.platform()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-          f"{datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"# {platform.platform()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"{datetime.now(UTC):%Y-%m-%d}"
+    )
     print("\n| instances | outbox rows | drain rate (rows/s) |\n|---|---|---|")
     for instances in (1, 2, 4):
         rate = drain_with_instances(args.postgres, instances, args.rows)

@@ -47,22 +47,39 @@ def percentile(values: list[float], pct: float) -> float:
 def body(i: int) -> bytes:
     """A Meta-shaped webhook body with one text message."""
     wa_id = f"3161{i % 300:07d}"
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "31205550100", "phone_number_id": "1055"},
-             "contacts": [{"profile": {"name": f"Customer {i % 300}"}, "wa_id": wa_id}],
-             "messages": [{"from": wa_id, "id": f"wamid.BENCH{i:08d}", "timestamp": "1767603600",
-                           "type": "text", "text": {"body": f"Hello, this is message {i} about my order."}}]}
-    payload = {"object": "whatsapp_business_account",
-               "entry": [{"id": "1022", "changes": [{"field": "messages", "value": value}]}]}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "31205550100", "phone_number_id": "1055"},
+        "contacts": [{"profile": {"name": f"Customer {i % 300}"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": f"wamid.BENCH{i:08d}",
+                "timestamp": "1767603600",
+                "type": "text",
+                "text": {"body": f"Hello, this is message {i} about my order."},
+            }
+        ],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1022", "changes": [{"field": "messages", "value": value}]}],
+    }
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def settings(graph_url: str = "http://127.0.0.1:9") -> WhatsAppSettings:
     """Bench settings (the Graph API is never called in part 1)."""
-    return WhatsAppSettings.model_validate({
-        "inbox": "whatsapp", "phone_number_id": "1055", "access_token": "t", "app_secret": SECRET,
-        "verify_token": "v", "graph_base_url": graph_url,
-    })
+    return WhatsAppSettings.model_validate(
+        {
+            "inbox": "whatsapp",
+            "phone_number_id": "1055",
+            "access_token": "t",
+            "app_secret": SECRET,
+            "verify_token": "v",
+            "graph_base_url": graph_url,
+        }
+    )
 
 
 async def _post_all(url: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], float, int]:
@@ -121,8 +138,15 @@ async def _post_paced(url: str, bodies: list[bytes], rate: float) -> tuple[list[
 
 def _stats(latencies: list[float], elapsed: float, failures: int) -> dict[str, float]:
     ms = [x * 1000 for x in latencies]
-    return {"messages": len(ms), "rate": len(ms) / elapsed, "p50": statistics.median(ms),
-            "p95": percentile(ms, 95), "p99": percentile(ms, 99), "max": max(ms), "failures": failures}
+    return {
+        "messages": len(ms),
+        "rate": len(ms) / elapsed,
+        "p50": statistics.median(ms),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "max": max(ms),
+        "failures": failures,
+    }
 
 
 async def _client(url: str, count: int, mode: str, value: float) -> dict[str, float]:
@@ -136,8 +160,17 @@ async def _client(url: str, count: int, mode: str, value: float) -> dict[str, fl
 
 async def _run_client(url: str, count: int, mode: str, value: float) -> dict[str, float]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--client", url, "--messages", str(count), "--mode", mode,
-        "--value", str(value), stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        __file__,
+        "--client",
+        url,
+        "--messages",
+        str(count),
+        "--mode",
+        mode,
+        "--value",
+        str(value),
+        stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await process.communicate()
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
@@ -222,9 +255,11 @@ graph_base_url = "http://127.0.0.1:9"
 
 
 def _row(label: str, r: dict[str, float]) -> str:
-    return (f"| {label} | {r['messages']:.0f} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} "
-            f"| {r['p99']:.2f} | {r['max']:.2f} | {r['server_p50']:.2f} | {r['server_p99']:.2f} "
-            f"| {r['failures']:.0f} |")
+    return (
+        f"| {label} | {r['messages']:.0f} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p95']:.2f} "
+        f"| {r['p99']:.2f} | {r['max']:.2f} | {r['server_p50']:.2f} | {r['server_p99']:.2f} "
+        f"| {r['failures']:.0f} |"
+    )
 
 
 def report(accept: dict[str, dict[str, float]], ingest: dict[str, float]) -> str:
@@ -251,8 +286,8 @@ The load generator runs in its own process; latencies are client-observed (HTTP 
 The closed loop shows the ceiling (its latency is mostly waiting behind the other
 requests in flight); the open loop is how Meta's deliveries arrive and gives the latency.
 
-Target ≥ 500 msg/s with p99 < 20 ms: **{'met' if ok else 'NOT met'}** end to end over HTTP;
-**{'met' if handler_ok else 'NOT met'}** for the handler itself (signature check + enqueue).
+Target ≥ 500 msg/s with p99 < 20 ms: **{"met" if ok else "NOT met"}** end to end over HTTP;
+**{"met" if handler_ok else "NOT met"}** for the handler itself (signature check + enqueue).
 Load average when the report was written: {load} (2 cores; other work on the machine shows up
 as HTTP tail latency, not in the handler columns).
 
@@ -260,7 +295,7 @@ as HTTP tail latency, not in the handler columns).
 
 | messages | processed msg/s (end to end) | non-200 |
 |---:|---:|---:|
-| {ingest['messages']:.0f} | {ingest['rate']:.0f} | {ingest['failures']:.0f} |
+| {ingest["messages"]:.0f} | {ingest["rate"]:.0f} | {ingest["failures"]:.0f} |
 
 The worker is one task per number (messages stay in order); the queue absorbs bursts
 (`queue_size`, default 10,000; beyond it the webhook answers 503 so Meta retries).

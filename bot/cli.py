@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.email import parse_email  # rules test FILE.eml
 from adapters.local import read_stdin_lines
+from bot import heap
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
 from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from bot.cli_sla import add_sla_commands, run_sla_command
@@ -51,6 +52,7 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):  # graceful from the first moment (app.stop drains)
         loop.add_signal_handler(sig, stop.set)
     await app.start()
+    heap.settle()  # the process runs for days: full collections should not rescan the startup heap
     local = app.local
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent

@@ -86,7 +86,9 @@ class Ingestor:
         """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
         with repo.explicit_flushes():
             index = await BatchIndex.load(repo, messages)
-            return [await self._process(repo, index, msg) for msg in messages]
+            results = [await self._process(repo, index, msg) for msg in messages]
+            await index.finish(repo)
+            return results
 
     async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
@@ -113,7 +115,9 @@ class Ingestor:
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:
-            conversation = await self._create(repo, msg, contact, inbox, previous)
+            conversation = await self._create(
+                repo, msg, contact, inbox, previous, await index.next_number(repo)
+            )
             index.add_conversation(conversation, contact)
         index.add_message(msg, conversation)
         effects = Effects(repo, conversation, inbox, now)
@@ -201,11 +205,12 @@ class Ingestor:
         contact: Contact,
         inbox: InboxSettings,
         previous: Conversation | None,
+        number: int,
     ) -> Conversation:
         now = self.clock.now()
         subject = (msg.subject or "").strip() or msg.text.strip().split("\n")[0][:_SUBJECT_FALLBACK_CHARS]
         conversation = Conversation(
-            number=await repo.next_number(),
+            number=number,
             inbox=msg.inbox,
             channel=msg.channel,
             contact_id=contact.id,  # None for a contact staged in this batch: the flush fills it in

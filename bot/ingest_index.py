@@ -40,6 +40,8 @@ class BatchIndex:
     stored_latest: dict[tuple[int, str], Conversation]
     staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
     staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
+    size: int = 1
+    numbers: range = range(0)  # reserved conversation numbers not used yet
 
     @classmethod
     async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
@@ -51,12 +53,27 @@ class BatchIndex:
         refs = {ref for m in messages for ref in m.thread_refs}
         hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
         return cls(
+            size=len(messages),
             seen=await repo.stored_external_ids({(m.channel, m.external_id) for m in messages}),
             contacts=contacts,
             stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
             numbered=await repo.conversations_by_numbers(hints) if hints else {},
             stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
         )
+
+    async def next_number(self, repo: Repository) -> int:
+        """The next conversation number, from a block reserved once per batch."""
+        if not self.numbers:
+            first = await repo.take_numbers(self.size)
+            self.numbers = range(first, first + self.size)
+        number, self.numbers = self.numbers[0], self.numbers[1:]
+        return number
+
+    async def finish(self, repo: Repository) -> None:
+        """Give back the conversation numbers the batch reserved and did not use (no gaps)."""
+        if self.numbers:
+            await repo.return_numbers(self.numbers[0], self.numbers[-1])
+            self.numbers = range(0)
 
     def is_duplicate(self, msg: InboundMessage) -> bool:
         """True when the message is stored, or came earlier in this batch."""

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from storage.types import UTCDateTime
 
@@ -145,7 +145,8 @@ class Conversation(Base):
         Index("ix_conversations_inbox_responded", "inbox", "first_response_at", "channel", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False)
+    # unique and set by the client: lets a flush insert many conversations in one statement on SQLite too
+    number: Mapped[int] = mapped_column(BigInteger, unique=True, nullable=False, insert_sentinel=True)
     inbox: Mapped[str] = mapped_column(String(100), nullable=False)
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), nullable=False)
@@ -183,7 +184,7 @@ class Message(Base):
         Index("ix_messages_external_id", "external_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, insert_sentinel=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     channel: Mapped[str | None] = mapped_column(String(20))
@@ -230,6 +231,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # see OutboxRow
     conversation: Mapped[Conversation | None] = relationship(lazy="raise")
     contact: Mapped[Contact | None] = relationship(lazy="raise")
 
@@ -269,6 +271,8 @@ class OutboxRow(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # lets one flush insert many rows in one statement and still match the returned ids (SQLite)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     conversation: Mapped[Conversation] = relationship(lazy="raise")
     message: Mapped[Message | None] = relationship(lazy="raise")
 

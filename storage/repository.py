@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import Table, and_, func, or_, select, text, update
 from sqlalchemy.orm import raiseload, selectinload
 
 from storage.models import (
@@ -57,6 +57,9 @@ class ConversationFilter:
         self.limit = limit
 
 
+_COUNTERS = cast(Table, Counter.__table__)  # Core UPDATEs: no ORM bookkeeping over the session's objects
+
+
 class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, RepositoryBase):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 
@@ -82,20 +85,34 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
 
     # --- numbering ---------------------------------------------------------------------------
 
-    async def next_number(self, name: str = "conversation") -> int:
-        """Take the next number of a counter, atomically (row lock on PostgreSQL)."""
+    async def take_numbers(self, count: int, name: str = "conversation") -> int:
+        """Reserve ``count`` consecutive numbers of a counter and return the first.
+
+        The counter row stays locked until the transaction ends (PostgreSQL row lock,
+        SQLite's single writer), so a reservation is never interleaved with another.
+        """
+        counters = _COUNTERS
         result = await self.session.execute(
-            update(Counter)
-            .where(Counter.name == name)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
+            update(counters)
+            .where(counters.c.name == name)
+            .values(value=counters.c.value + count)
+            .returning(counters.c.value)
         )
-        value = result.scalar_one_or_none()
-        if value is None:
-            self.session.add(Counter(name=name, value=1))
+        end = result.scalar_one_or_none()
+        if end is None:
+            self.session.add(Counter(name=name, value=count))
             await self.session.flush()
             return 1
-        return int(value)
+        return int(end) - count + 1
+
+    async def return_numbers(self, first_unused: int, end: int, name: str = "conversation") -> None:
+        """Give back the unused tail ``first_unused..end`` of the reservation that ended at ``end``."""
+        counters = _COUNTERS
+        await self.session.execute(
+            update(counters)
+            .where(counters.c.name == name, counters.c.value == end)
+            .values(value=first_unused - 1)
+        )
 
     # --- contacts ----------------------------------------------------------------------------
 

@@ -23,13 +23,20 @@ async def test_migrations_reach_head_and_are_idempotent(db_url: str) -> None:
     assert await current_revision(db_url) == head_revision()
 
 
-async def test_counter_numbers_are_unique(db_url: str) -> None:
+async def test_counter_reservations_are_unique_and_leave_no_gaps(db_url: str) -> None:
     store = await _migrated(db_url)
-    numbers = []
-    for _ in range(5):
+    firsts = []
+    for _ in range(3):
         async with store.transaction() as repo:
-            numbers.append(await repo.next_number())
-    assert numbers == [1, 2, 3, 4, 5]
+            firsts.append(await repo.take_numbers(2))
+    assert firsts == [1, 3, 5]
+    async with store.transaction() as repo:
+        first = await repo.take_numbers(5)  # 7..11, only 7 used
+        await repo.return_numbers(first + 1, first + 4)
+    async with store.transaction() as repo:
+        assert await repo.take_numbers(1) == 8
+        await repo.return_numbers(9, 12)  # not the end of the counter any more: nothing given back
+        assert await repo.take_numbers(1) == 9
     await store.close()
 
 
@@ -38,7 +45,7 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
     async with store.transaction() as repo:
         contact = repo.create_contact("Jane", "email", "jane@example.org", clock.now())
         conv = Conversation(
-            number=await repo.next_number(),
+            number=await repo.take_numbers(1),
             inbox="support",
             channel="email",
             contact=contact,
