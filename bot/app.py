@@ -81,6 +81,7 @@ class Threadline:
         )
         notify = self.dispatcher.notify
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
+        self.dispatcher.yield_to = self.ingestor.idle
         self.commands = CommandService(self.store, settings, self.clock, notify)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         if self.local is not None:

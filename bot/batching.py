@@ -46,6 +46,11 @@ class GroupCommitter(Generic[Item, Result]):
             self._writer = asyncio.create_task(self._write())
         return await asyncio.shield(future)
 
+    async def idle(self) -> None:
+        """Return once nothing is waiting to be written or being written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.wait({self._writer})
+
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]

@@ -53,7 +53,8 @@ class InboundMessage:
     ``[#42]`` subject token). With ``match_open_by_contact`` (WhatsApp) the contact's
     open conversation in the inbox is continued instead of starting a new one.
     ``extra["choice"]`` is the title of a reply button or list option the customer
-    picked, where the channel has them.
+    picked, where the channel has them. ``more_follow`` says the channel is reading a
+    backlog and has more messages ready right after this one (``bot.backlog``).
     """
 
     channel: str
@@ -76,6 +77,7 @@ class InboundMessage:
     parse_errors: tuple[str, ...] = ()
     cursor: ChannelCursor | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    more_follow: bool = False
 
 
 @dataclass(frozen=True)

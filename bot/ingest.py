@@ -9,10 +9,12 @@ platform inside the transaction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
 from bot import faults, metrics, sla
+from bot.backlog import Backlogs
 from bot.batching import GroupCommitter
 from bot.clock import Clock
 from bot.config import Settings
@@ -31,6 +33,7 @@ __all__ = ["Ingestor"]
 
 log = logging.getLogger(__name__)
 _SUBJECT_FALLBACK_CHARS = 80
+_BACKLOG_POLL = 0.05
 
 
 def _of_contact(conversation: Conversation, contact: Contact) -> bool:
@@ -51,6 +54,7 @@ class Ingestor:
         self._writer: GroupCommitter[InboundMessage, IngestResult] = GroupCommitter(
             store, self._process_batch
         )
+        self.backlogs = Backlogs()
 
     async def ingest(self, msg: InboundMessage) -> IngestResult:
         """Store one inbound message; a duplicate only advances the channel cursor."""
@@ -59,6 +63,7 @@ class Ingestor:
             raise ValueError(f"message for unknown inbox {msg.inbox!r}")
         result = await self._writer.submit(msg)
         faults.hit("after_commit")  # crash-safety tests; a no-op in production
+        self.backlogs.stored(f"{msg.channel}:{msg.inbox}", msg.more_follow)
         if result.duplicate:
             log.info("duplicate inbound ignored", extra={"channel": msg.channel, "inbox": msg.inbox})
             return result
@@ -69,6 +74,16 @@ class Ingestor:
             extra={"conversation": result.conversation_number, "channel": msg.channel, "inbox": msg.inbox},
         )
         return result
+
+    async def idle(self) -> None:
+        """Return once no inbound message waits to be stored and no backlog is being read.
+
+        Deliveries call it first: customers' messages are stored before anything is mirrored.
+        """
+        await self._writer.idle()
+        while self.backlogs.active():
+            await asyncio.sleep(_BACKLOG_POLL)
+            await self._writer.idle()
 
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""

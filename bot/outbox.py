@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -75,6 +75,9 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self.outages = outages
         self.skipped_card_edits = 0
+        # storing what customers send comes first: a delivery waits while inbound messages are being
+        # stored (an IMAP catch-up, a webhook storm), then proceeds at once
+        self.yield_to: Callable[[], Awaitable[None]] | None = None
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""
@@ -119,6 +122,8 @@ class Dispatcher:
 
     async def _deliver_slot(self, row: OutboxRow) -> None:
         async with self._slots:
+            if self.yield_to is not None:
+                await self.yield_to()
             if self._stopping.is_set():
                 await self._hand_back(row)
                 return

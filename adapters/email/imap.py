@@ -250,16 +250,22 @@ class ImapWorker:
             for uid in batch:
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0) or 0)
                 if group and group_bytes + size > _MAX_FETCH_BYTES:
-                    last = self._fetch_and_ingest(client, validity, group, last)
+                    last = self._fetch_and_ingest(client, validity, group, last, more_follow=True)
                     group, group_bytes = [], 0
                 group.append(uid)
                 group_bytes += size
             if group:
-                last = self._fetch_and_ingest(client, validity, group, last)
+                more = group[-1] != uids[-1]
+                last = self._fetch_and_ingest(client, validity, group, last, more_follow=more)
         return last
 
-    def _fetch_and_ingest(self, client: IMAPClient, validity: int, uids: list[int], last: int) -> int:
+    def _fetch_and_ingest(
+        self, client: IMAPClient, validity: int, uids: list[int], last: int, *, more_follow: bool
+    ) -> int:
         """Fetch a group of UIDs and hand them to the core together, so they share one transaction.
+
+        ``more_follow`` when more of the mailbox's backlog comes after this group: the core then
+        stores the backlog before mirroring it (``bot.backlog``).
 
         Messages are submitted in UID order; the cursor each carries is stored with it, so a
         crash leaves the cursor at the last message that was really stored.
@@ -280,7 +286,8 @@ class ImapWorker:
             else:
                 arrived = item.get(b"INTERNALDATE")
                 received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
-                pending.append(replace(self.parse(raw), cursor=cursor, received_at=received))
+                parsed = self.parse(raw)
+                pending.append(replace(parsed, cursor=cursor, received_at=received, more_follow=more_follow))
                 faults.hit("after_fetch")  # crash-safety tests; a no-op in production
                 ingested.append(uid)
             last = uid

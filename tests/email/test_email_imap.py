@@ -35,7 +35,7 @@ def settings(server, **overrides: object) -> MailboxSettings:
 
 
 @contextlib.asynccontextmanager
-async def running(server, recorder, **overrides: object) -> AsyncIterator[ImapWorker]:
+async def running(server, recorder, batch_size: int = 50, **overrides: object) -> AsyncIterator[ImapWorker]:
     worker = ImapWorker(
         settings(server, **overrides),
         "support",
@@ -44,6 +44,7 @@ async def running(server, recorder, **overrides: object) -> AsyncIterator[ImapWo
         partial(parse_email, inbox="support", own_message_id_domains={"threadline.test"}),
         save_cursor=recorder.save_cursor,
         is_own=partial(is_own_message, own_message_id_domains={"threadline.test"}),
+        batch_size=batch_size,
         backoff_initial=0.05,
         backoff_max=0.5,
     )
@@ -95,6 +96,15 @@ async def test_since_backfills_on_first_start(dovecot, recorder, mail) -> None:
     async with running(dovecot, recorder, since="7d"):
         await recorder.wait_for(2)
     assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]
+
+
+async def test_a_backlog_says_more_follows_on_all_but_its_last_group(dovecot, recorder, mail) -> None:
+    await aappend(dovecot, *[mail(n) for n in range(1, 8)])
+    async with running(dovecot, recorder, batch_size=3, since="7d"):
+        await recorder.wait_for(7)
+        await aappend(dovecot, mail(8))  # new mail while idling is no backlog
+        await recorder.wait_for(8)
+    assert [m.more_follow for m in recorder.messages] == [True] * 6 + [False, False]
 
 
 async def test_restart_mid_stream_loses_and_duplicates_nothing(dovecot, recorder, mail) -> None:
