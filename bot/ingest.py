@@ -103,12 +103,13 @@ class Ingestor:
             index = await BatchIndex.load(repo, messages)
             results = [await self._process(repo, index, msg) for msg in messages]
             await index.finish(repo)
+            # each message carries its channel's position after it: the batch's last one per channel counts
+            for key, value in {m.cursor.key: m.cursor.value for m in messages if m.cursor}.items():
+                await repo.save_cursor(key, value, self.clock.now())
             return results
 
     async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
-        if msg.cursor is not None:
-            await repo.save_cursor(msg.cursor.key, msg.cursor.value, self.clock.now())
         if index.is_duplicate(msg):
             return IngestResult(duplicate=True, conversation_number=None)
         result = await take_rating(repo, self.settings, msg, self.clock.now())

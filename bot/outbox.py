@@ -260,9 +260,7 @@ class Dispatcher:
     async def _done(self, row: OutboxRow, external: str | None) -> None:
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            stored = await repo.outbox_row(row.id)
-            stored.status, stored.delivered_at, stored.external_ref = "done", now, external
-            stored.last_error = None
+            await repo.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
         metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)

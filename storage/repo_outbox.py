@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -19,6 +21,10 @@ from storage.models import (
 from storage.repo_base import RepositoryBase
 
 __all__ = ["OutboxQueries"]
+
+_CURSORS = cast(Table, ChannelCursorRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_THREADS = cast(Table, ThreadRow.__table__)
 
 
 class OutboxQueries(RepositoryBase):
@@ -42,14 +48,10 @@ class OutboxQueries(RepositoryBase):
         card_id: str,
         now: datetime,
     ) -> None:
-        """Record (or replace) a conversation's thread on a surface."""
+        """Record (or replace) a conversation's thread on a surface (Core statements: no ORM objects)."""
+        await self.forget_thread(conversation_id, surface)
         await self.session.execute(
-            delete(ThreadRow).where(
-                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-            )
-        )
-        self.session.add(
-            ThreadRow(
+            _THREADS.insert().values(
                 conversation_id=conversation_id,
                 surface=surface,
                 chat_channel=chat_channel,
@@ -62,8 +64,8 @@ class OutboxQueries(RepositoryBase):
     async def forget_thread(self, conversation_id: int, surface: str) -> None:
         """Drop a thread the platform says is gone, so it is recreated."""
         await self.session.execute(
-            delete(ThreadRow).where(
-                ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
+            delete(_THREADS).where(
+                _THREADS.c.conversation_id == conversation_id, _THREADS.c.surface == surface
             )
         )
 
@@ -153,6 +155,14 @@ class OutboxQueries(RepositoryBase):
             row.next_attempt_at = lease_until
         return rows
 
+    async def mark_delivered(self, row_id: int, now: datetime, external_ref: str | None) -> None:
+        """Mark an outbox row done with one UPDATE (no ORM object)."""
+        await self.session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == row_id)
+            .values(status="done", delivered_at=now, external_ref=external_ref, last_error=None)
+        )
+
     async def outbox_row(self, row_id: int) -> OutboxRow:
         """An outbox row by id."""
         return (await self.session.execute(select(OutboxRow).where(OutboxRow.id == row_id))).scalar_one()
@@ -179,16 +189,18 @@ class OutboxQueries(RepositoryBase):
 
     async def cursor(self, key: str) -> str | None:
         """A channel cursor's value."""
-        row = await self.session.get(ChannelCursorRow, key)
-        return row.value if row else None
+        stmt = select(_CURSORS.c.value).where(_CURSORS.c.key == key)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def save_cursor(self, key: str, value: str, now: datetime) -> None:
-        """Set a channel cursor."""
-        row = await self.session.get(ChannelCursorRow, key)
-        if row is None:
-            self.session.add(ChannelCursorRow(key=key, value=value, updated_at=now))
-        else:
-            row.value, row.updated_at = value, now
+        """Set a channel cursor: one INSERT … ON CONFLICT statement, no ORM object."""
+        insert = sqlite_insert if self.dialect == "sqlite" else postgresql_insert
+        stmt = insert(_CURSORS).values(key=key, value=value, updated_at=now)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_CURSORS.c.key], set_={"value": value, "updated_at": now}
+            )
+        )
 
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record an event key; False when it was already recorded (a redelivery)."""

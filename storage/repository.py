@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, func, or_, select, text, update
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import (
     Agent,
@@ -138,10 +138,10 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
         stmt = (
             select(Contact)
             .where(Contact.id == contact_id)
-            .options(selectinload(Contact.identities))
+            .options(joinedload(Contact.identities))
             .execution_options(populate_existing=True)
         )
-        return (await self.session.execute(stmt)).scalar_one()
+        return (await self.session.execute(stmt)).unique().scalar_one()
 
     # --- agents ------------------------------------------------------------------------------
 
