@@ -74,7 +74,7 @@ class Automation:
     async def set_pointer(self, name: str, value: int) -> None:
         """Store a position."""
         result = await self.session.execute(update(Counter).where(Counter.name == name).values(value=value))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if result.rowcount == 0:
             self.session.add(Counter(name=name, value=value))
             await self.session.flush()
 

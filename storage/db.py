@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from storage.inline import InlineSession
 from storage.repository import Repository
+from storage.staged import StagingSession
 
 __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 
@@ -87,10 +88,14 @@ class Store:
             if self._write_lock is not None:
                 async with self._write_lock:
                     with self._inline_sessions() as session, session.begin():
-                        yield Repository(InlineSession(session), dialect=self.dialect)  # type: ignore[arg-type]
+                        staging = StagingSession(InlineSession(session))  # type: ignore[arg-type]
+                        yield Repository(staging, dialect=self.dialect)
+                        await staging.flush()
             else:
                 async with self._async_sessions() as async_session, async_session.begin():
-                    yield Repository(async_session, dialect=self.dialect)
+                    staging = StagingSession(async_session)
+                    yield Repository(staging, dialect=self.dialect)
+                    await staging.flush()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)[:300]) from exc
         except OperationalError as exc:

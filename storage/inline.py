@@ -29,6 +29,11 @@ class InlineSession:
         return self.sync_session.no_autoflush
 
     @property
+    def autoflush(self) -> bool:
+        """Whether queries flush pending changes first (off inside ``no_autoflush``)."""
+        return bool(self.sync_session.autoflush)
+
+    @property
     def new(self) -> Any:
         """Objects staged and not yet flushed."""
         return self.sync_session.new

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
 
@@ -231,9 +231,6 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # see OutboxRow
-    conversation: Mapped[Conversation | None] = relationship(lazy="raise")
-    contact: Mapped[Contact | None] = relationship(lazy="raise")
 
 
 class ThreadRow(Base):
@@ -271,10 +268,6 @@ class OutboxRow(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # lets one flush insert many rows in one statement and still match the returned ids (SQLite)
-    _sentinel: Mapped[int | None] = orm_insert_sentinel()
-    conversation: Mapped[Conversation] = relationship(lazy="raise")
-    message: Mapped[Message | None] = relationship(lazy="raise")
 
 
 class ChannelCursorRow(Base):

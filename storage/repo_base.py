@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from storage.staged import StagingSession
 
 __all__ = ["RepositoryBase"]
 
 
 class RepositoryBase:
-    """Holds the session (an ``AsyncSession``, or the inline SQLite one) and the dialect name."""
+    """Holds the session (over an ``AsyncSession``, or the inline SQLite one) and the dialect name."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(self, session: StagingSession, dialect: str) -> None:
         self.session = session
         self.dialect = dialect

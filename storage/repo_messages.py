@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from storage.models import Attachment, AuditEvent, Conversation, Message
 from storage.repo_base import RepositoryBase
 
 __all__ = ["MessageQueries"]
+
+_AUDIT = cast(Table, AuditEvent.__table__)
 
 
 class MessageQueries(RepositoryBase):
@@ -94,16 +96,20 @@ class MessageQueries(RepositoryBase):
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append to the audit trail; an event of a conversation also names the conversation's contact."""
-        event = AuditEvent(actor=actor, action=action, detail=detail or {}, created_at=now)
-        if conversation is not None:
-            event.conversation = conversation
-            if conversation.contact_id is not None:
-                event.contact_id = conversation.contact_id
-            else:  # a conversation staged in this unit of work, with its contact
-                event.contact = conversation.contact
-        else:
-            event.contact_id = contact_id
-        self.session.add(event)
+        values = {
+            "actor": actor,
+            "action": action,
+            "detail": detail or {},
+            "created_at": now,
+            "conversation_id": None,
+            "contact_id": contact_id if conversation is None else conversation.contact_id,
+        }
+        if conversation is None:
+            self.session.stage(_AUDIT, values)
+        elif conversation.contact_id is not None:
+            self.session.stage(_AUDIT, values, conversation_id=conversation)
+        else:  # a conversation staged in this unit of work, with its (maybe also staged) contact
+            self.session.stage(_AUDIT, values, conversation_id=conversation, contact_id=conversation.contact)
 
     async def audit_trail(self, conversation_id: int) -> list[AuditEvent]:
         """A conversation's audit events in order."""

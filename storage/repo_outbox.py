@@ -98,28 +98,27 @@ class OutboxQueries(RepositoryBase):
             )
             if (await self.session.execute(stmt)).first() is not None:
                 return
-        self.session.add(
-            OutboxRow(
-                conversation=conversation,
-                destination=destination,
-                kind=kind,
-                message=message,
-                payload=payload or {},
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        values = {
+            "destination": destination,
+            "kind": kind,
+            "payload": payload or {},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "external_ref": None,
+            "created_at": now,
+            "delivered_at": None,
+        }
+        self.session.stage(_OUTBOX, values, conversation_id=conversation, message_id=message)
 
     def _staged_row(self, conversation: Conversation, destination: str, kind: str) -> bool:
         """True when this unit of work already staged such a row (ingest flushes once per batch)."""
         return any(
-            isinstance(row, OutboxRow)
-            and row.conversation is conversation
-            and row.destination == destination
-            and row.kind == kind
-            for row in self.session.new
+            row.parents["conversation_id"] is conversation
+            and row.values["destination"] == destination
+            and row.values["kind"] == kind
+            for row in self.session.staged(_OUTBOX)
         )
 
     async def claim_outbox(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxRow]:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, union
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Agent,
@@ -23,6 +22,7 @@ from storage.models import (
     ThreadRow,
 )
 from storage.ordering import PRIORITY_RANK
+from storage.staged import StagingSession
 
 __all__ = ["Stats"]
 
@@ -30,7 +30,7 @@ __all__ = ["Stats"]
 class Stats:
     """Read-only aggregates over conversations, reminders and the audit trail."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(self, session: StagingSession, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
 
