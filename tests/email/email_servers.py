@@ -148,10 +148,17 @@ def _spawn(directory: Path) -> subprocess.Popen[bytes]:
 
 
 def kill_and_restart_dovecot(server: Dovecot) -> None:
-    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again."""
+    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again.
+
+    A process killed while holding a maildir dotlock (``dovecot-uidlist.lock``) leaves it behind,
+    and the new Dovecot waits it out (two minutes) before any SELECT or APPEND: removed here, as
+    an operator restarting a crashed server would, so tests see the restart and not the lock wait.
+    """
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server.process.pid, signal.SIGKILL)
     server.process.wait()
+    for lock in (server.directory / "mail").rglob("*.lock"):
+        lock.unlink(missing_ok=True)
     server.process = _spawn(server.directory)
 
 
