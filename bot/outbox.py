@@ -122,7 +122,7 @@ class Dispatcher:
 
     async def _deliver_slot(self, row: OutboxRow) -> None:
         async with self._slots:
-            if self.yield_to is not None:
+            if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
             if self._stopping.is_set():
                 await self._hand_back(row)
