@@ -15,10 +15,9 @@ import re
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from bot.domain import DeliveryStatus, MessageKind, Status
+from bot.domain import MessageKind, Status
 from bot.effects import Effects
 from bot.inbound import InboundMessage, IngestResult
-from bot.ingest_index import identity_of
 from bot.windows import window_refusal
 from storage import Repository
 from storage.automation import Automation
@@ -55,42 +54,19 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
     if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:
         await effects.notice("No satisfaction survey: the customer-service window has closed.")
         return False
-    message = repo.new_message(
-        conv,
-        MessageKind.OUTBOUND,
-        now,
-        channel=conv.channel,
-        author_name=CSAT_AUTHOR,
-        text=inbox.csat.question,
-        delivery_status=DeliveryStatus.PENDING,
-        meta={"auto_submitted": True, "csat": True, "choices": list(CSAT_CHOICES)},
-    )
     repo.audit(actor="Threadline", action="csat-requested", now=now, conversation=conv)
-    await effects.send(message)
+    await effects.send_automatic(CSAT_AUTHOR, inbox.csat.question, csat=True, choices=list(CSAT_CHOICES))
     return True
 
 
-async def _answered(repo: Repository, msg: InboundMessage) -> Conversation | None:
-    found = await repo.conversation_by_external_ids(msg.thread_refs)
-    if found is None and msg.conversation_hint is not None:
-        found = await repo.conversation_by_number(msg.conversation_hint)
-    if found is None and msg.match_open_by_contact:
-        kind, value = identity_of(msg.channel, msg.sender_address)
-        contact = await repo.contact_by_identity(kind, value)
-        if contact is not None:
-            found = await repo.latest_conversation(contact.id, msg.inbox)
-    return found
-
-
 async def take_rating(
-    repo: Repository, settings: Settings, msg: InboundMessage, now: datetime
+    repo: Repository, settings: Settings, msg: InboundMessage, conv: Conversation | None, now: datetime
 ) -> IngestResult | None:
-    """Store ``msg`` as the answer to a CSAT question when it is one; None to ingest it normally."""
+    """Store ``msg`` as the answer to a CSAT question of ``conv`` (the conversation it continues)
+    when it is one; None to ingest it normally."""
     picked = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
     if msg.auto_kind is not None or (rating := parse_rating(picked)) is None:
         return None
-    await repo.flush()  # ingest batches flush at their end: let the lookups below see the batch so far
-    conv = await _answered(repo, msg)
     if conv is None or conv.status != Status.CLOSED:
         return None
     inbox = settings.inbox(conv.inbox)
@@ -127,15 +103,5 @@ async def take_rating(
         "customer", "rated", f"customer rated this conversation {rating}/5 {stars}", {"rating": rating}
     )
     if inbox.csat.thanks:
-        thanks = repo.new_message(
-            conv,
-            MessageKind.OUTBOUND,
-            now,
-            channel=conv.channel,
-            author_name=CSAT_AUTHOR,
-            text=inbox.csat.thanks,
-            delivery_status=DeliveryStatus.PENDING,
-            meta={"auto_submitted": True},
-        )
-        await effects.send(thanks)
+        await effects.send_automatic(CSAT_AUTHOR, inbox.csat.thanks)
     return IngestResult(duplicate=False, conversation_number=conv.number)

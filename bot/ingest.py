@@ -36,13 +36,6 @@ _SUBJECT_FALLBACK_CHARS = 80
 _BACKLOG_POLL = 0.05
 
 
-def _of_contact(conversation: Conversation, contact: Contact) -> bool:
-    """True when the conversation (stored, or staged in this batch) is the contact's."""
-    if conversation.contact_id is not None:
-        return conversation.contact_id == contact.id
-    return conversation.contact is contact
-
-
 class Ingestor:
     """Turns inbound messages into stored conversation messages and outbox rows."""
 
@@ -112,7 +105,8 @@ class Ingestor:
         """Ingest one message of the batch."""
         if index.is_duplicate(msg):
             return IngestResult(duplicate=True, conversation_number=None)
-        result = await take_rating(repo, self.settings, msg, self.clock.now())
+        answered = index.continued(msg, index.contact(identity_of(msg.channel, msg.sender_address)))
+        result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
         if result is None:
             result = await self._store(repo, index, msg, self.settings.inbox(msg.inbox))
         return result
@@ -196,13 +190,7 @@ class Ingestor:
         self, index: BatchIndex, msg: InboundMessage, contact: Contact, inbox: InboxSettings
     ) -> tuple[Conversation | None, bool, Conversation | None]:
         """The conversation this message continues, whether it was reopened, and a closed predecessor."""
-        found = index.by_refs(msg.thread_refs)
-        if found is None and msg.conversation_hint is not None:
-            hinted = index.by_number(msg.conversation_hint)
-            if hinted is not None and _of_contact(hinted, contact):
-                found = hinted
-        if found is None and msg.match_open_by_contact:
-            found = index.latest(contact, msg.inbox)
+        found = index.continued(msg, contact)
         if found is None or found.status != Status.CLOSED:
             return found, False, None
         if msg.auto_kind is not None:

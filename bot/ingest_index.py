@@ -29,6 +29,13 @@ def _identity(msg: InboundMessage) -> tuple[str, str]:
     return identity_of(msg.channel, msg.sender_address)
 
 
+def _of_contact(conversation: Conversation, contact: Contact) -> bool:
+    """True when the conversation (stored, or staged in this batch) is the contact's."""
+    if conversation.contact_id is not None:
+        return conversation.contact_id == contact.id
+    return conversation.contact is contact
+
+
 @dataclass
 class BatchIndex:
     """Stored rows the batch refers to, plus what the batch has staged so far."""
@@ -83,16 +90,25 @@ class BatchIndex:
         """The contact with this identity, stored or staged."""
         return self.contacts.get(identity)
 
+    def continued(self, msg: InboundMessage, contact: Contact | None) -> Conversation | None:
+        """The conversation ``msg`` continues, open or not: by the message ids it answers, then
+        by the ``[#N]`` hint when ``contact`` owns that conversation, then (WhatsApp) the
+        contact's latest conversation in the inbox."""
+        found = self.by_refs(msg.thread_refs)
+        if found is None and msg.conversation_hint is not None and contact is not None:
+            hinted = self.numbered.get(msg.conversation_hint)
+            if hinted is not None and _of_contact(hinted, contact):
+                found = hinted
+        if found is None and msg.match_open_by_contact and contact is not None:
+            found = self.latest(contact, msg.inbox)
+        return found
+
     def by_refs(self, refs: Sequence[str]) -> Conversation | None:
         """The conversation of the newest message among ``refs`` (staged ones are newer than stored ones)."""
         found = [self.staged_refs[r] for r in refs if r in self.staged_refs]
         if not found:
             found = [self.stored_refs[r] for r in refs if r in self.stored_refs]
         return max(found, key=lambda pair: pair[0])[1] if found else None
-
-    def by_number(self, number: int) -> Conversation | None:
-        """A conversation by number, stored or staged."""
-        return self.numbered.get(number)
 
     def latest(self, contact: Contact, inbox: str) -> Conversation | None:
         """The contact's newest conversation in an inbox, stored or staged."""

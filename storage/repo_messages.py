@@ -22,11 +22,6 @@ class MessageQueries(RepositoryBase):
 
     # --- messages ----------------------------------------------------------------------------
 
-    async def message_exists(self, channel: str, external_id: str) -> bool:
-        """True when a message with this (channel, external id) is stored."""
-        stmt = select(Message.id).where(Message.channel == channel, Message.external_id == external_id)
-        return (await self.session.execute(stmt)).first() is not None
-
     def new_message(self, conversation: Conversation, kind: str, now: datetime, **fields: Any) -> Message:
         """Stage a message with a fresh uid (its conversation may itself be staged, not yet flushed)."""
         message = Message(uid=uuid4().hex, conversation=conversation, kind=kind, created_at=now, **fields)

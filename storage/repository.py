@@ -6,7 +6,6 @@ they return. ``Store.transaction()`` hands one out per unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
@@ -23,7 +22,6 @@ from storage.models import (
     ConversationLabel,
     Counter,
     Label,
-    Message,
     ThreadRow,
 )
 from storage.ordering import PRIORITY_RANK
@@ -70,8 +68,9 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
     def explicit_flushes(self) -> AbstractContextManager[Any]:
         """Within this block queries do not flush first; callers flush where they need generated ids.
 
-        Ingest uses it: every query it makes reads rows that were already flushed, and
-        skipping the automatic flush before each query saves most of its ORM overhead.
+        Ingest uses it: a batch looks up what it needs first, keeps what it stages in its
+        own index, and is written with one flush at its end; the few queries a message may
+        still make (rules, CSAT, card coalescing) read rows that were already stored.
         """
         return self.session.no_autoflush
 
@@ -216,29 +215,6 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
             select(Conversation)
             .join(ThreadRow, ThreadRow.conversation_id == Conversation.id)
             .where(ThreadRow.surface == surface, ThreadRow.thread_id == thread_id)
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def conversation_by_external_ids(self, external_ids: Sequence[str]) -> Conversation | None:
-        """The conversation holding the newest message with any of these external ids."""
-        if not external_ids:
-            return None
-        stmt = (
-            select(Conversation)
-            .join(Message, Message.conversation_id == Conversation.id)
-            .where(Message.external_id.in_(list(external_ids)))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def latest_conversation(self, contact_id: int, inbox: str) -> Conversation | None:
-        """The contact's newest conversation in an inbox."""
-        stmt = (
-            select(Conversation)
-            .where(Conversation.contact_id == contact_id, Conversation.inbox == inbox)
-            .order_by(Conversation.id.desc())
-            .limit(1)
         )
         return (await self.session.execute(stmt)).scalars().first()
 
