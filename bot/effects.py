@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain import MessageKind
+from bot.domain import DeliveryStatus, MessageKind
 from bot.settings.core import InboxSettings
 from storage import Repository
 from storage.models import Conversation, Message
@@ -87,6 +87,23 @@ class Effects:
             self.now,
             message=message,
         )
+
+    async def send_automatic(self, author: str, text: str, **meta: Any) -> None:
+        """Send the customer an automatic message (survey, thanks, away message, rule reply).
+
+        It is marked auto-submitted, which the email sender turns into ``Auto-Submitted``.
+        """
+        message = self.repo.new_message(
+            self.conversation,
+            MessageKind.OUTBOUND,
+            self.now,
+            channel=self.conversation.channel,
+            author_name=author,
+            text=text,
+            delivery_status=DeliveryStatus.PENDING,
+            meta={"auto_submitted": True, **meta},
+        )
+        await self.send(message)
 
     async def event(self, actor: str, action: str, text: str, detail: dict[str, Any] | None = None) -> None:
         """Record an audit event, show it in the thread and refresh the card."""

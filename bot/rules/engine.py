@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 
 from bot.config import Settings
-from bot.domain import DeliveryStatus, MessageKind
+from bot.domain import MessageKind
 from bot.effects import Effects, surface_destination
 from bot.inbound import InboundMessage
 from bot.rules.assign import assign_team
@@ -183,15 +183,5 @@ async def _auto_reply(
     if not rendered.ok:
         await effects.notice(f"{actor}: " + rendered.problem(rule.auto_reply))
         return
-    message = repo.new_message(
-        conv,
-        MessageKind.OUTBOUND,
-        effects.now,
-        channel=conv.channel,
-        author_name=AUTO_REPLY_AUTHOR,
-        text=rendered.text,
-        delivery_status=DeliveryStatus.PENDING,
-        meta={"auto_submitted": True, "canned": rule.auto_reply, "rule": rule.name},
-    )
     repo.audit(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
-    await effects.send(message)
+    await effects.send_automatic(AUTO_REPLY_AUTHOR, rendered.text, canned=rule.auto_reply, rule=rule.name)

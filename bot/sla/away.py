@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain import DeliveryStatus, MessageKind
 from bot.effects import Effects
 from bot.settings.core import InboxSettings
 from bot.sla.policy import calendar_for
@@ -37,15 +36,5 @@ async def maybe_send_away(
         return False
     opening = calendar.next_open(now).astimezone(calendar.zone)
     text = inbox.away_message.replace("{next_open}", f"{opening:%A %d %B %H:%M} ({calendar.zone.key})")
-    message = repo.new_message(
-        conversation,
-        MessageKind.OUTBOUND,
-        now,
-        channel=conversation.channel,
-        author_name=AWAY_AUTHOR,
-        text=text,
-        delivery_status=DeliveryStatus.PENDING,
-        meta={"auto_submitted": True},
-    )
-    await Effects(repo, conversation, inbox, now).send(message)
+    await Effects(repo, conversation, inbox, now).send_automatic(AWAY_AUTHOR, text)
     return True
