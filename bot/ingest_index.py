@@ -46,6 +46,7 @@ class BatchIndex:
     numbered: dict[int, Conversation]
     stored_latest: dict[tuple[int, str], Conversation]
     staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
+    # keyed by id() of the contact object: a contact staged in this batch has no row id yet
     staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
     size: int = 1
     numbers: range = range(0)  # reserved conversation numbers not used yet
