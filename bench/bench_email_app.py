@@ -28,7 +28,7 @@ from bot.config import parse_config  # noqa: E402
 from bot.inbound import InboundMessage, IngestResult  # noqa: E402
 from bot.ports import ThreadRef  # noqa: E402
 from bot.views import CardView  # noqa: E402
-from tests.email.email_servers import start_dovecot, stop_dovecot  # noqa: E402
+from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
 
 CONFIG = """
 [threadline]
@@ -43,14 +43,6 @@ address = "support@example.com"
 chat_channel = "support"
 [channels.email]
 outgoing_dir = "{tmp}/out"
-[channels.email.mailboxes.support]
-inbox = "support"
-host = "127.0.0.1"
-port = {port}
-security = "none"
-username = "support"
-password = "secret"
-since = "7d"
 """
 
 
@@ -81,8 +73,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def build(tmp: str, port: int) -> tuple[Threadline, TimedSurface]:
-    app = Threadline(parse_config(CONFIG.format(tmp=tmp, port=port), env={}), clock=SystemClock())
+def build(tmp: str, server: Dovecot) -> tuple[Threadline, TimedSurface]:
+    text = CONFIG.format(tmp=tmp) + server.mailbox_toml()
+    app = Threadline(parse_config(text, env={}), clock=SystemClock())
     surface = TimedSurface()
     surface.bind(app.commands.handle)
     app.surfaces["local"] = app.local = surface
@@ -97,7 +90,7 @@ async def catch_up(count: int) -> dict[str, float]:
         for n in range(count):
             client.append("INBOX", mail(n))
         client.logout()
-        app, surface = build(tmp, server.port)
+        app, surface = build(tmp, server)
         stored: list[float] = []
         ingest = app.ingestor.ingest
 
@@ -131,7 +124,7 @@ async def latency(samples: int) -> dict[str, float]:
     server = start_dovecot()
     tmp = tempfile.mkdtemp()
     try:
-        app, surface = build(tmp, server.port)
+        app, surface = build(tmp, server)
         await app.start()
         worker = app.email_sources[0]
         client = server.client()

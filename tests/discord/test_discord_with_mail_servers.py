@@ -13,24 +13,8 @@ from bot.clock import ManualClock
 from bot.config import parse_config
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
-from tests.email.email_servers import Dovecot, Sink
+from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
-
-MAIL = """
-[channels.email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "none"
-
-[channels.email.mailboxes.support]
-inbox = "support"
-host = "127.0.0.1"
-port = {imap}
-security = "none"
-username = "support"
-password = "secret"
-since = "7d"
-"""
 
 
 async def test_mail_in_discord_thread_reply_out_over_smtp(
@@ -48,7 +32,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         bob=BOB,
         sync="false",
     ).replace(f'[channels.email]\noutgoing_dir = "{tmp_path}/out"\n', "[channels.email]\n")
-    settings = parse_config(text + MAIL.format(smtp=smtp_port, imap=dovecot.port), env={})
+    settings = parse_config(text + smtp_toml(smtp_port) + dovecot.mailbox_toml(), env={})
     clock = ManualClock()
     app = Threadline(settings, clock=clock)
     await app.prepare_database()

@@ -100,6 +100,29 @@ class Dovecot:
         path = self.directory / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def mailbox_toml(self) -> str:
+        """Threadline's config section reading this server's ``support`` mailbox into the support inbox."""
+        return f"""
+[channels.email.mailboxes.support]
+inbox = "support"
+host = "{self.host}"
+port = {self.port}
+security = "none"
+username = "support"
+password = "secret"
+since = "7d"
+"""
+
+
+def smtp_toml(port: int) -> str:
+    """Threadline's config section sending through the aiosmtpd sink on ``port``."""
+    return f"""
+[channels.email.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+"""
+
 
 def start_dovecot() -> Dovecot:
     """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections."""

@@ -19,21 +19,10 @@ from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
 from tests.helpers import until
 
-MAILBOX = """
-[channels.email.mailboxes.support]
-inbox = "support"
-host = "127.0.0.1"
-port = {port}
-security = "none"
-username = "support"
-password = "secret"
-since = "7d"
-"""
-
 
 def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> Settings:
     settings = make_settings(
-        f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", MAILBOX.format(port=dovecot.port)
+        f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml()
     )
     email = settings.channels.email
     assert email is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import parse_config
-from tests.email.email_servers import Dovecot, Sink
+from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
@@ -36,18 +36,6 @@ channel = "email"
 address = "support@example.com"
 surface = "slack"
 chat_channel = "{channel}"
-[channels.email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "none"
-[channels.email.mailboxes.support]
-inbox = "support"
-host = "127.0.0.1"
-port = {imap}
-security = "none"
-username = "support"
-password = "secret"
-since = "7d"
 """
 
 
@@ -58,7 +46,8 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
     smtp: tuple[Sink, int],
 ) -> None:
     sink, smtp_port = smtp
-    text = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL, smtp=smtp_port, imap=dovecot.port)
+    text = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL)
+    text += smtp_toml(smtp_port) + dovecot.mailbox_toml()
     app = Threadline(parse_config(text, env={}), clock=SystemClock())
     await app.start()
     try:
