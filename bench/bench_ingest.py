@@ -43,7 +43,8 @@ outgoing_dir = "{tmp}/out"
 """
 
 
-def _message(i: int, customers: int) -> InboundMessage:
+def inbound_message(i: int, customers: int) -> InboundMessage:
+    """The ``i``-th synthetic email of a benchmark, from one of ``customers`` customers."""
     customer = i % customers
     return InboundMessage(
         channel="email",
@@ -70,7 +71,7 @@ async def _ingest(db_url: str, n: int, concurrency: int) -> dict[str, float]:
     app = Threadline(parse_config(CONFIG.format(db=db_url, tmp=tmp), env={}), clock=SystemClock())
     await app.prepare_database()
     heap.settle()  # as `threadline run` does once started
-    messages = [_message(i, customers=max(1, n // 4)) for i in range(n)]
+    messages = [inbound_message(i, customers=max(1, n // 4)) for i in range(n)]
     latencies: list[float] = []
     queue: asyncio.Queue[InboundMessage] = asyncio.Queue()
     for m in messages:
@@ -142,7 +143,7 @@ async def _serve_over(db: str, tmp: str) -> dict[str, float]:
     app = Threadline(parse_config(CONFIG.format(db=db, tmp=tmp), env={}), clock=SystemClock())
     await app.start()
     for i in range(200):
-        await app.ingestor.ingest(_message(10_000_000 + i, 50))
+        await app.ingestor.ingest(inbound_message(10_000_000 + i, 50))
     await app.dispatcher.drain()
     assert app.local is not None
     await app.local.type_line("!list open", "bench")

@@ -11,13 +11,12 @@ import asyncio
 import platform
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
+
+from bench_ingest import inbound_message  # a sibling script: run as python bench/bench_rules.py
 
 from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import Settings, parse_config
-from bot.inbound import InboundMessage
 from bot.rules import explain, pick
 
 CONFIG = """
@@ -71,17 +70,7 @@ auto_reply = "ack"
 """
 
 
-def _message(i: int) -> InboundMessage:
-    return InboundMessage(
-        channel="email",
-        inbox="support",
-        external_id=f"<rb-{i}-{uuid.uuid4().hex[:8]}@example.org>",
-        sender_address=f"customer{i}@example.org",
-        sender_name=f"Customer {i}",
-        received_at=datetime.now(UTC),
-        subject=f"Question {i}",
-        text="Hello, I have a question about my order 1881. " * 8,
-    )
+_CUSTOMERS = 1_000_000  # every message from a new customer
 
 
 def _settings(tmp: str, rules: bool) -> Settings:
@@ -96,7 +85,7 @@ async def _ingest(messages: int, rules: bool) -> float:
         app = Threadline(_settings(tmp, rules), clock=SystemClock())
         await app.prepare_database()
         await app.sync_agents()
-        batch = [_message(i) for i in range(messages)]
+        batch = [inbound_message(i, _CUSTOMERS) for i in range(messages)]
         started = time.perf_counter()
         await asyncio.gather(*(app.ingestor.ingest(m) for m in batch))
         elapsed = time.perf_counter() - started
@@ -111,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(tmp, True)
-    msgs = [_message(i) for i in range(2000)]
+    msgs = [inbound_message(i, _CUSTOMERS) for i in range(2000)]
     started = time.perf_counter()
     for msg in msgs:
         explain(settings, msg)
