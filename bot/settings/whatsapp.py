@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = ["DEFAULT_GRAPH_API_VERSION", "TemplateSettings", "WhatsAppSettings"]
 
-DEFAULT_GRAPH_API_VERSION = "v21.0"
-"""The Graph API version Threadline is tested against; pinned so Meta's changes never surprise us."""
+DEFAULT_GRAPH_API_VERSION = "v26.0"
+"""The Graph API version Threadline is tested against (released July 2026); pinned so Meta's changes
+never surprise us. Meta supports a version for about two years; set ``graph_api_version`` to move."""
 
 _VERSION = re.compile(r"^v\d+\.\d+$")
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -60,7 +61,7 @@ class WhatsAppSettings(BaseModel):
     verify_token: str = Field(min_length=1, repr=False, description="the token typed into the webhook setup")
     graph_api_version: str = Field(
         DEFAULT_GRAPH_API_VERSION,
-        description="pinned Graph API version, e.g. v21.0",
+        description="pinned Graph API version, e.g. v26.0",
     )
     graph_base_url: str = Field(
         "https://graph.facebook.com",
@@ -94,7 +95,7 @@ class WhatsAppSettings(BaseModel):
     @classmethod
     def _pinned_version(cls, value: str) -> str:
         if not _VERSION.match(value):
-            raise ValueError(f"'{value}' is not a Graph API version; write it like v21.0")
+            raise ValueError(f"'{value}' is not a Graph API version; write it like v26.0")
         return value
 
     @field_validator("graph_base_url")

@@ -69,6 +69,8 @@ class WhatsAppRig:
     async def post(self, payload: Any, *, signature: str | None = None, raw: bytes | None = None) -> int:
         """POST a webhook body signed with the app secret (or with ``signature``); the HTTP status."""
         body = raw if raw is not None else dumps(payload)
+        if raw is None and signature is None:
+            self.graph.saw_webhook(payload)  # Meta knows when the customer wrote
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature if signature is not None else sign_body(APP_SECRET, body),
@@ -102,6 +104,7 @@ async def build_rig(tmp_path: Path, graph: FakeGraph, clock: ManualClock, **conf
         f"sqlite:///{tmp_path}/threadline.db", tmp_path / "out", whatsapp_config(graph.url, **config)
     )
     app = await started_app(settings, clock)
+    graph.now = clock.now
     assert app.whatsapp is not None
     await app.whatsapp.start()
     await app.web.start()

@@ -1,17 +1,67 @@
-"""A fake WhatsApp Cloud (Graph) API on 127.0.0.1, port 0: records sends, serves media, answers errors."""
+"""A fake WhatsApp Cloud (Graph) API on 127.0.0.1, port 0: records sends, serves media, answers errors.
+
+It refuses what Meta documents it refuses, and is stricter where the documents are vague:
+
+- media types and sizes per message type ("Supported media types",
+  https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types):
+  image jpeg/png 5 MB; video mp4/3gpp 16 MB; audio aac/amr/mpeg/mp4/ogg 16 MB; the listed
+  document types 100 MB; sticker webp 100 KB static, 500 KB animated. Anything else: error 131053.
+- template parameter counts must match the approved template: error 132000; an unknown
+  template: error 132001 ("Error codes",
+  https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+- a recipient is either ``to`` (the phone number, digits only here) or ``recipient`` (a
+  business-scoped user id such as ``US.13491208655302741918``); ``to`` wins when both are
+  given ("Business-scoped user IDs",
+  https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/).
+  Anything else: error 100.
+- with ``now`` set, a free-form message to someone who has not written in the last 24 hours (by
+  the ``timestamp`` of their messages in the webhooks the fake has seen) is refused: 131047.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 TOKEN = "test-token"
 PHONE_NUMBER_ID = "1055"
-VERSION = "v21.0"
+SECOND_NUMBER_ID = "2077"
+VERSION = "v26.0"
+
+_MB = 1024 * 1024
+#: message type -> (accepted MIME types, largest size in bytes)
+MEDIA_LIMITS: dict[str, tuple[frozenset[str], int]] = {
+    "image": (frozenset({"image/jpeg", "image/png"}), 5 * _MB),
+    "video": (frozenset({"video/mp4", "video/3gpp"}), 16 * _MB),
+    "audio": (frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}), 16 * _MB),
+    "document": (
+        frozenset(
+            {
+                "text/plain",
+                "application/pdf",
+                "application/vnd.ms-excel",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/msword",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.ms-powerpoint",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            }
+        ),
+        100 * _MB,
+    ),
+    "sticker": (frozenset({"image/webp"}), 100 * 1024),
+}
+ANIMATED_STICKER_BYTES = 500 * 1024
+_PHONE = re.compile(r"^[1-9]\d{6,14}$")
+_BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
+_WINDOW = timedelta(hours=24)
 
 #: Meta's documented error bodies, by code: (HTTP status, error object)
 ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
@@ -49,6 +99,32 @@ ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
             },
         },
     ),
+    100: (400, {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}),
+    131053: (
+        400,
+        {
+            "message": "(#131053) Media upload error",
+            "type": "OAuthException",
+            "code": 131053,
+            "error_data": {"messaging_product": "whatsapp", "details": "Unsupported media type or size."},
+        },
+    ),
+    132000: (
+        400,
+        {
+            "message": "(#132000) Number of parameters does not match the expected number of params",
+            "type": "OAuthException",
+            "code": 132000,
+        },
+    ),
+    132001: (
+        404,
+        {
+            "message": "(#132001) Template name does not exist in the translation",
+            "type": "OAuthException",
+            "code": 132001,
+        },
+    ),
     190: (
         401,
         {
@@ -61,11 +137,78 @@ ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
 }
 
 
+@dataclass(frozen=True)
+class ApprovedTemplate:
+    """A template as approved in WhatsApp Manager: its language and the parameters each component takes.
+
+    ``body`` is a count of positional parameters or a tuple of names (named parameters);
+    ``header`` the header parameter's type (``text``, ``image`` …) or None; ``buttons`` the
+    sub-type of each button that takes a parameter, by index.
+    """
+
+    language: str
+    body: int | tuple[str, ...] = 0
+    header: str | None = None
+    buttons: tuple[str, ...] = ()
+
+
+#: the templates the fake business has approved
+APPROVED: dict[str, ApprovedTemplate] = {
+    "order_update": ApprovedTemplate("en_US", body=2),
+    "follow_up": ApprovedTemplate("nl"),
+    "delivery_slot": ApprovedTemplate(
+        "en_US", body=("first_name", "slot"), header="image", buttons=("quick_reply", "url")
+    ),
+}
+
+
+def _template_error(template: dict[str, Any]) -> int | None:
+    """The error code Meta answers for a template send that does not fit the approved template."""
+    approved = APPROVED.get(str(template.get("name")))
+    if approved is None or template.get("language", {}).get("code") != approved.language:
+        return 132001
+    header: list[dict[str, Any]] = []
+    body: list[dict[str, Any]] = []
+    buttons: dict[int, dict[str, Any]] = {}
+    for component in template.get("components", []):
+        kind, parameters = component.get("type"), component.get("parameters", [])
+        if kind == "header":
+            header = parameters
+        elif kind == "body":
+            body = parameters
+        elif kind == "button":
+            buttons[int(component["index"])] = component
+        else:
+            return 100
+    if [p.get("type") for p in header] != ([approved.header] if approved.header else []):
+        return 132000
+    if isinstance(approved.body, tuple):
+        names = tuple(p.get("parameter_name") for p in body)
+        if names != approved.body or not all(p.get("type") == "text" and p.get("text") for p in body):
+            return 132000
+    elif len(body) != approved.body or any("parameter_name" in p for p in body):
+        return 132000
+    if sorted(buttons) != list(range(len(approved.buttons))) or any(
+        buttons[i].get("sub_type") != sub or len(buttons[i].get("parameters", [])) != 1
+        for i, sub in enumerate(approved.buttons)
+    ):
+        return 132000
+    return None
+
+
 @dataclass
 class FakeGraph:
-    """The fake server's state; tests read ``sent``, ``uploads``, ``read_marks`` and set ``fail_next``."""
+    """The fake server's state; tests read ``sent``, ``uploads``, ``read_marks`` and set ``fail_next``.
+
+    ``sent_from`` is the phone number id each of ``sent`` went out from; ``now`` (when set)
+    turns on the 24-hour window, fed by ``saw_webhook``.
+    """
 
     sent: list[dict[str, Any]] = field(default_factory=list)
+    sent_from: list[str] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    now: Callable[[], datetime] | None = None
+    last_wrote: dict[tuple[str, str], datetime] = field(default_factory=dict)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     read_marks: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
@@ -86,9 +229,53 @@ class FakeGraph:
         status, error = ERRORS[code]
         return web.json_response({"error": {**error, "fbtrace_id": "AbCdEf"}}, status=status)
 
+    def saw_webhook(self, payload: Any) -> None:
+        """Note when each customer wrote to which number (Meta's ``timestamp``), for the 24-hour window."""
+        for entry in payload.get("entry", []):
+            for change in entry.get("changes", []):
+                value = change.get("value", {})
+                number = value.get("metadata", {}).get("phone_number_id", "")
+                for msg in value.get("messages", []):
+                    wrote = datetime.fromtimestamp(int(msg["timestamp"]), tz=UTC)
+                    for who in (msg.get("from"), msg.get("from_user_id")):
+                        if who:
+                            key = (number, who)
+                            self.last_wrote[key] = max(wrote, self.last_wrote.get(key, wrote))
+
+    def _refusal(self, number: str, body: dict[str, Any]) -> int | None:
+        """The error code Meta answers for this message body, or None when it is sent."""
+        to, recipient = body.get("to"), body.get("recipient")
+        if to is not None:
+            if not _PHONE.match(str(to)):
+                return 100
+        elif recipient is None or not _BSUID.match(str(recipient)):
+            return 100
+        kind = body.get("type")
+        if kind == "template":
+            return _template_error(body.get("template", {}))
+        if kind == "text" and not 0 < len(body.get("text", {}).get("body", "")) <= 4096:
+            return 100
+        if kind in MEDIA_LIMITS:
+            upload = next((u for u in self.uploads if u["id"] == body.get(kind, {}).get("id")), None)
+            if upload is None:
+                return 100
+            mimes, limit = MEDIA_LIMITS[kind]
+            if kind == "sticker" and b"ANIM" in upload["data"][:64]:
+                limit = ANIMATED_STICKER_BYTES
+            if upload["type"] not in mimes or len(upload["data"]) > limit:
+                return 131053
+        if self.now is not None:
+            wrote = self.last_wrote.get((number, str(to if to is not None else recipient)))
+            if wrote is None or self.now() - wrote > _WINDOW:
+                return 131047
+        return None
+
     async def messages(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return self._error(190)
+        number = request.match_info["number"]
+        if number not in (PHONE_NUMBER_ID, SECOND_NUMBER_ID):
+            return self._error(100)
         body = await request.json()
         self.message_posts += 1
         if self.message_posts in self.fail_on_post:
@@ -98,14 +285,19 @@ class FakeGraph:
         if body.get("status") == "read":
             self.read_marks.append(body["message_id"])
             return web.json_response({"success": True})
+        refusal = self._refusal(number, body)
+        if refusal is not None:
+            self.refused.append(refusal)
+            return self._error(refusal)
         self.sent.append(body)
+        self.sent_from.append(number)
         wamid = f"wamid.OUT{next(self._ids)}"
+        if body.get("to") is not None:
+            contact = {"input": body["to"], "wa_id": body["to"]}
+        else:
+            contact = {"input": body["recipient"], "user_id": body["recipient"]}
         return web.json_response(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                "messages": [{"id": wamid}],
-            }
+            {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]}
         )
 
     async def upload(self, request: web.Request) -> web.Response:
@@ -114,13 +306,21 @@ class FakeGraph:
         form = await request.post()
         file = form["file"]
         assert isinstance(file, web.FileField)
+        data = file.file.read()
+        mime = str(form["type"])
+        accepted = [limit for mimes, limit in MEDIA_LIMITS.values() if mime in mimes]
+        if mime == "image/webp":
+            accepted = [ANIMATED_STICKER_BYTES]
+        if not accepted or len(data) > max(accepted):
+            self.refused.append(131053)
+            return self._error(131053)
         media_id = f"up{next(self._ids)}"
         self.uploads.append(
             {
                 "id": media_id,
-                "type": form["type"],
+                "type": mime,
                 "filename": file.filename,
-                "data": file.file.read(),
+                "data": data,
                 "messaging_product": form["messaging_product"],
             }
         )
@@ -153,9 +353,9 @@ class FakeGraph:
         return web.Response(body=data, content_type=mime)
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/messages", self.messages)
-        app.router.add_post(f"/{VERSION}/{PHONE_NUMBER_ID}/media", self.upload)
+        app = web.Application(client_max_size=101 * _MB)  # documents up to 100 MB
+        app.router.add_post(f"/{VERSION}/{{number}}/messages", self.messages)
+        app.router.add_post(f"/{VERSION}/{{number}}/media", self.upload)
         app.router.add_get("/download/{media_id}", self.download)
         app.router.add_get(f"/{VERSION}/{{media_id}}", self.media_info)
         self._runner = web.AppRunner(app, access_log=None)

@@ -76,7 +76,7 @@ def test_settings_validation(tmp_path: Path) -> None:
     )
     ok = parse_config(base + section.format(extra=""), env={"WA_TOKEN": "tok"})
     assert ok.channels.whatsapp is not None and ok.channels.whatsapp.access_token == "tok"
-    assert ok.channels.whatsapp.graph_api_version == "v21.0" and ok.web.port == 8080
+    assert ok.channels.whatsapp.graph_api_version == "v26.0" and ok.web.port == 8080
     assert "tok" not in repr(ok.channels.whatsapp)
     with pytest.raises(ConfigError, match="WA_TOKEN is not set"):
         parse_config(base + section.format(extra=""), env={})
