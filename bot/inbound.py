@@ -55,6 +55,9 @@ class InboundMessage:
     ``extra["choice"]`` is the title of a reply button or list option the customer
     picked, where the channel has them. ``more_follow`` says the channel is reading a
     backlog and has more messages ready right after this one (``bot.backlog``).
+    ``sender_identities`` lists every (kind, value) identity the channel knows for the sender
+    when there is more than ``sender_address`` (WhatsApp: the phone number and the
+    business-scoped user id); ingest links them all to one contact.
     """
 
     channel: str
@@ -78,6 +81,7 @@ class InboundMessage:
     cursor: ChannelCursor | None = None
     extra: dict[str, str] = field(default_factory=dict)
     more_follow: bool = False
+    sender_identities: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from bot.csat import take_rating
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
-from bot.ingest_index import BatchIndex, identity_of
+from bot.ingest_contacts import sender_contact
+from bot.ingest_index import BatchIndex, identities_of
 from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
@@ -105,7 +106,7 @@ class Ingestor:
         """Ingest one message of the batch."""
         if index.is_duplicate(msg):
             return IngestResult(duplicate=True, conversation_number=None)
-        answered = index.continued(msg, index.contact(identity_of(msg.channel, msg.sender_address)))
+        answered = index.continued(msg, index.sender(msg))
         result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
         if result is None:
             result = await self._store(repo, index, msg, self.settings.inbox(msg.inbox))
@@ -115,13 +116,8 @@ class Ingestor:
         self, repo: Repository, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
     ) -> IngestResult:
         now = self.clock.now()
-        kind, value = identity = identity_of(msg.channel, msg.sender_address)
-        contact = index.contact(identity)
-        if contact is None:
-            contact = repo.create_contact(msg.sender_name, kind, value, now)
-            index.add_contact(identity, contact)
-        elif msg.sender_name and not contact.name:
-            contact.name = msg.sender_name
+        contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
+        value = identities_of(msg)[0][1]
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:

@@ -14,7 +14,7 @@ from bot.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 
-__all__ = ["BatchIndex", "identity_of"]
+__all__ = ["BatchIndex", "identities_of", "identity_of"]
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
@@ -25,8 +25,9 @@ def identity_of(channel: str, address: str) -> tuple[str, str]:
     return "phone", digits or address.strip()
 
 
-def _identity(msg: InboundMessage) -> tuple[str, str]:
-    return identity_of(msg.channel, msg.sender_address)
+def identities_of(msg: InboundMessage) -> tuple[tuple[str, str], ...]:
+    """Every identity of the sender: those the channel named, else the one of ``sender_address``."""
+    return msg.sender_identities or (identity_of(msg.channel, msg.sender_address),)
 
 
 def _of_contact(conversation: Conversation, contact: Contact) -> bool:
@@ -54,10 +55,10 @@ class BatchIndex:
     @classmethod
     async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
         """Look up everything the batch's messages may refer to, one query per kind."""
-        identities = set(map(_identity, messages))
+        identities = {identity for m in messages for identity in identities_of(m)}
         contacts = await repo.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
-        wanted = {contacts[key].id for key in map(_identity, by_contact) if key in contacts}
+        wanted = {contacts[key].id for m in by_contact for key in identities_of(m) if key in contacts}
         refs = {ref for m in messages for ref in m.thread_refs}
         hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
         return cls(
@@ -90,6 +91,24 @@ class BatchIndex:
     def contact(self, identity: tuple[str, str]) -> Contact | None:
         """The contact with this identity, stored or staged."""
         return self.contacts.get(identity)
+
+    def sender(self, msg: InboundMessage) -> Contact | None:
+        """The contact owning the first of the sender's identities that has one."""
+        return next((c for i in identities_of(msg) if (c := self.contacts.get(i)) is not None), None)
+
+    def merged(self, keep: Contact, gone: Contact) -> None:
+        """``gone`` was merged into ``keep``: its identities and latest conversations are ``keep``'s now."""
+        for identity, contact in list(self.contacts.items()):
+            if contact is gone:
+                self.contacts[identity] = keep
+        for (owner, inbox), conversation in list(self.stored_latest.items()):
+            if owner == gone.id:
+                current = self.stored_latest.get((keep.id, inbox))
+                if current is None or current.id < conversation.id:
+                    self.stored_latest[(keep.id, inbox)] = conversation
+        for (owner_ref, inbox), conversation in list(self.staged_latest.items()):
+            if owner_ref == id(gone):
+                self.staged_latest.setdefault((id(keep), inbox), conversation)
 
     def continued(self, msg: InboundMessage, contact: Contact | None) -> Conversation | None:
         """The conversation ``msg`` continues, open or not: by the message ids it answers, then

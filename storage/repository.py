@@ -132,6 +132,13 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
         self.session.add(contact)
         return contact
 
+    def add_contact_identity(self, contact: Contact, kind: str, value: str) -> None:
+        """Stage one more identity of a contact (stored, or staged in this unit of work)."""
+        if contact.id is None:
+            contact.identities.append(ContactIdentity(kind=kind, value=value))
+        else:
+            self.session.add(ContactIdentity(contact_id=contact.id, kind=kind, value=value))
+
     async def contact(self, contact_id: int) -> Contact:
         """A contact by id, with its identities."""
         stmt = (

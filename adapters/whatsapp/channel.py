@@ -21,14 +21,14 @@ from aiohttp import web
 
 from adapters.whatsapp.graph import GraphClient, MediaTooLarge
 from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
-from adapters.whatsapp.sender import WhatsAppSender
+from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.webhook import WebhookReceiver
 from bot.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import OutboundView
 
-__all__ = ["ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
+__all__ = ["PHONE", "WHATSAPP_USER", "ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,11 @@ Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
 
 ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[str]]
 """The core's ``DeliveryStatusService.apply(channel, external_id, status, error)`` → a ``StatusOutcome``."""
+
+PHONE = "phone"
+"""The contact identity kind of a WhatsApp phone number (``wa_id``), shared with SMS-like channels."""
+WHATSAPP_USER = "whatsapp_user"
+"""The contact identity kind of a business-scoped user id (``user_id``), e.g. ``US.13491208655302741918``."""
 
 _UNKNOWN_MESSAGE = "unknown_message"  # bot.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
@@ -69,8 +74,11 @@ def to_inbound(
         channel="whatsapp",
         inbox=inbox,
         external_id=parsed.wamid,
-        sender_address=parsed.wa_id,
-        sender_name=parsed.profile_name,
+        sender_address=parsed.sender,
+        sender_identities=tuple(
+            (kind, value) for kind, value in ((PHONE, parsed.wa_id), (WHATSAPP_USER, parsed.user_id)) if value
+        ),
+        sender_name=parsed.profile_name or parsed.username,
         received_at=parsed.timestamp,
         text=parsed.text,
         attachments=(attachment,) if attachment is not None else (),
@@ -86,10 +94,11 @@ class _ReadingSender(WhatsAppSender):
         super().__init__(settings, graph)
         self.last_inbound: OrderedDict[str, str] = OrderedDict()
 
-    def saw_inbound(self, wa_id: str, wamid: str) -> None:
-        """Remember the customer's newest message id."""
-        self.last_inbound[wa_id] = wamid
-        self.last_inbound.move_to_end(wa_id)
+    def saw_inbound(self, parsed: ParsedMessage) -> None:
+        """Remember the customer's newest message id, by phone and by user id."""
+        for key in filter(None, (parsed.wa_id, parsed.user_id)):
+            self.last_inbound[key] = parsed.wamid
+            self.last_inbound.move_to_end(key)
         while len(self.last_inbound) > _LAST_INBOUND_KEPT:
             self.last_inbound.popitem(last=False)
 
@@ -97,8 +106,8 @@ class _ReadingSender(WhatsAppSender):
         """Send, then mark the customer's last message read (best effort)."""
         wamid = await super().send(message)
         if self.settings.mark_read_on_claim:
-            to = "".join(ch for ch in message.to_address if ch.isdigit())
-            last = self.last_inbound.pop(to, None)
+            [address] = recipient_fields(message.to_address).values()
+            last = self.last_inbound.pop(address, None)
             if last is not None:
                 await self.graph.mark_read(last)
         return wamid
@@ -135,8 +144,10 @@ class WhatsAppChannel:
             try:
                 await asyncio.wait_for(self.receiver.queue.join(), timeout=drain_seconds)
             except TimeoutError:
-                log.error("whatsapp deliveries left unprocessed at shutdown",
-                          extra={"queued": self.receiver.queue.qsize()})
+                log.error(
+                    "whatsapp deliveries left unprocessed at shutdown",
+                    extra={"queued": self.receiver.queue.qsize()},
+                )
             for task in (self._worker, self._retrier):
                 if task is not None:
                     task.cancel()
@@ -172,15 +183,17 @@ class WhatsAppChannel:
                 continue
             message = to_inbound(parsed, self.settings.inbox, await self._attachment(parsed))
             await self._ingest(message)
-            self.sender.saw_inbound(parsed.wa_id, parsed.wamid)
+            self.sender.saw_inbound(parsed)
         for status in batch.statuses:
             if not self._foreign(status.phone_number_id):
                 await self._status(status)
 
     def _foreign(self, phone_number_id: str | None) -> bool:
         if phone_number_id and phone_number_id != self.settings.phone_number_id:
-            log.warning("whatsapp delivery for another phone number ignored",
-                        extra={"phone_number_id": phone_number_id})
+            log.warning(
+                "whatsapp delivery for another phone number ignored",
+                extra={"phone_number_id": phone_number_id},
+            )
             return True
         return False
 
@@ -237,10 +250,13 @@ class WhatsAppChannel:
             name = _filename(parsed, media.mime_type)
             return InboundAttachment(name, media.mime_type, exc.size, too_large=True)
         except DeliveryError as exc:
-            log.warning("whatsapp media download failed",
-                        extra={"kind": media.kind, "reason": exc.reason[:200]})
+            log.warning(
+                "whatsapp media download failed", extra={"kind": media.kind, "reason": exc.reason[:200]}
+            )
             return InboundAttachment(
-                _filename(parsed, media.mime_type), media.mime_type, 0,
+                _filename(parsed, media.mime_type),
+                media.mime_type,
+                0,
                 error=f"download failed: {exc.reason}; ask the customer to send it again",
             )
         mime = downloaded.mime_type or media.mime_type

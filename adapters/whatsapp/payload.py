@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MEDIA_TYPES", "MediaRef", "ParsedMessage", "StatusUpdate", "WebhookBatch", "describe_errors",
-           "parse_webhook"]
+__all__ = [
+    "MEDIA_TYPES",
+    "MediaRef",
+    "ParsedMessage",
+    "StatusUpdate",
+    "WebhookBatch",
+    "describe_errors",
+    "parse_webhook",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +40,15 @@ class MediaRef:
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    """One customer message from a webhook."""
+    """One customer message from a webhook.
+
+    Meta identifies the sender by phone (``wa_id``, from ``messages[].from``) and/or by the
+    business-scoped user id (``user_id``, from ``messages[].from_user_id``); a user who adopted a
+    username may come with the user id only. At least one of the two is set.
+    """
 
     wamid: str
-    wa_id: str
+    wa_id: str | None
     profile_name: str | None
     timestamp: datetime
     kind: str
@@ -45,6 +57,15 @@ class ParsedMessage:
     media: MediaRef | None = None
     context_id: str | None = None
     choice: str | None = None  # the title of the button or list option the customer picked
+    user_id: str | None = None
+    username: str | None = None
+
+    @property
+    def sender(self) -> str:
+        """The sender's phone number when Meta shares it, else the business-scoped user id."""
+        sender = self.wa_id or self.user_id
+        assert sender is not None
+        return sender
 
 
 @dataclass(frozen=True)
@@ -141,8 +162,12 @@ def _body(kind: str, message: dict[str, Any]) -> tuple[str, MediaRef | None]:
     if kind == "text":
         return str(data.get("body", "")), None
     if kind in MEDIA_TYPES and data.get("id"):
-        media = MediaRef(str(data["id"]), kind, str(data.get("mime_type") or "application/octet-stream"),
-                         data.get("filename"))
+        media = MediaRef(
+            str(data["id"]),
+            kind,
+            str(data.get("mime_type") or "application/octet-stream"),
+            data.get("filename"),
+        )
         caption = str(data.get("caption") or "")
         if kind == "audio":
             return caption or ("[voice message]" if data.get("voice") else "[audio]"), media
@@ -169,17 +194,24 @@ def _body(kind: str, message: dict[str, Any]) -> tuple[str, MediaRef | None]:
     return _unsupported(kind, message), None
 
 
-def _message(raw: dict[str, Any], names: dict[str, str], phone_number_id: str | None) -> ParsedMessage | None:
-    wamid, sender = raw.get("id"), raw.get("from")
-    if not wamid or not sender:
+def _message(
+    raw: dict[str, Any], profiles: dict[str, dict[str, Any]], phone_number_id: str | None
+) -> ParsedMessage | None:
+    wamid, phone, user_id = raw.get("id"), raw.get("from"), raw.get("from_user_id")
+    if not wamid or not (phone or user_id):
         log.warning("webhook message without id or sender skipped", extra={"type": str(raw.get("type"))[:30]})
         return None
     kind = str(raw.get("type") or "unknown")
     text, media = _body(kind, raw)
+    contact = profiles.get(str(phone)) or profiles.get(str(user_id)) or {}
+    profile = _dict(contact.get("profile"))
+    user_id = user_id or contact.get("user_id")
     return ParsedMessage(
         wamid=str(wamid),
-        wa_id=str(sender),
-        profile_name=names.get(str(sender)),
+        wa_id=str(phone) if phone else None,
+        user_id=str(user_id) if user_id else None,
+        profile_name=str(profile["name"]) if profile.get("name") else None,
+        username=str(profile["username"]) if profile.get("username") else None,
         timestamp=_when(raw.get("timestamp")),
         kind=kind,
         text=text,
@@ -209,23 +241,28 @@ def parse_webhook(payload: Any) -> WebhookBatch:
         for change in _list(_dict(entry).get("changes")):
             value = _dict(_dict(change).get("value"))
             number_id = _dict(value.get("metadata")).get("phone_number_id")
-            names = {
-                str(c.get("wa_id")): str(_dict(c.get("profile")).get("name"))
+            profiles = {
+                str(c[key]): c
                 for c in map(_dict, _list(value.get("contacts")))
-                if c.get("wa_id") and _dict(c.get("profile")).get("name")
+                for key in ("wa_id", "user_id")
+                if c.get(key)
             }
             for raw in _list(value.get("messages")):
-                parsed = _message(_dict(raw), names, number_id)
+                parsed = _message(_dict(raw), profiles, number_id)
                 if parsed is not None:
                     messages.append(parsed)
             for raw in map(_dict, _list(value.get("statuses"))):
                 if raw.get("id") and raw.get("status"):
-                    statuses.append(StatusUpdate(
-                        wamid=str(raw["id"]), status=str(raw["status"]),
-                        recipient_id=str(raw.get("recipient_id", "")),
-                        timestamp=_when(raw.get("timestamp")), error=describe_errors(raw.get("errors")),
-                        phone_number_id=number_id,
-                    ))
+                    statuses.append(
+                        StatusUpdate(
+                            wamid=str(raw["id"]),
+                            status=str(raw["status"]),
+                            recipient_id=str(raw.get("recipient_id") or raw.get("recipient_user_id") or ""),
+                            timestamp=_when(raw.get("timestamp")),
+                            error=describe_errors(raw.get("errors")),
+                            phone_number_id=number_id,
+                        )
+                    )
             if value.get("errors"):
                 log.warning("webhook reports errors", extra={"errors": describe_errors(value.get("errors"))})
     return WebhookBatch(tuple(messages), tuple(statuses))

@@ -9,6 +9,7 @@ failure does not send the first parts twice (the Graph API has no idempotency ke
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.ports import PermanentDeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import AttachmentView, OutboundView
 
-__all__ = ["MAX_TEXT_CHARS", "WhatsAppSender", "media_kind", "split_text"]
+__all__ = ["MAX_TEXT_CHARS", "WhatsAppSender", "media_kind", "recipient_fields", "split_text"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,20 @@ _IMAGE = {"image/jpeg", "image/png"}
 _VIDEO = {"video/mp4", "video/3gpp"}
 _AUDIO = {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}
 _REMEMBERED = 2000
+# a business-scoped user id: ISO country code, a period, optionally ENT. (a parent id), alphanumerics
+_BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
+
+
+def recipient_fields(address: str) -> dict[str, str]:
+    """How the Cloud API addresses a customer: ``recipient`` for a business-scoped user id, else
+    ``to`` with the phone number's digits."""
+    address = address.strip()
+    if _BSUID.match(address):
+        return {"recipient": address}
+    digits = "".join(ch for ch in address if ch.isdigit())
+    if not digits:
+        raise PermanentDeliveryError("the customer has no WhatsApp number or user id on record")
+    return {"to": digits}
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
@@ -71,9 +86,7 @@ class WhatsAppSender:
 
     async def send(self, message: OutboundView) -> str:
         """Send a reply (text parts, then attachments) or a template; return the first wamid."""
-        to = "".join(ch for ch in message.to_address if ch.isdigit())
-        if not to:
-            raise PermanentDeliveryError("the customer has no WhatsApp number on record")
+        to = recipient_fields(message.to_address)
         bodies: list[dict[str, Any] | AttachmentView] = []
         if message.template:
             bodies.append(self._template(message))
@@ -81,8 +94,10 @@ class WhatsAppSender:
             bodies.append(_choice_list(message))
         else:
             if message.text.strip() or not message.attachments:
-                bodies += [{"type": "text", "text": {"preview_url": False, "body": part}}
-                           for part in split_text(message.text)]
+                bodies += [
+                    {"type": "text", "text": {"preview_url": False, "body": part}}
+                    for part in split_text(message.text)
+                ]
             bodies += [a for a in message.attachments if a.data is not None]
         first: str | None = None
         for index, body in enumerate(bodies):
@@ -91,11 +106,12 @@ class WhatsAppSender:
             if wamid is None:
                 if isinstance(body, AttachmentView):
                     body = await self._media(body)
-                wamid = await self.graph.send_message({"recipient_type": "individual", "to": to, **body})
+                wamid = await self.graph.send_message({"recipient_type": "individual", **to, **body})
                 self._remember(key, wamid)
             first = first or wamid
-        log.info("whatsapp message sent",
-                 extra={"conversation": message.conversation_number, "parts": len(bodies)})
+        log.info(
+            "whatsapp message sent", extra={"conversation": message.conversation_number, "parts": len(bodies)}
+        )
         assert first is not None
         return first
 
@@ -111,10 +127,12 @@ class WhatsAppSender:
             raise PermanentDeliveryError(f"template '{name}' is not in [channels.whatsapp.templates]")
         template: dict[str, Any] = {"name": name, "language": {"code": declared.language}}
         if message.template_params:
-            template["components"] = [{
-                "type": "body",
-                "parameters": [{"type": "text", "text": value} for value in message.template_params],
-            }]
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": value} for value in message.template_params],
+                }
+            ]
         return {"type": "template", "template": template}
 
     async def _media(self, attachment: AttachmentView) -> dict[str, Any]:
