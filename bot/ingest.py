@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from bot import faults, metrics, sla
 from bot.backlog import Backlogs
@@ -35,6 +36,14 @@ __all__ = ["Ingestor"]
 log = logging.getLogger(__name__)
 _SUBJECT_FALLBACK_CHARS = 80
 _BACKLOG_POLL = 0.05
+
+
+def _wrote_at(msg: InboundMessage, now: datetime, before: datetime | None) -> datetime:
+    """When the customer last wrote: the channel's time of this message (never in the future), or the
+    earlier message's when that is newer (deliveries can arrive out of order). Reply windows start here."""
+    sent = msg.received_at if msg.received_at.tzinfo else msg.received_at.replace(tzinfo=UTC)
+    wrote = min(now, sent)
+    return max(before, wrote) if before is not None else wrote
 
 
 class Ingestor:
@@ -128,7 +137,7 @@ class Ingestor:
         index.add_message(msg, conversation)
         effects = Effects(repo, conversation, inbox, now)
         if msg.auto_kind is None:
-            conversation.last_inbound_at = now
+            conversation.last_inbound_at = _wrote_at(msg, now, conversation.last_inbound_at)
         conversation.updated_at = now
         message = repo.new_message(
             conversation,
@@ -221,7 +230,7 @@ class Ingestor:
             previous_id=previous.id if previous is not None else None,
             created_at=now,
             updated_at=now,
-            last_inbound_at=now if msg.auto_kind is None else None,
+            last_inbound_at=_wrote_at(msg, now, None) if msg.auto_kind is None else None,
         )
         repo.add(conversation)
         repo.audit(
