@@ -195,6 +195,12 @@ def _cross_check(settings: Settings) -> list[str]:
             f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
             f"use one of: {', '.join(sorted(settings.inboxes))}"
         )
+    for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
+        if fed not in settings.inboxes:
+            problems.append(
+                f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; "
+                f"use one of: {', '.join(sorted(settings.inboxes))}"
+            )
     problems += automation_problems(
         settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
     )

@@ -28,6 +28,7 @@ __all__ = [
     "OUTBOX_DEPTH",
     "PACING_SKIPPED",
     "SLA_REMINDERS",
+    "WEBHOOKS_UNROUTED",
     "Exporter",
     "Metric",
     "NullRecorder",
@@ -91,6 +92,12 @@ SLA_REMINDERS = Metric(
 COMMAND_SECONDS = Metric(
     "threadline_command_seconds", "histogram", "Time to handle one team command", ("ok",), _LATENCY
 )
+WEBHOOKS_UNROUTED = Metric(
+    "threadline_webhooks_unrouted_total",
+    "counter",
+    "Webhook messages and receipts for an account no inbox is configured for (not stored)",
+    ("channel", "kind"),
+)
 
 DEFINITIONS: tuple[Metric, ...] = (
     MESSAGES_IN,
@@ -104,6 +111,7 @@ DEFINITIONS: tuple[Metric, ...] = (
     DESTINATION_DOWN,
     SLA_REMINDERS,
     COMMAND_SECONDS,
+    WEBHOOKS_UNROUTED,
 )
 """Every metric the core records; a backend registers exactly these."""
 

@@ -23,6 +23,7 @@ from adapters.whatsapp.graph import GraphClient, MediaTooLarge
 from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.webhook import WebhookReceiver
+from bot import metrics
 from bot.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
@@ -87,17 +88,29 @@ def to_inbound(
     )
 
 
+def _unrouted(phone_number_id: str, messages: int, statuses: int) -> None:
+    """Say loudly that a delivery for a number no inbox is configured for was not stored."""
+    log.error(
+        "whatsapp webhook for a phone number Threadline does not serve; not stored. Add it under "
+        "[channels.whatsapp.numbers], or unsubscribe the app from that number's account",
+        extra={"phone_number_id": phone_number_id[:40], "messages": messages, "statuses": statuses},
+    )
+    for kind, count in (("message", messages), ("status", statuses)):
+        if count:
+            metrics.inc(metrics.WEBHOOKS_UNROUTED, count, channel="whatsapp", kind=kind)
+
+
 class _ReadingSender(WhatsAppSender):
     """The sender, plus "mark as read" of the customer's last message when a reply goes out (if enabled)."""
 
     def __init__(self, settings: WhatsAppSettings, graph: GraphClient) -> None:
         super().__init__(settings, graph)
-        self.last_inbound: OrderedDict[str, str] = OrderedDict()
+        self.last_inbound: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     def saw_inbound(self, parsed: ParsedMessage) -> None:
         """Remember the customer's newest message id, by phone and by user id."""
         for key in filter(None, (parsed.wa_id, parsed.user_id)):
-            self.last_inbound[key] = parsed.wamid
+            self.last_inbound[key] = (parsed.wamid, parsed.phone_number_id)
             self.last_inbound.move_to_end(key)
         while len(self.last_inbound) > _LAST_INBOUND_KEPT:
             self.last_inbound.popitem(last=False)
@@ -109,7 +122,7 @@ class _ReadingSender(WhatsAppSender):
             [address] = recipient_fields(message.to_address).values()
             last = self.last_inbound.pop(address, None)
             if last is not None:
-                await self.graph.mark_read(last)
+                await self.graph.mark_read(*last)
         return wamid
 
 
@@ -178,24 +191,22 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook body is not JSON; ignored", extra={"bytes": len(body)})
             return
         batch = parse_webhook(payload)
+        unrouted: dict[str, list[int]] = {}
         for parsed in batch.messages:
-            if self._foreign(parsed.phone_number_id):
+            inbox = self.settings.inbox_of(parsed.phone_number_id)
+            if inbox is None:
+                unrouted.setdefault(str(parsed.phone_number_id), [0, 0])[0] += 1
                 continue
-            message = to_inbound(parsed, self.settings.inbox, await self._attachment(parsed))
+            message = to_inbound(parsed, inbox, await self._attachment(parsed))
             await self._ingest(message)
             self.sender.saw_inbound(parsed)
         for status in batch.statuses:
-            if not self._foreign(status.phone_number_id):
+            if self.settings.inbox_of(status.phone_number_id) is None:
+                unrouted.setdefault(str(status.phone_number_id), [0, 0])[1] += 1
+            else:
                 await self._status(status)
-
-    def _foreign(self, phone_number_id: str | None) -> bool:
-        if phone_number_id and phone_number_id != self.settings.phone_number_id:
-            log.warning(
-                "whatsapp delivery for another phone number ignored",
-                extra={"phone_number_id": phone_number_id},
-            )
-            return True
-        return False
+        for number, (messages, statuses) in unrouted.items():
+            _unrouted(number, messages, statuses)
 
     async def _ingest(self, message: InboundMessage) -> None:
         for attempt in range(1, _INGEST_ATTEMPTS + 1):

@@ -94,8 +94,8 @@ class GraphClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.access_token}"}
 
-    def _messages_url(self) -> str:
-        return f"{self.base}/{self.settings.phone_number_id}/messages"
+    def _messages_url(self, number: str | None) -> str:
+        return f"{self.base}/{number or self.settings.phone_number_id}/messages"
 
     def session(self) -> aiohttp.ClientSession:
         """The shared HTTP session (created in the running loop on first use)."""
@@ -124,30 +124,33 @@ class GraphClient:
             reason = f"could not reach the WhatsApp API ({exc.__class__.__name__}); retrying"
             raise TransientDeliveryError(reason) from None
 
-    async def send_message(self, body: dict[str, Any]) -> str:
-        """POST a message object; return its wamid."""
+    async def send_message(self, body: dict[str, Any], number: str | None = None) -> str:
+        """POST a message object from phone number id ``number`` (default: the main one); return its wamid."""
         payload = {"messaging_product": "whatsapp", **body}
-        answer = await self._call("POST", self._messages_url(), json=payload)
+        answer = await self._call("POST", self._messages_url(number), json=payload)
         messages = answer.get("messages")
         if not isinstance(messages, list) or not messages or not messages[0].get("id"):
             raise TransientDeliveryError("WhatsApp accepted the message but returned no id; retrying")
         return str(messages[0]["id"])
 
-    async def mark_read(self, wamid: str) -> None:
-        """Tell WhatsApp the customer's message was read (blue ticks); failures are only logged."""
+    async def mark_read(self, wamid: str, number: str | None = None) -> None:
+        """Tell WhatsApp the customer's message to ``number`` was read (blue ticks); failures only logged."""
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
         try:
-            await self._call("POST", self._messages_url(), json=body)
+            await self._call("POST", self._messages_url(number), json=body)
         except DeliveryError as exc:
             log.warning("mark as read failed", extra={"reason": exc.reason[:200]})
 
-    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
-        """Upload a file for sending; return its media id."""
+    async def upload_media(
+        self, data: bytes, mime_type: str, filename: str, number: str | None = None
+    ) -> str:
+        """Upload a file for sending from ``number`` (default: the main one); return its media id."""
         form = aiohttp.FormData()
         form.add_field("messaging_product", "whatsapp")
         form.add_field("type", mime_type)
         form.add_field("file", data, filename=filename, content_type=mime_type)
-        answer = await self._call("POST", f"{self.base}/{self.settings.phone_number_id}/media", data=form)
+        url = f"{self.base}/{number or self.settings.phone_number_id}/media"
+        answer = await self._call("POST", url, data=form)
         if not answer.get("id"):
             raise TransientDeliveryError("WhatsApp accepted the upload but returned no media id; retrying")
         return str(answer["id"])

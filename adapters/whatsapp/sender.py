@@ -87,6 +87,7 @@ class WhatsAppSender:
     async def send(self, message: OutboundView) -> str:
         """Send a reply (text parts, then attachments) or a template; return the first wamid."""
         to = recipient_fields(message.to_address)
+        number = self.settings.number_of(message.inbox)
         bodies: list[dict[str, Any] | AttachmentView] = []
         if message.template:
             bodies.append(self._template(message))
@@ -105,8 +106,8 @@ class WhatsAppSender:
             wamid = self._sent.get(key)
             if wamid is None:
                 if isinstance(body, AttachmentView):
-                    body = await self._media(body)
-                wamid = await self.graph.send_message({"recipient_type": "individual", **to, **body})
+                    body = await self._media(body, number)
+                wamid = await self.graph.send_message({"recipient_type": "individual", **to, **body}, number)
                 self._remember(key, wamid)
             first = first or wamid
         log.info(
@@ -135,11 +136,11 @@ class WhatsAppSender:
             ]
         return {"type": "template", "template": template}
 
-    async def _media(self, attachment: AttachmentView) -> dict[str, Any]:
+    async def _media(self, attachment: AttachmentView, number: str) -> dict[str, Any]:
         assert attachment.data is not None
         kind = media_kind(attachment.content_type)
         data, mime = attachment.data, attachment.content_type
-        media_id = await self.graph.upload_media(data, mime, attachment.filename)
+        media_id = await self.graph.upload_media(data, mime, attachment.filename, number)
         media: dict[str, Any] = {"id": media_id}
         if kind == "document":
             media["filename"] = attachment.filename

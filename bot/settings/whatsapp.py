@@ -84,12 +84,40 @@ class WhatsAppSettings(BaseModel):
         gt=0,
         description="media above this are recorded, not kept",
     )
+    numbers: dict[str, str] = Field(
+        default_factory=dict,
+        description="more phone numbers of the same app: phone number id → the inbox it feeds",
+    )
     request_timeout_seconds: float = Field(30.0, gt=0, description="timeout of each Graph API request")
     queue_size: int = Field(
         10_000,
         ge=1,
         description="webhook deliveries waiting to be processed; beyond → 503",
     )
+
+    def inbox_of(self, phone_number_id: str | None) -> str | None:
+        """The inbox a phone number feeds (no id: the main number's), or None for a number not served."""
+        if phone_number_id is None or phone_number_id == self.phone_number_id:
+            return self.inbox
+        return self.numbers.get(phone_number_id)
+
+    def number_of(self, inbox: str) -> str:
+        """The phone number id replies of an inbox go out from (the main number for any other inbox)."""
+        return next((number for number, name in self.numbers.items() if name == inbox), self.phone_number_id)
+
+    @model_validator(mode="after")
+    def _one_number_per_inbox(self) -> WhatsAppSettings:
+        fed = {self.inbox: self.phone_number_id}
+        for number, inbox in self.numbers.items():
+            if number == self.phone_number_id:
+                raise ValueError(f"numbers.{number} is the main phone_number_id; list only the other numbers")
+            if inbox in fed:
+                raise ValueError(
+                    f"numbers.{number}: inbox '{inbox}' is already fed by {fed[inbox]}; "
+                    "give each number its own inbox"
+                )
+            fed[inbox] = number
+        return self
 
     @field_validator("graph_api_version")
     @classmethod

@@ -98,10 +98,16 @@ async def graph() -> AsyncIterator[FakeGraph]:
     await fake.stop()
 
 
-async def build_rig(tmp_path: Path, graph: FakeGraph, clock: ManualClock, **config: Any) -> WhatsAppRig:
-    """An app on SQLite with the WhatsApp channel started (worker + web server); the outbox driven by hand."""
+async def build_rig(
+    tmp_path: Path, graph: FakeGraph, clock: ManualClock, *, more_config: str = "", **config: Any
+) -> WhatsAppRig:
+    """An app on SQLite with the WhatsApp channel started (worker + web server); the outbox driven by hand.
+
+    ``more_config`` is TOML put before the WhatsApp sections (e.g. another inbox)."""
     settings = make_settings(
-        f"sqlite:///{tmp_path}/threadline.db", tmp_path / "out", whatsapp_config(graph.url, **config)
+        f"sqlite:///{tmp_path}/threadline.db",
+        tmp_path / "out",
+        more_config + whatsapp_config(graph.url, **config),
     )
     app = await started_app(settings, clock)
     graph.now = clock.now
