@@ -7,7 +7,7 @@ across are plain dataclasses (``bot.views``), never ORM or platform objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.views import CardView, DigestView, OutboundView, PostView
 
@@ -15,6 +15,7 @@ __all__ = [
     "ChannelSender",
     "DeliveryError",
     "PermanentDeliveryError",
+    "Remedy",
     "Surface",
     "ThreadGone",
     "ThreadRef",
@@ -23,13 +24,19 @@ __all__ = [
 ]
 
 
-class DeliveryError(Exception):
-    """A delivery that did not happen; ``reason`` is shown to the team."""
+Remedy = Literal["retry", "none", "template"]
+"""What the team can do about a failed reply: fix the cause and retry it; nothing, as sending the same
+reply again cannot succeed; or send an approved template (the channel's reply window closed)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+
+class DeliveryError(Exception):
+    """A delivery that did not happen; ``reason`` is shown to the team, ``remedy`` says what can help."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, remedy: Remedy = "retry") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.remedy: Remedy = remedy
 
 
 class TransientDeliveryError(DeliveryError):

@@ -18,16 +18,51 @@ from bot.ports import PermanentDeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import AttachmentView, OutboundView
 
-__all__ = ["MAX_TEXT_CHARS", "WhatsAppSender", "media_kind", "recipient_fields", "split_text"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "WhatsAppSender",
+    "media_kind",
+    "media_refusal",
+    "recipient_fields",
+    "split_text",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4096
 """The Cloud API's limit on a text message body."""
 
-_IMAGE = {"image/jpeg", "image/png"}
-_VIDEO = {"video/mp4", "video/3gpp"}
-_AUDIO = {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}
+_KB, _MB = 1024, 1024 * 1024
+# Meta's supported media, per message type: MIME types and the largest size ("Supported media types",
+# https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types)
+_DOCUMENTS = frozenset(
+    {
+        "text/plain",
+        "application/pdf",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    }
+)
+_KINDS: dict[str, tuple[frozenset[str], int, str]] = {
+    "image": (frozenset({"image/jpeg", "image/png"}), 5 * _MB, "images"),
+    "video": (frozenset({"video/mp4", "video/3gpp"}), 16 * _MB, "videos"),
+    "audio": (
+        frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
+        16 * _MB,
+        "audio",
+    ),
+    "sticker": (frozenset({"image/webp"}), 100 * _KB, "stickers"),
+    "document": (_DOCUMENTS, 100 * _MB, "documents"),
+}
+_ANIMATED_STICKER_BYTES = 500 * _KB
+_TAKES = (
+    "it takes images as JPEG or PNG, videos as MP4 or 3GPP, audio as AAC, AMR, MP3, M4A or OGG, "
+    "stickers as WebP, and documents as PDF, text, Word, Excel or PowerPoint files"
+)
 _REMEMBERED = 2000
 # a business-scoped user id: ISO country code, a period, optionally ENT. (a parent id), alphanumerics
 _BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
@@ -62,16 +97,30 @@ def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
     return parts
 
 
-def media_kind(content_type: str) -> str:
-    """The Cloud API message type for a file: image, video, audio or document."""
+def media_kind(content_type: str) -> str | None:
+    """The Cloud API message type for a file (image, video, audio, sticker, document), or None when
+    WhatsApp takes no file of this type."""
     mime = content_type.split(";")[0].strip().lower()
-    if mime in _IMAGE:
-        return "image"
-    if mime in _VIDEO:
-        return "video"
-    if mime in _AUDIO:
-        return "audio"
-    return "document"
+    return next((kind for kind, (mimes, _, _) in _KINDS.items() if mime in mimes), None)
+
+
+def _size(size: int) -> str:
+    return f"{size / _MB:.1f} MB" if size >= _MB else f"{round(size / _KB)} KB"
+
+
+def media_refusal(attachment: AttachmentView) -> str | None:
+    """Why WhatsApp would refuse this file (its type, or its size for that type), or None when it takes it."""
+    kind = media_kind(attachment.content_type)
+    if kind is None:
+        return f"WhatsApp does not take {attachment.filename} ({attachment.content_type}): {_TAKES}"
+    _, limit, label = _KINDS[kind]
+    data = attachment.data or b""
+    if kind == "sticker" and b"ANIM" in data[:64]:  # an animated WebP carries an ANIM chunk up front
+        limit = _ANIMATED_STICKER_BYTES
+    size = len(data) if attachment.data is not None else attachment.size
+    if size > limit:
+        return f"{attachment.filename} is {_size(size)}; WhatsApp takes {label} up to {_size(limit)}"
+    return None
 
 
 class WhatsAppSender:
@@ -100,6 +149,9 @@ class WhatsAppSender:
                     for part in split_text(message.text)
                 ]
             bodies += [a for a in message.attachments if a.data is not None]
+        refusals = [r for a in message.attachments if a.data is not None and (r := media_refusal(a))]
+        if refusals:  # before any part goes out: never the text without its files
+            raise PermanentDeliveryError("; ".join(refusals), remedy="none")
         first: str | None = None
         for index, body in enumerate(bodies):
             key = f"{message.uid}:{index}"
@@ -139,7 +191,8 @@ class WhatsAppSender:
     async def _media(self, attachment: AttachmentView, number: str) -> dict[str, Any]:
         assert attachment.data is not None
         kind = media_kind(attachment.content_type)
-        data, mime = attachment.data, attachment.content_type
+        assert kind is not None  # media_refusal checked it
+        data, mime = attachment.data, attachment.content_type.split(";")[0].strip().lower()
         media_id = await self.graph.upload_media(data, mime, attachment.filename, number)
         media: dict[str, Any] = {"id": media_id}
         if kind == "document":

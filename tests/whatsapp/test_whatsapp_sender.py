@@ -162,3 +162,49 @@ async def test_a_retry_after_a_partial_failure_does_not_resend_sent_parts(
     first = await sender.send(_reply(text, uid="partial"))
     assert first == "wamid.OUT1"
     assert [len(m["text"]["body"]) for m in graph.sent] == [4096, 904]
+
+
+async def test_media_meta_refuses_is_refused_before_anything_is_sent(
+    sender: WhatsAppSender, graph: FakeGraph
+) -> None:
+    gif = AttachmentView("dance.gif", "image/gif", 6, b"GIF89a")
+    zipped = AttachmentView("logs.zip", "application/zip", 4, b"PK\x03\x04")
+    big = 5 * 1024 * 1024 + 1
+    huge_photo = AttachmentView("photo.jpg", "image/jpeg", big, b"\xff" * big)
+    for bad in (gif, zipped, huge_photo):
+        ok = AttachmentView("label.png", "image/png", 4, b"\x89PNG")
+        with pytest.raises(PermanentDeliveryError) as refused:
+            await sender.send(_reply("Here you go", uid=bad.filename, attachments=(ok, bad)))
+        assert bad.filename in refused.value.reason and refused.value.remedy == "none"
+    assert graph.sent == [] and graph.uploads == [] and graph.refused == []
+
+
+async def test_each_accepted_type_goes_out_as_its_message_type(
+    sender: WhatsAppSender, graph: FakeGraph
+) -> None:
+    files = (
+        AttachmentView("voice.ogg", "audio/ogg; codecs=opus", 4, b"OggS"),
+        AttachmentView("clip.3gp", "video/3gpp", 4, b"3gp5"),
+        AttachmentView("smile.webp", "image/webp", 12, b"RIFF....WEBP"),
+        AttachmentView("notes.txt", "text/plain", 2, b"hi"),
+    )
+    await sender.send(_reply("", attachments=files))
+    assert [m["type"] for m in graph.sent] == ["audio", "video", "sticker", "document"]
+    assert graph.refused == []
+
+
+def test_media_refusals_name_the_file_and_what_whatsapp_takes() -> None:
+    from adapters.whatsapp.sender import media_refusal
+
+    assert media_refusal(AttachmentView("dance.gif", "image/gif", 6, b"GIF89a")) == (
+        "WhatsApp does not take dance.gif (image/gif): it takes images as JPEG or PNG, videos as MP4 "
+        "or 3GPP, audio as AAC, AMR, MP3, M4A or OGG, stickers as WebP, and documents as PDF, text, "
+        "Word, Excel or PowerPoint files"
+    )
+    sticker = AttachmentView("big.webp", "image/webp", 200_000, b"RIFF" + b"x" * 199_996)
+    assert media_refusal(sticker) == "big.webp is 195 KB; WhatsApp takes stickers up to 100 KB"
+    animated = AttachmentView(
+        "anim.webp", "image/webp", 200_000, b"RIFF....WEBPVP8X....ANIM" + b"x" * 199_976
+    )
+    assert media_refusal(animated) is None
+    assert media_refusal(AttachmentView("a.pdf", "application/pdf", 3, b"%PD")) is None
