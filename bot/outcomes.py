@@ -14,7 +14,8 @@ from bot import sla
 from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, POST, SEND, Effects
-from bot.ports import DeliveryError
+from bot.failure_notices import reply_failed
+from bot.ports import DeliveryError, PermanentDeliveryError
 from bot.settings.core import OutboxSettings
 from bot.views import CardView
 from storage import Repository
@@ -63,12 +64,20 @@ async def show_failure(
         message = await repo.message(row.message_id)
         message.delivery_status = DeliveryStatus.FAILED
         message.delivery_error = error.reason[:2000]
+        gave_up = not isinstance(error, PermanentDeliveryError)
         await effects.notice(
-            f"⚠ The reply by {message.author_name} was not delivered: {error.reason}. "
-            f"Fix the cause, then type {settings.threadline.command_prefix}retry."
+            reply_failed(
+                settings,
+                conversation.channel,
+                message.author_name,
+                message.text,
+                error.reason,
+                error.remedy,
+                gave_up=gave_up,
+            )
         )
     elif row.kind in (POST, CARD):
-        await effects.notice(f"⚠ Threadline could not update this thread: {error.reason}.")
+        await effects.notice(f"Threadline could not update this thread: {error.reason.rstrip('.')}.")
 
 
 def retry_delay(outbox: OutboxSettings, attempts: int, retry_after: float | None) -> float:

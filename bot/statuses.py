@@ -15,6 +15,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import DeliveryStatus, MessageKind
 from bot.effects import Effects
+from bot.failure_notices import preview, reply_failed
+from bot.ports import Remedy
 from storage import Store
 
 __all__ = ["STATUS_RANK", "DeliveryStatusService", "StatusOutcome"]
@@ -29,8 +31,6 @@ STATUS_RANK: dict[str, int] = {
 }
 """Order of the non-failure statuses; a status never moves backwards."""
 
-_PREVIEW_CHARS = 60
-
 
 class StatusOutcome(StrEnum):
     """What applying a receipt did; only ``unknown_message`` is worth trying again a little later."""
@@ -39,11 +39,6 @@ class StatusOutcome(StrEnum):
     UNCHANGED = "unchanged"
     UNKNOWN_MESSAGE = "unknown_message"
     UNKNOWN_STATUS = "unknown_status"
-
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _PREVIEW_CHARS else line[: _PREVIEW_CHARS - 1] + "…"
 
 
 class DeliveryStatusService:
@@ -56,9 +51,15 @@ class DeliveryStatusService:
         self.notify = notify
 
     async def apply(
-        self, channel: str, external_id: str, status: str, error: str | None = None
+        self,
+        channel: str,
+        external_id: str,
+        status: str,
+        error: str | None = None,
+        remedy: Remedy = "retry",
     ) -> StatusOutcome:
-        """Record ``status`` for the outbound message known by ``external_id``.
+        """Record ``status`` for the outbound message known by ``external_id``; for a failure,
+        ``remedy`` says what the notice suggests.
 
         Unknown ids (a status for a message sent elsewhere, or one that arrives before
         the send was recorded: the channel may try again) and unknown statuses change nothing.
@@ -81,15 +82,14 @@ class DeliveryStatusService:
             await repo.set_delivery_status(message, status, failure)
             conversation = await repo.conversation(message.conversation_id)
             effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
-            quoted = _preview(message.text)
             if status == DeliveryStatus.FAILED:
-                prefix = self.settings.threadline.command_prefix
                 await effects.notice(
-                    f"⚠ {channel} did not deliver the reply by {message.author_name or 'an agent'} "
-                    f"(“{quoted}”): {error or 'no reason given'}. Fix the cause, then type {prefix}retry."
+                    reply_failed(
+                        self.settings, channel, message.author_name, message.text, error or "", remedy
+                    )
                 )
             elif status == DeliveryStatus.READ:
-                await effects.notice(f"✓✓ read by the customer: “{quoted}”")
+                await effects.notice(f"✓✓ read by the customer: “{preview(message.text)}”")
         self.notify()
         log.info(
             "delivery status applied",

@@ -23,6 +23,7 @@ __all__ = [
     "TemplateMessage",
     "describe_age",
     "render_template",
+    "template_hint",
     "templates_for",
     "window_refusal",
 ]
@@ -71,7 +72,8 @@ def templates_for(settings: Settings, channel: str) -> dict[str, TemplateSetting
     return {}
 
 
-def _template_hint(settings: Settings, channel: str) -> str:
+def template_hint(settings: Settings, channel: str) -> str:
+    """What to type instead of a free-form reply: the template command and the known templates."""
     prefix = settings.threadline.command_prefix
     names = sorted(templates_for(settings, channel))
     known = f" (templates: {', '.join(names)})" if names else " (no templates are configured yet)"
@@ -88,7 +90,7 @@ def window_refusal(
     if last_inbound_at is None:
         return (
             f"The customer has not written on {window.label} yet, so a free-form reply is not allowed: "
-            + _template_hint(settings, channel)
+            + template_hint(settings, channel)
         )
     since = now - last_inbound_at
     if since <= window.length:
@@ -96,7 +98,7 @@ def window_refusal(
     return (
         f"The {window.label} {describe_age(window.length)} window closed "
         f"{describe_age(since - window.length)} ago "
-        f"(the customer last wrote {describe_age(since)} ago): " + _template_hint(settings, channel)
+        f"(the customer last wrote {describe_age(since)} ago): " + template_hint(settings, channel)
     )
 
 

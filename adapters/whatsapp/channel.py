@@ -25,7 +25,7 @@ from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.webhook import WebhookReceiver
 from bot import metrics
 from bot.inbound import InboundAttachment, InboundMessage, IngestResult
-from bot.ports import DeliveryError
+from bot.ports import DeliveryError, Remedy
 from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import OutboundView
 
@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
 """The core's ``Ingestor.ingest``."""
 
-ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[str]]
-"""The core's ``DeliveryStatusService.apply(channel, external_id, status, error)`` → a ``StatusOutcome``."""
+ApplyStatus = Callable[[str, str, str, "str | None", Remedy], Awaitable[str]]
+"""The core's ``DeliveryStatusService.apply(channel, external_id, status, error, remedy)`` → a
+``StatusOutcome``."""
 
 PHONE = "phone"
 """The contact identity kind of a WhatsApp phone number (``wa_id``), shared with SMS-like channels."""
@@ -223,7 +224,9 @@ class WhatsAppChannel:
                 return
 
     async def _status(self, status: StatusUpdate) -> None:
-        outcome = await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+        outcome = await self.apply_status(
+            "whatsapp", status.wamid, status.status, status.error, status.remedy
+        )
         if outcome == _UNKNOWN_MESSAGE:
             self.unmatched[(status.wamid, status.status)] = (status, asyncio.get_running_loop().time())
             while len(self.unmatched) > _STATUSES_KEPT:
@@ -233,7 +236,9 @@ class WhatsAppChannel:
         """Apply again receipts that found no message yet; forget old ones. Returns how many now matched."""
         now, matched = asyncio.get_running_loop().time(), 0
         for key, (status, seen) in list(self.unmatched.items()):
-            outcome = await self.apply_status("whatsapp", status.wamid, status.status, status.error)
+            outcome = await self.apply_status(
+                "whatsapp", status.wamid, status.status, status.error, status.remedy
+            )
             if outcome != _UNKNOWN_MESSAGE:
                 matched += 1
                 self.unmatched.pop(key, None)

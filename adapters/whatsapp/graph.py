@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from adapters.whatsapp.errors import remedy_for
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
 
@@ -25,10 +26,9 @@ _TRANSIENT = {1, 2, 131000, 131016, 133004}
 _AUTH = {190, 102, 463, 467}
 _PERMISSION = {3, 10, 200, 299}
 _REASONS = {
-    131047: "more than 24 hours have passed since the customer last wrote (WhatsApp 131047); "
-            "send an approved template instead (template NAME)",
-    131056: "too many messages to this customer in a short time (WhatsApp 131056); retrying shortly",
-    130429: "the WhatsApp throughput limit was reached (130429); retrying shortly",
+    131047: "more than 24 hours have passed since the customer last wrote (WhatsApp 131047)",
+    131056: "too many messages to this customer in a short time (WhatsApp 131056)",
+    130429: "the WhatsApp throughput limit was reached (130429)",
 }
 
 
@@ -79,8 +79,8 @@ def graph_error(status: int, body: Any, retry_after: str | None = None) -> Deliv
             "give the system user whatsapp_business_messaging"
         )
     if code in _TRANSIENT or status >= 500:
-        return TransientDeliveryError(f"WhatsApp is having trouble ({message}); retrying")
-    return PermanentDeliveryError(reason)
+        return TransientDeliveryError(f"WhatsApp is having trouble ({message.rstrip('.')})")
+    return PermanentDeliveryError(reason, remedy=remedy_for(code))
 
 
 class GraphClient:
@@ -121,7 +121,7 @@ class GraphClient:
                     raise graph_error(response.status, body, response.headers.get("Retry-After"))
                 return body if isinstance(body, dict) else {}
         except (TimeoutError, aiohttp.ClientError) as exc:
-            reason = f"could not reach the WhatsApp API ({exc.__class__.__name__}); retrying"
+            reason = f"could not reach the WhatsApp API ({exc.__class__.__name__})"
             raise TransientDeliveryError(reason) from None
 
     async def send_message(self, body: dict[str, Any], number: str | None = None) -> str:
@@ -130,7 +130,7 @@ class GraphClient:
         answer = await self._call("POST", self._messages_url(number), json=payload)
         messages = answer.get("messages")
         if not isinstance(messages, list) or not messages or not messages[0].get("id"):
-            raise TransientDeliveryError("WhatsApp accepted the message but returned no id; retrying")
+            raise TransientDeliveryError("WhatsApp accepted the message but returned no id")
         return str(messages[0]["id"])
 
     async def mark_read(self, wamid: str, number: str | None = None) -> None:
@@ -152,7 +152,7 @@ class GraphClient:
         url = f"{self.base}/{number or self.settings.phone_number_id}/media"
         answer = await self._call("POST", url, data=form)
         if not answer.get("id"):
-            raise TransientDeliveryError("WhatsApp accepted the upload but returned no media id; retrying")
+            raise TransientDeliveryError("WhatsApp accepted the upload but returned no media id")
         return str(answer["id"])
 
     async def download_media(self, media_id: str, max_bytes: int) -> DownloadedMedia:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.whatsapp.errors import remedy_for
+from bot.ports import Remedy
+
 __all__ = [
     "MEDIA_TYPES",
     "MediaRef",
@@ -78,6 +81,7 @@ class StatusUpdate:
     timestamp: datetime
     error: str | None = None
     phone_number_id: str | None = None
+    remedy: Remedy = "retry"
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,21 @@ def describe_errors(errors: Any) -> str | None:
         text = f"{title} (code {code})" if code is not None else title
         if details and details != title:
             text += f": {details}"
-        if code == 131047:
-            text += " — send an approved template (template NAME)"
         parts.append(text)
     return "; ".join(parts) or None
+
+
+def _remedy(errors: Any) -> Remedy:
+    """What can help after the errors of a failed status (the most hopeful of them)."""
+    remedies = [remedy_for(code if isinstance(code, int) else None) for code in _codes(errors)]
+    for hopeful in ("retry", "template", "none"):
+        if hopeful in remedies:
+            return hopeful
+    return "retry"
+
+
+def _codes(errors: Any) -> list[Any]:
+    return [_dict(error).get("code") for error in _list(errors)]
 
 
 def _contact_card(card: dict[str, Any]) -> str:
@@ -261,6 +276,7 @@ def parse_webhook(payload: Any) -> WebhookBatch:
                             timestamp=_when(raw.get("timestamp")),
                             error=describe_errors(raw.get("errors")),
                             phone_number_id=number_id,
+                            remedy=_remedy(raw.get("errors")),
                         )
                     )
             if value.get("errors"):

@@ -142,11 +142,9 @@ async def test_failures_show_in_the_thread_and_can_be_retried(rig: WhatsAppRig) 
         )
     )
     failed = thread.texts("notice")[-1]
-    assert (
-        "did not deliver the reply by Alice Martin" in failed
-        and "Message undeliverable (code 131026)" in failed
-    )
-    assert "!retry" in failed
+    assert "The reply by Alice Martin (“first answer”) was not delivered" in failed
+    assert "Message undeliverable (code 131026)" in failed
+    assert "!retry" not in failed and "will not help" in failed  # undeliverable: retrying cannot help
     assert (await _outbound(rig, thread.number))[0][1] == "failed"
 
     # the Graph API itself refuses: 131047 is final and says what to do; the thread shows it

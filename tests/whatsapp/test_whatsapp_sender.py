@@ -115,7 +115,7 @@ async def test_error_codes(sender: WhatsAppSender, graph: FakeGraph) -> None:
     graph.fail_next = [131047]
     with pytest.raises(PermanentDeliveryError) as window:
         await sender.send(_reply())
-    assert "24 hours" in window.value.reason and "template NAME" in window.value.reason
+    assert "24 hours" in window.value.reason and window.value.remedy == "template"
     graph.fail_next = [130429]
     with pytest.raises(TransientDeliveryError) as throughput:
         await sender.send(_reply())
