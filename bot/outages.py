@@ -137,7 +137,7 @@ class OutageTracker:
         metrics.set_gauge(metrics.DESTINATION_DOWN, 1, destination=component)
         log.warning("component down", extra={"component": component, "reason": reason[:200]})
         text = (
-            f"⚠ Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
+            f"Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
             "not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
             "meanwhile is read when it is back."
         )
@@ -190,7 +190,7 @@ class OutageTracker:
         name = _NAMES.get(destination, destination)
         await self._notice(
             state.conversation_id,
-            f"⚠ {name} is failing since {state.first_failure_at:%H:%M} UTC ({state.reason}). "
+            f"{name} is failing since {state.first_failure_at:%H:%M} UTC ({state.reason}). "
             "Threadline keeps retrying with backoff; replies wait in the queue and nothing is lost. "
             "This is the only notice about it; a second one follows when it is back.",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.local.render import render_post
 from tests.whatsapp.conftest import WhatsAppRig
 from tests.whatsapp.wa_payloads import envelope, message
 
@@ -30,6 +31,8 @@ async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: Whats
     await rig.settle()
     notices = [(t.number, text) for t in local.threads.values() for text in t.texts("notice")]
     assert len([n for n, text in notices if "is failing" in text]) == 1, notices
+    shown = [render_post(t.number, p) for t in local.threads.values() for p in t.posts if p.kind == "notice"]
+    assert not [line for line in shown if "⚠ ⚠" in line or ".." in line], shown  # surfaces add the sign
     assert len([n for n, text in notices if "works again" in text]) == 1, notices
     replies = [body["to"] for body in graph.sent if body.get("type") == "text"]
     assert sorted(replies) == sorted(customers)  # each reply reached its customer exactly once
