@@ -112,15 +112,19 @@ def render_template(settings: Settings, channel: str, name: str, params: tuple[s
     if template is None:
         known = ", ".join(sorted(templates)) or "none; declare them under [channels.whatsapp.templates]"
         raise DomainError(f"No template '{name[:60]}'. Known templates: {known}.")
-    if len(params) != template.parameters:
+    slots = template.slots()
+    if len(params) != len(slots):
+        takes = f" ({', '.join(slots)})" if slots else ""
         raise DomainError(
-            f"Template '{name}' takes {template.parameters} parameter(s), you gave {len(params)}; "
+            f"Template '{name}' takes {len(slots)} parameter(s){takes}, you gave {len(params)}; "
             f'quote a parameter that contains spaces: {prefix}template {name} "Jane Doe" …'
         )
     if template.body:
         text = template.body
-        for index, value in enumerate(params, start=1):
-            text = text.replace(f"{{{{{index}}}}}", value)
+        first = 1 if template.header else 0
+        names = template.named or tuple(str(n) for n in range(1, template.parameters + 1))
+        for placeholder, value in zip(names, params[first:], strict=False):
+            text = text.replace(f"{{{{{placeholder}}}}}", value)
     else:
         text = f"[template {name}]" + (": " + " · ".join(params) if params else "")
     return TemplateMessage(

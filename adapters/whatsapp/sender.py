@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.whatsapp.graph import GraphClient
 from bot.ports import PermanentDeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
+from bot.settings.whatsapp import TemplateSettings, WhatsAppSettings
 from bot.views import AttachmentView, OutboundView
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "media_refusal",
     "recipient_fields",
     "split_text",
+    "template_components",
 ]
 
 log = logging.getLogger(__name__)
@@ -179,13 +180,9 @@ class WhatsAppSender:
         if declared is None:
             raise PermanentDeliveryError(f"template '{name}' is not in [channels.whatsapp.templates]")
         template: dict[str, Any] = {"name": name, "language": {"code": declared.language}}
-        if message.template_params:
-            template["components"] = [
-                {
-                    "type": "body",
-                    "parameters": [{"type": "text", "text": value} for value in message.template_params],
-                }
-            ]
+        components = template_components(name, declared, message.template_params)
+        if components:
+            template["components"] = components
         return {"type": "template", "template": template}
 
     async def _media(self, attachment: AttachmentView, number: str) -> dict[str, Any]:
@@ -198,6 +195,53 @@ class WhatsAppSender:
         if kind == "document":
             media["filename"] = attachment.filename
         return {"type": kind, kind: media}
+
+
+def template_components(
+    name: str, declared: TemplateSettings, values: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The Cloud API ``components`` of a template send: the header's parameter, the body's (named or
+    positional), then one per button, taking ``values`` in that order."""
+    if len(values) != len(declared.slots()):
+        raise PermanentDeliveryError(
+            f"template '{name}' takes {len(declared.slots())} parameter(s), the reply has {len(values)}",
+            remedy="none",
+        )
+    rest = list(values)
+    components: list[dict[str, Any]] = []
+    if declared.header is not None:
+        value = rest.pop(0)
+        if declared.header == "text":
+            parameter: dict[str, Any] = {"type": "text", "text": value}
+        elif value.startswith("https://"):
+            parameter = {"type": declared.header, declared.header: {"link": value}}
+        else:
+            raise PermanentDeliveryError(
+                f"the template's {declared.header} header needs an https:// link, not '{value[:60]}'",
+                remedy="none",
+            )
+        components.append({"type": "header", "parameters": [parameter]})
+    count = len(declared.named) or declared.parameters
+    body, rest = rest[:count], rest[count:]
+    if body:
+        names: tuple[str | None, ...] = declared.named or (None,) * count
+        components.append(
+            {
+                "type": "body",
+                "parameters": [
+                    {"type": "text", **({"parameter_name": n} if n else {}), "text": v}
+                    for n, v in zip(names, body, strict=True)
+                ],
+            }
+        )
+    for index, (kind, value) in enumerate(zip(declared.buttons, rest, strict=True)):
+        given = (
+            {"type": "payload", "payload": value}
+            if kind == "quick_reply"
+            else {"type": "text", "text": value}
+        )
+        components.append({"type": "button", "sub_type": kind, "index": str(index), "parameters": [given]})
+    return components
 
 
 def _choice_list(message: OutboundView) -> dict[str, Any]:

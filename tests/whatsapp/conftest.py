@@ -45,6 +45,13 @@ body = "Hi {{{{1}}}}, your order {{{{2}}}} has shipped."
 
 [channels.whatsapp.templates.follow_up]
 language = "nl"
+
+[channels.whatsapp.templates.delivery_slot]
+language = "en_US"
+header = "image"
+named = ["first_name", "slot"]
+buttons = ["quick_reply", "url"]
+body = "Hi {{{{first_name}}}}, your delivery slot is {{{{slot}}}}."
 """
 
 

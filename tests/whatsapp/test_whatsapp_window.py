@@ -64,7 +64,7 @@ def test_render_template(settings) -> None:
     assert render_template(settings, "whatsapp", "follow_up", ()).text == "[template follow_up]"
     with pytest.raises(DomainError, match="on email just use !reply"):
         render_template(settings, "email", "follow_up", ())
-    with pytest.raises(DomainError, match="Known templates: follow_up, order_update"):
+    with pytest.raises(DomainError, match="Known templates: delivery_slot, follow_up, order_update"):
         render_template(settings, "whatsapp", "nope", ())
 
 
