@@ -57,7 +57,9 @@ class InboundMessage:
     backlog and has more messages ready right after this one (``bot.backlog``).
     ``sender_identities`` lists every (kind, value) identity the channel knows for the sender
     when there is more than ``sender_address`` (WhatsApp: the phone number and the
-    business-scoped user id); ingest links them all to one contact.
+    business-scoped user id); ingest links them all to one contact. ``quotes`` and
+    ``reacts_to`` are the external id of the message this one quotes or reacts to; the
+    thread then names that message.
     """
 
     channel: str
@@ -82,6 +84,8 @@ class InboundMessage:
     extra: dict[str, str] = field(default_factory=dict)
     more_follow: bool = False
     sender_identities: tuple[tuple[str, str], ...] = ()
+    quotes: str | None = None
+    reacts_to: str | None = None
 
 
 @dataclass(frozen=True)

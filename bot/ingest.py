@@ -25,6 +25,7 @@ from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
 from bot.ingest_contacts import sender_contact
 from bot.ingest_index import BatchIndex, identities_of
+from bot.references import shown_text
 from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
@@ -147,7 +148,7 @@ class Ingestor:
             external_id=msg.external_id,
             author_name=contact.name or value,
             subject=msg.subject,
-            text=msg.text,
+            text=await shown_text(repo, msg),
             original_text=msg.original_text,
             html=msg.html,
             raw=msg.raw,

@@ -85,6 +85,8 @@ def to_inbound(
         text=parsed.text,
         attachments=(attachment,) if attachment is not None else (),
         match_open_by_contact=True,
+        quotes=parsed.context_id,
+        reacts_to=parsed.reacts_to,
         extra=extra,
     )
 

@@ -58,7 +58,8 @@ class ParsedMessage:
     text: str
     phone_number_id: str | None = None
     media: MediaRef | None = None
-    context_id: str | None = None
+    context_id: str | None = None  # the message this one quotes
+    reacts_to: str | None = None
     choice: str | None = None  # the title of the button or list option the customer picked
     user_id: str | None = None
     username: str | None = None
@@ -200,7 +201,7 @@ def _body(kind: str, message: dict[str, Any]) -> tuple[str, MediaRef | None]:
         return f"[button] {data.get('text') or data.get('payload') or ''}".strip(), None
     if kind == "reaction":
         emoji = data.get("emoji")
-        return (f"[reaction] {emoji} to an earlier message" if emoji else "[reaction removed]"), None
+        return (f"[reaction] {emoji}" if emoji else "[reaction removed]"), None
     if kind == "order":
         items = _list(data.get("product_items"))
         return f"[order] {len(items)} item(s) from catalog {data.get('catalog_id', '?')}", None
@@ -233,6 +234,7 @@ def _message(
         phone_number_id=phone_number_id,
         media=media,
         context_id=_dict(raw.get("context")).get("id"),
+        reacts_to=_dict(raw.get("reaction")).get("message_id") if kind == "reaction" else None,
         choice=_choice(kind, raw),
     )
 

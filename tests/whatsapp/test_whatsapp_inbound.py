@@ -89,7 +89,7 @@ async def test_each_type_is_shown_and_none_is_dropped(rig: WhatsAppRig) -> None:
         "[button] Yes, refund",
         "[list choice] Exchange — swap the size",
         "[button] Stop promotions",
-        "[reaction] 👍 to an earlier message",
+        "[reaction] 👍 to a message Threadline does not have",
     ]
     assert texts[11].startswith("[a WhatsApp 'unsupported' message") and "Message type unknown" in texts[11]
     assert texts[12].startswith("[a WhatsApp 'hologram' message Threadline cannot show")
