@@ -90,3 +90,19 @@ async def test_a_phone_contact_learns_its_bsuid(rig: WhatsAppRig) -> None:
     assert thread.texts("inbound") == ["hi", "again", "username now"]
     expected = sorted([("phone", CUSTOMER), ("whatsapp_user", CUSTOMER_BSUID)])
     assert await _identities(rig) == [expected, expected]
+
+
+async def test_receipts_for_a_username_user_are_applied(rig: WhatsAppRig) -> None:
+    from tests.whatsapp.wa_payloads import status
+
+    local = rig.app.local
+    assert local is not None
+    await rig.deliver(_bsuid_only("hi", rig, wamid="wamid.IN-U"))
+    [thread] = local.threads.values()
+    assert (await local.type_line(f"#{thread.number} !reply hello", "alice")).ok
+    await rig.settle()
+    receipt = status("wamid.OUT1", "read", when=rig.clock.now(), recipient_user_id=CUSTOMER_BSUID)
+    assert "recipient_id" not in receipt
+    await rig.deliver(envelope(statuses=[receipt]))
+    assert thread.texts("notice") == ["✓✓ read by the customer: “hello”"]
+    assert rig.graph.read_marks == ["wamid.IN-U"]  # mark_read_on_claim reaches a username user too
