@@ -12,7 +12,7 @@ _PREVIEW_CHARS = 60
 
 
 def preview(text: str) -> str:
-    """A reply's text on one short line, for quoting it in a notice."""
+    """A message's text on one short line, for quoting it in a notice or a reference."""
     line = " ".join(text.split())
     return line if len(line) <= _PREVIEW_CHARS else line[: _PREVIEW_CHARS - 1] + "…"
 
