@@ -8,12 +8,13 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
-from adapters.local import LocalSurface
+from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
@@ -62,7 +63,14 @@ class Threadline:
         self.surfaces: dict[str, Surface] = {}
         self.local: LocalSurface | None = None
         if settings.surfaces.local is not None:
-            self.local = LocalSurface(printer)
+            local = settings.surfaces.local
+            zone = local.timezone or next((i.timezone for i in settings.inboxes.values()), "UTC")
+            self.local = LocalSurface(
+                printer,
+                prefix=settings.threadline.command_prefix,
+                zone=ZoneInfo(zone),
+                palette=Palette(printer is not None and colour_wanted(local.color, sys.stdout)),
+            )
             self.surfaces["local"] = self.local
         # --- slack surface: build ---------------------------------------------------
         self.slack: SlackAdapter | None = None

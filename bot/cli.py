@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.email import parse_email  # rules test FILE.eml
-from adapters.local import read_stdin_lines
+from adapters.local import run_terminal
 from bot import heap
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
 from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
@@ -57,10 +57,12 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent
         stdout_printer(
-            f"Threadline is running. Type #N to focus a conversation, {settings.threadline.command_prefix}"
-            "help for commands, Ctrl-C to stop."
+            f"Threadline is running. Type #N to focus a conversation (#N before a command acts on N only),"
+            f" {settings.threadline.command_prefix}help for commands, Ctrl-C to stop."
         )
-        input_task = asyncio.create_task(read_stdin_lines(lambda line: local.type_line(line, agent)))
+        colour = local.palette.enabled
+        await local.type_line(f"{settings.threadline.command_prefix}list open", agent)
+        input_task = asyncio.create_task(run_terminal(local, agent, colour=colour, on_interrupt=stop.set))
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:

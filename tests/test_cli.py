@@ -51,7 +51,7 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
     subjects = {c["subject"] for c in json.loads(listing.stdout)}
     assert "Can't log in after password reset" in subjects
 
-    script = "#1 !claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
+    script = "#1\n!claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
     worked = _cli(["run", "--for", "4"], cwd, stdin=script)
     assert worked.returncode == 0, worked.stderr
     assert "You claimed #1." in worked.stdout
