@@ -156,7 +156,23 @@ def _describe(error: Any) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{key}: {error['input']!r} is not allowed; use one of {expected}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{key}: {message} (got {error.get('input')!r})"
+    return f"{key}: {message}{_shown_input(error['input'], loc)}"
+
+
+def _shown_input(value: Any, loc: tuple[Any, ...]) -> str:
+    """What was given, for the error message: never a whole section (it may hold secrets), never a secret."""
+    if isinstance(value, dict | list) or _is_secret_key(loc):
+        return ""
+    return f" (got {value!r})"
+
+
+def _is_secret_key(loc: tuple[Any, ...]) -> bool:
+    """Whether the setting at ``loc`` holds a secret (declared with ``repr=False``): never shown anywhere."""
+    if not loc:
+        return False
+    parent = _model_at(Settings, loc[:-1])
+    field = parent.model_fields.get(str(loc[-1])) if parent else None
+    return field is not None and field.repr is False
 
 
 def _cross_check(settings: Settings) -> list[str]:
