@@ -18,7 +18,9 @@ class SlackSettings(Strict):
     app_token: str | None = Field(
         None, repr=False, description="the app-level token (xapp-…, connections:write); Socket Mode"
     )
-    signing_secret: str | None = Field(None, repr=False, description="verifies HTTP-mode requests (X-Slack-Signature)")
+    signing_secret: str | None = Field(
+        None, repr=False, description="verifies HTTP-mode requests (X-Slack-Signature)"
+    )
     mode: Literal["socket", "http"] = Field("socket", description="socket (no public URL) or http")
     api_base_url: str = Field(
         "https://slack.com/api/", description="Web API base URL (GovSlack, proxies, tests)"
