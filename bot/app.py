@@ -7,6 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,6 +71,7 @@ class Threadline:
                 prefix=settings.threadline.command_prefix,
                 zone=ZoneInfo(zone),
                 palette=Palette(printer is not None and colour_wanted(local.color, sys.stdout)),
+                files=Path(local.files_dir) if local.files_dir else None,
             )
             self.surfaces["local"] = self.local
         # --- slack surface: build ---------------------------------------------------
@@ -243,7 +245,11 @@ class Threadline:
         self._spawn("outbox", self.dispatcher.run())
         self._spawn("redactor", self.redactor.run())
         if self.settings.demo.sample_conversations:
-            inboxes = {ch: name for ch in ("email", "whatsapp") if (name := self._inbox_for_channel(ch))}
+            inboxes = {
+                ch: (name, self.settings.inbox(name).address)
+                for ch in ("email", "whatsapp")
+                if (name := self._inbox_for_channel(ch))
+            }
             feeder = SampleFeeder(
                 self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds
             )

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.local.palette import Palette
@@ -25,6 +26,7 @@ __all__ = ["CommandHandler", "LocalSurface", "LocalThread"]
 
 CommandHandler = Callable[[Actor, str, Location], Awaitable[Reply]]
 _FOCUS = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
+_INDENT = "      "
 
 
 @dataclass
@@ -54,12 +56,14 @@ class LocalSurface:
         prefix: str = "!",
         zone: ZoneInfo | None = None,
         palette: Palette | None = None,
+        files: Path | None = None,
     ) -> None:
         self.threads: dict[str, LocalThread] = {}
         self.printer = printer
         self.prefix = prefix
         self.zone = zone or ZoneInfo("UTC")
         self.palette = palette or Palette()
+        self.files = files
         self.handler: CommandHandler | None = None
         self.focus: int | None = None
         self.digests: list[tuple[str, DigestView]] = []
@@ -101,7 +105,20 @@ class LocalSurface:
             raise ThreadGone(f"thread {ref.thread_id} is gone")
         thread.posts.append(post)
         self._print(render_post(thread.number, post, self.zone), post.kind)
+        for attachment in post.attachments:
+            if attachment.data is not None:
+                self._save(f"{thread.number}", attachment.filename, attachment.data)
         return f"{ref.thread_id}/{len(thread.posts)}"
+
+    def _save(self, folder: str, filename: str, data: bytes) -> None:
+        """Write a file where the terminal's user can open it, and say where (nothing without ``files``)."""
+        if self.files is None:
+            return
+        name = Path(filename).name
+        target = self.files / folder / (name if name not in ("", ".", "..") else "file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self._print(f"{_INDENT}saved to {target}", "event")
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
         """Blank a post (a forgotten contact's message): text, author and attachments are erased."""
@@ -133,7 +150,9 @@ class LocalSurface:
         self.digests.append((chat_channel, digest))
         self._print(render_digest(digest, self.zone), "digest")
         if digest.chart_png is not None:
-            self._print(f"      📈 chart attached ({len(digest.chart_png):,} bytes of PNG)")
+            self._print(f"{_INDENT}📈 chart ({len(digest.chart_png):,} bytes of PNG)")
+            stamp = digest.period_end.astimezone(self.zone).strftime("%Y-%m-%d-%H%M")
+            self._save("digests", f"{digest.name}-{stamp}.png", digest.chart_png)
         return f"{chat_channel}/digest/{len(self.digests)}"
 
     async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:

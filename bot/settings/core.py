@@ -129,6 +129,9 @@ class LocalSurfaceSettings(Strict):
     timezone: str | None = Field(
         None, description="IANA zone every time on the terminal is shown in; defaults to the first inbox's"
     )
+    files_dir: str | None = Field(
+        None, description="where attachments and digest charts are saved, so they can be opened; none = kept"
+    )
 
     @field_validator("timezone")
     @classmethod
