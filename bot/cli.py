@@ -18,7 +18,7 @@ from bot import heap
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
 from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from bot.cli_sla import add_sla_commands, run_sla_command
-from bot.config import ConfigError, Settings, load_config
+from bot.config import ConfigError, Settings, config_warnings, load_config
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
 from storage import Store
@@ -219,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _load(args)
         if args.command == "check-config":
+            for warning in config_warnings(Path(_config_path(args.config)).read_text(encoding="utf-8")):
+                print(f"warning: {warning}", file=sys.stderr)
             print(
                 f"{_config_path(args.config)}: configuration is valid "
                 f"({len(settings.inboxes)} inbox(es), {len(settings.agents)} agent(s))"
