@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings, config_warnings, load_config
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
 from storage import Store
+from storage.backup import BackupFailed, backup_database
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade
 from storage.repository import ConversationFilter
@@ -74,9 +75,17 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     return 0
 
 
-async def _db_upgrade(settings: Settings) -> int:
-    await upgrade(settings.threadline.database_url)
-    print("database is at the newest schema")
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.db_command == "upgrade":
+        await upgrade(settings.threadline.database_url)
+        print("database is at the newest schema")
+        return 0
+    try:
+        done = await backup_database(settings.threadline.database_url, Path(args.file))
+    except BackupFailed as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {done.path} ({done.size:,} bytes, {done.kind}); restore: docs/backup.md")
     return 0
 
 
@@ -195,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    backup = db_sub.add_parser("backup", help="write a consistent backup while Threadline runs")
+    backup.add_argument("file", help="the new backup file (never overwritten)")
     conv = sub.add_parser("conversations", help="list or show conversations")
     conv_sub = conv.add_subparsers(dest="conv_command", required=True)
     lst = conv_sub.add_parser("list", help="list conversations")
@@ -229,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(settings, args.seconds))
         if args.command == "db":
-            return asyncio.run(_db_upgrade(settings))
+            return asyncio.run(_db(settings, args))
         if args.command in ("digest", "report"):
             return asyncio.run(run_sla_command(settings, args))
         if args.command in AUTOMATION_COMMANDS:
