@@ -87,8 +87,8 @@ def _terminal_session(folder: Path) -> bytes:
             raise SystemExit(f"the terminal never showed {marker!r}")
 
     try:
-        read_until("Automatic reply".encode())
-        read_until("no focus".encode())
+        read_until(b"Automatic reply")
+        read_until(b"no focus")
         for line, shown in (
             ("#1", "Focused on #1"),
             ("!claim", "You claimed #1"),
