@@ -1,4 +1,4 @@
-"""Reliability and scale benchmarks (issue 9).
+"""Reliability and scale benchmarks.
 
 1. Outbox drain rate with 1, 2 and 4 ``threadline run`` processes on one PostgreSQL: a backlog of
    thread posts (one new conversation each) is delivered by N real processes sharing the outbox

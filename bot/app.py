@@ -7,13 +7,15 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
-from adapters.local import LocalSurface
+from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
@@ -62,7 +64,15 @@ class Threadline:
         self.surfaces: dict[str, Surface] = {}
         self.local: LocalSurface | None = None
         if settings.surfaces.local is not None:
-            self.local = LocalSurface(printer)
+            local = settings.surfaces.local
+            zone = local.timezone or next((i.timezone for i in settings.inboxes.values()), "UTC")
+            self.local = LocalSurface(
+                printer,
+                prefix=settings.threadline.command_prefix,
+                zone=ZoneInfo(zone),
+                palette=Palette(printer is not None and colour_wanted(local.color, sys.stdout)),
+                files=Path(local.files_dir) if local.files_dir else None,
+            )
             self.surfaces["local"] = self.local
         # --- slack surface: build ---------------------------------------------------
         self.slack: SlackAdapter | None = None
@@ -235,7 +245,11 @@ class Threadline:
         self._spawn("outbox", self.dispatcher.run())
         self._spawn("redactor", self.redactor.run())
         if self.settings.demo.sample_conversations:
-            inboxes = {ch: name for ch in ("email", "whatsapp") if (name := self._inbox_for_channel(ch))}
+            inboxes = {
+                ch: (name, self.settings.inbox(name).address)
+                for ch in ("email", "whatsapp")
+                if (name := self._inbox_for_channel(ch))
+            }
             feeder = SampleFeeder(
                 self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds
             )

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from adapters.email import parse_email  # rules test FILE.eml
-from adapters.local import read_stdin_lines
+from adapters.local import run_terminal
 from bot import heap
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
 from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from bot.cli_sla import add_sla_commands, run_sla_command
-from bot.config import ConfigError, Settings, load_config
+from bot.config import ConfigError, Settings, config_warnings, load_config
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
 from storage import Store
+from storage.backup import BackupFailed, backup_database
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade
 from storage.repository import ConversationFilter
@@ -57,10 +58,12 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent
         stdout_printer(
-            f"Threadline is running. Type #N to focus a conversation, {settings.threadline.command_prefix}"
-            "help for commands, Ctrl-C to stop."
+            f"Threadline is running. Type #N to focus a conversation (#N before a command acts on N only),"
+            f" {settings.threadline.command_prefix}help for commands, Ctrl-C to stop."
         )
-        input_task = asyncio.create_task(read_stdin_lines(lambda line: local.type_line(line, agent)))
+        colour = local.palette.enabled
+        await local.type_line(f"{settings.threadline.command_prefix}list open", agent)
+        input_task = asyncio.create_task(run_terminal(local, agent, colour=colour, on_interrupt=stop.set))
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
@@ -72,9 +75,17 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     return 0
 
 
-async def _db_upgrade(settings: Settings) -> int:
-    await upgrade(settings.threadline.database_url)
-    print("database is at the newest schema")
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.db_command == "upgrade":
+        await upgrade(settings.threadline.database_url)
+        print("database is at the newest schema")
+        return 0
+    try:
+        done = await backup_database(settings.threadline.database_url, Path(args.file))
+    except BackupFailed as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {done.path} ({done.size:,} bytes, {done.kind}); restore: docs/backup.md")
     return 0
 
 
@@ -193,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
+    backup = db_sub.add_parser("backup", help="write a consistent backup while Threadline runs")
+    backup.add_argument("file", help="the new backup file (never overwritten)")
     conv = sub.add_parser("conversations", help="list or show conversations")
     conv_sub = conv.add_subparsers(dest="conv_command", required=True)
     lst = conv_sub.add_parser("list", help="list conversations")
@@ -217,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _load(args)
         if args.command == "check-config":
+            for warning in config_warnings(Path(_config_path(args.config)).read_text(encoding="utf-8")):
+                print(f"warning: {warning}", file=sys.stderr)
             print(
                 f"{_config_path(args.config)}: configuration is valid "
                 f"({len(settings.inboxes)} inbox(es), {len(settings.agents)} agent(s))"
@@ -225,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(settings, args.seconds))
         if args.command == "db":
-            return asyncio.run(_db_upgrade(settings))
+            return asyncio.run(_db(settings, args))
         if args.command in ("digest", "report"):
             return asyncio.run(run_sla_command(settings, args))
         if args.command in AUTOMATION_COMMANDS:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from bot.settings.core import (
     AgentSettings,
@@ -31,10 +31,19 @@ from bot.settings.ops import OpsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
 from bot.settings.slack import SlackSettings
+from bot.settings.source import key_path, line_of, literal_secrets
 from bot.settings.web import WebSettings
 from bot.settings.whatsapp import WhatsAppSettings
 
-__all__ = ["ChannelsSettings", "ConfigError", "Settings", "SurfacesSettings", "load_config", "parse_config"]
+__all__ = [
+    "ChannelsSettings",
+    "ConfigError",
+    "Settings",
+    "SurfacesSettings",
+    "config_warnings",
+    "load_config",
+    "parse_config",
+]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -156,10 +165,27 @@ def _describe(error: Any) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{key}: {error['input']!r} is not allowed; use one of {expected}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{key}: {message} (got {error.get('input')!r})"
+    return f"{key}: {message}{_shown_input(error['input'], loc)}"
+
+
+def _shown_input(value: Any, loc: tuple[Any, ...]) -> str:
+    """What was given, for the error message: never a whole section (it may hold secrets), never a secret."""
+    if isinstance(value, dict | list) or _is_secret_key(loc):
+        return ""
+    return f" (got {value!r})"
+
+
+def _is_secret_key(loc: tuple[Any, ...]) -> bool:
+    """Whether the setting at ``loc`` holds a secret (declared with ``repr=False``): never shown anywhere."""
+    if not loc:
+        return False
+    parent = _model_at(Settings, loc[:-1])
+    field = parent.model_fields.get(str(loc[-1])) if parent else None
+    return field is not None and field.repr is False
 
 
 def _cross_check(settings: Settings) -> list[str]:
+    """Problems between sections: references to inboxes, surfaces and channels that are not configured."""
     problems: list[str] = []
     surfaces = {
         name for name in SurfacesSettings.model_fields if getattr(settings.surfaces, name) is not None
@@ -169,6 +195,7 @@ def _cross_check(settings: Settings) -> list[str]:
     }
     if settings.demo.whatsapp_outbox_file:
         channels.add("whatsapp")
+    inbox_names = ", ".join(sorted(settings.inboxes)) or "none"
     for name, inbox in settings.inboxes.items():
         if inbox.surface not in surfaces:
             problems.append(
@@ -182,25 +209,32 @@ def _cross_check(settings: Settings) -> list[str]:
                 f"add a [channels.{inbox.channel}] section"
             )
     email = settings.channels.email
-    if email is not None:
-        for box_name, box in email.mailboxes.items():
-            if box.inbox not in settings.inboxes:
-                problems.append(
-                    f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
-                    f"use one of: {', '.join(sorted(settings.inboxes))}"
-                )
+    for box_name, box in (email.mailboxes if email is not None else {}).items():
+        if box.inbox not in settings.inboxes:
+            problems.append(
+                f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
+                f"use one of: {inbox_names}"
+            )
     whatsapp = settings.channels.whatsapp
     if whatsapp is not None and whatsapp.inbox not in settings.inboxes:
-        problems.append(
-            f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; "
-            f"use one of: {', '.join(sorted(settings.inboxes))}"
-        )
+        problems.append(f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; use one of: {inbox_names}")
     for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
         if fed not in settings.inboxes:
             problems.append(
-                f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; "
-                f"use one of: {', '.join(sorted(settings.inboxes))}"
+                f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; use one of: {inbox_names}"
             )
+    for name, digest in settings.digests.items():
+        if digest.surface not in surfaces:
+            problems.append(
+                f"digests.{name}.surface: surface '{digest.surface}' is not configured; "
+                f"add a [surfaces.{digest.surface}] section or use one of: "
+                f"{', '.join(sorted(surfaces)) or 'none'}"
+            )
+        for index, inbox_name in enumerate(digest.inboxes):
+            if inbox_name not in settings.inboxes:
+                problems.append(
+                    f"digests.{name}.inboxes[{index}]: no inbox '{inbox_name}'; use one of: {inbox_names}"
+                )
     problems += automation_problems(
         settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
     )
@@ -209,8 +243,57 @@ def _cross_check(settings: Settings) -> list[str]:
     return problems
 
 
+def _as_far_as_valid(annotation: Any, raw: Any) -> Any:
+    """``raw`` validated as ``annotation`` where it can be, part by part; what cannot stays as given.
+
+    After a validation error this still lets the cross-checks see every inbox, surface and
+    digest that was written, so one run reports every mistake.
+    """
+    try:
+        return TypeAdapter(annotation).validate_python(raw)
+    except ValidationError:
+        pass
+    kind = _unwrap(annotation)
+    if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(raw, dict):
+        fields = kind.model_fields
+        return kind.model_construct(
+            **{
+                key: _as_far_as_valid(fields[key].annotation, value)
+                for key, value in raw.items()
+                if key in fields
+            }
+        )
+    if get_origin(kind) is dict and isinstance(raw, dict):
+        return {key: _as_far_as_valid(get_args(kind)[1], value) for key, value in raw.items()}
+    if get_origin(kind) is list and isinstance(raw, list):
+        return [_as_far_as_valid(get_args(kind)[0], value) for value in raw]
+    return raw
+
+
+def _after_errors(data: dict[str, Any], reported: list[str]) -> list[str]:
+    """Cross-check problems worth adding to validation errors: none about a key already reported."""
+    partial = _as_far_as_valid(Settings, data)
+    if not isinstance(partial, Settings):
+        return []
+    try:
+        found = _cross_check(partial)
+    except (AttributeError, TypeError, KeyError, ValueError):  # a section as given was too broken to read
+        return []
+    keys = {key_path(problem) for problem in reported}
+    return [problem for problem in found if key_path(problem) not in keys]
+
+
+def _located(problems: list[str], text: str) -> list[str]:
+    """Each problem with the line of the file it is about, where that key or its table is written."""
+    located = []
+    for problem in problems:
+        line = line_of(text, key_path(problem))
+        located.append(f"{problem} (line {line})" if line is not None else problem)
+    return located
+
+
 def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
-    """Parse and validate TOML text; raise ConfigError listing every problem."""
+    """Parse and validate TOML text; raise ConfigError listing every problem, each with its line."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -220,11 +303,18 @@ def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(problems + [_describe(e) for e in exc.errors()]) from None
+        problems += [_describe(e) for e in exc.errors()]
+        problems += _after_errors(data, problems)
+        raise ConfigError(_located(problems, text)) from None
     problems += _cross_check(settings)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_located(problems, text))
     return settings
+
+
+def config_warnings(text: str) -> list[str]:
+    """What is allowed but unwise in valid TOML text: secrets written literally instead of ``${ENV}``."""
+    return _located(literal_secrets(tomllib.loads(text), _is_secret_key), text)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Settings:

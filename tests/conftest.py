@@ -97,7 +97,8 @@ def pg_server() -> Iterator[str]:
         admin.close()
 
 
-def _reset_postgres(url: str) -> None:
+def reset_postgres(url: str) -> None:
+    """Empty the database at ``url`` (drop and recreate its public schema)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -110,7 +111,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/threadline.db"
     url: str = request.getfixturevalue("pg_server")
-    _reset_postgres(url)
+    reset_postgres(url)
     return url
 
 

@@ -50,8 +50,15 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
     assert listing.returncode == 0, listing.stderr
     subjects = {c["subject"] for c in json.loads(listing.stdout)}
     assert "Can't log in after password reset" in subjects
+    photo = cwd / "threadline-data" / "files" / "1" / "cracked-leg.jpg"
+    assert photo.read_bytes().startswith(b"\xff\xd8")  # the sample's real attachment, saved to open
+    raw = _cli(["conversations", "show", "1", "--raw", "1"], cwd)
+    assert raw.returncode == 0, raw.stderr
+    assert (
+        'filename="cracked-leg.jpg"' in raw.stdout and "Message-ID: <demo.refund@example.org>" in raw.stdout
+    )
 
-    script = "#1 !claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
+    script = "#1\n!claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
     worked = _cli(["run", "--for", "4"], cwd, stdin=script)
     assert worked.returncode == 0, worked.stderr
     assert "You claimed #1." in worked.stdout

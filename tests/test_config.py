@@ -72,7 +72,10 @@ def test_inbox_on_unknown_surface_and_bad_values() -> None:
 def test_bad_toml_and_missing_keys() -> None:
     assert "not valid TOML" in _problems("[inboxes\n")[0]
     problems = _problems("[surfaces.local]\n[inboxes.support]\nchannel = 'email'\n")
-    assert "inboxes.support.address: required key is missing; add it (see config.example.toml)" in problems
+    assert (
+        "inboxes.support.address: required key is missing; add it (see config.example.toml) (line 2)"
+        in problems
+    )
 
 
 def test_whatsapp_channel_must_feed_a_known_inbox() -> None:
@@ -81,4 +84,79 @@ def test_whatsapp_channel_must_feed_a_known_inbox() -> None:
         'app_secret = "s"\nverify_token = "v"\n'
     )
     problems = _problems(text)
-    assert "channels.whatsapp.inbox: no inbox 'whatsap'; use one of: support" in problems
+    assert "channels.whatsapp.inbox: no inbox 'whatsap'; use one of: support (line 10)" in problems
+
+
+NINE_MISTAKES = """
+[surfaces.local]
+colour = true
+
+[inboxes.support]
+channel = "email"
+address = "support@example.com"
+chat_channel = "support"
+timezone = "Europe/Amsterdm"
+
+[inboxes.sales]
+channel = "whatsapp"
+address = "+31 20 123 4567"
+chat_channel = "sales"
+surface = "slack"
+
+[channels.email]
+outgoing_dir = "out"
+[channels.email.mailboxes.support]
+inbox = "suport"
+host = "imap.example.com"
+username = "support@example.com"
+password = "${IMAP_PASSWORD}"
+
+[digests.daily]
+surface = "discord"
+chat_channel = "digest"
+inboxes = ["support", "billing"]
+oldest = 99
+"""
+
+
+def test_every_mistake_is_reported_in_one_run_with_its_line() -> None:
+    problems = _problems(NINE_MISTAKES, {})
+    expected = [
+        "surfaces.local.colour: unknown key; did you mean 'color'?",
+        "inboxes.support.timezone: unknown time zone 'Europe/Amsterdm'",
+        "inboxes.sales.surface: surface 'slack' is not configured",
+        "inboxes.sales.channel: channel 'whatsapp' is not configured",
+        "channels.email.mailboxes.support.password: environment variable IMAP_PASSWORD is not set",
+        "channels.email.mailboxes.support.inbox: no inbox 'suport'",
+        "digests.daily.surface: surface 'discord' is not configured",
+        "digests.daily.inboxes[1]: no inbox 'billing'",
+        "digests.daily.oldest: Input should be less than or equal to 25",
+    ]
+    lines = {
+        "colour": 3,
+        "timezone": 9,
+        "sales.surface": 15,
+        "sales.channel": 12,
+        "password": 23,
+        "mailboxes.support.inbox": 20,
+        "daily.surface": 26,
+        "daily.inboxes": 28,
+        "oldest": 29,
+    }
+    for start in expected:
+        assert any(p.startswith(start) for p in problems), (start, problems)
+    for key, line in lines.items():
+        assert any(key in p.split(":")[0] and p.endswith(f"(line {line})") for p in problems), (key, problems)
+
+
+def test_a_secret_written_in_the_file_is_warned_about() -> None:
+    from bot.config import config_warnings
+
+    text = MINIMAL.replace(
+        'outgoing_dir = "out"', 'outgoing_dir = "out"\n[surfaces.discord]\nbot_token = "abc.def"'
+    )
+    assert config_warnings(text) == [
+        "surfaces.discord.bot_token: a secret is written in the file;"
+        ' write bot_token = "${DISCORD_BOT_TOKEN}" and set DISCORD_BOT_TOKEN in the environment (line 10)'
+    ]
+    assert config_warnings(text.replace('"abc.def"', '"${DISCORD_TOKEN}"')) == []

@@ -28,7 +28,8 @@ async def test_conversation_is_worked_from_its_thread(
     assert thread.posts[0].kind == "inbound" and thread.posts[0].text == "My desk arrived broken."
 
     number = thread.number
-    assert (await local.type_line(f"#{number} !claim", "alice")).ok
+    assert (await local.type_line(f"#{number}", "alice")).ok  # focus the thread
+    assert (await local.type_line("!claim", "alice")).ok
     assert (await local.type_line("!label +refund", "alice")).ok
     assert (await local.type_line("checking stock first", "alice")).ok  # plain text is a note
     assert (await local.type_line("!reply Sorry about that — a new one ships today.", "alice")).ok

@@ -68,7 +68,7 @@ async def test_closed_conversation_reopens_within_window_else_new_linked(
     conv, _, _ = await _conversation(app, first.conversation_number or 0)
     assert conv.status == "open"
 
-    await local.type_line("!close", "alice")
+    await local.type_line(f"#{first.conversation_number} !close", "alice")
     clock.advance(timedelta(days=3))  # the WhatsApp inbox's window is 2 days
     later = await app.ingestor.ingest(whatsapp_in(text="Hello again", when=clock.now()))
     assert later.created_conversation and later.conversation_number != first.conversation_number

@@ -108,7 +108,7 @@ async def test_permanent_send_failure_is_shown_and_can_be_retried(tmp_path: Path
     assert thread.texts("outbound") == []
 
     sender.error = None
-    assert (await app.local.type_line("!retry", "alice")).ok
+    assert (await app.local.type_line(f"#{result.conversation_number} !retry", "alice")).ok
     await app.dispatcher.drain()
     assert [m.text for m in sender.sent] == ["Hello"]
     assert thread.texts("outbound") == ["Hello"]

@@ -19,6 +19,7 @@ class Sample:
     subject: str | None = None
     answers: str | None = None
     auto_reply: bool = False
+    photo: str | None = None  # a file in adapters/demo/samples/ sent along
 
 
 SAMPLES: tuple[Sample, ...] = (
@@ -28,8 +29,9 @@ SAMPLES: tuple[Sample, ...] = (
         "jane.doe@example.org",
         "Jane Doe",
         "Hello,\n\nI ordered the walnut desk (order 1881) two weeks ago and it arrived with a cracked leg.\n"
-        "Could I get a refund, or a replacement leg?\n\nThanks,\nJane",
+        "Could I get a refund, or a replacement leg? A photo of the leg is attached.\n\nThanks,\nJane",
         subject="Refund for order 1881",
+        photo="cracked-leg.jpg",
     ),
     Sample(
         "parcel",
@@ -68,7 +70,7 @@ SAMPLES: tuple[Sample, ...] = (
         "email",
         "jane.doe@example.org",
         "Jane Doe",
-        "Forgot to say: I've attached photos to my first mail. A replacement leg is fine too!",
+        "Forgot to say: a replacement leg is fine too, if that is quicker!",
         subject="Re: Refund for order 1881",
         answers="refund",
     ),

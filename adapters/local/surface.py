@@ -2,8 +2,9 @@
 
 The same class serves the terminal (with a printer) and tests (without one): both go
 through the normal path — outbox → surface, typed line → ``CommandService``.
-Typed lines: ``#12 !claim`` acts on #12 and focuses it; ``#12`` alone focuses it;
-then ``!label +refund`` or a plain note acts on the focused thread.
+Typed lines: ``#12`` alone focuses conversation 12 (only one that exists); then
+``!label +refund`` or a plain note acts on the focused thread. ``#12 !claim`` acts on #12
+and leaves the focus where it was, so a one-off command never redirects the next reply.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from adapters.local.palette import Palette
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
 from bot.actions import Actor, Location
 from bot.ports import ThreadGone, ThreadRef
@@ -22,6 +26,7 @@ __all__ = ["CommandHandler", "LocalSurface", "LocalThread"]
 
 CommandHandler = Callable[[Actor, str, Location], Awaitable[Reply]]
 _FOCUS = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
+_INDENT = "      "
 
 
 @dataclass
@@ -44,9 +49,21 @@ class LocalSurface:
 
     name = "local"
 
-    def __init__(self, printer: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        printer: Callable[[str], None] | None = None,
+        *,
+        prefix: str = "!",
+        zone: ZoneInfo | None = None,
+        palette: Palette | None = None,
+        files: Path | None = None,
+    ) -> None:
         self.threads: dict[str, LocalThread] = {}
         self.printer = printer
+        self.prefix = prefix
+        self.zone = zone or ZoneInfo("UTC")
+        self.palette = palette or Palette()
+        self.files = files
         self.handler: CommandHandler | None = None
         self.focus: int | None = None
         self.digests: list[tuple[str, DigestView]] = []
@@ -56,9 +73,9 @@ class LocalSurface:
         """Connect typed lines to the core's command service."""
         self.handler = handler
 
-    def _print(self, text: str) -> None:
+    def _print(self, text: str, kind: str = "") -> None:
         if self.printer is not None:
-            self.printer(text)
+            self.printer(self.palette.paint(kind, text))
 
     def thread(self, number: int) -> LocalThread | None:
         """The thread of conversation ``number``, if it was created."""
@@ -68,7 +85,7 @@ class LocalSurface:
         """Open a thread with the card as its root."""
         thread_id = f"{chat_channel}/{card.number}"
         self.threads[thread_id] = LocalThread(card.number, chat_channel, card)
-        self._print(render_card(card))
+        self._print(render_card(card, self.zone), "card")
         return ThreadRef(chat_channel, thread_id, f"{thread_id}/card")
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
@@ -79,7 +96,7 @@ class LocalSurface:
         if thread.card != card:
             thread.card = card
             thread.card_edits += 1
-            self._print(render_card_change(card))
+            self._print(render_card_change(card, self.zone), "change")
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Append a post to the thread."""
@@ -87,8 +104,21 @@ class LocalSurface:
         if thread is None:
             raise ThreadGone(f"thread {ref.thread_id} is gone")
         thread.posts.append(post)
-        self._print(render_post(thread.number, post))
+        self._print(render_post(thread.number, post, self.zone), post.kind)
+        for attachment in post.attachments:
+            if attachment.data is not None:
+                self._save(f"{thread.number}", attachment.filename, attachment.data)
         return f"{ref.thread_id}/{len(thread.posts)}"
+
+    def _save(self, folder: str, filename: str, data: bytes) -> None:
+        """Write a file where the terminal's user can open it, and say where (nothing without ``files``)."""
+        if self.files is None:
+            return
+        name = Path(filename).name
+        target = self.files / folder / (name if name not in ("", ".", "..") else "file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self._print(f"{_INDENT}saved to {target}", "event")
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
         """Blank a post (a forgotten contact's message): text, author and attachments are erased."""
@@ -102,7 +132,7 @@ class LocalSurface:
             thread.posts[position] = dataclasses.replace(
                 post, author="[erased]", text="[erased]", attachments=()
             )
-            self._print(f"#{thread.number} │ ✂ a message was erased")
+            self._print(f"#{thread.number} │ ✂ a message was erased", "event")
 
     def pace_key(self, chat_channel: str) -> str:
         """Local threads are not rate limited; pace by channel anyway."""
@@ -112,34 +142,45 @@ class LocalSurface:
         """Post a notice to a chat channel outside any thread (SLA escalations), linking the thread."""
         self.channel_posts.append((chat_channel, post, thread))
         link = f" → {thread.thread_id}" if thread is not None else ""
-        self._print(f"[{chat_channel}] ⚠ {post.text}{link}")
+        self._print(f"[{chat_channel}] ⚠ {post.text}{link}", "notice")
         return f"{chat_channel}/post/{len(self.channel_posts)}"
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Print a digest in ``chat_channel`` and keep it (tests read ``digests``)."""
         self.digests.append((chat_channel, digest))
-        self._print(render_digest(digest))
+        self._print(render_digest(digest, self.zone), "digest")
         if digest.chart_png is not None:
-            self._print(f"      📈 chart attached ({len(digest.chart_png):,} bytes of PNG)")
+            self._print(f"{_INDENT}📈 chart ({len(digest.chart_png):,} bytes of PNG)")
+            stamp = digest.period_end.astimezone(self.zone).strftime("%Y-%m-%d-%H%M")
+            self._save("digests", f"{digest.name}-{stamp}.png", digest.chart_png)
         return f"{chat_channel}/digest/{len(self.digests)}"
 
     async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:
-        """Handle one typed line from ``agent`` as the terminal would; the reply is printed too."""
+        """Handle one typed line (or pasted block) from ``agent`` as the terminal would; the reply is printed.
+
+        ``#N`` alone moves the focus to an existing conversation N and shows it; ``#N`` before a
+        command or note acts on N without moving the focus; anything else acts on the focus.
+        """
         if self.handler is None:
             raise RuntimeError("LocalSurface.bind() was not called")
         text = line.strip()
         if not text:
             return Reply("")
-        match = _FOCUS.match(text)
-        if match:
-            self.focus = int(match.group(1))
-            text = match.group(2).strip()
-            if not text:
-                reply = Reply(f"Focused on #{self.focus}.", conversation_number=self.focus)
-                self._print(f"  → {reply.text}")
-                return reply
         actor = Actor(self.name, user_id or agent, agent)
-        reply = await self.handler(actor, text, Location(self.name, number=self.focus))
+        match = _FOCUS.match(text)
+        if match is None:
+            return self._answer(await self.handler(actor, text, Location(self.name, number=self.focus)))
+        number, rest = int(match.group(1)), match.group(2).strip()
+        if rest:
+            return self._answer(await self.handler(actor, rest, Location(self.name, number=number)))
+        shown = await self.handler(actor, f"{self.prefix}history", Location(self.name, number=number))
+        if not shown.ok:
+            return self._answer(shown)
+        self.focus = number
+        return self._answer(Reply(f"Focused on #{number}.\n{shown.text}", conversation_number=number))
+
+    def _answer(self, reply: Reply) -> Reply:
         if reply.text:
-            self._print(("  → " if reply.ok else "  ✗ ") + reply.text.replace("\n", "\n    "))
+            text = ("  → " if reply.ok else "  ✗ ") + reply.text.replace("\n", "\n    ")
+            self._print(text, "ok" if reply.ok else "error")
         return reply

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.settings.rules import CsatSettings
-from bot.settings.sla import BusinessHoursSettings, SlaSettings
+from bot.settings.sla import BusinessHoursSettings, SlaSettings, known_zone
 from bot.timespec import parse_duration
 
 __all__ = [
@@ -88,11 +88,7 @@ class InboxSettings(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}'; use an IANA name like Europe/Amsterdam") from None
-        return value
+        return known_zone(value)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -127,7 +123,22 @@ class LocalSurfaceSettings(Strict):
     """The ``[surfaces.local]`` section: the terminal surface."""
 
     agent: str = Field("you", description="who you are when typing commands in the terminal")
-    color: bool = True
+    color: bool = Field(
+        True, description="colour the terminal (also off when NO_COLOR is set or not a terminal)"
+    )
+    timezone: str | None = Field(
+        None, description="IANA zone every time on the terminal is shown in; defaults to the first inbox's"
+    )
+    files_dir: str | None = Field(
+        None, description="where attachments and digest charts are saved, so they can be opened; none = kept"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            known_zone(value)
+        return value
 
 
 class DemoSettings(Strict):

@@ -21,7 +21,9 @@ DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 class DiscordSettings(Strict):
     """The ``[surfaces.discord]`` section."""
 
-    bot_token: str = Field(min_length=1, description="the bot token; write it as ${DISCORD_BOT_TOKEN}")
+    bot_token: str = Field(
+        min_length=1, repr=False, description="the bot token; write it as ${DISCORD_BOT_TOKEN}"
+    )
     guild_ids: list[int] = Field(
         default_factory=list,
         description="guilds (servers) the bot serves; app commands are synced to each at once. "

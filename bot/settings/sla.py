@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.timespec import parse_duration
 
-__all__ = ["WEEKDAYS", "BusinessHoursSettings", "DigestSettings", "SlaSettings", "parse_span"]
+__all__ = ["WEEKDAYS", "BusinessHoursSettings", "DigestSettings", "SlaSettings", "known_zone", "parse_span"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -41,7 +41,8 @@ def parse_span(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _zone(value: str) -> str:
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone; otherwise a ValueError that says how to write one."""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -84,7 +85,7 @@ class BusinessHoursSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        return None if value is None else _zone(value)
+        return None if value is None else known_zone(value)
 
     @field_validator("holiday_country")
     @classmethod
@@ -147,7 +148,7 @@ class DigestSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        return _zone(value)
+        return known_zone(value)
 
     @field_validator("cron")
     @classmethod

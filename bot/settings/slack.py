@@ -14,11 +14,13 @@ __all__ = ["SlackSettings"]
 class SlackSettings(Strict):
     """The ``[surfaces.slack]`` section; secrets as ``${ENV_VAR}`` (interpolated by the loader)."""
 
-    bot_token: str = Field(description="the bot token, xoxb-…")
+    bot_token: str = Field(repr=False, description="the bot token, xoxb-…")
     app_token: str | None = Field(
-        None, description="the app-level token (xapp-…, connections:write); Socket Mode"
+        None, repr=False, description="the app-level token (xapp-…, connections:write); Socket Mode"
     )
-    signing_secret: str | None = Field(None, description="verifies HTTP-mode requests (X-Slack-Signature)")
+    signing_secret: str | None = Field(
+        None, repr=False, description="verifies HTTP-mode requests (X-Slack-Signature)"
+    )
     mode: Literal["socket", "http"] = Field("socket", description="socket (no public URL) or http")
     api_base_url: str = Field(
         "https://slack.com/api/", description="Web API base URL (GovSlack, proxies, tests)"

@@ -14,10 +14,11 @@ async def test_profile_shows_identities_conversations_labels_and_pinned_notes(
     assert local is not None
     first = await app.ingestor.ingest(email_in(subject="Broken desk", when=clock.now()))
     await local.type_line(f"#{first.conversation_number} !label +refund", "alice")
-    await local.type_line("!close", "alice")
+    await local.type_line(f"#{first.conversation_number} !close", "alice")
     second = await app.ingestor.ingest(email_in(subject="New order", when=clock.now()))
     n = second.conversation_number
-    pinned = await local.type_line(f"#{n} !note --contact prefers a phone call after 17:00", "alice")
+    await local.type_line(f"#{n}", "alice")  # focus the thread
+    pinned = await local.type_line("!note --contact prefers a phone call after 17:00", "alice")
     assert pinned.ok
     await app.dispatcher.drain()
     profile = await local.type_line("!profile", "bob")

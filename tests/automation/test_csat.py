@@ -67,7 +67,8 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
     assert local is not None
     result = await app.ingestor.ingest(email_in(text="Broken desk", when=clock.now()))
     n = result.conversation_number or 0
-    await local.type_line(f"#{n} !reply A new one ships today.", "alice")
+    await local.type_line(f"#{n}", "alice")  # focus the thread
+    await local.type_line("!reply A new one ships today.", "alice")
     await local.type_line("!close", "alice")
     await app.dispatcher.drain()
     mails = sent_mail(tmp_path / "out")

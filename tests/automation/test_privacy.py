@@ -43,7 +43,8 @@ async def _populate(app: Threadline, clock: ManualClock) -> tuple[int, int]:
     assert local is not None
     first = await app.ingestor.ingest(parse_email(_raw_mail(), inbox="support", received_at=clock.now()))
     n = first.conversation_number or 0
-    await local.type_line(f"#{n} !reply Dear {NAME}, we will call {PHONE_FORMATTED}.", "alice")
+    await local.type_line(f"#{n}", "alice")  # focus the thread
+    await local.type_line(f"!reply Dear {NAME}, we will call {PHONE_FORMATTED}.", "alice")
     await local.type_line(f"!note --contact {FIRST} prefers calls on {PHONE_FORMATTED}", "alice")
     await local.type_line(f"!note spoke to {NAME}", "bob")
     await local.type_line("!label +refund", "alice")

@@ -62,7 +62,8 @@ async def test_missing_value_is_flagged_before_sending(
 ) -> None:
     assert app.local is not None
     result = await app.ingestor.ingest(email_in(name=None, when=clock.now()))
-    reply = await app.local.type_line(f"#{result.conversation_number} !template thanks", "alice")
+    await app.local.type_line(f"#{result.conversation_number}", "alice")  # focus the thread
+    reply = await app.local.type_line("!template thanks", "alice")
     assert not reply.ok
     assert "not sent: no value for {contact.first_name}" in reply.text
     preview = await app.local.type_line("!template preview thanks", "alice")
@@ -76,7 +77,8 @@ async def test_list_preview_and_save(app: Threadline, clock: ManualClock, tmp_pa
     assert app.local is not None
     result = await app.ingestor.ingest(email_in(when=clock.now()))
     n = result.conversation_number
-    preview = await app.local.type_line(f"#{n} !template preview thanks", "bob")
+    await app.local.type_line(f"#{n}", "bob")  # focus the thread
+    preview = await app.local.type_line("!template preview thanks", "bob")
     assert preview.ok and preview.ephemeral
     assert f"Hi Jane, thanks for writing about #{n}. — Bob Stone" in preview.text
     assert (await app.local.type_line("!reply We'll ship a replacement today.", "bob")).ok
@@ -102,7 +104,8 @@ async def test_one_template_command_on_whatsapp(app: Threadline, clock: ManualCl
     assert app.local is not None
     result = await app.ingestor.ingest(whatsapp_in(name="Sofia Rossi", when=clock.now()))
     n = result.conversation_number
-    assert (await app.local.type_line(f"#{n} !template hello_again", "alice")).ok  # canned, window open
+    await app.local.type_line(f"#{n}", "alice")  # focus the thread
+    assert (await app.local.type_line("!template hello_again", "alice")).ok  # canned, window open
     await app.dispatcher.drain()
     lines = (tmp_path / "out" / "wa.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["text"]["body"] == "Hello again Sofia!"

@@ -1,0 +1,194 @@
+"""The terminal surface as a person uses it: a real ``threadline run`` on a pseudo-terminal, keys typed.
+
+Focus, history, pasted blocks, colour and the start-up summary are checked on what the terminal
+prints and on what was stored and sent, not on internals.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 60.0  # a bound, not a timing: a slow machine only waits longer
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]")
+
+
+class Terminal:
+    """A ``threadline run`` process on a pseudo-terminal: keys in, the screen's text out."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 220, 0, 0))
+        self.master = master
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--for", "300"],
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.raw = ""
+
+    def _read(self, seconds: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], seconds)
+        if ready:
+            try:
+                self.raw += os.read(self.master, 65536).decode("utf-8", errors="replace")
+            except OSError:  # the process closed the terminal
+                time.sleep(seconds)
+
+    @property
+    def text(self) -> str:
+        """What was printed, escape sequences removed."""
+        return ANSI.sub("", self.raw).replace("\r", "")
+
+    def wait_for(self, pattern: str, *, after: int = 0) -> int:
+        """Read until ``pattern`` (a regex) shows after offset ``after`` of ``text``; its end offset."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.text[after:])
+            if found:
+                return after + found.end()
+            self._read(0.2)
+        raise AssertionError(f"{pattern!r} never appeared; the terminal showed:\n{self.text[-3000:]}")
+
+    def type(self, keys: str) -> None:
+        """Send keys as typed (``\\r`` is Enter)."""
+        os.write(self.master, keys.encode())
+
+    def close(self) -> int:
+        """Ctrl-C, then the exit code (killed if it does not stop)."""
+        if self.process.poll() is None:
+            self.type("\x03")
+        try:
+            deadline = time.monotonic() + WAIT
+            while self.process.poll() is None and time.monotonic() < deadline:
+                self._read(0.2)
+            return self.process.wait(timeout=1)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            os.close(self.master)
+
+
+def _demo(tmp_path: Path, *, colour: bool = True) -> Path:
+    text = (
+        (ROOT / "config.example.toml").read_text().replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+    )
+    if not colour:
+        text = text.replace("color = true", "color = false")
+    (tmp_path / "config.example.toml").write_text(text)
+    return tmp_path
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("THREADLINE_CONFIG", "NO_COLOR"))}
+    env.update(TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def _conversation(cwd: Path, number: int) -> dict[str, Any]:
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "conversations", "show", str(number), "--json"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=WAIT,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(shown.stdout)
+    return data
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    return _demo(tmp_path)
+
+
+def test_focus_history_and_pasted_blocks_on_a_real_terminal(demo: Path) -> None:
+    term = Terminal(demo, _env())
+    try:
+        term.wait_for(r"Automatic reply: Your invoice")  # the sample conversations arrived
+        at = term.wait_for(r"no focus ›")
+
+        term.type("#1\r")
+        at = term.wait_for(r"Focused on #1\.", after=at)
+        at = term.wait_for(r"#1 ›", after=at)
+
+        term.type("#2 !priority low\r")  # acts on #2 ...
+        at = term.wait_for(r"#2 priority low\.", after=at)
+        at = term.wait_for(r"#1 ›", after=at)  # ... and the focus stays on #1
+
+        term.type("!reply Sorry, a new leg ships today.\r")
+        at = term.wait_for(r"Sending your reply to the customer of #1", after=at)
+
+        term.type("!note first thought\r")
+        at = term.wait_for(r"#1 │ 📝 note by You", after=at)
+        term.type("\x1b[A")  # Up: the last line comes back to be edited
+        term.type(", checked\r")
+        at = term.wait_for(r"first thought, checked", after=at)
+
+        term.type("\x1b[200~!note line one\nline two\x1b[201~\r")  # a pasted block is one message
+        at = term.wait_for(r"line two", after=at)
+
+        term.type("#0\r")
+        at = term.wait_for(r"No conversation #0\.", after=at)
+        term.type("#999\r")
+        at = term.wait_for(r"No conversation #999\.", after=at)
+        term.wait_for(r"#1 ›", after=at)  # refused focus changes nothing
+    finally:
+        code = term.close()
+    assert code == 0, term.text[-2000:]
+
+    first = _conversation(demo, 1)
+    notes = [m["text"] for m in first["messages"] if m["kind"] == "note"]
+    assert notes == ["first thought", "first thought, checked", "line one\nline two"]
+    second = _conversation(demo, 2)
+    assert second["priority"] == "low"
+    replies = list((demo / "threadline-data" / "sent-mail").glob("*.eml"))
+    assert len(replies) == 1  # the reply went to #1's customer, not to #2's
+    mail = message_from_bytes(replies[0].read_bytes(), policy=policy.default)
+    assert mail["To"] == "Jane Doe <jane.doe@example.org>"
+    body = mail.get_body(("plain",))
+    assert body is not None and "a new leg ships today" in body.get_content()
+
+
+def test_colour_follows_the_setting_and_no_color_and_a_restart_lists_what_is_open(tmp_path: Path) -> None:
+    demo = _demo(tmp_path)
+    coloured = Terminal(demo, _env())
+    try:
+        coloured.wait_for(r"Automatic reply: Your invoice")
+        coloured.wait_for(r"no focus ›")
+    finally:
+        assert coloured.close() == 0
+    assert "\x1b[1;36m━━ #1" in coloured.raw  # the card header, in colour
+
+    plain = Terminal(demo, _env(NO_COLOR="1"))
+    try:
+        plain.wait_for(r"open conversations \(\d+\):")  # after a restart, what is open is shown first
+        plain.wait_for(r'#1 · open · email · .* · "Refund for order 1881"')
+        plain.wait_for(r"no focus ›")
+    finally:
+        assert plain.close() == 0
+    assert "\x1b[1;36m" not in plain.raw and "\x1b[31m" not in plain.raw
