@@ -178,8 +178,8 @@ def test_colour_follows_the_setting_and_no_color_and_a_restart_lists_what_is_ope
     demo = _demo(tmp_path)
     coloured = Terminal(demo, _env())
     try:
-        coloured.wait_for(r"Automatic reply: Your invoice")
-        coloured.wait_for(r"no focus ›")
+        at = coloured.wait_for(r"a replacement leg is fine too")  # the last sample
+        coloured.wait_for(r"no focus ›", after=at)
     finally:
         assert coloured.close() == 0
     assert "\x1b[1;36m━━ #1" in coloured.raw  # the card header, in colour
@@ -187,8 +187,8 @@ def test_colour_follows_the_setting_and_no_color_and_a_restart_lists_what_is_ope
     plain = Terminal(demo, _env(NO_COLOR="1"))
     try:
         plain.wait_for(r"open conversations \(\d+\):")  # after a restart, what is open is shown first
-        plain.wait_for(r'#1 · open · email · .* · "Refund for order 1881"')
-        plain.wait_for(r"no focus ›")
+        at = plain.wait_for(r'#1 · open · email · .* · "Refund for order 1881"')
+        plain.wait_for(r"no focus ›", after=at)
     finally:
         assert plain.close() == 0
     assert "\x1b[1;36m" not in plain.raw and "\x1b[31m" not in plain.raw

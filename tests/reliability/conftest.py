@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _reset_postgres
+from tests.conftest import reset_postgres
 from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot
 from tests.reliability.procs import SmtpSink
 
@@ -44,7 +44,7 @@ def process_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path}/threadline.db"
     else:
         url = request.getfixturevalue("pg_server")
-        _reset_postgres(url)
+        reset_postgres(url)
     asyncio.run(upgrade(url))
     return url
 
@@ -56,6 +56,6 @@ def pg_db(pg_server: str) -> str:
 
     from storage.migrate import upgrade
 
-    _reset_postgres(pg_server)
+    reset_postgres(pg_server)
     asyncio.run(upgrade(pg_server))
     return pg_server

@@ -12,7 +12,7 @@ from bot.clock import SystemClock
 from bot.leader import LeasedWorker, Leases
 from storage import Store
 from storage.migrate import upgrade
-from tests.conftest import _reset_postgres
+from tests.conftest import reset_postgres
 from tests.helpers import until
 
 
@@ -41,7 +41,7 @@ class Worker:
 
 @pytest.fixture
 async def store(pg_server: str) -> AsyncIterator[Store]:
-    _reset_postgres(pg_server)
+    reset_postgres(pg_server)
     await upgrade(pg_server)
     db = Store(pg_server)
     yield db

@@ -62,7 +62,7 @@ async def test_digest_numbers_for_a_known_data_set(sla_app: Threadline, clock: M
     assert view.oldest[0].thread_id == "support/2"
     assert dict(view.by_assignee) == {"Alice Martin": 1, "Bob Stone": 1, "unassigned": 1}
     assert view.by_label == (("refund", 2),)
-    text = render_digest(view)
+    text = render_digest(view, ZoneInfo(view.timezone))
     assert "open 2 · unassigned 1 · snoozed 1 · breached 1" in text
     assert "median first response 10 min · median resolution 2 h 00 min · SLA compliance 50 %" in text
 
@@ -110,7 +110,7 @@ async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path,
         and missed.period_start == ams(2026, 1, 6, 9, 0)
         and missed.period_end == ams(2026, 1, 8, 9, 0)
     )
-    assert "(late: sent after a restart)" in render_digest(missed)
+    assert "(late: sent after a restart)" in render_digest(missed, ZoneInfo(missed.timezone))
     await second.stop()
 
     third = Threadline(settings, clock=clock)

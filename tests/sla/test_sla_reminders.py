@@ -32,7 +32,7 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
     thread = sla_app.local.thread(number)  # type: ignore[union-attr]
     assert thread is not None
     assert thread.card.sla_due == ams(2026, 1, 5, 10, 0) and thread.card.sla_state == "ok"
-    assert "SLA due Mon 10:00" in render_card(thread.card)
+    assert "SLA due Mon 10:00" in render_card(thread.card, ZoneInfo(thread.card.timezone))
 
     clock.advance(timedelta(minutes=44))
     assert await sla_app.sla.check() == 0
@@ -54,9 +54,9 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
         f"🚨 @Alice Martin: #{number} first response target breached at Mon 10:00 (Europe/Amsterdam)"
     )
     assert thread.card.sla_state == "breached"
-    assert "⚠ breached" in render_card(thread.card)
+    assert "⚠ breached" in render_card(thread.card, ZoneInfo(thread.card.timezone))
 
-    assert (await sla_app.local.type_line("!reply On its way!", "alice")).ok  # type: ignore[union-attr]
+    assert (await sla_app.local.type_line(f"#{number} !reply On its way!", "alice")).ok  # type: ignore[union-attr]
     await sla_app.dispatcher.drain()
     assert thread.card.sla_state == "ok"  # only the resolution clock runs now: 2d = 48 business hours
     assert thread.card.sla_due == ams(2026, 1, 13, 17, 0)  # six 8-hour working days, 6 Jan skipped
@@ -142,7 +142,7 @@ async def test_next_response_runs_per_customer_message(sla_app: Threadline, cloc
     clock.set(ams(2026, 1, 5, 11, 45))
     assert await sla_app.sla.check() == 1
     clock.set(ams(2026, 1, 5, 11, 50))
-    assert (await local.type_line("!reply Tomorrow", "alice")).ok
+    assert (await local.type_line(f"#{number} !reply Tomorrow", "alice")).ok
     await sla_app.dispatcher.drain()
     clock.set(ams(2026, 1, 5, 13, 0))
     await sla_app.ingestor.ingest(
@@ -169,7 +169,7 @@ async def test_close_stops_and_reopen_restarts_resolution(sla_app: Threadline, c
         assert conversation.sla_next_at is None and conversation.resolution_due is None
     clock.set(ams(2026, 1, 7, 10, 0))  # Wednesday
     assert await sla_app.sla.check() == 0
-    assert (await local.type_line("!reopen", "alice")).ok
+    assert (await local.type_line(f"#{number} !reopen", "alice")).ok
     async with sla_app.store.transaction() as repo:
         conversation = await repo.conversation_by_number(number)
         assert conversation is not None

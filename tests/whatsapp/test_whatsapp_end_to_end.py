@@ -84,7 +84,7 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
 
     # 25 hours later the window is closed: refused before anything is sent, with the template hint
     clock.advance(timedelta(hours=25))
-    refused = await local.type_line("!reply are you still there?", "alice")
+    refused = await local.type_line(f"#{number} !reply are you still there?", "alice")
     assert not refused.ok
     assert "24 h window closed 1 h ago" in refused.text and "last wrote 25 h ago" in refused.text
     assert "!template NAME" in refused.text and "order_update" in refused.text
@@ -92,7 +92,7 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
     assert len(graph.sent) == 1
 
     # a template works outside the window
-    sent = await local.type_line('!template order_update "Sofia Jansen" 1881', "alice")
+    sent = await local.type_line(f'#{number} !template order_update "Sofia Jansen" 1881', "alice")
     assert sent.ok, sent.text
     await rig.settle()
     assert graph.sent[1]["type"] == "template"
@@ -109,8 +109,11 @@ async def test_whatsapp_conversation_end_to_end(rig: WhatsAppRig) -> None:
     assert thread.texts("outbound")[-1] == "Hi Sofia Jansen, your order 1881 has shipped."
 
     # wrong template use is explained, not sent
-    assert "takes 2 parameter(s)" in (await local.type_line("!template order_update Sofia", "alice")).text
-    assert "No template 'nope'" in (await local.type_line("!template nope", "alice")).text
+    assert (
+        "takes 2 parameter(s)"
+        in (await local.type_line(f"#{number} !template order_update Sofia", "alice")).text
+    )
+    assert "No template 'nope'" in (await local.type_line(f"#{number} !template nope", "alice")).text
     assert len(graph.sent) == 2
 
 
@@ -149,14 +152,14 @@ async def test_failures_show_in_the_thread_and_can_be_retried(rig: WhatsAppRig) 
 
     # the Graph API itself refuses: 131047 is final and says what to do; the thread shows it
     graph.fail_next = [131047]
-    assert (await local.type_line("!reply second answer", "alice")).ok
+    assert (await local.type_line(f"#{thread.number} !reply second answer", "alice")).ok
     await rig.settle()
     refused = thread.texts("notice")[-1]
     assert "was not delivered" in refused and "131047" in refused and "template" in refused
 
     # a throughput limit is retried, not shown as a failure
     graph.fail_next = [130429]
-    assert (await local.type_line("!retry", "alice")).ok
+    assert (await local.type_line(f"#{thread.number} !retry", "alice")).ok
     await rig.settle()
     clock.advance(timedelta(minutes=2))
     await rig.settle()
@@ -190,7 +193,7 @@ async def test_retry_outside_the_window_is_refused_with_the_template_hint(rig: W
     assert (await local.type_line(f"#{thread.number} !reply late answer", "alice")).ok
     await rig.settle()
     clock.advance(timedelta(hours=30))
-    refused = await local.type_line("!retry", "alice")
+    refused = await local.type_line(f"#{thread.number} !retry", "alice")
     assert not refused.ok and "window closed 6 h ago" in refused.text and "!template NAME" in refused.text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from adapters.local.render import render_post
 from tests.whatsapp.conftest import WhatsAppRig
@@ -22,7 +23,7 @@ async def _thread_with_reply(rig: WhatsAppRig, text: str):
 def _shown(thread) -> str:
     """The last notice as the terminal surface shows it."""
     post = [p for p in thread.posts if p.kind == "notice"][-1]
-    return render_post(thread.number, post)
+    return render_post(thread.number, post, ZoneInfo("UTC"))
 
 
 def _clean(shown: str) -> None:
@@ -54,7 +55,7 @@ async def test_closed_window_suggests_the_template_command_not_retry(rig: WhatsA
     assert "!retry" not in shown and "(template NAME)" not in shown
     _clean(shown)
     # the same, reported later by a status webhook
-    assert (await rig.app.local.type_line("!reply second try", "alice")).ok  # type: ignore[union-attr]
+    assert (await rig.app.local.type_line(f"#{thread.number} !reply second try", "alice")).ok  # type: ignore[union-attr]
     await rig.settle()
     window = {
         "code": 131047,

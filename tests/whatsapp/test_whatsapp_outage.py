@@ -31,7 +31,12 @@ async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: Whats
     await rig.settle()
     notices = [(t.number, text) for t in local.threads.values() for text in t.texts("notice")]
     assert len([n for n, text in notices if "is failing" in text]) == 1, notices
-    shown = [render_post(t.number, p) for t in local.threads.values() for p in t.posts if p.kind == "notice"]
+    shown = [
+        render_post(t.number, p, local.zone)
+        for t in local.threads.values()
+        for p in t.posts
+        if p.kind == "notice"
+    ]
     assert not [line for line in shown if "⚠ ⚠" in line or ".." in line], shown  # surfaces add the sign
     assert len([n for n, text in notices if "works again" in text]) == 1, notices
     replies = [body["to"] for body in graph.sent if body.get("type") == "text"]
