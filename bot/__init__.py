@@ -2,5 +2,5 @@
 
 The core (domain, commands, ingest, actions, outbox, views) imports no chat or
 channel library; adapters translate platforms to and from it, storage owns the
-database. ``bot.app`` is the one composition root and ``bot.cli`` the command line.
+database. ``threadline.app`` is the one composition root and ``threadline.cli`` the command line.
 """

@@ -44,8 +44,7 @@ async def template_names(
     needle = prefix.strip().lower()
     async with store.transaction() as repo:
         names = [t.name for t in await list_templates(repo, settings)]
-    whatsapp = getattr(settings.channels, "whatsapp", None)
-    if whatsapp is not None:
-        names += [name for name in whatsapp.templates if name not in names]
+    for channel in sorted(settings.channel_names()):
+        names += [name for name in settings.approved_templates(channel) if name not in names]
     starting = [n for n in names if n.lower().startswith(needle)]
     return (starting + [n for n in names if needle in n.lower() and n not in starting])[:limit]

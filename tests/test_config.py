@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import ConfigError
+from threadline.config import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = """

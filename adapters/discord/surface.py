@@ -25,8 +25,8 @@ from adapters.discord.components import card_view
 from adapters.discord.digest import digest_embed
 from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
-from bot.settings.discord import DiscordSettings
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["DiscordSurface"]

@@ -29,10 +29,10 @@ from typing import TypeVar
 from imapclient import IMAPClient
 
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from adapters.email.settings import MailboxSettings
 from bot import faults
 from bot.clock import Clock, SystemClock
 from bot.inbound import ChannelCursor, InboundMessage, IngestResult
-from bot.settings.email import MailboxSettings
 
 __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 

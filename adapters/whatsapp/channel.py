@@ -22,10 +22,10 @@ from aiohttp import web
 from adapters.whatsapp.graph import GraphClient, MediaTooLarge
 from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender
+from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
 from bot.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import OutboundView
 
 __all__ = ["ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]

@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
 
 __all__ = ["DownloadedMedia", "GraphClient", "MediaTooLarge", "graph_error"]
 

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from typing import Any
 
 from adapters.whatsapp.graph import GraphClient
+from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import PermanentDeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import AttachmentView, OutboundView
 
 __all__ = ["MAX_TEXT_CHARS", "WhatsAppSender", "media_kind", "split_text"]

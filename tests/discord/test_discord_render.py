@@ -16,8 +16,9 @@ from adapters.discord.render import (
     split_text,
     thread_name,
 )
-from bot.config import ConfigError, parse_config
+from bot.config import ConfigError
 from bot.views import AttachmentView, CardView, PostView
+from threadline.config import parse_config
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

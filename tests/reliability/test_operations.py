@@ -13,7 +13,6 @@ from pathlib import Path
 import aiohttp
 
 from adapters.local import LocalSurface
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.effects import CARD, surface_destination
 from bot.health import ComponentState
@@ -22,6 +21,7 @@ from bot.ports import ThreadRef, TransientDeliveryError
 from bot.views import CardView, OutboundView
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 OPS = """
 [web]

@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.local.render import render_digest
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
-from bot.scheduler import build_scheduler
 from tests.sla.sla_support import ams, mail, new_app, settings_for, settle
+from threadline.app import Threadline
+from threadline.scheduler import build_scheduler
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

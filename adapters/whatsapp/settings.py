@@ -8,40 +8,16 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["DEFAULT_GRAPH_API_VERSION", "TemplateSettings", "WhatsAppSettings"]
+from bot.settings.channel import ApprovedTemplate
+
+__all__ = ["DEFAULT_GRAPH_API_VERSION", "WhatsAppSettings"]
 
 DEFAULT_GRAPH_API_VERSION = "v21.0"
 """The Graph API version Threadline is tested against; pinned so Meta's changes never surprise us."""
 
 _VERSION = re.compile(r"^v\d+\.\d+$")
-_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
-
-
-class TemplateSettings(BaseModel):
-    """One approved message template, as declared in WhatsApp Manager.
-
-    ``parameters`` is how many body parameters (``{{1}}``, ``{{2}}`` …) it takes;
-    ``body`` is an optional preview of the approved text, shown in the thread with
-    the parameters filled in.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    language: str = Field("en_US", min_length=2, description="the template's language code, e.g. en_US, nl")
-    parameters: int = Field(0, ge=0, le=20, description="number of body parameters")
-    body: str | None = Field(None, description="preview of the approved body text with {{1}} placeholders")
-
-    @model_validator(mode="after")
-    def _body_matches_parameters(self) -> TemplateSettings:
-        if self.body is not None:
-            used = {int(n) for n in _PLACEHOLDER.findall(self.body)}
-            if used and max(used) > self.parameters:
-                raise ValueError(
-                    f"body uses {{{{{max(used)}}}}} but parameters = {self.parameters}; make them agree"
-                )
-        return self
 
 
 class WhatsAppSettings(BaseModel):
@@ -70,7 +46,7 @@ class WhatsAppSettings(BaseModel):
         "/webhooks/whatsapp",
         description="path of the webhook on the shared web server",
     )
-    templates: dict[str, TemplateSettings] = Field(
+    templates: dict[str, ApprovedTemplate] = Field(
         default_factory=dict,
         description="approved templates by name",
     )

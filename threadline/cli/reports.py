@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from bot.app import Threadline, stdout_printer
-from bot.config import Settings
 from bot.digest import DigestError
 from bot.reports import build_report, render
 from bot.timespec import parse_duration
 from storage import Store
 from storage.migrate import upgrade
+from threadline.app import Threadline, stdout_printer
+from threadline.config import AppSettings
 
 __all__ = ["add_sla_commands", "run_sla_command"]
 
@@ -40,7 +40,7 @@ def add_sla_commands(sub: Any) -> None:
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
 
-async def _digest_send(settings: Settings, name: str) -> int:
+async def _digest_send(settings: AppSettings, name: str) -> int:
     app = Threadline(settings, printer=stdout_printer)
     try:
         await app.prepare_database()
@@ -53,7 +53,7 @@ async def _digest_send(settings: Settings, name: str) -> int:
     return 0
 
 
-async def _report(settings: Settings, args: argparse.Namespace) -> int:
+async def _report(settings: AppSettings, args: argparse.Namespace) -> int:
     if args.inbox and args.inbox not in settings.inboxes:
         print(
             f"threadline: no inbox '{args.inbox}'; use one of: {', '.join(sorted(settings.inboxes))}",
@@ -75,7 +75,7 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_sla_command(settings: Settings, args: argparse.Namespace) -> int:
+async def run_sla_command(settings: AppSettings, args: argparse.Namespace) -> int:
     """Run ``digest send`` or ``report``; the exit status."""
     if args.command == "digest":
         return await _digest_send(settings, args.name)

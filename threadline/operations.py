@@ -26,12 +26,12 @@ from typing import Any
 
 from bot import metrics
 from bot.clock import Clock
-from bot.config import Settings
 from bot.health import ComponentState, Health
 from bot.leader import LeasedWorker, Leases, Worker, default_holder
 from bot.outages import OutageTracker
 from bot.outbox import Dispatcher
 from storage import Store
+from threadline.config import AppSettings
 
 __all__ = ["Operations"]
 
@@ -44,7 +44,7 @@ class Operations:
     def __init__(
         self,
         store: Store,
-        settings: Settings,
+        settings: AppSettings,
         clock: Clock,
         dispatcher: Dispatcher,
         *,

@@ -20,14 +20,11 @@ from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from adapters.whatsapp import WhatsAppChannel
 from bot.actions import CommandService
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.digest import DigestService
 from bot.ingest import Ingestor
-from bot.operations import Operations
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
 from bot.privacy import Redactor
-from bot.scheduler import build_scheduler
 from bot.sla.checker import SlaChecker
 from bot.snooze import SnoozeWaker
 from bot.statuses import DeliveryStatusService
@@ -35,6 +32,9 @@ from bot.suggest import conversation_labels, label_names, template_names
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
+from threadline.config import AppSettings
+from threadline.operations import Operations
+from threadline.scheduler import build_scheduler
 
 __all__ = ["SchemaOutOfDate", "Threadline"]
 
@@ -50,7 +50,7 @@ class Threadline:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: AppSettings,
         *,
         clock: Clock | None = None,
         printer: Callable[[str], None] | None = None,

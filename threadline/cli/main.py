@@ -15,16 +15,17 @@ from typing import Any
 from adapters.email import parse_email  # rules test FILE.eml
 from adapters.local import read_stdin_lines
 from bot import heap
-from bot.app import SchemaOutOfDate, Threadline, stdout_printer
-from bot.cli_automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
-from bot.cli_sla import add_sla_commands, run_sla_command
-from bot.config import ConfigError, Settings, load_config
+from bot.config import ConfigError
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade
 from storage.repository import ConversationFilter
+from threadline.app import SchemaOutOfDate, Threadline, stdout_printer
+from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
+from threadline.cli.reports import add_sla_commands, run_sla_command
+from threadline.config import AppSettings, load_config
 
 __all__ = ["main"]
 
@@ -39,13 +40,13 @@ def _config_path(given: str | None) -> str:
     return next((name for name in _DEFAULT_CONFIGS if Path(name).is_file()), _DEFAULT_CONFIGS[0])
 
 
-def _load(args: argparse.Namespace) -> Settings:
+def _load(args: argparse.Namespace) -> AppSettings:
     settings = load_config(_config_path(args.config))
     setup_logging(settings.threadline.log_level, settings.threadline.log_format)
     return settings
 
 
-async def _run(settings: Settings, seconds: float | None) -> int:
+async def _run(settings: AppSettings, seconds: float | None) -> int:
     app = Threadline(settings, printer=stdout_printer)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -72,13 +73,13 @@ async def _run(settings: Settings, seconds: float | None) -> int:
     return 0
 
 
-async def _db_upgrade(settings: Settings) -> int:
+async def _db_upgrade(settings: AppSettings) -> int:
     await upgrade(settings.threadline.database_url)
     print("database is at the newest schema")
     return 0
 
 
-async def _list(settings: Settings, args: argparse.Namespace) -> int:
+async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
     store = Store(settings.threadline.database_url)
     try:
         async with store.transaction() as repo:
@@ -109,7 +110,7 @@ async def _list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _show(settings: Settings, args: argparse.Namespace) -> int:
+async def _show(settings: AppSettings, args: argparse.Namespace) -> int:
     store = Store(settings.threadline.database_url)
     try:
         async with store.transaction() as repo:
@@ -129,7 +130,7 @@ async def _show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _write_raw(settings: Settings, number: int, index: int) -> int:
+async def _write_raw(settings: AppSettings, number: int, index: int) -> int:
     """Write the original bytes (the raw MIME of an email) of the conversation's ``index``-th message."""
     store = Store(settings.threadline.database_url)
     try:
@@ -244,6 +245,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"threadline: {exc}", file=sys.stderr)
         return 3
 
-
-if __name__ == "__main__":
-    sys.exit(main())

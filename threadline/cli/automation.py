@@ -1,6 +1,6 @@
 """``threadline rules test FILE.eml`` and ``threadline contact export|forget ID``.
 
-The email parser is handed in by ``bot.cli`` (the composition side), so this module
+The email parser is handed in by ``threadline.cli`` (the composition side), so this module
 stays core-only.
 """
 
@@ -12,13 +12,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import Settings
 from bot.contacts import find_contact
 from bot.inbound import InboundMessage
 from bot.privacy import export_contact, forget_contact
 from bot.rules import explain
 from storage import Store
 from storage.migrate import upgrade
+from threadline.config import AppSettings
 
 __all__ = ["AUTOMATION_COMMANDS", "EmailParser", "add_automation_commands", "run_automation_command"]
 
@@ -46,7 +46,7 @@ def add_automation_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
             cmd.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
 
 
-async def run_automation_command(settings: Settings, args: argparse.Namespace, parse: EmailParser) -> int:
+async def run_automation_command(settings: AppSettings, args: argparse.Namespace, parse: EmailParser) -> int:
     """Run a command added by ``add_automation_commands``; the exit status."""
     if args.command == "rules":
         return _rules_test(settings, args, parse)
@@ -83,7 +83,7 @@ async def run_automation_command(settings: Settings, args: argparse.Namespace, p
         await store.close()
 
 
-def _rules_test(settings: Settings, args: argparse.Namespace, parse: EmailParser) -> int:
+def _rules_test(settings: AppSettings, args: argparse.Namespace, parse: EmailParser) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
