@@ -22,9 +22,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import heap
 from bot.clock import SystemClock
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
+from bot.runtime import heap
 from storage.migrate import upgrade
 from threadline.app import Threadline
 from threadline.config import parse_config

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock, SystemClock
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
 from bot.ports import ThreadRef
 from bot.views import CardView
 from storage.db import sync_url
@@ -163,7 +163,7 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     surface.bind(app.commands.handle)
     app.surfaces["local"] = surface
     if not skip:
-        import bot.outbox as outbox_module
+        import bot.outbox.service as outbox_module
 
         outbox_module.card_fingerprint = lambda card: uuid.uuid4().hex  # type: ignore[assignment]
     for n in range(conversations):

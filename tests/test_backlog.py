@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.backlog import Backlogs
 from bot.clock import ManualClock
+from bot.ingest.backlog import Backlogs
 from tests.helpers import email_in
 from threadline.app import Threadline
 

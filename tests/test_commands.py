@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import commands as c
-from bot.help import help_text
+from bot.commands import grammar as c
+from bot.commands.help import help_text
 
 VALID = {
     "claim": c.ParsedCommand(c.Claim()),

@@ -18,17 +18,17 @@ from adapters.slack import SlackAdapter
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from adapters.whatsapp import WhatsAppChannel
-from bot.actions import CommandService
 from bot.clock import Clock, SystemClock
+from bot.commands.service import CommandService
+from bot.commands.suggest import conversation_labels, label_names, template_names
 from bot.digest import DigestService
-from bot.ingest import Ingestor
-from bot.outbox import Dispatcher, SurfacePace
+from bot.ingest.service import Ingestor
+from bot.ingest.statuses import DeliveryStatusService
+from bot.outbox.service import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
-from bot.privacy import Redactor
+from bot.privacy.service import Redactor
 from bot.sla.checker import SlaChecker
-from bot.snooze import SnoozeWaker
-from bot.statuses import DeliveryStatusService
-from bot.suggest import conversation_labels, label_names, template_names
+from bot.sla.snooze import SnoozeWaker
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade

@@ -2,7 +2,7 @@
 
 ``bot/app.py`` builds one ``Operations`` and calls it at a few points; everything
 here is core code (no adapter imports): the Prometheus backend is passed in as a
-``bot.metrics.Recorder`` plus a ``render`` function.
+``bot.runtime.metrics.Recorder`` plus a ``render`` function.
 
 - Mailboxes: on PostgreSQL each mailbox reader runs under the lease
   ``mailbox:<name>`` (``LeasedWorker``); on SQLite (one instance by definition)
@@ -24,12 +24,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot import metrics
 from bot.clock import Clock
-from bot.health import ComponentState, Health
-from bot.leader import LeasedWorker, Leases, Worker, default_holder
-from bot.outages import OutageTracker
-from bot.outbox import Dispatcher
+from bot.outbox.outages import OutageTracker
+from bot.outbox.service import Dispatcher
+from bot.runtime import metrics
+from bot.runtime.health import ComponentState, Health
+from bot.runtime.leases import LeasedWorker, Leases, Worker, default_holder
 from storage import Store
 from threadline.config import AppSettings
 
@@ -147,7 +147,7 @@ class Operations:
 
     # --- metrics -------------------------------------------------------------------------------
     def install_metrics(self) -> None:
-        """Make this instance's recorder the process's (``bot.metrics``)."""
+        """Make this instance's recorder the process's (``bot.runtime.metrics``)."""
         if self.recorder is not None:
             metrics.install(self.recorder)
 

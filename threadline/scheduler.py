@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest.service import DigestService, cron_trigger
 from bot.sla.checker import SlaChecker
-from bot.snooze import SnoozeWaker
+from bot.sla.snooze import SnoozeWaker
 
 __all__ = ["build_scheduler"]
 

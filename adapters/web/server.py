@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from bot.health import Readiness
+from bot.runtime.health import Readiness
 
 __all__ = ["Handler", "WebServer"]
 

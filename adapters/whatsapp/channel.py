@@ -24,7 +24,7 @@ from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender
 from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
-from bot.inbound import InboundAttachment, InboundMessage, IngestResult
+from bot.ingest.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError
 from bot.views import OutboundView
 
@@ -38,7 +38,7 @@ Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
 ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[str]]
 """The core's ``DeliveryStatusService.apply(channel, external_id, status, error)`` → a ``StatusOutcome``."""
 
-_UNKNOWN_MESSAGE = "unknown_message"  # bot.statuses.StatusOutcome.UNKNOWN_MESSAGE
+_UNKNOWN_MESSAGE = "unknown_message"  # bot.ingest.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
 _INGEST_ATTEMPTS = 3
 _STATUS_RETRY_SECONDS = 5.0

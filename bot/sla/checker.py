@@ -19,10 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CARD, CHANNEL_POST, Effects, surface_destination
+from bot.runtime import metrics
 from bot.settings.core import InboxSettings
 from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
 from bot.sla.policy import SlaPolicy, policy_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import commands as c
-from bot import commands_team as t
+from bot.commands import grammar as c
+from bot.commands import grammar_team as t
 
 VALID = {
     "away": c.ParsedCommand(t.Away()),

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, LargeBinary, String, Text, select
 
 from adapters.email import parse_email
 from bot.clock import ManualClock
-from bot.privacy import export_contact, forget_contact
+from bot.privacy.service import export_contact, forget_contact
 from storage.models import Base
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline

@@ -3,7 +3,7 @@
 Each ``Instance`` is ``python -m threadline.cli --config FILE run`` in its own session,
 with stdout (the local surface prints every thread line) and stderr appended to
 files across restarts, so what the team saw over all runs can be read back.
-``THREADLINE_FAULT`` arms a kill point (``bot.faults``) for one run.
+``THREADLINE_FAULT`` arms a kill point (``bot.runtime.faults``) for one run.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.actions import Actor, CommandService, Location
 from bot.clock import SystemClock
+from bot.commands.service import Actor, CommandService, Location
 from storage import Store
 from tests.email.email_servers import Dovecot
 from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config

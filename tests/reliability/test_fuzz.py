@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from adapters.email.mime import parse_email
 from adapters.whatsapp.payload import parse_webhook
 from bot.clock import ManualClock
-from bot.commands import CommandError, parse_command
+from bot.commands.grammar import CommandError, parse_command
 from tests.slack.conftest import slack_config
 from tests.slack.slack_fake import FakeSlack, form, signed_request
 from tests.whatsapp.wa_payloads import envelope, message, status

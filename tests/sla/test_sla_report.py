@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.reports import build_report, percentile, render
+from bot.reports.report import build_report, percentile, render
 from tests.sla.sla_support import CONFIG, new_app, settings_for
 from tests.sla.test_sla_digest import _known_data
 from threadline.cli import main

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.automation import explain
 from bot.contacts import find_contact
-from bot.inbound import InboundMessage
-from bot.privacy import export_contact, forget_contact
-from bot.rules import explain
+from bot.ingest.inbound import InboundMessage
+from bot.privacy.service import export_contact, forget_contact
 from storage import Store
 from storage.migrate import upgrade
 from threadline.config import AppSettings

@@ -14,10 +14,10 @@ from typing import Any
 
 from adapters.email import parse_email  # rules test FILE.eml
 from adapters.local import read_stdin_lines
-from bot import heap
+from bot.commands.listing import describe_conversation, format_line
 from bot.config import ConfigError
-from bot.listing import describe_conversation, format_line
-from bot.logs import setup_logging
+from bot.runtime import heap
+from bot.runtime.logs import setup_logging
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from bot.digest import DigestError
-from bot.reports import build_report, render
+from bot.reports.report import build_report, render
 from bot.timespec import parse_duration
 from storage import Store
 from storage.migrate import upgrade

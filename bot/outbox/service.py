@@ -9,7 +9,7 @@ they are final. Rows of one conversation and destination go out in order.
 Only real posts spend the per-channel pacing budget (Slack ~1 message/s): a card edit
 waits only for a ``Retry-After`` block, and one that would change nothing is not sent
 (the last card sent is fingerprinted in the cursors table, so instances agree). Outcomes
-go to ``bot.metrics`` and the ``OutageTracker`` (one "down", one "back" notice per outage).
+go to ``bot.runtime.metrics`` and the ``OutageTracker`` (one "down", one "back" notice per outage).
 ``stop`` finishes in-flight deliveries and hands back claimed rows that have not started.
 """
 
@@ -23,15 +23,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import faults, metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
-from bot.outages import OutageTracker
-from bot.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
-from bot.pacing import Pacer
+from bot.outbox.outages import OutageTracker
+from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
+from bot.outbox.pacing import Pacer
+from bot.outbox.presenters import card_view, outbound_view, post_view
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
-from bot.presenters import card_view, outbound_view, post_view
+from bot.runtime import faults, metrics
 from bot.views import PostView
 from storage import Store
 from storage.models import OutboxRow

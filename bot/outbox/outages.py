@@ -21,11 +21,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, Effects, surface_destination
-from bot.health import Health
+from bot.runtime import metrics
+from bot.runtime.health import Health
 from storage import Store
 from storage.repository import ConversationFilter
 

@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from bot import commands_team as team
+from bot.commands import grammar_team as team
 
 __all__ = [
     "COMMANDS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import COMMANDS
+from bot.commands.grammar import COMMANDS
 
 __all__ = ["help_text"]
 

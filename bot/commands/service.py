@@ -12,17 +12,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import commands as c
-from bot import metrics, sla
-from bot.actions_team import AGENT_HANDLERS, CONVERSATION_HANDLERS
+from bot import sla
+from bot.automation.collision import collision_refusal
+from bot.automation.csat import request_csat
 from bot.clock import Clock
-from bot.collision import collision_refusal
+from bot.commands import grammar as c
+from bot.commands.handlers_team import AGENT_HANDLERS, CONVERSATION_HANDLERS
+from bot.commands.help import help_text
+from bot.commands.listing import describe_history, describe_labels, describe_list
 from bot.config import Settings
-from bot.csat import request_csat
 from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_status
 from bot.effects import Effects
-from bot.help import help_text
-from bot.listing import describe_history, describe_labels, describe_list
+from bot.runtime import metrics
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
 from bot.windows import render_template, window_refusal

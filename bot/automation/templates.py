@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.presenters import contact_address
+from bot.outbox.presenters import contact_address
 from bot.settings.rules import PLACEHOLDERS
 from storage import Repository
 from storage.automation import Automation

@@ -1,4 +1,4 @@
-"""Ingest: one customer message in, one transaction (DESIGN §3); bursts share one (``bot.batching``).
+"""Ingest: one customer message in, one transaction (DESIGN §3); bursts share one (``bot.ingest.batching``).
 
 Deduplicate on (channel, external id); find or create the contact; find the
 conversation (thread references, the ``[#N]`` hint, or the contact's open
@@ -13,17 +13,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from bot import faults, metrics, sla
-from bot.backlog import Backlogs
-from bot.batching import GroupCommitter
+from bot import sla
+from bot.automation import apply_rules
+from bot.automation.csat import take_rating
 from bot.clock import Clock
 from bot.config import Settings
-from bot.csat import take_rating
 from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
-from bot.inbound import AutoKind, InboundMessage, IngestResult
-from bot.ingest_index import BatchIndex, identity_of
-from bot.rules import apply_rules
+from bot.ingest.backlog import Backlogs
+from bot.ingest.batching import GroupCommitter
+from bot.ingest.inbound import AutoKind, InboundMessage, IngestResult
+from bot.ingest.index import BatchIndex, identity_of
+from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
 from storage import Repository, Store

@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from bot.clock import Clock
-from bot.health import ComponentState
+from bot.runtime.health import ComponentState
 from storage import Store
 
 __all__ = ["LeasedWorker", "Leases", "Worker", "default_holder"]

@@ -54,7 +54,7 @@ class InboundMessage:
     open conversation in the inbox is continued instead of starting a new one.
     ``extra["choice"]`` is the title of a reply button or list option the customer
     picked, where the channel has them. ``more_follow`` says the channel is reading a
-    backlog and has more messages ready right after this one (``bot.backlog``).
+    backlog and has more messages ready right after this one (``bot.ingest.backlog``).
     """
 
     channel: str

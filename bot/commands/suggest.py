@@ -6,8 +6,8 @@ Slack show at most 25 choices) and cheap enough to answer within 3 seconds.
 
 from __future__ import annotations
 
+from bot.automation.templates import list_templates
 from bot.config import Settings
-from bot.templates import list_templates
 from storage import Store
 
 __all__ = ["MAX_CHOICES", "conversation_labels", "label_names", "template_names"]

@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.automation.assign import assign_team
+from bot.automation.match import Match, evaluate
+from bot.automation.templates import CannedReply, render_for
 from bot.config import Settings
 from bot.domain import MessageKind
 from bot.effects import Effects, surface_destination
-from bot.inbound import InboundMessage
-from bot.rules.assign import assign_team
-from bot.rules.match import Match, evaluate
+from bot.ingest.inbound import InboundMessage
 from bot.settings.core import InboxSettings
 from bot.settings.rules import RuleSettings
-from bot.templates import CannedReply, render_for
 from storage import Repository
 from storage.automation import Automation
 from storage.models import Conversation
