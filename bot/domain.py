@@ -1,4 +1,4 @@
-"""Domain vocabulary: statuses, message kinds, priorities and the status transition table."""
+"""Domain vocabulary: statuses, message kinds, delivery statuses and the status transition table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ __all__ = [
     "DeliveryStatus",
     "DomainError",
     "MessageKind",
-    "Priority",
     "Status",
     "TransitionRefused",
     "next_status",
@@ -40,15 +39,6 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
-
-
-class Priority(StrEnum):
-    """How urgent a conversation is; sorts listings."""
-
-    URGENT = "urgent"
-    HIGH = "high"
-    NORMAL = "normal"
-    LOW = "low"
 
 
 class DomainError(Exception):

@@ -19,7 +19,7 @@ from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from adapters.whatsapp import WhatsAppChannel
 from bot.clock import Clock, SystemClock
-from bot.commands.service import CommandService
+from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
 from bot.digest import DigestService
 from bot.ingest.service import Ingestor

@@ -17,7 +17,7 @@ import discord
 
 from adapters.discord.render import CONTENT_LIMIT, split_text
 from adapters.discord.settings import DiscordSettings
-from bot.commands.service import Actor, Location
+from bot.commands import Actor, Location
 from bot.views import Reply
 
 __all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]

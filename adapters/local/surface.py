@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
-from bot.commands.service import Actor, Location
+from bot.commands import Actor, Location
 from bot.ports import ThreadGone, ThreadRef
 from bot.views import CardView, DigestView, PostView, Reply
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
-from bot.commands.service import Actor
+from bot.commands import Actor
 
 __all__ = ["Directory", "Person"]
 

@@ -1,184 +1,47 @@
-"""The one command grammar every surface shares (DESIGN §4).
+"""The one command grammar every surface shares.
 
 ``parse_command("assign #42 @alice")`` → ``ParsedCommand(Assign("alice"), number=42)``.
 A ``#N`` conversation reference may stand before the command or right after its
 name (``/inbox assign #42 @alice``). Errors are ``CommandError`` with a usage line.
+A contact is named by a conversation (``#42``), an email address, a phone number,
+or its id (``id:17``).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
-from bot.commands import grammar_team as team
-
-__all__ = [
-    "COMMANDS",
-    "Assign",
-    "Claim",
-    "Close",
-    "Command",
-    "CommandError",
-    "Help",
-    "History",
-    "LabelChange",
-    "Labels",
-    "ListConversations",
-    "Note",
-    "ParsedCommand",
-    "Priority",
-    "Reopen",
-    "Reply",
-    "Retry",
-    "Snooze",
-    "Template",
-    "Unassign",
-    "is_command",
-    "parse_command",
-]
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Assign the conversation to yourself."""
-
-
-@dataclass(frozen=True)
-class Assign:
-    """Assign the conversation to a teammate (agent key, name or surface mention)."""
-
-    who: str
-
-
-@dataclass(frozen=True)
-class Unassign:
-    """Remove the assignee."""
-
-
-@dataclass(frozen=True)
-class LabelChange:
-    """Add and remove labels."""
-
-    add: tuple[str, ...]
-    remove: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Labels:
-    """List every label in use."""
-
-
-@dataclass(frozen=True)
-class Note:
-    """An internal note; never reaches the customer.
-
-    ``shown`` means the team already sees it: it was typed as a message in the
-    conversation's own thread, so it is stored but not posted there again.
-    """
-
-    text: str
-    shown: bool = False
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply to the customer; ``confirm`` overrides the collision check."""
-
-    text: str
-    confirm: bool = False
-
-
-@dataclass(frozen=True)
-class Template:
-    """Send an approved message template (WhatsApp, outside the 24-hour window) with its parameters."""
-
-    name: str
-    params: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Snooze:
-    """Snooze until a time given as text, resolved in the inbox's time zone."""
-
-    spec: str
-
-
-@dataclass(frozen=True)
-class Close:
-    """Close the conversation."""
-
-
-@dataclass(frozen=True)
-class Reopen:
-    """Reopen a closed or snoozed conversation."""
-
-
-@dataclass(frozen=True)
-class History:
-    """Show this contact's other conversations."""
-
-
-@dataclass(frozen=True)
-class Retry:
-    """Send failed replies of the conversation again."""
-
-
-@dataclass(frozen=True)
-class Priority:
-    """Set the priority: urgent, high, normal or low."""
-
-    level: str
-
-
-@dataclass(frozen=True)
-class ListConversations:
-    """List conversations: ``mine``, ``unassigned``, ``open``, ``snoozed``, ``closed`` or ``all``."""
-
-    which: str
-
-
-@dataclass(frozen=True)
-class Help:
-    """Show the commands, or one command's usage."""
-
-    topic: str | None = None
-
-
-Command = (
-    Claim
-    | Assign
-    | Unassign
-    | LabelChange
-    | Labels
-    | Note
-    | Reply
-    | Snooze
-    | Close
-    | Reopen
-    | History
-    | Retry
-    | Priority
-    | ListConversations
-    | Help
-    | Template
-    | team.Away
-    | team.Back
-    | team.Profile
-    | team.ContactNote
-    | team.ContactMerge
-    | team.TemplateList
-    | team.TemplatePreview
-    | team.TemplateSave
+from bot.commands.model import (
+    Assign,
+    Away,
+    Back,
+    Claim,
+    Close,
+    Command,
+    ContactMerge,
+    Help,
+    History,
+    LabelChange,
+    Labels,
+    ListConversations,
+    Note,
+    ParsedCommand,
+    PinContactNote,
+    Priority,
+    Profile,
+    Reopen,
+    ReplyToCustomer,
+    Retry,
+    Snooze,
+    Template,
+    TemplateList,
+    TemplatePreview,
+    TemplateSave,
+    Unassign,
 )
 
-
-@dataclass(frozen=True)
-class ParsedCommand:
-    """A command and the conversation number it named, if any."""
-
-    command: Command
-    number: int | None = None
+__all__ = ["COMMANDS", "CommandError", "is_command", "parse_command"]
 
 
 class CommandError(ValueError):
@@ -205,7 +68,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retry": ("retry", "send failed replies again"),
     "priority": ("priority urgent|high|normal|low", "set the priority"),
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),
-    **team.TEAM_COMMANDS,
+    "profile": ("profile", "the customer: addresses, past conversations, labels, pinned notes"),
+    "contact": ("contact merge A B", "merge contact B into A (#42, an address, a phone or id:17)"),
+    "away": ("away", "mark yourself away: no automatic assignments"),
+    "back": ("back", "mark yourself available again"),
     "help": ("help [COMMAND]", "show this help"),
 }
 
@@ -214,6 +80,7 @@ _NUMBER = re.compile(r"^#(\d{1,12})$")
 _LIST_FILTERS = ("mine", "unassigned", "open", "snoozed", "closed", "all")
 _PRIORITIES = ("urgent", "high", "normal", "low")
 _LABEL = re.compile(r"^[\w][\w\-./:]{0,59}$", re.UNICODE)
+_TEMPLATE_USAGE = "template NAME | template list | template preview NAME | template save NAME [TEXT]"
 
 
 def is_command(text: str, prefix: str) -> bool:
@@ -270,14 +137,17 @@ def _build(name: str, rest: str) -> Command:
         "reopen": Reopen(),
         "history": History(),
         "retry": Retry(),
+        "away": Away(),
+        "back": Back(),
+        "profile": Profile(),
     }
     if name in simple:
         return _no_args(name, rest, simple[name])
-    if name in team.TEAM_COMMANDS:
-        try:
-            return team.build_team_command(name, rest)
-        except team.TeamCommandError as exc:
-            raise CommandError(str(exc)) from None
+    if name == "contact":
+        words = rest.split()
+        if len(words) != 3 or words[0].lower() != "merge":
+            raise CommandError(_usage(name))
+        return ContactMerge(words[1], words[2])
     if name == "assign":
         who = rest.strip()
         if not who or " " in who:
@@ -309,18 +179,17 @@ def _build(name: str, rest: str) -> Command:
 
 
 def _text_command(name: str, rest: str) -> Command:
-    if name == "note":  # note --contact TEXT
-        try:
-            if (pinned := team.contact_note(rest)) is not None:
-                return pinned
-        except team.TeamCommandError as exc:
-            raise CommandError(str(exc)) from None
+    if name == "note" and rest.startswith("--contact"):
+        text = rest[len("--contact") :].strip()
+        if not text:
+            raise CommandError("note --contact needs some text; usage: note --contact TEXT")
+        return PinContactNote(text)
     confirm = False
     if name == "reply" and rest.startswith("--confirm"):
         confirm, rest = True, rest[len("--confirm") :].strip()
     if not rest:
         raise CommandError(f"{name} needs some text; {_usage(name)}")
-    return Reply(rest, confirm) if name == "reply" else Note(rest)
+    return ReplyToCustomer(rest, confirm) if name == "reply" else Note(rest)
 
 
 def _label(rest: str) -> LabelChange:
@@ -341,11 +210,8 @@ def _label(rest: str) -> LabelChange:
 
 
 def _template(rest: str) -> Command:
-    try:  # template list | preview NAME | save NAME [TEXT]
-        if (sub := team.template_subcommand(rest)) is not None:
-            return sub
-    except team.TeamCommandError as exc:
-        raise CommandError(str(exc)) from None
+    if (sub := _template_subcommand(rest)) is not None:
+        return sub
     try:
         words = shlex.split(rest)
     except ValueError:
@@ -353,3 +219,26 @@ def _template(rest: str) -> Command:
     if not words:
         raise CommandError(f"say which template; {_usage('template')}")
     return Template(words[0], tuple(words[1:]))
+
+
+def _template_subcommand(rest: str) -> TemplateList | TemplatePreview | TemplateSave | None:
+    """``template list|preview|save …``, or None when ``rest`` names a template to send."""
+    head, _, tail = rest.strip().partition(" ")
+    word = head.lower()
+    if word == "list":
+        if tail.strip():
+            raise CommandError("template list takes no arguments")
+        return TemplateList()
+    if word == "preview":
+        if not tail.strip() or len(tail.split()) != 1:
+            raise CommandError(f"say which template; usage: {_TEMPLATE_USAGE}")
+        return TemplatePreview(tail.strip())
+    if word == "save":
+        name, _, text = tail.strip().partition(" ")
+        if not name:
+            raise CommandError(f"say under which name; usage: {_TEMPLATE_USAGE}")
+        plain = name.replace("-", "").replace("_", "")
+        if not plain.isalnum() or name.lower() in ("list", "preview", "save"):
+            raise CommandError(f"'{name[:40]}' cannot be a template name (letters, digits, - and _)")
+        return TemplateSave(name, text.strip())
+    return None

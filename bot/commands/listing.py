@@ -1,4 +1,4 @@
-"""Read-only answers: conversation lists, a contact's history, label usage."""
+"""Read-only answers: conversation lists, one conversation in full, label usage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from storage import Repository
 from storage.models import Agent, Conversation
 from storage.repository import ConversationFilter
 
-__all__ = ["describe_conversation", "describe_history", "describe_labels", "describe_list", "format_line"]
+__all__ = ["describe_conversation", "describe_labels", "describe_list", "format_line"]
 
 
 def format_line(conversation: Conversation, assignee: str | None = None) -> str:
@@ -41,17 +41,6 @@ async def describe_list(repo: Repository, which: str, agent: Agent) -> str:
             names[conv.assignee_id] = (await repo.agent(conv.assignee_id)).name
         lines.append(format_line(conv, names.get(conv.assignee_id) if conv.assignee_id else None))
     return f"{which} conversations ({len(found)}):\n" + "\n".join(lines)
-
-
-async def describe_history(repo: Repository, conversation: Conversation) -> str:
-    """The contact of ``conversation`` with their other conversations."""
-    contact = await repo.contact(conversation.contact_id)
-    identities = ", ".join(i.value for i in contact.identities)
-    others = [c for c in await repo.contact_conversations(contact.id) if c.id != conversation.id]
-    head = f"{contact.name or 'Customer'} ({identities}), first seen {contact.created_at:%Y-%m-%d}"
-    if not others:
-        return head + "\nNo earlier conversations."
-    return head + "\n" + "\n".join(format_line(c) for c in others)
 
 
 def describe_labels(usage: list[tuple[str, int]]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.commands.service import Actor, Location
+from bot.commands import Actor, Location
 from bot.views import Reply
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adapters.discord.bridge import NONE
 from bot.clock import ManualClock
-from bot.commands.service import Actor, Location
+from bot.commands import Actor, Location
 from bot.ingest.inbound import InboundAttachment
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.views import DigestView, PostView

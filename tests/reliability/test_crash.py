@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.commands.service import Actor, CommandService, Location
+from bot.commands import Actor, CommandService, Location
 from storage import Store
 from tests.email.email_servers import Dovecot
 from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config

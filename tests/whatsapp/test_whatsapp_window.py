@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.grammar import CommandError, Template, parse_command
+from bot.commands.grammar import CommandError, parse_command
+from bot.commands.model import Template
 from bot.config import ConfigError
 from bot.domain import DomainError
 from bot.windows import describe_age, render_template, window_refusal

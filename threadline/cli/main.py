@@ -244,4 +244,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatabaseUnavailable, SchemaOutOfDate) as exc:
         print(f"threadline: {exc}", file=sys.stderr)
         return 3
-
