@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.discord.components import card_view
+from adapters.discord.components import card_controls
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -115,7 +115,7 @@ def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() 
 
 
 def test_card_components_carry_the_conversation_number() -> None:
-    view = card_view(card(labels=("refund",)), ["billing", "refund"])
+    view = card_controls(card(labels=("refund",)), ["billing", "refund"])
     ids = [item.to_component_dict()["custom_id"] for item in view.children]
     assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
     labels = view.children[3].to_component_dict()
@@ -123,7 +123,7 @@ def test_card_components_carry_the_conversation_number() -> None:
         ("refund", True),
         ("billing", False),
     ]
-    closed = card_view(card(status="closed"), [])
+    closed = card_controls(card(status="closed"), [])
     assert [i.to_component_dict()["custom_id"] for i in closed.children] == [
         "tl:claim:42",
         "tl:reopen:42",
