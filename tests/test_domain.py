@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from bot.domain import TRANSITIONS, Status, TransitionRefused, next_status
+from bot.domain import Status
+from bot.lifecycle import TRANSITIONS, TransitionRefused, next_status
 
 TRIGGERS = ("snooze", "wake", "reopen", "close", "customer_message")
 ALLOWED = {

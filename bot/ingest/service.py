@@ -13,12 +13,12 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from bot import sla
+from bot import lifecycle
 from bot.automation import apply_rules
 from bot.automation.csat import take_rating
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import DeliveryStatus, MessageKind, Status, next_status
+from bot.domain import DeliveryStatus, MessageKind, Status
 from bot.effects import Effects
 from bot.ingest.backlog import Backlogs
 from bot.ingest.batching import GroupCommitter
@@ -170,15 +170,13 @@ class Ingestor:
         if reopened:
             await effects.event("customer", "reopened", f"reopened: {contact.name or value} wrote again")
         elif conversation.status == Status.SNOOZED and msg.auto_kind is None:
-            conversation.status = next_status(Status.SNOOZED, "customer_message", conversation.number)
-            conversation.snoozed_until = None
+            lifecycle.wake_by_customer(conversation)
             await effects.event("customer", "woke", "snooze ended: the customer wrote")
         elif not created:  # a new conversation's first post creates its thread with the card
             await effects.card_changed()
         # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
-        sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
-        sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
+        lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
         await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False,
@@ -198,8 +196,7 @@ class Ingestor:
             return found, False, None  # an auto-reply or bounce never reopens a conversation
         closed_at = found.closed_at or found.updated_at
         if self.clock.now() - closed_at <= inbox.reopen_delta:
-            found.status = next_status(Status.CLOSED, "customer_message", found.number)
-            found.closed_at = None
+            lifecycle.reopen_by_customer(found)
             return found, True, None
         return None, False, found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from bot import sla
+from bot import lifecycle
 from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, POST, SEND, Effects
@@ -45,9 +45,7 @@ async def record_sent(
     message.delivery_error = None
     inbox = settings.inbox(conversation.inbox)
     if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
-        if conversation.first_response_at is None:
-            conversation.first_response_at = now
-        sla.recompute(conversation, sla.policy_for(inbox), now, sla.REPLIED)
+        lifecycle.replied(conversation, inbox, now)
     effects = Effects(repo, conversation, inbox, now)
     await effects.show(message)
     await effects.card_changed()

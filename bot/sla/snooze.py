@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot import sla
+from bot import lifecycle
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import Status, next_status
 from bot.effects import Effects
 from storage import Store
 
@@ -32,10 +31,9 @@ class SnoozeWaker:
         async with self.store.transaction() as repo:
             due = await repo.due_snoozed(now)
             for conversation in due:
-                conversation.status = next_status(Status(conversation.status), "wake", conversation.number)
-                conversation.snoozed_until = None
-                sla.recompute(conversation, sla.policy_for(self.settings.inbox(conversation.inbox)), now)
-                effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
+                inbox = self.settings.inbox(conversation.inbox)
+                lifecycle.wake(conversation, inbox, now)
+                effects = Effects(repo, conversation, inbox, now)
                 await effects.event("Threadline", "woke", "snooze ended: back to open")
         if due:
             self.notify()

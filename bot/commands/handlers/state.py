@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot import sla
+from bot import lifecycle
 from bot.automation.csat import request_csat
 from bot.commands.context import Context
 from bot.commands.model import Close, LabelChange, Priority, Reopen, Snooze
-from bot.domain import Status, next_status
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
 
@@ -21,9 +20,7 @@ async def snooze(ctx: Context, command: Snooze) -> Reply:
         until = parse_snooze(command.spec, ctx.now(), inbox.zone)
     except TimeSpecError as exc:
         return Reply(str(exc), ok=False)
-    conv.status = next_status(Status(conv.status), "snooze", conv.number)
-    conv.snoozed_until = until
-    sla.recompute(conv, sla.policy_for(inbox), ctx.now())
+    lifecycle.snooze(conv, inbox, until, ctx.now())
     local = until.astimezone(inbox.zone).strftime("%a %d %b %H:%M")
     await ctx.effects(conv).event(
         agent.name,
@@ -37,10 +34,7 @@ async def snooze(ctx: Context, command: Snooze) -> Reply:
 async def close(ctx: Context, _: Close) -> Reply:
     """Close the conversation and ask the customer for a rating when so configured."""
     conv, agent = await ctx.conversation(), ctx.agent
-    conv.status = next_status(Status(conv.status), "close", conv.number)
-    conv.snoozed_until = None
-    conv.closed_at = ctx.now()
-    sla.recompute(conv, sla.policy_for(ctx.settings.inbox(conv.inbox)), ctx.now())
+    lifecycle.close(conv, ctx.settings.inbox(conv.inbox), ctx.now())
     await ctx.effects(conv).event(agent.name, "closed", f"closed by {agent.name}")
     await request_csat(ctx.repo, ctx.settings, conv, ctx.now())  # one-question rating
     return Reply(f"#{conv.number} closed.", conversation_number=conv.number)
@@ -49,16 +43,7 @@ async def close(ctx: Context, _: Close) -> Reply:
 async def reopen(ctx: Context, _: Reopen) -> Reply:
     """Reopen a closed or snoozed conversation."""
     conv, agent = await ctx.conversation(), ctx.agent
-    conv.status = next_status(Status(conv.status), "reopen", conv.number)
-    conv.snoozed_until = None
-    was_closed = conv.closed_at is not None
-    conv.closed_at = None
-    sla.recompute(
-        conv,
-        sla.policy_for(ctx.settings.inbox(conv.inbox)),
-        ctx.now(),
-        *((sla.REOPENED,) if was_closed else ()),
-    )
+    lifecycle.reopen(conv, ctx.settings.inbox(conv.inbox), ctx.now())
     await ctx.effects(conv).event(agent.name, "reopened", f"reopened by {agent.name}")
     return Reply(f"#{conv.number} reopened.", conversation_number=conv.number)
 
