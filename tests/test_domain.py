@@ -24,8 +24,24 @@ ALLOWED = {
 }
 
 
-def test_table_is_exactly_the_documented_one() -> None:
-    assert TRANSITIONS == ALLOWED
+TARGET = {
+    "snooze": Status.SNOOZED,
+    "close": Status.CLOSED,
+    "wake": Status.OPEN,
+    "reopen": Status.OPEN,
+    "customer_message": Status.OPEN,
+}
+"""Where each trigger leads, whatever the status it starts from."""
+
+
+@pytest.mark.parametrize(("start", "trigger"), sorted(TRANSITIONS))
+def test_every_transition_leads_where_its_trigger_says(start: Status, trigger: str) -> None:
+    assert TRANSITIONS[(start, trigger)] == TARGET[trigger]
+
+
+def test_a_closed_conversation_only_reopens() -> None:
+    leaving = {trigger for (start, trigger) in TRANSITIONS if start == Status.CLOSED}
+    assert leaving == {"reopen", "customer_message"}
 
 
 @pytest.mark.parametrize(("status", "trigger"), list(itertools.product(Status, TRIGGERS)))

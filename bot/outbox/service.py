@@ -69,7 +69,7 @@ class Dispatcher:
         self.surfaces = surfaces
         self.channels = channels
         self.paces = paces or {}
-        self.pacer = Pacer()
+        self.pacer = Pacer(clock)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
