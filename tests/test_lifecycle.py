@@ -1,4 +1,4 @@
-"""The status state machine: every allowed and every refused transition."""
+"""The status state machine of bot.lifecycle: every allowed and every refused transition."""
 
 from __future__ import annotations
 
