@@ -169,12 +169,8 @@ class Dispatcher:
     async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
         """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
 
-        Surfaces opt in with ``post_to_channel(chat_channel, post, thread)``; without it the row fails
-        permanently (the thread already has the same notice).
+        A surface that refuses raises ``PermanentDeliveryError``; the thread already has the same notice.
         """
-        poster = getattr(surface, "post_to_channel", None)
-        if poster is None:
-            raise PermanentDeliveryError(f"surface '{surface.name}' cannot post to a chat channel yet")
         chat_channel = str(row.payload.get("chat_channel", ""))
         async with self.store.transaction() as repo:
             thread = await repo.thread_of(row.conversation_id, surface.name)
@@ -183,7 +179,7 @@ class Dispatcher:
         text = str(row.payload.get("text", ""))
         post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         await self._pace(surface, chat_channel)
-        return str(await poster(chat_channel, post, ref))
+        return str(await surface.post_to_channel(chat_channel, post, ref))
 
     async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
         async with self.store.transaction() as repo:

@@ -8,7 +8,7 @@ without the customer, and queues the deletion of every mirrored thread message o
 its surface (``redactions``, worked by ``Redactor``). The audit trail records that a
 contact was forgotten, with counts only.
 
-Surfaces implement ``RedactingSurface.redact``: the local surface blanks the post,
+Surfaces implement ``Surface.redact``: the local surface blanks the post,
 Slack deletes it with ``chat.delete`` (the bot's own messages; ``chat:write`` covers
 it), Discord with ``DELETE /channels/{thread}/messages/{id}``. A post split into
 several platform messages is remembered as all of their ids, and each is deleted.
@@ -23,30 +23,19 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import Effects
-from bot.ports import PermanentDeliveryError, ThreadRef, TransientDeliveryError
+from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
 from storage import Repository, Store
 from storage.automation import Automation
 
-__all__ = ["ForgetResult", "RedactingSurface", "Redactor", "export_contact", "forget_contact"]
+__all__ = ["ForgetResult", "Redactor", "export_contact", "forget_contact"]
 
 log = logging.getLogger(__name__)
 _MAX_ATTEMPTS = 8
-
-
-@runtime_checkable
-class RedactingSurface(Protocol):
-    """A surface that can delete (or blank) a message it posted into a thread."""
-
-    name: str
-
-    async def redact(self, ref: ThreadRef, item_id: str) -> None:
-        """Delete or blank the thread message ``item_id`` (the id ``post`` returned)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -164,7 +153,7 @@ async def forget_contact(
 class Redactor:
     """Works the redaction queue: deletes forgotten contacts' messages from the surfaces' threads."""
 
-    def __init__(self, store: Store, surfaces: Mapping[str, object], clock: Clock) -> None:
+    def __init__(self, store: Store, surfaces: Mapping[str, Surface], clock: Clock) -> None:
         self.store = store
         self.surfaces = surfaces
         self.clock = clock
@@ -182,8 +171,8 @@ class Redactor:
             error: str | None = None
             final = False
             try:
-                if not isinstance(surface, RedactingSurface):
-                    raise PermanentDeliveryError(f"surface '{surface_name}' cannot delete messages yet")
+                if surface is None:
+                    raise PermanentDeliveryError(f"surface '{surface_name}' is not running")
                 await surface.redact(ThreadRef(chat_channel, thread_id, ""), item_id)
             except TransientDeliveryError as exc:
                 error = exc.reason
