@@ -1,32 +1,29 @@
-"""The composition root: builds storage, the core services, surfaces, channels and workers, and runs them."""
+"""The composition root: builds storage, the core services, the configured adapters' plugs and the
+workers, and runs them (start in dependency order, stop readers first)."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
-from adapters.discord import Bridge as DiscordBridge
-from adapters.discord import DiscordSurface
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
-from adapters.local import LocalSurface
-from adapters.slack import SlackAdapter
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
-from adapters.whatsapp import WhatsAppChannel
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandService
-from bot.commands.suggest import conversation_labels, label_names, template_names
 from bot.digest import DigestService
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
-from bot.outbox.service import Dispatcher, SurfacePace
+from bot.outbox.outages import OutageTracker
+from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.privacy.service import Redactor
+from bot.runtime.health import Health
+from bot.runtime.leases import default_holder
 from bot.sla.checker import SlaChecker
 from bot.sla.snooze import SnoozeWaker
 from storage import Conflict, Store
@@ -34,6 +31,7 @@ from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
 from threadline.config import AppSettings
 from threadline.operations import Operations
+from threadline.plugs import CorePorts, build_plugs
 from threadline.scheduler import build_scheduler
 
 __all__ = ["SchemaOutOfDate", "Threadline"]
@@ -59,97 +57,70 @@ class Threadline:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
-        self.surfaces: dict[str, Surface] = {}
-        self.local: LocalSurface | None = None
-        if settings.surfaces.local is not None:
-            self.local = LocalSurface(printer)
-            self.surfaces["local"] = self.local
-        # --- slack surface: build ---------------------------------------------------
-        self.slack: SlackAdapter | None = None
-        if settings.surfaces.slack is not None:
-            self.slack = SlackAdapter(
-                settings.surfaces.slack,
-                chat_channels={i.chat_channel for i in settings.inboxes.values() if i.surface == "slack"},
-                prefix=settings.threadline.command_prefix,
-            )
-            self.surfaces["slack"] = self.slack.surface
-        # --- slack surface: end -----------------------------------------------------
-        self.channels: dict[str, ChannelSender] = self._channels()
-        self.channels.update(extra_channels or {})
-        self.dispatcher = Dispatcher(
-            self.store, settings, self.clock, self.surfaces, self.channels, paces={"local": SurfacePace(0, 1)}
-        )
-        notify = self.dispatcher.notify
+        notify = self._notify_outbox  # the outbox is built last; the core services only need to wake it
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
-        self.dispatcher.yield_to = self.ingestor.idle
         self.commands = CommandService(self.store, settings, self.clock, notify)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
-        if self.local is not None:
-            self.local.bind(self.commands.handle)
-        # --- slack surface: bind and pace -------------------------------------------
-        if self.slack is not None:
-            slack = settings.surfaces.slack
-            assert slack is not None
-            pace = SurfacePace(slack.pace_per_second, slack.pace_burst)
-            self.dispatcher.paces = {**self.dispatcher.paces, "slack": pace}
-            self.slack.bind(
-                self.commands.handle,
-                self._first_time_event,
-                functools.partial(label_names, self.store, "", 100),
-                self.commands.register,
-            )
-        # --- slack surface: end -----------------------------------------------------
-        # --- discord surface: build, bind and pace --------------------------------------
-        self.discord: DiscordSurface | None = None
-        if (discord_settings := settings.surfaces.discord) is not None:
-            bridge = DiscordBridge(
-                discord_settings,
-                self.commands,
-                prefix=settings.threadline.command_prefix,
-                chat_channels=[i.chat_channel for i in settings.inboxes.values() if i.surface == "discord"],
-                labels=functools.partial(label_names, self.store),
-                labels_of=functools.partial(conversation_labels, self.store, "discord"),
-                templates=functools.partial(template_names, self.store, settings),
-            )
-            self.discord = DiscordSurface(discord_settings, bridge)
-            self.surfaces["discord"] = self.discord
-            pace = SurfacePace(
-                discord_settings.pace_messages / discord_settings.pace_seconds, discord_settings.pace_messages
-            )
-            self.dispatcher.paces = {**self.dispatcher.paces, "discord": pace}
-        # --- discord surface: end ---------------------------------------------------------
-        # --- shared web server + whatsapp channel: build ------------------------------
-        self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
-        self.whatsapp: WhatsAppChannel | None = None
-        if (whatsapp := settings.channels.whatsapp) is not None:
-            self.whatsapp = WhatsAppChannel(whatsapp, self.ingestor.ingest, self.statuses.apply)
-            self.web.add_routes(self.whatsapp.routes())
-            if "whatsapp" not in (extra_channels or {}):
-                self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
-        # --- shared web server + whatsapp channel: end --------------------------------
-        # --- slack surface: HTTP mode mounts its route on the shared web server --------
-        if self.slack is not None and self.slack.settings.mode == "http":
-            self.web.add_routes(self.slack.aiohttp_routes())
-        # --- slack surface: end -----------------------------------------------------
+        ports = CorePorts(
+            settings, self.store, self.commands, self.ingestor, self.statuses, self._first_time_event
+        )
+        plugs = build_plugs(ports, printer)
+        self.plugs = plugs.all()
+        self.surfaces: dict[str, Surface] = {p.name: p.surface for p in self.plugs if p.surface is not None}
+        self.channels: dict[str, ChannelSender] = self._channels()
+        self.channels.update({p.name: p.sender for p in self.plugs if p.sender is not None})
+        self.channels.update(extra_channels or {})
+        self.local = plugs.local.local if plugs.local else None
+        self.slack = plugs.slack.adapter if plugs.slack else None
+        self.discord = plugs.discord.discord if plugs.discord else None
+        self.whatsapp = plugs.whatsapp.channel if plugs.whatsapp else None
+        ops = settings.ops
+        instance = ops.instance_name or default_holder()
+        health = Health(self.store)
+        outages = OutageTracker(
+            self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
+        )
+        self.dispatcher = Dispatcher(
+            self.store,
+            settings,
+            self.clock,
+            self.surfaces,
+            self.channels,
+            paces={p.name: p.pace for p in self.plugs if p.pace is not None},
+            outages=outages,
+            yield_to=self.ingestor.idle,
+        )
+        self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
+        for plug in self.plugs:
+            if routes := plug.routes():
+                self.web.add_routes(routes)
         self._tasks: list[asyncio.Task[Any]] = []
         self.email_sources: list[EmailSource] = []
-        # --- sla and digests: build -------------------------------------------------
-        self.sla = SlaChecker(self.store, settings, self.clock, notify)
+        self.sla = SlaChecker(self.store, settings, self.clock, notify, holder=instance)
         self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
-        self._scheduler = build_scheduler(self.waker, sla=self.sla, digests=self.digests)
-        # --- sla and digests: end ---------------------------------------------------
-        # --- automation and teamwork: deletes forgotten contacts' thread messages ------
-        self.redactor = Redactor(self.store, self.surfaces, self.clock)
-        # --- automation and teamwork: end -------------------------------------------
-        # --- reliability and scale: health, metrics, leases, outage notices ----------
+        self.redactor = Redactor(self.store, self.surfaces, self.clock)  # deletes forgotten contacts' posts
         recorder = PrometheusRecorder() if settings.ops.metrics else None
-        self.ops = Operations(self.store, settings, self.clock, self.dispatcher, recorder=recorder)
-        self.ops.adopt_jobs(self.sla, self._scheduler, self.waker.wake_due)
+        self.ops = Operations(
+            self.store,
+            settings,
+            self.clock,
+            self.dispatcher,
+            instance=instance,
+            health=health,
+            outages=outages,
+            recorder=recorder,
+        )
+        wake_due = self.ops.guard_job("snooze-wake", self.waker.wake_due)  # one instance wakes snoozes
+        self._scheduler = build_scheduler(wake_due, sla=self.sla, digests=self.digests)
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
-        if self.discord is not None:
-            self.ops.watch_ready("surface:discord", self.discord.client.is_ready)
-        # --- reliability and scale: end ---------------------------------------------
+        for plug in self.plugs:
+            if (ready := plug.ready()) is not None:
+                self.ops.watch_ready(f"surface:{plug.name}", ready)
+
+    def _notify_outbox(self) -> None:
+        """Wake the outbox: something was queued."""
+        self.dispatcher.notify()
 
     def _channels(self) -> dict[str, ChannelSender]:
         channels: dict[str, ChannelSender] = {}
@@ -166,7 +137,6 @@ class Threadline:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
 
-    # --- slack surface: event dedupe the adapter is given ----------------------------
     async def _first_time_event(self, key: str) -> bool:
         """True the first time a platform event id is seen (redeliveries and retries are dropped)."""
         try:
@@ -174,8 +144,6 @@ class Threadline:
                 return await repo.first_time(key, self.clock.now())
         except Conflict:  # a concurrent redelivery recorded it first
             return False
-
-    # --- slack surface: end -------------------------------------------------------
 
     async def prepare_database(self) -> None:
         """SQLite upgrades itself; PostgreSQL must be upgraded explicitly with ``threadline db upgrade``."""
@@ -242,21 +210,13 @@ class Threadline:
             self._spawn("demo-feeder", feeder.run())
         self.start_email_sources()
         await self.waker.wake_due()
-        # --- sla and digests: reminders missed while down, once (outbox rows) -------
-        await self.sla.run()
-        # --- sla and digests: end ---------------------------------------------------
+        await self.sla.run()  # reminders missed while down, once (outbox rows)
         self._scheduler.start()
-        if self.slack is not None:
-            await self.slack.start()
-        if self.discord is not None:  # login + gateway, reconnecting
-            self._spawn("discord", self.discord.run())
-        if self.whatsapp is not None:
-            await self.whatsapp.start()
-        if self.web.has_routes or self.settings.ops.serve:  # some adapter mounted routes; 9: [ops]
+        for plug in self.plugs:
+            await plug.start(self._spawn)
+        if self.web.has_routes or self.settings.ops.serve:  # some adapter mounted routes, or [ops] serve
             await self.web.start()
-        # --- sla and digests: a digest missed while down, once (surfaces are up) -----
-        await self.digests.catch_up()
-        # --- sla and digests: end ---------------------------------------------------
+        await self.digests.catch_up()  # a digest missed while down, once (surfaces are up)
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
@@ -281,18 +241,12 @@ class Threadline:
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
-        # --- reliability and scale: readers first, then finish in-flight deliveries --
-        await self.ops.stop_first(self._tasks, self.email_sources)
-        # --- reliability and scale: end ---------------------------------------------
+        await self.ops.stop_first(self._tasks, self.email_sources)  # readers first, then in-flight deliveries
         for source in self.email_sources:
             await source.stop()
         await self.web.stop()  # no new webhook deliveries
-        if self.whatsapp is not None:  # finish queued deliveries first
-            await self.whatsapp.stop()
-        if self.slack is not None:
-            await self.slack.stop()
-        if self.discord is not None:
-            await self.discord.close()
+        for plug in reversed(self.plugs):  # channels finish their queued deliveries first
+            await plug.stop()
         self.dispatcher.stop()
         self.redactor.stop()
         if self._scheduler.running:

@@ -1,8 +1,7 @@
 """Operations wiring of one instance: health, metrics, leases, outage notices, graceful stop.
 
-``bot/app.py`` builds one ``Operations`` and calls it at a few points; everything
-here is core code (no adapter imports): the Prometheus backend is passed in as a
-``bot.runtime.metrics.Recorder`` plus a ``render`` function.
+``threadline.app`` builds one ``Operations`` and calls it at a few points; it imports
+no adapter: the Prometheus backend is passed in as a ``bot.runtime.metrics.Exporter``.
 
 - Mailboxes: on PostgreSQL each mailbox reader runs under the lease
   ``mailbox:<name>`` (``LeasedWorker``); on SQLite (one instance by definition)
@@ -29,7 +28,7 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.service import Dispatcher
 from bot.runtime import metrics
 from bot.runtime.health import ComponentState, Health
-from bot.runtime.leases import LeasedWorker, Leases, Worker, default_holder
+from bot.runtime.leases import LeasedWorker, Leases, Worker
 from storage import Store
 from threadline.config import AppSettings
 
@@ -48,24 +47,24 @@ class Operations:
         clock: Clock,
         dispatcher: Dispatcher,
         *,
+        instance: str,
+        health: Health,
+        outages: OutageTracker,
         recorder: metrics.Exporter | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.dispatcher = dispatcher
-        ops = settings.ops
-        self.instance = ops.instance_name or default_holder()
-        self.health = Health(store)
-        self.leases = Leases(store, clock, self.instance, ops.lease_seconds)
+        self.instance = instance
+        self.health = health
+        self.outages = outages
+        self.leases = Leases(store, clock, instance, settings.ops.lease_seconds)
         self.use_leases = not store.is_sqlite
         self.recorder = recorder
         self.leased: list[LeasedWorker] = []
         self._mailboxes: dict[str, tuple[str, str]] = {}  # probe name -> (inbox, what to call it)
         self._watcher: asyncio.Task[None] | None = None
-        dispatcher.outages = OutageTracker(
-            store, settings, clock, self.instance, health=self.health, down_after=ops.down_after_failures
-        )
 
     # --- mailboxes -----------------------------------------------------------------------------
     def mailbox_runner(self, name: str, source: Worker) -> Worker:
@@ -112,19 +111,14 @@ class Operations:
                     if state is not None and not state.ok:
                         started = down_since.setdefault(name, time.monotonic())
                         if name not in announced and time.monotonic() - started >= limit:
-                            await self.outages().component_down(name, inbox, what, state.detail)
+                            await self.outages.component_down(name, inbox, what, state.detail)
                             announced[name] = self.clock.now()
                     else:
                         down_since.pop(name, None)
                         if (since := announced.pop(name, None)) is not None:
-                            await self.outages().component_up(name, inbox, what, self.clock.now() - since)
+                            await self.outages.component_up(name, inbox, what, self.clock.now() - since)
                 except Exception:
                     log.warning("mailbox outage notice failed", extra={"mailbox": name}, exc_info=True)
-
-    def outages(self) -> OutageTracker:
-        """The outage tracker the dispatcher reports to."""
-        assert self.dispatcher.outages is not None
-        return self.dispatcher.outages
 
     def watch_ready(self, name: str, is_ready: Callable[[], bool]) -> None:
         """Register a surface's own "connected" flag (e.g. the Discord gateway) for readiness."""
@@ -134,12 +128,6 @@ class Operations:
             return ComponentState(ready, "up" if ready else "connecting")
 
         self.health.register(name, probe)
-
-    def adopt_jobs(self, sla: Any, scheduler: Any, wake_due: Callable[[], Any]) -> None:
-        """Scheduled jobs run once across instances: the SLA check's lease is held under this
-        instance's name; the snooze wake-up (an APScheduler job ``snooze-wake``) gets a lease guard."""
-        sla.holder = self.instance
-        scheduler.modify_job("snooze-wake", func=self.guard_job("snooze-wake", wake_due))
 
     def guard_job(self, name: str, job: Callable[[], Any]) -> Callable[[], Any]:
         """A scheduled job that only the lease holder runs (PostgreSQL); unchanged on SQLite."""

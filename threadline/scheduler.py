@@ -6,27 +6,30 @@ and one cron job per digest, in the digest's own time zone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest.service import DigestService, cron_trigger
 from bot.sla.checker import SlaChecker
-from bot.sla.snooze import SnoozeWaker
 
 __all__ = ["build_scheduler"]
 
 
 def build_scheduler(
-    waker: SnoozeWaker,
+    wake_due: Callable[[], Awaitable[Any]],
     snooze_check_seconds: float = 15.0,
     *,
     sla: SlaChecker | None = None,
     sla_check_seconds: float = 30.0,
     digests: DigestService | None = None,
 ) -> AsyncIOScheduler:
-    """A scheduler with the snooze wake-up job, the SLA check and the digests' cron jobs."""
+    """A scheduler with the snooze wake-up job (``wake_due``, lease-guarded by the caller when
+    instances share a database), the SLA check and the digests' cron jobs."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        waker.wake_due,
+        wake_due,
         "interval",
         seconds=snooze_check_seconds,
         id="snooze-wake",

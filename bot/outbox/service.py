@@ -62,6 +62,7 @@ class Dispatcher:
         paces: Mapping[str, SurfacePace] | None = None,
         concurrency: int = 8,
         outages: OutageTracker | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -77,7 +78,7 @@ class Dispatcher:
         self.skipped_card_edits = 0
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
-        self.yield_to: Callable[[], Awaitable[None]] | None = None
+        self.yield_to = yield_to
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""

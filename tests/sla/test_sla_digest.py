@@ -75,7 +75,7 @@ def test_cron_fire_times_follow_the_digest_zone_across_dst() -> None:
 
 
 async def test_scheduler_has_one_cron_job_per_digest(sla_app: Threadline) -> None:
-    scheduler = build_scheduler(sla_app.waker, sla=sla_app.sla, digests=sla_app.digests)
+    scheduler = build_scheduler(sla_app.waker.wake_due, sla=sla_app.sla, digests=sla_app.digests)
     job = scheduler.get_job("digest:daily")
     assert job is not None and job.args == ("daily",)
     after = datetime(2026, 1, 9, 9, 0, tzinfo=AMS)  # Friday 09:00
