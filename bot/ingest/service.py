@@ -1,4 +1,4 @@
-"""Ingest: one customer message in, one transaction (DESIGN §3); bursts share one (``bot.ingest.batching``).
+"""Ingest: one customer message in, one transaction; bursts share one (``bot.ingest.batching``).
 
 Deduplicate on (channel, external id); find or create the contact; find the
 conversation (thread references, the ``[#N]`` hint, or the contact's open

@@ -1,4 +1,4 @@
-"""The outbox dispatcher: delivers outbox rows to surfaces and channels (DESIGN §3).
+"""The outbox dispatcher: delivers outbox rows to surfaces and channels.
 
 At-least-once and idempotent: rows are claimed with a lease (``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL), delivered outside any transaction, and marked done with
