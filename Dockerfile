@@ -4,6 +4,7 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
+COPY threadline ./threadline
 COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage

@@ -22,13 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.local import LocalSurface  # noqa: E402
-from bot.app import Threadline  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
-from bot.config import parse_config  # noqa: E402
-from bot.inbound import InboundMessage, IngestResult  # noqa: E402
+from bot.ingest.inbound import InboundMessage, IngestResult  # noqa: E402
 from bot.ports import ThreadRef  # noqa: E402
 from bot.views import CardView  # noqa: E402
 from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
+from threadline.app import Threadline  # noqa: E402
+from threadline.config import parse_config  # noqa: E402
 
 CONFIG = """
 [threadline]

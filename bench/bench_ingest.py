@@ -22,12 +22,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import heap
-from bot.app import Threadline
 from bot.clock import SystemClock
-from bot.config import parse_config
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
+from bot.runtime import heap
 from storage.migrate import upgrade
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 CONFIG = """
 [threadline]

@@ -31,14 +31,14 @@ import psycopg
 from sqlalchemy import create_engine, text
 
 from adapters.local import LocalSurface
-from bot.app import Threadline
 from bot.clock import ManualClock, SystemClock
-from bot.config import parse_config
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
 from bot.ports import ThreadRef
 from bot.views import CardView
 from storage.db import sync_url
 from storage.migrate import upgrade
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = """
@@ -108,7 +108,7 @@ def drain_with_instances(admin_url: str, instances: int, rows: int) -> float:
             config.write_text(CONFIG.format(db=url, name=f"bench-{i}", out=work / "out"))
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+                    [sys.executable, "-m", "threadline.cli", "--config", str(config), "run"],
                     cwd=ROOT,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -163,7 +163,7 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     surface.bind(app.commands.handle)
     app.surfaces["local"] = surface
     if not skip:
-        import bot.outbox as outbox_module
+        import bot.outbox.service as outbox_module
 
         outbox_module.card_fingerprint = lambda card: uuid.uuid4().hex  # type: ignore[assignment]
     for n in range(conversations):

@@ -14,10 +14,11 @@ import time
 
 from bench_ingest import inbound_message  # a sibling script: run as python bench/bench_rules.py
 
-from bot.app import Threadline
+from bot.automation import explain, pick
 from bot.clock import SystemClock
-from bot.config import Settings, parse_config
-from bot.rules import explain, pick
+from bot.config import Settings
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 CONFIG = """
 [threadline]

@@ -29,12 +29,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
-from bot.config import Settings, parse_config  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.digest.compute import build_digest  # noqa: E402
 from bot.sla.checker import SlaChecker  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Agent, Contact, Conversation, ConversationLabel, Label  # noqa: E402
+from threadline.config import parse_config  # noqa: E402
 
 __all__ = ["main"]
 

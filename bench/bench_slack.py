@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import Threadline  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
-from bot.config import parse_config  # noqa: E402
-from bot.inbound import InboundMessage  # noqa: E402
+from bot.ingest.inbound import InboundMessage  # noqa: E402
 from tests.slack.conftest import CHANNEL, slack_config  # noqa: E402
 from tests.slack.slack_fake import FakeSlack  # noqa: E402
 from tests.slack.slack_payloads import block_action, slash  # noqa: E402
+from threadline.app import Threadline  # noqa: E402
+from threadline.config import parse_config  # noqa: E402
 
 __all__ = ["main"]
 

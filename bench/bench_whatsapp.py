@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.web import WebServer  # noqa: E402
 from adapters.whatsapp import SIGNATURE_HEADER, WebhookReceiver, sign_body  # noqa: E402
-from bot.settings.whatsapp import WhatsAppSettings  # noqa: E402
+from adapters.whatsapp.settings import WhatsAppSettings  # noqa: E402
 
 __all__ = ["main"]
 
@@ -216,9 +216,9 @@ async def bench_accept(count: int, concurrency: int, offered: float) -> dict[str
 
 async def bench_ingest(count: int) -> dict[str, float]:
     """Part 2: the whole path, webhook → worker → ingest into SQLite."""
-    from bot.app import Threadline
     from bot.clock import ManualClock
-    from bot.config import parse_config
+    from threadline.app import Threadline
+    from threadline.config import parse_config
 
     with tempfile.TemporaryDirectory() as tmp:
         config = f"""

@@ -1,6 +1,6 @@
-"""Threadline: a shared support inbox that lives in chat threads.
+"""Threadline's core: a shared support inbox that lives in chat threads.
 
-The core (domain, commands, ingest, actions, outbox, views) imports no chat or
-channel library; adapters translate platforms to and from it, storage owns the
-database. ``bot.app`` is the one composition root and ``bot.cli`` the command line.
+The core imports no chat or channel library and no adapter; adapters translate platforms
+to and from it, storage owns the database, and ``threadline`` (the composition root) wires
+them together. The layers and where each kind of change goes: docs/architecture.md.
 """

@@ -1,7 +1,9 @@
-"""Loading and validating the TOML configuration.
+"""The core's settings and the loading and validating of a TOML configuration.
 
 Secrets are written as ``${ENV_VAR}`` and read from the environment. Every error
 names the key and the fix; ``threadline check-config`` prints them all at once.
+``Settings`` holds the sections the core reads; the composition root extends it with
+the sections of the configured adapters (``threadline.config.AppSettings``).
 """
 
 from __future__ import annotations
@@ -12,64 +14,35 @@ import re
 import tomllib
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from bot.settings.channel import ApprovedTemplate
 from bot.settings.core import (
     AgentSettings,
     DemoSettings,
     InboxSettings,
     InstallationSettings,
-    LocalSurfaceSettings,
     OutboxSettings,
     Strict,
 )
-from bot.settings.discord import DiscordSettings
-from bot.settings.email import EmailSettings
 from bot.settings.ops import OpsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
-from bot.settings.slack import SlackSettings
 from bot.settings.source import key_path, line_of, literal_secrets
 from bot.settings.web import WebSettings
-from bot.settings.whatsapp import WhatsAppSettings
 
-__all__ = [
-    "ChannelsSettings",
-    "ConfigError",
-    "Settings",
-    "SurfacesSettings",
-    "config_warnings",
-    "load_config",
-    "parse_config",
-]
+__all__ = ["ConfigError", "Settings", "literal_secret_warnings", "load_settings", "parse_settings"]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class SurfacesSettings(Strict):
-    """The ``[surfaces]`` section; a surface is enabled by having its section."""
-
-    local: LocalSurfaceSettings | None = None
-    discord: DiscordSettings | None = None
-    slack: SlackSettings | None = None
-
-
-class ChannelsSettings(Strict):
-    """The ``[channels]`` section."""
-
-    email: EmailSettings | None = None
-    whatsapp: WhatsAppSettings | None = None
-
-
 class Settings(Strict):
-    """The whole configuration."""
+    """The sections of the configuration that the core reads."""
 
     threadline: InstallationSettings = Field(default_factory=InstallationSettings)  # type: ignore[arg-type]
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)  # type: ignore[arg-type]
-    surfaces: SurfacesSettings = Field(default_factory=SurfacesSettings)
-    channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
     inboxes: dict[str, InboxSettings]
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
@@ -87,6 +60,55 @@ class Settings(Strict):
     def inbox_display(self, name: str) -> str:
         """The inbox's display name."""
         return self.inboxes[name].name or name
+
+    def surface_names(self) -> set[str]:
+        """The surfaces that are configured (the core's own local surface, when it has a section)."""
+        return set()
+
+    def channel_names(self) -> set[str]:
+        """The channels that are configured."""
+        return set()
+
+    def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
+        """The message templates the provider of ``channel`` approved (empty for channels without)."""
+        return {}
+
+    def problems(self) -> list[str]:
+        """Problems across sections (an inbox naming an unknown surface…), as ``key: problem; fix``."""
+        problems: list[str] = []
+        surfaces, channels = self.surface_names(), self.channel_names()
+        for name, inbox in self.inboxes.items():
+            if inbox.surface not in surfaces:
+                problems.append(
+                    f"inboxes.{name}.surface: surface '{inbox.surface}' is not configured; "
+                    f"add a [surfaces.{inbox.surface}] section or use one of: "
+                    f"{', '.join(sorted(surfaces)) or 'none'}"
+                )
+            if inbox.channel not in channels:
+                problems.append(
+                    f"inboxes.{name}.channel: channel '{inbox.channel}' is not configured; "
+                    f"add a [channels.{inbox.channel}] section"
+                )
+        known = ", ".join(sorted(self.inboxes)) or "none"
+        for name, digest in self.digests.items():
+            if digest.surface not in surfaces:
+                problems.append(
+                    f"digests.{name}.surface: surface '{digest.surface}' is not configured; "
+                    f"add a [surfaces.{digest.surface}] section or use one of: "
+                    f"{', '.join(sorted(surfaces)) or 'none'}"
+                )
+            for index, inbox_name in enumerate(digest.inboxes):
+                if inbox_name not in self.inboxes:
+                    problems.append(
+                        f"digests.{name}.inboxes[{index}]: no inbox '{inbox_name}'; use one of: {known}"
+                    )
+        problems += automation_problems(self.rules, self.teams, self.templates, self.inboxes, self.agents)
+        if not self.inboxes:
+            problems.append("inboxes: no inbox is configured; add an [inboxes.support] section")
+        return problems
+
+
+S = TypeVar("S", bound=Settings)
 
 
 class ConfigError(Exception):
@@ -147,14 +169,14 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, model: type[BaseModel]) -> str:
     loc = tuple(error["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
     kind = error["type"]
     if kind == "rule_invalid":  # the message names each rule
         return str(error["msg"])
     if kind == "extra_forbidden":
-        parent = _model_at(Settings, loc[:-1])
+        parent = _model_at(model, loc[:-1])
         known = list(parent.model_fields) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known) or 'none'}"
@@ -165,82 +187,23 @@ def _describe(error: Any) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{key}: {error['input']!r} is not allowed; use one of {expected}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{key}: {message}{_shown_input(error['input'], loc)}"
+    return f"{key}: {message}{_shown_input(error['input'], loc, model)}"
 
 
-def _shown_input(value: Any, loc: tuple[Any, ...]) -> str:
+def _shown_input(value: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     """What was given, for the error message: never a whole section (it may hold secrets), never a secret."""
-    if isinstance(value, dict | list) or _is_secret_key(loc):
+    if isinstance(value, dict | list) or _is_secret_key(loc, model):
         return ""
     return f" (got {value!r})"
 
 
-def _is_secret_key(loc: tuple[Any, ...]) -> bool:
+def _is_secret_key(loc: tuple[Any, ...], model: type[BaseModel]) -> bool:
     """Whether the setting at ``loc`` holds a secret (declared with ``repr=False``): never shown anywhere."""
     if not loc:
         return False
-    parent = _model_at(Settings, loc[:-1])
+    parent = _model_at(model, loc[:-1])
     field = parent.model_fields.get(str(loc[-1])) if parent else None
     return field is not None and field.repr is False
-
-
-def _cross_check(settings: Settings) -> list[str]:
-    """Problems between sections: references to inboxes, surfaces and channels that are not configured."""
-    problems: list[str] = []
-    surfaces = {
-        name for name in SurfacesSettings.model_fields if getattr(settings.surfaces, name) is not None
-    }
-    channels = {
-        name for name in ChannelsSettings.model_fields if getattr(settings.channels, name) is not None
-    }
-    if settings.demo.whatsapp_outbox_file:
-        channels.add("whatsapp")
-    inbox_names = ", ".join(sorted(settings.inboxes)) or "none"
-    for name, inbox in settings.inboxes.items():
-        if inbox.surface not in surfaces:
-            problems.append(
-                f"inboxes.{name}.surface: surface '{inbox.surface}' is not configured; "
-                f"add a [surfaces.{inbox.surface}] section or use one of: "
-                f"{', '.join(sorted(surfaces)) or 'none'}"
-            )
-        if inbox.channel not in channels:
-            problems.append(
-                f"inboxes.{name}.channel: channel '{inbox.channel}' is not configured; "
-                f"add a [channels.{inbox.channel}] section"
-            )
-    email = settings.channels.email
-    for box_name, box in (email.mailboxes if email is not None else {}).items():
-        if box.inbox not in settings.inboxes:
-            problems.append(
-                f"channels.email.mailboxes.{box_name}.inbox: no inbox '{box.inbox}'; "
-                f"use one of: {inbox_names}"
-            )
-    whatsapp = settings.channels.whatsapp
-    if whatsapp is not None and whatsapp.inbox not in settings.inboxes:
-        problems.append(f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; use one of: {inbox_names}")
-    for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
-        if fed not in settings.inboxes:
-            problems.append(
-                f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; use one of: {inbox_names}"
-            )
-    for name, digest in settings.digests.items():
-        if digest.surface not in surfaces:
-            problems.append(
-                f"digests.{name}.surface: surface '{digest.surface}' is not configured; "
-                f"add a [surfaces.{digest.surface}] section or use one of: "
-                f"{', '.join(sorted(surfaces)) or 'none'}"
-            )
-        for index, inbox_name in enumerate(digest.inboxes):
-            if inbox_name not in settings.inboxes:
-                problems.append(
-                    f"digests.{name}.inboxes[{index}]: no inbox '{inbox_name}'; use one of: {inbox_names}"
-                )
-    problems += automation_problems(
-        settings.rules, settings.teams, settings.templates, settings.inboxes, settings.agents
-    )
-    if not settings.inboxes:
-        problems.append("inboxes: no inbox is configured; add an [inboxes.support] section")
-    return problems
 
 
 def _as_far_as_valid(annotation: Any, raw: Any) -> Any:
@@ -256,12 +219,9 @@ def _as_far_as_valid(annotation: Any, raw: Any) -> Any:
     kind = _unwrap(annotation)
     if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(raw, dict):
         fields = kind.model_fields
+        known = {key: value for key, value in raw.items() if key in fields}
         return kind.model_construct(
-            **{
-                key: _as_far_as_valid(fields[key].annotation, value)
-                for key, value in raw.items()
-                if key in fields
-            }
+            **{key: _as_far_as_valid(fields[key].annotation, v) for key, v in known.items()}
         )
     if get_origin(kind) is dict and isinstance(raw, dict):
         return {key: _as_far_as_valid(get_args(kind)[1], value) for key, value in raw.items()}
@@ -270,13 +230,13 @@ def _as_far_as_valid(annotation: Any, raw: Any) -> Any:
     return raw
 
 
-def _after_errors(data: dict[str, Any], reported: list[str]) -> list[str]:
-    """Cross-check problems worth adding to validation errors: none about a key already reported."""
-    partial = _as_far_as_valid(Settings, data)
-    if not isinstance(partial, Settings):
+def _after_errors(data: dict[str, Any], model: type[Settings], reported: list[str]) -> list[str]:
+    """Cross-section problems worth adding to validation errors: none about a key already reported."""
+    partial = _as_far_as_valid(model, data)
+    if not isinstance(partial, model):
         return []
     try:
-        found = _cross_check(partial)
+        found = partial.problems()
     except (AttributeError, TypeError, KeyError, ValueError):  # a section as given was too broken to read
         return []
     keys = {key_path(problem) for problem in reported}
@@ -292,8 +252,8 @@ def _located(problems: list[str], text: str) -> list[str]:
     return located
 
 
-def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
-    """Parse and validate TOML text; raise ConfigError listing every problem, each with its line."""
+def parse_settings(text: str, model: type[S], env: dict[str, str] | None = None) -> S:
+    """Parse and validate TOML text as ``model``; raise ConfigError listing every problem and its line."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -301,25 +261,25 @@ def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
     problems: list[str] = []
     data = _interpolate(raw, "", dict(os.environ) if env is None else env, problems)
     try:
-        settings = Settings.model_validate(data)
+        settings = model.model_validate(data)
     except ValidationError as exc:
-        problems += [_describe(e) for e in exc.errors()]
-        problems += _after_errors(data, problems)
+        problems += [_describe(e, model) for e in exc.errors()]
+        problems += _after_errors(data, model, problems)
         raise ConfigError(_located(problems, text)) from None
-    problems += _cross_check(settings)
+    problems += settings.problems()
     if problems:
         raise ConfigError(_located(problems, text))
     return settings
 
 
-def config_warnings(text: str) -> list[str]:
-    """What is allowed but unwise in valid TOML text: secrets written literally instead of ``${ENV}``."""
-    return _located(literal_secrets(tomllib.loads(text), _is_secret_key), text)
+def literal_secret_warnings(text: str, model: type[Settings]) -> list[str]:
+    """What ``model`` allows but is unwise in valid TOML text: secrets written in instead of ``${ENV}``."""
+    return _located(literal_secrets(tomllib.loads(text), lambda loc: _is_secret_key(loc, model)), text)
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None) -> Settings:
-    """Read and validate the configuration file at ``path``."""
+def load_settings(path: str | Path, model: type[S], env: dict[str, str] | None = None) -> S:
+    """Read and validate the configuration file at ``path`` as ``model``."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError([f"(file): {file} does not exist; copy config.example.toml there or pass --config"])
-    return parse_config(file.read_text(encoding="utf-8"), env)
+    return parse_settings(file.read_text(encoding="utf-8"), model, env)

@@ -78,7 +78,11 @@ def join_ids(ids: list[str]) -> str:
 
 
 class Surface(Protocol):
-    """A team-side chat platform (Slack, Discord, the local terminal)."""
+    """A team-side chat platform (Slack, Discord, the local terminal).
+
+    Every ability is declared here and every surface has it; the core never probes a
+    surface for a method. A platform that refuses one raises ``PermanentDeliveryError``.
+    """
 
     name: str
 
@@ -107,6 +111,10 @@ class Surface(Protocol):
 
         Thread links come as ``DigestEntry.chat_channel``/``thread_id``; render them as links.
         """
+        ...
+
+    async def redact(self, ref: ThreadRef, item_id: str) -> None:
+        """Delete or blank the thread message ``item_id`` (the id, or joined ids, ``post`` returned)."""
         ...
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.domain import DomainError
-from bot.settings.whatsapp import TemplateSettings
+from bot.settings.channel import ApprovedTemplate
 
 __all__ = [
     "WINDOWS",
@@ -64,12 +64,9 @@ def describe_age(delta: timedelta) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def templates_for(settings: Settings, channel: str) -> dict[str, TemplateSettings]:
+def templates_for(settings: Settings, channel: str) -> dict[str, ApprovedTemplate]:
     """The approved templates declared for a channel (only WhatsApp has them)."""
-    whatsapp = settings.channels.whatsapp
-    if channel == "whatsapp" and whatsapp is not None:
-        return dict(whatsapp.templates)
-    return {}
+    return settings.approved_templates(channel)
 
 
 def template_hint(settings: Settings, channel: str) -> str:

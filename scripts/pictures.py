@@ -66,7 +66,7 @@ def _terminal_session(folder: Path) -> bytes:
     env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "PYTHONPATH": str(ROOT)}
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--for", "120"],
+        [sys.executable, "-m", "threadline.cli", "run", "--for", "120"],
         cwd=folder,
         stdin=slave,
         stdout=slave,
@@ -141,7 +141,7 @@ def main() -> int:
         _demo(folder)
         _render(_terminal_session(folder), OUT / "terminal.png")
         sent = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "digest", "send", "daily"],
+            [sys.executable, "-m", "threadline.cli", "digest", "send", "daily"],
             cwd=folder,
             capture_output=True,
             text=True,

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models. Unique constraints carry deduplication (DESIGN §6)."""
+"""SQLAlchemy 2 models. Unique constraints carry deduplication."""
 
 from __future__ import annotations
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.config import Settings, parse_config
+from bot.config import Settings
 from tests.email.email_servers import Dovecot, Sink, free_port, start_dovecot, stop_dovecot
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 REQUIRE_SERVERS = os.environ.get("THREADLINE_REQUIRE_SERVERS") == "1"
 PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app import Threadline
-from bot.backlog import Backlogs
 from bot.clock import ManualClock
+from bot.ingest.backlog import Backlogs
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 def test_a_backlog_is_active_until_its_last_message_or_until_it_stalls() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from storage import Store
 from storage.backup import BackupFailed, backup_database
 from tests.conftest import make_settings, reset_postgres, started_app
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 async def _count(url: str) -> int:

@@ -17,7 +17,7 @@ def _cli(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "threadline.cli", *args],
         cwd=cwd,
         input=stdin,
         capture_output=True,
@@ -137,7 +137,7 @@ def test_the_original_mail_is_kept_and_retrievable(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "bot.cli",
+            "threadline.cli",
             "--config",
             str(config),
             "conversations",

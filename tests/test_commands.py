@@ -4,35 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from bot import commands as c
-from bot.help import help_text
+from bot.commands import grammar as c
+from bot.commands import model as m
+from bot.commands.help import help_text
 
 VALID = {
-    "claim": c.ParsedCommand(c.Claim()),
-    "CLAIM": c.ParsedCommand(c.Claim()),
-    "assign @bob": c.ParsedCommand(c.Assign("@bob")),
-    "assign #42 @bob": c.ParsedCommand(c.Assign("@bob"), 42),
-    "#42 assign bob": c.ParsedCommand(c.Assign("bob"), 42),
-    "unassign": c.ParsedCommand(c.Unassign()),
-    "label +refund -billing": c.ParsedCommand(c.LabelChange(("refund",), ("billing",))),
-    "label vip": c.ParsedCommand(c.LabelChange(("vip",), ())),
-    "labels": c.ParsedCommand(c.Labels()),
-    "note call back tomorrow": c.ParsedCommand(c.Note("call back tomorrow")),
-    "reply Thanks!  See you": c.ParsedCommand(c.Reply("Thanks!  See you")),
-    "reply --confirm ok": c.ParsedCommand(c.Reply("ok", confirm=True)),
-    "snooze 2h": c.ParsedCommand(c.Snooze("2h")),
-    "snooze tomorrow 9:00": c.ParsedCommand(c.Snooze("tomorrow 9:00")),
-    "close": c.ParsedCommand(c.Close()),
-    "reopen": c.ParsedCommand(c.Reopen()),
-    "unsnooze": c.ParsedCommand(c.Reopen()),
-    "history": c.ParsedCommand(c.History()),
-    "retry": c.ParsedCommand(c.Retry()),
-    "priority URGENT": c.ParsedCommand(c.Priority("urgent")),
-    "list": c.ParsedCommand(c.ListConversations("open")),
-    "list mine": c.ParsedCommand(c.ListConversations("mine")),
-    "help": c.ParsedCommand(c.Help()),
-    "help reply": c.ParsedCommand(c.Help("reply")),
-    "close #7": c.ParsedCommand(c.Close(), 7),
+    "claim": m.ParsedCommand(m.Claim()),
+    "CLAIM": m.ParsedCommand(m.Claim()),
+    "assign @bob": m.ParsedCommand(m.Assign("@bob")),
+    "assign #42 @bob": m.ParsedCommand(m.Assign("@bob"), 42),
+    "#42 assign bob": m.ParsedCommand(m.Assign("bob"), 42),
+    "unassign": m.ParsedCommand(m.Unassign()),
+    "label +refund -billing": m.ParsedCommand(m.LabelChange(("refund",), ("billing",))),
+    "label vip": m.ParsedCommand(m.LabelChange(("vip",), ())),
+    "labels": m.ParsedCommand(m.Labels()),
+    "note call back tomorrow": m.ParsedCommand(m.Note("call back tomorrow")),
+    "reply Thanks!  See you": m.ParsedCommand(m.ReplyToCustomer("Thanks!  See you")),
+    "reply --confirm ok": m.ParsedCommand(m.ReplyToCustomer("ok", confirm=True)),
+    "snooze 2h": m.ParsedCommand(m.Snooze("2h")),
+    "snooze tomorrow 9:00": m.ParsedCommand(m.Snooze("tomorrow 9:00")),
+    "close": m.ParsedCommand(m.Close()),
+    "reopen": m.ParsedCommand(m.Reopen()),
+    "unsnooze": m.ParsedCommand(m.Reopen()),
+    "history": m.ParsedCommand(m.History()),
+    "retry": m.ParsedCommand(m.Retry()),
+    "priority URGENT": m.ParsedCommand(m.Priority("urgent")),
+    "list": m.ParsedCommand(m.ListConversations("open")),
+    "list mine": m.ParsedCommand(m.ListConversations("mine")),
+    "help": m.ParsedCommand(m.Help()),
+    "help reply": m.ParsedCommand(m.Help("reply")),
+    "close #7": m.ParsedCommand(m.Close(), 7),
 }
 
 MALFORMED = {
@@ -56,7 +57,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize(("text", "expected"), VALID.items())
-def test_valid_commands_parse(text: str, expected: c.ParsedCommand) -> None:
+def test_valid_commands_parse(text: str, expected: m.ParsedCommand) -> None:
     assert c.parse_command(text) == expected
     assert c.parse_command("!" + text, "!") == expected if text else True
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.config import ConfigError
+from threadline.config import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = """
@@ -150,7 +151,7 @@ def test_every_mistake_is_reported_in_one_run_with_its_line() -> None:
 
 
 def test_a_secret_written_in_the_file_is_warned_about() -> None:
-    from bot.config import config_warnings
+    from threadline.config import config_warnings
 
     text = MINIMAL.replace(
         'outgoing_dir = "out"', 'outgoing_dir = "out"\n[surfaces.discord]\nbot_token = "abc.def"'

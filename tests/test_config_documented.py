@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from bot.config import Settings
+from threadline.config import AppSettings as Settings
 
 EXAMPLE = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text()
 KEYS = set(re.findall(r"^[#\s]*([a-z_][a-z0-9_]*)\s*=", EXAMPLE, re.M))

@@ -8,7 +8,9 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from bot.config import ConfigError, Settings, parse_config
+from bot.config import ConfigError
+from threadline.config import AppSettings as Settings
+from threadline.config import parse_config
 
 SECRET_NAME = re.compile(r"token|secret|password|api_key|private_key")
 MARK = "s3cr3t-MARK-7731"

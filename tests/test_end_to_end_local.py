@@ -6,9 +6,9 @@ import email
 from email import policy
 from pathlib import Path
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 async def test_conversation_is_worked_from_its_thread(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.inbound import AutoKind, ChannelCursor, InboundAttachment
+from bot.ingest.inbound import AutoKind, ChannelCursor, InboundAttachment
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 
 async def _conversation(app: Threadline, number: int):  # type: ignore[no-untyped-def]

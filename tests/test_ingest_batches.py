@@ -10,11 +10,11 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.inbound import InboundMessage, IngestResult
+from bot.ingest.inbound import InboundMessage, IngestResult
 from storage.models import Contact, Conversation, Message, OutboxRow
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 
 async def _burst(app: Threadline, messages: list[InboundMessage]) -> list[IngestResult]:

@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from adapters.local import LocalSurface
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.ports import PermanentDeliveryError, ThreadRef, TransientDeliveryError
 from bot.views import CardView, OutboundView, PostView
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 class FlakySurface(LocalSurface):

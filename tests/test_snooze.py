@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 async def test_snoozed_conversation_wakes_at_its_time(app: Threadline, clock: ManualClock) -> None:

@@ -37,7 +37,7 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 220, 0, 0))
         self.master = master
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--for", "300"],
+            [sys.executable, "-m", "threadline.cli", "run", "--for", "300"],
             cwd=cwd,
             stdin=slave,
             stdout=slave,
@@ -109,7 +109,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _conversation(cwd: Path, number: int) -> dict[str, Any]:
     shown = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "conversations", "show", str(number), "--json"],
+        [sys.executable, "-m", "threadline.cli", "conversations", "show", str(number), "--json"],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import discord
 
 from adapters.discord.render import CONTENT_LIMIT, split_text
-from bot.actions import Actor, Location
-from bot.settings.discord import DiscordSettings
+from adapters.discord.settings import DiscordSettings
+from bot.commands import Actor, Location
 from bot.views import Reply
 
 __all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]

@@ -17,7 +17,7 @@ from discord import app_commands
 from adapters.discord.appcommands import register_commands
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.components import dynamic_items
-from bot.settings.discord import DiscordSettings
+from adapters.discord.settings import DiscordSettings
 
 __all__ = ["ThreadlineClient", "intents", "set_api_base"]
 

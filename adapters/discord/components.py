@@ -22,7 +22,7 @@ __all__ = [
     "CardButton",
     "LabelsSelect",
     "SnoozeSelect",
-    "card_view",
+    "card_controls",
     "dynamic_items",
 ]
 
@@ -176,7 +176,7 @@ def dynamic_items() -> tuple[type[discord.ui.DynamicItem[Any]], ...]:
     return (CardButton, AssignSelect, LabelsSelect, SnoozeSelect)
 
 
-def card_view(card: CardView, known_labels: list[str]) -> discord.ui.View:
+def card_controls(card: CardView, known_labels: list[str]) -> discord.ui.View:
     """The card's components: Claim and Close/Reopen; Assign; Labels; Snooze (not on closed conversations)."""
     view = discord.ui.View(timeout=None)
     view.add_item(CardButton("claim", card.number))

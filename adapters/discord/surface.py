@@ -21,12 +21,12 @@ import discord
 
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
-from adapters.discord.components import card_view
+from adapters.discord.components import card_controls
 from adapters.discord.digest import digest_embed
 from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
-from bot.settings.discord import DiscordSettings
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["DiscordSurface"]
@@ -250,7 +250,7 @@ class DiscordSurface:
         except Exception:  # the card still renders without the label picker's extra options
             log.exception("label names unavailable")
             known = []
-        return card_view(card, known)
+        return card_controls(card, known)
 
     @staticmethod
     def _tags(forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:

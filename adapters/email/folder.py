@@ -19,7 +19,7 @@ from pathlib import Path
 
 from adapters.email.compose import ReplyComposer
 from bot.clock import Clock, SystemClock
-from bot.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
 

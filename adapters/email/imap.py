@@ -29,10 +29,10 @@ from typing import TypeVar
 from imapclient import IMAPClient
 
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
-from bot import faults
+from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
-from bot.inbound import ChannelCursor, InboundMessage, IngestResult
-from bot.settings.email import MailboxSettings
+from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.runtime import faults
 
 __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 
@@ -265,7 +265,7 @@ class ImapWorker:
         """Fetch a group of UIDs and hand them to the core together, so they share one transaction.
 
         ``more_follow`` when more of the mailbox's backlog comes after this group: the core then
-        stores the backlog before mirroring it (``bot.backlog``).
+        stores the backlog before mirroring it (``bot.ingest.backlog``).
 
         Messages are submitted in UID order; the cursor each carries is stored with it, so a
         crash leaves the cursor at the last message that was really stored.

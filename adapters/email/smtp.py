@@ -12,8 +12,8 @@ import logging
 import aiosmtplib
 
 from adapters.email.compose import ReplyComposer
+from adapters.email.settings import SmtpSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.settings.email import SmtpSettings
 from bot.views import OutboundView
 
 __all__ = ["SmtpSender", "classify_smtp_error"]

@@ -14,10 +14,10 @@ from adapters.email.compose import ReplyComposer
 from adapters.email.folder import FolderSender, FolderSource
 from adapters.email.imap import ImapWorker
 from adapters.email.mime import parse_email
+from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from bot.clock import Clock, SystemClock
-from bot.inbound import InboundMessage, IngestResult
-from bot.settings.email import EmailSettings
+from bot.ingest.inbound import InboundMessage, IngestResult
 
 __all__ = ["EmailSource", "build_email_sender", "build_email_sources", "own_message_id_domains"]
 

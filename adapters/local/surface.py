@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.local.palette import Palette
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
-from bot.actions import Actor, Location
+from bot.commands import Actor, Location
 from bot.ports import ThreadGone, ThreadRef
 from bot.views import CardView, DigestView, PostView, Reply
 

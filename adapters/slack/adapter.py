@@ -20,8 +20,8 @@ from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, FirstTime, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
+from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
-from bot.settings.slack import SlackSettings
 
 __all__ = ["SlackAdapter"]
 

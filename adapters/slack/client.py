@@ -9,7 +9,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.settings.slack import SlackSettings
+from adapters.slack.settings import SlackSettings
 
 __all__ = ["make_client"]
 

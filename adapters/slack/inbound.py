@@ -22,7 +22,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.people import Directory
 from adapters.slack.render import escape
 from adapters.slack.surface import SlackSurface
-from bot.actions import Actor, Location
+from bot.commands import Actor, Location
 from bot.views import Reply
 
 __all__ = [

@@ -25,7 +25,7 @@ from adapters.slack.render import (
     card_number,
     escape,
 )
-from bot.actions import Location
+from bot.commands import Location
 
 __all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "reply_modal"]
 

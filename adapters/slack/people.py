@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import Actor
-from bot.settings.slack import SlackSettings
+from adapters.slack.settings import SlackSettings
+from bot.commands import Actor
 
 __all__ = ["Directory", "Person"]
 

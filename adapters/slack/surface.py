@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.digest import digest_blocks, thread_link
 from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, escape, post_chunks
+from adapters.slack.settings import SlackSettings
 from bot.ports import ThreadGone, ThreadRef, join_ids
-from bot.settings.slack import SlackSettings
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["SlackSurface"]

@@ -1,4 +1,4 @@
-"""The Prometheus backend of ``bot.metrics``: one registry per app, rendered at ``/metrics``."""
+"""The Prometheus backend of ``bot.runtime.metrics``: one registry per app, rendered at ``/metrics``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.metrics import DEFINITIONS, Metric
+from bot.runtime.metrics import DEFINITIONS, Metric
 
 __all__ = ["CONTENT_TYPE", "PrometheusRecorder"]
 
@@ -24,7 +24,7 @@ _Collector = Counter | Gauge | Histogram
 
 
 class PrometheusRecorder:
-    """Implements ``bot.metrics.Recorder`` with ``prometheus_client`` on its own registry."""
+    """Implements ``bot.runtime.metrics.Recorder`` with ``prometheus_client`` on its own registry."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()

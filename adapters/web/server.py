@@ -1,4 +1,4 @@
-"""A small, generic aiohttp server that several adapters share (DESIGN §2: one web server).
+"""A small, generic aiohttp server that several adapters share (one web server per instance).
 
 Adapters add routes before ``start()`` (the WhatsApp webhook, Slack HTTP mode);
 the server always answers ``GET /healthz`` with ``200 ok`` (liveness: the loop
@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from bot.health import Readiness
+from bot.runtime.health import Readiness
 
 __all__ = ["Handler", "WebServer"]
 

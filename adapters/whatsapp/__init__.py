@@ -1,4 +1,4 @@
-"""The WhatsApp channel (Cloud API): signed webhooks in, Graph API messages out (DESIGN §5)."""
+"""The WhatsApp channel (Cloud API): signed webhooks in, Graph API messages out."""
 
 from adapters.whatsapp.channel import WhatsAppChannel, to_inbound
 from adapters.whatsapp.graph import GraphClient, graph_error

@@ -22,11 +22,11 @@ from aiohttp import web
 from adapters.whatsapp.graph import GraphClient, MediaTooLarge
 from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
+from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
-from bot import metrics
-from bot.inbound import InboundAttachment, InboundMessage, IngestResult
+from bot.ingest.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError, Remedy
-from bot.settings.whatsapp import WhatsAppSettings
+from bot.runtime import metrics
 from bot.views import OutboundView
 
 __all__ = ["PHONE", "WHATSAPP_USER", "ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
@@ -45,7 +45,7 @@ PHONE = "phone"
 WHATSAPP_USER = "whatsapp_user"
 """The contact identity kind of a business-scoped user id (``user_id``), e.g. ``US.13491208655302741918``."""
 
-_UNKNOWN_MESSAGE = "unknown_message"  # bot.statuses.StatusOutcome.UNKNOWN_MESSAGE
+_UNKNOWN_MESSAGE = "unknown_message"  # bot.ingest.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
 _INGEST_ATTEMPTS = 3
 _STATUS_RETRY_SECONDS = 5.0

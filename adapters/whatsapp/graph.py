@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 
 from adapters.whatsapp.errors import remedy_for
+from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
 
 __all__ = ["DownloadedMedia", "GraphClient", "MediaTooLarge", "graph_error"]
 

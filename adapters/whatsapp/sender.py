@@ -14,8 +14,9 @@ from collections import OrderedDict
 from typing import Any
 
 from adapters.whatsapp.graph import GraphClient
+from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import PermanentDeliveryError
-from bot.settings.whatsapp import TemplateSettings, WhatsAppSettings
+from bot.settings.channel import ApprovedTemplate
 from bot.views import AttachmentView, OutboundView
 
 __all__ = [
@@ -198,7 +199,7 @@ class WhatsAppSender:
 
 
 def template_components(
-    name: str, declared: TemplateSettings, values: tuple[str, ...]
+    name: str, declared: ApprovedTemplate, values: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     """The Cloud API ``components`` of a template send: the header's parameter, the body's (named or
     positional), then one per button, taking ``values`` in that order."""

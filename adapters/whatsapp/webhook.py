@@ -15,7 +15,7 @@ import logging
 
 from aiohttp import web
 
-from bot.settings.whatsapp import WhatsAppSettings
+from adapters.whatsapp.settings import WhatsAppSettings
 
 __all__ = ["SIGNATURE_HEADER", "WebhookReceiver", "sign_body", "verify_signature"]
 

@@ -78,10 +78,8 @@ class DigestService:
             known = ", ".join(sorted(self.settings.digests)) or "none configured"
             raise DigestError(f"no digest '{name}' (known: {known}); add a [digests.{name}] section")
         surface = self.surfaces.get(digest.surface)
-        if surface is None or not hasattr(surface, "post_digest"):
-            raise DigestError(
-                f"digests.{name}.surface: surface '{digest.surface}' is not running or cannot post digests"
-            )
+        if surface is None:
+            raise DigestError(f"digests.{name}.surface: surface '{digest.surface}' is not running")
         return digest.chat_channel, surface
 
     async def _period_start(self, name: str, end: datetime) -> datetime:

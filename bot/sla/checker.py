@@ -12,32 +12,25 @@ key keeps reminders single even if two ever overlap.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CARD, CHANNEL_POST, Effects, surface_destination
+from bot.runtime import metrics
+from bot.runtime.leases import default_holder
 from bot.settings.core import InboxSettings
 from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
 from bot.sla.policy import SlaPolicy, policy_for
 from storage import Repository, Store
 from storage.models import Conversation
 
-__all__ = ["SlaChecker", "instance_id", "reminder_text"]
+__all__ = ["SlaChecker", "reminder_text"]
 
 log = logging.getLogger(__name__)
 _LATE_AFTER = timedelta(minutes=2)
-
-
-def instance_id() -> str:
-    """A name for this running process, used as lease holder."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _span(delta: timedelta) -> str:
@@ -84,7 +77,7 @@ class SlaChecker:
         self.settings = settings
         self.clock = clock
         self.notify = notify
-        self.holder = holder or instance_id()
+        self.holder = holder or default_holder()
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
 

@@ -8,10 +8,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.config import Settings
 from tests.conftest import make_settings, started_app
+from threadline.app import Threadline
 
 AUTOMATION = """
 [agents.carol]

@@ -6,8 +6,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
+from bot.automation import assign_team, pick
 from bot.clock import ManualClock
-from bot.rules import assign_team, pick
 from bot.settings.rules import TeamSettings
 from tests.automation.support import automation_app, automation_settings
 

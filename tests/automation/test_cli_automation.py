@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
-from bot.cli import main
 from bot.clock import ManualClock
 from tests.automation.support import AUTOMATION
 from tests.conftest import BASE_CONFIG, make_settings, started_app
 from tests.helpers import email_in
+from threadline.app import Threadline
+from threadline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = """

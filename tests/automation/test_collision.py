@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.automation.support import automation_app, automation_settings, sent_mail
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 
 async def test_second_reply_within_the_window_needs_confirmation(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 
 async def test_profile_shows_identities_conversations_labels_and_pinned_notes(

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.email import parse_email
-from bot.app import Threadline
+from bot.automation.csat import parse_rating
 from bot.clock import ManualClock
-from bot.csat import parse_rating
-from bot.reports import build_report, render
+from bot.reports.report import build_report, render
 from storage.automation import Automation
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 CSAT = """
 [inboxes.support.csat]

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from bot import commands as c
-from bot import commands_team as t
+from bot.commands import grammar as c
+from bot.commands import model as m
 
 VALID = {
-    "away": c.ParsedCommand(t.Away()),
-    "back": c.ParsedCommand(t.Back()),
-    "profile #42": c.ParsedCommand(t.Profile(), 42),
-    "contact merge #4 jane@example.org": c.ParsedCommand(t.ContactMerge("#4", "jane@example.org")),
-    "note --contact prefers calls": c.ParsedCommand(t.ContactNote("prefers calls")),
-    "note about --contact": c.ParsedCommand(c.Note("about --contact")),
-    "template list": c.ParsedCommand(t.TemplateList()),
-    "template preview thanks": c.ParsedCommand(t.TemplatePreview("thanks")),
-    "template save hours We're open 9-17": c.ParsedCommand(t.TemplateSave("hours", "We're open 9-17")),
-    "template save shipped": c.ParsedCommand(t.TemplateSave("shipped")),
-    "#7 template thanks": c.ParsedCommand(c.Template("thanks"), 7),
-    'template order_update 1881 "Jane Doe"': c.ParsedCommand(
-        c.Template("order_update", ("1881", "Jane Doe"))
+    "away": m.ParsedCommand(m.Away()),
+    "back": m.ParsedCommand(m.Back()),
+    "profile #42": m.ParsedCommand(m.Profile(), 42),
+    "contact merge #4 jane@example.org": m.ParsedCommand(m.ContactMerge("#4", "jane@example.org")),
+    "note --contact prefers calls": m.ParsedCommand(m.PinContactNote("prefers calls")),
+    "note about --contact": m.ParsedCommand(m.Note("about --contact")),
+    "template list": m.ParsedCommand(m.TemplateList()),
+    "template preview thanks": m.ParsedCommand(m.TemplatePreview("thanks")),
+    "template save hours We're open 9-17": m.ParsedCommand(m.TemplateSave("hours", "We're open 9-17")),
+    "template save shipped": m.ParsedCommand(m.TemplateSave("shipped")),
+    "#7 template thanks": m.ParsedCommand(m.Template("thanks"), 7),
+    'template order_update 1881 "Jane Doe"': m.ParsedCommand(
+        m.Template("order_update", ("1881", "Jane Doe"))
     ),
 }
 
@@ -38,7 +38,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize(("text", "expected"), VALID.items())
-def test_valid(text: str, expected: c.ParsedCommand) -> None:
+def test_valid(text: str, expected: m.ParsedCommand) -> None:
     assert c.parse_command(text) == expected
 
 

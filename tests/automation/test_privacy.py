@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import JSON, LargeBinary, String, Text, select
 
 from adapters.email import parse_email
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.privacy import export_contact, forget_contact
+from bot.privacy.service import export_contact, forget_contact
 from storage.models import Base
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 NAME, FIRST, LAST = "Jane Doe", "Jane", "Doe"
 ADDRESS = "jane@example.org"

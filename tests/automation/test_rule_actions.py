@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.inbound import AutoKind
+from bot.ingest.inbound import AutoKind
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 RULES = """
 [inboxes.sales]

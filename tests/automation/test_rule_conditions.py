@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from bot.automation import evaluate, explain
 from bot.config import ConfigError
-from bot.rules import evaluate, explain
 from bot.settings.rules import RuleSettings
 from tests.automation.support import automation_settings
 from tests.helpers import email_in, whatsapp_in

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
+from bot.automation.templates import render_body
 from bot.clock import ManualClock
-from bot.templates import render_body
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in, whatsapp_in
+from threadline.app import Threadline
 
 WHATSAPP_TEMPLATES = """
 [templates.hello_again]

@@ -8,8 +8,8 @@ from pathlib import Path
 import discord
 import pytest
 
+from adapters.discord.settings import DEFAULT_DISCORD_API
 from bot.clock import ManualClock
-from bot.settings.discord import DEFAULT_DISCORD_API
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
 

@@ -13,12 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.config import parse_config
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
 from bot.views import OutboundView
 from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 __all__ = [
     "AGENT_ROLE",

@@ -11,8 +11,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.actions import Actor, Location
 from bot.clock import ManualClock
+from bot.commands import Actor, Location
 from bot.views import Reply
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import (

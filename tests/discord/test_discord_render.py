@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.discord.components import card_view
+from adapters.discord.components import card_controls
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -16,8 +16,9 @@ from adapters.discord.render import (
     split_text,
     thread_name,
 )
-from bot.config import ConfigError, parse_config
+from bot.config import ConfigError
 from bot.views import AttachmentView, CardView, PostView
+from threadline.config import parse_config
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -114,7 +115,7 @@ def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() 
 
 
 def test_card_components_carry_the_conversation_number() -> None:
-    view = card_view(card(labels=("refund",)), ["billing", "refund"])
+    view = card_controls(card(labels=("refund",)), ["billing", "refund"])
     ids = [item.to_component_dict()["custom_id"] for item in view.children]
     assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
     labels = view.children[3].to_component_dict()
@@ -122,7 +123,7 @@ def test_card_components_carry_the_conversation_number() -> None:
         ("refund", True),
         ("billing", False),
     ]
-    closed = card_view(card(status="closed"), [])
+    closed = card_controls(card(status="closed"), [])
     assert [i.to_component_dict()["custom_id"] for i in closed.children] == [
         "tl:claim:42",
         "tl:reopen:42",

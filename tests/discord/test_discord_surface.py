@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.bridge import NONE
-from bot.actions import Actor, Location
 from bot.clock import ManualClock
-from bot.inbound import InboundAttachment
+from bot.commands import Actor, Location
+from bot.ingest.inbound import InboundAttachment
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.views import DigestView, PostView
 from storage.models import OutboxRow

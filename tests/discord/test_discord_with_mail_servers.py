@@ -8,13 +8,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.config import parse_config
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 
 async def test_mail_in_discord_thread_reply_out_over_smtp(

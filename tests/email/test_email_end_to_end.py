@@ -10,14 +10,14 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from bot.app import Threadline
+from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.settings.email import SmtpSettings
 from storage.repository import ConversationFilter
 from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
 from tests.helpers import until
+from threadline.app import Threadline
 
 
 def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> Settings:

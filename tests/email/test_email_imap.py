@@ -12,7 +12,7 @@ import pytest
 from adapters.email.classify import is_own_message
 from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
 from adapters.email.mime import parse_email
-from bot.settings.email import MailboxSettings
+from adapters.email.settings import MailboxSettings
 from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
 
 pytestmark = pytest.mark.dovecot

@@ -10,7 +10,7 @@ import pytest
 from adapters.email.classify import is_own_message
 from adapters.email.htmltext import html_to_text
 from adapters.email.mime import parse_email, strip_quotes_and_signature
-from bot.inbound import AutoKind
+from bot.ingest.inbound import AutoKind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
 OWN = {"threadline.test"}
@@ -37,7 +37,8 @@ def test_every_corpus_file_parses_readably(path: Path) -> None:
     assert message.text.strip(), "the thread must always show something"
     assert message.raw == path.read_bytes()
     assert message.match_open_by_contact is False
-    assert message.text.isprintable() or "\n" in message.text
+    unreadable = {ch for ch in message.text if not ch.isprintable() and ch != "\n"}
+    assert not unreadable, f"control characters in the thread text: {sorted(map(repr, unreadable))}"
 
 
 def test_plain() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from bot.settings.email import EmailSettings, MailboxSettings, SmtpSettings
+from adapters.email.settings import EmailSettings, MailboxSettings, SmtpSettings
 
 
 def test_mailbox_defaults_and_since() -> None:

@@ -8,9 +8,9 @@ from email.parser import BytesParser
 import pytest
 
 from adapters.email.compose import ReplyComposer
+from adapters.email.settings import SmtpSettings
 from adapters.email.smtp import SmtpSender
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
-from bot.settings.email import SmtpSettings
 from bot.views import OutboundView
 from tests.email.email_servers import Sink, free_port
 

@@ -13,7 +13,7 @@ from adapters.email import (
     build_email_sources,
     own_message_id_domains,
 )
-from bot.settings.email import EmailSettings
+from adapters.email.settings import EmailSettings
 
 
 def settings(tmp_path: Path, **extra: object) -> EmailSettings:

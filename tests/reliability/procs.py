@@ -1,9 +1,9 @@
 """Real ``threadline run`` processes for the crash, outage and multi-instance tests.
 
-Each ``Instance`` is ``python -m bot.cli --config FILE run`` in its own session,
+Each ``Instance`` is ``python -m threadline.cli --config FILE run`` in its own session,
 with stdout (the local surface prints every thread line) and stderr appended to
 files across restarts, so what the team saw over all runs can be read back.
-``THREADLINE_FAULT`` arms a kill point (``bot.faults``) for one run.
+``THREADLINE_FAULT`` arms a kill point (``bot.runtime.faults``) for one run.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class Instance:
             env["THREADLINE_FAULT"] = fault
         with open(self.out, "ab") as out, open(self.err, "ab") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "--config", str(self.config), "run"],
+                [sys.executable, "-m", "threadline.cli", "--config", str(self.config), "run"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

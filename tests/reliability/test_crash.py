@@ -16,13 +16,13 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.actions import Actor, CommandService, Location
 from bot.clock import SystemClock
-from bot.config import load_config
+from bot.commands import Actor, CommandService, Location
 from storage import Store
 from tests.email.email_servers import Dovecot
 from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
 from tests.reliability.state import safe_snapshot, snapshot
+from threadline.config import load_config
 
 KILL_RUNS = [
     # (kill point, what is appended / replied before the run)

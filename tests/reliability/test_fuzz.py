@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 
 from adapters.email.mime import parse_email
 from adapters.whatsapp.payload import parse_webhook
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.commands import CommandError, parse_command
-from bot.config import parse_config
+from bot.commands.grammar import CommandError, parse_command
 from tests.slack.conftest import slack_config
 from tests.slack.slack_fake import FakeSlack, form, signed_request
 from tests.whatsapp.wa_payloads import envelope, message, status
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mime"
 CORPUS = sorted(FIXTURES.glob("*.eml"))

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.clock import SystemClock
-from bot.leader import LeasedWorker, Leases
+from bot.runtime.leases import LeasedWorker, Leases
 from storage import Store
 from storage.migrate import upgrade
 from tests.conftest import reset_postgres

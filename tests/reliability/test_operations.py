@@ -13,15 +13,15 @@ from pathlib import Path
 import aiohttp
 
 from adapters.local import LocalSurface
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.effects import CARD, surface_destination
-from bot.health import ComponentState
-from bot.outbox import SurfacePace
+from bot.outbox.service import SurfacePace
 from bot.ports import ThreadRef, TransientDeliveryError
+from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
+from threadline.app import Threadline
 
 OPS = """
 [web]
@@ -181,7 +181,7 @@ async def test_readiness_says_when_the_database_is_gone(tmp_path: Path, clock: M
 
 def test_a_fault_point_kills_the_process_at_its_nth_hit() -> None:
     code = (
-        "from bot import faults\nfor _ in range(5):\n"
+        "from bot.runtime import faults\nfor _ in range(5):\n"
         "    faults.hit('after_commit')\n    print('passed', flush=True)"
     )
     env = {**os.environ, "THREADLINE_FAULT": "after_commit:3"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.sla.sla_support import new_app, settings_for
+from threadline.app import Threadline
 
 MONDAY_9 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 Europe/Amsterdam
 

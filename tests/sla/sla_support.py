@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.config import Settings, parse_config
-from bot.inbound import InboundMessage
+from bot.config import Settings
+from bot.ingest.inbound import InboundMessage
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 _ids = itertools.count(1)
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.inbound import AutoKind
+from bot.ingest.inbound import AutoKind
 from tests.sla.sla_support import ams, mail, new_app, settings_for
+from threadline.app import Threadline
 
 AMS = ZoneInfo("Europe/Amsterdam")
 AWAY = 'away_message = "Thanks for writing! We are closed now and answer from {next_open}."'

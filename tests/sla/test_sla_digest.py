@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.local.render import render_digest
-from bot.app import Threadline
 from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
-from bot.scheduler import build_scheduler
 from tests.sla.sla_support import ams, mail, new_app, settings_for, settle
+from threadline.app import Threadline
+from threadline.scheduler import build_scheduler
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -75,7 +75,7 @@ def test_cron_fire_times_follow_the_digest_zone_across_dst() -> None:
 
 
 async def test_scheduler_has_one_cron_job_per_digest(sla_app: Threadline) -> None:
-    scheduler = build_scheduler(sla_app.waker, sla=sla_app.sla, digests=sla_app.digests)
+    scheduler = build_scheduler(sla_app.waker.wake_due, sla=sla_app.sla, digests=sla_app.digests)
     job = scheduler.get_job("digest:daily")
     assert job is not None and job.args == ("daily",)
     after = datetime(2026, 1, 9, 9, 0, tzinfo=AMS)  # Friday 09:00

@@ -15,11 +15,11 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from bot.app import Threadline
 from bot.clock import ManualClock
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import OutboxRow, ReminderSent
 from tests.sla.sla_support import mail, new_app, settings_for
+from threadline.app import Threadline
 
 
 def _reset(url: str) -> None:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from adapters.local.render import render_card
-from bot.app import Threadline
 from bot.clock import ManualClock
 from storage.models import OutboxRow
 from tests.sla.sla_support import ams, mail, new_app, notices, settings_for, settle
+from threadline.app import Threadline
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

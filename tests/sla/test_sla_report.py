@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.clock import ManualClock
-from bot.reports import build_report, percentile, render
+from bot.reports.report import build_report, percentile, render
 from tests.sla.sla_support import CONFIG, new_app, settings_for
 from tests.sla.test_sla_digest import _known_data
+from threadline.cli import main
 
 SINCE = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 UNTIL = datetime(2026, 1, 6, 0, 0, tzinfo=UTC)

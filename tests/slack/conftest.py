@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Threadline
 from bot.clock import ManualClock
-from bot.config import parse_config
-from bot.inbound import InboundMessage
+from bot.ingest.inbound import InboundMessage
 from tests.slack.slack_fake import FakeSlack
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 CHANNEL = "C_SUPPORT"
 _MESSAGE_IDS = itertools.count(1)

@@ -7,10 +7,11 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.config import ConfigError, parse_config
+from bot.config import ConfigError
 from storage.models import OutboxRow
 from tests.slack.conftest import CHANNEL, slack_config
 from tests.slack.slack_payloads import slash
+from threadline.config import parse_config
 
 
 async def pending(world) -> int:

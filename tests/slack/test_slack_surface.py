@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from adapters.slack.client import make_client
+from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
-from bot.settings.slack import SlackSettings
 from bot.views import AttachmentView, CardView, PostView
 from tests.slack.slack_fake import FakeSlack
 

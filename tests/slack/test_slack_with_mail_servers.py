@@ -8,15 +8,15 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from bot.app import Threadline
 from bot.clock import SystemClock
-from bot.config import parse_config
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event
 from tests.slack.slack_read import card_fields
+from threadline.app import Threadline
+from threadline.config import parse_config
 
 CONFIG = """
 [threadline]

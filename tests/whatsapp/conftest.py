@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 
 from adapters.whatsapp import SIGNATURE_HEADER, WhatsAppChannel, sign_body
-from bot.app import Threadline
 from bot.clock import ManualClock
 from tests.conftest import make_settings, started_app
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph, dumps
+from threadline.app import Threadline
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "verify-me"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.automation.csat import CSAT_CHOICES
 from bot.clock import ManualClock
-from bot.csat import CSAT_CHOICES
 from tests.conftest import make_settings, started_app
 from tests.whatsapp.conftest import WhatsAppRig, whatsapp_config
 from tests.whatsapp.fake_graph import FakeGraph

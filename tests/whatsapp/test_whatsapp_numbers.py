@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import metrics
 from bot.clock import ManualClock
+from bot.runtime import metrics
 from tests.whatsapp.conftest import build_rig
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, FakeGraph
 from tests.whatsapp.wa_payloads import envelope, message, status

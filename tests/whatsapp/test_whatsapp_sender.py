@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from adapters.whatsapp import GraphClient, WhatsAppSender, split_text
+from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
-from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import AttachmentView, OutboundView
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 

@@ -105,7 +105,7 @@ async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
 async def test_a_full_queue_answers_503_so_meta_retries() -> None:
     from adapters.web import WebServer
     from adapters.whatsapp import WebhookReceiver
-    from bot.settings.whatsapp import WhatsAppSettings
+    from adapters.whatsapp.settings import WhatsAppSettings
 
     settings = WhatsAppSettings.model_validate(
         {

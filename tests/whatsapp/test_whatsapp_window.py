@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import CommandError, Template, parse_command
-from bot.config import ConfigError, parse_config
+from bot.commands.grammar import CommandError, parse_command
+from bot.commands.model import Template
+from bot.config import ConfigError
 from bot.domain import DomainError
 from bot.windows import describe_age, render_template, window_refusal
 from tests.conftest import make_settings
 from tests.whatsapp.conftest import whatsapp_config
+from threadline.config import parse_config
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

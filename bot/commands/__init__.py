@@ -1,0 +1,12 @@
+"""Agent commands: the one grammar every surface shares, and the service that applies a command.
+
+``model`` holds the commands as data (with ``Actor`` and ``Location``); ``grammar`` turns text
+into a ``ParsedCommand``; ``CommandService`` checks and applies one in a transaction through the
+handler table in ``handlers``; ``help``, ``listing`` and ``suggest`` answer read-only questions.
+"""
+
+from bot.commands.grammar import CommandError, parse_command
+from bot.commands.model import Actor, Location, ParsedCommand
+from bot.commands.service import CommandService
+
+__all__ = ["Actor", "CommandError", "CommandService", "Location", "ParsedCommand", "parse_command"]

@@ -1,0 +1,26 @@
+"""Read-only answers that need no conversation: help, the labels in use, conversation lists."""
+
+from __future__ import annotations
+
+from bot.commands.context import Context
+from bot.commands.help import help_text
+from bot.commands.listing import describe_labels, describe_list
+from bot.commands.model import Help, Labels, ListConversations
+from bot.views import Reply
+
+__all__ = ["help_answer", "labels_in_use", "list_conversations"]
+
+
+async def help_answer(ctx: Context, command: Help) -> Reply:
+    """Every command with a line each, or one command's usage."""
+    return Reply(help_text(command.topic, ctx.prefix))
+
+
+async def labels_in_use(ctx: Context, _: Labels) -> Reply:
+    """The labels in use, most used first."""
+    return Reply(describe_labels(await ctx.repo.label_usage()))
+
+
+async def list_conversations(ctx: Context, command: ListConversations) -> Reply:
+    """``list mine|unassigned|open|snoozed|closed|all``."""
+    return Reply(await describe_list(ctx.repo, command.which, ctx.agent))

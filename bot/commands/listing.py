@@ -1,0 +1,86 @@
+"""Read-only answers: conversation lists, one conversation in full, label usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import Repository
+from storage.models import Agent, Conversation
+from storage.repository import ConversationFilter
+
+__all__ = ["describe_conversation", "describe_labels", "describe_list", "format_line"]
+
+
+def format_line(conversation: Conversation, assignee: str | None = None) -> str:
+    """One conversation as a listing line."""
+    who = f" · {assignee}" if assignee else ""
+    flag = f" · {conversation.priority}" if conversation.priority in ("urgent", "high") else ""
+    return (
+        f"#{conversation.number} · {conversation.status}{flag}{who} · {conversation.channel} · "
+        f'{conversation.created_at:%Y-%m-%d} · "{conversation.subject[:70]}"'
+    )
+
+
+async def describe_list(repo: Repository, which: str, agent: Agent) -> str:
+    """``list mine|unassigned|open|snoozed|closed|all`` as text."""
+    filters = {
+        "mine": ConversationFilter(status="open", assignee_id=agent.id),
+        "unassigned": ConversationFilter(status="open", unassigned=True),
+        "open": ConversationFilter(status="open"),
+        "snoozed": ConversationFilter(status="snoozed"),
+        "closed": ConversationFilter(status="closed"),
+        "all": ConversationFilter(),
+    }
+    found = await repo.list_conversations(filters[which])
+    if not found:
+        return f"No {which} conversations."
+    names: dict[int, str] = {}
+    lines = []
+    for conv in found:
+        if conv.assignee_id is not None and conv.assignee_id not in names:
+            names[conv.assignee_id] = (await repo.agent(conv.assignee_id)).name
+        lines.append(format_line(conv, names.get(conv.assignee_id) if conv.assignee_id else None))
+    return f"{which} conversations ({len(found)}):\n" + "\n".join(lines)
+
+
+def describe_labels(usage: list[tuple[str, int]]) -> str:
+    """Label usage as text."""
+    if not usage:
+        return "No labels yet; add one with label +name."
+    return "Labels: " + ", ".join(f"{name} ({count} open)" for name, count in usage)
+
+
+async def describe_conversation(repo: Repository, conversation: Conversation) -> dict[str, Any]:
+    """A conversation with its contact, labels, messages and audit trail, as plain data."""
+    contact = await repo.contact(conversation.contact_id)
+    assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    return {
+        "number": conversation.number,
+        "inbox": conversation.inbox,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "subject": conversation.subject,
+        "assignee": assignee,
+        "labels": await repo.labels_of(conversation.id),
+        "contact": {"name": contact.name, "identities": [f"{i.kind}:{i.value}" for i in contact.identities]},
+        "created_at": conversation.created_at.isoformat(),
+        "snoozed_until": conversation.snoozed_until.isoformat() if conversation.snoozed_until else None,
+        "messages": [
+            {
+                "kind": m.kind,
+                "author": m.author_name,
+                "text": m.text,
+                "original_text": m.original_text if m.original_text not in (None, m.text) else None,
+                "has_raw": m.raw is not None,
+                "external_id": m.external_id,
+                "delivery_status": m.delivery_status,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in await repo.messages_of(conversation.id)
+        ],
+        "audit": [
+            {"actor": e.actor, "action": e.action, "detail": e.detail, "at": e.created_at.isoformat()}
+            for e in await repo.audit_trail(conversation.id)
+        ],
+    }

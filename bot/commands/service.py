@@ -1,0 +1,108 @@
+"""The command service: one command from an agent, checked and applied in one transaction.
+
+Surfaces call ``CommandService.handle`` with the agent, the text and where it was
+typed (or ``execute`` with a command they built from a button); the answer is a
+``Reply`` shown to that agent. What the thread should see (events, notes, replies,
+the card) goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from bot.clock import Clock
+from bot.commands.context import Context, Refused, locate
+from bot.commands.grammar import CommandError, is_command, parse_command
+from bot.commands.handlers import HANDLERS
+from bot.commands.model import Actor, Location, Note, ParsedCommand
+from bot.config import Settings
+from bot.domain import DomainError
+from bot.runtime import metrics
+from bot.views import Reply
+from storage import Conflict, Repository, Store
+from storage.models import Agent
+
+__all__ = ["CommandService"]
+
+log = logging.getLogger(__name__)
+
+
+class CommandService:
+    """Parses and executes agent commands against the core."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Clock, notify: Callable[[], None]) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.notify = notify
+        self.prefix = settings.threadline.command_prefix
+
+    @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # command latency metric
+    async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
+        """Run one command line; a plain (unprefixed) thread message becomes a note when so configured."""
+        if prefixed and not is_command(text, self.prefix):
+            return await self.plain_message(actor, text, where)
+        try:
+            parsed = parse_command(text, self.prefix if prefixed else "")
+        except CommandError as exc:
+            return Reply(str(exc), ok=False)
+        return await self.execute(actor, parsed, where)
+
+    async def plain_message(self, actor: Actor, text: str, where: Location) -> Reply:
+        """A thread message that is not a command: an internal note, or ignored, per inbox."""
+        async with self.store.transaction() as repo:
+            conversation = await locate(repo, None, where)
+            if conversation is None:
+                return Reply("Not in a conversation: name one (#42) or type help.", ok=False)
+            if self.settings.inbox(conversation.inbox).thread_messages == "ignore":
+                return Reply("", ok=True, conversation_number=conversation.number)
+        return await self.execute(actor, ParsedCommand(Note(text.strip())), where)
+
+    async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
+        """Execute a parsed command; refusals come back as an unsuccessful Reply, never an exception."""
+        command = parsed.command
+        if isinstance(command, Note) and where.typed_in_thread and where.thread_id is not None:
+            command = dataclasses.replace(command, shown=True)
+        try:
+            async with self.store.transaction() as repo:
+                agent = await self._agent(repo, actor)
+                if agent is None:
+                    return Reply(
+                        "You are not a member of this support team; ask an admin to add you.", ok=False
+                    )
+                context = Context(repo, agent, self.settings, self.clock, parsed.number, where)
+                reply = await HANDLERS[type(command)](context, command)
+        except Refused as refused:
+            return refused.reply
+        except DomainError as exc:
+            return Reply(str(exc), ok=False, conversation_number=parsed.number)
+        if reply.ok:
+            self.notify()
+            log.info(
+                "command done",
+                extra={
+                    "command": type(command).__name__.lower(),
+                    "conversation": reply.conversation_number,
+                    "agent": agent.key,
+                },
+            )
+        return reply
+
+    async def register(self, actor: Actor) -> None:
+        """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""
+        try:
+            async with self.store.transaction() as repo:
+                await self._agent(repo, actor)
+        except Conflict:  # registered by a concurrent event first
+            pass
+
+    async def _agent(self, repo: Repository, actor: Actor) -> Agent | None:
+        agent = await repo.agent_by_identity(actor.surface, actor.user_id)
+        if agent is None and self.settings.threadline.auto_register_agents:
+            key = f"{actor.surface}:{actor.user_id}"
+            agent = await repo.upsert_agent(
+                key, actor.display_name, actor.email, {actor.surface: actor.user_id}, self.clock.now()
+            )
+        return agent

@@ -1,0 +1,152 @@
+"""What one ingest batch looks up, loaded with a few queries and kept current while the batch is written.
+
+A batch flushes once, at its end; so a message must find what an earlier message
+of the same batch staged (its contact, its new conversation, its external id) here,
+not in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.ingest.inbound import InboundMessage
+from storage import Repository
+from storage.models import Contact, Conversation
+
+__all__ = ["BatchIndex", "identities_of", "identity_of"]
+
+
+def identity_of(channel: str, address: str) -> tuple[str, str]:
+    """The (kind, normalised value) identity of a sender on a channel."""
+    if channel == "email":
+        return "email", address.strip().lower()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    return "phone", digits or address.strip()
+
+
+def identities_of(msg: InboundMessage) -> tuple[tuple[str, str], ...]:
+    """Every identity of the sender: those the channel named, else the one of ``sender_address``."""
+    return msg.sender_identities or (identity_of(msg.channel, msg.sender_address),)
+
+
+def _of_contact(conversation: Conversation, contact: Contact) -> bool:
+    """True when the conversation (stored, or staged in this batch) is the contact's."""
+    if conversation.contact_id is not None:
+        return conversation.contact_id == contact.id
+    return conversation.contact is contact
+
+
+@dataclass
+class BatchIndex:
+    """Stored rows the batch refers to, plus what the batch has staged so far."""
+
+    seen: set[tuple[str, str]]
+    contacts: dict[tuple[str, str], Contact]
+    stored_refs: dict[str, tuple[int, Conversation]]
+    numbered: dict[int, Conversation]
+    stored_latest: dict[tuple[int, str], Conversation]
+    staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
+    # keyed by id() of the contact object: a contact staged in this batch has no row id yet
+    staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
+    size: int = 1
+    numbers: range = range(0)  # reserved conversation numbers not used yet
+
+    @classmethod
+    async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
+        """Look up everything the batch's messages may refer to, one query per kind."""
+        identities = {identity for m in messages for identity in identities_of(m)}
+        contacts = await repo.contacts_by_identities(identities)
+        by_contact = [m for m in messages if m.match_open_by_contact]
+        wanted = {contacts[key].id for m in by_contact for key in identities_of(m) if key in contacts}
+        refs = {ref for m in messages for ref in m.thread_refs}
+        hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
+        return cls(
+            size=len(messages),
+            seen=await repo.stored_external_ids({(m.channel, m.external_id) for m in messages}),
+            contacts=contacts,
+            stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
+            numbered=await repo.conversations_by_numbers(hints) if hints else {},
+            stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
+        )
+
+    async def next_number(self, repo: Repository) -> int:
+        """The next conversation number, from a block reserved once per batch."""
+        if not self.numbers:
+            first = await repo.take_numbers(self.size)
+            self.numbers = range(first, first + self.size)
+        number, self.numbers = self.numbers[0], self.numbers[1:]
+        return number
+
+    async def finish(self, repo: Repository) -> None:
+        """Give back the conversation numbers the batch reserved and did not use (no gaps)."""
+        if self.numbers:
+            await repo.return_numbers(self.numbers[0], self.numbers[-1])
+            self.numbers = range(0)
+
+    def is_duplicate(self, msg: InboundMessage) -> bool:
+        """True when the message is stored, or came earlier in this batch."""
+        return (msg.channel, msg.external_id) in self.seen
+
+    def contact(self, identity: tuple[str, str]) -> Contact | None:
+        """The contact with this identity, stored or staged."""
+        return self.contacts.get(identity)
+
+    def sender(self, msg: InboundMessage) -> Contact | None:
+        """The contact owning the first of the sender's identities that has one."""
+        return next((c for i in identities_of(msg) if (c := self.contacts.get(i)) is not None), None)
+
+    def merged(self, keep: Contact, gone: Contact) -> None:
+        """``gone`` was merged into ``keep``: its identities and latest conversations are ``keep``'s now."""
+        for identity, contact in list(self.contacts.items()):
+            if contact is gone:
+                self.contacts[identity] = keep
+        for (owner, inbox), conversation in list(self.stored_latest.items()):
+            if owner == gone.id:
+                current = self.stored_latest.get((keep.id, inbox))
+                if current is None or current.id < conversation.id:
+                    self.stored_latest[(keep.id, inbox)] = conversation
+        for (owner_ref, inbox), conversation in list(self.staged_latest.items()):
+            if owner_ref == id(gone):
+                self.staged_latest.setdefault((id(keep), inbox), conversation)
+
+    def continued(self, msg: InboundMessage, contact: Contact | None) -> Conversation | None:
+        """The conversation ``msg`` continues, open or not: by the message ids it answers, then
+        by the ``[#N]`` hint when ``contact`` owns that conversation, then (WhatsApp) the
+        contact's latest conversation in the inbox."""
+        found = self.by_refs(msg.thread_refs)
+        if found is None and msg.conversation_hint is not None and contact is not None:
+            hinted = self.numbered.get(msg.conversation_hint)
+            if hinted is not None and _of_contact(hinted, contact):
+                found = hinted
+        if found is None and msg.match_open_by_contact and contact is not None:
+            found = self.latest(contact, msg.inbox)
+        return found
+
+    def by_refs(self, refs: Sequence[str]) -> Conversation | None:
+        """The conversation of the newest message among ``refs`` (staged ones are newer than stored ones)."""
+        found = [self.staged_refs[r] for r in refs if r in self.staged_refs]
+        if not found:
+            found = [self.stored_refs[r] for r in refs if r in self.stored_refs]
+        return max(found, key=lambda pair: pair[0])[1] if found else None
+
+    def latest(self, contact: Contact, inbox: str) -> Conversation | None:
+        """The contact's newest conversation in an inbox, stored or staged."""
+        staged = self.staged_latest.get((id(contact), inbox))
+        if staged is not None or contact.id is None:
+            return staged
+        return self.stored_latest.get((contact.id, inbox))
+
+    def add_contact(self, identity: tuple[str, str], contact: Contact) -> None:
+        """Remember a contact staged by this batch."""
+        self.contacts[identity] = contact
+
+    def add_conversation(self, conversation: Conversation, contact: Contact) -> None:
+        """Remember a conversation staged by this batch."""
+        self.numbered[conversation.number] = conversation
+        self.staged_latest[(id(contact), conversation.inbox)] = conversation
+
+    def add_message(self, msg: InboundMessage, conversation: Conversation) -> None:
+        """Remember a message staged by this batch, for matching and deduplicating later ones."""
+        self.seen.add((msg.channel, msg.external_id))
+        self.staged_refs[msg.external_id] = (len(self.staged_refs), conversation)

@@ -1,0 +1,5 @@
+"""The outbox: every post, edit and customer message leaves through it, retried, paced and ordered.
+
+``service.Dispatcher`` works the queue; ``presenters`` build what a surface shows; ``outcomes``
+record results; ``pacing`` and ``outages`` hold the per-destination pace and outage notices.
+"""

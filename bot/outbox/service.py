@@ -1,0 +1,316 @@
+"""The outbox dispatcher: delivers outbox rows to surfaces and channels.
+
+At-least-once and idempotent: rows are claimed with a lease (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), delivered outside any transaction, and marked done with
+the platform's id stored back. Failures are retried with exponential backoff
+(``Retry-After`` honoured), paced per chat channel, and shown in the thread when
+they are final. Rows of one conversation and destination go out in order.
+
+Only real posts spend the per-channel pacing budget (Slack ~1 message/s): a card edit
+waits only for a ``Retry-After`` block, and one that would change nothing is not sent
+(the last card sent is fingerprinted in the cursors table, so instances agree). Outcomes
+go to ``bot.runtime.metrics`` and the ``OutageTracker`` (one "down", one "back" notice per outage).
+``stop`` finishes in-flight deliveries and hands back claimed rows that have not started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.outbox.outages import OutageTracker
+from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
+from bot.outbox.pacing import Pacer
+from bot.outbox.presenters import card_view, outbound_view, post_view
+from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
+from bot.runtime import faults, metrics
+from bot.views import PostView
+from storage import Store
+from storage.models import OutboxRow
+
+__all__ = ["Dispatcher", "SurfacePace"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SurfacePace:
+    """How fast one chat channel of a surface may be posted to: ``rate`` per second, ``burst`` at once."""
+
+    rate: float
+    burst: int
+
+
+class Dispatcher:
+    """Claims due outbox rows and delivers them through the surfaces and channel senders."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        surfaces: Mapping[str, Surface],
+        channels: Mapping[str, ChannelSender],
+        paces: Mapping[str, SurfacePace] | None = None,
+        concurrency: int = 8,
+        outages: OutageTracker | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.surfaces = surfaces
+        self.channels = channels
+        self.paces = paces or {}
+        self.pacer = Pacer(clock)
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._stopping = asyncio.Event()
+        self.outages = outages
+        self.skipped_card_edits = 0
+        # storing what customers send comes first: a delivery waits while inbound messages are being
+        # stored (an IMAP catch-up, a webhook storm), then proceeds at once
+        self.yield_to = yield_to
+
+    def notify(self) -> None:
+        """New rows were committed; deliver them without waiting for the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until ``stop()``; survives any error of a single round."""
+        interval = self.settings.outbox.poll_interval_seconds
+        while not self._stopping.is_set():
+            try:
+                delivered = await self.run_once()
+            except Exception:
+                log.exception("outbox round failed; retrying")
+                delivered = 0
+            if delivered:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+
+    def stop(self) -> None:
+        """Finish in-flight deliveries, hand back claimed rows not yet started, return from ``run``."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim and deliver one batch of due rows; return how many were claimed."""
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
+            rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
+        if rows:
+            faults.hit("after_claim")
+            await asyncio.gather(*(self._deliver_slot(row) for row in rows))
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 1000) -> None:
+        """Deliver until nothing is due now (tests and the CLI use it)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    async def _deliver_slot(self, row: OutboxRow) -> None:
+        async with self._slots:
+            if self.yield_to is not None and not self._stopping.is_set():
+                await self.yield_to()
+            if self._stopping.is_set():
+                await self._hand_back(row)
+                return
+            started = time.perf_counter()
+            try:
+                external = await self._deliver(row)
+            except DeliveryError as exc:
+                await self._failed(row, exc)
+            except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash
+                log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
+                await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
+            else:
+                faults.hit("before_done")  # crash-safety tests: delivered, not yet marked done
+                faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
+                elapsed = time.perf_counter() - started
+                metrics.observe(metrics.DELIVERY_SECONDS, elapsed, destination=row.destination)
+                await self._done(row, external)
+                if self.outages is not None:
+                    await self.outages.succeeded(row.destination)
+
+    async def _hand_back(self, row: OutboxRow) -> None:
+        """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
+        async with self.store.transaction() as repo:
+            await hand_back(repo, row.id, self.clock.now())
+
+    async def _deliver(self, row: OutboxRow) -> str | None:
+        kind, _, name = row.destination.partition(":")
+        if kind == "channel":
+            return await self._send(row, name)
+        surface = self.surfaces.get(name)
+        if surface is None:
+            raise PermanentDeliveryError(f"surface '{name}' is not running")
+        if row.kind == CHANNEL_POST:  # escalation outside the thread
+            return await self._channel_post(row, surface)
+        try:
+            return await self._to_surface(row, surface)
+        except ThreadGone:
+            async with self.store.transaction() as repo:
+                await repo.forget_thread(row.conversation_id, name)
+            log.warning("thread gone; recreating", extra={"outbox_id": row.id})
+            return await self._to_surface(row, surface)
+
+    async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
+        """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
+
+        A surface that refuses raises ``PermanentDeliveryError``; the thread already has the same notice.
+        """
+        chat_channel = str(row.payload.get("chat_channel", ""))
+        async with self.store.transaction() as repo:
+            thread = await repo.thread_of(row.conversation_id, surface.name)
+        linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
+        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
+        text = str(row.payload.get("text", ""))
+        post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
+        await self._pace(surface, chat_channel)
+        return str(await surface.post_to_channel(chat_channel, post, ref))
+
+    async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
+        async with self.store.transaction() as repo:
+            conversation = await repo.conversation(row.conversation_id)
+            thread = await repo.thread_of(conversation.id, surface.name)
+            card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
+            card = await card_view(repo, conversation, self.settings) if card_needed else None
+            post: PostView | None = None
+            edit = thread is not None and row.kind not in (POST, NOTICE)
+            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if edit else None
+            if row.kind == POST and row.message_id is not None:
+                post = await post_view(repo, await repo.message(row.message_id), conversation)
+            elif row.kind == NOTICE:
+                text = str(row.payload.get("text", ""))
+                post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
+        chat_channel = self.settings.inbox(conversation.inbox).chat_channel
+        if thread is None:
+            assert card is not None
+            fingerprint = card_fingerprint(card)
+            await self._pace(surface, chat_channel)
+            ref = await surface.create_thread(chat_channel, card)
+            async with self.store.transaction() as repo:
+                now = self.clock.now()
+                await repo.save_thread(
+                    conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
+                )
+                await repo.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
+            if post is None:
+                return ref.card_id
+        else:
+            ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id)
+            if post is None:
+                assert card is not None
+                fingerprint = card_fingerprint(card)
+                if sent_card == fingerprint:  # nothing to change: spend no request and no token
+                    self.skipped_card_edits += 1
+                    metrics.inc(metrics.PACING_SKIPPED, surface=surface.name)
+                    return ref.card_id
+                await self._pace(surface, chat_channel, edit=True)
+                await surface.update_card(ref, card)
+                async with self.store.transaction() as repo:
+                    key = card_key(surface.name, conversation.id)
+                    await repo.save_cursor(key, fingerprint, self.clock.now())
+                return ref.card_id
+        assert post is not None
+        await self._pace(surface, chat_channel)
+        return await surface.post(ref, post)
+
+    async def _pace(self, surface: Surface, chat_channel: str, *, edit: bool = False) -> None:
+        """Posts take a token of the chat channel's bucket; edits only wait out a ``Retry-After`` block."""
+        pace = self.paces.get(surface.name)
+        if pace is None:
+            return
+        key = f"{surface.name}:{surface.pace_key(chat_channel)}"
+        if not edit:
+            await self.pacer.wait(key, pace.rate, pace.burst)
+            return
+        pause = self.pacer.delay(key, 0.0, 1)  # rate 0: only a Retry-After block delays an edit
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    async def _send(self, row: OutboxRow, channel: str) -> str:
+        sender = self.channels.get(channel)
+        if sender is None:
+            raise PermanentDeliveryError(f"channel '{channel}' is not configured")
+        if row.message_id is None:
+            raise PermanentDeliveryError("send row without a message")
+        async with self.store.transaction() as repo:
+            message = await repo.message(row.message_id)
+            conversation = await repo.conversation(row.conversation_id)
+            view = await outbound_view(repo, message, conversation, self.settings)
+        return await sender.send(view)
+
+    async def _done(self, row: OutboxRow, external: str | None) -> None:
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            await repo.mark_delivered(row.id, now, external)
+            if row.kind == SEND and row.message_id is not None:
+                await record_sent(repo, self.settings, row, external, now)
+        metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
+        if row.kind == SEND:
+            metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
+            self.notify()
+        log.info(
+            "delivered",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "destination": row.destination,
+                "conversation_id": row.conversation_id,
+            },
+        )
+
+    async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
+        now = self.clock.now()
+        outbox = self.settings.outbox
+        attempts = row.attempts
+        if error.retry_after is not None:
+            attempts -= 1  # a rate limit is not the destination failing
+            kind, _, name = row.destination.partition(":")
+            if kind == "surface" and name in self.surfaces:
+                self.pacer.penalise(name, error.retry_after)
+        final = isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts
+        async with self.store.transaction() as repo:
+            stored = await repo.outbox_row(row.id)
+            stored.attempts = attempts
+            stored.last_error = error.reason[:2000]
+            if not final:
+                delay = retry_delay(outbox, attempts, error.retry_after)
+                stored.next_attempt_at = now + timedelta(seconds=delay)
+            else:
+                stored.status = "failed"
+                await show_failure(repo, self.settings, row, error, now)
+        metrics.inc(
+            metrics.DELIVERY_FAILURES, destination=row.destination, kind=row.kind, final=str(final).lower()
+        )
+        if self.outages is not None and not final and error.retry_after is None:
+            await self.outages.failed(row.destination, row.conversation_id, error.reason)
+        level = logging.ERROR if final else logging.WARNING
+        reason = error.reason[:200]
+        log.log(
+            level,
+            "delivery failed",
+            extra={
+                "outbox_id": row.id,
+                "kind": row.kind,
+                "final": final,
+                "destination": row.destination,
+                "reason": reason,
+            },
+        )
+        if final:
+            self.notify()

@@ -1,0 +1,211 @@
+"""Privacy: export everything stored about a contact as JSON, and forget a contact.
+
+Forgetting erases personal data in every table — the contact's name and identities
+(addresses, phone numbers), message subjects, texts, originals, HTML, raw MIME and
+metadata, attachments, delivery errors, outbox payloads, audit details and pinned
+notes — keeps the anonymised conversations for the statistics, re-renders each card
+without the customer, and queues the deletion of every mirrored thread message on
+its surface (``redactions``, worked by ``Redactor``). The audit trail records that a
+contact was forgotten, with counts only.
+
+Surfaces implement ``Surface.redact``: the local surface blanks the post,
+Slack deletes it with ``chat.delete`` (the bot's own messages; ``chat:write`` covers
+it), Discord with ``DELETE /channels/{thread}/messages/{id}``. A post split into
+several platform messages is remembered as all of their ids, and each is deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.effects import Effects
+from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
+from storage import Repository, Store
+from storage.automation import Automation
+
+__all__ = ["ForgetResult", "Redactor", "export_contact", "forget_contact"]
+
+log = logging.getLogger(__name__)
+_MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """What ``forget_contact`` did: conversations anonymised, surface messages queued for deletion."""
+
+    contact_id: int
+    conversations: int
+    redactions: int
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def export_contact(repo: Repository, contact_id: int) -> dict[str, Any] | None:
+    """All data stored about a contact, as JSON-ready data; None when there is no such contact."""
+    auto = Automation(repo)
+    contact = await auto.contact_or_none(contact_id)
+    if contact is None:
+        return None
+    conversations = await auto.conversations_of(contact.id)
+    rows = await auto.export_rows([c.id for c in conversations])
+    attachments: dict[int, list[dict[str, Any]]] = {}
+    for a in rows["attachments"]:
+        attachments.setdefault(a.message_id, []).append(
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "status": a.status,
+                "data_base64": base64.b64encode(a.data).decode() if a.data is not None else None,
+            }
+        )
+    ratings = {r.conversation_id: r.rating for r in rows["ratings"]}
+    out_conversations = []
+    for conv in conversations:
+        out_conversations.append(
+            {
+                "number": conv.number,
+                "inbox": conv.inbox,
+                "channel": conv.channel,
+                "status": conv.status,
+                "priority": conv.priority,
+                "subject": conv.subject,
+                "labels": await repo.labels_of(conv.id),
+                "created_at": _iso(conv.created_at),
+                "closed_at": _iso(conv.closed_at),
+                "csat_rating": ratings.get(conv.id),
+                "messages": [
+                    {
+                        "kind": m.kind,
+                        "channel": m.channel,
+                        "author": m.author_name,
+                        "subject": m.subject,
+                        "text": m.text,
+                        "original_text": m.original_text,
+                        "html": m.html,
+                        "raw": m.raw.decode("utf-8", errors="replace") if m.raw is not None else None,
+                        "external_id": m.external_id,
+                        "delivery_status": m.delivery_status,
+                        "created_at": _iso(m.created_at),
+                        "attachments": attachments.get(m.id, []),
+                    }
+                    for m in rows["messages"]
+                    if m.conversation_id == conv.id
+                ],
+                "audit": [
+                    {"actor": e.actor, "action": e.action, "detail": e.detail, "at": _iso(e.created_at)}
+                    for e in rows["audit"]
+                    if e.conversation_id == conv.id
+                ],
+            }
+        )
+    return {
+        "contact": {
+            "id": contact.id,
+            "name": contact.name,
+            "first_seen": _iso(contact.created_at),
+            "identities": [{"kind": i.kind, "value": i.value} for i in contact.identities],
+        },
+        "pinned_notes": [
+            {"author": n.author_name, "text": n.text, "at": _iso(n.created_at)}
+            for n in await auto.contact_notes(contact.id)
+        ],
+        "conversations": out_conversations,
+    }
+
+
+async def forget_contact(
+    repo: Repository, settings: Settings, contact_id: int, actor: str, now: datetime
+) -> ForgetResult | None:
+    """Erase a contact's personal data everywhere and queue surface deletions; None when unknown."""
+    auto = Automation(repo)
+    contact = await auto.contact_or_none(contact_id)
+    if contact is None:
+        return None
+    conversations = await auto.conversations_of(contact.id)
+    items = await auto.mirrored_items([c.id for c in conversations])
+    await auto.erase_contact(contact, now)
+    for surface, chat_channel, thread_id, item_id in items:
+        auto.queue_redaction(surface, chat_channel, thread_id, item_id, now)
+    for conv in conversations:
+        await Effects(repo, conv, settings.inbox(conv.inbox), now).card_changed()
+    repo.audit(
+        actor=actor,
+        action="contact-forgotten",
+        now=now,
+        contact_id=contact.id,
+        detail={"conversations": len(conversations), "surface_messages": len(items)},
+    )
+    return ForgetResult(contact.id, len(conversations), len(items))
+
+
+class Redactor:
+    """Works the redaction queue: deletes forgotten contacts' messages from the surfaces' threads."""
+
+    def __init__(self, store: Store, surfaces: Mapping[str, Surface], clock: Clock) -> None:
+        self.store = store
+        self.surfaces = surfaces
+        self.clock = clock
+        self._stopping = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Try every pending redaction once; return how many were tried."""
+        async with self.store.transaction() as repo:
+            rows = [
+                (r.id, r.surface, r.chat_channel, r.thread_id, r.item_id)
+                for r in await Automation(repo).pending_redactions()
+            ]
+        for row_id, surface_name, chat_channel, thread_id, item_id in rows:
+            surface = self.surfaces.get(surface_name)
+            error: str | None = None
+            final = False
+            try:
+                if surface is None:
+                    raise PermanentDeliveryError(f"surface '{surface_name}' is not running")
+                await surface.redact(ThreadRef(chat_channel, thread_id, ""), item_id)
+            except TransientDeliveryError as exc:
+                error = exc.reason
+            except PermanentDeliveryError as exc:
+                error, final = exc.reason, True
+            await self._record(row_id, error, final)
+        return len(rows)
+
+    async def _record(self, row_id: int, error: str | None, final: bool) -> None:
+        async with self.store.transaction() as repo:
+            row = await Automation(repo).redaction(row_id)
+            if row is None or row.status != "pending":
+                return
+            row.attempts += 1
+            if error is None:
+                row.status, row.done_at, row.last_error = "done", self.clock.now(), None
+            else:
+                row.last_error = error[:500]
+                if final or row.attempts >= _MAX_ATTEMPTS:
+                    row.status = "failed"
+        if error is not None:
+            log.warning("redaction failed", extra={"redaction_id": row_id, "final": final})
+
+    async def run(self, interval: float = 30.0) -> None:
+        """Work the queue until ``stop()``."""
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("redaction round failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+
+    def stop(self) -> None:
+        """Return from ``run`` after the current round."""
+        self._stopping.set()

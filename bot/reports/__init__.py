@@ -1,0 +1,1 @@
+"""Reports: SLA and workload figures over a period, rendered as text or CSV (``threadline report``)."""

@@ -1,0 +1,1 @@
+"""Running the service: health states, the leader lease, metrics, logging, heap tuning, fault points."""

@@ -1,0 +1,101 @@
+"""The whole configuration: the core's settings plus the sections of every adapter.
+
+``parse_config`` and ``load_config`` read a TOML file into ``AppSettings``; every error
+names the key and the fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from adapters.discord.settings import DiscordSettings
+from adapters.email.settings import EmailSettings
+from adapters.slack.settings import SlackSettings
+from adapters.whatsapp.settings import WhatsAppSettings
+from bot.config import Settings, literal_secret_warnings, load_settings, parse_settings
+from bot.settings.channel import ApprovedTemplate
+from bot.settings.core import LocalSurfaceSettings, Strict
+
+__all__ = [
+    "AppSettings",
+    "ChannelsSettings",
+    "SurfacesSettings",
+    "config_warnings",
+    "load_config",
+    "parse_config",
+]
+
+
+class SurfacesSettings(Strict):
+    """The ``[surfaces]`` section; a surface is enabled by having its section."""
+
+    local: LocalSurfaceSettings | None = None
+    discord: DiscordSettings | None = None
+    slack: SlackSettings | None = None
+
+
+class ChannelsSettings(Strict):
+    """The ``[channels]`` section."""
+
+    email: EmailSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
+
+
+class AppSettings(Settings):
+    """The whole configuration: the core's sections, ``[surfaces]`` and ``[channels]``."""
+
+    surfaces: SurfacesSettings = Field(default_factory=SurfacesSettings)
+    channels: ChannelsSettings = Field(default_factory=ChannelsSettings)
+
+    def surface_names(self) -> set[str]:
+        """The surfaces that have a section."""
+        return {name for name in SurfacesSettings.model_fields if getattr(self.surfaces, name) is not None}
+
+    def channel_names(self) -> set[str]:
+        """The channels that have a section (the demo's WhatsApp file counts as WhatsApp)."""
+        names = {name for name in ChannelsSettings.model_fields if getattr(self.channels, name) is not None}
+        if self.demo.whatsapp_outbox_file:
+            names.add("whatsapp")
+        return names
+
+    def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
+        """The templates approved for ``channel`` (only WhatsApp declares them)."""
+        whatsapp = self.channels.whatsapp
+        if channel == "whatsapp" and whatsapp is not None:
+            return dict(whatsapp.templates)
+        return {}
+
+    def problems(self) -> list[str]:
+        """The core's cross-section problems plus a channel section naming an unknown inbox."""
+        problems = super().problems()
+        known = ", ".join(sorted(self.inboxes))
+        email = self.channels.email
+        if email is not None:
+            for box_name, box in email.mailboxes.items():
+                if box.inbox not in self.inboxes:
+                    key = f"channels.email.mailboxes.{box_name}.inbox"
+                    problems.append(f"{key}: no inbox '{box.inbox}'; use one of: {known}")
+        whatsapp = self.channels.whatsapp
+        if whatsapp is not None and whatsapp.inbox not in self.inboxes:
+            problems.append(f"channels.whatsapp.inbox: no inbox '{whatsapp.inbox}'; use one of: {known}")
+        for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
+            if fed not in self.inboxes:
+                problems.append(f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; use one of: {known}")
+        return problems
+
+
+def parse_config(text: str, env: dict[str, str] | None = None) -> AppSettings:
+    """Parse and validate TOML text; raise ConfigError listing every problem."""
+    return parse_settings(text, AppSettings, env)
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> AppSettings:
+    """Read and validate the configuration file at ``path``."""
+    return load_settings(path, AppSettings, env)
+
+
+def config_warnings(text: str) -> list[str]:
+    """What is allowed but unwise in valid TOML text: secrets written into the file instead of ``${ENV}``."""
+    return literal_secret_warnings(text, AppSettings)

@@ -1,0 +1,257 @@
+"""Each configured platform adapter plugged into the running app, all with one lifecycle.
+
+A plug is built from its settings section and the core's driving ports (``CorePorts``).
+The app builder loops over the plugs: it collects their surfaces, customer senders,
+paces and web routes for the core, starts them after the core's workers and stops them
+before the outbox. Email is wired apart (its readers run under leases, see ``Operations``).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from adapters.discord import Bridge as DiscordBridge
+from adapters.discord import DiscordSurface
+from adapters.discord.settings import DiscordSettings
+from adapters.local import LocalSurface, Palette, colour_wanted
+from adapters.slack import SlackAdapter
+from adapters.slack.settings import SlackSettings
+from adapters.whatsapp import WhatsAppChannel
+from adapters.whatsapp.settings import WhatsAppSettings
+from bot.commands import CommandService
+from bot.commands.suggest import conversation_labels, label_names, template_names
+from bot.ingest.service import Ingestor
+from bot.ingest.statuses import DeliveryStatusService
+from bot.outbox.service import SurfacePace
+from bot.ports import ChannelSender, Surface
+from bot.settings.core import LocalSurfaceSettings
+from storage import Store
+from threadline.config import AppSettings
+
+__all__ = [
+    "CorePorts",
+    "DiscordPlug",
+    "LocalPlug",
+    "Plug",
+    "Plugs",
+    "SlackPlug",
+    "Spawn",
+    "WhatsAppPlug",
+    "build_plugs",
+]
+
+Spawn = Callable[[str, Coroutine[Any, Any, Any]], None]
+"""Runs a named background task for the app (stopped and awaited by ``Threadline.stop``)."""
+
+
+@dataclass(frozen=True)
+class CorePorts:
+    """What adapters drive in the core: commands, ingest, delivery statuses, event dedupe, lookups."""
+
+    settings: AppSettings
+    store: Store
+    commands: CommandService
+    ingestor: Ingestor
+    statuses: DeliveryStatusService
+    first_time_event: Callable[[str], Awaitable[bool]]
+
+
+class Plug(Protocol):
+    """One configured adapter as the app runs it."""
+
+    name: str
+    surface: Surface | None  # the team side it adds, if any
+    sender: ChannelSender | None  # the customer side it adds, if any
+    pace: SurfacePace | None  # how fast its surface may be posted to; None: unpaced
+
+    def routes(self) -> list[Any]:
+        """Routes to mount on the shared web server (webhooks, HTTP-mode events)."""
+        ...
+
+    def ready(self) -> Callable[[], bool] | None:
+        """Its own "connected" flag for readiness, if it keeps a connection."""
+        ...
+
+    async def start(self, spawn: Spawn) -> None:
+        """Connect to the platform; long-running loops go to ``spawn``."""
+        ...
+
+    async def stop(self) -> None:
+        """Finish what was accepted, then disconnect."""
+        ...
+
+
+class LocalPlug:
+    """The terminal surface: no platform, no pace limit."""
+
+    name = "local"
+    sender: ChannelSender | None = None
+
+    def __init__(
+        self, ports: CorePorts, settings: LocalSurfaceSettings, printer: Callable[[str], None] | None
+    ) -> None:
+        inboxes = ports.settings.inboxes.values()
+        zone = settings.timezone or next((inbox.timezone for inbox in inboxes), "UTC")
+        self.local = LocalSurface(
+            printer,
+            prefix=ports.settings.threadline.command_prefix,
+            zone=ZoneInfo(zone),
+            palette=Palette(printer is not None and colour_wanted(settings.color, sys.stdout)),
+            files=Path(settings.files_dir) if settings.files_dir else None,
+        )
+        self.local.bind(ports.commands.handle)
+        self.surface: Surface | None = self.local
+        self.pace: SurfacePace | None = SurfacePace(0, 1)
+
+    def routes(self) -> list[Any]:
+        """None: the terminal needs no web route."""
+        return []
+
+    def ready(self) -> Callable[[], bool] | None:
+        """None: always there."""
+        return None
+
+    async def start(self, spawn: Spawn) -> None:
+        """Nothing to connect; the CLI reads the terminal."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+
+class SlackPlug:
+    """The Slack surface: Socket Mode or HTTP events in, the Web API out."""
+
+    name = "slack"
+    sender: ChannelSender | None = None
+
+    def __init__(self, ports: CorePorts, settings: SlackSettings) -> None:
+        inboxes = ports.settings.inboxes.values()
+        self.adapter = SlackAdapter(
+            settings,
+            chat_channels={i.chat_channel for i in inboxes if i.surface == "slack"},
+            prefix=ports.settings.threadline.command_prefix,
+        )
+        self.adapter.bind(
+            ports.commands.handle,
+            ports.first_time_event,
+            functools.partial(label_names, ports.store, "", 100),
+            ports.commands.register,
+        )
+        self.surface: Surface | None = self.adapter.surface
+        self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
+
+    def routes(self) -> list[Any]:
+        """HTTP mode mounts its events route on the shared web server."""
+        return list(self.adapter.aiohttp_routes()) if self.adapter.settings.mode == "http" else []
+
+    def ready(self) -> Callable[[], bool] | None:
+        """None: the Slack SDK reconnects by itself."""
+        return None
+
+    async def start(self, spawn: Spawn) -> None:
+        """Open the Socket Mode connection (HTTP mode waits for the web server)."""
+        await self.adapter.start()
+
+    async def stop(self) -> None:
+        """Close the connection."""
+        await self.adapter.stop()
+
+
+class DiscordPlug:
+    """The Discord surface: the gateway in, the REST API out."""
+
+    name = "discord"
+    sender: ChannelSender | None = None
+
+    def __init__(self, ports: CorePorts, settings: DiscordSettings) -> None:
+        core = ports.settings
+        bridge = DiscordBridge(
+            settings,
+            ports.commands,
+            prefix=core.threadline.command_prefix,
+            chat_channels=[i.chat_channel for i in core.inboxes.values() if i.surface == "discord"],
+            labels=functools.partial(label_names, ports.store),
+            labels_of=functools.partial(conversation_labels, ports.store, "discord"),
+            templates=functools.partial(template_names, ports.store, core),
+        )
+        self.discord = DiscordSurface(settings, bridge)
+        self.surface: Surface | None = self.discord
+        self.pace: SurfacePace | None = SurfacePace(
+            settings.pace_messages / settings.pace_seconds, settings.pace_messages
+        )
+
+    def routes(self) -> list[Any]:
+        """None: Discord speaks through its gateway."""
+        return []
+
+    def ready(self) -> Callable[[], bool] | None:
+        """The gateway connection's flag."""
+        return lambda: self.discord.client.is_ready()
+
+    async def start(self, spawn: Spawn) -> None:
+        """Log in and keep the gateway connected, reconnecting."""
+        spawn("discord", self.discord.run())
+
+    async def stop(self) -> None:
+        """Close the gateway connection."""
+        await self.discord.close()
+
+
+class WhatsAppPlug:
+    """The WhatsApp channel: Cloud API webhooks in, the Graph API out."""
+
+    name = "whatsapp"
+    surface: Surface | None = None
+    pace: SurfacePace | None = None
+
+    def __init__(self, ports: CorePorts, settings: WhatsAppSettings) -> None:
+        self.channel = WhatsAppChannel(settings, ports.ingestor.ingest, ports.statuses.apply)
+        self.sender: ChannelSender | None = self.channel.sender
+
+    def routes(self) -> list[Any]:
+        """The webhook route."""
+        return list(self.channel.routes())
+
+    def ready(self) -> Callable[[], bool] | None:
+        """None: webhooks arrive when Meta sends them."""
+        return None
+
+    async def start(self, spawn: Spawn) -> None:
+        """Start working queued webhook deliveries."""
+        await self.channel.start()
+
+    async def stop(self) -> None:
+        """Finish the queued deliveries, then stop."""
+        await self.channel.stop()
+
+
+@dataclass(frozen=True)
+class Plugs:
+    """The plugs of the configured adapters, by platform."""
+
+    local: LocalPlug | None
+    slack: SlackPlug | None
+    discord: DiscordPlug | None
+    whatsapp: WhatsAppPlug | None
+
+    def all(self) -> list[Plug]:
+        """Every configured plug, in start order."""
+        return [p for p in (self.local, self.slack, self.discord, self.whatsapp) if p is not None]
+
+
+def build_plugs(ports: CorePorts, printer: Callable[[str], None] | None) -> Plugs:
+    """A plug for every adapter that has a settings section."""
+    settings = ports.settings
+    surfaces, channels = settings.surfaces, settings.channels
+    return Plugs(
+        local=LocalPlug(ports, surfaces.local, printer) if surfaces.local is not None else None,
+        slack=SlackPlug(ports, surfaces.slack) if surfaces.slack is not None else None,
+        discord=DiscordPlug(ports, surfaces.discord) if surfaces.discord is not None else None,
+        whatsapp=WhatsAppPlug(ports, channels.whatsapp) if channels.whatsapp is not None else None,
+    )

@@ -1,0 +1,54 @@
+"""APScheduler wiring: periodic jobs of the core in the shared asyncio loop.
+
+Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it)
+and one cron job per digest, in the digest's own time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.digest.service import DigestService, cron_trigger
+from bot.sla.checker import SlaChecker
+
+__all__ = ["build_scheduler"]
+
+
+def build_scheduler(
+    wake_due: Callable[[], Awaitable[Any]],
+    snooze_check_seconds: float = 15.0,
+    *,
+    sla: SlaChecker | None = None,
+    sla_check_seconds: float = 30.0,
+    digests: DigestService | None = None,
+) -> AsyncIOScheduler:
+    """A scheduler with the snooze wake-up job (``wake_due``, lease-guarded by the caller when
+    instances share a database), the SLA check and the digests' cron jobs."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        wake_due,
+        "interval",
+        seconds=snooze_check_seconds,
+        id="snooze-wake",
+        coalesce=True,
+        max_instances=1,
+    )
+    if sla is not None:
+        scheduler.add_job(
+            sla.run, "interval", seconds=sla_check_seconds, id="sla-check", coalesce=True, max_instances=1
+        )
+    if digests is not None:
+        for name, digest in digests.settings.digests.items():
+            scheduler.add_job(
+                digests.send_due,
+                cron_trigger(digest.cron, digest.timezone),
+                args=[name],
+                id=f"digest:{name}",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
+            )
+    return scheduler
