@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select, text, update
+from sqlalchemy import Select, Table, and_, func, or_, select, text, update
 from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import (
@@ -56,6 +56,23 @@ class ConversationFilter:
 
 
 _COUNTERS = cast(Table, Counter.__table__)  # Core UPDATEs: no ORM bookkeeping over the session's objects
+
+
+def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
+    """``stmt`` narrowed to the conversations ``flt`` describes."""
+    if flt.status:
+        stmt = stmt.where(Conversation.status == flt.status)
+    if flt.assignee_id is not None:
+        stmt = stmt.where(Conversation.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        stmt = stmt.where(Conversation.assignee_id.is_(None))
+    if flt.inbox:
+        stmt = stmt.where(Conversation.inbox == flt.inbox)
+    if flt.label:
+        stmt = stmt.join(ConversationLabel, ConversationLabel.conversation_id == Conversation.id).join(
+            Label, and_(Label.id == ConversationLabel.label_id, Label.key == flt.label.lower())
+        )
+    return stmt
 
 
 class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, RepositoryBase):
@@ -237,21 +254,14 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
 
     async def list_conversations(self, flt: ConversationFilter) -> list[Conversation]:
         """Conversations matching the filter, most urgent and oldest first."""
-        stmt = select(Conversation)
-        if flt.status:
-            stmt = stmt.where(Conversation.status == flt.status)
-        if flt.assignee_id is not None:
-            stmt = stmt.where(Conversation.assignee_id == flt.assignee_id)
-        if flt.unassigned:
-            stmt = stmt.where(Conversation.assignee_id.is_(None))
-        if flt.inbox:
-            stmt = stmt.where(Conversation.inbox == flt.inbox)
-        if flt.label:
-            stmt = stmt.join(ConversationLabel, ConversationLabel.conversation_id == Conversation.id).join(
-                Label, and_(Label.id == ConversationLabel.label_id, Label.key == flt.label.lower())
-            )
+        stmt = _matching(select(Conversation), flt)
         stmt = stmt.order_by(PRIORITY_RANK, Conversation.updated_at.asc(), Conversation.id).limit(flt.limit)
         return list((await self.session.execute(stmt)).scalars().all())
+
+    async def count_matching(self, flt: ConversationFilter) -> int:
+        """How many conversations match the filter, whatever its limit."""
+        stmt = _matching(select(func.count(Conversation.id)), flt)
+        return int((await self.session.execute(stmt)).scalar_one())
 
     async def due_snoozed(self, now: datetime, limit: int = 100) -> list[Conversation]:
         """Snoozed conversations whose time has come."""

@@ -151,3 +151,31 @@ def test_the_original_mail_is_kept_and_retrievable(tmp_path: Path) -> None:
         timeout=60,
     )
     assert dumped.returncode == 0 and dumped.stdout == raw
+
+
+def test_admin_conveniences_global_options_version_pipes_and_listing(tmp_path: Path) -> None:
+    cwd = _demo_dir(tmp_path)
+    assert _cli(["run", "--for", "4"], cwd, stdin="").returncode == 0
+    checked = _cli(["check-config", "--config", "config.example.toml"], cwd)  # as the docs write it
+    assert checked.returncode == 0 and "configuration is valid" in checked.stdout, checked.stderr
+    version = _cli(["--version"], cwd)
+    assert version.returncode == 0 and version.stdout.startswith("threadline ")
+
+    listing = _cli(["conversations", "list", "--limit", "2"], cwd)
+    assert listing.returncode == 0, listing.stderr
+    header, *rows = listing.stdout.splitlines()
+    assert header.split() == ["#", "status", "priority", "assignee", "labels", "channel", "opened", "subject"]
+    assert len(rows) == 2 and all(row.index("normal") == header.index("priority") for row in rows)
+    assert "showing 2 of 4; use --limit 4 to see all" in listing.stderr
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
+    piped = subprocess.run(
+        f"{sys.executable} -m threadline.cli conversations show 1 --json | head -n 1",
+        shell=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert piped.stdout == "{\n" and "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.digest.compute import compliance_percent
+from bot.humanize import duration_text, text_table
 from bot.reports.percentiles import percentile
 from bot.sla.policy import policy_for
 from storage import Repository
@@ -105,8 +106,8 @@ def _csat(ratings: list[tuple[str, int]]) -> dict[str, dict[str, float]]:
     }
 
 
-def _hours(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds / 3600:.1f} h"
+def _indented(lines: list[str]) -> list[str]:
+    return [f"  {line}" for line in lines]
 
 
 def _table(report: Report) -> str:
@@ -116,28 +117,39 @@ def _table(report: Report) -> str:
         "",
         "Volume (conversations opened)",
     ]
-    lines += [f"  {v['inbox']:<20} {v['channel']:<10} {v['opened']:>7}" for v in report.volume] or ["  none"]
+    volume = [(v["inbox"], v["channel"], v["opened"]) for v in report.volume]
+    lines += (
+        _indented(text_table(("inbox", "channel", "opened"), volume, right=frozenset({2})))
+        if volume
+        else ["  none"]
+    )
     for title, timings in (("First response", report.first_response), ("Resolution", report.resolution)):
-        lines += ["", f"{title} (p50 / p90)"]
-        lines += [
-            f"  {k:<20} {_hours(t.p50):>9} {_hours(t.p90):>9}  ({t.count})" for k, t in timings.items()
-        ] or ["  none"]
+        lines += ["", title]
+        rows = [(k, duration_text(t.p50), duration_text(t.p90), t.count) for k, t in timings.items()]
+        headers = ("", "p50", "p90", "conversations")
+        lines += _indented(text_table(headers, rows, right=frozenset({1, 2, 3}))) if rows else ["  none"]
     compliance = "—" if report.sla_compliance is None else f"{report.sla_compliance:g} %"
     lines += [
         "",
         f"SLA compliance: {compliance} ({report.sla_breached} breached of {report.sla_handled})",
         "",
+        "Agents",
     ]
-    lines.append("Agents " + " ".join(f"{a:>9}" for a in AGENT_ACTIONS))
-    for agent, counts in report.agents.items():
-        lines.append(f"  {agent:<20} " + " ".join(f"{counts[a]:>9}" for a in AGENT_ACTIONS))
+    agents = [(agent, *(counts[a] for a in AGENT_ACTIONS)) for agent, counts in report.agents.items()]
+    numbers = frozenset(range(1, len(AGENT_ACTIONS) + 1))
+    lines += _indented(text_table(("", *AGENT_ACTIONS), agents, right=numbers)) if agents else ["  none"]
     lines += ["", "Labels (conversations opened)"]
-    lines += [f"  {item['label']:<20} {item['opened']:>7}" for item in report.labels] or ["  none"]
-    lines += ["", "Customer satisfaction (ratings · average · 4 or 5)"]
-    lines += [
-        f"  {inbox:<20} {c['count']:>7.0f} {c['average']:>9.2f} {c['satisfied_percent']:>8g} %"
+    labels = [(item["label"], item["opened"]) for item in report.labels]
+    lines += (
+        _indented(text_table(("label", "opened"), labels, right=frozenset({1}))) if labels else ["  none"]
+    )
+    lines += ["", "Customer satisfaction"]
+    csat = [
+        (inbox, f"{c['count']:.0f}", f"{c['average']:.2f}", f"{c['satisfied_percent']:g} %")
         for inbox, c in report.csat.items()
-    ] or ["  none"]
+    ]
+    headers = ("inbox", "ratings", "average", "4 or 5")
+    lines += _indented(text_table(headers, csat, right=frozenset({1, 2, 3}))) if csat else ["  none"]
     return "\n".join(lines)
 
 

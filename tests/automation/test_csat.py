@@ -101,7 +101,8 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
         since, until = clock.now() - timedelta(days=1), clock.now() + timedelta(seconds=1)
         report = await build_report(repo, app.settings, since, until)
     assert report.csat == {"support": {"count": 1, "average": 4.0, "satisfied_percent": 100.0}}
-    assert "support                    1      4.00      100 %" in render(report, "table")
+    table = render(report, "table")
+    assert "\n  inbox    ratings  average  4 or 5\n  support        1     4.00   100 %" in table
 
 
 async def test_a_real_answer_after_close_still_reopens(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.reports.report import build_report, percentile, render
+from bot.reports.report import AGENT_ACTIONS, build_report, percentile, render
 from tests.sla.sla_support import CONFIG, new_app, settings_for
 from tests.sla.test_sla_digest import _known_data
 from threadline.cli import main
@@ -75,3 +75,27 @@ def test_report_and_digest_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["--config", str(config), "digest", "send", "daily"]) == 0
     assert "open 2 · unassigned 1 · snoozed 1 · breached 1" in capsys.readouterr().out
     assert main(["--config", str(config), "digest", "send", "weekly"]) == 1
+
+
+def test_report_table_columns_line_up_with_human_durations() -> None:
+    from bot.reports.report import Report, Timing
+
+    report = Report(
+        since=datetime(2026, 1, 1, tzinfo=UTC),
+        until=datetime(2026, 1, 8, tzinfo=UTC),
+        inbox=None,
+        volume=[{"inbox": "support", "channel": "email", "opened": 12}],
+        first_response={"support": Timing(p50=32.0, p90=150.0, count=3)},
+        resolution={"support": Timing(p50=5400.0, p90=200_000.0, count=2)},
+        sla_handled=0,
+        sla_breached=0,
+        sla_compliance=None,
+        agents={"Alice Martin": dict.fromkeys(AGENT_ACTIONS, 1), "Bo": dict.fromkeys(AGENT_ACTIONS, 12)},
+        labels=[],
+        csat={},
+    )
+    table = render(report, "table").splitlines()
+    assert "  support  32 s  2 min              3" in table  # seconds and minutes, not "0.0 h"
+    assert any(line.startswith("  support  1 h 30 min  2 d 7 h") for line in table)
+    agents = table[table.index("Agents") + 1 : table.index("Agents") + 4]
+    assert len({len(line) for line in agents}) == 1  # every row as wide: the columns line up

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from bot.commands.listing import describe_conversation, format_line
+from bot.commands.listing import describe_conversation
+from bot.humanize import text_table
 from storage import Store
 from storage.repository import ConversationFilter
 from threadline.config import AppSettings
@@ -23,7 +24,9 @@ def add_conversation_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
     lst.add_argument("--status", choices=["open", "snoozed", "closed"])
     lst.add_argument("--label")
     lst.add_argument("--assignee", help="agent key, name or surface id")
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument(
+        "--limit", type=int, default=50, help="at most this many (default 50; the rest is counted)"
+    )
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     show = conv_sub.add_parser("show", help="show one conversation with its messages and audit trail")
     show.add_argument("number", type=lambda s: int(s.lstrip("#")))
@@ -52,21 +55,40 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
                     print(f"no agent '{args.assignee}'", file=sys.stderr)
                     return 1
                 assignee_id = found[0].id
-            rows = await repo.list_conversations(
-                ConversationFilter(
-                    status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit
-                )
+            flt = ConversationFilter(
+                status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit
             )
+            rows = await repo.list_conversations(flt)
+            total = await repo.count_matching(flt)
             if args.json:
                 data = [await describe_conversation(repo, c) for c in rows]
                 for item in data:
                     item.pop("messages"), item.pop("audit")
                 print(json.dumps(data, indent=2, ensure_ascii=False))
+            elif not rows:
+                print("no conversations match")
             else:
+                table = []
                 for conv in rows:
-                    print(format_line(conv))
-                if not rows:
-                    print("no conversations match")
+                    assignee = (await repo.agent(conv.assignee_id)).name if conv.assignee_id else "—"
+                    labels = ", ".join(await repo.labels_of(conv.id)) or "—"
+                    opened = f"{conv.created_at:%Y-%m-%d}"
+                    table.append(
+                        (
+                            f"#{conv.number}",
+                            conv.status,
+                            conv.priority,
+                            assignee,
+                            labels,
+                            conv.channel,
+                            opened,
+                            conv.subject[:60],
+                        )
+                    )
+                headers = ("#", "status", "priority", "assignee", "labels", "channel", "opened", "subject")
+                print("\n".join(text_table(headers, table)))
+            if total > len(rows):
+                print(f"showing {len(rows)} of {total}; use --limit {total} to see all", file=sys.stderr)
     finally:
         await store.close()
     return 0

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from adapters.email import parse_email  # rules test FILE.eml
@@ -86,8 +87,16 @@ async def _db(settings: AppSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    try:
+        return metadata.version("threadline")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threadline", description="A shared support inbox in chat threads.")
+    parser.add_argument("--version", action="version", version=f"threadline {_version()}")
     parser.add_argument(
         "--config",
         help="configuration file (default: $THREADLINE_CONFIG, ./threadline.toml, ./config.example.toml)",
@@ -112,7 +121,17 @@ def _parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="write a consistent backup while Threadline runs")
     backup.add_argument("file", help="the new backup file (never overwritten)")
     add_conversation_commands(sub)  # conversations list|show
+    _accept_anywhere(parser)
     return parser
+
+
+def _accept_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--config`` stand after any subcommand too (``threadline check-config --config F``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                _accept_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,3 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatabaseUnavailable, SchemaOutOfDate) as exc:
         print(f"threadline: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:  # the reader went away (``… | head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at interpreter exit
+        return 0
