@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from adapters.demo.samples import SAMPLES, Sample
 from bot.clock import Clock
-from bot.ingest.inbound import AutoKind, InboundMessage, IngestResult
+from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 
 __all__ = ["SampleFeeder"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from adapters.email.compose import ReplyComposer
 from bot.clock import Clock, SystemClock
-from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.views import OutboundView
 
 __all__ = ["FolderSender", "FolderSource"]

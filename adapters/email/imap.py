@@ -31,7 +31,7 @@ from imapclient import IMAPClient
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
-from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.runtime import faults
 
 __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]

@@ -22,8 +22,8 @@ from bot.domain import DeliveryStatus, MessageKind, Status
 from bot.effects import Effects
 from bot.ingest.backlog import Backlogs
 from bot.ingest.batching import GroupCommitter
-from bot.ingest.inbound import AutoKind, InboundMessage, IngestResult
 from bot.ingest.index import BatchIndex, identity_of
+from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
