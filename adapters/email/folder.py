@@ -156,6 +156,10 @@ class FolderSource:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), self.poll_interval)
 
+    def is_connected(self) -> bool:
+        """Always: a spool folder needs no connection."""
+        return True
+
     async def stop(self) -> None:
         """Ask ``run()`` to return after the current scan."""
         self._stopped.set()

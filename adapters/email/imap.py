@@ -111,6 +111,10 @@ class ImapWorker:
             self._stop.set()
             raise
 
+    def is_connected(self) -> bool:
+        """Whether the IMAP connection is up (readiness and outage notices read it)."""
+        return self.connected.is_set()
+
     async def stop(self) -> None:
         """Ask the worker to stop and wait for its thread to finish (at most about a second when idle)."""
         self._stop.set()
