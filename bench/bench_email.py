@@ -27,7 +27,7 @@ from adapters.email.classify import is_own_message  # noqa: E402
 from adapters.email.imap import ImapWorker  # noqa: E402
 from adapters.email.mime import parse_email  # noqa: E402
 from adapters.email.settings import MailboxSettings  # noqa: E402
-from bot.ingest.inbound import InboundMessage, IngestResult  # noqa: E402
+from bot.ports.inbound import InboundMessage, IngestResult  # noqa: E402
 
 __all__ = ["main"]
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.local import LocalSurface  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
-from bot.ingest.inbound import InboundMessage, IngestResult  # noqa: E402
 from bot.ports import ThreadRef  # noqa: E402
+from bot.ports.inbound import InboundMessage, IngestResult  # noqa: E402
 from bot.views import CardView  # noqa: E402
 from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
 from threadline.app import Threadline  # noqa: E402

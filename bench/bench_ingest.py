@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from bot.runtime import heap
 from storage.migrate import upgrade
 from threadline.app import Threadline

@@ -32,8 +32,8 @@ from sqlalchemy import create_engine, text
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock, SystemClock
-from bot.ingest.inbound import InboundMessage
 from bot.ports import ThreadRef
+from bot.ports.inbound import InboundMessage
 from bot.views import CardView
 from storage.db import sync_url
 from storage.migrate import upgrade

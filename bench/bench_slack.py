@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
-from bot.ingest.inbound import InboundMessage  # noqa: E402
+from bot.ports.inbound import InboundMessage  # noqa: E402
 from tests.slack.conftest import CHANNEL, slack_config  # noqa: E402
 from tests.slack.slack_fake import FakeSlack  # noqa: E402
 from tests.slack.slack_payloads import block_action, slash  # noqa: E402

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 
 _ids = itertools.count(1)
 

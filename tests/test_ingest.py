@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import AutoKind, ChannelCursor, InboundAttachment
+from bot.ports.inbound import AutoKind, ChannelCursor, InboundAttachment
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
 

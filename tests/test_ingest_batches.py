@@ -11,7 +11,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import InboundMessage, IngestResult
+from bot.ports.inbound import InboundMessage, IngestResult
 from storage.models import Contact, Conversation, Message, OutboxRow
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline

@@ -25,7 +25,7 @@ from bot.privacy.service import Redactor
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
 from bot.sla.checker import SlaChecker
-from bot.sla.snooze import SnoozeWaker
+from bot.snooze import SnoozeWaker
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.outbox.outages import OutageTracker
@@ -32,9 +32,17 @@ from bot.runtime.leases import LeasedWorker, Leases, Worker
 from storage import Store
 from threadline.config import AppSettings
 
-__all__ = ["Operations"]
+__all__ = ["MailboxReader", "Operations"]
 
 log = logging.getLogger(__name__)
+
+
+class MailboxReader(Worker, Protocol):
+    """A mailbox reader (IMAP, a spool folder) that says whether it is connected."""
+
+    def is_connected(self) -> bool:
+        """True while the reader can reach its mailbox."""
+        ...
 
 
 class Operations:
@@ -67,9 +75,8 @@ class Operations:
         self._watcher: asyncio.Task[None] | None = None
 
     # --- mailboxes -----------------------------------------------------------------------------
-    def mailbox_runner(self, name: str, source: Worker) -> Worker:
+    def mailbox_runner(self, name: str, source: MailboxReader) -> Worker:
         """What to run for mailbox ``name``: the source itself, or the source under its lease."""
-        probe_source: Any = source
         leased: LeasedWorker | None = None
         if self.use_leases:
             leased = LeasedWorker(self.leases, f"mailbox:{name}", source)
@@ -78,8 +85,7 @@ class Operations:
         def probe() -> ComponentState:
             if leased is not None and not leased.holding:
                 return leased.state()
-            connected = getattr(probe_source, "connected", None)
-            if connected is None or connected.is_set():
+            if source.is_connected():
                 return ComponentState(True, "connected")
             return ComponentState(False, "not connected to the mail server (retrying)")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from adapters.demo.samples import SAMPLES, Sample
 from bot.clock import Clock
-from bot.ingest.inbound import AutoKind, InboundAttachment, InboundMessage, IngestResult
+from bot.ports.inbound import AutoKind, InboundAttachment, InboundMessage, IngestResult
 
 __all__ = ["SampleFeeder"]
 

@@ -14,7 +14,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, HeaderParser
 
-from bot.ingest.inbound import AutoKind
+from bot.ports.inbound import AutoKind
 
 __all__ = ["OWN_ID_PREFIX", "auto_kind", "bounced_message_ids", "is_own_message", "message_ids"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from adapters.email.compose import ReplyComposer
 from bot.clock import Clock, SystemClock
-from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.views import OutboundView
 
 __all__ = ["FolderSender", "FolderSource"]
@@ -155,6 +155,10 @@ class FolderSource:
                 log.exception("spool scan failed", extra={"path": str(self.path)})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), self.poll_interval)
+
+    def is_connected(self) -> bool:
+        """Always: a spool folder needs no connection."""
+        return True
 
     async def stop(self) -> None:
         """Ask ``run()`` to return after the current scan."""

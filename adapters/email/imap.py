@@ -31,7 +31,7 @@ from imapclient import IMAPClient
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
-from bot.ingest.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.runtime import faults
 
 __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
@@ -110,6 +110,10 @@ class ImapWorker:
         except asyncio.CancelledError:
             self._stop.set()
             raise
+
+    def is_connected(self) -> bool:
+        """Whether the IMAP connection is up (readiness and outage notices read it)."""
+        return self.connected.is_set()
 
     async def stop(self) -> None:
         """Ask the worker to stop and wait for its thread to finish (at most about a second when idle)."""

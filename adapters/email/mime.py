@@ -26,7 +26,7 @@ import quotequail
 from adapters.email.classify import auto_kind, bounced_message_ids, is_own_message, message_ids
 from adapters.email.decode import clean, decode_text_part, header_text
 from adapters.email.htmltext import html_to_text
-from bot.ingest.inbound import InboundAttachment, InboundMessage
+from bot.ports.inbound import InboundAttachment, InboundMessage
 
 __all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "is_own_message", "parse_email", "strip_quotes_and_signature"]
 

@@ -17,7 +17,7 @@ from adapters.email.mime import parse_email
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from bot.clock import Clock, SystemClock
-from bot.ingest.inbound import InboundMessage, IngestResult
+from bot.ports.inbound import InboundMessage, IngestResult
 
 __all__ = ["EmailSource", "build_email_sender", "build_email_sources", "own_message_id_domains"]
 

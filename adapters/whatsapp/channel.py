@@ -24,8 +24,8 @@ from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
-from bot.ingest.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.ports import DeliveryError, Remedy
+from bot.ports.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.runtime import metrics
 from bot.views import OutboundView
 

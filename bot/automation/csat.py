@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.domain import MessageKind, Status
 from bot.effects import Effects
-from bot.ingest.inbound import InboundMessage, IngestResult
+from bot.ports.inbound import InboundMessage, IngestResult
 from bot.windows import window_refusal
 from storage import Repository
 from storage.automation import Automation

@@ -18,7 +18,7 @@ from bot.automation.templates import CannedReply, render_for
 from bot.config import Settings
 from bot.domain import MessageKind
 from bot.effects import Effects, surface_destination
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from bot.settings.core import InboxSettings
 from bot.settings.rules import RuleSettings
 from storage import Repository

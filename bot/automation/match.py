@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from bot.settings.rules import RuleSettings
 
 __all__ = ["Match", "evaluate", "sender_domain"]

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.reports.percentiles import percentile
+from bot.digest.percentiles import percentile
 
 __all__ = ["render_chart"]
 

@@ -9,8 +9,8 @@ import logging
 from datetime import datetime
 
 from bot.contacts import merge_contacts
-from bot.ingest.inbound import InboundMessage
 from bot.ingest.index import BatchIndex, identities_of
+from bot.ports.inbound import InboundMessage
 from bot.settings.core import InboxSettings
 from storage import Repository
 from storage.models import Contact

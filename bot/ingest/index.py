@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 

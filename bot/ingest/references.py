@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ingest.inbound import InboundMessage
 from bot.outbox.failure_notices import preview
+from bot.ports.inbound import InboundMessage
 from storage import Repository
 
 __all__ = ["shown_text"]

@@ -24,9 +24,9 @@ from bot.effects import Effects
 from bot.ingest.backlog import Backlogs
 from bot.ingest.batching import GroupCommitter
 from bot.ingest.contacts import sender_contact
-from bot.ingest.inbound import AutoKind, InboundMessage, IngestResult
 from bot.ingest.index import BatchIndex, identities_of
 from bot.ingest.references import shown_text
+from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away

@@ -19,8 +19,8 @@ from typing import Any
 
 from bot.config import Settings
 from bot.digest.compute import compliance_percent
+from bot.digest.percentiles import percentile
 from bot.humanize import duration_text, text_table
-from bot.reports.percentiles import percentile
 from bot.sla.policy import policy_for
 from storage import Repository
 from storage.automation import Automation

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import AutoKind
+from bot.ports.inbound import AutoKind
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in
 from threadline.app import Threadline

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
 from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
 from threadline.app import Threadline

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from adapters.discord.bridge import NONE
 from bot.clock import ManualClock
 from bot.commands import Actor, Location
-from bot.ingest.inbound import InboundAttachment
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
+from bot.ports.inbound import InboundAttachment
 from bot.views import DigestView, PostView
 from storage.models import OutboxRow
 from tests.discord.discord_fake import FakeDiscord

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from bot.ingest.inbound import InboundMessage, IngestResult
+from bot.ports.inbound import InboundMessage, IngestResult
 
 DOVECOT = "/usr/sbin/dovecot"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"

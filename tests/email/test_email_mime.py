@@ -10,7 +10,7 @@ import pytest
 from adapters.email.classify import is_own_message
 from adapters.email.htmltext import html_to_text
 from adapters.email.mime import parse_email, strip_quotes_and_signature
-from bot.ingest.inbound import AutoKind
+from bot.ports.inbound import AutoKind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
 OWN = {"threadline.test"}

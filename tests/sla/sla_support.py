@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from threadline.app import Threadline
 from threadline.config import parse_config
 

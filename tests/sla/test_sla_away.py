@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import AutoKind
+from bot.ports.inbound import AutoKind
 from tests.sla.sla_support import ams, mail, new_app, settings_for
 from threadline.app import Threadline
 

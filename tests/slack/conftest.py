@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from tests.slack.slack_fake import FakeSlack
 from threadline.app import Threadline
 from threadline.config import parse_config

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.automation import explain
 from bot.contacts import find_contact
-from bot.ingest.inbound import InboundMessage
+from bot.ports.inbound import InboundMessage
 from bot.privacy.service import export_contact, forget_contact
 from storage import Store
 from storage.migrate import upgrade

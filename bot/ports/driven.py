@@ -1,4 +1,4 @@
-"""The ports the core talks through: surfaces (team side) and channel senders (customer side).
+"""The driven ports, what the core calls: surfaces (team side) and channel senders (customer side).
 
 Adapters implement these protocols; the outbox dispatcher calls them. Views passed
 across are plain dataclasses (``bot.views``), never ORM or platform objects.

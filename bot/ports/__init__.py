@@ -1,0 +1,30 @@
+"""The ports the core talks through.
+
+``driven`` holds what the core calls (``Surface``, ``ChannelSender`` and the delivery errors);
+``inbound`` holds what channels hand the core (``InboundMessage``, cursors, the ingest result).
+The driven names are re-exported here: ``from bot.ports import Surface``.
+"""
+
+from bot.ports.driven import (
+    ChannelSender,
+    DeliveryError,
+    PermanentDeliveryError,
+    Remedy,
+    Surface,
+    ThreadGone,
+    ThreadRef,
+    TransientDeliveryError,
+    join_ids,
+)
+
+__all__ = [
+    "ChannelSender",
+    "DeliveryError",
+    "PermanentDeliveryError",
+    "Remedy",
+    "Surface",
+    "ThreadGone",
+    "ThreadRef",
+    "TransientDeliveryError",
+    "join_ids",
+]
