@@ -31,12 +31,15 @@ from storage.db import DatabaseUnavailable
 from storage.migrate import current_revision, head_revision, upgrade
 from threadline.config import AppSettings
 from threadline.operations import Operations
-from threadline.plugs import CorePorts, build_plugs
+from threadline.plugs import CorePorts, Plug, build_plugs
 from threadline.scheduler import build_scheduler
 
 __all__ = ["SchemaOutOfDate", "Threadline"]
 
 log = logging.getLogger(__name__)
+
+CONNECT_BACKOFF = (1.0, 60.0)
+"""Seconds between attempts to connect a surface: the first wait, doubling up to the second."""
 
 
 class SchemaOutOfDate(Exception):
@@ -182,10 +185,11 @@ class Threadline:
                 if attempt == 2:
                     raise
 
-    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._task_done)
         self._tasks.append(task)
+        return task
 
     @staticmethod
     def _task_done(task: asyncio.Task[Any]) -> None:
@@ -216,15 +220,43 @@ class Threadline:
         await self.waker.wake_due()
         await self.sla.run()  # reminders missed while down, once (outbox rows)
         self._scheduler.start()
-        for plug in self.plugs:
-            await plug.start(self._spawn)
-        if self.web.has_routes or self.settings.ops.serve:  # some adapter mounted routes, or [ops] serve
+        if self.web.has_routes or self.settings.ops.serve:  # health, metrics and webhooks come first
             await self.web.start()
-        await self.digests.catch_up()  # a digest missed while down, once (surfaces are up)
+        connections = [self._spawn(f"connect-{plug.name}", self._connect(plug)) for plug in self.plugs]
+        self._spawn("digest-catch-up", self._catch_up_digests(connections))
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
         )
+
+    async def _connect(self, plug: Plug) -> None:
+        """Connect ``plug`` in the background, retrying with backoff; one log line per change of state."""
+        component, delay, failing = f"surface:{plug.name}", CONNECT_BACKOFF[0], ""
+        self.ops.health.report(component, False, "connecting")
+        while True:
+            try:
+                await plug.start(self._spawn)
+            except Exception as exc:  # a platform that cannot be reached yet must not stop the others
+                reason = f"{exc.__class__.__name__}: {exc}"[:300]
+                if reason != failing:
+                    log.warning(
+                        "surface cannot connect; retrying",
+                        extra={"surface": plug.name, "reason": reason, "retry_in_seconds": delay},
+                    )
+                failing = reason
+                self.ops.health.report(component, False, f"cannot connect, retrying in {delay:g} s: {reason}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, CONNECT_BACKOFF[1])
+                continue
+            self.ops.health.forget(component)
+            if failing:
+                log.warning("surface connected after retrying", extra={"surface": plug.name})
+            return
+
+    async def _catch_up_digests(self, connections: list[asyncio.Task[Any]]) -> None:
+        """Post a digest missed while down, once every surface is connected."""
+        await asyncio.gather(*connections)
+        await self.digests.catch_up()
 
     def start_email_sources(self) -> None:
         """One reader per configured mailbox (IMAP IDLE/polling, or a spool folder)."""

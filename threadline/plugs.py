@@ -46,7 +46,7 @@ __all__ = [
     "build_plugs",
 ]
 
-Spawn = Callable[[str, Coroutine[Any, Any, Any]], None]
+Spawn = Callable[[str, Coroutine[Any, Any, Any]], object]
 """Runs a named background task for the app (stopped and awaited by ``Threadline.stop``)."""
 
 

@@ -28,6 +28,19 @@ __all__ = ["SlackAdapter"]
 log = logging.getLogger(__name__)
 
 
+class _WithoutTraceback(logging.Filter):
+    """The Slack SDK logs every failed connection attempt with its traceback; the app's connect loop
+    already reports the failure once per change, so the SDK's records keep their message only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+_SDK_LOG = logging.getLogger("adapters.slack.bolt")
+_SDK_LOG.addFilter(_WithoutTraceback())
+
+
 class SlackAdapter:
     """Everything Slack: ``surface`` (outbound), ``app`` (bolt, inbound), and the connection."""
 
@@ -50,7 +63,7 @@ class SlackAdapter:
             # Listeners only filter, queue their work (``SlackInbound.spawn``) and ack, so running them
             # before the response costs nothing and makes "dispatch returned" mean "work is queued".
             process_before_response=True,
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=_SDK_LOG,
         )
         self.inbound = SlackInbound(
             self.app,
@@ -81,8 +94,13 @@ class SlackAdapter:
         """Socket Mode: open the WebSocket (bolt reconnects by itself). HTTP mode: nothing to start."""
         if self.settings.mode != "socket":
             return
-        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
-        await self._socket.connect_async()
+        socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        try:
+            await socket.connect_async()
+        except BaseException:
+            await socket.close_async()  # a failed attempt leaves nothing running behind
+            raise
+        self._socket = socket
         log.info("slack socket mode connected")
 
     async def settle(self) -> None:
