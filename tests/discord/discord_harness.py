@@ -175,6 +175,7 @@ def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str,
     iid = next(_ids)
     channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
     roles = (AGENT_ROLE,) if user != STRANGER else ()
+    h.fake.interaction_channels[f"tok{iid}"] = int(channel["id"])
     return {
         "id": str(iid),
         "application_id": str(APP_ID),
@@ -205,7 +206,13 @@ def slash(
     focused: str | None = None,
     group: str | None = None,
 ) -> dict[str, Any]:
-    """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload."""
+    """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload.
+
+    Discord does not let members use application commands in archived threads (Threads topic,
+    "Active & Archived Threads"), so none is built for one.
+    """
+    if channel_id is not None and h.fake.archived(channel_id):
+        raise AssertionError("Discord offers no application commands in an archived thread")
     payload = _base(h, 4 if focused else 2, channel_id, user)
     resolved: dict[str, Any] = {}
     opts = []

@@ -46,6 +46,7 @@ async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -
             "components": [],
             "mention_everyone": False,
         }
+        harness.fake.receive(data)
         return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
 
     claim = message("!claim")
