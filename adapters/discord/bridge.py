@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.render import CONTENT_LIMIT, split_text
+from adapters.discord.render import CONTENT_LIMIT
+from adapters.discord.text import split_text
 from bot.actions import Actor, Location
 from bot.settings.discord import DiscordSettings
 from bot.views import Reply

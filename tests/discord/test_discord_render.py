@@ -13,9 +13,9 @@ from adapters.discord.render import (
     UPLOAD_LIMIT,
     card_embed,
     post_messages,
-    split_text,
     thread_name,
 )
+from adapters.discord.text import split_text
 from bot.config import ConfigError, parse_config
 from bot.views import AttachmentView, CardView, PostView
 
@@ -64,7 +64,7 @@ def test_long_customer_message_becomes_several_embeds_under_the_customer_name() 
     for index, message in enumerate(messages, 1):
         assert message.embed is not None and message.content is None
         assert len(message.embed.description or "") <= DESCRIPTION_LIMIT
-        assert message.embed.author.name == f"Jane Doe ({index}/3)"
+        assert message.embed.author.name == f"Jane Doe (customer) ({index}/3)"
     joined = "\n".join(m.embed.description or "" for m in messages if m.embed)
     assert joined.split() == ("line\n" * 2000).split()
 

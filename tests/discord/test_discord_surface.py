@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.bridge import NONE
+from adapters.discord.text import unescape
 from bot.actions import Actor, Location
 from bot.clock import ManualClock
 from bot.inbound import InboundAttachment
@@ -52,8 +53,8 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
 async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
     thread_id = await deliver(harness, text=INJECTION, name="@everyone")
     customer = harness.fake.posts(thread_id)[1]
-    assert customer["embeds"][0]["author"]["name"] == "@everyone"
-    assert customer["embeds"][0]["description"] == INJECTION
+    assert customer["embeds"][0]["author"]["name"] == "@everyone (customer)"
+    assert unescape(customer["embeds"][0]["description"]) == INJECTION
     sent = [c.json for c in harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")]
     assert sent and all(body["allowed_mentions"] == {"parse": []} for body in sent)
     assert NONE.to_dict() == {"parse": []}
