@@ -182,7 +182,7 @@ def _content_posts(head: str, text: str) -> list[OutgoingMessage]:
 def post_messages(post: PostView) -> list[OutgoingMessage]:
     """The Discord messages that show one thread post (customer messages under the customer's name)."""
     if post.kind == "inbound":
-        author = customer_name(post.author) if post.from_customer else post.author
+        author = customer_name(_cut(post.author, 200)) if post.from_customer else post.author
         return _embed_posts(post, author, _KIND_COLOUR["inbound"])
     if post.kind == "outbound":
         label = f"↗ sent to customer by {post.author}" + (f" ({post.channel})" if post.channel else "")

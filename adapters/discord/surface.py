@@ -125,13 +125,25 @@ class DiscordSurface:
                     name=thread_name(card), type=discord.ChannelType.public_thread,
                     auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
-                message = await thread.send(embed=embed, view=view, allowed_mentions=NONE)
+                message = await self._first_message(thread, embed, view)
         except DeliveryError:
             raise
         except Exception as exc:
             raise delivery_error(exc, where, thread=False) from exc
         log.info("discord thread created", extra={"conversation": card.number, "thread_id": thread.id})
         return ThreadRef(str(channel.id), str(thread.id), str(message.id))
+
+    @staticmethod
+    async def _first_message(thread: discord.Thread, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
+        """Post the card into a new thread; a refused card takes its empty thread with it."""
+        try:
+            return await thread.send(embed=embed, view=view, allowed_mentions=NONE)
+        except Exception:
+            try:
+                await thread.delete()
+            except discord.HTTPException as exc:
+                log.warning("discord empty thread left behind", extra={"thread_id": thread.id, "code": exc.code})
+            raise
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
         """Edit the card in place; keep forum tags in step; archive the thread when closed (if configured)."""

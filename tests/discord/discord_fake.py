@@ -358,6 +358,11 @@ class FakeDiscord:
             return p.json_response(channel)
         if not rest and method == "PATCH":
             return p.json_response(self._edit_channel(channel, body or {}))
+        if not rest and method == "DELETE" and "thread_metadata" in channel:
+            del self.channels[cid]
+            for mid in [m for m, message in self.messages.items() if int(message["channel_id"]) == cid]:
+                del self.messages[mid]
+            return p.json_response(channel)
         if rest == ["threads"] and method == "POST":
             return p.json_response(self._new_thread(channel, body or {}, files, size))
         if rest == ["messages"] and method == "POST":
