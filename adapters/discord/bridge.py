@@ -107,6 +107,7 @@ class Bridge:
         if refusal is not None:
             await self.say(interaction, refusal)
             return Reply(refusal, ok=False)
+        await self._unarchive(interaction)
         where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
         actor = self.actor(interaction.user)
         task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
@@ -126,6 +127,17 @@ class Bridge:
             text += "\nHere: run `/reply` again with `confirm: True`."
         await self.say(interaction, text, ok=reply.ok)
         return reply
+
+    @staticmethod
+    async def _unarchive(interaction: discord.Interaction[Any]) -> None:
+        """A card's button used in an archived thread: Discord refuses answers there, so unarchive first."""
+        channel = interaction.channel
+        if not isinstance(channel, discord.Thread) or not channel.archived:
+            return
+        try:
+            await interaction.client.http.edit_channel(channel.id, archived=False)
+        except discord.HTTPException as exc:  # a locked thread: the command runs, the answer may be lost
+            log.warning("discord thread unarchive failed", extra={"thread_id": channel.id, "code": exc.code})
 
     async def say(self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True) -> None:
         """Answer ephemerally: the first response, or follow-ups after a defer; long text split."""

@@ -264,11 +264,21 @@ class DiscordSurface:
             known = []
         return card_view(card, known)
 
-    @staticmethod
-    def _tags(forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
+    def _tags(self, forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
+        """The forum tags matching the card's labels (at most 5), else the configured default tag."""
         wanted = [label.lower() for label in card.labels]
-        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted]
-        return tags[:_TAGS_PER_POST]
+        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted][:_TAGS_PER_POST]
+        default = self.settings.default_forum_tag
+        if tags or default is None:
+            return tags
+        fallback = [tag for tag in forum.available_tags if tag.name.lower() == default.lower()][:1]
+        if not fallback and forum.flags.require_tag:
+            names = ", ".join(tag.name for tag in forum.available_tags) or "none"
+            raise PermanentDeliveryError(
+                f"surfaces.discord.default_forum_tag '{default}' is not a tag of forum {forum.id} "
+                f"(its tags: {names}); set it to one of them"
+            )
+        return fallback
 
 
 def _nonce(uid: str | None, index: int) -> str | int:

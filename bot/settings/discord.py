@@ -44,6 +44,11 @@ class DiscordSettings(Strict):
     )
     archive_on_close: bool = Field(True, description="archive a conversation's thread when it is closed")
     sync_commands: bool = Field(True, description="register the app commands with Discord at start")
+    default_forum_tag: str | None = Field(
+        None,
+        description="forum tag (its name) put on a post when none of its labels matches a tag; "
+        "needed when the forum requires tags",
+    )
 
     @field_validator("api_base_url")
     @classmethod

@@ -59,6 +59,8 @@ class Call:
     json: Any = None
     files: list[tuple[str, bytes]] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
+    status: int = 0
+    """The HTTP status the fake answered with."""
 
 
 @dataclass
@@ -232,12 +234,13 @@ class FakeDiscord:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
 
     async def wait_for(self, method: str, pattern: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until at least ``count`` matching calls were received; return them."""
+        """Wait until at least ``count`` matching calls were received and answered; return them."""
+        def answered() -> list[Call]:
+            return [c for c in self.find(method, pattern) if c.status]
+
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.find(method, pattern)) >= count), timeout
-            )
-        return self.find(method, pattern)
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(answered()) >= count), timeout)
+        return answered()
 
     def thread_payload(self, thread_id: int) -> dict[str, Any]:
         """A thread's channel payload (as interactions carry it)."""
@@ -248,17 +251,23 @@ class FakeDiscord:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files, size = await self._body(request)
-        self.calls.append(Call(request.method, path, body, files, dict(request.query)))
+        call = Call(request.method, path, body, files, dict(request.query))
+        self.calls.append(call)
+        response = await self._answer(request, call, size)
+        call.status = response.status
         async with self._changed:
             self._changed.notify_all()
+        return response
+
+    async def _answer(self, request: web.Request, call: Call, size: int) -> web.Response:
         for failure in self._failures:
-            if failure.method == request.method and failure.pattern.search(path) and failure.times > 0:
+            if failure.method == call.method and failure.pattern.search(call.path) and failure.times > 0:
                 failure.times -= 1
                 return p.json_response(failure.body, status=failure.status, headers=failure.headers)
         try:
-            if not path.startswith(("/interactions/", "/webhooks/")):
+            if not call.path.startswith(("/interactions/", "/webhooks/")):
                 self._authorised(request)
-            return await self._route(request.method, path, body, files, size)
+            return await self._route(call.method, call.path, call.json, call.files, size)
         except p.FakeError as err:
             return p.json_response({"code": err.code, "message": err.message}, status=err.status)
 

@@ -31,6 +31,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         alice=ALICE,
         bob=BOB,
         sync="false",
+        extra="",
     ).replace(f'[channels.email]\noutgoing_dir = "{tmp_path}/out"\n', "[channels.email]\n")
     settings = parse_config(text + smtp_toml(smtp_port) + dovecot.mailbox_toml(), env={})
     clock = ManualClock()
