@@ -148,7 +148,7 @@ class Threadline:
         self.ops.adopt_jobs(self.sla, self._scheduler, self.waker.wake_due)
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         if self.discord is not None:
-            self.ops.watch_ready("surface:discord", self.discord.client.is_ready)
+            self.ops.health.register("surface:discord", self.discord.state)
         # --- reliability and scale: end ---------------------------------------------
 
     def _channels(self) -> dict[str, ChannelSender]:

@@ -126,15 +126,6 @@ class Operations:
         assert self.dispatcher.outages is not None
         return self.dispatcher.outages
 
-    def watch_ready(self, name: str, is_ready: Callable[[], bool]) -> None:
-        """Register a surface's own "connected" flag (e.g. the Discord gateway) for readiness."""
-
-        def probe() -> ComponentState:
-            ready = is_ready()
-            return ComponentState(ready, "up" if ready else "connecting")
-
-        self.health.register(name, probe)
-
     def adopt_jobs(self, sla: Any, scheduler: Any, wake_due: Callable[[], Any]) -> None:
         """Scheduled jobs run once across instances: the SLA check's lease is held under this
         instance's name; the snooze wake-up (an APScheduler job ``snooze-wake``) gets a lease guard."""

@@ -1,8 +1,8 @@
 """The discord.py client: intents, the app command tree, persistent card components, thread messages.
 
 ``set_api_base`` points discord.py's REST routes (``discord.http.Route.BASE``,
-shared by its webhook/interaction adapter) at the configured base URL; it must run
-before ``login``.
+shared by its webhook/interaction adapter) and its gateway at the configured URLs; it
+must run before ``login``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 
 from adapters.discord.appcommands import register_commands
@@ -24,9 +25,12 @@ __all__ = ["ThreadlineClient", "intents", "set_api_base"]
 log = logging.getLogger(__name__)
 
 
-def set_api_base(url: str) -> None:
-    """Send every discord.py REST call (bot and interaction webhooks) to ``url`` (e.g. a proxy or a fake)."""
+def set_api_base(url: str, gateway: str | None = None) -> None:
+    """Send every discord.py REST call (bot and interaction webhooks) to ``url`` (e.g. a proxy or a fake),
+    and connect the gateway to ``gateway`` when given."""
     discord.http.Route.BASE = url.rstrip("/")
+    if gateway is not None:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
 def intents() -> discord.Intents:

@@ -13,7 +13,9 @@ import discord
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, TransientDeliveryError
 
 __all__ = [
+    "ACTIVE_THREADS_FULL",
     "ARCHIVED_THREAD",
+    "INTENT_MISSING",
     "TAG_REQUIRED",
     "TOKEN_REFUSED",
     "UNKNOWN_CHANNEL",
@@ -28,13 +30,20 @@ TAG_REQUIRED = 40067
 _MISSING_ACCESS = 50001
 _MISSING_PERMISSIONS = 50013
 _THREAD_LOCKED = 160005
-_ACTIVE_THREADS_FULL = 160006
+ACTIVE_THREADS_FULL = 160006
 
 TOKEN_REFUSED = (
     "Discord refused the bot token (401 Unauthorized); reset the token in the developer portal "
     "(Bot → Reset Token), put it in the environment variable surfaces.discord.bot_token names, and restart"
 )
 """The one message for a refused token: it is permanent until the token is replaced."""
+
+INTENT_MISSING = (
+    "Discord closed the gateway (4014 disallowed intents): turn on Message Content Intent in the "
+    "developer portal (Bot → Privileged Gateway Intents) and restart; no command, button or message "
+    "works until then (see docs/discord.md)"
+)
+"""The one message for the Message Content intent not enabled."""
 
 _PERMISSION_HINT = (
     "the bot needs View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
@@ -54,7 +63,7 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
         return PermanentDeliveryError(
             f"a moderator locked Discord {where}; unlock it (thread menu → Unlock Thread) and retry"
         )
-    if isinstance(exc, discord.HTTPException) and exc.code == _ACTIVE_THREADS_FULL:
+    if isinstance(exc, discord.HTTPException) and exc.code == ACTIVE_THREADS_FULL:
         return PermanentDeliveryError(
             "the Discord server has reached its limit of active threads (160006); archive or close "
             "older threads (or conversations) and retry"

@@ -23,8 +23,15 @@ from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
 from adapters.discord.components import card_view
 from adapters.discord.digest import digest_embed
-from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
+from adapters.discord.errors import (
+    ACTIVE_THREADS_FULL,
+    ARCHIVED_THREAD,
+    INTENT_MISSING,
+    TOKEN_REFUSED,
+    delivery_error,
+)
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+from bot.health import ComponentState
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
 from bot.settings.discord import DiscordSettings
 from bot.views import CardView, DigestView, PostView
@@ -37,6 +44,11 @@ Chat = discord.TextChannel | discord.ForumChannel
 _CHANNEL_TTL = 300.0
 _TAGS_PER_POST = 5
 _ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
+_THREADS_FULL_NOTICE = (
+    "⚠ Discord's limit of active threads in this server is reached: new conversations wait here until "
+    "threads are archived (close finished conversations, or archive old threads). Threadline retries "
+    "with backoff."
+)
 
 
 class DiscordSurface:
@@ -51,6 +63,9 @@ class DiscordSurface:
         self.ready_timeout = ready_timeout
         self._channels: dict[str, tuple[float, Chat]] = {}
         self._closing = False
+        self.fault: str | None = None
+        """Why the surface cannot work until someone fixes it (a refused token, a missing intent)."""
+        self._threads_full: set[str] = set()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -61,18 +76,18 @@ class DiscordSurface:
         down at start) is retried here with backoff. A refused token or a missing privileged
         intent stops the surface with a log line saying what to fix.
         """
-        set_api_base(self.settings.api_base_url)
+        set_api_base(self.settings.api_base_url, self.settings.gateway_url)
         delay = 5.0
         while not self._closing:
             try:
                 await self.client.start(self.settings.bot_token, reconnect=True)
                 return
             except discord.LoginFailure:
-                log.error("discord refused the bot token; check surfaces.discord.bot_token")
-                raise
+                self._broken(TOKEN_REFUSED)
+                return
             except discord.PrivilegedIntentsRequired:
-                log.error("discord: enable the Message Content intent for the bot (see docs/discord.md)")
-                raise
+                self._broken(INTENT_MISSING)
+                return
             except Exception as exc:
                 if self._closing:
                     return
@@ -82,6 +97,26 @@ class DiscordSurface:
                 self.client = ThreadlineClient(self.settings, self.bridge)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 300.0)
+
+    def state(self) -> ComponentState:
+        """For readiness: connected, connecting, or what must be fixed first."""
+        if self.fault is not None:
+            return ComponentState(False, self.fault)
+        ready = self.client.is_ready()
+        return ComponentState(ready, "up" if ready else "connecting")
+
+    def _broken(self, fault: str) -> None:
+        """Something only a person can fix: say it once (log and readiness) and stop trying."""
+        if self.fault != fault:
+            log.error("discord surface stopped", extra={"reason": fault})
+        self.fault = fault
+
+    def _error(self, exc: BaseException, where: str, *, thread: bool = True) -> DeliveryError:
+        """The delivery error for ``exc``; a refused token also stops the surface's readiness."""
+        error = delivery_error(exc, where, thread=thread)
+        if error.reason == TOKEN_REFUSED:
+            self._broken(TOKEN_REFUSED)
+        return error
 
     async def login(self) -> None:
         """Log in for REST only (no gateway): tests and tools."""
@@ -128,10 +163,31 @@ class DiscordSurface:
                 message = await self._first_message(thread, embed, view)
         except DeliveryError:
             raise
+        except discord.HTTPException as exc:
+            if exc.code == ACTIVE_THREADS_FULL:
+                await self._say_threads_full(channel)
+                raise TransientDeliveryError(
+                    "Discord's active-thread limit is reached (160006); waiting for threads to be archived"
+                ) from exc
+            raise self._error(exc, where, thread=False) from exc
         except Exception as exc:
-            raise delivery_error(exc, where, thread=False) from exc
+            raise self._error(exc, where, thread=False) from exc
+        self._threads_full.discard(chat_channel)
         log.info("discord thread created", extra={"conversation": card.number, "thread_id": thread.id})
         return ThreadRef(str(channel.id), str(thread.id), str(message.id))
+
+    async def _say_threads_full(self, channel: Chat) -> None:
+        """Tell the team once (in the inbox channel) that new threads wait for room."""
+        key = str(channel.id)
+        if key in self._threads_full:
+            return
+        self._threads_full.add(key)
+        log.error("discord active-thread limit reached", extra={"chat_channel": key})
+        if isinstance(channel, discord.TextChannel):  # a forum takes no plain messages: the log says it
+            try:
+                await channel.send(_THREADS_FULL_NOTICE, allowed_mentions=NONE)
+            except discord.HTTPException as exc:
+                log.warning("discord notice failed", extra={"chat_channel": key, "code": exc.code})
 
     @staticmethod
     async def _first_message(thread: discord.Thread, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
@@ -188,7 +244,7 @@ class DiscordSurface:
             except discord.NotFound:
                 continue  # already deleted: nothing left to erase
             except Exception as exc:
-                raise delivery_error(exc, f"thread {ref.thread_id}") from exc
+                raise self._error(exc, f"thread {ref.thread_id}") from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest embed (not in a thread) to ``chat_channel``."""
@@ -204,7 +260,7 @@ class DiscordSurface:
         try:
             sent = await channel.send(embed=embed, files=files, allowed_mentions=NONE)
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
@@ -218,7 +274,7 @@ class DiscordSurface:
                 f"⚠ {post.text}"[:1900] + link, allowed_mentions=NONE
             )
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -236,7 +292,7 @@ class DiscordSurface:
             await self.client.http.edit_channel(int(ref.thread_id), archived=False)
             return await call()
         except Exception as exc:
-            raise delivery_error(exc, where) from exc
+            raise self._error(exc, where) from exc
 
     async def _channel(self, chat_channel: str) -> Chat:
         cached = self._channels.get(chat_channel)
@@ -247,7 +303,7 @@ class DiscordSurface:
         try:
             channel = await self.client.fetch_channel(int(chat_channel))
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             raise PermanentDeliveryError(
                 f"Discord channel {chat_channel} is a {getattr(channel, 'type', '?')} channel; "

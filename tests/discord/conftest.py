@@ -7,9 +7,10 @@ from pathlib import Path
 
 import discord
 import pytest
+import yarl
 
 from bot.clock import ManualClock
-from bot.settings.discord import DEFAULT_DISCORD_API
+from bot.settings.discord import DEFAULT_DISCORD_API, DEFAULT_DISCORD_GATEWAY
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
 
@@ -26,6 +27,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     await server.stop()
     assert server.unknown == [], "the code called Discord routes the fake does not know"
     discord.http.Route.BASE = DEFAULT_DISCORD_API
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(DEFAULT_DISCORD_GATEWAY)
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.gateway_url = ""
 
     # --- lifecycle and helpers for tests -----------------------------------------------------------
 
@@ -126,6 +127,7 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self.base_url
 
     async def stop(self) -> None:
@@ -297,7 +299,7 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me" and method == "GET":
             return p.json_response(p.application())
         if path == "/gateway/bot" and method == "GET":
-            return p.json_response(self.gateway.info(self.base_url))
+            return p.json_response(self.gateway.info(self.gateway_url))
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             guild = int(parts[3]) if len(parts) == 5 and parts[2] == "guilds" else None
             echoed = [p.command_echo(c, self.snowflake()) for c in body or []]

@@ -38,10 +38,11 @@ class FakeGateway:
         self.identifies: list[dict[str, Any]] = []
         self.closed_with: list[int] = []
 
-    def info(self, base: str) -> dict[str, Any]:
+    @staticmethod
+    def info(url: str) -> dict[str, Any]:
         """GET /gateway/bot."""
         return {
-            "url": base.replace("http://", "ws://").split("/api/")[0] + "/gateway",
+            "url": url,
             "shards": 1,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
         }

@@ -52,6 +52,7 @@ poll_interval_seconds = 0.05
 [surfaces.discord]
 bot_token = "fake-token"
 api_base_url = "{base}"
+gateway_url = "{gateway}"
 guild_ids = [{guild}]
 agent_role = "{role}"
 sync_commands = {sync}
@@ -320,6 +321,7 @@ def build_app(
     text = CONFIG.format(
         tmp=tmp,
         base=fake.base_url,
+        gateway=fake.gateway_url,
         guild=GUILD_ID,
         role=role,
         channel=channel_id,

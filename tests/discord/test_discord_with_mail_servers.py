@@ -25,6 +25,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
     text = CONFIG.format(
         tmp=tmp_path,
         base=fake.base_url,
+        gateway=fake.gateway_url,
         guild=GUILD_ID,
         role=AGENT_ROLE,
         channel=channel,
