@@ -112,9 +112,11 @@ class Bridge:
         actor = self.actor(interaction.user)
         task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
+        deferred = False
         if not done:
             try:
                 await interaction.response.defer(ephemeral=True, thinking=True)
+                deferred = True
             except discord.HTTPException as exc:  # the command still runs; only the answer is lost
                 log.warning("discord defer failed", extra={"interaction": interaction.id, "code": exc.code})
         try:
@@ -125,7 +127,7 @@ class Bridge:
         text = reply.text or "Done."
         if reply.needs_confirmation:  # the core words it in the text grammar; say the Discord way too
             text += "\nHere: run `/reply` again with `confirm: True`."
-        await self.say(interaction, text, ok=reply.ok)
+        await self.say(interaction, text, ok=reply.ok, deferred=deferred)
         return reply
 
     @staticmethod
@@ -139,12 +141,18 @@ class Bridge:
         except discord.HTTPException as exc:  # a locked thread: the command runs, the answer may be lost
             log.warning("discord thread unarchive failed", extra={"thread_id": channel.id, "code": exc.code})
 
-    async def say(self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True) -> None:
-        """Answer ephemerally: the first response, or follow-ups after a defer; long text split."""
+    async def say(
+        self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True, deferred: bool = False
+    ) -> None:
+        """Answer ephemerally: the first response, or (``deferred``) the "thinking…" response edited
+        into the answer; what does not fit follows as follow-ups."""
         chunks = split_text(("" if ok else "✗ ") + text, CONTENT_LIMIT)
         try:
             if not interaction.response.is_done():
                 await interaction.response.send_message(chunks[0], ephemeral=True, allowed_mentions=NONE)
+                chunks = chunks[1:]
+            elif deferred:
+                await interaction.edit_original_response(content=chunks[0], allowed_mentions=NONE)
                 chunks = chunks[1:]
             for chunk in chunks:
                 await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NONE)
