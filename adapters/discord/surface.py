@@ -44,6 +44,7 @@ Chat = discord.TextChannel | discord.ForumChannel
 _CHANNEL_TTL = 300.0
 _TAGS_PER_POST = 5
 _ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
+_RANGE = ".."
 _THREADS_FULL_NOTICE = (
     "⚠ Discord's limit of active threads in this server is reached: new conversations wait here until "
     "threads are archived (close finished conversations, or archive old threads). Threadline retries "
@@ -66,6 +67,8 @@ class DiscordSurface:
         self.fault: str | None = None
         """Why the surface cannot work until someone fixes it (a refused token, a missing intent)."""
         self._threads_full: set[str] = set()
+        self._names: dict[str, str] = {}
+        """Thread id → its name as last set or read, so that a changed card renames it (forget)."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -173,6 +176,7 @@ class DiscordSurface:
         except Exception as exc:
             raise self._error(exc, where, thread=False) from exc
         self._threads_full.discard(chat_channel)
+        self._names[str(thread.id)] = thread_name(card)
         log.info("discord thread created", extra={"conversation": card.number, "thread_id": thread.id})
         return ThreadRef(str(channel.id), str(thread.id), str(message.id))
 
@@ -212,10 +216,22 @@ class DiscordSurface:
         channel = await self._channel(ref.chat_channel)
         if isinstance(channel, discord.ForumChannel) and channel.available_tags:
             changes["applied_tags"] = [str(tag.id) for tag in self._tags(channel, card)]
+        name = thread_name(card)
+        if name != await self._name(ref):
+            changes["name"] = name
         if card.status == "closed" and self.settings.archive_on_close:
             changes["archived"] = True
         if changes:
             await self._call(ref, lambda: self.client.http.edit_channel(int(ref.thread_id), **changes))
+            self._names[ref.thread_id] = name
+
+    async def _name(self, ref: ThreadRef) -> str:
+        """The thread's current name (read from Discord once per thread and process)."""
+        known = self._names.get(ref.thread_id)
+        if known is None:
+            data = await self._call(ref, lambda: self.client.http.get_channel(int(ref.thread_id)))
+            known = self._names[ref.thread_id] = str(data.get("name", ""))
+        return known
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread: customer text under the customer's name, split to Discord's limits, files."""
@@ -233,18 +249,39 @@ class DiscordSurface:
 
             sent = await self._call(ref, send)
             sent_ids.append(str(sent.id))
-        return join_ids(sent_ids)
+        joined = join_ids(sent_ids)
+        if len(joined.split()) < len(sent_ids):  # too many parts to list: the range finds them all
+            return f"{sent_ids[0]}{_RANGE}{sent_ids[-1]}"
+        return joined
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
-        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
+        """Delete a post (every part of it, with its attachments) from the thread: a forgotten contact's
+        message. ``item_id`` lists the parts, or gives their range ``first..last`` (a very long post)."""
         await self._ready()
-        for message_id in item_id.split():
+        for message_id in await self._parts(ref, item_id):
             try:
                 await self.client.http.delete_message(int(ref.thread_id), int(message_id))
             except discord.NotFound:
                 continue  # already deleted: nothing left to erase
             except Exception as exc:
                 raise self._error(exc, f"thread {ref.thread_id}") from exc
+
+    async def _parts(self, ref: ThreadRef, item_id: str) -> list[str]:
+        """The message ids of a post: as listed, or Threadline's own messages in its ``first..last`` range."""
+        if _RANGE not in item_id:
+            return item_id.split()
+        first, _, last = item_id.partition(_RANGE)
+        own = self.client.user.id if self.client.user is not None else None
+        found: list[str] = []
+        after = int(first) - 1
+        while True:
+            page = await self._call(
+                ref, lambda: self.client.http.logs_from(int(ref.thread_id), 100, after=after, before=int(last) + 1)
+            )
+            found += [str(m["id"]) for m in page if int(m["author"]["id"]) == own]
+            if len(page) < 100:
+                return found
+            after = max(int(m["id"]) for m in page)
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest embed (not in a thread) to ``chat_channel``."""

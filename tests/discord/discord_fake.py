@@ -269,7 +269,7 @@ class FakeDiscord:
         try:
             if not call.path.startswith(("/interactions/", "/webhooks/")):
                 self._authorised(request)
-            return await self._route(call.method, call.path, call.json, call.files, size)
+            return await self._route(call.method, call.path, call.json, call.files, size, call.query)
         except p.FakeError as err:
             return p.json_response({"code": err.code, "message": err.message}, status=err.status)
 
@@ -291,7 +291,7 @@ class FakeDiscord:
         return None, [], 0
 
     async def _route(
-        self, method: str, path: str, body: Any, files: list[tuple[str, bytes]], size: int
+        self, method: str, path: str, body: Any, files: list[tuple[str, bytes]], size: int, query: dict[str, str]
     ) -> web.Response:
         parts = path.strip("/").split("/")
         if path == "/users/@me" and method == "GET":
@@ -312,6 +312,8 @@ class FakeDiscord:
         if parts[0] == "webhooks" and len(parts) >= 3:
             return self._webhook_route(method, parts[2], parts[3:], body or {}, files, size)
         if parts[0] == "channels":
+            if parts[2:] == ["messages"] and method == "GET":
+                return p.json_response(self._history(int(parts[1]), query))
             return self._channel_route(method, parts[1:], body, files, size)
         return self._unknown(method, path)
 
@@ -400,6 +402,17 @@ class FakeDiscord:
             return web.Response(status=204)
         return self._unknown(method, f"/channels/{'/'.join(parts)}")
 
+    def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (default 50)."""
+        if cid not in self.channels:
+            raise p.FakeError(404, 10003, "Unknown Channel")
+        limit = int(query.get("limit", 50))
+        if not 1 <= limit <= 100:
+            raise p.FakeError(400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100.")
+        after, before = int(query.get("after", 0)), int(query.get("before", 2**64))
+        found = [m for m in self.posts(cid) if after < int(m["id"]) < before]
+        return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
+
     def _message(self, cid: int, mid: str) -> dict[str, Any]:
         message = self.messages.get(int(mid))
         if message is None or int(message["channel_id"]) != cid:
@@ -435,6 +448,9 @@ class FakeDiscord:
             meta["archived"] = bool(body["archived"])
         elif meta is not None:
             self._active(channel)  # other edits of an archived thread are refused
+        if "name" in body:
+            check_thread_name(body["name"])
+            channel["name"] = body["name"]
         if "applied_tags" in body:
             parent = self.channels.get(int(channel.get("parent_id") or 0), {})
             channel["applied_tags"] = self._tags(parent, body["applied_tags"])
