@@ -44,7 +44,6 @@ class CommandPort(Protocol):
         ...
 
 
-
 class Bridge:
     """Turns Discord interactions and messages into core commands and shows the core's replies."""
 
@@ -157,8 +156,10 @@ class Bridge:
             for chunk in chunks:
                 await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NONE)
         except discord.HTTPException as exc:
-            log.warning("discord answer failed", extra={"interaction": interaction.id, "status": exc.status,
-                                                        "code": exc.code})
+            log.warning(
+                "discord answer failed",
+                extra={"interaction": interaction.id, "status": exc.status, "code": exc.code},
+            )
 
     # --- messages ------------------------------------------------------------------------------
 
@@ -193,16 +194,15 @@ class Bridge:
     def is_command(self, text: str) -> bool:
         """A ``!command`` (the prefix directly followed by a word), as the core's grammar reads it."""
         stripped = text.lstrip()
-        rest = stripped[len(self.prefix):]
+        rest = stripped[len(self.prefix) :]
         return stripped.startswith(self.prefix) and bool(rest) and not rest[0].isspace()
-
 
     async def _show(self, message: discord.Message, reply: Reply, prefixed: bool, text: str) -> None:
         if not prefixed:
             if reply.ok and reply.text:
                 await self._react(message, "📝")
             return  # plain chatter outside a conversation stays unanswered
-        word = text.strip()[len(self.prefix):].split(" ", 1)[0].lower()
+        word = text.strip()[len(self.prefix) :].split(" ", 1)[0].lower()
         if reply.ok and word not in _CHATTY:
             await self._react(message, "✅")
         elif reply.text:

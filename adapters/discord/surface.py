@@ -11,6 +11,7 @@ when something must be posted or edited there.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import time
@@ -94,8 +95,10 @@ class DiscordSurface:
             except Exception as exc:
                 if self._closing:
                     return
-                log.warning("discord connection failed; retrying",
-                            extra={"error": exc.__class__.__name__, "retry_in": delay})
+                log.warning(
+                    "discord connection failed; retrying",
+                    extra={"error": exc.__class__.__name__, "retry_in": delay},
+                )
                 await self.client.close()
                 self.client = ThreadlineClient(self.settings, self.bridge)
                 await asyncio.sleep(delay)
@@ -154,13 +157,18 @@ class DiscordSurface:
         try:
             if isinstance(channel, discord.ForumChannel):
                 made = await channel.create_thread(
-                    name=thread_name(card), embed=embed, view=view, allowed_mentions=NONE,
-                    applied_tags=self._tags(channel, card), auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
+                    name=thread_name(card),
+                    embed=embed,
+                    view=view,
+                    allowed_mentions=NONE,
+                    applied_tags=self._tags(channel, card),
+                    auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
                 thread, message = made.thread, made.message
             else:
                 thread = await channel.create_thread(
-                    name=thread_name(card), type=discord.ChannelType.public_thread,
+                    name=thread_name(card),
+                    type=discord.ChannelType.public_thread,
                     auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
                 message = await self._first_message(thread, embed, view)
@@ -194,7 +202,9 @@ class DiscordSurface:
                 log.warning("discord notice failed", extra={"chat_channel": key, "code": exc.code})
 
     @staticmethod
-    async def _first_message(thread: discord.Thread, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
+    async def _first_message(
+        thread: discord.Thread, embed: discord.Embed, view: discord.ui.View
+    ) -> discord.Message:
         """Post the card into a new thread; a refused card takes its empty thread with it."""
         try:
             return await thread.send(embed=embed, view=view, allowed_mentions=NONE)
@@ -202,7 +212,9 @@ class DiscordSurface:
             try:
                 await thread.delete()
             except discord.HTTPException as exc:
-                log.warning("discord empty thread left behind", extra={"thread_id": thread.id, "code": exc.code})
+                log.warning(
+                    "discord empty thread left behind", extra={"thread_id": thread.id, "code": exc.code}
+                )
             raise
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
@@ -273,10 +285,10 @@ class DiscordSurface:
         first, _, last = item_id.partition(_RANGE)
         own = self.client.user.id if self.client.user is not None else None
         found: list[str] = []
-        after = int(first) - 1
+        http, thread, after, before = self.client.http, int(ref.thread_id), int(first) - 1, int(last) + 1
         while True:
             page = await self._call(
-                ref, lambda: self.client.http.logs_from(int(ref.thread_id), 100, after=after, before=int(last) + 1)
+                ref, functools.partial(http.logs_from, thread, 100, after=after, before=before)
             )
             found += [str(m["id"]) for m in page if int(m["author"]["id"]) == own]
             if len(page) < 100:

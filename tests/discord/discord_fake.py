@@ -155,7 +155,9 @@ class FakeDiscord:
         }
         return cid
 
-    def add_forum_channel(self, name: str = "inbox", tags: tuple[str, ...] = (), *, require_tag: bool = False) -> int:
+    def add_forum_channel(
+        self, name: str = "inbox", tags: tuple[str, ...] = (), *, require_tag: bool = False
+    ) -> int:
         """A guild forum channel with these tag names (and "require tags" set if asked); its id."""
         cid = self.add_text_channel(name)
         self.channels[cid].update(
@@ -237,6 +239,7 @@ class FakeDiscord:
 
     async def wait_for(self, method: str, pattern: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until at least ``count`` matching calls were received and answered; return them."""
+
         def answered() -> list[Call]:
             return [c for c in self.find(method, pattern) if c.status]
 
@@ -291,7 +294,13 @@ class FakeDiscord:
         return None, [], 0
 
     async def _route(
-        self, method: str, path: str, body: Any, files: list[tuple[str, bytes]], size: int, query: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        files: list[tuple[str, bytes]],
+        size: int,
+        query: dict[str, str],
     ) -> web.Response:
         parts = path.strip("/").split("/")
         if path == "/users/@me" and method == "GET":
@@ -341,7 +350,12 @@ class FakeDiscord:
         return p.callback(iid, body, self.snowflake())
 
     def _webhook_route(
-        self, method: str, token: str, rest: list[str], body: dict[str, Any], files: list[tuple[str, bytes]],
+        self,
+        method: str,
+        token: str,
+        rest: list[str],
+        body: dict[str, Any],
+        files: list[tuple[str, bytes]],
         size: int,
     ) -> web.Response:
         response = self.responses.get(token)
@@ -403,12 +417,14 @@ class FakeDiscord:
         return self._unknown(method, f"/channels/{'/'.join(parts)}")
 
     def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (default 50)."""
+        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50)."""
         if cid not in self.channels:
             raise p.FakeError(404, 10003, "Unknown Channel")
         limit = int(query.get("limit", 50))
         if not 1 <= limit <= 100:
-            raise p.FakeError(400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100.")
+            raise p.FakeError(
+                400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100."
+            )
         after, before = int(query.get("after", 0)), int(query.get("before", 2**64))
         found = [m for m in self.posts(cid) if after < int(m["id"]) < before]
         return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
@@ -425,7 +441,11 @@ class FakeDiscord:
             raise p.FakeError(400, 50083, "Thread is archived")
 
     def _active_threads(self) -> int:
-        return sum(1 for c in self.channels.values() if "thread_metadata" in c and not c["thread_metadata"]["archived"])
+        return sum(
+            1
+            for c in self.channels.values()
+            if "thread_metadata" in c and not c["thread_metadata"]["archived"]
+        )
 
     def _room_for_a_thread(self) -> None:
         if self._active_threads() >= self.active_thread_limit:
@@ -465,7 +485,9 @@ class FakeDiscord:
             raise p.FakeError(400, 40067, "A tag is required to create a forum post in this channel")
         return tags
 
-    def _post(self, channel: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int) -> Any:
+    def _post(
+        self, channel: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int
+    ) -> Any:
         if channel["type"] == 15:
             raise p.FakeError(400, 40058, "Cannot send a message in a forum channel")
         check_new_message(body, files, size=size)

@@ -101,7 +101,9 @@ def check_message(body: dict[str, Any] | None, files: list[tuple[str, bytes]], *
     if size > REQUEST_SIZE_LIMIT:
         raise FakeError(413, 40005, "Request entity too large")
     if len(files) > FILES_PER_MESSAGE:
-        raise FakeError(400, 30015, f"Maximum number of attachments in a message reached ({FILES_PER_MESSAGE})")
+        raise FakeError(
+            400, 30015, f"Maximum number of attachments in a message reached ({FILES_PER_MESSAGE})"
+        )
     for name, data in files:
         if len(data) > FILE_SIZE_LIMIT:
             raise FakeError(413, 40005, f"Request entity too large ({name})")
@@ -123,8 +125,14 @@ def check_new_message(body: dict[str, Any] | None, files: list[tuple[str, bytes]
     """A message being created: the limits, and something to show (Discord answers 50006 otherwise)."""
     check_message(body, files, size=size)
     body = body or {}
-    if not (_text(body.get("content")) or body.get("embeds") or body.get("components") or files
-            or body.get("sticker_ids") or body.get("poll")):
+    if not (
+        _text(body.get("content"))
+        or body.get("embeds")
+        or body.get("components")
+        or files
+        or body.get("sticker_ids")
+        or body.get("poll")
+    ):
         raise FakeError(400, 50006, "Cannot send an empty message")
 
 

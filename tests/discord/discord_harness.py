@@ -151,7 +151,9 @@ class Harness:
         """Run ``/name option:value …`` in a thread (or the inbox channel when ``thread_id`` is None)."""
         return await self.interact(slash(self, name, options, channel_id=thread_id, user=user))
 
-    def member_message(self, thread_id: int, text: str, user: int = ALICE, *, bot: bool = False) -> discord.Message:
+    def member_message(
+        self, thread_id: int, text: str, user: int = ALICE, *, bot: bool = False
+    ) -> discord.Message:
         """A member's message in a thread, as the gateway's MESSAGE_CREATE brings it (the fake stores it,
         and Discord unarchives an archived thread for it)."""
         state = self.state

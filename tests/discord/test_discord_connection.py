@@ -33,7 +33,9 @@ async def test_a_refused_token_is_permanent_said_once_and_shown_in_readiness(
                 await surface.post(ref, post)
             assert err.value.reason == TOKEN_REFUSED
     assert "Reset Token" in TOKEN_REFUSED and "fake-token" not in TOKEN_REFUSED
-    assert [r.message for r in caplog.records if r.name == "adapters.discord.surface"] == ["discord surface stopped"]
+    assert [r.message for r in caplog.records if r.name == "adapters.discord.surface"] == [
+        "discord surface stopped"
+    ]
     state = surface.state()
     assert not state.ok and state.detail == TOKEN_REFUSED
     readiness = await harness.app.ops.health.readiness()
@@ -49,7 +51,9 @@ async def test_a_refused_token_at_start_stops_the_surface_without_retrying(harne
     assert surface.state().detail == TOKEN_REFUSED
 
 
-async def test_message_content_intent_off_closes_the_gateway_once_and_says_how_to_fix_it(harness: Harness) -> None:
+async def test_message_content_intent_off_closes_the_gateway_once_and_says_how_to_fix_it(
+    harness: Harness,
+) -> None:
     surface = harness.app.discord
     assert surface is not None
     harness.fake.gateway.enabled = set()

@@ -144,7 +144,9 @@ async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response
     assert first.json["type"] == 5 and first.json["data"]["flags"] & EPHEMERAL  # deferred, "thinking"
     release.set()
     edits = await harness.fake.wait_for("PATCH", rf"^/webhooks/\d+/{payload['token']}/messages/@original$")
-    assert edits[0].json["content"] == "You claimed #1." and edits[0].json["allowed_mentions"] == {"parse": []}
+    assert edits[0].json["content"] == "You claimed #1." and edits[0].json["allowed_mentions"] == {
+        "parse": []
+    }
     response = harness.fake.responses[payload["token"]]
     assert not response.loading and response.followups == []  # "thinking…" became the answer
 

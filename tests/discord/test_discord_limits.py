@@ -21,7 +21,9 @@ async def deliver(h: Harness, **fields: Any) -> int:
 
 def customer_posts(h: Harness, thread: int) -> list[dict[str, Any]]:
     return [
-        m for m in h.fake.posts(thread) if m["embeds"] and "(customer)" in m["embeds"][0].get("author", {}).get("name", "")
+        m
+        for m in h.fake.posts(thread)
+        if m["embeds"] and "(customer)" in m["embeds"][0].get("author", {}).get("name", "")
     ]
 
 
@@ -46,7 +48,10 @@ async def test_a_40000_character_mail_appears_whole_and_in_order(harness: Harnes
 
 
 async def test_customer_text_cannot_format_or_mask_links(harness: Harness) -> None:
-    text = "**free** _money_ ~~now~~ ||spoiler|| `code` [your bank](https://evil.example/login) <@600000000000000001>\n# Urgent\n> quoted"
+    text = (
+        "**free** _money_ ~~now~~ ||spoiler|| `code` [your bank](https://evil.example/login) "
+        "<@600000000000000001>\n# Urgent\n> quoted"
+    )
     thread = await deliver(harness, text=text)
     (post,) = customer_posts(harness, thread)
     description = post["embeds"][0]["description"]
@@ -68,7 +73,9 @@ async def test_a_long_subject_and_name_still_make_a_card_within_6000(harness: Ha
 
 
 async def test_a_refused_card_leaves_no_empty_thread_behind(harness: Harness) -> None:
-    harness.fake.fail_next("POST", r"^/channels/\d+/messages$", 400, {"code": 50035, "message": "Invalid Form Body"})
+    harness.fake.fail_next(
+        "POST", r"^/channels/\d+/messages$", 400, {"code": 50035, "message": "Invalid Form Body"}
+    )
     await harness.app.ingestor.ingest(email_in(harness.clock.now()))
     await harness.app.dispatcher.drain()
     (first,) = [int(c.path.split("/")[2]) for c in harness.fake.find("POST", r"^/channels/\d+/messages$")][:1]
@@ -96,4 +103,7 @@ async def test_a_file_over_the_upload_limit_is_listed_with_a_note(harness: Harne
     (post,) = customer_posts(harness, thread)
     assert [a["filename"] for a in post["attachments"]] == ["note.txt"]
     shown_text = unescape(post["embeds"][0]["description"])
-    assert "📎 scan.pdf · application/pdf · 10.0 MiB (too large to upload to Discord (over 10.0 MiB))" in shown_text
+    assert (
+        "📎 scan.pdf · application/pdf · 10.0 MiB (too large to upload to Discord (over 10.0 MiB))"
+        in shown_text
+    )

@@ -13,9 +13,12 @@ NEEDLES = ("Jane", "jane@example.org", "passport", "Refund for order")
 
 async def test_forget_deletes_the_contacts_messages_with_their_attachments(harness: Harness) -> None:
     photos = tuple(
-        InboundAttachment(f"passport{n}.jpg", "image/jpeg", 3_000_000, bytes([n]) * 3_000_000) for n in range(12)
+        InboundAttachment(f"passport{n}.jpg", "image/jpeg", 3_000_000, bytes([n]) * 3_000_000)
+        for n in range(12)
     )
-    await harness.app.ingestor.ingest(email_in(harness.clock.now(), text="Jane here " * 4000, attachments=photos))
+    await harness.app.ingestor.ingest(
+        email_in(harness.clock.now(), text="Jane here " * 4000, attachments=photos)
+    )
     await harness.app.dispatcher.drain()
     thread = harness.thread_id()
     before = json.dumps(harness.fake.posts(thread)) + json.dumps(harness.fake.channels[thread])
@@ -25,7 +28,9 @@ async def test_forget_deletes_the_contacts_messages_with_their_attachments(harne
     async with harness.app.store.transaction() as repo:
         conversation = await repo.conversation_by_number(1)
         assert conversation is not None
-        result = await forget_contact(repo, harness.app.settings, conversation.contact_id, "Alice", harness.clock.now())
+        result = await forget_contact(
+            repo, harness.app.settings, conversation.contact_id, "Alice", harness.clock.now()
+        )
     assert result is not None
     await harness.app.redactor.run_once()
     await harness.app.dispatcher.drain()
