@@ -15,7 +15,7 @@ from adapters.discord.render import (
     post_messages,
     thread_name,
 )
-from adapters.discord.text import split_text
+from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError, parse_config
 from bot.views import AttachmentView, CardView, PostView
 
@@ -150,3 +150,26 @@ outgoing_dir = "/tmp/x"
     with pytest.raises(ConfigError) as err:
         parse_config(base.format(url="discord.com"), env={})
     assert "surfaces.discord.api_base_url" in str(err.value)
+
+
+def test_split_text_never_cuts_an_escape_a_url_or_a_joined_symbol() -> None:
+    assert split_text("a" * 10 + "\\*" + "b", 11) == ["a" * 10, "\\*b"]
+    assert split_text("x" * 9 + "e\u0301yy", 10) == ["x" * 9, "e\u0301yy"]  # é as e + combining accent
+    family = "\U0001f469\u200d\U0001f467"
+    assert split_text("x" * 9 + family, 10) == ["x" * 9, family]
+    assert split_text("x" * 5 + "https://example.com/abcdef", 20) == [
+        "x" * 5,
+        "https://example.com/",
+        "abcdef",
+    ]
+    text = ("*a_b* [l](https://x.example/a_b?c=1) \U0001f44d\U0001f3fd " * 300).strip()
+    pieces = split_text(escape(text), 97)
+    assert all(len(p) <= 97 and not p.endswith("\\") for p in pieces)
+    assert "".join(unescape(p) for p in pieces).replace(" ", "") == text.replace(" ", "")
+    assert all("https://x.example/a_b?c=1)" in p for p in pieces if "https://" in p)
+
+
+def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
+    assert escape("see https://x.example/a_b?c=*1*") == "see https://x.example/a_b?c=*1*"
+    assert escape("1. one\n- two\n# three\n> four") == "1\\. one\n\\- two\n\\# three\n\\> four"
+    assert escape("<@123> <#456> [t](u)") == "\\<@123> \\<#456> \\[t\\](u)"
