@@ -15,8 +15,9 @@ Sources (Discord developer documentation, https://discord.com/developers/docs):
   forum post, 50083 operation on an archived thread, 160005 thread is locked, 160006 maximum number of
   active threads reached, 40058 cannot send a message in a forum channel, 40060 interaction already
   acknowledged.
-- Per-file upload limit: 10 MiB for a server without boosts (Discord Help Center, "File upload limit");
-  stricter than boosted servers, which is what a bot must plan for.
+- Per-file upload limit: 10 MiB for a server without boosts (Discord Help Center, "File upload limit";
+  it was 8 MB, then 25 MB, before; interactions carry the guild's figure as ``attachment_size_limit``).
+  Boosted servers allow more; a bot must plan for the unboosted one.
 
 The fake is stricter than Discord where the docs leave room: a limit counts Python characters (code
 points), never less.

@@ -15,6 +15,7 @@ from adapters.discord.render import (
     post_messages,
     thread_name,
 )
+from adapters.discord.surface import _nonce
 from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError, parse_config
 from bot.views import AttachmentView, CardView, PostView
@@ -173,3 +174,8 @@ def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
     assert escape("see https://x.example/a_b?c=*1*") == "see https://x.example/a_b?c=*1*"
     assert escape("1. one\n- two\n# three\n> four") == "1\\. one\n\\- two\n\\# three\n\\> four"
     assert escape("<@123> <#456> [t](u)") == "\\<@123> \\<#456> \\[t\\](u)"
+
+
+def test_every_part_of_a_post_gets_its_own_nonce_within_25_characters() -> None:
+    nonces = [_nonce("0f8e2d4c-1b3a-4c5d-9e7f-123456789abc", index) for index in range(1000)]
+    assert len(set(nonces)) == 1000 and all(len(str(n)) <= 25 for n in nonces)
