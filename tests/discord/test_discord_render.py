@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord.components import card_view
+from adapters.discord.digest import digest_embed
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -18,7 +19,7 @@ from adapters.discord.render import (
 from adapters.discord.surface import _nonce
 from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError, parse_config
-from bot.views import AttachmentView, CardView, PostView
+from bot.views import AttachmentView, CardView, DigestEntry, DigestView, PostView
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -179,3 +180,34 @@ def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
 def test_every_part_of_a_post_gets_its_own_nonce_within_25_characters() -> None:
     nonces = [_nonce("0f8e2d4c-1b3a-4c5d-9e7f-123456789abc", index) for index in range(1000)]
     assert len(set(nonces)) == 1000 and all(len(str(n)) <= 25 for n in nonces)
+
+
+def test_digest_shows_customer_subjects_literally() -> None:
+    entry = DigestEntry(
+        number=7,
+        subject="[win](https://evil.example) **now**",
+        inbox="support",
+        assignee=None,
+        waiting_since=None,
+    )
+    digest = DigestView(
+        name="daily",
+        title="Daily",
+        period_start=WHEN,
+        period_end=WHEN,
+        timezone="UTC",
+        inboxes=("support",),
+        open=1,
+        unassigned=1,
+        snoozed=0,
+        breached=0,
+        opened=1,
+        closed=0,
+        median_first_response=None,
+        median_resolution=None,
+        sla_compliance=None,
+        oldest=(entry,) * 40,
+    )
+    waiting = next(f for f in digest_embed(digest).fields if f.name == "Waiting longest")
+    assert '#7 "\\[win\\](https://evil.example) \\*\\*now\\*\\*"' in (waiting.value or "")
+    assert len(waiting.value or "") <= 1024 and (waiting.value or "").endswith("unassigned")
