@@ -15,6 +15,10 @@ Sources (Discord developer documentation, https://discord.com/developers/docs):
   forum post, 50083 operation on an archived thread, 160005 thread is locked, 160006 maximum number of
   active threads reached, 40058 cannot send a message in a forum channel, 40060 interaction already
   acknowledged.
+- Component Reference ("Message Components"): at most 5 action rows; a row holds up to 5 buttons or
+  one select menu; ``custom_id`` at most 100 characters and unique in the message; a button label at
+  most 80; a select's placeholder at most 150, 1-25 options with label and value at most 100, and
+  ``min_values``/``max_values`` within 0-25.
 - Per-file upload limit: 10 MiB for a server without boosts (Discord Help Center, "File upload limit";
   it was 8 MB, then 25 MB, before; interactions carry the guild's figure as ``attachment_size_limit``).
   Boosted servers allow more; a bot must plan for the unboosted one.
@@ -93,6 +97,40 @@ def _check_embed(index: int, embed: dict[str, Any]) -> int:
     return total
 
 
+def _check_components(rows: list[dict[str, Any]]) -> None:
+    """Discord's component limits (legacy action rows, as the card uses them)."""
+    if len(rows) > 5:
+        raise _invalid("components", "Must be 5 or fewer in length.")
+    ids: set[str] = set()
+    for r, row in enumerate(rows):
+        items = row.get("components") or []
+        selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
+        if not items or len(items) > 5 or (selects and len(items) > 1):
+            raise _invalid(f"components.{r}.components", "A row holds 1-5 buttons or one select menu.")
+        for c, item in enumerate(items):
+            where = f"components.{r}.components.{c}"
+            custom_id = item.get("custom_id")
+            if custom_id is not None:
+                _check_length(f"{where}.custom_id", custom_id, 100)
+                if custom_id in ids:
+                    raise _invalid(f"{where}.custom_id", "Component custom id cannot be duplicated")
+                ids.add(custom_id)
+            _check_length(f"{where}.label", item.get("label"), 80)
+            _check_length(f"{where}.placeholder", item.get("placeholder"), 150)
+            for key in ("min_values", "max_values"):
+                if not 0 <= int(item.get(key, 1)) <= 25:
+                    raise _invalid(f"{where}.{key}", "Must be between 0 and 25.")
+            if item.get("type") == 3:
+                options = item.get("options") or []
+                if not 1 <= len(options) <= 25:
+                    raise _invalid(f"{where}.options", "Must be between 1 and 25 in length.")
+                for o, option in enumerate(options):
+                    for key in ("label", "value"):
+                        if not _text(option.get(key)):
+                            raise _invalid(f"{where}.options.{o}.{key}", "This field is required")
+                        _check_length(f"{where}.options.{o}.{key}", option.get(key), 100)
+
+
 def check_message(body: dict[str, Any] | None, files: list[tuple[str, bytes]], *, size: int) -> None:
     """Refuse a message body (create, edit, forum starter, interaction answer) the way Discord does.
 
@@ -117,6 +155,7 @@ def check_message(body: dict[str, Any] | None, files: list[tuple[str, bytes]], *
     total = sum(_check_embed(index, embed) for index, embed in enumerate(embeds))
     if total > EMBED_TOTAL_LIMIT:
         raise _invalid("embeds", f"Embed size exceeds maximum size of {EMBED_TOTAL_LIMIT}")
+    _check_components(body.get("components") or [])
     nonce = body.get("nonce")
     if nonce is not None and len(str(nonce)) > NONCE_LIMIT:
         raise _invalid("nonce", f"Must be {NONCE_LIMIT} or fewer in length.")

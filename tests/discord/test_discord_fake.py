@@ -79,6 +79,44 @@ async def test_eleven_embeds_are_refused(harness: Harness) -> None:
     assert err.value.code == 50035
 
 
+ROW = {"type": 1, "components": [{"type": 2, "style": 1, "label": "ok", "custom_id": "a"}]}
+BAD_COMPONENTS: list[tuple[str, list[dict[str, Any]]]] = [
+    (
+        "six rows",
+        [{"type": 1, "components": [{**ROW["components"][0], "custom_id": f"r{n}"}]} for n in range(6)],
+    ),
+    ("a repeated custom_id", [ROW, ROW]),
+    ("a label over 80", [{"type": 1, "components": [{**ROW["components"][0], "label": "l" * 81}]}]),
+    ("a custom_id over 100", [{"type": 1, "components": [{**ROW["components"][0], "custom_id": "c" * 101}]}]),
+    (
+        "26 options",
+        [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 3,
+                        "custom_id": "s",
+                        "options": [{"label": f"o{n}", "value": f"o{n}"} for n in range(26)],
+                    }
+                ],
+            }
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "rows"), BAD_COMPONENTS, ids=[b[0] for b in BAD_COMPONENTS])
+async def test_components_beyond_discords_limits_are_refused(
+    harness: Harness, what: str, rows: list[dict[str, Any]]
+) -> None:
+    assert harness.app.discord is not None
+    route = Route("POST", "/channels/{channel_id}/messages", channel_id=harness.channel_id)
+    with pytest.raises(discord.HTTPException) as err:
+        await harness.app.discord.client.http.request(route, json={"content": "x", "components": rows})
+    assert err.value.code == 50035
+
+
 async def test_6000_across_embeds_and_whitespace_not_counted_are_accepted(harness: Harness) -> None:
     await channel(harness).send(embeds=[embed("d" * 4000 + "   "), embed("d" * 2000)])
     assert len(harness.fake.posts(harness.channel_id)) == 1
