@@ -30,6 +30,7 @@ from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.service import SurfacePace
 from bot.ports import ChannelSender, Surface
+from bot.runtime.health import Probe
 from bot.settings.core import LocalSurfaceSettings
 from storage import Store
 from threadline.config import AppSettings
@@ -74,8 +75,8 @@ class Plug(Protocol):
         """Routes to mount on the shared web server (webhooks, HTTP-mode events)."""
         ...
 
-    def ready(self) -> Callable[[], bool] | None:
-        """Its own "connected" flag for readiness, if it keeps a connection."""
+    def ready(self) -> Probe | None:
+        """Its own state for readiness (connected, connecting, or what to fix), if it keeps a connection."""
         ...
 
     async def start(self, spawn: Spawn) -> None:
@@ -113,7 +114,7 @@ class LocalPlug:
         """None: the terminal needs no web route."""
         return []
 
-    def ready(self) -> Callable[[], bool] | None:
+    def ready(self) -> Probe | None:
         """None: always there."""
         return None
 
@@ -150,7 +151,7 @@ class SlackPlug:
         """HTTP mode mounts its events route on the shared web server."""
         return list(self.adapter.aiohttp_routes()) if self.adapter.settings.mode == "http" else []
 
-    def ready(self) -> Callable[[], bool] | None:
+    def ready(self) -> Probe | None:
         """None: the Slack SDK reconnects by itself."""
         return None
 
@@ -190,9 +191,9 @@ class DiscordPlug:
         """None: Discord speaks through its gateway."""
         return []
 
-    def ready(self) -> Callable[[], bool] | None:
-        """The gateway connection's flag."""
-        return lambda: self.discord.client.is_ready()
+    def ready(self) -> Probe | None:
+        """The gateway connection's state, or what must be fixed first (e.g. a refused token)."""
+        return self.discord.state
 
     async def start(self, spawn: Spawn) -> None:
         """Log in and keep the gateway connected, reconnecting."""
@@ -218,7 +219,7 @@ class WhatsAppPlug:
         """The webhook route."""
         return list(self.channel.routes())
 
-    def ready(self) -> Callable[[], bool] | None:
+    def ready(self) -> Probe | None:
         """None: webhooks arrive when Meta sends them."""
         return None
 

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.render import CONTENT_LIMIT, split_text
+from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
+from adapters.discord.text import split_text
 from bot.commands import Actor, Location
 from bot.views import Reply
 
@@ -41,7 +42,6 @@ class CommandPort(Protocol):
     async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
         """Run one command line from ``actor`` typed at ``where``."""
         ...
-
 
 
 class Bridge:
@@ -106,13 +106,16 @@ class Bridge:
         if refusal is not None:
             await self.say(interaction, refusal)
             return Reply(refusal, ok=False)
+        await self._unarchive(interaction)
         where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
         actor = self.actor(interaction.user)
         task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
+        deferred = False
         if not done:
             try:
                 await interaction.response.defer(ephemeral=True, thinking=True)
+                deferred = True
             except discord.HTTPException as exc:  # the command still runs; only the answer is lost
                 log.warning("discord defer failed", extra={"interaction": interaction.id, "code": exc.code})
         try:
@@ -123,21 +126,40 @@ class Bridge:
         text = reply.text or "Done."
         if reply.needs_confirmation:  # the core words it in the text grammar; say the Discord way too
             text += "\nHere: run `/reply` again with `confirm: True`."
-        await self.say(interaction, text, ok=reply.ok)
+        await self.say(interaction, text, ok=reply.ok, deferred=deferred)
         return reply
 
-    async def say(self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True) -> None:
-        """Answer ephemerally: the first response, or follow-ups after a defer; long text split."""
+    @staticmethod
+    async def _unarchive(interaction: discord.Interaction[Any]) -> None:
+        """A card's button used in an archived thread: Discord refuses answers there, so unarchive first."""
+        channel = interaction.channel
+        if not isinstance(channel, discord.Thread) or not channel.archived:
+            return
+        try:
+            await interaction.client.http.edit_channel(channel.id, archived=False)
+        except discord.HTTPException as exc:  # a locked thread: the command runs, the answer may be lost
+            log.warning("discord thread unarchive failed", extra={"thread_id": channel.id, "code": exc.code})
+
+    async def say(
+        self, interaction: discord.Interaction[Any], text: str, *, ok: bool = True, deferred: bool = False
+    ) -> None:
+        """Answer ephemerally: the first response, or (``deferred``) the "thinking…" response edited
+        into the answer; what does not fit follows as follow-ups."""
         chunks = split_text(("" if ok else "✗ ") + text, CONTENT_LIMIT)
         try:
             if not interaction.response.is_done():
                 await interaction.response.send_message(chunks[0], ephemeral=True, allowed_mentions=NONE)
                 chunks = chunks[1:]
+            elif deferred:
+                await interaction.edit_original_response(content=chunks[0], allowed_mentions=NONE)
+                chunks = chunks[1:]
             for chunk in chunks:
                 await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NONE)
         except discord.HTTPException as exc:
-            log.warning("discord answer failed", extra={"interaction": interaction.id, "status": exc.status,
-                                                        "code": exc.code})
+            log.warning(
+                "discord answer failed",
+                extra={"interaction": interaction.id, "status": exc.status, "code": exc.code},
+            )
 
     # --- messages ------------------------------------------------------------------------------
 
@@ -172,16 +194,15 @@ class Bridge:
     def is_command(self, text: str) -> bool:
         """A ``!command`` (the prefix directly followed by a word), as the core's grammar reads it."""
         stripped = text.lstrip()
-        rest = stripped[len(self.prefix):]
+        rest = stripped[len(self.prefix) :]
         return stripped.startswith(self.prefix) and bool(rest) and not rest[0].isspace()
-
 
     async def _show(self, message: discord.Message, reply: Reply, prefixed: bool, text: str) -> None:
         if not prefixed:
             if reply.ok and reply.text:
                 await self._react(message, "📝")
             return  # plain chatter outside a conversation stays unanswered
-        word = text.strip()[len(self.prefix):].split(" ", 1)[0].lower()
+        word = text.strip()[len(self.prefix) :].split(" ", 1)[0].lower()
         if reply.ok and word not in _CHATTY:
             await self._react(message, "✅")
         elif reply.text:

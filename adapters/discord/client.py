@@ -1,8 +1,8 @@
 """The discord.py client: intents, the app command tree, persistent card components, thread messages.
 
 ``set_api_base`` points discord.py's REST routes (``discord.http.Route.BASE``,
-shared by its webhook/interaction adapter) at the configured base URL; it must run
-before ``login``.
+shared by its webhook/interaction adapter) and its gateway at the configured URLs; it
+must run before ``login``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 
 from adapters.discord.appcommands import register_commands
@@ -24,9 +25,12 @@ __all__ = ["ThreadlineClient", "intents", "set_api_base"]
 log = logging.getLogger(__name__)
 
 
-def set_api_base(url: str) -> None:
-    """Send every discord.py REST call (bot and interaction webhooks) to ``url`` (e.g. a proxy or a fake)."""
+def set_api_base(url: str, gateway: str | None = None) -> None:
+    """Send every discord.py REST call (bot and interaction webhooks) to ``url`` (e.g. a proxy or a fake),
+    and connect the gateway to ``gateway`` when given."""
     discord.http.Route.BASE = url.rstrip("/")
+    if gateway is not None:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
 def intents() -> discord.Intents:
@@ -49,8 +53,11 @@ class ThreadlineClient(discord.Client):
         )
         self.settings = settings
         self.bridge = bridge
-        self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
+        guild_only = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+        self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self, allowed_contexts=guild_only)
         register_commands(self.tree, bridge)
+        for command in self.tree.get_commands():  # and hidden in DMs for clients that read dm_permission
+            command.guild_only = True
         self.rest_ready = asyncio.Event()
 
     async def setup_hook(self) -> None:
@@ -61,14 +68,21 @@ class ThreadlineClient(discord.Client):
             await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Register the commands in each configured guild (instant), or globally when none is configured."""
+        """Register the commands in each configured guild (instant), or globally when none is configured.
+
+        With guilds configured, global commands registered by an earlier setup are removed: Discord
+        would otherwise show every command twice.
+        """
         try:
             if not self.settings.guild_ids:
                 await self.tree.sync()
+                return
             for guild_id in self.settings.guild_ids:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
                 await self.tree.sync(guild=guild)
+            self.tree.clear_commands(guild=None)
+            await self.tree.sync()
         except discord.HTTPException as exc:
             log.error("discord command sync failed", extra={"status": exc.status, "code": exc.code})
 

@@ -13,7 +13,11 @@ import discord
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, TransientDeliveryError
 
 __all__ = [
+    "ACTIVE_THREADS_FULL",
     "ARCHIVED_THREAD",
+    "INTENT_MISSING",
+    "TAG_REQUIRED",
+    "TOKEN_REFUSED",
     "UNKNOWN_CHANNEL",
     "UNKNOWN_MESSAGE",
     "delivery_error",
@@ -22,8 +26,24 @@ __all__ = [
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
 ARCHIVED_THREAD = 50083
+TAG_REQUIRED = 40067
 _MISSING_ACCESS = 50001
 _MISSING_PERMISSIONS = 50013
+_THREAD_LOCKED = 160005
+ACTIVE_THREADS_FULL = 160006
+
+TOKEN_REFUSED = (
+    "Discord refused the bot token (401 Unauthorized); reset the token in the developer portal "
+    "(Bot → Reset Token), put it in the environment variable surfaces.discord.bot_token names, and restart"
+)
+"""The one message for a refused token: it is permanent until the token is replaced."""
+
+INTENT_MISSING = (
+    "Discord closed the gateway (4014 disallowed intents): turn on Message Content Intent in the "
+    "developer portal (Bot → Privileged Gateway Intents) and restart; no command, button or message "
+    "works until then (see docs/discord.md)"
+)
+"""The one message for the Message Content intent not enabled."""
 
 _PERMISSION_HINT = (
     "the bot needs View Channel, Send Messages, Send Messages in Threads, Create Public Threads, "
@@ -39,6 +59,20 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
     """
     if isinstance(exc, discord.RateLimited):
         return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=exc.retry_after)
+    if isinstance(exc, discord.HTTPException) and exc.code == _THREAD_LOCKED:
+        return PermanentDeliveryError(
+            f"a moderator locked Discord {where}; unlock it (thread menu → Unlock Thread) and retry"
+        )
+    if isinstance(exc, discord.HTTPException) and exc.code == ACTIVE_THREADS_FULL:
+        return PermanentDeliveryError(
+            "the Discord server has reached its limit of active threads (160006); archive or close "
+            "older threads (or conversations) and retry"
+        )
+    if isinstance(exc, discord.HTTPException) and exc.code == TAG_REQUIRED:
+        return PermanentDeliveryError(
+            f"the Discord forum {where} requires a tag on every post (40067); set "
+            "surfaces.discord.default_forum_tag to one of its tags, or turn off 'Require tags'"
+        )
     if isinstance(exc, discord.NotFound):
         if thread and exc.code in (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE):
             return ThreadGone(f"Discord {where} is gone ({exc.code} {exc.text or 'not found'})")
@@ -57,7 +91,7 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
             retry = exc.response.headers.get("Retry-After") if exc.response is not None else None
             return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=_seconds(retry))
         if exc.status == 401:
-            return TransientDeliveryError("Discord refused the bot token (401); check surfaces.discord")
+            return PermanentDeliveryError(TOKEN_REFUSED)
         return PermanentDeliveryError(
             f"Discord refused the request on {where} ({exc.status} {exc.code} {exc.text})"
         )

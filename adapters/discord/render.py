@@ -1,8 +1,12 @@
-"""Rendering of cards and thread posts for Discord: embeds, message splitting, attachment lists.
+"""Rendering of cards and thread posts for Discord: embeds, message splitting, attachment batches.
 
-Pure functions, no network: the surface sends what these build. Discord's limits:
-message content 2,000 characters, embed description 4,096, embed author and title
-256, ten files per message; a thread name is at most 100 characters.
+Pure functions, no network: the surface sends what these build. Discord's limits (developer
+documentation, Message resource, "Embed Limits" and "Create Message"): message content 2,000
+characters; embed title and author 256, description 4,096, field value 1,024, footer 2,048, and
+6,000 characters across all embeds of a message; a request at most 25 MiB with at most 10 files;
+a thread name at most 100 characters. Files above 10 MiB (a server without boosts) are listed,
+not uploaded. Customer text is escaped (``adapters.discord.text``) so that it cannot format, and
+the customer's name is always marked as the customer's.
 """
 
 from __future__ import annotations
@@ -13,25 +17,32 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from adapters.discord.text import escape, split_text
 from bot.views import AttachmentView, CardView, PostView
 
 __all__ = [
     "CONTENT_LIMIT",
     "DESCRIPTION_LIMIT",
+    "EMBED_TOTAL_LIMIT",
     "FILES_PER_MESSAGE",
+    "REQUEST_FILES_LIMIT",
     "UPLOAD_LIMIT",
     "OutgoingMessage",
     "card_embed",
+    "customer_name",
+    "embed_size",
     "post_messages",
-    "split_text",
     "thread_name",
 ]
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
+EMBED_TOTAL_LIMIT = 6000
 FILES_PER_MESSAGE = 10
 UPLOAD_LIMIT = 10 * 1024 * 1024
 """Attachments above this are listed, not uploaded (Discord's default limit for bots without boosts)."""
+REQUEST_FILES_LIMIT = 25 * 1024 * 1024 - 256 * 1024
+"""The bytes of files one message may carry: Discord's 25 MiB per request, less room for the rest."""
 
 _STATUS_COLOUR = {"open": 0x3BA55D, "snoozed": 0x99AAB5, "closed": 0x4F545C}
 _KIND_COLOUR = {"inbound": 0x5865F2, "outbound": 0x3BA55D, "note": 0xFAA61A}
@@ -49,33 +60,33 @@ class OutgoingMessage:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters, at a paragraph, line or word break."""
+    """At most ``limit`` characters, ``…`` marking a cut (made where ``split_text`` may cut)."""
     text = text.strip()
-    if not text:
-        return [""]
-    pieces: list[str] = []
-    while len(text) > limit:
-        window = text[:limit]
-        cut = max(window.rfind("\n\n"), -1)
-        if cut < limit // 2:
-            cut = window.rfind("\n")
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return pieces
+    return text if len(text) <= limit else split_text(text, limit - 1)[0] + "…"
+
+
+def _size_text(size: int) -> str:
+    """``9.5 MiB``, ``120 KiB``, ``7 bytes``."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MiB"
+    return f"{size // 1024} KiB" if size >= 1024 else f"{size} bytes"
+
+
+def customer_name(name: str) -> str:
+    """The customer's display name, marked so that no one takes it for a teammate's."""
+    return f"{name} (customer)"
 
 
 def thread_name(card: CardView) -> str:
     """The thread (or forum post) title: ``#42 · Jane Doe · Refund for order 1881``."""
     return _cut(f"#{card.number} · {card.customer} · {card.subject or '(no subject)'}", 100)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """The characters of ``embed`` that count towards Discord's 6,000 per message."""
+    texts = [embed.title, embed.description, embed.footer.text, embed.author.name]
+    texts += [t for f in embed.fields for t in (f.name, f.value)]
+    return sum(len((t or "").strip()) for t in texts)
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -85,26 +96,28 @@ def _local(moment: datetime, zone: str) -> str:
 def card_embed(card: CardView) -> discord.Embed:
     """The card: number, channel, customer, subject, status, assignee, labels, priority, snooze and SLA."""
     icon = _CHANNEL_ICON.get(card.channel, "•")
+    subject = f'"{escape(card.subject)}"' if card.subject else "(no subject)"
     embed = discord.Embed(
-        title=_cut(f"#{card.number} · {icon} {card.channel} · {card.customer_address}", 256),
-        description=_cut(f'"{card.subject}"' if card.subject else "(no subject)", DESCRIPTION_LIMIT),
+        title=_cut(f"#{card.number} · {icon} {card.channel} · {escape(card.customer_address)}", 256),
         colour=_STATUS_COLOUR.get(card.status, 0x99AAB5),
     )
     status = card.status
     if card.snoozed_until is not None:
         status += f" until {_local(card.snoozed_until, card.timezone)}"
     embed.add_field(name="Status", value=_cut(status, 1024), inline=True)
-    embed.add_field(name="Assignee", value=_cut(card.assignee or "—", 1024), inline=True)
+    embed.add_field(name="Assignee", value=_cut(card.assignee or "—", 256), inline=True)
     embed.add_field(name="Labels", value=_cut(", ".join(card.labels) or "—", 1024), inline=True)
     if card.priority != "normal":
         embed.add_field(name="Priority", value=card.priority, inline=True)
     if card.sla_due is not None:
         due = _SLA_MARK.get(card.sla_state, "") + _local(card.sla_due, card.timezone)
         embed.add_field(name="SLA due", value=due, inline=True)
-    footer = f"{card.inbox} · {card.customer}"
+    footer = f"{card.inbox} · {customer_name(_cut(card.customer, 200))}"
     if card.last_activity:
         footer += f" · {card.last_activity}"
-    embed.set_footer(text=_cut(footer, 2048))
+    embed.set_footer(text=_cut(footer, 512))
+    room = EMBED_TOTAL_LIMIT - embed_size(embed)  # the subject gets what the other parts leave
+    embed.description = _cut(subject, min(DESCRIPTION_LIMIT, room))
     return embed
 
 
@@ -115,15 +128,16 @@ def _attachment_lines(post: PostView) -> tuple[list[AttachmentView], list[str]]:
         if attachment.data is not None and attachment.size <= UPLOAD_LIMIT:
             uploads.append(attachment)
             continue
-        reason = attachment.note or ("too large to upload" if attachment.data is not None else "not kept")
-        size = f"{attachment.size} bytes"
-        lines.append(f"📎 {attachment.filename} · {attachment.content_type} · {size} ({reason})")
+        too_large = f"too large to upload to Discord (over {_size_text(UPLOAD_LIMIT)})"
+        reason = attachment.note or (too_large if attachment.data is not None else "not kept")
+        name = escape(attachment.filename)
+        lines.append(f"📎 {name} · {attachment.content_type} · {_size_text(attachment.size)} ({reason})")
     return uploads, lines
 
 
 def _embed_posts(post: PostView, author: str, colour: int) -> list[OutgoingMessage]:
     uploads, lines = _attachment_lines(post)
-    text = post.text
+    text = escape(post.text) if post.from_customer else post.text
     if lines:
         text = (text.rstrip() + "\n\n" + "\n".join(lines)).strip()
     chunks = split_text(text, DESCRIPTION_LIMIT)
@@ -139,9 +153,22 @@ def _embed_posts(post: PostView, author: str, colour: int) -> list[OutgoingMessa
     return messages
 
 
+def _batches(uploads: list[AttachmentView]) -> list[list[AttachmentView]]:
+    """Files in arrival order, grouped so that each request stays within 10 files and 25 MiB."""
+    batches: list[list[AttachmentView]] = []
+    size = 0
+    for upload in uploads:
+        if not batches or len(batches[-1]) == FILES_PER_MESSAGE or size + upload.size > REQUEST_FILES_LIMIT:
+            batches.append([])
+            size = 0
+        batches[-1].append(upload)
+        size += upload.size
+    return batches
+
+
 def _attach(messages: list[OutgoingMessage], uploads: list[AttachmentView]) -> None:
-    """Put files on the last message, ten per message, in extra messages when there are more."""
-    batches = [uploads[i : i + FILES_PER_MESSAGE] for i in range(0, len(uploads), FILES_PER_MESSAGE)]
+    """Put files on the last message, and in extra messages as Discord's request limits need."""
+    batches = _batches(uploads)
     if batches:
         messages[-1].files = batches[0]
         messages.extend(OutgoingMessage(files=batch) for batch in batches[1:])
@@ -155,7 +182,8 @@ def _content_posts(head: str, text: str) -> list[OutgoingMessage]:
 def post_messages(post: PostView) -> list[OutgoingMessage]:
     """The Discord messages that show one thread post (customer messages under the customer's name)."""
     if post.kind == "inbound":
-        return _embed_posts(post, post.author, _KIND_COLOUR["inbound"])
+        author = customer_name(_cut(post.author, 200)) if post.from_customer else post.author
+        return _embed_posts(post, author, _KIND_COLOUR["inbound"])
     if post.kind == "outbound":
         label = f"↗ sent to customer by {post.author}" + (f" ({post.channel})" if post.channel else "")
         return _embed_posts(post, label, _KIND_COLOUR["outbound"])

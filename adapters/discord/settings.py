@@ -12,10 +12,12 @@ from pydantic import Field, field_validator
 
 from bot.settings.core import Strict
 
-__all__ = ["DEFAULT_DISCORD_API", "DiscordSettings"]
+__all__ = ["DEFAULT_DISCORD_API", "DEFAULT_DISCORD_GATEWAY", "DiscordSettings"]
 
 DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 """Discord's REST API; a rate-limit proxy (or a test server) may stand in front of it."""
+DEFAULT_DISCORD_GATEWAY = "wss://gateway.discord.gg/"
+"""Discord's gateway (websocket); a test server may stand in for it."""
 
 
 class DiscordSettings(Strict):
@@ -30,6 +32,7 @@ class DiscordSettings(Strict):
         "Empty: commands are registered globally and any guild the bot is in is served",
     )
     api_base_url: str = Field(DEFAULT_DISCORD_API, description="REST base URL, e.g. a rate-limit proxy")
+    gateway_url: str = Field(DEFAULT_DISCORD_GATEWAY, description="gateway (websocket) URL")
     agent_role: str | None = Field(
         None, description="role id (or exact role name) whose holders may act; unset: every guild member"
     )
@@ -46,6 +49,11 @@ class DiscordSettings(Strict):
     )
     archive_on_close: bool = Field(True, description="archive a conversation's thread when it is closed")
     sync_commands: bool = Field(True, description="register the app commands with Discord at start")
+    default_forum_tag: str | None = Field(
+        None,
+        description="forum tag (its name) put on a post when none of its labels matches a tag; "
+        "needed when the forum requires tags",
+    )
 
     @field_validator("api_base_url")
     @classmethod
@@ -53,6 +61,13 @@ class DiscordSettings(Strict):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"'{value}' is not an http(s) URL; use e.g. {DEFAULT_DISCORD_API}")
         return value.rstrip("/")
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"'{value}' is not a ws(s) URL; use e.g. {DEFAULT_DISCORD_GATEWAY}")
+        return value
 
     @field_validator("agent_role")
     @classmethod

@@ -11,6 +11,7 @@ when something must be posted or edited there.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import time
@@ -23,10 +24,17 @@ from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
 from adapters.discord.components import card_controls
 from adapters.discord.digest import digest_embed
-from adapters.discord.errors import ARCHIVED_THREAD, delivery_error
+from adapters.discord.errors import (
+    ACTIVE_THREADS_FULL,
+    ARCHIVED_THREAD,
+    INTENT_MISSING,
+    TOKEN_REFUSED,
+    delivery_error,
+)
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
 from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
+from bot.runtime.health import ComponentState
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["DiscordSurface"]
@@ -37,6 +45,12 @@ Chat = discord.TextChannel | discord.ForumChannel
 _CHANNEL_TTL = 300.0
 _TAGS_PER_POST = 5
 _ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
+_RANGE = ".."
+_THREADS_FULL_NOTICE = (
+    "⚠ Discord's limit of active threads in this server is reached: new conversations wait here until "
+    "threads are archived (close finished conversations, or archive old threads). Threadline retries "
+    "with backoff."
+)
 
 
 class DiscordSurface:
@@ -51,6 +65,11 @@ class DiscordSurface:
         self.ready_timeout = ready_timeout
         self._channels: dict[str, tuple[float, Chat]] = {}
         self._closing = False
+        self.fault: str | None = None
+        """Why the surface cannot work until someone fixes it (a refused token, a missing intent)."""
+        self._threads_full: set[str] = set()
+        self._names: dict[str, str] = {}
+        """Thread id → its name as last set or read, so that a changed card renames it (forget)."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -61,27 +80,49 @@ class DiscordSurface:
         down at start) is retried here with backoff. A refused token or a missing privileged
         intent stops the surface with a log line saying what to fix.
         """
-        set_api_base(self.settings.api_base_url)
+        set_api_base(self.settings.api_base_url, self.settings.gateway_url)
         delay = 5.0
         while not self._closing:
             try:
                 await self.client.start(self.settings.bot_token, reconnect=True)
                 return
             except discord.LoginFailure:
-                log.error("discord refused the bot token; check surfaces.discord.bot_token")
-                raise
+                self._broken(TOKEN_REFUSED)
+                return
             except discord.PrivilegedIntentsRequired:
-                log.error("discord: enable the Message Content intent for the bot (see docs/discord.md)")
-                raise
+                self._broken(INTENT_MISSING)
+                return
             except Exception as exc:
                 if self._closing:
                     return
-                log.warning("discord connection failed; retrying",
-                            extra={"error": exc.__class__.__name__, "retry_in": delay})
+                log.warning(
+                    "discord connection failed; retrying",
+                    extra={"error": exc.__class__.__name__, "retry_in": delay},
+                )
                 await self.client.close()
                 self.client = ThreadlineClient(self.settings, self.bridge)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 300.0)
+
+    def state(self) -> ComponentState:
+        """For readiness: connected, connecting, or what must be fixed first."""
+        if self.fault is not None:
+            return ComponentState(False, self.fault)
+        ready = self.client.is_ready()
+        return ComponentState(ready, "up" if ready else "connecting")
+
+    def _broken(self, fault: str) -> None:
+        """Something only a person can fix: say it once (log and readiness) and stop trying."""
+        if self.fault != fault:
+            log.error("discord surface stopped", extra={"reason": fault})
+        self.fault = fault
+
+    def _error(self, exc: BaseException, where: str, *, thread: bool = True) -> DeliveryError:
+        """The delivery error for ``exc``; a refused token also stops the surface's readiness."""
+        error = delivery_error(exc, where, thread=thread)
+        if error.reason == TOKEN_REFUSED:
+            self._broken(TOKEN_REFUSED)
+        return error
 
     async def login(self) -> None:
         """Log in for REST only (no gateway): tests and tools."""
@@ -116,22 +157,65 @@ class DiscordSurface:
         try:
             if isinstance(channel, discord.ForumChannel):
                 made = await channel.create_thread(
-                    name=thread_name(card), embed=embed, view=view, allowed_mentions=NONE,
-                    applied_tags=self._tags(channel, card), auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
+                    name=thread_name(card),
+                    embed=embed,
+                    view=view,
+                    allowed_mentions=NONE,
+                    applied_tags=self._tags(channel, card),
+                    auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
                 thread, message = made.thread, made.message
             else:
                 thread = await channel.create_thread(
-                    name=thread_name(card), type=discord.ChannelType.public_thread,
+                    name=thread_name(card),
+                    type=discord.ChannelType.public_thread,
                     auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
-                message = await thread.send(embed=embed, view=view, allowed_mentions=NONE)
+                message = await self._first_message(thread, embed, view)
         except DeliveryError:
             raise
+        except discord.HTTPException as exc:
+            if exc.code == ACTIVE_THREADS_FULL:
+                await self._say_threads_full(channel)
+                raise TransientDeliveryError(
+                    "Discord's active-thread limit is reached (160006); waiting for threads to be archived"
+                ) from exc
+            raise self._error(exc, where, thread=False) from exc
         except Exception as exc:
-            raise delivery_error(exc, where, thread=False) from exc
+            raise self._error(exc, where, thread=False) from exc
+        self._threads_full.discard(chat_channel)
+        self._names[str(thread.id)] = thread_name(card)
         log.info("discord thread created", extra={"conversation": card.number, "thread_id": thread.id})
         return ThreadRef(str(channel.id), str(thread.id), str(message.id))
+
+    async def _say_threads_full(self, channel: Chat) -> None:
+        """Tell the team once (in the inbox channel) that new threads wait for room."""
+        key = str(channel.id)
+        if key in self._threads_full:
+            return
+        self._threads_full.add(key)
+        log.error("discord active-thread limit reached", extra={"chat_channel": key})
+        if isinstance(channel, discord.TextChannel):  # a forum takes no plain messages: the log says it
+            try:
+                await channel.send(_THREADS_FULL_NOTICE, allowed_mentions=NONE)
+            except discord.HTTPException as exc:
+                log.warning("discord notice failed", extra={"chat_channel": key, "code": exc.code})
+
+    @staticmethod
+    async def _first_message(
+        thread: discord.Thread, embed: discord.Embed, view: discord.ui.View
+    ) -> discord.Message:
+        """Post the card into a new thread; a refused card takes its empty thread with it."""
+        try:
+            return await thread.send(embed=embed, view=view, allowed_mentions=NONE)
+        except Exception:
+            try:
+                await thread.delete()
+            except discord.HTTPException as exc:
+                log.warning(
+                    "discord empty thread left behind", extra={"thread_id": thread.id, "code": exc.code}
+                )
+            raise
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
         """Edit the card in place; keep forum tags in step; archive the thread when closed (if configured)."""
@@ -144,10 +228,22 @@ class DiscordSurface:
         channel = await self._channel(ref.chat_channel)
         if isinstance(channel, discord.ForumChannel) and channel.available_tags:
             changes["applied_tags"] = [str(tag.id) for tag in self._tags(channel, card)]
+        name = thread_name(card)
+        if name != await self._name(ref):
+            changes["name"] = name
         if card.status == "closed" and self.settings.archive_on_close:
             changes["archived"] = True
         if changes:
             await self._call(ref, lambda: self.client.http.edit_channel(int(ref.thread_id), **changes))
+            self._names[ref.thread_id] = name
+
+    async def _name(self, ref: ThreadRef) -> str:
+        """The thread's current name (read from Discord once per thread and process)."""
+        known = self._names.get(ref.thread_id)
+        if known is None:
+            data = await self._call(ref, lambda: self.client.http.get_channel(int(ref.thread_id)))
+            known = self._names[ref.thread_id] = str(data.get("name", ""))
+        return known
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread: customer text under the customer's name, split to Discord's limits, files."""
@@ -165,18 +261,39 @@ class DiscordSurface:
 
             sent = await self._call(ref, send)
             sent_ids.append(str(sent.id))
-        return join_ids(sent_ids)
+        joined = join_ids(sent_ids)
+        if len(joined.split()) < len(sent_ids):  # too many parts to list: the range finds them all
+            return f"{sent_ids[0]}{_RANGE}{sent_ids[-1]}"
+        return joined
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
-        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
+        """Delete a post (every part of it, with its attachments) from the thread: a forgotten contact's
+        message. ``item_id`` lists the parts, or gives their range ``first..last`` (a very long post)."""
         await self._ready()
-        for message_id in item_id.split():
+        for message_id in await self._parts(ref, item_id):
             try:
                 await self.client.http.delete_message(int(ref.thread_id), int(message_id))
             except discord.NotFound:
                 continue  # already deleted: nothing left to erase
             except Exception as exc:
-                raise delivery_error(exc, f"thread {ref.thread_id}") from exc
+                raise self._error(exc, f"thread {ref.thread_id}") from exc
+
+    async def _parts(self, ref: ThreadRef, item_id: str) -> list[str]:
+        """The message ids of a post: as listed, or Threadline's own messages in its ``first..last`` range."""
+        if _RANGE not in item_id:
+            return item_id.split()
+        first, _, last = item_id.partition(_RANGE)
+        own = self.client.user.id if self.client.user is not None else None
+        found: list[str] = []
+        http, thread, after, before = self.client.http, int(ref.thread_id), int(first) - 1, int(last) + 1
+        while True:
+            page = await self._call(
+                ref, functools.partial(http.logs_from, thread, 100, after=after, before=before)
+            )
+            found += [str(m["id"]) for m in page if int(m["author"]["id"]) == own]
+            if len(page) < 100:
+                return found
+            after = max(int(m["id"]) for m in page)
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest embed (not in a thread) to ``chat_channel``."""
@@ -192,7 +309,7 @@ class DiscordSurface:
         try:
             sent = await channel.send(embed=embed, files=files, allowed_mentions=NONE)
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
@@ -206,7 +323,7 @@ class DiscordSurface:
                 f"⚠ {post.text}"[:1900] + link, allowed_mentions=NONE
             )
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -224,7 +341,7 @@ class DiscordSurface:
             await self.client.http.edit_channel(int(ref.thread_id), archived=False)
             return await call()
         except Exception as exc:
-            raise delivery_error(exc, where) from exc
+            raise self._error(exc, where) from exc
 
     async def _channel(self, chat_channel: str) -> Chat:
         cached = self._channels.get(chat_channel)
@@ -235,7 +352,7 @@ class DiscordSurface:
         try:
             channel = await self.client.fetch_channel(int(chat_channel))
         except Exception as exc:
-            raise delivery_error(exc, f"channel {chat_channel}", thread=False) from exc
+            raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             raise PermanentDeliveryError(
                 f"Discord channel {chat_channel} is a {getattr(channel, 'type', '?')} channel; "
@@ -252,18 +369,28 @@ class DiscordSurface:
             known = []
         return card_controls(card, known)
 
-    @staticmethod
-    def _tags(forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
+    def _tags(self, forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
+        """The forum tags matching the card's labels (at most 5), else the configured default tag."""
         wanted = [label.lower() for label in card.labels]
-        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted]
-        return tags[:_TAGS_PER_POST]
+        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted][:_TAGS_PER_POST]
+        default = self.settings.default_forum_tag
+        if tags or default is None:
+            return tags
+        fallback = [tag for tag in forum.available_tags if tag.name.lower() == default.lower()][:1]
+        if not fallback and forum.flags.require_tag:
+            names = ", ".join(tag.name for tag in forum.available_tags) or "none"
+            raise PermanentDeliveryError(
+                f"surfaces.discord.default_forum_tag '{default}' is not a tag of forum {forum.id} "
+                f"(its tags: {names}); set it to one of them"
+            )
+        return fallback
 
 
 def _nonce(uid: str | None, index: int) -> str | int:
     """A nonce per message part (Discord drops a repeat within minutes): from the message uid when known."""
     if uid is None:
         return time.time_ns() // 1000 * 100 + index
-    return f"{uid.replace('-', '')[:22]}:{index}"[:25]
+    return f"{uid.replace('-', '')[:20]}:{index}"  # 20 + 1 + up to 4 digits: within Discord's 25
 
 
 def _files(outgoing: OutgoingMessage) -> list[discord.File]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import discord
 import pytest
+import yarl
 
-from adapters.discord.settings import DEFAULT_DISCORD_API
+from adapters.discord.settings import DEFAULT_DISCORD_API, DEFAULT_DISCORD_GATEWAY
 from bot.clock import ManualClock
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
@@ -16,12 +17,17 @@ from tests.discord.discord_harness import Harness, build_app
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    """A fresh fake Discord on 127.0.0.1:0; discord.py's base URL is restored afterwards."""
+    """A fresh fake Discord on 127.0.0.1:0; discord.py's base URL is restored afterwards.
+
+    A call to a route the fake does not know fails the test that made it.
+    """
     server = FakeDiscord()
     await server.start()
     yield server
     await server.stop()
+    assert server.unknown == [], "the code called Discord routes the fake does not know"
     discord.http.Route.BASE = DEFAULT_DISCORD_API
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(DEFAULT_DISCORD_GATEWAY)
 
 
 @pytest.fixture

@@ -1,11 +1,28 @@
-"""A fake Discord REST API on 127.0.0.1, port 0, for discord.py pointed at it via ``Route.BASE``.
+"""A strict fake Discord REST API (and gateway) on 127.0.0.1, port 0, for discord.py pointed at it.
 
-It answers the endpoints the Discord surface uses (login, application info, command
-sync, channels, threads, forum posts, messages, edits, reactions, interaction
-callbacks and follow-ups), keeps channels and messages in memory, records every call
-(``calls``), and can be told to fail the next matching call (429 with Retry-After and
-X-RateLimit headers, 403, 404 …). Archived threads refuse posts and edits with code
-50083 the way Discord refuses edits; deleted ones answer 404 Unknown Channel.
+It answers the endpoints the Discord surface uses (login, application info, command sync, the
+gateway, channels, threads, forum posts, messages, edits, reactions, interaction callbacks and
+follow-ups), keeps channels, messages and synced commands in memory, records every call
+(``calls``), and can be told to fail the next matching call (429 with Retry-After and X-RateLimit
+headers, 403, 404 …).
+
+It refuses what Discord refuses (``discord_fake_limits`` has the message limits and their sources):
+- a request without the bot token answers 401 (Opcodes and Status Codes, HTTP: "the Authorization
+  header was missing or invalid"); ``token`` is the one it accepts;
+- a route it does not know answers 501 and is recorded in ``unknown``: the tests' fixture fails on it,
+  so nothing is ever answered "ok" by accident;
+- archived threads (Threads topic, "Active & Archived Threads"): "users cannot edit messages, add
+  reactions, use application commands, or join archived threads"; "sending a message will
+  automatically unarchive the thread, unless the thread has been locked by a moderator" (locked:
+  160005). Interaction answers in an archived thread are refused with 50083, as reported in
+  discord-api-docs issue 5517 (stricter than Discord where it is unclear);
+- at most ``active_thread_limit`` active threads in the guild (160006; Threads topic: "guilds are capped
+  at a certain number of active threads"; 1,000 per the Discord Help Center);
+- a forum channel with the REQUIRE_TAG flag (Channel resource, channel flags, 1 << 4) refuses a post
+  without a tag (40067); at most 5 applied tags, each one of the forum's (Channel resource, "Start
+  Thread in Forum or Media Channel"); a forum takes no plain messages (40058);
+- an interaction is answered once (40060), within the message limits;
+- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice.
 """
 
 from __future__ import annotations
@@ -20,9 +37,17 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord import discord_fake_payloads as p
+from tests.discord.discord_fake_gateway import FakeGateway
+from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
 from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
 
-__all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "Call", "FakeDiscord"]
+__all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "REQUIRE_TAG", "Call", "FakeDiscord", "Response"]
+
+REQUIRE_TAG = 1 << 4
+"""Channel flag: the forum requires a tag on every post."""
+TAGS_PER_POST = 5
+ACTIVE_THREADS = 1000
+_MAX_BODY = 64 * 1024 * 1024  # read oversized bodies so that the 25 MiB check answers, not aiohttp
 
 
 @dataclass
@@ -34,6 +59,8 @@ class Call:
     json: Any = None
     files: list[tuple[str, bytes]] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
+    status: int = 0
+    """The HTTP status the fake answered with."""
 
 
 @dataclass
@@ -46,6 +73,20 @@ class _Failure:
     times: int
 
 
+@dataclass
+class Response:
+    """What an interaction was answered with: the callback type, the original response, follow-ups."""
+
+    kind: int
+    original: dict[str, Any] | None
+    followups: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def loading(self) -> bool:
+        """Deferred and not yet edited: the user still sees "thinking…"."""
+        return self.kind == 5 and self.original is None
+
+
 class FakeDiscord:
     """The fake server; ``await start()`` then use ``base_url`` as the API base."""
 
@@ -55,17 +96,30 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self.reactions: list[tuple[int, int, str]] = []
         self.roles: list[dict[str, Any]] = []
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        """Synced application commands per guild id (None: global)."""
+        self.responses: dict[str, Response] = {}
+        """Interaction answers by interaction token."""
+        self.interaction_channels: dict[str, int] = {}
+        """The channel each interaction (by token) was used in; the harness registers them."""
+        self.unknown: list[str] = []
+        self.token = "fake-token"
+        self.active_thread_limit = ACTIVE_THREADS
+        self.gateway = FakeGateway(self)
+        self._nonces: dict[tuple[int, str], int] = {}
         self._ids = itertools.count(1000000000000000000)
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.gateway_url = ""
 
     # --- lifecycle and helpers for tests -----------------------------------------------------------
 
     async def start(self) -> str:
         """Listen on 127.0.0.1:0; return the API base URL."""
-        app = web.Application()
+        app = web.Application(client_max_size=_MAX_BODY)
+        app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -73,6 +127,7 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self.base_url
 
     async def stop(self) -> None:
@@ -96,14 +151,18 @@ class FakeDiscord:
             "permission_overwrites": [],
             "nsfw": False,
             "parent_id": None,
+            "flags": 0,
         }
         return cid
 
-    def add_forum_channel(self, name: str = "inbox", tags: tuple[str, ...] = ()) -> int:
-        """A guild forum channel with these tag names; its id."""
+    def add_forum_channel(
+        self, name: str = "inbox", tags: tuple[str, ...] = (), *, require_tag: bool = False
+    ) -> int:
+        """A guild forum channel with these tag names (and "require tags" set if asked); its id."""
         cid = self.add_text_channel(name)
         self.channels[cid].update(
             type=15,
+            flags=REQUIRE_TAG if require_tag else 0,
             available_tags=[
                 {
                     "id": str(self.snowflake()),
@@ -116,6 +175,10 @@ class FakeDiscord:
             ],
         )
         return cid
+
+    def tag_id(self, forum: int, name: str) -> str:
+        """The id of the forum's tag called ``name``."""
+        return next(t["id"] for t in self.channels[forum]["available_tags"] if t["name"] == name)
 
     def fail_next(
         self,
@@ -147,6 +210,21 @@ class FakeDiscord:
         """A moderator deleted the channel (or thread)."""
         self.channels.pop(channel_id, None)
 
+    def archive(self, thread_id: int, *, locked: bool = False) -> None:
+        """Archive a thread (inactivity, or a moderator; ``locked``: a moderator locked it too)."""
+        meta = self.channels[thread_id]["thread_metadata"]
+        meta["archived"], meta["locked"] = True, locked
+
+    def archived(self, thread_id: int) -> bool:
+        """Whether the thread is archived now."""
+        return bool(self.channels[thread_id].get("thread_metadata", {}).get("archived"))
+
+    def receive(self, data: dict[str, Any]) -> None:
+        """A member's message (a gateway MESSAGE_CREATE payload) arrives: stored, and an archived
+        thread is unarchived by it unless locked (then Discord refuses it: ``FakeError`` 160005)."""
+        self._unarchive_for_message(self.channels[int(data["channel_id"])])
+        self.messages[int(data["id"])] = data
+
     def posts(self, channel_id: int) -> list[dict[str, Any]]:
         """Messages in a channel or thread, oldest first."""
         return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id]
@@ -160,12 +238,14 @@ class FakeDiscord:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
 
     async def wait_for(self, method: str, pattern: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until at least ``count`` matching calls were received; return them."""
+        """Wait until at least ``count`` matching calls were received and answered; return them."""
+
+        def answered() -> list[Call]:
+            return [c for c in self.find(method, pattern) if c.status]
+
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.find(method, pattern)) >= count), timeout
-            )
-        return self.find(method, pattern)
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(answered()) >= count), timeout)
+        return answered()
 
     def thread_payload(self, thread_id: int) -> dict[str, Any]:
         """A thread's channel payload (as interactions carry it)."""
@@ -175,53 +255,126 @@ class FakeDiscord:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        body, files = await self._body(request)
-        self.calls.append(Call(request.method, path, body, files, dict(request.query)))
+        body, files, size = await self._body(request)
+        call = Call(request.method, path, body, files, dict(request.query))
+        self.calls.append(call)
+        response = await self._answer(request, call, size)
+        call.status = response.status
         async with self._changed:
             self._changed.notify_all()
+        return response
+
+    async def _answer(self, request: web.Request, call: Call, size: int) -> web.Response:
         for failure in self._failures:
-            if failure.method == request.method and failure.pattern.search(path) and failure.times > 0:
+            if failure.method == call.method and failure.pattern.search(call.path) and failure.times > 0:
                 failure.times -= 1
                 return p.json_response(failure.body, status=failure.status, headers=failure.headers)
         try:
-            return await self._route(request.method, path, body, files)
+            if not call.path.startswith(("/interactions/", "/webhooks/")):
+                self._authorised(request)
+            return await self._route(call.method, call.path, call.json, call.files, size, call.query)
         except p.FakeError as err:
             return p.json_response({"code": err.code, "message": err.message}, status=err.status)
 
+    def _authorised(self, request: web.Request) -> None:
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            raise p.FakeError(401, 0, "401: Unauthorized")
+
     @staticmethod
-    async def _body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
+    async def _body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]], int]:
         if request.content_type.startswith("multipart/"):
             form = await request.post()
             files = [(f.filename, f.file.read()) for k, f in form.items() if isinstance(f, web.FileField)]
             raw = form.get("payload_json")
-            return (json.loads(raw) if isinstance(raw, str) else None), files
+            size = len(raw or "") + sum(len(data) for _, data in files)
+            return (json.loads(raw) if isinstance(raw, str) else None), files, size
         if request.can_read_body:
             text = await request.text()
-            return (json.loads(text) if text else None), []
-        return None, []
+            return (json.loads(text) if text else None), [], len(text)
+        return None, [], 0
 
-    async def _route(self, method: str, path: str, body: Any, files: list[tuple[str, bytes]]) -> web.Response:
+    async def _route(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        files: list[tuple[str, bytes]],
+        size: int,
+        query: dict[str, str],
+    ) -> web.Response:
         parts = path.strip("/").split("/")
-        if path == "/users/@me":
+        if path == "/users/@me" and method == "GET":
             return p.json_response(p.user(BOT_ID, "threadline", bot=True))
-        if path == "/oauth2/applications/@me":
+        if path == "/oauth2/applications/@me" and method == "GET":
             return p.json_response(p.application())
+        if path == "/gateway/bot" and method == "GET":
+            return p.json_response(self.gateway.info(self.gateway_url))
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
-            return p.json_response([p.command_echo(c, self.snowflake()) for c in body or []])
-        if parts[0] == "guilds" and parts[-1] == "roles":
+            guild = int(parts[3]) if len(parts) == 5 and parts[2] == "guilds" else None
+            echoed = [p.command_echo(c, self.snowflake()) for c in body or []]
+            self.commands[guild] = echoed
+            return p.json_response(echoed)
+        if parts[0] == "guilds" and parts[-1] == "roles" and method == "GET":
             return p.json_response(self.roles)
-        if parts[0] == "interactions" and parts[-1] == "callback":
-            return p.json_response(p.callback(int(parts[1]), body, self.snowflake()))
-        if parts[0] == "webhooks" and method == "POST":
-            return p.json_response(self._new_message(0, body or {}, files, webhook=True))
-        if parts[0] == "webhooks" and method == "PATCH":
-            return p.json_response(self._new_message(0, body or {}, files, webhook=True))
+        if parts[0] == "interactions" and parts[-1] == "callback" and method == "POST":
+            return p.json_response(self._callback(int(parts[1]), parts[2], body or {}, files, size))
+        if parts[0] == "webhooks" and len(parts) >= 3:
+            return self._webhook_route(method, parts[2], parts[3:], body or {}, files, size)
         if parts[0] == "channels":
-            return self._channel_route(method, parts[1:], body, files)
-        raise p.FakeError(404, 0, f"fake Discord has no {method} {path}")
+            if parts[2:] == ["messages"] and method == "GET":
+                return p.json_response(self._history(int(parts[1]), query))
+            return self._channel_route(method, parts[1:], body, files, size)
+        return self._unknown(method, path)
+
+    def _unknown(self, method: str, path: str) -> web.Response:
+        self.unknown.append(f"{method} {path}")
+        return p.json_response({"code": 0, "message": f"fake Discord has no {method} {path}"}, status=501)
+
+    # --- interactions ------------------------------------------------------------------------------
+
+    def _callback(
+        self, iid: int, token: str, body: dict[str, Any], files: list[tuple[str, bytes]], size: int
+    ) -> dict[str, Any]:
+        if token in self.responses:
+            raise p.FakeError(400, 40060, "Interaction has already been acknowledged.")
+        channel = self.channels.get(self.interaction_channels.get(token, 0))
+        if channel is not None and channel.get("thread_metadata", {}).get("archived"):
+            raise p.FakeError(400, 50083, "Thread is archived")
+        kind = int(body.get("type", 0))
+        data = body.get("data") or {}
+        original: dict[str, Any] | None = None
+        if kind in (4, 7):
+            check_new_message(data, files, size=size)
+            original = dict(data)
+        self.responses[token] = Response(kind, original)
+        return p.callback(iid, body, self.snowflake())
+
+    def _webhook_route(
+        self,
+        method: str,
+        token: str,
+        rest: list[str],
+        body: dict[str, Any],
+        files: list[tuple[str, bytes]],
+        size: int,
+    ) -> web.Response:
+        response = self.responses.get(token)
+        if response is None:
+            raise p.FakeError(404, 10015, "Unknown Webhook")  # no callback yet: no webhook to follow up on
+        if not rest and method == "POST":
+            check_new_message(body, files, size=size)
+            response.followups.append(dict(body))
+            return p.json_response(self._new_message(0, body, files, webhook=True))
+        if rest == ["messages", "@original"] and method == "PATCH":
+            check_message(body, files, size=size)
+            response.original = {**(response.original or {}), **body}
+            return p.json_response(self._new_message(0, response.original, files, webhook=True))
+        return self._unknown(method, f"/webhooks/{APP_ID}/{token}/{'/'.join(rest)}")
+
+    # --- channels, threads, messages -----------------------------------------------------------------
 
     def _channel_route(
-        self, method: str, parts: list[str], body: Any, files: list[tuple[str, bytes]]
+        self, method: str, parts: list[str], body: Any, files: list[tuple[str, bytes]], size: int
     ) -> web.Response:
         cid = int(parts[0])
         channel = self.channels.get(cid)
@@ -231,22 +384,20 @@ class FakeDiscord:
         if not rest and method == "GET":
             return p.json_response(channel)
         if not rest and method == "PATCH":
-            meta = channel.get("thread_metadata")
-            if meta is not None and "archived" in body:
-                meta["archived"] = bool(body["archived"])
-            if "applied_tags" in body:
-                channel["applied_tags"] = list(body["applied_tags"])
+            return p.json_response(self._edit_channel(channel, body or {}))
+        if not rest and method == "DELETE" and "thread_metadata" in channel:
+            del self.channels[cid]
+            for mid in [m for m, message in self.messages.items() if int(message["channel_id"]) == cid]:
+                del self.messages[mid]
             return p.json_response(channel)
         if rest == ["threads"] and method == "POST":
-            return p.json_response(self._new_thread(channel, body or {}, files))
+            return p.json_response(self._new_thread(channel, body or {}, files, size))
         if rest == ["messages"] and method == "POST":
-            self._writable(channel)
-            return p.json_response(self._new_message(cid, body or {}, files))
+            return p.json_response(self._post(channel, body or {}, files, size))
         if len(rest) == 2 and rest[0] == "messages" and method == "PATCH":
-            self._writable(channel)
-            message = self.messages.get(int(rest[1]))
-            if message is None:
-                raise p.FakeError(404, 10008, "Unknown Message")
+            self._active(channel)
+            message = self._message(cid, rest[1])
+            check_message(body, files, size=size)
             message.update(
                 {k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")}
             )
@@ -255,22 +406,111 @@ class FakeDiscord:
             message["edits"] += 1
             return p.json_response(message)
         if len(rest) == 2 and rest[0] == "messages" and method == "DELETE":
-            if self.messages.pop(int(rest[1]), None) is None:
-                raise p.FakeError(404, 10008, "Unknown Message")
+            self._message(cid, rest[1])  # deleting is the one thing allowed in an archived thread
+            del self.messages[int(rest[1])]
             return web.Response(status=204)
         if len(rest) >= 4 and rest[2] == "reactions" and method == "PUT":
+            self._active(channel)
+            self._message(cid, rest[1])
             self.reactions.append((cid, int(rest[1]), rest[3]))
             return web.Response(status=204)
-        raise p.FakeError(404, 0, f"fake Discord has no {method} /channels/{'/'.join(parts)}")
+        return self._unknown(method, f"/channels/{'/'.join(parts)}")
+
+    def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50)."""
+        if cid not in self.channels:
+            raise p.FakeError(404, 10003, "Unknown Channel")
+        limit = int(query.get("limit", 50))
+        if not 1 <= limit <= 100:
+            raise p.FakeError(
+                400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100."
+            )
+        after, before = int(query.get("after", 0)), int(query.get("before", 2**64))
+        found = [m for m in self.posts(cid) if after < int(m["id"]) < before]
+        return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
+
+    def _message(self, cid: int, mid: str) -> dict[str, Any]:
+        message = self.messages.get(int(mid))
+        if message is None or int(message["channel_id"]) != cid:
+            raise p.FakeError(404, 10008, "Unknown Message")
+        return message
 
     @staticmethod
-    def _writable(channel: dict[str, Any]) -> None:
+    def _active(channel: dict[str, Any]) -> None:
         if channel.get("thread_metadata", {}).get("archived"):
             raise p.FakeError(400, 50083, "Thread is archived")
 
-    def _new_thread(
-        self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]
+    def _active_threads(self) -> int:
+        return sum(
+            1
+            for c in self.channels.values()
+            if "thread_metadata" in c and not c["thread_metadata"]["archived"]
+        )
+
+    def _room_for_a_thread(self) -> None:
+        if self._active_threads() >= self.active_thread_limit:
+            raise p.FakeError(400, 160006, "Maximum number of active threads reached")
+
+    def _unarchive_for_message(self, channel: dict[str, Any]) -> None:
+        meta = channel.get("thread_metadata")
+        if meta is None or not meta["archived"]:
+            return
+        if meta["locked"]:
+            raise p.FakeError(403, 160005, "Thread is locked")
+        self._room_for_a_thread()
+        meta["archived"] = False
+
+    def _edit_channel(self, channel: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        meta = channel.get("thread_metadata")
+        if meta is not None and "archived" in body:
+            if meta["archived"] and not body["archived"]:
+                self._room_for_a_thread()
+            meta["archived"] = bool(body["archived"])
+        elif meta is not None:
+            self._active(channel)  # other edits of an archived thread are refused
+        if "name" in body:
+            check_thread_name(body["name"])
+            channel["name"] = body["name"]
+        if "applied_tags" in body:
+            parent = self.channels.get(int(channel.get("parent_id") or 0), {})
+            channel["applied_tags"] = self._tags(parent, body["applied_tags"])
+        return channel
+
+    def _tags(self, forum: dict[str, Any], tags: Any) -> list[str]:
+        tags = [str(t) for t in tags or []]
+        known = {t["id"] for t in forum.get("available_tags", [])}
+        if len(tags) > TAGS_PER_POST or not set(tags) <= known:
+            raise p.FakeError(400, 50035, "Invalid Form Body\nIn applied_tags: unknown tag or more than 5")
+        if not tags and forum.get("flags", 0) & REQUIRE_TAG:
+            raise p.FakeError(400, 40067, "A tag is required to create a forum post in this channel")
+        return tags
+
+    def _post(
+        self, channel: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int
     ) -> Any:
+        if channel["type"] == 15:
+            raise p.FakeError(400, 40058, "Cannot send a message in a forum channel")
+        check_new_message(body, files, size=size)
+        cid = int(channel["id"])
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            earlier = self.messages.get(self._nonces.get((cid, str(nonce)), 0))
+            if earlier is not None:
+                return earlier
+        self._unarchive_for_message(channel)
+        made = self._new_message(cid, body, files)
+        if nonce is not None:
+            self._nonces[(cid, str(nonce))] = int(made["id"])
+        return made
+
+    def _new_thread(
+        self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int
+    ) -> Any:
+        check_thread_name(body.get("name"))
+        if parent["type"] == 15:
+            body = {**body, "applied_tags": self._tags(parent, body.get("applied_tags"))}
+            check_new_message(body.get("message"), files, size=size)
+        self._room_for_a_thread()
         tid = self.snowflake()
         made = p.thread(tid, parent, body)
         self.channels[tid] = made

@@ -74,14 +74,14 @@ def application() -> dict[str, Any]:
 def command_echo(command: dict[str, Any], command_id: int) -> dict[str, Any]:
     """A synced application command as Discord returns it."""
     return {
+        "type": 1,
+        "default_member_permissions": None,
+        "dm_permission": True,
+        "nsfw": False,
         **command,
         "id": str(command_id),
         "application_id": str(APP_ID),
         "version": "1",
-        "type": command.get("type", 1),
-        "default_member_permissions": None,
-        "dm_permission": True,
-        "nsfw": False,
     }
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import discord
+
 from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
@@ -50,11 +52,13 @@ poll_interval_seconds = 0.05
 [surfaces.discord]
 bot_token = "fake-token"
 api_base_url = "{base}"
+gateway_url = "{gateway}"
 guild_ids = [{guild}]
 agent_role = "{role}"
 sync_commands = {sync}
 pace_messages = 50
 pace_seconds = 1.0
+{extra}
 
 [inboxes.support]
 name = "Support"
@@ -136,14 +140,51 @@ class Harness:
         return self.fake.posts(thread_id)[0]
 
     async def interact(self, payload: dict[str, Any]) -> Call:
-        """Feed an interaction as the gateway would; return the fake's record of the first response."""
+        """Feed an interaction as the gateway would; return the fake's record of the first response
+        (which Discord must have accepted)."""
         self.state.parse_interaction_create(payload)
         calls = await self.fake.wait_for("POST", rf"^/interactions/{payload['id']}/")
+        assert calls[0].status == 200, f"Discord refused the interaction's answer ({calls[0].status})"
         return calls[0]
 
     async def command(self, name: str, thread_id: int | None, user: int = ALICE, **options: Any) -> Call:
         """Run ``/name option:value …`` in a thread (or the inbox channel when ``thread_id`` is None)."""
         return await self.interact(slash(self, name, options, channel_id=thread_id, user=user))
+
+    def member_message(
+        self, thread_id: int, text: str, user: int = ALICE, *, bot: bool = False
+    ) -> discord.Message:
+        """A member's message in a thread, as the gateway's MESSAGE_CREATE brings it (the fake stores it,
+        and Discord unarchives an archived thread for it)."""
+        state = self.state
+        channel = discord.Thread(
+            guild=state._get_or_create_unavailable_guild(int(self.fake.channels[thread_id]["guild_id"])),
+            state=state,
+            data=self.fake.thread_payload(thread_id),
+        )
+        author = member(user)
+        data = {
+            "id": str(self.fake.snowflake()),
+            "channel_id": str(thread_id),
+            "guild_id": str(channel.guild.id),
+            "author": {**author["user"], "bot": bot},
+            "member": {k: v for k, v in author.items() if k != "user"},
+            "content": text,
+            "type": 0,
+            "attachments": [],
+            "embeds": [],
+            "mentions": [],
+            "mention_roles": [],
+            "pinned": False,
+            "tts": False,
+            "timestamp": "2026-01-05T09:00:00+00:00",
+            "edited_timestamp": None,
+            "flags": 0,
+            "components": [],
+            "mention_everyone": False,
+        }
+        self.fake.receive(data)
+        return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
 
     async def followups(self, payload_id: int) -> list[Call]:
         """Follow-up messages sent for the interaction with this token id."""
@@ -175,6 +216,7 @@ def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str,
     iid = next(_ids)
     channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
     roles = (AGENT_ROLE,) if user != STRANGER else ()
+    h.fake.interaction_channels[f"tok{iid}"] = int(channel["id"])
     return {
         "id": str(iid),
         "application_id": str(APP_ID),
@@ -205,7 +247,13 @@ def slash(
     focused: str | None = None,
     group: str | None = None,
 ) -> dict[str, Any]:
-    """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload."""
+    """An APPLICATION_COMMAND (or, with ``focused``, an autocomplete) interaction payload.
+
+    Discord does not let members use application commands in archived threads (Threads topic,
+    "Active & Archived Threads"), so none is built for one.
+    """
+    if channel_id is not None and h.fake.archived(channel_id):
+        raise AssertionError("Discord offers no application commands in an archived thread")
     payload = _base(h, 4 if focused else 2, channel_id, user)
     resolved: dict[str, Any] = {}
     opts = []
@@ -266,17 +314,23 @@ def build_app(
     *,
     sync: bool = False,
     role: int | str = AGENT_ROLE,
+    extra: str = "",
 ) -> tuple[Threadline, RecordingSender]:
-    """An app on SQLite whose support inbox is mirrored into ``channel_id`` on the fake Discord."""
+    """An app on SQLite whose support inbox is mirrored into ``channel_id`` on the fake Discord.
+
+    ``extra`` adds lines to ``[surfaces.discord]``.
+    """
     text = CONFIG.format(
         tmp=tmp,
         base=fake.base_url,
+        gateway=fake.gateway_url,
         guild=GUILD_ID,
         role=role,
         channel=channel_id,
         alice=ALICE,
         bob=BOB,
         sync="true" if sync else "false",
+        extra=extra,
     )
     sender = RecordingSender()
     return Threadline(parse_config(text, env={}), clock=clock, extra_channels={"email": sender}), sender

@@ -21,7 +21,7 @@ async def test_email_to_discord_and_back(harness: Harness) -> None:
     card = harness.card(thread)
     assert fields(card)["Status"] == "open" and fields(card)["Assignee"] == "—"
     customer = harness.fake.posts(thread)[1]
-    assert customer["embeds"][0]["author"]["name"] == "Jane Doe"
+    assert customer["embeds"][0]["author"]["name"] == "Jane Doe (customer)"
     assert customer["allowed_mentions"] == {"parse": []}
 
     assert (await harness.command("claim", thread)).json["data"]["content"] == "You claimed #1."

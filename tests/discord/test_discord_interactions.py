@@ -14,7 +14,7 @@ from typing import Any
 from bot.clock import ManualClock
 from bot.commands import Actor, Location
 from bot.views import Reply
-from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_fake import GUILD_ID, FakeDiscord
 from tests.discord.discord_harness import (
     AGENT_ROLE,
     BOB,
@@ -126,7 +126,7 @@ async def test_card_buttons_and_selects_work_from_the_message_alone(harness: Har
     assert answer(closing) == "#1 closed."
 
 
-async def test_slow_commands_are_deferred_then_answered_by_follow_up(harness: Harness) -> None:
+async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response(harness: Harness) -> None:
     thread = await opened(harness)
     bridge = harness.app.discord.bridge  # type: ignore[union-attr]
     bridge.settings = bridge.settings.model_copy(update={"defer_after_seconds": 0.01})
@@ -143,8 +143,12 @@ async def test_slow_commands_are_deferred_then_answered_by_follow_up(harness: Ha
     first = await harness.interact(payload)
     assert first.json["type"] == 5 and first.json["data"]["flags"] & EPHEMERAL  # deferred, "thinking"
     release.set()
-    followups = await harness.fake.wait_for("POST", rf"^/webhooks/\d+/{payload['token']}")
-    assert followups[0].json["content"] == "You claimed #1." and followups[0].json["flags"] & EPHEMERAL
+    edits = await harness.fake.wait_for("PATCH", rf"^/webhooks/\d+/{payload['token']}/messages/@original$")
+    assert edits[0].json["content"] == "You claimed #1." and edits[0].json["allowed_mentions"] == {
+        "parse": []
+    }
+    response = harness.fake.responses[payload["token"]]
+    assert not response.loading and response.followups == []  # "thinking…" became the answer
 
 
 async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path) -> None:
@@ -234,3 +238,21 @@ async def test_replying_to_someone_elses_conversation_asks_to_confirm_the_discor
     assert "assigned to Bob Stone" in refused and "`/reply` again with `confirm: True`" in refused
     confirmed = answer(await harness.command("reply", thread, text="I can help too", confirm=True))
     assert "Sending your reply" in confirmed
+
+
+async def test_commands_sync_to_the_guild_only_and_stale_global_commands_are_cleared(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    fake.commands[None] = [{"name": "claim", "description": "old global copy", "type": 1}]
+    channel = fake.add_text_channel("support")
+    app, _ = build_app(fake, tmp_path, ManualClock(), channel, sync=True)
+    await app.prepare_database()
+    assert app.discord is not None
+    await app.discord.login()
+    try:
+        assert fake.commands[None] == []  # would show every command twice otherwise
+        synced = fake.commands[GUILD_ID]
+        assert {c["name"] for c in synced} >= {"claim", "reopen", "inbox"}
+        assert all(c["contexts"] == [0] and c["dm_permission"] is False for c in synced)  # not in DMs
+    finally:
+        await app.stop()

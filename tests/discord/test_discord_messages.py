@@ -16,37 +16,10 @@ async def opened(h: Harness) -> int:
 
 async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -> None:
     thread = await opened(harness)
-    state = harness.state
-    channel = discord.Thread(
-        guild=state._get_or_create_unavailable_guild(int(harness.fake.channels[thread]["guild_id"])),
-        state=state,
-        data=harness.fake.thread_payload(thread),  # type: ignore[arg-type]
-    )
     bridge = harness.app.discord.bridge  # type: ignore[union-attr]
 
     def message(text: str, user: int = ALICE, bot: bool = False) -> discord.Message:
-        author = member(user)
-        data = {
-            "id": str(harness.fake.snowflake()),
-            "channel_id": str(thread),
-            "guild_id": channel.guild.id,
-            "author": {**author["user"], "bot": bot},
-            "member": {k: v for k, v in author.items() if k != "user"},
-            "content": text,
-            "type": 0,
-            "attachments": [],
-            "embeds": [],
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2026-01-05T09:00:00+00:00",
-            "edited_timestamp": None,
-            "flags": 0,
-            "components": [],
-            "mention_everyone": False,
-        }
-        return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
+        return harness.member_message(thread, text, user, bot=bot)
 
     claim = message("!claim")
     claimed = await bridge.on_message(claim)

@@ -7,17 +7,19 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord.components import card_controls
+from adapters.discord.digest import digest_embed
 from adapters.discord.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
     UPLOAD_LIMIT,
     card_embed,
     post_messages,
-    split_text,
     thread_name,
 )
+from adapters.discord.surface import _nonce
+from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError
-from bot.views import AttachmentView, CardView, PostView
+from bot.views import AttachmentView, CardView, DigestEntry, DigestView, PostView
 from threadline.config import parse_config
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -65,7 +67,7 @@ def test_long_customer_message_becomes_several_embeds_under_the_customer_name() 
     for index, message in enumerate(messages, 1):
         assert message.embed is not None and message.content is None
         assert len(message.embed.description or "") <= DESCRIPTION_LIMIT
-        assert message.embed.author.name == f"Jane Doe ({index}/3)"
+        assert message.embed.author.name == f"Jane Doe (customer) ({index}/3)"
     joined = "\n".join(m.embed.description or "" for m in messages if m.embed)
     assert joined.split() == ("line\n" * 2000).split()
 
@@ -151,3 +153,62 @@ outgoing_dir = "/tmp/x"
     with pytest.raises(ConfigError) as err:
         parse_config(base.format(url="discord.com"), env={})
     assert "surfaces.discord.api_base_url" in str(err.value)
+
+
+def test_split_text_never_cuts_an_escape_a_url_or_a_joined_symbol() -> None:
+    assert split_text("a" * 10 + "\\*" + "b", 11) == ["a" * 10, "\\*b"]
+    assert split_text("x" * 9 + "e\u0301yy", 10) == ["x" * 9, "e\u0301yy"]  # é as e + combining accent
+    family = "\U0001f469\u200d\U0001f467"
+    assert split_text("x" * 9 + family, 10) == ["x" * 9, family]
+    assert split_text("x" * 5 + "https://example.com/abcdef", 20) == [
+        "x" * 5,
+        "https://example.com/",
+        "abcdef",
+    ]
+    text = ("*a_b* [l](https://x.example/a_b?c=1) \U0001f44d\U0001f3fd " * 300).strip()
+    pieces = split_text(escape(text), 97)
+    assert all(len(p) <= 97 and not p.endswith("\\") for p in pieces)
+    assert "".join(unescape(p) for p in pieces).replace(" ", "") == text.replace(" ", "")
+    assert all("https://x.example/a_b?c=1)" in p for p in pieces if "https://" in p)
+
+
+def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
+    assert escape("see https://x.example/a_b?c=*1*") == "see https://x.example/a_b?c=*1*"
+    assert escape("1. one\n- two\n# three\n> four") == "1\\. one\n\\- two\n\\# three\n\\> four"
+    assert escape("<@123> <#456> [t](u)") == "\\<@123> \\<#456> \\[t\\](u)"
+
+
+def test_every_part_of_a_post_gets_its_own_nonce_within_25_characters() -> None:
+    nonces = [_nonce("0f8e2d4c-1b3a-4c5d-9e7f-123456789abc", index) for index in range(1000)]
+    assert len(set(nonces)) == 1000 and all(len(str(n)) <= 25 for n in nonces)
+
+
+def test_digest_shows_customer_subjects_literally() -> None:
+    entry = DigestEntry(
+        number=7,
+        subject="[win](https://evil.example) **now**",
+        inbox="support",
+        assignee=None,
+        waiting_since=None,
+    )
+    digest = DigestView(
+        name="daily",
+        title="Daily",
+        period_start=WHEN,
+        period_end=WHEN,
+        timezone="UTC",
+        inboxes=("support",),
+        open=1,
+        unassigned=1,
+        snoozed=0,
+        breached=0,
+        opened=1,
+        closed=0,
+        median_first_response=None,
+        median_resolution=None,
+        sla_compliance=None,
+        oldest=(entry,) * 40,
+    )
+    waiting = next(f for f in digest_embed(digest).fields if f.name == "Waiting longest")
+    assert '#7 "\\[win\\](https://evil.example) \\*\\*now\\*\\*"' in (waiting.value or "")
+    assert len(waiting.value or "") <= 1024 and (waiting.value or "").endswith("unassigned")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.discord.bridge import NONE
+from adapters.discord.text import unescape
 from bot.clock import ManualClock
 from bot.commands import Actor, Location
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
@@ -17,6 +18,7 @@ from bot.views import DigestView, PostView
 from storage.models import OutboxRow
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import ALICE, Harness, build_app, email_in
+from tests.discord.test_discord_render import card
 
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
@@ -51,8 +53,8 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
 async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
     thread_id = await deliver(harness, text=INJECTION, name="@everyone")
     customer = harness.fake.posts(thread_id)[1]
-    assert customer["embeds"][0]["author"]["name"] == "@everyone"
-    assert customer["embeds"][0]["description"] == INJECTION
+    assert customer["embeds"][0]["author"]["name"] == "@everyone (customer)"
+    assert unescape(customer["embeds"][0]["description"]) == INJECTION
     sent = [c.json for c in harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")]
     assert sent and all(body["allowed_mentions"] == {"parse": []} for body in sent)
     assert NONE.to_dict() == {"parse": []}
@@ -66,17 +68,40 @@ async def test_attachments_are_uploaded_into_the_thread(harness: Harness) -> Non
     assert uploads[0].json["allowed_mentions"] == {"parse": []}
 
 
-async def test_archived_thread_is_unarchived_before_posting(harness: Harness) -> None:
+async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harness: Harness) -> None:
     thread_id = await deliver(harness)
-    harness.fake.channels[thread_id]["thread_metadata"]["archived"] = True
+    harness.fake.archive(thread_id)
     await deliver(harness, text="Any news?", conversation_hint=1)
     async with harness.app.store.transaction() as repo:
         assert await repo.count_conversations() == 1
-    unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
-    assert unarchive and unarchive[0].json == {"archived": False}
+    assert not harness.fake.archived(thread_id)
     assert any(
         m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id)
     )
+
+
+async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    harness.fake.archive(thread_id)
+    assert harness.app.discord is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
+    await harness.app.discord.update_card(ref, card(number=1, assignee="Alice Martin"))
+    unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
+    assert unarchive and unarchive[0].json == {"archived": False}
+    edited = harness.card(thread_id)
+    assert edited["edits"] == 1 and "Alice Martin" in str(edited["embeds"][0]["fields"])
+
+
+async def test_a_locked_archived_thread_is_a_permanent_failure_that_says_so(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    harness.fake.archive(thread_id, locked=True)
+    assert harness.app.discord is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
+    post = PostView(kind="note", author="Alice", text="internal", created_at=harness.clock.now())
+    with pytest.raises(PermanentDeliveryError) as err:
+        await harness.app.discord.post(ref, post)
+    assert "moderator locked" in err.value.reason and "unlock" in err.value.reason
+    assert not isinstance(err.value, ThreadGone)
 
 
 async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: Harness) -> None:
@@ -128,8 +153,6 @@ async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: 
     harness.fake.fail_next("POST", r"/threads$", 403, {"code": 50013, "message": "Missing Permissions"})
     surface = harness.app.discord
     assert surface is not None
-    from tests.discord.test_discord_render import card
-
     with pytest.raises(PermanentDeliveryError) as err:
         await surface.create_thread(str(harness.channel_id), card())
     assert "lacks a permission" in err.value.reason and "Create Public Threads" in err.value.reason

@@ -25,12 +25,14 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
     text = CONFIG.format(
         tmp=tmp_path,
         base=fake.base_url,
+        gateway=fake.gateway_url,
         guild=GUILD_ID,
         role=AGENT_ROLE,
         channel=channel,
         alice=ALICE,
         bob=BOB,
         sync="false",
+        extra="",
     ).replace(f'[channels.email]\noutgoing_dir = "{tmp_path}/out"\n', "[channels.email]\n")
     settings = parse_config(text + smtp_toml(smtp_port) + dovecot.mailbox_toml(), env={})
     clock = ManualClock()
