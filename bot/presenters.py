@@ -86,6 +86,8 @@ async def outbound_view(
         if r != message.external_id
     ]
     meta = message.meta or {}
+    customer = [m for m in await repo.messages_of(conversation.id, ["inbound"]) if m.auto_kind is None]
+    last_meta = (customer[-1].meta or {}) if customer else {}
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,
@@ -106,4 +108,6 @@ async def outbound_view(
         template_params=tuple(meta.get("template_params", ())),
         auto_submitted=bool(meta.get("auto_submitted")),
         choices=tuple(meta.get("choices", ())),
+        # who else the customer's last message went to (email To/Cc), for reply-all
+        extra={key: str(last_meta[key]) for key in ("to", "cc") if last_meta.get(key)},
     )
