@@ -23,6 +23,7 @@ from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_st
 from bot.effects import Effects
 from bot.help import help_text
 from bot.listing import describe_history, describe_labels, describe_list
+from bot.reachability import no_address_refusal
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
 from bot.windows import render_template, window_refusal
@@ -246,7 +247,9 @@ class CommandService:
         return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
 
     async def _reply(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Reply) -> Reply:
-        refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
+        refusal = await no_address_refusal(repo, conv) or window_refusal(
+            self.settings, conv.channel, conv.last_inbound_at, self.clock.now()
+        )
         if refusal is not None:
             return Reply(refusal, ok=False, conversation_number=conv.number)
         blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied

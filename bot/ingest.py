@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from bot import faults, metrics, sla
 from bot.backlog import Backlogs
 from bot.batching import GroupCommitter
+from bot.bounces import record_bounce
 from bot.clock import Clock
 from bot.config import Settings
 from bot.csat import take_rating
-from bot.domain import DeliveryStatus, MessageKind, Status, next_status
+from bot.domain import MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
-from bot.ingest_index import BatchIndex, identity_of
+from bot.ingest_index import NO_ADDRESS, BatchIndex, message_identity
 from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
@@ -105,7 +106,7 @@ class Ingestor:
         """Ingest one message of the batch."""
         if index.is_duplicate(msg):
             return IngestResult(duplicate=True, conversation_number=None)
-        answered = index.continued(msg, index.contact(identity_of(msg.channel, msg.sender_address)))
+        answered = index.continued(msg, index.contact(message_identity(msg)))
         result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
         if result is None:
             result = await self._store(repo, index, msg, self.settings.inbox(msg.inbox))
@@ -115,7 +116,7 @@ class Ingestor:
         self, repo: Repository, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
     ) -> IngestResult:
         now = self.clock.now()
-        kind, value = identity = identity_of(msg.channel, msg.sender_address)
+        kind, value = identity = message_identity(msg)
         contact = index.contact(identity)
         if contact is None:
             contact = repo.create_contact(msg.sender_name, kind, value, now)
@@ -140,7 +141,7 @@ class Ingestor:
             now,
             channel=msg.channel,
             external_id=msg.external_id,
-            author_name=contact.name or value,
+            author_name=contact.name or (value if kind != NO_ADDRESS else "(no sender address)"),
             subject=msg.subject,
             text=msg.text,
             original_text=msg.original_text,
@@ -152,6 +153,8 @@ class Ingestor:
             else None,
         )
         await effects.show(message)
+        if msg.extra.get("malformed"):  # what the channel could not read cleanly, in one line
+            await effects.notice(f"⚠ this mail was malformed: {msg.extra['malformed']}; shown as best read")
         for attachment in msg.attachments:
             repo.add_attachment(
                 message,
@@ -253,12 +256,5 @@ class Ingestor:
         await repo.set_label(conversation.id, label.id, True)
 
     async def _mark_bounced(self, repo: Repository, msg: InboundMessage, effects: Effects) -> None:
-        for original in await repo.messages_by_external_ids(msg.bounced_refs):
-            if original.kind != MessageKind.OUTBOUND:
-                continue
-            original.delivery_status = DeliveryStatus.FAILED
-            original.delivery_error = "bounced: " + (msg.subject or "delivery failure")[:200]
-            await effects.notice(
-                f"⚠ a reply bounced: {original.delivery_error}. Check the address, then retry."
-            )
+        await record_bounce(repo, self.settings, msg, effects.now)
         await self._label(repo, effects.conversation, AutoKind.BOUNCE)

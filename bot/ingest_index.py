@@ -14,7 +14,10 @@ from bot.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 
-__all__ = ["BatchIndex", "identity_of"]
+__all__ = ["NO_ADDRESS", "BatchIndex", "identity_of", "message_identity"]
+
+NO_ADDRESS = "none"
+"""Identity kind of a sender whose message carried no address: one contact per such message."""
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
@@ -25,7 +28,10 @@ def identity_of(channel: str, address: str) -> tuple[str, str]:
     return "phone", digits or address.strip()
 
 
-def _identity(msg: InboundMessage) -> tuple[str, str]:
+def message_identity(msg: InboundMessage) -> tuple[str, str]:
+    """The sender's identity; a message without a sender address gets its own (never shared) marker."""
+    if not msg.sender_address.strip():
+        return NO_ADDRESS, f"{msg.channel}:{msg.external_id}"[:320]
     return identity_of(msg.channel, msg.sender_address)
 
 
@@ -54,10 +60,10 @@ class BatchIndex:
     @classmethod
     async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
         """Look up everything the batch's messages may refer to, one query per kind."""
-        identities = set(map(_identity, messages))
+        identities = set(map(message_identity, messages))
         contacts = await repo.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
-        wanted = {contacts[key].id for key in map(_identity, by_contact) if key in contacts}
+        wanted = {contacts[key].id for key in map(message_identity, by_contact) if key in contacts}
         refs = {ref for m in messages for ref in m.thread_refs}
         hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
         return cls(

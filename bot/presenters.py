@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.ingest_index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
@@ -14,12 +15,14 @@ _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
 
 
 def contact_address(contact: Contact, channel: str) -> str:
-    """The contact's address on a channel (email address or phone), else any identity."""
+    """The contact's address on a channel (email address or phone), else any identity that is an
+    address; "" for a customer whose message came without one."""
     kind = "email" if channel == "email" else "phone"
     for identity in contact.identities:
         if identity.kind == kind:
             return identity.value
-    return contact.identities[0].value if contact.identities else ""
+    addresses = [identity.value for identity in contact.identities if identity.kind != NO_ADDRESS]
+    return addresses[0] if addresses else ""
 
 
 def contact_label(contact: Contact, channel: str) -> str:
@@ -36,7 +39,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         number=conversation.number,
         inbox=settings.inbox_display(conversation.inbox),
         channel=conversation.channel,
-        customer=contact.name or contact_address(contact, conversation.channel),
+        customer=contact.name or contact_address(contact, conversation.channel) or "(no sender address)",
         customer_address=contact_address(contact, conversation.channel),
         subject=conversation.subject,
         status=conversation.status,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from adapters.email.compose import compose_reply, envelope_recipients
 from adapters.email.mime import parse_email
+from bot.app import Threadline
 from bot.inbound import InboundMessage
 from bot.views import OutboundView
 
@@ -132,3 +133,15 @@ def test_reply_all_goes_to_the_customers_to_and_cc_minus_our_addresses() -> None
         reply_all=False,
     )
     assert only["Cc"] is None and envelope_recipients(only) == ["dana@example.com"]
+
+
+async def test_senderless_mails_get_a_contact_each(app: Threadline) -> None:
+    raw = (FIXTURES / "31-no-sender.eml").read_bytes()
+    for n in (1, 2):
+        mail = raw.replace(b"<nosender-1@example.com>", f"<nosender-{n}@example.com>".encode())
+        mail = mail.replace(b"Subject: Who am I", f"Subject: Who am I {n}".encode())
+        await app.ingestor.ingest(parse_email(mail, inbox="support"))
+    async with app.store.transaction() as repo:
+        first, second = [await repo.conversation_by_number(n) for n in (1, 2)]
+        assert first is not None and second is not None and first.contact_id != second.contact_id
+        assert (await repo.contact(first.contact_id)).identities[0].kind == "none"
