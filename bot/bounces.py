@@ -38,7 +38,7 @@ async def record_bounce(repo: Repository, settings: Settings, msg: InboundMessag
         effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
         sent = f"{original.created_at:%Y-%m-%d %H:%M} UTC"
         await effects.notice(
-            f"⚠ the reply by {original.author_name or 'an agent'} of {sent} "
+            f"the reply by {original.author_name or 'an agent'} of {sent} "
             f"(“{preview_text(original.text)}”) bounced: {reason}. Check the address with the customer; "
             f"{prefix}retry sends the same reply again."
         )

@@ -21,6 +21,7 @@ from bot.cli_sla import add_sla_commands, run_sla_command
 from bot.config import ConfigError, Settings, load_config
 from bot.listing import describe_conversation, format_line
 from bot.logs import setup_logging
+from bot.message_details import detail_lines
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade
@@ -165,6 +166,8 @@ def _print_conversation(data: dict[str, Any], *, original: bool = False) -> None
             print(f"    {line}")
         if message["original_text"] and not original:
             print("    (quoted history and signature hidden: --original shows them)")
+        for line in detail_lines(message):
+            print(f"    {line}")
     print("\n  audit trail:")
     for event in data["audit"]:
         print(f"    {event['at'][:19]} {event['actor']} {event['action']} {json.dumps(event['detail'])}")

@@ -153,8 +153,8 @@ class Ingestor:
             else None,
         )
         await effects.show(message)
-        if msg.extra.get("malformed"):  # what the channel could not read cleanly, in one line
-            await effects.notice(f"⚠ this mail was malformed: {msg.extra['malformed']}; shown as best read")
+        if msg.extra.get("malformed"):  # one line; the surface marks a notice with ⚠
+            await effects.notice(f"this mail was malformed: {msg.extra['malformed']}; shown as best read")
         for attachment in msg.attachments:
             repo.add_attachment(
                 message,

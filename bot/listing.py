@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.message_details import message_details
 from storage import Repository
 from storage.models import Agent, Conversation
 from storage.repository import ConversationFilter
@@ -87,6 +88,7 @@ async def describe_conversation(repo: Repository, conversation: Conversation) ->
                 "external_id": m.external_id,
                 "delivery_status": m.delivery_status,
                 "created_at": m.created_at.isoformat(),
+                **await message_details(repo, m),
             }
             for m in await repo.messages_of(conversation.id)
         ],
