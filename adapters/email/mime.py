@@ -29,7 +29,7 @@ import quotequail
 
 from adapters.email.addresses import address_list, header_addresses
 from adapters.email.classify import auto_kind, bounce_reason, bounced_message_ids, is_own_message, message_ids
-from adapters.email.decode import clean, decode_text_part, header_text
+from adapters.email.decode import clean, decode_text_part, header_text, raw_header
 from adapters.email.htmltext import html_to_text
 from adapters.email.repair import repair_structure
 from bot.inbound import AutoKind, InboundAttachment, InboundMessage
@@ -189,7 +189,7 @@ def _sender(msg: Message, errors: list[str]) -> tuple[str | None, str]:
         if pairs:
             name, address = pairs[0]
             break
-        if msg.get(header) is not None:
+        if raw_header(msg, header) is not None:
             errors.append(f"unreadable {header} address")
     reply_to = header_addresses(msg, "Reply-To")
     if reply_to:
@@ -288,7 +288,10 @@ def _build(
             refs.append(ref)
 
     problems: list[str] = []
-    repair_structure(msg, problems)
+    try:
+        repair_structure(msg, problems)
+    except Exception as exc:  # the repair is best effort; the unrepaired structure is still read
+        errors.append(f"structure repair failed: {type(exc).__name__}: {exc}")
     plain_part, html_part = _body_part(msg, "plain"), _body_part(msg, "html")
     plain = decode_text_part(plain_part, errors) if plain_part is not None else None
     html = decode_text_part(html_part, errors) if html_part is not None else None

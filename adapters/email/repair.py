@@ -34,8 +34,8 @@ _MAX_DEPTH = 20
 def _found_boundary(body: str, *, at_start: bool) -> str | None:
     """The boundary of the first delimiter line followed by part headers (the body's first line when
     ``at_start``), if it delimits at least two places."""
-    match = _DELIMITER.search(body.lstrip("\r\n") if at_start else body)
-    if match is None or (at_start and match.start() != 0):
+    match = _DELIMITER.match(body.lstrip("\r\n")) if at_start else _DELIMITER.search(body)
+    if match is None:
         return None
     boundary = match.group(1)
     return boundary if body.count(f"--{boundary}") >= 2 else None

@@ -3,12 +3,16 @@ addresses taken from the address and never from the display name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from adapters.email.compose import compose_reply, envelope_recipients
+from adapters.email.folder import FolderSender
 from adapters.email.mime import parse_email
+from adapters.email.wiring import build_email_sender
 from bot.app import Threadline
 from bot.inbound import InboundMessage
+from bot.settings.email import EmailSettings, MailboxSettings
 from bot.views import OutboundView
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
@@ -145,3 +149,17 @@ async def test_senderless_mails_get_a_contact_each(app: Threadline) -> None:
         first, second = [await repo.conversation_by_number(n) for n in (1, 2)]
         assert first is not None and second is not None and first.contact_id != second.contact_id
         assert (await repo.contact(first.contact_id)).identities[0].kind == "none"
+
+
+def test_reply_all_off_for_an_inbox_in_the_built_sender(tmp_path: Path) -> None:
+    settings = EmailSettings(
+        outgoing_dir=str(tmp_path),
+        mailboxes={"s": MailboxSettings(inbox="support", kind="folder", path=str(tmp_path), reply_all=False)},
+        own_addresses=["help@threadline.test"],
+    )
+    sender = build_email_sender(settings, inbox_addresses=["support@threadline.test"])
+    assert isinstance(sender, FolderSender)
+    view = _view("dana@example.com", {"to": "help@threadline.test, bob@example.com"})
+    assert sender.composer(view)["Cc"] is None
+    other = replace(view, inbox="sales")  # an inbox without a mailbox setting: reply-all
+    assert sender.composer(other)["Cc"] == "bob@example.com"
