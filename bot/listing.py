@@ -83,7 +83,9 @@ async def describe_conversation(repo: Repository, conversation: Conversation) ->
                 "kind": m.kind,
                 "author": m.author_name,
                 "text": m.text,
-                "original_text": m.original_text if m.original_text not in (None, m.text) else None,
+                "original_text": m.original_text
+                if (m.original_text or "").strip() not in ("", m.text.strip())
+                else None,
                 "has_raw": m.raw is not None,
                 "external_id": m.external_id,
                 "delivery_status": m.delivery_status,

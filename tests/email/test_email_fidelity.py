@@ -14,6 +14,7 @@ from bot.app import Threadline
 from bot.inbound import InboundMessage
 from bot.settings.email import EmailSettings, MailboxSettings
 from bot.views import OutboundView
+from tests.email.test_email_compose import view
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
 
@@ -98,19 +99,7 @@ def test_control_characters_and_bidi_overrides_are_stripped_from_headers() -> No
 
 
 def _view(to: str, extra: dict[str, str]) -> OutboundView:
-    return OutboundView(
-        uid="u1",
-        conversation_number=3,
-        inbox="support",
-        inbox_address="support@threadline.test",
-        channel="email",
-        to_address=to,
-        to_name="Dana",
-        subject="Team question",
-        text="Go to Settings, Seats.",
-        agent_name="Alice",
-        extra=extra,
-    )
+    return view(to_address=to, to_name="Dana", extra=extra)
 
 
 def test_reply_all_goes_to_the_customers_to_and_cc_minus_our_addresses() -> None:
