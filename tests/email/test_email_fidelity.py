@@ -62,6 +62,15 @@ def test_iso_8859_1_is_read_as_windows_1252() -> None:
     assert parse("26-latin1-with-cp1252.eml").text == "The price is 80 €, not “cheap”. Straße 5."
 
 
+def test_iso_8859_1_encoded_words_are_read_as_windows_1252() -> None:
+    raw = (
+        b"From: =?iso-8859-1?q?Fran=E7ois_=80?= <f@example.org>\nSubject: =?iso-8859-1?q?Preis_80_=80?=\n"
+        b"Message-ID: <euro@example.org>\n\nhi\n"
+    )
+    m = parse_email(raw, inbox="support")
+    assert (m.subject, m.sender_name) == ("Preis 80 €", "François €")
+
+
 def test_latin1_bytes_in_a_utf8_part_fall_back_per_part_before_replacement() -> None:
     m = parse("27-utf8-labelled-latin1.eml")
     assert m.text == "Grüße aus München, café included."
