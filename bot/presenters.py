@@ -111,6 +111,6 @@ async def outbound_view(
         template_params=tuple(meta.get("template_params", ())),
         auto_submitted=bool(meta.get("auto_submitted")),
         choices=tuple(meta.get("choices", ())),
-        # who else the customer's last message went to (email To/Cc), for reply-all
-        extra={key: str(last_meta[key]) for key in ("to", "cc") if last_meta.get(key)},
+        # who sent the customer's last message and who else it went to (email From/To/Cc), for reply-all
+        extra={key: str(last_meta[key]) for key in ("from", "to", "cc") if last_meta.get(key)},
     )

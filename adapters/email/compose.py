@@ -6,7 +6,8 @@ headers come from the conversation's stored Message-IDs; the subject carries the
 ``[#42]`` token. Every header value is stripped of CR/LF and set through the email
 library's header handling, so customer or agent text cannot inject headers.
 Reply-all (the default) copies the other addresses of the customer's last mail
-(its ``To`` and ``Cc``, given in ``view.extra``) into ``Cc``, minus our own addresses.
+(its sender, ``To`` and ``Cc``, given in ``view.extra``) into ``Cc``, minus our own addresses
+and the customer.
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ def _address(name: str | None, address: str) -> Address:
 
 
 def _copied(view: OutboundView, own_addresses: Collection[str]) -> list[str]:
-    """The customer's other recipients (``To`` then ``Cc`` of their last mail) minus us and the customer."""
+    """Everyone else on the customer's last mail (its sender when that was not the customer, its ``To``
+    and ``Cc``) minus us and the customer."""
     skip = {a.lower() for a in own_addresses} | {view.inbox_address.lower(), view.to_address.lower()}
-    found = [a.strip().lower() for key in ("to", "cc") for a in view.extra.get(key, "").split(",")]
+    found = [a.strip().lower() for key in ("from", "to", "cc") for a in view.extra.get(key, "").split(",")]
     return [a for a in dict.fromkeys(found) if a and a not in skip and is_address(a)]
 
 

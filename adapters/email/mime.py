@@ -8,8 +8,8 @@ problems a reader should know about (a broken structure, bad base64, no sender)
 are summed up in one line in ``extra["malformed"]``. The text shown in the thread
 has quoted history (``quotequail``) and the ``-- `` signature cut, and every
 forwarded message (``message/rfc822``) shown inline after it; ``original_text``,
-``html`` and ``raw`` keep everything. The customer's ``To`` and ``Cc`` addresses
-are kept in ``extra["to"]`` and ``extra["cc"]`` for reply-all.
+``html`` and ``raw`` keep everything. The sender, ``To`` and ``Cc`` addresses are
+kept in ``extra["from"]``, ``extra["to"]`` and ``extra["cc"]`` for reply-all.
 """
 
 from __future__ import annotations
@@ -338,6 +338,8 @@ def _build(
     date = header_text(msg, "Date", errors)
     if date:
         extra["date"] = date
+    if sender_address:
+        extra["from"] = sender_address
     for header, key in (("To", "to"), ("Cc", "cc")):
         addresses = address_list(msg, header)
         if addresses:

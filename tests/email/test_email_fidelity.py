@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from adapters.email.compose import compose_reply, envelope_recipients
+from adapters.email.compose import ReplyComposer, compose_reply, envelope_recipients
 from adapters.email.folder import FolderSender
 from adapters.email.mime import parse_email
 from adapters.email.wiring import build_email_sender
@@ -161,3 +161,9 @@ def test_reply_all_off_for_an_inbox_in_the_built_sender(tmp_path: Path) -> None:
     assert sender.composer(view)["Cc"] is None
     other = replace(view, inbox="sales")  # an inbox without a mailbox setting: reply-all
     assert sender.composer(other)["Cc"] == "bob@example.com"
+
+
+def test_reply_all_includes_a_colleague_who_wrote_last() -> None:
+    extra = {"from": "bob@example.com", "to": "support@threadline.test", "cc": "dana@example.com"}
+    mail = ReplyComposer()(_view("dana@example.com", extra))
+    assert mail["To"] == "Dana <dana@example.com>" and mail["Cc"] == "bob@example.com"
