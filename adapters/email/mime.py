@@ -49,6 +49,8 @@ NO_SENDER = "no sender address"
 """The problem named when a mail has no usable From, Sender or Reply-To address."""
 
 _MAX_SCANNED_LINES = 10_000  # quote stripping scans this much; the rest of a longer text stays visible
+_MAX_SIGNATURE_LINES = 15  # a "-- " line followed by more than this (and no quote) is no signature
+_MAX_SIGNATURE_LINE_CHARS = 1000
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
 _MAX_FORWARD_DEPTH = 5
 _BASE64_DEFECTS = frozenset(
@@ -152,6 +154,22 @@ def _body_part(msg: Message, kind: str) -> Message | None:
     return None
 
 
+def _is_signature(after: str) -> bool:
+    """True when the text after a ``-- `` line is a signature: a few lines, then the end or quoted history.
+
+    Otherwise the line is a separator inside what the customer wrote (a pasted log, a list), and
+    cutting there would hide the rest.
+    """
+    last = after.split("\n", _MAX_SIGNATURE_LINES + 1)[-1]  # the rest, if there are more lines
+    if "\n" not in last and len(last) < _MAX_SIGNATURE_LINE_CHARS:
+        return True
+    try:
+        parts = quotequail.quote(after, limit=_MAX_SCANNED_LINES + 1, quote_intro_line=True)
+    except Exception:
+        return False
+    return len(parts) > 1 and parts[0][1].count("\n") <= _MAX_SIGNATURE_LINES
+
+
 def strip_quotes_and_signature(text: str) -> str:
     """The new part of a reply: quoted history (quotequail) and a ``-- `` signature removed.
 
@@ -162,7 +180,7 @@ def strip_quotes_and_signature(text: str) -> str:
     lines = text.split("\n")
     shown, unscanned = "\n".join(lines[:_MAX_SCANNED_LINES]), "\n".join(lines[_MAX_SCANNED_LINES:])
     cut = _SIGNATURE.search(shown)  # first: a signature ends the new text, and quotequail scans less
-    if cut:
+    if cut and _is_signature(shown[cut.end() :] + ("\n" + unscanned if unscanned else "")):
         shown, unscanned = shown[: cut.start()], ""
     try:
         parts = quotequail.quote(shown, limit=_MAX_SCANNED_LINES + 1, quote_intro_line=True)

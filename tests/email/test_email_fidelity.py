@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapters.email.compose import ReplyComposer, compose_reply, envelope_recipients
 from adapters.email.folder import FolderSender
-from adapters.email.mime import parse_email
+from adapters.email.mime import parse_email, strip_quotes_and_signature
 from adapters.email.wiring import build_email_sender
 from bot.app import Threadline
 from bot.inbound import InboundMessage
@@ -87,6 +87,12 @@ def test_huge_long_mail_is_shown_whole() -> None:
     m = parse("29-huge-long.eml")
     assert m.text.rstrip().endswith("THE LAST LINE")
     assert "line 1650 " in m.text and m.text.count("\n") >= 1650
+
+
+def test_a_dash_dash_line_inside_a_long_text_is_no_signature() -> None:
+    pasted = "\n".join(["My log:", *(f"step {n}" for n in range(5)), "--", *(f"line {n}" for n in range(40))])
+    assert strip_quotes_and_signature(pasted).endswith("line 39")
+    assert strip_quotes_and_signature("Thanks\n-- \nBob\nCEO") == "Thanks"
 
 
 def test_address_comes_from_the_address_not_the_encoded_display_name() -> None:
