@@ -89,8 +89,7 @@ async def outbound_view(
         if r != message.external_id
     ]
     meta = message.meta or {}
-    customer = [m for m in await repo.messages_of(conversation.id, ["inbound"]) if m.auto_kind is None]
-    last_meta = (customer[-1].meta or {}) if customer else {}
+    last_meta = await repo.last_customer_meta(conversation.id)
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,

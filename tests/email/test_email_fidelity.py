@@ -173,3 +173,18 @@ def test_reply_all_includes_a_colleague_who_wrote_last() -> None:
     extra = {"from": "bob@example.com", "to": "support@threadline.test", "cc": "dana@example.com"}
     mail = ReplyComposer()(_view("dana@example.com", extra))
     assert mail["To"] == "Dana <dana@example.com>" and mail["Cc"] == "bob@example.com"
+
+
+async def test_last_customer_meta_skips_mail_no_human_wrote(any_app: Threadline) -> None:
+    await any_app.ingestor.ingest(parse("33-reply-all.eml"))
+    bounce = (
+        (FIXTURES / "11-dsn-bounce.eml")
+        .read_bytes()
+        .replace(b"<tl.0f0f0f@threadline.test>", b"<replyall-1@example.com>")
+    )
+    await any_app.ingestor.ingest(parse_email(bounce, inbox="support"))
+    async with any_app.store.transaction() as repo:
+        conversation = await repo.conversation_by_number(1)
+        assert conversation is not None and await repo.count_conversations() == 1
+        meta = await repo.last_customer_meta(conversation.id)
+    assert (meta["from"], meta["cc"]) == ("dana@example.com", "carol@example.com, support@threadline.test")
