@@ -21,14 +21,10 @@ __all__ = ["record_bounce"]
 _REASON_CHARS = 300
 
 
-async def record_bounce(repo: Repository, settings: Settings, msg: InboundMessage, now: datetime) -> int:
-    """Mark each of our replies ``msg`` reports as bounced failed, with a notice in its thread.
-
-    Returns how many replies were marked.
-    """
+async def record_bounce(repo: Repository, settings: Settings, msg: InboundMessage, now: datetime) -> None:
+    """Mark each of our replies ``msg`` reports as bounced failed, with a notice in its thread."""
     reason = (msg.extra.get("bounce_reason") or msg.subject or "delivery failure")[:_REASON_CHARS]
     prefix = settings.threadline.command_prefix
-    marked = 0
     for original in await repo.messages_by_external_ids(msg.bounced_refs):
         if original.kind != MessageKind.OUTBOUND:
             continue
@@ -42,5 +38,3 @@ async def record_bounce(repo: Repository, settings: Settings, msg: InboundMessag
             f"(“{preview_text(original.text)}”) bounced: {reason}. Check the address with the customer; "
             f"{prefix}retry sends the same reply again."
         )
-        marked += 1
-    return marked
