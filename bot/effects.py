@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import DeliveryStatus, MessageKind
-from bot.ingest_index import NO_ADDRESS
 from bot.settings.core import InboxSettings
 from storage import Repository
 from storage.models import Conversation, Message
@@ -93,12 +92,7 @@ class Effects:
         """Send the customer an automatic message (survey, thanks, away message, rule reply).
 
         It is marked auto-submitted, which the email sender turns into ``Auto-Submitted``.
-        A customer whose message came without an address gets none: it could only fail.
         """
-        await self.repo.flush()  # a conversation staged in this ingest batch gets its contact's id
-        contact = await self.repo.contact(self.conversation.contact_id)
-        if all(identity.kind == NO_ADDRESS for identity in contact.identities):
-            return
         message = self.repo.new_message(
             self.conversation,
             MessageKind.OUTBOUND,
