@@ -69,6 +69,20 @@ class MessageQueries(RepositoryBase):
         stmt = select(Message).where(Message.external_id.in_(list(external_ids)))
         return list((await self.session.execute(stmt)).scalars().all())
 
+    async def last_customer_meta(self, conversation_id: int) -> dict[str, Any]:
+        """The channel details (``meta``) of the customer's last message written by a human, or {}."""
+        stmt = (
+            select(Message.meta)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.kind == "inbound",
+                Message.auto_kind.is_(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return dict((await self.session.execute(stmt)).scalar() or {})
+
     async def failed_outbound(self, conversation_id: int) -> list[Message]:
         """Replies of a conversation that failed to reach the customer."""
         stmt = select(Message).where(

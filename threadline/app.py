@@ -132,6 +132,7 @@ class Threadline:
             sender = build_email_sender(
                 email,
                 inbox_names={key: self.settings.inbox_display(key) for key in self.settings.inboxes},
+                inbox_addresses=[inbox.address for inbox in self.settings.inboxes.values()],
                 clock=self.clock,
             )
             if sender is not None:

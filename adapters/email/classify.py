@@ -16,7 +16,14 @@ from email.parser import BytesHeaderParser, HeaderParser
 
 from bot.ports.inbound import AutoKind
 
-__all__ = ["OWN_ID_PREFIX", "auto_kind", "bounced_message_ids", "is_own_message", "message_ids"]
+__all__ = [
+    "OWN_ID_PREFIX",
+    "auto_kind",
+    "bounce_reason",
+    "bounced_message_ids",
+    "is_own_message",
+    "message_ids",
+]
 
 OWN_ID_PREFIX = "tl."
 """Local-part prefix of every Message-ID Threadline generates (``<tl.{uid}@domain>``)."""
@@ -115,6 +122,40 @@ def bounced_message_ids(msg: Message, body_text: str = "") -> list[str]:
             if match.group(1) not in found:
                 found.append(match.group(1))
     return found
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    """The field blocks of a ``message/delivery-status`` part (RFC 3464 §2.1), parsed or not."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [block for block in payload if isinstance(block, Message)]
+    text = payload if isinstance(payload, str) else ""
+    return [_parse_headers(block) for block in re.split(r"\r?\n\s*\r?\n", text) if block.strip()]
+
+
+def _field(block: Message, name: str) -> str:
+    value = " ".join((_raw(block, name) or "").split())
+    return value.split(";", 1)[1].strip() if name != "Status" and ";" in value else value
+
+
+def bounce_reason(msg: Message) -> str | None:
+    """Why delivery failed, from the report's per-recipient fields (RFC 3464 §2.3): recipient, status
+    and diagnostic, e.g. ``gone@example.org: 5.1.1 (550 5.1.1 user unknown)``; else X-Failed-Recipients."""
+    reasons: list[str] = []
+    for part in _walk_no_nested(msg):
+        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
+            continue
+        for block in _status_blocks(part):
+            action = _field(block, "Action").lower()
+            recipient = _field(block, "Final-Recipient") or _field(block, "Original-Recipient")
+            if not recipient or action not in ("failed", ""):
+                continue
+            status, diagnostic = _field(block, "Status"), _field(block, "Diagnostic-Code")
+            detail = " ".join(p for p in (status, f"({diagnostic})" if diagnostic else "") if p)
+            reasons.append(f"{recipient}: {detail}" if detail else recipient)
+    if not reasons and _raw(msg, "X-Failed-Recipients"):
+        reasons.append(f"{_raw(msg, 'X-Failed-Recipients')}: delivery failed")
+    return "; ".join(dict.fromkeys(reasons))[:300] or None
 
 
 def _parse_headers(data: str | bytes) -> Message:

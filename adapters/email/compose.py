@@ -5,23 +5,34 @@ retry re-sends the same id and the customer's client shows one message. Threadin
 headers come from the conversation's stored Message-IDs; the subject carries the
 ``[#42]`` token. Every header value is stripped of CR/LF and set through the email
 library's header handling, so customer or agent text cannot inject headers.
+Reply-all (the default) copies the other addresses of the customer's last mail
+(its sender, ``To`` and ``Cc``, given in ``view.extra``) into ``Cc``, minus our own addresses
+and the customer.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from adapters.email.addresses import is_address
 from bot.clock import Clock, SystemClock
 from bot.views import OutboundView
 
-__all__ = ["MAX_REFERENCES", "ReplyComposer", "compose_reply", "message_id_for", "reply_subject"]
+__all__ = [
+    "MAX_REFERENCES",
+    "ReplyComposer",
+    "compose_reply",
+    "envelope_recipients",
+    "message_id_for",
+    "reply_subject",
+]
 
 MAX_REFERENCES = 20
 """At most this many ids in References: the first (thread root) and the most recent ones."""
@@ -29,7 +40,6 @@ MAX_REFERENCES = 20
 _REF = re.compile(r"^<[^<>\s]+>$")
 _RE_PREFIX = re.compile(r"^\s*((re|aw|sv|vs|antw|wg|fwd?)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _TOKEN = re.compile(r"\s*\[#\d+\]\s*")
-_ADDR = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -63,10 +73,23 @@ def _references(refs: tuple[str, ...]) -> list[str]:
 
 def _address(name: str | None, address: str) -> Address:
     addr = address.strip()
-    if not _ADDR.match(addr):
+    if not is_address(addr):
         raise ValueError(f"invalid email address {_one_line(addr)!r}")
     local, _, domain = addr.rpartition("@")
     return Address(display_name=_one_line(name or ""), username=local, domain=domain)
+
+
+def _copied(view: OutboundView, own_addresses: Collection[str]) -> list[str]:
+    """Everyone else on the customer's last mail (its sender when that was not the customer, its ``To``
+    and ``Cc``) minus us and the customer."""
+    skip = {a.lower() for a in own_addresses} | {view.inbox_address.lower(), view.to_address.lower()}
+    found = [a.strip().lower() for key in ("from", "to", "cc") for a in view.extra.get(key, "").split(",")]
+    return [a for a in dict.fromkeys(found) if a and a not in skip and is_address(a)]
+
+
+def envelope_recipients(email: EmailMessage) -> list[str]:
+    """Every address of the mail's ``To`` and ``Cc`` headers, in order: the SMTP envelope recipients."""
+    return [address.addr_spec for name in ("To", "Cc") if email[name] for address in email[name].addresses]
 
 
 def _html_body(text: str) -> str:
@@ -83,10 +106,14 @@ def compose_reply(
     inbox_name: str,
     reply_to: str | None = None,
     now: datetime | None = None,
+    reply_all: bool = True,
+    own_addresses: Collection[str] = (),
 ) -> EmailMessage:
     """The email for ``view``: From "<agent> via <inbox>", threading headers, text + HTML, attachments.
 
-    Raises ``ValueError`` when the recipient or inbox address is not an email address.
+    With ``reply_all`` the customer's other recipients are copied, except ``own_addresses``
+    and the inbox address. Raises ``ValueError`` when the recipient or inbox address is not
+    an email address.
     """
     msg = EmailMessage()
     display = (
@@ -94,6 +121,9 @@ def compose_reply(
     )
     msg["From"] = _address(display, view.inbox_address)
     msg["To"] = _address(view.to_name, view.to_address)
+    copied = _copied(view, own_addresses) if reply_all else []
+    if copied:
+        msg["Cc"] = ", ".join(copied)
     if reply_to:
         msg["Reply-To"] = _address(None, reply_to)
     msg["Subject"] = reply_subject(view.subject, view.conversation_number)
@@ -130,13 +160,16 @@ class ReplyComposer:
 
     ``message_id_domain`` None means the domain of each view's inbox address;
     ``inbox_names`` maps an inbox key to the display name used in From;
-    ``reply_to`` an optional Reply-To address per inbox.
+    ``reply_to`` an optional Reply-To address per inbox; ``reply_all`` per inbox whether the
+    customer's other recipients are copied (default yes); ``own_addresses`` are never copied.
     """
 
     message_id_domain: str | None = None
     from_format: str = "{agent} via {inbox_name}"
     inbox_names: Mapping[str, str] = field(default_factory=dict)
     reply_to: Mapping[str, str] = field(default_factory=dict)
+    reply_all: Mapping[str, bool] = field(default_factory=dict)
+    own_addresses: frozenset[str] = frozenset()
     clock: Clock = field(default_factory=SystemClock)
 
     def domain_for(self, view: OutboundView) -> str:
@@ -152,4 +185,6 @@ class ReplyComposer:
             inbox_name=self.inbox_names.get(view.inbox, view.inbox),
             reply_to=self.reply_to.get(view.inbox),
             now=self.clock.now(),
+            reply_all=self.reply_all.get(view.inbox, True),
+            own_addresses=self.own_addresses,
         )

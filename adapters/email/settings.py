@@ -68,6 +68,10 @@ class MailboxSettings(BaseModel):
         description="Backfill on first start: 'none' (only new mail) or an age such as '7d', '12h', '2w'.",
     )
     timeout_seconds: float = Field(default=30, gt=0, description="Network timeout for IMAP commands.")
+    reply_all: bool = Field(
+        default=True,
+        description="Replies in this mailbox's inbox copy the customer's other To/Cc addresses (not ours).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MailboxSettings:
@@ -145,12 +149,27 @@ class EmailSettings(BaseModel):
     message_id_domain: str | None = Field(
         default=None, description="Domain of our Message-IDs; default: the domain of the inbox address."
     )
+    own_addresses: list[str] = Field(
+        default_factory=list,
+        description="Our other addresses (aliases) a reply-all never copies, besides the inbox addresses.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EmailSettings:
-        """Reject a from_format with unknown placeholders."""
+        """Reject a from_format with unknown placeholders, and mailboxes of one inbox that disagree on
+        reply_all."""
         try:
             self.from_format.format(agent="a", inbox_name="b")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"from_format: unknown placeholder or bad format ({exc})") from exc
+        for name, mailbox in self.mailboxes.items():
+            if self.reply_all_of(mailbox.inbox) != mailbox.reply_all:
+                raise ValueError(
+                    f"mailboxes.{name}.reply_all: the mailboxes of inbox {mailbox.inbox!r} disagree;"
+                    " set the same reply_all on each"
+                )
         return self
+
+    def reply_all_of(self, inbox: str) -> bool:
+        """Whether replies in ``inbox`` copy the customer's other recipients (its first mailbox decides)."""
+        return next((m.reply_all for m in self.mailboxes.values() if m.inbox == inbox), True)

@@ -11,7 +11,7 @@ import logging
 
 import aiosmtplib
 
-from adapters.email.compose import ReplyComposer
+from adapters.email.compose import ReplyComposer, envelope_recipients
 from adapters.email.settings import SmtpSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
@@ -63,7 +63,7 @@ class SmtpSender:
             await aiosmtplib.send(
                 email,
                 sender=message.inbox_address,
-                recipients=[email["To"].addresses[0].addr_spec],
+                recipients=envelope_recipients(email),
                 hostname=settings.host,
                 port=settings.port,
                 username=settings.username or None,

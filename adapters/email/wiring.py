@@ -36,18 +36,23 @@ def build_email_sender(
     settings: EmailSettings,
     *,
     inbox_names: Mapping[str, str] | None = None,
+    inbox_addresses: Iterable[str] = (),
     reply_to: Mapping[str, str] | None = None,
     clock: Clock | None = None,
 ) -> SmtpSender | FolderSender | None:
     """The ``ChannelSender`` for email: the outgoing folder if set, else SMTP, else None (inbound only).
 
-    ``inbox_names`` maps inbox keys to the display name shown in From ("Ann via <name>").
+    ``inbox_names`` maps inbox keys to the display name shown in From ("Ann via <name>");
+    ``inbox_addresses`` (with ``own_addresses``) are never copied into a reply-all.
     """
+    own = {a.strip().lower() for a in [*inbox_addresses, *settings.own_addresses] if "@" in a}
     composer = ReplyComposer(
         message_id_domain=settings.message_id_domain,
         from_format=settings.from_format,
         inbox_names=dict(inbox_names or {}),
         reply_to=dict(reply_to or {}),
+        reply_all={m.inbox: settings.reply_all_of(m.inbox) for m in settings.mailboxes.values()},
+        own_addresses=frozenset(own),
         clock=clock or SystemClock(),
     )
     if settings.outgoing_dir:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.domain import MessageKind, Status
 from bot.effects import Effects
+from bot.outbox.reachability import no_address_refusal
 from bot.ports.inbound import InboundMessage, IngestResult
 from bot.windows import window_refusal
 from storage import Repository
@@ -50,6 +51,8 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None or not inbox.csat.enabled or conv.last_inbound_at is None:
         return False
+    if await no_address_refusal(repo, conv) is not None:
+        return False  # the customer's mail came without an address: a survey could only fail
     effects = Effects(repo, conv, inbox, now)
     if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:
         await effects.notice("No satisfaction survey: the customer-service window has closed.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands.message_details import message_details
 from storage import Repository
 from storage.models import Agent, Conversation
 from storage.repository import ConversationFilter
@@ -71,11 +72,14 @@ async def describe_conversation(repo: Repository, conversation: Conversation) ->
                 "kind": m.kind,
                 "author": m.author_name,
                 "text": m.text,
-                "original_text": m.original_text if m.original_text not in (None, m.text) else None,
+                "original_text": m.original_text
+                if (m.original_text or "").strip() not in ("", m.text.strip())
+                else None,
                 "has_raw": m.raw is not None,
                 "external_id": m.external_id,
                 "delivery_status": m.delivery_status,
                 "created_at": m.created_at.isoformat(),
+                **await message_details(repo, m),
             }
             for m in await repo.messages_of(conversation.id)
         ],

@@ -14,7 +14,10 @@ from bot.ports.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 
-__all__ = ["BatchIndex", "identities_of", "identity_of"]
+__all__ = ["NO_ADDRESS", "BatchIndex", "identities_of", "identity_of"]
+
+NO_ADDRESS = "none"
+"""Identity kind of a sender whose message carried no address: one contact per such message."""
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
@@ -26,8 +29,13 @@ def identity_of(channel: str, address: str) -> tuple[str, str]:
 
 
 def identities_of(msg: InboundMessage) -> tuple[tuple[str, str], ...]:
-    """Every identity of the sender: those the channel named, else the one of ``sender_address``."""
-    return msg.sender_identities or (identity_of(msg.channel, msg.sender_address),)
+    """Every identity of the sender: those the channel named, else the one of ``sender_address``; a
+    message with neither gets its own (never shared) ``NO_ADDRESS`` marker."""
+    if msg.sender_identities:
+        return msg.sender_identities
+    if not msg.sender_address.strip():
+        return ((NO_ADDRESS, f"{msg.channel}:{msg.external_id}"[:320]),)
+    return (identity_of(msg.channel, msg.sender_address),)
 
 
 def _of_contact(conversation: Conversation, contact: Contact) -> bool:

@@ -19,12 +19,13 @@ from bot.automation import apply_rules
 from bot.automation.csat import take_rating
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import DeliveryStatus, MessageKind, Status
+from bot.domain import MessageKind, Status
 from bot.effects import Effects
 from bot.ingest.backlog import Backlogs
 from bot.ingest.batching import GroupCommitter
+from bot.ingest.bounces import record_bounce
 from bot.ingest.contacts import sender_contact
-from bot.ingest.index import BatchIndex, identities_of
+from bot.ingest.index import NO_ADDRESS, BatchIndex, identities_of
 from bot.ingest.references import shown_text
 from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
@@ -128,7 +129,7 @@ class Ingestor:
     ) -> IngestResult:
         now = self.clock.now()
         contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
-        value = identities_of(msg)[0][1]
+        kind, value = identities_of(msg)[0]
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:
@@ -147,7 +148,7 @@ class Ingestor:
             now,
             channel=msg.channel,
             external_id=msg.external_id,
-            author_name=contact.name or value,
+            author_name=contact.name or (value if kind != NO_ADDRESS else "(no sender address)"),
             subject=msg.subject,
             text=await shown_text(repo, msg),
             original_text=msg.original_text,
@@ -159,6 +160,8 @@ class Ingestor:
             else None,
         )
         await effects.show(message)
+        if msg.extra.get("malformed"):  # one line; the surface marks a notice with ⚠
+            await effects.notice(f"this mail was malformed: {msg.extra['malformed']}; shown as best read")
         for attachment in msg.attachments:
             repo.add_attachment(
                 message,
@@ -183,7 +186,8 @@ class Ingestor:
         # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
         lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
-        await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
+        if msg.sender_address:  # a mail without a sender address gets no automatic answer
+            await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False,
             conversation_number=conversation.number,
@@ -257,12 +261,5 @@ class Ingestor:
         await repo.set_label(conversation.id, label.id, True)
 
     async def _mark_bounced(self, repo: Repository, msg: InboundMessage, effects: Effects) -> None:
-        for original in await repo.messages_by_external_ids(msg.bounced_refs):
-            if original.kind != MessageKind.OUTBOUND:
-                continue
-            original.delivery_status = DeliveryStatus.FAILED
-            original.delivery_error = "bounced: " + (msg.subject or "delivery failure")[:200]
-            await effects.notice(
-                f"⚠ a reply bounced: {original.delivery_error}. Check the address, then retry."
-            )
+        await record_bounce(repo, self.settings, msg, effects.now)
         await self._label(repo, effects.conversation, AutoKind.BOUNCE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.ingest.index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
@@ -14,12 +15,14 @@ _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
 
 
 def contact_address(contact: Contact, channel: str) -> str:
-    """The contact's address on a channel (email address or phone), else any identity."""
+    """The contact's address on a channel (email address or phone), else any identity that is an
+    address; "" for a customer whose message came without one."""
     kind = "email" if channel == "email" else "phone"
     for identity in contact.identities:
         if identity.kind == kind:
             return identity.value
-    return contact.identities[0].value if contact.identities else ""
+    addresses = [identity.value for identity in contact.identities if identity.kind != NO_ADDRESS]
+    return addresses[0] if addresses else ""
 
 
 def contact_label(contact: Contact, channel: str) -> str:
@@ -36,7 +39,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         number=conversation.number,
         inbox=settings.inbox_display(conversation.inbox),
         channel=conversation.channel,
-        customer=contact.name or contact_address(contact, conversation.channel),
+        customer=contact.name or contact_address(contact, conversation.channel) or "(no sender address)",
         customer_address=contact_address(contact, conversation.channel),
         subject=conversation.subject,
         status=conversation.status,
@@ -86,6 +89,7 @@ async def outbound_view(
         if r != message.external_id
     ]
     meta = message.meta or {}
+    last_meta = await repo.last_customer_meta(conversation.id)
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,
@@ -106,4 +110,6 @@ async def outbound_view(
         template_params=tuple(meta.get("template_params", ())),
         auto_submitted=bool(meta.get("auto_submitted")),
         choices=tuple(meta.get("choices", ())),
+        # who sent the customer's last message and who else it went to (email From/To/Cc), for reply-all
+        extra={key: str(last_meta[key]) for key in ("from", "to", "cc") if last_meta.get(key)},
     )

@@ -62,6 +62,19 @@ def _answer(to: EmailMessage, text: str) -> bytes:
     return bytes(mail)
 
 
+async def test_no_survey_to_a_mail_without_sender_address(
+    app: Threadline, clock: ManualClock, tmp_path: Path
+) -> None:
+    local = app.local
+    assert local is not None
+    result = await app.ingestor.ingest(email_in(sender="", text="Broken desk", when=clock.now()))
+    await local.type_line(f"#{result.conversation_number} !close", "alice")
+    await app.dispatcher.drain()
+    thread = local.thread(result.conversation_number or 0)
+    assert thread is not None and thread.texts("outbound") == [] and sent_mail(tmp_path / "out") == []
+    assert not any("not delivered" in t for t in thread.texts("notice"))
+
+
 async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp_path: Path) -> None:
     local = app.local
     assert local is not None

@@ -128,6 +128,10 @@ async def test_auto_reply_with_a_template_never_to_robots(
         )
     await app.dispatcher.drain()
     assert len(sent_mail(tmp_path / "out")) == 1  # no answer to auto-replies, bounces or lists
+    nobody = await app.ingestor.ingest(email_in(sender="", subject="A question", when=clock.now()))
+    thread = await _thread(app, nobody.conversation_number)
+    assert thread.texts("outbound") == [] and not any("not delivered" in t for t in thread.texts("notice"))
+    assert len(sent_mail(tmp_path / "out")) == 1  # nor to a mail without a sender address
 
 
 async def test_auto_reply_with_a_missing_value_is_flagged_not_sent(

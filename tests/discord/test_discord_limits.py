@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.discord.text import unescape
-from bot.ingest.inbound import InboundAttachment
+from bot.ports.inbound import InboundAttachment
 from tests.discord.discord_fake_limits import EMBED_TOTAL_LIMIT, FILE_SIZE_LIMIT
 from tests.discord.discord_harness import Harness, email_in
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.ingest.inbound import InboundAttachment
+from bot.ports.inbound import InboundAttachment
 from bot.privacy.service import forget_contact
 from tests.discord.discord_harness import Harness, email_in
 

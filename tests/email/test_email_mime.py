@@ -164,9 +164,10 @@ def test_reply_to_wins_for_the_address() -> None:
     assert (m.sender_name, m.sender_address) == ("Alice Example", "alice@work.example.com")
 
 
-def test_forwarded_message_is_an_attachment() -> None:
+def test_forwarded_message_is_an_attachment_and_shown_inline() -> None:
     m = parse(load("19-forwarded-rfc822.eml"))
-    assert m.text == "See the attached message."
+    assert m.text.startswith("See the attached message.\n\n---------- Forwarded message ----------\n")
+    assert "From: someone@example.org\nSubject: original" in m.text and m.text.endswith("Inner body.")
     assert m.attachments[0].content_type == "message/rfc822" and b"Inner body." in (
         m.attachments[0].data or b""
     )

@@ -53,3 +53,14 @@ def test_email_settings_defaults() -> None:
     assert "secret" not in repr(SmtpSettings(host="h", password="secret"))
     with pytest.raises(ValidationError):
         EmailSettings(from_format="{who} via {inbox_name}")
+
+
+def test_reply_all_per_inbox_and_mailboxes_of_one_inbox_must_agree() -> None:
+    def box(inbox: str, reply_all: bool) -> MailboxSettings:
+        return MailboxSettings(inbox=inbox, kind="folder", path="/tmp/x", reply_all=reply_all)
+
+    settings = EmailSettings(mailboxes={"a": box("support", True), "b": box("sales", False)})
+    assert (settings.reply_all_of("support"), settings.reply_all_of("sales")) == (True, False)
+    assert settings.reply_all_of("unknown") is True
+    with pytest.raises(ValidationError, match=r"mailboxes\.b\.reply_all"):
+        EmailSettings(mailboxes={"a": box("support", True), "b": box("support", False)})

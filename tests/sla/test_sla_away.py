@@ -73,3 +73,14 @@ async def test_never_to_an_auto_reply_and_not_inside_business_hours(
     await away_app.ingestor.ingest(mail("Hi", when=clock.now(), sender="kim@example.org"))
     await away_app.dispatcher.drain()
     assert _sent(tmp_path) == []
+
+
+async def test_no_away_message_to_a_mail_without_sender_address(
+    away_app: Threadline, clock: ManualClock, tmp_path: Path
+) -> None:
+    clock.set(ams(2026, 1, 10, 12, 0))  # Saturday noon: closed
+    number = (await away_app.ingestor.ingest(mail("Who?", when=clock.now(), sender=""))).conversation_number
+    await away_app.dispatcher.drain()
+    thread = away_app.local.thread(number or 0)  # type: ignore[union-attr]
+    assert thread is not None and thread.texts("outbound") == [] and thread.texts("notice") == []
+    assert _sent(tmp_path) == []

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from bot.commands.listing import describe_conversation
+from bot.commands.message_details import detail_lines
 from bot.humanize import text_table
 from storage import Store
 from storage.repository import ConversationFilter
@@ -150,6 +151,8 @@ def _print_conversation(data: dict[str, Any], *, original: bool = False) -> None
             print(f"    {line}")
         if message["original_text"] and not original:
             print("    (quoted history and signature hidden: --original shows them)")
+        for line in detail_lines(message):
+            print(f"    {line}")
     print("\n  audit trail:")
     for event in data["audit"]:
         print(f"    {event['at'][:19]} {event['actor']} {event['action']} {json.dumps(event['detail'])}")

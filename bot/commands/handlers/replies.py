@@ -8,6 +8,7 @@ from bot.commands.context import Context
 from bot.commands.handlers.templates import unknown_template
 from bot.commands.model import Note, ReplyToCustomer, Retry, Template
 from bot.domain import DeliveryStatus, MessageKind
+from bot.outbox.reachability import no_address_refusal
 from bot.views import Reply
 from bot.windows import WINDOWS, render_template, templates_for, window_refusal
 from storage.models import Conversation
@@ -36,7 +37,9 @@ async def note(ctx: Context, command: Note) -> Reply:
 async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     """Send a free-form reply to the customer, unless the channel's window or a teammate stands in the way."""
     conv = await ctx.conversation()
-    refusal = window_refusal(ctx.settings, conv.channel, conv.last_inbound_at, ctx.now())
+    refusal = await no_address_refusal(ctx.repo, conv) or window_refusal(
+        ctx.settings, conv.channel, conv.last_inbound_at, ctx.now()
+    )
     if refusal is not None:
         return Reply(refusal, ok=False, conversation_number=conv.number)
     blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied

@@ -1,0 +1,20 @@
+"""Whether a conversation's customer can be answered at all: a message without a sender address cannot."""
+
+from __future__ import annotations
+
+from bot.outbox.presenters import contact_address
+from storage import Repository
+from storage.models import Conversation
+
+__all__ = ["no_address_refusal"]
+
+
+async def no_address_refusal(repo: Repository, conversation: Conversation) -> str | None:
+    """Why a reply in ``conversation`` cannot be sent (its customer has no address), or None."""
+    contact = await repo.contact(conversation.contact_id)
+    if contact_address(contact, conversation.channel):
+        return None
+    return (
+        f"#{conversation.number} cannot be answered: the customer's message came without a sender "
+        "address, so a reply has nowhere to go. Nothing was sent."
+    )
