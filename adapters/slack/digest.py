@@ -23,7 +23,6 @@ def thread_link(chat_channel: str, thread_id: str) -> str:
     return f"https://slack.com/archives/{chat_channel}/p{thread_id.replace('.', '')}"
 
 
-
 def _entry(entry: DigestEntry, zone: ZoneInfo) -> str:
     label = f"#{entry.number} {escape(entry.subject or '(no subject)')[:80]}"
     if entry.surface == "slack" and entry.chat_channel and entry.thread_id:

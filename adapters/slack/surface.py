@@ -18,14 +18,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.digest import digest_blocks, thread_link
 from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, escape, post_chunks
+from adapters.slack.split import clip
 from bot.ports import ThreadGone, ThreadRef, join_ids
 from bot.settings.slack import SlackSettings
 from bot.views import CardView, DigestView, PostView
 
-__all__ = ["SlackSurface"]
+__all__ = ["SlackSurface", "customer_username"]
 
 log = logging.getLogger(__name__)
 _MEMORY = 5000
+_USERNAME = 80
+_CUSTOMER_MARK = " (customer)"
+
+
+def customer_username(name: str | None) -> str:
+    """The post username of a customer's message: always marked, so no customer can pass for a teammate."""
+    name = " ".join((name or "").split()) or "Unknown sender"
+    return clip(name, _USERNAME - len(_CUSTOMER_MARK)) + _CUSTOMER_MARK
 
 
 class SlackSurface:
@@ -58,7 +67,7 @@ class SlackSurface:
     def _identity(self, post: PostView) -> dict[str, Any]:
         if not post.from_customer:
             return self._bot_identity()
-        identity: dict[str, Any] = {"username": (post.author or "customer")[:80]}
+        identity: dict[str, Any] = {"username": customer_username(post.author)}
         if self.settings.customer_icon_url:
             identity["icon_url"] = self.settings.customer_icon_url
         else:

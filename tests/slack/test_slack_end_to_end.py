@@ -6,7 +6,7 @@ import email
 from email import policy
 
 from tests.slack.slack_payloads import block_action, message_event, slash
-from tests.slack.slack_read import card_fields
+from tests.slack.slack_read import card_fields, literal_text
 
 
 async def test_email_to_slack_and_back(world) -> None:
@@ -18,8 +18,8 @@ async def test_email_to_slack_and_back(world) -> None:
     fields = card_fields(card)
     assert "open" in fields["Status"] and fields["Assignee"] == "_unassigned_"
     thread = world.fake.thread("C_SUPPORT", card["ts"])
-    assert thread[0]["username"] == "Ann Customer"
-    assert "refund for order 1881" in thread[0]["blocks"][0]["text"]["text"]
+    assert thread[0]["username"] == "Ann Customer (customer)"
+    assert "refund for order 1881" in literal_text(thread[0])
 
     claim = next(e for e in card["blocks"][-1]["elements"] if e["action_id"] == "tl_claim")
     response = await world.dispatch(

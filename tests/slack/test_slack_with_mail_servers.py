@@ -16,7 +16,7 @@ from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event
-from tests.slack.slack_read import card_fields
+from tests.slack.slack_read import card_fields, literal_text
 
 CONFIG = """
 [threadline]
@@ -63,9 +63,7 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
         card = fake_slack.roots(CHANNEL)[-1]
         await until("the first message", lambda: fake_slack.thread(CHANNEL, card["ts"]))
         first = fake_slack.thread(CHANNEL, card["ts"])[0]
-        assert (
-            first["username"] == "Ann Customer" and "&lt;!channel&gt;" in first["blocks"][0]["text"]["text"]
-        )
+        assert first["username"] == "Ann Customer (customer)" and "<!channel>" in literal_text(first)
 
         assert app.slack is not None
         claim = next(e for e in card["blocks"][-1]["elements"] if e["action_id"] == "tl_claim")
