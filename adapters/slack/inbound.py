@@ -3,7 +3,9 @@
 Every listener acknowledges first (Slack wants an answer within 3 s) and then does
 its work in a tracked task; ``settle()`` waits for that work (tests, shutdown).
 Thread messages: ``!claim`` and friends are commands, a plain message is handed to
-the core, which makes it an internal note (or ignores it, per inbox). Messages of
+the core, which makes it an internal note (or ignores it, per inbox). Text arrives in
+Slack's wire format and is decoded once here (``adapters.slack.wire.decode``), so the
+core, the customer's mail and the thread echo get exactly what the agent typed. Messages of
 bots (ours included), edits and deletions are ignored; Events API retries and
 Socket Mode redeliveries are dropped by ``event_id`` through ``FirstTime``.
 """
@@ -22,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.people import Directory
 from adapters.slack.render import escape
 from adapters.slack.surface import SlackSurface
+from adapters.slack.wire import decode, unnamed_users
 from bot.actions import Actor, Location
 from bot.views import Reply
 
@@ -31,7 +34,6 @@ __all__ = [
     "FirstTime",
     "LabelSource",
     "SlackInbound",
-    "normalise_mentions",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,11 +57,6 @@ LabelSource = Callable[[], Awaitable[list[str]]]
 """Returns the existing label names (for the card's Labels menu)."""
 AgentRegistrar = Callable[[Actor], Awaitable[None]]
 """Makes sure a Slack user is an agent (so ``assign`` can find someone who never acted yet)."""
-
-
-def normalise_mentions(text: str) -> str:
-    """Slack's ``<@U123|bob>`` → ``@U123``, the form the core's ``assign`` resolves by identity."""
-    return _MENTION.sub(lambda m: "@" + m.group(1), text)
 
 
 class SlackInbound:
@@ -132,6 +129,13 @@ class SlackInbound:
             return None
         return await self.directory.actor(user_id, name)
 
+    async def plain(self, wire: str, *, command: bool = False) -> str:
+        """Slack's wire text as plain text; in an ``assign`` command users stay ``@U123`` for the core."""
+        verb = wire.lstrip().removeprefix(self.prefix).lower() if command else ""
+        user_ids = verb.startswith("assign")
+        names = {} if user_ids else {u: (await self.directory.person(u)).name for u in unnamed_users(wire)}
+        return decode(wire, names, user_ids=user_ids)
+
     async def register_mentioned(self, text: str) -> None:
         """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
         if self.register is None:
@@ -183,7 +187,7 @@ class SlackInbound:
                 self.directory.refusal(), response_url=url, channel=body.get("channel_id"), user=user_id
             )
             return
-        text = normalise_mentions((body.get("text") or "").strip()) or "help"
+        text = (await self.plain((body.get("text") or "").strip(), command=True)) or "help"
         if text.lower().startswith("assign"):
             await self.register_mentioned(body.get("text") or "")
         reply = await self.run(actor, text, Location("slack"), prefixed=False)
@@ -219,12 +223,11 @@ class SlackInbound:
         if actor is None:
             await self.answer(self.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts)
             return
-        if command:
-            text = normalise_mentions(text)
-            if text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
-                await self.register_mentioned(str(event.get("text") or ""))
-        elif not text.strip():
+        if command and text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
+            await self.register_mentioned(text)
+        elif not command and not text.strip():
             return
+        text = await self.plain(text, command=command)
         where = Location("slack", thread_id=thread_ts, typed_in_thread=True)
         reply = await self.run(actor, text, where, prefixed=True)
         if not command and (reply.ok or reply.conversation_number is None):

@@ -25,6 +25,8 @@ from adapters.slack.render import (
     card_number,
     escape,
 )
+from adapters.slack.split import clip_escaped
+from adapters.slack.wire import decode
 from bot.actions import Location
 
 __all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "reply_modal"]
@@ -42,14 +44,17 @@ def label_slug(text: str) -> str:
 
 
 def reply_modal(channel: str, thread_ts: str, excerpt: str) -> dict[str, Any]:
-    """The "Reply to customer" modal; ``private_metadata`` carries the thread it answers."""
+    """The "Reply to customer" modal (``excerpt`` is plain text); ``private_metadata`` names its thread."""
     blocks: list[dict[str, Any]] = []
     if excerpt:
         blocks.append(
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": "Replying in the thread of: " + escape(excerpt[:280])}
+                    {
+                        "type": "mrkdwn",
+                        "text": "Replying in the thread of: " + clip_escaped(escape(excerpt), 280),
+                    }
                 ],
             }
         )
@@ -188,7 +193,7 @@ class SlackInteractions:
             )
             return
         thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
-        view = reply_modal(channel, thread_ts, str(message.get("text") or ""))
+        view = reply_modal(channel, thread_ts, decode(str(message.get("text") or "")))
         await self.inbound.client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _on_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

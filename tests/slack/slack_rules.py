@@ -14,6 +14,9 @@ Sources (Slack API documentation):
   characters with a buffer for block containers"). The fake counts every ``text`` string in the blocks.
 - chat.postMessage (https://docs.slack.dev/reference/methods/chat.postMessage): ``text`` over 40,000
   characters is too long (``msg_too_long``; Slack truncates there, the fake refuses: stricter).
+- Rich text block reference (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block): its
+  ``elements`` are ``rich_text_section``, ``rich_text_list``, ``rich_text_preformatted`` or
+  ``rich_text_quote`` objects, each with its own ``elements``; a ``text`` element carries a string.
 - Lengths are counted in UTF-16 code units, which is never fewer than Unicode characters (stricter).
 """
 
@@ -79,6 +82,22 @@ def _element_error(element: dict[str, Any], action_ids: set[str]) -> str | None:
     return None
 
 
+_RICH_PARTS = {"rich_text_section", "rich_text_list", "rich_text_preformatted", "rich_text_quote"}
+
+
+def _rich_text_error(block: dict[str, Any]) -> str | None:
+    parts = block.get("elements")
+    if not isinstance(parts, list) or not parts:
+        return "rich_text without elements"
+    for part in parts:
+        if part.get("type") not in _RICH_PARTS or not isinstance(part.get("elements"), list):
+            return f"rich_text element of type {part.get('type')!r}"
+        for element in part["elements"]:
+            if element.get("type") == "text" and not isinstance(element.get("text"), str):
+                return "rich_text text element without a string"
+    return None
+
+
 def _block_error(block: dict[str, Any], block_ids: set[str], action_ids: set[str]) -> str | None:
     block_id = block.get("block_id")
     if block_id is not None:
@@ -102,6 +121,8 @@ def _block_error(block: dict[str, Any], block_ids: set[str], action_ids: set[str
         return "context with more than 10 elements"
     if kind == "context" and any(length(_text_of(e)) > MAX_SECTION for e in block.get("elements") or []):
         return "context text over 3000 characters"
+    if kind == "rich_text":
+        return _rich_text_error(block)
     if kind == "actions":
         for element in block.get("elements") or []:
             error = _element_error(element, action_ids)

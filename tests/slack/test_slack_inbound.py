@@ -54,7 +54,7 @@ async def test_plain_thread_message_is_a_note_and_not_echoed(world) -> None:
     before = len(world.fake.thread("C_SUPPORT", card["ts"]))
     await world.dispatch(message_event("Customer called, wants a callback <!channel>", thread_ts=card["ts"]))
     await world.settle()
-    assert await notes(world) == ["Customer called, wants a callback <!channel>"]
+    assert await notes(world) == ["Customer called, wants a callback @channel"]  # decoded once
     assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before  # the agent's own message shows the note
     assert world.fake.called("chat.postEphemeral") == []
 

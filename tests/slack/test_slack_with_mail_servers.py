@@ -3,6 +3,7 @@ Claim button, `!label`, `!reply` → the reply reaches a real SMTP server, threa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -11,12 +12,13 @@ from pathlib import Path
 from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import parse_config
+from bot.inbound import InboundMessage
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event
-from tests.slack.slack_read import card_fields, literal_text
+from tests.slack.slack_read import all_text, card_fields, literal_text
 
 CONFIG = """
 [threadline]
@@ -103,5 +105,53 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
             ),
         )
         assert any("claimed by Alice" in t for t in texts)
+    finally:
+        await app.stop()
+
+
+async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(port)
+    app = Threadline(parse_config(config, env={}), clock=SystemClock())
+    await app.start()
+    try:
+        await app.ingestor.ingest(
+            InboundMessage(
+                channel="email",
+                inbox="support",
+                external_id="<ann-2@example.com>",
+                sender_address="ann@example.com",
+                sender_name="Ann Customer",
+                received_at=datetime.now(UTC),
+                text="Where is my order?",
+                subject="Order",
+            )
+        )
+        await until("the card", lambda: fake_slack.roots(CHANNEL))
+        card = fake_slack.roots(CHANNEL)[-1]
+        typed = (
+            "!reply Fish & chips <https://x.example/?a=1&b=2|here> for <@UBOB>,"
+            " <mailto:a@b.example|a@b.example>"
+        )
+        assert app.slack is not None
+        await app.slack.app.async_dispatch(message_event(typed, thread_ts=card["ts"]))
+        await app.slack.settle()
+        await until("the reply at the SMTP server", lambda: sink.received)
+
+        expected = "Fish & chips here (https://x.example/?a=1&b=2) for @Bob, a@b.example"
+        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        plain, html = sent.get_body(("plain",)), sent.get_body(("html",))
+        assert plain is not None and html is not None
+        assert plain.get_content().strip() == expected
+        assert "Fish &amp; chips here (https://x.example/?a=1&amp;b=2)" in html.get_content()
+        assert "&amp;amp;" not in html.get_content()
+
+        def echoes() -> list[dict]:
+            return [m for m in fake_slack.thread(CHANNEL, card["ts"]) if "sent to customer" in all_text(m)]
+
+        await until("the reply's echo", echoes)
+        assert literal_text(echoes()[-1]) == expected
     finally:
         await app.stop()
