@@ -165,21 +165,31 @@ def _actions(card: CardView) -> dict[str, Any]:
     return {"type": "actions", "block_id": f"{CARD_BLOCK}:{card.number}", "elements": elements}
 
 
-def card_blocks(card: CardView) -> tuple[str, list[dict[str, Any]]]:
-    """The card as (notification text, blocks); every customer-controlled string is escaped."""
-    icon = _CHANNEL_ICON.get(card.channel, ":incoming_envelope:")
-    customer = escape(card.customer)
+def _title(card: CardView) -> dict[str, Any]:
+    """The card's first line as rich text: the customer's name and subject are shown literally."""
+    customer = card.customer
     if card.customer_address and card.customer_address != card.customer:
-        customer += f" ({escape(card.customer_address)})"
+        customer += f" ({card.customer_address})"
+    tail = clip(f" {card.channel} · {customer} · “{card.subject or '(no subject)'}”", MAX_SECTION - 20)
+    elements = [
+        {"type": "text", "text": f"#{card.number}", "style": {"bold": True}},
+        {"type": "text", "text": " · "},
+        {"type": "emoji", "name": _CHANNEL_ICON.get(card.channel, ":incoming_envelope:").strip(":")},
+        {"type": "text", "text": tail},
+    ]
+    return {
+        "type": "rich_text",
+        "block_id": f"tl_title:{card.number}",
+        "elements": [{"type": "rich_text_section", "elements": elements}],
+    }
+
+
+def card_blocks(card: CardView) -> tuple[str, list[dict[str, Any]]]:
+    """The card as (notification text, blocks); customer strings are literal rich text or escaped."""
     subject = escape(card.subject or "(no subject)")
-    title = f"*#{card.number}* · {icon} {escape(card.channel)} · {customer} · “{subject}”"
     text = clip_escaped(f"#{card.number} · {card.channel} · {escape(card.customer)} · {subject}", FALLBACK)
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "block_id": f"tl_title:{card.number}",
-            "text": {"type": "mrkdwn", "text": clip_escaped(title, MAX_SECTION)},
-        },
+        _title(card),
         {"type": "section", "block_id": f"tl_fields:{card.number}", "fields": _fields(card)},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Inbox: {escape(card.inbox)}"}]},
         _actions(card),

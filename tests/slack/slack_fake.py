@@ -93,6 +93,7 @@ class FakeSlack:
     refusals: list[tuple[str, str, str]] = field(default_factory=list)  # (method, error, why)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     limit: tuple[float, int] | None = None
+    limit_retry_after: int = 1
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     url: str = ""
     root: str = ""
@@ -109,9 +110,10 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with ``error``."""
         self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
 
-    def rate_limit(self, per_second: float, burst: int) -> None:
-        """Enforce Slack-like per-channel posting limits on chat.postMessage (429 + Retry-After: 1)."""
+    def rate_limit(self, per_second: float, burst: int, retry_after: int = 1) -> None:
+        """Enforce Slack-like per-channel posting limits on chat.postMessage (429 + Retry-After)."""
         self.limit = (per_second, burst)
+        self.limit_retry_after = retry_after
 
     def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> None:
         """Make ``users.info`` know a user."""
@@ -209,7 +211,9 @@ class FakeSlack:
             )
         if method == "chat.postMessage" and self._limited(str(args.get("channel"))):
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.limit_retry_after)},
             )
         if method in self.delays:
             await asyncio.sleep(self.delays[method])

@@ -125,3 +125,16 @@ def test_settings_explain_what_is_missing(tmp_path) -> None:
     socket = base.replace('mode = "http"', 'mode = "socket"\napp_token = "${SLACK_APP_TOKEN}"')
     settings = parse_config(socket, env={"SLACK_APP_TOKEN": "xapp-1"})
     assert settings.surfaces.slack is not None and settings.surfaces.slack.api_base_url.endswith("/api/")
+
+
+async def test_cards_and_posts_keep_arrival_order_per_channel_under_429s(world) -> None:
+    world.fake.rate_limit(per_second=4, burst=3)
+    for i in range(12):
+        await world.email(f"message {i:02d}", subject=f"S{i:02d}", sender=f"c{i}@example.com")
+    await deliver_all(world)
+    assert world.fake.refusals == [] and len(world.fake.called("chat.postMessage")) > 24  # some were 429s
+    cards = world.fake.roots(CHANNEL)
+    assert [c["text"].split(" · ")[0] for c in cards] == [f"#{i}" for i in range(1, 13)]
+    posts = [m for m in world.fake.messages.values() if m.get("thread_ts")]
+    order = {card["ts"]: index for index, card in enumerate(cards)}
+    assert [order[p["thread_ts"]] for p in posts] == list(range(12))
