@@ -1,9 +1,10 @@
 """The Slack surface, outbound half: cards and thread posts through the Web API (``chat.*``, ``files.*``).
 
 Idempotence across retries: a post split into several Slack messages remembers the
-``ts`` of each part already posted (per message uid), so a retry after a 429 in the
-middle resumes instead of repeating. A plain thread message that the core turned
-into a note is not echoed back: the agent's own Slack message already shows it.
+``ts`` of each part already posted and the ids of its uploaded files (per message uid),
+so a retry after a 429 in the middle resumes instead of repeating. ``post`` returns the
+file ids and every part's ``ts``, so ``redact`` can delete all of them. A plain thread
+message that the core turned into a note is not echoed back: the agent's own Slack message already shows it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.digest import digest_blocks, thread_link
@@ -28,6 +30,7 @@ __all__ = ["SlackSurface", "customer_username"]
 log = logging.getLogger(__name__)
 _MEMORY = 5000
 _USERNAME = 80
+_FILE_GONE = ("file_not_found", "file_deleted")
 _CUSTOMER_MARK = " (customer)"
 
 
@@ -46,7 +49,7 @@ class SlackSurface:
         self.client = client
         self.settings = settings
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
-        self._uploaded: OrderedDict[str, bool] = OrderedDict()
+        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
 
     @staticmethod
@@ -123,29 +126,41 @@ class SlackSurface:
                 if uid:
                     self._remember(self._parts, uid, done)
             files = [a for a in post.attachments if a.data is not None]
-            if files and not (uid and self._uploaded.get(uid)):
-                await self.client.files_upload_v2(
+            uploaded: list[str] = self._uploaded.get(uid, []) if uid else []
+            if files and not uploaded:
+                answer = await self.client.files_upload_v2(
                     channel=ref.chat_channel,
                     thread_ts=ref.thread_id,
                     file_uploads=[
                         {"content": a.data, "filename": a.filename, "title": a.filename} for a in files
                     ],
                 )
+                uploaded = [str(f["id"]) for f in answer.get("files") or []]
                 if uid:
-                    self._remember(self._uploaded, uid, True)
+                    self._remember(self._uploaded, uid, uploaded)
         except Exception as exc:
             raise delivery_error(exc) from exc
-        return join_ids(done)
+        ids = join_ids([*uploaded, *done])  # files first: a forgotten contact's files must be found again
+        if len(ids.split()) < len(uploaded) + len(done):
+            log.warning("slack post ids do not all fit; some parts cannot be redacted", extra={"uid": uid})
+        return ids
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
-        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
-        for ts in item_id.split():
+        """Delete a post (every part and every uploaded file, ``files.delete``): a forgotten contact's."""
+        for part in item_id.split():
             try:
-                await self.client.chat_delete(channel=ref.chat_channel, ts=ts)
-            except Exception as exc:
+                if part.startswith("F"):
+                    await self.client.files_delete(file=part)
+                else:
+                    await self.client.chat_delete(channel=ref.chat_channel, ts=part)
+            except SlackApiError as exc:
+                if exc.response.get("error") in _FILE_GONE:
+                    continue  # already deleted: nothing left to erase
                 error = delivery_error(exc)
-                if not isinstance(error, ThreadGone):  # already deleted: nothing left to erase
+                if not isinstance(error, ThreadGone):
                     raise error from exc
+            except Exception as exc:
+                raise delivery_error(exc) from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""

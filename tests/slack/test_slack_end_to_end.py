@@ -68,3 +68,17 @@ async def test_slash_command_anywhere_answers_ephemerally(world) -> None:
     await world.settle()
     assert "No conversation #999" in world.fake.responses[-1]["text"]
     assert card_fields(world.fake.last_update(world.card()["ts"]))["Assignee"] == "Alice"
+
+
+async def test_a_customer_mail_of_40000_characters_appears_whole_and_in_order(world) -> None:
+    text = "".join(
+        f"Paragraph {i:03d}: " + "the desk & its <legs> arrived *broken* " * 9 + "\n\n" for i in range(110)
+    )
+    assert len(text) >= 40_000
+    await world.email(text)
+    await world.settle()
+    thread = world.fake.thread("C_SUPPORT", world.card()["ts"])
+    assert len(thread) > 3 and world.fake.refusals == []  # the old renderer: msg_blocks_too_long
+    assert all(m["username"] == "Ann Customer (customer)" for m in thread)
+    shown = "".join(literal_text(m) for m in thread)
+    assert shown.replace("\n", "") == text.replace("\n", "")
