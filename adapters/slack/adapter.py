@@ -40,9 +40,10 @@ class SlackAdapter:
         client: AsyncWebClient | None = None,
     ) -> None:
         self.settings = settings
+        chat_channels = tuple(chat_channels)
         self.client = client or make_client(settings)
         self.surface = SlackSurface(self.client, settings)
-        self.directory = Directory(self.client, settings)
+        self.directory = Directory(self.client, settings, fallback_channels=chat_channels)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-requests-are-not-signed",

@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.people import Directory
 from adapters.slack.render import escape
+from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.actions import Actor, Location
@@ -77,6 +78,7 @@ class SlackInbound:
         self.client = surface.client
         self.directory = directory
         self.prefix = prefix
+        self.command = command
         self.chat_channels = frozenset(chat_channels)
         self.handle: CommandHandler | None = None
         self.first_time: FirstTime | None = None
@@ -188,6 +190,13 @@ class SlackInbound:
             )
             return
         text = (await self.plain((body.get("text") or "").strip(), command=True)) or "help"
+        words = text.split()
+        own = missing_number(self.command, text, self.prefix)  # our words, not the core's (no thread here)
+        if words[0].lower() in ("help", "?"):
+            own = slash_help(self.command, words[1].lower() if len(words) > 1 else None, self.prefix)
+        if own is not None:
+            await self.answer(own, response_url=url, channel=body.get("channel_id"), user=user_id)
+            return
         if text.lower().startswith("assign"):
             await self.register_mentioned(body.get("text") or "")
         reply = await self.run(actor, text, Location("slack"), prefixed=False)
