@@ -224,3 +224,18 @@ async def test_a_user_group_gate_on_a_free_workspace_falls_back_to_the_support_c
     ]
     warnings = [r for r in caplog.records if "paid_teams_only" in r.getMessage()]
     assert len(warnings) == 1 and "allowed_channel" in warnings[0].getMessage()
+
+
+async def test_the_modal_opens_within_the_trigger_ids_life_even_when_membership_is_slow(make_world) -> None:
+    world = await make_world('allowed_usergroup = "S_SUPPORT"')
+    world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
+    _, card = await new_card(world)
+    customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
+    world.fake.trigger_seconds = 0.3  # Slack's 3 s, scaled down
+    world.fake.delays["usergroups.users.list"] = 0.5  # a slow membership refresh
+    await world.dispatch(shortcut(customer_post, user="UMALLORY"))
+    await world.settle()
+    opened = world.fake.called("views.open")
+    assert len(opened) == 1 and world.fake.used_triggers == {opened[0].args["trigger_id"]}
+    refused = world.fake.called("views.update")[-1].args["view"]
+    assert "Only members of" in json.dumps(refused) and "submit" not in refused
