@@ -51,6 +51,7 @@ class SlackSurface:
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
         self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
+        self._links: OrderedDict[str, str] = OrderedDict()  # "channel:ts" -> permalink
 
     @staticmethod
     def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -164,7 +165,12 @@ class SlackSurface:
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
-        text, blocks = digest_blocks(digest)
+        links = {
+            e.thread_id: await self.permalink(e.chat_channel, e.thread_id)
+            for e in digest.oldest[:20]
+            if e.surface == "slack" and e.chat_channel and e.thread_id
+        }
+        text, blocks = digest_blocks(digest, links)
         ts = str((await self._top_level(chat_channel, text, blocks))["ts"])
         if digest.chart_png is not None:
             try:
@@ -181,8 +187,25 @@ class SlackSurface:
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
         """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
-        link = f" <{thread_link(thread.chat_channel, thread.thread_id)}|open the thread>" if thread else ""
+        link = (
+            f" <{await self.permalink(thread.chat_channel, thread.thread_id)}|open the thread>"
+            if thread
+            else ""
+        )
         return str((await self._top_level(chat_channel, f":warning: {escape(post.text)}{link}", None))["ts"])
+
+    async def permalink(self, chat_channel: str, ts: str) -> str:
+        """A message's permalink (``chat.getPermalink``, cached); the archives link if Slack has none."""
+        key = f"{chat_channel}:{ts}"
+        if key in self._links:
+            return self._links[key]
+        try:
+            answer = await self.client.chat_getPermalink(channel=chat_channel, message_ts=ts)
+        except Exception as exc:
+            log.warning("slack permalink unavailable", extra={"error": exc.__class__.__name__})
+            return thread_link(chat_channel, ts)
+        self._remember(self._links, key, str(answer["permalink"]))
+        return self._links[key]
 
     async def _top_level(self, chat_channel: str, text: str, blocks: list[dict[str, Any]] | None) -> Any:
         """Post at the top level of a channel as the bot (no unfurling); map Slack's errors."""

@@ -159,6 +159,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     from bot.views import DigestEntry, DigestView
 
     slack = surface(fake_slack)
+    ref = await slack.create_thread("C1", CARD)
     entry = DigestEntry(
         number=3,
         subject="Refund <!channel>",
@@ -168,7 +169,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
         sla_state="breached",
         surface="slack",
         chat_channel="C1",
-        thread_id="1700000000.000001",
+        thread_id=ref.thread_id,
     )
     digest = DigestView(
         name="daily",
@@ -193,7 +194,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     message = fake_slack.messages[ts]
     assert message["channel"] == "CDIGEST" and "thread_ts" not in message
     body = json.dumps(message["blocks"], ensure_ascii=False)
-    assert "https://slack.com/archives/C1/p1700000000000001" in body
+    assert f"<{fake_slack.permalink('C1', ref.thread_id)}|#3 Refund" in body  # names the workspace
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
     assert "10 min" in body and "75 %" in body
 
@@ -213,7 +214,7 @@ async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: Fa
     posted = fake_slack.messages[ts]
     assert posted["channel"] == "CESC" and "thread_ts" not in posted
     assert "&lt;!channel&gt;" in posted["text"] and "<!channel>" not in posted["text"]
-    assert f"https://slack.com/archives/C1/p{ref.thread_id.replace('.', '')}" in posted["text"]
+    assert f"<{fake_slack.permalink('C1', ref.thread_id)}|open the thread>" in posted["text"]
 
 
 async def test_redact_deletes_every_part_of_a_long_post(fake_slack: FakeSlack) -> None:
