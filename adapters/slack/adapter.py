@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
@@ -26,6 +27,23 @@ from bot.settings.slack import SlackSettings
 __all__ = ["SlackAdapter"]
 
 log = logging.getLogger(__name__)
+_BOLT_LOG = logging.getLogger("adapters.slack.bolt")
+
+
+class _TokenInClient(logging.Filter):
+    """Drops bolt's start-up warning that ``token`` is unused because a ``client`` was given.
+
+    Threadline gives bolt its own client (base URL, retry handlers) holding the bot token; bolt
+    also reads ``SLACK_BOT_TOKEN`` from the environment and then warns at every start, about
+    nothing an operator could or should change.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for exactly that warning."""
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG.addFilter(_TokenInClient())
 
 
 class SlackAdapter:
@@ -51,7 +69,7 @@ class SlackAdapter:
             # Listeners only filter, queue their work (``SlackInbound.spawn``) and ack, so running them
             # before the response costs nothing and makes "dispatch returned" mean "work is queued".
             process_before_response=True,
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=_BOLT_LOG,
         )
         self.inbound = SlackInbound(
             self.app,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 from email import policy
 
 from tests.slack.slack_payloads import block_action, message_event, slash
@@ -82,3 +83,11 @@ async def test_a_customer_mail_of_40000_characters_appears_whole_and_in_order(wo
     assert all(m["username"] == "Ann Customer (customer)" for m in thread)
     shown = "".join(literal_text(m) for m in thread)
     assert shown.replace("\n", "") == text.replace("\n", "")
+
+
+async def test_no_token_warning_at_start(make_world, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    caplog.set_level(logging.DEBUG)
+    await make_world()
+    assert not [r for r in caplog.records if "token" in r.getMessage().lower()]
+    assert "xoxb" not in caplog.text
