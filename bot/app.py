@@ -149,6 +149,8 @@ class Threadline:
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         if self.discord is not None:
             self.ops.watch_ready("surface:discord", self.discord.client.is_ready)
+        if self.slack is not None:
+            self.ops.health.register("surface:slack", self.slack.surface.auth.probe)
         # --- reliability and scale: end ---------------------------------------------
 
     def _channels(self) -> dict[str, ChannelSender]:

@@ -17,8 +17,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.auth import SlackAuth
 from adapters.slack.digest import digest_blocks, thread_link
-from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, escape, post_chunks
 from adapters.slack.split import clip
 from bot.ports import ThreadGone, ThreadRef, join_ids
@@ -48,6 +48,7 @@ class SlackSurface:
     def __init__(self, client: AsyncWebClient, settings: SlackSettings) -> None:
         self.client = client
         self.settings = settings
+        self.auth = SlackAuth()
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
         self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
@@ -101,7 +102,7 @@ class SlackSurface:
         try:
             await self.client.chat_update(channel=ref.chat_channel, ts=ref.card_id, text=text, blocks=blocks)
         except Exception as exc:
-            raise delivery_error(exc) from exc
+            raise self.auth.failed(exc) from exc
         self._remember(self._shown, ref.card_id, shown)
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
@@ -140,7 +141,8 @@ class SlackSurface:
                 if uid:
                     self._remember(self._uploaded, uid, uploaded)
         except Exception as exc:
-            raise delivery_error(exc) from exc
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
         ids = join_ids([*uploaded, *done])  # files first: a forgotten contact's files must be found again
         if len(ids.split()) < len(uploaded) + len(done):
             log.warning("slack post ids do not all fit; some parts cannot be redacted", extra={"uid": uid})
@@ -157,11 +159,11 @@ class SlackSurface:
             except SlackApiError as exc:
                 if exc.response.get("error") in _FILE_GONE:
                     continue  # already deleted: nothing left to erase
-                error = delivery_error(exc)
+                error = self.auth.failed(exc)
                 if not isinstance(error, ThreadGone):
                     raise error from exc
             except Exception as exc:
-                raise delivery_error(exc) from exc
+                raise self.auth.failed(exc) from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
@@ -182,7 +184,7 @@ class SlackSurface:
                     title=digest.title,
                 )
             except Exception as exc:
-                raise delivery_error(exc) from exc
+                raise self.auth.failed(exc) from exc
         return ts
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
@@ -210,7 +212,7 @@ class SlackSurface:
     async def _top_level(self, chat_channel: str, text: str, blocks: list[dict[str, Any]] | None) -> Any:
         """Post at the top level of a channel as the bot (no unfurling); map Slack's errors."""
         try:
-            return await self.client.chat_postMessage(
+            answer = await self.client.chat_postMessage(
                 channel=chat_channel,
                 text=text,
                 blocks=blocks,
@@ -219,7 +221,9 @@ class SlackSurface:
                 **self._bot_identity(),
             )
         except Exception as exc:
-            raise delivery_error(exc) from exc
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        return answer
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""
