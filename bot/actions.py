@@ -22,7 +22,9 @@ from bot.csat import request_csat
 from bot.domain import DeliveryStatus, DomainError, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.help import help_text
+from bot.inbound import InboundAttachment
 from bot.listing import describe_history, describe_labels, describe_list
+from bot.reply_files import files_refusal
 from bot.timespec import TimeSpecError, parse_snooze
 from bot.views import Reply
 from bot.windows import render_template, window_refusal
@@ -65,14 +67,27 @@ class CommandService:
         self.prefix = settings.threadline.command_prefix
 
     @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # command latency metric
-    async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
-        """Run one command line; a plain (unprefixed) thread message becomes a note when so configured."""
+    async def handle(
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool = True,
+        files: tuple[InboundAttachment, ...] = (),
+    ) -> Reply:
+        """Run one command line; a plain (unprefixed) thread message becomes a note when so configured.
+
+        ``files`` attached to a ``reply`` go to the customer with it (within the channel's limits).
+        """
         if prefixed and not c.is_command(text, self.prefix):
             return await self.plain_message(actor, text, where)
         try:
             parsed = c.parse_command(text, self.prefix if prefixed else "")
         except c.CommandError as exc:
             return Reply(str(exc), ok=False)
+        if files and isinstance(parsed.command, c.Reply):
+            parsed = dataclasses.replace(parsed, command=dataclasses.replace(parsed.command, files=files))
         return await self.execute(actor, parsed, where)
 
     async def plain_message(self, actor: Actor, text: str, where: Location) -> Reply:
@@ -247,6 +262,7 @@ class CommandService:
 
     async def _reply(self, repo: Repository, agent: Agent, conv: Conversation, command: c.Reply) -> Reply:
         refusal = window_refusal(self.settings, conv.channel, conv.last_inbound_at, self.clock.now())
+        refusal = refusal or files_refusal(self.settings, conv.channel, command.files)
         if refusal is not None:
             return Reply(refusal, ok=False, conversation_number=conv.number)
         blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied
@@ -260,7 +276,7 @@ class CommandService:
         )
         if blocked is not None:
             return blocked
-        await self._send_outbound(repo, agent, conv, command.text, "replied")
+        await self._send_outbound(repo, agent, conv, command.text, "replied", files=command.files)
         return Reply(
             f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number
         )
@@ -286,6 +302,7 @@ class CommandService:
         text: str,
         action: str,
         meta: dict[str, object] | None = None,
+        files: tuple[InboundAttachment, ...] = (),
     ) -> None:
         effects = self._effects(repo, conv)
         message = repo.new_message(
@@ -299,6 +316,10 @@ class CommandService:
             delivery_status=DeliveryStatus.PENDING,
             meta=meta,
         )
+        for f in files:
+            repo.add_attachment(
+                message, filename=f.filename, content_type=f.content_type, size=f.size, data=f.data
+            )
         conv.last_outbound_at = effects.now
         conv.updated_at = effects.now
         repo.audit(actor=agent.name, action=action, now=effects.now, conversation=conv)

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 
 from bot import commands_team as team
+from bot.inbound import InboundAttachment
 
 __all__ = [
     "COMMANDS",
@@ -83,10 +84,11 @@ class Note:
 
 @dataclass(frozen=True)
 class Reply:
-    """A reply to the customer; ``confirm`` overrides the collision check."""
+    """A reply to the customer; ``confirm`` overrides the collision check; ``files`` go with it."""
 
     text: str
     confirm: bool = False
+    files: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

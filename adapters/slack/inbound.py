@@ -21,12 +21,14 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.files import fetch_files
 from adapters.slack.people import Directory
 from adapters.slack.render import escape
 from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.actions import Actor, Location
+from bot.inbound import InboundAttachment
 from bot.views import Reply
 
 __all__ = [
@@ -46,9 +48,15 @@ class CommandHandler(Protocol):
     """``CommandService.handle``: run one command line for an actor at a location."""
 
     def __call__(
-        self, actor: Actor, text: str, where: Location, *, prefixed: bool = True
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool = True,
+        files: tuple[InboundAttachment, ...] = (),
     ) -> Awaitable[Reply]:
-        """Run ``text``; ``prefixed`` False for text that is a command without the prefix."""
+        """Run ``text`` (``prefixed`` False: a command without the prefix); ``files`` go with a reply."""
         ...
 
 
@@ -118,11 +126,19 @@ class SlackInbound:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run(self, actor: Actor, text: str, where: Location, *, prefixed: bool) -> Reply:
+    async def run(
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool,
+        files: tuple[InboundAttachment, ...] = (),
+    ) -> Reply:
         """Hand a command to the core."""
         if self.handle is None:
             return Reply("Threadline is starting; try again in a moment.", ok=False)
-        return await self.handle(actor, text, where, prefixed=prefixed)
+        return await self.handle(actor, text, where, prefixed=prefixed, files=files)
 
     async def acting(self, user_id: str, name: str | None) -> Actor | None:
         """The actor for ``user_id``, or None when they are not allowed to act."""
@@ -238,7 +254,11 @@ class SlackInbound:
             return
         text = await self.plain(text, command=command)
         where = Location("slack", thread_id=thread_ts, typed_in_thread=True)
-        reply = await self.run(actor, text, where, prefixed=True)
+        verb = text.lstrip()[len(self.prefix) :].split(maxsplit=1)[:1] if command else []
+        files: tuple[InboundAttachment, ...] = ()
+        if verb and verb[0].lower() == "reply" and event.get("files"):
+            files = await fetch_files(event["files"], str(self.client.token or ""))
+        reply = await self.run(actor, text, where, prefixed=True, files=files)
         if not command and (reply.ok or reply.conversation_number is None):
             return  # a note (shown by the message itself) or chatter in a thread that is not a conversation
         await self.answer(self.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts)

@@ -85,6 +85,7 @@ class FakeSlack:
     members: dict[str, list[str]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, size, channel, thread
+    shared: dict[str, bytes] = field(default_factory=dict)  # files users shared: id -> content
     permalinks: bool = True
     paid_workspace: bool = True
     trigger_seconds: float = TRIGGER_SECONDS
@@ -124,6 +125,20 @@ class FakeSlack:
             "profile": {"display_name": name, "real_name": name, "email": email},
         }
 
+    def add_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
+        """A file a user shared in Slack, as a message event's ``files`` lists it."""
+        file_id = f"F{next(self._ts):06d}"
+        self.shared[file_id] = data
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": f"{self.root}/files/{file_id}/{name}",
+            "url_private_download": f"{self.root}/files/{file_id}/{name}",
+        }
+
     def called(self, method: str) -> list[Call]:
         """The recorded calls of one method."""
         return [c for c in self.calls if c.method == method]
@@ -155,6 +170,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -325,6 +341,13 @@ class FakeSlack:
         if self.files.pop(str(args.get("file")), None) is None:
             return {"ok": False, "error": "file_not_found"}
         return {"ok": True}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A shared file for the bot token; anyone else gets Slack's sign-in page, with 200."""
+        data = self.shared.get(request.match_info["file_id"])
+        if request.headers.get("Authorization") != "Bearer xoxb-test" or data is None:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()

@@ -90,8 +90,9 @@ def message_event(
     bot_id: str | None = None,
     subtype: str | None = None,
     ts: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> AsyncBoltRequest:
-    """An Events API ``message`` event (JSON)."""
+    """An Events API ``message`` event (JSON); with ``files`` a ``file_share`` as Slack sends it."""
     event: dict[str, Any] = {
         "type": "message",
         "channel": channel,
@@ -107,6 +108,8 @@ def message_event(
         event["bot_id"] = bot_id
     if subtype:
         event["subtype"] = subtype
+    if files:
+        event.update(subtype=subtype or "file_share", files=files, upload=False)
     body = {
         "token": "legacy",
         "team_id": "T1",

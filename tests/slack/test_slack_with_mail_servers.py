@@ -155,3 +155,50 @@ async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
         assert literal_text(echoes()[-1]) == expected
     finally:
         await app.stop()
+
+
+async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_are_refused(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(port)
+    config += "\n[channels.email]\nmax_attachment_bytes = 1000\n"
+    app = Threadline(parse_config(config, env={}), clock=SystemClock())
+    await app.start()
+    try:
+        await app.ingestor.ingest(
+            InboundMessage(
+                channel="email",
+                inbox="support",
+                external_id="<ann-3@example.com>",
+                sender_address="ann@example.com",
+                sender_name="Ann Customer",
+                received_at=datetime.now(UTC),
+                text="Can I have the invoice?",
+                subject="Invoice",
+            )
+        )
+        await until("the card", lambda: fake_slack.roots(CHANNEL))
+        card = fake_slack.roots(CHANNEL)[-1]
+        assert app.slack is not None
+        invoice = fake_slack.add_file("invoice-1881.pdf", b"%PDF-1.7 invoice", "application/pdf")
+        huge = fake_slack.add_file("photos.zip", b"z" * 5000, "application/zip")
+        await app.slack.app.async_dispatch(
+            message_event("!reply Too big", thread_ts=card["ts"], files=[huge])
+        )
+        await app.slack.app.async_dispatch(
+            message_event("!reply Here it is", thread_ts=card["ts"], files=[invoice])
+        )
+        await app.slack.settle()
+        await until("the reply at the SMTP server", lambda: sink.received)
+
+        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        (attached,) = list(sent.iter_attachments())
+        assert attached.get_filename() == "invoice-1881.pdf"
+        assert attached.get_content() == b"%PDF-1.7 invoice"
+        assert len(sink.received) == 1  # the oversize reply was not sent
+        refusal = [c.args["text"] for c in fake_slack.called("chat.postEphemeral")]
+        expected = "photos.zip is 4.9 KB; email takes at most 1000 bytes per file"
+        assert any(expected in t for t in refusal), refusal
+    finally:
+        await app.stop()
