@@ -3,11 +3,14 @@ Claim button, `!label`, `!reply` → the reply reaches a real SMTP server, threa
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from bot.app import Threadline
 from bot.clock import SystemClock
@@ -109,11 +112,12 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
         await app.stop()
 
 
-async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
-    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
-) -> None:
-    sink, port = smtp
-    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(port)
+@contextlib.asynccontextmanager
+async def conversation_in_slack(
+    tmp_path: Path, fake_slack: FakeSlack, smtp_port: int, extra: str = ""
+) -> AsyncIterator[tuple[Threadline, dict[str, Any]]]:
+    """A running app sending mail through the SMTP sink, and the card of Ann's new conversation."""
+    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(smtp_port) + extra
     app = Threadline(parse_config(config, env={}), clock=SystemClock())
     await app.start()
     try:
@@ -130,12 +134,22 @@ async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
             )
         )
         await until("the card", lambda: fake_slack.roots(CHANNEL))
-        card = fake_slack.roots(CHANNEL)[-1]
+        assert app.slack is not None
+        yield app, fake_slack.roots(CHANNEL)[-1]
+    finally:
+        await app.stop()
+
+
+async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    async with conversation_in_slack(tmp_path, fake_slack, port) as (app, card):
+        assert app.slack is not None
         typed = (
             "!reply Fish & chips <https://x.example/?a=1&b=2|here> for <@UBOB>,"
             " <mailto:a@b.example|a@b.example>"
         )
-        assert app.slack is not None
         await app.slack.app.async_dispatch(message_event(typed, thread_ts=card["ts"]))
         await app.slack.settle()
         await until("the reply at the SMTP server", lambda: sink.received)
@@ -153,33 +167,14 @@ async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
 
         await until("the reply's echo", echoes)
         assert literal_text(echoes()[-1]) == expected
-    finally:
-        await app.stop()
 
 
 async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_are_refused(
     tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
 ) -> None:
     sink, port = smtp
-    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(port)
-    config += "\n[channels.email]\nmax_attachment_bytes = 1000\n"
-    app = Threadline(parse_config(config, env={}), clock=SystemClock())
-    await app.start()
-    try:
-        await app.ingestor.ingest(
-            InboundMessage(
-                channel="email",
-                inbox="support",
-                external_id="<ann-3@example.com>",
-                sender_address="ann@example.com",
-                sender_name="Ann Customer",
-                received_at=datetime.now(UTC),
-                text="Can I have the invoice?",
-                subject="Invoice",
-            )
-        )
-        await until("the card", lambda: fake_slack.roots(CHANNEL))
-        card = fake_slack.roots(CHANNEL)[-1]
+    extra = "\n[channels.email]\nmax_attachment_bytes = 1000\n"
+    async with conversation_in_slack(tmp_path, fake_slack, port, extra) as (app, card):
         assert app.slack is not None
         invoice = fake_slack.add_file("invoice-1881.pdf", b"%PDF-1.7 invoice", "application/pdf")
         huge = fake_slack.add_file("photos.zip", b"z" * 5000, "application/zip")
@@ -200,5 +195,3 @@ async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_ar
         refusal = [c.args["text"] for c in fake_slack.called("chat.postEphemeral")]
         expected = "photos.zip is 4.9 KB; email takes at most 1000 bytes per file"
         assert any(expected in t for t in refusal), refusal
-    finally:
-        await app.stop()
