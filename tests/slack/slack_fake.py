@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_rules import MAX_TEXT, blocks_error, length
+from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
 
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
@@ -236,6 +236,9 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
+            self.refusals.append((method, "invalid_arguments", why))
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
             if refused is not None:

@@ -17,6 +17,8 @@ Sources (Slack API documentation):
 - Rich text block reference (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block): its
   ``elements`` are ``rich_text_section``, ``rich_text_list``, ``rich_text_preformatted`` or
   ``rich_text_quote`` objects, each with its own ``elements``; a ``text`` element carries a string.
+- View objects reference (https://docs.slack.dev/reference/views): a modal's ``title``, ``submit``
+  and ``close`` at most 24 characters, at most 100 blocks, ``private_metadata`` at most 3,000.
 - Lengths are counted in UTF-16 code units, which is never fewer than Unicode characters (stricter).
 """
 
@@ -32,6 +34,7 @@ __all__ = [
     "block_texts",
     "blocks_error",
     "length",
+    "view_error",
 ]
 
 MAX_BLOCKS = 50
@@ -148,4 +151,27 @@ def blocks_error(blocks: Any) -> tuple[str, str] | None:
     total = sum(length(t) for t in block_texts(blocks))
     if total > MAX_BLOCKS_TEXT:
         return "msg_blocks_too_long", f"{total} characters of text in blocks, at most 12000"
+    return None
+
+
+def view_error(view: Any) -> str | None:
+    """Why Slack would refuse a modal view (``invalid_arguments``); None when it accepts it."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return "a view must be an object of type modal"
+    for key in ("title", "submit", "close"):
+        if length(_text_of(view.get(key))) > 24:
+            return f"{key} over 24 characters"
+    if length(str(view.get("private_metadata") or "")) > 3000:
+        return "private_metadata over 3000 characters"
+    blocks = view.get("blocks") or []
+    if len(blocks) > 100:
+        return "more than 100 blocks"
+    block_ids: set[str] = set()
+    action_ids: set[str] = set()
+    for block in blocks:
+        if block.get("type") == "input":
+            continue  # an input block's element and label are not message blocks
+        error = _block_error(block, block_ids, action_ids)
+        if error:
+            return error
     return None

@@ -86,3 +86,11 @@ def test_inbound_text_is_escaped_as_slack_sends_it() -> None:
         "Fish &amp; chips <https://x.example/?a=1&amp;b=2|here> <mailto:a@b.example|a@b.example>"
         " a&lt;b&gt;c <!here>"
     )
+
+
+async def test_modal_views_within_their_limits(fake_slack: FakeSlack) -> None:
+    long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
+    assert (
+        await refusal(fake_slack, "views.open", trigger_id=trigger_id(), view=long_title)
+        == "invalid_arguments"
+    )
