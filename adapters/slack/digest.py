@@ -2,7 +2,8 @@
 
 Thread links are the permalinks Slack gives (``chat.getPermalink``, which name the workspace:
 https://docs.slack.dev/reference/methods/chat.getPermalink); when Slack cannot give one the link
-is ``https://slack.com/archives/<channel>/p<ts>``. Subjects are customer text and are escaped.
+is ``https://slack.com/archives/<channel>/p<ts>``. Subjects are customer text: the list of
+waiting conversations is rich text (shown literally), the rest is escaped.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.render import escape
-from adapters.slack.split import clip_escaped
+from adapters.slack.split import clip
 from bot.humanize import duration_text
 from bot.views import DigestEntry, DigestView
 
 __all__ = ["digest_blocks", "thread_link"]
 
-_SLA = {"warning": ":large_orange_circle:", "breached": ":red_circle:"}
+_SLA = {"warning": "large_orange_circle", "breached": "red_circle"}
 
 
 def thread_link(chat_channel: str, thread_id: str) -> str:
@@ -26,14 +27,22 @@ def thread_link(chat_channel: str, thread_id: str) -> str:
     return f"https://slack.com/archives/{chat_channel}/p{thread_id.replace('.', '')}"
 
 
-def _entry(entry: DigestEntry, zone: ZoneInfo, links: Mapping[str, str]) -> str:
-    label = f"#{entry.number} {clip_escaped(escape(entry.subject or '(no subject)'), 80)}"
+def _entry(entry: DigestEntry, zone: ZoneInfo, links: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One waiting conversation as rich text elements: the subject is customer text, shown literally."""
+    label = clip(f"#{entry.number} {entry.subject or '(no subject)'}", 80)
+    state = _SLA.get(entry.sla_state)
+    elements: list[dict[str, Any]] = [
+        {"type": "emoji", "name": state} if state else {"type": "text", "text": "•"}
+    ]
+    elements.append({"type": "text", "text": " "})
     if entry.surface == "slack" and entry.chat_channel and entry.thread_id:
         link = links.get(entry.thread_id) or thread_link(entry.chat_channel, entry.thread_id)
-        label = f"<{link}|{label.replace('|', '¦')}>"
+        elements.append({"type": "link", "url": link, "text": label})
+    else:
+        elements.append({"type": "text", "text": label})
     since = f" · waiting since {entry.waiting_since.astimezone(zone):%a %H:%M}" if entry.waiting_since else ""
-    who = escape(entry.assignee) if entry.assignee else "_unassigned_"
-    return f"{_SLA.get(entry.sla_state, '•')} {label} · {who}{since}"
+    elements.append({"type": "text", "text": f" · {entry.assignee or 'unassigned'}{since}\n"})
+    return elements
 
 
 def digest_blocks(
@@ -75,9 +84,10 @@ def digest_blocks(
         },
     ]
     if digest.oldest:
-        lines = "\n".join(_entry(e, zone, links or {}) for e in digest.oldest[:20])
+        heading = [{"type": "text", "text": "Longest waiting\n", "style": {"bold": True}}]
+        rows = [element for e in digest.oldest[:20] for element in _entry(e, zone, links or {})]
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Longest waiting*\n{lines}"[:3000]}}
+            {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": heading + rows}]}
         )
     breakdown = []
     if digest.by_assignee:
