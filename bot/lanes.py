@@ -30,7 +30,8 @@ async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str 
     if row.kind == CARD and await repo.thread_of(row.conversation_id, surface) is not None:
         return None  # an edit in place
     conversation = await repo.conversation(row.conversation_id)
-    return f"{row.destination}:{settings.inbox(conversation.inbox).chat_channel}"
+    inbox = settings.inboxes.get(conversation.inbox)
+    return f"{row.destination}:{inbox.chat_channel}" if inbox is not None else None  # the delivery says why
 
 
 class Lanes:
