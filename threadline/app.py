@@ -115,8 +115,8 @@ class Threadline:
         self._scheduler = build_scheduler(wake_due, sla=self.sla, digests=self.digests)
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         for plug in self.plugs:
-            if (ready := plug.ready()) is not None:
-                self.ops.watch_ready(f"surface:{plug.name}", ready)
+            if (probe := plug.ready()) is not None:
+                self.ops.health.register(f"surface:{plug.name}", probe)
 
     def _notify_outbox(self) -> None:
         """Wake the outbox: something was queued."""

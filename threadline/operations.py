@@ -120,15 +120,6 @@ class Operations:
                 except Exception:
                     log.warning("mailbox outage notice failed", extra={"mailbox": name}, exc_info=True)
 
-    def watch_ready(self, name: str, is_ready: Callable[[], bool]) -> None:
-        """Register a surface's own "connected" flag (e.g. the Discord gateway) for readiness."""
-
-        def probe() -> ComponentState:
-            ready = is_ready()
-            return ComponentState(ready, "up" if ready else "connecting")
-
-        self.health.register(name, probe)
-
     def guard_job(self, name: str, job: Callable[[], Any]) -> Callable[[], Any]:
         """A scheduled job that only the lease holder runs (PostgreSQL); unchanged on SQLite."""
         return self.leases.guarded(name, job) if self.use_leases else job

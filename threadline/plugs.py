@@ -30,6 +30,7 @@ from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.service import SurfacePace
 from bot.ports import ChannelSender, Surface
+from bot.runtime.health import ComponentState, Probe
 from bot.settings.core import LocalSurfaceSettings
 from storage import Store
 from threadline.config import AppSettings
@@ -74,8 +75,8 @@ class Plug(Protocol):
         """Routes to mount on the shared web server (webhooks, HTTP-mode events)."""
         ...
 
-    def ready(self) -> Callable[[], bool] | None:
-        """Its own "connected" flag for readiness, if it keeps a connection."""
+    def ready(self) -> Probe | None:
+        """Its readiness probe, if it keeps a connection or a standing it can lose."""
         ...
 
     async def start(self, spawn: Spawn) -> None:
@@ -113,7 +114,7 @@ class LocalPlug:
         """None: the terminal needs no web route."""
         return []
 
-    def ready(self) -> Callable[[], bool] | None:
+    def ready(self) -> Probe | None:
         """None: always there."""
         return None
 
@@ -150,9 +151,9 @@ class SlackPlug:
         """HTTP mode mounts its events route on the shared web server."""
         return list(self.adapter.aiohttp_routes()) if self.adapter.settings.mode == "http" else []
 
-    def ready(self) -> Callable[[], bool] | None:
-        """None: the Slack SDK reconnects by itself."""
-        return None
+    def ready(self) -> Probe | None:
+        """Whether Slack accepts the bot (a refused token or missing scope shows until a call succeeds)."""
+        return self.adapter.surface.auth.probe
 
     async def start(self, spawn: Spawn) -> None:
         """Open the Socket Mode connection (HTTP mode waits for the web server)."""
@@ -190,9 +191,13 @@ class DiscordPlug:
         """None: Discord speaks through its gateway."""
         return []
 
-    def ready(self) -> Callable[[], bool] | None:
-        """The gateway connection's flag."""
-        return lambda: self.discord.client.is_ready()
+    def ready(self) -> Probe | None:
+        """Whether the gateway is connected."""
+        return self._gateway_state
+
+    def _gateway_state(self) -> ComponentState:
+        ready = self.discord.client.is_ready()
+        return ComponentState(ready, "up" if ready else "connecting")
 
     async def start(self, spawn: Spawn) -> None:
         """Log in and keep the gateway connected, reconnecting."""
@@ -218,7 +223,7 @@ class WhatsAppPlug:
         """The webhook route."""
         return list(self.channel.routes())
 
-    def ready(self) -> Callable[[], bool] | None:
+    def ready(self) -> Probe | None:
         """None: webhooks arrive when Meta sends them."""
         return None
 

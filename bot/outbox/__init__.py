@@ -1,5 +1,6 @@
 """The outbox: every post, edit and customer message leaves through it, retried, paced and ordered.
 
 ``service.Dispatcher`` works the queue; ``presenters`` build what a surface shows; ``outcomes``
-record results; ``pacing`` and ``outages`` hold the per-destination pace and outage notices.
+record results; ``pacing`` and ``outages`` hold the per-destination pace and outage notices;
+``lanes`` keeps the rows that add messages to one chat channel in arrival order.
 """
