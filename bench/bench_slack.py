@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import os
 import platform
@@ -43,9 +44,9 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
-async def build(tmp: Path, fake: FakeSlack, rate: float) -> Threadline:
-    """An app on SQLite in ``tmp`` wired to the fake Slack, paced at 90 % of ``rate``."""
-    pace = f"pace_per_second = {rate * 0.9}\npace_burst = 1"
+async def build(tmp: Path, fake: FakeSlack, rate: float, pace_share: float = 0.9) -> Threadline:
+    """An app on SQLite in ``tmp`` wired to the fake Slack, paced at ``pace_share`` of ``rate``."""
+    pace = f"pace_per_second = {rate * pace_share}\npace_burst = 1"
     text = slack_config(tmp, fake.url).replace("pace_per_second = 1000\npace_burst = 1000", pace)
     app = Threadline(parse_config(text, env={}), clock=SystemClock())
     await app.prepare_database()
@@ -105,11 +106,11 @@ async def ack_latency(tmp: Path, count: int) -> dict[str, tuple[float, float, in
     return results
 
 
-async def backlog(tmp: Path, count: int, rate: float) -> dict[str, float]:
+async def backlog(tmp: Path, count: int, rate: float, pace_share: float) -> dict[str, float]:
     """Drain ``count`` new conversations into one channel at the fake's rate limit."""
     fake = await FakeSlack().start()
     fake.rate_limit(rate, 5)
-    app = await build(tmp / "backlog", fake, rate)
+    app = await build(tmp / "backlog", fake, rate, pace_share)
     for n in range(count):
         await app.ingestor.ingest(email(n))
     start = time.perf_counter()
@@ -121,6 +122,8 @@ async def backlog(tmp: Path, count: int, rate: float) -> dict[str, float]:
     app.dispatcher.stop()
     await runner
     cards = fake.roots(CHANNEL)
+    numbers = [int(c["text"].split(" · ")[0].lstrip("#")) for c in cards]
+    swapped = sum(1 for a, b in itertools.pairwise(numbers) if a > b)
     firsts = [m for m in fake.messages.values() if m.get("thread_ts")]
     limited = len(fake.called("chat.postMessage")) - len(fake.messages)
     per_thread: dict[str, int] = {}
@@ -131,6 +134,7 @@ async def backlog(tmp: Path, count: int, rate: float) -> dict[str, float]:
     return {
         "conversations": count,
         "cards": len(cards),
+        "neighbouring cards out of arrival order": swapped,
         "first messages": len(firsts),
         "threads with exactly one message": sum(1 for v in per_thread.values() if v == 1),
         "429 answers": limited,
@@ -143,7 +147,7 @@ async def run(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         acks = await ack_latency(Path(tmp), args.acks)
-        drained = await backlog(Path(tmp), args.backlog, args.rate) if args.backlog else {}
+        drained = await backlog(Path(tmp), args.backlog, args.rate, args.pace) if args.backlog else {}
     print(
         f"# Slack surface benchmark\n\n`{' '.join(platform.uname())}`, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}\n"
@@ -159,7 +163,7 @@ async def run(args: argparse.Namespace) -> None:
         return
     print(
         f"\n## Backlog: {args.backlog} new conversations, one channel, fake limit {args.rate:g} msg/s "
-        f"(pacing {args.rate * 0.9:g} msg/s)\n"
+        f"(pacing {args.rate * args.pace:g} msg/s)\n"
     )
     print("| measure | value |\n|---|---|")
     for key, value in drained.items():
@@ -173,6 +177,9 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=1000, help="0 skips the backlog part")
     parser.add_argument(
         "--rate", type=float, default=50.0, help="fake Slack's chat.postMessage limit per channel"
+    )
+    parser.add_argument(
+        "--pace", type=float, default=0.9, help="Threadline's pacing as a share of --rate (above 1: 429s)"
     )
     asyncio.run(run(parser.parse_args()))
 

@@ -73,6 +73,10 @@ class Settings(Strict):
         """The message templates the provider of ``channel`` approved (empty for channels without)."""
         return {}
 
+    def attachment_limit(self, channel: str) -> int | None:
+        """The most bytes of files one message to ``channel`` may carry, when its section sets it."""
+        return None
+
     def problems(self) -> list[str]:
         """Problems across sections (an inbox naming an unknown surface…), as ``key: problem; fix``."""
         problems: list[str] = []

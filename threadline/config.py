@@ -67,6 +67,11 @@ class AppSettings(Settings):
             return dict(whatsapp.templates)
         return {}
 
+    def attachment_limit(self, channel: str) -> int | None:
+        """The email section's ``max_attachment_bytes`` (the other channels have fixed limits)."""
+        email = self.channels.email
+        return email.max_attachment_bytes if channel == "email" and email is not None else None
+
     def problems(self) -> list[str]:
         """The core's cross-section problems plus a channel section naming an unknown inbox."""
         problems = super().problems()

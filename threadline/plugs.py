@@ -152,8 +152,8 @@ class SlackPlug:
         return list(self.adapter.aiohttp_routes()) if self.adapter.settings.mode == "http" else []
 
     def ready(self) -> Probe | None:
-        """None: the Slack SDK reconnects by itself."""
-        return None
+        """Whether Slack accepts the bot (a refused token or missing scope shows until a call succeeds)."""
+        return self.adapter.surface.auth.probe
 
     async def start(self, spawn: Spawn) -> None:
         """Open the Socket Mode connection (HTTP mode waits for the web server)."""

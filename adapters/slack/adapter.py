@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
@@ -26,6 +27,23 @@ from adapters.slack.surface import SlackSurface
 __all__ = ["SlackAdapter"]
 
 log = logging.getLogger(__name__)
+_BOLT_LOG = logging.getLogger("adapters.slack.bolt")
+
+
+class _TokenInClient(logging.Filter):
+    """Drops bolt's start-up warning that ``token`` is unused because a ``client`` was given.
+
+    Threadline gives bolt its own client (base URL, retry handlers) holding the bot token; bolt
+    also reads ``SLACK_BOT_TOKEN`` from the environment and then warns at every start, about
+    nothing an operator could or should change.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for exactly that warning."""
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG.addFilter(_TokenInClient())
 
 
 class _WithoutTraceback(logging.Filter):
@@ -37,8 +55,7 @@ class _WithoutTraceback(logging.Filter):
         return True
 
 
-_SDK_LOG = logging.getLogger("adapters.slack.bolt")
-_SDK_LOG.addFilter(_WithoutTraceback())
+_BOLT_LOG.addFilter(_WithoutTraceback())
 
 
 class SlackAdapter:
@@ -53,9 +70,10 @@ class SlackAdapter:
         client: AsyncWebClient | None = None,
     ) -> None:
         self.settings = settings
+        chat_channels = tuple(chat_channels)
         self.client = client or make_client(settings)
         self.surface = SlackSurface(self.client, settings)
-        self.directory = Directory(self.client, settings)
+        self.directory = Directory(self.client, settings, fallback_channels=chat_channels)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-requests-are-not-signed",
@@ -63,7 +81,7 @@ class SlackAdapter:
             # Listeners only filter, queue their work (``SlackInbound.spawn``) and ack, so running them
             # before the response costs nothing and makes "dispatch returned" mean "work is queued".
             process_before_response=True,
-            logger=_SDK_LOG,
+            logger=_BOLT_LOG,
         )
         self.inbound = SlackInbound(
             self.app,

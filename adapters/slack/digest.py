@@ -1,21 +1,25 @@
 """Block Kit rendering of digests (posted at the top level of the digest channel, not in a thread).
 
-Thread links use ``https://slack.com/archives/<channel>/p<ts>`` which Slack resolves to the
-workspace of the signed-in user; subjects are customer text and are escaped.
+Thread links are the permalinks Slack gives (``chat.getPermalink``, which name the workspace:
+https://docs.slack.dev/reference/methods/chat.getPermalink); when Slack cannot give one the link
+is ``https://slack.com/archives/<channel>/p<ts>``. Subjects are customer text: the list of
+waiting conversations is rich text (shown literally), the rest is escaped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.render import escape
+from adapters.slack.split import clip
 from bot.humanize import duration_text
 from bot.views import DigestEntry, DigestView
 
 __all__ = ["digest_blocks", "thread_link"]
 
-_SLA = {"warning": ":large_orange_circle:", "breached": ":red_circle:"}
+_SLA = {"warning": "large_orange_circle", "breached": "red_circle"}
 
 
 def thread_link(chat_channel: str, thread_id: str) -> str:
@@ -23,18 +27,28 @@ def thread_link(chat_channel: str, thread_id: str) -> str:
     return f"https://slack.com/archives/{chat_channel}/p{thread_id.replace('.', '')}"
 
 
-
-def _entry(entry: DigestEntry, zone: ZoneInfo) -> str:
-    label = f"#{entry.number} {escape(entry.subject or '(no subject)')[:80]}"
+def _entry(entry: DigestEntry, zone: ZoneInfo, links: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One waiting conversation as rich text elements: the subject is customer text, shown literally."""
+    label = clip(f"#{entry.number} {entry.subject or '(no subject)'}", 80)
+    state = _SLA.get(entry.sla_state)
+    elements: list[dict[str, Any]] = [
+        {"type": "emoji", "name": state} if state else {"type": "text", "text": "•"}
+    ]
+    elements.append({"type": "text", "text": " "})
     if entry.surface == "slack" and entry.chat_channel and entry.thread_id:
-        label = f"<{thread_link(entry.chat_channel, entry.thread_id)}|{label.replace('|', '¦')}>"
+        link = links.get(entry.thread_id) or thread_link(entry.chat_channel, entry.thread_id)
+        elements.append({"type": "link", "url": link, "text": label})
+    else:
+        elements.append({"type": "text", "text": label})
     since = f" · waiting since {entry.waiting_since.astimezone(zone):%a %H:%M}" if entry.waiting_since else ""
-    who = escape(entry.assignee) if entry.assignee else "_unassigned_"
-    return f"{_SLA.get(entry.sla_state, '•')} {label} · {who}{since}"
+    elements.append({"type": "text", "text": f" · {entry.assignee or 'unassigned'}{since}\n"})
+    return elements
 
 
-def digest_blocks(digest: DigestView) -> tuple[str, list[dict[str, Any]]]:
-    """The digest as (notification text, blocks)."""
+def digest_blocks(
+    digest: DigestView, links: Mapping[str, str] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The digest as (notification text, blocks); ``links`` maps thread ids to their permalinks."""
     zone = ZoneInfo(digest.timezone)
     start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
     late = " (late: sent after a restart)" if digest.late else ""
@@ -70,9 +84,10 @@ def digest_blocks(digest: DigestView) -> tuple[str, list[dict[str, Any]]]:
         },
     ]
     if digest.oldest:
-        lines = "\n".join(_entry(e, zone) for e in digest.oldest[:20])
+        heading = [{"type": "text", "text": "Longest waiting\n", "style": {"bold": True}}]
+        rows = [element for e in digest.oldest[:20] for element in _entry(e, zone, links or {})]
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Longest waiting*\n{lines}"[:3000]}}
+            {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": heading + rows}]}
         )
     breakdown = []
     if digest.by_assignee:

@@ -9,9 +9,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, TransientDeliveryError
 
-__all__ = ["GONE_ERRORS", "PERMANENT_REASONS", "delivery_error"]
+__all__ = ["AUTH_ERRORS", "GONE_ERRORS", "PERMANENT_REASONS", "delivery_error"]
 
 GONE_ERRORS = frozenset({"message_not_found", "thread_not_found", "cant_update_message"})
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive", "missing_scope"})
 PERMANENT_REASONS = {
     "channel_not_found": "no such Slack channel, or the bot cannot see it; check inboxes.*.chat_channel",
     "not_in_channel": "the bot is not a member of the Slack channel; invite it with /invite @Threadline",
@@ -20,7 +21,7 @@ PERMANENT_REASONS = {
     "not_authed": "no Slack bot token was sent; check surfaces.slack.bot_token",
     "token_revoked": "the Slack bot token was revoked; reinstall the app",
     "account_inactive": "the Slack app's account is inactive; reinstall the app",
-    "missing_scope": "the Slack app lacks a scope; reinstall it from docs/slack-manifest.yaml",
+    "missing_scope": "the Slack app lacks the scope {needed}; add it (docs/slack-manifest.yaml), reinstall",
     "msg_too_long": "the message is too long for Slack",
     "invalid_blocks": "Slack rejected the message layout (invalid_blocks)",
 }
@@ -48,7 +49,8 @@ def delivery_error(exc: BaseException) -> DeliveryError:
         if code in GONE_ERRORS:
             return ThreadGone(f"the Slack card or thread is gone ({code})")
         if code in PERMANENT_REASONS:
-            return PermanentDeliveryError(f"{PERMANENT_REASONS[code]} ({code})")
+            needed = str(exc.response.get("needed") or "it needs")
+            return PermanentDeliveryError(f"{PERMANENT_REASONS[code].format(needed=needed)} ({code})")
         if status >= 500 or code in (
             "internal_error",
             "fatal_error",

@@ -3,7 +3,9 @@
 Every listener acknowledges first (Slack wants an answer within 3 s) and then does
 its work in a tracked task; ``settle()`` waits for that work (tests, shutdown).
 Thread messages: ``!claim`` and friends are commands, a plain message is handed to
-the core, which makes it an internal note (or ignores it, per inbox). Messages of
+the core, which makes it an internal note (or ignores it, per inbox). Text arrives in
+Slack's wire format and is decoded once here (``adapters.slack.wire.decode``), so the
+core, the customer's mail and the thread echo get exactly what the agent typed. Messages of
 bots (ours included), edits and deletions are ignored; Events API retries and
 Socket Mode redeliveries are dropped by ``event_id`` through ``FirstTime``.
 """
@@ -19,10 +21,14 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.files import fetch_files
 from adapters.slack.people import Directory
 from adapters.slack.render import escape
+from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
+from adapters.slack.wire import decode, unnamed_users
 from bot.commands import Actor, Location
+from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 
 __all__ = [
@@ -31,7 +37,6 @@ __all__ = [
     "FirstTime",
     "LabelSource",
     "SlackInbound",
-    "normalise_mentions",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,9 +48,15 @@ class CommandHandler(Protocol):
     """``CommandService.handle``: run one command line for an actor at a location."""
 
     def __call__(
-        self, actor: Actor, text: str, where: Location, *, prefixed: bool = True
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool = True,
+        files: tuple[InboundAttachment, ...] = (),
     ) -> Awaitable[Reply]:
-        """Run ``text``; ``prefixed`` False for text that is a command without the prefix."""
+        """Run ``text`` (``prefixed`` False: a command without the prefix); ``files`` go with a reply."""
         ...
 
 
@@ -55,11 +66,6 @@ LabelSource = Callable[[], Awaitable[list[str]]]
 """Returns the existing label names (for the card's Labels menu)."""
 AgentRegistrar = Callable[[Actor], Awaitable[None]]
 """Makes sure a Slack user is an agent (so ``assign`` can find someone who never acted yet)."""
-
-
-def normalise_mentions(text: str) -> str:
-    """Slack's ``<@U123|bob>`` → ``@U123``, the form the core's ``assign`` resolves by identity."""
-    return _MENTION.sub(lambda m: "@" + m.group(1), text)
 
 
 class SlackInbound:
@@ -80,6 +86,7 @@ class SlackInbound:
         self.client = surface.client
         self.directory = directory
         self.prefix = prefix
+        self.command = command
         self.chat_channels = frozenset(chat_channels)
         self.handle: CommandHandler | None = None
         self.first_time: FirstTime | None = None
@@ -119,11 +126,19 @@ class SlackInbound:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run(self, actor: Actor, text: str, where: Location, *, prefixed: bool) -> Reply:
+    async def run(
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool,
+        files: tuple[InboundAttachment, ...] = (),
+    ) -> Reply:
         """Hand a command to the core."""
         if self.handle is None:
             return Reply("Threadline is starting; try again in a moment.", ok=False)
-        return await self.handle(actor, text, where, prefixed=prefixed)
+        return await self.handle(actor, text, where, prefixed=prefixed, files=files)
 
     async def acting(self, user_id: str, name: str | None) -> Actor | None:
         """The actor for ``user_id``, or None when they are not allowed to act."""
@@ -131,6 +146,13 @@ class SlackInbound:
             log.info("slack user refused", extra={"user": user_id})
             return None
         return await self.directory.actor(user_id, name)
+
+    async def plain(self, wire: str, *, command: bool = False) -> str:
+        """Slack's wire text as plain text; in an ``assign`` command users stay ``@U123`` for the core."""
+        verb = wire.lstrip().removeprefix(self.prefix).lower() if command else ""
+        user_ids = verb.startswith("assign")
+        names = {} if user_ids else {u: (await self.directory.person(u)).name for u in unnamed_users(wire)}
+        return decode(wire, names, user_ids=user_ids)
 
     async def register_mentioned(self, text: str) -> None:
         """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
@@ -183,7 +205,14 @@ class SlackInbound:
                 self.directory.refusal(), response_url=url, channel=body.get("channel_id"), user=user_id
             )
             return
-        text = normalise_mentions((body.get("text") or "").strip()) or "help"
+        text = (await self.plain((body.get("text") or "").strip(), command=True)) or "help"
+        words = text.split()
+        own = missing_number(self.command, text, self.prefix)  # our words, not the core's (no thread here)
+        if words[0].lower() in ("help", "?"):
+            own = slash_help(self.command, words[1].lower() if len(words) > 1 else None, self.prefix)
+        if own is not None:
+            await self.answer(own, response_url=url, channel=body.get("channel_id"), user=user_id)
+            return
         if text.lower().startswith("assign"):
             await self.register_mentioned(body.get("text") or "")
         reply = await self.run(actor, text, Location("slack"), prefixed=False)
@@ -219,14 +248,17 @@ class SlackInbound:
         if actor is None:
             await self.answer(self.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts)
             return
-        if command:
-            text = normalise_mentions(text)
-            if text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
-                await self.register_mentioned(str(event.get("text") or ""))
-        elif not text.strip():
+        if command and text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
+            await self.register_mentioned(text)
+        elif not command and not text.strip():
             return
+        text = await self.plain(text, command=command)
         where = Location("slack", thread_id=thread_ts, typed_in_thread=True)
-        reply = await self.run(actor, text, where, prefixed=True)
+        verb = text.lstrip()[len(self.prefix) :].split(maxsplit=1)[:1] if command else []
+        files: tuple[InboundAttachment, ...] = ()
+        if verb and verb[0].lower() == "reply" and event.get("files"):
+            files = await fetch_files(event["files"], str(self.client.token or ""))
+        reply = await self.run(actor, text, where, prefixed=True, files=files)
         if not command and (reply.ok or reply.conversation_number is None):
             return  # a note (shown by the message itself) or chatter in a thread that is not a conversation
         await self.answer(self.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts)

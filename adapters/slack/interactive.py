@@ -25,9 +25,11 @@ from adapters.slack.render import (
     card_number,
     escape,
 )
+from adapters.slack.split import clip_escaped
+from adapters.slack.wire import decode
 from bot.commands import Location
 
-__all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "reply_modal"]
+__all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "notice_modal", "reply_modal"]
 
 log = logging.getLogger(__name__)
 REPLY_SHORTCUT = "tl_reply_shortcut"
@@ -42,14 +44,17 @@ def label_slug(text: str) -> str:
 
 
 def reply_modal(channel: str, thread_ts: str, excerpt: str) -> dict[str, Any]:
-    """The "Reply to customer" modal; ``private_metadata`` carries the thread it answers."""
+    """The "Reply to customer" modal (``excerpt`` is plain text); ``private_metadata`` names its thread."""
     blocks: list[dict[str, Any]] = []
     if excerpt:
         blocks.append(
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": "Replying in the thread of: " + escape(excerpt[:280])}
+                    {
+                        "type": "mrkdwn",
+                        "text": "Replying in the thread of: " + clip_escaped(escape(excerpt), 280),
+                    }
                 ],
             }
         )
@@ -85,6 +90,16 @@ def reply_modal(channel: str, thread_ts: str, excerpt: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"channel": channel, "thread_ts": thread_ts}),
         "blocks": blocks,
+    }
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only tells something (mrkdwn ``text``), with a Close button."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip_escaped(text, 3000)}}],
     }
 
 
@@ -176,20 +191,17 @@ class SlackInteractions:
         await ack()
 
     async def _shortcut(self, body: dict[str, Any]) -> None:
+        """Open the modal first (its ``trigger_id`` dies 3 s after the click), then check membership."""
         user_id = str((body.get("user") or {}).get("id", ""))
         channel = str((body.get("channel") or {}).get("id", ""))
         message = body.get("message") or {}
-        if not await self.inbound.directory.may_act(user_id):
-            await self.inbound.answer(
-                self.inbound.directory.refusal(),
-                response_url=body.get("response_url"),
-                channel=channel,
-                user=user_id,
-            )
-            return
         thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
-        view = reply_modal(channel, thread_ts, str(message.get("text") or ""))
-        await self.inbound.client.views_open(trigger_id=body["trigger_id"], view=view)
+        view = reply_modal(channel, thread_ts, decode(str(message.get("text") or "")))
+        opened = await self.inbound.client.views_open(trigger_id=body["trigger_id"], view=view)
+        if await self.inbound.directory.may_act(user_id):
+            return
+        refusal = notice_modal("Reply to customer", self.inbound.directory.refusal())
+        await self.inbound.client.views_update(view_id=str(opened["view"]["id"]), view=refusal)
 
     async def _on_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}

@@ -6,15 +6,21 @@ Membership: with ``allowed_usergroup`` the members of that user group
 human user of the workspace may act. Lists are cached for
 ``membership_cache_seconds``; a user not in the cached list triggers one refresh
 (rate-limited to once per 10 s) so a newly added teammate is not refused for minutes.
+
+User groups need a paid Slack plan: on a free workspace ``usergroups.users.list`` answers
+``paid_teams_only`` (https://docs.slack.dev/reference/methods/usergroups.users.list). Then the
+gate falls back to ``allowed_channel``, or to the members of the inboxes' chat channels, and
+says so once in the log with the fix; it never refuses everyone.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
@@ -40,11 +46,18 @@ class Directory:
     """Caches Slack users and the allowed members; answers "who is this" and "may they act"."""
 
     def __init__(
-        self, client: AsyncWebClient, settings: SlackSettings, monotonic: Callable[[], float] = time.monotonic
+        self,
+        client: AsyncWebClient,
+        settings: SlackSettings,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        fallback_channels: Iterable[str] = (),
     ) -> None:
         self.client = client
         self.settings = settings
         self._monotonic = monotonic
+        self._fallback_channels = tuple(fallback_channels)
+        self._usergroup_usable = True
         self._people: dict[str, tuple[float, Person]] = {}
         self._members: frozenset[str] | None = None
         self._members_at = -1e18
@@ -81,15 +94,22 @@ class Directory:
     @property
     def restricted(self) -> bool:
         """True when only a user group or channel may act."""
-        return bool(self.settings.allowed_usergroup or self.settings.allowed_channel)
+        return bool(self._group() or self._channels())
+
+    def _channels(self) -> list[str]:
+        """The channels whose members may act: ``allowed_channel``, or the fallback without user groups."""
+        if self.settings.allowed_channel:
+            return [self.settings.allowed_channel]
+        unusable = self.settings.allowed_usergroup and not self._usergroup_usable
+        return list(self._fallback_channels) if unusable else []
+
+    def _group(self) -> str | None:
+        return self.settings.allowed_usergroup if self._usergroup_usable else None
 
     def refusal(self) -> str:
         """What a user who may not act is told."""
-        where = []
-        if self.settings.allowed_usergroup:
-            where.append(f"the <!subteam^{self.settings.allowed_usergroup}> group")
-        if self.settings.allowed_channel:
-            where.append(f"<#{self.settings.allowed_channel}>")
+        where = [f"the <!subteam^{group}> group"] if (group := self._group()) else []
+        where += [f"<#{channel}>" for channel in self._channels()]
         return (
             f"Only members of {' or '.join(where)} can work support conversations. "
             "Ask an admin to add you, then try again."
@@ -112,20 +132,37 @@ class Directory:
     async def _load_members(self) -> frozenset[str] | None:
         found: set[str] = set()
         try:
-            if self.settings.allowed_usergroup:
-                answer = await self.client.usergroups_users_list(usergroup=self.settings.allowed_usergroup)
-                found.update(answer.get("users") or [])
-            if self.settings.allowed_channel:
-                cursor: str | None = None
-                while True:
-                    answer = await self.client.conversations_members(
-                        channel=self.settings.allowed_channel, limit=1000, cursor=cursor
-                    )
-                    found.update(answer.get("members") or [])
-                    cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
-                    if not cursor:
-                        break
+            if group := self._group():
+                found.update(await self._group_members(group))
+            for channel in self._channels():
+                found.update(await self._channel_members(channel))
         except Exception as exc:
             log.warning("cannot load Slack team members", extra={"error": exc.__class__.__name__})
             return None
         return frozenset(found)
+
+    async def _group_members(self, group: str) -> list[str]:
+        try:
+            return list((await self.client.usergroups_users_list(usergroup=group)).get("users") or [])
+        except SlackApiError as exc:
+            if exc.response.get("error") != "paid_teams_only":
+                raise
+        if not self._usergroup_usable:
+            return []  # a concurrent load found out first and said so
+        self._usergroup_usable = False
+        log.warning(
+            "surfaces.slack.allowed_usergroup needs a paid Slack plan (paid_teams_only); members of %s "
+            "may act instead. Set surfaces.slack.allowed_channel, or remove allowed_usergroup.",
+            ", ".join(self._channels()) or "the workspace",
+        )
+        return []
+
+    async def _channel_members(self, channel: str) -> list[str]:
+        members: list[str] = []
+        cursor: str | None = None
+        while True:
+            answer = await self.client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+            members.extend(answer.get("members") or [])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return members

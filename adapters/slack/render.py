@@ -2,9 +2,11 @@
 
 Slack reads ``<…>`` as control sequences (``<!channel>``, ``<@U123>``, ``<http://x|label>``)
 and ``&`` starts an entity, so customer text escapes exactly ``&``, ``<`` and ``>``
-(https://api.slack.com/reference/surfaces/formatting#escaping). Posts never set
-``link_names``. Long text is split into sections of at most 3,000 characters and
-messages of at most 50 blocks.
+(https://docs.slack.dev/messaging/formatting-message-text#escaping). Posts never set
+``link_names``. A post's body is shown in ``rich_text`` blocks, whose text elements Slack shows
+literally (no mrkdwn, no mentions), split by ``adapters.slack.split`` into blocks of at most 3,000
+characters and messages of at most 50 blocks and about 10,000 characters of block text, well under
+the 12,000 Slack allows for a message's blocks (it answers ``msg_blocks_too_long`` above that).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.split import clip, clip_escaped, split_plain, units
 from bot.views import CardView, PostView
 
 __all__ = [
@@ -23,18 +26,23 @@ __all__ = [
     "ACTION_SNOOZE",
     "CARD_BLOCK",
     "MAX_BLOCKS",
+    "MAX_FIELD",
     "MAX_SECTION",
+    "MESSAGE_TEXT",
     "SNOOZE_CHOICES",
     "Chunk",
     "card_blocks",
     "card_number",
     "escape",
     "post_chunks",
-    "split_text",
 ]
 
 MAX_SECTION = 3000
+MAX_FIELD = 2000
 MAX_BLOCKS = 50
+MESSAGE_TEXT = 10_000
+MAX_PARTS = 10  # the outbox keeps 200 characters of platform ids: ten Slack ts, so every part can be redacted
+FALLBACK = 300
 CARD_BLOCK = "tl_card"
 ACTION_CLAIM = "tl_claim"
 ACTION_ASSIGN = "tl_assign"
@@ -101,7 +109,7 @@ def _fields(card: CardView) -> list[dict[str, Any]]:
                 f"{card.sla_due:%Y-%m-%d %H:%M} UTC> ({card.sla_state})",
             )
         )
-    return [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in rows]
+    return [{"type": "mrkdwn", "text": clip_escaped(f"*{name}*\n{value}", MAX_FIELD)} for name, value in rows]
 
 
 def _actions(card: CardView) -> dict[str, Any]:
@@ -157,21 +165,31 @@ def _actions(card: CardView) -> dict[str, Any]:
     return {"type": "actions", "block_id": f"{CARD_BLOCK}:{card.number}", "elements": elements}
 
 
-def card_blocks(card: CardView) -> tuple[str, list[dict[str, Any]]]:
-    """The card as (notification text, blocks); every customer-controlled string is escaped."""
-    icon = _CHANNEL_ICON.get(card.channel, ":incoming_envelope:")
-    customer = escape(card.customer)
+def _title(card: CardView) -> dict[str, Any]:
+    """The card's first line as rich text: the customer's name and subject are shown literally."""
+    customer = card.customer
     if card.customer_address and card.customer_address != card.customer:
-        customer += f" ({escape(card.customer_address)})"
+        customer += f" ({card.customer_address})"
+    tail = clip(f" {card.channel} · {customer} · “{card.subject or '(no subject)'}”", MAX_SECTION - 20)
+    elements = [
+        {"type": "text", "text": f"#{card.number}", "style": {"bold": True}},
+        {"type": "text", "text": " · "},
+        {"type": "emoji", "name": _CHANNEL_ICON.get(card.channel, ":incoming_envelope:").strip(":")},
+        {"type": "text", "text": tail},
+    ]
+    return {
+        "type": "rich_text",
+        "block_id": f"tl_title:{card.number}",
+        "elements": [{"type": "rich_text_section", "elements": elements}],
+    }
+
+
+def card_blocks(card: CardView) -> tuple[str, list[dict[str, Any]]]:
+    """The card as (notification text, blocks); customer strings are literal rich text or escaped."""
     subject = escape(card.subject or "(no subject)")
-    title = f"*#{card.number}* · {icon} {escape(card.channel)} · {customer} · “{subject}”"
-    text = f"#{card.number} · {card.channel} · {escape(card.customer)} · {subject}"
+    text = clip_escaped(f"#{card.number} · {card.channel} · {escape(card.customer)} · {subject}", FALLBACK)
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "block_id": f"tl_title:{card.number}",
-            "text": {"type": "mrkdwn", "text": title[:3000]},
-        },
+        _title(card),
         {"type": "section", "block_id": f"tl_fields:{card.number}", "fields": _fields(card)},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Inbox: {escape(card.inbox)}"}]},
         _actions(card),
@@ -179,42 +197,11 @@ def card_blocks(card: CardView) -> tuple[str, list[dict[str, Any]]]:
     return text, blocks
 
 
-def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Split text into pieces of at most ``limit`` characters, at line breaks or spaces where possible."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", limit // 2, limit)
-        if cut < 0:
-            cut = rest.rfind(" ", limit // 2, limit)
-        if cut < 0:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n") if rest[cut : cut + 1] == "\n" else rest[cut:]
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
-
-
-def _escaped_pieces(text: str) -> list[str]:
-    """Escape, then split so no piece ends inside an entity such as ``&amp;``."""
-    out: list[str] = []
-    for piece in split_text(text, MAX_SECTION * 4 // 5):
-        out.extend(_split_escaped(escape(piece)))
-    return out
-
-
-def _split_escaped(text: str) -> list[str]:
-    parts: list[str] = []
-    while len(text) > MAX_SECTION:
-        cut = MAX_SECTION
-        amp = text.rfind("&", cut - 5, cut)
-        if amp >= 0 and ";" not in text[amp:cut]:
-            cut = amp
-        parts.append(text[:cut])
-        text = text[cut:]
-    parts.append(text)
-    return parts
+def _literal(text: str, *, emoji: str | None = None) -> dict[str, Any]:
+    """A rich_text block showing ``text`` as typed: rich text elements are never read as mrkdwn."""
+    elements: list[dict[str, Any]] = [{"type": "emoji", "name": emoji}] if emoji else []
+    elements.append({"type": "text", "text": text})
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 
 @dataclass(frozen=True)
@@ -236,32 +223,60 @@ def _header(post: PostView) -> str | None:
     return None
 
 
+def _body_blocks(post: PostView) -> list[dict[str, Any]]:
+    """The post's text and its list of files not kept, as literal blocks of at most MAX_SECTION each."""
+    blocks = [_literal(piece) for piece in split_plain(post.text or "", MAX_SECTION) if piece.strip()]
+    for a in post.attachments:
+        if a.data is None:
+            line = f" {a.filename} ({a.size:,} bytes) — {a.note or 'not kept'}"
+            blocks.append(_literal(clip(line, MAX_SECTION), emoji="paperclip"))
+    return blocks
+
+
+def _pack(blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive blocks grouped into messages of at most MAX_BLOCKS blocks and MESSAGE_TEXT units."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for block in blocks:
+        length = units(_block_text(block))
+        if groups[-1] and (len(groups[-1]) >= MAX_BLOCKS - 1 or size + length > MESSAGE_TEXT):
+            groups.append([])
+            size = 0
+        groups[-1].append(block)
+        size += length
+    return groups
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    if block["type"] == "rich_text":
+        return "".join(e.get("text", "") for s in block["elements"] for e in s["elements"])
+    return "".join(e["text"] for e in block.get("elements", []))
+
+
 def post_chunks(post: PostView) -> list[Chunk]:
-    """The post as one or more Slack messages within Block Kit limits; all text escaped."""
+    """The post as one or more Slack messages, in order, each within Block Kit's limits.
+
+    The body is shown literally (rich text), so neither a customer nor an agent's quoted text
+    can format, mention or link; the header is escaped mrkdwn; later parts say which part they are.
+    """
     header = _header(post)
-    body = post.text or ""
     if post.kind in ("event", "notice"):
-        body = f"{_KIND_ICON.get(post.kind, '')} {body}".strip()
-        return [Chunk(escape(body)[:3000], [_context(escape(body)[:3000])])]
-    sections = [s for s in _escaped_pieces(body) if s.strip()] or []
-    missing = [a for a in post.attachments if a.data is None]
-    if missing:
-        lines = "\n".join(
-            f":paperclip: {escape(a.filename)} ({a.size:,} bytes) — {escape(a.note or 'not kept')}"
-            for a in missing
-        )
-        sections.append(lines[:MAX_SECTION])
-    blocks: list[dict[str, Any]] = []
-    if header:
-        blocks.append(_context(header))
-    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections]
-    if not blocks:
-        blocks.append(_context("(empty message)"))
+        body = clip_escaped(escape(f"{_KIND_ICON.get(post.kind, '')} {post.text or ''}".strip()), MAX_SECTION)
+        return [Chunk(body, [_context(body)])]
+    groups = _pack(_body_blocks(post)) if post.text or post.attachments else [[]]
+    if len(groups) > MAX_PARTS:
+        left = sum(units(_block_text(b)) for group in groups[MAX_PARTS - 1 :] for b in group)
+        note = f"… {left:,} more characters are too long to show in Slack."
+        groups = [*groups[: MAX_PARTS - 1], [_literal(note)]]
     chunks: list[Chunk] = []
-    for start in range(0, len(blocks), MAX_BLOCKS):
-        group = blocks[start : start + MAX_BLOCKS]
-        fallback = next((b["text"]["text"] for b in group if b["type"] == "section"), header or "(message)")
-        chunks.append(Chunk(fallback[:3000], group))
+    for index, group in enumerate(groups):
+        marks = [_context(header)] if header and index == 0 else []
+        if len(groups) > 1 and index > 0:
+            marks.append(_context(f"(part {index + 1} of {len(groups)})"))
+        blocks = marks + group or [_context("(empty message)")]
+        first = next((_block_text(b) for b in group), None)
+        fallback = clip_escaped(escape(first), FALLBACK) if first else header or "(message)"
+        chunks.append(Chunk(fallback, blocks))
     return chunks
 
 

@@ -1,9 +1,10 @@
 """The Slack surface, outbound half: cards and thread posts through the Web API (``chat.*``, ``files.*``).
 
 Idempotence across retries: a post split into several Slack messages remembers the
-``ts`` of each part already posted (per message uid), so a retry after a 429 in the
-middle resumes instead of repeating. A plain thread message that the core turned
-into a note is not echoed back: the agent's own Slack message already shows it.
+``ts`` of each part already posted and the ids of its uploaded files (per message uid),
+so a retry after a 429 in the middle resumes instead of repeating. ``post`` returns the
+file ids and every part's ``ts``, so ``redact`` can delete all of them. A plain thread
+message that the core turned into a note is not echoed back: the agent's own Slack message already shows it.
 """
 
 from __future__ import annotations
@@ -13,19 +14,30 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.auth import SlackAuth
 from adapters.slack.digest import digest_blocks, thread_link
-from adapters.slack.errors import delivery_error
 from adapters.slack.render import card_blocks, escape, post_chunks
 from adapters.slack.settings import SlackSettings
+from adapters.slack.split import clip
 from bot.ports import ThreadGone, ThreadRef, join_ids
 from bot.views import CardView, DigestView, PostView
 
-__all__ = ["SlackSurface"]
+__all__ = ["SlackSurface", "customer_username"]
 
 log = logging.getLogger(__name__)
 _MEMORY = 5000
+_USERNAME = 80
+_FILE_GONE = ("file_not_found", "file_deleted")
+_CUSTOMER_MARK = " (customer)"
+
+
+def customer_username(name: str | None) -> str:
+    """The post username of a customer's message: always marked, so no customer can pass for a teammate."""
+    name = " ".join((name or "").split()) or "Unknown sender"
+    return clip(name, _USERNAME - len(_CUSTOMER_MARK)) + _CUSTOMER_MARK
 
 
 class SlackSurface:
@@ -36,9 +48,11 @@ class SlackSurface:
     def __init__(self, client: AsyncWebClient, settings: SlackSettings) -> None:
         self.client = client
         self.settings = settings
+        self.auth = SlackAuth()
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
-        self._uploaded: OrderedDict[str, bool] = OrderedDict()
+        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
+        self._links: OrderedDict[str, str] = OrderedDict()  # "channel:ts" -> permalink
 
     @staticmethod
     def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -58,7 +72,7 @@ class SlackSurface:
     def _identity(self, post: PostView) -> dict[str, Any]:
         if not post.from_customer:
             return self._bot_identity()
-        identity: dict[str, Any] = {"username": (post.author or "customer")[:80]}
+        identity: dict[str, Any] = {"username": customer_username(post.author)}
         if self.settings.customer_icon_url:
             identity["icon_url"] = self.settings.customer_icon_url
         else:
@@ -88,7 +102,7 @@ class SlackSurface:
         try:
             await self.client.chat_update(channel=ref.chat_channel, ts=ref.card_id, text=text, blocks=blocks)
         except Exception as exc:
-            raise delivery_error(exc) from exc
+            raise self.auth.failed(exc) from exc
         self._remember(self._shown, ref.card_id, shown)
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
@@ -114,33 +128,51 @@ class SlackSurface:
                 if uid:
                     self._remember(self._parts, uid, done)
             files = [a for a in post.attachments if a.data is not None]
-            if files and not (uid and self._uploaded.get(uid)):
-                await self.client.files_upload_v2(
+            uploaded: list[str] = self._uploaded.get(uid, []) if uid else []
+            if files and not uploaded:
+                answer = await self.client.files_upload_v2(
                     channel=ref.chat_channel,
                     thread_ts=ref.thread_id,
                     file_uploads=[
                         {"content": a.data, "filename": a.filename, "title": a.filename} for a in files
                     ],
                 )
+                uploaded = [str(f["id"]) for f in answer.get("files") or []]
                 if uid:
-                    self._remember(self._uploaded, uid, True)
+                    self._remember(self._uploaded, uid, uploaded)
         except Exception as exc:
-            raise delivery_error(exc) from exc
-        return join_ids(done)
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        ids = join_ids([*uploaded, *done])  # files first: a forgotten contact's files must be found again
+        if len(ids.split()) < len(uploaded) + len(done):
+            log.warning("slack post ids do not all fit; some parts cannot be redacted", extra={"uid": uid})
+        return ids
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
-        """Delete a post (every part of it) from the thread: a forgotten contact's message."""
-        for ts in item_id.split():
+        """Delete a post (every part and every uploaded file, ``files.delete``): a forgotten contact's."""
+        for part in item_id.split():
             try:
-                await self.client.chat_delete(channel=ref.chat_channel, ts=ts)
-            except Exception as exc:
-                error = delivery_error(exc)
-                if not isinstance(error, ThreadGone):  # already deleted: nothing left to erase
+                if part.startswith("F"):
+                    await self.client.files_delete(file=part)
+                else:
+                    await self.client.chat_delete(channel=ref.chat_channel, ts=part)
+            except SlackApiError as exc:
+                if exc.response.get("error") in _FILE_GONE:
+                    continue  # already deleted: nothing left to erase
+                error = self.auth.failed(exc)
+                if not isinstance(error, ThreadGone):
                     raise error from exc
+            except Exception as exc:
+                raise self.auth.failed(exc) from exc
 
     async def post_digest(self, chat_channel: str, digest: DigestView) -> str:
         """Post a digest at the top level of ``chat_channel``; return its ``ts``."""
-        text, blocks = digest_blocks(digest)
+        links = {
+            e.thread_id: await self.permalink(e.chat_channel, e.thread_id)
+            for e in digest.oldest[:20]
+            if e.surface == "slack" and e.chat_channel and e.thread_id
+        }
+        text, blocks = digest_blocks(digest, links)
         ts = str((await self._top_level(chat_channel, text, blocks))["ts"])
         if digest.chart_png is not None:
             try:
@@ -152,18 +184,35 @@ class SlackSurface:
                     title=digest.title,
                 )
             except Exception as exc:
-                raise delivery_error(exc) from exc
+                raise self.auth.failed(exc) from exc
         return ts
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
         """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
-        link = f" <{thread_link(thread.chat_channel, thread.thread_id)}|open the thread>" if thread else ""
+        link = (
+            f" <{await self.permalink(thread.chat_channel, thread.thread_id)}|open the thread>"
+            if thread
+            else ""
+        )
         return str((await self._top_level(chat_channel, f":warning: {escape(post.text)}{link}", None))["ts"])
+
+    async def permalink(self, chat_channel: str, ts: str) -> str:
+        """A message's permalink (``chat.getPermalink``, cached); the archives link if Slack has none."""
+        key = f"{chat_channel}:{ts}"
+        if key in self._links:
+            return self._links[key]
+        try:
+            answer = await self.client.chat_getPermalink(channel=chat_channel, message_ts=ts)
+        except Exception as exc:
+            log.warning("slack permalink unavailable", extra={"error": exc.__class__.__name__})
+            return thread_link(chat_channel, ts)
+        self._remember(self._links, key, str(answer["permalink"]))
+        return self._links[key]
 
     async def _top_level(self, chat_channel: str, text: str, blocks: list[dict[str, Any]] | None) -> Any:
         """Post at the top level of a channel as the bot (no unfurling); map Slack's errors."""
         try:
-            return await self.client.chat_postMessage(
+            answer = await self.client.chat_postMessage(
                 channel=chat_channel,
                 text=text,
                 blocks=blocks,
@@ -172,7 +221,9 @@ class SlackSurface:
                 **self._bot_identity(),
             )
         except Exception as exc:
-            raise delivery_error(exc) from exc
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        return answer
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""

@@ -2,8 +2,9 @@
 
 ``model`` holds the commands as data (with ``Actor`` and ``Location``); ``grammar`` turns text
 into a ``ParsedCommand``; ``CommandService`` checks and applies one in a transaction through the
-handler table in ``handlers``; ``help``, ``listing`` (with ``message_details``) and ``suggest``
-answer read-only questions.
+handler table in ``handlers``; ``reply_files`` checks the files sent with a reply against the
+channel's limits; ``help``, ``listing`` (with ``message_details``) and ``suggest`` answer
+read-only questions.
 """
 
 from bot.commands.grammar import CommandError, parse_command

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.ports.inbound import InboundAttachment
+
 __all__ = [
     "Actor",
     "Assign",
@@ -121,10 +123,11 @@ class PinContactNote:
 
 @dataclass(frozen=True)
 class ReplyToCustomer:
-    """A reply to the customer; ``confirm`` overrides the collision check."""
+    """A reply to the customer; ``confirm`` overrides the collision check; ``files`` go with it."""
 
     text: str
     confirm: bool = False
+    files: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

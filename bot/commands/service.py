@@ -16,9 +16,10 @@ from bot.clock import Clock
 from bot.commands.context import Context, Refused, locate
 from bot.commands.grammar import CommandError, is_command, parse_command
 from bot.commands.handlers import HANDLERS
-from bot.commands.model import Actor, Location, Note, ParsedCommand
+from bot.commands.model import Actor, Location, Note, ParsedCommand, ReplyToCustomer
 from bot.config import Settings
 from bot.domain import DomainError
+from bot.ports.inbound import InboundAttachment
 from bot.runtime import metrics
 from bot.views import Reply
 from storage import Conflict, Repository, Store
@@ -40,14 +41,27 @@ class CommandService:
         self.prefix = settings.threadline.command_prefix
 
     @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # command latency metric
-    async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
-        """Run one command line; a plain (unprefixed) thread message becomes a note when so configured."""
+    async def handle(
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool = True,
+        files: tuple[InboundAttachment, ...] = (),
+    ) -> Reply:
+        """Run one command line; a plain (unprefixed) thread message becomes a note when so configured.
+
+        ``files`` attached to a ``reply`` go to the customer with it (within the channel's limits).
+        """
         if prefixed and not is_command(text, self.prefix):
             return await self.plain_message(actor, text, where)
         try:
             parsed = parse_command(text, self.prefix if prefixed else "")
         except CommandError as exc:
             return Reply(str(exc), ok=False)
+        if files and isinstance(parsed.command, ReplyToCustomer):
+            parsed = dataclasses.replace(parsed, command=dataclasses.replace(parsed.command, files=files))
         return await self.execute(actor, parsed, where)
 
     async def plain_message(self, actor: Actor, text: str, where: Location) -> Reply:

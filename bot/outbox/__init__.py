@@ -2,5 +2,6 @@
 
 ``service.Dispatcher`` works the queue; ``presenters`` build what a surface shows; ``outcomes``
 record results; ``pacing`` and ``outages`` hold the per-destination pace and outage notices;
-``reachability`` says when a customer cannot be answered at all.
+``reachability`` says when a customer cannot be answered at all; ``lanes`` keeps the rows that add
+messages to one chat channel in arrival order.
 """

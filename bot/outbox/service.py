@@ -21,11 +21,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.pacing import Pacer
@@ -71,6 +72,7 @@ class Dispatcher:
         self.channels = channels
         self.paces = paces or {}
         self.pacer = Pacer(clock)
+        self.lanes = Lanes()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
@@ -110,10 +112,31 @@ class Dispatcher:
         async with self.store.transaction() as repo:
             lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
             rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
+            lanes: dict[str | int, list[OutboxRow]] = {}
+            for row in rows:  # rows adding messages to one chat channel go one after another, in order
+                key = await lane_key(repo, self.settings, row)
+                lanes.setdefault(row.id if key is None else key, []).append(row)
         if rows:
             faults.hit("after_claim")
-            await asyncio.gather(*(self._deliver_slot(row) for row in rows))
+            await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
         return len(rows)
+
+    async def _deliver_lane(self, key: str | int, rows: list[OutboxRow]) -> None:
+        """Deliver a lane's rows in order; one that has to wait holds the rest of its lane."""
+        lane = key if isinstance(key, str) else None
+        for index, row in enumerate(rows):
+            until = self.lanes.held(lane, row.id, self.clock.now())
+            rest = rows[index:]
+            if until is None:
+                until = await self._deliver_slot(row)
+                if until is None or lane is None:
+                    continue
+                self.lanes.hold(lane, row.id, until)
+                rest = rows[index + 1 :]
+            async with self.store.transaction() as repo:
+                for waiting in rest:
+                    await hand_back(repo, waiting.id, until)
+            return
 
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
@@ -121,21 +144,22 @@ class Dispatcher:
             if await self.run_once() == 0:
                 return
 
-    async def _deliver_slot(self, row: OutboxRow) -> None:
+    async def _deliver_slot(self, row: OutboxRow) -> datetime | None:
+        """Deliver one row; return when it is due again if it must wait (None: done, final or handed back)."""
         async with self._slots:
             if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
             if self._stopping.is_set():
                 await self._hand_back(row)
-                return
+                return None
             started = time.perf_counter()
             try:
                 external = await self._deliver(row)
             except DeliveryError as exc:
-                await self._failed(row, exc)
+                return await self._failed(row, exc)
             except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash
                 log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
-                await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
+                return await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
             else:
                 faults.hit("before_done")  # crash-safety tests: delivered, not yet marked done
                 faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
@@ -144,6 +168,7 @@ class Dispatcher:
                 await self._done(row, external)
                 if self.outages is not None:
                     await self.outages.succeeded(row.destination)
+                return None
 
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
@@ -274,8 +299,10 @@ class Dispatcher:
             },
         )
 
-    async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
+    async def _failed(self, row: OutboxRow, error: DeliveryError) -> datetime | None:
+        """Record a failure; return when the row is due again (None when the failure is final)."""
         now = self.clock.now()
+        retry_at: datetime | None = None
         outbox = self.settings.outbox
         attempts = row.attempts
         if error.retry_after is not None:
@@ -290,7 +317,7 @@ class Dispatcher:
             stored.last_error = error.reason[:2000]
             if not final:
                 delay = retry_delay(outbox, attempts, error.retry_after)
-                stored.next_attempt_at = now + timedelta(seconds=delay)
+                stored.next_attempt_at = retry_at = now + timedelta(seconds=delay)
             else:
                 stored.status = "failed"
                 await show_failure(repo, self.settings, row, error, now)
@@ -314,3 +341,4 @@ class Dispatcher:
         )
         if final:
             self.notify()
+        return retry_at

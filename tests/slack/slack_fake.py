@@ -5,17 +5,26 @@ to fail: ``fail(method, error, times=, status=, retry_after=)`` queues failures
 (429 + Retry-After, ``ratelimited``, ``channel_not_found``, ``message_not_found`` …),
 ``rate_limit(per_second, burst)`` enforces a per-channel limit on ``chat.postMessage``
 like Slack's. The bench uses it too.
+
+It is strict the way Slack is (see ``tests/slack/slack_rules.py`` for the documented limits): messages
+over Block Kit's limits are refused with Slack's error codes, a method the fake does not implement
+answers ``unknown_method`` (as slack.com/api does for a misspelt method), a ``trigger_id`` works once
+and only within 3 seconds of the interaction (https://docs.slack.dev/interactivity/handling-user-interaction:
+"trigger_id ... expires in 3 seconds"; views.open errors ``expired_trigger_id``, ``exchanged_trigger_id``),
+and on a free workspace ``usergroups.users.list`` answers ``paid_teams_only``
+(https://docs.slack.dev/reference/methods/usergroups.users.list).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,11 +32,29 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-__all__ = ["Call", "Failure", "FakeSlack", "signed_request"]
+from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
+
+__all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
 SECRET = "test-signing-secret"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
+TRIGGER_SECONDS = 3.0
+_triggers = itertools.count(1)
+
+
+def trigger_id(issued: float | None = None) -> str:
+    """A ``trigger_id`` as Slack puts into an interaction payload; it carries the moment it was issued."""
+    return f"{next(_triggers)}.{time.time() if issued is None else issued:.3f}.fake"
+
+
+def _message_error(args: dict[str, Any]) -> tuple[str, str] | None:
+    """Slack's refusal of a message's ``text`` and ``blocks``, if any."""
+    if length(str(args.get("text") or "")) > MAX_TEXT:
+        return "msg_too_long", "text over 40000 characters"
+    if not args.get("text") and not args.get("blocks"):
+        return "no_text", "neither text nor blocks"
+    return blocks_error(args.get("blocks"))
 
 
 @dataclass
@@ -57,8 +84,18 @@ class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, size, channel, thread
+    shared: dict[str, bytes] = field(default_factory=dict)  # files users shared: id -> content
+    permalinks: bool = True
+    paid_workspace: bool = True
+    trigger_seconds: float = TRIGGER_SECONDS
+    used_triggers: set[str] = field(default_factory=set)
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before it answers
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)  # (method, error, why)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     limit: tuple[float, int] | None = None
+    limit_retry_after: int = 1
+    limit_seconds: Callable[[], float] = time.monotonic  # the time the limit's buckets refill with
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     url: str = ""
     root: str = ""
@@ -75,9 +112,21 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with ``error``."""
         self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
 
-    def rate_limit(self, per_second: float, burst: int) -> None:
-        """Enforce Slack-like per-channel posting limits on chat.postMessage (429 + Retry-After: 1)."""
+    def rate_limit(
+        self,
+        per_second: float,
+        burst: int,
+        retry_after: int = 1,
+        seconds: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Enforce Slack-like per-channel posting limits on chat.postMessage (429 + Retry-After).
+
+        The buckets refill with ``seconds`` (real time; a test whose app runs on a moved clock
+        passes that clock, so waiting out a ``Retry-After`` there refills them too).
+        """
         self.limit = (per_second, burst)
+        self.limit_retry_after = retry_after
+        self.limit_seconds = seconds
 
     def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> None:
         """Make ``users.info`` know a user."""
@@ -86,6 +135,20 @@ class FakeSlack:
             "name": name.lower(),
             "is_bot": is_bot,
             "profile": {"display_name": name, "real_name": name, "email": email},
+        }
+
+    def add_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
+        """A file a user shared in Slack, as a message event's ``files`` lists it."""
+        file_id = f"F{next(self._ts):06d}"
+        self.shared[file_id] = data
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private": f"{self.root}/files/{file_id}/{name}",
+            "url_private_download": f"{self.root}/files/{file_id}/{name}",
         }
 
     def called(self, method: str) -> list[Call]:
@@ -119,6 +182,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -153,7 +217,7 @@ class FakeSlack:
         if self.limit is None:
             return False
         rate, burst = self.limit
-        now = time.monotonic()
+        now = self.limit_seconds()
         tokens, last = self.buckets.get(channel, (float(burst), now))
         tokens = min(float(burst), tokens + (now - last) * rate)
         if tokens >= 1.0:
@@ -175,11 +239,23 @@ class FakeSlack:
             )
         if method == "chat.postMessage" and self._limited(str(args.get("channel"))):
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.limit_retry_after)},
             )
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
-            return web.json_response({"ok": True})
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
+            self.refusals.append((method, "invalid_arguments", why))
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            refused = _message_error(args)
+            if refused is not None:
+                self.refusals.append((method, *refused))
+                return web.json_response({"ok": False, "error": refused[0]})
         return web.json_response(handler(args))
 
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -216,6 +292,8 @@ class FakeSlack:
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not self.paid_workspace:
+            return {"ok": False, "error": "paid_teams_only"}
         return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -226,17 +304,65 @@ class FakeSlack:
         }
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id") or "")
+        parts = trigger.split(".")
+        try:
+            issued = float(".".join(parts[1:3]))
+        except ValueError:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if trigger in self.used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        if time.time() - issued > self.trigger_seconds:
+            return {"ok": False, "error": "expired_trigger_id"}
+        self.used_triggers.add(trigger)
         return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": args.get("view_id"), **(args.get("view") or {})}}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args.get("message_ts"))
+        if ts not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "permalink": self.permalink(str(args.get("channel")), ts),
+        }
+
+    @staticmethod
+    def permalink(channel: str, ts: str) -> str:
+        """The permalink Slack answers for a message (it names the workspace)."""
+        return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):06d}"
         return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
 
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        for f in args.get("files") or []:
+            self.files[f["id"]] = {
+                "id": f["id"],
+                "title": f.get("title"),
+                "channel": args.get("channel_id"),
+                "thread_ts": args.get("thread_ts"),
+            }
         return {
             "ok": True,
             "files": [{"id": f["id"], "title": f.get("title")} for f in args.get("files") or []],
         }
+
+    def _files_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.files.pop(str(args.get("file")), None) is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A shared file for the bot token; anyone else gets Slack's sign-in page, with 200."""
+        data = self.shared.get(request.match_info["file_id"])
+        if request.headers.get("Authorization") != "Bearer xoxb-test" or data is None:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()

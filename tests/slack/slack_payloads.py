@@ -1,21 +1,53 @@
-"""Inbound payloads as Slack sends them: slash command, events, block_actions, options, shortcut, modal."""
+"""Inbound payloads as Slack sends them: slash command, events, block_actions, options, shortcut, modal.
+
+Text in message events and slash commands is what the agent typed, put into Slack's wire format by
+``as_slack_sends``: Slack escapes ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;``, ``&gt;`` and sends
+links, mentions and specials as control sequences ``<https://x|label>``, ``<mailto:a@b|a@b>``,
+``<#C123|name>``, ``<@U123>``, ``<!here>`` (https://docs.slack.dev/messaging/formatting-message-text,
+"Escaping text" and "Retrieving messages"). The typed text writes those sequences literally.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_fake import BOT_USER, form, signed_request
+from tests.slack.slack_fake import BOT_USER, form, signed_request, trigger_id
 
-__all__ = ["block_action", "label_options", "message_event", "shortcut", "slash", "view_submission"]
+__all__ = [
+    "as_slack_sends",
+    "block_action",
+    "label_options",
+    "message_event",
+    "shortcut",
+    "slash",
+    "view_submission",
+]
 
 _ids = itertools.count(1)
 FORM = "application/x-www-form-urlencoded"
 TEAM = {"id": "T1", "domain": "acme"}
+_CONTROL = re.compile(r"<(?:https?://|mailto:|#C|@[UW]|!)[^<>]*>")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_slack_sends(typed: str) -> str:
+    """The wire form of ``typed``: ``&<>`` escaped, control sequences kept with ``&`` inside them escaped."""
+    out, last = [], 0
+    for match in _CONTROL.finditer(typed):
+        out.append(_escape(typed[last : match.start()]))
+        out.append(match.group(0).replace("&", "&amp;"))
+        last = match.end()
+    out.append(_escape(typed[last:]))
+    return "".join(out)
 
 
 def slash(
@@ -38,10 +70,10 @@ def slash(
                 "user_id": user,
                 "user_name": user.lower(),
                 "command": command,
-                "text": text,
+                "text": as_slack_sends(text),
                 "api_app_id": "A1",
                 "response_url": response_url,
-                "trigger_id": f"trigger.{next(_ids)}",
+                "trigger_id": trigger_id(),
             }
         ),
         content_type=FORM,
@@ -58,12 +90,13 @@ def message_event(
     bot_id: str | None = None,
     subtype: str | None = None,
     ts: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> AsyncBoltRequest:
-    """An Events API ``message`` event (JSON)."""
+    """An Events API ``message`` event (JSON); with ``files`` a ``file_share`` as Slack sends it."""
     event: dict[str, Any] = {
         "type": "message",
         "channel": channel,
-        "text": text,
+        "text": as_slack_sends(text),
         "ts": ts or f"1800000000.{next(_ids):06d}",
         "channel_type": "channel",
     }
@@ -75,6 +108,8 @@ def message_event(
         event["bot_id"] = bot_id
     if subtype:
         event["subtype"] = subtype
+    if files:
+        event.update(subtype=subtype or "file_share", files=files, upload=False)
     body = {
         "token": "legacy",
         "team_id": "T1",
@@ -104,7 +139,7 @@ def block_action(
             "api_app_id": "A1",
             "token": "legacy",
             "team": TEAM,
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": trigger_id(),
             "container": {"type": "message", "message_ts": card["ts"], "channel_id": card["channel"]},
             "channel": {"id": card["channel"], "name": "support"},
             "message": {
@@ -142,7 +177,7 @@ def shortcut(message: dict[str, Any], *, user: str = "UALICE", response_url: str
         {
             "type": "message_action",
             "callback_id": "tl_reply_shortcut",
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": trigger_id(),
             "user": {"id": user, "name": user.lower()},
             "team": TEAM,
             "token": "legacy",
@@ -175,7 +210,7 @@ def view_submission(
             "user": {"id": user, "name": user.lower(), "team_id": "T1"},
             "api_app_id": "A1",
             "token": "legacy",
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": trigger_id(),
             "view": {**view, "id": "V1", "team_id": "T1", "state": {"values": values}},
         }
     )

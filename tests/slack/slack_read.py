@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["all_text", "card_fields"]
+__all__ = ["all_text", "card_fields", "literal_text"]
 
 
 def card_fields(message: dict[str, Any]) -> dict[str, str]:
@@ -15,13 +15,22 @@ def card_fields(message: dict[str, Any]) -> dict[str, str]:
     raise AssertionError("no fields in card")
 
 
+def literal_text(message: dict[str, Any]) -> str:
+    """The text of a message's rich_text blocks (shown as typed), one line per block."""
+    return "\n".join(
+        "".join(e.get("text", "") for section in block["elements"] for e in section["elements"])
+        for block in message.get("blocks") or []
+        if block["type"] == "rich_text"
+    )
+
+
 def all_text(message: dict[str, Any]) -> str:
-    """Every mrkdwn text of a message's blocks, joined."""
+    """Every text of a message's blocks (mrkdwn and rich text), joined."""
     parts = []
     for block in message.get("blocks") or []:
-        if "text" in block:
+        if isinstance(block.get("text"), dict):
             parts.append(block["text"]["text"])
         for element in block.get("elements") or []:
             if isinstance(element.get("text"), str):
                 parts.append(element["text"])
-    return "\n".join(parts)
+    return "\n".join([*parts, literal_text(message)]).strip("\n")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import email
+import logging
 from email import policy
 
 from tests.slack.slack_payloads import block_action, message_event, slash
-from tests.slack.slack_read import card_fields
+from tests.slack.slack_read import card_fields, literal_text
 
 
 async def test_email_to_slack_and_back(world) -> None:
@@ -18,8 +19,8 @@ async def test_email_to_slack_and_back(world) -> None:
     fields = card_fields(card)
     assert "open" in fields["Status"] and fields["Assignee"] == "_unassigned_"
     thread = world.fake.thread("C_SUPPORT", card["ts"])
-    assert thread[0]["username"] == "Ann Customer"
-    assert "refund for order 1881" in thread[0]["blocks"][0]["text"]["text"]
+    assert thread[0]["username"] == "Ann Customer (customer)"
+    assert "refund for order 1881" in literal_text(thread[0])
 
     claim = next(e for e in card["blocks"][-1]["elements"] if e["action_id"] == "tl_claim")
     response = await world.dispatch(
@@ -68,3 +69,25 @@ async def test_slash_command_anywhere_answers_ephemerally(world) -> None:
     await world.settle()
     assert "No conversation #999" in world.fake.responses[-1]["text"]
     assert card_fields(world.fake.last_update(world.card()["ts"]))["Assignee"] == "Alice"
+
+
+async def test_a_customer_mail_of_40000_characters_appears_whole_and_in_order(world) -> None:
+    text = "".join(
+        f"Paragraph {i:03d}: " + "the desk & its <legs> arrived *broken* " * 9 + "\n\n" for i in range(110)
+    )
+    assert len(text) >= 40_000
+    await world.email(text)
+    await world.settle()
+    thread = world.fake.thread("C_SUPPORT", world.card()["ts"])
+    assert len(thread) > 3 and world.fake.refusals == []  # the old renderer: msg_blocks_too_long
+    assert all(m["username"] == "Ann Customer (customer)" for m in thread)
+    shown = "".join(literal_text(m) for m in thread)
+    assert shown.replace("\n", "") == text.replace("\n", "")
+
+
+async def test_no_token_warning_at_start(make_world, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    caplog.set_level(logging.DEBUG)
+    await make_world()
+    assert not [r for r in caplog.records if "token" in r.getMessage().lower()]
+    assert "xoxb" not in caplog.text

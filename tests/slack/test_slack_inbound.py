@@ -54,7 +54,7 @@ async def test_plain_thread_message_is_a_note_and_not_echoed(world) -> None:
     before = len(world.fake.thread("C_SUPPORT", card["ts"]))
     await world.dispatch(message_event("Customer called, wants a callback <!channel>", thread_ts=card["ts"]))
     await world.settle()
-    assert await notes(world) == ["Customer called, wants a callback <!channel>"]
+    assert await notes(world) == ["Customer called, wants a callback @channel"]  # decoded once
     assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before  # the agent's own message shows the note
     assert world.fake.called("chat.postEphemeral") == []
 
@@ -192,3 +192,50 @@ async def test_slash_assign_with_a_mention_registers_the_teammate(world) -> None
     await world.dispatch(slash(f"assign #{number} <@UBOB|bob>", response_url=url))
     await world.settle()
     assert world.fake.responses[-1]["text"] == f"#{number} assigned to Bob."
+
+
+async def test_slash_help_shows_the_slash_forms_and_a_missing_number_is_explained(world) -> None:
+    url = f"{world.fake.root}/response/h"
+    await world.dispatch(slash("help", response_url=url))
+    await world.dispatch(slash("claim", response_url=url))
+    await world.settle()
+    help_text, claim = (r["text"] for r in world.fake.responses)
+    assert "`/inbox claim #42`" in help_text and "`/inbox label #42 +refund -billing`" in help_text
+    assert "`/inbox list mine|unassigned|open|snoozed|closed|all`" in help_text and "`!claim`" in help_text
+    assert claim.startswith("Name the conversation: `/inbox claim #42`") and "`!claim`" in claim
+    assert "inside a conversation thread" not in claim  # where slash commands cannot be used
+
+
+async def test_a_user_group_gate_on_a_free_workspace_falls_back_to_the_support_channel(
+    make_world, caplog
+) -> None:
+    world = await make_world('allowed_usergroup = "S_SUPPORT"')
+    world.fake.paid_workspace = False
+    world.fake.members["C_SUPPORT"] = ["UALICE"]
+    number, _ = await new_card(world)
+    url = f"{world.fake.root}/response/f"
+    await world.dispatch(slash(f"claim #{number}", user="UALICE", response_url=url))
+    await world.dispatch(slash(f"close #{number}", user="UMALLORY", response_url=url))
+    await world.settle()
+    assert sorted(r["text"] for r in world.fake.responses) == [
+        "Only members of <#C_SUPPORT> can work support conversations."
+        " Ask an admin to add you, then try again.",
+        f"You claimed #{number}.",
+    ]
+    warnings = [r for r in caplog.records if "paid_teams_only" in r.getMessage()]
+    assert len(warnings) == 1 and "allowed_channel" in warnings[0].getMessage()
+
+
+async def test_the_modal_opens_within_the_trigger_ids_life_even_when_membership_is_slow(make_world) -> None:
+    world = await make_world('allowed_usergroup = "S_SUPPORT"')
+    world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
+    _, card = await new_card(world)
+    customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
+    world.fake.trigger_seconds = 0.3  # Slack's 3 s, scaled down
+    world.fake.delays["usergroups.users.list"] = 0.5  # a slow membership refresh
+    await world.dispatch(shortcut(customer_post, user="UMALLORY"))
+    await world.settle()
+    opened = world.fake.called("views.open")
+    assert len(opened) == 1 and world.fake.used_triggers == {opened[0].args["trigger_id"]}
+    refused = world.fake.called("views.update")[-1].args["view"]
+    assert "Only members of" in json.dumps(refused) and "submit" not in refused

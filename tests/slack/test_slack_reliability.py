@@ -126,3 +126,46 @@ def test_settings_explain_what_is_missing(tmp_path) -> None:
     socket = base.replace('mode = "http"', 'mode = "socket"\napp_token = "${SLACK_APP_TOKEN}"')
     settings = parse_config(socket, env={"SLACK_APP_TOKEN": "xapp-1"})
     assert settings.surfaces.slack is not None and settings.surfaces.slack.api_base_url.endswith("/api/")
+
+
+async def test_cards_and_posts_keep_arrival_order_per_channel_under_429s(world) -> None:
+    world.fake.rate_limit(per_second=4, burst=3, seconds=lambda: world.clock.now().timestamp())
+    for i in range(12):
+        await world.email(f"message {i:02d}", subject=f"S{i:02d}", sender=f"c{i}@example.com")
+    await deliver_all(world)
+    assert world.fake.refusals == [] and len(world.fake.called("chat.postMessage")) > 24  # some were 429s
+    cards = world.fake.roots(CHANNEL)
+    assert [c["text"].split(" · ")[0] for c in cards] == [f"#{i}" for i in range(1, 13)]
+    posts = [m for m in world.fake.messages.values() if m.get("thread_ts")]
+    order = {card["ts"]: index for index, card in enumerate(cards)}
+    assert [order[p["thread_ts"]] for p in posts] == list(range(12))
+
+
+async def test_a_refused_token_fails_permanently_is_logged_once_and_shows_in_readiness(world, caplog) -> None:
+    world.fake.fail("chat.postMessage", "invalid_auth", times=20)
+    for i in range(3):
+        await world.email(f"message {i}", subject=f"S{i}", sender=f"c{i}@example.com")
+    await deliver_all(world)
+    assert len(world.fake.called("chat.postMessage")) <= 6  # permanent: never retried in a loop
+    refusals = [r for r in caplog.records if r.levelname == "ERROR" and "Slack refuses" in r.getMessage()]
+    assert len(refusals) == 1 and "surfaces.slack.bot_token" in refusals[0].getMessage()
+    state = world.app.ops.health.components()["surface:slack"]
+    assert not state.ok and "surfaces.slack.bot_token" in state.detail and "xoxb" not in state.detail
+    world.fake.failures.clear()
+    await world.email("after the fix", subject="S9", sender="c9@example.com")
+    await deliver_all(world)
+    assert world.app.ops.health.components()["surface:slack"].ok
+
+
+async def test_a_missing_scope_names_the_scope(world) -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+    from adapters.slack.errors import delivery_error
+
+    body = {"ok": False, "error": "missing_scope", "needed": "files:write", "provided": "chat:write"}
+    response = AsyncSlackResponse(
+        client=None, http_verb="POST", api_url="u", req_args={}, data=body, headers={}, status_code=200
+    )
+    error = delivery_error(SlackApiError("missing_scope", response))
+    assert "files:write" in error.reason and "reinstall" in error.reason

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 
 import pytest
 
-from adapters.slack.render import MAX_BLOCKS, MAX_SECTION, card_blocks, escape, post_chunks, split_text
+from adapters.slack.render import MAX_BLOCKS, card_blocks, escape, post_chunks
+from adapters.slack.split import split_plain, units
 from bot.views import AttachmentView, CardView, PostView
-from tests.slack.slack_read import card_fields
+from tests.slack.slack_read import card_fields, literal_text
+from tests.slack.slack_rules import blocks_error
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 INJECTIONS = [
@@ -51,21 +54,20 @@ def rendered_strings(blocks: list[dict]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("attack", INJECTIONS)
-def test_customer_text_cannot_mention_or_link(attack: str) -> None:
+@pytest.mark.parametrize("attack", [*INJECTIONS, "*bold* _it_ ~strike~ `code` ```block```"])
+def test_customer_text_cannot_mention_link_or_format(attack: str) -> None:
     chunks = post_chunks(inbound(f"hi {attack} there"))
-    text = chunks[0].blocks[0]["text"]["text"]
-    assert "<" not in text and ">" not in text
-    assert text == "hi " + attack.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + " there"
-    assert "<" not in chunks[0].text
+    assert [b["type"] for b in chunks[0].blocks] == ["rich_text"]  # rich text is never read as mrkdwn
+    assert literal_text({"blocks": chunks[0].blocks}) == f"hi {attack} there"
+    assert "<" not in chunks[0].text  # the notification fallback is escaped
 
 
 @pytest.mark.parametrize("attack", INJECTIONS)
 def test_card_fields_from_customers_are_escaped(attack: str) -> None:
     text, blocks = card_blocks(card(customer=f"Ann {attack}", subject=f"Help {attack}", labels=(attack,)))
-    title = blocks[0]["text"]["text"]
-    assert attack not in title and attack not in text
-    assert escape(attack) in title
+    title = literal_text({"blocks": blocks[:1]})
+    assert blocks[0]["type"] == "rich_text" and f"Ann {attack}" in title and f"Help {attack}" in title
+    assert attack not in text
     assert attack not in card_fields({"blocks": blocks})["Labels"]
 
 
@@ -77,8 +79,9 @@ def test_card_shows_everything_and_the_buttons() -> None:
     snoozed = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
     text, blocks = card_blocks(card(status="snoozed", assignee="Alice", snoozed_until=snoozed))
     assert text.startswith("#42 · email")
-    assert "*#42*" in blocks[0]["text"]["text"] and ":email:" in blocks[0]["text"]["text"]
-    assert "ann@example.com" in blocks[0]["text"]["text"]
+    number, _, emoji, _ = blocks[0]["elements"][0]["elements"]
+    assert number == {"type": "text", "text": "#42", "style": {"bold": True}} and emoji["name"] == "email"
+    assert "ann@example.com" in literal_text({"blocks": blocks[:1]})
     fields = card_fields({"blocks": blocks})
     assert "snoozed until <!date^" in fields["Status"]
     assert (
@@ -107,35 +110,54 @@ def test_closed_card_offers_reopen_only() -> None:
 
 def test_whatsapp_card_icon() -> None:
     _, blocks = card_blocks(card(channel="whatsapp"))
-    assert ":speech_balloon:" in blocks[0]["text"]["text"]
+    assert blocks[0]["elements"][0]["elements"][2] == {"type": "emoji", "name": "speech_balloon"}
 
 
 def test_long_email_is_split_within_block_kit_limits() -> None:
     paragraph = ("Lorem ipsum dolor sit amet & <b>consectetur</b>. " * 40 + "\n") * 200  # ~400 kB
     chunks = post_chunks(inbound(paragraph))
     assert len(chunks) > 1
-    joined = ""
     for chunk in chunks:
+        assert blocks_error(chunk.blocks) is None and units(chunk.text) <= 3000
         assert len(chunk.blocks) <= MAX_BLOCKS
-        for block in chunk.blocks:
-            assert len(block["text"]["text"]) <= MAX_SECTION
-            joined += block["text"]["text"]
-        assert len(chunk.text) <= 3000
-    assert joined.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace(
-        "\n", ""
-    ) == paragraph.replace("\n", "")
+    joined = "".join(literal_text({"blocks": c.blocks}) for c in chunks)
+    assert len(chunks) == 10 and "more characters are too long to show in Slack" in joined
+    assert paragraph.replace("\n", "").startswith(joined.rsplit("…", 1)[0].replace("\n", ""))
 
 
-def test_escaping_never_splits_an_entity() -> None:
-    chunks = post_chunks(inbound("&" * 7000))
-    for block in chunks[0].blocks:
-        assert block["text"]["text"].replace("&amp;", "") == ""
+def test_forty_thousand_characters_fit_slack_in_order() -> None:
+    text = "".join(f"line {i:05d} " + "x" * 90 + "\n" for i in range(400))  # 40,000 characters
+    chunks = post_chunks(inbound(text))
+    assert all(blocks_error(c.blocks) is None for c in chunks)  # the old renderer: msg_blocks_too_long
+    shown = "\n".join(literal_text({"blocks": c.blocks}) for c in chunks)
+    assert [line for line in shown.split("\n") if line] == text.split("\n")[:-1]
 
 
-def test_split_text_prefers_line_breaks() -> None:
+def test_cuts_never_split_a_character_an_emoji_or_a_link() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji of five code points
+    for text in ("é" * 2999 + "e\u0301" * 10, family * 700, "a " * 1400 + "https://x.example/" + "p" * 400):
+        pieces = split_plain(text, 3000)
+        assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+        assert all(units(p) <= 3000 for p in pieces)
+        for left, right in itertools.pairwise(pieces):
+            assert not right.startswith(("\u0301", "\u200d")) and not left.endswith("\u200d")
+    link = split_plain("a " * 1400 + "https://x.example/" + "p" * 400, 3000)
+    assert link[1].startswith("https://x.example/")
+
+
+def test_split_prefers_line_breaks() -> None:
     text = "a" * 2000 + "\n" + "b" * 2000
-    assert split_text(text, 3000) == ["a" * 2000, "b" * 2000]
-    assert split_text("") == [""]
+    assert split_plain(text, 3000) == ["a" * 2000, "b" * 2000]
+    assert split_plain("", 3000) == [""]
+
+
+def test_card_fields_and_title_stay_within_limits_and_never_cut_an_entity() -> None:
+    labels = tuple(f"label-{i}-&" for i in range(400))
+    text, blocks = card_blocks(card(labels=labels, subject="&" * 4000))
+    assert blocks_error(blocks) is None  # the old card: a Labels field over 2,000 characters
+    title = literal_text({"blocks": blocks[:1]})
+    assert title.endswith("&…") and units(title) <= 3000 and units(text) <= 300
+    assert text.rstrip("…").endswith("&amp;")
 
 
 def test_attachments_that_were_not_kept_are_listed() -> None:
@@ -145,14 +167,14 @@ def test_attachments_that_were_not_kept_are_listed() -> None:
             AttachmentView("big<!here>.zip", "application/zip", 30_000_000, None, "too large to keep"),
         ),
     )
-    text = post_chunks(post)[0].blocks[-1]["text"]["text"]
-    assert "big&lt;!here&gt;.zip" in text and "too large to keep" in text
+    text = literal_text({"blocks": post_chunks(post)[0].blocks})
+    assert "big<!here>.zip" in text and "too large to keep" in text
 
 
 def test_notes_events_and_replies_are_marked() -> None:
     note = post_chunks(PostView(kind="note", author="Alice", text="call back <!channel>", created_at=NOW))
     assert "Note by Alice" in rendered_strings(note[0].blocks)
-    assert "<!channel>" not in rendered_strings(note[0].blocks)
+    assert note[0].blocks[1]["type"] == "rich_text"  # shown as typed: "<!channel>" mentions nobody
     echo = post_chunks(
         PostView(kind="outbound", author="Alice", text="Thanks", created_at=NOW, channel="email")
     )

@@ -15,6 +15,7 @@ from adapters.slack.surface import SlackSurface
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.views import AttachmentView, CardView, PostView
 from tests.slack.slack_fake import FakeSlack
+from tests.slack.slack_read import literal_text
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CARD = CardView(
@@ -59,9 +60,10 @@ async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> N
     ts = await slack.post(ref, inbound("Hi <!channel>"))
     message = fake_slack.messages[ts]
     assert message["thread_ts"] == ref.thread_id
-    assert message["username"] == "Ann Customer" and message["icon_emoji"] == ":bust_in_silhouette:"
+    assert message["username"] == "Ann Customer (customer)"
+    assert message["icon_emoji"] == ":bust_in_silhouette:"
     assert "link_names" not in message
-    assert message["blocks"][0]["text"]["text"] == "Hi &lt;!channel&gt;"
+    assert message["blocks"][0]["type"] == "rich_text" and literal_text(message) == "Hi <!channel>"
     await slack.update_card(ref, CARD)
     assert fake_slack.last_update(ref.card_id) is None  # unchanged: no API call
     await slack.update_card(ref, replace(CARD, assignee="Alice"))
@@ -81,7 +83,7 @@ async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -
     assert complete[0].args["channel_id"] == "C1" and complete[0].args["thread_ts"] == ref.thread_id
     assert [f["title"] for f in complete[0].args["files"]] == ["invoice.pdf"]
     assert [c.args["size"] for c in fake_slack.called("upload")] == [5]
-    assert "huge.bin" in fake_slack.thread("C1", ref.thread_id)[0]["blocks"][-1]["text"]["text"]
+    assert "huge.bin" in literal_text(fake_slack.thread("C1", ref.thread_id)[0])
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,7 @@ async def test_the_sdk_retry_handler_honours_retry_after(fake_slack: FakeSlack) 
 async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: FakeSlack) -> None:
     slack = surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
-    long_text = "".join(f"line {i} " + "word " * 580 + "\n" for i in range(60))  # > 50 sections
+    long_text = "".join(f"line {i} " + "word " * 250 + "\n" for i in range(60))  # 75,000 characters
     posted_before = len(fake_slack.called("chat.postMessage"))
 
     original = fake_slack._chat_postMessage
@@ -147,9 +149,8 @@ async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: Fake
     first = await slack.post(ref, inbound(long_text))
     thread = fake_slack.thread("C1", ref.thread_id)
     assert first.split() == [m["ts"] for m in thread]  # every part's ts, for redaction
-    assert len(thread) == 2
-    sections = [b["text"]["text"] for m in thread for b in m["blocks"]]
-    joined = "\n".join(sections)
+    assert len(thread) > 2
+    joined = "\n".join(literal_text(m) for m in thread)
     assert all(joined.count(f"line {i} ") == 1 for i in range(60))  # every part exactly once
     assert len(fake_slack.called("chat.postMessage")) - posted_before == len(thread) + 1  # one failed call
 
@@ -158,6 +159,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     from bot.views import DigestEntry, DigestView
 
     slack = surface(fake_slack)
+    ref = await slack.create_thread("C1", CARD)
     entry = DigestEntry(
         number=3,
         subject="Refund <!channel>",
@@ -167,7 +169,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
         sla_state="breached",
         surface="slack",
         chat_channel="C1",
-        thread_id="1700000000.000001",
+        thread_id=ref.thread_id,
     )
     digest = DigestView(
         name="daily",
@@ -192,8 +194,14 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
     message = fake_slack.messages[ts]
     assert message["channel"] == "CDIGEST" and "thread_ts" not in message
     body = json.dumps(message["blocks"], ensure_ascii=False)
-    assert "https://slack.com/archives/C1/p1700000000000001" in body
-    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+    (waiting,) = [b for b in message["blocks"] if b["type"] == "rich_text"]
+    link = next(e for e in waiting["elements"][0]["elements"] if e["type"] == "link")
+    assert link == {
+        "type": "link",
+        "url": fake_slack.permalink("C1", ref.thread_id),
+        "text": "#3 Refund <!channel>",
+    }
+    assert "<!channel>" not in json.dumps([b for b in message["blocks"] if b["type"] != "rich_text"])
     assert "10 min" in body and "75 %" in body
 
     charted = replace(digest, chart_png=b"\x89PNG\r\n\x1a\n" + b"0" * 2000)
@@ -212,7 +220,7 @@ async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: Fa
     posted = fake_slack.messages[ts]
     assert posted["channel"] == "CESC" and "thread_ts" not in posted
     assert "&lt;!channel&gt;" in posted["text"] and "<!channel>" not in posted["text"]
-    assert f"https://slack.com/archives/C1/p{ref.thread_id.replace('.', '')}" in posted["text"]
+    assert f"<{fake_slack.permalink('C1', ref.thread_id)}|open the thread>" in posted["text"]
 
 
 async def test_redact_deletes_every_part_of_a_long_post(fake_slack: FakeSlack) -> None:

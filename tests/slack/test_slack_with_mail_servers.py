@@ -3,18 +3,23 @@ Claim button, `!label`, `!reply` → the reply reaches a real SMTP server, threa
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from bot.clock import SystemClock
+from bot.ports.inbound import InboundMessage
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event
-from tests.slack.slack_read import card_fields
+from tests.slack.slack_read import all_text, card_fields, literal_text
 from threadline.app import Threadline
 from threadline.config import parse_config
 
@@ -63,9 +68,7 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
         card = fake_slack.roots(CHANNEL)[-1]
         await until("the first message", lambda: fake_slack.thread(CHANNEL, card["ts"]))
         first = fake_slack.thread(CHANNEL, card["ts"])[0]
-        assert (
-            first["username"] == "Ann Customer" and "&lt;!channel&gt;" in first["blocks"][0]["text"]["text"]
-        )
+        assert first["username"] == "Ann Customer (customer)" and "<!channel>" in literal_text(first)
 
         assert app.slack is not None
         claim = next(e for e in card["blocks"][-1]["elements"] if e["action_id"] == "tl_claim")
@@ -107,3 +110,88 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
         assert any("claimed by Alice" in t for t in texts)
     finally:
         await app.stop()
+
+
+@contextlib.asynccontextmanager
+async def conversation_in_slack(
+    tmp_path: Path, fake_slack: FakeSlack, smtp_port: int, extra: str = ""
+) -> AsyncIterator[tuple[Threadline, dict[str, Any]]]:
+    """A running app sending mail through the SMTP sink, and the card of Ann's new conversation."""
+    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(smtp_port) + extra
+    app = Threadline(parse_config(config, env={}), clock=SystemClock())
+    await app.start()
+    try:
+        await app.ingestor.ingest(
+            InboundMessage(
+                channel="email",
+                inbox="support",
+                external_id="<ann-2@example.com>",
+                sender_address="ann@example.com",
+                sender_name="Ann Customer",
+                received_at=datetime.now(UTC),
+                text="Where is my order?",
+                subject="Order",
+            )
+        )
+        await until("the card", lambda: fake_slack.roots(CHANNEL))
+        assert app.slack is not None
+        yield app, fake_slack.roots(CHANNEL)[-1]
+    finally:
+        await app.stop()
+
+
+async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    async with conversation_in_slack(tmp_path, fake_slack, port) as (app, card):
+        assert app.slack is not None
+        typed = (
+            "!reply Fish & chips <https://x.example/?a=1&b=2|here> for <@UBOB>,"
+            " <mailto:a@b.example|a@b.example>"
+        )
+        await app.slack.app.async_dispatch(message_event(typed, thread_ts=card["ts"]))
+        await app.slack.settle()
+        await until("the reply at the SMTP server", lambda: sink.received)
+
+        expected = "Fish & chips here (https://x.example/?a=1&b=2) for @Bob, a@b.example"
+        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        plain, html = sent.get_body(("plain",)), sent.get_body(("html",))
+        assert plain is not None and html is not None
+        assert plain.get_content().strip() == expected
+        assert "Fish &amp; chips here (https://x.example/?a=1&amp;b=2)" in html.get_content()
+        assert "&amp;amp;" not in html.get_content()
+
+        def echoes() -> list[dict]:
+            return [m for m in fake_slack.thread(CHANNEL, card["ts"]) if "sent to customer" in all_text(m)]
+
+        await until("the reply's echo", echoes)
+        assert literal_text(echoes()[-1]) == expected
+
+
+async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_are_refused(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    extra = "\n[channels.email]\nmax_attachment_bytes = 1000\n"
+    async with conversation_in_slack(tmp_path, fake_slack, port, extra) as (app, card):
+        assert app.slack is not None
+        invoice = fake_slack.add_file("invoice-1881.pdf", b"%PDF-1.7 invoice", "application/pdf")
+        huge = fake_slack.add_file("photos.zip", b"z" * 5000, "application/zip")
+        await app.slack.app.async_dispatch(
+            message_event("!reply Too big", thread_ts=card["ts"], files=[huge])
+        )
+        await app.slack.app.async_dispatch(
+            message_event("!reply Here it is", thread_ts=card["ts"], files=[invoice])
+        )
+        await app.slack.settle()
+        await until("the reply at the SMTP server", lambda: sink.received)
+
+        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        (attached,) = list(sent.iter_attachments())
+        assert attached.get_filename() == "invoice-1881.pdf"
+        assert attached.get_content() == b"%PDF-1.7 invoice"
+        assert len(sink.received) == 1  # the oversize reply was not sent
+        refusal = [c.args["text"] for c in fake_slack.called("chat.postEphemeral")]
+        expected = "photos.zip is 4.9 KB; email takes at most 1000 bytes per file"
+        assert any(expected in t for t in refusal), refusal

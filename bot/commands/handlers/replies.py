@@ -7,8 +7,10 @@ from bot.automation.templates import find_template, render_for
 from bot.commands.context import Context
 from bot.commands.handlers.templates import unknown_template
 from bot.commands.model import Note, ReplyToCustomer, Retry, Template
+from bot.commands.reply_files import files_refusal
 from bot.domain import DeliveryStatus, MessageKind
 from bot.outbox.reachability import no_address_refusal
+from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 from bot.windows import WINDOWS, render_template, templates_for, window_refusal
 from storage.models import Conversation
@@ -40,6 +42,7 @@ async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     refusal = await no_address_refusal(ctx.repo, conv) or window_refusal(
         ctx.settings, conv.channel, conv.last_inbound_at, ctx.now()
     )
+    refusal = refusal or files_refusal(ctx.settings, conv.channel, command.files)
     if refusal is not None:
         return Reply(refusal, ok=False, conversation_number=conv.number)
     blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied
@@ -53,7 +56,7 @@ async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     )
     if blocked is not None:
         return blocked
-    await _send_outbound(ctx, conv, command.text, "replied")
+    await _send_outbound(ctx, conv, command.text, "replied", files=command.files)
     return Reply(f"Sending your reply to the customer of #{conv.number}…", conversation_number=conv.number)
 
 
@@ -132,7 +135,12 @@ async def retry(ctx: Context, _: Retry) -> Reply:
 
 
 async def _send_outbound(
-    ctx: Context, conv: Conversation, text: str, action: str, meta: dict[str, object] | None = None
+    ctx: Context,
+    conv: Conversation,
+    text: str,
+    action: str,
+    meta: dict[str, object] | None = None,
+    files: tuple[InboundAttachment, ...] = (),
 ) -> None:
     effects = ctx.effects(conv)
     message = ctx.repo.new_message(
@@ -146,6 +154,10 @@ async def _send_outbound(
         delivery_status=DeliveryStatus.PENDING,
         meta=meta,
     )
+    for f in files:
+        ctx.repo.add_attachment(
+            message, filename=f.filename, content_type=f.content_type, size=f.size, data=f.data
+        )
     conv.last_outbound_at = effects.now
     conv.updated_at = effects.now
     ctx.repo.audit(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
