@@ -27,6 +27,7 @@ from bot.settings.core import (
 )
 from bot.settings.discord import DiscordSettings
 from bot.settings.email import EmailSettings
+from bot.settings.email_oauth import secret_key_problem
 from bot.settings.ops import OpsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
@@ -216,6 +217,9 @@ def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(problems + [_describe(e) for e in exc.errors()]) from None
     problems += _cross_check(settings)
+    email = settings.channels.email
+    if email is not None and email.oauth_mailboxes():
+        problems += [p for p in [secret_key_problem(dict(os.environ) if env is None else env)] if p]
     if problems:
         raise ConfigError(problems)
     return settings
