@@ -73,7 +73,8 @@ class OAuthSettings(BaseModel):
     )
     token_url: str | None = Field(
         default=None,
-        description="google: token endpoint (default https://oauth2.googleapis.com/token); generic: required.",
+        description="google: token endpoint (default https://oauth2.googleapis.com/token); "
+        "generic: required.",
     )
     auth_url: str = Field(
         default="https://accounts.google.com/o/oauth2/auth", description="google: authorization endpoint."
@@ -116,7 +117,8 @@ class OAuthSettings(BaseModel):
             and self.tenant in _MS_SHARED_TENANTS
         ):
             raise ValueError(
-                f"app-only sign-in needs your directory: set tenant to the tenant id or domain, not {self.tenant!r}"
+                "app-only sign-in needs your directory: set tenant to the tenant id or domain, "
+                f"not {self.tenant!r}"
             )
         for key in ("authority_url", "auth_url", "token_url"):
             url = getattr(self, key)
