@@ -1,4 +1,4 @@
-"""The ``threadline`` command line: run, check-config, db upgrade, conversations list/show."""
+"""The ``threadline`` command line: run, check-config, db upgrade, auth email, conversations list/show."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.email import parse_email  # rules test FILE.eml
+from adapters.email.auth_command import add_auth_commands, run_auth_command
 from adapters.local import read_stdin_lines
 from bot import heap
 from bot.app import SchemaOutOfDate, Threadline, stdout_printer
@@ -190,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_sla_commands(sub)  # digest send NAME, report
     add_automation_commands(sub)  # rules test, contact export|forget
+    add_auth_commands(sub)  # auth email NAME
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -228,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(settings))
         if args.command in ("digest", "report"):
             return asyncio.run(run_sla_command(settings, args))
+        if args.command == "auth":
+            email = settings.channels.email
+            mailboxes = dict(email.mailboxes) if email is not None else {}
+            return asyncio.run(run_auth_command(mailboxes, settings.threadline.database_url, args))
         if args.command in AUTOMATION_COMMANDS:
             return asyncio.run(
                 run_automation_command(settings, args, lambda raw, inbox: parse_email(raw, inbox=inbox))

@@ -134,9 +134,7 @@ class MailboxTokens:
             except SignInExpired as exc:
                 self._expired_generation = stored.generation
                 self._grant = None
-                log.warning(
-                    "oauth sign-in expired", extra={"mailbox": self.name, "reason": str(exc)[:200]}
-                )
+                log.warning("oauth sign-in expired", extra={"mailbox": self.name, "reason": str(exc)[:200]})
                 await self.store.expired(self.name, stored.generation, str(exc), now)
                 raise SignInExpired(self.expired_text) from exc
             await self.store.renewed(

@@ -43,6 +43,15 @@ def need_server(what: str) -> None:
     pytest.skip(reason)
 
 
+PASSWORD_AUTH = """\
+auth_mechanisms = plain login
+passdb {
+  driver = static
+  args = password=secret
+}
+"""
+"""Dovecot's default sign-in for tests: any user name with the password ``secret``."""
+
 _CONF = """\
 protocols = imap
 listen = 127.0.0.1
@@ -52,14 +61,10 @@ instance_name = test-{port}
 log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%u
 mailbox_idle_check_interval = 1 secs
 {users}
-passdb {{
-  driver = static
-  args = password=secret
-}}
+{auth}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/mail/%u
@@ -124,8 +129,12 @@ security = "none"
 """
 
 
-def start_dovecot() -> Dovecot:
-    """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections."""
+def start_dovecot(auth: str = PASSWORD_AUTH) -> Dovecot:
+    """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections.
+
+    ``auth`` is the configuration of its sign-in (auth_mechanisms and passdb); ``{d}`` in it is
+    replaced by the server's directory.
+    """
     if not os.path.exists(DOVECOT):
         need_server(DOVECOT)
     directory = Path(tempfile.mkdtemp(prefix="tl-dovecot-"))
@@ -143,7 +152,8 @@ def start_dovecot() -> Dovecot:
         users = f"default_internal_user = {uid}\ndefault_internal_group = {gid}\ndefault_login_user = {uid}\n"
     port = free_port()
     conf = directory / "dovecot.conf"
-    conf.write_text(_CONF.format(d=directory, port=port, uid=uid, gid=gid, users=users))
+    auth = auth.replace("{d}", str(directory))
+    conf.write_text(_CONF.format(d=directory, port=port, uid=uid, gid=gid, users=users, auth=auth))
     process = _spawn(directory)
     server = Dovecot("127.0.0.1", port, directory, process)
     deadline = time.monotonic() + 10

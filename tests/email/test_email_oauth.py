@@ -1,0 +1,374 @@
+"""OAuth2 mailboxes against real servers: Dovecot's oauth2 passdb, an aiosmtpd XOAUTH2/OAUTHBEARER
+server, and a loopback identity provider in Microsoft's and Google's shapes (msal, google-auth).
+
+The reader (``ImapWorker``) and the sender (``SmtpSender``) run as in the app, with the
+token store on SQLite; ``test_email_oauth_end_to_end.py`` drives the whole app and the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from imapclient import IMAPClient
+
+from adapters.email.imap import ImapWorker
+from adapters.email.imap_login import SignInBackoff
+from adapters.email.mime import parse_email
+from adapters.email.oauth_tokens import MailboxTokens
+from adapters.email.smtp import SmtpSender
+from bot.ports import TransientDeliveryError
+from bot.settings.email import MailboxSettings, SmtpSettings
+from bot.views import OutboundView
+from storage import Store
+from storage.migrate import upgrade
+from storage.oauth_tokens import TokenVault
+from tests.email.email_servers import Dovecot, Recorder, free_port, make_mail, start_dovecot, stop_dovecot
+from tests.email.idp_standin import IdentityProviderStandIn, service_account_key, start_idp
+from tests.email.oauth_servers import OAuthSink, dovecot_oauth_auth
+
+USER = "support@example.com"
+KEY = "k" * 43 + "="  # a Fernet key (32 url-safe base64 bytes)
+pytestmark = pytest.mark.dovecot
+
+
+@pytest.fixture
+async def idp(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IdentityProviderStandIn]:
+    """The stand-in identity provider; ``requests`` trusts its certificate (REQUESTS_CA_BUNDLE)."""
+    stand_in, runner = await start_idp()
+    stand_in.users.add(USER)
+    stand_in.clients.update({"ms-public": "", "ms-app": "app-secret", "google-client": "google-secret"})
+    stand_in.app_mailboxes["ms-app"] = USER
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", stand_in.ca_file)
+    try:
+        yield stand_in
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def oauth_dovecot(idp: IdentityProviderStandIn) -> Iterator[Dovecot]:
+    """Dovecot that checks every XOAUTH2/OAUTHBEARER token with the stand-in."""
+    server = start_dovecot(dovecot_oauth_auth(idp))
+    try:
+        yield server
+    finally:
+        stop_dovecot(server)
+
+
+@pytest.fixture
+async def vault(tmp_path: Path) -> AsyncIterator[TokenVault]:
+    """The token store on a fresh SQLite database."""
+    url = f"sqlite:///{tmp_path}/tokens.db"
+    await upgrade(url)
+    store = Store(url)
+    try:
+        yield TokenVault(store, KEY)
+    finally:
+        await store.close()
+
+
+async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: int) -> None:
+    """APPEND test mails, signed in with a token the stand-in issued (in a thread: Dovecot asks the
+    stand-in, which runs on this event loop)."""
+    token = idp._issue(USER, "test", "imap", refresh=False)["access_token"]
+
+    def append() -> None:
+        client = IMAPClient(server.host, port=server.port, ssl=False, timeout=10)
+        client.oauth2_login(USER, token)
+        for n in numbers:
+            client.append("INBOX", make_mail(n))
+        client.logout()
+
+    await asyncio.to_thread(append)
+
+
+def mailbox(server: Dovecot, idp: IdentityProviderStandIn, **oauth: object) -> MailboxSettings:
+    """A mailbox on ``server`` signing in through the stand-in (Microsoft device code unless told)."""
+    settings = {"provider": "microsoft", "client_id": "ms-public", "authority_url": idp.base, "tenant": "contoso"}
+    settings.update(oauth)  # type: ignore[arg-type]
+    return MailboxSettings(
+        inbox="support",
+        host=server.host,
+        port=server.port,
+        security="none",
+        username=USER,
+        auth="oauth2",
+        oauth=settings,
+        since="7d",
+        timeout_seconds=10,
+    )
+
+
+async def signed_in(vault: TokenVault, idp: IdentityProviderStandIn, client_id: str = "ms-public") -> str:
+    """Store a sign-in as the device-code command would (tokens issued by the stand-in); the refresh token."""
+    body = idp._issue(USER, client_id, "imap smtp offline_access", refresh=True)
+    await vault.sign_in(
+        "support",
+        provider="microsoft",
+        account=USER,
+        refresh_token=body["refresh_token"],
+        access_token=body["access_token"],
+        access_expires_at=datetime.now(UTC) + timedelta(seconds=body["expires_in"]),
+        now=datetime.now(UTC),
+    )
+    return str(body["refresh_token"])
+
+
+def worker(box: MailboxSettings, recorder: Recorder, tokens: MailboxTokens, **backoff: float) -> ImapWorker:
+    return ImapWorker(
+        box,
+        "support",
+        recorder.ingest,
+        recorder.load_cursor,
+        lambda raw: parse_email(raw, inbox="support"),
+        save_cursor=recorder.save_cursor,
+        tokens=tokens,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+        sign_in_backoff=SignInBackoff("support", box, **backoff) if backoff else None,
+    )
+
+
+async def wait_until(what: str, check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_stored_sign_in_reads_mail_by_xoauth2_and_oauthbearer(
+    oauth_dovecot: Dovecot, idp: IdentityProviderStandIn, vault: TokenVault, recorder: Recorder
+) -> None:
+    await signed_in(vault, idp)
+    await append_mail(oauth_dovecot, idp, 1)
+    for mechanism, count in (("xoauth2", 1), ("auto", 2)):  # auto: Dovecot offers OAUTHBEARER
+        box = mailbox(oauth_dovecot, idp, mechanism=mechanism)
+        tokens = MailboxTokens("support", box, vault)
+        reader = worker(box, recorder, tokens)
+        if mechanism == "auto":
+            await append_mail(oauth_dovecot, idp, 2)
+        task = asyncio.create_task(reader.run())
+        try:
+            await recorder.wait_for(count)
+        finally:
+            await reader.stop()
+            await task
+    assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]
+    log = oauth_dovecot.log()
+    assert f"user=<{USER}>, method=XOAUTH2" in log and f"user=<{USER}>, method=OAUTHBEARER" in log
+    assert idp.count("token:refresh_token") == 0  # the stored access token was still valid
+
+
+async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
+    idp: IdentityProviderStandIn, vault: TokenVault, oauth_dovecot: Dovecot
+) -> None:
+    idp.access_lifetime = 3
+    first_refresh = await signed_in(vault, idp)
+    box = mailbox(oauth_dovecot, idp)
+    tokens = MailboxTokens("support", box, vault, margin=timedelta(seconds=2))
+    async with vault.store.transaction() as repo:
+        from sqlalchemy import text
+
+        row = (await repo.session.execute(text("SELECT refresh_token, access_token FROM oauth_tokens"))).one()
+    assert first_refresh not in row[0] and row[0].startswith("gAAAA")  # Fernet ciphertext, not the token
+    token = await tokens.access_token()
+    assert idp.count("token:refresh_token") == 0  # the stored token is fresh for 1 more second
+    await asyncio.sleep(1.2)
+    renewed = await tokens.access_token()  # 2 s before it expires: renewed
+    assert renewed != token and idp.count("token:refresh_token") == 1
+    assert await tokens.access_token() == renewed  # and kept while it is fresh
+    await asyncio.sleep(1.2)
+    renewed = await tokens.access_token()
+    assert idp.count("token:refresh_token") == 2
+    stored = await vault.load("support")
+    assert stored is not None and stored.access_token == renewed
+    assert stored.refresh_token != first_refresh  # Microsoft rotates refresh tokens; the new one is kept
+    assert idp.refresh_tokens[stored.refresh_token].revoked is False
+    assert await TokenVault(vault.store, KEY).load("support") == stored  # readable after a restart
+
+
+async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_duplicates(
+    oauth_dovecot: Dovecot, idp: IdentityProviderStandIn, vault: TokenVault, recorder: Recorder
+) -> None:
+    from tests.email.email_servers import kill_and_restart_dovecot
+
+    await signed_in(vault, idp)
+    box = mailbox(oauth_dovecot, idp, mechanism="xoauth2")
+    tokens = MailboxTokens("support", box, vault)
+    reader = worker(box, recorder, tokens)
+    await append_mail(oauth_dovecot, idp, 1)
+    task = asyncio.create_task(reader.run())
+    try:
+        await recorder.wait_for(1)
+        idp.expire_access_tokens()  # the session's token expires; the server drops the session
+        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
+        await wait_until("dovecot back", lambda: _accepts(oauth_dovecot))
+        await append_mail(oauth_dovecot, idp, 2, 3)
+        await recorder.wait_for(3, timeout=30)
+        await asyncio.sleep(1.5)  # nothing else arrives
+    finally:
+        await reader.stop()
+        await task
+    assert recorder.ids() == [f"<msg-{n}@example.com>" for n in (1, 2, 3)]
+    assert idp.count("token:refresh_token") == 1  # refused once, renewed once
+    assert reader.auth_problem is None
+
+
+def _accepts(server: Dovecot) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((server.host, server.port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_signed_in_again(
+    oauth_dovecot: Dovecot, idp: IdentityProviderStandIn, vault: TokenVault, recorder: Recorder
+) -> None:
+    await signed_in(vault, idp)
+    idp.revoke_all(USER)  # an admin revoked the sessions (or the refresh token expired)
+    box = mailbox(oauth_dovecot, idp, mechanism="xoauth2")
+    tokens = MailboxTokens("support", box, vault)
+    reader = worker(box, recorder, tokens, initial=60, check_every=0.2)
+    task = asyncio.create_task(reader.run())
+    try:
+        await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
+        assert reader.auth_problem == "mailbox support@example.com: sign-in expired; run threadline auth email support"
+        logins, refreshes = oauth_dovecot.log().count("auth failed"), idp.count("token:refresh_token")
+        await asyncio.sleep(3)  # waiting: no IMAP logins, no identity provider requests
+        assert (oauth_dovecot.log().count("auth failed"), idp.count("token:refresh_token")) == (logins, refreshes)
+        assert refreshes == 1 and logins == 1
+        stored = await vault.load("support")
+        assert stored is not None and stored.expired_at is not None and "AADSTS50173" in (stored.expired_reason or "")
+
+        await signed_in(vault, idp)  # someone ran `threadline auth email support`
+        await append_mail(oauth_dovecot, idp, 7)
+        await recorder.wait_for(1, timeout=15)
+        assert reader.auth_problem is None
+    finally:
+        await reader.stop()
+        await task
+
+
+async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
+    dovecot: Dovecot, recorder: Recorder
+) -> None:
+    box = MailboxSettings(
+        inbox="support", host=dovecot.host, port=dovecot.port, security="none", username="support", password="wrong"
+    )
+    reader = ImapWorker(
+        box,
+        "support",
+        recorder.ingest,
+        recorder.load_cursor,
+        lambda raw: parse_email(raw, inbox="support"),
+        save_cursor=recorder.save_cursor,
+        backoff_initial=0.05,
+        sign_in_backoff=SignInBackoff("support", box, initial=600),
+    )
+    task = asyncio.create_task(reader.run())
+    try:
+        await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
+        await asyncio.sleep(2.5)
+        assert not reader.connected.is_set()
+    finally:
+        await reader.stop()
+        await task
+    assert reader.auth_problem == (
+        "mailbox support: the server refused the sign-in ([AUTHENTICATIONFAILED] Authentication failed.); "
+        "check the username and password (or app password). Next try in 10 min"
+    )
+    assert dovecot.log().count("auth failed") == 1  # one attempt, not a reconnect loop
+
+
+def _outbound(uid: str = "u1") -> OutboundView:
+    return OutboundView(
+        uid=uid,
+        conversation_number=1,
+        inbox="support",
+        inbox_address=USER,
+        channel="email",
+        to_address="jane@example.org",
+        to_name="Jane",
+        subject="Re: Help",
+        text="We are on it.",
+        agent_name="Alice",
+    )
+
+
+@pytest.mark.parametrize("offer_bearer", [False, True])
+async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
+    idp: IdentityProviderStandIn, vault: TokenVault, offer_bearer: bool
+) -> None:
+    await signed_in(vault, idp)
+    sink = OAuthSink(idp)
+    port = free_port()
+    hidden = ["PLAIN", "LOGIN"] + ([] if offer_bearer else ["OAUTHBEARER"])
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, auth_require_tls=False, auth_exclude_mechanism=hidden
+    )
+    controller.start()
+    try:
+        box = MailboxSettings(
+            inbox="support", host="h", username=USER, auth="oauth2", oauth={"provider": "microsoft", "client_id": "ms-public", "authority_url": idp.base, "tenant": "contoso"}
+        )
+        tokens = MailboxTokens("support", box, vault)
+        sender = SmtpSender(
+            SmtpSettings(host="127.0.0.1", port=port, security="none", auth="oauth2"), tokens={"support": tokens}
+        )
+        await sender.send(_outbound("u1"))
+        idp.expire_access_tokens()  # the cached token is refused now: renewed once, then sent
+        await sender.send(_outbound("u2"))
+        mechanism = "OAUTHBEARER" if offer_bearer else "XOAUTH2"
+        assert sink.logins == [(mechanism, USER), (mechanism, USER)] and sink.refusals == 1
+        assert [rcpt for _, rcpt, _ in sink.received] == [["jane@example.org"], ["jane@example.org"]]
+        idp.revoke_all(USER)
+        with pytest.raises(TransientDeliveryError, match="sign-in expired; run threadline auth email support"):
+            await sender.send(_outbound("u3"))
+        assert len(sink.received) == 2
+    finally:
+        controller.stop()
+
+
+async def test_app_only_and_service_account_tokens(
+    idp: IdentityProviderStandIn, vault: TokenVault, oauth_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    app_box = mailbox(
+        oauth_dovecot, idp, flow="client_credentials", client_id="ms-app", client_secret="app-secret", tenant="contoso.example"
+    )
+    app_tokens = MailboxTokens("support", app_box, vault)
+    token = await app_tokens.access_token()
+    assert idp.access_tokens[token].scope == "https://outlook.office365.com/.default"
+
+    def login() -> None:
+        client = IMAPClient(oauth_dovecot.host, port=oauth_dovecot.port, ssl=False, timeout=10)
+        client.oauth2_login(USER, token)
+        client.logout()
+
+    await asyncio.to_thread(login)
+
+    wrong = mailbox(
+        oauth_dovecot, idp, flow="client_credentials", client_id="ms-app", client_secret="nope", tenant="contoso.example"
+    )
+    from adapters.email.oauth_tokens import CredentialsRefused
+
+    with pytest.raises(CredentialsRefused, match="AADSTS7000215"):
+        await MailboxTokens("support", wrong, vault).access_token()
+
+    key_file, public = service_account_key(tmp_path, f"{idp.base}/token", "mail@threadline-test.iam.example")
+    idp.service_accounts["mail@threadline-test.iam.example"] = public
+    google = mailbox(
+        oauth_dovecot, idp, provider="google", flow="service_account", service_account_file=str(key_file), client_id=None, tenant="organizations", authority_url="https://login.microsoftonline.com"
+    )
+    google_token = await MailboxTokens("support", google, vault).access_token()
+    assert idp.access_tokens[google_token].user == USER  # delegated to the mailbox user (sub)
+    assert idp.access_tokens[google_token].scope == "https://mail.google.com/"
