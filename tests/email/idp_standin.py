@@ -325,7 +325,7 @@ class IdentityProviderStandIn:
             claims = jwt.decode(
                 assertion, self.service_accounts[issuer], algorithms=["RS256"], audience=GOOGLE_JWT_AUDIENCE
             )
-        except (jwt.PyJWTError, KeyError) as exc:
+        except (jwt.PyJWTError, KeyError):
             return self._error("invalid_grant", "Invalid JWT Signature.")
         user = claims.get("sub", "")
         if user not in self.users:

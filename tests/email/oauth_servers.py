@@ -24,6 +24,11 @@ from aiosmtpd.smtp import SMTP, AuthResult
 from tests.email.email_servers import Sink
 from tests.email.idp_standin import IdentityProviderStandIn
 
+TEST_ACCOUNT = "support@example.com"
+"""The mailbox the OAuth tests sign in as."""
+TEST_SECRET_KEY = "k" * 43 + "="
+"""A Fernet key (32 url-safe base64 bytes) for THREADLINE_SECRET_KEY in tests."""
+
 _OAUTH2_EXT = """\
 introspection_mode = post
 introspection_url = {url}

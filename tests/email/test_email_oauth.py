@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,52 +24,13 @@ from adapters.email.smtp import SmtpSender
 from bot.ports import TransientDeliveryError
 from bot.settings.email import MailboxSettings, SmtpSettings
 from bot.views import OutboundView
-from storage import Store
-from storage.migrate import upgrade
 from storage.oauth_tokens import TokenVault
-from tests.email.email_servers import Dovecot, Recorder, free_port, make_mail, start_dovecot, stop_dovecot
-from tests.email.idp_standin import IdentityProviderStandIn, service_account_key, start_idp
-from tests.email.oauth_servers import OAuthSink, dovecot_oauth_auth
+from tests.email.email_servers import Dovecot, Recorder, free_port, make_mail
+from tests.email.idp_standin import IdentityProviderStandIn, service_account_key
+from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink
 
-USER = "support@example.com"
-KEY = "k" * 43 + "="  # a Fernet key (32 url-safe base64 bytes)
+USER = TEST_ACCOUNT
 pytestmark = pytest.mark.dovecot
-
-
-@pytest.fixture
-async def idp(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IdentityProviderStandIn]:
-    """The stand-in identity provider; ``requests`` trusts its certificate (REQUESTS_CA_BUNDLE)."""
-    stand_in, runner = await start_idp()
-    stand_in.users.add(USER)
-    stand_in.clients.update({"ms-public": "", "ms-app": "app-secret", "google-client": "google-secret"})
-    stand_in.app_mailboxes["ms-app"] = USER
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", stand_in.ca_file)
-    try:
-        yield stand_in
-    finally:
-        await runner.cleanup()
-
-
-@pytest.fixture
-def oauth_dovecot(idp: IdentityProviderStandIn) -> Iterator[Dovecot]:
-    """Dovecot that checks every XOAUTH2/OAUTHBEARER token with the stand-in."""
-    server = start_dovecot(dovecot_oauth_auth(idp))
-    try:
-        yield server
-    finally:
-        stop_dovecot(server)
-
-
-@pytest.fixture
-async def vault(tmp_path: Path) -> AsyncIterator[TokenVault]:
-    """The token store on a fresh SQLite database."""
-    url = f"sqlite:///{tmp_path}/tokens.db"
-    await upgrade(url)
-    store = Store(url)
-    try:
-        yield TokenVault(store, KEY)
-    finally:
-        await store.close()
 
 
 async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: int) -> None:
@@ -191,7 +151,7 @@ async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
     assert stored is not None and stored.access_token == renewed
     assert stored.refresh_token != first_refresh  # Microsoft rotates refresh tokens; the new one is kept
     assert idp.refresh_tokens[stored.refresh_token].revoked is False
-    assert await TokenVault(vault.store, KEY).load("support") == stored  # readable after a restart
+    assert await TokenVault(vault.store, TEST_SECRET_KEY).load("support") == stored  # readable after a restart
 
 
 async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_duplicates(
@@ -209,7 +169,7 @@ async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_dup
         await recorder.wait_for(1)
         idp.expire_access_tokens()  # the session's token expires; the server drops the session
         await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
-        await wait_until("dovecot back", lambda: _accepts(oauth_dovecot))
+        await wait_until("dovecot back", lambda: accepting(oauth_dovecot))
         await append_mail(oauth_dovecot, idp, 2, 3)
         await recorder.wait_for(3, timeout=30)
         await asyncio.sleep(1.5)  # nothing else arrives
@@ -221,7 +181,7 @@ async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_dup
     assert reader.auth_problem is None
 
 
-def _accepts(server: Dovecot) -> bool:
+def accepting(server: Dovecot) -> bool:
     import socket
 
     try:

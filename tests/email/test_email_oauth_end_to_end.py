@@ -1,0 +1,230 @@
+"""An OAuth2 mailbox end to end: `threadline auth email support` signs in by device code (a real
+process, msal against the loopback identity provider) → the sign-in is stored encrypted → the app
+reads mail by XOAUTH2 from Dovecot and sends the reply by XOAUTH2 → the access token expires →
+renewed, nothing lost or duplicated → the sign-in is revoked → one notice, not ready, no retry storm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from bot.app import Threadline
+from bot.clock import SystemClock
+from bot.config import load_config
+from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot
+from tests.email.idp_standin import IdentityProviderStandIn
+from tests.email.oauth_servers import TEST_ACCOUNT as USER
+from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
+from tests.email.oauth_servers import OAuthSink
+from tests.email.test_email_oauth import accepting, append_mail, wait_until
+from tests.helpers import until
+
+pytestmark = pytest.mark.dovecot
+REPO = Path(__file__).resolve().parents[2]
+EXPIRED = "mailbox support@example.com: sign-in expired; run threadline auth email support"
+
+_CONFIG = """
+[threadline]
+database_url = "sqlite:///{tmp}/e2e.db"
+log_level = "warning"
+
+[outbox]
+backoff_base_seconds = 1.0
+poll_interval_seconds = 0.05
+
+[surfaces.local]
+agent = "alice"
+
+[inboxes.support]
+name = "Support"
+channel = "email"
+address = "support@example.com"
+surface = "local"
+chat_channel = "support"
+timezone = "Europe/Amsterdam"
+
+[channels.email.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+auth = "oauth2"
+
+[channels.email.mailboxes.support]
+inbox = "support"
+host = "{imap_host}"
+port = {imap_port}
+security = "none"
+username = "support@example.com"
+auth = "oauth2"
+since = "7d"
+timeout_seconds = 10
+
+[channels.email.mailboxes.support.oauth]
+provider = "microsoft"
+client_id = "${{TL_TEST_MS_CLIENT_ID}}"
+authority_url = "{authority}"
+tenant = "contoso.example"
+mechanism = "xoauth2"
+
+[agents.alice]
+name = "Alice Martin"
+identities = {{ local = "alice" }}
+"""
+
+
+@pytest.fixture
+def sink(idp: IdentityProviderStandIn) -> Iterator[tuple[OAuthSink, int]]:
+    """An SMTP server offering only XOAUTH2 (as smtp.office365.com does)."""
+    server = OAuthSink(idp)
+    port = free_port()
+    controller = Controller(
+        server,
+        hostname="127.0.0.1",
+        port=port,
+        auth_require_tls=False,
+        auth_exclude_mechanism=["PLAIN", "LOGIN", "OAUTHBEARER"],
+    )
+    controller.start()
+    try:
+        yield server, port
+    finally:
+        controller.stop()
+
+
+async def _sign_in_by_device_code(config: Path, idp: IdentityProviderStandIn, env: dict[str, str]) -> str:
+    """Run the CLI as an admin would; approve the printed code at the stand-in; its whole output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "--config",
+        str(config),
+        "auth",
+        "email",
+        "support",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = ""
+    while (match := re.search(r"open the page (\S+) and enter the code (\w+)", output)) is None:
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert line, f"the command ended without a code: {output}"
+        output += line.decode()
+    assert match.group(1) == f"{idp.base}/devicelogin"
+    idp.approve(match.group(2), USER)  # the admin signs in on another device
+    rest, _ = await asyncio.wait_for(process.communicate(), 60)
+    output += rest.decode()
+    assert process.returncode == 0, output
+    return output
+
+
+async def test_device_code_sign_in_read_reply_expire_renew_revoke(
+    tmp_path: Path,
+    idp: IdentityProviderStandIn,
+    oauth_dovecot: Dovecot,
+    sink: tuple[OAuthSink, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    smtp, smtp_port = sink
+    config = tmp_path / "threadline.toml"
+    config.write_text(
+        _CONFIG.format(
+            tmp=tmp_path,
+            smtp_port=smtp_port,
+            imap_host=oauth_dovecot.host,
+            imap_port=oauth_dovecot.port,
+            authority=idp.base,
+        )
+    )
+    env = {"TL_TEST_MS_CLIENT_ID": "ms-public", "THREADLINE_SECRET_KEY": KEY, "REQUESTS_CA_BUNDLE": idp.ca_file}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    output = await _sign_in_by_device_code(config, idp, {**os.environ, **env})
+    assert "mailbox support: signed in; the sign-in is stored encrypted" in output
+    assert "mailbox support: IMAP sign-in to 127.0.0.1 works" in output
+    (refresh_token,) = [t for t, token in idp.refresh_tokens.items() if not token.revoked]
+    assert refresh_token not in output and not any(t in output for t in idp.access_tokens)
+
+    settings = load_config(config, env={**os.environ, **env})
+    app = Threadline(settings, clock=SystemClock())
+    async with app.store.transaction() as repo:
+        stored = (await repo.session.execute(text("SELECT account, refresh_token FROM oauth_tokens"))).one()
+    assert stored[0] == USER and refresh_token not in stored[1]  # encrypted at rest
+
+    await app.start()
+    try:
+        local = app.local
+        assert local is not None
+        await append_mail(oauth_dovecot, idp, 1)
+        await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        await local.type_line("#1 !reply A new one is on its way.", "alice")
+        await until("the reply at the SMTP server", lambda: smtp.received)
+        assert smtp.logins == [("XOAUTH2", USER)]
+        assert f"user=<{USER}>, method=XOAUTH2" in oauth_dovecot.log()
+        assert idp.count("token:refresh_token") == 0  # the token from the sign-in was still fresh
+
+        # the access token expires while the session runs; the server drops the connection
+        idp.expire_access_tokens()
+        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
+        await wait_until("dovecot back", lambda: accepting(oauth_dovecot))
+        await append_mail(oauth_dovecot, idp, 2, 3)
+        await until("both new mails", lambda: local.thread(3) is not None and local.thread(3).posts)  # type: ignore[union-attr]
+        await local.type_line("#2 !reply Thanks, noted.", "alice")
+        await until("the second reply", lambda: len(smtp.received) == 2)
+        assert idp.count("token:refresh_token") == 1  # one renewal serves IMAP and SMTP
+        await asyncio.sleep(1.5)
+        async with app.store.transaction() as repo:
+            counts = (
+                await repo.session.execute(
+                    text("SELECT count(*), count(DISTINCT external_id) FROM messages WHERE kind = 'inbound'")
+                )
+            ).one()
+        assert tuple(counts) == (3, 3)  # nothing lost, nothing twice
+
+        # an admin revokes the sign-in; the next connection finds out
+        idp.revoke_all(USER)
+        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
+
+        async def ready() -> tuple[bool, str]:
+            answer = await app.ops.health.readiness()
+            return answer.ready, answer.components["mailbox:support"].detail
+
+        states: list[tuple[bool, str]] = []
+
+        async def observe() -> bool:
+            states.append(await ready())
+            return states[-1] == (False, EXPIRED)
+
+        deadline = asyncio.get_running_loop().time() + 20
+        while not await observe():
+            assert asyncio.get_running_loop().time() < deadline, states[-3:]
+            await asyncio.sleep(0.1)
+        await wait_until("the notice", lambda: any(EXPIRED in post.text for _, post, _ in local.channel_posts))
+        refreshes, failed_logins = idp.count("token:refresh_token"), oauth_dovecot.log().count("auth failed")
+        await asyncio.sleep(4)
+        assert await ready() == (False, EXPIRED)
+        notices = [post.text for _, post, _ in local.channel_posts if "sign-in" in post.text]
+        assert notices == [
+            f"⚠ {EXPIRED} (since {notices[0].split('since ')[1][:5]} UTC). New mail is not read until then; "
+            "it waits on the server and nothing is lost."
+        ]
+        assert refreshes == 2  # the one refused renewal, no more
+        assert (idp.count("token:refresh_token"), oauth_dovecot.log().count("auth failed")) == (
+            refreshes,
+            failed_logins,
+        )
+    finally:
+        await app.stop()
