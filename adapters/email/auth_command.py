@@ -44,7 +44,7 @@ __all__ = ["add_auth_commands", "run_auth_command"]
 Printer = Callable[[str], None]
 
 
-def add_auth_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_auth_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``auth email NAME``."""
     auth = sub.add_parser("auth", help="sign a mailbox in (OAuth2)")
     auth_sub = auth.add_subparsers(dest="auth_command", required=True)
@@ -69,7 +69,8 @@ async def run_auth_command(
     *,
     out: Printer = _print,
 ) -> int:
-    """Run ``auth email NAME``: 0 when signed in (and IMAP accepted it), 1 when refused, 2 for setup errors."""
+    """Run ``auth email NAME``: 0 when signed in (and IMAP accepted it), 1 when refused, 2 for setup
+    errors."""
     name: str = args.name
     box = email_mailboxes.get(name)
     if box is None:
@@ -78,7 +79,8 @@ async def run_auth_command(
         return 2
     if box.auth != "oauth2" or box.oauth is None:
         out(
-            f'threadline: mailbox {name} signs in with a password; set auth = "oauth2" and an oauth table first'
+            f'threadline: mailbox {name} signs in with a password; set auth = "oauth2" and an oauth '
+            "table first"
         )
         return 2
     oauth = box.oauth
@@ -120,7 +122,8 @@ async def run_auth_command(
                 await store.close()
             who = f" as {grant.account}" if grant.account and grant.account != account else ""
             out(
-                f"mailbox {name}: signed in{who}; the sign-in is stored encrypted. Threadline uses it from now on."
+                f"mailbox {name}: signed in{who}; the sign-in is stored encrypted. "
+                "Threadline uses it from now on."
             )
     except (SignInExpired, CredentialsRefused, TokenServiceError) as exc:
         out(f"mailbox {name}: sign-in failed: {exc}")

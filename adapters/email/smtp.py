@@ -86,7 +86,7 @@ class SmtpSender:
         if settings.auth == "oauth2" and tokens is None:
             raise PermanentDeliveryError(
                 f'smtp.auth is "oauth2" but inbox {message.inbox} has no mailbox with auth = "oauth2" '
-                "to sign in as; add one or set smtp.auth = \"password\""
+                'to sign in as; add one or set smtp.auth = "password"'
             )
         try:
             if tokens is not None:

@@ -260,7 +260,8 @@ class IdentityProviderStandIn:
             if form.get("scope") != MS_APP_SCOPE:
                 return self._error(
                     "invalid_scope",
-                    "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+                    "AADSTS1002012: The provided value for scope is not valid. Client credential flows must "
+                    "have a scope value with /.default suffixed to the resource identifier.",
                 )
             mailbox = self.app_mailboxes.get(client_id, "")
             return web.json_response(self._issue(mailbox, client_id, MS_APP_SCOPE, refresh=False))
@@ -287,7 +288,8 @@ class IdentityProviderStandIn:
             "user": q.get("login_hint", ""),
             "offline": q.get("access_type") == "offline",
         }
-        target = f"{redirect}?{urlencode({'state': q.get('state', ''), 'code': code, 'scope': q.get('scope', '')})}"
+        answer = {"state": q.get("state", ""), "code": code, "scope": q.get("scope", "")}
+        target = f"{redirect}?{urlencode(answer)}"
         raise web.HTTPFound(target)
 
     async def google_token(self, request: web.Request) -> web.Response:
@@ -331,7 +333,8 @@ class IdentityProviderStandIn:
         if user not in self.users:
             return self._error(
                 "unauthorized_client",
-                "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+                "Client is unauthorized to retrieve access tokens using this method, or client not "
+                "authorized for any of the scopes requested.",
             )
         return web.json_response(self._issue(user, issuer, str(claims.get("scope", "")), refresh=False))
 

@@ -50,7 +50,12 @@ async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: i
 
 def mailbox(server: Dovecot, idp: IdentityProviderStandIn, **oauth: object) -> MailboxSettings:
     """A mailbox on ``server`` signing in through the stand-in (Microsoft device code unless told)."""
-    settings = {"provider": "microsoft", "client_id": "ms-public", "authority_url": idp.base, "tenant": "contoso"}
+    settings = {
+        "provider": "microsoft",
+        "client_id": "ms-public",
+        "authority_url": idp.base,
+        "tenant": "contoso",
+    }
     settings.update(oauth)  # type: ignore[arg-type]
     return MailboxSettings(
         inbox="support",
@@ -151,7 +156,9 @@ async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
     assert stored is not None and stored.access_token == renewed
     assert stored.refresh_token != first_refresh  # Microsoft rotates refresh tokens; the new one is kept
     assert idp.refresh_tokens[stored.refresh_token].revoked is False
-    assert await TokenVault(vault.store, TEST_SECRET_KEY).load("support") == stored  # readable after a restart
+    assert (
+        await TokenVault(vault.store, TEST_SECRET_KEY).load("support") == stored
+    )  # readable after a restart
 
 
 async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_duplicates(
@@ -202,13 +209,23 @@ async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_si
     task = asyncio.create_task(reader.run())
     try:
         await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
-        assert reader.auth_problem == "mailbox support@example.com: sign-in expired; run threadline auth email support"
+        assert (
+            reader.auth_problem
+            == "mailbox support@example.com: sign-in expired; run threadline auth email support"
+        )
         logins, refreshes = oauth_dovecot.log().count("auth failed"), idp.count("token:refresh_token")
         await asyncio.sleep(3)  # waiting: no IMAP logins, no identity provider requests
-        assert (oauth_dovecot.log().count("auth failed"), idp.count("token:refresh_token")) == (logins, refreshes)
+        assert (oauth_dovecot.log().count("auth failed"), idp.count("token:refresh_token")) == (
+            logins,
+            refreshes,
+        )
         assert refreshes == 1 and logins == 1
         stored = await vault.load("support")
-        assert stored is not None and stored.expired_at is not None and "AADSTS50173" in (stored.expired_reason or "")
+        assert (
+            stored is not None
+            and stored.expired_at is not None
+            and "AADSTS50173" in (stored.expired_reason or "")
+        )
 
         await signed_in(vault, idp)  # someone ran `threadline auth email support`
         await append_mail(oauth_dovecot, idp, 7)
@@ -223,7 +240,12 @@ async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
     dovecot: Dovecot, recorder: Recorder
 ) -> None:
     box = MailboxSettings(
-        inbox="support", host=dovecot.host, port=dovecot.port, security="none", username="support", password="wrong"
+        inbox="support",
+        host=dovecot.host,
+        port=dovecot.port,
+        security="none",
+        username="support",
+        password="wrong",
     )
     reader = ImapWorker(
         box,
@@ -279,11 +301,21 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
     controller.start()
     try:
         box = MailboxSettings(
-            inbox="support", host="h", username=USER, auth="oauth2", oauth={"provider": "microsoft", "client_id": "ms-public", "authority_url": idp.base, "tenant": "contoso"}
+            inbox="support",
+            host="h",
+            username=USER,
+            auth="oauth2",
+            oauth={
+                "provider": "microsoft",
+                "client_id": "ms-public",
+                "authority_url": idp.base,
+                "tenant": "contoso",
+            },
         )
         tokens = MailboxTokens("support", box, vault)
         sender = SmtpSender(
-            SmtpSettings(host="127.0.0.1", port=port, security="none", auth="oauth2"), tokens={"support": tokens}
+            SmtpSettings(host="127.0.0.1", port=port, security="none", auth="oauth2"),
+            tokens={"support": tokens},
         )
         await sender.send(_outbound("u1"))
         idp.expire_access_tokens()  # the cached token is refused now: renewed once, then sent
@@ -292,7 +324,9 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
         assert sink.logins == [(mechanism, USER), (mechanism, USER)] and sink.refusals == 1
         assert [rcpt for _, rcpt, _ in sink.received] == [["jane@example.org"], ["jane@example.org"]]
         idp.revoke_all(USER)
-        with pytest.raises(TransientDeliveryError, match="sign-in expired; run threadline auth email support"):
+        with pytest.raises(
+            TransientDeliveryError, match="sign-in expired; run threadline auth email support"
+        ):
             await sender.send(_outbound("u3"))
         assert len(sink.received) == 2
     finally:
@@ -303,7 +337,12 @@ async def test_app_only_and_service_account_tokens(
     idp: IdentityProviderStandIn, vault: TokenVault, oauth_dovecot: Dovecot, tmp_path: Path
 ) -> None:
     app_box = mailbox(
-        oauth_dovecot, idp, flow="client_credentials", client_id="ms-app", client_secret="app-secret", tenant="contoso.example"
+        oauth_dovecot,
+        idp,
+        flow="client_credentials",
+        client_id="ms-app",
+        client_secret="app-secret",
+        tenant="contoso.example",
     )
     app_tokens = MailboxTokens("support", app_box, vault)
     token = await app_tokens.access_token()
@@ -317,7 +356,12 @@ async def test_app_only_and_service_account_tokens(
     await asyncio.to_thread(login)
 
     wrong = mailbox(
-        oauth_dovecot, idp, flow="client_credentials", client_id="ms-app", client_secret="nope", tenant="contoso.example"
+        oauth_dovecot,
+        idp,
+        flow="client_credentials",
+        client_id="ms-app",
+        client_secret="nope",
+        tenant="contoso.example",
     )
     from adapters.email.oauth_tokens import CredentialsRefused
 
@@ -327,7 +371,14 @@ async def test_app_only_and_service_account_tokens(
     key_file, public = service_account_key(tmp_path, f"{idp.base}/token", "mail@threadline-test.iam.example")
     idp.service_accounts["mail@threadline-test.iam.example"] = public
     google = mailbox(
-        oauth_dovecot, idp, provider="google", flow="service_account", service_account_file=str(key_file), client_id=None, tenant="organizations", authority_url="https://login.microsoftonline.com"
+        oauth_dovecot,
+        idp,
+        provider="google",
+        flow="service_account",
+        service_account_file=str(key_file),
+        client_id=None,
+        tenant="organizations",
+        authority_url="https://login.microsoftonline.com",
     )
     google_token = await MailboxTokens("support", google, vault).access_token()
     assert idp.access_tokens[google_token].user == USER  # delegated to the mailbox user (sub)

@@ -148,7 +148,11 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
             authority=idp.base,
         )
     )
-    env = {"TL_TEST_MS_CLIENT_ID": "ms-public", "THREADLINE_SECRET_KEY": KEY, "REQUESTS_CA_BUNDLE": idp.ca_file}
+    env = {
+        "TL_TEST_MS_CLIENT_ID": "ms-public",
+        "THREADLINE_SECRET_KEY": KEY,
+        "REQUESTS_CA_BUNDLE": idp.ca_file,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
@@ -212,7 +216,9 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         while not await observe():
             assert asyncio.get_running_loop().time() < deadline, states[-3:]
             await asyncio.sleep(0.1)
-        await wait_until("the notice", lambda: any(EXPIRED in post.text for _, post, _ in local.channel_posts))
+        await wait_until(
+            "the notice", lambda: any(EXPIRED in post.text for _, post, _ in local.channel_posts)
+        )
         refreshes, failed_logins = idp.count("token:refresh_token"), oauth_dovecot.log().count("auth failed")
         await asyncio.sleep(4)
         assert await ready() == (False, EXPIRED)
