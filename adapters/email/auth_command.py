@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import os
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from google_auth_oauthlib.flow import InstalledAppFlow
+from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
 from imapclient import IMAPClient
+from oauthlib.oauth2 import OAuth2Error
 
 from adapters.email.imap_login import AuthRefused, sign_in
 from adapters.email.imap_tools import close_quietly
@@ -71,6 +76,9 @@ async def run_auth_command(
 ) -> int:
     """Run ``auth email NAME``: 0 when signed in (and IMAP accepted it), 1 when refused, 2 for setup
     errors."""
+    if isinstance(sys.stdout, io.TextIOWrapper):  # the code or URL must show at once, even through a pipe
+        with contextlib.suppress(ValueError):
+            sys.stdout.reconfigure(line_buffering=True)
     name: str = args.name
     box = email_mailboxes.get(name)
     if box is None:
@@ -133,7 +141,10 @@ async def run_auth_command(
 
 def _device_code(box: MailboxSettings, out: Printer) -> Grant:
     assert box.oauth is not None
-    app = msal_application(box.oauth, box.timeout_seconds)
+    try:
+        app = msal_application(box.oauth, box.timeout_seconds)
+    except ValueError as exc:  # the authority's discovery failed: unknown tenant or host
+        raise CredentialsRefused(str(exc)) from exc
     flow = app.initiate_device_flow(scopes=box.oauth.requested_scopes())
     if "user_code" not in flow:
         raise CredentialsRefused(f"{flow.get('error', 'error')}: {flow.get('error_description', '')}".strip())
@@ -168,7 +179,20 @@ def _installed_app(box: MailboxSettings, open_browser: bool) -> Grant:
         }
     }
     flow = InstalledAppFlow.from_client_config(client, scopes=oauth.requested_scopes())
-    credentials = flow.run_local_server(
+    try:
+        credentials = _run_local_server(flow, box, open_browser)
+    except OAuth2Error as exc:
+        raise CredentialsRefused(f"{exc.error}: {exc.description}") from exc
+    except WSGITimeoutError as exc:
+        raise CredentialsRefused("nobody signed in within 15 minutes") from exc
+    expiry = credentials.expiry
+    expires_at = expiry.replace(tzinfo=UTC) if expiry else datetime.now(UTC) + timedelta(hours=1)
+    return Grant(str(credentials.token), expires_at, credentials.refresh_token)
+
+
+def _run_local_server(flow: InstalledAppFlow, box: MailboxSettings, open_browser: bool) -> Any:
+    """Google's loopback redirect: a one-request web server on 127.0.0.1 receives the code."""
+    return flow.run_local_server(
         host="localhost",
         bind_addr="127.0.0.1",
         port=0,
@@ -180,9 +204,6 @@ def _installed_app(box: MailboxSettings, open_browser: bool) -> Grant:
         prompt="consent",
         login_hint=box.username,
     )
-    expiry = credentials.expiry
-    expires_at = expiry.replace(tzinfo=UTC) if expiry else datetime.now(UTC) + timedelta(hours=1)
-    return Grant(str(credentials.token), expires_at, credentials.refresh_token)
 
 
 def _check_imap(name: str, box: MailboxSettings, token: str, out: Printer) -> int:

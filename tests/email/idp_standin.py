@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import jwt
 from aiohttp import web
@@ -100,6 +100,15 @@ def service_account_key(directory: Path, token_uri: str, email: str) -> tuple[Pa
     path = directory / "service-account.json"
     path.write_text(json.dumps(info))
     return path, key.public_key()
+
+
+def _client_credentials(request: web.Request, form: Any) -> tuple[str, str]:
+    """The client id and secret, from HTTP Basic (RFC 6749 §2.3.1) or the form body."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        return unquote_plus(client_id), unquote_plus(secret)
+    return str(form.get("client_id", "")), str(form.get("client_secret", ""))
 
 
 @dataclass
@@ -298,8 +307,8 @@ class IdentityProviderStandIn:
         self._seen(f"token:{grant}")
         if grant == GRANT_JWT:
             return self._google_jwt(str(form.get("assertion", "")))
-        client_id = str(form.get("client_id", ""))
-        if client_id not in self.clients or form.get("client_secret") != self.clients[client_id]:
+        client_id, secret = _client_credentials(request, form)
+        if client_id not in self.clients or secret != self.clients[client_id]:
             return self._error("invalid_client", "The OAuth client was not found.", 401)
         if grant == "authorization_code":
             found = self.auth_codes.pop(str(form.get("code", "")), None)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
@@ -100,8 +102,11 @@ def sink(idp: IdentityProviderStandIn) -> Iterator[tuple[OAuthSink, int]]:
         controller.stop()
 
 
-async def _sign_in_by_device_code(config: Path, idp: IdentityProviderStandIn, env: dict[str, str]) -> str:
-    """Run the CLI as an admin would; approve the printed code at the stand-in; its whole output."""
+async def _run_auth_command(
+    config: Path, env: dict[str, str], pattern: str, act: Callable[[re.Match[str]], Awaitable[None]]
+) -> str:
+    """Run `threadline auth email support` as an admin would; when its output matches ``pattern``,
+    do what the admin does (``act``); its whole output once it succeeded."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -111,6 +116,7 @@ async def _sign_in_by_device_code(config: Path, idp: IdentityProviderStandIn, en
         "auth",
         "email",
         "support",
+        "--no-browser",
         cwd=REPO,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -118,12 +124,11 @@ async def _sign_in_by_device_code(config: Path, idp: IdentityProviderStandIn, en
     )
     assert process.stdout is not None
     output = ""
-    while (match := re.search(r"open the page (\S+) and enter the code (\w+)", output)) is None:
+    while (match := re.search(pattern, output)) is None:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, f"the command ended without a code: {output}"
+        assert line, f"the command ended early: {output}"
         output += line.decode()
-    assert match.group(1) == f"{idp.base}/devicelogin"
-    idp.approve(match.group(2), USER)  # the admin signs in on another device
+    await act(match)
     rest, _ = await asyncio.wait_for(process.communicate(), 60)
     output += rest.decode()
     assert process.returncode == 0, output
@@ -156,7 +161,13 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
-    output = await _sign_in_by_device_code(config, idp, {**os.environ, **env})
+    async def approve(match: re.Match[str]) -> None:
+        assert match.group(1) == f"{idp.base}/devicelogin"
+        idp.approve(match.group(2), USER)  # the admin signs in on another device
+
+    output = await _run_auth_command(
+        config, {**os.environ, **env}, r"open the page (\S+) and enter the code (\w+)", approve
+    )
     assert "mailbox support: signed in; the sign-in is stored encrypted" in output
     assert "mailbox support: IMAP sign-in to 127.0.0.1 works" in output
     (refresh_token,) = [t for t, token in idp.refresh_tokens.items() if not token.revoked]
@@ -234,3 +245,55 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         )
     finally:
         await app.stop()
+
+
+async def test_google_installed_app_sign_in_by_loopback_redirect(
+    tmp_path: Path, idp: IdentityProviderStandIn, oauth_dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "threadline.toml"
+    toml = _CONFIG.format(
+        tmp=tmp_path, smtp_port=25, imap_host=oauth_dovecot.host, imap_port=oauth_dovecot.port, authority=""
+    )
+    oauth = toml.index("[channels.email.mailboxes.support.oauth]")
+    toml = (
+        toml[:oauth]
+        + (
+            "[channels.email.mailboxes.support.oauth]\n"
+            'provider = "google"\n'
+            'client_id = "${TL_TEST_GOOGLE_ID}"\n'
+            'client_secret = "${TL_TEST_GOOGLE_SECRET}"\n'
+            f'auth_url = "{idp.base}/o/oauth2/auth"\n'
+            f'token_url = "{idp.base}/token"\n'
+        )
+        + toml[toml.index("[agents.alice]") :]
+    )
+    config.write_text(toml)
+    env = {
+        "TL_TEST_GOOGLE_ID": "google-client",
+        "TL_TEST_GOOGLE_SECRET": "google-secret",
+        "THREADLINE_SECRET_KEY": KEY,
+        "REQUESTS_CA_BUNDLE": idp.ca_file,
+    }
+
+    async def browse(match: re.Match[str]) -> None:
+        """The admin opens the printed URL, signs in, and the browser follows the redirect to the CLI."""
+        url = match.group(1)
+        assert "scope=https%3A%2F%2Fmail.google.com%2F" in url and "access_type=offline" in url
+        context = ssl.create_default_context(cafile=idp.ca_file)
+        async with aiohttp.ClientSession() as browser, browser.get(url, ssl=context) as page:
+            assert page.status == 200 and "signed in" in await page.text()
+
+    output = await _run_auth_command(
+        config, {**os.environ, **env}, r"sign in as support@example.com:\n(https://\S+)\n", browse
+    )
+    assert "mailbox support: IMAP sign-in to 127.0.0.1 works" in output
+    assert idp.count("token:authorization_code") == 1
+    monkeypatch.setenv("THREADLINE_SECRET_KEY", KEY)
+    settings = load_config(config, env={**os.environ, **env})
+    app = Threadline(settings, clock=SystemClock())
+    try:
+        signed = await app.email_tokens["support"].store.load("support")
+        assert signed is not None and signed.provider == "google"
+        assert signed.refresh_token in idp.refresh_tokens
+    finally:
+        await app.store.close()
