@@ -42,8 +42,8 @@ _FLOWS: dict[str, tuple[str, ...]] = {
     "generic": ("client_credentials",),
 }
 _MS_DELEGATED = (
-    "https://outlook.office365.com/IMAP.AccessAsUser.All",
-    "https://outlook.office365.com/SMTP.Send",
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "https://outlook.office.com/SMTP.Send",
 )
 _MS_APP = ("https://outlook.office365.com/.default",)
 _MS_SHARED_TENANTS = ("common", "organizations", "consumers")

@@ -10,9 +10,10 @@ What it promises, from the providers' public documentation:
   (v2-oauth2-device-code, v2-oauth2-auth-code-flow "Refresh the access token",
   v2-oauth2-client-creds-grant-flow, reference-error-codes): OpenID configuration at
   ``/{tenant}/v2.0/.well-known/openid-configuration``; device codes at
-  ``/{tenant}/oauth2/v2.0/devicecode``; the token endpoint answers ``authorization_pending``
-  until the user approved, rotates refresh tokens, refuses a revoked one with ``invalid_grant``
-  (AADSTS50173), and issues app-only tokens only for the ``.default`` scope with the secret.
+  ``/{tenant}/oauth2/v2.0/devicecode`` (scope https://outlook.office.com/IMAP.AccessAsUser.All, from
+  "Authenticate an IMAP, POP or SMTP connection using OAuth"); the token endpoint answers
+  ``authorization_pending`` until the user approved, rotates refresh tokens, refuses a revoked one
+  with ``invalid_grant`` (AADSTS50173), and issues app-only tokens only for the ``.default`` scope with the secret.
 - Google, https://developers.google.com/identity/protocols/oauth2/native-app (loopback redirect,
   PKCE S256, ``access_type=offline`` for a refresh token) and .../oauth2/service-account (a JWT
   signed with the service account's key, ``sub`` = the user, ``aud`` always Google's token URL); a
@@ -48,7 +49,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.email.email_servers import free_port
 
-MS_SCOPE_IMAP = "https://outlook.office365.com/IMAP.AccessAsUser.All"
+MS_SCOPE_IMAP = "https://outlook.office.com/IMAP.AccessAsUser.All"
 MS_APP_SCOPE = "https://outlook.office365.com/.default"
 GOOGLE_SCOPE = "https://mail.google.com/"
 GRANT_DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -208,6 +209,11 @@ class IdentityProviderStandIn:
             return self._error(
                 "unauthorized_client",
                 f"AADSTS700016: Application with identifier '{client_id}' was not found",
+            )
+        if MS_SCOPE_IMAP not in str(form.get("scope", "")).split():
+            return self._error(
+                "invalid_scope",
+                "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
             )
         code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
         device = secrets.token_urlsafe(32)

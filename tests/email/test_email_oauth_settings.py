@@ -23,8 +23,8 @@ def test_defaults_per_provider() -> None:
     assert ms.password is None and ms.oauth is not None
     assert ms.oauth.flow == "device_code"
     assert ms.oauth.requested_scopes() == [
-        "https://outlook.office365.com/IMAP.AccessAsUser.All",
-        "https://outlook.office365.com/SMTP.Send",
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+        "https://outlook.office.com/SMTP.Send",
     ]
     assert ms.oauth.microsoft_authority() == "https://login.microsoftonline.com/organizations"
     app = OAuthSettings(
