@@ -13,7 +13,8 @@ What it promises, from the providers' public documentation:
   ``/{tenant}/oauth2/v2.0/devicecode`` (scope https://outlook.office.com/IMAP.AccessAsUser.All, from
   "Authenticate an IMAP, POP or SMTP connection using OAuth"); the token endpoint answers
   ``authorization_pending`` until the user approved, rotates refresh tokens, refuses a revoked one
-  with ``invalid_grant`` (AADSTS50173), and issues app-only tokens only for the ``.default`` scope with the secret.
+  with ``invalid_grant`` (AADSTS50173), and issues app-only tokens only for the ``.default`` scope
+  with the secret.
 - Google, https://developers.google.com/identity/protocols/oauth2/native-app (loopback redirect,
   PKCE S256, ``access_type=offline`` for a refresh token) and .../oauth2/service-account (a JWT
   signed with the service account's key, ``sub`` = the user, ``aud`` always Google's token URL); a
