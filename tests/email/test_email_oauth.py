@@ -383,3 +383,31 @@ async def test_app_only_and_service_account_tokens(
     google_token = await MailboxTokens("support", google, vault).access_token()
     assert idp.access_tokens[google_token].user == USER  # delegated to the mailbox user (sub)
     assert idp.access_tokens[google_token].scope == "https://mail.google.com/"
+
+
+async def test_smtp_password_refused_is_a_sign_in_problem_not_a_lost_reply() -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def refuse(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        assert isinstance(auth_data, LoginPassword)
+        return AuthResult(success=False, handled=False)
+
+    sink = OAuthSink(IdentityProviderStandIn())
+    port = free_port()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, auth_require_tls=False, authenticator=refuse
+    )
+    controller.start()
+    try:
+        sender = SmtpSender(
+            SmtpSettings(host="127.0.0.1", port=port, security="none", username="support", password="wrong")
+        )
+        with pytest.raises(TransientDeliveryError) as refused:
+            await sender.send(_outbound())
+    finally:
+        controller.stop()
+    assert refused.value.reason == (
+        "the SMTP server refused the sign-in (SMTP 535 5.7.8 Authentication credentials invalid); "
+        "check the SMTP credentials or the app's SMTP permission"
+    )
+    assert sink.received == []
