@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from adapters.email.oauth_providers import (
     CredentialsRefused,
@@ -22,46 +21,17 @@ from adapters.email.oauth_providers import (
 )
 from bot.clock import Clock, SystemClock
 from bot.settings.email import MailboxSettings
-from storage.oauth_tokens import StoredSignIn
+from storage.oauth_tokens import TokenVault
 
 __all__ = [
     "CredentialsRefused",
     "MailboxTokens",
     "SignInExpired",
     "TokenServiceError",
-    "TokenStore",
     "sign_in_expired_text",
 ]
 
 log = logging.getLogger(__name__)
-
-
-class TokenStore(Protocol):
-    """Where sign-ins are kept (``storage.oauth_tokens.TokenVault``)."""
-
-    async def load(self, mailbox: str) -> StoredSignIn | None:
-        """The stored sign-in of ``mailbox``."""
-        ...
-
-    async def generation(self, mailbox: str) -> int | None:
-        """The generation of the stored sign-in, or None."""
-        ...
-
-    async def renewed(
-        self,
-        mailbox: str,
-        generation: int,
-        *,
-        access_token: str,
-        access_expires_at: datetime,
-        refresh_token: str | None,
-    ) -> bool:
-        """Keep a renewed access token (and a rotated refresh token)."""
-        ...
-
-    async def expired(self, mailbox: str, generation: int, reason: str, now: datetime) -> None:
-        """Record that the identity provider refused the sign-in."""
-        ...
 
 
 def sign_in_expired_text(name: str, account: str) -> str:
@@ -76,7 +46,7 @@ class MailboxTokens:
         self,
         name: str,
         settings: MailboxSettings,
-        store: TokenStore,
+        store: TokenVault,
         *,
         clock: Clock | None = None,
         provider: IdentityProvider | None = None,

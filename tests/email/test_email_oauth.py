@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,9 +26,10 @@ from bot.ports import TransientDeliveryError
 from bot.settings.email import MailboxSettings, SmtpSettings
 from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
-from tests.email.email_servers import Dovecot, Recorder, free_port, make_mail
+from tests.email.email_servers import Dovecot, Recorder, free_port, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn, service_account_key
 from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink
+from tests.email.test_email_smtp import outbound
 
 USER = TEST_ACCOUNT
 pytestmark = pytest.mark.dovecot
@@ -85,7 +87,10 @@ async def signed_in(vault: TokenVault, idp: IdentityProviderStandIn, client_id: 
     return str(body["refresh_token"])
 
 
-def worker(box: MailboxSettings, recorder: Recorder, tokens: MailboxTokens, **backoff: float) -> ImapWorker:
+def worker(
+    box: MailboxSettings, recorder: Recorder, tokens: MailboxTokens | None, **backoff: float
+) -> ImapWorker:
+    """A reader of ``box`` into ``recorder``; ``backoff`` configures its ``SignInBackoff``."""
     return ImapWorker(
         box,
         "support",
@@ -164,8 +169,6 @@ async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
 async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_duplicates(
     oauth_dovecot: Dovecot, idp: IdentityProviderStandIn, vault: TokenVault, recorder: Recorder
 ) -> None:
-    from tests.email.email_servers import kill_and_restart_dovecot
-
     await signed_in(vault, idp)
     box = mailbox(oauth_dovecot, idp, mechanism="xoauth2")
     tokens = MailboxTokens("support", box, vault)
@@ -247,16 +250,7 @@ async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
         username="support",
         password="wrong",
     )
-    reader = ImapWorker(
-        box,
-        "support",
-        recorder.ingest,
-        recorder.load_cursor,
-        lambda raw: parse_email(raw, inbox="support"),
-        save_cursor=recorder.save_cursor,
-        backoff_initial=0.05,
-        sign_in_backoff=SignInBackoff("support", box, initial=600),
-    )
+    reader = worker(box, recorder, None, initial=600)
     task = asyncio.create_task(reader.run())
     try:
         await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
@@ -273,18 +267,7 @@ async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
 
 
 def _outbound(uid: str = "u1") -> OutboundView:
-    return OutboundView(
-        uid=uid,
-        conversation_number=1,
-        inbox="support",
-        inbox_address=USER,
-        channel="email",
-        to_address="jane@example.org",
-        to_name="Jane",
-        subject="Re: Help",
-        text="We are on it.",
-        agent_name="Alice",
-    )
+    return replace(outbound(uid), inbox_address=USER, to_address="jane@example.org")
 
 
 @pytest.mark.parametrize("offer_bearer", [False, True])

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import load_config
+from tests.conftest import BASE_CONFIG
 from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot
 from tests.email.idp_standin import IdentityProviderStandIn
 from tests.email.oauth_servers import TEST_ACCOUNT as USER
@@ -34,26 +35,33 @@ pytestmark = pytest.mark.dovecot
 REPO = Path(__file__).resolve().parents[2]
 EXPIRED = "mailbox support@example.com: sign-in expired; run threadline auth email support"
 
-_CONFIG = """
-[threadline]
-database_url = "sqlite:///{tmp}/e2e.db"
-log_level = "warning"
+_MICROSOFT = """
+[channels.email.mailboxes.support.oauth]
+provider = "microsoft"
+client_id = "${{TL_TEST_MS_CLIENT_ID}}"
+authority_url = "{idp.base}"
+tenant = "contoso.example"
+mechanism = "xoauth2"
+"""
 
-[outbox]
-backoff_base_seconds = 1.0
-poll_interval_seconds = 0.05
+_GOOGLE = """
+[channels.email.mailboxes.support.oauth]
+provider = "google"
+client_id = "${{TL_TEST_GOOGLE_ID}}"
+client_secret = "${{TL_TEST_GOOGLE_SECRET}}"
+auth_url = "{idp.base}/o/oauth2/auth"
+token_url = "{idp.base}/token"
+"""
 
-[surfaces.local]
-agent = "alice"
 
-[inboxes.support]
-name = "Support"
-channel = "email"
-address = "support@example.com"
-surface = "local"
-chat_channel = "support"
-timezone = "Europe/Amsterdam"
-
+def _config(tmp: Path, smtp_port: int, dovecot: Dovecot, oauth: str, idp: IdentityProviderStandIn) -> Path:
+    """The test configuration (``tests.conftest.BASE_CONFIG``) with an OAuth2 mailbox and SMTP, as a file."""
+    base = BASE_CONFIG.format(db=f"sqlite:///{tmp}/e2e.db", outdir=tmp)
+    base = base.replace(f'[channels.email]\noutgoing_dir = "{tmp}"\n', "")
+    path = tmp / "threadline.toml"
+    path.write_text(
+        base
+        + f"""
 [channels.email.smtp]
 host = "127.0.0.1"
 port = {smtp_port}
@@ -62,25 +70,17 @@ auth = "oauth2"
 
 [channels.email.mailboxes.support]
 inbox = "support"
-host = "{imap_host}"
-port = {imap_port}
+host = "{dovecot.host}"
+port = {dovecot.port}
 security = "none"
 username = "support@example.com"
 auth = "oauth2"
 since = "7d"
 timeout_seconds = 10
-
-[channels.email.mailboxes.support.oauth]
-provider = "microsoft"
-client_id = "${{TL_TEST_MS_CLIENT_ID}}"
-authority_url = "{authority}"
-tenant = "contoso.example"
-mechanism = "xoauth2"
-
-[agents.alice]
-name = "Alice Martin"
-identities = {{ local = "alice" }}
 """
+        + oauth.format(idp=idp)
+    )
+    return path
 
 
 @pytest.fixture
@@ -143,16 +143,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     smtp, smtp_port = sink
-    config = tmp_path / "threadline.toml"
-    config.write_text(
-        _CONFIG.format(
-            tmp=tmp_path,
-            smtp_port=smtp_port,
-            imap_host=oauth_dovecot.host,
-            imap_port=oauth_dovecot.port,
-            authority=idp.base,
-        )
-    )
+    config = _config(tmp_path, smtp_port, oauth_dovecot, _MICROSOFT, idp)
     env = {
         "TL_TEST_MS_CLIENT_ID": "ms-public",
         "THREADLINE_SECRET_KEY": KEY,
@@ -250,24 +241,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
 async def test_google_installed_app_sign_in_by_loopback_redirect(
     tmp_path: Path, idp: IdentityProviderStandIn, oauth_dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = tmp_path / "threadline.toml"
-    toml = _CONFIG.format(
-        tmp=tmp_path, smtp_port=25, imap_host=oauth_dovecot.host, imap_port=oauth_dovecot.port, authority=""
-    )
-    oauth = toml.index("[channels.email.mailboxes.support.oauth]")
-    toml = (
-        toml[:oauth]
-        + (
-            "[channels.email.mailboxes.support.oauth]\n"
-            'provider = "google"\n'
-            'client_id = "${TL_TEST_GOOGLE_ID}"\n'
-            'client_secret = "${TL_TEST_GOOGLE_SECRET}"\n'
-            f'auth_url = "{idp.base}/o/oauth2/auth"\n'
-            f'token_url = "{idp.base}/token"\n'
-        )
-        + toml[toml.index("[agents.alice]") :]
-    )
-    config.write_text(toml)
+    config = _config(tmp_path, 25, oauth_dovecot, _GOOGLE, idp)
     env = {
         "TL_TEST_GOOGLE_ID": "google-client",
         "TL_TEST_GOOGLE_SECRET": "google-secret",
