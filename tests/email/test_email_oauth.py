@@ -232,7 +232,12 @@ async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_si
 
         await signed_in(vault, idp)  # someone ran `threadline auth email support`
         await append_mail(oauth_dovecot, idp, 7)
-        await recorder.wait_for(1, timeout=15)
+        try:
+            await recorder.wait_for(1, timeout=30)
+        except AssertionError as exc:  # say what the reader and the server saw
+            raise AssertionError(
+                f"{exc}; problem: {reader.auth_problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
+            ) from None
         assert reader.auth_problem is None
     finally:
         await reader.stop()

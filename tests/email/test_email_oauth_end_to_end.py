@@ -175,7 +175,13 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         local = app.local
         assert local is not None
         await append_mail(oauth_dovecot, idp, 1)
-        await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        try:
+            await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        except AssertionError as exc:  # say what the reader and the server saw
+            problem = app.email_sources[0].auth_problem  # type: ignore[union-attr]
+            raise AssertionError(
+                f"{exc}; problem: {problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
+            ) from None
         await local.type_line("#1 !reply A new one is on its way.", "alice")
         await until("the reply at the SMTP server", lambda: smtp.received)
         assert smtp.logins == [("XOAUTH2", USER)]
