@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,8 +181,9 @@ def _spawn(directory: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def kill_and_restart_dovecot(server: Dovecot) -> None:
-    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again.
+def kill_and_restart_dovecot(server: Dovecot, while_down: Callable[[], None] | None = None) -> None:
+    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again;
+    ``while_down`` runs in between (e.g. mail delivered into the maildir meanwhile).
 
     A process killed while holding a maildir dotlock (``dovecot-uidlist.lock``) leaves it behind,
     and the new Dovecot waits it out (two minutes) before any SELECT or APPEND: removed here, as
@@ -192,6 +194,8 @@ def kill_and_restart_dovecot(server: Dovecot) -> None:
     server.process.wait()
     for lock in (server.directory / "mail").rglob("*.lock"):
         lock.unlink(missing_ok=True)
+    if while_down is not None:
+        while_down()
     server.process = _spawn(server.directory)
 
 

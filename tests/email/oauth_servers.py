@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from tests.email.email_servers import Sink
+from tests.email.email_servers import Dovecot, Sink
 from tests.email.idp_standin import IdentityProviderStandIn
 
 TEST_ACCOUNT = "support@example.com"
@@ -54,6 +56,21 @@ passdb {{
   args = {ext}
 }}
 """
+
+
+def deliver_to_maildir(server: Dovecot, user: str, *mails: bytes) -> None:
+    """Deliver ``mails`` into ``user``'s maildir directly (tmp/ then new/, as maildir delivery does),
+    for mail that arrives while the server is down and is found at the next SELECT."""
+    root = server.directory / "mail" / user
+    for sub in ("tmp", "new", "cur"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for number, mail in enumerate(mails):
+        name = f"{time.time_ns()}.M{number}P{os.getpid()}.threadline-test"
+        (root / "tmp" / name).write_bytes(mail)
+        (root / "tmp" / name).rename(root / "new" / name)
+    if os.geteuid() == 0:
+        for path in [root, *root.rglob("*")]:
+            shutil.chown(path, "nobody", "nogroup")
 
 
 class OAuthSink(Sink):

@@ -11,6 +11,7 @@ import asyncio
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
 from tests.email.email_servers import Dovecot, Recorder, free_port, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn, service_account_key
-from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink
+from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
 from tests.email.test_email_smtp import outbound
 
 USER = TEST_ACCOUNT
@@ -178,9 +179,8 @@ async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_dup
     try:
         await recorder.wait_for(1)
         idp.expire_access_tokens()  # the session's token expires; the server drops the session
-        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
-        await wait_until("dovecot back", lambda: accepting(oauth_dovecot))
-        await append_mail(oauth_dovecot, idp, 2, 3)
+        meanwhile = partial(deliver_to_maildir, oauth_dovecot, USER, make_mail(2), make_mail(3))
+        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot, meanwhile)
         await recorder.wait_for(3, timeout=30)
         await asyncio.sleep(1.5)  # nothing else arrives
     finally:
@@ -189,16 +189,6 @@ async def test_expired_token_mid_session_renews_on_reconnect_without_loss_or_dup
     assert recorder.ids() == [f"<msg-{n}@example.com>" for n in (1, 2, 3)]
     assert idp.count("token:refresh_token") == 1  # refused once, renewed once
     assert reader.auth_problem is None
-
-
-def accepting(server: Dovecot) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection((server.host, server.port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_signed_in_again(
@@ -230,8 +220,8 @@ async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_si
             and "AADSTS50173" in (stored.expired_reason or "")
         )
 
+        await append_mail(oauth_dovecot, idp, 7)  # mail waits on the server meanwhile
         await signed_in(vault, idp)  # someone ran `threadline auth email support`
-        await append_mail(oauth_dovecot, idp, 7)
         try:
             await recorder.wait_for(1, timeout=30)
         except AssertionError as exc:  # say what the reader and the server saw

@@ -12,6 +12,7 @@ import re
 import ssl
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -23,12 +24,12 @@ from bot.app import Threadline
 from bot.clock import SystemClock
 from bot.config import load_config
 from tests.conftest import BASE_CONFIG
-from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot
+from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn
 from tests.email.oauth_servers import TEST_ACCOUNT as USER
 from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
-from tests.email.oauth_servers import OAuthSink
-from tests.email.test_email_oauth import accepting, append_mail, wait_until
+from tests.email.oauth_servers import OAuthSink, deliver_to_maildir
+from tests.email.test_email_oauth import append_mail, wait_until
 from tests.helpers import until
 
 pytestmark = pytest.mark.dovecot
@@ -170,11 +171,11 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         stored = (await repo.session.execute(text("SELECT account, refresh_token FROM oauth_tokens"))).one()
     assert stored[0] == USER and refresh_token not in stored[1]  # encrypted at rest
 
+    await append_mail(oauth_dovecot, idp, 1)
     await app.start()
     try:
         local = app.local
         assert local is not None
-        await append_mail(oauth_dovecot, idp, 1)
         try:
             await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
         except AssertionError as exc:  # say what the reader and the server saw
@@ -190,9 +191,10 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
 
         # the access token expires while the session runs; the server drops the connection
         idp.expire_access_tokens()
-        await asyncio.to_thread(kill_and_restart_dovecot, oauth_dovecot)
-        await wait_until("dovecot back", lambda: accepting(oauth_dovecot))
-        await append_mail(oauth_dovecot, idp, 2, 3)
+        mail = [make_mail(n) for n in (2, 3)]  # arrives while the server is down
+        await asyncio.to_thread(
+            kill_and_restart_dovecot, oauth_dovecot, partial(deliver_to_maildir, oauth_dovecot, USER, *mail)
+        )
         await until("both new mails", lambda: local.thread(3) is not None and local.thread(3).posts)  # type: ignore[union-attr]
         await local.type_line("#2 !reply Thanks, noted.", "alice")
         await until("the second reply", lambda: len(smtp.received) == 2)
