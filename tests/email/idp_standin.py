@@ -354,6 +354,20 @@ class IdentityProviderStandIn:
             )
         return web.json_response(self._issue(user, issuer, str(claims.get("scope", "")), refresh=False))
 
+    # --- a generic OAuth2 server (RFC 6749 §4.4, client authentication by HTTP Basic, §2.3.1) ------
+    async def generic_token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        self._seen(f"generic:{form.get('grant_type', '')}")
+        client_id, secret = _client_credentials(request, form)
+        if not request.headers.get("Authorization", "").startswith("Basic "):
+            return self._error("invalid_client", "client authentication by HTTP Basic is required", 401)
+        if client_id not in self.clients or secret != self.clients[client_id]:
+            return self._error("invalid_client", "unknown client or wrong secret", 401)
+        if form.get("grant_type") != "client_credentials":
+            return self._error("unsupported_grant_type", "only client_credentials")
+        mailbox = self.app_mailboxes.get(client_id, "")
+        return web.json_response(self._issue(mailbox, client_id, str(form.get("scope", "")), refresh=False))
+
     # --- introspection (RFC 7662), for Dovecot -----------------------------------------------
     async def introspect(self, request: web.Request) -> web.Response:
         self._seen("introspect")
@@ -372,6 +386,7 @@ class IdentityProviderStandIn:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self.ms_token)
         app.router.add_get("/o/oauth2/auth", self.google_auth)
         app.router.add_post("/token", self.google_token)
+        app.router.add_post("/generic/token", self.generic_token)
         app.router.add_post("/introspect", self.introspect)
         return app
 

@@ -389,3 +389,51 @@ async def test_smtp_password_refused_is_a_sign_in_problem_not_a_lost_reply() -> 
         "check the SMTP credentials or the app's SMTP permission"
     )
     assert sink.received == []
+
+
+async def test_auth_command_checks_app_only_sign_ins_and_names_setup_errors(
+    idp: IdentityProviderStandIn, oauth_dovecot: Dovecot, tmp_path: Path
+) -> None:
+    from argparse import Namespace
+
+    from adapters.email.auth_command import run_auth_command
+
+    idp.clients["generic-app"] = "generic-secret"
+    idp.app_mailboxes["generic-app"] = USER
+    generic = mailbox(
+        oauth_dovecot,
+        idp,
+        provider="generic",
+        flow=None,
+        token_url=f"{idp.base}/generic/token",
+        client_id="generic-app",
+        client_secret="generic-secret",
+        scopes=["mail"],
+        tenant="organizations",
+        authority_url="https://login.microsoftonline.com",
+    )
+    lines: list[str] = []
+    url = f"sqlite:///{tmp_path}/cli.db"
+    args = Namespace(name="support", no_browser=True)
+    assert await run_auth_command({"support": generic}, url, args, out=lines.append) == 0
+    assert lines == [
+        "mailbox support: app-only sign-in works (generic, client_credentials); nothing to store",
+        "mailbox support: IMAP sign-in to 127.0.0.1 works",
+    ]
+    assert idp.count("generic:client_credentials") == 1
+
+    wrong = generic.model_copy(update={"oauth": generic.oauth.model_copy(update={"client_secret": "x"})})  # type: ignore[union-attr]
+    lines.clear()
+    assert await run_auth_command({"support": wrong}, url, args, out=lines.append) == 1
+    assert lines == [
+        "mailbox support: sign-in failed: HTTP 401 invalid_client: unknown client or wrong secret"
+    ]
+
+    password = MailboxSettings(inbox="support", host="h", username="u", password="p")
+    lines.clear()
+    assert await run_auth_command({"support": password}, url, Namespace(name="other"), out=lines.append) == 2
+    assert await run_auth_command({"support": password}, url, args, out=lines.append) == 2
+    assert lines == [
+        "threadline: no mailbox 'other' under [channels.email.mailboxes] (mailboxes: support)",
+        'threadline: mailbox support signs in with a password; set auth = "oauth2" and an oauth table first',
+    ]
