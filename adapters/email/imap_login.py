@@ -33,6 +33,15 @@ class AuthRefused(Exception):
     """The mail server refused the sign-in; the message is the server's answer."""
 
 
+def _refused(exc: LoginError, prefix: str = "") -> Exception:
+    """What a failed LOGIN/AUTHENTICATE means: a refusal, or (RFC 5530 ``[UNAVAILABLE]``) a temporary
+    failure on the server's side, which is retried like a network error."""
+    text = _server_text(exc)
+    if "[UNAVAILABLE]" in text.upper():
+        return ConnectionError(f"the server cannot check sign-ins right now: {text}")
+    return AuthRefused(f"{prefix}{text}")
+
+
 def _server_text(exc: BaseException) -> str:
     """The server's answer without Python's byte-string quoting."""
     text = _BYTES_REPR.sub(lambda m: m.group(2), str(exc))
@@ -50,14 +59,15 @@ def sign_in(client: IMAPClient, settings: MailboxSettings, token: Callable[[bool
     """Log ``client`` in as the mailbox; ``token(renew)`` gives an access token (auth = 'oauth2').
 
     With OAuth a refused token is renewed once and tried again (it may have been revoked or
-    expired early). Raises ``AuthRefused`` with the server's text.
+    expired early). Raises ``AuthRefused`` with the server's text, or ``ConnectionError`` when
+    the server says it cannot check sign-ins right now.
     """
     user = settings.username or ""
     if settings.auth == "password" or token is None:
         try:
             client.login(user, settings.password or "")
         except LoginError as exc:
-            raise AuthRefused(_server_text(exc)) from exc
+            raise _refused(exc) from exc
         return
     assert settings.oauth is not None
     mechanism = oauth_mechanism(client, settings.oauth.mechanism)
@@ -71,10 +81,12 @@ def sign_in(client: IMAPClient, settings: MailboxSettings, token: Callable[[bool
                 client.oauth2_login(user, access)
             return
         except LoginError as exc:
+            if isinstance(_refused(exc), ConnectionError):
+                raise _refused(exc) from exc
             refused = exc
             log.info("imap oauth sign-in refused", extra={"mailbox": user, "renewed_token": renew})
     assert refused is not None
-    raise AuthRefused(f"{mechanism}: {_server_text(refused)}") from refused
+    raise _refused(refused, f"{mechanism}: ") from refused
 
 
 class SignInBackoff:

@@ -21,7 +21,7 @@ from adapters.email.oauth_providers import (
 )
 from bot.clock import Clock, SystemClock
 from bot.settings.email import MailboxSettings
-from storage.oauth_tokens import TokenVault
+from storage.oauth_tokens import TokenVault, UnreadableSecret
 
 __all__ = [
     "CredentialsRefused",
@@ -86,7 +86,10 @@ class MailboxTokens:
             if self.oauth.unattended:
                 self._grant = await self._ask(None)
                 return self._grant.access_token
-            stored = await self.store.load(self.name)
+            try:
+                stored = await self.store.load(self.name)
+            except UnreadableSecret as exc:  # a new key: only a new sign-in helps
+                raise SignInExpired(str(exc)) from exc
             if stored is None:
                 raise SignInExpired(
                     f"mailbox {self.account}: not signed in yet; run threadline auth email {self.name}"

@@ -141,6 +141,7 @@ class IdentityProviderStandIn:
     base: str = ""
     introspection_url: str = ""
     ca_file: str = ""
+    introspection_down: bool = False
 
     # --- what the tests do -----------------------------------------------------------------
     def approve(self, user_code: str, user: str) -> None:
@@ -371,6 +372,8 @@ class IdentityProviderStandIn:
     # --- introspection (RFC 7662), for Dovecot -----------------------------------------------
     async def introspect(self, request: web.Request) -> web.Response:
         self._seen("introspect")
+        if self.introspection_down:
+            return web.json_response({"error": "temporarily_unavailable"}, status=503)
         form = await request.post()
         token = self.access_tokens.get(str(form.get("token", "")))
         if token is None or token.revoked or token.expires_at < time.time():

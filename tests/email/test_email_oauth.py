@@ -437,3 +437,23 @@ async def test_auth_command_checks_app_only_sign_ins_and_names_setup_errors(
         "threadline: no mailbox 'other' under [channels.email.mailboxes] (mailboxes: support)",
         'threadline: mailbox support signs in with a password; set auth = "oauth2" and an oauth table first',
     ]
+
+
+async def test_temporary_sign_in_failure_is_retried_like_a_network_error(
+    oauth_dovecot: Dovecot, idp: IdentityProviderStandIn, vault: TokenVault, recorder: Recorder
+) -> None:
+    await signed_in(vault, idp)
+    await append_mail(oauth_dovecot, idp, 1)
+    idp.introspection_down = True  # Dovecot answers NO [UNAVAILABLE] Temporary authentication failure
+    box = mailbox(oauth_dovecot, idp, mechanism="xoauth2")
+    reader = worker(box, recorder, MailboxTokens("support", box, vault), initial=600)
+    asked = idp.count("introspect")
+    task = asyncio.create_task(reader.run())
+    try:
+        await wait_until("two failed attempts", lambda: idp.count("introspect") >= asked + 2)
+        assert reader.auth_problem is None and idp.count("token:refresh_token") == 0  # not a refusal
+        idp.introspection_down = False
+        await recorder.wait_for(1, timeout=30)  # retried with the network backoff, not the sign-in one
+    finally:
+        await reader.stop()
+        await task
