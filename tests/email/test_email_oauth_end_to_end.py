@@ -12,6 +12,7 @@ import re
 import ssl
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sqlalchemy import text
 
 from bot.app import Threadline
 from bot.clock import SystemClock
-from bot.config import load_config
+from bot.config import load_config, parse_config
 from tests.conftest import BASE_CONFIG
 from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn
@@ -30,7 +31,7 @@ from tests.email.oauth_servers import TEST_ACCOUNT as USER
 from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
 from tests.email.oauth_servers import OAuthSink, deliver_to_maildir
 from tests.email.test_email_oauth import append_mail, wait_until
-from tests.helpers import until
+from tests.helpers import email_in, until
 
 pytestmark = pytest.mark.dovecot
 REPO = Path(__file__).resolve().parents[2]
@@ -279,3 +280,32 @@ async def test_google_installed_app_sign_in_by_loopback_redirect(
         assert signed.refresh_token in idp.refresh_tokens
     finally:
         await app.store.close()
+
+
+async def test_refused_password_is_on_readyz_and_in_one_notice_with_the_servers_answer(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    base = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/refused.db", outdir=tmp_path)
+    toml = base + dovecot.mailbox_toml().replace('password = "secret"', 'password = "wrong"')
+    settings = parse_config(toml, env={})
+    app = Threadline(settings, clock=SystemClock())
+    await app.start()
+    try:
+        await app.ingestor.ingest(email_in(when=datetime.now(UTC)))  # the inbox has a conversation already
+        local = app.local
+        assert local is not None
+        expected = (
+            "mailbox support: the server refused the sign-in ([AUTHENTICATIONFAILED] Authentication failed.); "
+            "check the username and password (or app password). Next try in 10 min"
+        )
+        await wait_until(
+            "the notice", lambda: any("refused the sign-in" in p.text for _, p, _ in local.channel_posts)
+        )
+        answer = await app.ops.health.readiness()
+        assert not answer.ready and answer.components["mailbox:support"].detail == expected
+        await asyncio.sleep(2)
+        notices = [post.text for _, post, _ in local.channel_posts]
+        assert len(notices) == 1 and notices[0].startswith(f"⚠ {expected} (since ")
+        assert dovecot.log().count("auth failed") == 1  # no reconnect loop against the server
+    finally:
+        await app.stop()
