@@ -296,7 +296,8 @@ async def test_refused_password_is_on_readyz_and_in_one_notice_with_the_servers_
         assert local is not None
         expected = (
             "mailbox support: the server refused the sign-in "
-            "([AUTHENTICATIONFAILED] Authentication failed.); check the username and password (or app password). Next try in 10 min"
+            "([AUTHENTICATIONFAILED] Authentication failed.); "
+            "check the username and password (or app password). Next try in 10 min"
         )
         await wait_until(
             "the notice", lambda: any("refused the sign-in" in p.text for _, p, _ in local.channel_posts)
