@@ -192,6 +192,7 @@ class IdentityProviderStandIn:
 
     # --- Microsoft -------------------------------------------------------------------------
     async def ms_openid(self, request: web.Request) -> web.Response:
+        """Microsoft's OpenID configuration of a tenant (msal's tenant discovery)."""
         tenant = request.match_info["tenant"]
         root = f"{self.base}/{tenant}"
         return web.json_response(
@@ -204,6 +205,7 @@ class IdentityProviderStandIn:
         )
 
     async def ms_devicecode(self, request: web.Request) -> web.Response:
+        """Start a device-code sign-in: the user code, the page, the polling interval."""
         self._seen("devicecode")
         form = await request.post()
         client_id = str(form.get("client_id", ""))
@@ -239,6 +241,7 @@ class IdentityProviderStandIn:
         )
 
     async def ms_token(self, request: web.Request) -> web.Response:
+        """Microsoft's token endpoint: device code, refresh token and client credentials grants."""
         form = await request.post()
         grant = str(form.get("grant_type", ""))
         self._seen(f"token:{grant}")
@@ -310,6 +313,7 @@ class IdentityProviderStandIn:
         raise web.HTTPFound(target)
 
     async def google_token(self, request: web.Request) -> web.Response:
+        """Google's token endpoint: authorization code (PKCE), refresh token and service-account JWT."""
         form = await request.post()
         grant = str(form.get("grant_type", ""))
         self._seen(f"token:{grant}")
@@ -357,6 +361,7 @@ class IdentityProviderStandIn:
 
     # --- a generic OAuth2 server (RFC 6749 §4.4, client authentication by HTTP Basic, §2.3.1) ------
     async def generic_token(self, request: web.Request) -> web.Response:
+        """A plain OAuth2 token endpoint: client credentials, the client signed in by HTTP Basic."""
         form = await request.post()
         self._seen(f"generic:{form.get('grant_type', '')}")
         client_id, secret = _client_credentials(request, form)
@@ -371,6 +376,7 @@ class IdentityProviderStandIn:
 
     # --- introspection (RFC 7662), for Dovecot -----------------------------------------------
     async def introspect(self, request: web.Request) -> web.Response:
+        """RFC 7662 introspection for Dovecot: is the token active, and whose is it."""
         self._seen("introspect")
         if self.introspection_down:
             return web.json_response({"error": "temporarily_unavailable"}, status=503)
@@ -383,6 +389,7 @@ class IdentityProviderStandIn:
         )
 
     def app(self) -> web.Application:
+        """The aiohttp application with every endpoint."""
         app = web.Application()
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self.ms_openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", self.ms_devicecode)
