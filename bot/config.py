@@ -218,8 +218,9 @@ def parse_config(text: str, env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(problems + [_describe(e) for e in exc.errors()]) from None
     problems += _cross_check(settings)
     email = settings.channels.email
-    if email is not None and email.oauth_mailboxes():
-        problems += [p for p in [secret_key_problem(dict(os.environ) if env is None else env)] if p]
+    uses_oauth = email is not None and bool(email.oauth_mailboxes())
+    if uses_oauth and (key_problem := secret_key_problem(dict(os.environ) if env is None else env)):
+        problems.append(key_problem)
     if problems:
         raise ConfigError(problems)
     return settings
