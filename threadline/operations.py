@@ -78,6 +78,8 @@ class Operations:
         def probe() -> ComponentState:
             if leased is not None and not leased.holding:
                 return leased.state()
+            if problem := getattr(probe_source, "auth_problem", None):
+                return ComponentState(False, problem, sign_in=True)
             connected = getattr(probe_source, "connected", None)
             if connected is None or connected.is_set():
                 return ComponentState(True, "connected")
@@ -110,8 +112,11 @@ class Operations:
                 try:
                     if state is not None and not state.ok:
                         started = down_since.setdefault(name, time.monotonic())
-                        if name not in announced and time.monotonic() - started >= limit:
-                            await self.outages.component_down(name, inbox, what, state.detail)
+                        wait = 0.0 if state.sign_in else limit  # no reconnect fixes a refused sign-in
+                        if name not in announced and time.monotonic() - started >= wait:
+                            await self.outages.component_down(
+                                name, inbox, what, state.detail, sign_in=state.sign_in
+                            )
                             announced[name] = self.clock.now()
                     else:
                         down_since.pop(name, None)
