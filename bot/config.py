@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -76,6 +77,10 @@ class Settings(Strict):
     def attachment_limit(self, channel: str) -> int | None:
         """The most bytes of files one message to ``channel`` may carry, when its section sets it."""
         return None
+
+    def environment_problems(self, env: Mapping[str, str]) -> list[str]:
+        """Problems with environment variables the configuration needs beyond its ``${ENV}`` references."""
+        return []
 
     def problems(self) -> list[str]:
         """Problems across sections (an inbox naming an unknown surface…), as ``key: problem; fix``."""
@@ -234,15 +239,20 @@ def _as_far_as_valid(annotation: Any, raw: Any) -> Any:
     return raw
 
 
-def _after_errors(data: dict[str, Any], model: type[Settings], reported: list[str]) -> list[str]:
-    """Cross-section problems worth adding to validation errors: none about a key already reported."""
+def _after_errors(
+    data: dict[str, Any], model: type[Settings], reported: list[str], env: Mapping[str, str]
+) -> list[str]:
+    """Cross-section and environment problems worth adding to validation errors: none about a key
+    already reported."""
     partial = _as_far_as_valid(model, data)
     if not isinstance(partial, model):
         return []
-    try:
-        found = partial.problems()
-    except (AttributeError, TypeError, KeyError, ValueError):  # a section as given was too broken to read
-        return []
+    found: list[str] = []
+    for check in (partial.problems, lambda: partial.environment_problems(env)):
+        try:
+            found += check()
+        except (AttributeError, TypeError, KeyError, ValueError):  # a section as given was too broken
+            continue
     keys = {key_path(problem) for problem in reported}
     return [problem for problem in found if key_path(problem) not in keys]
 
@@ -263,14 +273,16 @@ def parse_settings(text: str, model: type[S], env: dict[str, str] | None = None)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"(file): not valid TOML: {exc}; fix the syntax at that line"]) from None
     problems: list[str] = []
-    data = _interpolate(raw, "", dict(os.environ) if env is None else env, problems)
+    environ = dict(os.environ) if env is None else env
+    data = _interpolate(raw, "", environ, problems)
     try:
         settings = model.model_validate(data)
     except ValidationError as exc:
         problems += [_describe(e, model) for e in exc.errors()]
-        problems += _after_errors(data, model, problems)
+        problems += _after_errors(data, model, problems, environ)
         raise ConfigError(_located(problems, text)) from None
     problems += settings.problems()
+    problems += settings.environment_problems(environ)
     if problems:
         raise ConfigError(_located(problems, text))
     return settings

@@ -12,7 +12,7 @@ from bot.config import ConfigError
 from threadline.config import AppSettings as Settings
 from threadline.config import parse_config
 
-SECRET_NAME = re.compile(r"token|secret|password|api_key|private_key")
+SECRET_NAME = re.compile(r"token(?!_url)|secret|password|api_key|private_key")  # an endpoint URL is no secret
 MARK = "s3cr3t-MARK-7731"
 
 LOCAL = """

@@ -10,7 +10,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
-from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources
+from adapters.email.oauth_tokens import MailboxTokens
+from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources, build_mailbox_tokens
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from bot.clock import Clock, SystemClock
@@ -60,6 +61,7 @@ class Threadline:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
+        self.email_tokens: dict[str, MailboxTokens] = {}  # OAuth2 mailboxes, shared by IMAP and SMTP
         notify = self._notify_outbox  # the outbox is built last; the core services only need to wake it
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
         self.commands = CommandService(self.store, settings, self.clock, notify)
@@ -129,11 +131,13 @@ class Threadline:
         channels: dict[str, ChannelSender] = {}
         email = self.settings.channels.email
         if email is not None:
+            self.email_tokens = build_mailbox_tokens(email, self.store, clock=self.clock)
             sender = build_email_sender(
                 email,
                 inbox_names={key: self.settings.inbox_display(key) for key in self.settings.inboxes},
                 inbox_addresses=[inbox.address for inbox in self.settings.inboxes.values()],
                 clock=self.clock,
+                tokens=self.email_tokens,
             )
             if sender is not None:
                 channels["email"] = sender
@@ -271,6 +275,7 @@ class Threadline:
             load_cursor=self.ingestor.load_cursor,
             save_cursor=self.ingestor.save_cursor,
             clock=self.clock,
+            tokens=self.email_tokens,
         )
         names = list(email.mailboxes)  # each mailbox under its lease on PostgreSQL
         for number, source in enumerate(self.email_sources):

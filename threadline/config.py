@@ -6,11 +6,13 @@ names the key and the fix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field
 
 from adapters.discord.settings import DiscordSettings
+from adapters.email.oauth_settings import secret_key_problem
 from adapters.email.settings import EmailSettings
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp.settings import WhatsAppSettings
@@ -71,6 +73,13 @@ class AppSettings(Settings):
         """The email section's ``max_attachment_bytes`` (the other channels have fixed limits)."""
         email = self.channels.email
         return email.max_attachment_bytes if channel == "email" and email is not None else None
+
+    def environment_problems(self, env: Mapping[str, str]) -> list[str]:
+        """The token encryption key, when a mailbox signs in with OAuth2: missing or not a Fernet key."""
+        email = self.channels.email
+        uses_oauth = email is not None and bool(email.oauth_mailboxes())
+        key_problem = secret_key_problem(env) if uses_oauth else None
+        return [key_problem] if key_problem else []
 
     def problems(self) -> list[str]:
         """The core's cross-section problems plus a channel section naming an unknown inbox."""

@@ -38,10 +38,15 @@ log = logging.getLogger(__name__)
 
 
 class MailboxReader(Worker, Protocol):
-    """A mailbox reader (IMAP, a spool folder) that says whether it is connected."""
+    """A mailbox reader (IMAP, a spool folder) that says whether it is connected and signed in."""
 
     def is_connected(self) -> bool:
         """True while the reader can reach its mailbox."""
+        ...
+
+    @property
+    def auth_problem(self) -> str | None:
+        """Why the reader cannot sign in (naming the mailbox, quoting the server), or None."""
         ...
 
 
@@ -85,6 +90,8 @@ class Operations:
         def probe() -> ComponentState:
             if leased is not None and not leased.holding:
                 return leased.state()
+            if problem := source.auth_problem:
+                return ComponentState(False, problem, sign_in=True)
             if source.is_connected():
                 return ComponentState(True, "connected")
             return ComponentState(False, "not connected to the mail server (retrying)")
@@ -116,8 +123,11 @@ class Operations:
                 try:
                     if state is not None and not state.ok:
                         started = down_since.setdefault(name, time.monotonic())
-                        if name not in announced and time.monotonic() - started >= limit:
-                            await self.outages.component_down(name, inbox, what, state.detail)
+                        wait = 0.0 if state.sign_in else limit  # no reconnect fixes a refused sign-in
+                        if name not in announced and time.monotonic() - started >= wait:
+                            await self.outages.component_down(
+                                name, inbox, what, state.detail, sign_in=state.sign_in
+                            )
                             announced[name] = self.clock.now()
                     else:
                         down_since.pop(name, None)

@@ -160,6 +160,11 @@ class FolderSource:
         """Always: a spool folder needs no connection."""
         return True
 
+    @property
+    def auth_problem(self) -> str | None:
+        """Never: a spool folder needs no sign-in."""
+        return None
+
     async def stop(self) -> None:
         """Ask ``run()`` to return after the current scan."""
         self._stopped.set()

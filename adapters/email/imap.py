@@ -28,7 +28,9 @@ from typing import TypeVar
 
 from imapclient import IMAPClient
 
+from adapters.email.imap_login import AuthRefused, SignInBackoff, sign_in
 from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignInExpired, TokenServiceError
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
@@ -39,7 +41,7 @@ __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
-_NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError)
+_NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError, TokenServiceError)
 
 
 class _Stopped(Exception):
@@ -54,7 +56,9 @@ class ImapWorker:
     ``InboundMessage`` (``adapters.email.mime.parse_email`` with the inbox bound) and runs
     in the worker thread; ``is_own`` recognises our own sent mail. ``on_exists`` is called
     (in the worker thread) with ``time.perf_counter()`` when an IDLE EXISTS arrives; the
-    same value is kept in ``last_exists_at``; benchmarks measure latency from it.
+    same value is kept in ``last_exists_at``; benchmarks measure latency from it. ``tokens``
+    gives OAuth2 access tokens (auth = 'oauth2'); ``sign_in_backoff`` handles refused sign-ins
+    and its ``problem`` is what health shows.
     """
 
     def __init__(
@@ -72,6 +76,8 @@ class ImapWorker:
         batch_size: int = 50,
         backoff_initial: float = 1.0,
         backoff_max: float = 300.0,
+        tokens: MailboxTokens | None = None,
+        sign_in_backoff: SignInBackoff | None = None,
     ) -> None:
         self.settings, self.mailbox = settings, mailbox
         self.ingest, self.load_cursor, self.save_cursor = ingest, load_cursor, save_cursor
@@ -80,6 +86,8 @@ class ImapWorker:
         self.cursor_key = f"imap:{mailbox}"
         self.batch_size, self.backoff_initial, self.backoff_max = batch_size, backoff_initial, backoff_max
         self.last_exists_at: float | None = None
+        self.tokens = tokens
+        self.signin = sign_in_backoff or SignInBackoff(mailbox, settings)
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,9 +163,14 @@ class ImapWorker:
                     )
                     outage_since = None
                 failures = 0
+                self.signin.ok()
                 self._session(client)
             except _Stopped:
                 break
+            except (AuthRefused, CredentialsRefused) as exc:
+                self.signin.refused(exc, self._stop)
+            except SignInExpired as exc:
+                self.signin.expired(exc, self._stop, self._signed_in_again)
             except Exception as exc:
                 failures += 1
                 network = isinstance(exc, _NETWORK_ERRORS)
@@ -189,12 +202,25 @@ class ImapWorker:
         try:
             if s.security == "starttls":
                 client.starttls()
-            client.login(s.username or "", s.password or "")
+            sign_in(client, s, self._access_token if self.tokens is not None else None)
             client.normalise_times = False
         except BaseException:
             close_quietly(client)
             raise
         return client
+
+    def _access_token(self, renew: bool) -> str:
+        assert self.tokens is not None
+        return self._call(self.tokens.access_token(renew=renew))
+
+    def _signed_in_again(self) -> bool:
+        assert self.tokens is not None
+        return self._call(self.tokens.signed_in_again())
+
+    @property
+    def auth_problem(self) -> str | None:
+        """Why this mailbox cannot sign in (naming it and quoting the server), or None."""
+        return self.signin.problem
 
     def _session(self, client: IMAPClient) -> None:
         s = self.settings

@@ -12,13 +12,25 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "EmailSettings", "MailboxSettings", "Security", "SmtpSettings"]
+from adapters.email.oauth_settings import OAuthSettings
+
+__all__ = [
+    "DEFAULT_MAX_ATTACHMENT_BYTES",
+    "AuthMethod",
+    "EmailSettings",
+    "MailboxSettings",
+    "Security",
+    "SmtpSettings",
+]
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 """Attachments above this size are recorded (name, type, size) but their content is dropped."""
 
 Security = Literal["tls", "starttls", "none"]
 """Transport security: implicit TLS, STARTTLS upgrade, or plain text (loopback/tests only)."""
+
+AuthMethod = Literal["password", "oauth2"]
+"""How a mailbox (or SMTP) signs in: a password (or app password), or an OAuth2 access token."""
 
 _SINCE = re.compile(r"^(none|(\d+)([dhw]))$")
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
@@ -38,9 +50,17 @@ class MailboxSettings(BaseModel):
         default=993, ge=1, le=65535, description="IMAP port; 993 for tls, 143 when security is not tls."
     )
     security: Security = Field(default="tls", description="'tls' (implicit), 'starttls' or 'none'.")
-    username: str | None = Field(default=None, description="IMAP login name (kind=imap).")
+    username: str | None = Field(
+        default=None, description="IMAP login name (kind=imap); with oauth2 the mailbox address."
+    )
+    auth: AuthMethod = Field(
+        default="password", description="'password' (or app password) or 'oauth2' (see the oauth table)."
+    )
     password: str | None = Field(
         default=None, repr=False, description="IMAP password; already resolved from ${ENV}."
+    )
+    oauth: OAuthSettings | None = Field(
+        default=None, description="How the OAuth2 tokens of this mailbox are obtained (auth = 'oauth2')."
     )
     folder: str = Field(default="INBOX", description="IMAP folder to watch.")
     path: str | None = Field(
@@ -79,9 +99,17 @@ class MailboxSettings(BaseModel):
         if not _SINCE.match(self.since.strip().lower()):
             raise ValueError(f"since must be 'none' or like '7d', '12h', '2w', not {self.since!r}")
         if self.kind == "imap":
-            missing = [name for name in ("host", "username", "password") if not getattr(self, name)]
+            needed = ("host", "username", "password") if self.auth == "password" else ("host", "username")
+            missing = [name for name in needed if not getattr(self, name)]
             if missing:
                 raise ValueError(f"an imap mailbox needs {', '.join(missing)}")
+            if self.auth == "oauth2" and self.oauth is None:
+                raise ValueError(
+                    'auth = "oauth2" needs an oauth table: add [channels.email.mailboxes.<name>.oauth] '
+                    'with provider = "microsoft" | "google" | "generic"'
+                )
+            if self.auth == "password" and self.oauth is not None:
+                raise ValueError('an oauth table is set but auth is "password": set auth = "oauth2"')
             if "port" not in self.model_fields_set and self.security != "tls":
                 self.port = 143
         elif not self.path:
@@ -108,7 +136,13 @@ class SmtpSettings(BaseModel):
     security: Security = Field(
         default="starttls", description="'tls' (implicit, port 465), 'starttls' or 'none'."
     )
-    username: str | None = Field(default=None, description="SMTP login name; no AUTH when empty.")
+    username: str | None = Field(
+        default=None, description="SMTP login name; no AUTH when empty (auth = 'password')."
+    )
+    auth: AuthMethod = Field(
+        default="password",
+        description="'password', or 'oauth2': each reply signs in with the token of its inbox's mailbox.",
+    )
     password: str | None = Field(
         default=None, repr=False, description="SMTP password; already resolved from ${ENV}."
     )
@@ -156,8 +190,8 @@ class EmailSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> EmailSettings:
-        """Reject a from_format with unknown placeholders, and mailboxes of one inbox that disagree on
-        reply_all."""
+        """Reject a from_format with unknown placeholders, mailboxes of one inbox that disagree on
+        reply_all, and SMTP oauth2 without an oauth2 mailbox."""
         try:
             self.from_format.format(agent="a", inbox_name="b")
         except (KeyError, IndexError, ValueError) as exc:
@@ -168,8 +202,16 @@ class EmailSettings(BaseModel):
                     f"mailboxes.{name}.reply_all: the mailboxes of inbox {mailbox.inbox!r} disagree;"
                     " set the same reply_all on each"
                 )
+        if self.smtp is not None and self.smtp.auth == "oauth2" and not self.oauth_mailboxes():
+            raise ValueError(
+                'smtp.auth = "oauth2" signs in with a mailbox\'s token, but no mailbox has auth = "oauth2"'
+            )
         return self
 
     def reply_all_of(self, inbox: str) -> bool:
         """Whether replies in ``inbox`` copy the customer's other recipients (its first mailbox decides)."""
         return next((m.reply_all for m in self.mailboxes.values() if m.inbox == inbox), True)
+
+    def oauth_mailboxes(self) -> dict[str, MailboxSettings]:
+        """The mailboxes that sign in with OAuth2, by name."""
+        return {name: box for name, box in self.mailboxes.items() if box.auth == "oauth2"}

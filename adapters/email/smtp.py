@@ -1,18 +1,24 @@
 """Deliver replies over SMTP with aiosmtplib.
 
 4xx answers and network trouble are transient (the outbox retries); 5xx answers
-are permanent and their text is shown in the thread. The Message-ID comes from the
-outbound uid, so a retry after an ambiguous failure re-sends the same message id.
+are permanent and their text is shown in the thread. A refused sign-in (535, or an
+expired OAuth sign-in) is transient: the reply waits while someone fixes the credentials.
+With ``auth = "oauth2"`` each reply signs in with the token of its inbox's mailbox.
+The Message-ID comes from the outbound uid, so a retry after an ambiguous failure
+re-sends the same message id.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import aiosmtplib
 
 from adapters.email.compose import ReplyComposer, envelope_recipients
+from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignInExpired, TokenServiceError
 from adapters.email.settings import SmtpSettings
+from adapters.email.smtp_oauth import send_with_token
 from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
 
@@ -26,7 +32,15 @@ def _answer(code: int, message: str) -> str:
 
 
 def classify_smtp_error(exc: BaseException) -> DeliveryError:
-    """Map an aiosmtplib/network exception to a transient (4xx, network) or permanent (5xx) delivery error."""
+    """Map an aiosmtplib/network exception to a transient (4xx, network, refused sign-in) or permanent
+    (5xx) delivery error."""
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return TransientDeliveryError(
+            f"the SMTP server refused the sign-in ({_answer(exc.code, exc.message)}); "
+            "check the SMTP credentials or the app's SMTP permission"
+        )
+    if isinstance(exc, SignInExpired | CredentialsRefused | TokenServiceError):
+        return TransientDeliveryError(f"SMTP sign-in: {exc}")
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         answers = [_answer(r.code, r.message) for r in exc.recipients]
         temporary = all(400 <= r.code < 500 for r in exc.recipients) and bool(exc.recipients)
@@ -47,9 +61,17 @@ class SmtpSender:
 
     channel = "email"
 
-    def __init__(self, settings: SmtpSettings, composer: ReplyComposer | None = None) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        composer: ReplyComposer | None = None,
+        *,
+        tokens: Mapping[str, MailboxTokens] | None = None,
+    ) -> None:
+        """``tokens`` maps inbox keys to the OAuth2 tokens of their mailbox (``auth = "oauth2"``)."""
         self.settings = settings
         self.composer = composer or ReplyComposer()
+        self.tokens = dict(tokens or {})
 
     async def send(self, message: OutboundView) -> str:
         """Send ``message``; return its Message-ID. Raises Transient/PermanentDeliveryError."""
@@ -59,20 +81,39 @@ class SmtpSender:
             raise PermanentDeliveryError(f"cannot build the email: {exc}") from exc
         message_id = str(email["Message-ID"])
         settings = self.settings
-        try:
-            await aiosmtplib.send(
-                email,
-                sender=message.inbox_address,
-                recipients=envelope_recipients(email),
-                hostname=settings.host,
-                port=settings.port,
-                username=settings.username or None,
-                password=settings.password or None,
-                use_tls=settings.security == "tls",
-                start_tls=settings.security == "starttls",
-                timeout=settings.timeout,
+        recipients = envelope_recipients(email)
+        tokens = self.tokens.get(message.inbox) if settings.auth == "oauth2" else None
+        if settings.auth == "oauth2" and tokens is None:
+            raise PermanentDeliveryError(
+                f'smtp.auth is "oauth2" but inbox {message.inbox} has no mailbox with auth = "oauth2" '
+                'to sign in as; add one or set smtp.auth = "password"'
             )
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+        try:
+            if tokens is not None:
+                await send_with_token(
+                    settings, email, sender=message.inbox_address, recipients=recipients, tokens=tokens
+                )
+            else:
+                await aiosmtplib.send(
+                    email,
+                    sender=message.inbox_address,
+                    recipients=recipients,
+                    hostname=settings.host,
+                    port=settings.port,
+                    username=settings.username or None,
+                    password=settings.password or None,
+                    use_tls=settings.security == "tls",
+                    start_tls=settings.security == "starttls",
+                    timeout=settings.timeout,
+                )
+        except (
+            TimeoutError,
+            aiosmtplib.SMTPException,
+            OSError,
+            SignInExpired,
+            CredentialsRefused,
+            TokenServiceError,
+        ) as exc:
             error = classify_smtp_error(exc)
             log.warning(
                 "smtp delivery failed",

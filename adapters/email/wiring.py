@@ -1,11 +1,13 @@
 """Build the email channel's parts from ``EmailSettings``: the reply sender and one source per mailbox.
 
-``bot/app.py`` calls ``build_email_sender`` and ``build_email_sources`` and runs each
-source's ``run()`` as a task (``stop()`` on shutdown); it never touches IMAP or SMTP itself.
+``bot/app.py`` calls ``build_mailbox_tokens`` (OAuth2 mailboxes), ``build_email_sender`` and
+``build_email_sources`` and runs each source's ``run()`` as a task (``stop()`` on shutdown);
+it never touches IMAP or SMTP itself.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 
@@ -14,12 +16,22 @@ from adapters.email.compose import ReplyComposer
 from adapters.email.folder import FolderSender, FolderSource
 from adapters.email.imap import ImapWorker
 from adapters.email.mime import parse_email
+from adapters.email.oauth_settings import SECRET_KEY_ENV
+from adapters.email.oauth_tokens import MailboxTokens
 from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import InboundMessage, IngestResult
+from storage import Store
+from storage.oauth_tokens import TokenVault
 
-__all__ = ["EmailSource", "build_email_sender", "build_email_sources", "own_message_id_domains"]
+__all__ = [
+    "EmailSource",
+    "build_email_sender",
+    "build_email_sources",
+    "build_mailbox_tokens",
+    "own_message_id_domains",
+]
 
 EmailSource = ImapWorker | FolderSource
 """A running mailbox reader: both kinds offer ``async run()`` and ``async stop()``."""
@@ -32,6 +44,22 @@ def own_message_id_domains(settings: EmailSettings, inbox_addresses: Iterable[st
     return {address.rpartition("@")[2].lower() for address in inbox_addresses if "@" in address}
 
 
+def build_mailbox_tokens(
+    settings: EmailSettings,
+    store: Store,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+) -> dict[str, MailboxTokens]:
+    """The access tokens of every mailbox with ``auth = "oauth2"``, by mailbox name; stored sign-ins
+    are decrypted with the key in THREADLINE_SECRET_KEY (``env``, default the process environment)."""
+    mailboxes = settings.oauth_mailboxes()
+    if not mailboxes:
+        return {}
+    vault = TokenVault.from_env(store, os.environ if env is None else env, SECRET_KEY_ENV)
+    return {name: MailboxTokens(name, box, vault, clock=clock) for name, box in mailboxes.items()}
+
+
 def build_email_sender(
     settings: EmailSettings,
     *,
@@ -39,11 +67,13 @@ def build_email_sender(
     inbox_addresses: Iterable[str] = (),
     reply_to: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    tokens: Mapping[str, MailboxTokens] | None = None,
 ) -> SmtpSender | FolderSender | None:
     """The ``ChannelSender`` for email: the outgoing folder if set, else SMTP, else None (inbound only).
 
     ``inbox_names`` maps inbox keys to the display name shown in From ("Ann via <name>");
     ``inbox_addresses`` (with ``own_addresses``) are never copied into a reply-all.
+    ``tokens`` (from ``build_mailbox_tokens``) lets SMTP sign in as each inbox's mailbox.
     """
     own = {a.strip().lower() for a in [*inbox_addresses, *settings.own_addresses] if "@" in a}
     composer = ReplyComposer(
@@ -58,7 +88,8 @@ def build_email_sender(
     if settings.outgoing_dir:
         return FolderSender(settings.outgoing_dir, composer, clock)
     if settings.smtp is not None:
-        return SmtpSender(settings.smtp, composer)
+        by_inbox = {settings.mailboxes[name].inbox: found for name, found in (tokens or {}).items()}
+        return SmtpSender(settings.smtp, composer, tokens=by_inbox)
     return None
 
 
@@ -70,8 +101,10 @@ def build_email_sources(
     load_cursor: Callable[[str], Awaitable[str | None]],
     save_cursor: Callable[[str, str], Awaitable[None]],
     clock: Clock | None = None,
+    tokens: Mapping[str, MailboxTokens] | None = None,
 ) -> list[EmailSource]:
-    """One reader per configured mailbox. ``inbox_addresses`` maps inbox keys to their email addresses."""
+    """One reader per configured mailbox. ``inbox_addresses`` maps inbox keys to their email addresses;
+    ``tokens`` (from ``build_mailbox_tokens``) signs the OAuth2 mailboxes in."""
     clock = clock or SystemClock()
     domains = own_message_id_domains(settings, inbox_addresses.values())
     is_own = partial(is_own_message, own_message_id_domains=domains)
@@ -98,7 +131,15 @@ def build_email_sources(
         else:
             sources.append(
                 ImapWorker(
-                    mailbox, name, ingest, load_cursor, parse, clock, save_cursor=save_cursor, is_own=is_own
+                    mailbox,
+                    name,
+                    ingest,
+                    load_cursor,
+                    parse,
+                    clock,
+                    save_cursor=save_cursor,
+                    is_own=is_own,
+                    tokens=(tokens or {}).get(name),
                 )
             )
     return sources

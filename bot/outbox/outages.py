@@ -130,17 +130,26 @@ class OutageTracker:
                 "could not record the recovery notice", extra={"destination": destination}, exc_info=True
             )
 
-    async def component_down(self, component: str, inbox_name: str, what: str, reason: str) -> bool:
+    async def component_down(
+        self, component: str, inbox_name: str, what: str, reason: str, *, sign_in: bool = False
+    ) -> bool:
         """A component this instance runs (a mailbox) stays down: one notice in the inbox's chat channel,
-        outside any thread (it is about no conversation). False when nothing could be posted."""
+        outside any thread (it is about no conversation). False when nothing could be posted.
+        ``sign_in``: the cause is a refused or expired sign-in, and ``reason`` says what to do."""
         now = self.clock.now()
         metrics.set_gauge(metrics.DESTINATION_DOWN, 1, destination=component)
-        log.warning("component down", extra={"component": component, "reason": reason[:200]})
-        text = (
-            f"Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages are "
-            "not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
-            "meanwhile is read when it is back."
-        )
+        log.warning("component down", extra={"component": component, "reason": reason[:300]})
+        if sign_in:
+            text = (
+                f"{reason[:300]} (since {now:%H:%M} UTC). New mail is not read until then; it waits "
+                "on the server and nothing is lost."
+            )
+        else:
+            text = (
+                f"Threadline cannot reach {what} since {now:%H:%M} UTC ({reason[:200]}): new messages "
+                "are not arriving. It keeps reconnecting with backoff; nothing is lost, and what arrives "
+                "meanwhile is read when it is back."
+            )
         return await self._channel_notice(component, inbox_name, text, take=True)
 
     async def component_up(self, component: str, inbox_name: str, what: str, lasted: timedelta) -> None:

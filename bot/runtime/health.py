@@ -24,10 +24,12 @@ __all__ = ["ComponentState", "Health", "Probe", "Readiness"]
 
 @dataclass(frozen=True)
 class ComponentState:
-    """One component's state: ``ok`` counts towards readiness, ``detail`` says why (no secrets)."""
+    """One component's state: ``ok`` counts towards readiness, ``detail`` says why (no secrets);
+    ``sign_in`` when the cause is a refused or expired sign-in (someone must act; no reconnecting helps)."""
 
     ok: bool
     detail: str = ""
+    sign_in: bool = False
 
 
 class Probe(Protocol):

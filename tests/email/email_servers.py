@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,15 @@ def need_server(what: str) -> None:
     pytest.skip(reason)
 
 
+PASSWORD_AUTH = """\
+auth_mechanisms = plain login
+passdb {
+  driver = static
+  args = password=secret
+}
+"""
+"""Dovecot's default sign-in for tests: any user name with the password ``secret``."""
+
 _CONF = """\
 protocols = imap
 listen = 127.0.0.1
@@ -52,14 +62,10 @@ instance_name = test-{port}
 log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%u
 mailbox_idle_check_interval = 1 secs
 {users}
-passdb {{
-  driver = static
-  args = password=secret
-}}
+{auth}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/mail/%u
@@ -124,8 +130,12 @@ security = "none"
 """
 
 
-def start_dovecot() -> Dovecot:
-    """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections."""
+def start_dovecot(auth: str = PASSWORD_AUTH) -> Dovecot:
+    """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections.
+
+    ``auth`` is the configuration of its sign-in (auth_mechanisms and passdb); ``{d}`` in it is
+    replaced by the server's directory.
+    """
     if not os.path.exists(DOVECOT):
         need_server(DOVECOT)
     directory = Path(tempfile.mkdtemp(prefix="tl-dovecot-"))
@@ -143,7 +153,8 @@ def start_dovecot() -> Dovecot:
         users = f"default_internal_user = {uid}\ndefault_internal_group = {gid}\ndefault_login_user = {uid}\n"
     port = free_port()
     conf = directory / "dovecot.conf"
-    conf.write_text(_CONF.format(d=directory, port=port, uid=uid, gid=gid, users=users))
+    auth = auth.replace("{d}", str(directory))
+    conf.write_text(_CONF.format(d=directory, port=port, uid=uid, gid=gid, users=users, auth=auth))
     process = _spawn(directory)
     server = Dovecot("127.0.0.1", port, directory, process)
     deadline = time.monotonic() + 10
@@ -170,8 +181,9 @@ def _spawn(directory: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def kill_and_restart_dovecot(server: Dovecot) -> None:
-    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again.
+def kill_and_restart_dovecot(server: Dovecot, while_down: Callable[[], None] | None = None) -> None:
+    """Kill every Dovecot process at once (connections drop, mail stays on disk), then start it again;
+    ``while_down`` runs in between (e.g. mail delivered into the maildir meanwhile).
 
     A process killed while holding a maildir dotlock (``dovecot-uidlist.lock``) leaves it behind,
     and the new Dovecot waits it out (two minutes) before any SELECT or APPEND: removed here, as
@@ -182,6 +194,8 @@ def kill_and_restart_dovecot(server: Dovecot) -> None:
     server.process.wait()
     for lock in (server.directory / "mail").rglob("*.lock"):
         lock.unlink(missing_ok=True)
+    if while_down is not None:
+        while_down()
     server.process = _spawn(server.directory)
 
 

@@ -20,6 +20,7 @@ from storage.backup import BackupFailed, backup_database
 from storage.db import DatabaseUnavailable
 from storage.migrate import upgrade
 from threadline.app import SchemaOutOfDate, Threadline, stdout_printer
+from threadline.cli.auth import add_auth_commands, run_auth_command
 from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from threadline.cli.conversations import add_conversation_commands, run_conversation_command
 from threadline.cli.reports import add_sla_commands, run_sla_command
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_sla_commands(sub)  # digest send NAME, report
     add_automation_commands(sub)  # rules test, contact export|forget
+    add_auth_commands(sub)  # auth email NAME
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -153,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(settings, args))
         if args.command in ("digest", "report"):
             return asyncio.run(run_sla_command(settings, args))
+        if args.command == "auth":
+            return asyncio.run(run_auth_command(settings, args))
         if args.command in AUTOMATION_COMMANDS:
             return asyncio.run(
                 run_automation_command(settings, args, lambda raw, inbox: parse_email(raw, inbox=inbox))
