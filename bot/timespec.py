@@ -96,6 +96,8 @@ def _calendar(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     at = _parse_time(rest) if rest else _DEFAULT_TIME
     if head == "today":
         return _local(today, at, tz)
+    if head == "yesterday":
+        raise TimeSpecError("'yesterday' is in the past; snooze until a later time, e.g. tomorrow 9:00")
     if head == "tomorrow":
         return _local(today + timedelta(days=1), at, tz)
     if head in _WEEKDAYS:
@@ -108,6 +110,8 @@ def _calendar(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         except ValueError:
             raise TimeSpecError(f"'{head}' is not a date") from None
         return _local(day, at, tz)
+    if not rest and not any(ch.isdigit() for ch in head):
+        raise TimeSpecError(f"'{text}' is not a snooze time; use {SNOOZE_USAGE}")
     if not rest:
         at = _parse_time(head)
         candidate = _local(today, at, tz)

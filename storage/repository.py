@@ -198,6 +198,11 @@ class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups
         )
         return list((await self.session.execute(stmt)).scalars().all())
 
+    async def teammates(self, limit: int = 25) -> list[str]:
+        """The names of the team (for "did you mean" answers), alphabetically."""
+        stmt = select(Agent.name).order_by(Agent.name).limit(limit)
+        return list((await self.session.execute(stmt)).scalars().all())
+
     async def agent(self, agent_id: int) -> Agent:
         """An agent by id."""
         return (await self.session.execute(select(Agent).where(Agent.id == agent_id))).scalar_one()

@@ -94,13 +94,13 @@ class Stats:
         return rows
 
     async def by_assignee(self, inboxes: Sequence[str]) -> list[tuple[str | None, int]]:
-        """Not-closed conversations per assignee name (None = unassigned), most first."""
+        """Open conversations per assignee name (None = unassigned), most first: the digest's "open"."""
         count = func.count(Conversation.id)
         stmt = (
             select(Agent.name, count)
             .select_from(Conversation)
             .outerjoin(Agent, Agent.id == Conversation.assignee_id)
-            .where(self._inbox(inboxes), Conversation.status != "closed")
+            .where(self._inbox(inboxes), Conversation.status == "open")
             .group_by(Agent.name)
             .order_by(count.desc(), Agent.name)
         )

@@ -19,6 +19,16 @@ from storage.models import Agent, Conversation
 
 __all__ = ["collision_refusal"]
 
+_QUOTE = 120
+
+
+def _shortened(text: str) -> str:
+    """A teammate's reply as quoted in the hint: whole when short, else cut at a word with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= _QUOTE:
+        return flat
+    return flat[:_QUOTE].rsplit(" ", 1)[0] + " …"
+
 
 async def collision_refusal(
     repo: Repository,
@@ -54,7 +64,7 @@ async def collision_refusal(
     status = "already sent" if recent.delivery_status != "pending" else "already on its way"
     return Reply(
         f"{recent.author_name} replied to the customer of #{conv.number} {ago} — their reply is {status}: "
-        f"“{recent.text[:80]}”. To send yours too: {confirm_hint}",
+        f"“{_shortened(recent.text)}”. To send yours too: {confirm_hint}",
         ok=False,
         needs_confirmation=True,
         conversation_number=conv.number,

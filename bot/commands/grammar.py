@@ -9,6 +9,7 @@ or its id (``id:17``).
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 
@@ -112,14 +113,14 @@ def parse_command(text: str, prefix: str = "") -> ParsedCommand:
         head, _, rest_text = rest_text.strip().partition(" ")
     name = _ALIASES.get(head.lower(), head.lower())
     if not name:
-        raise CommandError("say what to do; type help for the commands")
+        raise CommandError(f"say what to do; type {prefix}help for the commands")
     if name not in COMMANDS:
-        raise CommandError(f"unknown command '{head[:40]}'; type help for the commands")
+        raise CommandError(f"unknown command '{head[:40]}'; {_did_you_mean(name, prefix)}")
     rest_text = rest_text.strip()
     if number is None and (match := _NUMBER.match(rest_text.partition(" ")[0])):
         number = int(match.group(1))
         rest_text = rest_text.partition(" ")[2].strip()
-    return ParsedCommand(_build(name, rest_text), number)
+    return ParsedCommand(_build(name, rest_text, prefix), number)
 
 
 def _no_args(name: str, rest: str, command: Command) -> Command:
@@ -128,7 +129,14 @@ def _no_args(name: str, rest: str, command: Command) -> Command:
     return command
 
 
-def _build(name: str, rest: str) -> Command:
+def _did_you_mean(word: str, prefix: str) -> str:
+    """``did you mean label?`` for a near miss, then where the commands are listed."""
+    close = difflib.get_close_matches(word, [*COMMANDS, *_ALIASES], n=1, cutoff=0.6)
+    guess = f"did you mean {prefix}{_ALIASES.get(close[0], close[0])}? " if close else ""
+    return f"{guess}type {prefix}help for the commands"
+
+
+def _build(name: str, rest: str, prefix: str) -> Command:
     simple: dict[str, Command] = {
         "claim": Claim(),
         "unassign": Unassign(),
@@ -174,7 +182,7 @@ def _build(name: str, rest: str) -> Command:
         return ListConversations(which)
     topic = rest.lower() or None
     if topic is not None and _ALIASES.get(topic, topic) not in COMMANDS:
-        raise CommandError(f"no command '{rest[:40]}'; type help for the commands")
+        raise CommandError(f"no command '{rest[:40]}'; {_did_you_mean(topic, prefix)}")
     return Help(_ALIASES.get(topic, topic) if topic else None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.commands.message_details import message_details
@@ -51,6 +52,10 @@ def describe_labels(usage: list[tuple[str, int]]) -> str:
     return "Labels: " + ", ".join(f"{name} ({count} open)" for name, count in usage)
 
 
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 async def describe_conversation(repo: Repository, conversation: Conversation) -> dict[str, Any]:
     """A conversation with its contact, labels, messages and audit trail, as plain data."""
     contact = await repo.contact(conversation.contact_id)
@@ -66,7 +71,16 @@ async def describe_conversation(repo: Repository, conversation: Conversation) ->
         "labels": await repo.labels_of(conversation.id),
         "contact": {"name": contact.name, "identities": [f"{i.kind}:{i.value}" for i in contact.identities]},
         "created_at": conversation.created_at.isoformat(),
-        "snoozed_until": conversation.snoozed_until.isoformat() if conversation.snoozed_until else None,
+        "snoozed_until": _moment(conversation.snoozed_until),
+        "closed_at": _moment(conversation.closed_at),
+        "waiting_since": _moment(conversation.waiting_since),
+        "first_response_at": _moment(conversation.first_response_at),
+        "sla": {
+            "state": conversation.sla_state,
+            "first_response_due": _moment(conversation.first_response_due),
+            "next_response_due": _moment(conversation.next_response_due),
+            "resolution_due": _moment(conversation.resolution_due),
+        },
         "messages": [
             {
                 "kind": m.kind,

@@ -69,7 +69,7 @@ class CommandService:
         async with self.store.transaction() as repo:
             conversation = await locate(repo, None, where)
             if conversation is None:
-                return Reply("Not in a conversation: name one (#42) or type help.", ok=False)
+                return Reply(f"Not in a conversation: name one (#42) or type {self.prefix}help.", ok=False)
             if self.settings.inbox(conversation.inbox).thread_messages == "ignore":
                 return Reply("", ok=True, conversation_number=conversation.number)
         return await self.execute(actor, ParsedCommand(Note(text.strip())), where)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from statistics import median
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.digest.chart import render_chart
+from bot.digest.percentiles import percentile
 from bot.settings.sla import DigestSettings
 from bot.sla.policy import policy_for
 from bot.views import DigestEntry, DigestView
@@ -89,8 +89,8 @@ async def build_digest(
         breached=counts["breached"],
         opened=opened,
         closed=closed,
-        median_first_response=median(first) if first else None,
-        median_resolution=median(resolution) if resolution else None,
+        median_first_response=percentile(first, 50),
+        median_resolution=percentile(resolution, 50),
         sla_compliance=compliance,
         oldest=oldest,
         by_assignee=tuple((who or "unassigned", n) for who, n in await stats.by_assignee(inboxes)),

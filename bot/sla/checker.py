@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CARD, CHANNEL_POST, Effects, surface_destination
+from bot.humanize import duration_text
 from bot.runtime import metrics
 from bot.runtime.leases import default_holder
 from bot.settings.core import InboxSettings
@@ -33,14 +34,6 @@ log = logging.getLogger(__name__)
 _LATE_AFTER = timedelta(minutes=2)
 
 
-def _span(delta: timedelta) -> str:
-    minutes = max(0, round(delta.total_seconds() / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
-
-
 def reminder_text(
     point: SlaPoint, due: datetime, number: int, who: str | None, policy: SlaPolicy, now: datetime, late: bool
 ) -> str:
@@ -49,11 +42,13 @@ def reminder_text(
     local = due.astimezone(ZoneInfo(policy.timezone)).strftime("%a %H:%M")
     mention = f"@{who}: " if who else ""
     if point.level == "warning":
-        text = f"⏰ {mention}#{number} {name} due in {_span(due - now)} ({local} {policy.timezone})"
+        left = duration_text(max(0.0, (due - now).total_seconds()))
+        text = f"⏰ {mention}#{number} {name} due in {left} ({local} {policy.timezone})"
     else:
         text = f"🚨 {mention}#{number} {name} target breached at {local} ({policy.timezone})"
     if late:
-        text += f" · sent late, {_span(now - point.at)} after the fact (Threadline was not running)"
+        after = duration_text((now - point.at).total_seconds())
+        text += f" · sent late, {after} after the fact (Threadline was not running)"
     return text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from bot.commands.context import Context
 from bot.commands.model import Assign, Away, Back, Claim, Unassign
 from bot.views import Reply
@@ -32,7 +34,12 @@ async def assign(ctx: Context, command: Assign) -> Reply:
     who = command.who.lstrip("@").strip("<>").lstrip("@")
     matches = await ctx.repo.find_agent(who)
     if not matches:
-        return Reply(f"No teammate '{command.who}'. Use their name or mention.", ok=False)
+        team = await ctx.repo.teammates()
+        spoken = {word.lower(): name for name in team for word in (name, name.split()[0]) if word}
+        close = difflib.get_close_matches(who.lower(), list(spoken), n=1, cutoff=0.6)
+        hint = f"did you mean {spoken[close[0]]}? " if close else ""
+        known = ", ".join(team) or "nobody yet"
+        return Reply(f"No teammate '{command.who}'; {hint}the team: {known}.", ok=False)
     if len(matches) > 1:
         names = ", ".join(sorted(a.name for a in matches))
         return Reply(f"'{command.who}' matches several teammates ({names}); be more specific.", ok=False)

@@ -45,6 +45,14 @@ async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     refusal = refusal or files_refusal(ctx.settings, conv.channel, command.files)
     if refusal is not None:
         return Reply(refusal, ok=False, conversation_number=conv.number)
+    hint = f"{ctx.prefix}reply --confirm {command.text}"
+    if conv.status == "closed" and not command.confirm:
+        return Reply(
+            f"#{conv.number} is closed. To reply anyway: {hint}",
+            ok=False,
+            needs_confirmation=True,
+            conversation_number=conv.number,
+        )
     blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied
         ctx.repo,
         ctx.settings,
@@ -52,7 +60,7 @@ async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
         conv,
         ctx.now(),
         confirm=command.confirm,
-        confirm_hint=f"reply --confirm {command.text[:40]}…",
+        confirm_hint=hint,
     )
     if blocked is not None:
         return blocked
