@@ -28,7 +28,14 @@ from typing import TypeVar
 
 from imapclient import IMAPClient
 
-from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from adapters.email.imap_tools import (
+    awaited,
+    close_quietly,
+    format_cursor,
+    idle_until_exists,
+    parse_cursor,
+    take_announced,
+)
 from bot import faults
 from bot.clock import Clock, SystemClock
 from bot.inbound import ChannelCursor, InboundMessage, IngestResult
@@ -205,7 +212,8 @@ class ImapWorker:
         while not self._stop.is_set():
             last = self._catch_up(client, validity, last)
             if use_idle:
-                exists_at = idle_until_exists(client, self._stop, self.settings.idle_renew_seconds)
+                wait = min(s.idle_renew_seconds, s.rescan_seconds)  # a quiet IDLE still rescans
+                exists_at = idle_until_exists(client, self._stop, wait)
                 if exists_at is not None:
                     self.last_exists_at = exists_at
                     if self.on_exists is not None:
@@ -239,7 +247,22 @@ class ImapWorker:
         return last
 
     def _catch_up(self, client: IMAPClient, validity: int, last: int) -> int:
-        uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        """Read every message after UID ``last``; return the new last UID.
+
+        Searches again until a search finds nothing new and the server announced no mail
+        meanwhile: mail that arrives during a long catch-up or a large FETCH is read now,
+        not at the next IDLE renewal.
+        """
+        take_announced(client)
+        while True:
+            uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            announced = take_announced(client)
+            if not uids and not announced:
+                return last
+            last = self._read(client, validity, last, uids)
+
+    def _read(self, client: IMAPClient, validity: int, last: int, uids: list[int]) -> int:
+        """Fetch and ingest ``uids`` (ascending, all after ``last``) in batches; return the new last UID."""
         for start in range(0, len(uids), self.batch_size):
             if self._stop.is_set():
                 raise _Stopped

@@ -1,4 +1,4 @@
-"""IMAP helpers for ``ImapWorker``: the cursor format, one IDLE wait, closing a client quietly."""
+"""IMAP helpers for ``ImapWorker``: the cursor format, one IDLE wait, announced mail, closing quietly."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from typing import TypeVar
 
 from imapclient import IMAPClient
 
-__all__ = ["awaited", "close_quietly", "format_cursor", "idle_until_exists", "parse_cursor"]
+__all__ = [
+    "awaited",
+    "close_quietly",
+    "format_cursor",
+    "idle_until_exists",
+    "parse_cursor",
+    "take_announced",
+]
 
 T = TypeVar("T")
 
@@ -59,6 +66,17 @@ def idle_until_exists(client: IMAPClient, stop: threading.Event, renew_seconds: 
             empty_wakeups = 0
     client.idle_done()
     return arrived
+
+
+def take_announced(client: IMAPClient) -> bool:
+    """True when the server announced new mail (an untagged EXISTS) since the last call; forget it.
+
+    A server reports mail that arrives while another command runs (a long FETCH, a SEARCH) as
+    an EXISTS in that command's response; imaplib keeps such untagged responses aside, and the
+    server does not repeat them at the next IDLE (RFC 3501 §7.3.1, RFC 2177). So the worker
+    asks here after each SEARCH instead of waiting for an IDLE notice that will not come.
+    """
+    return bool(client._imap.untagged_responses.pop("EXISTS", None))
 
 
 async def awaited(awaitable: Awaitable[T]) -> T:
