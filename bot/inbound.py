@@ -55,6 +55,9 @@ class InboundMessage:
     ``extra["choice"]`` is the title of a reply button or list option the customer
     picked, where the channel has them. ``more_follow`` says the channel is reading a
     backlog and has more messages ready right after this one (``bot.backlog``).
+    ``resynced`` marks a message read again after the channel lost its position (an IMAP
+    folder rebuilt with a new UIDVALIDITY) that arrived before the last one stored: it is
+    stored if new, but never answered automatically (away message, rule reply, survey).
     """
 
     channel: str
@@ -78,6 +81,7 @@ class InboundMessage:
     cursor: ChannelCursor | None = None
     extra: dict[str, str] = field(default_factory=dict)
     more_follow: bool = False
+    resynced: bool = False
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,8 @@ class Ingestor:
         inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
         sla_events = ((sla.REOPENED,) if reopened else ()) + (() if msg.auto_kind else (sla.CUSTOMER,))
         sla.recompute(conversation, sla.policy_for(inbox), now, *sla_events)
-        await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
+        if not msg.resynced:  # mail read again after a mailbox rebuild is never answered automatically
+            await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False,
             conversation_number=conversation.number,

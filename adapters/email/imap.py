@@ -6,7 +6,8 @@ the event loop (``ingest`` coroutine) and the thread waits for the result, so me
 are ingested in UID order, one at a time, and memory stays flat.
 
 The sync position travels with each message as ``ChannelCursor("imap:<mailbox>",
-"UIDVALIDITY:LASTUID")``; the core stores it in the same transaction as the message.
+"UIDVALIDITY:LASTUID:ARRIVED[:RESYNC_BEFORE]")`` (``imap_tools.ImapCursor``); the core
+stores it in the same transaction as the message.
 Our own sent mail is not ingested; its position is stored through ``save_cursor``.
 A crash between ingest and the next message repeats at most that message, which
 the core drops by Message-ID.
@@ -23,12 +24,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from imapclient import IMAPClient
 
 from adapters.email.imap_tools import (
+    ImapCursor,
     awaited,
     close_quietly,
     format_cursor,
@@ -46,6 +48,7 @@ __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
+_RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored date nor ``since``
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError)
 
 
@@ -87,6 +90,8 @@ class ImapWorker:
         self.cursor_key = f"imap:{mailbox}"
         self.batch_size, self.backoff_initial, self.backoff_max = batch_size, backoff_initial, backoff_max
         self.last_exists_at: float | None = None
+        self._arrived: datetime | None = None  # INTERNALDATE of the last message read
+        self._resync_before: datetime | None = None  # set while a UIDVALIDITY resync runs
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -211,6 +216,7 @@ class ImapWorker:
         )
         while not self._stop.is_set():
             last = self._catch_up(client, validity, last)
+            self._resync_done(validity, last)
             if use_idle:
                 wait = min(s.idle_renew_seconds, s.rescan_seconds)  # a quiet IDLE still rescans
                 exists_at = idle_until_exists(client, self._stop, wait)
@@ -224,17 +230,16 @@ class ImapWorker:
 
     def _start_position(self, client: IMAPClient, validity: int, uidnext: int) -> int:
         stored = parse_cursor(self._call(self.load_cursor(self.cursor_key)))
-        if stored is not None and stored[0] == validity:
-            return stored[1]
-        if stored is not None:
-            log.warning(
-                "imap UIDVALIDITY changed; resyncing the folder",
-                extra={"mailbox": self.mailbox, "old": stored[0], "new": validity},
-            )
-            return 0
-        since = self.settings.since_delta()
+        self._arrived = stored.arrived if stored is not None else None
+        self._resync_before = None
+        if stored is not None and stored.validity == validity:
+            self._resync_before = stored.resync_before  # a resync a crash interrupted goes on
+            return stored.last_uid
         if uidnext <= 0:
             uidnext = max(client.search(["ALL"]) or [0]) + 1
+        if stored is not None:
+            return self._start_resync(client, stored, validity, uidnext)
+        since = self.settings.since_delta()
         last = uidnext - 1
         if since is not None:
             recent = client.search(["SINCE", (self.clock.now() - since).date()])
@@ -245,6 +250,45 @@ class ImapWorker:
             extra={"mailbox": self.mailbox, "since": self.settings.since, "from_uid": last + 1},
         )
         return last
+
+    def _start_resync(self, client: IMAPClient, stored: ImapCursor, validity: int, uidnext: int) -> int:
+        """The folder was rebuilt (UIDVALIDITY changed): read it again from the last stored mail's date.
+
+        The horizon is the INTERNALDATE of the last message read before (else the ``since``
+        window, else a day). Mail that arrived before it is stored only if new (the core drops
+        what it has by Message-ID) and is never answered automatically: ``resync_before`` in
+        the cursor keeps that promise across a crash in the middle of the resync.
+        """
+        since = self.settings.since_delta()
+        horizon = stored.arrived or self.clock.now() - (since or _RESYNC_FALLBACK)
+        # SEARCH SINCE compares dates in the server's time zone (RFC 3501 §6.4.4): a day early is safe
+        found = client.search(["SINCE", (horizon - timedelta(days=1)).date()])
+        last = min(found) - 1 if found else uidnext - 1
+        self._resync_before = horizon
+        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
+        log.warning(
+            "imap UIDVALIDITY changed; resyncing the folder from the last stored mail's date",
+            extra={
+                "mailbox": self.mailbox,
+                "old": stored.validity,
+                "new": validity,
+                "horizon": horizon.isoformat(),
+                "from_uid": last + 1,
+            },
+        )
+        return last
+
+    def _cursor(self, validity: int, last: int) -> str:
+        """The cursor after UID ``last``, with the last read mail's date and any resync in progress."""
+        return format_cursor(validity, last, self._arrived, self._resync_before)
+
+    def _resync_done(self, validity: int, last: int) -> None:
+        """The resync reached the end of the folder: new mail is answered as usual again."""
+        if self._resync_before is None:
+            return
+        self._resync_before = None
+        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
+        log.info("imap resync finished", extra={"mailbox": self.mailbox, "last_uid": last})
 
     def _catch_up(self, client: IMAPClient, validity: int, last: int) -> int:
         """Read every message after UID ``last``; return the new last UID.
@@ -301,16 +345,18 @@ class ImapWorker:
             if item is None:  # expunged since SEARCH
                 continue
             raw = bytes(item.get(b"BODY[]") or b"")
-            cursor = ChannelCursor(self.cursor_key, format_cursor(validity, uid))
+            arrived = item.get(b"INTERNALDATE")
+            received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
+            self._arrived = max(received, self._arrived) if self._arrived else received
+            cursor = ChannelCursor(self.cursor_key, self._cursor(validity, uid))
             if self.is_own is not None and self.is_own(raw):
                 self._ingest_all(pending)
                 pending = []
                 self._call(self.save_cursor(cursor.key, cursor.value))
             else:
-                arrived = item.get(b"INTERNALDATE")
-                received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
-                parsed = self.parse(raw)
-                pending.append(replace(parsed, cursor=cursor, received_at=received, more_follow=more_follow))
+                resynced = self._resync_before is not None and received < self._resync_before
+                parsed = replace(self.parse(raw), cursor=cursor, received_at=received, resynced=resynced)
+                pending.append(replace(parsed, more_follow=more_follow))
                 faults.hit("after_fetch")  # crash-safety tests; a no-op in production
                 ingested.append(uid)
             last = uid
