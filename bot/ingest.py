@@ -23,6 +23,7 @@ from bot.domain import DeliveryStatus, MessageKind, Status, next_status
 from bot.effects import Effects
 from bot.inbound import AutoKind, InboundMessage, IngestResult
 from bot.ingest_index import BatchIndex, identity_of
+from bot.reused_ids import REUSED_KEY
 from bot.rules import apply_rules
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
@@ -103,8 +104,10 @@ class Ingestor:
 
     async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
-        if index.is_duplicate(msg):
+        deduplicated = index.deduplicated(msg)
+        if deduplicated is None:
             return IngestResult(duplicate=True, conversation_number=None)
+        msg = deduplicated
         answered = index.continued(msg, index.contact(identity_of(msg.channel, msg.sender_address)))
         result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
         if result is None:
@@ -161,6 +164,11 @@ class Ingestor:
                 data=attachment.data,
                 status="too_large" if attachment.too_large else ("error" if attachment.error else "stored"),
                 error=attachment.error,
+            )
+        if REUSED_KEY in msg.extra:
+            log.warning("inbound reuses a stored external id", extra={"channel": msg.channel})
+            await effects.notice(
+                "⚠ this message reuses the id of an earlier, different message; kept as its own message"
             )
         if msg.auto_kind:
             await self._label(repo, conversation, msg.auto_kind)
