@@ -59,7 +59,7 @@ class Worker(Protocol):
 class Leases:
     """Takes, renews and releases named leases for one holder."""
 
-    def __init__(self, store: Store, clock: Clock, holder: str, lease_seconds: float = 15.0) -> None:
+    def __init__(self, store: Store, clock: Clock, holder: str, lease_seconds: float = 6.0) -> None:
         self.store = store
         self.clock = clock
         self.holder = holder
@@ -71,10 +71,20 @@ class Leases:
         async with self.store.transaction() as repo:
             return await repo.take_lease(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
 
+    @property
+    def check_every(self) -> float:
+        """Seconds between renewals and between a standby's attempts to take a lease: a third of it."""
+        return self.lease_seconds / 3
+
     async def release(self, name: str) -> None:
         """Give ``name`` up so another instance can take it at once."""
         async with self.store.transaction() as repo:
             await repo.release_lease(name, self.holder)
+
+    async def release_all(self) -> None:
+        """Give up every lease this holder has (a clean stop): a restart under any name takes them at once."""
+        async with self.store.transaction() as repo:
+            await repo.release_leases(self.holder)
 
     def guarded(self, name: str, job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T | None]]:
         """Wrap a scheduled job: it runs only in the instance holding (or able to take) lease ``name``."""
@@ -106,7 +116,7 @@ class LeasedWorker:
     @property
     def renew_every(self) -> float:
         """Seconds between renewals (and between attempts to take the lease)."""
-        return self.leases.lease_seconds / 3
+        return self.leases.check_every
 
     def state(self) -> ComponentState:
         """For readiness: holding and running, or standby (both fine)."""

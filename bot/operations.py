@@ -9,7 +9,8 @@ here is core code (no adapter imports): the Prometheus backend is passed in as a
   readers run directly.
 - Scheduled jobs: the SLA check uses this instance's name as its lease holder;
   the snooze wake-up is guarded by the lease ``snooze-wake``; digests are claimed
-  per run (``digest_runs``), so they need no lease.
+  per run (``digest_runs``), so they need no lease. A clean stop releases every
+  lease of this instance.
 - A stable ``[ops] instance_name`` lets a restarted instance resume its own
   leases at once instead of waiting for them to expire.
 """
@@ -21,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import metrics
@@ -63,6 +64,7 @@ class Operations:
         self.leased: list[LeasedWorker] = []
         self._mailboxes: dict[str, tuple[str, str]] = {}  # probe name -> (inbox, what to call it)
         self._watcher: asyncio.Task[None] | None = None
+        self._scheduler: Any = None  # the APScheduler of the jobs adopted in ``adopt_jobs``
         dispatcher.outages = OutageTracker(
             store, settings, clock, self.instance, health=self.health, down_after=ops.down_after_failures
         )
@@ -137,9 +139,14 @@ class Operations:
 
     def adopt_jobs(self, sla: Any, scheduler: Any, wake_due: Callable[[], Any]) -> None:
         """Scheduled jobs run once across instances: the SLA check's lease is held under this
-        instance's name; the snooze wake-up (an APScheduler job ``snooze-wake``) gets a lease guard."""
+        instance's name, for ``[ops] lease_seconds``, checked every third of it (so a dead holder's
+        check is taken over within 4/3 of a lease); the snooze wake-up (an APScheduler job
+        ``snooze-wake``) gets a lease guard."""
         sla.holder = self.instance
+        sla.lease = timedelta(seconds=self.leases.lease_seconds)
+        scheduler.reschedule_job("sla-check", trigger="interval", seconds=self.leases.check_every)
         scheduler.modify_job("snooze-wake", func=self.guard_job("snooze-wake", wake_due))
+        self._scheduler = scheduler
 
     def guard_job(self, name: str, job: Callable[[], Any]) -> Callable[[], Any]:
         """A scheduled job that only the lease holder runs (PostgreSQL); unchanged on SQLite."""
@@ -171,9 +178,16 @@ class Operations:
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()  # no job takes a lease again once they are released below
         for leased in self.leased:
             with contextlib.suppress(Exception):
                 await leased.stop()
+        if self.use_leases:
+            try:
+                await self.leases.release_all()
+            except Exception as exc:  # they expire on their own after [ops] lease_seconds
+                log.warning("leases not released", extra={"error": exc.__class__.__name__})
         for reader in readers:
             with contextlib.suppress(Exception):
                 await reader.stop()

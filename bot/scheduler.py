@@ -1,7 +1,8 @@
 """APScheduler wiring: periodic jobs of the core in the shared asyncio loop.
 
-Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it)
-and one cron job per digest, in the digest's own time zone.
+Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it),
+one cron job per digest, in the digest's own time zone, and the check that posts a
+digest run missed anyway (``DigestService.post_missed``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def build_scheduler(
     sla: SlaChecker | None = None,
     sla_check_seconds: float = 30.0,
     digests: DigestService | None = None,
+    missed_digest_check_seconds: float = 10.0,
 ) -> AsyncIOScheduler:
     """A scheduler with the snooze wake-up job, the SLA check and the digests' cron jobs."""
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -38,6 +40,14 @@ def build_scheduler(
             sla.run, "interval", seconds=sla_check_seconds, id="sla-check", coalesce=True, max_instances=1
         )
     if digests is not None:
+        scheduler.add_job(
+            digests.post_missed,
+            "interval",
+            seconds=missed_digest_check_seconds,
+            id="digest-missed",
+            coalesce=True,
+            max_instances=1,
+        )
         for name, digest in digests.settings.digests.items():
             scheduler.add_job(
                 digests.send_due,

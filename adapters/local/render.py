@@ -73,7 +73,7 @@ def render_digest(digest: DigestView) -> str:
     """A digest as printed: counts, flow, timings, longest waits (with their thread), breakdowns."""
     zone = ZoneInfo(digest.timezone)
     start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
-    late = " (late: sent after a restart)" if digest.late else ""
+    late = " (late: not posted at its time)" if digest.late else ""
     compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
     lines = [
         f"━━ 📊 {digest.title}{late}",
