@@ -185,6 +185,8 @@ class Threadline:
             return
         try:
             current = await current_revision(url)
+        except DatabaseUnavailable:
+            raise
         except Exception as exc:
             raise DatabaseUnavailable(
                 f"cannot reach the database in threadline.database_url ({exc.__class__.__name__}); "

@@ -23,6 +23,15 @@ __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says which and what to check."""
 
+    @classmethod
+    def of(cls, exc: BaseException) -> DatabaseUnavailable:
+        """The one-line error every part of Threadline gives when the database fails under it."""
+        cause = exc.orig if isinstance(exc, OperationalError) and exc.orig is not None else exc
+        return cls(
+            f"cannot reach the database in threadline.database_url ({cause.__class__.__name__}); "
+            "check that it is running and the URL is right"
+        )
+
 
 class Conflict(Exception):
     """A concurrent writer got there first (a unique constraint); the unit of work may be retried."""
@@ -98,11 +107,8 @@ class Store:
                     await staging.flush()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)[:300]) from exc
-        except OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"database error ({exc.orig.__class__.__name__ if exc.orig else 'unknown'}): "
-                "check that the database in threadline.database_url is running and reachable"
-            ) from exc
+        except (OperationalError, OSError) as exc:  # asyncpg's refused connection is a bare OSError
+            raise DatabaseUnavailable.of(exc) from exc
 
     async def ping(self) -> bool:
         """True when the database answers."""
