@@ -31,6 +31,7 @@ from typing import Protocol, TypeVar
 from bot.clock import Clock
 from bot.health import ComponentState
 from storage import Store
+from storage.db import DatabaseUnavailable
 
 __all__ = ["LeasedWorker", "Leases", "Worker", "default_holder"]
 
@@ -93,6 +94,8 @@ class Leases:
             try:
                 if not await self.take(name):
                     return None
+            except DatabaseUnavailable:
+                raise  # the job's database guard logs the outage once
             except Exception:
                 log.warning("lease check failed; job skipped this time", extra={"lease": name}, exc_info=True)
                 return None
@@ -100,6 +103,11 @@ class Leases:
 
         run.__name__ = f"guarded_{name}"
         return run
+
+
+def _cause(exc: BaseException) -> str:
+    """What readiness says about a failed lease query: the database, or the error's kind."""
+    return "the database does not answer" if isinstance(exc, DatabaseUnavailable) else exc.__class__.__name__
 
 
 class LeasedWorker:
@@ -110,6 +118,7 @@ class LeasedWorker:
         self.name = name
         self.worker = worker
         self.holding = False
+        self.problem: str | None = "starting"  # why it does not hold the lease, when not another holder
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -119,8 +128,13 @@ class LeasedWorker:
         return self.leases.check_every
 
     def state(self) -> ComponentState:
-        """For readiness: holding and running, or standby (both fine)."""
-        return ComponentState(True, "active" if self.holding else "standby (another instance holds it)")
+        """For readiness: holding and running, or standby because another instance holds the lease
+        (both fine); else the real cause (the database does not answer, or not started yet)."""
+        if self.holding:
+            return ComponentState(True, "active")
+        if self.problem is not None:
+            return ComponentState(False, self.problem)
+        return ComponentState(True, "standby (another instance holds it)")
 
     async def run(self) -> None:
         """Until ``stop()``: wait for the lease, run the worker while renewing it, stop it when lost."""
@@ -128,8 +142,12 @@ class LeasedWorker:
             try:
                 taken = await self.leases.take(self.name)
             except Exception as exc:
-                log.warning("lease unavailable", extra={"lease": self.name, "error": exc.__class__.__name__})
+                if not self.problem or self.problem == "starting":  # once per outage, not every attempt
+                    log.warning("lease unavailable", extra={"lease": self.name, "error": str(exc)[:300]})
+                self.problem = f"cannot take the lease: {_cause(exc)}"
                 taken = False
+            else:
+                self.problem = None
             if taken:
                 await self._hold()
             if not self._stopping.is_set():
@@ -153,6 +171,7 @@ class LeasedWorker:
                 except Exception as exc:
                     # Keep working while the lease is surely ours; stop one renewal before it could lapse.
                     if time.monotonic() + self.renew_every >= valid_until:
+                        self.problem = f"cannot renew the lease: {_cause(exc)}"
                         log.warning(
                             "lease cannot be renewed; stopping",
                             extra={"lease": self.name, "error": exc.__class__.__name__},

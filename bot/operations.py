@@ -68,6 +68,7 @@ class Operations:
         dispatcher.outages = OutageTracker(
             store, settings, clock, self.instance, health=self.health, down_after=ops.down_after_failures
         )
+        self.database = dispatcher.database  # one outage log for the outbox and the scheduled jobs
 
     # --- mailboxes -----------------------------------------------------------------------------
     def mailbox_runner(self, name: str, source: Worker) -> Worker:
@@ -84,6 +85,8 @@ class Operations:
             connected = getattr(probe_source, "connected", None)
             if connected is None or connected.is_set():
                 return ComponentState(True, "connected")
+            if self.database.down:  # the reader pauses for the database, not for the mail server
+                return ComponentState(False, "paused: the database does not answer (retrying)")
             return ComponentState(False, "not connected to the mail server (retrying)")
 
         self.health.register(f"mailbox:{name}", probe)
@@ -141,11 +144,13 @@ class Operations:
         """Scheduled jobs run once across instances: the SLA check's lease is held under this
         instance's name, for ``[ops] lease_seconds``, checked every third of it (so a dead holder's
         check is taken over within 4/3 of a lease); the snooze wake-up (an APScheduler job
-        ``snooze-wake``) gets a lease guard."""
+        ``snooze-wake``) gets a lease guard; every job reports database failures to ``database``."""
         sla.holder = self.instance
         sla.lease = timedelta(seconds=self.leases.lease_seconds)
         scheduler.reschedule_job("sla-check", trigger="interval", seconds=self.leases.check_every)
         scheduler.modify_job("snooze-wake", func=self.guard_job("snooze-wake", wake_due))
+        for job in scheduler.get_jobs():  # a database outage is one log line, not a traceback per run
+            scheduler.modify_job(job.id, func=self.database.guard(job.id, job.func))
         self._scheduler = scheduler
 
     def guard_job(self, name: str, job: Callable[[], Any]) -> Callable[[], Any]:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from bot import faults, metrics
 from bot.clock import Clock
 from bot.config import Settings
+from bot.db_outage import DatabaseOutage
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
 from bot.outages import OutageTracker
 from bot.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
@@ -34,6 +35,7 @@ from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surf
 from bot.presenters import card_view, outbound_view, post_view
 from bot.views import PostView
 from storage import Store
+from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
 
 __all__ = ["Dispatcher", "SurfacePace"]
@@ -74,6 +76,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
         self.outages = outages
+        self.database = DatabaseOutage()  # the instance's shared one, once ``Operations`` is built
         self.skipped_card_edits = 0
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
@@ -87,8 +90,12 @@ class Dispatcher:
         """Deliver until ``stop()``; survives any error of a single round."""
         interval = self.settings.outbox.poll_interval_seconds
         while not self._stopping.is_set():
+            wait = interval
             try:
                 delivered = await self.run_once()
+                self.database.succeeded()
+            except DatabaseUnavailable as exc:  # one log line per outage, then backoff
+                delivered, wait = 0, self.database.failed("outbox", exc)
             except Exception:
                 log.exception("outbox round failed; retrying")
                 delivered = 0
@@ -96,7 +103,7 @@ class Dispatcher:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     def stop(self) -> None:
         """Finish in-flight deliveries, hand back claimed rows not yet started, return from ``run``."""
@@ -130,6 +137,10 @@ class Dispatcher:
             started = time.perf_counter()
             try:
                 external = await self._deliver(row)
+            except DatabaseUnavailable as exc:
+                # the database failed, not the destination: nothing counts against it; the row stays
+                # claimed and comes back after [ops] claim_seconds (it may have been delivered)
+                self.database.failed("outbox delivery", exc)
             except DeliveryError as exc:
                 await self._failed(row, exc)
             except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash

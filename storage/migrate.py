@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storage.db import DatabaseUnavailable, sync_url
 
@@ -43,7 +43,7 @@ async def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; ``DatabaseUnavailable`` when unreachable."""
     try:
         await asyncio.to_thread(_upgrade_sync, url)
-    except (OperationalError, OSError) as exc:
+    except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable.of(exc) from exc
 
 
@@ -66,5 +66,5 @@ async def current_revision(url: str) -> str | None:
     cannot be reached."""
     try:
         return await asyncio.to_thread(_current_sync, url)
-    except (OperationalError, OSError) as exc:
+    except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable.of(exc) from exc

@@ -40,6 +40,7 @@ from adapters.email.imap_tools import (
 )
 from bot import faults
 from bot.clock import Clock, SystemClock
+from bot.db_outage import is_database_failure
 from bot.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.settings.email import MailboxSettings
 
@@ -169,7 +170,13 @@ class ImapWorker:
             except Exception as exc:
                 failures += 1
                 network = isinstance(exc, _NETWORK_ERRORS)
-                if not network:
+                if is_database_failure(exc):  # the core's database, not the mail server: once per outage
+                    if outage_since is None:
+                        log.warning(
+                            "imap paused: the database does not answer; retrying with backoff",
+                            extra={"mailbox": self.mailbox},
+                        )
+                elif not network:
                     log.exception("imap sync failed", extra={"mailbox": self.mailbox})
                 elif outage_since is None:
                     log.warning(
