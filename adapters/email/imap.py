@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
 _RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored date nor ``since``
+_RESYNC_MARGIN = timedelta(days=1)  # a resync reads mail down to a day before its horizon, no older
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError)
 
 
@@ -262,14 +263,15 @@ class ImapWorker:
         """The folder was rebuilt (UIDVALIDITY changed): read it again from the last stored mail's date.
 
         The horizon is the INTERNALDATE of the last message read before (else the ``since``
-        window, else a day). Mail that arrived before it is stored only if new (the core drops
-        what it has by Message-ID) and is never answered automatically: ``resync_before`` in
-        the cursor keeps that promise across a crash in the middle of the resync.
+        window, else a day). Mail that arrived up to a day before it is stored only if new (the
+        core drops what it has by Message-ID) and is never answered automatically; older mail is
+        not read at all. ``resync_before`` in the cursor keeps both promises across a crash in
+        the middle of the resync.
         """
         since = self.settings.since_delta()
         horizon = stored.arrived or self.clock.now() - (since or _RESYNC_FALLBACK)
         # SEARCH SINCE compares dates in the server's time zone (RFC 3501 §6.4.4): a day early is safe
-        found = client.search(["SINCE", (horizon - timedelta(days=1)).date()])
+        found = client.search(["SINCE", (horizon - _RESYNC_MARGIN).date()])
         last = min(found) - 1 if found else uidnext - 1
         self._resync_before = horizon
         self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
@@ -356,7 +358,9 @@ class ImapWorker:
             received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
             self._arrived = max(received, self._arrived) if self._arrived else received
             cursor = ChannelCursor(self.cursor_key, self._cursor(validity, uid))
-            if self.is_own is not None and self.is_own(raw):
+            # a rebuilt folder's UIDs need not follow the dates: older mail among them is passed over
+            too_old = self._resync_before is not None and received < self._resync_before - _RESYNC_MARGIN
+            if too_old or (self.is_own is not None and self.is_own(raw)):
                 self._ingest_all(pending)
                 pending = []
                 self._call(self.save_cursor(cursor.key, cursor.value))

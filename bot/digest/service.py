@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import faults
 from bot.clock import Clock
 from bot.config import Settings
 from bot.digest.compute import build_digest
@@ -173,6 +174,7 @@ class DigestService:
             view = await build_digest(
                 repo, self.settings, name, self.settings.digests[name], start, end, late=late
             )
+        faults.hit("digest_claimed")  # crash-safety tests: the run is claimed, not posted
         try:
             async with asyncio.timeout(_POST_TIMEOUT):
                 await surface.post_digest(chat_channel, view)
