@@ -1,8 +1,10 @@
-"""Crash safety of scheduled work and of the IMAP resync, with real ``threadline run`` processes killed
-(``os._exit(137)``, what SIGKILL looks like from outside) at a kill point and restarted.
+"""Work resumed after a kill, with real ``threadline run`` processes killed (``os._exit(137)``, what
+SIGKILL looks like from outside) at a kill point and restarted.
 
 - Killed while posting a claimed digest run: the restarted instance posts that run, marked late,
   within a minute of the kill, once.
+- Killed in the middle of an IMAP catch-up of 1,000 mails: after the restart every mail is stored
+  once, also one appended as soon as the restarted instance resumed the catch-up.
 - Killed in the middle of an IMAP resync after the folder was rebuilt (new UIDVALIDITY): after the
   restart every customer mail is stored once, in its own conversation, and the mail older than the
   last one stored before the rebuild got no automatic answer (an auto-reply rule answers new mail).
@@ -104,6 +106,40 @@ async def test_a_digest_claimed_by_a_killed_instance_is_posted_within_a_minute(
     assert claimed[0][0] == fired and [late for end, _, late in runs if end == fired] == [True]
     assert len(runs) == 2  # the one before, and the missed one: posted once
     assert instance.stdout().count("(late: not posted at its time)") == 1, instance.stdout()[-2000:]
+
+
+async def test_a_kill_mid_catch_up_then_mail_during_the_next_catch_up_each_stored_once(
+    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+) -> None:
+    backlog = 1000
+    client = dovecot.client()
+    client.multiappend("INBOX", [customer_mail(n, "cu") for n in range(backlog)])
+    config = write_config(
+        tmp_path / "c.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="catch-up-c"
+    )
+    instance = Instance(config, tmp_path, "c")
+    instance.start("after_commit:100")  # the first start reads the 7-day backlog and dies part-way
+    assert await instance.exited(timeout=60) == 137, instance.stderr()[-3000:]
+    stored_before = len(snapshot(process_db).inbound)
+    assert 0 < stored_before < backlog
+    instance.start()
+    try:
+        await until(lambda: len(_inbound(process_db)) > stored_before, 60, "the catch-up resumes", instance)
+        client.append("INBOX", customer_mail(backlog, "cu"))  # arrives as the catch-up resumes
+        await until(lambda: len(_inbound(process_db)) == backlog + 1, 90, "every mail stored", instance)
+        await asyncio.sleep(1)  # nothing comes twice afterwards
+    finally:
+        instance.terminate()
+    assert await instance.exited(timeout=30) == 0
+    client.logout()
+    state = snapshot(process_db)
+    assert sorted(m for m, _ in state.inbound) == sorted(f"<cu-{n}@example.org>" for n in range(backlog + 1))
+    assert state.conversations == backlog + 1
+
+
+def _inbound(url: str) -> list[tuple[str, int]]:
+    state = safe_snapshot(url)
+    return state.inbound if state is not None else []
 
 
 def _rebuild_folder(server: Dovecot, mails: list[tuple[bytes, datetime]]) -> None:
