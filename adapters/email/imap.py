@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
 _RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored date nor ``since``
+_DATABASE_RETRY_MAX = 15.0  # seconds between attempts while the core's database does not answer
 _RESYNC_MARGIN = timedelta(days=1)  # a resync reads mail down to a day before its horizon, no older
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError)
 
@@ -94,6 +95,8 @@ class ImapWorker:
         self.last_exists_at: float | None = None
         self._arrived: datetime | None = None  # INTERNALDATE of the last message read
         self._resync_before: datetime | None = None  # set while a UIDVALIDITY resync runs
+        self._resume_after: int | None = None  # the UID before a message whose ingest failed
+        self._database_away = False  # the core's database failed under the last ingest
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -172,11 +175,12 @@ class ImapWorker:
                 failures += 1
                 network = isinstance(exc, _NETWORK_ERRORS)
                 if is_database_failure(exc):  # the core's database, not the mail server: once per outage
-                    if outage_since is None:
+                    if not self._database_away:
                         log.warning(
                             "imap paused: the database does not answer; retrying with backoff",
                             extra={"mailbox": self.mailbox},
                         )
+                    self._database_away = True
                 elif not network:
                     log.exception("imap sync failed", extra={"mailbox": self.mailbox})
                 elif outage_since is None:
@@ -190,9 +194,13 @@ class ImapWorker:
                     )
                 else:
                     log.debug("imap reconnect failed", extra={"mailbox": self.mailbox, "error": str(exc)})
-                if outage_since is None:
+                if outage_since is None and not is_database_failure(exc):
                     outage_since = time.monotonic()
-                delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures - 1, 20))
+                # the database coming back is not announced to this thread: retry it sooner
+                cap = self.backoff_max
+                if is_database_failure(exc):
+                    cap = min(cap, _DATABASE_RETRY_MAX)
+                delay = min(cap, self.backoff_initial * 2 ** min(failures - 1, 20))
                 self._stop.wait(delay * random.uniform(0.8, 1.0))
             finally:
                 self.connected.clear()
@@ -225,6 +233,9 @@ class ImapWorker:
         while not self._stop.is_set():
             last = self._catch_up(client, validity, last)
             self._resync_done(validity, last)
+            if self._database_away:
+                self._database_away = False
+                log.info("imap resumed: the database answers again", extra={"mailbox": self.mailbox})
             if use_idle:
                 wait = min(s.idle_renew_seconds, s.rescan_seconds)  # a quiet IDLE still rescans
                 exists_at = idle_until_exists(client, self._stop, wait)
@@ -242,6 +253,10 @@ class ImapWorker:
         self._resync_before = None
         if stored is not None and stored.validity == validity:
             self._resync_before = stored.resync_before  # a resync a crash interrupted goes on
+            resume, self._resume_after = self._resume_after, None
+            if resume is not None and resume < stored.last_uid:  # a failed ingest left a message behind
+                self._call(self.save_cursor(self.cursor_key, self._cursor(validity, resume)))
+                return resume
             return stored.last_uid
         if uidnext <= 0:
             uidnext = max(client.search(["ALL"]) or [0]) + 1
@@ -382,8 +397,13 @@ class ImapWorker:
 
         async def together() -> None:
             results = await asyncio.gather(*(self.ingest(m) for m in messages), return_exceptions=True)
-            for result in results:
+            for message, result in zip(messages, results, strict=True):
                 if isinstance(result, BaseException):
+                    # a later message of the group may have been stored with its cursor: read again from
+                    # this one on (what was stored comes back as a duplicate and is dropped)
+                    failed = parse_cursor(message.cursor.value if message.cursor else None)
+                    if failed is not None:
+                        self._resume_after = failed.last_uid - 1
                     raise result
 
         self._call(together())
