@@ -44,12 +44,15 @@ auto_reply = "ack"
 """
 
 
-def _digest_runs(url: str) -> list[tuple[datetime, object, bool]]:
+def _digest_runs(url: str) -> list[tuple[datetime, datetime | None, bool, datetime]]:
+    """(period end, sent at, late, claimed at) of every digest run."""
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as db:
-            rows = db.execute(text("SELECT period_end, sent_at, late FROM digest_runs ORDER BY period_end"))
-            return [(_utc(r[0]), r[1], bool(r[2])) for r in rows]
+            rows = db.execute(
+                text("SELECT period_end, sent_at, late, claimed_at FROM digest_runs ORDER BY period_end")
+            )
+            return [(_utc(r[0]), _utc(r[1]) if r[1] else None, bool(r[2]), _utc(r[3])) for r in rows]
     finally:
         engine.dispose()
 
@@ -90,20 +93,19 @@ async def test_a_digest_claimed_by_a_killed_instance_is_posted_within_a_minute(
     instance = Instance(config, tmp_path, "g")
     instance.start("digest_claimed:1")  # the start's catch-up claims the missed run, then dies posting it
     assert await instance.exited(timeout=60) == 137, instance.stderr()[-3000:]
-    killed_at = time.monotonic()
     claimed = [run for run in _digest_runs(process_db) if run[1] is None]
     assert len(claimed) == 1, _digest_runs(process_db)
     instance.start()
     try:
-        posted = lambda: all(sent is not None for _, sent, _ in _digest_runs(process_db))  # noqa: E731
-        await until(posted, 70, "the claimed digest run posted by the restarted instance", instance)
-        took = time.monotonic() - killed_at
+        posted = lambda: all(run[1] is not None for run in _digest_runs(process_db))  # noqa: E731
+        await until(posted, 90, "the claimed digest run posted by the restarted instance", instance)
     finally:
         instance.terminate()
     assert await instance.exited(timeout=30) == 0
-    assert took <= 60, f"posted {took:.0f} s after the kill"
     runs = _digest_runs(process_db)
-    assert claimed[0][0] == fired and [late for end, _, late in runs if end == fired] == [True]
+    (missed,) = [run for run in runs if run[0] == fired]
+    assert claimed[0][0] == fired and missed[2], runs  # posted, marked late
+    assert missed[1] is not None and missed[1] - claimed[0][3] <= timedelta(seconds=60), (claimed, missed)
     assert len(runs) == 2  # the one before, and the missed one: posted once
     assert instance.stdout().count("(late: not posted at its time)") == 1, instance.stdout()[-2000:]
 
