@@ -170,8 +170,8 @@ async def _auto_reply(
     rule: RuleSettings,
     actor: str,
 ) -> None:
-    if msg.auto_kind is not None:
-        return  # never answer a robot: auto-replies, bounces and list mail
+    if msg.auto_kind is not None or msg.resynced:
+        return  # never answer a robot (auto-replies, bounces, list mail) nor mail read again in a resync
     once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
     if not once and not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return
