@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 
@@ -22,6 +22,15 @@ __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says which and what to check."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> DatabaseUnavailable:
+        """The one-line error every part of Threadline gives when the database fails under it."""
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        return cls(
+            f"cannot reach the database in threadline.database_url ({cause.__class__.__name__}); "
+            "check that it is running and the URL is right"
+        )
 
 
 class Conflict(Exception):
@@ -98,11 +107,12 @@ class Store:
                     await staging.flush()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)[:300]) from exc
-        except OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"database error ({exc.orig.__class__.__name__ if exc.orig else 'unknown'}): "
-                "check that the database in threadline.database_url is running and reachable"
-            ) from exc
+        except (OperationalError, InterfaceError) as exc:  # refused, dropped or closed connections
+            raise DatabaseUnavailable.of(exc) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable.of(exc) from exc
+            raise
 
     async def ping(self) -> bool:
         """True when the database answers."""

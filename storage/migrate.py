@@ -11,8 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from storage.db import sync_url
+from storage.db import DatabaseUnavailable, sync_url
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 
@@ -39,8 +40,11 @@ def _upgrade_sync(url: str) -> None:
 
 
 async def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema."""
-    await asyncio.to_thread(_upgrade_sync, url)
+    """Bring the database at ``url`` to the newest schema; ``DatabaseUnavailable`` when unreachable."""
+    try:
+        await asyncio.to_thread(_upgrade_sync, url)
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable.of(exc) from exc
 
 
 def head_revision() -> str | None:
@@ -58,5 +62,9 @@ def _current_sync(url: str) -> str | None:
 
 
 async def current_revision(url: str) -> str | None:
-    """The revision the database at ``url`` is at (None when empty)."""
-    return await asyncio.to_thread(_current_sync, url)
+    """The revision the database at ``url`` is at (None when empty); ``DatabaseUnavailable`` when it
+    cannot be reached."""
+    try:
+        return await asyncio.to_thread(_current_sync, url)
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable.of(exc) from exc

@@ -26,14 +26,18 @@ def _chunks(values: Collection[T]) -> Iterator[list[T]]:
 class IngestLookups(RepositoryBase):
     """What ingest needs to know about a batch of inbound messages, fetched with a few IN queries."""
 
-    async def stored_external_ids(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which (channel, external id) pairs are already stored."""
-        found: set[tuple[str, str]] = set()
+    async def stored_fingerprints(
+        self, keys: Collection[tuple[str, str]], meta_key: str
+    ) -> dict[tuple[str, str], str | None]:
+        """The stored (channel, external id) pairs among ``keys``, each with ``meta[meta_key]`` (or None)."""
+        found: dict[tuple[str, str], str | None] = {}
         for chunk in _chunks(keys):
-            stmt = select(Message.channel, Message.external_id).where(
+            stmt = select(Message.channel, Message.external_id, Message.meta).where(
                 tuple_(Message.channel, Message.external_id).in_(chunk)
             )
-            found.update((str(c), str(e)) for c, e in (await self.session.execute(stmt)).all())
+            for channel, external_id, meta in (await self.session.execute(stmt)).all():
+                value = meta.get(meta_key) if isinstance(meta, dict) else None
+                found[(str(channel), str(external_id))] = str(value) if value is not None else None
         return found
 
     async def contacts_by_identities(

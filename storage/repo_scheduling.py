@@ -24,8 +24,6 @@ from storage.stats import Stats
 
 __all__ = ["SchedulingQueries"]
 
-_STALE = timedelta(minutes=10)  # an unsent digest claim this old belongs to a dead instance
-
 
 class SchedulingQueries(RepositoryBase):
     """SLA due times and reminders, leases, digest runs, statistics, and delivery statuses."""
@@ -89,6 +87,10 @@ class SchedulingQueries(RepositoryBase):
         """Give a lease up (only when this holder has it)."""
         await self.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 
+    async def release_leases(self, holder: str) -> None:
+        """Give up every lease ``holder`` has."""
+        await self.session.execute(delete(Lease).where(Lease.holder == holder))
+
     async def last_digest_run(self, name: str) -> DigestRun | None:
         """The newest sent run of a digest."""
         stmt = (
@@ -107,10 +109,11 @@ class SchedulingQueries(RepositoryBase):
         now: datetime,
         *,
         late: bool,
+        stale: timedelta,
     ) -> int | None:
         """Claim one digest period; None when it was already claimed (sent, or being sent elsewhere).
 
-        An unsent claim older than ten minutes (its instance died while posting) is taken over.
+        An unsent claim older than ``stale`` (its instance died while posting) is taken over.
         """
         stmt = (
             self._insert(DigestRun)
@@ -118,7 +121,7 @@ class SchedulingQueries(RepositoryBase):
             .on_conflict_do_update(
                 index_elements=["name", "period_end"],
                 set_={"claimed_at": now, "late": late},
-                where=and_(DigestRun.sent_at.is_(None), DigestRun.claimed_at < now - _STALE),
+                where=and_(DigestRun.sent_at.is_(None), DigestRun.claimed_at < now - stale),
             )
             .returning(DigestRun.id)
         )

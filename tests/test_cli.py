@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_SQLITE_URL = 'database_url = "sqlite:///threadline-data/threadline.db"'
 
 
 def _cli(
@@ -96,6 +97,27 @@ def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
     done = _cli(["--config", str(cfg), "run", "--for", "1"], tmp_path)
     assert done.returncode == 3
     assert "check that it is running" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_database_command_says_cannot_reach_the_database_in_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "pg.toml"
+    text = (ROOT / "config.example.toml").read_text()
+    cfg.write_text(text.replace(_SQLITE_URL, 'database_url = "postgresql://nobody@127.0.0.1:1/none"'))
+    commands = [
+        ["db", "upgrade"],
+        ["conversations", "list"],
+        ["conversations", "show", "1"],
+        ["digest", "send", "daily"],
+        ["report", "--since", "7d"],
+        ["contact", "export", "jane@example.org"],
+        ["contact", "forget", "jane@example.org", "--yes"],
+        ["run", "--for", "1"],
+    ]
+    for command in commands:
+        done = _cli(["--config", str(cfg), *command], tmp_path)
+        assert done.returncode == 3, (command, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot reach the database" in lines[0], (command, done.stderr)
 
 
 def test_help_on_every_command(tmp_path: Path) -> None:

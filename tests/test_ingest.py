@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.clock import ManualClock
@@ -29,6 +30,43 @@ async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: 
     async with any_app.store.transaction() as repo:
         assert await repo.cursor("imap:support") == "1:5"
         assert await repo.count_conversations() == 1
+
+
+async def test_a_different_message_reusing_a_message_id_is_kept_and_marked(
+    any_app: Threadline, clock: ManualClock
+) -> None:
+    first = await any_app.ingestor.ingest(email_in(external_id="<same@x>", text="Hi", when=clock.now()))
+    other = email_in(sender="kim@example.net", external_id="<same@x>", text="My order?", when=clock.now())
+    reused, redelivered = await asyncio.gather(any_app.ingestor.ingest(other), any_app.ingestor.ingest(other))
+    again = await any_app.ingestor.ingest(other)  # the same different mail, read once more
+    copy = await any_app.ingestor.ingest(email_in(external_id="<same@x>", text=" Hi\n", when=clock.now()))
+    assert not first.duplicate and not reused.duplicate and reused.created_conversation
+    assert redelivered.duplicate and again.duplicate and copy.duplicate  # true duplicates stay out
+    _, messages, _ = await _conversation(any_app, reused.conversation_number or 0)
+    (kept,) = [m for m in messages if m.kind == "inbound"]
+    assert kept.text == "My order?" and kept.external_id != "<same@x>"
+    assert kept.meta is not None and kept.meta["reuses_external_id"] == "<same@x>"
+    await any_app.dispatcher.drain()
+    thread = any_app.local.thread(reused.conversation_number or 0) if any_app.local else None
+    assert thread is not None and thread.texts("inbound") == ["My order?"]
+    assert thread.texts("notice") == [
+        "⚠ this message reuses the id of an earlier, different message; kept as its own message"
+    ]
+    async with any_app.store.transaction() as repo:
+        assert await repo.count_conversations() == 2
+
+
+async def test_a_message_stored_without_a_fingerprint_still_drops_its_repeats(
+    any_app: Threadline, clock: ManualClock
+) -> None:
+    first = await any_app.ingestor.ingest(email_in(external_id="<old@x>", when=clock.now()))
+    async with any_app.store.transaction() as repo:
+        conv = await repo.conversation_by_number(first.conversation_number or 0)
+        assert conv is not None
+        for message in await repo.messages_of(conv.id, ["inbound"]):
+            message.meta = None  # as stored before fingerprints existed
+    other = email_in(sender="kim@example.net", external_id="<old@x>", text="Other", when=clock.now())
+    assert (await any_app.ingestor.ingest(other)).duplicate
 
 
 async def test_numbers_are_sequential_and_contacts_shared(any_app: Threadline, clock: ManualClock) -> None:

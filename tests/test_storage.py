@@ -123,7 +123,7 @@ async def test_unreachable_database_is_reported(clock: ManualClock) -> None:
 
     store = Store("postgresql://nobody@127.0.0.1:1/none")
     assert not await store.ping()
-    with pytest.raises(DatabaseUnavailable, match="check that the database"):
+    with pytest.raises(DatabaseUnavailable, match="cannot reach the database"):
         async with store.transaction() as repo:
             await repo.ping()
     await store.close()

@@ -23,6 +23,7 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.privacy.service import Redactor
+from bot.runtime.db_outage import DatabaseOutage
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
 from bot.sla.checker import SlaChecker
@@ -86,6 +87,7 @@ class Threadline:
         outages = OutageTracker(
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
         )
+        database = DatabaseOutage()  # one outage log for the outbox, the mailboxes and the scheduled jobs
         self.dispatcher = Dispatcher(
             self.store,
             settings,
@@ -94,6 +96,7 @@ class Threadline:
             self.channels,
             paces={p.name: p.pace for p in self.plugs if p.pace is not None},
             outages=outages,
+            database=database,
             yield_to=self.ingestor.idle,
         )
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
@@ -102,7 +105,9 @@ class Threadline:
                 self.web.add_routes(routes)
         self._tasks: list[asyncio.Task[Any]] = []
         self.email_sources: list[EmailSource] = []
-        self.sla = SlaChecker(self.store, settings, self.clock, notify, holder=instance)
+        self.sla = SlaChecker(
+            self.store, settings, self.clock, notify, holder=instance, lease_seconds=ops.lease_seconds
+        )
         self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
         self.redactor = Redactor(self.store, self.surfaces, self.clock)  # deletes forgotten contacts' posts
         recorder = PrometheusRecorder() if settings.ops.metrics else None
@@ -114,10 +119,17 @@ class Threadline:
             instance=instance,
             health=health,
             outages=outages,
+            database=database,
             recorder=recorder,
         )
         wake_due = self.ops.guard_job("snooze-wake", self.waker.wake_due)  # one instance wakes snoozes
-        self._scheduler = build_scheduler(wake_due, sla=self.sla, digests=self.digests)
+        self._scheduler = build_scheduler(
+            wake_due,
+            sla=self.sla,
+            sla_check_seconds=self.ops.leases.check_every,  # a dead holder's check is taken over in 4/3 lease
+            digests=self.digests,
+            database=database,
+        )
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         for plug in self.plugs:
             if (probe := plug.ready()) is not None:
@@ -161,6 +173,8 @@ class Threadline:
             return
         try:
             current = await current_revision(url)
+        except DatabaseUnavailable:
+            raise
         except Exception as exc:
             raise DatabaseUnavailable(
                 f"cannot reach the database in threadline.database_url ({exc.__class__.__name__}); "
@@ -283,6 +297,8 @@ class Threadline:
 
     async def stop(self) -> None:
         """Stop workers, deliver nothing half-way, close the database."""
+        if self._scheduler.running:
+            self._scheduler.pause()  # no job takes a lease again once stop_first has released them
         await self.ops.stop_first(self._tasks, self.email_sources)  # readers first, then in-flight deliveries
         for source in self.email_sources:
             await source.stop()

@@ -8,7 +8,8 @@ no adapter: the Prometheus backend is passed in as a ``bot.runtime.metrics.Expor
   readers run directly.
 - Scheduled jobs: the SLA check uses this instance's name as its lease holder;
   the snooze wake-up is guarded by the lease ``snooze-wake``; digests are claimed
-  per run (``digest_runs``), so they need no lease.
+  per run (``digest_runs``), so they need no lease. A clean stop releases every
+  lease of this instance.
 - A stable ``[ops] instance_name`` lets a restarted instance resume its own
   leases at once instead of waiting for them to expire.
 """
@@ -27,6 +28,7 @@ from bot.clock import Clock
 from bot.outbox.outages import OutageTracker
 from bot.outbox.service import Dispatcher
 from bot.runtime import metrics
+from bot.runtime.db_outage import DatabaseOutage
 from bot.runtime.health import ComponentState, Health
 from bot.runtime.leases import LeasedWorker, Leases, Worker
 from storage import Store
@@ -63,6 +65,7 @@ class Operations:
         instance: str,
         health: Health,
         outages: OutageTracker,
+        database: DatabaseOutage,
         recorder: metrics.Exporter | None = None,
     ) -> None:
         self.store = store
@@ -78,6 +81,7 @@ class Operations:
         self.leased: list[LeasedWorker] = []
         self._mailboxes: dict[str, tuple[str, str]] = {}  # probe name -> (inbox, what to call it)
         self._watcher: asyncio.Task[None] | None = None
+        self.database = database  # one outage log for the outbox, the mailboxes and the scheduled jobs
 
     # --- mailboxes -----------------------------------------------------------------------------
     def mailbox_runner(self, name: str, source: MailboxReader) -> Worker:
@@ -94,6 +98,8 @@ class Operations:
                 return ComponentState(False, problem, sign_in=True)
             if source.is_connected():
                 return ComponentState(True, "connected")
+            if self.database.down:  # the reader pauses for the database, not for the mail server
+                return ComponentState(False, "paused: the database does not answer (retrying)")
             return ComponentState(False, "not connected to the mail server (retrying)")
 
         self.health.register(f"mailbox:{name}", probe)
@@ -169,6 +175,11 @@ class Operations:
         for leased in self.leased:
             with contextlib.suppress(Exception):
                 await leased.stop()
+        if self.use_leases:
+            try:
+                await self.leases.release_all()
+            except Exception as exc:  # they expire on their own after [ops] lease_seconds
+                log.warning("leases not released", extra={"error": exc.__class__.__name__})
         for reader in readers:
             with contextlib.suppress(Exception):
                 await reader.stop()

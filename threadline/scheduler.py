@@ -1,7 +1,9 @@
 """APScheduler wiring: periodic jobs of the core in the shared asyncio loop.
 
-Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it)
-and one cron job per digest, in the digest's own time zone.
+Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it),
+one cron job per digest, in the digest's own time zone, and the check that posts a
+digest run missed anyway (``DigestService.post_missed``). Every job reports database
+failures to the instance's ``DatabaseOutage`` (one log line per outage, not a traceback per run).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.digest.service import DigestService, cron_trigger
+from bot.runtime.db_outage import DatabaseOutage
 from bot.sla.checker import SlaChecker
 
 __all__ = ["build_scheduler"]
@@ -24,9 +27,12 @@ def build_scheduler(
     sla: SlaChecker | None = None,
     sla_check_seconds: float = 30.0,
     digests: DigestService | None = None,
+    missed_digest_check_seconds: float = 10.0,
+    database: DatabaseOutage | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler with the snooze wake-up job (``wake_due``, lease-guarded by the caller when
-    instances share a database), the SLA check and the digests' cron jobs."""
+    instances share a database), the SLA check and the digests' cron jobs; with ``database``,
+    each job's database failures are recorded there instead of raised."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         wake_due,
@@ -41,6 +47,14 @@ def build_scheduler(
             sla.run, "interval", seconds=sla_check_seconds, id="sla-check", coalesce=True, max_instances=1
         )
     if digests is not None:
+        scheduler.add_job(
+            digests.post_missed,
+            "interval",
+            seconds=missed_digest_check_seconds,
+            id="digest-missed",
+            coalesce=True,
+            max_instances=1,
+        )
         for name, digest in digests.settings.digests.items():
             scheduler.add_job(
                 digests.send_due,
@@ -51,4 +65,7 @@ def build_scheduler(
                 max_instances=1,
                 misfire_grace_time=3600,
             )
+    if database is not None:
+        for job in scheduler.get_jobs():
+            job.modify(func=database.guard(job.id, job.func))
     return scheduler

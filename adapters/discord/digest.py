@@ -18,7 +18,7 @@ def digest_embed(digest: DigestView) -> discord.Embed:
     zone = ZoneInfo(digest.timezone)
     start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
     compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
-    late = " (late: sent after a restart)" if digest.late else ""
+    late = " (late: not posted at its time)" if digest.late else ""
     embed = discord.Embed(
         title=f"📊 {digest.title}{late}"[:256],
         description=f"{start:%a %d %b %H:%M} → {end:%a %d %b %H:%M} ({digest.timezone})",

@@ -6,7 +6,8 @@ the event loop (``ingest`` coroutine) and the thread waits for the result, so me
 are ingested in UID order, one at a time, and memory stays flat.
 
 The sync position travels with each message as ``ChannelCursor("imap:<mailbox>",
-"UIDVALIDITY:LASTUID")``; the core stores it in the same transaction as the message.
+"UIDVALIDITY:LASTUID:ARRIVED[:RESYNC_BEFORE]")`` (``imap_tools.ImapCursor``); the core
+stores it in the same transaction as the message.
 Our own sent mail is not ingested; its position is stored through ``save_cursor``.
 A crash between ingest and the next message repeats at most that message, which
 the core drops by Message-ID.
@@ -23,24 +24,36 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from imapclient import IMAPClient
 
 from adapters.email.imap_login import AuthRefused, SignInBackoff, sign_in
-from adapters.email.imap_tools import awaited, close_quietly, format_cursor, idle_until_exists, parse_cursor
+from adapters.email.imap_tools import (
+    ImapCursor,
+    awaited,
+    close_quietly,
+    format_cursor,
+    idle_until_exists,
+    parse_cursor,
+    take_announced,
+)
 from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignInExpired, TokenServiceError
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.runtime import faults
+from bot.runtime.db_outage import is_database_failure
 
 __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
+_RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored date nor ``since``
+_DATABASE_RETRY_MAX = 15.0  # seconds between attempts while the core's database does not answer
+_RESYNC_MARGIN = timedelta(days=1)  # a resync reads mail down to a day before its horizon, no older
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError, TokenServiceError)
 
 
@@ -88,6 +101,10 @@ class ImapWorker:
         self.last_exists_at: float | None = None
         self.tokens = tokens
         self.signin = sign_in_backoff or SignInBackoff(mailbox, settings)
+        self._arrived: datetime | None = None  # INTERNALDATE of the last message read
+        self._resync_before: datetime | None = None  # set while a UIDVALIDITY resync runs
+        self._resume_after: int | None = None  # the UID before a message whose ingest failed
+        self._database_away = False  # the core's database failed under the last ingest
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -174,7 +191,14 @@ class ImapWorker:
             except Exception as exc:
                 failures += 1
                 network = isinstance(exc, _NETWORK_ERRORS)
-                if not network:
+                if is_database_failure(exc):  # the core's database, not the mail server: once per outage
+                    if not self._database_away:
+                        log.warning(
+                            "imap paused: the database does not answer; retrying with backoff",
+                            extra={"mailbox": self.mailbox},
+                        )
+                    self._database_away = True
+                elif not network:
                     log.exception("imap sync failed", extra={"mailbox": self.mailbox})
                 elif outage_since is None:
                     log.warning(
@@ -187,9 +211,13 @@ class ImapWorker:
                     )
                 else:
                     log.debug("imap reconnect failed", extra={"mailbox": self.mailbox, "error": str(exc)})
-                if outage_since is None:
+                if outage_since is None and not is_database_failure(exc):
                     outage_since = time.monotonic()
-                delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures - 1, 20))
+                # the database coming back is not announced to this thread: retry it sooner
+                cap = self.backoff_max
+                if is_database_failure(exc):
+                    cap = min(cap, _DATABASE_RETRY_MAX)
+                delay = min(cap, self.backoff_initial * 2 ** min(failures - 1, 20))
                 self._stop.wait(delay * random.uniform(0.8, 1.0))
             finally:
                 self.connected.clear()
@@ -234,8 +262,13 @@ class ImapWorker:
         )
         while not self._stop.is_set():
             last = self._catch_up(client, validity, last)
+            self._resync_done(validity, last)
+            if self._database_away:
+                self._database_away = False
+                log.info("imap resumed: the database answers again", extra={"mailbox": self.mailbox})
             if use_idle:
-                exists_at = idle_until_exists(client, self._stop, self.settings.idle_renew_seconds)
+                wait = min(s.idle_renew_seconds, s.rescan_seconds)  # a quiet IDLE still rescans
+                exists_at = idle_until_exists(client, self._stop, wait)
                 if exists_at is not None:
                     self.last_exists_at = exists_at
                     if self.on_exists is not None:
@@ -246,17 +279,20 @@ class ImapWorker:
 
     def _start_position(self, client: IMAPClient, validity: int, uidnext: int) -> int:
         stored = parse_cursor(self._call(self.load_cursor(self.cursor_key)))
-        if stored is not None and stored[0] == validity:
-            return stored[1]
-        if stored is not None:
-            log.warning(
-                "imap UIDVALIDITY changed; resyncing the folder",
-                extra={"mailbox": self.mailbox, "old": stored[0], "new": validity},
-            )
-            return 0
-        since = self.settings.since_delta()
+        self._arrived = stored.arrived if stored is not None else None
+        self._resync_before = None
+        if stored is not None and stored.validity == validity:
+            self._resync_before = stored.resync_before  # a resync a crash interrupted goes on
+            resume, self._resume_after = self._resume_after, None
+            if resume is not None and resume < stored.last_uid:  # a failed ingest left a message behind
+                self._call(self.save_cursor(self.cursor_key, self._cursor(validity, resume)))
+                return resume
+            return stored.last_uid
         if uidnext <= 0:
             uidnext = max(client.search(["ALL"]) or [0]) + 1
+        if stored is not None:
+            return self._start_resync(client, stored, validity, uidnext)
+        since = self.settings.since_delta()
         last = uidnext - 1
         if since is not None:
             recent = client.search(["SINCE", (self.clock.now() - since).date()])
@@ -268,8 +304,63 @@ class ImapWorker:
         )
         return last
 
+    def _start_resync(self, client: IMAPClient, stored: ImapCursor, validity: int, uidnext: int) -> int:
+        """The folder was rebuilt (UIDVALIDITY changed): read it again from the last stored mail's date.
+
+        The horizon is the INTERNALDATE of the last message read before (else the ``since``
+        window, else a day). Mail that arrived up to a day before it is stored only if new (the
+        core drops what it has by Message-ID) and is never answered automatically; older mail is
+        not read at all. ``resync_before`` in the cursor keeps both promises across a crash in
+        the middle of the resync.
+        """
+        since = self.settings.since_delta()
+        horizon = stored.arrived or self.clock.now() - (since or _RESYNC_FALLBACK)
+        # SEARCH SINCE compares dates in the server's time zone (RFC 3501 §6.4.4): a day early is safe
+        found = client.search(["SINCE", (horizon - _RESYNC_MARGIN).date()])
+        last = min(found) - 1 if found else uidnext - 1
+        self._resync_before = horizon
+        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
+        log.warning(
+            "imap UIDVALIDITY changed; resyncing the folder from the last stored mail's date",
+            extra={
+                "mailbox": self.mailbox,
+                "old": stored.validity,
+                "new": validity,
+                "horizon": horizon.isoformat(),
+                "from_uid": last + 1,
+            },
+        )
+        return last
+
+    def _cursor(self, validity: int, last: int) -> str:
+        """The cursor after UID ``last``, with the last read mail's date and any resync in progress."""
+        return format_cursor(validity, last, self._arrived, self._resync_before)
+
+    def _resync_done(self, validity: int, last: int) -> None:
+        """The resync reached the end of the folder: new mail is answered as usual again."""
+        if self._resync_before is None:
+            return
+        self._resync_before = None
+        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
+        log.info("imap resync finished", extra={"mailbox": self.mailbox, "last_uid": last})
+
     def _catch_up(self, client: IMAPClient, validity: int, last: int) -> int:
-        uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        """Read every message after UID ``last``; return the new last UID.
+
+        Searches again until a search finds nothing new and the server announced no mail
+        meanwhile: mail that arrives during a long catch-up or a large FETCH is read now,
+        not at the next IDLE renewal.
+        """
+        take_announced(client)
+        while True:
+            uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            announced = take_announced(client)
+            if not uids and not announced:
+                return last
+            last = self._read(client, validity, last, uids)
+
+    def _read(self, client: IMAPClient, validity: int, last: int, uids: list[int]) -> int:
+        """Fetch and ingest ``uids`` (ascending, all after ``last``) in batches; return the new last UID."""
         for start in range(0, len(uids), self.batch_size):
             if self._stop.is_set():
                 raise _Stopped
@@ -308,16 +399,20 @@ class ImapWorker:
             if item is None:  # expunged since SEARCH
                 continue
             raw = bytes(item.get(b"BODY[]") or b"")
-            cursor = ChannelCursor(self.cursor_key, format_cursor(validity, uid))
-            if self.is_own is not None and self.is_own(raw):
+            arrived = item.get(b"INTERNALDATE")
+            received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
+            self._arrived = max(received, self._arrived) if self._arrived else received
+            cursor = ChannelCursor(self.cursor_key, self._cursor(validity, uid))
+            # a rebuilt folder's UIDs need not follow the dates: older mail among them is passed over
+            too_old = self._resync_before is not None and received < self._resync_before - _RESYNC_MARGIN
+            if too_old or (self.is_own is not None and self.is_own(raw)):
                 self._ingest_all(pending)
                 pending = []
                 self._call(self.save_cursor(cursor.key, cursor.value))
             else:
-                arrived = item.get(b"INTERNALDATE")
-                received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
-                parsed = self.parse(raw)
-                pending.append(replace(parsed, cursor=cursor, received_at=received, more_follow=more_follow))
+                resynced = self._resync_before is not None and received < self._resync_before
+                parsed = replace(self.parse(raw), cursor=cursor, received_at=received, resynced=resynced)
+                pending.append(replace(parsed, more_follow=more_follow))
                 faults.hit("after_fetch")  # crash-safety tests; a no-op in production
                 ingested.append(uid)
             last = uid
@@ -332,8 +427,13 @@ class ImapWorker:
 
         async def together() -> None:
             results = await asyncio.gather(*(self.ingest(m) for m in messages), return_exceptions=True)
-            for result in results:
+            for message, result in zip(messages, results, strict=True):
                 if isinstance(result, BaseException):
+                    # a later message of the group may have been stored with its cursor: read again from
+                    # this one on (what was stored comes back as a duplicate and is dropped)
+                    failed = parse_cursor(message.cursor.value if message.cursor else None)
+                    if failed is not None:
+                        self._resume_after = failed.last_uid - 1
                     raise result
 
         self._call(together())

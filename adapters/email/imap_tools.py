@@ -1,4 +1,4 @@
-"""IMAP helpers for ``ImapWorker``: the cursor format, one IDLE wait, closing a client quietly."""
+"""IMAP helpers for ``ImapWorker``: the cursor format, one IDLE wait, announced mail, closing quietly."""
 
 from __future__ import annotations
 
@@ -6,29 +6,66 @@ import contextlib
 import threading
 import time
 from collections.abc import Awaitable
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import NamedTuple, TypeVar
 
 from imapclient import IMAPClient
 
-__all__ = ["awaited", "close_quietly", "format_cursor", "idle_until_exists", "parse_cursor"]
+__all__ = [
+    "ImapCursor",
+    "awaited",
+    "close_quietly",
+    "format_cursor",
+    "idle_until_exists",
+    "parse_cursor",
+    "take_announced",
+]
 
 T = TypeVar("T")
 
 
-def parse_cursor(value: str | None) -> tuple[int, int] | None:
-    """``"UIDVALIDITY:LASTUID"`` → (uidvalidity, last_uid); None when missing or malformed."""
+class ImapCursor(NamedTuple):
+    """A folder's sync position: UIDVALIDITY, the last UID read, and dates that bound a resync.
+
+    ``arrived`` is the INTERNALDATE of the last message read (the horizon of a later resync);
+    ``resync_before`` is set while a resync after a UIDVALIDITY change runs: mail that arrived
+    before it is stored if new, but never answered automatically.
+    """
+
+    validity: int
+    last_uid: int
+    arrived: datetime | None = None
+    resync_before: datetime | None = None
+
+
+def parse_cursor(value: str | None) -> ImapCursor | None:
+    """``"UIDVALIDITY:LASTUID[:ARRIVED[:RESYNC_BEFORE]]"`` (dates as Unix seconds) → ``ImapCursor``;
+    None when missing or malformed."""
     if not value:
         return None
-    validity, _, last = value.partition(":")
+    parts = value.split(":")
     try:
-        return int(validity), int(last)
+        numbers = [int(part) if part else None for part in parts]
     except ValueError:
         return None
+    if len(numbers) < 2 or len(numbers) > 4 or numbers[0] is None or numbers[1] is None:
+        return None
+    dates = [datetime.fromtimestamp(n, UTC) if n is not None else None for n in numbers[2:]]
+    return ImapCursor(numbers[0], numbers[1], *dates)
 
 
-def format_cursor(uidvalidity: int, last_uid: int) -> str:
-    """(uidvalidity, last_uid) → ``"UIDVALIDITY:LASTUID"``."""
-    return f"{uidvalidity}:{last_uid}"
+def format_cursor(
+    validity: int, last_uid: int, arrived: datetime | None = None, resync_before: datetime | None = None
+) -> str:
+    """The stored form of an ``ImapCursor`` (see ``parse_cursor``); the dates are left out when unknown."""
+    value = f"{validity}:{last_uid}"
+    if resync_before is not None:
+        return f"{value}:{_seconds(arrived)}:{_seconds(resync_before)}"
+    return f"{value}:{_seconds(arrived)}" if arrived is not None else value
+
+
+def _seconds(moment: datetime | None) -> str:
+    return "" if moment is None else str(int(moment.timestamp()))
 
 
 def idle_until_exists(client: IMAPClient, stop: threading.Event, renew_seconds: float) -> float | None:
@@ -59,6 +96,17 @@ def idle_until_exists(client: IMAPClient, stop: threading.Event, renew_seconds: 
             empty_wakeups = 0
     client.idle_done()
     return arrived
+
+
+def take_announced(client: IMAPClient) -> bool:
+    """True when the server announced new mail (an untagged EXISTS) since the last call; forget it.
+
+    A server reports mail that arrives while another command runs (a long FETCH, a SEARCH) as
+    an EXISTS in that command's response; imaplib keeps such untagged responses aside, and the
+    server does not repeat them at the next IDLE (RFC 3501 §7.3.1, RFC 2177). So the worker
+    asks here after each SEARCH instead of waiting for an IDLE notice that will not come.
+    """
+    return bool(client._imap.untagged_responses.pop("EXISTS", None))
 
 
 async def awaited(awaitable: Awaitable[T]) -> T:

@@ -79,6 +79,12 @@ class MailboxSettings(BaseModel):
     poll_interval_seconds: float = Field(
         default=60, gt=0, description="Polling interval when IDLE is off or unsupported."
     )
+    rescan_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="Leave IDLE and search the folder at least this often: bounds any mail a server "
+        "never announced.",
+    )
     mark_seen: bool = Field(default=False, description="Set \\Seen on a message once it has been ingested.")
     move_to: str | None = Field(
         default=None, description="Move a message to this folder once it has been ingested."

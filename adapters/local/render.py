@@ -79,7 +79,7 @@ def render_post(number: int, post: PostView, zone: ZoneInfo) -> str:
 
 def render_digest(digest: DigestView, zone: ZoneInfo) -> str:
     """A digest as printed: counts, flow, timings, longest waits (with their thread), breakdowns."""
-    late = " (late: sent after a restart)" if digest.late else ""
+    late = " (late: not posted at its time)" if digest.late else ""
     compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
     lines = [
         f"━━ 📊 {digest.title}{late}",

@@ -51,7 +51,7 @@ def digest_blocks(
     """The digest as (notification text, blocks); ``links`` maps thread ids to their permalinks."""
     zone = ZoneInfo(digest.timezone)
     start, end = digest.period_start.astimezone(zone), digest.period_end.astimezone(zone)
-    late = " (late: sent after a restart)" if digest.late else ""
+    late = " (late: not posted at its time)" if digest.late else ""
     compliance = "—" if digest.sla_compliance is None else f"{digest.sla_compliance:g} %"
     title = f":bar_chart: {escape(digest.title)}{late}"
     blocks: list[dict[str, Any]] = [

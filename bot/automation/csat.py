@@ -68,7 +68,7 @@ async def take_rating(
     """Store ``msg`` as the answer to a CSAT question of ``conv`` (the conversation it continues)
     when it is one; None to ingest it normally."""
     picked = msg.extra.get("choice") or msg.text  # a picked list option (WhatsApp), or typed text
-    if msg.auto_kind is not None or (rating := parse_rating(picked)) is None:
+    if msg.auto_kind is not None or msg.resynced or (rating := parse_rating(picked)) is None:
         return None
     if conv is None or conv.status != Status.CLOSED:
         return None

@@ -170,8 +170,10 @@ async def _auto_reply(
     rule: RuleSettings,
     actor: str,
 ) -> None:
-    if msg.auto_kind is not None or not msg.sender_address:
-        return  # never answer a robot (auto-replies, bounces, list mail), nor a mail without an address
+    # never answer a robot (auto-replies, bounces, list mail), mail read again in a resync, nor a
+    # mail without an address
+    if msg.auto_kind is not None or msg.resynced or not msg.sender_address:
+        return
     once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
     if not once and not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return

@@ -1,14 +1,22 @@
-"""Posting digests: on their cron schedule, on demand, and once on start for a run missed while down.
+"""Posting digests: on their cron schedule, on demand, and late for a run that was not posted in time.
 
 Every scheduled run is claimed in ``digest_runs`` (unique per digest and period end)
 before it is posted, so several instances or a restart never post one twice. A
-failed post drops its claim so the next start tries again. A run counts as missed
-only when the digest was posted before (a digest configured today does not post
+failed post drops its claim so it is tried again. A post is given ``_POST_TIMEOUT``;
+a claim still unsent after ``CLAIM_STALE`` belongs to an instance that died while
+posting and is taken over.
+
+``post_missed`` (on start, then every few seconds in every instance) posts, marked
+late, the newest run whose fire time passed without a post: missed while down,
+skipped while the database was unreachable at the cron moment, or claimed by an
+instance that died. A run counts as missed only when the digest was posted before or
+fell due while this instance ran (a digest configured today does not post
 yesterday's run on first start).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -20,6 +28,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.digest.compute import build_digest
 from bot.ports import Surface
+from bot.runtime import faults
 from bot.views import DigestView
 from storage import Store
 
@@ -28,6 +37,9 @@ __all__ = ["DigestError", "DigestService", "cron_trigger", "fire_times"]
 log = logging.getLogger(__name__)
 _LOOKBACK = timedelta(days=8)
 _MAX_FIRES = 20000
+CLAIM_STALE = timedelta(seconds=40)  # an unsent claim this old belongs to an instance that died
+_POST_TIMEOUT = 30.0  # seconds; shorter than CLAIM_STALE, so a live poster never looks dead
+MISSED_AFTER = timedelta(seconds=30)  # a fire time this old without a post is missed (the cron job ran late)
 
 
 class DigestError(Exception):
@@ -59,6 +71,7 @@ class DigestService:
         self.settings = settings
         self.clock = clock
         self.surfaces = surfaces
+        self.started_at = clock.now()
         for name, digest in settings.digests.items():
             unknown = [i for i in digest.inboxes if i not in settings.inboxes]
             if unknown:
@@ -121,16 +134,21 @@ class DigestService:
         return True
 
     async def catch_up(self) -> int:
-        """On start: post once the latest run of each digest that was missed while down."""
+        """On start: post once, marked late, the latest run of each digest that was missed while down."""
+        return await self.post_missed(timedelta(0))
+
+    async def post_missed(self, grace: timedelta = MISSED_AFTER) -> int:
+        """Post, marked late, each digest's newest run whose fire time passed ``grace`` ago unposted
+        (missed while down, skipped during a database outage, or claimed by an instance that died);
+        return how many were posted. The scheduled job runs it every few seconds."""
         sent = 0
         now = self.clock.now()
         for name, digest in self.settings.digests.items():
             async with self.store.transaction() as repo:
                 last = await repo.last_digest_run(name)
-            if last is None:
-                continue
+            after = last.period_end if last is not None else self.started_at
             fires = fire_times(
-                cron_trigger(digest.cron, digest.timezone), max(last.period_end, now - _LOOKBACK), now
+                cron_trigger(digest.cron, digest.timezone), max(after, now - _LOOKBACK), now - grace
             )
             if not fires:
                 continue
@@ -139,7 +157,7 @@ class DigestService:
                 sent += 1
             except _AlreadySent:
                 continue
-            except Exception as exc:  # a surface refusing must not stop the start
+            except Exception as exc:  # a surface refusing must not stop the start or the job
                 log.warning("missed digest not sent", extra={"digest": name, "reason": str(exc)[:300]})
         return sent
 
@@ -148,14 +166,16 @@ class DigestService:
         start = await self._period_start(name, end)
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            run_id = await repo.claim_digest_run(name, start, end, now, late=late)
+            run_id = await repo.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
             if run_id is None:
                 raise _AlreadySent(name)
             view = await build_digest(
                 repo, self.settings, name, self.settings.digests[name], start, end, late=late
             )
+        faults.hit("digest_claimed")  # crash-safety tests: the run is claimed, not posted
         try:
-            await surface.post_digest(chat_channel, view)
+            async with asyncio.timeout(_POST_TIMEOUT):
+                await surface.post_digest(chat_channel, view)
         except Exception:
             async with self.store.transaction() as repo:
                 await repo.finish_digest_run(run_id, None)

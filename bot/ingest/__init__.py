@@ -2,5 +2,6 @@
 
 ``service.Ingestor`` files a ``bot.ports.inbound.InboundMessage`` into its conversation; ``statuses`` applies
 delivery receipts and ``bounces`` bounce reports; ``batching``, ``index`` and ``backlog`` keep bursts
-fast and ordered.
+fast and ordered; ``reused_ids`` tells a redelivered message from a different one that reuses its
+external id.
 """

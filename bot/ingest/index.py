@@ -8,8 +8,9 @@ not in the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY, content_fingerprint, reused_external_id
 from bot.ports.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
@@ -38,6 +39,11 @@ def identities_of(msg: InboundMessage) -> tuple[tuple[str, str], ...]:
     return (identity_of(msg.channel, msg.sender_address),)
 
 
+def _fingerprint(msg: InboundMessage) -> str:
+    """The content fingerprint of ``msg``: its ``sender_address`` identity and its text."""
+    return content_fingerprint(msg, identity_of(msg.channel, msg.sender_address))
+
+
 def _of_contact(conversation: Conversation, contact: Contact) -> bool:
     """True when the conversation (stored, or staged in this batch) is the contact's."""
     if conversation.contact_id is not None:
@@ -49,7 +55,7 @@ def _of_contact(conversation: Conversation, contact: Contact) -> bool:
 class BatchIndex:
     """Stored rows the batch refers to, plus what the batch has staged so far."""
 
-    seen: set[tuple[str, str]]
+    seen: dict[tuple[str, str], str | None]  # (channel, external id) → content fingerprint
     contacts: dict[tuple[str, str], Contact]
     stored_refs: dict[str, tuple[int, Conversation]]
     numbered: dict[int, Conversation]
@@ -69,9 +75,11 @@ class BatchIndex:
         wanted = {contacts[key].id for m in by_contact for key in identities_of(m) if key in contacts}
         refs = {ref for m in messages for ref in m.thread_refs}
         hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
+        keys = {(m.channel, m.external_id) for m in messages}
+        keys |= {(m.channel, reused_external_id(m.external_id, _fingerprint(m))) for m in messages}
         return cls(
             size=len(messages),
-            seen=await repo.stored_external_ids({(m.channel, m.external_id) for m in messages}),
+            seen=await repo.stored_fingerprints(keys, FINGERPRINT_KEY),
             contacts=contacts,
             stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
             numbered=await repo.conversations_by_numbers(hints) if hints else {},
@@ -92,9 +100,21 @@ class BatchIndex:
             await repo.return_numbers(self.numbers[0], self.numbers[-1])
             self.numbers = range(0)
 
-    def is_duplicate(self, msg: InboundMessage) -> bool:
-        """True when the message is stored, or came earlier in this batch."""
-        return (msg.channel, msg.external_id) in self.seen
+    def deduplicated(self, msg: InboundMessage) -> InboundMessage | None:
+        """None when ``msg`` is stored or came earlier in this batch (the same sender and text);
+        else the message to store: ``msg`` itself, or, when its external id is taken by a different
+        message, ``msg`` under its own external id, marked (``bot.ingest.reused_ids``)."""
+        fingerprint = _fingerprint(msg)
+        key = (msg.channel, msg.external_id)
+        if key not in self.seen:
+            return replace(msg, extra={**msg.extra, FINGERPRINT_KEY: fingerprint})
+        if self.seen[key] in (None, fingerprint):
+            return None
+        reused = reused_external_id(msg.external_id, fingerprint)
+        if (msg.channel, reused) in self.seen:
+            return None
+        extra = {**msg.extra, FINGERPRINT_KEY: fingerprint, REUSED_KEY: msg.external_id}
+        return replace(msg, external_id=reused, extra=extra)
 
     def contact(self, identity: tuple[str, str]) -> Contact | None:
         """The contact with this identity, stored or staged."""
@@ -156,5 +176,5 @@ class BatchIndex:
 
     def add_message(self, msg: InboundMessage, conversation: Conversation) -> None:
         """Remember a message staged by this batch, for matching and deduplicating later ones."""
-        self.seen.add((msg.channel, msg.external_id))
+        self.seen[(msg.channel, msg.external_id)] = msg.extra.get(FINGERPRINT_KEY)
         self.staged_refs[msg.external_id] = (len(self.staged_refs), conversation)

@@ -27,6 +27,7 @@ from bot.ingest.bounces import record_bounce
 from bot.ingest.contacts import sender_contact
 from bot.ingest.index import NO_ADDRESS, BatchIndex, identities_of
 from bot.ingest.references import shown_text
+from bot.ingest.reused_ids import REUSED_KEY
 from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
@@ -116,8 +117,10 @@ class Ingestor:
 
     async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
-        if index.is_duplicate(msg):
+        deduplicated = index.deduplicated(msg)
+        if deduplicated is None:
             return IngestResult(duplicate=True, conversation_number=None)
+        msg = deduplicated
         answered = index.continued(msg, index.sender(msg))
         result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
         if result is None:
@@ -172,6 +175,11 @@ class Ingestor:
                 status="too_large" if attachment.too_large else ("error" if attachment.error else "stored"),
                 error=attachment.error,
             )
+        if REUSED_KEY in msg.extra:
+            log.warning("inbound reuses a stored external id", extra={"channel": msg.channel})
+            await effects.notice(
+                "⚠ this message reuses the id of an earlier, different message; kept as its own message"
+            )
         if msg.auto_kind:
             await self._label(repo, conversation, msg.auto_kind)
         if msg.bounced_refs:
@@ -186,7 +194,8 @@ class Ingestor:
         # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
         lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
-        if msg.sender_address:  # a mail without a sender address gets no automatic answer
+        # no automatic answer without an address, nor to mail read again after a mailbox rebuild
+        if msg.sender_address and not msg.resynced:
             await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False,

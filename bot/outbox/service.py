@@ -33,8 +33,10 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.runtime import faults, metrics
+from bot.runtime.db_outage import DatabaseOutage
 from bot.views import PostView
 from storage import Store
+from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
 
 __all__ = ["Dispatcher", "SurfacePace"]
@@ -63,6 +65,7 @@ class Dispatcher:
         paces: Mapping[str, SurfacePace] | None = None,
         concurrency: int = 8,
         outages: OutageTracker | None = None,
+        database: DatabaseOutage | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
@@ -77,6 +80,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
         self.outages = outages
+        self.database = database or DatabaseOutage()  # the instance's one, shared with ``Operations``
         self.skipped_card_edits = 0
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
@@ -90,8 +94,12 @@ class Dispatcher:
         """Deliver until ``stop()``; survives any error of a single round."""
         interval = self.settings.outbox.poll_interval_seconds
         while not self._stopping.is_set():
+            wait = interval
             try:
                 delivered = await self.run_once()
+                self.database.succeeded()
+            except DatabaseUnavailable as exc:  # one log line per outage, then backoff
+                delivered, wait = 0, self.database.failed("outbox", exc)
             except Exception:
                 log.exception("outbox round failed; retrying")
                 delivered = 0
@@ -99,7 +107,7 @@ class Dispatcher:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     def stop(self) -> None:
         """Finish in-flight deliveries, hand back claimed rows not yet started, return from ``run``."""
@@ -155,6 +163,11 @@ class Dispatcher:
             started = time.perf_counter()
             try:
                 external = await self._deliver(row)
+            except DatabaseUnavailable as exc:
+                # the database failed, not the destination: nothing counts against it; the row stays
+                # claimed and comes back after [ops] claim_seconds (it may have been delivered)
+                self.database.failed("outbox delivery", exc)
+                return None
             except DeliveryError as exc:
                 return await self._failed(row, exc)
             except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash

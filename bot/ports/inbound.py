@@ -60,6 +60,9 @@ class InboundMessage:
     business-scoped user id); ingest links them all to one contact. ``quotes`` and
     ``reacts_to`` are the external id of the message this one quotes or reacts to; the
     thread then names that message.
+    ``resynced`` marks a message read again after the channel lost its position (an IMAP
+    folder rebuilt with a new UIDVALIDITY) that arrived before the last one stored: it is
+    stored if new, but never answered automatically (away message, rule reply, survey).
     """
 
     channel: str
@@ -86,6 +89,7 @@ class InboundMessage:
     sender_identities: tuple[tuple[str, str], ...] = ()
     quotes: str | None = None
     reacts_to: str | None = None
+    resynced: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bot.effects import Effects
 from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
 from storage import Repository, Store
 from storage.automation import Automation
+from storage.db import DatabaseUnavailable
 
 __all__ = ["ForgetResult", "Redactor", "export_contact", "forget_contact"]
 
@@ -201,6 +202,8 @@ class Redactor:
         while not self._stopping.is_set():
             try:
                 await self.run_once()
+            except DatabaseUnavailable:  # the outbox and the jobs log the outage once; retried next round
+                log.debug("redaction round skipped: the database does not answer")
             except Exception:
                 log.exception("redaction round failed; retrying")
             with contextlib.suppress(TimeoutError):

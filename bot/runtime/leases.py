@@ -31,6 +31,7 @@ from typing import Protocol, TypeVar
 from bot.clock import Clock
 from bot.runtime.health import ComponentState
 from storage import Store
+from storage.db import DatabaseUnavailable
 
 __all__ = ["LeasedWorker", "Leases", "Worker", "default_holder"]
 
@@ -59,7 +60,7 @@ class Worker(Protocol):
 class Leases:
     """Takes, renews and releases named leases for one holder."""
 
-    def __init__(self, store: Store, clock: Clock, holder: str, lease_seconds: float = 15.0) -> None:
+    def __init__(self, store: Store, clock: Clock, holder: str, lease_seconds: float = 6.0) -> None:
         self.store = store
         self.clock = clock
         self.holder = holder
@@ -71,10 +72,20 @@ class Leases:
         async with self.store.transaction() as repo:
             return await repo.take_lease(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
 
+    @property
+    def check_every(self) -> float:
+        """Seconds between renewals and between a standby's attempts to take a lease: a third of it."""
+        return self.lease_seconds / 3
+
     async def release(self, name: str) -> None:
         """Give ``name`` up so another instance can take it at once."""
         async with self.store.transaction() as repo:
             await repo.release_lease(name, self.holder)
+
+    async def release_all(self) -> None:
+        """Give up every lease this holder has (a clean stop): a restart under any name takes them at once."""
+        async with self.store.transaction() as repo:
+            await repo.release_leases(self.holder)
 
     def guarded(self, name: str, job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T | None]]:
         """Wrap a scheduled job: it runs only in the instance holding (or able to take) lease ``name``."""
@@ -83,6 +94,8 @@ class Leases:
             try:
                 if not await self.take(name):
                     return None
+            except DatabaseUnavailable:
+                raise  # the job's database guard logs the outage once
             except Exception:
                 log.warning("lease check failed; job skipped this time", extra={"lease": name}, exc_info=True)
                 return None
@@ -90,6 +103,11 @@ class Leases:
 
         run.__name__ = f"guarded_{name}"
         return run
+
+
+def _cause(exc: BaseException) -> str:
+    """What readiness says about a failed lease query: the database, or the error's kind."""
+    return "the database does not answer" if isinstance(exc, DatabaseUnavailable) else exc.__class__.__name__
 
 
 class LeasedWorker:
@@ -100,17 +118,23 @@ class LeasedWorker:
         self.name = name
         self.worker = worker
         self.holding = False
+        self.problem: str | None = "starting"  # why it does not hold the lease, when not another holder
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
     def renew_every(self) -> float:
         """Seconds between renewals (and between attempts to take the lease)."""
-        return self.leases.lease_seconds / 3
+        return self.leases.check_every
 
     def state(self) -> ComponentState:
-        """For readiness: holding and running, or standby (both fine)."""
-        return ComponentState(True, "active" if self.holding else "standby (another instance holds it)")
+        """For readiness: holding and running, or standby because another instance holds the lease
+        (both fine); else the real cause (the database does not answer, or not started yet)."""
+        if self.holding:
+            return ComponentState(True, "active")
+        if self.problem is not None:
+            return ComponentState(False, self.problem)
+        return ComponentState(True, "standby (another instance holds it)")
 
     async def run(self) -> None:
         """Until ``stop()``: wait for the lease, run the worker while renewing it, stop it when lost."""
@@ -118,8 +142,12 @@ class LeasedWorker:
             try:
                 taken = await self.leases.take(self.name)
             except Exception as exc:
-                log.warning("lease unavailable", extra={"lease": self.name, "error": exc.__class__.__name__})
+                if not self.problem or self.problem == "starting":  # once per outage, not every attempt
+                    log.warning("lease unavailable", extra={"lease": self.name, "error": str(exc)[:300]})
+                self.problem = f"cannot take the lease: {_cause(exc)}"
                 taken = False
+            else:
+                self.problem = None
             if taken:
                 await self._hold()
             if not self._stopping.is_set():
@@ -143,6 +171,7 @@ class LeasedWorker:
                 except Exception as exc:
                     # Keep working while the lease is surely ours; stop one renewal before it could lapse.
                     if time.monotonic() + self.renew_every >= valid_until:
+                        self.problem = f"cannot renew the lease: {_cause(exc)}"
                         log.warning(
                             "lease cannot be renewed; stopping",
                             extra={"lease": self.name, "error": exc.__class__.__name__},

@@ -21,11 +21,11 @@ class OpsSettings(BaseModel):
         None, max_length=60, description="name of this instance in leases and logs; default host:pid:random"
     )
     lease_seconds: float = Field(
-        15.0,
+        6.0,
         ge=1.0,
         le=600.0,
-        description="mailbox leases last this long; renewed every third of it; another instance takes "
-        "over this long after one dies",
+        description="leases (mailboxes, the SLA check, scheduled jobs) last this long; renewed and checked "
+        "every third of it; another instance takes over at most 4/3 of this after one dies",
     )
     down_after_failures: int = Field(
         3,

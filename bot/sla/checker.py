@@ -3,8 +3,9 @@
 The check reads conversations whose ``sla_next_at`` has come (one index range),
 records each passed point in ``reminders_sent`` (unique per conversation, clock
 cycle and level — a second instance or a restart finds the row and stays
-silent) and writes the notice to the outbox in the same transaction. Points that
-passed while Threadline was down are sent on the first check, marked late.
+silent) and writes the notice to the outbox in the same transaction: a reminder is
+recorded only with its notice. Points that passed while Threadline was down are sent
+on the first check, marked late; a warning whose breach also passed is not sent.
 On PostgreSQL only the holder of the ``sla-check`` lease runs the check; the unique
 key keeps reminders single even if two ever overlap.
 """
@@ -50,6 +51,13 @@ def reminder_text(
         after = duration_text((now - point.at).total_seconds())
         text += f" · sent late, {after} after the fact (Threadline was not running)"
     return text
+
+
+def _to_post(points: list[SlaPoint], now: datetime) -> list[SlaPoint]:
+    """The passed points to post: a warning whose clock's breach has passed too is left out (the
+    breach notice says it all), and, never posted, it is not recorded as sent either."""
+    breached = {p.key for p in points if p.level == "breach" and p.at <= now}
+    return [p for p in points if p.at <= now and not (p.level == "warning" and p.key in breached)]
 
 
 class SlaChecker:
@@ -112,7 +120,7 @@ class SlaChecker:
                 continue
             points = points_of(conversation)
             work.append((conversation, inbox, policy, points))
-            for point in (p for p in points if p.at <= now):
+            for point in _to_post(points, now):
                 late = now - point.at > _LATE_AFTER
                 candidates.append(
                     {
@@ -131,15 +139,9 @@ class SlaChecker:
         for conversation, inbox, policy, points in work:
             effects = Effects(repo, conversation, inbox, now)
             who = names.get(conversation.assignee_id or 0) or policy.on_call
-            for point in sorted(
-                (p for p in points if p.at <= now), key=lambda p: (p.at, p.level != "warning")
-            ):
+            for point in sorted(_to_post(points, now), key=lambda p: (p.at, p.level != "warning")):
                 if (conversation.id, point.key, point.level) not in fresh:
                     continue  # fired before (a restart, or another instance)
-                if point.level == "warning" and any(
-                    p.key == point.key and p.level == "breach" and p.at <= now for p in points
-                ):
-                    continue  # the breach notice of the same clock says it all; the warning is only recorded
                 breach_at = next(
                     (p.at for p in points if p.key == point.key and p.level == "breach"), point.at
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -116,6 +117,24 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
     assert report.csat == {"support": {"count": 1, "average": 4.0, "satisfied_percent": 100.0}}
     table = render(report, "table")
     assert "\n  inbox    ratings  average  4 or 5\n  support        1     4.00   100 %" in table
+
+
+async def test_a_rating_read_again_in_a_mailbox_resync_gets_no_thanks(
+    app: Threadline, clock: ManualClock, tmp_path: Path
+) -> None:
+    local = app.local
+    assert local is not None
+    n = (await app.ingestor.ingest(email_in(text="Broken desk", when=clock.now()))).conversation_number
+    await local.type_line(f"#{n} !close", "alice")
+    await app.dispatcher.drain()
+    question = sent_mail(tmp_path / "out")[-1]
+    old = replace(parse_email(_answer(question, "4"), inbox="support"), resynced=True)
+    await app.ingestor.ingest(old)
+    await app.dispatcher.drain()
+    assert body_of(sent_mail(tmp_path / "out")[-1]) == body_of(question)  # no thanks to old mail
+    async with app.store.transaction() as repo:
+        conv = await repo.conversation_by_number(n or 0)
+        assert conv is not None and await Automation(repo).rating_of(conv.id) is None
 
 
 async def test_a_real_answer_after_close_still_reopens(

@@ -126,8 +126,11 @@ async def test_auto_reply_with_a_template_never_to_robots(
         await app.ingestor.ingest(
             email_in(sender=f"{kind}@example.net", subject="A question", auto_kind=kind, when=clock.now())
         )
+    await app.ingestor.ingest(  # read again after the mailbox was rebuilt: never answered
+        email_in(sender="old@example.net", subject="A question", resynced=True, when=clock.now())
+    )
     await app.dispatcher.drain()
-    assert len(sent_mail(tmp_path / "out")) == 1  # no answer to auto-replies, bounces or lists
+    assert len(sent_mail(tmp_path / "out")) == 1  # no answer to auto-replies, bounces, lists or resyncs
     nobody = await app.ingestor.ingest(email_in(sender="", subject="A question", when=clock.now()))
     thread = await _thread(app, nobody.conversation_number)
     assert thread.texts("outbound") == [] and not any("not delivered" in t for t in thread.texts("notice"))

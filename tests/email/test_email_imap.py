@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 
 from adapters.email.classify import is_own_message
 from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
+from adapters.email.imap_tools import ImapCursor
 from adapters.email.mime import parse_email
 from adapters.email.settings import MailboxSettings
 from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
@@ -72,7 +74,10 @@ async def aappend(server, *raws: bytes, folder: str = "INBOX") -> None:
 
 
 def test_cursor_format() -> None:
-    assert parse_cursor(format_cursor(17, 42)) == (17, 42)
+    assert parse_cursor(format_cursor(17, 42)) == ImapCursor(17, 42)
+    arrived = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    assert parse_cursor(format_cursor(17, 42, arrived)) == ImapCursor(17, 42, arrived)
+    assert parse_cursor(format_cursor(17, 42, None, arrived)) == ImapCursor(17, 42, None, arrived)
     assert parse_cursor(None) is None and parse_cursor("junk") is None
 
 
@@ -85,9 +90,10 @@ async def test_first_start_skips_old_mail_and_idle_delivers_new(dovecot, recorde
         assert worker.last_exists_at is not None
     assert recorder.ids() == ["<msg-2@example.com>"]
     message = recorder.messages[0]
-    validity, last = parse_cursor(message.cursor.value if message.cursor else None) or (0, 0)
-    assert message.cursor is not None and message.cursor.key == "imap:support" and last == 2
-    assert recorder.cursors["imap:support"] == format_cursor(validity, 2)
+    cursor = parse_cursor(message.cursor.value if message.cursor else None)
+    assert message.cursor is not None and message.cursor.key == "imap:support"
+    assert cursor is not None and cursor.last_uid == 2
+    assert recorder.cursors["imap:support"] == format_cursor(cursor.validity, 2, message.received_at)
     assert message.received_at.tzinfo is not None
 
 
@@ -127,13 +133,13 @@ async def test_own_mail_is_skipped_but_the_cursor_advances(dovecot, recorder, ma
         await aappend(dovecot, mail(1), own, mail(3))
         await recorder.wait_for(2)
     assert recorder.ids() == ["<msg-1@example.com>", "<msg-3@example.com>"]
-    validity = recorder.cursors["imap:support"].split(":")[0]
-    assert recorder.cursors["imap:support"] == f"{validity}:3"
+    cursor = parse_cursor(recorder.cursors["imap:support"])
+    assert cursor is not None and cursor.last_uid == 3
 
 
-async def test_uidvalidity_change_resyncs_from_the_start(dovecot, recorder, mail) -> None:
+async def test_uidvalidity_change_without_a_stored_date_resyncs_the_last_day(dovecot, recorder, mail) -> None:
     await aappend(dovecot, mail(1), mail(2))
-    recorder.cursors["imap:support"] = "1:999"  # a cursor from another UIDVALIDITY
+    recorder.cursors["imap:support"] = "1:999"  # an older cursor, without dates, from another UIDVALIDITY
     async with running(dovecot, recorder):
         await recorder.wait_for(2)
     assert recorder.ids() == ["<msg-1@example.com>", "<msg-2@example.com>"]

@@ -1,19 +1,24 @@
 """Instance leases on the real PostgreSQL: one holder at a time, takeover after a holder dies,
-scheduled jobs guarded, a clean stop hands the lease over at once."""
+scheduled jobs guarded, a clean stop hands every lease over at once."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.runtime.leases import LeasedWorker, Leases
 from storage import Store
 from storage.migrate import upgrade
-from tests.conftest import reset_postgres
+from storage.models import Lease
+from tests.conftest import make_settings, reset_postgres
 from tests.helpers import until
+from threadline.app import Threadline
 
 
 class Worker:
@@ -91,3 +96,27 @@ async def test_a_guarded_job_runs_in_one_instance(store: Store) -> None:
     for _ in range(3):
         await asyncio.gather(guarded_a(), guarded_b())
     assert runs == ["a", "a", "a"] or runs == ["b", "b", "b"]
+
+
+async def test_a_clean_stop_releases_every_lease_and_jobs_follow_ops(pg_server: str, tmp_path: Path) -> None:
+    reset_postgres(pg_server)
+    await upgrade(pg_server)
+    ops = '\n[ops]\ninstance_name = "tl-a"\nlease_seconds = 3\n'
+    app = Threadline(make_settings(pg_server, tmp_path / "out", ops), clock=SystemClock())
+    await app.start()
+    try:
+        assert app.sla.lease == timedelta(seconds=3)
+        job = app._scheduler.get_job("sla-check")
+        assert job is not None and job.trigger.interval == timedelta(seconds=1)  # a third of the lease
+        async with app.store.transaction() as repo:
+            held = (await repo.session.execute(select(Lease.name).where(Lease.holder == "tl-a"))).scalars()
+            assert "sla-check" in set(held)
+    finally:
+        await app.stop()
+    check = Store(pg_server)
+    try:
+        async with check.transaction() as repo:
+            left = (await repo.session.execute(select(Lease.name, Lease.holder))).all()
+        assert left == []  # a restart under another name takes over at once
+    finally:
+        await check.close()

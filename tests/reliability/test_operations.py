@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
@@ -19,8 +21,9 @@ from bot.outbox.service import SurfacePace
 from bot.ports import ThreadRef, TransientDeliveryError
 from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView
+from storage.db import DatabaseUnavailable
 from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
+from tests.helpers import email_in, until
 from threadline.app import Threadline
 
 OPS = """
@@ -133,6 +136,53 @@ async def test_an_outage_is_announced_once_and_its_end_once(tmp_path: Path, cloc
     assert down == [numbers[0]] and back == [numbers[0]], notices
     assert sorted(m.conversation_number for m in sender.sent) == numbers  # each reply went out once
     assert not app.dispatcher.outages or not app.dispatcher.outages.is_down("channel:email")
+    await app.stop()
+
+
+class BlipSurface(LocalSurface):
+    """A local surface during whose first post the database connection drops for a few statements."""
+
+    def __init__(self, failing: list[int]) -> None:
+        super().__init__()
+        self.failing = failing
+
+    async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
+        if not self.threads:
+            self.failing.append(4)  # the next four transactions fail, then the database answers again
+        return await super().create_thread(chat_channel, card)
+
+
+async def test_a_database_blip_is_no_surface_outage(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing: list[int] = []
+    surface = BlipSurface(failing)
+    app = await _app(tmp_path, clock, surface)
+    real = app.store.transaction
+
+    def flaky() -> object:
+        if failing and failing[0] > 0:
+            failing[0] -= 1
+            raise DatabaseUnavailable("cannot reach the database in threadline.database_url (test)")
+        return real()
+
+    monkeypatch.setattr(app.store, "transaction", flaky)
+    for n in range(4):
+        await app.ingestor.ingest(email_in(f"c{n}@example.org", when=clock.now()))
+    with caplog.at_level(logging.INFO):
+        task = asyncio.create_task(app.dispatcher.run())
+        await until("the blip to pass", lambda: bool(failing) and failing[0] == 0)
+        clock.advance(timedelta(seconds=app.settings.ops.claim_seconds + 1))  # claimed rows come back
+        await until("every card", lambda: len({t.number for t in surface.threads.values()}) == 4)
+        app.dispatcher.stop()
+        await task
+    notices = [text for t in surface.threads.values() for text in t.texts("notice")]
+    assert not any("works again" in text or "is failing" in text for text in notices), notices
+    assert app.dispatcher.outages is not None and not app.dispatcher.outages.is_down("surface:local")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines.count("database unreachable; retrying with backoff") == 1, lines
+    assert lines.count("database reachable again") == 1, lines
+    assert not any(r.exc_info for r in caplog.records), lines  # no tracebacks
     await app.stop()
 
 

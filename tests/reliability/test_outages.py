@@ -167,6 +167,12 @@ async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSin
         await until(
             lambda: _component_ok(port, "database") is False, 30, "readyz shows the database down", instance
         )
+        await until(  # the mailbox lease (3 s) lapses: readyz names the database, not another instance
+            lambda: _component_ok(port, "mailbox:support") is False, 30, "readyz shows the mailbox", instance
+        )
+        detail = str(_readyz(port)[1]["components"]["mailbox:support"]["detail"])  # type: ignore[index]
+        assert "database" in detail and "another instance" not in detail, detail
+        await asyncio.sleep(3)  # more rounds of every loop during the outage
         assert instance.alive, "the process must survive a database outage"
         cluster.start()
         await until(lambda: _stored(cluster.url, 3), 90, "catch-up after the database outage", instance)
@@ -175,6 +181,10 @@ async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSin
         instance.terminate()
         await instance.exited()
     imap.logout()
+    log = instance.stderr()
+    assert log.count("database unreachable; retrying with backoff") == 1, log[-3000:]
+    assert log.count("database reachable again") == 1 and "Traceback" not in log, log[-3000:]
+    assert "works again" not in instance.stdout()  # a database outage is no surface outage
     state = snapshot(cluster.url)
     assert sorted(m for m, _ in state.inbound) == [f"<db-{n}@example.org>" for n in range(3)]
     assert state.conversations == 3 and all(count == 1 for count in state.threads.values())

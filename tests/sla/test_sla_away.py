@@ -1,4 +1,5 @@
-"""The away message: once per conversation per day outside business hours, never to an auto-reply."""
+"""The away message: once per conversation per day outside business hours, never to an auto-reply
+nor to mail read again in a mailbox resync."""
 
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ async def test_never_to_an_auto_reply_and_not_inside_business_hours(
     )
     await away_app.ingestor.ingest(
         mail("Digest", when=clock.now(), auto_kind=AutoKind.LIST, sender="l@x.org")
+    )
+    await away_app.ingestor.ingest(  # read again after the mailbox was rebuilt
+        mail("Old news", when=clock.now(), resynced=True, sender="old@example.org")
     )
     clock.set(ams(2026, 1, 12, 10, 0))  # Monday 10:00, open
     await away_app.ingestor.ingest(mail("Hi", when=clock.now(), sender="kim@example.org"))

@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from adapters.local.render import render_digest
 from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
+from bot.digest.service import CLAIM_STALE
 from tests.sla.sla_support import ams, mail, new_app, settings_for, settle
 from threadline.app import Threadline
 from threadline.scheduler import build_scheduler
@@ -112,7 +115,7 @@ async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path,
         and missed.period_start == ams(2026, 1, 6, 9, 0)
         and missed.period_end == ams(2026, 1, 8, 9, 0)
     )
-    assert "(late: sent after a restart)" in render_digest(missed, ZoneInfo(missed.timezone))
+    assert "(late: not posted at its time)" in render_digest(missed, ZoneInfo(missed.timezone))
     await second.stop()
 
     third = Threadline(settings, clock=clock)
@@ -140,17 +143,79 @@ async def test_digest_send_now_and_cli(tmp_path: Path, clock: ManualClock) -> No
 async def test_a_claim_left_by_a_dead_instance_is_taken_over(sla_app: Threadline, clock: ManualClock) -> None:
     start, end = ams(2026, 1, 5, 9, 0), ams(2026, 1, 6, 9, 0)
     async with sla_app.store.transaction() as repo:
-        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False) is not None
+        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False, stale=CLAIM_STALE)
     async with sla_app.store.transaction() as repo:  # still being posted by someone: hands off
-        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False) is None
-    clock.advance(timedelta(minutes=11))
+        assert (
+            await repo.claim_digest_run("daily", start, end, clock.now(), late=False, stale=CLAIM_STALE)
+            is None
+        )
+    clock.advance(CLAIM_STALE + timedelta(seconds=1))
     async with sla_app.store.transaction() as repo:
-        run_id = await repo.claim_digest_run("daily", start, end, clock.now(), late=True)
+        run_id = await repo.claim_digest_run("daily", start, end, clock.now(), late=True, stale=CLAIM_STALE)
         assert run_id is not None
         await repo.finish_digest_run(run_id, clock.now())
     clock.advance(timedelta(hours=1))
     async with sla_app.store.transaction() as repo:  # sent: never again
-        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=True) is None
+        assert (
+            await repo.claim_digest_run("daily", start, end, clock.now(), late=True, stale=CLAIM_STALE)
+            is None
+        )
+
+
+async def _posted_once_on_monday(app: Threadline, clock: ManualClock) -> None:
+    clock.set(ams(2026, 1, 5, 9, 0))
+    assert await app.digests.send_due("daily") is True
+    assert app.local is not None and len(app.local.digests) == 1
+
+
+async def test_a_run_claimed_by_an_instance_that_died_is_posted_within_a_minute(
+    sla_app: Threadline, clock: ManualClock
+) -> None:
+    await _posted_once_on_monday(sla_app, clock)
+    clock.set(ams(2026, 1, 6, 9, 0))  # Tuesday's run: another instance claims it, then dies posting it
+    start, end = ams(2026, 1, 5, 9, 0), ams(2026, 1, 6, 9, 0)
+    async with sla_app.store.transaction() as repo:
+        assert await repo.claim_digest_run("daily", start, end, clock.now(), late=False, stale=CLAIM_STALE)
+    assert await sla_app.digests.send_due("daily") is False  # claimed: this instance's cron job hands off
+    clock.advance(timedelta(seconds=35))
+    assert await sla_app.digests.post_missed() == 0  # the claim may still be in flight
+    clock.advance(timedelta(seconds=15))  # 50 s after the claim
+    assert await sla_app.digests.post_missed() == 1
+    clock.advance(timedelta(minutes=5))
+    assert await sla_app.digests.post_missed() == 0
+    assert sla_app.local is not None and len(sla_app.local.digests) == 2
+    view = sla_app.local.digests[1][1]
+    assert view.late and (view.period_start, view.period_end) == (start, end)
+
+
+async def test_a_run_skipped_while_the_database_was_down_is_posted_late_when_it_is_back(
+    sla_app: Threadline, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _posted_once_on_monday(sla_app, clock)
+    clock.set(ams(2026, 1, 6, 9, 0))
+    working = sla_app.store.transaction
+
+    def unreachable() -> object:
+        raise ConnectionRefusedError("database unreachable")
+
+    monkeypatch.setattr(sla_app.store, "transaction", unreachable)
+    with pytest.raises(ConnectionRefusedError):
+        await sla_app.digests.send_due("daily")  # the cron moment, during the outage
+    with pytest.raises(ConnectionRefusedError):
+        await sla_app.digests.post_missed()
+    monkeypatch.setattr(sla_app.store, "transaction", working)
+    clock.advance(timedelta(seconds=40))  # the database is back
+    assert await sla_app.digests.post_missed() == 1
+    assert await sla_app.digests.post_missed() == 0
+    assert sla_app.local is not None and len(sla_app.local.digests) == 2
+    view = sla_app.local.digests[1][1]
+    assert view.late and view.period_end == ams(2026, 1, 6, 9, 0)
+
+
+async def test_the_scheduler_checks_for_missed_digest_runs(sla_app: Threadline) -> None:
+    scheduler = build_scheduler(sla_app.waker.wake_due, sla=sla_app.sla, digests=sla_app.digests)
+    job = scheduler.get_job("digest-missed")
+    assert job is not None and job.func == sla_app.digests.post_missed
 
 
 async def test_digest_lists_urgent_ones_first(sla_app: Threadline, clock: ManualClock) -> None:

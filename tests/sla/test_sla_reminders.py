@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from adapters.local.render import render_card
 from bot.clock import ManualClock
+from bot.sla.checker import SlaChecker
 from storage.models import OutboxRow
 from tests.sla.sla_support import ams, mail, new_app, notices, settings_for, settle
 from threadline.app import Threadline
@@ -86,6 +87,11 @@ async def test_missed_while_down_sent_once_on_start_and_never_again(
         f"🚨 @support-oncall: #{number} first response target breached at Mon 10:00 (Europe/Amsterdam)"
         " · sent late, 30 min after the fact (Threadline was not running)"
     ]
+    async with second.store.transaction() as repo:  # the warning was never posted: not recorded as sent
+        conversation = await repo.conversation_by_number(number)
+        assert conversation is not None
+        sent = [(r.target, r.level, r.late) for r in await repo.reminders_of(conversation.id)]
+    assert sent == [("first_response", "breach", True)]
     await second.stop()
 
     third = Threadline(settings, clock=clock)
@@ -94,6 +100,26 @@ async def test_missed_while_down_sent_once_on_start_and_never_again(
     assert await third.sla.check() == 0
     assert await _notice_rows(third) == 1
     await third.stop()
+
+
+async def test_a_warning_due_while_another_instance_takes_over_is_posted_on_time(
+    sla_app: Threadline, clock: ManualClock
+) -> None:
+    number = (await sla_app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
+    clock.set(ams(2026, 1, 5, 9, 44, 58))
+    assert await sla_app.sla.run() == 0  # this instance holds the SLA check's lease, then dies
+    lease = sla_app.sla.lease.total_seconds()
+    assert lease == sla_app.settings.ops.lease_seconds
+    other = SlaChecker(sla_app.store, sla_app.settings, clock, lambda: None, holder="b", lease_seconds=lease)
+    clock.advance(timedelta(seconds=3))  # 09:45:01: the warning is due, the lease still runs
+    assert await other.run() == 0
+    while await other.run() == 0:  # the other instance checks every third of a lease
+        clock.advance(timedelta(seconds=lease / 3))
+    assert clock.now() - ams(2026, 1, 5, 9, 45) <= timedelta(seconds=lease * 4 / 3 + 1)
+    await sla_app.dispatcher.drain()
+    assert notices(sla_app, number) == [
+        f"⏰ @support-oncall: #{number} first response due in 15 min (Mon 10:00 Europe/Amsterdam)"
+    ]
 
 
 async def test_business_hours_holiday_and_weekend(sla_app: Threadline, clock: ManualClock) -> None:
