@@ -23,6 +23,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.ingest import Ingestor
+from bot.journal import Journal
+from bot.leader import default_holder
 from bot.operations import Operations
 from bot.outbox import Dispatcher, SurfacePace
 from bot.ports import ChannelSender, Surface
@@ -121,9 +123,13 @@ class Threadline:
         # --- shared web server + whatsapp channel: build ------------------------------
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
+        # inbound deliveries are journaled before they are acknowledged (bot.journal)
+        self.journal = Journal(self.store, self.clock, settings.ops.instance_name or default_holder())
         self.whatsapp: WhatsAppChannel | None = None
         if (whatsapp := settings.channels.whatsapp) is not None:
-            self.whatsapp = WhatsAppChannel(whatsapp, self.ingestor.ingest, self.statuses.apply)
+            self.whatsapp = WhatsAppChannel(
+                whatsapp, self.journal, self.ingestor.ingest, self.statuses.apply, self.ingestor.is_stored
+            )
             self.web.add_routes(self.whatsapp.routes())
             if "whatsapp" not in (extra_channels or {}):
                 self.channels["whatsapp"] = self.whatsapp.sender  # replaces the demo file sender
@@ -250,6 +256,7 @@ class Threadline:
             await self.slack.start()
         if self.discord is not None:  # login + gateway, reconnecting
             self._spawn("discord", self.discord.run())
+        await self.journal.start()
         if self.whatsapp is not None:
             await self.whatsapp.start()
         if self.web.has_routes or self.settings.ops.serve:  # some adapter mounted routes; 9: [ops]
@@ -280,14 +287,15 @@ class Threadline:
             self._spawn(f"email-source-{number}", self.ops.mailbox_runner(names[number], source).run())
 
     async def stop(self) -> None:
-        """Stop workers, deliver nothing half-way, close the database."""
+        """Stop intake (503 to new webhooks), drain the journal, stop workers, close the database."""
+        await self.journal.drain(self.settings.ops.shutdown_grace_seconds)
         # --- reliability and scale: readers first, then finish in-flight deliveries --
         await self.ops.stop_first(self._tasks, self.email_sources)
         # --- reliability and scale: end ---------------------------------------------
         for source in self.email_sources:
             await source.stop()
         await self.web.stop()  # no new webhook deliveries
-        if self.whatsapp is not None:  # finish queued deliveries first
+        if self.whatsapp is not None:
             await self.whatsapp.stop()
         if self.slack is not None:
             await self.slack.stop()

@@ -55,6 +55,8 @@ class InboundMessage:
     ``extra["choice"]`` is the title of a reply button or list option the customer
     picked, where the channel has them. ``more_follow`` says the channel is reading a
     backlog and has more messages ready right after this one (``bot.backlog``).
+    ``journal_id`` is the intake journal entry this message completes (``bot.journal``):
+    ingest marks it done in the transaction that stores the message.
     """
 
     channel: str
@@ -78,6 +80,7 @@ class InboundMessage:
     cursor: ChannelCursor | None = None
     extra: dict[str, str] = field(default_factory=dict)
     more_follow: bool = False
+    journal_id: int | None = None
 
 
 @dataclass(frozen=True)

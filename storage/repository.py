@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, func, or_, select, text, update
 from sqlalchemy.orm import joinedload, raiseload
 
+from storage.journal import JournalQueries
 from storage.models import (
     Agent,
     AgentIdentity,
@@ -58,7 +59,9 @@ class ConversationFilter:
 _COUNTERS = cast(Table, Counter.__table__)  # Core UPDATEs: no ORM bookkeeping over the session's objects
 
 
-class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, RepositoryBase):
+class Repository(
+    MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, JournalQueries, RepositoryBase
+):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 
     async def ping(self) -> None:

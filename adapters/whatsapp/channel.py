@@ -2,9 +2,10 @@
 
 ``bot/app.py`` builds one ``WhatsAppChannel``, mounts ``routes()`` on the shared web
 server, registers ``sender`` as the ``whatsapp`` channel sender, and calls
-``start()``/``stop()``. The worker parses each queued body, downloads media at once
-(the URLs are short-lived), and hands messages to ``ingest`` and receipts to
-``apply_status``; the core deduplicates on (channel, wamid).
+``start()``/``stop()``. The webhook journals each body before its 200; the journal worker
+hands it to ``process_entry``, which parses it, downloads media (the URLs are short-lived;
+never again for a message already stored), and hands messages to ``ingest`` and receipts
+to ``apply_status``; the core deduplicates on (channel, wamid).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import mimetypes
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -24,11 +26,12 @@ from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender
 from adapters.whatsapp.webhook import WebhookReceiver
 from bot.inbound import InboundAttachment, InboundMessage, IngestResult
+from bot.journal import BadEntry, Journal, JournalItem
 from bot.ports import DeliveryError
 from bot.settings.whatsapp import WhatsAppSettings
 from bot.views import OutboundView
 
-__all__ = ["ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
+__all__ = ["JOURNAL_SOURCE", "ApplyStatus", "Ingest", "IsStored", "WhatsAppChannel", "to_inbound"]
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,14 @@ Ingest = Callable[[InboundMessage], Awaitable[IngestResult]]
 ApplyStatus = Callable[[str, str, str, "str | None"], Awaitable[str]]
 """The core's ``DeliveryStatusService.apply(channel, external_id, status, error)`` → a ``StatusOutcome``."""
 
+IsStored = Callable[[str, str], Awaitable[bool]]
+"""The core's ``Ingestor.is_stored(channel, external_id)``."""
+
+JOURNAL_SOURCE = "whatsapp"
+"""The intake journal's source name of webhook bodies."""
+
 _UNKNOWN_MESSAGE = "unknown_message"  # bot.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
-_INGEST_ATTEMPTS = 3
 _STATUS_RETRY_SECONDS = 5.0
 _STATUS_KEEP_SECONDS = 600.0
 _STATUSES_KEPT = 1000
@@ -107,14 +115,23 @@ class _ReadingSender(WhatsAppSender):
 class WhatsAppChannel:
     """Everything of one WhatsApp business number."""
 
-    def __init__(self, settings: WhatsAppSettings, ingest: Ingest, apply_status: ApplyStatus) -> None:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        journal: Journal,
+        ingest: Ingest,
+        apply_status: ApplyStatus,
+        is_stored: IsStored,
+    ) -> None:
         self.settings = settings
+        self.journal = journal
         self.ingest = ingest
         self.apply_status = apply_status
+        self.is_stored = is_stored
         self.graph = GraphClient(settings)
         self.sender = _ReadingSender(settings, self.graph)
-        self.receiver = WebhookReceiver(settings)
-        self._worker: asyncio.Task[None] | None = None
+        self.receiver = WebhookReceiver(settings, self._record)
+        journal.handle(JOURNAL_SOURCE, self.process_entry)
         self._retrier: asyncio.Task[None] | None = None
         # receipts for a wamid not stored yet (the webhook can beat the outbox recording the send)
         self.unmatched: OrderedDict[tuple[str, str], tuple[StatusUpdate, float]] = OrderedDict()
@@ -123,80 +140,59 @@ class WhatsAppChannel:
         """The webhook routes to mount on the shared web server."""
         return self.receiver.routes()
 
+    async def _record(self, body: bytes) -> None:
+        await self.journal.record(JOURNAL_SOURCE, body)
+
     async def start(self) -> None:
-        """Start the worker that processes accepted webhook deliveries."""
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="whatsapp-webhook-worker")
+        """Start the task that retries receipts which arrived before their send was recorded."""
+        if self._retrier is None:
             self._retrier = asyncio.create_task(self._retry_loop(), name="whatsapp-status-retry")
 
-    async def stop(self, drain_seconds: float = 5.0) -> None:
-        """Finish what is queued (for up to ``drain_seconds``), stop the worker, close the HTTP session."""
-        if self._worker is not None:
-            try:
-                await asyncio.wait_for(self.receiver.queue.join(), timeout=drain_seconds)
-            except TimeoutError:
-                log.error("whatsapp deliveries left unprocessed at shutdown",
-                          extra={"queued": self.receiver.queue.qsize()})
-            for task in (self._worker, self._retrier):
-                if task is not None:
-                    task.cancel()
-            await asyncio.gather(*(t for t in (self._worker, self._retrier) if t), return_exceptions=True)
-            self._worker = self._retrier = None
+    async def stop(self) -> None:
+        """Stop the retry task, close the HTTP session (the journal drains deliveries)."""
+        if self._retrier is not None:
+            self._retrier.cancel()
+            await asyncio.gather(self._retrier, return_exceptions=True)
+            self._retrier = None
         await self.graph.close()
 
     async def idle(self) -> None:
         """Wait until every accepted delivery has been processed (tests, benchmarks)."""
-        await self.receiver.queue.join()
+        await self.journal.idle()
 
-    async def _work(self) -> None:
-        queue = self.receiver.queue
-        while True:
-            body = await queue.get()
-            try:
-                await self.process(body)
-            except Exception:
-                log.exception("whatsapp delivery could not be processed", extra={"bytes": len(body)})
-            finally:
-                queue.task_done()
+    async def process_entry(self, item: JournalItem) -> None:
+        """Handle one journaled webhook body: apply its statuses, ingest its messages.
 
-    async def process(self, body: bytes) -> None:
-        """Handle one accepted webhook body: ingest its messages, apply its statuses."""
+        Statuses come first: applying one again changes nothing. The body's last message
+        carries the entry's id, so ingest marks the entry done in the transaction that
+        stores it; its earlier messages are duplicates (dropped) if the entry runs again.
+        """
         try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            log.warning("whatsapp webhook body is not JSON; ignored", extra={"bytes": len(body)})
-            return
+            payload: Any = json.loads(item.payload)
+        except ValueError as exc:
+            raise BadEntry(f"the webhook body is not JSON ({exc})") from exc
         batch = parse_webhook(payload)
-        for parsed in batch.messages:
-            if self._foreign(parsed.phone_number_id):
-                continue
-            message = to_inbound(parsed, self.settings.inbox, await self._attachment(parsed))
-            await self._ingest(message)
-            self.sender.saw_inbound(parsed.wa_id, parsed.wamid)
         for status in batch.statuses:
             if not self._foreign(status.phone_number_id):
                 await self._status(status)
+        ours = [parsed for parsed in batch.messages if not self._foreign(parsed.phone_number_id)]
+        for number, parsed in enumerate(ours, start=1):
+            message = to_inbound(parsed, self.settings.inbox, await self._attachment(parsed))
+            if number == len(ours):
+                message = replace(message, journal_id=item.id)
+            result = await self.ingest(message)
+            if result.duplicate:
+                log.info("duplicate whatsapp message dropped", extra={"inbox": message.inbox})
+            self.sender.saw_inbound(parsed.wa_id, parsed.wamid)
 
     def _foreign(self, phone_number_id: str | None) -> bool:
         if phone_number_id and phone_number_id != self.settings.phone_number_id:
-            log.warning("whatsapp delivery for another phone number ignored",
-                        extra={"phone_number_id": phone_number_id})
+            log.warning(
+                "whatsapp delivery for another phone number ignored",
+                extra={"phone_number_id": phone_number_id},
+            )
             return True
         return False
-
-    async def _ingest(self, message: InboundMessage) -> None:
-        for attempt in range(1, _INGEST_ATTEMPTS + 1):
-            try:
-                result = await self.ingest(message)
-            except Exception:
-                if attempt == _INGEST_ATTEMPTS:
-                    raise
-                log.warning("whatsapp ingest failed; retrying", exc_info=True, extra={"attempt": attempt})
-                await asyncio.sleep(attempt**2)
-            else:
-                if result.duplicate:
-                    log.info("duplicate whatsapp message dropped", extra={"inbox": message.inbox})
-                return
 
     async def _status(self, status: StatusUpdate) -> None:
         outcome = await self.apply_status("whatsapp", status.wamid, status.status, status.error)
@@ -228,8 +224,8 @@ class WhatsAppChannel:
 
     async def _attachment(self, parsed: ParsedMessage) -> InboundAttachment | None:
         media = parsed.media
-        if media is None:
-            return None
+        if media is None or await self.is_stored("whatsapp", parsed.wamid):
+            return None  # a redelivery of a stored message: its media were kept the first time
         limit = self.settings.max_media_bytes
         try:
             downloaded = await self.graph.download_media(media.media_id, limit)
@@ -237,10 +233,13 @@ class WhatsAppChannel:
             name = _filename(parsed, media.mime_type)
             return InboundAttachment(name, media.mime_type, exc.size, too_large=True)
         except DeliveryError as exc:
-            log.warning("whatsapp media download failed",
-                        extra={"kind": media.kind, "reason": exc.reason[:200]})
+            log.warning(
+                "whatsapp media download failed", extra={"kind": media.kind, "reason": exc.reason[:200]}
+            )
             return InboundAttachment(
-                _filename(parsed, media.mime_type), media.mime_type, 0,
+                _filename(parsed, media.mime_type),
+                media.mime_type,
+                0,
                 error=f"download failed: {exc.reason}; ask the customer to send it again",
             )
         mime = downloaded.mime_type or media.mime_type

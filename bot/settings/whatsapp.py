@@ -84,11 +84,6 @@ class WhatsAppSettings(BaseModel):
         description="media above this are recorded, not kept",
     )
     request_timeout_seconds: float = Field(30.0, gt=0, description="timeout of each Graph API request")
-    queue_size: int = Field(
-        10_000,
-        ge=1,
-        description="webhook deliveries waiting to be processed; beyond → 503",
-    )
 
     @field_validator("graph_api_version")
     @classmethod

@@ -103,6 +103,7 @@ async def build_rig(tmp_path: Path, graph: FakeGraph, clock: ManualClock, **conf
     )
     app = await started_app(settings, clock)
     assert app.whatsapp is not None
+    await app.journal.start()
     await app.whatsapp.start()
     await app.web.start()
     return WhatsAppRig(app, graph, clock, aiohttp.ClientSession())
