@@ -83,7 +83,7 @@ class Threadline:
         )
         notify = self.dispatcher.notify
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
-        self.dispatcher.yield_to = self.ingestor.idle
+        self.dispatcher.yield_to = self._yield_to_intake
         self.commands = CommandService(self.store, settings, self.clock, notify)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         if self.local is not None:
@@ -171,6 +171,11 @@ class Threadline:
         if self.settings.demo.whatsapp_outbox_file and "whatsapp" not in channels:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
+
+    async def _yield_to_intake(self) -> None:
+        """Deliveries wait while a burst is being acknowledged, then until what came in is stored."""
+        await self.journal.quiet()
+        await self.ingestor.idle()
 
     # --- slack surface: event dedupe the adapter is given ----------------------------
     async def _first_time_event(self, key: str) -> bool:

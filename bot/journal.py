@@ -34,6 +34,9 @@ __all__ = ["BadEntry", "IntakeClosed", "Journal", "JournalHandler", "JournalItem
 log = logging.getLogger(__name__)
 
 _BACKOFF_MAX_SECONDS = 300.0
+_BUSY_WINDOW_SECONDS = 0.2  # a delivery recorded this recently means intake is busy
+_BUSY_PAUSE_SECONDS = 0.05
+_MAX_DEFER_SECONDS = 2.0  # during a long burst, entries this old are processed anyway, in small batches
 
 
 class IntakeClosed(Exception):
@@ -71,6 +74,7 @@ class Journal:
         claim_seconds: float = 10.0,
         max_attempts: int = 5,
         batch: int = 256,
+        busy_batch: int = 16,
         poll_seconds: float = 1.0,
     ) -> None:
         self.store = store
@@ -79,6 +83,7 @@ class Journal:
         self.claim = timedelta(seconds=claim_seconds)
         self.max_attempts = max_attempts
         self.batch = batch
+        self.busy_batch = busy_batch
         self.poll_seconds = poll_seconds
         self._writer: GroupCommitter[tuple[str, str | None, bytes], None] = GroupCommitter(
             store, self._append, max_batch=512
@@ -89,6 +94,8 @@ class Journal:
         self._rounds = asyncio.Condition()
         self._empty_rounds = 0
         self._task: asyncio.Task[None] | None = None
+        self._last_record = 0.0
+        self._backlog_since: float | None = None  # when the first entry not yet processed was recorded
 
     @property
     def accepting(self) -> bool:
@@ -107,6 +114,9 @@ class Journal:
         """
         if not self._accepting:
             raise IntakeClosed("stopping: not accepting new deliveries")
+        self._last_record = asyncio.get_running_loop().time()
+        if self._backlog_since is None:
+            self._backlog_since = self._last_record
         await self._writer.submit((source, key, payload))
         faults.hit("journaled")  # committed, not yet acknowledged
         self._wake.set()
@@ -177,6 +187,9 @@ class Journal:
     async def _run(self) -> None:
         failing = False
         while True:
+            if self._deferring():
+                await asyncio.sleep(_BUSY_PAUSE_SECONDS)
+                continue
             try:
                 processed = await self.run_once()
             except Exception as exc:
@@ -192,7 +205,10 @@ class Journal:
                 log.info("journal worker running again")
                 failing = False
             if processed:
+                if self._intake_busy():
+                    await asyncio.sleep(_BUSY_PAUSE_SECONDS)  # let acknowledgements through first
                 continue
+            self._backlog_since = None
             async with self._rounds:
                 self._empty_rounds += 1
                 self._rounds.notify_all()
@@ -200,11 +216,32 @@ class Journal:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
+    async def quiet(self) -> None:
+        """Return once no burst of deliveries is arriving (other work yields to acknowledgements)."""
+        for _ in range(int(_MAX_DEFER_SECONDS / _BUSY_PAUSE_SECONDS) + 1):  # deferring ends by then
+            if not self._deferring():
+                return
+            await asyncio.sleep(_BUSY_PAUSE_SECONDS)
+
+    def _intake_busy(self) -> bool:
+        return asyncio.get_running_loop().time() - self._last_record < _BUSY_WINDOW_SECONDS
+
+    def _deferring(self) -> bool:
+        """During a burst, processing waits (acknowledgements first) unless its backlog got too old."""
+        if not self._accepting or not self._intake_busy() or self._backlog_since is None:
+            return False
+        return asyncio.get_running_loop().time() - self._backlog_since < _MAX_DEFER_SECONDS
+
     async def run_once(self) -> int:
-        """Claim a batch of pending entries and process them; how many were claimed."""
+        """Claim a batch of pending entries and process them; how many were claimed.
+
+        While deliveries are arriving the batches are small: processing shares the event loop
+        (and SQLite's one writer) with the acknowledgements, which must stay fast.
+        """
         now = self.clock.now()
+        limit = self.busy_batch if self._intake_busy() else self.batch
         async with self.store.transaction() as repo:
-            entries = await repo.claim_journal(self.holder, now, now + self.claim, self.batch)
+            entries = await repo.claim_journal(self.holder, now, now + self.claim, limit)
             items = [JournalItem(e.id, e.source, e.payload, e.received_at, e.attempts) for e in entries]
         if not items:
             return 0
