@@ -52,6 +52,7 @@ class Location:
     thread_id: str | None = None
     number: int | None = None
     typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
+    journal_id: int | None = None  # the intake journal entry this command completes (bot.journal)
 
 
 class CommandService:
@@ -98,6 +99,8 @@ class CommandService:
                         "You are not a member of this support team; ask an admin to add you.", ok=False
                     )
                 reply = await self._run(repo, agent, command, parsed.number, where)
+                if where.journal_id is not None:  # done in the transaction of the command's effect
+                    await repo.finish_journal([where.journal_id], self.clock.now())
         except DomainError as exc:
             return Reply(str(exc), ok=False, conversation_number=parsed.number)
         if reply.ok:

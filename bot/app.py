@@ -61,6 +61,8 @@ class Threadline:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
+        # inbound deliveries are journaled before they are acknowledged (bot.journal)
+        self.journal = Journal(self.store, self.clock, settings.ops.instance_name or default_holder())
         self.surfaces: dict[str, Surface] = {}
         self.local: LocalSurface | None = None
         if settings.surfaces.local is not None:
@@ -96,7 +98,7 @@ class Threadline:
             self.dispatcher.paces = {**self.dispatcher.paces, "slack": pace}
             self.slack.bind(
                 self.commands.handle,
-                self._first_time_event,
+                self.journal,
                 functools.partial(label_names, self.store, "", 100),
                 self.commands.register,
             )
@@ -123,8 +125,6 @@ class Threadline:
         # --- shared web server + whatsapp channel: build ------------------------------
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
-        # inbound deliveries are journaled before they are acknowledged (bot.journal)
-        self.journal = Journal(self.store, self.clock, settings.ops.instance_name or default_holder())
         self.whatsapp: WhatsAppChannel | None = None
         if (whatsapp := settings.channels.whatsapp) is not None:
             self.whatsapp = WhatsAppChannel(
@@ -176,17 +176,6 @@ class Threadline:
         """Deliveries wait while a burst is being acknowledged, then until what came in is stored."""
         await self.journal.quiet()
         await self.ingestor.idle()
-
-    # --- slack surface: event dedupe the adapter is given ----------------------------
-    async def _first_time_event(self, key: str) -> bool:
-        """True the first time a platform event id is seen (redeliveries and retries are dropped)."""
-        try:
-            async with self.store.transaction() as repo:
-                return await repo.first_time(key, self.clock.now())
-        except Conflict:  # a concurrent redelivery recorded it first
-            return False
-
-    # --- slack surface: end -------------------------------------------------------
 
     async def prepare_database(self) -> None:
         """SQLite upgrades itself; PostgreSQL must be upgraded explicitly with ``threadline db upgrade``."""
