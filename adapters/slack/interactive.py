@@ -206,8 +206,13 @@ class SlackInteractions:
         confirm = bool(((values.get("confirm") or {}).get("confirm") or {}).get("selected_options"))
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body.get("user") or {}
-        work = {"user_id": str(user.get("id", "")), "name": user.get("name"), "meta": meta, "text": text,
-                "confirm": confirm}
+        work = {
+            "user_id": str(user.get("id", "")),
+            "name": user.get("name"),
+            "meta": meta,
+            "text": text,
+            "confirm": confirm,
+        }
         await self.inbound.journaled("modal", work, body.get("trigger_id"))
         await ack()  # closes the modal
 

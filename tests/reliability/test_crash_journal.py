@@ -137,8 +137,12 @@ def _journal_states(url: str) -> Counter[str]:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as db:
-            return Counter({str(s): int(c) for s, c in db.execute(
-                text("SELECT state, count(*) FROM journal GROUP BY state"))})
+            return Counter(
+                {
+                    str(s): int(c)
+                    for s, c in db.execute(text("SELECT state, count(*) FROM journal GROUP BY state"))
+                }
+            )
     finally:
         engine.dispose()
 
@@ -154,8 +158,12 @@ def _wamid(n: int) -> str:
 
 async def _settle_and_check(url: str, instance: Instance, hooks: Webhooks, count: int) -> None:
     """Every acknowledged message stored; then Meta's redeliveries of the rest; then the exact counts."""
-    await until(lambda: set(_stored(url)) >= {_wamid(n) for n in hooks.acked}, 60,
-                "every acknowledged message stored", instance)
+    await until(
+        lambda: set(_stored(url)) >= {_wamid(n) for n in hooks.acked},
+        60,
+        "every acknowledged message stored",
+        instance,
+    )
     missing = [n for n in range(count) if n not in hooks.acked]
     await hooks.post(missing)  # Meta redelivers what got no 200
     assert hooks.acked == set(range(count)), hooks.refused
