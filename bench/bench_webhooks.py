@@ -267,7 +267,11 @@ async def run(messages: int, rate: float) -> dict[str, Any]:
 
 def report(figures: dict[str, Any], label: str) -> str:
     """The figures as a Markdown section."""
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the end"
+    )
     return (
         f"\n### Webhook acceptance ({label}) — {datetime.now(UTC):%Y-%m-%d}, {machine}\n\n"
         "`bench/bench_webhooks.py`: signed WhatsApp webhooks over loopback into a real `threadline run` "

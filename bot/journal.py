@@ -218,8 +218,8 @@ class Journal:
 
     async def quiet(self) -> None:
         """Return once no burst of deliveries is arriving (other work yields to acknowledgements)."""
-        for _ in range(int(_MAX_DEFER_SECONDS / _BUSY_PAUSE_SECONDS) + 1):  # deferring ends by then
-            if not self._deferring():
+        for _ in range(int(_MAX_DEFER_SECONDS / _BUSY_PAUSE_SECONDS)):  # a long burst: go on after 2 s
+            if not self._accepting or not self._intake_busy():
                 return
             await asyncio.sleep(_BUSY_PAUSE_SECONDS)
 
