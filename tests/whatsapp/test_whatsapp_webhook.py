@@ -156,3 +156,24 @@ async def test_a_body_the_database_cannot_take_answers_503_so_meta_retries() -> 
         assert recorded == [body]
     finally:
         await server.stop()
+
+
+async def test_media_of_a_redelivered_message_is_not_downloaded_again(rig: WhatsAppRig) -> None:
+    rig.graph.media["img1"] = (b"\xff\xd8\xff a photo", "image/jpeg")
+    photo = message("image", {"id": "img1", "mime_type": "image/jpeg"}, when=rig.clock.now(), wamid="wamid.P")
+    payload = envelope(messages=[photo])
+    await rig.deliver(payload)
+    await rig.deliver(payload)  # Meta redelivers (e.g. our 200 was lost on the way)
+    assert rig.graph.downloads == ["img1"]
+    assert await _count_inbound(rig) == 1
+
+
+async def test_a_signed_body_that_is_not_json_is_kept_as_failed_and_later_messages_are_stored(
+    rig: WhatsAppRig,
+) -> None:
+    assert await rig.post(None, raw=b"{not json") == 200  # signed by Meta's secret: acknowledged, kept
+    payload = envelope(messages=[message("text", {"body": "still here"}, when=rig.clock.now())])
+    await rig.deliver(payload)
+    assert await _count_inbound(rig) == 1
+    async with rig.app.store.transaction() as repo:
+        assert await repo.journal_counts() == {"done": 1, "failed": 1}
