@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from alembic import command
-from sqlalchemy import create_engine, inspect
-
-from storage.db import sync_url
-from storage.migrate import alembic_config, upgrade
-
-
-def _tables(url: str) -> set[str]:
-    engine = create_engine(sync_url(url))
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+from storage.migrate import upgrade
+from tests.automation.test_migration_0003 import _alembic, _tables
 
 
 async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
     assert "journal" in _tables(db_url)
-    command.downgrade(alembic_config(db_url), "0003")
+    _alembic(db_url, "downgrade", "0003")
     assert "journal" not in _tables(db_url)
     await upgrade(db_url)
     assert "journal" in _tables(db_url)

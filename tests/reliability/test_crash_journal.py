@@ -49,13 +49,14 @@ port = {port}
 [surfaces.local]
 agent = "alice"
 color = false
-
+"""
+WHATSAPP = """
 [inboxes.whatsapp]
 name = "WhatsApp"
 channel = "whatsapp"
 address = "+31205550100"
-surface = "local"
-chat_channel = "whatsapp"
+surface = "{surface}"
+chat_channel = "{chat_channel}"
 
 [channels.whatsapp]
 inbox = "whatsapp"
@@ -65,6 +66,11 @@ app_secret = "{secret}"
 verify_token = "crash-verify"
 graph_base_url = "http://127.0.0.1:9"
 """
+
+
+def whatsapp_section(surface: str, chat_channel: str) -> str:
+    """The WhatsApp inbox (mirrored to ``surface``) and channel of the crash tests' instances."""
+    return WHATSAPP.format(surface=surface, chat_channel=chat_channel, phone=PHONE_NUMBER_ID, secret=SECRET)
 
 
 def _body(n: int) -> bytes:
@@ -184,10 +190,19 @@ async def _settle_and_check(url: str, instance: Instance, hooks: Webhooks, count
         assert f"where is my order {1000 + n}?" in shown, f"message {n} never shown"
 
 
+async def _after_a_burst(tmp_path: Path, url: str, fault: str | None = None) -> tuple[Instance, Webhooks]:
+    """An instance (``fault`` armed) that was sent ``COUNT`` webhooks."""
+    instance, hooks = _instance(tmp_path, url)
+    instance.start(fault)
+    await hooks.up(instance)
+    await hooks.post(list(range(COUNT)))
+    return instance, hooks
+
+
 def _instance(tmp_path: Path, url: str) -> tuple[Instance, Webhooks]:
     port = free_port()
     config = tmp_path / "journal.toml"
-    config.write_text(CONFIG.format(db=url, port=port, phone=PHONE_NUMBER_ID, secret=SECRET))
+    config.write_text(CONFIG.format(db=url, port=port) + whatsapp_section("local", "whatsapp"))
     return Instance(config, tmp_path, "journal"), Webhooks(port)
 
 
@@ -205,10 +220,7 @@ KILL_POINTS = [
 async def test_kill_point_between_webhook_and_stored_message(
     process_db: str, tmp_path: Path, point: str
 ) -> None:
-    instance, hooks = _instance(tmp_path, process_db)
-    instance.start(point)
-    await hooks.up(instance)
-    await hooks.post(list(range(COUNT)))
+    instance, hooks = await _after_a_burst(tmp_path, process_db, point)
     assert await instance.exited(timeout=60) == 137, instance.stderr()[-3000:]
     instance.start()
     await hooks.up(instance)
@@ -216,10 +228,7 @@ async def test_kill_point_between_webhook_and_stored_message(
 
 
 async def test_sigkill_right_after_the_200s(process_db: str, tmp_path: Path) -> None:
-    instance, hooks = _instance(tmp_path, process_db)
-    instance.start()
-    await hooks.up(instance)
-    await hooks.post(list(range(COUNT)))
+    instance, hooks = await _after_a_burst(tmp_path, process_db)
     assert hooks.acked == set(range(COUNT))
     instance.kill()  # every webhook answered 200, most not yet ingested
     instance.start()
@@ -230,10 +239,7 @@ async def test_sigkill_right_after_the_200s(process_db: str, tmp_path: Path) -> 
 async def test_sigterm_refuses_new_webhooks_drains_and_a_kill_during_the_drain_loses_nothing(
     process_db: str, tmp_path: Path
 ) -> None:
-    instance, hooks = _instance(tmp_path, process_db)
-    instance.start()
-    await hooks.up(instance)
-    await hooks.post(list(range(COUNT)))
+    instance, hooks = await _after_a_burst(tmp_path, process_db)
     instance.terminate()  # stop intake, then drain
     await asyncio.sleep(0.05)
     await hooks.post(list(range(COUNT, COUNT + 10)))  # arrive during the drain: 503 (or no listener)
@@ -250,10 +256,7 @@ async def test_sigterm_refuses_new_webhooks_drains_and_a_kill_during_the_drain_l
 async def test_sigterm_drains_every_acknowledged_webhook_before_it_exits(
     process_db: str, tmp_path: Path
 ) -> None:
-    instance, hooks = _instance(tmp_path, process_db)
-    instance.start()
-    await hooks.up(instance)
-    await hooks.post(list(range(COUNT)))
+    instance, hooks = await _after_a_burst(tmp_path, process_db)
     instance.terminate()
     assert await instance.exited(timeout=60) == 0, instance.stderr()[-3000:]
     stored = _stored(process_db)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from storage.db import sync_url
 from tests.email.email_servers import free_port
 from tests.reliability.procs import Instance, until
-from tests.reliability.test_crash_journal import PHONE_NUMBER_ID, SECRET, Webhooks
+from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import message_event
 
@@ -39,21 +39,6 @@ api_base_url = "{api}"
 rate_limit_retries = 0
 pace_per_second = 1000
 pace_burst = 1000
-
-[inboxes.whatsapp]
-name = "WhatsApp"
-channel = "whatsapp"
-address = "+31205550100"
-surface = "slack"
-chat_channel = "C_SUPPORT"
-
-[channels.whatsapp]
-inbox = "whatsapp"
-phone_number_id = "{phone}"
-access_token = "crash-token"
-app_secret = "{secret}"
-verify_token = "crash-verify"
-graph_base_url = "http://127.0.0.1:9"
 """
 
 
@@ -85,7 +70,7 @@ async def test_kill_right_after_a_slack_ack_loses_nothing(
     port = free_port()
     config = tmp_path / "slack.toml"
     config.write_text(
-        CONFIG.format(db=process_db, port=port, api=slack.url, phone=PHONE_NUMBER_ID, secret=SECRET)
+        CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", "C_SUPPORT")
     )
     instance = Instance(config, tmp_path, "slack")
     hooks = Webhooks(port)
