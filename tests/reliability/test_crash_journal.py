@@ -41,6 +41,7 @@ poll_interval_seconds = 0.1
 
 [ops]
 instance_name = "journal-a"
+claim_seconds = 2  # outbox rows claimed by the killed run come back quickly (default 120 s)
 
 [web]
 host = "127.0.0.1"

@@ -26,6 +26,7 @@ log_format = "json"
 
 [ops]
 instance_name = "slack-a"
+claim_seconds = 2
 
 [web]
 host = "127.0.0.1"
