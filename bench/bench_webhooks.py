@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/bench_webhooks.py [--messages 3000] [--rate 1000] 
 The server is a real ``python -m bot.cli run`` process (SQLite, local surface, the WhatsApp
 channel on the shared web server). This process is the load generator: it posts signed,
 Meta-shaped bodies over loopback in an open loop at ``--rate`` per second (latency counted from
-each request's scheduled time, so a stalled server is not hidden), then:
+each request's scheduled time, so a stalled server is not hidden) over kept-alive connections,
+after a warm-up burst of 1,000 that is left to settle (stored and mirrored), then:
 
 1. **accepted**: requests/s answered 200 and the latency percentiles of the answers;
 2. **acknowledged-to-stored lag**: with the process left running, how long after its 200 each
@@ -170,6 +171,17 @@ class Server:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=120)
 
+    def pending_outbox(self) -> int:
+        """Outbox rows not delivered yet (threads being mirrored)."""
+        engine = create_engine(f"sqlite:///{self.db}")
+        try:
+            with engine.connect() as db:
+                return int(
+                    db.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending'")).scalar_one()
+                )
+        finally:
+            engine.dispose()
+
     def stored(self, prefix: str) -> dict[str, datetime]:
         """Stored inbound wamids of a burst and when each was stored."""
         engine = create_engine(f"sqlite:///{self.db}")
@@ -188,32 +200,32 @@ class Server:
         }
 
 
-async def burst(url: str, name: str, count: int, rate: float) -> tuple[dict[str, float], list[float], float]:
+async def burst(
+    http: aiohttp.ClientSession, url: str, name: str, count: int, rate: float
+) -> tuple[dict[str, float], list[float], float]:
     """Post ``count`` webhooks at ``rate``/s; the wall time each acknowledged wamid got its 200,
     every 200's latency (ms, from its scheduled time), and the burst's duration."""
     acked: dict[str, float] = {}
     latencies: list[float] = []
     bodies = [webhook_body(name, i) for i in range(count)]
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        start = time.perf_counter()
+    start = time.perf_counter() + 0.2  # the schedule starts once every request's task is waiting
 
-        async def one(i: int) -> None:
-            scheduled = start + i / rate
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            body = bodies[i]
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(SECRET, body)}
-            try:
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status == 200:
-                        latencies.append((time.perf_counter() - scheduled) * 1000)
-                        acked[f"wamid.{name}{i:08d}"] = time.time()
-            except aiohttp.ClientError:
-                pass
+    async def one(i: int) -> None:
+        scheduled = start + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        body = bodies[i]
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(SECRET, body)}
+        try:
+            async with http.post(url, data=body, headers=headers) as response:
+                await response.read()
+                if response.status == 200:
+                    latencies.append((time.perf_counter() - scheduled) * 1000)
+                    acked[f"wamid.{name}{i:08d}"] = time.time()
+        except aiohttp.ClientError:
+            pass
 
-        await asyncio.gather(*(one(i) for i in range(count)))
-        duration = time.perf_counter() - start
+    await asyncio.gather(*(one(i) for i in range(count)))
+    duration = time.perf_counter() - start
     return acked, latencies, duration
 
 
@@ -236,15 +248,20 @@ async def run(messages: int, rate: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         await server.start()
-        await burst(server.url, "WARM", 200, rate)
-        acked, latencies, duration = await burst(server.url, "A", messages, rate)
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))  # kept-alive connections
+        await burst(http, server.url, "WARM", 1000, rate)
+        await settle(server, "WARM", 1000)
+        while server.pending_outbox():  # the warm-up mirrored too: the burst starts on an idle server
+            await asyncio.sleep(0.2)
+        acked, latencies, duration = await burst(http, server.url, "A", messages, rate)
         stored = await settle(server, "A", len(acked))
         lags = [
             (when.replace(tzinfo=UTC).timestamp() - acked[wamid]) * 1000
             for wamid, when in stored.items()
             if wamid in acked
         ]
-        acked_b, _, _ = await burst(server.url, "B", messages, rate)
+        acked_b, _, _ = await burst(http, server.url, "B", messages, rate)
+        await http.close()
         server.kill()
         await server.start()
         stored_b = await settle(server, "B", len(acked_b))

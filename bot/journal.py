@@ -74,7 +74,7 @@ class Journal:
         claim_seconds: float = 10.0,
         max_attempts: int = 5,
         batch: int = 256,
-        busy_batch: int = 16,
+        busy_batch: int = 8,
         poll_seconds: float = 1.0,
     ) -> None:
         self.store = store
