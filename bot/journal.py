@@ -34,6 +34,7 @@ __all__ = ["BadEntry", "IntakeClosed", "Journal", "JournalHandler", "JournalItem
 log = logging.getLogger(__name__)
 
 _BACKOFF_MAX_SECONDS = 300.0
+_PRUNE_EVERY = timedelta(hours=1)
 _BUSY_WINDOW_SECONDS = 0.2  # a delivery recorded this recently means intake is busy
 _BUSY_PAUSE_SECONDS = 0.05
 _MAX_DEFER_SECONDS = 2.0  # during a long burst, entries this old are processed anyway, in small batches
@@ -76,6 +77,7 @@ class Journal:
         batch: int = 256,
         busy_batch: int = 8,
         poll_seconds: float = 1.0,
+        keep_done: timedelta = timedelta(days=7),
     ) -> None:
         self.store = store
         self.clock = clock
@@ -85,6 +87,8 @@ class Journal:
         self.batch = batch
         self.busy_batch = busy_batch
         self.poll_seconds = poll_seconds
+        self.keep_done = keep_done
+        self._pruned_at: datetime | None = None
         self._writer: GroupCommitter[tuple[str, str | None, bytes], None] = GroupCommitter(
             store, self._append, max_batch=512
         )
@@ -209,6 +213,7 @@ class Journal:
                     await asyncio.sleep(_BUSY_PAUSE_SECONDS)  # let acknowledgements through first
                 continue
             self._backlog_since = None
+            await self._prune()
             async with self._rounds:
                 self._empty_rounds += 1
                 self._rounds.notify_all()
@@ -252,6 +257,21 @@ class Journal:
             async with self.store.transaction() as repo:
                 await repo.finish_journal(finished, self.clock.now())
         return len(items)
+
+    async def _prune(self) -> None:
+        """Once an hour, forget entries done longer ago than ``keep_done`` (failed ones stay)."""
+        now = self.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < _PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        try:
+            async with self.store.transaction() as repo:
+                pruned = await repo.prune_journal(now - self.keep_done)
+        except Exception:
+            log.warning("pruning the journal failed; trying again in an hour")
+            return
+        if pruned:
+            log.info("journal pruned", extra={"entries": pruned})
 
     async def _process(self, item: JournalItem) -> bool:
         handler = self._handlers.get(item.source)

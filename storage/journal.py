@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -156,6 +157,15 @@ class JournalQueries(RepositoryBase):
             .values(claimed_until=None)
             .execution_options(synchronize_session=False)
         )
+
+    async def prune_journal(self, before: datetime) -> int:
+        """Delete rows done before ``before`` (failed rows are kept); how many went."""
+        result = await self.session.execute(
+            sql_delete(JournalEntry)
+            .where(JournalEntry.state == JournalState.DONE, JournalEntry.done_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
 
     async def journal_counts(self) -> dict[str, int]:
         """How many rows are in each state."""

@@ -120,3 +120,23 @@ async def test_the_claims_of_a_dead_instance_run_out_and_another_takes_over(
     assert await other.run_once() == 1
     assert processed == ["claimed by the dead one"]
     assert [r.state for r in await _entries(store)] == ["done"]
+
+
+async def test_done_entries_are_pruned_after_a_week_and_failed_ones_are_kept(
+    store: Store, clock: ManualClock
+) -> None:
+    async def handler(item: JournalItem) -> None:
+        if item.payload == b"bad":
+            raise BadEntry("unknown shape")
+
+    journal = Journal(store, clock, "a")
+    journal.handle("whatsapp", handler)
+    await journal.record("whatsapp", b"good")
+    await journal.record("whatsapp", b"bad")
+    await journal.start()
+    await journal.idle()
+    clock.advance(timedelta(days=8))
+    await journal.record("whatsapp", b"new")
+    await journal.idle()
+    await journal.stop()
+    assert [(r.payload, r.state) for r in await _entries(store)] == [(b"bad", "failed"), (b"new", "done")]
