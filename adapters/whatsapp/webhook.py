@@ -1,8 +1,9 @@
 """The webhook endpoint: Meta's GET handshake, and signed POSTs journaled before they are answered.
 
-Meta retries a delivery that is not answered with 200 quickly, for days, and never
-redelivers one it got a 200 for ("Webhooks", developers.facebook.com/docs/graph-api/webhooks/getting-started:
-respond 200 OK to all notifications; failed ones are retried with decreasing frequency).
+Meta retries a delivery that is not answered with 200, with growing delays, and never
+redelivers one it got a 200 for (WhatsApp Cloud API webhooks; a provider's copy of the
+same rules: docs.360dialog.com/docs/waba-basics/webhook-events-and-notifications, "if the
+webhook request returns a HTTP status code other than 200, we retry the webhook delivery").
 So the POST handler checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with
 the app secret), commits the raw body to the intake journal (``bot.journal``,
 group-committed), and only then answers 200. Parsing, media downloads and ingest happen
