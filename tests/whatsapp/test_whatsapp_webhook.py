@@ -1,4 +1,4 @@
-"""The webhook: handshake, signature check, fast 200 + queue, dedupe of redeliveries."""
+"""The webhook: handshake, signature check, 200 only once journaled (else 503), dedupe of redeliveries."""
 
 from __future__ import annotations
 
