@@ -2,5 +2,6 @@
 
 ``service.Ingestor`` files a ``bot.ports.inbound.InboundMessage`` into its conversation; ``statuses`` applies
 delivery receipts and ``bounces`` bounce reports; ``batching``, ``index`` and ``backlog`` keep bursts
-fast and ordered.
+fast and ordered. ``journal`` is the intake journal: deliveries committed before they are
+acknowledged, then processed once.
 """

@@ -60,6 +60,8 @@ class InboundMessage:
     business-scoped user id); ingest links them all to one contact. ``quotes`` and
     ``reacts_to`` are the external id of the message this one quotes or reacts to; the
     thread then names that message.
+    ``journal_id`` is the intake journal entry this message completes (``bot.ingest.journal``):
+    ingest marks it done in the transaction that stores the message.
     """
 
     channel: str
@@ -86,6 +88,7 @@ class InboundMessage:
     sender_identities: tuple[tuple[str, str], ...] = ()
     quotes: str | None = None
     reacts_to: str | None = None
+    journal_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def _tables(url: str) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
-    assert head_revision() == "0003"
+    assert head_revision() >= "0003"  # later revisions build on it
     assert _tables(db_url) >= NEW_TABLES
     _alembic(db_url, "downgrade", "0002")
     assert not NEW_TABLES & _tables(db_url)
