@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, func, or_, select, text, update
 from sqlalchemy.orm import joinedload, raiseload
 
+from storage.journal import JournalQueries
 from storage.models import (
     Agent,
     AgentIdentity,
@@ -75,7 +76,9 @@ def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
     return stmt
 
 
-class Repository(MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, RepositoryBase):
+class Repository(
+    MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, JournalQueries, RepositoryBase
+):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 
     async def ping(self) -> None:

@@ -17,6 +17,7 @@ from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandService
 from bot.digest import DigestService
+from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.outages import OutageTracker
@@ -63,14 +64,16 @@ class Threadline:
         self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
         self.email_tokens: dict[str, MailboxTokens] = {}  # OAuth2 mailboxes, shared by IMAP and SMTP
+        ops = settings.ops
+        instance = ops.instance_name or default_holder()
+        # inbound deliveries are journaled before they are acknowledged (bot.ingest.journal)
+        self.journal = Journal(self.store, self.clock, instance)
         notify = self._notify_outbox  # the outbox is built last; the core services only need to wake it
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
         self.commands = CommandService(self.store, settings, self.clock, notify)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
-        ports = CorePorts(
-            settings, self.store, self.commands, self.ingestor, self.statuses, self._first_time_event
-        )
+        ports = CorePorts(settings, self.store, self.commands, self.ingestor, self.statuses, self.journal)
         plugs = build_plugs(ports, printer)
         self.plugs = plugs.all()
         self.surfaces: dict[str, Surface] = {p.name: p.surface for p in self.plugs if p.surface is not None}
@@ -81,8 +84,6 @@ class Threadline:
         self.slack = plugs.slack.adapter if plugs.slack else None
         self.discord = plugs.discord.discord if plugs.discord else None
         self.whatsapp = plugs.whatsapp.channel if plugs.whatsapp else None
-        ops = settings.ops
-        instance = ops.instance_name or default_holder()
         health = Health(self.store)
         outages = OutageTracker(
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
@@ -97,7 +98,7 @@ class Threadline:
             paces={p.name: p.pace for p in self.plugs if p.pace is not None},
             outages=outages,
             database=database,
-            yield_to=self.ingestor.idle,
+            yield_to=self._yield_to_intake,
         )
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         for plug in self.plugs:
@@ -157,13 +158,10 @@ class Threadline:
             channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
 
-    async def _first_time_event(self, key: str) -> bool:
-        """True the first time a platform event id is seen (redeliveries and retries are dropped)."""
-        try:
-            async with self.store.transaction() as repo:
-                return await repo.first_time(key, self.clock.now())
-        except Conflict:  # a concurrent redelivery recorded it first
-            return False
+    async def _yield_to_intake(self) -> None:
+        """Deliveries wait while a burst is being acknowledged, then until what came in is stored."""
+        await self.journal.quiet()
+        await self.ingestor.idle()
 
     async def prepare_database(self) -> None:
         """SQLite upgrades itself; PostgreSQL must be upgraded explicitly with ``threadline db upgrade``."""
@@ -239,6 +237,7 @@ class Threadline:
         await self.waker.wake_due()
         await self.sla.run()  # reminders missed while down, once (outbox rows)
         self._scheduler.start()
+        await self.journal.start()  # before the webhooks: what was acknowledged earlier is processed
         if self.web.has_routes or self.settings.ops.serve:  # health, metrics and webhooks come first
             await self.web.start()
         connections = [self._spawn(f"connect-{plug.name}", self._connect(plug)) for plug in self.plugs]
@@ -296,14 +295,15 @@ class Threadline:
             self._spawn(f"email-source-{number}", self.ops.mailbox_runner(names[number], source).run())
 
     async def stop(self) -> None:
-        """Stop workers, deliver nothing half-way, close the database."""
+        """Stop intake (503 to new webhooks), drain the journal, stop workers, close the database."""
+        await self.journal.drain(self.settings.ops.shutdown_grace_seconds)
         if self._scheduler.running:
             self._scheduler.pause()  # no job takes a lease again once stop_first has released them
         await self.ops.stop_first(self._tasks, self.email_sources)  # readers first, then in-flight deliveries
         for source in self.email_sources:
             await source.stop()
         await self.web.stop()  # no new webhook deliveries
-        for plug in reversed(self.plugs):  # channels finish their queued deliveries first
+        for plug in reversed(self.plugs):
             await plug.stop()
         self.dispatcher.stop()
         self.redactor.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
+from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.service import SurfacePace
@@ -53,14 +54,14 @@ Spawn = Callable[[str, Coroutine[Any, Any, Any]], object]
 
 @dataclass(frozen=True)
 class CorePorts:
-    """What adapters drive in the core: commands, ingest, delivery statuses, event dedupe, lookups."""
+    """What adapters drive in the core: commands, ingest, delivery statuses, the intake journal, lookups."""
 
     settings: AppSettings
     store: Store
     commands: CommandService
     ingestor: Ingestor
     statuses: DeliveryStatusService
-    first_time_event: Callable[[str], Awaitable[bool]]
+    journal: Journal
 
 
 class Plug(Protocol):
@@ -140,7 +141,7 @@ class SlackPlug:
         )
         self.adapter.bind(
             ports.commands.handle,
-            ports.first_time_event,
+            ports.journal,
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,
         )
@@ -212,7 +213,9 @@ class WhatsAppPlug:
     pace: SurfacePace | None = None
 
     def __init__(self, ports: CorePorts, settings: WhatsAppSettings) -> None:
-        self.channel = WhatsAppChannel(settings, ports.ingestor.ingest, ports.statuses.apply)
+        self.channel = WhatsAppChannel(
+            settings, ports.journal, ports.ingestor.ingest, ports.statuses.apply, ports.ingestor.is_stored
+        )
         self.sender: ChannelSender | None = self.channel.sender
 
     def routes(self) -> list[Any]:
@@ -224,11 +227,11 @@ class WhatsAppPlug:
         return None
 
     async def start(self, spawn: Spawn) -> None:
-        """Start working queued webhook deliveries."""
+        """Start retrying receipts that came before their send was recorded (the journal works webhooks)."""
         await self.channel.start()
 
     async def stop(self) -> None:
-        """Finish the queued deliveries, then stop."""
+        """Stop retrying receipts, close the HTTP session (the journal was drained before)."""
         await self.channel.stop()
 
 

@@ -18,11 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
 from adapters.slack.http import aiohttp_routes
-from adapters.slack.inbound import AgentRegistrar, CommandHandler, FirstTime, LabelSource, SlackInbound
+from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
+from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]
 
@@ -78,8 +79,8 @@ class SlackAdapter:
             client=self.client,
             signing_secret=settings.signing_secret or "socket-mode-requests-are-not-signed",
             request_verification_enabled=settings.mode == "http",
-            # Listeners only filter, queue their work (``SlackInbound.spawn``) and ack, so running them
-            # before the response costs nothing and makes "dispatch returned" mean "work is queued".
+            # Listeners only filter, journal their work (``SlackInbound.journaled``) and ack, so running
+            # them before the response makes "acknowledged" mean "committed to the journal".
             process_before_response=True,
             logger=_BOLT_LOG,
         )
@@ -97,12 +98,12 @@ class SlackAdapter:
     def bind(
         self,
         handle: CommandHandler,
-        first_time: FirstTime,
+        journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, event dedupe, label list, agent registration."""
-        self.inbound.bind(handle, first_time, labels, register)
+        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration."""
+        self.inbound.bind(handle, journal, labels, register)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

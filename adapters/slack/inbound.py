@@ -1,18 +1,24 @@
 """The Slack surface, inbound half: slash command and thread messages, handed to the core as commands.
 
-Every listener acknowledges first (Slack wants an answer within 3 s) and then does
-its work in a tracked task; ``settle()`` waits for that work (tests, shutdown).
-Thread messages: ``!claim`` and friends are commands, a plain message is handed to
-the core, which makes it an internal note (or ignores it, per inbox). Text arrives in
-Slack's wire format and is decoded once here (``adapters.slack.wire.decode``), so the
-core, the customer's mail and the thread echo get exactly what the agent typed. Messages of
-bots (ours included), edits and deletions are ignored; Events API retries and
-Socket Mode redeliveries are dropped by ``event_id`` through ``FirstTime``.
+Every listener commits its work to the intake journal (``bot.ingest.journal``, group-committed)
+and only then acknowledges (Slack wants an answer within 3 s: "Acknowledge the event within
+3 seconds", api.slack.com/apis/events-api#responding; Socket Mode: acknowledge each envelope,
+api.slack.com/apis/socket-mode#acknowledge). The journal worker replays the work; the
+command's transaction marks the entry done (``Location.journal_id``). If the work cannot be
+journaled the listener fails, nothing is acknowledged, and Slack retries. ``settle()`` waits
+for acknowledged work (tests, shutdown). Thread messages: ``!claim`` and friends are
+commands, a plain message is handed to the core, which makes it an internal note (or
+ignores it, per inbox). Text arrives in Slack's wire format and is decoded once here
+(``adapters.slack.wire.decode``), so the core, the customer's mail and the thread echo get
+exactly what the agent typed. Messages of bots (ours included), edits and deletions are
+ignored; Events API retries and Socket Mode redeliveries carry the same ``event_id``, the
+journal's key, so they are journaled once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -28,14 +34,16 @@ from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.commands import Actor, Location
+from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 
 __all__ = [
+    "JOURNAL_SOURCE",
     "AgentRegistrar",
     "CommandHandler",
-    "FirstTime",
     "LabelSource",
+    "Replay",
     "SlackInbound",
 ]
 
@@ -60,8 +68,10 @@ class CommandHandler(Protocol):
         ...
 
 
-FirstTime = Callable[[str], Awaitable[bool]]
-"""``first_time(key)``: True the first time a key is seen (stored, so it survives restarts)."""
+Replay = Callable[[dict[str, Any], int], Awaitable[None]]
+"""Runs one journaled piece of Slack work (its JSON fields, the journal entry's id)."""
+JOURNAL_SOURCE = "slack"
+"""The intake journal's source name of acknowledged Slack work."""
 LabelSource = Callable[[], Awaitable[list[str]]]
 """Returns the existing label names (for the card's Labels menu)."""
 AgentRegistrar = Callable[[Actor], Awaitable[None]]
@@ -89,7 +99,8 @@ class SlackInbound:
         self.command = command
         self.chat_channels = frozenset(chat_channels)
         self.handle: CommandHandler | None = None
-        self.first_time: FirstTime | None = None
+        self.journal: Journal | None = None
+        self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
         self.labels: LabelSource | None = None
         self.register: AgentRegistrar | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -99,12 +110,13 @@ class SlackInbound:
     def bind(
         self,
         handle: CommandHandler,
-        first_time: FirstTime,
+        journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
     ) -> None:
-        """Connect the listeners to the core (``CommandService.handle``) and storage-backed helpers."""
-        self.handle, self.first_time, self.labels, self.register = handle, first_time, labels, register
+        """Connect the listeners to the core (``CommandService.handle``), the journal, and helpers."""
+        self.handle, self.journal, self.labels, self.register = handle, journal, labels, register
+        journal.handle(JOURNAL_SOURCE, self._replay)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -125,6 +137,23 @@ class SlackInbound:
         """Wait until all acknowledged work has finished."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self.journal is not None:
+            await self.journal.idle()
+
+    async def journaled(self, kind: str, work: dict[str, Any], key: str | None = None) -> None:
+        """Commit a piece of work to the intake journal; call before the ack (raises when it cannot be)."""
+        if self.journal is None:
+            raise RuntimeError("Slack is not connected to the core yet; Slack retries")
+        payload = json.dumps({"kind": kind, **work}).encode()
+        await self.journal.record(JOURNAL_SOURCE, payload, f"{kind}:{key}" if key else None)
+
+    async def _replay(self, item: JournalItem) -> None:
+        try:
+            work = json.loads(item.payload)
+            replay = self.replayers[str(work["kind"])]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadEntry(f"not a Slack journal entry Threadline knows ({exc.__class__.__name__})") from exc
+        await replay(work, item.id)
 
     async def run(
         self,
@@ -194,10 +223,13 @@ class SlackInbound:
     # --- slash command ---------------------------------------------------------------------------
 
     async def _on_command(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
-        self.spawn(self._slash(body), "command")  # queued before the ack, so settle() always sees it
+        await self.journaled("command", {"body": body}, body.get("trigger_id"))
         await ack()
 
-    async def _slash(self, body: dict[str, Any]) -> None:
+    async def _replay_command(self, work: dict[str, Any], journal_id: int) -> None:
+        await self._slash(work["body"], journal_id)
+
+    async def _slash(self, body: dict[str, Any], journal_id: int) -> None:
         user_id, url = body.get("user_id", ""), body.get("response_url")
         actor = await self.acting(user_id, body.get("user_name"))
         if actor is None:
@@ -215,7 +247,7 @@ class SlackInbound:
             return
         if text.lower().startswith("assign"):
             await self.register_mentioned(body.get("text") or "")
-        reply = await self.run(actor, text, Location("slack"), prefixed=False)
+        reply = await self.run(actor, text, Location("slack", journal_id=journal_id), prefixed=False)
         await self.answer(
             self.reply_text(reply), response_url=url, channel=body.get("channel_id"), user=user_id
         )
@@ -234,14 +266,14 @@ class SlackInbound:
             and thread_ts != event.get("ts")
             and (not self.chat_channels or event.get("channel") in self.chat_channels)
         ):
-            self.spawn(self._message(body, event, str(thread_ts)), "message")
+            key = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+            await self.journaled("message", {"body": body, "event": event, "thread_ts": thread_ts}, key)
         await ack()
 
-    async def _message(self, body: dict[str, Any], event: dict[str, Any], thread_ts: str) -> None:
-        key = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
-        if self.first_time is not None and not await self.first_time(f"slack:event:{key}"):
-            log.info("slack event redelivered; ignored", extra={"event_id": key})
-            return
+    async def _replay_message(self, work: dict[str, Any], journal_id: int) -> None:
+        await self._message(work["event"], str(work["thread_ts"]), journal_id)
+
+    async def _message(self, event: dict[str, Any], thread_ts: str, journal_id: int) -> None:
         channel, user_id, text = str(event.get("channel")), str(event["user"]), str(event.get("text") or "")
         command = text.lstrip().startswith(self.prefix)
         actor = await self.acting(user_id, None)
@@ -253,7 +285,7 @@ class SlackInbound:
         elif not command and not text.strip():
             return
         text = await self.plain(text, command=command)
-        where = Location("slack", thread_id=thread_ts, typed_in_thread=True)
+        where = Location("slack", thread_id=thread_ts, typed_in_thread=True, journal_id=journal_id)
         verb = text.lstrip()[len(self.prefix) :].split(maxsplit=1)[:1] if command else []
         files: tuple[InboundAttachment, ...] = ()
         if verb and verb[0].lower() == "reply" and event.get("files"):

@@ -122,12 +122,17 @@ class SlackInteractions:
         app.options(ACTION_LABELS)(self._on_label_options)
         app.shortcut(REPLY_SHORTCUT)(self._on_shortcut)
         app.view(REPLY_MODAL)(self._on_submit)
+        inbound.replayers.update(action=self._replay_action, modal=self._replay_submit)
 
     # --- card buttons and menus -----------------------------------------------------------------
 
     async def _on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        self.inbound.spawn(self._action(body, action), "action")
+        key = f"{body.get('trigger_id')}:{action.get('action_id')}" if body.get("trigger_id") else None
+        await self.inbound.journaled("action", {"body": body, "action": action}, key)
         await ack()
+
+    async def _replay_action(self, work: dict[str, Any], journal_id: int) -> None:
+        await self._action(work["body"], work["action"], journal_id)
 
     def command_for(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
         """The command line a card interaction stands for, or None when it changes nothing."""
@@ -151,7 +156,7 @@ class SlackInteractions:
             return f"label #{number} {' '.join(change)}" if change else None
         return None
 
-    async def _action(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _action(self, body: dict[str, Any], action: dict[str, Any], journal_id: int) -> None:
         user = body.get("user") or {}
         user_id, url = str(user.get("id", "")), body.get("response_url")
         channel = (body.get("channel") or {}).get("id")
@@ -168,7 +173,7 @@ class SlackInteractions:
             target = str(action["selected_user"])
             if await self.inbound.directory.may_act(target):
                 await self.inbound.register(await self.inbound.directory.actor(target))
-        reply = await self.inbound.run(actor, text, Location("slack"), prefixed=False)
+        reply = await self.inbound.run(actor, text, Location("slack", journal_id=journal_id), prefixed=False)
         await self.inbound.answer(
             self.inbound.reply_text(reply), response_url=url, channel=channel, user=user_id
         )
@@ -187,6 +192,7 @@ class SlackInteractions:
     # --- shortcut and modal --------------------------------------------------------------------
 
     async def _on_shortcut(self, ack: Ack, body: dict[str, Any]) -> None:
+        # not journaled: it only opens the modal (no effect), and its trigger_id expires within 3 s
         self.inbound.spawn(self._shortcut(body), "shortcut")
         await ack()
 
@@ -212,13 +218,23 @@ class SlackInteractions:
         confirm = bool(((values.get("confirm") or {}).get("confirm") or {}).get("selected_options"))
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body.get("user") or {}
-        self.inbound.spawn(
-            self._submit(str(user.get("id", "")), user.get("name"), meta, text, confirm), "modal"
-        )
+        work = {
+            "user_id": str(user.get("id", "")),
+            "name": user.get("name"),
+            "meta": meta,
+            "text": text,
+            "confirm": confirm,
+        }
+        await self.inbound.journaled("modal", work, body.get("trigger_id"))
         await ack()  # closes the modal
 
+    async def _replay_submit(self, work: dict[str, Any], journal_id: int) -> None:
+        await self._submit(
+            work["user_id"], work["name"], work["meta"], work["text"], bool(work["confirm"]), journal_id
+        )
+
     async def _submit(
-        self, user_id: str, name: str | None, meta: dict[str, Any], text: str, confirm: bool
+        self, user_id: str, name: str | None, meta: dict[str, Any], text: str, confirm: bool, journal_id: int
     ) -> None:
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
         actor = await self.inbound.acting(user_id, name)
@@ -228,7 +244,8 @@ class SlackInteractions:
             )
             return
         line = f"reply {'--confirm ' if confirm else ''}{text}"
-        reply = await self.inbound.run(actor, line, Location("slack", thread_id=thread_ts), prefixed=False)
+        where = Location("slack", thread_id=thread_ts, journal_id=journal_id)
+        reply = await self.inbound.run(actor, line, where, prefixed=False)
         await self.inbound.answer(
             self.inbound.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts
         )

@@ -1,10 +1,11 @@
 """The WhatsApp channel: webhook receiver, the worker that turns deliveries into core calls, and the sender.
 
-``bot/app.py`` builds one ``WhatsAppChannel``, mounts ``routes()`` on the shared web
+``threadline/plugs.py`` builds one ``WhatsAppChannel``, mounts ``routes()`` on the shared web
 server, registers ``sender`` as the ``whatsapp`` channel sender, and calls
-``start()``/``stop()``. The worker parses each queued body, downloads media at once
-(the URLs are short-lived), and hands messages to ``ingest`` and receipts to
-``apply_status``; the core deduplicates on (channel, wamid).
+``start()``/``stop()``. The webhook journals each body before its 200; the journal worker
+hands it to ``process_entry``, which parses it, downloads media (the URLs are short-lived;
+never again for a message already stored), and hands messages to ``ingest`` and receipts
+to ``apply_status``; the core deduplicates on (channel, wamid).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import mimetypes
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -24,12 +26,22 @@ from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
+from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports import DeliveryError, Remedy
 from bot.ports.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.runtime import metrics
 from bot.views import OutboundView
 
-__all__ = ["PHONE", "WHATSAPP_USER", "ApplyStatus", "Ingest", "WhatsAppChannel", "to_inbound"]
+__all__ = [
+    "JOURNAL_SOURCE",
+    "PHONE",
+    "WHATSAPP_USER",
+    "ApplyStatus",
+    "Ingest",
+    "IsStored",
+    "WhatsAppChannel",
+    "to_inbound",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +52,12 @@ ApplyStatus = Callable[[str, str, str, "str | None", Remedy], Awaitable[str]]
 """The core's ``DeliveryStatusService.apply(channel, external_id, status, error, remedy)`` → a
 ``StatusOutcome``."""
 
+IsStored = Callable[[str, str], Awaitable[bool]]
+"""The core's ``Ingestor.is_stored(channel, external_id)``."""
+
+JOURNAL_SOURCE = "whatsapp"
+"""The intake journal's source name of webhook bodies."""
+
 PHONE = "phone"
 """The contact identity kind of a WhatsApp phone number (``wa_id``), shared with SMS-like channels."""
 WHATSAPP_USER = "whatsapp_user"
@@ -47,7 +65,6 @@ WHATSAPP_USER = "whatsapp_user"
 
 _UNKNOWN_MESSAGE = "unknown_message"  # bot.ingest.statuses.StatusOutcome.UNKNOWN_MESSAGE
 
-_INGEST_ATTEMPTS = 3
 _STATUS_RETRY_SECONDS = 5.0
 _STATUS_KEEP_SECONDS = 600.0
 _STATUSES_KEPT = 1000
@@ -132,14 +149,23 @@ class _ReadingSender(WhatsAppSender):
 class WhatsAppChannel:
     """Everything of one WhatsApp business number."""
 
-    def __init__(self, settings: WhatsAppSettings, ingest: Ingest, apply_status: ApplyStatus) -> None:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        journal: Journal,
+        ingest: Ingest,
+        apply_status: ApplyStatus,
+        is_stored: IsStored,
+    ) -> None:
         self.settings = settings
+        self.journal = journal
         self.ingest = ingest
         self.apply_status = apply_status
+        self.is_stored = is_stored
         self.graph = GraphClient(settings)
         self.sender = _ReadingSender(settings, self.graph)
-        self.receiver = WebhookReceiver(settings)
-        self._worker: asyncio.Task[None] | None = None
+        self.receiver = WebhookReceiver(settings, self._record)
+        journal.handle(JOURNAL_SOURCE, self.process_entry)
         self._retrier: asyncio.Task[None] | None = None
         # receipts for a wamid not stored yet (the webhook can beat the outbox recording the send)
         self.unmatched: OrderedDict[tuple[str, str], tuple[StatusUpdate, float]] = OrderedDict()
@@ -148,82 +174,61 @@ class WhatsAppChannel:
         """The webhook routes to mount on the shared web server."""
         return self.receiver.routes()
 
+    async def _record(self, body: bytes) -> None:
+        await self.journal.record(JOURNAL_SOURCE, body)
+
     async def start(self) -> None:
-        """Start the worker that processes accepted webhook deliveries."""
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="whatsapp-webhook-worker")
+        """Start the task that retries receipts which arrived before their send was recorded."""
+        if self._retrier is None:
             self._retrier = asyncio.create_task(self._retry_loop(), name="whatsapp-status-retry")
 
-    async def stop(self, drain_seconds: float = 5.0) -> None:
-        """Finish what is queued (for up to ``drain_seconds``), stop the worker, close the HTTP session."""
-        if self._worker is not None:
-            try:
-                await asyncio.wait_for(self.receiver.queue.join(), timeout=drain_seconds)
-            except TimeoutError:
-                log.error(
-                    "whatsapp deliveries left unprocessed at shutdown",
-                    extra={"queued": self.receiver.queue.qsize()},
-                )
-            for task in (self._worker, self._retrier):
-                if task is not None:
-                    task.cancel()
-            await asyncio.gather(*(t for t in (self._worker, self._retrier) if t), return_exceptions=True)
-            self._worker = self._retrier = None
+    async def stop(self) -> None:
+        """Stop the retry task, close the HTTP session (the journal drains deliveries)."""
+        if self._retrier is not None:
+            self._retrier.cancel()
+            await asyncio.gather(self._retrier, return_exceptions=True)
+            self._retrier = None
         await self.graph.close()
 
     async def idle(self) -> None:
         """Wait until every accepted delivery has been processed (tests, benchmarks)."""
-        await self.receiver.queue.join()
+        await self.journal.idle()
 
-    async def _work(self) -> None:
-        queue = self.receiver.queue
-        while True:
-            body = await queue.get()
-            try:
-                await self.process(body)
-            except Exception:
-                log.exception("whatsapp delivery could not be processed", extra={"bytes": len(body)})
-            finally:
-                queue.task_done()
+    async def process_entry(self, item: JournalItem) -> None:
+        """Handle one journaled webhook body: apply its statuses, ingest its messages.
 
-    async def process(self, body: bytes) -> None:
-        """Handle one accepted webhook body: ingest its messages, apply its statuses."""
+        Statuses come first: applying one again changes nothing. The body's last message
+        carries the entry's id, so ingest marks the entry done in the transaction that
+        stores it; its earlier messages are duplicates (dropped) if the entry runs again.
+        """
         try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            log.warning("whatsapp webhook body is not JSON; ignored", extra={"bytes": len(body)})
-            return
+            payload: Any = json.loads(item.payload)
+        except ValueError as exc:
+            raise BadEntry(f"the webhook body is not JSON ({exc})") from exc
         batch = parse_webhook(payload)
         unrouted: dict[str, list[int]] = {}
-        for parsed in batch.messages:
-            inbox = self.settings.inbox_of(parsed.phone_number_id)
-            if inbox is None:
-                unrouted.setdefault(str(parsed.phone_number_id), [0, 0])[0] += 1
-                continue
-            message = to_inbound(parsed, inbox, await self._attachment(parsed))
-            await self._ingest(message)
-            self.sender.saw_inbound(parsed)
         for status in batch.statuses:
             if self.settings.inbox_of(status.phone_number_id) is None:
                 unrouted.setdefault(str(status.phone_number_id), [0, 0])[1] += 1
             else:
                 await self._status(status)
+        ours: list[tuple[ParsedMessage, str]] = []
+        for parsed in batch.messages:
+            inbox = self.settings.inbox_of(parsed.phone_number_id)
+            if inbox is None:
+                unrouted.setdefault(str(parsed.phone_number_id), [0, 0])[0] += 1
+            else:
+                ours.append((parsed, inbox))
+        for position, (parsed, inbox) in enumerate(ours, start=1):
+            message = to_inbound(parsed, inbox, await self._attachment(parsed))
+            if position == len(ours):
+                message = replace(message, journal_id=item.id)
+            result = await self.ingest(message)
+            if result.duplicate:
+                log.info("duplicate whatsapp message dropped", extra={"inbox": message.inbox})
+            self.sender.saw_inbound(parsed)
         for number, (messages, statuses) in unrouted.items():
             _unrouted(number, messages, statuses)
-
-    async def _ingest(self, message: InboundMessage) -> None:
-        for attempt in range(1, _INGEST_ATTEMPTS + 1):
-            try:
-                result = await self.ingest(message)
-            except Exception:
-                if attempt == _INGEST_ATTEMPTS:
-                    raise
-                log.warning("whatsapp ingest failed; retrying", exc_info=True, extra={"attempt": attempt})
-                await asyncio.sleep(attempt**2)
-            else:
-                if result.duplicate:
-                    log.info("duplicate whatsapp message dropped", extra={"inbox": message.inbox})
-                return
 
     async def _status(self, status: StatusUpdate) -> None:
         outcome = await self.apply_status(
@@ -259,8 +264,8 @@ class WhatsAppChannel:
 
     async def _attachment(self, parsed: ParsedMessage) -> InboundAttachment | None:
         media = parsed.media
-        if media is None:
-            return None
+        if media is None or await self.is_stored("whatsapp", parsed.wamid):
+            return None  # a redelivery of a stored message: its media were kept the first time
         limit = self.settings.max_media_bytes
         try:
             downloaded = await self.graph.download_media(media.media_id, limit)

@@ -65,11 +65,6 @@ class WhatsAppSettings(BaseModel):
         description="more phone numbers of the same app: phone number id → the inbox it feeds",
     )
     request_timeout_seconds: float = Field(30.0, gt=0, description="timeout of each Graph API request")
-    queue_size: int = Field(
-        10_000,
-        ge=1,
-        description="webhook deliveries waiting to be processed; beyond → 503",
-    )
 
     def inbox_of(self, phone_number_id: str | None) -> str | None:
         """The inbox a phone number feeds (no id: the main number's), or None for a number not served."""

@@ -1,28 +1,38 @@
-"""The webhook endpoint: Meta's GET handshake, and signed POSTs answered at once and queued.
+"""The webhook endpoint: Meta's GET handshake, and signed POSTs journaled before they are answered.
 
-Meta retries a delivery that is not answered with 200 quickly, for days. So the
-POST handler only checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body
-with the app secret) and puts the raw body on a queue; parsing, media downloads
-and the database happen in the channel's worker.
+Meta retries a delivery that is not answered with 200, with growing delays, and never
+redelivers one it got a 200 for (WhatsApp Cloud API webhooks; a provider's copy of the
+same rules: docs.360dialog.com/docs/waba-basics/webhook-events-and-notifications, "if the
+webhook request returns a HTTP status code other than 200, we retry the webhook delivery").
+So the POST handler checks ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with
+the app secret), commits the raw body to the intake journal (``bot.ingest.journal``,
+group-committed), and only then answers 200. Parsing, media downloads and ingest happen
+in the journal worker. While the instance stops, or when the database cannot take the
+body, the answer is 503 and Meta delivers it again later.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from adapters.whatsapp.settings import WhatsAppSettings
+from bot.ingest.journal import IntakeClosed
 
-__all__ = ["SIGNATURE_HEADER", "WebhookReceiver", "sign_body", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "Record", "WebhookReceiver", "sign_body", "verify_signature"]
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 """The header carrying ``sha256=<hex HMAC of the raw body>``."""
+
+Record = Callable[[bytes], Awaitable[None]]
+"""Commits one accepted body to the intake journal; returns once it is durable."""
+_RETRY_AFTER = {"Retry-After": "30"}
 
 
 def sign_body(app_secret: str, body: bytes) -> str:
@@ -38,11 +48,11 @@ def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
 
 
 class WebhookReceiver:
-    """The aiohttp handlers of the webhook path and the queue of accepted bodies."""
+    """The aiohttp handlers of the webhook path; accepted bodies go to ``record`` before the 200."""
 
-    def __init__(self, settings: WhatsAppSettings) -> None:
+    def __init__(self, settings: WhatsAppSettings, record: Record) -> None:
         self.settings = settings
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=settings.queue_size)
+        self.record = record
         self.accepted = 0
         self.rejected = 0
 
@@ -64,20 +74,28 @@ class WebhookReceiver:
         return web.Response(status=403, text="verification failed")
 
     async def receive(self, request: web.Request) -> web.Response:
-        """Accept a signed delivery: 200 and queued; 401 for a bad signature; 503 when the queue is full."""
+        """Accept a signed delivery: 200 once journaled; 401 for a bad signature; 503 when it cannot be."""
         body = await request.read()
         if not verify_signature(self.settings.app_secret, body, request.headers.get(SIGNATURE_HEADER)):
             self.rejected += 1
             log.warning(
                 "whatsapp webhook with a bad signature rejected",
-                extra={"remote": request.remote, "bytes": len(body),
-                       "has_signature": SIGNATURE_HEADER in request.headers},
+                extra={
+                    "remote": request.remote,
+                    "bytes": len(body),
+                    "has_signature": SIGNATURE_HEADER in request.headers,
+                },
             )
             return web.Response(status=401, text="bad signature")
         try:
-            self.queue.put_nowait(body)
-        except asyncio.QueueFull:
-            log.error("whatsapp webhook queue full; asking Meta to retry", extra={"size": self.queue.qsize()})
-            return web.Response(status=503, text="busy", headers={"Retry-After": "30"})
+            await self.record(body)
+        except IntakeClosed:
+            return web.Response(status=503, text="stopping", headers=_RETRY_AFTER)
+        except Exception as exc:
+            log.error(
+                "whatsapp webhook could not be journaled; asking Meta to retry",
+                extra={"error": exc.__class__.__name__},
+            )
+            return web.Response(status=503, text="busy", headers=_RETRY_AFTER)
         self.accepted += 1
         return web.Response(text="ok")

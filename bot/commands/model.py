@@ -60,6 +60,7 @@ class Location:
     thread_id: str | None = None
     number: int | None = None
     typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
+    journal_id: int | None = None  # the intake journal entry this command completes (bot.ingest.journal)
 
 
 @dataclass(frozen=True)

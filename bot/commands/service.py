@@ -88,6 +88,8 @@ class CommandService:
                     )
                 context = Context(repo, agent, self.settings, self.clock, parsed.number, where)
                 reply = await HANDLERS[type(command)](context, command)
+                if where.journal_id is not None:  # done in the transaction of the command's effect
+                    await repo.finish_journal([where.journal_id], self.clock.now())
         except Refused as refused:
             return refused.reply
         except DomainError as exc:

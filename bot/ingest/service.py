@@ -92,6 +92,11 @@ class Ingestor:
             await asyncio.sleep(_BACKLOG_POLL)
             await self._writer.idle()
 
+    async def is_stored(self, channel: str, external_id: str) -> bool:
+        """True when the message (channel, external id) is stored already (a redelivery)."""
+        async with self.store.transaction() as repo:
+            return bool(await repo.stored_fingerprints([(channel, external_id)], "fingerprint"))
+
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""
         async with self.store.transaction() as repo:
@@ -113,6 +118,8 @@ class Ingestor:
             # each message carries its channel's position after it: the batch's last one per channel counts
             for key, value in {m.cursor.key: m.cursor.value for m in messages if m.cursor}.items():
                 await repo.save_cursor(key, value, self.clock.now())
+            await repo.finish_journal([m.journal_id for m in messages if m.journal_id], self.clock.now())
+            faults.hit("mid_batch")  # crash-safety tests: everything written, nothing committed
             return results
 
     async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:

@@ -63,6 +63,8 @@ class InboundMessage:
     ``resynced`` marks a message read again after the channel lost its position (an IMAP
     folder rebuilt with a new UIDVALIDITY) that arrived before the last one stored: it is
     stored if new, but never answered automatically (away message, rule reply, survey).
+    ``journal_id`` is the intake journal entry this message completes (``bot.ingest.journal``):
+    ingest marks it done in the transaction that stores the message.
     """
 
     channel: str
@@ -90,6 +92,7 @@ class InboundMessage:
     quotes: str | None = None
     reacts_to: str | None = None
     resynced: bool = False
+    journal_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ async def make_world(
         app = Threadline(settings, clock=clock)
         await app.prepare_database()
         await app.sync_agents()
+        await app.journal.start()  # acknowledged Slack work is replayed from the intake journal
         built = SlackWorld(app, fake_slack, clock, tmp_path / "sent-mail")
         worlds.append(built)
         return built
@@ -141,6 +142,7 @@ async def make_world(
     yield build
     for built in worlds:
         await built.slack.stop()
+        await built.app.journal.stop()
         await built.app.store.close()
 
 

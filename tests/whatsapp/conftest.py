@@ -119,6 +119,7 @@ async def build_rig(
     app = await started_app(settings, clock)
     graph.now = clock.now
     assert app.whatsapp is not None
+    await app.journal.start()
     await app.whatsapp.start()
     await app.web.start()
     return WhatsAppRig(app, graph, clock, aiohttp.ClientSession())

@@ -212,6 +212,7 @@ class FakeGraph:
     uploads: list[dict[str, Any]] = field(default_factory=list)
     read_marks: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
     fail_next: list[int] = field(default_factory=list)
     fail_on_post: dict[int, int] = field(default_factory=dict)  # nth message POST (1-based) -> error code
     message_posts: int = 0
@@ -350,6 +351,7 @@ class FakeGraph:
         if not self._authorised(request):
             return web.Response(status=401)
         data, mime = self.media[request.match_info["media_id"]]
+        self.downloads.append(request.match_info["media_id"])
         return web.Response(body=data, content_type=mime)
 
     async def start(self) -> None:

@@ -1,4 +1,4 @@
-"""The webhook: handshake, signature check, fast 200 + queue, dedupe of redeliveries."""
+"""The webhook: handshake, signature check, 200 only once journaled (else 503), dedupe of redeliveries."""
 
 from __future__ import annotations
 
@@ -102,10 +102,25 @@ async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
     assert not server.running
 
 
-async def test_a_full_queue_answers_503_so_meta_retries() -> None:
+async def test_while_stopping_new_deliveries_get_503_and_earlier_ones_are_stored(rig: WhatsAppRig) -> None:
+    now = rig.clock.now()
+    first = envelope(messages=[message("text", {"body": "before the stop"}, when=now, wamid="wamid.A")])
+    assert await rig.post(first) == 200
+    await rig.app.journal.close()
+    late = envelope(messages=[message("text", {"body": "too late"}, when=now, wamid="wamid.B")])
+    async with rig.http.post(
+        rig.url, data=dumps(late), headers={"X-Hub-Signature-256": sign_body(APP_SECRET, dumps(late))}
+    ) as response:
+        assert response.status == 503 and response.headers["Retry-After"] == "30"
+    await rig.app.journal.drain(5.0)
+    assert await _count_inbound(rig) == 1  # Meta redelivers the refused one to the next instance
+
+
+async def test_a_body_the_database_cannot_take_answers_503_so_meta_retries() -> None:
     from adapters.web import WebServer
     from adapters.whatsapp import WebhookReceiver
     from adapters.whatsapp.settings import WhatsAppSettings
+    from storage.db import DatabaseUnavailable
 
     settings = WhatsAppSettings.model_validate(
         {
@@ -114,10 +129,16 @@ async def test_a_full_queue_answers_503_so_meta_retries() -> None:
             "access_token": "t",
             "app_secret": APP_SECRET,
             "verify_token": "v",
-            "queue_size": 1,
         }
     )
-    receiver = WebhookReceiver(settings)
+    recorded: list[bytes] = []
+
+    async def record(body: bytes) -> None:
+        if recorded:
+            raise DatabaseUnavailable("database error (OperationalError)")
+        recorded.append(body)
+
+    receiver = WebhookReceiver(settings, record)
     server = WebServer("127.0.0.1", 0)
     server.add_routes(receiver.routes())
     await server.start()
@@ -132,6 +153,27 @@ async def test_a_full_queue_answers_503_so_meta_retries() -> None:
                 ) as response:
                     statuses.append(response.status)
         assert statuses == [200, 503]
-        assert receiver.queue.qsize() == 1
+        assert recorded == [body]
     finally:
         await server.stop()
+
+
+async def test_media_of_a_redelivered_message_is_not_downloaded_again(rig: WhatsAppRig) -> None:
+    rig.graph.media["img1"] = (b"\xff\xd8\xff a photo", "image/jpeg")
+    photo = message("image", {"id": "img1", "mime_type": "image/jpeg"}, when=rig.clock.now(), wamid="wamid.P")
+    payload = envelope(messages=[photo])
+    await rig.deliver(payload)
+    await rig.deliver(payload)  # Meta redelivers (e.g. our 200 was lost on the way)
+    assert rig.graph.downloads == ["img1"]
+    assert await _count_inbound(rig) == 1
+
+
+async def test_a_signed_body_that_is_not_json_is_kept_as_failed_and_later_messages_are_stored(
+    rig: WhatsAppRig,
+) -> None:
+    assert await rig.post(None, raw=b"{not json") == 200  # signed by Meta's secret: acknowledged, kept
+    payload = envelope(messages=[message("text", {"body": "still here"}, when=rig.clock.now())])
+    await rig.deliver(payload)
+    assert await _count_inbound(rig) == 1
+    async with rig.app.store.transaction() as repo:
+        assert await repo.journal_counts() == {"done": 1, "failed": 1}

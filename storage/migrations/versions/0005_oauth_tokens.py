@@ -1,7 +1,7 @@
 """oauth2 sign-ins of mailboxes (tokens encrypted)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02 13:40:00
 
 Written by hand to mirror storage/oauth_tokens.py.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,173 @@
+"""The intake journal: every inbound delivery (webhook body, Slack envelope), stored raw before its ack.
+
+A row is written ``pending`` by the webhook or listener, in a group-committed
+transaction, before the platform gets its 200/ack. The journal worker claims rows
+(``claimed_by`` / ``claimed_until``, so a dead instance's claims run out), runs them
+through ingest or the command service, and marks them ``done`` in the same transaction
+as their effect. A row that keeps failing is ``failed`` with its ``error``, and kept.
+``claimed_until`` doubles as "not before" for a row waiting to be retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base
+from storage.repo_base import RepositoryBase
+from storage.types import UTCDateTime
+
+__all__ = ["JournalEntry", "JournalQueries", "JournalState"]
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class JournalState:
+    """The states of a journal row."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JournalEntry(Base):
+    """One inbound delivery as received: its source, raw payload, and how far processing got."""
+
+    __tablename__ = "journal"
+    __table_args__ = (
+        UniqueConstraint("source", "dedupe_key", name="uq_journal_source_key"),
+        Index("ix_journal_state_id", "state", "id"),
+    )
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40), nullable=False)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=JournalState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+_TABLE = cast(Table, JournalEntry.__table__)
+
+
+class JournalQueries(RepositoryBase):
+    """Appending, claiming and finishing journal rows."""
+
+    async def append_journal(self, rows: Sequence[tuple[str, str | None, bytes]], now: datetime) -> None:
+        """Insert ``(source, dedupe_key, payload)`` rows as pending; a key already journaled is skipped."""
+        values = [
+            {
+                "source": source,
+                "dedupe_key": key,
+                "payload": payload,
+                "received_at": now,
+                "state": JournalState.PENDING,
+                "attempts": 0,
+            }
+            for source, key, payload in rows
+        ]
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+        await self.session.execute(stmt, values)
+
+    async def claim_journal(
+        self, holder: str, now: datetime, until: datetime, limit: int
+    ) -> list[JournalEntry]:
+        """Claim up to ``limit`` pending rows, oldest first, that nobody holds (or whose claim ran out)."""
+        stmt = (
+            select(JournalEntry)
+            .where(
+                JournalEntry.state == JournalState.PENDING,
+                or_(JournalEntry.claimed_until.is_(None), JournalEntry.claimed_until <= now),
+            )
+            .order_by(JournalEntry.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        entries = list((await self.session.execute(stmt)).scalars())
+        if entries:
+            await self.session.execute(
+                sql_update(JournalEntry)
+                .where(JournalEntry.id.in_([e.id for e in entries]))
+                .values(claimed_by=holder, claimed_until=until)
+                .execution_options(synchronize_session=False)
+            )
+        return entries
+
+    async def finish_journal(self, ids: Sequence[int], now: datetime) -> int:
+        """Mark pending rows done (a row already done stays as it was); how many changed."""
+        if not ids:
+            return 0
+        result = await self.session.execute(
+            sql_update(JournalEntry)
+            .where(JournalEntry.id.in_(list(ids)), JournalEntry.state == JournalState.PENDING)
+            .values(state=JournalState.DONE, done_at=now, claimed_until=None, error=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def defer_journal(self, entry_id: int, error: str, retry_at: datetime | None) -> None:
+        """Count a failed attempt: retry at ``retry_at``, or (None) give up and keep the row as failed."""
+        values: dict[str, object] = {"attempts": JournalEntry.attempts + 1, "error": error[:2000]}
+        if retry_at is None:
+            values.update(state=JournalState.FAILED, claimed_until=None)
+        else:
+            values.update(claimed_until=retry_at)
+        await self.session.execute(
+            sql_update(JournalEntry)
+            .where(JournalEntry.id == entry_id, JournalEntry.state == JournalState.PENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release_journal(self, holder: str) -> None:
+        """Hand back the pending rows ``holder`` claimed and has not retried yet (a clean stop, a restart)."""
+        await self.session.execute(
+            sql_update(JournalEntry)
+            .where(
+                JournalEntry.claimed_by == holder,
+                JournalEntry.state == JournalState.PENDING,
+                JournalEntry.attempts == 0,
+            )
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def prune_journal(self, before: datetime) -> int:
+        """Delete rows done before ``before`` (failed rows are kept); how many went."""
+        result = await self.session.execute(
+            sql_delete(JournalEntry)
+            .where(JournalEntry.state == JournalState.DONE, JournalEntry.done_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    async def journal_counts(self) -> dict[str, int]:
+        """How many rows are in each state."""
+        stmt = select(JournalEntry.state, func.count()).group_by(JournalEntry.state)
+        return {str(state): int(count) for state, count in (await self.session.execute(stmt)).all()}

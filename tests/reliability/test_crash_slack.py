@@ -1,0 +1,110 @@
+"""After a Slack ack nothing is lost: a real ``threadline run`` (Slack HTTP mode against the fake Slack,
+WhatsApp in), on SQLite and PostgreSQL, killed right after it acknowledged a thread message, then
+restarted: the note is stored exactly once and the journal is done."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import create_engine, text
+
+from storage.db import sync_url
+from tests.email.email_servers import free_port
+from tests.reliability.procs import Instance, until
+from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
+from tests.slack.slack_fake import FakeSlack
+from tests.slack.slack_payloads import message_event
+
+CONFIG = """
+[threadline]
+database_url = "{db}"
+log_level = "info"
+log_format = "json"
+
+[ops]
+instance_name = "slack-a"
+claim_seconds = 2
+
+[web]
+host = "127.0.0.1"
+port = {port}
+
+[surfaces.slack]
+bot_token = "xoxb-test"
+signing_secret = "test-signing-secret"
+mode = "http"
+api_base_url = "{api}"
+rate_limit_retries = 0
+pace_per_second = 1000
+pace_burst = 1000
+"""
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack Web API, with Alice in the workspace."""
+    fake = await FakeSlack().start()
+    fake.add_user("UALICE", "Alice", "alice@example.com")
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as db:
+            return [tuple(row) for row in db.execute(text(sql))]
+    except Exception:
+        return []
+    finally:
+        engine.dispose()
+
+
+async def test_kill_right_after_a_slack_ack_loses_nothing(
+    process_db: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = tmp_path / "slack.toml"
+    config.write_text(
+        CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", "C_SUPPORT")
+    )
+    instance = Instance(config, tmp_path, "slack")
+    hooks = Webhooks(port)
+    instance.start()
+    await hooks.up(instance)
+    await hooks.post([0])
+    await until(lambda: bool(slack.roots("C_SUPPORT")), 60, "the card in Slack", instance)
+    card = slack.roots("C_SUPPORT")[-1]
+    instance.terminate()
+    assert await instance.exited() == 0
+
+    instance.start("journal_claimed:1")  # dies when the worker picks up the acknowledged event
+    await hooks.up(instance)
+    event = message_event("refund approved, ships today", thread_ts=card["ts"], event_id="Ev0CRASH")
+    headers = {key: value if isinstance(value, str) else value[0] for key, value in event.headers.items()}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{port}/slack/events", data=event.raw_body, headers=headers) as response,
+    ):
+        assert response.status == 200  # acknowledged
+    assert await instance.exited() == 137, instance.stderr()[-3000:]
+    assert not _rows(process_db, "SELECT id FROM messages WHERE kind = 'note'")  # not processed yet
+
+    instance.start()
+    await until(
+        lambda: _rows(process_db, "SELECT count(*) FROM messages WHERE kind = 'note'") == [(1,)],
+        60,
+        "the note stored",
+        instance,
+    )
+    instance.terminate()
+    assert await instance.exited() == 0
+    notes = _rows(process_db, "SELECT text FROM messages WHERE kind = 'note'")
+    assert notes == [("refund approved, ships today",)]  # stored exactly once
+    assert _rows(process_db, "SELECT state, count(*) FROM journal GROUP BY state") == [("done", 2)]
+    assert len(slack.roots("C_SUPPORT")) == 1  # the team sees one card

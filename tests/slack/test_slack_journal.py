@@ -1,0 +1,34 @@
+"""Slack work is committed to the intake journal before the ack: a crash after the ack loses nothing."""
+
+from __future__ import annotations
+
+from tests.slack.slack_payloads import message_event, slash
+from tests.slack.test_slack_inbound import new_card, notes
+
+
+async def _journal(world) -> dict[str, int]:
+    async with world.app.store.transaction() as repo:
+        return await repo.journal_counts()
+
+
+async def test_an_acknowledged_note_is_in_the_journal_before_the_ack_and_is_stored_once_later(world) -> None:
+    _, card = await new_card(world)
+    await world.app.journal.stop()  # the worker is down, as in a process killed right after the ack
+    response = await world.dispatch(message_event("refund approved", thread_ts=card["ts"], event_id="Ev0J1"))
+    assert response.status == 200
+    assert await _journal(world) == {"pending": 1}
+    assert await notes(world) == []
+    retry = await world.dispatch(message_event("refund approved", thread_ts=card["ts"], event_id="Ev0J1"))
+    assert retry.status == 200  # Slack's retry of the same event is journaled once
+    await world.app.journal.start()  # the restart
+    await world.settle()
+    assert await notes(world) == ["refund approved"]
+    assert await _journal(world) == {"done": 1}
+
+
+async def test_while_stopping_slack_gets_no_ack_and_retries(world) -> None:
+    number, _ = await new_card(world)
+    await world.app.journal.close()
+    response = await world.dispatch(slash(f"claim #{number}"))
+    assert response.status != 200  # no ack: Slack retries the event, the user sees the command fail
+    assert await _journal(world) == {}
