@@ -27,7 +27,7 @@ from bot.ingest.bounces import record_bounce
 from bot.ingest.contacts import sender_contact
 from bot.ingest.index import NO_ADDRESS, BatchIndex, identities_of
 from bot.ingest.references import shown_text
-from bot.ingest.reused_ids import REUSED_KEY
+from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY
 from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
@@ -95,7 +95,7 @@ class Ingestor:
     async def is_stored(self, channel: str, external_id: str) -> bool:
         """True when the message (channel, external id) is stored already (a redelivery)."""
         async with self.store.transaction() as repo:
-            return bool(await repo.stored_fingerprints([(channel, external_id)], "fingerprint"))
+            return bool(await repo.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
 
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""
