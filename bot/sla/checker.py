@@ -43,7 +43,8 @@ def reminder_text(
     local = due.astimezone(ZoneInfo(policy.timezone)).strftime("%a %H:%M")
     mention = f"@{who}: " if who else ""
     if point.level == "warning":
-        left = duration_text(max(0.0, (due - now).total_seconds()))
+        seconds = max(0.0, (due - now).total_seconds())
+        left = duration_text(seconds if seconds < 60 else round(seconds / 60) * 60.0)  # 38 s, 15 min
         text = f"⏰ {mention}#{number} {name} due in {left} ({local} {policy.timezone})"
     else:
         text = f"🚨 {mention}#{number} {name} target breached at {local} ({policy.timezone})"
