@@ -58,6 +58,8 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
     assert (
         'filename="cracked-leg.jpg"' in raw.stdout and "Message-ID: <demo.refund@example.org>" in raw.stdout
     )
+    missing = _cli(["conversations", "show", "1", "--raw", "99"], cwd)
+    assert missing.returncode == 1 and "#1 has no message 99: its messages are 1 to 2" in missing.stderr
 
     script = "#1\n!claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
     worked = _cli(["run", "--for", "4"], cwd, stdin=script)
