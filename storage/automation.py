@@ -7,6 +7,7 @@ Used inside a repository's unit of work: ``Automation(repo)``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -256,6 +257,16 @@ class Automation:
             .all()
         )
         return {"messages": messages, "attachments": attachments, "audit": audit, "ratings": ratings}
+
+    async def sent_external_ids(self, conversation_ids: Sequence[int]) -> list[tuple[str, str]]:
+        """(channel, external id) of every reply sent in these conversations (Message-ID, wamid)."""
+        stmt = select(Message.channel, Message.external_id).where(
+            Message.conversation_id.in_(list(conversation_ids) or [-1]),
+            Message.kind == "outbound",
+            Message.external_id.is_not(None),
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [(str(channel), str(external)) for channel, external in rows]
 
     async def erase_contact(self, contact: Contact, now: datetime) -> list[int]:
         """Erase a contact's personal data in every table; the ids of its conversations (kept, anonymised)."""

@@ -58,6 +58,8 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
     assert (
         'filename="cracked-leg.jpg"' in raw.stdout and "Message-ID: <demo.refund@example.org>" in raw.stdout
     )
+    missing = _cli(["conversations", "show", "1", "--raw", "99"], cwd)
+    assert missing.returncode == 1 and "#1 has no message 99: its messages are 1 to 2" in missing.stderr
 
     script = "#1\n!claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
     worked = _cli(["run", "--for", "4"], cwd, stdin=script)
@@ -201,3 +203,28 @@ def test_admin_conveniences_global_options_version_pipes_and_listing(tmp_path: P
         timeout=120,
     )
     assert piped.stdout == "{\n" and "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+
+
+def test_forget_leaves_nothing_of_the_contact_in_the_demo_files(tmp_path: Path) -> None:
+    cwd = _demo_dir(tmp_path)
+    assert _cli(["run", "--for", "6"], cwd, stdin="").returncode == 0  # the samples arrive
+    script = "#1 !reply Dear Jane Doe, a new leg ships today.\n#2 !reply Ciao Sofia, checking now.\n"
+    assert _cli(["run", "--for", "4"], cwd, stdin=script).returncode == 0
+    data = cwd / "threadline-data"
+
+    def mentions(*needles: str) -> list[str]:
+        found = []
+        for path in data.rglob("*"):
+            if path.is_file() and not path.name.startswith("threadline.db"):  # the database has its own test
+                content = path.read_bytes()
+                found += [f"{path.relative_to(data)}: {n}" for n in needles if n.encode() in content]
+        return found
+
+    assert mentions("jane.doe@example.org") and mentions("31612345678")  # the replies and the photo exist
+    assert (data / "files" / "1" / "cracked-leg.jpg").exists()
+    forgot = _cli(["contact", "forget", "jane.doe@example.org", "--yes"], cwd)
+    assert forgot.returncode == 0, forgot.stderr
+    assert "kept cop(ies) of replies and attachments erased" in forgot.stdout
+    assert mentions("jane.doe@example.org", "Jane Doe") == []
+    assert not (data / "files" / "1").exists()
+    assert mentions("31612345678")  # the other customer's reply is still there

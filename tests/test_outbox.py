@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,10 @@ class RecordingSender:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.sent: list[OutboundView] = []
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Nothing is kept: the test reads what was sent from memory."""
+        return 0
 
     async def send(self, message: OutboundView) -> str:
         if self.error is not None:

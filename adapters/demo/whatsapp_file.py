@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from bot.views import OutboundView
@@ -38,3 +39,20 @@ class WhatsAppFileSender:
     async def send(self, message: OutboundView) -> str:
         """Append the message; return its demo wamid."""
         return await asyncio.to_thread(self._write, message)
+
+    def _erase(self, external_ids: Collection[str]) -> int:
+        wanted = set(external_ids)
+        kept, erased = [], 0
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line).get("wamid") in wanted:
+                erased += 1
+            else:
+                kept.append(line)
+        self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        return erased
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Drop the request bodies of these sent messages (by wamid) from the file."""
+        if not external_ids or not self.path.exists():
+            return 0
+        return await asyncio.to_thread(self._erase, external_ids)

@@ -13,8 +13,9 @@ import itertools
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from adapters.email.compose import ReplyComposer
@@ -75,6 +76,27 @@ class FolderSender:
         if not target.exists():
             _write_atomic(target, email.as_bytes())
         return message_id
+
+    def _erase_sync(self, external_ids: Collection[str]) -> int:
+        wanted, erased = set(external_ids), 0
+        names = set()
+        for path in sorted(self.directory.glob("*.eml")):
+            with path.open("rb") as file:
+                headers = BytesHeaderParser().parse(file)
+            if str(headers.get("Message-ID", "")).strip() in wanted:
+                names.add(path.name)
+                path.unlink(missing_ok=True)
+                erased += 1
+        for marker in (self.directory / ".sent").glob("*"):
+            if marker.read_text().strip() in names:
+                marker.unlink(missing_ok=True)
+        return erased
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Delete the .eml files of these sent messages (by Message-ID) and their markers."""
+        if not external_ids or not self.directory.is_dir():
+            return 0
+        return await asyncio.to_thread(self._erase_sync, external_ids)
 
     async def send(self, message: OutboundView) -> str:
         """Write the reply as an .eml file; return its Message-ID."""

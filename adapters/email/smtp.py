@@ -11,7 +11,7 @@ re-sends the same message id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import aiosmtplib
 
@@ -72,6 +72,10 @@ class SmtpSender:
         self.settings = settings
         self.composer = composer or ReplyComposer()
         self.tokens = dict(tokens or {})
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Sent mail has left the server: nothing is kept here."""
+        return 0
 
     async def send(self, message: OutboundView) -> str:
         """Send ``message``; return its Message-ID. Raises Transient/PermanentDeliveryError."""

@@ -1,7 +1,7 @@
 """The local surface: conversations as threads in the terminal, and a queue-backed variant for tests."""
 
 from adapters.local.palette import Palette, colour_wanted
-from adapters.local.surface import LocalSurface, LocalThread
+from adapters.local.surface import LocalSurface, LocalThread, erase_saved_files
 from adapters.local.terminal import run_terminal
 
-__all__ = ["LocalSurface", "LocalThread", "Palette", "colour_wanted", "run_terminal"]
+__all__ = ["LocalSurface", "LocalThread", "Palette", "colour_wanted", "erase_saved_files", "run_terminal"]

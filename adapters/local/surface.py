@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
+import shutil
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,11 +23,22 @@ from bot.commands import Actor, Location
 from bot.ports import ThreadGone, ThreadRef
 from bot.views import CardView, DigestView, PostView, Reply
 
-__all__ = ["CommandHandler", "LocalSurface", "LocalThread"]
+__all__ = ["CommandHandler", "LocalSurface", "LocalThread", "erase_saved_files"]
 
 CommandHandler = Callable[[Actor, str, Location], Awaitable[Reply]]
 _FOCUS = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
 _INDENT = "      "
+
+
+def erase_saved_files(files: Path, numbers: Iterable[int]) -> int:
+    """Delete the attachments the terminal saved for these conversations (a forgotten contact's)."""
+    erased = 0
+    for number in numbers:
+        folder = files / str(number)
+        if folder.is_dir():
+            erased += sum(1 for path in folder.iterdir() if path.is_file())
+            shutil.rmtree(folder)
+    return erased
 
 
 @dataclass

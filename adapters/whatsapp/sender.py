@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 from adapters.whatsapp.graph import GraphClient
@@ -134,6 +135,10 @@ class WhatsAppSender:
         self.settings = settings
         self.graph = graph
         self._sent: OrderedDict[str, str] = OrderedDict()
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Messages sent through the Cloud API have left: nothing is kept here."""
+        return 0
 
     async def send(self, message: OutboundView) -> str:
         """Send a reply (text parts, then attachments) or a template; return the first wamid."""

@@ -6,6 +6,7 @@ across are plain dataclasses (``bot.views``), never ORM or platform objects.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -128,5 +129,13 @@ class ChannelSender(Protocol):
 
         Must be idempotent for the same ``message.uid`` where the transport allows
         (email derives its Message-ID from it).
+        """
+        ...
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Erase what the transport itself keeps of these sent messages (a spool folder, a demo file).
+
+        A forgotten contact's replies leave nothing behind here; mail sent by SMTP and messages
+        sent through an API have left and keep nothing, so those return 0. Returns how many were erased.
         """
         ...

@@ -21,7 +21,7 @@ import base64
 import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,8 @@ class ForgetResult:
     contact_id: int
     conversations: int
     redactions: int
+    numbers: tuple[int, ...] = ()  # the conversations' numbers
+    sent: dict[str, tuple[str, ...]] = field(default_factory=dict)  # channel -> external ids of replies
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -136,6 +138,9 @@ async def forget_contact(
         return None
     conversations = await auto.conversations_of(contact.id)
     items = await auto.mirrored_items([c.id for c in conversations])
+    sent: dict[str, list[str]] = {}
+    for channel, external_id in await auto.sent_external_ids([c.id for c in conversations]):
+        sent.setdefault(channel, []).append(external_id)
     await auto.erase_contact(contact, now)
     for surface, chat_channel, thread_id, item_id in items:
         auto.queue_redaction(surface, chat_channel, thread_id, item_id, now)
@@ -148,7 +153,13 @@ async def forget_contact(
         contact_id=contact.id,
         detail={"conversations": len(conversations), "surface_messages": len(items)},
     )
-    return ForgetResult(contact.id, len(conversations), len(items))
+    return ForgetResult(
+        contact.id,
+        len(conversations),
+        len(items),
+        tuple(c.number for c in conversations),
+        {channel: tuple(ids) for channel, ids in sent.items()},
+    )
 
 
 class Redactor:

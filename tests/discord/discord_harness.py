@@ -8,6 +8,7 @@ component items → our bridge → the fake's ``/interactions/{id}/{token}/callb
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,6 +94,10 @@ class RecordingSender:
 
     channel: str = "email"
     sent: list[OutboundView] = field(default_factory=list)
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Nothing is kept: the test reads what was sent from memory."""
+        return 0
 
     async def send(self, message: OutboundView) -> str:
         """Record ``message``; its Message-ID derives from the uid (idempotent)."""

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class DownThenUpSender:
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.sent: list[OutboundView] = []
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Nothing is kept: the test reads what was sent from memory."""
+        return 0
 
     async def send(self, message: OutboundView) -> str:
         if self.failures > 0:

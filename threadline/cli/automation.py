@@ -12,10 +12,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.local import erase_saved_files
 from bot.automation import explain
 from bot.contacts import find_contact
 from bot.ports.inbound import InboundMessage
-from bot.privacy.service import export_contact, forget_contact
+from bot.privacy.service import ForgetResult, export_contact, forget_contact
 from storage import Store
 from storage.migrate import upgrade
 from threadline.config import AppSettings
@@ -74,13 +75,33 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
 
             result = await forget_contact(repo, settings, contact.id, "threadline cli", SystemClock().now())
             assert result is not None
+        kept = await _erase_kept_copies(settings, result)
         print(
             f"contact id:{result.contact_id} forgotten: {result.conversations} conversation(s) anonymised, "
-            f"{result.redactions} thread message(s) queued for deletion on the surfaces"
+            f"{result.redactions} thread message(s) queued for deletion on the surfaces, "
+            f"{kept} kept cop(ies) of replies and attachments erased"
         )
         return 0
     finally:
         await store.close()
+
+
+async def _erase_kept_copies(settings: AppSettings, result: ForgetResult) -> int:
+    """Erase what the transports and the terminal keep of the contact (spool folder, demo files)."""
+    from threadline.app import Threadline  # the channels as the running app builds them
+
+    app = Threadline(settings)
+    try:
+        erased = 0
+        for channel, external_ids in result.sent.items():
+            if (sender := app.channels.get(channel)) is not None:
+                erased += await sender.erase(external_ids)
+        local = settings.surfaces.local
+        if local is not None and local.files_dir:
+            erased += erase_saved_files(Path(local.files_dir), result.numbers)
+        return erased
+    finally:
+        await app.store.close()
 
 
 def _rules_test(settings: AppSettings, args: argparse.Namespace, parse: EmailParser) -> int:

@@ -124,9 +124,16 @@ async def _write_raw(settings: AppSettings, number: int, index: int) -> int:
             messages = await repo.messages_of(conversation.id) if conversation is not None else []
     finally:
         await store.close()
-    if not 1 <= index <= len(messages) or messages[index - 1].raw is None:
+    if not messages:
+        print(f"No conversation #{number}.", file=sys.stderr)
+        return 1
+    if not 1 <= index <= len(messages):
+        print(f"#{number} has no message {index}: its messages are 1 to {len(messages)}", file=sys.stderr)
+        return 1
+    if messages[index - 1].raw is None:
         print(
-            f"#{number} has no original bytes for message {index}; see conversations show {number}",
+            f"message {index} of #{number} has no original bytes (only email keeps its raw MIME); "
+            f"see conversations show {number}",
             file=sys.stderr,
         )
         return 1
