@@ -19,6 +19,7 @@ from bot.privacy.service import export_contact, forget_contact
 from storage import Store
 from storage.migrate import upgrade
 from threadline.config import AppSettings
+from threadline.progress import ProgressDisplay
 
 __all__ = ["AUTOMATION_COMMANDS", "EmailParser", "add_automation_commands", "run_automation_command"]
 
@@ -62,7 +63,9 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
                 print(f"no contact '{args.contact}'", file=sys.stderr)
                 return 1
             if args.contact_command == "export":
-                print(json.dumps(await export_contact(repo, contact.id), indent=2, ensure_ascii=False))
+                with ProgressDisplay() as shown:
+                    data = await export_contact(repo, contact.id, shown.track("exporting conversations"))
+                print(json.dumps(data, indent=2, ensure_ascii=False))
                 return 0
             if not args.yes:
                 print(
@@ -72,7 +75,15 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
                 return 1
             from bot.clock import SystemClock
 
-            result = await forget_contact(repo, settings, contact.id, "threadline cli", SystemClock().now())
+            with ProgressDisplay() as shown:
+                result = await forget_contact(
+                    repo,
+                    settings,
+                    contact.id,
+                    "threadline cli",
+                    SystemClock().now(),
+                    shown.track("erasing conversations"),
+                )
             assert result is not None
         print(
             f"contact id:{result.contact_id} forgotten: {result.conversations} conversation(s) anonymised, "

@@ -25,6 +25,7 @@ from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_comman
 from threadline.cli.conversations import add_conversation_commands, run_conversation_command
 from threadline.cli.reports import add_sla_commands, run_sla_command
 from threadline.config import AppSettings, config_warnings, load_config
+from threadline.progress import ProgressDisplay
 
 __all__ = ["main"]
 
@@ -46,7 +47,12 @@ def _load(args: argparse.Namespace) -> AppSettings:
 
 
 async def _run(settings: AppSettings, seconds: float | None) -> int:
-    app = Threadline(settings, printer=stdout_printer)
+    with ProgressDisplay() as shown:  # IMAP backlog reads, on a terminal
+        return await _run_app(Threadline(settings, printer=stdout_printer, progress=shown.track), seconds)
+
+
+async def _run_app(app: Threadline, seconds: float | None) -> int:
+    settings = app.settings
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # graceful from the first moment (app.stop drains)
@@ -76,7 +82,8 @@ async def _run(settings: AppSettings, seconds: float | None) -> int:
 
 async def _db(settings: AppSettings, args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
-        await upgrade(settings.threadline.database_url)
+        with ProgressDisplay() as shown:
+            await upgrade(settings.threadline.database_url, shown.track("migrating the database"))
         print("database is at the newest schema")
         return 0
     try:
