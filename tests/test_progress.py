@@ -2,7 +2,7 @@
 
 The helper is checked on a real pseudo-terminal and a real pipe; ``db upgrade`` and ``contact forget``
 run as real processes, on a pseudo-terminal (the bar and its counts show) and on pipes (not a byte
-of control characters).
+of control characters); ``run`` on a pseudo-terminal reads a real Dovecot's backlog below its prompt.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import BASE_CONFIG
+from tests.email.email_servers import Dovecot, make_mail
+from tests.test_terminal import Terminal
 from threadline.progress import ProgressDisplay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,3 +170,24 @@ def test_contact_forget_counts_the_conversations_it_erases_on_a_terminal(tmp_pat
     exported = _piped(["contact", "export", "#2"], cwd)  # a pipe: the JSON alone, no bar
     assert exported.returncode == 0, exported.stderr
     assert exported.stderr == "" and json.loads(exported.stdout)["conversations"]
+
+
+@pytest.mark.dovecot
+def test_run_on_a_terminal_reports_the_mailbox_backlog_it_reads(tmp_path: Path, dovecot: Dovecot) -> None:
+    backlog = 60  # more than one fetch batch (50): a backlog, not a new mail
+    client = dovecot.client()
+    try:
+        for n in range(1, backlog + 1):
+            client.append("INBOX", make_mail(n, subject=f"Order {n}"))
+    finally:
+        client.logout()
+    config = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/threadline.db", outdir=tmp_path / "out")
+    (tmp_path / "threadline.toml").write_text(config + dovecot.mailbox_toml())
+    terminal = Terminal(tmp_path, {**_env(), "PROMPT_TOOLKIT_NO_CPR": "1"})
+    try:
+        end = terminal.wait_for(rf"mailbox support {backlog}/{backlog} in \d+:\d\d:\d\d · [\d.,]+/s")
+        terminal.wait_for(r"› ", after=end)  # the prompt is still there, and takes typing
+        terminal.type("#1\r")
+        terminal.wait_for(r"#1 ›", after=end)
+    finally:
+        assert terminal.close() == 0
