@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -34,15 +36,30 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _upgrade_sync(url: str) -> None:
+def _upgrade_sync(url: str, on_step: Callable[[int, int], None] | None) -> None:
     _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), "head")
+    config = alembic_config(url)
+    if on_step is not None:
+        script = ScriptDirectory.from_config(config)
+        total = len(list(script.iterate_revisions("heads", _current_sync(url) or "base")))
+        done = 0
+
+        def applied(**_: Any) -> None:  # alembic's on_version_apply hook, once per migration step
+            nonlocal done
+            done += 1
+            on_step(done, total)
+
+        config.attributes["on_version_apply"] = applied  # read by migrations/env.py
+    command.upgrade(config, "head")
 
 
-async def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema; ``DatabaseUnavailable`` when unreachable."""
+async def upgrade(url: str, on_step: Callable[[int, int], None] | None = None) -> None:
+    """Bring the database at ``url`` to the newest schema; ``on_step(done, total)`` after each migration.
+
+    ``DatabaseUnavailable`` when the database cannot be reached.
+    """
     try:
-        await asyncio.to_thread(_upgrade_sync, url)
+        await asyncio.to_thread(_upgrade_sync, url, on_step)
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable.of(exc) from exc
 

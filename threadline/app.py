@@ -25,6 +25,7 @@ from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.privacy.service import Redactor
 from bot.runtime.db_outage import DatabaseOutage
+from bot.progress import ProgressCallback
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
 from bot.sla.checker import SlaChecker
@@ -59,8 +60,10 @@ class Threadline:
         clock: Clock | None = None,
         printer: Callable[[str], None] | None = None,
         extra_channels: dict[str, ChannelSender] | None = None,
+        progress: Callable[[str], ProgressCallback] | None = None,
     ) -> None:
         self.settings = settings
+        self.progress = progress  # a progress line of long work by its label (ProgressDisplay.track)
         self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
         self.email_tokens: dict[str, MailboxTokens] = {}  # OAuth2 mailboxes, shared by IMAP and SMTP
@@ -289,6 +292,7 @@ class Threadline:
             save_cursor=self.ingestor.save_cursor,
             clock=self.clock,
             tokens=self.email_tokens,
+            progress=self.progress,
         )
         names = list(email.mailboxes)  # each mailbox under its lease on PostgreSQL
         for number, source in enumerate(self.email_sources):

@@ -43,6 +43,7 @@ from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignI
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
+from bot.progress import ProgressCallback
 from bot.runtime import faults
 from bot.runtime.db_outage import is_database_failure
 
@@ -55,6 +56,7 @@ _RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored dat
 _DATABASE_RETRY_MAX = 15.0  # seconds between attempts while the core's database does not answer
 _RESYNC_MARGIN = timedelta(days=1)  # a resync reads mail down to a day before its horizon, no older
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError, TokenServiceError)
+_LONG_BACKLOG = 1000  # a catch-up this long says so at warning level (the default): it takes a while
 
 
 class _Stopped(Exception):
@@ -71,7 +73,9 @@ class ImapWorker:
     (in the worker thread) with ``time.perf_counter()`` when an IDLE EXISTS arrives; the
     same value is kept in ``last_exists_at``; benchmarks measure latency from it. ``tokens``
     gives OAuth2 access tokens (auth = 'oauth2'); ``sign_in_backoff`` handles refused sign-ins
-    and its ``problem`` is what health shows.
+    and its ``problem`` is what health shows. ``progress(done, total)`` is told (in the worker
+    thread) how far a backlog read is: a catch-up of at least ``batch_size`` messages, which is also
+    logged at its start and end with the count and rate.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class ImapWorker:
         backoff_max: float = 300.0,
         tokens: MailboxTokens | None = None,
         sign_in_backoff: SignInBackoff | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.settings, self.mailbox = settings, mailbox
         self.ingest, self.load_cursor, self.save_cursor = ingest, load_cursor, save_cursor
@@ -99,7 +104,7 @@ class ImapWorker:
         self.cursor_key = f"imap:{mailbox}"
         self.batch_size, self.backoff_initial, self.backoff_max = batch_size, backoff_initial, backoff_max
         self.last_exists_at: float | None = None
-        self.tokens = tokens
+        self.tokens, self.progress = tokens, progress
         self.signin = sign_in_backoff or SignInBackoff(mailbox, settings)
         self._arrived: datetime | None = None  # INTERNALDATE of the last message read
         self._resync_before: datetime | None = None  # set while a UIDVALIDITY resync runs
@@ -361,6 +366,7 @@ class ImapWorker:
 
     def _read(self, client: IMAPClient, validity: int, last: int, uids: list[int]) -> int:
         """Fetch and ingest ``uids`` (ascending, all after ``last``) in batches; return the new last UID."""
+        backlog = _Backlog(self.mailbox, len(uids), self.progress) if len(uids) >= self.batch_size else None
         for start in range(0, len(uids), self.batch_size):
             if self._stop.is_set():
                 raise _Stopped
@@ -372,12 +378,16 @@ class ImapWorker:
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0) or 0)
                 if group and group_bytes + size > _MAX_FETCH_BYTES:
                     last = self._fetch_and_ingest(client, validity, group, last, more_follow=True)
+                    if backlog is not None:
+                        backlog.read(len(group))
                     group, group_bytes = [], 0
                 group.append(uid)
                 group_bytes += size
             if group:
                 more = group[-1] != uids[-1]
                 last = self._fetch_and_ingest(client, validity, group, last, more_follow=more)
+                if backlog is not None:
+                    backlog.read(len(group))
         return last
 
     def _fetch_and_ingest(
@@ -454,3 +464,38 @@ class ImapWorker:
                     client.uid_expunge(uids)
                 else:
                     client.expunge()
+
+
+class _Backlog:
+    """How far a backlog read (a long catch-up) is: logs its start and end, tells ``progress``;
+    a warning first when it is long, as the default log level (warning) hides info lines."""
+
+    def __init__(self, mailbox: str, total: int, progress: ProgressCallback | None) -> None:
+        self.mailbox, self.total, self.progress = mailbox, total, progress
+        self.done, self.started = 0, time.monotonic()
+        if total >= _LONG_BACKLOG:
+            log.warning(
+                "imap reading %d mails from the backlog before new mail",
+                total,
+                extra={"mailbox": mailbox, "messages": total},
+            )
+        log.info("imap backlog read started", extra={"mailbox": mailbox, "messages": total})
+        if progress is not None:
+            progress(0, total)
+
+    def read(self, count: int) -> None:
+        """``count`` more messages are stored."""
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        if self.done >= self.total:
+            seconds = max(time.monotonic() - self.started, 1e-6)
+            log.info(
+                "imap backlog read finished",
+                extra={
+                    "mailbox": self.mailbox,
+                    "messages": self.done,
+                    "seconds": round(seconds, 1),
+                    "per_second": round(self.done / seconds, 1),
+                },
+            )

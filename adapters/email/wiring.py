@@ -22,6 +22,7 @@ from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import InboundMessage, IngestResult
+from bot.progress import ProgressCallback
 from storage import Store
 from storage.oauth_tokens import TokenVault
 
@@ -102,9 +103,11 @@ def build_email_sources(
     save_cursor: Callable[[str, str], Awaitable[None]],
     clock: Clock | None = None,
     tokens: Mapping[str, MailboxTokens] | None = None,
+    progress: Callable[[str], ProgressCallback] | None = None,
 ) -> list[EmailSource]:
     """One reader per configured mailbox. ``inbox_addresses`` maps inbox keys to their email addresses;
-    ``tokens`` (from ``build_mailbox_tokens``) signs the OAuth2 mailboxes in."""
+    ``tokens`` (from ``build_mailbox_tokens``) signs the OAuth2 mailboxes in; ``progress(label)`` gives
+    the callback an IMAP mailbox tells how far its backlog read is (labelled ``mailbox NAME``)."""
     clock = clock or SystemClock()
     domains = own_message_id_domains(settings, inbox_addresses.values())
     is_own = partial(is_own_message, own_message_id_domains=domains)
@@ -140,6 +143,7 @@ def build_email_sources(
                     save_cursor=save_cursor,
                     is_own=is_own,
                     tokens=(tokens or {}).get(name),
+                    progress=progress(f"mailbox {name}") if progress is not None else None,
                 )
             )
     return sources

@@ -2,6 +2,14 @@
 
 from adapters.local.palette import Palette, colour_wanted
 from adapters.local.surface import LocalSurface, LocalThread, erase_saved_files
-from adapters.local.terminal import run_terminal
+from adapters.local.terminal import is_interactive, run_terminal
 
-__all__ = ["LocalSurface", "LocalThread", "Palette", "colour_wanted", "erase_saved_files", "run_terminal"]
+__all__ = [
+    "LocalSurface",
+    "LocalThread",
+    "Palette",
+    "colour_wanted",
+    "erase_saved_files",
+    "is_interactive",
+    "run_terminal",
+]

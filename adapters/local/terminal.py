@@ -2,7 +2,8 @@
 
 On a terminal, typing goes through prompt_toolkit: a prompt that shows the focused conversation,
 editing and history (arrow keys), and multi-line messages, either pasted (bracketed paste keeps a
-pasted block one message) or typed with a trailing backslash or Alt-Enter before each new line.
+pasted block one message) or typed with a trailing backslash or Alt-Enter before each new line;
+``status`` text (the progress of long work) shows below the prompt while there is any.
 Without a terminal (a pipe, a file, ``/dev/null``) lines are read as they come, a trailing
 backslash joining a line to the next, and the loop is never blocked.
 """
@@ -26,7 +27,7 @@ from prompt_toolkit.styles import Style
 
 from adapters.local.surface import LocalSurface
 
-__all__ = ["join_continued", "read_stdin_lines", "run_terminal"]
+__all__ = ["is_interactive", "join_continued", "read_stdin_lines", "run_terminal"]
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +100,29 @@ def _bindings() -> KeyBindings:
     return keys
 
 
+def is_interactive() -> bool:
+    """Whether a person types here: standard input and output are both a terminal (the line editor runs)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 async def run_terminal(
-    surface: LocalSurface, agent: str, *, colour: bool, on_interrupt: Callable[[], None]
+    surface: LocalSurface,
+    agent: str,
+    *,
+    colour: bool,
+    on_interrupt: Callable[[], None],
+    status: Callable[[], str] | None = None,
 ) -> None:
     """Work ``surface`` from this terminal as ``agent`` until end of input; Ctrl-C calls ``on_interrupt``.
 
+    ``status()`` (polled twice a second) is shown as the prompt's bottom toolbar while not empty.
     Without a terminal on both standard input and output this falls back to ``read_stdin_lines``.
     """
 
     async def typed(message: str) -> object:
         return await surface.type_line(message, agent)
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not is_interactive():
         await read_stdin_lines(typed)
         return
 
@@ -125,6 +137,30 @@ async def run_terminal(
         color_depth=ColorDepth.DEFAULT if colour else ColorDepth.MONOCHROME,
         include_default_pygments_style=False,
     )
+    shown = asyncio.create_task(_show_status(session, status)) if status is not None else None
+    try:
+        await _prompt_loop(session, prompt, typed, on_interrupt)
+    finally:
+        if shown is not None:
+            shown.cancel()
+
+
+async def _show_status(session: PromptSession[str], status: Callable[[], str]) -> None:
+    """Keep the bottom toolbar showing ``status()``, hidden while it is empty."""
+    while True:
+        text = status()
+        if (text or None) != session.bottom_toolbar:
+            session.bottom_toolbar = text or None
+            session.app.invalidate()
+        await asyncio.sleep(0.5)
+
+
+async def _prompt_loop(
+    session: PromptSession[str],
+    prompt: Callable[[], FormattedText],
+    typed: Callable[[str], Awaitable[object]],
+    on_interrupt: Callable[[], None],
+) -> None:
     with patch_stdout(raw=True):
         while True:
             try:

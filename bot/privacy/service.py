@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import Effects
 from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
+from bot.progress import ProgressCallback
 from storage import Repository, Store
 from storage.automation import Automation
 from storage.db import DatabaseUnavailable
@@ -54,8 +55,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def export_contact(repo: Repository, contact_id: int) -> dict[str, Any] | None:
-    """All data stored about a contact, as JSON-ready data; None when there is no such contact."""
+async def export_contact(
+    repo: Repository, contact_id: int, progress: ProgressCallback | None = None
+) -> dict[str, Any] | None:
+    """All data stored about a contact, as JSON-ready data; None when there is no such contact.
+
+    ``progress(done, total)`` is told after each conversation is gathered."""
     auto = Automation(repo)
     contact = await auto.contact_or_none(contact_id)
     if contact is None:
@@ -113,6 +118,8 @@ async def export_contact(repo: Repository, contact_id: int) -> dict[str, Any] | 
                 ],
             }
         )
+        if progress is not None:
+            progress(len(out_conversations), len(conversations))
     return {
         "contact": {
             "id": contact.id,
@@ -129,9 +136,17 @@ async def export_contact(repo: Repository, contact_id: int) -> dict[str, Any] | 
 
 
 async def forget_contact(
-    repo: Repository, settings: Settings, contact_id: int, actor: str, now: datetime
+    repo: Repository,
+    settings: Settings,
+    contact_id: int,
+    actor: str,
+    now: datetime,
+    progress: ProgressCallback | None = None,
 ) -> ForgetResult | None:
-    """Erase a contact's personal data everywhere and queue surface deletions; None when unknown."""
+    """Erase a contact's personal data everywhere and queue surface deletions; None when unknown.
+
+    ``progress(done, total)`` counts the conversations: the erasure of every table first, then
+    each conversation's card re-rendered without the customer."""
     auto = Automation(repo)
     contact = await auto.contact_or_none(contact_id)
     if contact is None:
@@ -144,8 +159,10 @@ async def forget_contact(
     await auto.erase_contact(contact, now)
     for surface, chat_channel, thread_id, item_id in items:
         auto.queue_redaction(surface, chat_channel, thread_id, item_id, now)
-    for conv in conversations:
+    for done, conv in enumerate(conversations, 1):
         await Effects(repo, conv, settings.inbox(conv.inbox), now).card_changed()
+        if progress is not None:
+            progress(done, len(conversations))
     repo.audit(
         actor=actor,
         action="contact-forgotten",

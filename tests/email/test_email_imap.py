@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 
+from adapters.email import imap
 from adapters.email.classify import is_own_message
 from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
 from adapters.email.imap_tools import ImapCursor
 from adapters.email.mime import parse_email
 from adapters.email.settings import MailboxSettings
+from bot.progress import ProgressCallback
 from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
 
 pytestmark = pytest.mark.dovecot
@@ -37,7 +40,9 @@ def settings(server, **overrides: object) -> MailboxSettings:
 
 
 @contextlib.asynccontextmanager
-async def running(server, recorder, batch_size: int = 50, **overrides: object) -> AsyncIterator[ImapWorker]:
+async def running(
+    server, recorder, batch_size: int = 50, progress: ProgressCallback | None = None, **overrides: object
+) -> AsyncIterator[ImapWorker]:
     worker = ImapWorker(
         settings(server, **overrides),
         "support",
@@ -49,6 +54,7 @@ async def running(server, recorder, batch_size: int = 50, **overrides: object) -
         batch_size=batch_size,
         backoff_initial=0.05,
         backoff_max=0.5,
+        progress=progress,
     )
     task = asyncio.create_task(worker.run())
     try:
@@ -111,6 +117,30 @@ async def test_a_backlog_says_more_follows_on_all_but_its_last_group(dovecot, re
         await aappend(dovecot, mail(8))  # new mail while idling is no backlog
         await recorder.wait_for(8)
     assert [m.more_follow for m in recorder.messages] == [True] * 6 + [False, False]
+
+
+async def test_a_backlog_read_reports_its_progress_and_logs_its_count_and_rate(
+    dovecot, recorder, mail, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imap, "_LONG_BACKLOG", 7)  # "long" at 7 here, so the warning can be seen
+    reports: list[tuple[int, int]] = []
+    await aappend(dovecot, *[mail(n) for n in range(1, 8)])
+    with caplog.at_level(logging.INFO, logger="adapters.email.imap"):
+        async with running(
+            dovecot, recorder, batch_size=3, since="7d", progress=lambda *r: reports.append(r)
+        ):
+            await recorder.wait_for(7)
+            await aappend(dovecot, mail(8))  # one new mail is no backlog: no progress line, no log
+            await recorder.wait_for(8)
+    assert reports == [(0, 7), (3, 7), (6, 7), (7, 7)]
+    records = [r for r in caplog.records if "backlog" in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in records] == [
+        ("WARNING", "imap reading 7 mails from the backlog before new mail"),
+        ("INFO", "imap backlog read started"),
+        ("INFO", "imap backlog read finished"),
+    ]
+    finished = vars(records[-1])
+    assert finished["messages"] == 7 and finished["per_second"] > 0 and finished["mailbox"] == "support"
 
 
 async def test_restart_mid_stream_loses_and_duplicates_nothing(dovecot, recorder, mail) -> None:

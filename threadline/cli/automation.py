@@ -20,6 +20,7 @@ from bot.privacy.service import ForgetResult, export_contact, forget_contact
 from storage import Store
 from storage.migrate import upgrade
 from threadline.config import AppSettings
+from threadline.progress import ProgressDisplay
 
 __all__ = ["AUTOMATION_COMMANDS", "EmailParser", "add_automation_commands", "run_automation_command"]
 
@@ -63,7 +64,9 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
                 print(f"no contact '{args.contact}'", file=sys.stderr)
                 return 1
             if args.contact_command == "export":
-                print(json.dumps(await export_contact(repo, contact.id), indent=2, ensure_ascii=False))
+                with ProgressDisplay() as shown:
+                    data = await export_contact(repo, contact.id, shown.track("exporting conversations"))
+                print(json.dumps(data, indent=2, ensure_ascii=False))
                 return 0
             if not args.yes:
                 print(
@@ -73,7 +76,15 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
                 return 1
             from bot.clock import SystemClock
 
-            result = await forget_contact(repo, settings, contact.id, "threadline cli", SystemClock().now())
+            with ProgressDisplay() as shown:
+                result = await forget_contact(
+                    repo,
+                    settings,
+                    contact.id,
+                    "threadline cli",
+                    SystemClock().now(),
+                    shown.track("erasing conversations"),
+                )
             assert result is not None
         kept = await _erase_kept_copies(settings, result)
         print(

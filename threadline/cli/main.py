@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapters.email import parse_email  # rules test FILE.eml
-from adapters.local import run_terminal
+from adapters.local import is_interactive, run_terminal
 from bot.config import ConfigError
 from bot.runtime import heap
 from bot.runtime.logs import setup_logging
@@ -25,6 +25,7 @@ from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_comman
 from threadline.cli.conversations import add_conversation_commands, run_conversation_command
 from threadline.cli.reports import add_sla_commands, run_sla_command
 from threadline.config import AppSettings, config_warnings, load_config
+from threadline.progress import ProgressDisplay
 
 __all__ = ["main"]
 
@@ -46,14 +47,22 @@ def _load(args: argparse.Namespace) -> AppSettings:
 
 
 async def _run(settings: AppSettings, seconds: float | None) -> int:
-    app = Threadline(settings, printer=stdout_printer)
+    with ProgressDisplay() as shown:  # IMAP backlog reads, on a terminal
+        app = Threadline(settings, printer=stdout_printer, progress=shown.track)
+        return await _run_app(app, shown, seconds)
+
+
+async def _run_app(app: Threadline, shown: ProgressDisplay, seconds: float | None) -> int:
+    settings = app.settings
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # graceful from the first moment (app.stop drains)
         loop.add_signal_handler(sig, stop.set)
+    local = app.local if settings.surfaces.local is not None else None
+    # when a person types here the prompt owns the screen: progress shows as its bottom toolbar
+    status = shown.embed(stdout_printer) if local is not None and is_interactive() else None
     await app.start()
     heap.settle()  # the process runs for days: full collections should not rescan the startup heap
-    local = app.local
     if local is not None and settings.surfaces.local is not None:
         agent = settings.surfaces.local.agent
         stdout_printer(
@@ -62,7 +71,9 @@ async def _run(settings: AppSettings, seconds: float | None) -> int:
         )
         colour = local.palette.enabled
         await local.type_line(f"{settings.threadline.command_prefix}list open", agent)
-        input_task = asyncio.create_task(run_terminal(local, agent, colour=colour, on_interrupt=stop.set))
+        input_task = asyncio.create_task(
+            run_terminal(local, agent, colour=colour, on_interrupt=stop.set, status=status)
+        )
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
@@ -76,7 +87,8 @@ async def _run(settings: AppSettings, seconds: float | None) -> int:
 
 async def _db(settings: AppSettings, args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
-        await upgrade(settings.threadline.database_url)
+        with ProgressDisplay() as shown:
+            await upgrade(settings.threadline.database_url, shown.track("migrating the database"))
         print("database is at the newest schema")
         return 0
     try:
