@@ -45,4 +45,4 @@ async def reach(call: Awaitable[T], host: str, seconds: float = CHECK_SECONDS) -
     except TimeoutError as exc:
         raise Unreachable(f"cannot reach {host}: no answer within {seconds:.0f} s") from exc
     except OSError as exc:  # refused, unknown host, reset (aiohttp's connector errors are OSErrors too)
-        raise Unreachable(f"cannot reach {host}: {exc.strerror or type(exc).__name__}") from exc
+        raise Unreachable(f"cannot reach {host}: {exc.strerror or exc or type(exc).__name__}") from exc
