@@ -18,7 +18,7 @@ from aiosmtplib import SMTPStatus
 from adapters.email.oauth_tokens import MailboxTokens
 from adapters.email.settings import SmtpSettings
 
-__all__ = ["oauthbearer_response", "send_with_token"]
+__all__ = ["oauthbearer_response", "send_with_token", "sign_in_with_token"]
 
 
 def oauthbearer_response(user: str, token: str) -> bytes:
@@ -35,7 +35,8 @@ async def _oauthbearer(smtp: aiosmtplib.SMTP, user: str, token: str) -> None:
         raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
 
 
-async def _authenticate(smtp: aiosmtplib.SMTP, user: str, tokens: MailboxTokens) -> None:
+async def sign_in_with_token(smtp: aiosmtplib.SMTP, user: str, tokens: MailboxTokens) -> None:
+    """EHLO, then AUTH OAUTHBEARER or XOAUTH2 as ``user``; a refused token is renewed once and tried again."""
     await smtp.ehlo()
     methods = smtp.server_auth_methods
     configured = tokens.oauth.mechanism
@@ -72,7 +73,7 @@ async def send_with_token(
     )
     await smtp.connect()
     try:
-        await _authenticate(smtp, tokens.account, tokens)
+        await sign_in_with_token(smtp, tokens.account, tokens)
         await smtp.send_message(email, sender=sender, recipients=recipients)
     finally:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):

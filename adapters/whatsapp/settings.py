@@ -28,6 +28,11 @@ class WhatsAppSettings(BaseModel):
 
     inbox: str = Field(min_length=1, description="the Threadline inbox this number feeds")
     phone_number_id: str = Field(min_length=1, description="the Cloud API phone number id (not the number)")
+    waba_id: str | None = Field(
+        None,
+        min_length=1,
+        description="the WhatsApp Business Account id; lets threadline doctor check the webhook subscription",
+    )
     access_token: str = Field(
         min_length=1,
         repr=False,

@@ -22,6 +22,13 @@ It refuses what Discord refuses (``discord_fake_limits`` has the message limits 
   without a tag (40067); at most 5 applied tags, each one of the forum's (Channel resource, "Start
   Thread in Forum or Media Channel"); a forum takes no plain messages (40058);
 - an interaction is answered once (40060), within the message limits;
+- ``GET /applications/@me`` (Application resource, "Get Current Application") carries the application
+  flags of the privileged intents switched on in the gateway (``GATEWAY_MESSAGE_CONTENT`` 1 << 19,
+  ``GATEWAY_GUILD_MEMBERS`` 1 << 15, ``GATEWAY_PRESENCE`` 1 << 13; Application resource, "Application
+  Flags"); ``GET /guilds/{id}`` and ``GET /guilds/{id}/members/{user}`` (Guild resource) answer the
+  guild's roles (``@everyone`` has the guild's id; the bot's managed role has the permissions of the
+  invite URL in docs/discord.md unless ``bot_permissions`` says otherwise) and the bot's member
+  object; any other member answers 10007 Unknown Member;
 - ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice.
 """
 
@@ -41,11 +48,25 @@ from tests.discord.discord_fake_gateway import FakeGateway
 from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
 from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
 
-__all__ = ["APP_ID", "BOT_ID", "GUILD_ID", "REQUIRE_TAG", "Call", "FakeDiscord", "Response"]
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_ROLE_ID",
+    "GUILD_ID",
+    "INVITE_PERMISSIONS",
+    "REQUIRE_TAG",
+    "Call",
+    "FakeDiscord",
+    "Response",
+]
 
 REQUIRE_TAG = 1 << 4
 """Channel flag: the forum requires a tag on every post."""
 TAGS_PER_POST = 5
+INVITE_PERMISSIONS = 326417632320
+"""The permissions the invite URL of docs/discord.md grants the bot's role."""
+BOT_ROLE_ID = 900000000000000003
+_INTENT_FLAGS = {"message_content": 1 << 19, "guild_members": 1 << 15, "guild_presences": 1 << 13}
 ACTIVE_THREADS = 1000
 _MAX_BODY = 64 * 1024 * 1024  # read oversized bodies so that the 25 MiB check answers, not aiohttp
 
@@ -104,6 +125,10 @@ class FakeDiscord:
         """The channel each interaction (by token) was used in; the harness registers them."""
         self.unknown: list[str] = []
         self.token = "fake-token"
+        self.bot_permissions = INVITE_PERMISSIONS
+        """The permissions of the bot's managed role (from the invite URL)."""
+        self.everyone_permissions = 0
+        """The permissions of the guild's ``@everyone`` role."""
         self.active_thread_limit = ACTIVE_THREADS
         self.gateway = FakeGateway(self)
         self._nonces: dict[tuple[int, str], int] = {}
@@ -307,6 +332,17 @@ class FakeDiscord:
             return p.json_response(p.user(BOT_ID, "threadline", bot=True))
         if path == "/oauth2/applications/@me" and method == "GET":
             return p.json_response(p.application())
+        if path == "/applications/@me" and method == "GET":
+            flags = sum(bit for name, bit in _INTENT_FLAGS.items() if name in self.gateway.enabled)
+            return p.json_response({**p.application(), "flags": flags})
+        if parts[0] == "guilds" and len(parts) == 2 and method == "GET" and parts[1] == str(GUILD_ID):
+            return p.json_response(self._guild())
+        if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members" and method == "GET":
+            if parts[3] != str(BOT_ID):
+                raise p.FakeError(404, 10007, "Unknown Member")
+            return p.json_response(
+                {"user": p.user(BOT_ID, "threadline", bot=True), "roles": [str(BOT_ROLE_ID)]}
+            )
         if path == "/gateway/bot" and method == "GET":
             return p.json_response(self.gateway.info(self.gateway_url))
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
@@ -325,6 +361,19 @@ class FakeDiscord:
                 return p.json_response(self._history(int(parts[1]), query))
             return self._channel_route(method, parts[1:], body, files, size)
         return self._unknown(method, path)
+
+    def _guild(self) -> dict[str, Any]:
+        """The guild object: its owner (not the bot) and roles."""
+
+        def role(rid: int, name: str, permissions: int, managed: bool) -> dict[str, Any]:
+            return {"id": str(rid), "name": name, "permissions": str(permissions), "managed": managed}
+
+        roles = [
+            role(GUILD_ID, "@everyone", self.everyone_permissions, False),
+            role(BOT_ROLE_ID, "Threadline", self.bot_permissions, True),
+            *self.roles,
+        ]
+        return {"id": str(GUILD_ID), "name": "Acme", "owner_id": "1", "roles": roles}
 
     def _unknown(self, method: str, path: str) -> web.Response:
         self.unknown.append(f"{method} {path}")

@@ -13,6 +13,13 @@ and only within 3 seconds of the interaction (https://docs.slack.dev/interactivi
 "trigger_id ... expires in 3 seconds"; views.open errors ``expired_trigger_id``, ``exchanged_trigger_id``),
 and on a free workspace ``usergroups.users.list`` answers ``paid_teams_only``
 (https://docs.slack.dev/reference/methods/usergroups.users.list).
+
+Every Web API method needs the bot token (``token``; ``apps.connections.open`` the app token):
+another one answers ``invalid_auth`` (https://docs.slack.dev/authentication/tokens). ``auth.test``
+answers the granted ``scopes`` in the ``x-oauth-scopes`` header, as Slack does for any Web API call
+made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "Response headers").
+``conversations.info`` answers ``channel_not_found`` for a channel it does not know and
+``is_member`` for one it does (https://docs.slack.dev/reference/methods/conversations.info).
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
 SECRET = "test-signing-secret"
+TOKEN = "xoxb-test"
+#: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
+MANIFEST_SCOPES = (
+    "chat:write,chat:write.customize,commands,files:write,files:read,channels:history,groups:history,"
+    "channels:read,groups:read,users:read,users:read.email,usergroups:read"
+)
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 TRIGGER_SECONDS = 3.0
@@ -83,6 +96,9 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> conversations.info channel
+    token: str = TOKEN
+    scopes: str = MANIFEST_SCOPES
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, size, channel, thread
     shared: dict[str, bytes] = field(default_factory=dict)  # files users shared: id -> content
@@ -135,6 +151,17 @@ class FakeSlack:
             "name": name.lower(),
             "is_bot": is_bot,
             "profile": {"display_name": name, "real_name": name, "email": email},
+        }
+
+    def add_channel(self, channel_id: str, name: str, *, member: bool = True) -> None:
+        """Make ``conversations.info`` know a public channel, with the bot in it or not."""
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": True,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": member,
         }
 
     def add_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
@@ -248,6 +275,10 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        if method != "apps.connections.open" and self._token(request, args) != self.token:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            return web.json_response(handler(args), headers={"x-oauth-scopes": self.scopes})
         if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
             self.refusals.append((method, "invalid_arguments", why))
             return web.json_response({"ok": False, "error": "invalid_arguments"})
@@ -258,8 +289,26 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": refused[0]})
         return web.json_response(handler(args))
 
+    @staticmethod
+    def _token(request: web.Request, args: dict[str, Any]) -> str:
+        """The token of a call: the Authorization header (how slack_sdk sends it), or the token argument."""
+        header = request.headers.get("Authorization", "")
+        return header.removeprefix("Bearer ") if header else str(args.get("token", ""))
+
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T1", "user": "threadline"}
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": "Acme",
+            "user": "threadline",
+            "team_id": "T1",
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+        }
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])

@@ -14,6 +14,14 @@ It refuses what Meta documents it refuses, and is stricter where the documents a
   given ("Business-scoped user IDs",
   https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/).
   Anything else: error 100.
+- ``GET /{phone-number-id}`` answers the number's fields (``display_phone_number``, ``verified_name``,
+  ``quality_rating``, ``id``; "Phone Numbers",
+  https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers); any other id
+  answers error 100 ("Unsupported get request", as the Graph API does for an object it cannot load).
+- ``GET /{waba-id}/subscribed_apps`` lists the subscribed apps (``data`` of
+  ``whatsapp_business_api_data``; "Set up webhooks",
+  https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks): one when
+  ``subscribed``, none otherwise; another WABA id answers error 100.
 - with ``now`` set, a free-form message to someone who has not written in the last 24 hours (by
   the ``timestamp`` of their messages in the webhooks the fake has seen) is refused: 131047.
 """
@@ -34,6 +42,7 @@ TOKEN = "test-token"
 PHONE_NUMBER_ID = "1055"
 SECOND_NUMBER_ID = "2077"
 VERSION = "v26.0"
+WABA_ID = "3300"
 
 _MB = 1024 * 1024
 #: message type -> (accepted MIME types, largest size in bytes)
@@ -217,6 +226,7 @@ class FakeGraph:
     fail_on_post: dict[int, int] = field(default_factory=dict)  # nth message POST (1-based) -> error code
     message_posts: int = 0
     unauthorised: int = 0
+    subscribed: bool = True
     url: str = ""
     _runner: web.AppRunner | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -331,6 +341,15 @@ class FakeGraph:
         if not self._authorised(request):
             return self._error(190)
         media_id = request.match_info["media_id"]
+        if media_id in (PHONE_NUMBER_ID, SECOND_NUMBER_ID):
+            return web.json_response(
+                {
+                    "verified_name": "Acme Support",
+                    "display_phone_number": "+1 555-0100" if media_id == PHONE_NUMBER_ID else "+1 555-0199",
+                    "quality_rating": "GREEN",
+                    "id": media_id,
+                }
+            )
         if media_id not in self.media:
             return web.json_response(
                 {"error": {"message": "Unsupported get request", "code": 100}}, status=400
@@ -347,6 +366,18 @@ class FakeGraph:
             }
         )
 
+    async def subscribed_apps(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._error(190)
+        if request.match_info["waba"] != WABA_ID:
+            return web.json_response(
+                {"error": {"message": "Unsupported get request", "code": 100}}, status=400
+            )
+        app = {
+            "whatsapp_business_api_data": {"link": "https://example.com/", "name": "Threadline", "id": "77"}
+        }
+        return web.json_response({"data": [app] if self.subscribed else []})
+
     async def download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.Response(status=401)
@@ -360,6 +391,7 @@ class FakeGraph:
         app.router.add_post(f"/{VERSION}/{{number}}/media", self.upload)
         app.router.add_get("/download/{media_id}", self.download)
         app.router.add_get(f"/{VERSION}/{{media_id}}", self.media_info)
+        app.router.add_get(f"/{VERSION}/{{waba}}/subscribed_apps", self.subscribed_apps)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

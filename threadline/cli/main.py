@@ -23,6 +23,7 @@ from threadline.app import SchemaOutOfDate, Threadline, stdout_printer
 from threadline.cli.auth import add_auth_commands, run_auth_command
 from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_commands, run_automation_command
 from threadline.cli.conversations import add_conversation_commands, run_conversation_command
+from threadline.cli.doctor import run_doctor
 from threadline.cli.reports import add_sla_commands, run_sla_command
 from threadline.config import AppSettings, config_warnings, load_config
 from threadline.progress import ProgressDisplay
@@ -100,6 +101,10 @@ async def _db(settings: AppSettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_now(line: str) -> None:
+    print(line, flush=True)  # each check shows as it finishes, even through a pipe
+
+
 def _version() -> str:
     try:
         return metadata.version("threadline")
@@ -121,10 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--for", dest="seconds", type=float, help="stop after this many seconds (demos, smoke tests)"
     )
-    sub.add_parser(
+    check = sub.add_parser(
         "check-config",
         help="validate the configuration",
         description="Validate the configuration and print every problem with the key and the fix.",
+    )
+    check.add_argument(
+        "--online", action="store_true", help="then try every credential and permission (as doctor does)"
+    )
+    sub.add_parser(
+        "doctor",
+        help="validate the configuration, then try every credential and permission for real",
+        description="Check the configuration, then sign in to every configured surface and channel, "
+        "check scopes, intents, channel membership and permissions, and say what to fix.",
     )
     add_sla_commands(sub)  # digest send NAME, report
     add_automation_commands(sub)  # rules test, contact export|forget
@@ -153,13 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = _load(args)
-        if args.command == "check-config":
+        if args.command in ("check-config", "doctor"):
             for warning in config_warnings(Path(_config_path(args.config)).read_text(encoding="utf-8")):
                 print(f"warning: {warning}", file=sys.stderr)
             print(
                 f"{_config_path(args.config)}: configuration is valid "
                 f"({len(settings.inboxes)} inbox(es), {len(settings.agents)} agent(s))"
             )
+            if args.command == "doctor" or args.online:
+                return asyncio.run(run_doctor(settings, _print_now))
             return 0
         if args.command == "run":
             return asyncio.run(_run(settings, args.seconds))
