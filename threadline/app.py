@@ -23,9 +23,9 @@ from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.outages import OutageTracker
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
+from bot.ports.progress import ProgressCallback
 from bot.privacy.service import Redactor
 from bot.runtime.db_outage import DatabaseOutage
-from bot.progress import ProgressCallback
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
 from bot.sla.checker import SlaChecker

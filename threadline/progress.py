@@ -1,6 +1,6 @@
 """Progress bars of long work on the operator's terminal: counts, rate and time left.
 
-``ProgressDisplay`` hands out ``bot.progress.ProgressCallback`` functions, one per line
+``ProgressDisplay`` hands out ``bot.ports.progress.ProgressCallback`` functions, one per line
 (``track("mailbox support")``). It draws with rich only when its stream (standard error by
 default) is a terminal; otherwise every callback does nothing, so logs and pipes never get
 control characters. A line appears when its work starts and stays, finished, when it ends;
@@ -33,7 +33,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bot.progress import ProgressCallback
+from bot.ports.progress import ProgressCallback
 
 __all__ = ["ProgressDisplay"]
 

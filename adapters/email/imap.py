@@ -43,7 +43,7 @@ from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignI
 from adapters.email.settings import MailboxSettings
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
-from bot.progress import ProgressCallback
+from bot.ports.progress import ProgressCallback
 from bot.runtime import faults
 from bot.runtime.db_outage import is_database_failure
 

@@ -22,7 +22,7 @@ from adapters.email.settings import EmailSettings
 from adapters.email.smtp import SmtpSender
 from bot.clock import Clock, SystemClock
 from bot.ports.inbound import InboundMessage, IngestResult
-from bot.progress import ProgressCallback
+from bot.ports.progress import ProgressCallback
 from storage import Store
 from storage.oauth_tokens import TokenVault
 

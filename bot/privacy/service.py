@@ -29,7 +29,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import Effects
 from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
-from bot.progress import ProgressCallback
+from bot.ports.progress import ProgressCallback
 from storage import Repository, Store
 from storage.automation import Automation
 from storage.db import DatabaseUnavailable

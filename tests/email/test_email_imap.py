@@ -17,7 +17,7 @@ from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
 from adapters.email.imap_tools import ImapCursor
 from adapters.email.mime import parse_email
 from adapters.email.settings import MailboxSettings
-from bot.progress import ProgressCallback
+from bot.ports.progress import ProgressCallback
 from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
 
 pytestmark = pytest.mark.dovecot
