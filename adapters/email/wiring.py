@@ -1,6 +1,6 @@
 """Build the email channel's parts from ``EmailSettings``: the reply sender and one source per mailbox.
 
-``bot/app.py`` calls ``build_mailbox_tokens`` (OAuth2 mailboxes), ``build_email_sender`` and
+``threadline/app.py`` calls ``build_mailbox_tokens`` (OAuth2 mailboxes), ``build_email_sender`` and
 ``build_email_sources`` and runs each source's ``run()`` as a task (``stop()`` on shutdown);
 it never touches IMAP or SMTP itself.
 """

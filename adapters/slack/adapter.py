@@ -1,6 +1,6 @@
 """The Slack surface assembled: Web API client, outbound surface, bolt app with listeners, connection.
 
-``bot/app.py`` builds one ``SlackAdapter``, registers ``adapter.surface`` as the
+``threadline/plugs.py`` builds one ``SlackAdapter``, registers ``adapter.surface`` as the
 ``slack`` surface, binds it to the core, and starts it. Socket Mode is the default
 (no public URL); in HTTP mode the shared web server mounts ``aiohttp_routes()``.
 """

@@ -3,7 +3,7 @@
 The core calls ``inc``/``observe``/``set_gauge`` with a ``Metric`` from this module;
 they go to the installed ``Recorder`` (by default one that drops everything). The
 Prometheus implementation lives in ``adapters/web/metrics.py`` and is installed by
-``bot/app.py``. Label values are short, bounded sets (channel, surface, kind,
+``threadline/app.py``. Label values are short, bounded sets (channel, surface, kind,
 destination): never addresses, conversation numbers or message text.
 """
 

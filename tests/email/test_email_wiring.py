@@ -1,4 +1,4 @@
-"""The builders bot/app.py calls: the right sender and one source per mailbox."""
+"""The builders threadline/app.py calls: the right sender and one source per mailbox."""
 
 from __future__ import annotations
 
