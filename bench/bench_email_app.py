@@ -94,8 +94,8 @@ async def catch_up(count: int) -> dict[str, float]:
         stored: list[float] = []
         ingest = app.ingestor.ingest
 
-        async def counting(message: InboundMessage) -> IngestResult:
-            result = await ingest(message)
+        async def counting(msg: InboundMessage) -> IngestResult:
+            result = await ingest(msg)
             stored.append(time.perf_counter())
             return result
 

@@ -286,7 +286,8 @@ class FakeDiscord:
             form = await request.post()
             files = [(f.filename, f.file.read()) for k, f in form.items() if isinstance(f, web.FileField)]
             raw = form.get("payload_json")
-            size = len(raw or "") + sum(len(data) for _, data in files)
+            payload_size = len(raw) if isinstance(raw, str | bytes | bytearray) else 0
+            size = payload_size + sum(len(data) for _, data in files)
             return (json.loads(raw) if isinstance(raw, str) else None), files, size
         if request.can_read_body:
             text = await request.text()

@@ -12,15 +12,15 @@ from pathlib import Path
 
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
-from bot.config import Settings
 from storage.repository import ConversationFilter
 from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
 from tests.helpers import until
 from threadline.app import Threadline
+from threadline.config import AppSettings
 
 
-def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> Settings:
+def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> AppSettings:
     settings = make_settings(
         f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml()
     )

@@ -180,7 +180,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         try:
             await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
         except AssertionError as exc:  # say what the reader and the server saw
-            problem = app.email_sources[0].auth_problem  # type: ignore[union-attr]
+            problem = app.email_sources[0].auth_problem
             raise AssertionError(
                 f"{exc}; problem: {problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
             ) from None

@@ -14,8 +14,8 @@ _KEY = "x" * 43 + "="  # 32 bytes of url-safe base64
 
 
 def _box(**oauth: object) -> MailboxSettings:
-    return MailboxSettings(
-        inbox="support", host="h", username="support@example.com", auth="oauth2", oauth=oauth
+    return MailboxSettings.model_validate(
+        {"inbox": "support", "host": "h", "username": "support@example.com", "auth": "oauth2", "oauth": oauth}
     )
 
 
@@ -78,7 +78,7 @@ def test_oauth2_needs_the_table_and_password_auth_refuses_it() -> None:
             host="h",
             username="u",
             password="p",
-            oauth={"provider": "google", "client_id": "c", "client_secret": "s"},
+            oauth=OAuthSettings(provider="google", client_id="c", client_secret="s"),
         )
 
 
