@@ -58,7 +58,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         )
         local = app.local
         assert local is not None
-        await until("the thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        await until("the thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts))
         thread = local.thread(1)
         assert thread is not None
         assert thread.card.subject == "Broken desk" and thread.posts[0].text.strip() == "The leg is cracked."
