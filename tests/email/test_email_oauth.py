@@ -424,7 +424,8 @@ async def test_auth_command_checks_app_only_sign_ins_and_names_setup_errors(
     ]
     assert idp.count("generic:client_credentials") == 1
 
-    wrong = generic.model_copy(update={"oauth": generic.oauth.model_copy(update={"client_secret": "x"})})  # type: ignore[union-attr]
+    assert generic.oauth is not None
+    wrong = generic.model_copy(update={"oauth": generic.oauth.model_copy(update={"client_secret": "x"})})
     lines.clear()
     assert await sign_in_mailbox({"support": wrong}, url, "support", out=lines.append) == 1
     assert lines == [

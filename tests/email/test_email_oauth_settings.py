@@ -122,4 +122,5 @@ def test_check_config_needs_the_client_id_and_a_fernet_key() -> None:
         parse_config(_CONFIG, env={"MS_CLIENT_ID": "cid", "THREADLINE_SECRET_KEY": "short"})
     settings = parse_config(_CONFIG, env={"MS_CLIENT_ID": "cid", "THREADLINE_SECRET_KEY": _KEY})
     assert settings.channels.email is not None
-    assert settings.channels.email.mailboxes["support"].oauth.client_id == "cid"  # type: ignore[union-attr]
+    oauth = settings.channels.email.mailboxes["support"].oauth
+    assert oauth is not None and oauth.client_id == "cid"

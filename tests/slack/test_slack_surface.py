@@ -40,7 +40,7 @@ def surface(fake: FakeSlack, **settings: Any) -> SlackSurface:
 
 
 def inbound(text: str, **changes: object) -> PostView:
-    base = dict(
+    base: dict[str, Any] = dict(
         kind="inbound",
         author="Ann Customer",
         text=text,
@@ -50,7 +50,7 @@ def inbound(text: str, **changes: object) -> PostView:
         message_uid="m-1",
     )
     base.update(changes)
-    return PostView(**base)  # type: ignore[arg-type]
+    return PostView(**base)
 
 
 async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> None:
