@@ -17,6 +17,7 @@ import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,20 +95,20 @@ async def catch_up(count: int) -> dict[str, float]:
         stored: list[float] = []
         ingest = app.ingestor.ingest
 
-        async def counting(message: InboundMessage) -> IngestResult:
-            result = await ingest(message)
+        async def counting(msg: InboundMessage) -> IngestResult:
+            result = await ingest(msg)
             stored.append(time.perf_counter())
             return result
 
-        app.ingestor.ingest = counting  # type: ignore[method-assign]
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        began = time.perf_counter()
-        await app.start()
-        while len(surface.created) < count:
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - began
-        ingested = stored[count - 1] - began
-        await app.stop()
+        with patch.object(app.ingestor, "ingest", counting):
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            began = time.perf_counter()
+            await app.start()
+            while len(surface.created) < count:
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - began
+            ingested = stored[count - 1] - began
+            await app.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {
             "rate": count / elapsed,

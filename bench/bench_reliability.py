@@ -165,7 +165,7 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     if not skip:
         import bot.outbox.service as outbox_module
 
-        outbox_module.card_fingerprint = lambda card: uuid.uuid4().hex  # type: ignore[assignment]
+        outbox_module.card_fingerprint = lambda card: uuid.uuid4().hex
     for n in range(conversations):
         number = (await app.ingestor.ingest(_message(n, "flow", clock.now()))).conversation_number
         await app.dispatcher.drain()

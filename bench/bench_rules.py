@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-from bench_ingest import inbound_message  # a sibling script: run as python bench/bench_rules.py
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from bot.automation import explain, pick
-from bot.clock import SystemClock
-from bot.config import Settings
-from threadline.app import Threadline
-from threadline.config import parse_config
+from bench.bench_ingest import inbound_message  # noqa: E402
+from bot.automation import explain, pick  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from threadline.app import Threadline  # noqa: E402
+from threadline.config import AppSettings, parse_config  # noqa: E402
 
 CONFIG = """
 [threadline]
@@ -74,7 +77,7 @@ auto_reply = "ack"
 _CUSTOMERS = 1_000_000  # every message from a new customer
 
 
-def _settings(tmp: str, rules: bool) -> Settings:
+def _settings(tmp: str, rules: bool) -> AppSettings:
     text = CONFIG.format(tmp=tmp)
     if rules:
         text += "".join(RULES.format(i=i) for i in range(10)) + ACTIVE

@@ -42,17 +42,17 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class Settings(Strict):
     """The sections of the configuration that the core reads."""
 
-    threadline: InstallationSettings = Field(default_factory=InstallationSettings)  # type: ignore[arg-type]
-    outbox: OutboxSettings = Field(default_factory=OutboxSettings)  # type: ignore[arg-type]
+    threadline: InstallationSettings = Field(default_factory=InstallationSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     inboxes: dict[str, InboxSettings]
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
-    demo: DemoSettings = Field(default_factory=DemoSettings)  # type: ignore[arg-type]
+    demo: DemoSettings = Field(default_factory=DemoSettings)
     digests: dict[str, DigestSettings] = Field(default_factory=dict)
-    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    web: WebSettings = Field(default_factory=WebSettings)
     rules: RulesList = Field(default_factory=list)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
-    ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

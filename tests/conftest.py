@@ -12,10 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.clock import ManualClock
-from bot.config import Settings
 from tests.email.email_servers import Dovecot, Sink, free_port, start_dovecot, stop_dovecot
 from threadline.app import Threadline
-from threadline.config import parse_config
+from threadline.config import AppSettings, parse_config
 
 REQUIRE_SERVERS = os.environ.get("THREADLINE_REQUIRE_SERVERS") == "1"
 PG_ADMIN_URL = os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -72,7 +71,7 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def make_settings(db_url: str, outdir: Path, extra: str = "") -> Settings:
+def make_settings(db_url: str, outdir: Path, extra: str = "") -> AppSettings:
     """Test settings on ``db_url`` with email replies written to ``outdir``."""
     return parse_config(BASE_CONFIG.format(db=db_url, outdir=outdir) + extra, env={})
 
@@ -128,7 +127,7 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-async def started_app(settings: Settings, clock: ManualClock, **kwargs: Any) -> Threadline:
+async def started_app(settings: AppSettings, clock: ManualClock, **kwargs: Any) -> Threadline:
     """Build and start an app whose background tasks the test drives itself."""
     app = Threadline(settings, clock=clock, **kwargs)
     await app.prepare_database()

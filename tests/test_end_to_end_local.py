@@ -48,7 +48,8 @@ async def test_conversation_is_worked_from_its_thread(
     assert mail["In-Reply-To"] == "<c1@example.org>"
     assert "<c1@example.org>" in mail["References"]
     assert mail["Subject"] == f"Re: Refund for order 1881 [#{number}]"
-    assert "Sorry about that" in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",))
+    assert body is not None and "Sorry about that" in body.get_content()
 
     assert (await local.type_line("!close", "alice")).ok
     await app.dispatcher.drain()

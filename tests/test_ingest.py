@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind, ChannelCursor, InboundAttachment
+from storage.models import Conversation, Message
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
 
 
-async def _conversation(app: Threadline, number: int):  # type: ignore[no-untyped-def]
+async def _conversation(app: Threadline, number: int) -> tuple[Conversation, list[Message], list[str]]:
     async with app.store.transaction() as repo:
         conv = await repo.conversation_by_number(number)
         assert conv is not None

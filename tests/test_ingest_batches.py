@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage, IngestResult
-from storage.models import Contact, Conversation, Message, OutboxRow
+from storage.models import Base, Contact, Conversation, Message, OutboxRow
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
 
@@ -21,9 +21,9 @@ async def _burst(app: Threadline, messages: list[InboundMessage]) -> list[Ingest
     return list(await asyncio.gather(*(app.ingestor.ingest(m) for m in messages)))
 
 
-async def _count(app: Threadline, what: object, *where: object) -> int:
+async def _count(app: Threadline, what: type[Base], *where: ColumnElement[bool]) -> int:
     async with app.store.transaction() as repo:
-        stmt = select(func.count()).select_from(what).where(*where)  # type: ignore[arg-type]
+        stmt = select(func.count()).select_from(what).where(*where)
         return int((await repo.session.execute(stmt)).scalar_one())
 
 

@@ -32,7 +32,9 @@ def test_limits_per_channel_and_clear_refusals(tmp_path: Path) -> None:
 
 def test_the_email_sections_attachment_limit_applies(tmp_path: Path) -> None:
     settings = make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path)
-    settings.channels.email.max_attachment_bytes = 2 * MB  # type: ignore[union-attr]
+    email = settings.channels.email
+    assert email is not None
+    email.max_attachment_bytes = 2 * MB
     refusal = files_refusal(settings, "email", [file("scan.pdf", 3 * MB)])
     assert refusal == "scan.pdf is 3.0 MB; email takes at most 2.0 MB per file. Send a link."
     assert files_refusal(settings, "email", [file("small.pdf", MB)]) is None

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.config import Settings
 from tests.conftest import make_settings, started_app
 from threadline.app import Threadline
+from threadline.config import AppSettings
 
 AUTOMATION = """
 [agents.carol]
@@ -35,12 +35,12 @@ body = "Hi {contact.first_name}, we got your message about \\"{conversation.subj
 """
 
 
-def automation_settings(db_url: str, outdir: Path, extra: str = "") -> Settings:
+def automation_settings(db_url: str, outdir: Path, extra: str = "") -> AppSettings:
     """The test settings plus two more agents, a team, canned replies and ``extra`` TOML."""
     return make_settings(db_url, outdir, AUTOMATION + extra)
 
 
-async def automation_app(settings: Settings, clock: ManualClock, **kwargs: Any) -> Threadline:
+async def automation_app(settings: AppSettings, clock: ManualClock, **kwargs: Any) -> Threadline:
     """A started app (the test drives the dispatcher)."""
     return await started_app(settings, clock, **kwargs)
 
@@ -49,7 +49,7 @@ def sent_mail(outdir: Path) -> list[EmailMessage]:
     """Mail the email channel wrote to the outgoing folder, oldest first."""
     files = sorted(outdir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     return [
-        email.message_from_bytes(f.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        email.message_from_bytes(f.read_bytes(), policy=policy.default)
         for f in files
     ]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.local import LocalThread
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
@@ -71,7 +72,7 @@ async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     await application.stop()
 
 
-async def _thread(app: Threadline, number: int | None):  # type: ignore[no-untyped-def]
+async def _thread(app: Threadline, number: int | None) -> LocalThread:
     await app.dispatcher.drain()
     assert app.local is not None and number is not None
     thread = app.local.thread(number)

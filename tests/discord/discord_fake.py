@@ -150,7 +150,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self.base_url
@@ -311,7 +311,8 @@ class FakeDiscord:
             form = await request.post()
             files = [(f.filename, f.file.read()) for k, f in form.items() if isinstance(f, web.FileField)]
             raw = form.get("payload_json")
-            size = len(raw or "") + sum(len(data) for _, data in files)
+            payload_size = len(raw) if isinstance(raw, str | bytes | bytearray) else 0
+            size = payload_size + sum(len(data) for _, data in files)
             return (json.loads(raw) if isinstance(raw, str) else None), files, size
         if request.can_read_body:
             text = await request.text()

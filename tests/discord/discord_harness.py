@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -22,6 +22,10 @@ from bot.views import OutboundView
 from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
 from threadline.app import Threadline
 from threadline.config import parse_config
+
+if TYPE_CHECKING:
+    from discord.types.message import Message as MessagePayload
+    from discord.types.threads import Thread as ThreadPayload
 
 __all__ = [
     "AGENT_ROLE",
@@ -165,7 +169,7 @@ class Harness:
         channel = discord.Thread(
             guild=state._get_or_create_unavailable_guild(int(self.fake.channels[thread_id]["guild_id"])),
             state=state,
-            data=self.fake.thread_payload(thread_id),
+            data=cast("ThreadPayload", self.fake.thread_payload(thread_id)),
         )
         author = member(user)
         data = {
@@ -189,7 +193,7 @@ class Harness:
             "mention_everyone": False,
         }
         self.fake.receive(data)
-        return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
+        return discord.Message(state=state, channel=channel, data=cast("MessagePayload", data))
 
     async def followups(self, payload_id: int) -> list[Call]:
         """Follow-up messages sent for the interaction with this token id."""

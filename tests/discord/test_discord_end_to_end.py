@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.clock import ManualClock
 from tests.discord.discord_fake import APP_ID, GUILD_ID, FakeDiscord
 from tests.discord.discord_harness import Harness, build_app, component, email_in
 
 
-def fields(message: dict[str, object]) -> dict[str, str]:
-    embed = message["embeds"][0]  # type: ignore[index]
+def fields(message: dict[str, Any]) -> dict[str, str]:
+    embed = message["embeds"][0]
     return {f["name"]: f["value"] for f in embed["fields"]}
 
 

@@ -79,7 +79,7 @@ async def test_eleven_embeds_are_refused(harness: Harness) -> None:
     assert err.value.code == 50035
 
 
-ROW = {"type": 1, "components": [{"type": 2, "style": 1, "label": "ok", "custom_id": "a"}]}
+ROW: dict[str, Any] = {"type": 1, "components": [{"type": 2, "style": 1, "label": "ok", "custom_id": "a"}]}
 BAD_COMPONENTS: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "six rows",

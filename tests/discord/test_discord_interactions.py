@@ -128,7 +128,8 @@ async def test_card_buttons_and_selects_work_from_the_message_alone(harness: Har
 
 async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response(harness: Harness) -> None:
     thread = await opened(harness)
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+    assert harness.app.discord is not None
+    bridge = harness.app.discord.bridge
     bridge.settings = bridge.settings.model_copy(update={"defer_after_seconds": 0.01})
     release = asyncio.Event()
     real = bridge.commands

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import discord
 
 from tests.discord.discord_fake import GUILD_ID
 from tests.discord.discord_harness import ALICE, STRANGER, Harness, email_in, member
+
+if TYPE_CHECKING:
+    from discord.types.channel import TextChannel as TextChannelPayload
+    from discord.types.message import Message as MessagePayload
 
 
 async def opened(h: Harness) -> int:
@@ -16,7 +22,8 @@ async def opened(h: Harness) -> int:
 
 async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -> None:
     thread = await opened(harness)
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+    assert harness.app.discord is not None
+    bridge = harness.app.discord.bridge
 
     def message(text: str, user: int = ALICE, bot: bool = False) -> discord.Message:
         return harness.member_message(thread, text, user, bot=bot)
@@ -37,7 +44,8 @@ async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -
     assert echoed == []  # typed in the thread already: not posted twice
     assert await bridge.on_message(message("!claim", bot=True)) is None
     stranger = message("!close", user=STRANGER)
-    stranger.author._roles = discord.utils.SnowflakeList([])  # type: ignore[union-attr]
+    assert isinstance(stranger.author, discord.Member)
+    stranger.author._roles = discord.utils.SnowflakeList([])
     assert await bridge.on_message(stranger) is None
     refusal = harness.fake.find("POST", rf"^/channels/{thread}/messages$")[-1].json
     assert refusal["content"].startswith("✗ Only members") and refusal["allowed_mentions"]["parse"] == []
@@ -48,7 +56,8 @@ async def test_messages_outside_inbox_channels_are_ignored(harness: Harness) -> 
     other = harness.fake.add_text_channel("random")
     state = harness.state
     guild = state._get_or_create_unavailable_guild(GUILD_ID)
-    channel = discord.TextChannel(guild=guild, state=state, data=harness.fake.channels[other])  # type: ignore[arg-type]
+    payload = cast("TextChannelPayload", harness.fake.channels[other])
+    channel = discord.TextChannel(guild=guild, state=state, data=payload)
     author = member(ALICE)
     data = {
         "id": str(harness.fake.snowflake()),
@@ -69,7 +78,9 @@ async def test_messages_outside_inbox_channels_are_ignored(harness: Harness) -> 
         "components": [],
         "mention_everyone": False,
     }
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+    assert harness.app.discord is not None
+    bridge = harness.app.discord.bridge
     before = len(harness.fake.calls)
-    assert await bridge.on_message(discord.Message(state=state, channel=channel, data=data)) is None  # type: ignore[arg-type]
+    message = discord.Message(state=state, channel=channel, data=cast("MessagePayload", data))
+    assert await bridge.on_message(message) is None
     assert len(harness.fake.calls) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -23,8 +24,8 @@ from tests.discord.test_discord_render import card
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
 
-async def deliver(h: Harness, **fields: object) -> int:
-    await h.app.ingestor.ingest(email_in(h.clock.now(), **fields))  # type: ignore[arg-type]
+async def deliver(h: Harness, **fields: Any) -> int:
+    await h.app.ingestor.ingest(email_in(h.clock.now(), **fields))
     await h.app.dispatcher.drain()
     return h.thread_id()
 

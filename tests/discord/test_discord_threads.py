@@ -48,7 +48,8 @@ async def test_the_reopen_button_works_on_a_closed_archived_thread(harness: Harn
 
 async def test_reopen_typed_in_a_closed_archived_thread_works(harness: Harness) -> None:
     thread = await closed(harness)
-    bridge = harness.app.discord.bridge  # type: ignore[union-attr]
+    assert harness.app.discord is not None
+    bridge = harness.app.discord.bridge
     message = harness.member_message(thread, "!reopen")  # Discord unarchives the thread for it
     reply = await bridge.on_message(message)
     assert reply is not None and reply.ok

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from bot.views import AttachmentView, OutboundView
 
 
 def view(**overrides: object) -> OutboundView:
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "uid": "01JABCDEF",
         "conversation_number": 42,
         "inbox": "support",
@@ -30,7 +31,7 @@ def view(**overrides: object) -> OutboundView:
         "thread_refs": ("<first@example.com>", "<second@example.com>"),
     }
     base.update(overrides)
-    return OutboundView(**base)  # type: ignore[arg-type]
+    return OutboundView(**base)
 
 
 def reparse(msg: EmailMessage) -> EmailMessage:
@@ -40,14 +41,14 @@ def reparse(msg: EmailMessage) -> EmailMessage:
 
 
 def compose(v: OutboundView, **kwargs: object) -> EmailMessage:
-    args: dict[str, object] = {
+    args: dict[str, Any] = {
         "message_id_domain": "threadline.test",
         "from_format": "{agent} via {inbox_name}",
         "inbox_name": "Support",
         "reply_to": None,
     }
     args.update(kwargs)
-    return compose_reply(v, **args)  # type: ignore[arg-type]
+    return compose_reply(v, **args)
 
 
 def test_headers_round_trip() -> None:

@@ -12,15 +12,15 @@ from pathlib import Path
 
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
-from bot.config import Settings
 from storage.repository import ConversationFilter
 from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
 from tests.helpers import until
 from threadline.app import Threadline
+from threadline.config import AppSettings
 
 
-def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> Settings:
+def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> AppSettings:
     settings = make_settings(
         f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml()
     )
@@ -58,7 +58,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         )
         local = app.local
         assert local is not None
-        await until("the thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        await until("the thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts))
         thread = local.thread(1)
         assert thread is not None
         assert thread.card.subject == "Broken desk" and thread.posts[0].text.strip() == "The leg is cracked."

@@ -120,7 +120,7 @@ async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
         imap.append(
             "INBOX", _mail("<seats@example.org>", "Seats", "How do we add seats?", "carol@example.org")
         )
-        await until("the thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+        await until("the thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts))
         await local.type_line("#1 !reply Settings, then Seats.", "alice")
         await until("the reply at the SMTP server", lambda: sink.received)
         _sender, rcpt, content = sink.received[0]
@@ -141,7 +141,9 @@ async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
             assert await repo.count_conversations() == 1
 
         imap.append("INBOX", (FIXTURES / "31-no-sender.eml").read_bytes())
-        await until("the sender-less thread", lambda: local.thread(2) is not None and local.thread(2).posts)  # type: ignore[union-attr]
+        await until(
+            "the sender-less thread", lambda: (thread := local.thread(2)) is not None and bool(thread.posts)
+        )
         nobody = local.thread(2)
         assert nobody is not None and nobody.card.customer == "(no sender address)"
         await until("the malformed notice", lambda: nobody.texts("notice"))

@@ -36,7 +36,7 @@ def settings(server, **overrides: object) -> MailboxSettings:
         "timeout_seconds": 5,
     }
     values.update(overrides)
-    return MailboxSettings(**values)  # type: ignore[arg-type]
+    return MailboxSettings.model_validate(values)
 
 
 @contextlib.asynccontextmanager

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adapters.email.classify import is_own_message
 from adapters.email.htmltext import html_to_text
 from adapters.email.mime import parse_email, strip_quotes_and_signature
-from bot.ports.inbound import AutoKind
+from bot.ports.inbound import AutoKind, InboundMessage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
 OWN = {"threadline.test"}
@@ -21,8 +22,8 @@ def load(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def parse(raw: bytes, **kwargs: object):
-    return parse_email(raw, inbox="support", own_message_id_domains=OWN, **kwargs)  # type: ignore[arg-type]
+def parse(raw: bytes, **kwargs: Any) -> InboundMessage:
+    return parse_email(raw, inbox="support", own_message_id_domains=OWN, **kwargs)
 
 
 def test_corpus_is_big_enough() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,6 +22,7 @@ from imapclient import IMAPClient
 from adapters.email.imap import ImapWorker
 from adapters.email.imap_login import SignInBackoff
 from adapters.email.mime import parse_email
+from adapters.email.oauth_settings import OAuthSettings
 from adapters.email.oauth_tokens import MailboxTokens
 from adapters.email.settings import MailboxSettings, SmtpSettings
 from adapters.email.smtp import SmtpSender
@@ -53,13 +55,13 @@ async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: i
 
 def mailbox(server: Dovecot, idp: IdentityProviderStandIn, **oauth: object) -> MailboxSettings:
     """A mailbox on ``server`` signing in through the stand-in (Microsoft device code unless told)."""
-    settings = {
+    settings: dict[str, object] = {
         "provider": "microsoft",
         "client_id": "ms-public",
         "authority_url": idp.base,
         "tenant": "contoso",
     }
-    settings.update(oauth)  # type: ignore[arg-type]
+    settings.update(oauth)
     return MailboxSettings(
         inbox="support",
         host=server.host,
@@ -67,7 +69,7 @@ def mailbox(server: Dovecot, idp: IdentityProviderStandIn, **oauth: object) -> M
         security="none",
         username=USER,
         auth="oauth2",
-        oauth=settings,
+        oauth=OAuthSettings.model_validate(settings),
         since="7d",
         timeout_seconds=10,
     )
@@ -106,7 +108,7 @@ def worker(
     )
 
 
-async def wait_until(what: str, check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(what: str, check: Callable[[], object], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -161,6 +163,7 @@ async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
     stored = await vault.load("support")
     assert stored is not None and stored.access_token == renewed
     assert stored.refresh_token != first_refresh  # Microsoft rotates refresh tokens; the new one is kept
+    assert stored.refresh_token is not None
     assert idp.refresh_tokens[stored.refresh_token].revoked is False
     assert (
         await TokenVault(vault.store, TEST_SECRET_KEY).load("support") == stored
@@ -283,12 +286,12 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
             host="h",
             username=USER,
             auth="oauth2",
-            oauth={
-                "provider": "microsoft",
-                "client_id": "ms-public",
-                "authority_url": idp.base,
-                "tenant": "contoso",
-            },
+            oauth=OAuthSettings(
+                provider="microsoft",
+                client_id="ms-public",
+                authority_url=idp.base,
+                tenant="contoso",
+            ),
         )
         tokens = MailboxTokens("support", box, vault)
         sender = SmtpSender(
@@ -364,9 +367,11 @@ async def test_app_only_and_service_account_tokens(
 
 
 async def test_smtp_password_refused_is_a_sign_in_problem_not_a_lost_reply() -> None:
-    from aiosmtpd.smtp import AuthResult, LoginPassword
+    from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-    def refuse(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    def refuse(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
         assert isinstance(auth_data, LoginPassword)
         return AuthResult(success=False, handled=False)
 
@@ -419,7 +424,8 @@ async def test_auth_command_checks_app_only_sign_ins_and_names_setup_errors(
     ]
     assert idp.count("generic:client_credentials") == 1
 
-    wrong = generic.model_copy(update={"oauth": generic.oauth.model_copy(update={"client_secret": "x"})})  # type: ignore[union-attr]
+    assert generic.oauth is not None
+    wrong = generic.model_copy(update={"oauth": generic.oauth.model_copy(update={"client_secret": "x"})})
     lines.clear()
     assert await sign_in_mailbox({"support": wrong}, url, "support", out=lines.append) == 1
     assert lines == [

@@ -178,9 +178,11 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         local = app.local
         assert local is not None
         try:
-            await until("the mail in a thread", lambda: local.thread(1) is not None and local.thread(1).posts)  # type: ignore[union-attr]
+            await until(
+                "the mail in a thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts)
+            )
         except AssertionError as exc:  # say what the reader and the server saw
-            problem = app.email_sources[0].auth_problem  # type: ignore[union-attr]
+            problem = app.email_sources[0].auth_problem
             raise AssertionError(
                 f"{exc}; problem: {problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
             ) from None
@@ -196,7 +198,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         await asyncio.to_thread(
             kill_and_restart_dovecot, oauth_dovecot, partial(deliver_to_maildir, oauth_dovecot, USER, *mail)
         )
-        await until("both new mails", lambda: local.thread(3) is not None and local.thread(3).posts)  # type: ignore[union-attr]
+        await until("both new mails", lambda: (thread := local.thread(3)) is not None and bool(thread.posts))
         await local.type_line("#2 !reply Thanks, noted.", "alice")
         await until("the second reply", lambda: len(smtp.received) == 2)
         assert idp.count("token:refresh_token") == 1  # one renewal serves IMAP and SMTP

@@ -14,8 +14,8 @@ _KEY = "x" * 43 + "="  # 32 bytes of url-safe base64
 
 
 def _box(**oauth: object) -> MailboxSettings:
-    return MailboxSettings(
-        inbox="support", host="h", username="support@example.com", auth="oauth2", oauth=oauth
+    return MailboxSettings.model_validate(
+        {"inbox": "support", "host": "h", "username": "support@example.com", "auth": "oauth2", "oauth": oauth}
     )
 
 
@@ -78,7 +78,7 @@ def test_oauth2_needs_the_table_and_password_auth_refuses_it() -> None:
             host="h",
             username="u",
             password="p",
-            oauth={"provider": "google", "client_id": "c", "client_secret": "s"},
+            oauth=OAuthSettings(provider="google", client_id="c", client_secret="s"),
         )
 
 
@@ -122,4 +122,5 @@ def test_check_config_needs_the_client_id_and_a_fernet_key() -> None:
         parse_config(_CONFIG, env={"MS_CLIENT_ID": "cid", "THREADLINE_SECRET_KEY": "short"})
     settings = parse_config(_CONFIG, env={"MS_CLIENT_ID": "cid", "THREADLINE_SECRET_KEY": _KEY})
     assert settings.channels.email is not None
-    assert settings.channels.email.mailboxes["support"].oauth.client_id == "cid"  # type: ignore[union-attr]
+    oauth = settings.channels.email.mailboxes["support"].oauth
+    assert oauth is not None and oauth.client_id == "cid"

@@ -36,7 +36,9 @@ def test_mailbox_rejects_bad_values() -> None:
     with pytest.raises(ValidationError):
         MailboxSettings(inbox="s", host="h", username="u", password="p", idle_renew_seconds=1800)
     with pytest.raises(ValidationError):
-        MailboxSettings(inbox="s", host="h", username="u", password="p", surprise=1)  # type: ignore[call-arg]
+        MailboxSettings.model_validate(
+            {"inbox": "s", "host": "h", "username": "u", "password": "p", "surprise": 1}
+        )
 
 
 def test_email_settings_defaults() -> None:

@@ -32,7 +32,7 @@ def outbound(uid: str = "u-1") -> OutboundView:
 
 
 def sender(port: int, **kwargs: object) -> SmtpSender:
-    settings = SmtpSettings(host="127.0.0.1", port=port, security="none", **kwargs)  # type: ignore[arg-type]
+    settings = SmtpSettings.model_validate({"host": "127.0.0.1", "port": port, "security": "none", **kwargs})
     return SmtpSender(settings, ReplyComposer(inbox_names={"support": "Support"}))
 
 

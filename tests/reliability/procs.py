@@ -22,6 +22,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.email.email_servers import free_port
 
@@ -184,11 +185,13 @@ class SmtpSink:
         self.refused = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if not self.answer.startswith("250"):
             self.refused += 1
             return self.answer
-        parsed = BytesParser(policy=default_policy).parsebytes(envelope.content)
+        content = envelope.content
+        assert isinstance(content, bytes)  # the controller keeps DATA undecoded (decode_data=False)
+        parsed = BytesParser(policy=default_policy).parsebytes(content)
         self.message_ids.append(str(parsed["Message-ID"]))
         return "250 OK"
 

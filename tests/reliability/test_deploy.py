@@ -104,9 +104,16 @@ def _unit(tmp_path: Path) -> Path:
     return path
 
 
+class _CaseSensitiveParser(configparser.ConfigParser):
+    """An INI parser that keeps option names as written (systemd's keys are case-sensitive)."""
+
+    def optionxform(self, optionstr: str) -> str:
+        """The option name unchanged."""
+        return optionstr
+
+
 def test_the_systemd_unit_has_what_a_service_needs(tmp_path: Path) -> None:
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser = _CaseSensitiveParser(strict=False, interpolation=None)
     parser.read(_unit(tmp_path))
     service = parser["Service"]
     assert service["ExecStart"].endswith("threadline run")

@@ -54,7 +54,7 @@ async def store(pg_server: str) -> AsyncIterator[Store]:
 
 
 async def test_one_holder_at_a_time_and_takeover_when_it_dies(store: Store) -> None:
-    clock, log = SystemClock(), []
+    clock, log = SystemClock(), list[str]()
     a = LeasedWorker(Leases(store, clock, "instance-a", 1.5), "mailbox:support", Worker("a", log))
     b = LeasedWorker(Leases(store, clock, "instance-b", 1.5), "mailbox:support", Worker("b", log))
     task_a = asyncio.create_task(a.run())
@@ -73,7 +73,7 @@ async def test_one_holder_at_a_time_and_takeover_when_it_dies(store: Store) -> N
 
 
 async def test_a_clean_stop_releases_the_lease_at_once(store: Store) -> None:
-    clock, log = SystemClock(), []
+    clock, log = SystemClock(), list[str]()
     a = LeasedWorker(Leases(store, clock, "instance-a", lease_seconds=60), "mailbox:sales", Worker("a", log))
     task = asyncio.create_task(a.run())
     await until("a to hold the lease", lambda: a.holding)

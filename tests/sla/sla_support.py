@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.config import Settings
 from bot.ports.inbound import InboundMessage
 from threadline.app import Threadline
-from threadline.config import parse_config
+from threadline.config import AppSettings, parse_config
 
 _ids = itertools.count(1)
 
@@ -67,7 +66,7 @@ oldest = 3
 """
 
 
-def settings_for(db: str, outdir: Path, inbox_extra: str = "", sla_extra: str = "") -> Settings:
+def settings_for(db: str, outdir: Path, inbox_extra: str = "", sla_extra: str = "") -> AppSettings:
     """Support inbox with business hours Mon-Fri 09-17 Amsterdam, 6 January a holiday, SLA 1h/2h/2d."""
     text = CONFIG.format(db=db, outdir=outdir, inbox_extra=inbox_extra, sla_extra=sla_extra)
     return parse_config(text, env={})
@@ -88,7 +87,7 @@ def mail(text: str = "Hello", *, when: datetime, inbox: str = "support", **field
     )
 
 
-async def new_app(settings: Settings, clock: ManualClock) -> Threadline:
+async def new_app(settings: AppSettings, clock: ManualClock) -> Threadline:
     """An app with its database ready; the test drives jobs itself (no scheduler, no outbox task)."""
     app = Threadline(settings, clock=clock)
     await app.prepare_database()

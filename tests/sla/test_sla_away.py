@@ -44,9 +44,12 @@ async def test_away_message_once_per_day_and_marked_auto(
     sent = _sent(tmp_path)
     assert len(sent) == 1
     assert sent[0]["Auto-Submitted"] == "auto-replied"
-    body = sent[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    plain = sent[0].get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "answer from Monday 12 January 09:00 (Europe/Amsterdam)" in body
-    thread = away_app.local.thread(number)  # type: ignore[union-attr]
+    assert away_app.local is not None
+    thread = away_app.local.thread(number)
     assert thread is not None and len(thread.texts("outbound")) == 1
     async with away_app.store.transaction() as repo:
         conversation = await repo.conversation_by_number(number)
@@ -85,6 +88,7 @@ async def test_no_away_message_to_a_mail_without_sender_address(
     clock.set(ams(2026, 1, 10, 12, 0))  # Saturday noon: closed
     number = (await away_app.ingestor.ingest(mail("Who?", when=clock.now(), sender=""))).conversation_number
     await away_app.dispatcher.drain()
-    thread = away_app.local.thread(number or 0)  # type: ignore[union-attr]
+    assert away_app.local is not None
+    thread = away_app.local.thread(number or 0)
     assert thread is not None and thread.texts("outbound") == [] and thread.texts("notice") == []
     assert _sent(tmp_path) == []

@@ -30,7 +30,8 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
 ) -> None:
     number = (await sla_app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
     await sla_app.dispatcher.drain()
-    thread = sla_app.local.thread(number)  # type: ignore[union-attr]
+    assert sla_app.local is not None
+    thread = sla_app.local.thread(number)
     assert thread is not None
     assert thread.card.sla_due == ams(2026, 1, 5, 10, 0) and thread.card.sla_state == "ok"
     assert "SLA due Mon 10:00" in render_card(thread.card, ZoneInfo(thread.card.timezone))
@@ -46,7 +47,7 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
     ]
     assert thread.card.sla_state == "warning"
 
-    assert (await sla_app.local.type_line(f"#{number} !claim", "alice")).ok  # type: ignore[union-attr]
+    assert (await sla_app.local.type_line(f"#{number} !claim", "alice")).ok
     clock.advance(timedelta(minutes=15))
     assert await sla_app.sla.check() == 1
     assert await sla_app.sla.check() == 0
@@ -57,7 +58,7 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
     assert thread.card.sla_state == "breached"
     assert "⚠ breached" in render_card(thread.card, ZoneInfo(thread.card.timezone))
 
-    assert (await sla_app.local.type_line(f"#{number} !reply On its way!", "alice")).ok  # type: ignore[union-attr]
+    assert (await sla_app.local.type_line(f"#{number} !reply On its way!", "alice")).ok
     await sla_app.dispatcher.drain()
     assert thread.card.sla_state == "ok"  # only the resolution clock runs now: 2d = 48 business hours
     assert thread.card.sla_due == ams(2026, 1, 13, 17, 0)  # six 8-hour working days, 6 Jan skipped
@@ -138,9 +139,10 @@ async def test_business_hours_holiday_and_weekend(sla_app: Threadline, clock: Ma
 async def test_snooze_pauses_the_clocks(sla_app: Threadline, clock: ManualClock) -> None:
     number = (await sla_app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
     clock.advance(timedelta(minutes=30))
-    assert (await sla_app.local.type_line(f"#{number} !snooze 2h", "alice")).ok  # type: ignore[union-attr]
+    assert sla_app.local is not None
+    assert (await sla_app.local.type_line(f"#{number} !snooze 2h", "alice")).ok
     await sla_app.dispatcher.drain()
-    thread = sla_app.local.thread(number)  # type: ignore[union-attr]
+    thread = sla_app.local.thread(number)
     assert thread is not None and thread.card.sla_due is None
     clock.advance(timedelta(hours=2))  # 11:30: the snooze ends
     assert await sla_app.waker.wake_due() == 1

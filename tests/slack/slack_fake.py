@@ -216,7 +216,7 @@ class FakeSlack:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]
         self.root = f"http://127.0.0.1:{port}"
         self.url = f"{self.root}/api/"
         return self

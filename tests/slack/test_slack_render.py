@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ INJECTIONS = [
 
 
 def card(**changes: object) -> CardView:
-    base = dict(
+    base: dict[str, Any] = dict(
         number=42,
         inbox="Support",
         channel="email",
@@ -41,13 +42,15 @@ def card(**changes: object) -> CardView:
         priority="high",
     )
     base.update(changes)
-    return CardView(**base)  # type: ignore[arg-type]
+    return CardView(**base)
 
 
 def inbound(text: str, **changes: object) -> PostView:
-    base = dict(kind="inbound", author="Ann", text=text, created_at=NOW, from_customer=True, channel="email")
+    base: dict[str, Any] = dict(
+        kind="inbound", author="Ann", text=text, created_at=NOW, from_customer=True, channel="email"
+    )
     base.update(changes)
-    return PostView(**base)  # type: ignore[arg-type]
+    return PostView(**base)
 
 
 def rendered_strings(blocks: list[dict]) -> str:

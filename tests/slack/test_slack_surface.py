@@ -40,7 +40,7 @@ def surface(fake: FakeSlack, **settings: Any) -> SlackSurface:
 
 
 def inbound(text: str, **changes: object) -> PostView:
-    base = dict(
+    base: dict[str, Any] = dict(
         kind="inbound",
         author="Ann Customer",
         text=text,
@@ -50,7 +50,7 @@ def inbound(text: str, **changes: object) -> PostView:
         message_uid="m-1",
     )
     base.update(changes)
-    return PostView(**base)  # type: ignore[arg-type]
+    return PostView(**base)
 
 
 async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> None:
@@ -128,7 +128,9 @@ async def test_the_sdk_retry_handler_honours_retry_after(fake_slack: FakeSlack) 
     assert fake_slack.roots("C1")[0]["ts"] == ref.card_id
 
 
-async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: FakeSlack) -> None:
+async def test_a_retried_long_post_resumes_instead_of_repeating(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     slack = surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
     long_text = "".join(f"line {i} " + "word " * 250 + "\n" for i in range(60))  # 75,000 characters
@@ -143,7 +145,7 @@ async def test_a_retried_long_post_resumes_instead_of_repeating(fake_slack: Fake
             return {"ok": False, "error": "ratelimited"}
         return original(args)
 
-    fake_slack._chat_postMessage = flaky  # type: ignore[method-assign]
+    monkeypatch.setattr(fake_slack, "_chat_postMessage", flaky)
     with pytest.raises(TransientDeliveryError):
         await slack.post(ref, inbound(long_text))
     first = await slack.post(ref, inbound(long_text))

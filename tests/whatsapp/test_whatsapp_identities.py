@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.whatsapp import parse_webhook
 from tests.whatsapp.conftest import WhatsAppRig
 from tests.whatsapp.wa_payloads import CUSTOMER, CUSTOMER_BSUID, envelope, message
 
 
-def _bsuid_only(text: str, rig: WhatsAppRig, **fields: object) -> dict:
+def _bsuid_only(text: str, rig: WhatsAppRig, **fields: Any) -> dict[str, Any]:
     """A message from a user with a username: no phone number anywhere, only the BSUID."""
     msg = message("text", {"body": text}, when=rig.clock.now(), wa_id=None, user_id=CUSTOMER_BSUID, **fields)
     return envelope(wa_id=None, user_id=CUSTOMER_BSUID, username="@sofia", messages=[msg])

@@ -55,7 +55,8 @@ async def test_closed_window_suggests_the_template_command_not_retry(rig: WhatsA
     assert "!retry" not in shown and "(template NAME)" not in shown
     _clean(shown)
     # the same, reported later by a status webhook
-    assert (await rig.app.local.type_line(f"#{thread.number} !reply second try", "alice")).ok  # type: ignore[union-attr]
+    assert rig.app.local is not None
+    assert (await rig.app.local.type_line(f"#{thread.number} !reply second try", "alice")).ok
     await rig.settle()
     window = {
         "code": 131047,

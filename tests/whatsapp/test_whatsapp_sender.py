@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def _settings(url: str, token: str = TOKEN) -> WhatsAppSettings:
 
 
 def _reply(text: str = "Your refund is on its way.", **fields: object) -> OutboundView:
-    base: dict[str, object] = dict(
+    base: dict[str, Any] = dict(
         uid="u1",
         conversation_number=7,
         inbox="whatsapp",
@@ -41,7 +42,7 @@ def _reply(text: str = "Your refund is on its way.", **fields: object) -> Outbou
         agent_name="Alice",
     )
     base.update(fields)
-    return OutboundView(**base)  # type: ignore[arg-type]
+    return OutboundView(**base)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+from aiohttp import web
 
 from adapters.whatsapp import sign_body, verify_signature
 from storage.repository import ConversationFilter
@@ -91,8 +92,11 @@ async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
         assert server.port > 0
         async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as response:
             assert await response.text() == "ok"
+        async def late(request: web.Request) -> web.Response:
+            return web.Response(text="late")
+
         try:
-            server.add_route("GET", "/late", lambda request: None)  # type: ignore[arg-type,return-value]
+            server.add_route("GET", "/late", late)
         except RuntimeError:
             pass
         else:
