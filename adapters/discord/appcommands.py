@@ -102,8 +102,10 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
         await run(interaction, f"note {text}")
 
     @tree.command(name="reply", description="Send a reply to the customer")
-    @app_commands.describe(text="what the customer receives; leave empty for a multi-line box",
-                           confirm="reply even if someone else has it")
+    @app_commands.describe(
+        text="what the customer receives; leave empty for a multi-line box",
+        confirm="reply even if someone else has it",
+    )
     async def reply(
         interaction: discord.Interaction[Any], text: str | None = None, confirm: bool = False
     ) -> None:

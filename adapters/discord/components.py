@@ -96,8 +96,9 @@ class AssignSelect(discord.ui.DynamicItem[discord.ui.UserSelect[Any]], template=
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Assign to the picked member (their Discord id is an agent identity)."""
         values = _values(interaction)
-        await _bridge(interaction).answer(interaction, f"assign <@{values[0]}>" if values else "assign",
-                                          number=self.number)
+        await _bridge(interaction).answer(
+            interaction, f"assign <@{values[0]}>" if values else "assign", number=self.number
+        )
 
 
 class LabelsSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl:labels:(?P<number>\d+)"):
@@ -115,8 +116,12 @@ class LabelsSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
             return None
         options = [discord.SelectOption(label=n[:100], value=n[:100], default=n in current) for n in names]
         select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=f"tl:labels:{number}", placeholder="Labels…", min_values=0, max_values=len(options),
-            options=options, row=2,
+            custom_id=f"tl:labels:{number}",
+            placeholder="Labels…",
+            min_values=0,
+            max_values=len(options),
+            options=options,
+            row=2,
         )
         return cls(number, select)
 
@@ -162,8 +167,9 @@ class SnoozeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Snooze until the picked preset."""
         values = _values(interaction)
-        await _bridge(interaction).answer(interaction, f"snooze {values[0] if values else ''}".strip(),
-                                          number=self.number)
+        await _bridge(interaction).answer(
+            interaction, f"snooze {values[0] if values else ''}".strip(), number=self.number
+        )
 
 
 def _values(interaction: discord.Interaction[Any]) -> list[str]:

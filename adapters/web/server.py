@@ -114,8 +114,9 @@ class WebServer:
             if isinstance(address, tuple) and len(address) >= 2:
                 self._bound_port = int(address[1])
                 break
-        log.info("web server listening",
-                 extra={"host": self.host, "port": self.port, "routes": len(self._mounted)})
+        log.info(
+            "web server listening", extra={"host": self.host, "port": self.port, "routes": len(self._mounted)}
+        )
 
     async def stop(self) -> None:
         """Stop serving and close open connections."""

@@ -48,10 +48,7 @@ async def automation_app(settings: AppSettings, clock: ManualClock, **kwargs: An
 def sent_mail(outdir: Path) -> list[EmailMessage]:
     """Mail the email channel wrote to the outgoing folder, oldest first."""
     files = sorted(outdir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-    return [
-        email.message_from_bytes(f.read_bytes(), policy=policy.default)
-        for f in files
-    ]
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
 
 
 def body_of(mail: EmailMessage) -> str:

@@ -85,7 +85,9 @@ async def test_a_server_that_never_answers_fails_within_the_check_time(
     assert results[0].fix.startswith(f"cannot reach 127.0.0.1:{port}: no answer within")
 
 
-def _authenticator(server: object, session: object, envelope: object, mechanism: str, data: object) -> AuthResult:
+def _authenticator(
+    server: object, session: object, envelope: object, mechanism: str, data: object
+) -> AuthResult:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"support", b"smtp-pass")
     return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535 itself
 

@@ -21,9 +21,7 @@ from threadline.config import AppSettings
 
 
 def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> AppSettings:
-    settings = make_settings(
-        f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml()
-    )
+    settings = make_settings(f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml())
     email = settings.channels.email
     assert email is not None
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, security="none")

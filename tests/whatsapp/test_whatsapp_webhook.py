@@ -92,6 +92,7 @@ async def test_webserver_binds_port_zero_and_refuses_late_routes() -> None:
         assert server.port > 0
         async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as response:
             assert await response.text() == "ok"
+
         async def late(request: web.Request) -> web.Response:
             return web.Response(text="late")
 
