@@ -40,6 +40,7 @@ from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
+from tests.slack.slack_socket import SocketHub
 
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
@@ -116,8 +117,7 @@ class FakeSlack:
     url: str = ""
     root: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    sockets: list[web.WebSocketResponse] = field(default_factory=list)
-    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (tests/slack/slack_socket.py)
     _runner: web.AppRunner | None = None
 
     # --- control ---------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response)
-        app.router.add_get("/socket", self._socket)
+        app.router.add_get("/socket", self.socket.serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -223,6 +223,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Stop serving."""
+        await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -421,20 +422,19 @@ class FakeSlack:
     def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.root.replace("http://", "ws://") + "/socket"}
 
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        """Socket Mode: say hello, then record the client's acks (envelopes are sent with ``push``)."""
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
-        async for message in ws:
-            if message.type == web.WSMsgType.TEXT:
-                self.socket_acks.append(json.loads(message.data))
-        return ws
+    @property
+    def sockets(self) -> list[web.WebSocketResponse]:
+        """Every Socket Mode connection the app opened (closed ones too)."""
+        return self.socket.sockets
+
+    @property
+    def socket_acks(self) -> list[dict[str, Any]]:
+        """Every Socket Mode ack received, in order."""
+        return self.socket.acks
 
     async def push(self, envelope: dict[str, Any]) -> None:
-        """Send a Socket Mode envelope to the connected client."""
-        await self.sockets[-1].send_json(envelope)
+        """Send a Socket Mode envelope, as given, over the next open connection."""
+        await self.socket.push(envelope)
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()
