@@ -154,6 +154,19 @@ class OutboxQueries(RepositoryBase):
             row.next_attempt_at = lease_until
         return rows
 
+    async def renew_outbox_claim(self, row_id: int, attempts: int, lease_until: datetime) -> bool:
+        """Extend this instance's claim of a row to ``lease_until``; False when the claim was lost.
+
+        ``attempts`` is the row's count as this instance claimed it: every claim adds one, so a
+        row claimed since by another instance (after this claim ran out) no longer matches.
+        """
+        result = await self.session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.status == "pending", _OUTBOX.c.attempts == attempts)
+            .values(next_attempt_at=lease_until)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def mark_delivered(self, row_id: int, now: datetime, external_ref: str | None) -> None:
         """Mark an outbox row done with one UPDATE (no ORM object)."""
         await self.session.execute(

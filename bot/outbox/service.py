@@ -162,6 +162,8 @@ class Dispatcher:
                 return None
             started = time.perf_counter()
             try:
+                if not await self._still_claimed(row):
+                    return None
                 external = await self._deliver(row)
             except DatabaseUnavailable as exc:
                 # the database failed, not the destination: nothing counts against it; the row stays
@@ -182,6 +184,21 @@ class Dispatcher:
                 if self.outages is not None:
                     await self.outages.succeeded(row.destination)
                 return None
+
+    async def _still_claimed(self, row: OutboxRow) -> bool:
+        """Before delivering: a claim with less than half its time left is renewed; one that ran out
+        and was claimed by another instance meanwhile is given up (that instance delivers the row)."""
+        claim = timedelta(seconds=self.settings.ops.claim_seconds)
+        now = self.clock.now()
+        if row.next_attempt_at - now > claim / 2:
+            return True  # no other instance can have claimed it yet
+        async with self.store.transaction() as repo:
+            kept = await repo.renew_outbox_claim(row.id, row.attempts, now + claim)
+        if kept:
+            row.next_attempt_at = now + claim
+        else:
+            log.info("outbox claim lost to another instance", extra={"outbox_id": row.id, "kind": row.kind})
+        return kept
 
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""

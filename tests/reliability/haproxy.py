@@ -1,11 +1,14 @@
 """A real HAProxy (the Debian package, ``/usr/sbin/haproxy``) in front of several instances on loopback.
 
 ``Balancer`` writes an ``haproxy.cfg`` on a free loopback port: one HTTP frontend, ``balance
-roundrobin`` over the given backends, each health-checked with ``GET /healthz`` every 250 ms
-(``fall 2 rise 1``, so a killed instance is out within about half a second), and runs
-``haproxy -db`` (foreground, no daemon) as a child that ``stop`` kills. ``/healthz`` is the liveness
-check every instance serves (adapters/web/server.py). The runtime API on a local socket
-(``show stat``) tells which backends HAProxy holds up and how many requests each was sent.
+roundrobin`` over the given backends, each health-checked with ``GET /readyz`` (or ``check``)
+every 250 ms (``fall 2 rise 1``, so a killed instance is out within about half a second), and runs
+``haproxy -db`` (foreground, no daemon) as a child that ``stop`` kills. ``/readyz`` answers 503
+while an instance cannot take work (database unreachable, shutting down; adapters/web/server.py).
+A request whose connection was refused is tried on the other backend (``retries 2``, ``option
+redispatch``); one the dead instance had already received gets HAProxy's 502/503 and the sender
+retries it. The runtime API on a local socket (``show stat``) tells which backends HAProxy holds
+up and how many requests each was sent.
 
 A missing HAProxy skips the test, and fails it under ``THREADLINE_REQUIRE_SERVERS=1`` (CI):
 ``scripts/test`` installs it there.
@@ -39,7 +42,8 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    retries 0
+    retries 2
+    option redispatch 1
     option http-server-close
 
 frontend threadline
@@ -58,7 +62,7 @@ backend instances
 class Balancer:
     """HAProxy on ``127.0.0.1:port`` spreading requests round-robin over ``backends`` (name -> port)."""
 
-    def __init__(self, backends: dict[str, int]) -> None:
+    def __init__(self, backends: dict[str, int], check: str = "/readyz") -> None:
         if not os.access(HAPROXY, os.X_OK):
             need_server(f"HAProxy ({HAPROXY}; Debian package haproxy)")
         self.backends = dict(backends)
@@ -71,7 +75,9 @@ class Balancer:
         servers = "\n".join(
             f"    server {name} 127.0.0.1:{port} check" for name, port in self.backends.items()
         )
-        self.config.write_text(CONFIG.format(socket=self.socket, port=self.port, servers=servers))
+        self.config.write_text(
+            CONFIG.format(socket=self.socket, port=self.port, servers=servers, check=check)
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -1,0 +1,45 @@
+"""A claimed outbox row whose claim ran out before its delivery started (it waited for a slot, or for
+an ingest burst) is not delivered by the instance that lost it: another instance may have claimed
+it and be posting it already. Two instances must never both post one card."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.local import LocalSurface
+from bot.clock import ManualClock
+from tests.conftest import make_settings, started_app
+from tests.helpers import email_in
+
+
+async def test_a_row_taken_over_while_waiting_is_not_delivered_twice(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
+    app = await started_app(settings, clock)
+    surface = app.local
+    assert isinstance(surface, LocalSurface)
+    result = await app.ingestor.ingest(email_in(when=clock.now()))
+    taken: list[int] = []
+
+    async def another_instance_takes_over() -> None:
+        """While this instance waits, its claim runs out and another instance claims the row."""
+        if taken:
+            return
+        clock.advance(timedelta(seconds=settings.ops.claim_seconds + 1))
+        async with app.store.transaction() as repo:
+            lease = clock.now() + timedelta(seconds=settings.ops.claim_seconds)
+            taken.extend(row.id for row in await repo.claim_outbox(clock.now(), lease, 50))
+
+    app.dispatcher.yield_to = another_instance_takes_over
+    await app.dispatcher.run_once()
+    assert taken, "the other instance should have claimed the row"
+    assert surface.thread(result.conversation_number or 0) is None  # not posted by the one that lost it
+    app.dispatcher.yield_to = None
+    clock.advance(timedelta(seconds=settings.ops.claim_seconds + 1))  # the other one died too
+    await app.dispatcher.drain()
+    thread = surface.thread(result.conversation_number or 0)
+    assert thread is not None and [p.kind for p in thread.posts] == ["inbound"]
+    assert len(surface.threads) == 1
+    await app.stop()
