@@ -1,5 +1,6 @@
 """Two instances behind a real HAProxy on one PostgreSQL: WhatsApp webhooks and Slack HTTP-mode
-events and slash commands are spread over both; one instance is SIGKILLed mid-load, HAProxy's
+events and slash commands are spread over both (or, in Socket Mode, Slack spreads envelopes over
+the instances' two connections); one instance is SIGKILLed mid-load, HAProxy's
 health check takes it out and the senders retry what failed, as Meta and Slack do. Afterwards
 every acknowledged message, note and command was processed exactly once (in storage and on the
 team's side in Slack), and every SLA reminder, breach notice and digest was posted once."""
@@ -7,7 +8,7 @@ team's side in Slack), and every SLA reminder, breach notice and digest was post
 from __future__ import annotations
 
 import asyncio
-import re
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,13 +16,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.reliability.lb_cluster import Cluster, rows, seed_digest_run
+from tests.reliability.lb_checks import check_storage, check_team_side, settle
+from tests.reliability.lb_cluster import Cluster, seed_digest_run
 from tests.reliability.procs import until
-from tests.reliability.senders import Meta, Slack, customer_text, wamid
-from tests.slack.slack_fake import FakeSlack
+from tests.reliability.senders import Meta, Slack
+from tests.slack.slack_fake import FakeSlack, trigger_id
 
-FIRST = 24  # customers who wrote before the agents start working
-LATER = 24  # customers who write while the agents work and an instance dies
+FIRST = 16  # customers who wrote before the agents start working
+LATER = 16  # customers who write while the agents work and an instance dies
 
 
 @pytest.fixture
@@ -43,11 +45,6 @@ async def paced(jobs: list[Callable[[], Awaitable[None]]], every: float) -> None
         await job()
 
     await asyncio.gather(*(later(i, job) for i, job in enumerate(jobs)))
-
-
-def _count(url: str, sql: str) -> int:
-    found = rows(url, sql)
-    return int(str(found[0][0])) if found else -1
 
 
 async def test_http_mode_behind_haproxy_once_each_and_a_kill_loses_nothing(
@@ -84,71 +81,97 @@ async def test_http_mode_behind_haproxy_once_each_and_a_kill_loses_nothing(
         served = {name: int(row["stot"]) for name, row in cluster.balancer.stats().items()}
         assert all(served.values()), f"HAProxy should have spread requests over both: {served}"
 
-        def progress() -> dict[str, int]:
-            warnings, _ = cluster.reminders()
-            return {
-                "inbound": _count(pg_db, "SELECT count(*) FROM messages WHERE kind = 'inbound'"),
-                "notes": _count(pg_db, "SELECT count(*) FROM messages WHERE kind = 'note'"),
-                "journal open": _count(pg_db, "SELECT count(*) FROM journal WHERE state <> 'done'"),
-                "outbox pending": _count(pg_db, "SELECT count(*) FROM outbox WHERE status = 'pending'"),
-                "claims answered": len(slack.responses),
-                "reminders": len(warnings),
-                "digests sent": min(cluster.digests_sent(), 2),
-            }
-
-        expected = {
-            "inbound": total,
-            "notes": FIRST,
-            "journal open": 0,
-            "outbox pending": 0,
-            "claims answered": FIRST,
-            "reminders": total,
-            "digests sent": 2,
-        }
-        try:
-            await until(lambda: progress() == expected, 90, "everything processed", *cluster.logs())
-        except AssertionError as failure:
-            raise AssertionError(f"{progress()} != {expected}") from failure
-        await asyncio.sleep(3)  # a duplicate would show up now
+        await settle(cluster, total, FIRST)
     finally:
         await cluster.stop()
 
-    inbound = Counter(
-        str(r[0]) for r in rows(pg_db, "SELECT external_id FROM messages WHERE kind = 'inbound'")
-    )
-    assert inbound == Counter({wamid(n): 1 for n in range(total)})  # each customer message once
-    notes = Counter(str(r[0]) for r in rows(pg_db, "SELECT text FROM messages WHERE kind = 'note'"))
-    assert notes == Counter({f"note on #{n}": 1 for n in threads})  # each note once, though retried
-    assert _count(pg_db, "SELECT count(*) FROM conversations WHERE assignee_id IS NULL") == LATER
-    assert _count(pg_db, "SELECT count(*) FROM outbox WHERE status = 'failed'") == 0
+    check_storage(cluster, total, threads)
+    check_team_side(cluster, total, threads)
 
-    # The team's side. A delivery the killed instance had in flight (posted to Slack, not yet recorded)
-    # is posted again by the survivor: Slack has no idempotency key (docs/durability.md). So each
-    # thing is shown at least once, at most twice, and the extra copies are at most the deliveries
-    # one instance runs at once (the outbox's concurrency, 8).
-    cards = Counter(int(m[1]) for c in slack.roots("C_SUPPORT") if (m := re.match(r"#(\d+) ·", c["text"])))
-    posts = cluster.thread_posts()
-    shown = Counter({n: sum(customer_text(n) in post for post in posts) for n in range(total)})
-    answers = Counter(str(r.get("text")) for r in slack.responses)
-    claimed = Counter({number: answers[f"You claimed #{number}."] for number in threads})
-    warnings, breaches = cluster.reminders()
-    for name, seen, expected_keys in (
-        ("cards", cards, set(range(1, total + 1))),
-        ("customer messages in threads", shown, set(range(total))),
-        ("claim answers", claimed, set(threads)),
-        ("reminders", warnings, set(range(1, total + 1))),
-    ):
-        assert set(seen) == expected_keys and min(seen.values()) >= 1, (name, seen)
-        assert max(seen.values()) <= 2, (name, seen)
-    extra = sum(n - 1 for seen in (cards, shown, claimed, warnings, breaches) for n in seen.values())
-    duplicated = {
-        name: {k: n for k, n in seen.items() if n > 1}
-        for name, seen in (("cards", cards), ("posts", shown), ("answers", claimed), ("reminders", warnings))
+
+def _slash_payload(text: str, response_url: str) -> dict[str, str]:
+    return {
+        "team_id": "T1",
+        "channel_id": "C_SUPPORT",
+        "user_id": "UALICE",
+        "user_name": "alice",
+        "command": "/inbox",
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": response_url,
+        "trigger_id": trigger_id(),
     }
-    assert extra <= 8, (
-        f"{extra} duplicates on the team's side, more than one instance has in flight: {duplicated}"
-    )
-    assert set(breaches.values()) <= {1, 2}, (
-        breaches
-    )  # breaches come after a minute, if the test ran that long
-    assert len(slack.roots("C_DIGEST")) == cluster.digests_sent() - 1  # each digest run posted once
+
+
+def _note_payload(number: int, thread_ts: str) -> dict[str, object]:
+    return {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": f"EvSock{number}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        "event": {
+            "type": "message",
+            "channel": "C_SUPPORT",
+            "user": "UALICE",
+            "text": f"note on #{number}",
+            "ts": f"{time.time():.6f}",
+            "thread_ts": thread_ts,
+            "channel_type": "channel",
+        },
+    }
+
+
+async def test_socket_mode_one_connection_per_instance_and_a_kill_loses_nothing(
+    pg_db: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    seed_digest_run(pg_db)
+    slack.socket.retry_seconds = 0.5
+    cluster = Cluster.write(pg_db, slack, tmp_path, mode="socket")
+    meta = Meta(cluster.balancer.url)  # WhatsApp still comes in over HTTP, through HAProxy
+    total = FIRST + LATER
+    await cluster.start()
+    try:
+        await until(lambda: len(slack.socket.open()) == 2, 60, "a connection per instance", *cluster.logs())
+        await meta.post(list(range(FIRST)))
+        await until(lambda: len(cluster.threads()) == FIRST, 60, "the first cards", *cluster.logs())
+        threads = cluster.threads()
+        response_url = f"{slack.root}/response/socket"
+
+        async def command(number: int) -> None:
+            """Alice types the claim; when Slack shows it failed (no ack in 3 s) she types it again."""
+            for _ in range(4):
+                envelope = slack.socket.deliver(
+                    "slash_commands", _slash_payload(f"claim #{number}", response_url)
+                )
+                deadline = time.monotonic() + 3.0
+                while time.monotonic() < deadline and not slack.socket.acked(envelope):
+                    await asyncio.sleep(0.05)
+                if slack.socket.acked(envelope):
+                    return
+
+        async def note(number: int, ts: str) -> None:
+            slack.socket.deliver("events_api", _note_payload(number, ts))  # redelivered until acked
+
+        async def kill_east() -> None:
+            cluster.instances["east"].kill()
+
+        jobs: list[Callable[[], Awaitable[None]]] = []
+        for i, (number, ts) in enumerate(sorted(threads.items())):
+            jobs.append(lambda i=i: meta.post([FIRST + i]))
+            jobs.append(lambda n=number, ts=ts: note(n, ts))
+            jobs.append(lambda n=number: command(n))
+            if i == FIRST // 3:
+                jobs.append(kill_east)
+        await paced(jobs, 0.04)
+        assert meta.acked == set(range(total)), meta.refused
+        connections = Counter(number for number, _ in slack.socket.sent)
+        assert len(connections) >= 2, f"Slack should have spread envelopes over both: {connections}"
+        await settle(cluster, total, FIRST)
+    finally:
+        await cluster.stop()
+
+    check_storage(cluster, total, threads)
+    check_team_side(cluster, total, threads)
