@@ -2,8 +2,9 @@
 
 ``Balancer`` writes an ``haproxy.cfg`` on a free loopback port: one HTTP frontend, ``balance
 roundrobin`` over the given backends, each health-checked with ``GET /readyz`` (or ``check``)
-every 250 ms (``fall 2 rise 1``, so a killed instance is out within about half a second), and runs
-``haproxy -db`` (foreground, no daemon) as a child that ``stop`` kills. ``/readyz`` answers 503
+every 500 ms (``fall 2 rise 1``: a killed instance refuses the check's connection at once, so it
+is out within about a second; a check may take 3 s on a loaded machine before it counts as failed),
+and runs ``haproxy -db`` (foreground, no daemon) as a child that ``stop`` kills. ``/readyz`` answers 503
 while an instance cannot take work (database unreachable, shutting down; adapters/web/server.py).
 A request whose connection was refused is tried on the other backend (``retries 2``, ``option
 redispatch``); one the dead instance had already received gets HAProxy's 502/503 and the sender
@@ -42,6 +43,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    timeout check 3s
     retries 2
     option redispatch 1
     option http-server-close
@@ -54,7 +56,7 @@ backend instances
     balance roundrobin
     option httpchk GET {check}
     http-check expect status 200
-    default-server inter 250ms fastinter 250ms downinter 250ms fall 2 rise 1
+    default-server inter 500ms fastinter 500ms downinter 500ms fall 2 rise 1
 {servers}
 """
 

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -67,9 +68,9 @@ async def test_http_mode_behind_haproxy_once_each_and_a_kill_loses_nothing(
         async with aiohttp.ClientSession() as http:
             jobs: list[Callable[[], Awaitable[None]]] = []
             for i, (number, ts) in enumerate(sorted(threads.items())):
-                jobs.append(lambda i=i: meta.post([FIRST + i]))
-                jobs.append(lambda n=number, ts=ts: agents.note(http, f"EvLB{n}", f"note on #{n}", ts))
-                jobs.append(lambda n=number: agents.command(http, f"claim #{n}"))
+                jobs.append(partial(meta.post, [FIRST + i]))
+                jobs.append(partial(agents.note, http, f"EvLB{number}", f"note on #{number}", ts))
+                jobs.append(partial(agents.command, http, f"claim #{number}"))
                 if i == FIRST // 3:
                     jobs.append(kill_east)
             await paced(jobs, 0.04)
@@ -160,9 +161,9 @@ async def test_socket_mode_one_connection_per_instance_and_a_kill_loses_nothing(
 
         jobs: list[Callable[[], Awaitable[None]]] = []
         for i, (number, ts) in enumerate(sorted(threads.items())):
-            jobs.append(lambda i=i: meta.post([FIRST + i]))
-            jobs.append(lambda n=number, ts=ts: note(n, ts))
-            jobs.append(lambda n=number: command(n))
+            jobs.append(partial(meta.post, [FIRST + i]))
+            jobs.append(partial(note, number, ts))
+            jobs.append(partial(command, number))
             if i == FIRST // 3:
                 jobs.append(kill_east)
         await paced(jobs, 0.04)

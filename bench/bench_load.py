@@ -1,0 +1,415 @@
+"""Sustained load on two instances behind HAProxy on one PostgreSQL (issue 19, item 7).
+
+Seeds ``--conversations`` stored conversations over 10 WhatsApp inboxes (one business number
+each), starts two ``threadline run`` processes (Slack HTTP mode against the fake Slack in this
+process, an SLA on every inbox, a digest every minute) behind a real HAProxy, then for
+``--duration`` seconds posts customer webhooks at ``--rate`` per second and has ``--agents``
+simulated agents type slash commands (``/inbox claim #N``, one every ``--think`` seconds each).
+Every ``--sample`` seconds it records the backlog (journal entries not done + outbox rows
+pending), each instance's RSS and CPU time. Prints the command acknowledgement latency
+(p50/p99/max, measured at the agent: the HTTP answer through HAProxy), the backlog at the start,
+middle and end, RSS min/max and CPU per instance, and ``uptime``'s load average.
+
+Run: .venv/bin/python bench/bench_load.py [--conversations 100000] [--rate 20] [--duration 600]
+Needs PostgreSQL (THREADLINE_BENCH_POSTGRES, default the machine's on 127.0.0.1:5432) and
+/usr/sbin/haproxy. docs/benchmarks.md keeps the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import psycopg
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
+from storage import Store  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Contact, Conversation  # noqa: E402
+from tests.email.email_servers import free_port  # noqa: E402
+from tests.reliability.haproxy import Balancer  # noqa: E402
+from tests.reliability.procs import Instance  # noqa: E402
+from tests.slack.slack_fake import SECRET as SLACK_SECRET  # noqa: E402
+from tests.slack.slack_fake import FakeSlack, trigger_id  # noqa: E402
+
+INBOXES = 10
+APP_SECRET = "bench-app-secret"
+CONFIG = """
+[threadline]
+database_url = "{db}"
+log_level = "warning"
+log_format = "json"
+
+[ops]
+instance_name = "{instance}"
+
+[web]
+host = "127.0.0.1"
+port = {port}
+
+[surfaces.slack]
+bot_token = "xoxb-test"
+signing_secret = "{slack_secret}"
+mode = "http"
+api_base_url = "{api}"
+rate_limit_retries = 0
+pace_per_second = 1000
+pace_burst = 1000
+
+[channels.whatsapp]
+inbox = "wa0"
+phone_number_id = "{phone0}"
+access_token = "bench-token"
+app_secret = "{app_secret}"
+verify_token = "bench-verify"
+graph_base_url = "http://127.0.0.1:9"
+numbers = {{ {numbers} }}
+
+[digests.minutely]
+surface = "slack"
+chat_channel = "C_DIGEST"
+cron = "* * * * *"
+timezone = "UTC"
+"""
+INBOX = """
+[inboxes.wa{i}]
+name = "WhatsApp {i}"
+channel = "whatsapp"
+address = "+3120555{i:04d}"
+surface = "slack"
+chat_channel = "C_WA{i}"
+
+[inboxes.wa{i}.sla]
+first_response = "1h"
+warn_before = "15m"
+"""
+
+
+def _phone(i: int) -> str:
+    return f"20{i:04d}"
+
+
+def _config(db: str, instance: str, port: int, api: str) -> str:
+    numbers = ", ".join(f'"{_phone(i)}" = "wa{i}"' for i in range(1, INBOXES))
+    head = CONFIG.format(
+        db=db,
+        instance=instance,
+        port=port,
+        api=api,
+        slack_secret=SLACK_SECRET,
+        phone0=_phone(0),
+        app_secret=APP_SECRET,
+        numbers=numbers,
+    )
+    return head + "".join(INBOX.format(i=i) for i in range(INBOXES))
+
+
+async def _seed(db: str, n: int) -> None:
+    """``n`` open conversations spread over the inboxes, the oldest two days old."""
+    now = datetime.now(UTC)
+    store = Store(db)
+    async with store.transaction() as repo:
+        contact = Contact(name="Bench", created_at=now)
+        repo.session.add(contact)
+        await repo.session.flush()
+        rows: list[dict[str, Any]] = []
+        for i in range(n):
+            created = now - timedelta(seconds=(i * 173) % 172800)
+            rows.append(
+                {
+                    "number": i + 1,
+                    "inbox": f"wa{i % INBOXES}",
+                    "channel": "whatsapp",
+                    "contact_id": contact.id,
+                    "subject": None,
+                    "status": "open" if i % 5 else "closed",
+                    "priority": "normal",
+                    "created_at": created,
+                    "updated_at": created,
+                    "waiting_since": created,
+                    "sla_state": "ok",
+                }
+            )
+            if len(rows) == 5000:
+                await repo.session.execute(insert(Conversation), rows)
+                rows = []
+        if rows:
+            await repo.session.execute(insert(Conversation), rows)
+        assert await repo.take_numbers(n) == 1  # new conversations are numbered after the seeded ones
+    async with store.transaction() as repo:
+        await repo.session.execute(text("ANALYZE"))
+    await store.close()
+
+
+def _webhook(n: int) -> bytes:
+    inbox = n % INBOXES
+    wa_id = f"3163{n:07d}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": f"3120555{inbox:04d}", "phone_number_id": _phone(inbox)},
+        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": f"wamid.LOAD{n:07d}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": f"load message {n}: where is my parcel?"},
+            }
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(body).encode()
+
+
+def _slash(agent: int, text: str) -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": "C_WA0",
+            "channel_name": "wa0",
+            "user_id": f"UAGENT{agent:02d}",
+            "user_name": f"agent{agent}",
+            "command": "/inbox",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": "",
+            "trigger_id": trigger_id(),
+        }
+    )
+    ts = str(int(time.time()))
+    digest = hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return body.encode(), headers
+
+
+class Load:
+    """The traffic and what was measured."""
+
+    def __init__(self, url: str, conversations: int) -> None:
+        self.url = url
+        self.conversations = conversations
+        self.sent = 0
+        self.refused: Counter[str] = Counter()  # status (or "connection") -> webhook attempts refused
+        self.acks: list[float] = []  # command acknowledgement, ms
+        self.command_errors: Counter[str] = Counter()
+
+    async def customers(self, http: aiohttp.ClientSession, rate: float, until: float) -> None:
+        """Webhooks at ``rate`` per second, each retried until acknowledged (as Meta does)."""
+        start = time.monotonic()
+        tasks: list[asyncio.Task[None]] = []
+        n = 0
+        while time.monotonic() < until:
+            due = start + n / rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            tasks.append(asyncio.create_task(self._post(http, n)))
+            n += 1
+        await asyncio.gather(*tasks)
+
+    async def _post(self, http: aiohttp.ClientSession, n: int) -> None:
+        body = _webhook(n)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(APP_SECRET, body)}
+        for _ in range(50):
+            try:
+                async with http.post(self.url + "/webhooks/whatsapp", data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        self.sent += 1
+                        return
+                    self.refused[str(r.status)] += 1
+            except aiohttp.ClientError:
+                self.refused["connection"] += 1
+            await asyncio.sleep(1.0)
+
+    async def agent(self, http: aiohttp.ClientSession, agent: int, think: float, until: float) -> None:
+        """One agent: a slash command every ``think`` s (jittered), timing Slack's wait for the ack."""
+        rng = random.Random(agent)
+        await asyncio.sleep(rng.uniform(0, think))
+        while time.monotonic() < until:
+            number = rng.randint(1, self.conversations)
+            body, headers = _slash(agent, f"claim #{number}")
+            started = time.perf_counter()
+            try:
+                async with http.post(self.url + "/slack/events", data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        self.acks.append((time.perf_counter() - started) * 1000)
+                    else:
+                        self.command_errors[str(r.status)] += 1
+            except aiohttp.ClientError:
+                self.command_errors["connection"] += 1
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+def _backlog(db: str) -> tuple[int, int]:
+    with psycopg.connect(db) as conn:
+        journal = conn.execute("SELECT count(*) FROM journal WHERE state = 'pending'").fetchone()
+        outbox = conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()
+    return int(journal[0] if journal else 0), int(outbox[0] if outbox else 0)
+
+
+def _proc(pid: int) -> tuple[float, float]:
+    """(RSS MB, CPU seconds) of a process."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return rss, (int(fields[11]) + int(fields[12])) / ticks
+
+
+async def _run(args: argparse.Namespace, db: str) -> None:
+    started = time.monotonic()
+    await upgrade(db)
+    await _seed(db, args.conversations)
+    print(f"seeded {args.conversations} conversations in {time.monotonic() - started:.1f} s")
+    slack = await FakeSlack().start()
+    for agent in range(args.agents):
+        slack.add_user(f"UAGENT{agent:02d}", f"Agent {agent}", f"agent{agent}@example.com")
+    directory = Path(tempfile.mkdtemp(prefix="tl-bench-load-"))
+    ports = {name: free_port() for name in ("east", "west")}
+    instances = {}
+    for name, port in ports.items():
+        config = directory / f"{name}.toml"
+        config.write_text(_config(db, name, port, slack.url))
+        instances[name] = Instance(config, directory, name)
+        instances[name].start()
+    balancer = Balancer(ports)
+    samples: list[dict[str, Any]] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for name, port in ports.items():
+                for _ in range(600):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.1)
+                else:
+                    raise SystemExit(f"{name} did not start:\n{instances[name].stderr()[-2000:]}")
+            balancer.start()
+            await balancer.until_up(set(ports))
+            load = Load(balancer.url, args.conversations)
+            until = time.monotonic() + args.duration
+            begin = time.monotonic()
+
+            async def sample() -> None:
+                while time.monotonic() < until + args.sample:
+                    journal, outbox = await asyncio.to_thread(_backlog, db)
+                    row: dict[str, Any] = {
+                        "t": time.monotonic() - begin,
+                        "journal": journal,
+                        "outbox": outbox,
+                    }
+                    for name, inst in instances.items():
+                        assert inst.process is not None
+                        row[name] = _proc(inst.process.pid)
+                    samples.append(row)
+                    await asyncio.sleep(args.sample)
+
+            await asyncio.gather(
+                load.customers(http, args.rate, until),
+                *(load.agent(http, a, args.think, until) for a in range(args.agents)),
+                sample(),
+            )
+    finally:
+        for inst in instances.values():
+            inst.terminate()
+        for inst in instances.values():
+            await inst.exited(60)
+        balancer.stop()
+        await slack.stop()
+    _report(args, load, samples, slack)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _report(args: argparse.Namespace, load: Load, samples: list[dict[str, Any]], slack: FakeSlack) -> None:
+    print(f"{platform.platform()} · Python {platform.python_version()} · {os.cpu_count()} CPUs")
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(
+        f"{args.conversations} stored conversations, {INBOXES} inboxes, {args.rate}/s for {args.duration} s,"
+        f" {args.agents} agents (a command every ~{args.think} s each), two instances on PostgreSQL"
+    )
+    print(f"webhooks acknowledged {load.sent} (attempts refused: {dict(load.refused)})")
+    print(
+        f"commands {len(load.acks)} acknowledged (errors: {dict(load.command_errors)}):"
+        f" ack p50 {statistics.median(load.acks):.1f} ms · p99 {_pct(load.acks, 0.99):.1f} ms"
+        f" · max {max(load.acks):.1f} ms"
+    )
+    thirds = [samples[0], samples[len(samples) // 2], samples[-1]]
+    print(
+        "backlog (journal pending + outbox pending) start / middle / end:",
+        " / ".join(f"{s['journal']}+{s['outbox']}" for s in thirds),
+        f"· max {max(s['journal'] + s['outbox'] for s in samples)}",
+    )
+    span = samples[-1]["t"] - samples[0]["t"]
+    for name in ("east", "west"):
+        rss = [s[name][0] for s in samples]
+        cpu = (samples[-1][name][1] - samples[0][name][1]) / span * 100 if span else 0.0
+        print(
+            f"{name}: RSS {min(rss):.0f}–{max(rss):.0f} MB (first {rss[0]:.0f}, last {rss[-1]:.0f})"
+            f" · CPU {cpu:.0f} % of a core"
+        )
+    digests = len(slack.roots("C_DIGEST"))
+    print(f"digests posted: {digests} · Slack calls: {len(slack.calls)}")
+
+
+def main() -> None:
+    """Parse the parameters, make a database, run, report, drop the database."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=20.0, help="customer messages per second")
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds of load")
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--think", type=float, default=5.0, help="seconds between one agent's commands")
+    parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
+    args = parser.parse_args()
+    admin = os.environ.get("THREADLINE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"threadline_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = admin.rsplit("/", 1)[0] + "/" + name
+    try:
+        asyncio.run(_run(args, db))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
