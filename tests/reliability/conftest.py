@@ -1,14 +1,15 @@
-"""Fixtures of the reliability tests: real Dovecot and SMTP sink, databases for real processes."""
+"""Fixtures of the reliability tests: real Dovecot, HAProxy and SMTP sink, databases for real processes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import reset_postgres
 from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot
+from tests.reliability.haproxy import Balancer
 from tests.reliability.procs import SmtpSink
 
 
@@ -20,6 +21,25 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         stop_dovecot(server)
+
+
+@pytest.fixture
+def haproxy() -> Iterator[Callable[[dict[str, int]], Balancer]]:
+    """Make a real HAProxy (round-robin over the given name -> port backends, health-checked on
+    ``/readyz``; started by ``Balancer.start``); every one made is killed at teardown. Fails under
+    THREADLINE_REQUIRE_SERVERS=1 (CI) when HAProxy is missing, skips otherwise."""
+    made: list[Balancer] = []
+
+    def make(backends: dict[str, int]) -> Balancer:
+        balancer = Balancer(backends)
+        made.append(balancer)
+        return balancer
+
+    try:
+        yield make
+    finally:
+        for balancer in made:
+            balancer.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,8 +108,15 @@ class Cluster:
     db: str
 
     @classmethod
-    def write(cls, db: str, slack: FakeSlack, directory: Path, mode: str = "http") -> Cluster:
-        """Configure two instances and HAProxy (not started)."""
+    def write(
+        cls,
+        db: str,
+        slack: FakeSlack,
+        directory: Path,
+        haproxy: Callable[[dict[str, int]], Balancer],
+        mode: str = "http",
+    ) -> Cluster:
+        """Configure two instances and HAProxy (from the ``haproxy`` fixture; nothing started)."""
         ports = {name: free_port() for name in NAMES}
         instances = {}
         for name in NAMES:
@@ -122,7 +130,7 @@ class Cluster:
                 + SLA
             )
             instances[name] = Instance(config, directory, name)
-        return cls(instances, ports, Balancer(ports), slack, db)
+        return cls(instances, ports, haproxy(ports), slack, db)
 
     async def start(self) -> None:
         """Start both instances, wait until each answers ``/healthz``, then start HAProxy."""

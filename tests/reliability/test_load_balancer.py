@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.reliability.haproxy import Balancer
 from tests.reliability.lb_checks import check_storage, check_team_side, settle
 from tests.reliability.lb_cluster import Cluster, seed_digest_run
 from tests.reliability.procs import until
@@ -49,10 +50,10 @@ async def paced(jobs: list[Callable[[], Awaitable[None]]], every: float) -> None
 
 
 async def test_http_mode_behind_haproxy_once_each_and_a_kill_loses_nothing(
-    pg_db: str, slack: FakeSlack, tmp_path: Path
+    pg_db: str, slack: FakeSlack, haproxy: Callable[[dict[str, int]], Balancer], tmp_path: Path
 ) -> None:
     seed_digest_run(pg_db)  # the runs since are due: both instances try to post them at start
-    cluster = Cluster.write(pg_db, slack, tmp_path)
+    cluster = Cluster.write(pg_db, slack, tmp_path, haproxy)
     meta = Meta(cluster.balancer.url)
     agents = Slack(cluster.balancer.url, response_url=f"{slack.root}/response/lb")
     total = FIRST + LATER
@@ -126,11 +127,11 @@ def _note_payload(number: int, thread_ts: str) -> dict[str, object]:
 
 
 async def test_socket_mode_one_connection_per_instance_and_a_kill_loses_nothing(
-    pg_db: str, slack: FakeSlack, tmp_path: Path
+    pg_db: str, slack: FakeSlack, haproxy: Callable[[dict[str, int]], Balancer], tmp_path: Path
 ) -> None:
     seed_digest_run(pg_db)
     slack.socket.retry_seconds = 0.5
-    cluster = Cluster.write(pg_db, slack, tmp_path, mode="socket")
+    cluster = Cluster.write(pg_db, slack, tmp_path, haproxy, mode="socket")
     meta = Meta(cluster.balancer.url)  # WhatsApp still comes in over HTTP, through HAProxy
     total = FIRST + LATER
     await cluster.start()
