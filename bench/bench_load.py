@@ -344,12 +344,16 @@ async def _run(args: argparse.Namespace, db: str) -> None:
                 sample(),
             )
     finally:
-        for inst in instances.values():
-            inst.terminate()
-        for inst in instances.values():
-            await inst.exited(60)
-        balancer.stop()
-        await slack.stop()
+        try:
+            for inst in instances.values():
+                inst.terminate()
+            for inst in instances.values():
+                await inst.exited(60)  # kills it after 60 s
+        finally:
+            for inst in instances.values():
+                inst.kill()  # nothing left behind if the other one did not stop
+            balancer.stop()
+            await slack.stop()
     _report(args, load, samples, slack)
 
 
