@@ -19,23 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
-import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import psycopg
@@ -44,7 +38,7 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
+from bench.load_traffic import APP_SECRET, INBOXES, Load, phone  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Contact, Conversation  # noqa: E402
@@ -52,10 +46,8 @@ from tests.email.email_servers import free_port  # noqa: E402
 from tests.reliability.haproxy import Balancer  # noqa: E402
 from tests.reliability.procs import Instance  # noqa: E402
 from tests.slack.slack_fake import SECRET as SLACK_SECRET  # noqa: E402
-from tests.slack.slack_fake import FakeSlack, trigger_id  # noqa: E402
+from tests.slack.slack_fake import FakeSlack  # noqa: E402
 
-INBOXES = 10
-APP_SECRET = "bench-app-secret"
 CONFIG = """
 [threadline]
 database_url = "{db}"
@@ -107,19 +99,15 @@ warn_before = "15m"
 """
 
 
-def _phone(i: int) -> str:
-    return f"20{i:04d}"
-
-
 def _config(db: str, instance: str, port: int, api: str) -> str:
-    numbers = ", ".join(f'"{_phone(i)}" = "wa{i}"' for i in range(1, INBOXES))
+    numbers = ", ".join(f'"{phone(i)}" = "wa{i}"' for i in range(1, INBOXES))
     head = CONFIG.format(
         db=db,
         instance=instance,
         port=port,
         api=api,
         slack_secret=SLACK_SECRET,
-        phone0=_phone(0),
+        phone0=phone(0),
         app_secret=APP_SECRET,
         numbers=numbers,
     )
@@ -161,115 +149,6 @@ async def _seed(db: str, n: int) -> None:
     async with store.transaction() as repo:
         await repo.session.execute(text("ANALYZE"))
     await store.close()
-
-
-def _webhook(n: int) -> bytes:
-    inbox = n % INBOXES
-    wa_id = f"3163{n:07d}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": f"3120555{inbox:04d}", "phone_number_id": _phone(inbox)},
-        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
-        "messages": [
-            {
-                "from": wa_id,
-                "id": f"wamid.LOAD{n:07d}",
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": f"load message {n}: where is my parcel?"},
-            }
-        ],
-    }
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
-    }
-    return json.dumps(body).encode()
-
-
-def _slash(agent: int, text: str) -> tuple[bytes, dict[str, str]]:
-    body = urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T1",
-            "team_domain": "acme",
-            "channel_id": "C_WA0",
-            "channel_name": "wa0",
-            "user_id": f"UAGENT{agent:02d}",
-            "user_name": f"agent{agent}",
-            "command": "/inbox",
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": "",
-            "trigger_id": trigger_id(),
-        }
-    )
-    ts = str(int(time.time()))
-    digest = hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
-    return body.encode(), headers
-
-
-class Load:
-    """The traffic and what was measured."""
-
-    def __init__(self, url: str, conversations: int) -> None:
-        self.url = url
-        self.conversations = conversations
-        self.sent = 0
-        self.refused: Counter[str] = Counter()  # status (or "connection") -> webhook attempts refused
-        self.acks: list[float] = []  # command acknowledgement, ms
-        self.command_errors: Counter[str] = Counter()
-
-    async def customers(self, http: aiohttp.ClientSession, rate: float, until: float) -> None:
-        """Webhooks at ``rate`` per second, each retried until acknowledged (as Meta does)."""
-        start = time.monotonic()
-        tasks: list[asyncio.Task[None]] = []
-        n = 0
-        while time.monotonic() < until:
-            due = start + n / rate
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            tasks.append(asyncio.create_task(self._post(http, n)))
-            n += 1
-        await asyncio.gather(*tasks)
-
-    async def _post(self, http: aiohttp.ClientSession, n: int) -> None:
-        body = _webhook(n)
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(APP_SECRET, body)}
-        for _ in range(50):
-            try:
-                async with http.post(self.url + "/webhooks/whatsapp", data=body, headers=headers) as r:
-                    await r.read()
-                    if r.status == 200:
-                        self.sent += 1
-                        return
-                    self.refused[str(r.status)] += 1
-            except aiohttp.ClientError:
-                self.refused["connection"] += 1
-            await asyncio.sleep(1.0)
-
-    async def agent(self, http: aiohttp.ClientSession, agent: int, think: float, until: float) -> None:
-        """One agent: a slash command every ``think`` s (jittered), timing Slack's wait for the ack."""
-        rng = random.Random(agent)
-        await asyncio.sleep(rng.uniform(0, think))
-        while time.monotonic() < until:
-            number = rng.randint(1, self.conversations)
-            body, headers = _slash(agent, f"claim #{number}")
-            started = time.perf_counter()
-            try:
-                async with http.post(self.url + "/slack/events", data=body, headers=headers) as r:
-                    await r.read()
-                    if r.status == 200:
-                        self.acks.append((time.perf_counter() - started) * 1000)
-                    else:
-                        self.command_errors[str(r.status)] += 1
-            except aiohttp.ClientError:
-                self.command_errors["connection"] += 1
-            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
 def _backlog(db: str) -> tuple[int, int]:

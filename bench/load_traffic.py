@@ -1,0 +1,139 @@
+"""The traffic of ``bench/bench_load.py``: customers' WhatsApp webhooks over 10 business numbers,
+retried after a refusal as Meta does, and agents typing Slack slash commands, timed until Slack
+would get its acknowledgement."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections import Counter
+from urllib.parse import urlencode
+
+import aiohttp
+
+from adapters.whatsapp import SIGNATURE_HEADER, sign_body
+from tests.slack.slack_fake import SECRET as SLACK_SECRET
+from tests.slack.slack_fake import trigger_id
+
+__all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]
+
+INBOXES = 10
+APP_SECRET = "bench-app-secret"
+
+
+def phone(i: int) -> str:
+    """The phone number id of business number ``i`` (inbox ``wa{i}``)."""
+    return f"20{i:04d}"
+
+
+def _webhook(n: int) -> bytes:
+    inbox = n % INBOXES
+    wa_id = f"3163{n:07d}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": f"3120555{inbox:04d}", "phone_number_id": phone(inbox)},
+        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": f"wamid.LOAD{n:07d}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": f"load message {n}: where is my parcel?"},
+            }
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(body).encode()
+
+
+def _slash(agent: int, text: str) -> tuple[bytes, dict[str, str]]:
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": "C_WA0",
+            "channel_name": "wa0",
+            "user_id": f"UAGENT{agent:02d}",
+            "user_name": f"agent{agent}",
+            "command": "/inbox",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": "",
+            "trigger_id": trigger_id(),
+        }
+    )
+    ts = str(int(time.time()))
+    digest = hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return body.encode(), headers
+
+
+class Load:
+    """The traffic and what was measured."""
+
+    def __init__(self, url: str, conversations: int) -> None:
+        self.url = url
+        self.conversations = conversations
+        self.sent = 0
+        self.refused: Counter[str] = Counter()  # status (or "connection") -> webhook attempts refused
+        self.acks: list[float] = []  # command acknowledgement, ms
+        self.command_errors: Counter[str] = Counter()
+
+    async def customers(self, http: aiohttp.ClientSession, rate: float, until: float) -> None:
+        """Webhooks at ``rate`` per second, each retried until acknowledged (as Meta does)."""
+        start = time.monotonic()
+        tasks: list[asyncio.Task[None]] = []
+        n = 0
+        while time.monotonic() < until:
+            due = start + n / rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            tasks.append(asyncio.create_task(self._post(http, n)))
+            n += 1
+        await asyncio.gather(*tasks)
+
+    async def _post(self, http: aiohttp.ClientSession, n: int) -> None:
+        body = _webhook(n)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(APP_SECRET, body)}
+        for _ in range(50):
+            try:
+                async with http.post(self.url + "/webhooks/whatsapp", data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        self.sent += 1
+                        return
+                    self.refused[str(r.status)] += 1
+            except aiohttp.ClientError:
+                self.refused["connection"] += 1
+            await asyncio.sleep(1.0)
+
+    async def agent(self, http: aiohttp.ClientSession, agent: int, think: float, until: float) -> None:
+        """One agent: a slash command every ``think`` s (jittered), timing Slack's wait for the ack."""
+        rng = random.Random(agent)
+        await asyncio.sleep(rng.uniform(0, think))
+        while time.monotonic() < until:
+            number = rng.randint(1, self.conversations)
+            body, headers = _slash(agent, f"claim #{number}")
+            started = time.perf_counter()
+            try:
+                async with http.post(self.url + "/slack/events", data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        self.acks.append((time.perf_counter() - started) * 1000)
+                    else:
+                        self.command_errors[str(r.status)] += 1
+            except aiohttp.ClientError:
+                self.command_errors["connection"] += 1
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
