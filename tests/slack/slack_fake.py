@@ -20,6 +20,7 @@ answers the granted ``scopes`` in the ``x-oauth-scopes`` header, as Slack does f
 made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "Response headers").
 ``conversations.info`` answers ``channel_not_found`` for a channel it does not know and
 ``is_member`` for one it does (https://docs.slack.dev/reference/methods/conversations.info).
+Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
 """
 
 from __future__ import annotations
