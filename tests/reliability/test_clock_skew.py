@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -97,7 +98,7 @@ async def test_skewed_clocks_do_each_job_once(
     assert seen["target breached"] >= (created + timedelta(seconds=120)).timestamp() - 1.5
     periods = PERIOD.findall(team_saw)
     assert len(periods) == len(set(periods)), f"a digest period was posted twice: {periods}"
-    for (_, end), (start, _) in zip(periods, periods[1:], strict=False):
+    for (_, end), (start, _) in pairwise(periods):
         assert start == end, f"digest periods are not contiguous: {periods}"
     takes = {
         instance.name: sum(
