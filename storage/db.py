@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -16,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from storage.inline import InlineSession
 from storage.repository import Repository
 from storage.staged import StagingSession
+from storage.threaded import ThreadedSession
 
 __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 
@@ -63,6 +65,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA analysis_limit=1000")  # storage.planner: ANALYZE samples, never scans
     cursor.close()
 
 
@@ -93,7 +96,7 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
-        try:
+        with self._database_errors():
             if self._write_lock is not None:
                 async with self._write_lock:
                     with self._inline_sessions() as session, session.begin():
@@ -105,6 +108,34 @@ class Store:
                     staging = StagingSession(async_session)
                     yield Repository(staging, dialect=self.dialect)
                     await staging.flush()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Repository]:
+        """A read-only unit of work for long reads (digests, reports); it never commits.
+
+        On SQLite its statements run in a worker thread of their own (``storage.threaded``),
+        outside the write lock, so the event loop keeps answering while it reads; on
+        PostgreSQL the driver is asynchronous already and it is a transaction rolled back at the end.
+        """
+        with self._database_errors():
+            if not self.is_sqlite:
+                async with self._async_sessions() as async_session:  # closing it rolls back
+                    yield Repository(StagingSession(async_session), dialect=self.dialect)
+                return
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadline-read")
+            session = ThreadedSession(self._inline_sessions(), executor)
+            try:
+                yield Repository(StagingSession(session), dialect=self.dialect)  # type: ignore[arg-type]
+            finally:
+                await session.call(session.sync_session.close)  # rolls back and returns the connection
+                executor.shutdown(wait=False)
+
+    @staticmethod
+    @contextmanager
+    def _database_errors() -> Iterator[None]:
+        """The driver's errors as Threadline's: a unique conflict, or the database not answering."""
+        try:
+            yield
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)[:300]) from exc
         except (OperationalError, InterfaceError) as exc:  # refused, dropped or closed connections

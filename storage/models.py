@@ -223,7 +223,10 @@ class AuditEvent(Base):
     """The audit trail: who changed what, when."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_conversation", "conversation_id", "id"),
+        Index("ix_audit_created_action", "created_at", "action", "actor", "conversation_id"),  # reports
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))

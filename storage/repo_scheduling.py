@@ -140,13 +140,14 @@ class SchedulingQueries(RepositoryBase):
         keys that were new — those already recorded by anyone are left out."""
         if not rows:
             return set()
-        stmt = (
+        stmt = (  # one statement for any number of rows (executemany), compiled once and cached
             self._insert(ReminderSent)
-            .values(list(rows))
             .on_conflict_do_nothing(index_elements=["conversation_id", "target", "level"])
             .returning(ReminderSent.conversation_id, ReminderSent.target, ReminderSent.level)
         )
-        return {(int(c), str(t), str(lv)) for c, t, lv in (await self.session.execute(stmt)).all()}
+        return {
+            (int(c), str(t), str(lv)) for c, t, lv in (await self.session.execute(stmt, list(rows))).all()
+        }
 
     async def agent_names(self, agent_ids: Iterable[int]) -> dict[int, str]:
         """Names of agents by id."""

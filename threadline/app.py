@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
@@ -14,7 +17,7 @@ from adapters.email.oauth_tokens import MailboxTokens
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources, build_mailbox_tokens
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, DatabaseClock, SystemClock
 from bot.commands import CommandService
 from bot.digest import DigestService
 from bot.ingest.journal import Journal
@@ -32,18 +35,36 @@ from bot.sla.checker import SlaChecker
 from bot.snooze import SnoozeWaker
 from storage import Conflict, Store
 from storage.db import DatabaseUnavailable
+from storage.db_time import database_now
 from storage.migrate import current_revision, head_revision, upgrade
+from storage.planner import refresh_statistics
 from threadline.config import AppSettings
 from threadline.operations import Operations
 from threadline.plugs import CorePorts, Plug, build_plugs
 from threadline.scheduler import build_scheduler
 
-__all__ = ["SchemaOutOfDate", "Threadline"]
+__all__ = ["TEST_CLOCK_OFFSET", "SchemaOutOfDate", "Threadline", "clock_skew_for_tests"]
 
 log = logging.getLogger(__name__)
 
 CONNECT_BACKOFF = (1.0, 60.0)
 """Seconds between attempts to connect a surface: the first wait, doubling up to the second."""
+
+
+TEST_CLOCK_OFFSET = "THREADLINE_TEST_CLOCK_OFFSET"
+"""Environment variable: seconds (e.g. ``30`` or ``-30``) this process's clock is shifted by, so
+tests can run instances whose clocks disagree; unset in production."""
+
+
+def clock_skew_for_tests() -> timedelta:
+    """The shift ``THREADLINE_TEST_CLOCK_OFFSET`` asks for (zero when unset)."""
+    text = os.environ.get(TEST_CLOCK_OFFSET, "").strip()
+    try:
+        return timedelta(seconds=float(text or 0))
+    except ValueError:
+        raise ValueError(
+            f"{TEST_CLOCK_OFFSET}={text!r} is not a number of seconds; unset it, or write e.g. 30 or -30"
+        ) from None
 
 
 class SchemaOutOfDate(Exception):
@@ -64,8 +85,8 @@ class Threadline:
     ) -> None:
         self.settings = settings
         self.progress = progress  # a progress line of long work by its label (ProgressDisplay.track)
-        self.clock = clock or SystemClock()
         self.store = Store(settings.threadline.database_url)
+        self.clock = clock or self._default_clock()
         self.email_tokens: dict[str, MailboxTokens] = {}  # OAuth2 mailboxes, shared by IMAP and SMTP
         ops = settings.ops
         instance = ops.instance_name or default_holder()
@@ -133,11 +154,18 @@ class Threadline:
             sla_check_seconds=self.ops.leases.check_every,  # a dead holder's check is taken over in 4/3 lease
             digests=self.digests,
             database=database,
+            statistics=partial(refresh_statistics, self.store) if self.store.is_sqlite else None,
         )
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
         for plug in self.plugs:
             if (probe := plug.ready()) is not None:
                 self.ops.health.register(f"surface:{plug.name}", probe)
+
+    def _default_clock(self) -> Clock:
+        """This host's clock on SQLite (one process, on the machine the file is on); the database
+        server's on PostgreSQL, where instances on several hosts compare each other's moments."""
+        local = SystemClock(clock_skew_for_tests())
+        return local if self.store.is_sqlite else DatabaseClock(partial(database_now, self.store), local)
 
     def _notify_outbox(self) -> None:
         """Wake the outbox: something was queued."""
@@ -222,6 +250,10 @@ class Threadline:
     async def start(self) -> None:
         """Prepare the database and start every worker in the current loop."""
         await self.prepare_database()
+        if isinstance(self.clock, DatabaseClock):  # before any lease, claim or due check
+            await self.clock.sync()
+            self._spawn("database-clock", self.clock.run())
+        await refresh_statistics(self.store)  # SQLite: the planner knows the tables before any digest
         await self.sync_agents()
         self.ops.start()  # metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())

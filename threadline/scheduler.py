@@ -2,7 +2,8 @@
 
 Jobs: the snooze wake-up, the SLA check (lease-guarded, so one instance runs it),
 one cron job per digest, in the digest's own time zone, and the check that posts a
-digest run missed anyway (``DigestService.post_missed``). Every job reports database
+digest run missed anyway (``DigestService.post_missed``), and on SQLite the hourly refresh of
+the planner's statistics (``PRAGMA optimize``). Every job reports database
 failures to the instance's ``DatabaseOutage`` (one log line per outage, not a traceback per run).
 """
 
@@ -29,10 +30,13 @@ def build_scheduler(
     digests: DigestService | None = None,
     missed_digest_check_seconds: float = 10.0,
     database: DatabaseOutage | None = None,
+    statistics: Callable[[], Awaitable[Any]] | None = None,
+    statistics_seconds: float = 3600.0,
 ) -> AsyncIOScheduler:
     """A scheduler with the snooze wake-up job (``wake_due``, lease-guarded by the caller when
     instances share a database), the SLA check and the digests' cron jobs; with ``database``,
-    each job's database failures are recorded there instead of raised."""
+    each job's database failures are recorded there instead of raised; ``statistics`` refreshes
+    the query planner's statistics (SQLite: ``storage.planner``) every ``statistics_seconds``."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         wake_due,
@@ -65,6 +69,15 @@ def build_scheduler(
                 max_instances=1,
                 misfire_grace_time=3600,
             )
+    if statistics is not None:
+        scheduler.add_job(
+            statistics,
+            "interval",
+            seconds=statistics_seconds,
+            id="planner-statistics",
+            coalesce=True,
+            max_instances=1,
+        )
     if database is not None:
         for job in scheduler.get_jobs():
             job.modify(func=database.guard(job.id, job.func))

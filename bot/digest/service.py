@@ -1,8 +1,9 @@
 """Posting digests: on their cron schedule, on demand, and late for a run that was not posted in time.
 
 Every scheduled run is claimed in ``digest_runs`` (unique per digest and period end)
-before it is posted, so several instances or a restart never post one twice. A
-failed post drops its claim so it is tried again. A post is given ``_POST_TIMEOUT``;
+before it is built and posted, so several instances or a restart never post one twice.
+It is built in a read-only snapshot (``Store.snapshot``: on SQLite off the event loop).
+A failed build or post drops its claim so it is tried again. A post is given ``_POST_TIMEOUT``;
 a claim still unsent after ``CLAIM_STALE`` belongs to an instance that died while
 posting and is taken over.
 
@@ -40,6 +41,7 @@ _MAX_FIRES = 20000
 CLAIM_STALE = timedelta(seconds=40)  # an unsent claim this old belongs to an instance that died
 _POST_TIMEOUT = 30.0  # seconds; shorter than CLAIM_STALE, so a live poster never looks dead
 MISSED_AFTER = timedelta(seconds=30)  # a fire time this old without a post is missed (the cron job ran late)
+EARLY_FIRE = timedelta(seconds=60)  # a cron job fired this much early (host clock ahead) waits for its time
 
 
 class DigestError(Exception):
@@ -111,7 +113,7 @@ class DigestService:
         self._digest(name)
         end = end or self.clock.now()
         start = await self._period_start(name, end)
-        async with self.store.transaction() as repo:
+        async with self.store.snapshot() as repo:  # a long read: off the event loop on SQLite
             return await build_digest(
                 repo, self.settings, name, self.settings.digests[name], start, end, late=late
             )
@@ -121,14 +123,26 @@ class DigestService:
         return await self._send(name, self.clock.now(), late=False)
 
     async def send_due(self, name: str) -> bool:
-        """The cron job: post the run of the latest fire time, unless it was posted already."""
+        """The cron job: post the run of the fire time nearest now, unless it was posted already.
+
+        The scheduler fires on this host's clock, the period ends on ``clock``'s (the
+        database's when instances share one): fired up to ``EARLY_FIRE`` before the fire
+        time by that clock, the job waits for it instead of posting the previous period.
+        """
         digest = self.settings.digests[name]
         now = self.clock.now()
-        fires = fire_times(cron_trigger(digest.cron, digest.timezone), now - _LOOKBACK, now)
-        if not fires:
+        fires = fire_times(cron_trigger(digest.cron, digest.timezone), now - _LOOKBACK, now + EARLY_FIRE)
+        past = [moment for moment in fires if moment <= now]
+        coming = [moment for moment in fires if moment > now]
+        if coming and (not past or coming[0] - now <= now - past[-1]):
+            await asyncio.sleep((coming[0] - now).total_seconds())
+            end = coming[0]
+        elif past:
+            end = past[-1]
+        else:
             return False
         try:
-            await self._send(name, fires[-1], late=now - fires[-1] > timedelta(minutes=5))
+            await self._send(name, end, late=self.clock.now() - end > timedelta(minutes=5))
         except _AlreadySent:
             return False
         return True
@@ -167,13 +181,14 @@ class DigestService:
         now = self.clock.now()
         async with self.store.transaction() as repo:
             run_id = await repo.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
-            if run_id is None:
-                raise _AlreadySent(name)
-            view = await build_digest(
-                repo, self.settings, name, self.settings.digests[name], start, end, late=late
-            )
+        if run_id is None:
+            raise _AlreadySent(name)
         faults.hit("digest_claimed")  # crash-safety tests: the run is claimed, not posted
         try:
+            async with self.store.snapshot() as repo:  # a long read: off the event loop on SQLite
+                view = await build_digest(
+                    repo, self.settings, name, self.settings.digests[name], start, end, late=late
+                )
             async with asyncio.timeout(_POST_TIMEOUT):
                 await surface.post_digest(chat_channel, view)
         except Exception:

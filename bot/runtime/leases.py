@@ -11,8 +11,9 @@ before the lease could have expired for others (it counts from its last
 successful renewal on its own monotonic clock), and whatever still overlaps (a
 paused process waking up) is caught by the unique keys underneath — inbound
 Message-IDs, reminder keys, digest runs. The lease keeps the work single in the
-normal case; the keys keep the data right in every case. Instances compare
-``expires_at`` written with their own wall clocks: keep them NTP-synced.
+normal case; the keys keep the data right in every case. ``expires_at`` is written
+and compared on the injected clock, which on PostgreSQL is the database server's
+(``bot.clock.DatabaseClock``), so instances whose hosts' clocks disagree still agree.
 """
 
 from __future__ import annotations

@@ -103,9 +103,10 @@ def write_config(
 class Instance:
     """One ``threadline run`` process, restartable; output appended to ``<name>.out`` / ``<name>.err``."""
 
-    def __init__(self, config: Path, directory: Path, name: str) -> None:
+    def __init__(self, config: Path, directory: Path, name: str, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.name = name
+        self.env = env or {}  # added to this process's environment (e.g. THREADLINE_TEST_CLOCK_OFFSET)
         self.out = directory / f"{name}.out"
         self.err = directory / f"{name}.err"
         self.process: subprocess.Popen[bytes] | None = None
@@ -114,6 +115,7 @@ class Instance:
         """Start (again), optionally with a kill point armed."""
         env = {k: v for k, v in os.environ.items() if k != "THREADLINE_FAULT"}
         env["PYTHONPATH"] = str(ROOT)
+        env.update(self.env)
         if fault:
             env["THREADLINE_FAULT"] = fault
         with open(self.out, "ab") as out, open(self.err, "ab") as err:

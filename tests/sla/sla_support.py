@@ -103,9 +103,12 @@ def notices(app: Threadline, number: int) -> list[str]:
 
 
 async def settle(app: Threadline) -> None:
-    """After ``app.start()``: wait (bounded) until the running outbox loop has delivered everything due."""
+    """After ``app.start()``: wait (bounded) until the missed digests are posted (their build reads
+    in a worker thread on SQLite) and the running outbox loop has delivered everything due."""
     import asyncio
 
+    catch_up = [task for task in app._tasks if task.get_name() == "digest-catch-up"]
+    await asyncio.wait_for(asyncio.gather(*catch_up), 30)
     for _ in range(1000):
         await app.dispatcher.drain()
         async with app.store.transaction() as repo:
