@@ -18,37 +18,24 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
+from storage.inline import InlineSession
+
 __all__ = ["ThreadedSession"]
 
 T = TypeVar("T")
 
 
-class ThreadedSession:
+class ThreadedSession(InlineSession):
     """Awaitable ``execute``/``get`` over a blocking Session whose every call runs in ``executor``'s
     one thread; nothing is ever written (``add``, ``flush`` and ``delete`` refuse)."""
 
     def __init__(self, session: Session, executor: ThreadPoolExecutor) -> None:
-        self.sync_session = session
+        super().__init__(session)
         self._executor = executor
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in the session's thread."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
-
-    @property
-    def no_autoflush(self) -> Any:
-        """A context in which queries do not flush first (a read has nothing to flush)."""
-        return self.sync_session.no_autoflush
-
-    @property
-    def autoflush(self) -> bool:
-        """Whether queries flush pending changes first."""
-        return bool(self.sync_session.autoflush)
-
-    @property
-    def new(self) -> Any:
-        """Objects staged and not yet flushed (always none)."""
-        return self.sync_session.new
 
     async def execute(self, statement: Any, params: Any = None) -> Result[Any]:
         """Run a statement in the session's thread; its rows are fetched there too."""
