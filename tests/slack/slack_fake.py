@@ -277,7 +277,12 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        if method != "apps.connections.open" and self._token(request, args) != self.token:
+        if method == "apps.connections.open":
+            # an app-level token only (https://docs.slack.dev/reference/methods/apps.connections.open,
+            # "Errors": a bot token is not_allowed_token_type)
+            if not self._token(request, args).startswith("xapp-"):
+                return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+        elif self._token(request, args) != self.token:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return web.json_response(handler(args), headers={"x-oauth-scopes": self.scopes})

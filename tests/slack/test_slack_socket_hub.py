@@ -15,7 +15,8 @@ from tests.slack.slack_fake import FakeSlack
 
 
 async def _connect(http: aiohttp.ClientSession, fake: FakeSlack) -> aiohttp.ClientWebSocketResponse:
-    async with http.post(fake.url + "apps.connections.open", headers={"Authorization": "Bearer xapp"}) as r:
+    app_token = {"Authorization": "Bearer xapp-test"}
+    async with http.post(fake.url + "apps.connections.open", headers=app_token) as r:
         url = (await r.json())["url"]
     ws = await http.ws_connect(url)
     hello = await ws.receive_json()
