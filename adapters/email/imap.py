@@ -1,16 +1,14 @@
 """Read one IMAP folder: IDLE push (or polling), incremental sync by UIDVALIDITY + last UID.
 
-IMAPClient is blocking, so each ``ImapWorker`` runs its connection in a dedicated
-thread. Fetching and parsing happen in that thread; every parsed message is handed to
-the event loop (``ingest`` coroutine) and the thread waits for the result, so messages
-are ingested in UID order, one at a time, and memory stays flat.
+IMAPClient is blocking, so each ``ImapWorker`` runs its connection in a dedicated thread. Fetching and parsing
+happen in that thread; every parsed message is handed to the event loop (``ingest`` coroutine) and the thread
+waits for the result, so messages are ingested in UID order, one at a time, and memory stays flat.
 
 The sync position travels with each message as ``ChannelCursor("imap:<mailbox>",
-"UIDVALIDITY:LASTUID:ARRIVED[:RESYNC_BEFORE]")`` (``imap_tools.ImapCursor``); the core
-stores it in the same transaction as the message.
-Our own sent mail is not ingested; its position is stored through ``save_cursor``.
-A crash between ingest and the next message repeats at most that message, which
-the core drops by Message-ID.
+"UIDVALIDITY:LASTUID:ARRIVED[:RESYNC_BEFORE]")`` (``imap_tools.ImapCursor``); the core stores it in the same
+transaction as the message; ``imap_position.FolderPosition`` decides where a session starts. Our own sent mail
+is not ingested; its position is stored through ``save_cursor``. A crash between ingest and the next message
+repeats at most that message, which the core drops by Message-ID.
 """
 
 from __future__ import annotations
@@ -24,14 +22,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from imapclient import IMAPClient
 
+from adapters.email.imap_backlog import BacklogRead
 from adapters.email.imap_login import AuthRefused, SignInBackoff, sign_in
+from adapters.email.imap_position import FolderPosition
 from adapters.email.imap_tools import (
-    ImapCursor,
     awaited,
     close_quietly,
     format_cursor,
@@ -52,11 +51,8 @@ __all__ = ["ImapWorker", "format_cursor", "parse_cursor"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_FETCH_BYTES = 16 * 1024 * 1024
-_RESYNC_FALLBACK = timedelta(days=1)  # resync horizon with neither a stored date nor ``since``
 _DATABASE_RETRY_MAX = 15.0  # seconds between attempts while the core's database does not answer
-_RESYNC_MARGIN = timedelta(days=1)  # a resync reads mail down to a day before its horizon, no older
 _NETWORK_ERRORS = (OSError, IMAPClient.Error, IMAPClient.AbortError, EOFError, TokenServiceError)
-_LONG_BACKLOG = 1000  # a catch-up this long says so at warning level (the default): it takes a while
 
 
 class _Stopped(Exception):
@@ -106,9 +102,7 @@ class ImapWorker:
         self.last_exists_at: float | None = None
         self.tokens, self.progress = tokens, progress
         self.signin = sign_in_backoff or SignInBackoff(mailbox, settings)
-        self._arrived: datetime | None = None  # INTERNALDATE of the last message read
-        self._resync_before: datetime | None = None  # set while a UIDVALIDITY resync runs
-        self._resume_after: int | None = None  # the UID before a message whose ingest failed
+        self.position = FolderPosition(mailbox, settings, self.clock)
         self._database_away = False  # the core's database failed under the last ingest
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -259,7 +253,10 @@ class ImapWorker:
         s = self.settings
         info = client.select_folder(s.folder, readonly=not (s.mark_seen or s.move_to))
         validity = int(info[b"UIDVALIDITY"])
-        last = self._start_position(client, validity, int(info.get(b"UIDNEXT", 0) or 0))
+        stored = parse_cursor(self._call(self.load_cursor(self.cursor_key)))
+        last, first_save = self.position.start(client, stored, validity, int(info.get(b"UIDNEXT", 0) or 0))
+        if first_save is not None:
+            self._call(self.save_cursor(self.cursor_key, first_save))
         self.connected.set()
         use_idle = s.idle and client.has_capability("IDLE")
         log.info(
@@ -267,7 +264,9 @@ class ImapWorker:
         )
         while not self._stop.is_set():
             last = self._catch_up(client, validity, last)
-            self._resync_done(validity, last)
+            finished = self.position.resync_done(validity, last)
+            if finished is not None:
+                self._call(self.save_cursor(self.cursor_key, finished))
             if self._database_away:
                 self._database_away = False
                 log.info("imap resumed: the database answers again", extra={"mailbox": self.mailbox})
@@ -281,73 +280,6 @@ class ImapWorker:
             elif not self._stop.wait(s.poll_interval_seconds):
                 client.noop()
         raise _Stopped
-
-    def _start_position(self, client: IMAPClient, validity: int, uidnext: int) -> int:
-        stored = parse_cursor(self._call(self.load_cursor(self.cursor_key)))
-        self._arrived = stored.arrived if stored is not None else None
-        self._resync_before = None
-        if stored is not None and stored.validity == validity:
-            self._resync_before = stored.resync_before  # a resync a crash interrupted goes on
-            resume, self._resume_after = self._resume_after, None
-            if resume is not None and resume < stored.last_uid:  # a failed ingest left a message behind
-                self._call(self.save_cursor(self.cursor_key, self._cursor(validity, resume)))
-                return resume
-            return stored.last_uid
-        if uidnext <= 0:
-            uidnext = max(client.search(["ALL"]) or [0]) + 1
-        if stored is not None:
-            return self._start_resync(client, stored, validity, uidnext)
-        since = self.settings.since_delta()
-        last = uidnext - 1
-        if since is not None:
-            recent = client.search(["SINCE", (self.clock.now() - since).date()])
-            last = min(recent) - 1 if recent else last
-        self._call(self.save_cursor(self.cursor_key, format_cursor(validity, last)))
-        log.info(
-            "imap first start",
-            extra={"mailbox": self.mailbox, "since": self.settings.since, "from_uid": last + 1},
-        )
-        return last
-
-    def _start_resync(self, client: IMAPClient, stored: ImapCursor, validity: int, uidnext: int) -> int:
-        """The folder was rebuilt (UIDVALIDITY changed): read it again from the last stored mail's date.
-
-        The horizon is the INTERNALDATE of the last message read before (else the ``since``
-        window, else a day). Mail that arrived up to a day before it is stored only if new (the
-        core drops what it has by Message-ID) and is never answered automatically; older mail is
-        not read at all. ``resync_before`` in the cursor keeps both promises across a crash in
-        the middle of the resync.
-        """
-        since = self.settings.since_delta()
-        horizon = stored.arrived or self.clock.now() - (since or _RESYNC_FALLBACK)
-        # SEARCH SINCE compares dates in the server's time zone (RFC 3501 §6.4.4): a day early is safe
-        found = client.search(["SINCE", (horizon - _RESYNC_MARGIN).date()])
-        last = min(found) - 1 if found else uidnext - 1
-        self._resync_before = horizon
-        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
-        log.warning(
-            "imap UIDVALIDITY changed; resyncing the folder from the last stored mail's date",
-            extra={
-                "mailbox": self.mailbox,
-                "old": stored.validity,
-                "new": validity,
-                "horizon": horizon.isoformat(),
-                "from_uid": last + 1,
-            },
-        )
-        return last
-
-    def _cursor(self, validity: int, last: int) -> str:
-        """The cursor after UID ``last``, with the last read mail's date and any resync in progress."""
-        return format_cursor(validity, last, self._arrived, self._resync_before)
-
-    def _resync_done(self, validity: int, last: int) -> None:
-        """The resync reached the end of the folder: new mail is answered as usual again."""
-        if self._resync_before is None:
-            return
-        self._resync_before = None
-        self._call(self.save_cursor(self.cursor_key, self._cursor(validity, last)))
-        log.info("imap resync finished", extra={"mailbox": self.mailbox, "last_uid": last})
 
     def _catch_up(self, client: IMAPClient, validity: int, last: int) -> int:
         """Read every message after UID ``last``; return the new last UID.
@@ -366,7 +298,8 @@ class ImapWorker:
 
     def _read(self, client: IMAPClient, validity: int, last: int, uids: list[int]) -> int:
         """Fetch and ingest ``uids`` (ascending, all after ``last``) in batches; return the new last UID."""
-        backlog = _Backlog(self.mailbox, len(uids), self.progress) if len(uids) >= self.batch_size else None
+        long_read = len(uids) >= self.batch_size
+        backlog = BacklogRead(self.mailbox, len(uids), self.progress) if long_read else None
         for start in range(0, len(uids), self.batch_size):
             if self._stop.is_set():
                 raise _Stopped
@@ -411,16 +344,16 @@ class ImapWorker:
             raw = bytes(item.get(b"BODY[]") or b"")
             arrived = item.get(b"INTERNALDATE")
             received = arrived if isinstance(arrived, datetime) and arrived.tzinfo else self.clock.now()
-            self._arrived = max(received, self._arrived) if self._arrived else received
-            cursor = ChannelCursor(self.cursor_key, self._cursor(validity, uid))
+            self.position.read(received)
+            cursor = ChannelCursor(self.cursor_key, self.position.cursor(validity, uid))
             # a rebuilt folder's UIDs need not follow the dates: older mail among them is passed over
-            too_old = self._resync_before is not None and received < self._resync_before - _RESYNC_MARGIN
+            too_old = self.position.too_old(received)
             if too_old or (self.is_own is not None and self.is_own(raw)):
                 self._ingest_all(pending)
                 pending = []
                 self._call(self.save_cursor(cursor.key, cursor.value))
             else:
-                resynced = self._resync_before is not None and received < self._resync_before
+                resynced = self.position.resynced(received)
                 parsed = replace(self.parse(raw), cursor=cursor, received_at=received, resynced=resynced)
                 pending.append(replace(parsed, more_follow=more_follow))
                 faults.hit("after_fetch")  # crash-safety tests; a no-op in production
@@ -443,7 +376,7 @@ class ImapWorker:
                     # this one on (what was stored comes back as a duplicate and is dropped)
                     failed = parse_cursor(message.cursor.value if message.cursor else None)
                     if failed is not None:
-                        self._resume_after = failed.last_uid - 1
+                        self.position.resume_after = failed.last_uid - 1
                     raise result
 
         self._call(together())
@@ -464,38 +397,3 @@ class ImapWorker:
                     client.uid_expunge(uids)
                 else:
                     client.expunge()
-
-
-class _Backlog:
-    """How far a backlog read (a long catch-up) is: logs its start and end, tells ``progress``;
-    a warning first when it is long, as the default log level (warning) hides info lines."""
-
-    def __init__(self, mailbox: str, total: int, progress: ProgressCallback | None) -> None:
-        self.mailbox, self.total, self.progress = mailbox, total, progress
-        self.done, self.started = 0, time.monotonic()
-        if total >= _LONG_BACKLOG:
-            log.warning(
-                "imap reading %d mails from the backlog before new mail",
-                total,
-                extra={"mailbox": mailbox, "messages": total},
-            )
-        log.info("imap backlog read started", extra={"mailbox": mailbox, "messages": total})
-        if progress is not None:
-            progress(0, total)
-
-    def read(self, count: int) -> None:
-        """``count`` more messages are stored."""
-        self.done += count
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-        if self.done >= self.total:
-            seconds = max(time.monotonic() - self.started, 1e-6)
-            log.info(
-                "imap backlog read finished",
-                extra={
-                    "mailbox": self.mailbox,
-                    "messages": self.done,
-                    "seconds": round(seconds, 1),
-                    "per_second": round(self.done / seconds, 1),
-                },
-            )

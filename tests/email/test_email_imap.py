@@ -11,7 +11,7 @@ from functools import partial
 
 import pytest
 
-from adapters.email import imap
+from adapters.email import imap_backlog
 from adapters.email.classify import is_own_message
 from adapters.email.imap import ImapWorker, format_cursor, parse_cursor
 from adapters.email.imap_tools import ImapCursor
@@ -122,10 +122,10 @@ async def test_a_backlog_says_more_follows_on_all_but_its_last_group(dovecot, re
 async def test_a_backlog_read_reports_its_progress_and_logs_its_count_and_rate(
     dovecot, recorder, mail, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imap, "_LONG_BACKLOG", 7)  # "long" at 7 here, so the warning can be seen
+    monkeypatch.setattr(imap_backlog, "_LONG_BACKLOG", 7)  # "long" at 7 here, so the warning can be seen
     reports: list[tuple[int, int]] = []
     await aappend(dovecot, *[mail(n) for n in range(1, 8)])
-    with caplog.at_level(logging.INFO, logger="adapters.email.imap"):
+    with caplog.at_level(logging.INFO, logger="adapters.email.imap_backlog"):
         async with running(
             dovecot, recorder, batch_size=3, since="7d", progress=lambda *r: reports.append(r)
         ):
