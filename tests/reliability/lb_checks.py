@@ -8,9 +8,10 @@ import asyncio
 import re
 from collections import Counter
 
-from tests.reliability.lb_cluster import Cluster, rows
+from tests.reliability.lb_cluster import Cluster
 from tests.reliability.procs import until
 from tests.reliability.senders import customer_text, wamid
+from tests.reliability.state import rows
 
 IN_FLIGHT = 8  # deliveries one instance runs at once (the outbox's concurrency)
 

@@ -20,6 +20,7 @@ from storage.db import sync_url
 from tests.email.email_servers import free_port
 from tests.reliability.haproxy import Balancer
 from tests.reliability.procs import Instance
+from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import whatsapp_section
 from tests.slack.slack_fake import FakeSlack
 
@@ -66,18 +67,6 @@ warn_at_percent = 10
 """
 NAMES = ("east", "west")
 _REMINDER = re.compile(r"(⏰|🚨) (?:@\S+: )?#(\d+) first response")
-
-
-def rows(url: str, sql: str) -> list[tuple[object, ...]]:
-    """The rows of ``sql`` (empty while the database is busy)."""
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as db:
-            return [tuple(row) for row in db.execute(text(sql))]
-    except Exception:
-        return []
-    finally:
-        engine.dispose()
 
 
 def seed_digest_run(url: str, minutes_ago: int = 10) -> None:

@@ -59,3 +59,15 @@ def safe_snapshot(url: str) -> Snapshot | None:
         return snapshot(url)
     except Exception:
         return None
+
+
+def rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    """The rows of ``sql`` (empty while the database is busy)."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as db:
+            return [tuple(row) for row in db.execute(text(sql))]
+    except Exception:
+        return []
+    finally:
+        engine.dispose()

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, text
 
-from storage.db import sync_url
 from tests.email.email_servers import free_port
 from tests.reliability.procs import Instance, until
+from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import message_event
@@ -54,17 +53,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
         await fake.stop()
 
 
-def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.connect() as db:
-            return [tuple(row) for row in db.execute(text(sql))]
-    except Exception:
-        return []
-    finally:
-        engine.dispose()
-
-
 async def test_kill_right_after_a_slack_ack_loses_nothing(
     process_db: str, slack: FakeSlack, tmp_path: Path
 ) -> None:
@@ -93,18 +81,18 @@ async def test_kill_right_after_a_slack_ack_loses_nothing(
     ):
         assert response.status == 200  # acknowledged
     assert await instance.exited() == 137, instance.stderr()[-3000:]
-    assert not _rows(process_db, "SELECT id FROM messages WHERE kind = 'note'")  # not processed yet
+    assert not rows(process_db, "SELECT id FROM messages WHERE kind = 'note'")  # not processed yet
 
     instance.start()
     await until(
-        lambda: _rows(process_db, "SELECT count(*) FROM messages WHERE kind = 'note'") == [(1,)],
+        lambda: rows(process_db, "SELECT count(*) FROM messages WHERE kind = 'note'") == [(1,)],
         60,
         "the note stored",
         instance,
     )
     instance.terminate()
     assert await instance.exited() == 0
-    notes = _rows(process_db, "SELECT text FROM messages WHERE kind = 'note'")
+    notes = rows(process_db, "SELECT text FROM messages WHERE kind = 'note'")
     assert notes == [("refund approved, ships today",)]  # stored exactly once
-    assert _rows(process_db, "SELECT state, count(*) FROM journal GROUP BY state") == [("done", 2)]
+    assert rows(process_db, "SELECT state, count(*) FROM journal GROUP BY state") == [("done", 2)]
     assert len(slack.roots("C_SUPPORT")) == 1  # the team sees one card
