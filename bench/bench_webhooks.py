@@ -44,11 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
 from bot.digest.percentiles import percentile  # noqa: E402
+from tests.whatsapp.fake_graph import PHONE_NUMBER_ID  # noqa: E402
+from tests.whatsapp.wa_payloads import envelope, message  # noqa: E402
 
 __all__ = ["main"]
 
 SECRET = "bench-secret"
-PHONE_NUMBER_ID = "1055"
 CONFIG = """
 [threadline]
 database_url = "sqlite:///{db}"
@@ -92,25 +93,14 @@ def free_port() -> int:
 def webhook_body(burst: str, i: int) -> bytes:
     """A Meta-shaped webhook body with one text message (wamid ``wamid.<burst><i>``)."""
     wa_id = f"3161{i % 300:07d}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "31205550100", "phone_number_id": PHONE_NUMBER_ID},
-        "contacts": [{"profile": {"name": f"Customer {i % 300}"}, "wa_id": wa_id}],
-        "messages": [
-            {
-                "from": wa_id,
-                "id": f"wamid.{burst}{i:08d}",
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": f"Hello, this is message {i} about my order."},
-            }
-        ],
-    }
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
-    }
-    return json.dumps(payload).encode()
+    text = message(
+        "text",
+        {"body": f"Hello, this is message {i} about my order."},
+        when=datetime.now(UTC),
+        wamid=f"wamid.{burst}{i:08d}",
+        wa_id=wa_id,
+    )
+    return json.dumps(envelope(messages=[text], name=f"Customer {i % 300}", wa_id=wa_id)).encode()
 
 
 class Server:

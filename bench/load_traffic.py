@@ -11,6 +11,7 @@ import json
 import random
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import aiohttp
@@ -18,6 +19,7 @@ import aiohttp
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from tests.slack.slack_fake import SECRET as SLACK_SECRET
 from tests.slack.slack_fake import trigger_id
+from tests.whatsapp.wa_payloads import envelope, message
 
 __all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]
 
@@ -31,26 +33,15 @@ def phone(i: int) -> str:
 
 
 def _webhook(n: int) -> bytes:
-    inbox = n % INBOXES
     wa_id = f"3163{n:07d}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": f"3120555{inbox:04d}", "phone_number_id": phone(inbox)},
-        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
-        "messages": [
-            {
-                "from": wa_id,
-                "id": f"wamid.LOAD{n:07d}",
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": f"load message {n}: where is my parcel?"},
-            }
-        ],
-    }
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
-    }
+    text = message(
+        "text",
+        {"body": f"load message {n}: where is my parcel?"},
+        when=datetime.now(UTC),
+        wamid=f"wamid.LOAD{n:07d}",
+        wa_id=wa_id,
+    )
+    body = envelope(messages=[text], name=f"Customer {n}", wa_id=wa_id, phone_number_id=phone(n % INBOXES))
     return json.dumps(body).encode()
 
 

@@ -26,16 +26,18 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from tests.reliability.test_crash_journal import PHONE_NUMBER_ID, SECRET
+from tests.reliability.test_crash_journal import SECRET
 from tests.slack.slack_fake import BOT_USER, trigger_id
 from tests.slack.slack_fake import SECRET as SLACK_SECRET
 from tests.slack.slack_payloads import as_slack_sends
+from tests.whatsapp.wa_payloads import envelope, message
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]
 
@@ -56,22 +58,8 @@ def customer_text(n: int) -> str:
 def _webhook(n: int) -> bytes:
     """Customer ``n``'s webhook: one text from their own number, sent now (SLA clocks start now)."""
     wa_id = f"3162{n:07d}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "31205550100", "phone_number_id": PHONE_NUMBER_ID},
-        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
-        "messages": [
-            {
-                "from": wa_id,
-                "id": wamid(n),
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": customer_text(n)},
-            }
-        ],
-    }
-    entry = {"id": "WABA", "changes": [{"field": "messages", "value": value}]}
-    return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+    text = message("text", {"body": customer_text(n)}, when=datetime.now(UTC), wamid=wamid(n), wa_id=wa_id)
+    return json.dumps(envelope(messages=[text], name=f"Customer {n}", wa_id=wa_id)).encode()
 
 
 @dataclass

@@ -14,6 +14,7 @@ import asyncio
 import json
 import signal
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -25,9 +26,10 @@ from storage.db import sync_url
 from tests.email.email_servers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import safe_snapshot, snapshot
+from tests.whatsapp.fake_graph import PHONE_NUMBER_ID
+from tests.whatsapp.wa_payloads import envelope, message
 
 SECRET = "crash-app-secret"
-PHONE_NUMBER_ID = "1055"
 CONFIG = """
 [threadline]
 database_url = "{db}"
@@ -77,22 +79,10 @@ def whatsapp_section(surface: str, chat_channel: str) -> str:
 def _body(n: int) -> bytes:
     """Customer ``n``'s webhook: one text message from their own number (their own conversation)."""
     wa_id = f"3161{n:07d}"
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "31205550100", "phone_number_id": PHONE_NUMBER_ID},
-        "contacts": [{"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}],
-        "messages": [
-            {
-                "from": wa_id,
-                "id": f"wamid.CRASH{n:05d}",
-                "timestamp": "1767603600",
-                "type": "text",
-                "text": {"body": f"where is my order {1000 + n}?"},
-            }
-        ],
-    }
-    entry = {"id": "WABA", "changes": [{"field": "messages", "value": value}]}
-    return json.dumps({"object": "whatsapp_business_account", "entry": [entry]}).encode()
+    sent = datetime.fromtimestamp(1767603600, UTC)
+    body = {"body": f"where is my order {1000 + n}?"}
+    text = message("text", body, when=sent, wamid=f"wamid.CRASH{n:05d}", wa_id=wa_id)
+    return json.dumps(envelope(messages=[text], name=f"Customer {n}", wa_id=wa_id)).encode()
 
 
 class Webhooks:
