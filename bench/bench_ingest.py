@@ -104,12 +104,12 @@ def _bulk_fill(db_file: str, conversations: int) -> None:
     body = "Hello, I have a question about my order. " * 8
     with conn:
         conn.executemany(
-            "INSERT INTO contacts (id, name, created_at) VALUES (?, ?, ?)",
-            ((i, f"Customer {i}", now) for i in range(1, conversations + 1)),
+            "INSERT INTO contacts (id, uid, name, created_at) VALUES (?, ?, ?, ?)",
+            ((i, uuid.uuid4().hex, f"Customer {i}", now) for i in range(1, conversations + 1)),
         )
         conn.executemany(
-            "INSERT INTO contact_identities (contact_id, kind, value) VALUES (?, 'email', ?)",
-            ((i, f"customer{i}@example.org") for i in range(1, conversations + 1)),
+            "INSERT INTO contact_identities (contact_id, uid, kind, value) VALUES (?, ?, 'email', ?)",
+            ((i, uuid.uuid4().hex, f"customer{i}@example.org") for i in range(1, conversations + 1)),
         )
         conn.executemany(
             "INSERT INTO conversations (id, number, inbox, channel, contact_id, subject, status, priority,"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, inspect, select, update
 
 from storage.models import (
     Agent,
@@ -51,7 +51,8 @@ class Automation:
         return list((await self.session.execute(select(Agent).where(Agent.key.in_(keys)))).scalars().all())
 
     async def open_counts(self, agent_ids: list[int]) -> dict[int, int]:
-        """How many not-closed conversations each agent has (agents with none are 0)."""
+        """How many not-closed conversations each agent has (agents with none are 0), counting the
+        changes of this unit of work that are not flushed yet (an ingest batch flushes at its end)."""
         counts = dict.fromkeys(agent_ids, 0)
         if agent_ids:
             stmt = (
@@ -62,6 +63,11 @@ class Automation:
             for agent_id, count in (await self.session.execute(stmt)).all():
                 if agent_id is not None:
                     counts[int(agent_id)] = int(count)
+            for conversation in (*self.session.new, *self.session.dirty):
+                if isinstance(conversation, Conversation):
+                    for agent_id, change in _unflushed_open(conversation):
+                        if agent_id in counts:
+                            counts[agent_id] += change
         return counts
 
     async def pointer(self, name: str) -> int | None:
@@ -361,3 +367,23 @@ class Automation:
     async def redaction(self, row_id: int) -> Redaction | None:
         """A redaction row by id."""
         return await self.session.get(Redaction, row_id)
+
+
+def _value_before(conversation: Conversation, attribute: str) -> Any:
+    """The flushed value of an attribute of a stored conversation."""
+    history = inspect(conversation).attrs[attribute].history
+    if history.deleted:
+        return history.deleted[0]
+    return history.unchanged[0] if history.unchanged else None
+
+
+def _unflushed_open(conversation: Conversation) -> list[tuple[int, int]]:
+    """How a conversation's unflushed changes move open counts: (agent id, +1 or -1) pairs."""
+    moves = []
+    if conversation.assignee_id is not None and conversation.status != "closed":
+        moves.append((conversation.assignee_id, 1))
+    if inspect(conversation).persistent:
+        before = _value_before(conversation, "assignee_id")
+        if before is not None and _value_before(conversation, "status") != "closed":
+            moves.append((int(before), -1))
+    return moves

@@ -38,6 +38,11 @@ class InlineSession:
         """Objects staged and not yet flushed."""
         return self.sync_session.new
 
+    @property
+    def dirty(self) -> Any:
+        """Stored objects changed and not yet flushed."""
+        return self.sync_session.dirty
+
     def add(self, instance: object) -> None:
         """Stage an object."""
         self.sync_session.add(instance)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
@@ -50,6 +51,11 @@ __all__ = [
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def _new_uid() -> str:
+    """A fresh random row uid (32 hex digits)."""
+    return uuid4().hex
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table."""
 
@@ -67,6 +73,10 @@ class Contact(Base):
 
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # tells the ids of a many-row INSERT ... RETURNING apart (migration 0016)
+    uid: Mapped[str] = mapped_column(
+        String(32), unique=True, nullable=False, default=_new_uid, insert_sentinel=True
+    )
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     identities: Mapped[list[ContactIdentity]] = relationship(
@@ -80,6 +90,9 @@ class ContactIdentity(Base):
     __tablename__ = "contact_identities"
     __table_args__ = (UniqueConstraint("kind", "value", name="uq_contact_identity"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(
+        String(32), unique=True, nullable=False, default=_new_uid, insert_sentinel=True
+    )
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     value: Mapped[str] = mapped_column(String(320), nullable=False)
@@ -183,22 +196,26 @@ class Message(Base):
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_external_id", "external_id"),
     )
+    # Nullable columns "evaluate None": a NULL is written as a value, so every message row has the
+    # same columns and the ORM writes a batch's messages (inbound, events, replies) in one INSERT.
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, insert_sentinel=True)
+    uid: Mapped[str] = mapped_column(
+        String(32), unique=True, nullable=False, default=_new_uid, insert_sentinel=True
+    )
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
-    channel: Mapped[str | None] = mapped_column(String(20))
-    external_id: Mapped[str | None] = mapped_column(String(500))
-    author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    author_name: Mapped[str | None] = mapped_column(String(200))
-    subject: Mapped[str | None] = mapped_column(String(500))
+    channel: Mapped[str | None] = mapped_column(String(20).evaluates_none())
+    external_id: Mapped[str | None] = mapped_column(String(500).evaluates_none())
+    author_agent_id: Mapped[int | None] = mapped_column(BigId.evaluates_none(), ForeignKey("agents.id"))
+    author_name: Mapped[str | None] = mapped_column(String(200).evaluates_none())
+    subject: Mapped[str | None] = mapped_column(String(500).evaluates_none())
     text: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    original_text: Mapped[str | None] = mapped_column(Text)
-    html: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
-    auto_kind: Mapped[str | None] = mapped_column(String(20))
-    delivery_status: Mapped[str | None] = mapped_column(String(20))
-    delivery_error: Mapped[str | None] = mapped_column(Text)
+    original_text: Mapped[str | None] = mapped_column(Text().evaluates_none())
+    html: Mapped[str | None] = mapped_column(Text().evaluates_none())
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary().evaluates_none())
+    auto_kind: Mapped[str | None] = mapped_column(String(20).evaluates_none())
+    delivery_status: Mapped[str | None] = mapped_column(String(20).evaluates_none())
+    delivery_error: Mapped[str | None] = mapped_column(Text().evaluates_none())
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     conversation: Mapped[Conversation] = relationship(lazy="raise")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
-from uuid import uuid4
 
 from sqlalchemy import Table, select
 
@@ -17,14 +16,36 @@ __all__ = ["MessageQueries"]
 _AUDIT = cast(Table, AuditEvent.__table__)
 
 
+_UNSET = dict.fromkeys(
+    (
+        "channel",
+        "external_id",
+        "author_agent_id",
+        "author_name",
+        "subject",
+        "original_text",
+        "html",
+        "raw",
+        "auto_kind",
+        "delivery_status",
+        "delivery_error",
+        "meta",
+    )
+)
+
+
 class MessageQueries(RepositoryBase):
     """Messages of conversations (inbound, outbound, notes, events), attachments, and the audit trail."""
 
     # --- messages ----------------------------------------------------------------------------
 
     def new_message(self, conversation: Conversation, kind: str, now: datetime, **fields: Any) -> Message:
-        """Stage a message with a fresh uid (its conversation may itself be staged, not yet flushed)."""
-        message = Message(uid=uuid4().hex, conversation=conversation, kind=kind, created_at=now, **fields)
+        """Stage a message (its conversation may itself be staged, not yet flushed).
+
+        Every column is given (unset ones as None), so the messages of a unit of work are written
+        in one INSERT whatever their kind (``Message`` columns evaluate None).
+        """
+        message = Message(conversation=conversation, kind=kind, created_at=now, **{**_UNSET, **fields})
         self.session.add(message)
         return message
 

@@ -57,6 +57,7 @@ class ConversationFilter:
 
 
 _COUNTERS = cast(Table, Counter.__table__)  # Core UPDATEs: no ORM bookkeeping over the session's objects
+_CONVERSATION_LABELS = cast(Table, ConversationLabel.__table__)
 
 
 def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
@@ -169,6 +170,12 @@ class Repository(
         )
         return (await self.session.execute(stmt)).unique().scalar_one()
 
+    async def contact_of(self, conversation: Conversation) -> Contact:
+        """A conversation's contact with its identities; a contact staged in this unit of work as staged."""
+        if conversation.contact_id is None:
+            return conversation.contact
+        return await self.contact(conversation.contact_id)
+
     # --- agents ------------------------------------------------------------------------------
 
     async def agent_by_identity(self, surface: str, external_id: str) -> Agent | None:
@@ -207,8 +214,11 @@ class Repository(
         return list((await self.session.execute(stmt)).scalars().all())
 
     async def agent(self, agent_id: int) -> Agent:
-        """An agent by id."""
-        return (await self.session.execute(select(Agent).where(Agent.id == agent_id))).scalar_one()
+        """An agent by id (from the unit of work's objects when it was read already)."""
+        agent = await self.session.get(Agent, agent_id)
+        if agent is None:
+            raise LookupError(f"no agent with id {agent_id}")
+        return cast(Agent, agent)
 
     async def upsert_agent(
         self, key: str, name: str, email: str | None, identities: dict[str, str], now: datetime
@@ -307,13 +317,21 @@ class Repository(
             await self.session.flush()
         return found
 
-    async def set_label(self, conversation_id: int, label_id: int, present: bool) -> bool:
-        """Add or remove a label; True when something changed."""
+    async def set_label(self, conversation: Conversation, label_id: int, present: bool) -> bool:
+        """Add or remove a label; True when something changed.
+
+        A conversation staged in this unit of work carries no stored label: adding one stages its
+        row (written with the conversation at the flush), removing one changes nothing.
+        """
+        if conversation.id is None:
+            if present:
+                self.session.stage(_CONVERSATION_LABELS, {"label_id": label_id}, conversation_id=conversation)
+            return present
         exists = (
             (
                 await self.session.execute(
                     select(ConversationLabel).where(
-                        ConversationLabel.conversation_id == conversation_id,
+                        ConversationLabel.conversation_id == conversation.id,
                         ConversationLabel.label_id == label_id,
                     )
                 )
@@ -322,7 +340,7 @@ class Repository(
             .first()
         )
         if present and exists is None:
-            self.session.add(ConversationLabel(conversation_id=conversation_id, label_id=label_id))
+            self.session.add(ConversationLabel(conversation_id=conversation.id, label_id=label_id))
             return True
         if not present and exists is not None:
             await self.session.delete(exists)

@@ -60,6 +60,11 @@ class StagingSession:
         return self.orm.new
 
     @property
+    def dirty(self) -> Any:
+        """Stored ORM objects changed and not yet flushed."""
+        return self.orm.dirty
+
+    @property
     def no_autoflush(self) -> Any:
         """A context in which queries write nothing first."""
         return self.orm.no_autoflush

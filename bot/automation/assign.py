@@ -1,5 +1,6 @@
 """Auto-assignment to a team: round robin or least-open, skipping agents marked away and agents at
-their cap. The choice itself is pure (``pick``); ``assign_team`` reads and stores what it needs.
+their cap. The choice itself is pure (``pick``); ``assign_team`` reads what it needs through the
+batch of rules it fires in (``bot.automation.batch``).
 
 Round robin remembers the last agent picked per team (in the ``counters`` table, so a restart or
 a second instance continues the turn) and gives the next turn to the next *available* member after
@@ -10,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.automation.batch import RuleBatch
 from bot.settings.rules import TeamSettings
-from storage import Repository
-from storage.automation import Automation
 from storage.models import Agent
 
 __all__ = ["assign_team", "pick"]
@@ -42,17 +42,17 @@ def pick(
     return order[0]
 
 
-async def assign_team(repo: Repository, team_name: str, team: TeamSettings) -> tuple[Agent | None, str]:
-    """Pick an agent of ``team`` and remember the turn; (agent, why) — agent None when nobody is free."""
-    found = {a.key: a for a in await Automation(repo).agents_by_keys(team.members)}
+async def assign_team(batch: RuleBatch, team_name: str, team: TeamSettings) -> tuple[Agent | None, str]:
+    """Pick an agent of ``team`` and move the turn (stored by ``batch.finish``); (agent, why) — agent
+    None when nobody is free."""
+    found = await batch.agents(team.members)
     agents: list[Agent] = [found[key] for key in team.members if key in found]
     if not agents:
         return None, f"team {team_name} has no agents yet"
     keys = [a.key for a in agents]
-    auto = Automation(repo)
-    counts = await auto.open_counts([a.id for a in agents])
+    counts = await batch.open_counts(agents)
     pointer_name = f"team-turn:{team_name}"
-    last = await auto.pointer(pointer_name)
+    last = await batch.turn(pointer_name)
     index = pick(
         keys,
         team.strategy,
@@ -64,6 +64,6 @@ async def assign_team(repo: Repository, team_name: str, team: TeamSettings) -> t
     if index is None:
         away = sum(1 for a in agents if a.away)
         return None, f"nobody in team {team_name} is available ({away} away, the rest at their cap)"
-    await auto.set_pointer(pointer_name, index)
+    batch.move_turn(pointer_name, index)
     chosen = agents[index]
     return chosen, f"{team.strategy.replace('_', ' ')} in team {team_name}"

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 
 from bot.automation.assign import assign_team
+from bot.automation.batch import RuleBatch
 from bot.automation.match import Match, evaluate
 from bot.automation.templates import CannedReply, render_for
 from bot.config import Settings
@@ -56,14 +57,19 @@ async def apply_rules(
     msg: InboundMessage,
     inbox: InboxSettings,
     *,
+    batch: RuleBatch,
     created: bool,
     now: datetime,
 ) -> InboxSettings:
-    """Apply the rules that fire on ``msg``; return the (maybe routed) inbox settings."""
+    """Apply the rules that fire on ``msg``; return the (maybe routed) inbox settings.
+
+    Nothing is flushed here (but for the rare action that needs a generated id): ``batch`` holds
+    what the batch's rules looked up and gave.
+    """
     for verdict in explain(settings, msg, new_conversation=created):
         if not verdict.fired:
             continue
-        inbox = await _apply(repo, settings, conversation, msg, inbox, verdict.rule, created, now)
+        inbox = await _apply(repo, batch, settings, conversation, msg, inbox, verdict.rule, created, now)
         log.info(
             "rule fired",
             extra={
@@ -77,6 +83,7 @@ async def apply_rules(
 
 async def _apply(
     repo: Repository,
+    batch: RuleBatch,
     settings: Settings,
     conv: Conversation,
     msg: InboundMessage,
@@ -87,7 +94,6 @@ async def _apply(
 ) -> InboxSettings:
     actor = f"rule '{rule.name}'"
     changes: list[str] = []
-    await repo.flush()  # ingest runs without autoflush: let this rule's queries see earlier rules' rows
 
     def record(action: str, text: str, detail: dict[str, object]) -> None:
         repo.audit(
@@ -103,6 +109,7 @@ async def _apply(
         target = settings.inbox(rule.route_to)
         old = conv.inbox
         if target.surface != inbox.surface:
+            await repo.flush()  # the conversation's staged outbox rows are rerouted with the stored ones
             await Automation(repo).reroute(
                 conv.id, surface_destination(inbox.surface), surface_destination(target.surface)
             )
@@ -111,8 +118,8 @@ async def _apply(
     effects = Effects(repo, conv, inbox, now)
     added = []
     for name in rule.add_labels:
-        label = await repo.label(name, create=True)
-        if label is not None and await repo.set_label(conv.id, label.id, True):
+        label = await batch.give_label(conv, name)
+        if label is not None:
             added.append(label.name)
     if added:
         record("labelled", "labels " + " ".join(f"+{n}" for n in added), {"added": added, "removed": []})
@@ -120,7 +127,7 @@ async def _apply(
         conv.priority = rule.priority
         record("prioritised", f"priority {rule.priority}", {"priority": rule.priority})
     if rule.assign and conv.assignee_id is None:
-        assigned = await _assign(repo, settings, conv, effects, rule, actor)
+        assigned = await _assign(batch, settings, conv, effects, rule, actor)
         if assigned is not None:
             record("assigned", assigned[0], {"agent": assigned[1], "rule": rule.name})
     if changes:  # one thread event per rule, listing what it did (the audit trail has a row per action)
@@ -141,15 +148,15 @@ async def _apply(
 
 
 async def _assign(
-    repo: Repository, settings: Settings, conv: Conversation, effects: Effects, rule: RuleSettings, actor: str
+    batch: RuleBatch, settings: Settings, conv: Conversation, effects: Effects, rule: RuleSettings, actor: str
 ) -> tuple[str, str] | None:
     """Assign per the rule; (what happened, agent key), or None after a notice saying why not."""
     assert rule.assign is not None
     if rule.assign.startswith("team:"):
         team = rule.assign.removeprefix("team:")
-        agent, why = await assign_team(repo, team, settings.teams[team])
+        agent, why = await assign_team(batch, team, settings.teams[team])
     else:
-        agent = await repo.agent_by_key(rule.assign)
+        agent = (await batch.agents([rule.assign])).get(rule.assign)
         why = "named in the rule"
         if agent is not None and agent.away:
             why = f"{agent.name} is away"
@@ -158,6 +165,7 @@ async def _assign(
         await effects.notice(f"{actor} could not assign #{conv.number}: {why}. Assign it by hand.")
         return None
     conv.assignee_id = agent.id
+    batch.assigned(agent)
     return f"assigned to {agent.name} ({why})", agent.key
 
 
@@ -175,6 +183,8 @@ async def _auto_reply(
     if msg.auto_kind is not None or msg.resynced or not msg.sender_address:
         return
     once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
+    if not once and conv.id is None:
+        await repo.flush()  # a conversation staged in this batch gets the id its reply key names
     if not once and not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return
     assert rule.auto_reply is not None

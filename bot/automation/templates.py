@@ -137,5 +137,5 @@ async def render_for(
     agent: Agent | None,
 ) -> Rendered:
     """Render a canned reply for a conversation (and the agent sending it)."""
-    contact = await repo.contact(conversation.contact_id)
+    contact = await repo.contact_of(conversation)
     return render_body(template.body, placeholder_values(settings, conversation, contact, agent))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from bot.automation.batch import RuleBatch
 from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY, content_fingerprint, reused_external_id
 from bot.ports.inbound import InboundMessage
 from storage import Repository
@@ -60,6 +61,7 @@ class BatchIndex:
     stored_refs: dict[str, tuple[int, Conversation]]
     numbered: dict[int, Conversation]
     stored_latest: dict[tuple[int, str], Conversation]
+    rules: RuleBatch  # what the batch's firing rules looked up and gave
     staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
     # keyed by id() of the contact object: a contact staged in this batch has no row id yet
     staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
@@ -84,6 +86,7 @@ class BatchIndex:
             stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
             numbered=await repo.conversations_by_numbers(hints) if hints else {},
             stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
+            rules=RuleBatch(repo),
         )
 
     async def next_number(self, repo: Repository) -> int:
@@ -95,7 +98,9 @@ class BatchIndex:
         return number
 
     async def finish(self, repo: Repository) -> None:
-        """Give back the conversation numbers the batch reserved and did not use (no gaps)."""
+        """Store the turns the batch's rules moved; give back the conversation numbers the batch
+        reserved and did not use (no gaps)."""
+        await self.rules.finish()
         if self.numbers:
             await repo.return_numbers(self.numbers[0], self.numbers[-1])
             self.numbers = range(0)

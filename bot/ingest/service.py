@@ -188,9 +188,9 @@ class Ingestor:
                 "⚠ this message reuses the id of an earlier, different message; kept as its own message"
             )
         if msg.auto_kind:
-            await self._label(repo, conversation, msg.auto_kind)
+            await index.rules.give_label(conversation, msg.auto_kind)
         if msg.bounced_refs:
-            await self._mark_bounced(repo, msg, effects)
+            await self._mark_bounced(repo, index, msg, effects)
         if reopened:
             await effects.event("customer", "reopened", f"reopened: {contact.name or value} wrote again")
         elif conversation.status == Status.SNOOZED and msg.auto_kind is None:
@@ -199,7 +199,9 @@ class Ingestor:
         elif not created:  # a new conversation's first post creates its thread with the card
             await effects.card_changed()
         # rules may label, assign, reply, or route to another inbox
-        inbox = await apply_rules(repo, self.settings, conversation, msg, inbox, created=created, now=now)
+        inbox = await apply_rules(
+            repo, self.settings, conversation, msg, inbox, batch=index.rules, created=created, now=now
+        )
         lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
         # no automatic answer without an address, nor to mail read again after a mailbox rebuild
         if msg.sender_address and not msg.resynced:
@@ -270,12 +272,8 @@ class Ingestor:
             )
         return conversation
 
-    async def _label(self, repo: Repository, conversation: Conversation, name: str) -> None:
-        await repo.flush()  # a conversation staged in this batch gets its id
-        label = await repo.label(name, create=True)
-        assert label is not None
-        await repo.set_label(conversation.id, label.id, True)
-
-    async def _mark_bounced(self, repo: Repository, msg: InboundMessage, effects: Effects) -> None:
+    async def _mark_bounced(
+        self, repo: Repository, index: BatchIndex, msg: InboundMessage, effects: Effects
+    ) -> None:
         await record_bounce(repo, self.settings, msg, effects.now)
-        await self._label(repo, effects.conversation, AutoKind.BOUNCE)
+        await index.rules.give_label(effects.conversation, AutoKind.BOUNCE)

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.automation import assign_team, pick
+from bot.automation.batch import RuleBatch
 from bot.clock import ManualClock
 from bot.settings.rules import TeamSettings
 from tests.automation.support import automation_app, automation_settings
@@ -81,7 +82,9 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
             async with app.store.transaction() as repo:
                 conv = await repo.conversation_by_number(result.conversation_number or 0)
                 assert conv is not None
-                agent, why = await assign_team(repo, "small", settings.teams["small"])
+                batch = RuleBatch(repo)
+                agent, why = await assign_team(batch, "small", settings.teams["small"])
+                await batch.finish()
                 if agent is not None:
                     conv.assignee_id = agent.id
                 picked.append(agent.key if agent else why)
@@ -89,7 +92,7 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
         assert picked[4] == "nobody in team small is available (0 away, the rest at their cap)"
         team = TeamSettings(members=["alice", "bob"], strategy="least_open")
         async with app.store.transaction() as repo:
-            agent, _ = await assign_team(repo, "other", team)
+            agent, _ = await assign_team(RuleBatch(repo), "other", team)
             assert agent is not None and agent.key == "alice"  # 2 each: ties go in member order
     finally:
         await app.stop()

@@ -70,11 +70,11 @@ async def change_labels(ctx: Context, command: LabelChange) -> Reply:
     for name in command.add:
         label = await repo.label(name, create=True)
         assert label is not None
-        if await repo.set_label(conv.id, label.id, True):
+        if await repo.set_label(conv, label.id, True):
             added.append(label.name)
     for name in command.remove:
         label = await repo.label(name, create=False)
-        if label is not None and await repo.set_label(conv.id, label.id, False):
+        if label is not None and await repo.set_label(conv, label.id, False):
             removed.append(label.name)
     if not added and not removed:
         return Reply(f"#{conv.number}: labels unchanged.", conversation_number=conv.number)
