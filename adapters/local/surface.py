@@ -146,6 +146,9 @@ class LocalSurface:
             )
             self._print(f"#{thread.number} │ ✂ a message was erased", "event")
 
+    async def probe(self, scope: str) -> None:
+        """The local surface has no token and no membership: every scope always works."""
+
     def pace_key(self, chat_channel: str) -> str:
         """Local threads are not rate limited; pace by channel anyway."""
         return chat_channel

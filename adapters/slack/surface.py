@@ -19,10 +19,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.auth import SlackAuth
 from adapters.slack.digest import digest_blocks, thread_link
+from adapters.slack.errors import refusal
 from adapters.slack.render import card_blocks, escape, post_chunks
 from adapters.slack.settings import SlackSettings
 from adapters.slack.split import clip
-from bot.ports import ThreadGone, ThreadRef, join_ids
+from bot.ports import WHOLE_SURFACE, ThreadGone, ThreadRef, join_ids
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["SlackSurface", "customer_username"]
@@ -224,6 +225,24 @@ class SlackSurface:
             raise self.auth.failed(exc) from exc
         self.auth.succeeded()
         return answer
+
+    async def probe(self, scope: str) -> None:
+        """``auth.test`` for the token; for a chat channel also ``conversations.info``: it must exist,
+        not be archived and have the bot as a member (``is_member``,
+        https://docs.slack.dev/reference/methods/conversations.info)."""
+        try:
+            await self.client.auth_test()
+            if scope == WHOLE_SURFACE:
+                self.auth.succeeded()
+                return
+            channel = (await self.client.conversations_info(channel=scope)).get("channel") or {}
+        except Exception as exc:
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        if channel.get("is_archived"):
+            raise refusal("is_archived", channel=scope)
+        if not channel.get("is_member", True):
+            raise refusal("not_in_channel", channel=scope)
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""
