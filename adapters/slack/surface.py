@@ -1,7 +1,7 @@
 """The Slack surface, outbound half: cards and thread posts through the Web API (``chat.*``, ``files.*``).
 
 Idempotence across retries: a post split into several Slack messages remembers the
-``ts`` of each part already posted and the ids of its uploaded files (per message uid),
+``ts`` of each part already posted and the ids of its uploaded files (per thread and message uid),
 so a retry after a 429 in the middle resumes instead of repeating. ``post`` returns the
 file ids and every part's ``ts``, so ``redact`` can delete all of them. A plain thread
 message that the core turned into a note is not echoed back: the agent's own Slack message already shows it.
@@ -51,7 +51,7 @@ class SlackSurface:
         self.settings = settings
         self.auth = SlackAuth()
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
-        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
+        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # thread:message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
         self._links: OrderedDict[str, str] = OrderedDict()  # "channel:ts" -> permalink
 
@@ -108,7 +108,7 @@ class SlackSurface:
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread (split within Block Kit limits), then upload its attachments."""
-        uid = post.message_uid
+        uid = f"{ref.thread_id}:{post.message_uid}" if post.message_uid else None  # parts in this thread
         done = self._parts.get(uid, []) if uid else []
         chunks = post_chunks(post)
         identity = self._identity(post)
