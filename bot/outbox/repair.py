@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.effects import CHANNEL_POST
 from bot.outbox.remirror import Remirrored, remirror
 from bot.ports import WHOLE_SURFACE, DeliveryError, Surface, SurfaceRefused
+from bot.runtime import faults
 from storage import Store
 from storage.models import OutboxRow
 
@@ -123,6 +124,7 @@ class Repairs:
                 conversation = await repo.conversation(conversation_id)
                 await remirror(repo, conversation, surface, now, fresh=False)
                 count += 1
+        faults.hit("remirror_queued")  # crash-safety tests: the re-mirror is committed, nothing posted
         self.broken.pop((surface, scope), None)
         self.states[(surface, scope)] = "ok"
         log.warning(

@@ -331,6 +331,7 @@ class Dispatcher:
             await repo.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
+        faults.hit("after_done")  # crash-safety tests: marked done, the next row not started
         metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
         if row.kind == SEND:
             metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
