@@ -122,12 +122,11 @@ async def test_killed_mid_remirror_every_message_shows_once_in_order(
     for index in range(MESSAGES):  # each round stored before the next: the order within a conversation
         await asyncio.gather(*(_post(port, customer, index) for customer in range(CUSTOMERS)))
         stored = CUSTOMERS * (index + 1)
-        await until(
-            lambda n=stored: _count(process_db, "SELECT count(*) FROM messages WHERE kind = 'inbound'") == n,
-            60,
-            "messages stored",
-            instance,
-        )
+
+        def all_stored(n: int = stored) -> bool:
+            return _count(process_db, "SELECT count(*) FROM messages WHERE kind = 'inbound'") == n
+
+        await until(all_stored, 60, "messages stored", instance)
     await until(
         lambda: _count(process_db, "SELECT count(*) FROM mirror_repairs") == CUSTOMERS,
         60,
