@@ -282,7 +282,7 @@ class Threadline:
             await self.web.start()
         connections = [self._spawn(f"connect-{plug.name}", self._connect(plug)) for plug in self.plugs]
         self._spawn("digest-catch-up", self._catch_up_digests(connections))
-        self._spawn("mirror-repair", self._repair(connections))
+        self._spawn("mirror-repair", self._repair())
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
@@ -317,10 +317,9 @@ class Threadline:
         await asyncio.gather(*connections)
         await self.digests.catch_up()
 
-    async def _repair(self, connections: list[asyncio.Task[Any]]) -> None:
-        """Once the surfaces are connected: check each token and chat channel, heal what works, then
-        probe what is broken every ``[outbox] repair_probe_seconds``."""
-        await asyncio.gather(*connections)
+    async def _repair(self) -> None:
+        """Check each surface's token and chat channel now (``/readyz`` shows them), then probe what
+        is broken every ``[outbox] repair_probe_seconds`` and heal what works again."""
         await self.repairs.check_at_start()
         await self.repairs.run()
 

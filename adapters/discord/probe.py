@@ -15,7 +15,7 @@ import discord
 from discord.http import HTTPClient, Route
 
 from adapters.discord.errors import delivery_error
-from bot.ports import WHOLE_SURFACE
+from bot.ports import WHOLE_SURFACE, TransientDeliveryError
 
 __all__ = ["probe_scope"]
 
@@ -24,6 +24,8 @@ async def probe_scope(
     http: HTTPClient, scope: str, fetch: Callable[[str], Awaitable[Any]], cache: dict[str, Any]
 ) -> None:
     """Return when ``scope`` works; raise its delivery error (``SurfaceRefused`` while refused)."""
+    if http.token is None:  # not signed in yet (the gateway is still connecting): nothing to tell
+        raise TransientDeliveryError("not signed in to Discord yet")
     if scope == WHOLE_SURFACE:
         try:
             await http.request(Route("GET", "/users/@me"))

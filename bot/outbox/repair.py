@@ -156,6 +156,9 @@ class Repairs:
         for (surface, scope), reason in list(self.broken.items()):
             if await self._probe(surface, scope, reason):
                 await self.heal(surface, scope)
+        for key, state in list(self.states.items()):  # checked at start but not ok: has it changed?
+            if state != "ok" and key not in self.broken:
+                await self._probe(*key, "")
 
     async def check_at_start(self) -> None:
         """Probe every surface's token and every chat channel an inbox maps to (``/readyz`` shows them)."""
@@ -202,7 +205,7 @@ class Repairs:
             else:
                 channels[f"{surface}:{scope}"] = state
         for name in self.surfaces:
-            surfaces.setdefault(name, "ok")
+            surfaces.setdefault(name, "not checked yet")
         return {"surfaces": surfaces, "channels": channels}
 
     async def run(self) -> None:
