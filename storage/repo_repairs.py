@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import Conversation, MirrorRepair, OutboxRow
 from storage.repo_base import RepositoryBase
@@ -51,21 +53,15 @@ class RepairQueries(RepositoryBase):
             select(_REPAIRS.c.conversation_id).where(_REPAIRS.c.surface == surface, _REPAIRS.c.scope == scope)
         )
         first = known.first() is None
-        present = await self.session.execute(
-            select(_REPAIRS.c.id).where(
-                _REPAIRS.c.conversation_id == conversation_id, _REPAIRS.c.surface == surface
-            )
-        )
-        if present.first() is None:
-            await self.session.execute(
-                _REPAIRS.insert().values(
-                    conversation_id=conversation_id,
-                    surface=surface,
-                    scope=scope,
-                    reason=reason[:2000],
-                    created_at=now,
-                )
-            )
+        insert = sqlite_insert if self.dialect == "sqlite" else postgresql_insert
+        stmt = insert(_REPAIRS).values(
+            conversation_id=conversation_id,
+            surface=surface,
+            scope=scope,
+            reason=reason[:2000],
+            created_at=now,
+        )  # two instances marking one conversation at once: the second changes nothing
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["conversation_id", "surface"]))
         return first
 
     async def needs_repair(self, conversation_id: int, surface: str) -> bool:
