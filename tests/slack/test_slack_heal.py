@@ -91,3 +91,21 @@ async def test_a_deleted_card_comes_back_with_its_whole_history(world: SlackWorl
         "two",
         "three",
     ]
+
+
+async def test_readyz_shows_a_bad_token_and_a_missing_channel_at_start(world: SlackWorld) -> None:
+    world.fake.token = "xoxb-revoked"
+    await world.app.repairs.check_at_start()  # what `threadline run` does on start, before any delivery
+    readiness = await world.app.ops.health.readiness()
+    body = readiness.as_json()
+    assert readiness.ready  # the database and journal take work: 200, not 503
+    assert "invalid_auth" in str(body["surfaces"]["slack"])  # type: ignore[index]
+    assert "surfaces.slack.bot_token" in str(body["surfaces"]["slack"])  # type: ignore[index]
+    assert "xoxb-test" not in str(body)  # never the secret
+
+    world.fake.token = TOKEN
+    world.fake.add_channel(CHANNEL, "support", member=False)
+    await world.app.repairs.probe_all()  # re-checks what was not ok at start
+    body = (await world.app.ops.health.readiness()).as_json()
+    assert body["surfaces"]["slack"] == "ok"  # type: ignore[index]
+    assert "not_in_channel" in str(body["channels"][f"slack:{CHANNEL}"])  # type: ignore[index]
