@@ -135,13 +135,17 @@ class Repairs:
         return count
 
     async def resync(self, numbers: Iterable[int] | None) -> list[int]:
-        """Re-mirror conversations on demand (``threadline resync``): ``None`` means every one."""
+        """Re-mirror conversations on demand (``threadline resync``): ``None`` means every one; returns
+        the numbers queued (not those of an inbox no longer configured)."""
         now = self.clock.now()
         done: list[int] = []
         async with self.store.transaction() as repo:
             conversations = await repo.conversations_for_resync(None if numbers is None else list(numbers))
             for conversation in conversations:
-                surface = self.settings.inbox(conversation.inbox).surface
+                inbox = self.settings.inboxes.get(conversation.inbox)
+                if inbox is None:  # its inbox is no longer configured: it has no thread to mirror into
+                    continue
+                surface = inbox.surface
                 await repo.drop_repair(conversation.id, surface)
                 await remirror(repo, conversation, surface, now, fresh=True)
                 done.append(conversation.number)
