@@ -30,6 +30,7 @@ from storage.repo_base import RepositoryBase
 from storage.repo_ingest import IngestLookups
 from storage.repo_messages import MessageQueries
 from storage.repo_outbox import OutboxQueries
+from storage.repo_repairs import RepairQueries
 from storage.repo_scheduling import SchedulingQueries
 
 __all__ = ["ConversationFilter", "Repository"]
@@ -78,7 +79,13 @@ def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
 
 
 class Repository(
-    MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, JournalQueries, RepositoryBase
+    MessageQueries,
+    OutboxQueries,
+    RepairQueries,
+    SchedulingQueries,
+    IngestLookups,
+    JournalQueries,
+    RepositoryBase,
 ):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 

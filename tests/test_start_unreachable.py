@@ -80,8 +80,9 @@ def test_health_is_served_and_sigterm_honoured_while_slack_is_unreachable(tmp_pa
         status, _ = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
         assert status == 200
         status, body = _get(f"http://127.0.0.1:{port}/readyz")
-        assert status == 503
-        assert "slack" in json.dumps(json.loads(body))
+        assert status == 200  # the instance takes work durably; Slack's state is in the body, never a 503
+        state = json.loads(body)
+        assert state["components"]["surface:slack"]["ok"] is False and "slack" in state["surfaces"]
         time.sleep(3)  # a few reconnect attempts
         process.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()

@@ -24,6 +24,7 @@ from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.outages import OutageTracker
+from bot.outbox.repair import Repairs
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.ports.progress import ProgressCallback
@@ -113,6 +114,9 @@ class Threadline:
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
         )
         database = DatabaseOutage()  # one outage log for the outbox, the mailboxes and the scheduled jobs
+        # permanent refusals (bot not in channel, bad token) park conversations until they heal
+        self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify)
+        health.mirrors = self.repairs.report  # /readyz shows each surface's and chat channel's state
         self.dispatcher = Dispatcher(
             self.store,
             settings,
@@ -123,6 +127,7 @@ class Threadline:
             outages=outages,
             database=database,
             yield_to=self._yield_to_intake,
+            repairs=self.repairs,
         )
         self.web = WebServer(settings.web.host, settings.web.port)  # started only when routes are mounted
         for plug in self.plugs:
@@ -277,6 +282,7 @@ class Threadline:
             await self.web.start()
         connections = [self._spawn(f"connect-{plug.name}", self._connect(plug)) for plug in self.plugs]
         self._spawn("digest-catch-up", self._catch_up_digests(connections))
+        self._spawn("mirror-repair", self._repair())
         log.info(
             "threadline started",
             extra={"surfaces": ",".join(self.surfaces), "inboxes": len(self.settings.inboxes)},
@@ -310,6 +316,12 @@ class Threadline:
         """Post a digest missed while down, once every surface is connected."""
         await asyncio.gather(*connections)
         await self.digests.catch_up()
+
+    async def _repair(self) -> None:
+        """Check each surface's token and chat channel now (``/readyz`` shows them), then probe what
+        is broken every ``[outbox] repair_probe_seconds`` and heal what works again."""
+        await self.repairs.check_at_start()
+        await self.repairs.run()
 
     def start_email_sources(self) -> None:
         """One reader per configured mailbox (IMAP IDLE/polling, or a spool folder)."""

@@ -2,7 +2,10 @@
 
 discord.py already sleeps through short 429s (its per-route buckets) and retries
 5xx; what reaches us is a rate limit longer than ``rate_limit_wait_seconds``
-(``RateLimited``), retries that ran out, or a refusal.
+(``RateLimited``), retries that ran out, or a refusal. Refusals that last until someone fixes the setup
+are ``SurfaceRefused``: 401 (the token, the whole surface), 403 50001 Missing Access / 50013 Missing
+Permissions and 404 10003 Unknown Channel for the chat channel (the channel of the call;
+https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
 """
 
 from __future__ import annotations
@@ -10,13 +13,20 @@ from __future__ import annotations
 import aiohttp
 import discord
 
-from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, TransientDeliveryError
+from bot.ports import (
+    DeliveryError,
+    PermanentDeliveryError,
+    SurfaceRefused,
+    ThreadGone,
+    TransientDeliveryError,
+)
 
 __all__ = [
     "ACTIVE_THREADS_FULL",
     "ARCHIVED_THREAD",
     "INTENT_MISSING",
     "TAG_REQUIRED",
+    "THREADS_FULL_NOTICE",
     "TOKEN_REFUSED",
     "UNKNOWN_CHANNEL",
     "UNKNOWN_MESSAGE",
@@ -31,6 +41,13 @@ _MISSING_ACCESS = 50001
 _MISSING_PERMISSIONS = 50013
 _THREAD_LOCKED = 160005
 ACTIVE_THREADS_FULL = 160006
+
+THREADS_FULL_NOTICE = (
+    "⚠ Discord's limit of active threads in this server is reached: new conversations wait here until "
+    "threads are archived (close finished conversations, or archive old threads). Threadline retries "
+    "with backoff."
+)
+"""The notice posted in the chat channel when no new thread can be opened (160006)."""
 
 TOKEN_REFUSED = (
     "Discord refused the bot token (401 Unauthorized); reset the token in the developer portal "
@@ -76,14 +93,15 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
     if isinstance(exc, discord.NotFound):
         if thread and exc.code in (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE):
             return ThreadGone(f"Discord {where} is gone ({exc.code} {exc.text or 'not found'})")
-        return PermanentDeliveryError(
-            f"Discord channel {where} does not exist or the bot cannot see it; check inboxes.*.chat_channel"
+        return SurfaceRefused(
+            f"Discord {where} does not exist or the bot cannot see it ({exc.code}); "
+            "check inboxes.*.chat_channel and the bot's access to it"
         )
-    if isinstance(exc, discord.Forbidden):
+    if isinstance(exc, discord.Forbidden) and exc.code in (_MISSING_ACCESS, _MISSING_PERMISSIONS):
         what = "has no access to" if exc.code == _MISSING_ACCESS else "lacks a permission in"
-        return PermanentDeliveryError(
-            f"the Discord bot {what} {where} ({exc.code} {exc.text}); {_PERMISSION_HINT}"
-        )
+        return SurfaceRefused(f"the Discord bot {what} {where} ({exc.code} {exc.text}); {_PERMISSION_HINT}")
+    if isinstance(exc, discord.Forbidden):
+        return PermanentDeliveryError(f"Discord refused the request on {where} ({exc.code} {exc.text})")
     if isinstance(exc, discord.DiscordServerError):
         return TransientDeliveryError(f"Discord server error {exc.status} on {where}")
     if isinstance(exc, discord.HTTPException):
@@ -91,7 +109,7 @@ def delivery_error(exc: BaseException, where: str, *, thread: bool = True) -> De
             retry = exc.response.headers.get("Retry-After") if exc.response is not None else None
             return TransientDeliveryError(f"Discord rate limit on {where}", retry_after=_seconds(retry))
         if exc.status == 401:
-            return PermanentDeliveryError(TOKEN_REFUSED)
+            return SurfaceRefused(TOKEN_REFUSED, "surface")
         return PermanentDeliveryError(
             f"Discord refused the request on {where} ({exc.status} {exc.code} {exc.text})"
         )

@@ -28,9 +28,11 @@ from adapters.discord.errors import (
     ACTIVE_THREADS_FULL,
     ARCHIVED_THREAD,
     INTENT_MISSING,
+    THREADS_FULL_NOTICE,
     TOKEN_REFUSED,
     delivery_error,
 )
+from adapters.discord.probe import probe_scope
 from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
 from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
@@ -46,11 +48,6 @@ _CHANNEL_TTL = 300.0
 _TAGS_PER_POST = 5
 _ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
 _RANGE = ".."
-_THREADS_FULL_NOTICE = (
-    "⚠ Discord's limit of active threads in this server is reached: new conversations wait here until "
-    "threads are archived (close finished conversations, or archive old threads). Threadline retries "
-    "with backoff."
-)
 
 
 class DiscordSurface:
@@ -144,6 +141,10 @@ class DiscordSurface:
 
     # --- Surface ------------------------------------------------------------------------------
 
+    async def probe(self, scope: str) -> None:
+        """The token (``GET /users/@me``), or a chat channel fetched afresh (403/404 raise its refusal)."""
+        await probe_scope(self.client.http, scope, self._channel, self._channels)
+
     def pace_key(self, chat_channel: str) -> str:
         """Paced per inbox channel (its threads share the budget): 5 messages / 5 s by default."""
         return chat_channel
@@ -197,7 +198,7 @@ class DiscordSurface:
         log.error("discord active-thread limit reached", extra={"chat_channel": key})
         if isinstance(channel, discord.TextChannel):  # a forum takes no plain messages: the log says it
             try:
-                await channel.send(_THREADS_FULL_NOTICE, allowed_mentions=NONE)
+                await channel.send(THREADS_FULL_NOTICE, allowed_mentions=NONE)
             except discord.HTTPException as exc:
                 log.warning("discord notice failed", extra={"chat_channel": key, "code": exc.code})
 

@@ -71,6 +71,7 @@ class LocalSurface:
         files: Path | None = None,
     ) -> None:
         self.threads: dict[str, LocalThread] = {}
+        self._opened: set[str] = set()  # threads opened here (one missing from ``threads`` was deleted)
         self.printer = printer
         self.prefix = prefix
         self.zone = zone or ZoneInfo("UTC")
@@ -97,14 +98,13 @@ class LocalSurface:
         """Open a thread with the card as its root."""
         thread_id = f"{chat_channel}/{card.number}"
         self.threads[thread_id] = LocalThread(card.number, chat_channel, card)
+        self._opened.add(thread_id)
         self._print(render_card(card, self.zone), "card")
         return ThreadRef(chat_channel, thread_id, f"{thread_id}/card")
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
         """Replace the card shown at the thread's root."""
-        thread = self.threads.get(ref.thread_id)
-        if thread is None:
-            raise ThreadGone(f"thread {ref.thread_id} is gone")
+        thread = self._thread(ref)
         if thread.card != card:
             thread.card = card
             thread.card_edits += 1
@@ -112,15 +112,27 @@ class LocalSurface:
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Append a post to the thread."""
-        thread = self.threads.get(ref.thread_id)
-        if thread is None:
-            raise ThreadGone(f"thread {ref.thread_id} is gone")
+        thread = self._thread(ref)
         thread.posts.append(post)
         self._print(render_post(thread.number, post, self.zone), post.kind)
         for attachment in post.attachments:
             if attachment.data is not None:
                 self._save(f"{thread.number}", attachment.filename, attachment.data)
         return f"{ref.thread_id}/{len(thread.posts)}"
+
+    def _thread(self, ref: ThreadRef) -> LocalThread:
+        """The thread ``ref`` names. One this process opened and no longer has was deleted
+        (``ThreadGone``); one it never opened (another instance's, or from before a restart) is
+        taken up as it is: its card shows here from its next change."""
+        thread = self.threads.get(ref.thread_id)
+        if thread is not None:
+            return thread
+        number = ref.thread_id.rpartition("/")[2]
+        if ref.thread_id in self._opened or not number.isdigit():
+            raise ThreadGone(f"thread {ref.thread_id} is gone")
+        unseen = CardView(int(number), "", "", "", "", "", "", None, (), "")  # not shown here yet
+        thread = self.threads[ref.thread_id] = LocalThread(int(number), ref.chat_channel, unseen)
+        return thread
 
     def _save(self, folder: str, filename: str, data: bytes) -> None:
         """Write a file where the terminal's user can open it, and say where (nothing without ``files``)."""
@@ -145,6 +157,9 @@ class LocalSurface:
                 post, author="[erased]", text="[erased]", attachments=()
             )
             self._print(f"#{thread.number} │ ✂ a message was erased", "event")
+
+    async def probe(self, scope: str) -> None:
+        """The local surface has no token and no membership: every scope always works."""
 
     def pace_key(self, chat_channel: str) -> str:
         """Local threads are not rate limited; pace by channel anyway."""

@@ -1,7 +1,7 @@
 """The Slack surface, outbound half: cards and thread posts through the Web API (``chat.*``, ``files.*``).
 
 Idempotence across retries: a post split into several Slack messages remembers the
-``ts`` of each part already posted and the ids of its uploaded files (per message uid),
+``ts`` of each part already posted and the ids of its uploaded files (per thread and message uid),
 so a retry after a 429 in the middle resumes instead of repeating. ``post`` returns the
 file ids and every part's ``ts``, so ``redact`` can delete all of them. A plain thread
 message that the core turned into a note is not echoed back: the agent's own Slack message already shows it.
@@ -19,10 +19,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.auth import SlackAuth
 from adapters.slack.digest import digest_blocks, thread_link
+from adapters.slack.errors import refusal
 from adapters.slack.render import card_blocks, escape, post_chunks
 from adapters.slack.settings import SlackSettings
 from adapters.slack.split import clip
-from bot.ports import ThreadGone, ThreadRef, join_ids
+from bot.ports import WHOLE_SURFACE, ThreadGone, ThreadRef, join_ids
 from bot.views import CardView, DigestView, PostView
 
 __all__ = ["SlackSurface", "customer_username"]
@@ -50,7 +51,7 @@ class SlackSurface:
         self.settings = settings
         self.auth = SlackAuth()
         self._parts: OrderedDict[str, list[str]] = OrderedDict()
-        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # message uid -> Slack file ids
+        self._uploaded: OrderedDict[str, list[str]] = OrderedDict()  # thread:message uid -> Slack file ids
         self._shown: OrderedDict[str, str] = OrderedDict()  # card ts -> the text+blocks it shows
         self._links: OrderedDict[str, str] = OrderedDict()  # "channel:ts" -> permalink
 
@@ -107,7 +108,7 @@ class SlackSurface:
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
         """Post into the thread (split within Block Kit limits), then upload its attachments."""
-        uid = post.message_uid
+        uid = f"{ref.thread_id}:{post.message_uid}" if post.message_uid else None  # parts in this thread
         done = self._parts.get(uid, []) if uid else []
         chunks = post_chunks(post)
         identity = self._identity(post)
@@ -224,6 +225,24 @@ class SlackSurface:
             raise self.auth.failed(exc) from exc
         self.auth.succeeded()
         return answer
+
+    async def probe(self, scope: str) -> None:
+        """``auth.test`` for the token; for a chat channel also ``conversations.info``: it must exist,
+        not be archived and have the bot as a member (``is_member``,
+        https://docs.slack.dev/reference/methods/conversations.info)."""
+        try:
+            await self.client.auth_test()
+            if scope == WHOLE_SURFACE:
+                self.auth.succeeded()
+                return
+            channel = (await self.client.conversations_info(channel=scope)).get("channel") or {}
+        except Exception as exc:
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        if channel.get("is_archived"):
+            raise refusal("is_archived", channel=scope)
+        if not channel.get("is_member", True):
+            raise refusal("not_in_channel", channel=scope)
 
     def pace_key(self, chat_channel: str) -> str:
         """Slack limits posting per channel (about 1 message per second)."""

@@ -31,7 +31,16 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
-from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
+from bot.outbox.repair import Repairs
+from bot.ports import (
+    ChannelSender,
+    DeliveryError,
+    PermanentDeliveryError,
+    Surface,
+    SurfaceRefused,
+    ThreadGone,
+    ThreadRef,
+)
 from bot.runtime import faults, metrics
 from bot.runtime.db_outage import DatabaseOutage
 from bot.views import PostView
@@ -67,6 +76,7 @@ class Dispatcher:
         outages: OutageTracker | None = None,
         database: DatabaseOutage | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
+        repairs: Repairs | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -85,6 +95,7 @@ class Dispatcher:
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
         self.yield_to = yield_to
+        self.repairs = repairs or Repairs(store, settings, clock, surfaces, self.notify)  # park, then heal
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""
@@ -164,11 +175,20 @@ class Dispatcher:
             try:
                 if not await self._still_claimed(row):
                     return None
+                surface = row.destination.partition(":")[2] if row.destination.startswith("surface:") else ""
+                if surface and await self.repairs.hold(row, surface):
+                    return None  # its conversation waits for the surface to be repaired: parked
                 external = await self._deliver(row)
             except DatabaseUnavailable as exc:
                 # the database failed, not the destination: nothing counts against it; the row stays
                 # claimed and comes back after [ops] claim_seconds (it may have been delivered)
                 self.database.failed("outbox delivery", exc)
+                return None
+            except SurfaceRefused as exc:  # until someone fixes the setup: park, tell once, heal later
+                await self.repairs.refused(row, surface, exc)
+                return None
+            except ThreadGone:  # the card or thread was deleted: a new card with the whole history
+                await self.repairs.rebuild(row, surface)
                 return None
             except DeliveryError as exc:
                 return await self._failed(row, exc)
@@ -183,6 +203,8 @@ class Dispatcher:
                 await self._done(row, external)
                 if self.outages is not None:
                     await self.outages.succeeded(row.destination)
+                if surface:
+                    await self.repairs.succeeded(row, surface)
                 return None
 
     async def _still_claimed(self, row: OutboxRow) -> bool:
@@ -214,13 +236,7 @@ class Dispatcher:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
         if row.kind == CHANNEL_POST:  # escalation outside the thread
             return await self._channel_post(row, surface)
-        try:
-            return await self._to_surface(row, surface)
-        except ThreadGone:
-            async with self.store.transaction() as repo:
-                await repo.forget_thread(row.conversation_id, name)
-            log.warning("thread gone; recreating", extra={"outbox_id": row.id})
-            return await self._to_surface(row, surface)
+        return await self._to_surface(row, surface)
 
     async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
         """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
@@ -315,6 +331,7 @@ class Dispatcher:
             await repo.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
+        faults.hit("after_done")  # crash-safety tests: marked done, the next row not started
         metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
         if row.kind == SEND:
             metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])

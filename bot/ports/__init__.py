@@ -6,11 +6,14 @@ The driven names are re-exported here: ``from bot.ports import Surface``.
 """
 
 from bot.ports.driven import (
+    WHOLE_SURFACE,
     ChannelSender,
     DeliveryError,
     PermanentDeliveryError,
+    RefusalScope,
     Remedy,
     Surface,
+    SurfaceRefused,
     ThreadGone,
     ThreadRef,
     TransientDeliveryError,
@@ -18,11 +21,14 @@ from bot.ports.driven import (
 )
 
 __all__ = [
+    "WHOLE_SURFACE",
     "ChannelSender",
     "DeliveryError",
     "PermanentDeliveryError",
+    "RefusalScope",
     "Remedy",
     "Surface",
+    "SurfaceRefused",
     "ThreadGone",
     "ThreadRef",
     "TransientDeliveryError",

@@ -13,11 +13,14 @@ from typing import Literal, Protocol
 from bot.views import CardView, DigestView, OutboundView, PostView
 
 __all__ = [
+    "WHOLE_SURFACE",
     "ChannelSender",
     "DeliveryError",
     "PermanentDeliveryError",
+    "RefusalScope",
     "Remedy",
     "Surface",
+    "SurfaceRefused",
     "ThreadGone",
     "ThreadRef",
     "TransientDeliveryError",
@@ -50,6 +53,27 @@ class PermanentDeliveryError(DeliveryError):
 
 class ThreadGone(PermanentDeliveryError):
     """The platform says the thread or card no longer exists; the dispatcher recreates it."""
+
+
+WHOLE_SURFACE = "*"
+"""The probe scope of the whole surface (its token), as opposed to one chat channel."""
+
+RefusalScope = Literal["channel", "surface"]
+"""What a refusal concerns: the chat channel the call was for, or the whole surface (the token)."""
+
+
+class SurfaceRefused(PermanentDeliveryError):
+    """A surface refuses until someone fixes its setup: the bot is not in the channel, the channel
+    does not exist, the token is invalid, revoked or lacks a scope.
+
+    ``scope`` says whether only the chat channel of the call or the whole surface is refused;
+    ``reason`` says what to do. The outbox parks the conversations concerned and re-mirrors them
+    once the scope works again (``bot.outbox.repair``).
+    """
+
+    def __init__(self, reason: str, scope: RefusalScope = "channel") -> None:
+        super().__init__(reason)
+        self.scope: RefusalScope = scope
 
 
 @dataclass(frozen=True)
@@ -116,6 +140,14 @@ class Surface(Protocol):
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
         """Delete or blank the thread message ``item_id`` (the id, or joined ids, ``post`` returned)."""
+        ...
+
+    async def probe(self, scope: str) -> None:
+        """Check cheaply that ``scope`` (a chat channel, or ``WHOLE_SURFACE``: the token) works now.
+
+        Returns when it does; raises ``SurfaceRefused`` while it is still refused, or
+        ``TransientDeliveryError`` when the platform cannot be reached to tell.
+        """
         ...
 
 

@@ -1,7 +1,11 @@
 """Readiness: is this instance able to do its work? (``/readyz``; ``/healthz`` is liveness only.)
 
-The model: the database must answer, and every registered component (each
-channel and surface) must say it is connected. Adapters report through a small
+The model: the database must answer, and every registered channel component must say
+it is connected. The status code means "this instance can durably accept work": a chat
+surface (``surface:*``) that is connecting, down or refusing the bot is reported in the
+body, with each surface's and chat channel's real state (``surfaces``, ``channels``: "ok",
+"broken: <reason>"), but never turns ``/readyz`` into 503 — a load balancer would
+otherwise take every instance out because Slack refuses a token. Adapters report through a small
 port, ``Probe``: a callable the web handler asks at request time (an IMAP worker's
 ``connected`` flag, the Discord gateway's ready flag). Components that only learn
 their state by trying (the outbox finds Slack answering 5xx) push it with
@@ -19,7 +23,10 @@ from typing import Protocol
 
 from storage import Store
 
-__all__ = ["ComponentState", "Health", "Probe", "Readiness"]
+__all__ = ["SURFACE_PREFIX", "ComponentState", "Health", "Probe", "Readiness"]
+
+SURFACE_PREFIX = "surface:"
+"""Components named so are chat surfaces: shown in ``/readyz``, not counted towards its status."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class Readiness:
 
     ready: bool
     components: dict[str, ComponentState] = field(default_factory=dict)
+    mirrors: dict[str, dict[str, str]] = field(default_factory=dict)  # "surfaces", "channels" -> states
 
     def as_json(self) -> dict[str, object]:
         """A JSON-able form for ``/readyz``."""
@@ -55,6 +63,7 @@ class Readiness:
                 name: {"ok": state.ok, "detail": state.detail}
                 for name, state in sorted(self.components.items())
             },
+            **self.mirrors,
         }
 
 
@@ -72,6 +81,7 @@ class Health:
         self.database_timeout = database_timeout
         self._probes: dict[str, Probe] = {}
         self._reports: dict[str, tuple[ComponentState, float]] = {}
+        self.mirrors: Callable[[], dict[str, dict[str, str]]] = dict  # surfaces' and chat channels' states
 
     def register(self, name: str, probe: Probe) -> None:
         """Ask ``probe`` for ``name``'s state on every readiness check (e.g. ``email:support``)."""
@@ -112,6 +122,7 @@ class Health:
         return states
 
     async def readiness(self) -> Readiness:
-        """Ready when the database answers and every component is ok."""
+        """Ready when the database answers and every component but the chat surfaces is ok."""
         states = {"database": await self.database(), **self.components()}
-        return Readiness(all(state.ok for state in states.values()), states)
+        ready = all(state.ok for name, state in states.items() if not name.startswith(SURFACE_PREFIX))
+        return Readiness(ready, states, self.mirrors())

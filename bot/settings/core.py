@@ -117,6 +117,9 @@ class OutboxSettings(Strict):
     backoff_max_seconds: float = Field(600.0, gt=0)
     poll_interval_seconds: float = Field(0.5, gt=0)
     batch_size: int = Field(50, ge=1, le=1000)
+    repair_probe_seconds: float = Field(
+        60.0, gt=0, description="how often a refusing chat channel or token is checked again"
+    )
 
 
 class LocalSurfaceSettings(Strict):

@@ -29,7 +29,10 @@ It refuses what Discord refuses (``discord_fake_limits`` has the message limits 
   guild's roles (``@everyone`` has the guild's id; the bot's managed role has the permissions of the
   invite URL in docs/discord.md unless ``bot_permissions`` says otherwise) and the bot's member
   object; any other member answers 10007 Unknown Member;
-- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice.
+- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice;
+- a channel in ``no_access`` (the bot's role lost View Channel there), and every thread in it, answers
+  403 50001 Missing Access to every call (Opcodes and Status Codes, "JSON Error Codes":
+  https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
 """
 
 from __future__ import annotations
@@ -130,6 +133,8 @@ class FakeDiscord:
         self.everyone_permissions = 0
         """The permissions of the guild's ``@everyone`` role."""
         self.active_thread_limit = ACTIVE_THREADS
+        self.no_access: set[int] = set()
+        """Channels the bot cannot see: they and their threads answer 403 50001 Missing Access."""
         self.gateway = FakeGateway(self)
         self._nonces: dict[tuple[int, str], int] = {}
         self._ids = itertools.count(1000000000000000000)
@@ -430,6 +435,8 @@ class FakeDiscord:
         channel = self.channels.get(cid)
         if channel is None:
             raise p.FakeError(404, 10003, "Unknown Channel")
+        if cid in self.no_access or int(channel.get("parent_id") or 0) in self.no_access:
+            raise p.FakeError(403, 50001, "Missing Access")
         rest = parts[1:]
         if not rest and method == "GET":
             return p.json_response(channel)

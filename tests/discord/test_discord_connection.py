@@ -38,8 +38,8 @@ async def test_a_refused_token_is_permanent_said_once_and_shown_in_readiness(
     ]
     state = surface.state()
     assert not state.ok and state.detail == TOKEN_REFUSED
-    readiness = await harness.app.ops.health.readiness()
-    assert not readiness.ready and readiness.components["surface:discord"].detail == TOKEN_REFUSED
+    readiness = await harness.app.ops.health.readiness()  # shown, but this instance still takes work:
+    assert readiness.ready and readiness.components["surface:discord"].detail == TOKEN_REFUSED  # no 503
 
 
 async def test_a_refused_token_at_start_stops_the_surface_without_retrying(harness: Harness) -> None:

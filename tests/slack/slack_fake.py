@@ -20,6 +20,9 @@ answers the granted ``scopes`` in the ``x-oauth-scopes`` header, as Slack does f
 made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "Response headers").
 ``conversations.info`` answers ``channel_not_found`` for a channel it does not know and
 ``is_member`` for one it does (https://docs.slack.dev/reference/methods/conversations.info).
+A channel it knows with the bot not a member refuses ``chat.postMessage`` with ``not_in_channel``
+("Cannot post user messages to a channel they are not in", https://docs.slack.dev/reference/methods/chat.postMessage,
+"Errors"); ``invite``/``kick`` change membership as ``/invite`` and ``/remove`` would.
 Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
 """
 
@@ -164,6 +167,14 @@ class FakeSlack:
             "is_archived": False,
             "is_member": member,
         }
+
+    def invite(self, channel_id: str) -> None:
+        """The bot is invited into a known channel (``/invite @Threadline``)."""
+        self.channels[channel_id]["is_member"] = True
+
+    def kick(self, channel_id: str) -> None:
+        """The bot is removed from a known channel (``/remove @Threadline``)."""
+        self.channels[channel_id]["is_member"] = False
 
     def add_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
         """A file a user shared in Slack, as a message event's ``files`` lists it."""
@@ -321,6 +332,8 @@ class FakeSlack:
         channel = str(args["channel"])
         if channel.startswith("CMISSING"):
             return {"ok": False, "error": "channel_not_found"}
+        if not self.channels.get(channel, {}).get("is_member", True):
+            return {"ok": False, "error": "not_in_channel"}
         thread_ts = args.get("thread_ts")
         if thread_ts and thread_ts not in self.messages:
             return {"ok": False, "error": "thread_not_found"}

@@ -66,14 +66,21 @@ async def test_a_deleted_card_is_recreated(world) -> None:
     assert any("claimed by Alice" in t for t in texts)
 
 
-async def test_missing_channel_fails_visibly_not_forever(world) -> None:
+async def test_missing_channel_waits_with_the_fix_not_forever(world) -> None:
     world.fake.fail("chat.postMessage", "channel_not_found", times=1)
     await world.email("hello")
     await world.settle()
     async with world.app.store.transaction() as repo:
         rows = (await repo.session.execute(select(OutboxRow))).scalars().all()
-    failed = [r for r in rows if r.status == "failed"]
-    assert failed and "check inboxes" in (failed[0].last_error or "")
+    parked = [r for r in rows if r.status == "parked"]  # not retried in a loop; healed once fixed
+    assert parked and "check inboxes" in (parked[0].last_error or "")
+    await world.app.repairs.probe_all()  # still no such channel (conversations.info): nothing moves
+    await world.settle()
+    assert world.fake.roots(CHANNEL) == []
+    world.fake.add_channel(CHANNEL, "support")  # the channel exists now, with the bot in it
+    await world.app.repairs.probe_all()
+    await world.settle()
+    assert [m["text"] for m in world.fake.thread(CHANNEL, world.card()["ts"])] == ["hello"]
 
 
 async def test_http_route_verifies_signatures(world) -> None:

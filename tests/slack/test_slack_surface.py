@@ -12,7 +12,14 @@ import pytest
 from adapters.slack.client import make_client
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
-from bot.ports import DeliveryError, PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
+from bot.ports import (
+    DeliveryError,
+    PermanentDeliveryError,
+    SurfaceRefused,
+    ThreadGone,
+    ThreadRef,
+    TransientDeliveryError,
+)
 from bot.views import AttachmentView, CardView, PostView
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_read import literal_text
@@ -89,8 +96,8 @@ async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -
 @pytest.mark.parametrize(
     ("error", "status", "expected", "words"),
     [
-        ("channel_not_found", 200, PermanentDeliveryError, "check inboxes"),
-        ("not_in_channel", 200, PermanentDeliveryError, "/invite"),
+        ("channel_not_found", 200, SurfaceRefused, "check inboxes"),
+        ("not_in_channel", 200, SurfaceRefused, "/invite"),
         ("ratelimited", 429, TransientDeliveryError, "rate limit"),
         ("ratelimited", 200, TransientDeliveryError, "rate limit"),
         ("internal_error", 500, TransientDeliveryError, "unavailable"),

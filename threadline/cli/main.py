@@ -25,6 +25,7 @@ from threadline.cli.automation import AUTOMATION_COMMANDS, add_automation_comman
 from threadline.cli.conversations import add_conversation_commands, run_conversation_command
 from threadline.cli.doctor import run_doctor
 from threadline.cli.reports import add_sla_commands, run_sla_command
+from threadline.cli.resync import add_resync_command, run_resync_command
 from threadline.config import AppSettings, config_warnings, load_config
 from threadline.progress import ProgressDisplay
 
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="write a consistent backup while Threadline runs")
     backup.add_argument("file", help="the new backup file (never overwritten)")
     add_conversation_commands(sub)  # conversations list|show
+    add_resync_command(sub)  # resync #N … | --all
     _accept_anywhere(parser)
     return parser
 
@@ -185,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_sla_command(settings, args))
         if args.command == "auth":
             return asyncio.run(run_auth_command(settings, args))
+        if args.command == "resync":
+            return asyncio.run(run_resync_command(settings, args))
         if args.command in AUTOMATION_COMMANDS:
             return asyncio.run(
                 run_automation_command(settings, args, lambda raw, inbox: parse_email(raw, inbox=inbox))

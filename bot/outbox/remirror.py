@@ -1,0 +1,74 @@
+"""Re-mirroring a conversation on a surface: its card and every message again, in order, once.
+
+Nothing here calls a platform: a re-mirror is outbox rows, written in one transaction with the
+rows it replaces marked superseded, so the dispatcher delivers it in order and a crash in the
+middle resumes where it stopped (every row is delivered once, like any other).
+
+- ``fresh`` (no thread, a card deleted on the platform, or ``threadline resync``): the thread is
+  forgotten, a card row opens a new one and every message the thread ever showed is posted
+  into it, followed by the notices not yet shown.
+- otherwise (the thread still exists, e.g. the bot was invited back): the card is refreshed
+  and only what the thread has not shown yet is posted, in the original order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.effects import CARD, CHANNEL_POST, NOTICE, POST, surface_destination
+from storage import Repository
+from storage.models import Conversation, Message, OutboxRow
+
+__all__ = ["Remirrored", "remirror"]
+
+_UNDELIVERED = ("pending", "failed", "parked")
+
+
+@dataclass(frozen=True)
+class Remirrored:
+    """What a re-mirror wrote: the posts queued again and the rows it superseded."""
+
+    posts: int
+    superseded: int
+
+
+def _again(rows: list[OutboxRow], fresh: bool) -> list[OutboxRow]:
+    """The rows whose content is shown again, each once, in the order first written."""
+    shown = {r.message_id for r in rows if r.kind == POST and r.status == "done" and not fresh}
+    seen: set[int] = set()
+    again: list[OutboxRow] = []
+    for row in rows:
+        if row.kind == POST and row.message_id is not None:
+            if row.message_id in shown or row.message_id in seen:
+                continue
+            seen.add(row.message_id)
+            again.append(row)
+        elif row.kind in (NOTICE, CHANNEL_POST) and row.status in _UNDELIVERED:
+            again.append(row)
+    return again
+
+
+async def remirror(
+    repo: Repository, conversation: Conversation, surface: str, now: datetime, *, fresh: bool
+) -> Remirrored:
+    """Queue the conversation's complete mirror on ``surface`` and supersede the rows it replaces."""
+    destination = surface_destination(surface)
+    rows = await repo.mirror_rows(conversation.id, destination)
+    if fresh or await repo.thread_of(conversation.id, surface) is None:
+        fresh = True
+        await repo.forget_thread(conversation.id, surface)
+    again = _again(rows, fresh)
+    await repo.supersede([r.id for r in rows if r.status in _UNDELIVERED])
+    await repo.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
+    messages: dict[int, Message] = {}
+    for row in again:
+        payload: dict[str, Any] = dict(row.payload or {})
+        if row.kind == POST and row.message_id is not None:
+            messages[row.message_id] = messages.get(row.message_id) or await repo.message(row.message_id)
+            await repo.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
+        else:
+            await repo.enqueue(conversation, destination, row.kind, now, payload=payload)
+    superseded = sum(1 for r in rows if r.status in _UNDELIVERED)
+    return Remirrored(posts=sum(1 for r in again if r.kind == POST), superseded=superseded)

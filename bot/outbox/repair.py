@@ -1,0 +1,223 @@
+"""Deliveries that heal: a surface refusing until its setup is fixed, and the repair once it is.
+
+A ``SurfaceRefused`` (the bot not in the channel, the channel gone, a bad or revoked token, a
+missing scope) marks the conversation's mirror as needing repair under its scope (the chat
+channel, or ``*`` for the whole surface), parks the row, and tells the team once per broken
+scope: one ops log line with the fix. Later rows of a marked conversation are parked without
+calling the platform. Every ``[outbox] repair_probe_seconds`` each broken scope is probed
+(``Surface.probe``); when it works again — by the probe, or by the next successful delivery
+in that scope — every conversation marked under it is re-mirrored (``bot.outbox.remirror``).
+A card the platform says is gone (``ThreadGone``) is rebuilt the same way, history and all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.effects import CHANNEL_POST
+from bot.outbox.remirror import Remirrored, remirror
+from bot.ports import WHOLE_SURFACE, DeliveryError, Surface, SurfaceRefused
+from bot.runtime import faults
+from storage import Store
+from storage.models import OutboxRow
+
+__all__ = ["Repairs", "refusal_key"]
+
+log = logging.getLogger(__name__)
+
+
+def refusal_key(chat_channel: str, error: SurfaceRefused) -> str:
+    """The broken scope a refusal names: the chat channel of the call, or ``*`` (the whole surface)."""
+    return WHOLE_SURFACE if error.scope == "surface" else chat_channel
+
+
+class Repairs:
+    """Marks, parks, probes and heals; the dispatcher calls it around every surface delivery."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        surfaces: Mapping[str, Surface],
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.surfaces = surfaces
+        self.broken: dict[tuple[str, str], str] = {}  # (surface, scope) -> reason, as last read or learnt
+        self.states: dict[tuple[str, str], str] = {}  # probed at start and since: (surface, scope) -> state
+        self.notify = notify  # wakes the outbox when a re-mirror was queued
+
+    def chat_channel_of(self, row: OutboxRow, inbox: str) -> str:
+        """The chat channel a surface row goes to: its own for a channel post, else its inbox's."""
+        if row.kind == CHANNEL_POST:
+            return str(row.payload.get("chat_channel", ""))
+        return self.settings.inbox(inbox).chat_channel
+
+    async def hold(self, row: OutboxRow, surface: str) -> bool:
+        """Park ``row`` when its conversation's mirror waits for repair (the platform is not called)."""
+        if not any(name == surface for name, _ in self.broken):
+            return False  # nothing broken on this surface as far as this instance knows
+        async with self.store.transaction() as repo:
+            if not await repo.needs_repair(row.conversation_id, surface):
+                return False
+            await repo.park(row.id, "waiting for the surface to be repaired")
+        return True
+
+    async def refused(self, row: OutboxRow, surface: str, error: SurfaceRefused) -> None:
+        """A permanent refusal: mark the conversation, park the row, tell the team once per scope."""
+        now = self.clock.now()
+        async with self.store.transaction() as repo:
+            conversation = await repo.conversation(row.conversation_id)
+            scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
+            first = await repo.mark_repair(conversation.id, surface, scope, error.reason, now)
+            await repo.park(row.id, error.reason)
+        self.broken[(surface, scope)] = error.reason
+        self.states[(surface, scope)] = f"broken: {error.reason}"
+        if first:
+            where = "every channel" if scope == WHOLE_SURFACE else scope
+            log.error(
+                "surface refuses %s: %s; conversations there wait and are re-mirrored once it is fixed",
+                where,
+                error.reason,
+                extra={"surface": surface, "scope": scope, "conversation_id": row.conversation_id},
+            )
+
+    async def rebuild(self, row: OutboxRow, surface: str) -> Remirrored:
+        """The card or thread is gone on the platform: a new card with the thread's whole history."""
+        async with self.store.transaction() as repo:
+            conversation = await repo.conversation(row.conversation_id)
+            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True)
+        log.warning(
+            "thread gone; recreating the card with its history",
+            extra={"outbox_id": row.id, "surface": surface, "posts": done.posts},
+        )
+        self.notify()
+        return done
+
+    async def succeeded(self, row: OutboxRow, surface: str) -> None:
+        """A delivery of ``row`` went through: the whole surface, and its chat channel, work again."""
+        if not any(name == surface for name, _ in self.broken) and all(
+            state == "ok" for (name, _), state in self.states.items() if name == surface
+        ):
+            return  # nothing known broken on this surface: no query
+        async with self.store.transaction() as repo:
+            chat_channel = self.chat_channel_of(row, (await repo.conversation(row.conversation_id)).inbox)
+        for scope in (WHOLE_SURFACE, chat_channel):
+            if (surface, scope) in self.broken:
+                await self.heal(surface, scope)
+            elif (surface, scope) in self.states:
+                self.states[(surface, scope)] = "ok"
+
+    async def heal(self, surface: str, scope: str) -> int:
+        """Re-mirror every conversation marked under a scope that works again; return how many."""
+        now = self.clock.now()
+        count = 0
+        async with self.store.transaction() as repo:
+            for conversation_id in await repo.take_repairs(surface, scope):
+                conversation = await repo.conversation(conversation_id)
+                await remirror(repo, conversation, surface, now, fresh=False)
+                count += 1
+        faults.hit("remirror_queued")  # crash-safety tests: the re-mirror is committed, nothing posted
+        self.broken.pop((surface, scope), None)
+        self.states[(surface, scope)] = "ok"
+        log.warning(
+            "surface works again; re-mirroring the conversations that waited",
+            extra={"surface": surface, "scope": scope, "conversations": count},
+        )
+        self.notify()
+        return count
+
+    async def resync(self, numbers: Iterable[int] | None) -> list[int]:
+        """Re-mirror conversations on demand (``threadline resync``): ``None`` means every one; returns
+        the numbers queued (not those of an inbox no longer configured)."""
+        now = self.clock.now()
+        done: list[int] = []
+        async with self.store.transaction() as repo:
+            conversations = await repo.conversations_for_resync(None if numbers is None else list(numbers))
+            for conversation in conversations:
+                inbox = self.settings.inboxes.get(conversation.inbox)
+                if inbox is None:  # its inbox is no longer configured: it has no thread to mirror into
+                    continue
+                surface = inbox.surface
+                await repo.drop_repair(conversation.id, surface)
+                await remirror(repo, conversation, surface, now, fresh=True)
+                done.append(conversation.number)
+        self.notify()
+        return done
+
+    async def probe_all(self) -> None:
+        """Probe every broken scope (as stored, so every instance sees all) and heal those that work."""
+        async with self.store.transaction() as repo:
+            scopes = await repo.broken_scopes()
+        self.broken = {(s.surface, s.scope): s.reason for s in scopes}
+        for (surface, scope), reason in list(self.broken.items()):
+            if await self._probe(surface, scope, reason):
+                await self.heal(surface, scope)
+        for key, state in list(self.states.items()):  # checked at start but not ok: has it changed?
+            if state != "ok" and key not in self.broken:
+                await self._probe(*key, "")
+
+    async def check_at_start(self) -> None:
+        """Probe every surface's token and every chat channel an inbox maps to (``/readyz`` shows them)."""
+        wanted: dict[str, set[str]] = {name: {WHOLE_SURFACE} for name in self.surfaces}
+        for inbox in self.settings.inboxes.values():
+            if inbox.surface in wanted:
+                wanted[inbox.surface].add(inbox.chat_channel)
+        for surface, scopes in wanted.items():
+            for scope in sorted(scopes):
+                await self._probe(surface, scope, "")
+
+    async def _probe(self, surface: str, scope: str, reason: str) -> bool:
+        """Ask the surface whether ``scope`` works; record its state; True when it does."""
+        target = self.surfaces.get(surface)
+        if target is None:
+            return False
+        try:
+            await target.probe(scope)
+        except SurfaceRefused as exc:
+            self.states[(surface, scope)] = f"broken: {exc.reason}"
+            return False
+        except DeliveryError as exc:
+            self.states[(surface, scope)] = f"unknown: {exc.reason}"
+            return False
+        except Exception as exc:  # a probe never stops the loop
+            self.states[(surface, scope)] = f"unknown: {exc.__class__.__name__}"
+            log.warning("surface probe raised", extra={"surface": surface, "scope": scope}, exc_info=True)
+            return False
+        self.states[(surface, scope)] = "ok"
+        if reason:
+            log.info("surface probe succeeded", extra={"surface": surface, "scope": scope})
+        return True
+
+    def report(self) -> dict[str, dict[str, str]]:
+        """Each surface's and chat channel's state for ``/readyz``: ``surfaces`` and ``channels``."""
+        surfaces: dict[str, str] = {}
+        channels: dict[str, str] = {}
+        states = dict(self.states)
+        for (surface, scope), reason in self.broken.items():
+            states[(surface, scope)] = f"broken: {reason}"
+        for (surface, scope), state in sorted(states.items()):
+            if scope == WHOLE_SURFACE:
+                surfaces[surface] = state
+            else:
+                channels[f"{surface}:{scope}"] = state
+        for name in self.surfaces:
+            surfaces.setdefault(name, "not checked yet")
+        return {"surfaces": surfaces, "channels": channels}
+
+    async def run(self) -> None:
+        """Probe broken scopes now and every ``[outbox] repair_probe_seconds`` until cancelled."""
+        every = self.settings.outbox.repair_probe_seconds
+        while True:
+            try:
+                await self.probe_all()
+            except Exception as exc:  # the database or a surface failing: try again next round
+                log.warning("repair probe round failed", extra={"error": exc.__class__.__name__})
+            await asyncio.sleep(every)

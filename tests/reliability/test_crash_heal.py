@@ -1,0 +1,159 @@
+"""Killed mid-re-mirror, nothing shows twice: a real ``threadline run`` (WhatsApp in, Slack HTTP mode against
+the fake Slack), on SQLite and PostgreSQL. The bot is not in the inbox's Slack channel, so three
+customers' conversations wait for repair; the bot is invited; the restarted instance heals the channel
+and is killed (``os._exit(137)``) in the middle of re-mirroring, or right after queueing it; restarted
+again, every conversation has one card whose thread shows each of its messages exactly once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from adapters.whatsapp import SIGNATURE_HEADER, sign_body
+from tests.email.email_servers import free_port
+from tests.reliability.procs import Instance, until
+from tests.reliability.state import rows
+from tests.reliability.test_crash_journal import SECRET, Webhooks, whatsapp_section
+from tests.reliability.test_crash_slack import slack as slack  # the fake Slack fixture
+from tests.slack.slack_fake import FakeSlack
+from tests.whatsapp.wa_payloads import envelope, message
+
+CHANNEL = "C_SUPPORT"
+CUSTOMERS = 3
+MESSAGES = 3
+CONFIG = """
+[threadline]
+database_url = "{db}"
+log_level = "info"
+log_format = "json"
+
+[outbox]
+backoff_base_seconds = 0.2
+backoff_max_seconds = 1.0
+poll_interval_seconds = 0.1
+repair_probe_seconds = 0.5
+
+[ops]
+instance_name = "heal-a"
+claim_seconds = 2
+
+[web]
+host = "127.0.0.1"
+port = {port}
+
+[surfaces.slack]
+bot_token = "xoxb-test"
+signing_secret = "test-signing-secret"
+mode = "http"
+api_base_url = "{api}"
+rate_limit_retries = 0
+pace_per_second = 1000
+pace_burst = 1000
+"""
+
+
+def _text(customer: int, index: int) -> str:
+    return f"customer {customer} message {index}"
+
+
+def _body(customer: int, index: int) -> bytes:
+    """Customer ``customer``'s ``index``-th WhatsApp message (one conversation per customer)."""
+    wa_id = f"3162{customer:07d}"
+    sent = datetime.fromtimestamp(1767603600 + index, UTC)
+    text = message(
+        "text",
+        {"body": _text(customer, index)},
+        when=sent,
+        wamid=f"wamid.HEAL{customer}x{index}",
+        wa_id=wa_id,
+    )
+    return json.dumps(envelope(messages=[text], name=f"Customer {customer}", wa_id=wa_id)).encode()
+
+
+async def _post(port: int, customer: int, index: int) -> None:
+    body = _body(customer, index)
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(SECRET, body)}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{port}/webhooks/whatsapp", data=body, headers=headers) as answer,
+    ):
+        assert answer.status == 200
+
+
+def _count(url: str, sql: str) -> int:
+    found = rows(url, sql)
+    return int(found[0][0]) if found else -1  # type: ignore[call-overload]
+
+
+def _threads(slack: FakeSlack) -> dict[int, list[list[str]]]:
+    """What each customer's cards' threads show, in order (one list per card; -1: a card with none)."""
+    shown: dict[int, list[list[str]]] = {}
+    for card in slack.roots(CHANNEL):
+        texts = [str(m.get("text", "")) for m in slack.thread(CHANNEL, card["ts"])]
+        posts = [t for t in texts if t.startswith("customer ")]
+        customers = {int(t.split()[1]) for t in posts} or {-1}
+        for customer in customers:
+            shown.setdefault(customer, []).append(posts)
+    return shown
+
+
+@pytest.mark.parametrize("fault", ["after_done:4", "remirror_queued:1"])
+async def test_killed_mid_remirror_every_message_shows_once_in_order(
+    process_db: str,
+    slack: FakeSlack,
+    tmp_path: Path,
+    fault: str,
+) -> None:
+    slack.add_channel(CHANNEL, "support", member=False)
+    port = free_port()
+    config = tmp_path / "heal.toml"
+    config.write_text(
+        CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", CHANNEL)
+    )
+    instance = Instance(config, tmp_path, "heal")
+    hooks = Webhooks(port)
+    instance.start()
+    await hooks.up(instance)
+    for index in range(MESSAGES):  # each round stored before the next: the order within a conversation
+        await asyncio.gather(*(_post(port, customer, index) for customer in range(CUSTOMERS)))
+        stored = CUSTOMERS * (index + 1)
+
+        def all_stored(n: int = stored) -> bool:
+            return _count(process_db, "SELECT count(*) FROM messages WHERE kind = 'inbound'") == n
+
+        await until(all_stored, 60, "messages stored", instance)
+    await until(
+        lambda: _count(process_db, "SELECT count(*) FROM mirror_repairs") == CUSTOMERS,
+        60,
+        "every conversation waiting for repair",
+        instance,
+    )
+    assert slack.roots(CHANNEL) == []
+    instance.terminate()
+    assert await instance.exited() == 0
+    told = [line for line in instance.stderr().splitlines() if "surface refuses" in line]
+    assert len(told) == 1 and "/invite @Threadline" in told[0]
+
+    slack.invite(CHANNEL)
+    instance.start(fault)  # heals at start, then dies mid-re-mirror (or right after queueing it)
+    assert await instance.exited(120) == 137, instance.stderr()[-3000:]
+    instance.start()
+    want = {c: [[_text(c, i) for i in range(MESSAGES)]] for c in range(CUSTOMERS)}  # one card each
+    await until(lambda: _threads(slack) == want, 90, "every thread complete", instance)
+    await until(
+        lambda: _count(process_db, "SELECT count(*) FROM outbox WHERE status = 'pending'") == 0,
+        60,
+        "the outbox drained",
+        instance,
+    )
+    await asyncio.sleep(1.0)  # anything posted twice would show up now
+    assert _threads(slack) == want
+    assert len(slack.roots(CHANNEL)) == CUSTOMERS
+    assert _count(process_db, "SELECT count(*) FROM mirror_repairs") == 0
+    instance.terminate()
+    assert await instance.exited() == 0
