@@ -1,5 +1,5 @@
 """Migration 0016 (contact uids): contacts stored before it get distinct uids, and a batch of new
-contacts is written in one INSERT after it; upgrade, back to 0010 and up again, on SQLite and
+contacts is written in one INSERT after it; upgrade, back to the revision before and up again, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, text
 from storage.db import sync_url
 from storage.migrate import upgrade
 from tests.automation.test_migration_0003 import _alembic
+
+PREVIOUS = "0011_mirror_repairs"  # the revision before 0016
 
 
 def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
@@ -26,7 +28,7 @@ def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
 
 async def test_stored_contacts_get_distinct_uids(db_url: str) -> None:
     await upgrade(db_url)
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
+    _alembic(db_url, "downgrade", PREVIOUS)
     _run(
         db_url,
         "INSERT INTO contacts (id, name, created_at) VALUES (1, 'A', '2026-01-01 00:00:00'),"
@@ -39,6 +41,6 @@ async def test_stored_contacts_get_distinct_uids(db_url: str) -> None:
         uids = _run(db_url, f"SELECT uid FROM {table}")
         assert len({u for (u,) in uids}) == 2
         assert all(isinstance(u, str) and len(u) == 32 for (u,) in uids)
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
+    _alembic(db_url, "downgrade", PREVIOUS)
     assert _run(db_url, "SELECT name FROM contacts ORDER BY id") == [("A",), ("B",)]
     await upgrade(db_url)

@@ -1,7 +1,7 @@
 """a client-made uid on contacts and contact identities, so a batch of new ones is one INSERT
 
 Revision ID: 0016_contact_sentinels
-Revises: 0010_compliance_indexes
+Revises: 0011_mirror_repairs
 Create Date: 2026-12-03 06:10:00
 
 Written by hand to mirror storage/models.py (``Contact.uid``, ``ContactIdentity.uid``). The
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_contact_sentinels"
-down_revision = "0010_compliance_indexes"
+down_revision = "0011_mirror_repairs"
 branch_labels = None
 depends_on = None
 
