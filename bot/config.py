@@ -29,6 +29,7 @@ from bot.settings.core import (
     Strict,
 )
 from bot.settings.ops import OpsSettings
+from bot.settings.reactions import ReactionsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
 from bot.settings.source import key_path, line_of, literal_secrets
@@ -53,6 +54,7 @@ class Settings(Strict):
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    reactions: ReactionsSettings = Field(default_factory=ReactionsSettings)
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

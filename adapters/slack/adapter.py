@@ -21,6 +21,7 @@ from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
+from adapters.slack.reactions import Execute, SlackReactions
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
 from bot.ingest.journal import Journal
@@ -93,6 +94,7 @@ class SlackAdapter:
             chat_channels=chat_channels,
         )
         self.interactions = SlackInteractions(self.inbound)
+        self.reactions = SlackReactions(self.inbound)
         self._socket: AsyncSocketModeHandler | None = None
 
     def bind(
@@ -101,9 +103,13 @@ class SlackAdapter:
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
+        execute: Execute | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration."""
+        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
+        and ``CommandService.execute`` for commands built here (reactions)."""
         self.inbound.bind(handle, journal, labels, register)
+        if execute is not None:
+            self.reactions.bind(execute)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

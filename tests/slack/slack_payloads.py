@@ -24,6 +24,8 @@ __all__ = [
     "block_action",
     "label_options",
     "message_event",
+    "reaction_body",
+    "reaction_event",
     "shortcut",
     "slash",
     "view_submission",
@@ -214,3 +216,52 @@ def view_submission(
             "view": {**view, "id": "V1", "team_id": "T1", "state": {"values": values}},
         }
     )
+
+
+def reaction_event(
+    message: dict[str, Any],
+    reaction: str,
+    *,
+    user: str = "UALICE",
+    removed: bool = False,
+    event_id: str | None = None,
+) -> AsyncBoltRequest:
+    """A signed Events API request of ``reaction_body`` (HTTP mode)."""
+    body = reaction_body(message, reaction, user=user, removed=removed, event_id=event_id)
+    return signed_request(json.dumps(body), content_type="application/json")
+
+
+def reaction_body(
+    message: dict[str, Any],
+    reaction: str,
+    *,
+    user: str = "UALICE",
+    removed: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A ``reaction_added`` (or ``reaction_removed``) event callback for ``message`` as the fake stored it.
+
+    The shape of https://api.slack.com/events/reaction_added (and /events/reaction_removed):
+    ``user``, ``reaction`` (the short name, a skin tone as ``::skin-tone-2``), ``item_user`` (who
+    wrote the message), ``item`` ``{"type": "message", "channel", "ts"}`` and ``event_ts``;
+    the message's thread is not named.
+    """
+    event = {
+        "type": "reaction_removed" if removed else "reaction_added",
+        "user": user,
+        "reaction": reaction,
+        "item_user": message.get("user") or BOT_USER,
+        "item": {"type": "message", "channel": message["channel"], "ts": message["ts"]},
+        "event_ts": f"{time.time():.6f}",
+    }
+    body = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": event_id or f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
+    }
+    return body

@@ -1,17 +1,19 @@
 """The one handler table: each command type and the plain function ``async (ctx, command)`` that applies it.
 
 Handlers are grouped by subject: ``assignment``, ``state``, ``replies``, ``templates``,
-``contacts`` and ``lookups``.
+``contacts``, ``lookups`` and ``reactions`` (an emoji run as the command it stands for, through
+this same table).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.commands import model as m
 from bot.commands.context import Context
-from bot.commands.handlers import assignment, contacts, lookups, replies, state, templates
+from bot.commands.handlers import assignment, contacts, lookups, reactions, replies, state, templates
 from bot.views import Reply
 
 __all__ = ["HANDLERS", "Handler"]
@@ -46,3 +48,4 @@ HANDLERS: dict[type, Handler] = {
     m.PinContactNote: contacts.pin_note,
 }
 """Every command type and its handler."""
+HANDLERS[m.Reaction] = functools.partial(reactions.react, HANDLERS)
