@@ -33,6 +33,7 @@ from bot.settings.reactions import ReactionsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
 from bot.settings.source import key_path, line_of, literal_secrets
+from bot.settings.summary import SummarySettings
 from bot.settings.web import WebSettings
 
 __all__ = ["ConfigError", "Settings", "literal_secret_warnings", "load_settings", "parse_settings"]
@@ -55,6 +56,7 @@ class Settings(Strict):
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)
     reactions: ReactionsSettings = Field(default_factory=ReactionsSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

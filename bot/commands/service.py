@@ -19,6 +19,7 @@ from bot.commands.handlers import HANDLERS
 from bot.commands.model import Actor, Location, Note, ParsedCommand, ReplyToCustomer
 from bot.config import Settings
 from bot.domain import DomainError
+from bot.handover import HandoverService
 from bot.ports.inbound import InboundAttachment
 from bot.runtime import metrics
 from bot.views import Reply
@@ -33,8 +34,16 @@ log = logging.getLogger(__name__)
 class CommandService:
     """Parses and executes agent commands against the core."""
 
-    def __init__(self, store: Store, settings: Settings, clock: Clock, notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        notify: Callable[[], None],
+        handover: HandoverService | None = None,
+    ) -> None:
         self.store = store
+        self.handover = handover  # posts model-drafted summaries after a command's commit
         self.settings = settings
         self.clock = clock
         self.notify = notify
@@ -94,6 +103,9 @@ class CommandService:
             return refused.reply
         except DomainError as exc:
             return Reply(str(exc), ok=False, conversation_number=parsed.number)
+        if self.handover is not None:
+            for number in context.handovers:
+                self.handover.spawn(number)
         if reply.ok:
             self.notify()
             log.info(

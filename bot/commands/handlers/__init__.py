@@ -1,8 +1,8 @@
 """The one handler table: each command type and the plain function ``async (ctx, command)`` that applies it.
 
 Handlers are grouped by subject: ``assignment``, ``state``, ``replies``, ``templates``,
-``contacts``, ``lookups`` and ``reactions`` (an emoji run as the command it stands for, through
-this same table).
+``contacts``, ``lookups``, ``handover`` (summaries, reply drafts) and ``reactions`` (an emoji
+run as the command it stands for, through this same table).
 """
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ from typing import Any
 
 from bot.commands import model as m
 from bot.commands.context import Context
-from bot.commands.handlers import assignment, contacts, lookups, reactions, replies, state, templates
+from bot.commands.handlers import (
+    assignment,
+    contacts,
+    handover,
+    lookups,
+    reactions,
+    replies,
+    state,
+    templates,
+)
 from bot.views import Reply
 
 __all__ = ["HANDLERS", "Handler"]
@@ -46,6 +55,8 @@ HANDLERS: dict[type, Handler] = {
     m.Profile: contacts.profile,
     m.History: contacts.profile,
     m.PinContactNote: contacts.pin_note,
+    m.Summary: handover.summary,
+    m.SendDraft: handover.send_draft,
 }
 """Every command type and its handler."""
 HANDLERS[m.Reaction] = functools.partial(reactions.react, HANDLERS)
