@@ -33,7 +33,7 @@ def test_llm_needs_an_endpoint_a_model_and_its_key() -> None:
         BASE + "[summary]\nllm = true\nmodel = 'm'\nbase_url = 'http://x/v1'\nkey_env = 'LLM_KEY'\n",
         env={"LLM_KEY": "k"},
     )
-    assert settings.summary.llm and settings.summary.on_claim
+    assert settings.summary.llm and not settings.summary.on_claim
 
 
 def test_reactions_map_only_conversation_commands_and_a_known_removal() -> None:

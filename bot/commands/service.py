@@ -22,7 +22,8 @@ from bot.domain import DomainError
 from bot.handover import HandoverService
 from bot.ports.inbound import InboundAttachment
 from bot.runtime import metrics
-from bot.views import Reply
+from bot.queue import build_queue
+from bot.views import QueueView, Reply
 from storage import Conflict, Repository, Store
 from storage.models import Agent
 
@@ -117,6 +118,15 @@ class CommandService:
                 },
             )
         return reply
+
+    async def queue(self, actor: Actor, surface: str) -> QueueView | None:
+        """``actor``'s personal queue on ``surface`` (App Home, a pinned queue message), or None when
+        they are not an agent."""
+        async with self.store.transaction() as repo:
+            agent = await self._agent(repo, actor)
+            if agent is None:
+                return None
+            return await build_queue(repo, agent, self.settings, self.clock.now(), surface)
 
     async def register(self, actor: Actor) -> None:
         """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""

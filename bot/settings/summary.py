@@ -1,4 +1,6 @@
-"""The ``[summary]`` section: the hand-over summary posted on claim, assign and ``!summary``.
+"""The ``[summary]`` section: the hand-over summary posted on ``!summary`` and (``on_claim``) on claim/assign.
+
+``on_claim`` is off by default so that existing installations' threads do not change on upgrade.
 
 Deterministic by default. With ``llm = true`` a language model behind an OpenAI-compatible
 ``/v1/chat/completions`` endpoint drafts it (``base_url``, ``model``; the key is read from the
@@ -19,7 +21,7 @@ __all__ = ["SummarySettings"]
 class SummarySettings(Strict):
     """How hand-over summaries are made."""
 
-    on_claim: bool = True  # post one when a conversation is claimed or assigned
+    on_claim: bool = False  # also post one whenever a conversation is claimed or assigned
     llm: bool = False
     base_url: str = ""  # e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1
     model: str = ""

@@ -44,7 +44,8 @@ async def a_conversation_with_a_promise(world) -> dict[str, Any]:
     return card
 
 
-async def test_claim_posts_the_hand_over_summary(world) -> None:
+async def test_claim_posts_the_hand_over_summary(make_world) -> None:
+    world = await make_world(extra="\n[summary]\non_claim = true\n")
     card = await a_conversation_with_a_promise(world)
     await world.dispatch(reaction_event(card, "eyes", user="UBOB"))
     await world.settle()
@@ -56,8 +57,7 @@ async def test_claim_posts_the_hand_over_summary(world) -> None:
     assert "Last from the customer (25 min ago): Any news on the leg?" in summary
 
 
-async def test_summary_command_and_no_summary_when_switched_off(make_world) -> None:
-    world = await make_world(extra="\n[summary]\non_claim = false\n")
+async def test_summary_command_and_no_summary_on_claim_by_default(world) -> None:
     card = await a_conversation_with_a_promise(world)
     await world.dispatch(message_event("!claim", thread_ts=card["ts"]))
     await world.settle()
@@ -119,7 +119,7 @@ async def model() -> AsyncIterator[ModelStandIn]:
 
 
 def llm_config(model: ModelStandIn) -> str:
-    keys = f'llm = true\nbase_url = "{model.url}"\nmodel = "tiny-model"\nkey_env = "TL_TEST_LLM_KEY"'
+    keys = f'on_claim = true\nllm = true\nbase_url = "{model.url}"\nmodel = "tiny-model"\nkey_env = "TL_TEST_LLM_KEY"'
     return f"\n[summary]\n{keys}\n"
 
 

@@ -34,6 +34,7 @@ HANDLERS: dict[type, Handler] = {
     m.Help: lookups.help_answer,
     m.Labels: lookups.labels_in_use,
     m.ListConversations: lookups.list_conversations,
+    m.Queue: lookups.personal_queue,
     m.Away: assignment.away,
     m.Back: assignment.back,
     m.TemplateList: templates.list_canned,
