@@ -21,8 +21,8 @@ from bot.config import Settings
 from bot.domain import DomainError
 from bot.handover import HandoverService
 from bot.ports.inbound import InboundAttachment
-from bot.runtime import metrics
 from bot.queue import build_queue
+from bot.runtime import metrics
 from bot.views import QueueView, Reply
 from storage import Conflict, Repository, Store
 from storage.models import Agent

@@ -119,7 +119,8 @@ async def model() -> AsyncIterator[ModelStandIn]:
 
 
 def llm_config(model: ModelStandIn) -> str:
-    keys = f'on_claim = true\nllm = true\nbase_url = "{model.url}"\nmodel = "tiny-model"\nkey_env = "TL_TEST_LLM_KEY"'
+    keys = f'on_claim = true\nllm = true\nbase_url = "{model.url}"\nmodel = "tiny-model"'
+    keys += '\nkey_env = "TL_TEST_LLM_KEY"'
     return f"\n[summary]\n{keys}\n"
 
 
