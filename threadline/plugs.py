@@ -145,6 +145,7 @@ class SlackPlug:
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,
             ports.commands.execute,
+            ports.commands.queue,
         )
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)

@@ -17,6 +17,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
+from adapters.slack.home import QueueSource, SlackHome
 from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
@@ -95,6 +96,7 @@ class SlackAdapter:
         )
         self.interactions = SlackInteractions(self.inbound)
         self.reactions = SlackReactions(self.inbound)
+        self.home = SlackHome(self.inbound)
         self._socket: AsyncSocketModeHandler | None = None
 
     def bind(
@@ -104,12 +106,15 @@ class SlackAdapter:
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
         execute: Execute | None = None,
+        queue: QueueSource | None = None,
     ) -> None:
         """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
-        and ``CommandService.execute`` for commands built here (reactions)."""
+        ``CommandService.execute`` for commands built here (reactions) and ``.queue`` (App Home)."""
         self.inbound.bind(handle, journal, labels, register)
         if execute is not None:
             self.reactions.bind(execute)
+        if queue is not None:
+            self.home.bind(queue)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""
@@ -140,4 +145,5 @@ class SlackAdapter:
             except Exception:
                 log.warning("slack socket mode close failed", exc_info=True)
             self._socket = None
+        await self.home.stop()
         await self.inbound.settle()
