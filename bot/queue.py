@@ -44,10 +44,23 @@ async def _item(repo: Repository, conv: Conversation, surface: str, names: dict[
 
 
 async def build_queue(
-    repo: Repository, agent: Agent, settings: Settings, now: datetime, surface: str
+    repo: Repository,
+    agent: Agent | None,
+    settings: Settings,
+    now: datetime,
+    surface: str,
+    chat_channel: str | None = None,
 ) -> QueueView:
-    """``agent``'s queue as ``surface`` shows it (threads of that surface; inboxes mirrored there)."""
-    inboxes = {name for name, inbox in settings.inboxes.items() if inbox.surface == surface}
+    """``agent``'s queue as ``surface`` shows it (threads of that surface; inboxes mirrored there).
+
+    Without an agent it is the team's queue of ``chat_channel``'s inboxes (a pinned queue
+    message): ``mine`` then holds every assigned open conversation.
+    """
+    inboxes = {
+        name
+        for name, inbox in settings.inboxes.items()
+        if inbox.surface == surface and chat_channel in (None, inbox.chat_channel)
+    }
     open_ = [
         c
         for c in await repo.list_conversations(ConversationFilter(status="open", limit=500))
@@ -64,9 +77,12 @@ async def build_queue(
         return tuple([await _item(repo, c, surface, names) for c in convs])
 
     zone = next((settings.inbox(name).timezone for name in sorted(inboxes)), "UTC")
+    assigned = [
+        c for c in open_ if (c.assignee_id is not None if agent is None else c.assignee_id == agent.id)
+    ]
     return QueueView(
-        agent=agent.name,
-        mine=await items([c for c in open_ if c.assignee_id == agent.id]),
+        agent=agent.name if agent is not None else "",
+        mine=await items(assigned),
         unassigned=await items([c for c in open_ if c.assignee_id is None]),
         breaching=await items(sorted((c for c in open_ if breaching(c)), key=_due_key)),
         timezone=zone,

@@ -128,6 +128,11 @@ class CommandService:
                 return None
             return await build_queue(repo, agent, self.settings, self.clock.now(), surface)
 
+    async def team_queue(self, surface: str, chat_channel: str) -> QueueView:
+        """The team's queue of the inboxes mirrored into ``chat_channel``: assigned, unassigned, breaching."""
+        async with self.store.transaction() as repo:
+            return await build_queue(repo, None, self.settings, self.clock.now(), surface, chat_channel)
+
     async def register(self, actor: Actor) -> None:
         """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""
         try:

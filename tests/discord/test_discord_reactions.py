@@ -1,4 +1,4 @@
-"""Reactions as commands on Discord: MESSAGE_REACTION_ADD in a conversation thread, through discord.py."""
+"""Discord: reactions as commands (MESSAGE_REACTION_ADD through discord.py), /queue and the pinned queue."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from adapters.discord.client import intents
+from adapters.discord.queue_board import MARKER, QueueBoard
 from tests.discord.discord_fake_payloads import BOT_ID
 from tests.discord.discord_harness import ALICE, BOB, STRANGER, Harness, email_in
 
@@ -68,3 +69,34 @@ async def test_bots_strangers_removals_and_other_emoji_change_nothing(harness: H
         assert conversation is not None
         trail = [e for e in await repo.audit_trail(conversation.id) if e.action == "reaction"]
     assert [(e.actor, e.detail["emoji"]) for e in trail] == [("Alice Martin", "👀")]
+
+
+async def test_queue_is_an_ephemeral_answer(harness: Harness) -> None:
+    thread = await opened(harness)
+    call = await harness.command("queue", thread)
+    data = call.json["data"]
+    assert call.json["type"] == 4 and data["flags"] & 64  # ephemeral
+    assert "Mine (0)" in data["content"] and "Unassigned (1):\n#1" in data["content"]
+
+
+async def test_the_pinned_queue_message_is_edited_in_place(harness: Harness) -> None:
+    surface = harness.app.discord
+    assert surface is not None
+    board = QueueBoard(lambda: surface.client, harness.app.commands.team_queue, [str(harness.channel_id)])
+    thread = await opened(harness)
+    await board.refresh()
+    [pinned] = harness.fake.pins[harness.channel_id]
+    message = harness.fake.messages[pinned]
+    assert message["content"].startswith(MARKER) and f"<#{thread}>" in message["content"]
+    assert "**Unassigned (1)**" in message["content"]
+    await board.refresh()  # nothing changed: no edit
+    assert "edits" not in message
+    harness.react(thread, int(harness.card(thread)["id"]), "👀")
+    await eventually(harness, ("Alice Martin", "open", "normal"))
+    await board.refresh()
+    assert message["edits"] == 1 and "**Assigned (1)**" in message["content"]
+    restarted = QueueBoard(lambda: surface.client, harness.app.commands.team_queue, [str(harness.channel_id)])
+    await harness.app.ingestor.ingest(email_in(harness.clock.now(), subject="Another"))
+    await harness.app.dispatcher.drain()
+    await restarted.refresh()  # finds its message among the pins, edits it
+    assert harness.fake.pins[harness.channel_id] == [pinned] and message["edits"] == 2
