@@ -54,7 +54,7 @@ TOKEN = "xoxb-test"
 #: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
 MANIFEST_SCOPES = (
     "chat:write,chat:write.customize,commands,files:write,files:read,channels:history,groups:history,"
-    "channels:read,groups:read,users:read,users:read.email,usergroups:read"
+    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read"
 )
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
