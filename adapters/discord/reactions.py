@@ -14,21 +14,17 @@ command included) are ignored; a removal carries no member, so the member is fet
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 import discord
 
 from adapters.discord.bridge import NONE, SURFACE, Bridge
-from bot.commands import Actor, Location, ParsedCommand
+from bot.commands import Execute, Location, ParsedCommand
 from bot.commands.model import Reaction
 from bot.views import Reply
 
-__all__ = ["DiscordReactions", "Execute", "emoji_of"]
+__all__ = ["DiscordReactions", "emoji_of"]
 
 log = logging.getLogger(__name__)
-
-Execute = Callable[[Actor, ParsedCommand, Location], Awaitable[Reply]]
-"""``CommandService.execute``: run a command the surface built."""
 
 
 def emoji_of(emoji: discord.PartialEmoji) -> str:

@@ -22,9 +22,10 @@ from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
-from adapters.slack.reactions import Execute, SlackReactions
+from adapters.slack.reactions import SlackReactions
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
+from bot.commands import Execute
 from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]

@@ -20,16 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.slack.inbound import SlackInbound
-from bot.commands import Actor, Location, ParsedCommand
+from bot.commands import Execute, Location, ParsedCommand
 from bot.commands.model import Reaction
-from bot.views import Reply
 
-__all__ = ["SHORT_NAMES", "Execute", "SlackReactions", "emoji_of"]
+__all__ = ["SHORT_NAMES", "SlackReactions", "emoji_of"]
 
 log = logging.getLogger(__name__)
 
-Execute = Callable[[Actor, ParsedCommand, Location], Awaitable[Reply]]
-"""``CommandService.execute``: run a command the surface built."""
 
 SHORT_NAMES: dict[str, str] = {
     "eyes": "👀",

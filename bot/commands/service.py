@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.commands.context import Context, Refused, locate
@@ -27,9 +27,12 @@ from bot.views import QueueView, Reply
 from storage import Conflict, Repository, Store
 from storage.models import Agent
 
-__all__ = ["CommandService"]
+__all__ = ["CommandService", "Execute"]
 
 log = logging.getLogger(__name__)
+
+Execute = Callable[[Actor, ParsedCommand, Location], Awaitable[Reply]]
+"""``CommandService.execute`` as surfaces hold it: run a command they built (a reaction)."""
 
 
 class CommandService:
