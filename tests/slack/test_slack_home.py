@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from adapters.slack.home_view import home_view
 from bot.views import QueueItem, QueueView
 from tests.helpers import until
-from tests.slack.slack_payloads import app_home_opened, home_action, message_event
+from tests.slack.slack_payloads import app_home_opened, home_action, message_event, slash
 from tests.slack.slack_read import card_fields
 from tests.slack.slack_rules import home_view_error
 
@@ -74,3 +74,12 @@ def test_a_long_queue_stays_within_the_home_view_limits() -> None:
     )
     assert home_view_error(view) is None
     assert len(view["blocks"]) <= 100
+
+
+async def test_the_slash_command_answers_the_queue_without_a_number(world) -> None:
+    await world.email("Desk broken", subject="Desk")
+    await world.settle()
+    await world.dispatch(slash("queue", response_url=f"{world.fake.root}/response/q"))
+    await world.settle()
+    answer = world.fake.responses[-1]
+    assert answer["response_type"] == "ephemeral" and "Unassigned (1):\n#1" in answer["text"]
