@@ -10,7 +10,7 @@ its character (Slack sends short names: ``eyes`` → 👀; one without a charact
 ``:name:``), the reacted message's ts as both the thread to look in (a card's ts is its
 thread's) and the item to look for (a message posted in a thread). The core decides what the
 emoji means (``[reactions]``); only a refusal is answered, ephemerally. Reactions of bots (ours
-included) and on files are ignored.
+included), of people who may not act and on files are ignored without an answer.
 """
 
 from __future__ import annotations
@@ -110,8 +110,7 @@ class SlackReactions:
         channel, ts = str(item.get("channel")), str(item.get("ts"))
         actor = await self.inbound.acting(user_id, None)
         if actor is None:
-            await self.inbound.answer(self.inbound.directory.refusal(), channel=channel, user=user_id)
-            return
+            return  # not an agent: their reactions are no commands, and need no answer
         if self.execute is None:
             raise RuntimeError("Slack reactions are not connected to the core")
         reaction = Reaction(

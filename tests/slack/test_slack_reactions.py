@@ -118,3 +118,16 @@ async def test_a_reaction_over_socket_mode_is_journaled_then_acknowledged(make_w
     await world.settle()
     assert card_fields(world.fake.last_update(card["ts"]))["Assignee"] == "Alice"
     assert len(await _audit(world, "reaction")) == 1
+
+
+async def test_reactions_of_people_who_may_not_act_change_nothing_and_get_no_answer(make_world) -> None:
+    world = await make_world('allowed_usergroup = "S_SUPPORT"')
+    world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
+    await world.email("Hello")
+    await world.settle()
+    card = world.card()
+    await world.dispatch(reaction_event(card, "white_check_mark", user="UMALLORY"))
+    await world.settle()
+    assert "open" in card_fields(world.card())["Status"] and world.fake.last_update(card["ts"]) is None
+    assert world.fake.called("chat.postEphemeral") == []
+    assert await _audit(world, "reaction") == []
