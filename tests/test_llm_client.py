@@ -1,4 +1,4 @@
-"""The OpenAI-compatible drafter against a local stand-in: JSON, fenced JSON, plain text, and every failure."""
+"""The OpenAI-compatible drafter against a local stand-in: JSON, fenced JSON, plain text, every failure."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ async def test_json_fenced_json_and_plain_text_answers(stand_in: StandIn) -> Non
 
 async def test_every_failure_is_a_draft_error(stand_in: StandIn) -> None:
     drafter = ChatCompletionsDrafter(stand_in.url, "m", "sk-x", 5)
-    for body in ({"choices": []}, {"error": "x"}, content(""), content('{"reply": "no summary"}')):
+    bodies: list[Any] = [{"choices": []}, {"error": "x"}, content(""), content('{"reply": "no summary"}')]
+    for body in bodies:
         stand_in.body = body
         with pytest.raises(DraftError):
             await drafter.draft(REQUEST)
