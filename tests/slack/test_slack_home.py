@@ -83,3 +83,25 @@ async def test_the_slash_command_answers_the_queue_without_a_number(world) -> No
     await world.settle()
     answer = world.fake.responses[-1]
     assert answer["response_type"] == "ephemeral" and "Unassigned (1):\n#1" in answer["text"]
+
+
+async def test_breaching_soon_lists_the_conversations_due_within_the_hour(make_world) -> None:
+    world = await make_world(extra='\n[inboxes.support.sla]\nfirst_response = "30m"\n')
+    await world.email("Desk broken", subject="Desk")
+    world.advance(2 * 3600)
+    await world.email("Chair late", subject="Chair", sender="bo@example.com", name="Bo")
+    await world.settle()
+    await world.dispatch(app_home_opened("UALICE"))
+    await world.settle()
+    view = world.fake.homes["UALICE"]
+    assert headers(view)[1:] == ["Mine (0)", "Unassigned (2)", "Breaching soon (2)"]
+    start = next(
+        i for i, b in enumerate(view["blocks"]) if b["type"] == "header" and "Breaching" in b["text"]["text"]
+    )
+    breaching = [b["text"]["text"] for b in view["blocks"][start + 1 :]]
+    assert "#1 · Desk" in breaching[0] and "#2 · Chair" in breaching[1]  # the most overdue first
+    assert (
+        "due 05 Jan 09:30 UTC" in breaching[0]
+        and "Claim" == view["blocks"][start + 1]["accessory"]["text"]["text"]
+    )
+    assert world.fake.refusals == []
