@@ -102,6 +102,6 @@ async def test_breaching_soon_lists_the_conversations_due_within_the_hour(make_w
     assert "#1 · Desk" in breaching[0] and "#2 · Chair" in breaching[1]  # the most overdue first
     assert (
         "due 05 Jan 09:30 UTC" in breaching[0]
-        and "Claim" == view["blocks"][start + 1]["accessory"]["text"]["text"]
+        and view["blocks"][start + 1]["accessory"]["text"]["text"] == "Claim"
     )
     assert world.fake.refusals == []
