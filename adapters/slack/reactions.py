@@ -7,8 +7,9 @@ Like every Slack event the listener journals it first and only then acknowledges
 (``SlackInbound.journaled``, keyed by ``event_id``, so HTTP retries and Socket Mode redeliveries
 are journaled once). The replay translates it into the core's ``Reaction`` command: the emoji as
 its character (Slack sends short names: ``eyes`` → 👀; one without a character here stays
-``:name:``), the reacted message's ts as both the thread to look in (a card's ts is its
-thread's) and the item to look for (a message posted in a thread). The core decides what the
+``:name:``) with its short name (so ``":eyes:" = "claim"`` works too), and the reacted
+message's ts as both the thread to look in (a card's ts is its thread's) and the item to look
+for (a message posted in a thread). The core decides what the
 emoji means (``[reactions]``); only a refusal is answered, ephemerally. Reactions of bots (ours
 included), of people who may not act and on files are ignored without an answer.
 """
@@ -113,9 +114,9 @@ class SlackReactions:
             return  # not an agent: their reactions are no commands, and need no answer
         if self.execute is None:
             raise RuntimeError("Slack reactions are not connected to the core")
-        reaction = Reaction(
-            emoji_of(str(event.get("reaction") or "")), event.get("type") == "reaction_removed"
-        )
+        name = str(event.get("reaction") or "").split("::", 1)[0]
+        removed = event.get("type") == "reaction_removed"
+        reaction = Reaction(emoji_of(name), removed, short_name=f":{name}:")
         where = Location("slack", thread_id=ts, item_id=ts, journal_id=journal_id)
         reply = await self.execute(actor, ParsedCommand(reaction), where)
         if not reply.ok:

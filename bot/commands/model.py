@@ -222,12 +222,14 @@ class ListConversations:
 class Reaction:
     """An emoji reaction added to (or, ``removed``, taken off) the card or a message of the thread.
 
-    The core looks the emoji up in the surface's ``[reactions]`` map and runs that command;
-    an emoji outside the map does nothing.
+    The core looks the emoji up in the surface's ``[reactions]`` map (the character, then the
+    surface's ``:short_name:`` when it has one) and runs that command; an emoji outside the map
+    does nothing.
     """
 
     emoji: str
     removed: bool = False
+    short_name: str | None = None  # ``:eyes:`` on Slack, which names emoji rather than sending them
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,17 @@ async def test_reactions_of_people_who_may_not_act_change_nothing_and_get_no_ans
     assert "open" in card_fields(world.card())["Status"] and world.fake.last_update(card["ts"]) is None
     assert world.fake.called("chat.postEphemeral") == []
     assert await _audit(world, "reaction") == []
+
+
+async def test_a_slack_map_may_name_emoji_by_short_name(make_world) -> None:
+    world = await make_world(
+        extra='\n[reactions.slack]\nmap = { ":eyes:" = "claim", ":white_check_mark:" = "close" }\n'
+    )
+    await world.email("Hello")
+    await world.settle()
+    card = world.card()
+    await world.dispatch(reaction_event(card, "eyes"))
+    await world.dispatch(reaction_event(card, "rotating_light"))  # not in this surface's map
+    await world.settle()
+    fields = card_fields(world.fake.last_update(card["ts"]))
+    assert fields["Assignee"] == "Alice" and "urgent" not in fields["Priority"].lower()

@@ -31,7 +31,9 @@ async def react(
 ) -> Reply:
     """Run the command ``reaction``'s emoji stands for (``table``: the handler of each command)."""
     settings = ctx.settings.reactions.for_surface(ctx.where.surface)
-    line = settings.map.get(emoji_key(reaction.emoji)) if ctx.settings.reactions.enabled else None
+    keys = [emoji_key(reaction.emoji)] + ([emoji_key(reaction.short_name)] if reaction.short_name else [])
+    line = next((settings.map[k] for k in keys if k in settings.map), None)
+    line = line if ctx.settings.reactions.enabled else None
     if line is None or (reaction.removed and settings.on_removal == "ignore"):
         return Reply("")  # an ordinary reaction: nothing to do
     try:
