@@ -100,3 +100,12 @@ async def test_the_pinned_queue_message_is_edited_in_place(harness: Harness) -> 
     await harness.app.dispatcher.drain()
     await restarted.refresh()  # finds its message among the pins, edits it
     assert harness.fake.pins[harness.channel_id] == [pinned] and message["edits"] == 2
+
+
+async def test_summary_posts_the_hand_over_note_in_the_thread(harness: Harness) -> None:
+    thread = await opened(harness)
+    call = await harness.command("summary", thread)
+    assert call.json["data"]["content"] == "Hand-over summary of #1 posted in the thread."
+    await harness.app.dispatcher.drain()
+    shown = [str(m) for m in harness.fake.posts(thread)]
+    assert any("Hand-over #1: Jane Doe <jane@example.org>" in text for text in shown)
