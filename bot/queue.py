@@ -8,6 +8,7 @@ with an SLA due within ``BREACHING_WITHIN`` or already warned or breached.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.outbox.presenters import contact_address
@@ -17,7 +18,7 @@ from storage import Repository
 from storage.models import Agent, Conversation
 from storage.repository import ConversationFilter
 
-__all__ = ["BREACHING_WITHIN", "SECTION_LIMIT", "build_queue", "queue_text"]
+__all__ = ["BREACHING_WITHIN", "SECTION_LIMIT", "build_queue", "due_text", "queue_text"]
 
 BREACHING_WITHIN = timedelta(hours=1)
 """How close an SLA due time makes a conversation "breaching soon"."""
@@ -93,10 +94,17 @@ def _due_key(conv: Conversation) -> datetime:
     return sla_due_of(conv) or datetime.max.replace(tzinfo=conv.created_at.tzinfo)
 
 
-def _line(item: QueueItem) -> str:
+def due_text(item: QueueItem, timezone: str) -> str:
+    """``due 05 Jan 09:30 Europe/Berlin``: the SLA due time in the inbox's zone, or "" without one."""
+    if item.sla_due is None:
+        return ""
+    return f"due {item.sla_due.astimezone(ZoneInfo(timezone)):%d %b %H:%M} {timezone}"
+
+
+def _line(item: QueueItem, timezone: str) -> str:
     flag = f" · {item.priority}" if item.priority in ("urgent", "high") else ""
     who = f" · {item.assignee}" if item.assignee else ""
-    due = f" · due {item.sla_due:%d %b %H:%M} UTC" if item.sla_due is not None else ""
+    due = f" · {due_text(item, timezone)}" if item.sla_due is not None else ""
     return f"#{item.number}{flag}{who} · {item.customer} · “{item.subject[:70]}”{due}"
 
 
@@ -108,7 +116,7 @@ def queue_text(view: QueueView) -> str:
         ("Unassigned", view.unassigned),
         ("Breaching soon", view.breaching),
     ):
-        lines = [_line(item) for item in section[:SECTION_LIMIT]]
+        lines = [_line(item, view.timezone) for item in section[:SECTION_LIMIT]]
         if len(section) > SECTION_LIMIT:
             lines.append(f"… and {len(section) - SECTION_LIMIT} more")
         parts.append(f"{title} ({len(section)}):\n" + ("\n".join(lines) if lines else "none"))

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.slack.render import escape
 from adapters.slack.split import clip_escaped
+from bot.queue import due_text
 from bot.views import QueueItem, QueueView
 
 __all__ = ["CLAIM_PREFIX", "PER_SECTION", "home_view"]
@@ -24,7 +25,7 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_escaped(text, 3000)}]}
 
 
-def _item_block(item: QueueItem, link: str | None, mine: bool, section: str) -> dict[str, Any]:
+def _item_block(item: QueueItem, link: str | None, mine: bool, section: str, timezone: str) -> dict[str, Any]:
     title = escape(f"#{item.number} · {item.subject[:80] or '(no subject)'}".replace("|", "¦"))
     head = f"<{link}|{title}>" if link else f"*{title}*"
     facts = [escape(item.customer[:80])]
@@ -33,7 +34,7 @@ def _item_block(item: QueueItem, link: str | None, mine: bool, section: str) -> 
     if item.assignee:
         facts.append(escape(item.assignee))
     if item.sla_due is not None:
-        facts.append(f"due {item.sla_due:%d %b %H:%M} UTC" + (" ⚠" if item.sla_state != "ok" else ""))
+        facts.append(due_text(item, timezone) + (" ⚠" if item.sla_state != "ok" else ""))
     block: dict[str, Any] = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": clip_escaped(f"{head}\n{' · '.join(facts)}", 3000)},
@@ -67,7 +68,7 @@ def home_view(
             blocks.append(_context("Nothing here."))
         for item in items[:PER_SECTION]:
             mine = key == "mine" or item.assignee == queue.agent
-            blocks.append(_item_block(item, links.get(item.number), mine, key))
+            blocks.append(_item_block(item, links.get(item.number), mine, key, queue.timezone))
         if len(items) > PER_SECTION:
             blocks.append(_context(f"… and {len(items) - PER_SECTION} more"))
     return {"type": "home", "blocks": blocks}
