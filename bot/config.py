@@ -29,9 +29,11 @@ from bot.settings.core import (
     Strict,
 )
 from bot.settings.ops import OpsSettings
+from bot.settings.reactions import ReactionsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
 from bot.settings.source import key_path, line_of, literal_secrets
+from bot.settings.summary import SummarySettings
 from bot.settings.web import WebSettings
 
 __all__ = ["ConfigError", "Settings", "literal_secret_warnings", "load_settings", "parse_settings"]
@@ -53,6 +55,8 @@ class Settings(Strict):
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    reactions: ReactionsSettings = Field(default_factory=ReactionsSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["AttachmentView", "CardView", "DigestEntry", "DigestView", "OutboundView", "PostView", "Reply"]
+__all__ = [
+    "AttachmentView",
+    "CardView",
+    "DigestEntry",
+    "DigestView",
+    "OutboundView",
+    "PostView",
+    "QueueItem",
+    "QueueView",
+    "Reply",
+]
 
 
 @dataclass(frozen=True)
@@ -139,3 +149,29 @@ class DigestView:
     by_label: tuple[tuple[str, int], ...] = ()
     late: bool = False
     chart_png: bytes | None = None  # opened per day and channel + first-response percentiles
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One conversation in a personal queue, with where its thread lives (for a link)."""
+
+    number: int
+    subject: str
+    customer: str
+    priority: str
+    assignee: str | None
+    sla_due: datetime | None
+    sla_state: str = "ok"
+    chat_channel: str | None = None
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """An agent's queue on one surface: their open conversations, the unassigned, those breaching soon."""
+
+    agent: str
+    mine: tuple[QueueItem, ...]
+    unassigned: tuple[QueueItem, ...]
+    breaching: tuple[QueueItem, ...]
+    timezone: str = "UTC"

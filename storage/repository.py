@@ -23,6 +23,7 @@ from storage.models import (
     ConversationLabel,
     Counter,
     Label,
+    OutboxRow,
     ThreadRow,
 )
 from storage.ordering import PRIORITY_RANK
@@ -266,6 +267,33 @@ class Repository(
             .where(ThreadRow.surface == surface, ThreadRow.thread_id == thread_id)
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def conversation_by_item(self, surface: str, item_id: str) -> Conversation | None:
+        """The conversation whose card, or a message posted in its thread, is surface message ``item_id``."""
+        by_card = (
+            select(Conversation)
+            .join(ThreadRow, ThreadRow.conversation_id == Conversation.id)
+            .where(ThreadRow.surface == surface, ThreadRow.card_id == item_id)
+        )
+        found = (await self.session.execute(by_card)).scalars().first()
+        if found is not None:
+            return found
+        ref = OutboxRow.external_ref  # the posted ids of a row, space-separated (files first)
+        by_post = (
+            select(Conversation)
+            .join(OutboxRow, OutboxRow.conversation_id == Conversation.id)
+            .where(
+                OutboxRow.destination == f"surface:{surface}",
+                OutboxRow.status == "done",
+                or_(
+                    ref == item_id,
+                    ref.like(f"{item_id} %"),
+                    ref.like(f"% {item_id}"),
+                    ref.like(f"% {item_id} %"),
+                ),
+            )
+        )
+        return (await self.session.execute(by_post.limit(1))).scalars().first()
 
     async def contact_conversations(self, contact_id: int, limit: int = 20) -> list[Conversation]:
         """A contact's conversations, newest first."""

@@ -97,3 +97,29 @@ async def test_errors_are_short_usage_lines_never_tracebacks(app: Threadline) ->
         reply = await local.type_line(line, "alice")
         assert not reply.ok
         assert expected in reply.text, (line, reply.text)
+
+
+async def test_queue_and_summary_in_the_terminal(app: Threadline, clock: ManualClock) -> None:
+    local = app.local
+    assert local is not None
+    first = await app.ingestor.ingest(
+        email_in(text="Desk broken.", external_id="<q1@example.org>", when=clock.now())
+    )
+    await app.ingestor.ingest(
+        email_in(text="Chair late.", subject="Chair", external_id="<q2@example.org>", when=clock.now())
+    )
+    await app.dispatcher.drain()
+    assert (await local.type_line(f"#{first.conversation_number}", "alice")).ok
+    assert (await local.type_line("!claim", "alice")).ok
+    queue = await local.type_line("!queue", "alice")
+    assert queue.ok
+    mine, unassigned, breaching = queue.text.split("\n\n")[1:]
+    assert mine.startswith("Mine (1):") and "#1" in mine and "Desk" not in mine.split("\n")[0]
+    assert unassigned.startswith("Unassigned (1):") and "“Chair”" in unassigned
+    assert breaching.startswith("Breaching soon (")
+    assert (await local.type_line("!summary", "alice")).ok
+    await app.dispatcher.drain()
+    thread = local.thread(first.conversation_number or 0)
+    assert thread is not None
+    [summary] = [t for t in thread.texts("note") if t.startswith("Hand-over #1:")]
+    assert "Asked: “Refund for order 1881”: Desk broken." in summary

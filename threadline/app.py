@@ -40,6 +40,7 @@ from storage.db_time import database_now
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.planner import refresh_statistics
 from threadline.config import AppSettings
+from threadline.drafting import build_handover
 from threadline.operations import Operations
 from threadline.plugs import CorePorts, Plug, build_plugs
 from threadline.scheduler import build_scheduler
@@ -95,7 +96,8 @@ class Threadline:
         self.journal = Journal(self.store, self.clock, instance)
         notify = self._notify_outbox  # the outbox is built last; the core services only need to wake it
         self.ingestor = Ingestor(self.store, settings, self.clock, notify)
-        self.commands = CommandService(self.store, settings, self.clock, notify)
+        self.handover = build_handover(self.store, settings, self.clock, notify)  # [summary] llm = true
+        self.commands = CommandService(self.store, settings, self.clock, notify, self.handover)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
         ports = CorePorts(settings, self.store, self.commands, self.ingestor, self.statuses, self.journal)
@@ -353,6 +355,8 @@ class Threadline:
         await self.web.stop()  # no new webhook deliveries
         for plug in reversed(self.plugs):
             await plug.stop()
+        if self.handover is not None:
+            await self.handover.settle()  # summaries asked for before the stop are posted
         self.dispatcher.stop()
         self.redactor.stop()
         if self._scheduler.running:

@@ -19,6 +19,7 @@ from adapters.whatsapp.settings import WhatsAppSettings
 from bot.config import Settings, literal_secret_warnings, load_settings, parse_settings
 from bot.settings.channel import ApprovedTemplate
 from bot.settings.core import LocalSurfaceSettings, Strict
+from threadline.drafting import key_problem as model_key_problem
 
 __all__ = [
     "AppSettings",
@@ -75,11 +76,12 @@ class AppSettings(Settings):
         return email.max_attachment_bytes if channel == "email" and email is not None else None
 
     def environment_problems(self, env: Mapping[str, str]) -> list[str]:
-        """The token encryption key, when a mailbox signs in with OAuth2: missing or not a Fernet key."""
+        """The token encryption key, when a mailbox signs in with OAuth2: missing or not a Fernet key; the
+        language model's key, when ``[summary] llm`` names a variable that is not set."""
         email = self.channels.email
         uses_oauth = email is not None and bool(email.oauth_mailboxes())
         key_problem = secret_key_problem(env) if uses_oauth else None
-        return [key_problem] if key_problem else []
+        return [p for p in (key_problem, model_key_problem(self, env)) if p]
 
     def problems(self) -> list[str]:
         """The core's cross-section problems plus a channel section naming an unknown inbox."""

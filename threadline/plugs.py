@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
+from adapters.discord.queue_board import QueueBoard
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
@@ -144,6 +145,8 @@ class SlackPlug:
             ports.journal,
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,
+            ports.commands.execute,
+            ports.commands.queue,
         )
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
@@ -183,6 +186,8 @@ class DiscordPlug:
             templates=functools.partial(template_names, ports.store, core),
         )
         self.discord = DiscordSurface(settings, bridge)
+        channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
+        self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(
             settings.pace_messages / settings.pace_seconds, settings.pace_messages
@@ -199,6 +204,8 @@ class DiscordPlug:
     async def start(self, spawn: Spawn) -> None:
         """Log in and keep the gateway connected, reconnecting."""
         spawn("discord", self.discord.run())
+        if self.discord.settings.queue_message:
+            spawn("discord-queue", self.board.run())
 
     async def stop(self) -> None:
         """Close the gateway connection."""

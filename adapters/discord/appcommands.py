@@ -150,6 +150,14 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     ) -> None:
         await run(interaction, f"priority {level}")
 
+    @tree.command(name="queue", description="Your queue: yours, unassigned, and those breaching soon")
+    async def queue(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "queue")
+
+    @tree.command(name="summary", description="Post the hand-over summary of this conversation")
+    async def summary(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "summary")
+
     inbox = app_commands.Group(name="inbox", description="Threadline: lists and help, anywhere")
 
     @inbox.command(name="list", description="List conversations")

@@ -18,7 +18,7 @@ import discord
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.text import split_text
-from bot.commands import Actor, Location
+from bot.commands import Actor, Location, ParsedCommand
 from bot.views import Reply
 
 __all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]
@@ -41,6 +41,10 @@ class CommandPort(Protocol):
 
     async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
         """Run one command line from ``actor`` typed at ``where``."""
+        ...
+
+    async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
+        """Run a command the surface built (a reaction) for ``actor`` at ``where``."""
         ...
 
 

@@ -18,6 +18,7 @@ from discord import app_commands
 from adapters.discord.appcommands import register_commands
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.components import dynamic_items
+from adapters.discord.reactions import DiscordReactions
 from adapters.discord.settings import DiscordSettings
 
 __all__ = ["ThreadlineClient", "intents", "set_api_base"]
@@ -34,11 +35,15 @@ def set_api_base(url: str, gateway: str | None = None) -> None:
 
 
 def intents() -> discord.Intents:
-    """Guilds and guild messages, plus the privileged Message Content intent for ``!`` commands and notes."""
+    """Guilds, guild messages and their reactions, plus the privileged Message Content intent for
+    ``!`` commands and notes."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.message_content = True
+    wanted.guild_reactions = (
+        True  # GUILD_MESSAGE_REACTIONS: reactions as commands (adapters/discord/reactions.py)
+    )
     return wanted
 
 
@@ -59,6 +64,7 @@ class ThreadlineClient(discord.Client):
         for command in self.tree.get_commands():  # and hidden in DMs for clients that read dm_permission
             command.guild_only = True
         self.rest_ready = asyncio.Event()
+        self.reactions = DiscordReactions(self, bridge, bridge.commands.execute)
 
     async def setup_hook(self) -> None:
         """After login: listen for card components, then register the app commands."""
@@ -89,6 +95,20 @@ class ThreadlineClient(discord.Client):
     async def on_ready(self) -> None:
         """Connected to the gateway."""
         log.info("discord connected", extra={"guilds": len(self.guilds)})
+
+    async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
+        """A reaction added anywhere the bot can see: one in a conversation thread may be a command."""
+        await self._reaction(event)
+
+    async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
+        """A reaction taken off: the core ignores it unless ``[reactions] on_removal = "undo"``."""
+        await self._reaction(event)
+
+    async def _reaction(self, event: discord.RawReactionActionEvent) -> None:
+        try:
+            await self.reactions.on_reaction(event)
+        except Exception:
+            log.exception("discord reaction handling failed", extra={"message_id": event.message_id})
 
     async def on_message(self, message: discord.Message) -> None:
         """A message anywhere the bot can read: the bridge keeps those in inbox channels and their threads."""

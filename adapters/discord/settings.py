@@ -49,6 +49,9 @@ class DiscordSettings(Strict):
     )
     archive_on_close: bool = Field(True, description="archive a conversation's thread when it is closed")
     sync_commands: bool = Field(True, description="register the app commands with Discord at start")
+    queue_message: bool = Field(
+        False, description="keep a pinned queue message in each inbox channel, edited in place"
+    )
     default_forum_tag: str | None = Field(
         None,
         description="forum tag (its name) put on a post when none of its labels matches a tag; "

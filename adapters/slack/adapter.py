@@ -17,12 +17,15 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
+from adapters.slack.home import QueueSource, SlackHome
 from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
+from adapters.slack.reactions import SlackReactions
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
+from bot.commands import Execute
 from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]
@@ -93,6 +96,8 @@ class SlackAdapter:
             chat_channels=chat_channels,
         )
         self.interactions = SlackInteractions(self.inbound)
+        self.reactions = SlackReactions(self.inbound)
+        self.home = SlackHome(self.inbound)
         self._socket: AsyncSocketModeHandler | None = None
 
     def bind(
@@ -101,9 +106,16 @@ class SlackAdapter:
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
+        execute: Execute | None = None,
+        queue: QueueSource | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration."""
+        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
+        ``CommandService.execute`` for commands built here (reactions) and ``.queue`` (App Home)."""
         self.inbound.bind(handle, journal, labels, register)
+        if execute is not None:
+            self.reactions.bind(execute)
+        if queue is not None:
+            self.home.bind(queue)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""
@@ -134,4 +146,5 @@ class SlackAdapter:
             except Exception:
                 log.warning("slack socket mode close failed", exc_info=True)
             self._socket = None
+        await self.home.stop()
         await self.inbound.settle()

@@ -32,6 +32,7 @@ NEEDED_SCOPES = (
     "users:read",
     "users:read.email",
     "usergroups:read",
+    "reactions:read",
 )
 """The bot scopes of ``docs/slack-manifest.yaml`` (a test keeps the two equal)."""
 

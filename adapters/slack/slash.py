@@ -14,7 +14,7 @@ from bot.commands.grammar import COMMANDS
 __all__ = ["missing_number", "slash_help"]
 
 # commands that act on no conversation, with the words of their usage that need none either
-_NO_CONVERSATION = frozenset({"help", "labels", "list", "away", "back", "contact", "ls", "?"})
+_NO_CONVERSATION = frozenset({"help", "labels", "list", "away", "back", "contact", "queue", "ls", "?"})
 _NUMBER = re.compile(r"(?:^|\s)#\d{1,12}(?:\s|$)")
 _TEMPLATE_FREE = ("list", "preview", "save")
 

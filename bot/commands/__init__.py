@@ -9,6 +9,14 @@ read-only questions.
 
 from bot.commands.grammar import CommandError, parse_command
 from bot.commands.model import Actor, Location, ParsedCommand
-from bot.commands.service import CommandService
+from bot.commands.service import CommandService, Execute
 
-__all__ = ["Actor", "CommandError", "CommandService", "Location", "ParsedCommand", "parse_command"]
+__all__ = [
+    "Actor",
+    "CommandError",
+    "CommandService",
+    "Execute",
+    "Location",
+    "ParsedCommand",
+    "parse_command",
+]

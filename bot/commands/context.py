@@ -7,7 +7,7 @@ answer when none is named or in focus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
@@ -48,6 +48,7 @@ class Context:
     clock: Clock
     number: int | None
     where: Location
+    handovers: list[int] = field(default_factory=list)  # model-drafted summaries to post after the commit
 
     @property
     def prefix(self) -> str:

@@ -31,10 +31,13 @@ from bot.commands.model import (
     PinContactNote,
     Priority,
     Profile,
+    Queue,
     Reopen,
     ReplyToCustomer,
     Retry,
+    SendDraft,
     Snooze,
+    Summary,
     Template,
     TemplateList,
     TemplatePreview,
@@ -71,6 +74,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),
     "profile": ("profile", "the customer: addresses, past conversations, labels, pinned notes"),
     "contact": ("contact merge A B", "merge contact B into A (#42, an address, a phone or id:17)"),
+    "summary": ("summary", "post the hand-over summary: customer, request, wait, promises, last message"),
+    "draft": ("draft send", "send the reply the language model drafted with the last summary"),
+    "queue": ("queue", "your queue: yours, unassigned, and those breaching their SLA soon"),
     "away": ("away", "mark yourself away: no automatic assignments"),
     "back": ("back", "mark yourself available again"),
     "help": ("help [COMMAND]", "show this help"),
@@ -148,9 +154,15 @@ def _build(name: str, rest: str, prefix: str) -> Command:
         "away": Away(),
         "back": Back(),
         "profile": Profile(),
+        "summary": Summary(),
+        "queue": Queue(),
     }
     if name in simple:
         return _no_args(name, rest, simple[name])
+    if name == "draft":
+        if rest.lower() != "send":
+            raise CommandError(f"a draft is sent with: {_usage(name)} (nothing else reaches the customer)")
+        return SendDraft()
     if name == "contact":
         words = rest.split()
         if len(words) != 3 or words[0].lower() != "merge":

@@ -30,10 +30,14 @@ __all__ = [
     "PinContactNote",
     "Priority",
     "Profile",
+    "Queue",
+    "Reaction",
     "Reopen",
     "ReplyToCustomer",
     "Retry",
+    "SendDraft",
     "Snooze",
+    "Summary",
     "Template",
     "TemplateList",
     "TemplatePreview",
@@ -61,6 +65,7 @@ class Location:
     number: int | None = None
     typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
     journal_id: int | None = None  # the intake journal entry this command completes (bot.ingest.journal)
+    item_id: str | None = None  # the surface message a reaction was put on (the card, or one in the thread)
 
 
 @dataclass(frozen=True)
@@ -214,6 +219,35 @@ class ListConversations:
 
 
 @dataclass(frozen=True)
+class Reaction:
+    """An emoji reaction added to (or, ``removed``, taken off) the card or a message of the thread.
+
+    The core looks the emoji up in the surface's ``[reactions]`` map (the character, then the
+    surface's ``:short_name:`` when it has one) and runs that command; an emoji outside the map
+    does nothing.
+    """
+
+    emoji: str
+    removed: bool = False
+    short_name: str | None = None  # ``:eyes:`` on Slack, which names emoji rather than sending them
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Post the hand-over summary of the conversation in its thread."""
+
+
+@dataclass(frozen=True)
+class SendDraft:
+    """Send the reply the language model drafted with the last summary (only on this command)."""
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Your personal queue: your conversations, the unassigned ones, and those breaching soon."""
+
+
+@dataclass(frozen=True)
 class Help:
     """Show the commands, or one command's usage."""
 
@@ -244,6 +278,10 @@ Command = (
     | History
     | ContactMerge
     | ListConversations
+    | Reaction
+    | Summary
+    | SendDraft
+    | Queue
     | Help
 )
 """Every command the core understands."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.commands.context import Context, Refused, locate
@@ -19,22 +19,35 @@ from bot.commands.handlers import HANDLERS
 from bot.commands.model import Actor, Location, Note, ParsedCommand, ReplyToCustomer
 from bot.config import Settings
 from bot.domain import DomainError
+from bot.handover import HandoverService
 from bot.ports.inbound import InboundAttachment
+from bot.queue import build_queue
 from bot.runtime import metrics
-from bot.views import Reply
+from bot.views import QueueView, Reply
 from storage import Conflict, Repository, Store
 from storage.models import Agent
 
-__all__ = ["CommandService"]
+__all__ = ["CommandService", "Execute"]
 
 log = logging.getLogger(__name__)
+
+Execute = Callable[[Actor, ParsedCommand, Location], Awaitable[Reply]]
+"""``CommandService.execute`` as surfaces hold it: run a command they built (a reaction)."""
 
 
 class CommandService:
     """Parses and executes agent commands against the core."""
 
-    def __init__(self, store: Store, settings: Settings, clock: Clock, notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        notify: Callable[[], None],
+        handover: HandoverService | None = None,
+    ) -> None:
         self.store = store
+        self.handover = handover  # posts model-drafted summaries after a command's commit
         self.settings = settings
         self.clock = clock
         self.notify = notify
@@ -94,6 +107,9 @@ class CommandService:
             return refused.reply
         except DomainError as exc:
             return Reply(str(exc), ok=False, conversation_number=parsed.number)
+        if self.handover is not None:
+            for number in context.handovers:
+                self.handover.spawn(number)
         if reply.ok:
             self.notify()
             log.info(
@@ -105,6 +121,20 @@ class CommandService:
                 },
             )
         return reply
+
+    async def queue(self, actor: Actor, surface: str) -> QueueView | None:
+        """``actor``'s personal queue on ``surface`` (App Home, a pinned queue message), or None when
+        they are not an agent."""
+        async with self.store.transaction() as repo:
+            agent = await self._agent(repo, actor)
+            if agent is None:
+                return None
+            return await build_queue(repo, agent, self.settings, self.clock.now(), surface)
+
+    async def team_queue(self, surface: str, chat_channel: str) -> QueueView:
+        """The team's queue of the inboxes mirrored into ``chat_channel``: assigned, unassigned, breaching."""
+        async with self.store.transaction() as repo:
+            return await build_queue(repo, None, self.settings, self.clock.now(), surface, chat_channel)
 
     async def register(self, actor: Actor) -> None:
         """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""

@@ -119,6 +119,7 @@ class FakeDiscord:
         self.channels: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.reactions: list[tuple[int, int, str]] = []
+        self.pins: dict[int, list[int]] = {}  # channel id -> pinned message ids, in pinning order
         self.roles: list[dict[str, Any]] = []
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         """Synced application commands per guild id (None: global)."""
@@ -466,12 +467,33 @@ class FakeDiscord:
             self._message(cid, rest[1])  # deleting is the one thing allowed in an archived thread
             del self.messages[int(rest[1])]
             return web.Response(status=204)
+        if rest[:2] == ["messages", "pins"]:
+            return self._pins(channel, method, rest[2:])
         if len(rest) >= 4 and rest[2] == "reactions" and method == "PUT":
             self._active(channel)
             self._message(cid, rest[1])
             self.reactions.append((cid, int(rest[1]), rest[3]))
             return web.Response(status=204)
         return self._unknown(method, f"/channels/{'/'.join(parts)}")
+
+    def _pins(self, channel: dict[str, Any], method: str, rest: list[str]) -> web.Response:
+        """Message resource, "Pin Message" (``PUT /channels/{id}/messages/pins/{message}``, 204; at most
+        250 pins per channel, error 30003 — the fake allows 50: stricter) and "Get Channel Pins"
+        (``GET /channels/{id}/messages/pins``: ``{"items": [{"pinned_at", "message"}], "has_more"}``)."""
+        cid = int(channel["id"])
+        pinned = self.pins.setdefault(cid, [])
+        if method == "PUT" and len(rest) == 1:
+            self._message(cid, rest[0])
+            if int(rest[0]) not in pinned:
+                if len(pinned) >= 50:
+                    raise p.FakeError(400, 30003, "Maximum number of pins reached (50)")
+                pinned.append(int(rest[0]))
+            return web.Response(status=204)
+        if method == "GET" and not rest:
+            live = [mid for mid in pinned if mid in self.messages]
+            items = [{"pinned_at": p.NOW, "message": self.messages[mid]} for mid in reversed(live)]
+            return p.json_response({"items": items, "has_more": False})
+        return self._unknown(method, f"/channels/{cid}/messages/pins/{'/'.join(rest)}")
 
     def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
         """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50)."""

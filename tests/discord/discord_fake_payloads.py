@@ -18,6 +18,7 @@ __all__ = [
     "command_echo",
     "json_response",
     "message",
+    "reaction",
     "thread",
     "user",
 ]
@@ -52,6 +53,40 @@ def user(uid: int, name: str, *, bot: bool = False) -> dict[str, Any]:
         "avatar": None,
         "bot": bot,
     }
+
+
+def reaction(
+    *,
+    channel_id: int,
+    message_id: int,
+    user_id: int,
+    emoji: str,
+    member: dict[str, Any] | None,
+    removed: bool = False,
+    author_id: int | None = None,
+) -> dict[str, Any]:
+    """A MESSAGE_REACTION_ADD (or, ``removed``, MESSAGE_REACTION_REMOVE) gateway dispatch's data.
+
+    As https://discord.com/developers/docs/events/gateway-events#message-reaction-add lists it:
+    ``user_id``, ``channel_id``, ``message_id``, ``guild_id``, ``member`` (add only: "only in
+    guilds"), ``emoji`` (a partial emoji: ``id`` null and ``name`` the character for a standard
+    one; ``:name:`` written here means a custom emoji with a snowflake id), ``message_author_id``
+    (add only), ``burst``, ``burst_colors`` (add only) and ``type`` (0 normal, 1 burst). REMOVE
+    carries no member (#message-reaction-remove).
+    """
+    custom = emoji.startswith(":") and emoji.endswith(":") and len(emoji) > 2
+    data: dict[str, Any] = {
+        "user_id": str(user_id),
+        "channel_id": str(channel_id),
+        "message_id": str(message_id),
+        "guild_id": str(GUILD_ID),
+        "emoji": {"id": "910000000000000001", "name": emoji[1:-1]} if custom else {"id": None, "name": emoji},
+        "burst": False,
+        "type": 0,
+    }
+    if not removed:
+        data.update(member=member, message_author_id=str(author_id or BOT_ID), burst_colors=[])
+    return data
 
 
 def application() -> dict[str, Any]:

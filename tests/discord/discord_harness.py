@@ -20,6 +20,7 @@ from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
 from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
+from tests.discord.discord_fake_payloads import reaction as fake_reaction
 from threadline.app import Threadline
 from threadline.config import parse_config
 
@@ -194,6 +195,43 @@ class Harness:
         }
         self.fake.receive(data)
         return discord.Message(state=state, channel=channel, data=cast("MessagePayload", data))
+
+    def react(
+        self,
+        thread_id: int,
+        message_id: int,
+        emoji: str,
+        user: int = ALICE,
+        *,
+        removed: bool = False,
+        bot: bool = False,
+    ) -> None:
+        """A member's reaction in a thread reaches the client as the gateway dispatches it.
+
+        Discord dispatches reaction events only to a connection that identified with the
+        GUILD_MESSAGE_REACTIONS intent (1 << 10); without it the reaction is never seen. The
+        guild is in the client's cache, as the GUILDS intent's GUILD_CREATE puts it there.
+        """
+        state = self.state
+        if not state._intents.guild_reactions:
+            return
+        if state._get_guild(GUILD_ID) is None:
+            state._add_guild(state._get_or_create_unavailable_guild(GUILD_ID))
+        roles = (AGENT_ROLE,) if user != STRANGER else ()
+        who = member(user, roles)
+        who["user"]["bot"] = bot
+        data = fake_reaction(
+            channel_id=thread_id,
+            message_id=message_id,
+            user_id=user,
+            emoji=emoji,
+            member=who,
+            removed=removed,
+        )
+        if removed:
+            state.parse_message_reaction_remove(cast("Any", data))
+        else:
+            state.parse_message_reaction_add(cast("Any", data))
 
     async def followups(self, payload_id: int) -> list[Call]:
         """Follow-up messages sent for the interaction with this token id."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.commands import Actor, Location
+from bot.commands import Actor, Location, ParsedCommand
 from bot.views import Reply
 from tests.discord.discord_fake import GUILD_ID, FakeDiscord
 from tests.discord.discord_harness import (
@@ -138,6 +138,9 @@ async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response
         async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
             await release.wait()
             return await real.handle(actor, text, where, prefixed=prefixed)
+
+        async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
+            return await real.execute(actor, parsed, where)
 
     bridge.commands = Slow()
     payload = slash(harness, "claim", {}, channel_id=thread)

@@ -127,9 +127,11 @@ async def make_world(
     """Build worlds (optionally with extra [surfaces.slack] keys); each app's database is prepared."""
     worlds: list[SlackWorld] = []
 
-    async def build(extra_slack: str = "", *, mode: str = "http", extra: str = "") -> SlackWorld:
+    async def build(
+        extra_slack: str = "", *, mode: str = "http", extra: str = "", env: dict[str, str] | None = None
+    ) -> SlackWorld:
         text = slack_config(tmp_path, fake_slack.url, extra_slack=extra_slack, extra=extra)
-        settings = parse_config(text.replace('mode = "http"', f'mode = "{mode}"'), env={})
+        settings = parse_config(text.replace('mode = "http"', f'mode = "{mode}"'), env=env or {})
         clock = ManualClock()
         app = Threadline(settings, clock=clock)
         await app.prepare_database()

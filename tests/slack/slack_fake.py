@@ -23,6 +23,10 @@ made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "R
 A channel it knows with the bot not a member refuses ``chat.postMessage`` with ``not_in_channel``
 ("Cannot post user messages to a channel they are not in", https://docs.slack.dev/reference/methods/chat.postMessage,
 "Errors"); ``invite``/``kick`` change membership as ``/invite`` and ``/remove`` would.
+``views.publish`` takes a Home tab view only (``type`` ``home``, at most 100 blocks, the blocks' own
+limits) for a user of the workspace, and keeps the last one per user in ``homes``
+(https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
+holds by ``tests/slack/slack_payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
 Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
 """
 
@@ -43,7 +47,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
+from tests.slack.slack_rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
 from tests.slack.slack_socket import SocketHub
 
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
@@ -53,7 +57,7 @@ TOKEN = "xoxb-test"
 #: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
 MANIFEST_SCOPES = (
     "chat:write,chat:write.customize,commands,files:write,files:read,channels:history,groups:history,"
-    "channels:read,groups:read,users:read,users:read.email,usergroups:read"
+    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read"
 )
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -105,6 +109,7 @@ class FakeSlack:
     token: str = TOKEN
     scopes: str = MANIFEST_SCOPES
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the Home tab published
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, size, channel, thread
     shared: dict[str, bytes] = field(default_factory=dict)  # files users shared: id -> content
     permalinks: bool = True
@@ -300,6 +305,11 @@ class FakeSlack:
         if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
             self.refusals.append((method, "invalid_arguments", why))
             return web.json_response({"ok": False, "error": "invalid_arguments"})
+        if method == "views.publish" and (
+            why := home_view_error(args.get("view")) or self._publish_error(args)
+        ):
+            self.refusals.append((method, "invalid_arguments", why))
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
             if refused is not None:
@@ -385,6 +395,17 @@ class FakeSlack:
             return {"ok": False, "error": "expired_trigger_id"}
         self.used_triggers.add(trigger)
         return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _publish_error(self, args: dict[str, Any]) -> str | None:
+        """views.publish needs the ``user_id`` of a workspace user (reference/methods/views.publish)."""
+        return (
+            None if str(args.get("user_id") or "") in self.users else "user_id is not a user of the workspace"
+        )
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view") or {}
+        self.homes[str(args["user_id"])] = view
+        return {"ok": True, "view": {"id": f"VH{args['user_id']}", "team_id": "T1", **view}}
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": args.get("view_id"), **(args.get("view") or {})}}

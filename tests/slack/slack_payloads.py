@@ -20,10 +20,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from tests.slack.slack_fake import BOT_USER, form, signed_request, trigger_id
 
 __all__ = [
+    "app_home_opened",
     "as_slack_sends",
     "block_action",
+    "home_action",
     "label_options",
     "message_event",
+    "reaction_body",
+    "reaction_event",
     "shortcut",
     "slash",
     "view_submission",
@@ -212,5 +216,98 @@ def view_submission(
             "token": "legacy",
             "trigger_id": trigger_id(),
             "view": {**view, "id": "V1", "team_id": "T1", "state": {"values": values}},
+        }
+    )
+
+
+def reaction_event(
+    message: dict[str, Any],
+    reaction: str,
+    *,
+    user: str = "UALICE",
+    removed: bool = False,
+    event_id: str | None = None,
+) -> AsyncBoltRequest:
+    """A signed Events API request of ``reaction_body`` (HTTP mode)."""
+    body = reaction_body(message, reaction, user=user, removed=removed, event_id=event_id)
+    return signed_request(json.dumps(body), content_type="application/json")
+
+
+def reaction_body(
+    message: dict[str, Any],
+    reaction: str,
+    *,
+    user: str = "UALICE",
+    removed: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A ``reaction_added`` (or ``reaction_removed``) event callback for ``message`` as the fake stored it.
+
+    The shape of https://api.slack.com/events/reaction_added (and /events/reaction_removed):
+    ``user``, ``reaction`` (the short name, a skin tone as ``::skin-tone-2``), ``item_user`` (who
+    wrote the message), ``item`` ``{"type": "message", "channel", "ts"}`` and ``event_ts``;
+    the message's thread is not named.
+    """
+    event = {
+        "type": "reaction_removed" if removed else "reaction_added",
+        "user": user,
+        "reaction": reaction,
+        "item_user": message.get("user") or BOT_USER,
+        "item": {"type": "message", "channel": message["channel"], "ts": message["ts"]},
+        "event_ts": f"{time.time():.6f}",
+    }
+    body = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": event_id or f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
+    }
+    return body
+
+
+def app_home_opened(user: str = "UALICE", *, tab: str = "home") -> AsyncBoltRequest:
+    """An ``app_home_opened`` event (https://api.slack.com/events/app_home_opened): ``user``,
+    ``channel`` (the app's DM with them), ``tab`` (``home`` or ``messages``), ``event_ts``; ``view``
+    when a Home was published before (left out here: the first opening)."""
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user}",
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    body = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
+    }
+    return signed_request(json.dumps(body), content_type="application/json")
+
+
+def home_action(view: dict[str, Any], action_id: str, *, user: str = "UALICE") -> AsyncBoltRequest:
+    """A ``block_actions`` request from a button of a published Home view (container ``view``, no channel)."""
+    button = next(
+        b["accessory"] for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == action_id
+    )
+    return _interactive(
+        {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "team": TEAM,
+            "trigger_id": trigger_id(),
+            "container": {"type": "view", "view_id": f"VH{user}"},
+            "view": {"id": f"VH{user}", "type": "home", "team_id": "T1", "blocks": view["blocks"]},
+            "actions": [{**button, "block_id": "b1", "action_ts": str(time.time())}],
         }
     )

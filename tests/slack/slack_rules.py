@@ -19,6 +19,10 @@ Sources (Slack API documentation):
   ``rich_text_quote`` objects, each with its own ``elements``; a ``text`` element carries a string.
 - View objects reference (https://docs.slack.dev/reference/views): a modal's ``title``, ``submit``
   and ``close`` at most 24 characters, at most 100 blocks, ``private_metadata`` at most 3,000.
+- views.publish (https://docs.slack.dev/reference/methods/views.publish) and the App Home reference
+  (https://docs.slack.dev/surfaces/app-home): the view is of ``type`` ``home``, with at most 100
+  blocks (View objects reference), ``private_metadata`` at most 3,000 and ``callback_id`` at most
+  255 characters; blocks obey the same limits as message blocks; ``user_id`` is required.
 - Lengths are counted in UTF-16 code units, which is never fewer than Unicode characters (stricter).
 """
 
@@ -33,6 +37,7 @@ __all__ = [
     "MAX_TEXT",
     "block_texts",
     "blocks_error",
+    "home_view_error",
     "length",
     "view_error",
 ]
@@ -151,6 +156,30 @@ def blocks_error(blocks: Any) -> tuple[str, str] | None:
     total = sum(length(t) for t in block_texts(blocks))
     if total > MAX_BLOCKS_TEXT:
         return "msg_blocks_too_long", f"{total} characters of text in blocks, at most 12000"
+    return None
+
+
+def home_view_error(view: Any) -> str | None:
+    """Why Slack would refuse a Home view in views.publish (``invalid_arguments``); None if it accepts it."""
+    if not isinstance(view, dict) or view.get("type") != "home":
+        return "a published view must be an object of type home"
+    if length(str(view.get("private_metadata") or "")) > 3000:
+        return "private_metadata over 3000 characters"
+    if length(str(view.get("callback_id") or "")) > MAX_ID:
+        return "callback_id over 255 characters"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return "a home view needs blocks"
+    if len(blocks) > 100:
+        return "more than 100 blocks"
+    block_ids: set[str] = set()
+    action_ids: set[str] = set()
+    for block in blocks:
+        if block.get("type") == "input":
+            return "a home view cannot hold input blocks here"  # stricter: Threadline's home has none
+        error = _block_error(block, block_ids, action_ids)
+        if error:
+            return error
     return None
 
 

@@ -1,17 +1,28 @@
 """The one handler table: each command type and the plain function ``async (ctx, command)`` that applies it.
 
 Handlers are grouped by subject: ``assignment``, ``state``, ``replies``, ``templates``,
-``contacts`` and ``lookups``.
+``contacts``, ``lookups``, ``handover`` (summaries, reply drafts) and ``reactions`` (an emoji
+run as the command it stands for, through this same table).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.commands import model as m
 from bot.commands.context import Context
-from bot.commands.handlers import assignment, contacts, lookups, replies, state, templates
+from bot.commands.handlers import (
+    assignment,
+    contacts,
+    handover,
+    lookups,
+    reactions,
+    replies,
+    state,
+    templates,
+)
 from bot.views import Reply
 
 __all__ = ["HANDLERS", "Handler"]
@@ -23,6 +34,7 @@ HANDLERS: dict[type, Handler] = {
     m.Help: lookups.help_answer,
     m.Labels: lookups.labels_in_use,
     m.ListConversations: lookups.list_conversations,
+    m.Queue: lookups.personal_queue,
     m.Away: assignment.away,
     m.Back: assignment.back,
     m.TemplateList: templates.list_canned,
@@ -44,5 +56,8 @@ HANDLERS: dict[type, Handler] = {
     m.Profile: contacts.profile,
     m.History: contacts.profile,
     m.PinContactNote: contacts.pin_note,
+    m.Summary: handover.summary,
+    m.SendDraft: handover.send_draft,
 }
 """Every command type and its handler."""
+HANDLERS[m.Reaction] = functools.partial(reactions.react, HANDLERS)

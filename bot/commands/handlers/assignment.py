@@ -1,10 +1,12 @@
-"""Who works a conversation: claim, assign, unassign; and an agent's own availability (away, back)."""
+"""Who works a conversation: claim, assign (each followed by the hand-over summary), unassign; and an
+agent's own availability (away, back)."""
 
 from __future__ import annotations
 
 import difflib
 
 from bot.commands.context import Context
+from bot.commands.handlers.handover import post_summary
 from bot.commands.model import Assign, Away, Back, Claim, Unassign
 from bot.views import Reply
 
@@ -25,6 +27,8 @@ async def claim(ctx: Context, _: Claim) -> Reply:
         )
     conv.assignee_id = agent.id
     await ctx.effects(conv).event(agent.name, "claimed", f"claimed by {agent.name}", {"agent": agent.key})
+    if ctx.settings.summary.on_claim:
+        await post_summary(ctx, conv)
     return Reply(f"You claimed #{conv.number}.", conversation_number=conv.number)
 
 
@@ -50,6 +54,8 @@ async def assign(ctx: Context, command: Assign) -> Reply:
     await ctx.effects(conv).event(
         agent.name, "assigned", f"assigned to {target.name} by {agent.name}", {"agent": target.key}
     )
+    if ctx.settings.summary.on_claim:
+        await post_summary(ctx, conv)
     return Reply(f"#{conv.number} assigned to {target.name}.", conversation_number=conv.number)
 
 
