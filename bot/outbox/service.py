@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.outbox.claims import ClaimKeeper
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
@@ -82,6 +83,7 @@ class Dispatcher:
         self.outages = outages
         self.database = database or DatabaseOutage()  # the instance's one, shared with ``Operations``
         self.skipped_card_edits = 0
+        self.claims = ClaimKeeper(store, clock, settings.ops.claim_seconds)
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
         self.yield_to = yield_to
@@ -126,7 +128,8 @@ class Dispatcher:
                 lanes.setdefault(row.id if key is None else key, []).append(row)
         if rows:
             faults.hit("after_claim")
-            await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
+            async with self.claims.holding(rows):  # renewed while held, so no other instance takes them
+                await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
         return len(rows)
 
     async def _deliver_lane(self, key: str | int, rows: list[OutboxRow]) -> None:
@@ -141,6 +144,8 @@ class Dispatcher:
                     continue
                 self.lanes.hold(lane, row.id, until)
                 rest = rows[index + 1 :]
+            for waiting in rest:
+                self.claims.release(waiting)
             async with self.store.transaction() as repo:
                 for waiting in rest:
                     await hand_back(repo, waiting.id, until)
@@ -154,6 +159,12 @@ class Dispatcher:
 
     async def _deliver_slot(self, row: OutboxRow) -> datetime | None:
         """Deliver one row; return when it is due again if it must wait (None: done, final or handed back)."""
+        try:
+            return await self._deliver_held(row)
+        finally:  # (the outcomes below release it before they are recorded)
+            self.claims.release(row)
+
+    async def _deliver_held(self, row: OutboxRow) -> datetime | None:
         async with self._slots:
             if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
@@ -171,11 +182,14 @@ class Dispatcher:
                 self.database.failed("outbox delivery", exc)
                 return None
             except DeliveryError as exc:
+                self.claims.release(row)
                 return await self._failed(row, exc)
             except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash
                 log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
+                self.claims.release(row)
                 return await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
             else:
+                self.claims.release(row)
                 faults.hit("before_done")  # crash-safety tests: delivered, not yet marked done
                 faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
                 elapsed = time.perf_counter() - started
