@@ -31,6 +31,7 @@ from storage.repo_ingest import IngestLookups
 from storage.repo_messages import MessageQueries
 from storage.repo_outbox import OutboxQueries
 from storage.repo_scheduling import SchedulingQueries
+from storage.repo_sends import SendQueries
 
 __all__ = ["ConversationFilter", "Repository"]
 
@@ -77,7 +78,13 @@ def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
 
 
 class Repository(
-    MessageQueries, OutboxQueries, SchedulingQueries, IngestLookups, JournalQueries, RepositoryBase
+    MessageQueries,
+    OutboxQueries,
+    SendQueries,
+    SchedulingQueries,
+    IngestLookups,
+    JournalQueries,
+    RepositoryBase,
 ):
     """Queries and writes of one unit of work; messages, delivery and scheduling live in their own modules."""
 

@@ -32,6 +32,8 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
+from bot.outbox.send_records import StoredParts
+from bot.outbox.waits import count_rate_limit, sent_after_wait
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.runtime import faults, metrics
 from bot.runtime.db_outage import DatabaseOutage
@@ -321,7 +323,8 @@ class Dispatcher:
             message = await repo.message(row.message_id)
             conversation = await repo.conversation(row.conversation_id)
             view = await outbound_view(repo, message, conversation, self.settings)
-        return await sender.send(view)
+            parts = StoredParts(self.store, self.clock, message.id, await repo.sent_parts(message.id))
+        return await sender.send(view, parts)
 
     async def _done(self, row: OutboxRow, external: str | None) -> None:
         now = self.clock.now()
@@ -329,6 +332,7 @@ class Dispatcher:
             await repo.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
+            await sent_after_wait(repo, self.settings, row, now)
         metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
         if row.kind == SEND:
             metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
@@ -359,6 +363,8 @@ class Dispatcher:
             stored = await repo.outbox_row(row.id)
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
+            if error.rate_limited:
+                await count_rate_limit(repo, self.settings, row, now)
             if not final:
                 delay = retry_delay(outbox, attempts, error.retry_after)
                 stored.next_attempt_at = retry_at = now + timedelta(seconds=delay)

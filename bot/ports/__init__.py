@@ -8,8 +8,10 @@ The driven names are re-exported here: ``from bot.ports import Surface``.
 from bot.ports.driven import (
     ChannelSender,
     DeliveryError,
+    MemoryParts,
     PermanentDeliveryError,
     Remedy,
+    SentParts,
     Surface,
     ThreadGone,
     ThreadRef,
@@ -20,8 +22,10 @@ from bot.ports.driven import (
 __all__ = [
     "ChannelSender",
     "DeliveryError",
+    "MemoryParts",
     "PermanentDeliveryError",
     "Remedy",
+    "SentParts",
     "Surface",
     "ThreadGone",
     "ThreadRef",

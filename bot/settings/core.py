@@ -117,6 +117,13 @@ class OutboxSettings(Strict):
     backoff_max_seconds: float = Field(600.0, gt=0)
     poll_interval_seconds: float = Field(0.5, gt=0)
     batch_size: int = Field(50, ge=1, le=1000)
+    queued_notice_seconds: float = Field(
+        120.0,
+        ge=0.0,
+        le=86400.0,
+        description="a delivery rate-limited this long gets one 'queued: <platform> is rate-limiting, "
+        "retrying' notice in its thread (and one when it is sent)",
+    )
 
 
 class LocalSurfaceSettings(Strict):
