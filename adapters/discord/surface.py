@@ -251,7 +251,7 @@ class DiscordSurface:
         thread = self.client.get_partial_messageable(int(ref.thread_id))
         sent_ids: list[str] = []
         for index, outgoing in enumerate(post_messages(post)):
-            nonce = _nonce(post.message_uid, index)
+            nonce = _nonce(post, index)
 
             def send(out: OutgoingMessage = outgoing, nonce: str | int = nonce) -> Awaitable[discord.Message]:
                 kwargs: dict[str, Any] = {"content": out.content, "files": _files(out), "nonce": nonce}
@@ -386,11 +386,16 @@ class DiscordSurface:
         return fallback
 
 
-def _nonce(uid: str | None, index: int) -> str | int:
-    """A nonce per message part (Discord drops a repeat within minutes): from the message uid when known."""
-    if uid is None:
+def _nonce(post: PostView, index: int) -> str | int:
+    """A nonce per message part, sent with ``enforce_nonce`` (discord.py adds it): Discord returns the
+    message an earlier attempt created with it instead of posting again ("checked for uniqueness in the
+    past few minutes", https://discord.com/developers/docs/resources/message#create-message). From the
+    outbox id (a retry after a crash uses the same one), else the message uid; at most 25 characters."""
+    if post.delivery is not None:
+        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4 digits
+    if post.message_uid is None:
         return time.time_ns() // 1000 * 100 + index
-    return f"{uid.replace('-', '')[:20]}:{index}"  # 20 + 1 + up to 4 digits: within Discord's 25
+    return f"{post.message_uid.replace('-', '')[:20]}:{index}"  # 20 + 1 + up to 4 digits: within 25
 
 
 def _files(outgoing: OutgoingMessage) -> list[discord.File]:

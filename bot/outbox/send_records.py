@@ -5,17 +5,33 @@ committed at once (``send_records``), so a retry after a crash or restart sends 
 that are missing (a long WhatsApp reply) or nothing (an email already accepted by the SMTP
 server). ``unused_external_id`` refuses an external id another message already carries (a
 wamid collision): the reply is recorded as sent without it and the thread is told why, instead of
-the row failing to commit and the reply going out again at every retry.
+the row failing to commit and the reply going out again at every retry. ``keyed`` labels a card
+or post with its outbox row, so a surface can find what an earlier attempt posted (Slack metadata,
+Discord's nonce) instead of posting it twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TypeVar
+
 from bot.clock import Clock
 from bot.effects import Effects
+from bot.views import CardView, DeliveryKey, PostView
 from storage import Repository, Store
-from storage.models import Message
+from storage.models import Message, OutboxRow
 
-__all__ = ["StoredParts", "unused_external_id"]
+__all__ = ["StoredParts", "keyed", "unused_external_id"]
+
+View = TypeVar("View", CardView, PostView)
+
+
+def keyed(row: OutboxRow, view: View | None) -> View | None:
+    """``view`` labelled with the row it delivers (``DeliveryKey``); ``retried`` when the row was claimed
+    before this claim (every claim counts an attempt; a rate limit or a hand-back gives it back)."""
+    if view is None:
+        return None
+    return replace(view, delivery=DeliveryKey(row.id, retried=row.attempts > 1))
 
 
 class StoredParts:

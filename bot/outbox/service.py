@@ -32,7 +32,7 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
-from bot.outbox.send_records import StoredParts
+from bot.outbox.send_records import StoredParts, keyed
 from bot.outbox.waits import count_rate_limit, sent_after_wait
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
 from bot.runtime import faults, metrics
@@ -268,6 +268,7 @@ class Dispatcher:
                 text = str(row.payload.get("text", ""))
                 post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
+        card, post = keyed(row, card), keyed(row, post)
         if thread is None:
             assert card is not None
             fingerprint = card_fingerprint(card)

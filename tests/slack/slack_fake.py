@@ -20,6 +20,8 @@ answers the granted ``scopes`` in the ``x-oauth-scopes`` header, as Slack does f
 made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "Response headers").
 ``conversations.info`` answers ``channel_not_found`` for a channel it does not know and
 ``is_member`` for one it does (https://docs.slack.dev/reference/methods/conversations.info).
+Message ``metadata`` is validated and returned by ``conversations.replies`` / ``conversations.history``
+only with ``include_all_metadata``, as Slack documents (``tests/slack/slack_history.py``).
 Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
 """
 
@@ -40,6 +42,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from tests.slack.slack_history import history, metadata_error, replies
 from tests.slack.slack_rules import MAX_TEXT, blocks_error, length, view_error
 from tests.slack.slack_socket import SocketHub
 
@@ -291,6 +294,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
+            if refused is None and method == "chat.postMessage" and (bad := metadata_error(args)):
+                refused = (bad, "metadata is not {event_type: string, event_payload: object}")
             if refused is not None:
                 self.refusals.append((method, *refused))
                 return web.json_response({"ok": False, "error": refused[0]})
@@ -327,6 +332,12 @@ class FakeSlack:
         ts = f"1700000000.{next(self._ts):06d}"
         self.messages[ts] = {**args, "channel": channel, "ts": ts}
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        return replies(self.messages, args)
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        return history(self.messages, args)
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("ts"))
