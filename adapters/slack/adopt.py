@@ -2,7 +2,8 @@
 
 Each card and thread message is posted with message metadata
 (https://docs.slack.dev/messaging/message-metadata: ``event_type`` a string, ``event_payload`` an
-object) ``{"event_type": "threadline_outbox", "event_payload": {"outbox_id": N, "part": i}}``. Before
+object) ``{"event_type": "threadline_outbox", "event_payload": {"outbox_id": N, "kind": K, "part": i}}``
+(``kind`` "card" or "post": one row can post a card and then the first post in its thread). Before
 re-posting a row that was claimed before (an attempt may have posted and died before it was
 recorded), the surface reads the thread (``conversations.replies``) or, for a card, the channel's
 recent history (``conversations.history``), both with ``include_all_metadata=true`` (without it Slack
@@ -26,19 +27,24 @@ EVENT_TYPE = "threadline_outbox"
 _LOOKBACK = 200  # messages read back: what one instance can have posted to a channel since it died
 
 
-def metadata(key: DeliveryKey | None, part: int = 0) -> dict[str, Any] | None:
-    """The ``metadata`` argument of ``chat.postMessage`` for part ``part`` of a delivery."""
+def metadata(key: DeliveryKey | None, kind: str, part: int = 0) -> dict[str, Any] | None:
+    """The ``metadata`` argument of ``chat.postMessage`` for part ``part`` of a delivery's card or post."""
     if key is None:
         return None
-    return {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": key.outbox_id, "part": part}}
+    payload = {"outbox_id": key.outbox_id, "kind": kind, "part": part}
+    return {"event_type": EVENT_TYPE, "event_payload": payload}
 
 
-def _parts_of(messages: list[dict[str, Any]], key: DeliveryKey) -> dict[int, str]:
+def _parts_of(messages: list[dict[str, Any]], key: DeliveryKey, kind: str) -> dict[int, str]:
     found: dict[int, str] = {}
     for message in messages:
         meta = message.get("metadata") or {}
         payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == EVENT_TYPE and payload.get("outbox_id") == key.outbox_id:
+        if (
+            meta.get("event_type") == EVENT_TYPE
+            and payload.get("outbox_id") == key.outbox_id
+            and payload.get("kind") == kind
+        ):
             found.setdefault(int(payload.get("part", 0)), str(message["ts"]))
     return found
 
@@ -54,7 +60,7 @@ async def posted_parts(
     except Exception as exc:  # cannot check: post (at-least-once), never lose the post
         log.warning("slack thread not readable before a re-post", extra={"error": exc.__class__.__name__})
         return {}
-    return _parts_of(list(answer.get("messages") or []), key)
+    return _parts_of(list(answer.get("messages") or []), key, "post")
 
 
 async def posted_card(client: AsyncWebClient, channel: str, key: DeliveryKey) -> str | None:
@@ -66,4 +72,4 @@ async def posted_card(client: AsyncWebClient, channel: str, key: DeliveryKey) ->
     except Exception as exc:
         log.warning("slack channel not readable before a re-post", extra={"error": exc.__class__.__name__})
         return None
-    return _parts_of(list(answer.get("messages") or []), key).get(0)
+    return _parts_of(list(answer.get("messages") or []), key, "card").get(0)

@@ -93,7 +93,7 @@ class SlackSurface:
                 log.info("slack card adopted", extra={"conversation": card.number, "ts": found})
                 return ThreadRef(chat_channel, found, found)
         text, blocks = card_blocks(card)
-        answer = await self._top_level(chat_channel, text, blocks, metadata(key))
+        answer = await self._top_level(chat_channel, text, blocks, metadata(key, "card"))
         ts = str(answer["ts"])
         self._remember(self._shown, ts, json.dumps([text, blocks], sort_keys=True))
         channel = str(answer.get("channel") or chat_channel)
@@ -138,7 +138,7 @@ class SlackSurface:
                     blocks=chunk.blocks,
                     unfurl_links=False,
                     unfurl_media=False,
-                    metadata=metadata(key, index),
+                    metadata=metadata(key, "post", index),
                     **identity,
                 )
                 done = [*done, str(answer["ts"])]

@@ -27,7 +27,7 @@ async def test_messages_carry_the_outbox_id_and_a_retry_adopts_them(fake_slack: 
     ts = await slack.post(ref, post)
     assert fake_slack.messages[ts]["metadata"] == {
         "event_type": "threadline_outbox",
-        "event_payload": {"outbox_id": 42, "part": 0},
+        "event_payload": {"outbox_id": 42, "kind": "post", "part": 0},
     }
     posted = _posts(fake_slack)
 
@@ -46,7 +46,7 @@ async def test_a_retry_that_finds_nothing_posts_once(fake_slack: FakeSlack) -> N
     ts = await slack.post(
         ref, inbound("first try died before posting", delivery=DeliveryKey(8, retried=True))
     )
-    assert fake_slack.messages[ts]["metadata"]["event_payload"] == {"outbox_id": 8, "part": 0}
+    assert fake_slack.messages[ts]["metadata"]["event_payload"] == {"outbox_id": 8, "kind": "post", "part": 0}
     assert len(fake_slack.thread("C1", ref.thread_id)) == 2
     assert fake_slack.called("conversations.replies")  # it looked before posting
 
@@ -86,3 +86,11 @@ async def test_the_fake_refuses_malformed_metadata_and_hides_it_unless_asked(fak
     assert [m["metadata"] for m in full["messages"]] == [good, good]
     top = await client.conversations_history(channel="C1", include_all_metadata=True)
     assert [m["ts"] for m in top["messages"]] == [root["ts"]]
+
+
+async def test_a_row_that_posted_its_card_still_posts_its_message(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    key = DeliveryKey(3, retried=True)  # one row: the card, then the first post in its thread
+    ref = await slack.create_thread("C1", replace(CARD, delivery=key))
+    await slack.post(ref, inbound("the customer's first message", delivery=key))
+    assert len(fake_slack.thread("C1", ref.thread_id)) == 1  # the card's metadata is not the post's
