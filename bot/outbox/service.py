@@ -274,6 +274,7 @@ class Dispatcher:
             fingerprint = card_fingerprint(card)
             await self._pace(surface, chat_channel)
             ref = await surface.create_thread(chat_channel, card)
+            faults.hit("thread_created")  # crash tests: the card is on the surface, its thread not stored
             async with self.store.transaction() as repo:
                 now = self.clock.now()
                 await repo.save_thread(

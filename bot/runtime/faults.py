@@ -9,7 +9,9 @@ In production the variable is unset: ``hit`` is one dict lookup on an empty dict
 Points used by the code: ``after_fetch`` (IMAP message fetched, before ingest),
 ``after_commit`` (ingest committed), ``after_claim`` (outbox rows claimed),
 ``before_done`` and ``delivered_<kind>`` (a delivery reached the platform or the SMTP
-server, not yet marked done; kinds ``send``, ``post``, ``card``, ``notice``).
+server, not yet marked done; kinds ``send``, ``post``, ``card``, ``notice``), ``thread_created``
+(a card was posted, its thread not yet stored) and ``whatsapp_part_sent`` (one part of a long
+WhatsApp reply went out and was recorded, the next not yet).
 """
 
 from __future__ import annotations
