@@ -3,7 +3,8 @@
 Each card and thread message is posted with message metadata
 (https://docs.slack.dev/messaging/message-metadata: ``event_type`` a string, ``event_payload`` an
 object) ``{"event_type": "threadline_outbox", "event_payload": {"outbox_id": N, "kind": K, "part": i}}``
-(``kind`` "card" or "post": one row can post a card and then the first post in its thread). Before
+(``kind`` "card", "post" or "channel" for a notice outside threads: one row can post a card and
+then the first post in its thread). Before
 re-posting a row that was claimed before (an attempt may have posted and died before it was
 recorded), the surface reads the thread (``conversations.replies``) or, for a card, the channel's
 recent history (``conversations.history``), both with ``include_all_metadata=true`` (without it Slack
@@ -63,8 +64,11 @@ async def posted_parts(
     return _parts_of(list(answer.get("messages") or []), key, "post")
 
 
-async def posted_card(client: AsyncWebClient, channel: str, key: DeliveryKey) -> str | None:
-    """The ts of the card delivery ``key`` already posted at the top of ``channel``, if any."""
+async def posted_card(
+    client: AsyncWebClient, channel: str, key: DeliveryKey, kind: str = "card"
+) -> str | None:
+    """The ts of the card (or ``kind`` "channel": channel notice) delivery ``key`` already posted at
+    the top of ``channel``, if any."""
     try:
         answer = await client.conversations_history(
             channel=channel, include_all_metadata=True, limit=_LOOKBACK
@@ -72,4 +76,4 @@ async def posted_card(client: AsyncWebClient, channel: str, key: DeliveryKey) ->
     except Exception as exc:
         log.warning("slack channel not readable before a re-post", extra={"error": exc.__class__.__name__})
         return None
-    return _parts_of(list(answer.get("messages") or []), key, "card").get(0)
+    return _parts_of(list(answer.get("messages") or []), key, kind).get(0)

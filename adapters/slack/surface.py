@@ -205,13 +205,20 @@ class SlackSurface:
         return ts
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
-        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
+        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread;
+        a retried delivery adopts the notice an earlier attempt posted."""
+        key = post.delivery
+        if key is not None and key.retried:
+            found = await posted_card(self.client, chat_channel, key, "channel")
+            if found is not None:
+                return found
         link = (
             f" <{await self.permalink(thread.chat_channel, thread.thread_id)}|open the thread>"
             if thread
             else ""
         )
-        return str((await self._top_level(chat_channel, f":warning: {escape(post.text)}{link}", None))["ts"])
+        text = f":warning: {escape(post.text)}{link}"
+        return str((await self._top_level(chat_channel, text, None, metadata(key, "channel")))["ts"])
 
     async def permalink(self, chat_channel: str, ts: str) -> str:
         """A message's permalink (``chat.getPermalink``, cached); the archives link if Slack has none."""

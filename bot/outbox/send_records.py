@@ -13,7 +13,7 @@ Discord's nonce) instead of posting it twice.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from bot.clock import Clock
 from bot.effects import Effects
@@ -26,6 +26,10 @@ __all__ = ["StoredParts", "keyed", "unused_external_id"]
 View = TypeVar("View", CardView, PostView)
 
 
+@overload
+def keyed(row: OutboxRow, view: View) -> View: ...
+@overload
+def keyed(row: OutboxRow, view: None) -> None: ...
 def keyed(row: OutboxRow, view: View | None) -> View | None:
     """``view`` labelled with the row it delivers (``DeliveryKey``); ``retried`` when the row was claimed
     before this claim (every claim counts an attempt; a rate limit or a hand-back gives it back)."""

@@ -251,7 +251,7 @@ class Dispatcher:
         text = str(row.payload.get("text", ""))
         post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         await self._pace(surface, chat_channel)
-        return str(await surface.post_to_channel(chat_channel, post, ref))
+        return str(await surface.post_to_channel(chat_channel, keyed(row, post), ref))
 
     async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
         async with self.store.transaction() as repo:

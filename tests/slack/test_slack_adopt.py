@@ -94,3 +94,13 @@ async def test_a_row_that_posted_its_card_still_posts_its_message(fake_slack: Fa
     ref = await slack.create_thread("C1", replace(CARD, delivery=key))
     await slack.post(ref, inbound("the customer's first message", delivery=key))
     assert len(fake_slack.thread("C1", ref.thread_id)) == 1  # the card's metadata is not the post's
+
+
+async def test_a_retried_channel_notice_is_adopted(fake_slack: FakeSlack) -> None:
+    slack = surface(fake_slack, rate_limit_retries=0)
+    notice = inbound("SLA breached on #7", kind="notice", from_customer=False, delivery=DeliveryKey(9))
+    first = await slack.post_to_channel("C_ALERTS", notice, None)
+    again = await surface(fake_slack, rate_limit_retries=0).post_to_channel(
+        "C_ALERTS", replace(notice, delivery=DeliveryKey(9, retried=True)), None
+    )
+    assert again == first and len(fake_slack.roots("C_ALERTS")) == 1
