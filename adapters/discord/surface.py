@@ -387,15 +387,12 @@ class DiscordSurface:
 
 
 def _nonce(post: PostView, index: int) -> str | int:
-    """A nonce per message part, sent with ``enforce_nonce`` (discord.py adds it): Discord returns the
-    message an earlier attempt created with it instead of posting again ("checked for uniqueness in the
-    past few minutes", https://discord.com/developers/docs/resources/message#create-message). From the
-    outbox id (a retry after a crash uses the same one), else the message uid; at most 25 characters."""
+    """A nonce per part, from the outbox id (a retry after a crash sends the same), else the message uid;
+    with ``enforce_nonce`` (discord.py adds it) Discord returns the earlier message (/resources/message)."""
     if post.delivery is not None:
-        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4 digits
-    if post.message_uid is None:
-        return time.time_ns() // 1000 * 100 + index
-    return f"{post.message_uid.replace('-', '')[:20]}:{index}"  # 20 + 1 + up to 4 digits: within 25
+        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4: within 25
+    uid = post.message_uid  # 20 + 1 + up to 4 digits: within Discord's 25
+    return f"{uid.replace('-', '')[:20]}:{index}" if uid else time.time_ns() // 1000 * 100 + index
 
 
 def _files(outgoing: OutgoingMessage) -> list[discord.File]:
