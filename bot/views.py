@@ -8,6 +8,7 @@ from datetime import datetime
 __all__ = [
     "AttachmentView",
     "CardView",
+    "DeliveryKey",
     "DigestEntry",
     "DigestView",
     "OutboundView",
@@ -16,6 +17,18 @@ __all__ = [
     "QueueView",
     "Reply",
 ]
+
+
+@dataclass(frozen=True)
+class DeliveryKey:
+    """Which outbox row a card or post delivers, so a surface that can label its messages (Slack
+    metadata, Discord's nonce) finds a message an earlier attempt posted instead of posting it again.
+
+    ``retried``: the row was claimed before (an attempt may have posted and died before it was
+    recorded), so the surface looks for that message first."""
+
+    outbox_id: int
+    retried: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class CardView:
     sla_due: datetime | None = None
     sla_state: str = "ok"  # ok | warning | breached
     last_activity: str | None = None
+    # which delivery posts it (not part of what the card shows: left out of its fingerprint)
+    delivery: DeliveryKey | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,7 @@ class PostView:
     attachments: tuple[AttachmentView, ...] = ()
     channel: str = ""
     message_uid: str | None = None
+    delivery: DeliveryKey | None = field(default=None, compare=False, repr=False)  # which outbox row
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from storage.repo_messages import MessageQueries
 from storage.repo_outbox import OutboxQueries
 from storage.repo_repairs import RepairQueries
 from storage.repo_scheduling import SchedulingQueries
+from storage.repo_sends import SendQueries
 
 __all__ = ["ConversationFilter", "Repository"]
 
@@ -83,6 +84,7 @@ class Repository(
     MessageQueries,
     OutboxQueries,
     RepairQueries,
+    SendQueries,
     SchedulingQueries,
     IngestLookups,
     JournalQueries,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
-from bot.ports import PermanentDeliveryError, ThreadRef, TransientDeliveryError
+from bot.ports import PermanentDeliveryError, SentParts, ThreadRef, TransientDeliveryError
 from bot.views import CardView, OutboundView, PostView
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
@@ -45,7 +45,7 @@ class RecordingSender:
         """Nothing is kept: the test reads what was sent from memory."""
         return 0
 
-    async def send(self, message: OutboundView) -> str:
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
         if self.error is not None:
             raise self.error
         self.sent.append(message)

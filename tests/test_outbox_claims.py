@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
+from bot.outbox.claims import ClaimKeeper
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
 
@@ -42,4 +43,30 @@ async def test_a_row_taken_over_while_waiting_is_not_delivered_twice(
     thread = surface.thread(result.conversation_number or 0)
     assert thread is not None and [p.kind for p in thread.posts] == ["inbound"]
     assert len(surface.threads) == 1
+    await app.stop()
+
+
+async def test_a_claim_held_through_a_slow_delivery_is_renewed_not_taken_over(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
+    app = await started_app(settings, clock)
+    await app.ingestor.ingest(email_in(when=clock.now()))
+    claim = timedelta(seconds=settings.ops.claim_seconds)
+    async with app.store.transaction() as repo:
+        rows = await repo.claim_outbox(clock.now(), clock.now() + claim, 50)
+    assert rows
+    keeper = ClaimKeeper(app.store, clock, settings.ops.claim_seconds)
+    async with keeper.holding(rows):
+        for _ in range(5):  # a delivery (paced, slow platform) taking five claims' time
+            clock.advance(claim * 0.9)
+            await keeper.renew()
+            async with app.store.transaction() as repo:
+                assert not await repo.claim_outbox(clock.now(), clock.now() + claim, 50)  # still ours
+        keeper.release(rows[0])
+    clock.advance(claim + timedelta(seconds=1))  # released (this instance died): another takes it over
+    async with app.store.transaction() as repo:
+        assert [row.id for row in await repo.claim_outbox(clock.now(), clock.now() + claim, 50)][:1] == [
+            rows[0].id
+        ]
     await app.stop()

@@ -7,6 +7,7 @@ import json
 from collections.abc import Collection
 from pathlib import Path
 
+from bot.ports import SentParts
 from bot.views import OutboundView
 
 __all__ = ["WhatsAppFileSender"]
@@ -36,8 +37,8 @@ class WhatsAppFileSender:
             out.write(json.dumps(body, ensure_ascii=False) + "\n")
         return wamid
 
-    async def send(self, message: OutboundView) -> str:
-        """Append the message; return its demo wamid."""
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
+        """Append the message; return its demo wamid (a demo file keeps no part records)."""
         return await asyncio.to_thread(self._write, message)
 
     def _erase(self, external_ids: Collection[str]) -> int:

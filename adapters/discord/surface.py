@@ -252,7 +252,7 @@ class DiscordSurface:
         thread = self.client.get_partial_messageable(int(ref.thread_id))
         sent_ids: list[str] = []
         for index, outgoing in enumerate(post_messages(post)):
-            nonce = _nonce(post.message_uid, index)
+            nonce = _nonce(post, index)
 
             def send(out: OutgoingMessage = outgoing, nonce: str | int = nonce) -> Awaitable[discord.Message]:
                 kwargs: dict[str, Any] = {"content": out.content, "files": _files(out), "nonce": nonce}
@@ -387,11 +387,13 @@ class DiscordSurface:
         return fallback
 
 
-def _nonce(uid: str | None, index: int) -> str | int:
-    """A nonce per message part (Discord drops a repeat within minutes): from the message uid when known."""
-    if uid is None:
-        return time.time_ns() // 1000 * 100 + index
-    return f"{uid.replace('-', '')[:20]}:{index}"  # 20 + 1 + up to 4 digits: within Discord's 25
+def _nonce(post: PostView, index: int) -> str | int:
+    """A nonce per part, from the outbox id (a retry after a crash sends the same), else the message uid;
+    with ``enforce_nonce`` (discord.py adds it) Discord returns the earlier message (/resources/message)."""
+    if post.delivery is not None:
+        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4: within 25
+    uid = post.message_uid  # 20 + 1 + up to 4 digits: within Discord's 25
+    return f"{uid.replace('-', '')[:20]}:{index}" if uid else time.time_ns() // 1000 * 100 + index
 
 
 def _files(outgoing: OutgoingMessage) -> list[discord.File]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from adapters.email.compose import ReplyComposer
 from bot.clock import Clock, SystemClock
-from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.ports import PermanentDeliveryError, SentParts, TransientDeliveryError
 from bot.ports.inbound import ChannelCursor, InboundMessage, IngestResult
 from bot.views import OutboundView
 
@@ -98,8 +98,9 @@ class FolderSender:
             return 0
         return await asyncio.to_thread(self._erase_sync, external_ids)
 
-    async def send(self, message: OutboundView) -> str:
-        """Write the reply as an .eml file; return its Message-ID."""
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
+        """Write the reply as an .eml file; return its Message-ID (writing it again replaces the file,
+        so ``parts`` is not needed)."""
         try:
             message_id = await asyncio.to_thread(self._send_sync, message)
         except ValueError as exc:

@@ -19,7 +19,7 @@ from adapters.email.compose import ReplyComposer, envelope_recipients
 from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignInExpired, TokenServiceError
 from adapters.email.settings import SmtpSettings
 from adapters.email.smtp_oauth import send_with_token
-from bot.ports import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.ports import DeliveryError, MemoryParts, PermanentDeliveryError, SentParts, TransientDeliveryError
 from bot.views import OutboundView
 
 __all__ = ["SmtpSender", "classify_smtp_error"]
@@ -48,7 +48,9 @@ def classify_smtp_error(exc: BaseException) -> DeliveryError:
         return TransientDeliveryError(reason) if temporary else PermanentDeliveryError(reason)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         reason = _answer(exc.code, exc.message)
-        if 400 <= exc.code < 500 or exc.code < 0:
+        if 400 <= exc.code < 500:  # the server asks us to wait (throttling, greylisting, busy)
+            return TransientDeliveryError(reason, rate_limited=True)
+        if exc.code < 0:
             return TransientDeliveryError(reason)
         return PermanentDeliveryError(reason)
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
@@ -77,8 +79,16 @@ class SmtpSender:
         """Sent mail has left the server: nothing is kept here."""
         return 0
 
-    async def send(self, message: OutboundView) -> str:
-        """Send ``message``; return its Message-ID. Raises Transient/PermanentDeliveryError."""
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
+        """Send ``message``; return its Message-ID. Raises Transient/PermanentDeliveryError.
+
+        A mail ``parts`` records as sent (part 0) is not sent again: the retry after a crash between
+        the SMTP server's 250 and the outbox marking the row done sends nothing."""
+        parts = parts if parts is not None else MemoryParts()
+        already = parts.sent(0)
+        if already is not None:
+            log.info("smtp already delivered", extra={"outbound_uid": message.uid, "message_id": already})
+            return already
         try:
             email = self.composer(message)
         except ValueError as exc:
@@ -130,6 +140,7 @@ class SmtpSender:
                 },
             )
             raise error from exc
+        await parts.record(0, message_id)
         log.info(
             "smtp delivered",
             extra={

@@ -2,7 +2,9 @@
 
 Idempotence across retries: a post split into several Slack messages remembers the
 ``ts`` of each part already posted and the ids of its uploaded files (per thread and message uid),
-so a retry after a 429 in the middle resumes instead of repeating. ``post`` returns the
+so a retry after a 429 in the middle resumes instead of repeating; across a crash, every message
+carries its outbox id in Slack message metadata and a retried delivery adopts what it finds
+(``adapters/slack/adopt.py``). ``post`` returns the
 file ids and every part's ``ts``, so ``redact`` can delete all of them. A plain thread
 message that the core turned into a note is not echoed back: the agent's own Slack message already shows it.
 """
@@ -17,6 +19,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.adopt import metadata, posted_card, posted_parts
 from adapters.slack.auth import SlackAuth
 from adapters.slack.digest import digest_blocks, thread_link
 from adapters.slack.errors import refusal
@@ -81,9 +84,17 @@ class SlackSurface:
         return identity
 
     async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
-        """Post the card; its ``ts`` is both the thread id and the card id."""
+        """Post the card; its ``ts`` is both the thread id and the card id.
+
+        A retried delivery first looks for the card an earlier attempt posted (``adopt``) and uses it."""
+        key = card.delivery
+        if key is not None and key.retried:
+            found = await posted_card(self.client, chat_channel, key)
+            if found is not None:
+                log.info("slack card adopted", extra={"conversation": card.number, "ts": found})
+                return ThreadRef(chat_channel, found, found)
         text, blocks = card_blocks(card)
-        answer = await self._top_level(chat_channel, text, blocks)
+        answer = await self._top_level(chat_channel, text, blocks, metadata(key, "card"))
         ts = str(answer["ts"])
         self._remember(self._shown, ts, json.dumps([text, blocks], sort_keys=True))
         channel = str(answer.get("channel") or chat_channel)
@@ -112,7 +123,12 @@ class SlackSurface:
         done = self._parts.get(uid, []) if uid else []
         chunks = post_chunks(post)
         identity = self._identity(post)
+        key = post.delivery
         try:
+            if key is not None and key.retried and not done:  # an earlier attempt may have posted parts
+                found = await posted_parts(self.client, ref.chat_channel, ref.thread_id, key)
+                while len(done) < len(chunks) and len(done) in found:  # the parts posted, in order
+                    done = [*done, found[len(done)]]
             for index, chunk in enumerate(chunks):
                 if index < len(done):
                     continue
@@ -123,6 +139,7 @@ class SlackSurface:
                     blocks=chunk.blocks,
                     unfurl_links=False,
                     unfurl_media=False,
+                    metadata=metadata(key, "post", index),
                     **identity,
                 )
                 done = [*done, str(answer["ts"])]
@@ -189,13 +206,20 @@ class SlackSurface:
         return ts
 
     async def post_to_channel(self, chat_channel: str, post: PostView, thread: ThreadRef | None) -> str:
-        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread."""
+        """Post a notice (an SLA escalation) at the top level of ``chat_channel``, linking the thread;
+        a retried delivery adopts the notice an earlier attempt posted."""
+        key = post.delivery
+        if key is not None and key.retried:
+            found = await posted_card(self.client, chat_channel, key, "channel")
+            if found is not None:
+                return found
         link = (
             f" <{await self.permalink(thread.chat_channel, thread.thread_id)}|open the thread>"
             if thread
             else ""
         )
-        return str((await self._top_level(chat_channel, f":warning: {escape(post.text)}{link}", None))["ts"])
+        text = f":warning: {escape(post.text)}{link}"
+        return str((await self._top_level(chat_channel, text, None, metadata(key, "channel")))["ts"])
 
     async def permalink(self, chat_channel: str, ts: str) -> str:
         """A message's permalink (``chat.getPermalink``, cached); the archives link if Slack has none."""
@@ -210,7 +234,13 @@ class SlackSurface:
         self._remember(self._links, key, str(answer["permalink"]))
         return self._links[key]
 
-    async def _top_level(self, chat_channel: str, text: str, blocks: list[dict[str, Any]] | None) -> Any:
+    async def _top_level(
+        self,
+        chat_channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        meta: dict[str, Any] | None = None,
+    ) -> Any:
         """Post at the top level of a channel as the bot (no unfurling); map Slack's errors."""
         try:
             answer = await self.client.chat_postMessage(
@@ -219,6 +249,7 @@ class SlackSurface:
                 blocks=blocks,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=meta,
                 **self._bot_identity(),
             )
         except Exception as exc:

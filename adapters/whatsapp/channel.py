@@ -27,7 +27,7 @@ from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
 from bot.ingest.journal import BadEntry, Journal, JournalItem
-from bot.ports import DeliveryError, Remedy
+from bot.ports import DeliveryError, Remedy, SentParts
 from bot.ports.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.runtime import metrics
 from bot.views import OutboundView
@@ -135,9 +135,9 @@ class _ReadingSender(WhatsAppSender):
         while len(self.last_inbound) > _LAST_INBOUND_KEPT:
             self.last_inbound.popitem(last=False)
 
-    async def send(self, message: OutboundView) -> str:
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
         """Send, then mark the customer's last message read (best effort)."""
-        wamid = await super().send(message)
+        wamid = await super().send(message, parts)
         if self.settings.mark_read_on_claim:
             [address] = recipient_fields(message.to_address).values()
             last = self.last_inbound.pop(address, None)

@@ -2,21 +2,21 @@
 
 The 24-hour window is enforced by the core before anything is queued; if Meta
 still refuses (error 131047) the reason tells the team to send a template.
-Parts already sent for a message uid are remembered, so a retry after a partial
-failure does not send the first parts twice (the Graph API has no idempotency key).
+Every part sent is recorded in the outbox's ``SentParts`` (the database) at once, so a retry after a
+partial failure or a restart sends only the missing parts (the Graph API has no idempotency key).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any
 
 from adapters.whatsapp.graph import GraphClient
 from adapters.whatsapp.settings import WhatsAppSettings
-from bot.ports import PermanentDeliveryError
+from bot.ports import MemoryParts, PermanentDeliveryError, SentParts
+from bot.runtime import faults
 from bot.settings.channel import ApprovedTemplate
 from bot.views import AttachmentView, OutboundView
 
@@ -66,7 +66,6 @@ _TAKES = (
     "it takes images as JPEG or PNG, videos as MP4 or 3GPP, audio as AAC, AMR, MP3, M4A or OGG, "
     "stickers as WebP, and documents as PDF, text, Word, Excel or PowerPoint files"
 )
-_REMEMBERED = 2000
 # a business-scoped user id: ISO country code, a period, optionally ENT. (a parent id), alphanumerics
 _BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
 
@@ -134,14 +133,16 @@ class WhatsAppSender:
     def __init__(self, settings: WhatsAppSettings, graph: GraphClient) -> None:
         self.settings = settings
         self.graph = graph
-        self._sent: OrderedDict[str, str] = OrderedDict()
 
     async def erase(self, external_ids: Collection[str]) -> int:
         """Messages sent through the Cloud API have left: nothing is kept here."""
         return 0
 
-    async def send(self, message: OutboundView) -> str:
-        """Send a reply (text parts, then attachments) or a template; return the first wamid."""
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
+        """Send a reply (text parts, then attachments) or a template; return the first wamid.
+
+        A part ``parts`` records as sent is skipped; each part sent is recorded before the next goes."""
+        parts = parts if parts is not None else MemoryParts()
         to = recipient_fields(message.to_address)
         number = self.settings.number_of(message.inbox)
         bodies: list[dict[str, Any] | AttachmentView] = []
@@ -161,24 +162,19 @@ class WhatsAppSender:
             raise PermanentDeliveryError("; ".join(refusals), remedy="none")
         first: str | None = None
         for index, body in enumerate(bodies):
-            key = f"{message.uid}:{index}"
-            wamid = self._sent.get(key)
+            wamid = parts.sent(index)
             if wamid is None:
                 if isinstance(body, AttachmentView):
                     body = await self._media(body, number)
                 wamid = await self.graph.send_message({"recipient_type": "individual", **to, **body}, number)
-                self._remember(key, wamid)
+                await parts.record(index, wamid)
+                faults.hit("whatsapp_part_sent")  # crash tests: a part went out, the next not yet
             first = first or wamid
         log.info(
             "whatsapp message sent", extra={"conversation": message.conversation_number, "parts": len(bodies)}
         )
         assert first is not None
         return first
-
-    def _remember(self, key: str, wamid: str) -> None:
-        self._sent[key] = wamid
-        while len(self._sent) > _REMEMBERED:
-            self._sent.popitem(last=False)
 
     def _template(self, message: OutboundView) -> dict[str, Any]:
         name = message.template or ""

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import CARD, POST, SEND, Effects
 from bot.outbox.failure_notices import reply_failed
+from bot.outbox.send_records import unused_external_id
 from bot.ports import DeliveryError, PermanentDeliveryError
 from bot.settings.core import OutboxSettings
 from bot.views import CardView
@@ -41,13 +42,13 @@ async def record_sent(
     assert row.message_id is not None
     message = await repo.message(row.message_id)
     conversation = await repo.conversation(row.conversation_id)
-    message.external_id = external
+    inbox = settings.inbox(conversation.inbox)
+    effects = Effects(repo, conversation, inbox, now)
+    message.external_id = await unused_external_id(repo, message, external, effects)
     message.delivery_status = DeliveryStatus.SENT
     message.delivery_error = None
-    inbox = settings.inbox(conversation.inbox)
     if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
         lifecycle.replied(conversation, inbox, now)
-    effects = Effects(repo, conversation, inbox, now)
     await effects.show(message)
     await effects.card_changed()
 

@@ -26,12 +26,15 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.outbox.claims import ClaimKeeper
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
 from bot.outbox.repair import Repairs
+from bot.outbox.send_records import StoredParts, keyed
+from bot.outbox.waits import count_rate_limit, sent_after_wait
 from bot.ports import (
     ChannelSender,
     DeliveryError,
@@ -92,6 +95,7 @@ class Dispatcher:
         self.outages = outages
         self.database = database or DatabaseOutage()  # the instance's one, shared with ``Operations``
         self.skipped_card_edits = 0
+        self.claims = ClaimKeeper(store, clock, settings.ops.claim_seconds)
         # storing what customers send comes first: a delivery waits while inbound messages are being
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
         self.yield_to = yield_to
@@ -137,7 +141,8 @@ class Dispatcher:
                 lanes.setdefault(row.id if key is None else key, []).append(row)
         if rows:
             faults.hit("after_claim")
-            await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
+            async with self.claims.holding(rows):  # renewed while held, so no other instance takes them
+                await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
         return len(rows)
 
     async def _deliver_lane(self, key: str | int, rows: list[OutboxRow]) -> None:
@@ -152,6 +157,8 @@ class Dispatcher:
                     continue
                 self.lanes.hold(lane, row.id, until)
                 rest = rows[index + 1 :]
+            for waiting in rest:
+                self.claims.release(waiting)
             async with self.store.transaction() as repo:
                 for waiting in rest:
                     await hand_back(repo, waiting.id, until)
@@ -165,6 +172,12 @@ class Dispatcher:
 
     async def _deliver_slot(self, row: OutboxRow) -> datetime | None:
         """Deliver one row; return when it is due again if it must wait (None: done, final or handed back)."""
+        try:
+            return await self._deliver_held(row)
+        finally:  # (the outcomes below release it before they are recorded)
+            self.claims.release(row)
+
+    async def _deliver_held(self, row: OutboxRow) -> datetime | None:
         async with self._slots:
             if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
@@ -191,11 +204,14 @@ class Dispatcher:
                 await self.repairs.rebuild(row, surface)
                 return None
             except DeliveryError as exc:
+                self.claims.release(row)
                 return await self._failed(row, exc)
             except Exception as exc:  # a bug or an unexpected platform answer: retry, never crash
                 log.exception("outbox delivery raised", extra={"outbox_id": row.id, "kind": row.kind})
+                self.claims.release(row)
                 return await self._failed(row, DeliveryError(f"internal error: {exc.__class__.__name__}"))
             else:
+                self.claims.release(row)
                 faults.hit("before_done")  # crash-safety tests: delivered, not yet marked done
                 faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
                 elapsed = time.perf_counter() - started
@@ -251,7 +267,7 @@ class Dispatcher:
         text = str(row.payload.get("text", ""))
         post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         await self._pace(surface, chat_channel)
-        return str(await surface.post_to_channel(chat_channel, post, ref))
+        return str(await surface.post_to_channel(chat_channel, keyed(row, post), ref))
 
     async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
         async with self.store.transaction() as repo:
@@ -268,11 +284,13 @@ class Dispatcher:
                 text = str(row.payload.get("text", ""))
                 post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
+        card, post = keyed(row, card), keyed(row, post)
         if thread is None:
             assert card is not None
             fingerprint = card_fingerprint(card)
             await self._pace(surface, chat_channel)
             ref = await surface.create_thread(chat_channel, card)
+            faults.hit("thread_created")  # crash tests: the card is on the surface, its thread not stored
             async with self.store.transaction() as repo:
                 now = self.clock.now()
                 await repo.save_thread(
@@ -323,7 +341,8 @@ class Dispatcher:
             message = await repo.message(row.message_id)
             conversation = await repo.conversation(row.conversation_id)
             view = await outbound_view(repo, message, conversation, self.settings)
-        return await sender.send(view)
+            parts = StoredParts(self.store, self.clock, message.id, await repo.sent_parts(message.id))
+        return await sender.send(view, parts)
 
     async def _done(self, row: OutboxRow, external: str | None) -> None:
         now = self.clock.now()
@@ -331,6 +350,7 @@ class Dispatcher:
             await repo.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
+            await sent_after_wait(repo, self.settings, row, now)
         faults.hit("after_done")  # crash-safety tests: marked done, the next row not started
         metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
         if row.kind == SEND:
@@ -362,6 +382,8 @@ class Dispatcher:
             stored = await repo.outbox_row(row.id)
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
+            if error.rate_limited:
+                await count_rate_limit(repo, self.settings, row, now)
             if not final:
                 delay = retry_delay(outbox, attempts, error.retry_after)
                 stored.next_attempt_at = retry_at = now + timedelta(seconds=delay)

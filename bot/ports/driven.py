@@ -16,9 +16,11 @@ __all__ = [
     "WHOLE_SURFACE",
     "ChannelSender",
     "DeliveryError",
+    "MemoryParts",
     "PermanentDeliveryError",
     "RefusalScope",
     "Remedy",
+    "SentParts",
     "Surface",
     "SurfaceRefused",
     "ThreadGone",
@@ -36,11 +38,20 @@ reply again cannot succeed; or send an approved template (the channel's reply wi
 class DeliveryError(Exception):
     """A delivery that did not happen; ``reason`` is shown to the team, ``remedy`` says what can help."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, remedy: Remedy = "retry") -> None:
+    def __init__(
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        remedy: Remedy = "retry",
+        *,
+        rate_limited: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.remedy: Remedy = remedy
+        # the destination asked us to wait (HTTP 429, WhatsApp 130429/131056, an SMTP 4xx answer)
+        self.rate_limited = rate_limited or retry_after is not None
 
 
 class TransientDeliveryError(DeliveryError):
@@ -151,16 +162,46 @@ class Surface(Protocol):
         ...
 
 
+class SentParts(Protocol):
+    """What was already sent of one outbound message, part by part (a long WhatsApp reply is several
+    messages, an email one). The outbox keeps it in the database, so a retry after a restart sends
+    only the parts that are missing."""
+
+    def sent(self, part: int) -> str | None:
+        """The external id part ``part`` was sent with, or None when it was not sent yet."""
+        ...
+
+    async def record(self, part: int, external_id: str) -> None:
+        """Part ``part`` was accepted by the transport as ``external_id``: keep it (durably)."""
+        ...
+
+
+class MemoryParts:
+    """``SentParts`` kept in memory: what one sender call (or a test) remembers, nothing more."""
+
+    def __init__(self) -> None:
+        self.parts: dict[int, str] = {}
+
+    def sent(self, part: int) -> str | None:
+        """The external id of a part sent through this object."""
+        return self.parts.get(part)
+
+    async def record(self, part: int, external_id: str) -> None:
+        """Remember a sent part."""
+        self.parts[part] = external_id
+
+
 class ChannelSender(Protocol):
     """A customer-side transport that delivers replies (SMTP, WhatsApp Cloud API, a folder)."""
 
     channel: str
 
-    async def send(self, message: OutboundView) -> str:
+    async def send(self, message: OutboundView, parts: SentParts) -> str:
         """Deliver ``message``; return its external id (Message-ID, wamid).
 
         Must be idempotent for the same ``message.uid`` where the transport allows
-        (email derives its Message-ID from it).
+        (email derives its Message-ID from it). Every part accepted by the transport is recorded in
+        ``parts`` right away, and a part already recorded there is not sent again.
         """
         ...
 

@@ -10,8 +10,10 @@ Points used by the code: ``after_fetch`` (IMAP message fetched, before ingest),
 ``after_commit`` (ingest committed), ``after_claim`` (outbox rows claimed),
 ``before_done`` and ``delivered_<kind>`` (a delivery reached the platform or the SMTP
 server, not yet marked done; kinds ``send``, ``post``, ``card``, ``notice``), ``after_done`` (a
-delivery marked done, the next not started) and ``remirror_queued`` (a healed scope's re-mirror
-committed to the outbox, nothing of it posted yet).
+delivery marked done, the next not started), ``remirror_queued`` (a healed scope's re-mirror
+committed to the outbox, nothing of it posted yet), ``thread_created`` (a card was posted, its
+thread not yet stored) and ``whatsapp_part_sent`` (one part of a long WhatsApp reply went out
+and was recorded, the next not yet).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ __all__ = [
     "OUTBOX_AGE",
     "OUTBOX_DEPTH",
     "PACING_SKIPPED",
+    "RATE_LIMITED",
     "SLA_REMINDERS",
     "WEBHOOKS_UNROUTED",
     "Exporter",
@@ -81,6 +82,12 @@ PACING_SKIPPED = Metric(
     "Card edits not sent because the card had not changed",
     ("surface",),
 )
+RATE_LIMITED = Metric(
+    "threadline_rate_limited_total",
+    "counter",
+    "Delivery attempts a destination answered with a rate limit (429, WhatsApp 130429/131056, SMTP 4xx)",
+    ("destination",),
+)
 OUTBOX_DEPTH = Metric("threadline_outbox_depth", "gauge", "Pending outbox rows")
 OUTBOX_AGE = Metric("threadline_outbox_oldest_age_seconds", "gauge", "Age of the oldest pending outbox row")
 DESTINATION_DOWN = Metric(
@@ -106,6 +113,7 @@ DEFINITIONS: tuple[Metric, ...] = (
     DELIVERY_FAILURES,
     DELIVERY_SECONDS,
     PACING_SKIPPED,
+    RATE_LIMITED,
     OUTBOX_DEPTH,
     OUTBOX_AGE,
     DESTINATION_DOWN,

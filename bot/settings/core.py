@@ -120,6 +120,13 @@ class OutboxSettings(Strict):
     repair_probe_seconds: float = Field(
         60.0, gt=0, description="how often a refusing chat channel or token is checked again"
     )
+    queued_notice_seconds: float = Field(
+        120.0,
+        ge=0.0,
+        le=86400.0,
+        description="a delivery rate-limited this long gets one 'queued: <platform> is rate-limiting, "
+        "retrying' notice in its thread (and one when it is sent)",
+    )
 
 
 class LocalSurfaceSettings(Strict):

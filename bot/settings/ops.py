@@ -41,11 +41,11 @@ class OpsSettings(BaseModel):
         "inbox's chat channel (once; and once when it is back)",
     )
     claim_seconds: float = Field(
-        120.0,
+        8.0,
         ge=1.0,
         le=3600.0,
-        description="an outbox row claimed by an instance that died is delivered again after this long; "
-        "keep it well above batch_size / the slowest pace (a paced row waits inside its claim)",
+        description="an outbox row claimed by an instance that died is delivered by another after this "
+        "long; a live instance renews its claims every third of it while it holds the rows",
     )
     shutdown_grace_seconds: float = Field(
         20.0, ge=0.0, le=600.0, description="on SIGTERM, wait this long for in-flight deliveries"

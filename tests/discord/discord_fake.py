@@ -29,7 +29,12 @@ It refuses what Discord refuses (``discord_fake_limits`` has the message limits 
   guild's roles (``@everyone`` has the guild's id; the bot's managed role has the permissions of the
   invite URL in docs/discord.md unless ``bot_permissions`` says otherwise) and the bot's member
   object; any other member answers 10007 Unknown Member;
-- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice;
+- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice
+  (https://discord.com/developers/docs/resources/message#create-message: "If true and nonce is
+  present, it will be checked for uniqueness in the past few minutes. If another message was created
+  by the same author with the same nonce, that message will be returned and no new message will be
+  created."). Stricter where the docs are vague: only within ``NONCE_SECONDS`` (2 minutes) and only in
+  the same channel; without ``enforce_nonce`` a repeated nonce posts again;
 - a channel in ``no_access`` (the bot's role lost View Channel there), and every thread in it, answers
   403 50001 Missing Access to every call (Opcodes and Status Codes, "JSON Error Codes":
   https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
@@ -41,6 +46,8 @@ import asyncio
 import itertools
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +78,7 @@ INVITE_PERMISSIONS = 326417632320
 BOT_ROLE_ID = 900000000000000003
 _INTENT_FLAGS = {"message_content": 1 << 19, "guild_members": 1 << 15, "guild_presences": 1 << 13}
 ACTIVE_THREADS = 1000
+NONCE_SECONDS = 120.0  # "the past few minutes": the fake keeps a nonce 2 minutes (stricter)
 _MAX_BODY = 64 * 1024 * 1024  # read oversized bodies so that the 25 MiB check answers, not aiohttp
 
 
@@ -137,7 +145,8 @@ class FakeDiscord:
         self.no_access: set[int] = set()
         """Channels the bot cannot see: they and their threads answer 403 50001 Missing Access."""
         self.gateway = FakeGateway(self)
-        self._nonces: dict[tuple[int, str], int] = {}
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> (message, when)
+        self.nonce_clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1000000000000000000)
         self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
@@ -572,14 +581,16 @@ class FakeDiscord:
         check_new_message(body, files, size=size)
         cid = int(channel["id"])
         nonce = body.get("nonce")
+        now = self.nonce_clock()
         if nonce is not None and body.get("enforce_nonce"):
-            earlier = self.messages.get(self._nonces.get((cid, str(nonce)), 0))
-            if earlier is not None:
+            mid, when = self._nonces.get((cid, str(nonce)), (0, 0.0))
+            earlier = self.messages.get(mid)
+            if earlier is not None and now - when <= NONCE_SECONDS:
                 return earlier
         self._unarchive_for_message(channel)
         made = self._new_message(cid, body, files)
         if nonce is not None:
-            self._nonces[(cid, str(nonce))] = int(made["id"])
+            self._nonces[(cid, str(nonce))] = (int(made["id"]), now)
         return made
 
     def _new_thread(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.clock import ManualClock
+from bot.ports import SentParts
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
 from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
@@ -104,7 +105,7 @@ class RecordingSender:
         """Nothing is kept: the test reads what was sent from memory."""
         return 0
 
-    async def send(self, message: OutboundView) -> str:
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
         """Record ``message``; its Message-ID derives from the uid (idempotent)."""
         self.sent.append(message)
         return f"<{message.uid}@example.com>"

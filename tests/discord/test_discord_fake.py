@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord.http import Route
 
-from tests.discord.discord_fake import FakeDiscord
+from tests.discord.discord_fake import NONCE_SECONDS, FakeDiscord
 from tests.discord.discord_fake_limits import FILE_SIZE_LIMIT
 from tests.discord.discord_harness import Harness
 
@@ -126,6 +126,15 @@ async def test_a_repeated_nonce_returns_the_first_message(harness: Harness) -> N
     first = await channel(harness).send("once", nonce="n1")
     again = await channel(harness).send("once", nonce="n1")
     assert first.id == again.id and len(harness.fake.posts(harness.channel_id)) == 1
+
+
+async def test_a_nonce_is_enforced_only_for_a_few_minutes(harness: Harness) -> None:
+    now = [1000.0]
+    harness.fake.nonce_clock = lambda: now[0]
+    first = await channel(harness).send("once", nonce="n2")
+    now[0] += NONCE_SECONDS + 1  # "checked for uniqueness in the past few minutes": no longer
+    again = await channel(harness).send("once", nonce="n2")
+    assert first.id != again.id and len(harness.fake.posts(harness.channel_id)) == 2
 
 
 async def test_a_wrong_token_is_refused_with_401(harness: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from adapters.discord.render import (
 from adapters.discord.surface import _nonce
 from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError
-from bot.views import AttachmentView, CardView, DigestEntry, DigestView, PostView
+from bot.views import AttachmentView, CardView, DeliveryKey, DigestEntry, DigestView, PostView
 from threadline.config import parse_config
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -180,8 +181,14 @@ def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
 
 
 def test_every_part_of_a_post_gets_its_own_nonce_within_25_characters() -> None:
-    nonces = [_nonce("0f8e2d4c-1b3a-4c5d-9e7f-123456789abc", index) for index in range(1000)]
+    uid = "0f8e2d4c-1b3a-4c5d-9e7f-123456789abc"
+    post = PostView(kind="inbound", author="A", text="t", created_at=datetime.now(UTC), message_uid=uid)
+    nonces = [_nonce(post, index) for index in range(1000)]
     assert len(set(nonces)) == 1000 and all(len(str(n)) <= 25 for n in nonces)
+    keyed = replace(post, delivery=DeliveryKey(10**18 - 1, retried=True))  # the outbox id wins
+    by_row = [_nonce(keyed, index) for index in range(1000)]
+    assert len(set(by_row)) == 1000 and all(len(str(n)) <= 25 for n in by_row)
+    assert _nonce(keyed, 0) == _nonce(replace(keyed, delivery=DeliveryKey(10**18 - 1)), 0)
 
 
 def test_digest_shows_customer_subjects_literally() -> None:

@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.commands import Actor, Location
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDeliveryError
 from bot.ports.inbound import InboundAttachment
-from bot.views import DigestView, PostView
+from bot.views import DeliveryKey, DigestView, PostView
 from storage.models import OutboxRow
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import ALICE, Harness, build_app, email_in
@@ -240,3 +240,18 @@ async def test_digest_with_its_chart_as_the_embed_image(harness: Harness) -> Non
     assert call.json["embeds"][0]["image"]["url"] == "attachment://digest.png"
     assert [name for name, _ in call.files] == ["digest.png"]
     assert call.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_retried_delivery_returns_the_message_an_earlier_attempt_posted(harness: Harness) -> None:
+    thread_id = await deliver(harness)
+    surface = harness.app.discord
+    assert surface is not None
+    ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
+    note = PostView(kind="notice", author="Threadline", text="queued", created_at=harness.clock.now())
+    first = await surface.post(ref, dataclasses.replace(note, delivery=DeliveryKey(77)))
+    posts = len(harness.fake.posts(thread_id))
+    # the instance died before recording it; the row's next claim posts it again with the same nonce
+    again = await surface.post(ref, dataclasses.replace(note, delivery=DeliveryKey(77, retried=True)))
+    assert again == first and len(harness.fake.posts(thread_id)) == posts
+    sent = harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")[-1]
+    assert sent.json["nonce"] == "tl77.0" and sent.json["enforce_nonce"] is True

@@ -10,7 +10,7 @@ import pytest
 from adapters.email.compose import ReplyComposer
 from adapters.email.settings import SmtpSettings
 from adapters.email.smtp import SmtpSender
-from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
 from tests.email.email_servers import Sink, free_port
 
@@ -61,6 +61,16 @@ async def test_4xx_is_transient(smtp: tuple[Sink, int]) -> None:
     with pytest.raises(TransientDeliveryError) as info:
         await sender(port).send(outbound())
     assert "451" in info.value.reason and "Try again later" in info.value.reason
+    assert info.value.rate_limited  # the server asks us to wait: counted, shown once if it lasts
+
+
+async def test_a_mail_recorded_as_sent_is_not_sent_again(smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    parts = MemoryParts()
+    first = await sender(port).send(outbound(), parts)
+    assert parts.parts == {0: first}  # recorded as soon as the server accepted it
+    again = await sender(port).send(outbound(), parts)  # the retry after a crash before "done"
+    assert again == first and len(sink.received) == 1
 
 
 async def test_5xx_is_permanent(smtp: tuple[Sink, int]) -> None:

@@ -43,7 +43,7 @@ poll_interval_seconds = 0.1
 instance_name = "{instance}"
 lease_seconds = {lease}
 down_after_failures = 2
-claim_seconds = 2
+claim_seconds = {claim}
 {ops_extra}
 
 [surfaces.local]
@@ -90,13 +90,16 @@ def write_config(
     smtp: int,
     instance: str,
     lease: float = 3.0,
+    claim: float = 2.0,
     ops_extra: str = "",
     tail: str = "",
 ) -> Path:
-    """A config for one instance: local surface, one IMAP mailbox, SMTP replies (``tail`` appended)."""
-    path.write_text(
-        CONFIG.format(db=db, imap=imap, smtp=smtp, instance=instance, lease=lease, ops_extra=ops_extra) + tail
+    """A config for one instance: local surface, one IMAP mailbox, SMTP replies (``tail`` appended);
+    outbox claims of ``claim`` seconds (short, so the crash tests settle quickly)."""
+    text = CONFIG.format(
+        db=db, imap=imap, smtp=smtp, instance=instance, lease=lease, claim=claim, ops_extra=ops_extra
     )
+    path.write_text(text + tail)
     return path
 
 

@@ -19,7 +19,7 @@ from adapters.local import LocalSurface
 from bot.clock import ManualClock
 from bot.effects import CARD, surface_destination
 from bot.outbox.service import SurfacePace
-from bot.ports import ThreadRef, TransientDeliveryError
+from bot.ports import SentParts, ThreadRef, TransientDeliveryError
 from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView
 from storage.db import DatabaseUnavailable
@@ -61,7 +61,7 @@ class DownThenUpSender:
         """Nothing is kept: the test reads what was sent from memory."""
         return 0
 
-    async def send(self, message: OutboundView) -> str:
+    async def send(self, message: OutboundView, parts: SentParts | None = None) -> str:
         if self.failures > 0:
             self.failures -= 1
             raise TransientDeliveryError("connection refused by smtp.example.com:587")

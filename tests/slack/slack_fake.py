@@ -27,6 +27,8 @@ A channel it knows with the bot not a member refuses ``chat.postMessage`` with `
 limits) for a user of the workspace, and keeps the last one per user in ``homes``
 (https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
 holds by ``tests/slack/slack_payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
+Message ``metadata`` is validated and returned by ``conversations.replies`` / ``conversations.history``
+only with ``include_all_metadata``, as Slack documents (``tests/slack/slack_history.py``).
 Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
 """
 
@@ -47,6 +49,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from tests.slack.slack_history import history, metadata_error, replies
 from tests.slack.slack_rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
 from tests.slack.slack_socket import SocketHub
 
@@ -312,6 +315,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
+            if refused is None and method == "chat.postMessage" and (bad := metadata_error(args)):
+                refused = (bad, "metadata is not {event_type: string, event_payload: object}")
             if refused is not None:
                 self.refusals.append((method, *refused))
                 return web.json_response({"ok": False, "error": refused[0]})
@@ -350,6 +355,12 @@ class FakeSlack:
         ts = f"1700000000.{next(self._ts):06d}"
         self.messages[ts] = {**args, "channel": channel, "ts": ts}
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        return replies(self.messages, args)
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        return history(self.messages, args)
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("ts"))

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.whatsapp import GraphClient, WhatsAppSender, split_text
 from adapters.whatsapp.settings import WhatsAppSettings
-from bot.ports import PermanentDeliveryError, TransientDeliveryError
+from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import AttachmentView, OutboundView
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
@@ -157,10 +157,11 @@ async def test_a_retry_after_a_partial_failure_does_not_resend_sent_parts(
 ) -> None:
     text = "a" * 5000  # two parts
     graph.fail_on_post = {2: 131056}
+    parts = MemoryParts()  # the outbox's records of this reply (the database, in the dispatcher)
     with pytest.raises(TransientDeliveryError):
-        await sender.send(_reply(text, uid="partial"))
-    assert len(graph.sent) == 1
-    first = await sender.send(_reply(text, uid="partial"))
+        await sender.send(_reply(text, uid="partial"), parts)
+    assert len(graph.sent) == 1 and parts.parts == {0: "wamid.OUT1"}
+    first = await sender.send(_reply(text, uid="partial"), parts)
     assert first == "wamid.OUT1"
     assert [len(m["text"]["body"]) for m in graph.sent] == [4096, 904]
 
