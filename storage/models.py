@@ -182,6 +182,7 @@ class Message(Base):
         UniqueConstraint("channel", "external_id", name="uq_message_external"),
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_external_id", "external_id"),
+        Index("ix_messages_chat_ref", "chat_ref"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, insert_sentinel=True)
@@ -200,6 +201,9 @@ class Message(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     delivery_error: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the team-side chat message it came from (``slack:1712.0001``, ``discord:1234``), so an edit or
+    # deletion of that chat message reaches the stored note or held reply
+    chat_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     conversation: Mapped[Conversation] = relationship(lazy="raise")
 

@@ -39,6 +39,7 @@ __all__ = [
     "TemplatePreview",
     "TemplateSave",
     "Unassign",
+    "Undo",
 ]
 
 
@@ -61,6 +62,7 @@ class Location:
     number: int | None = None
     typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
     journal_id: int | None = None  # the intake journal entry this command completes (bot.ingest.journal)
+    message_ref: str | None = None  # the chat message the command was typed as (Slack ts, Discord id)
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,11 @@ class Priority:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """Take back the newest reply that has not left the outbox (within the undo window)."""
+
+
+@dataclass(frozen=True)
 class Retry:
     """Send failed replies of the conversation again."""
 
@@ -231,6 +238,7 @@ Command = (
     | Note
     | PinContactNote
     | ReplyToCustomer
+    | Undo
     | Template
     | TemplateList
     | TemplatePreview

@@ -117,6 +117,12 @@ class OutboxSettings(Strict):
     backoff_max_seconds: float = Field(600.0, gt=0)
     poll_interval_seconds: float = Field(0.5, gt=0)
     batch_size: int = Field(50, ge=1, le=1000)
+    undo_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="an agent's reply waits this long in the outbox, with an Undo button and !undo; 0 = off",
+    )
 
 
 class LocalSurfaceSettings(Strict):

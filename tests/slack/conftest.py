@@ -23,6 +23,9 @@ _MESSAGE_IDS = itertools.count(1)
 def slack_config(tmp: Path, api_url: str, *, extra_slack: str = "", extra: str = "") -> str:
     """A configuration with one email inbox mirrored into Slack channel C_SUPPORT (HTTP mode, signed)."""
     return f"""
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "sqlite:///{tmp}/threadline.db"
 
