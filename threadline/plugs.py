@@ -144,6 +144,7 @@ class SlackPlug:
             ports.journal,
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,
+            ports.commands.edits,
         )
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)

@@ -17,12 +17,14 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
+from adapters.slack.edits import SlackEdits
 from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
+from bot.commands.edits import AgentEdits
 from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]
@@ -101,9 +103,13 @@ class SlackAdapter:
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
+        edits: AgentEdits | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration."""
+        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
+        and ``AgentEdits`` (agents editing or deleting their thread messages)."""
         self.inbound.bind(handle, journal, labels, register)
+        if edits is not None:
+            SlackEdits(self.inbound, edits)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

@@ -130,8 +130,11 @@ async def make_world(
     """Build worlds (optionally with extra [surfaces.slack] keys); each app's database is prepared."""
     worlds: list[SlackWorld] = []
 
-    async def build(extra_slack: str = "", *, mode: str = "http", extra: str = "") -> SlackWorld:
+    async def build(
+        extra_slack: str = "", *, mode: str = "http", extra: str = "", undo: int = 0
+    ) -> SlackWorld:
         text = slack_config(tmp_path, fake_slack.url, extra_slack=extra_slack, extra=extra)
+        text = text.replace("undo_seconds = 0 ", f"undo_seconds = {undo} ")
         settings = parse_config(text.replace('mode = "http"', f'mode = "{mode}"'), env={})
         clock = ManualClock()
         app = Threadline(settings, clock=clock)
