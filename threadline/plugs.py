@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
+from adapters.discord.edits import DiscordEdits
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
@@ -182,6 +183,7 @@ class DiscordPlug:
             labels=functools.partial(label_names, ports.store),
             labels_of=functools.partial(conversation_labels, ports.store, "discord"),
             templates=functools.partial(template_names, ports.store, core),
+            edits=DiscordEdits(ports.commands.edits, settings.guild_ids),
         )
         self.discord = DiscordSurface(settings, bridge)
         self.surface: Surface | None = self.discord

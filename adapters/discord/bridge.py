@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.edits import DiscordEdits
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.text import split_text
@@ -57,6 +58,7 @@ class Bridge:
         labels: LabelSource,
         labels_of: LabelSource,
         templates: LabelSource | None = None,
+        edits: DiscordEdits | None = None,
     ) -> None:
         self.settings = settings
         self.commands = commands
@@ -65,6 +67,7 @@ class Bridge:
         self.labels = labels
         self.labels_of = labels_of
         self.templates = templates
+        self.edits = edits  # members' edits and deletions of thread messages (adapters.discord.edits)
         self._role_ids: dict[int, int | None] = {}
 
     # --- who may act -------------------------------------------------------------------------
@@ -186,7 +189,9 @@ class Bridge:
                 await self._reply(message, "✗ " + refusal)
             return None
         thread_id = str(message.channel.id) if in_thread else None
-        where = Location(SURFACE, thread_id=thread_id, typed_in_thread=thread_id is not None)
+        where = Location(
+            SURFACE, thread_id=thread_id, typed_in_thread=thread_id is not None, message_ref=str(message.id)
+        )
         reply = await self.commands.handle(self.actor(message.author), text, where, prefixed=True)
         await self._show(message, reply, prefixed, text)
         return reply

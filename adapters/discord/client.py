@@ -96,3 +96,21 @@ class ThreadlineClient(discord.Client):
             await self.bridge.on_message(message)
         except Exception:
             log.exception("discord message handling failed", extra={"message_id": message.id})
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """MESSAGE_UPDATE: an agent's edited note or held reply changes in storage too."""
+        if self.bridge.edits is None:
+            return
+        try:
+            await self.bridge.edits.edited(payload)
+        except Exception:
+            log.exception("discord edit handling failed", extra={"message_id": payload.message_id})
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """MESSAGE_DELETE: a deleted note is deleted in storage; a deleted held reply is undone."""
+        if self.bridge.edits is None:
+            return
+        try:
+            await self.bridge.edits.deleted(payload)
+        except Exception:
+            log.exception("discord delete handling failed", extra={"message_id": payload.message_id})
