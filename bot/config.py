@@ -28,6 +28,7 @@ from bot.settings.core import (
     OutboxSettings,
     Strict,
 )
+from bot.settings.intake import IntakeSettings
 from bot.settings.ops import OpsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
 from bot.settings.sla import DigestSettings
@@ -53,6 +54,7 @@ class Settings(Strict):
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     templates: dict[str, TemplateSettings] = Field(default_factory=dict)  # canned replies
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)  # chat-native intake rules
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

@@ -60,6 +60,8 @@ class AppSettings(Settings):
         names = {name for name in ChannelsSettings.model_fields if getattr(self.channels, name) is not None}
         if self.demo.whatsapp_outbox_file:
             names.add("whatsapp")
+        if self.surfaces.discord is not None and self.surfaces.discord.dm_inbox:
+            names.add("discord")  # DMs to the bot are a customer channel (adapters.discord.dms)
         return names
 
     def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
@@ -97,6 +99,14 @@ class AppSettings(Settings):
         for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
             if fed not in self.inboxes:
                 problems.append(f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; use one of: {known}")
+        discord = self.surfaces.discord
+        dm_inbox = discord.dm_inbox if discord is not None else None
+        if dm_inbox and (dm_inbox not in self.inboxes or self.inboxes[dm_inbox].channel != "discord"):
+            fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "discord") or "none yet"
+            problems.append(
+                f"surfaces.discord.dm_inbox: '{dm_inbox}' is no inbox with channel = \"discord\"; "
+                f'add one ([inboxes.{dm_inbox}] channel = "discord") or use one of: {fit}'
+            )
         return problems
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
+from adapters.discord.dms import DiscordDms
 from adapters.discord.edits import DiscordEdits
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
@@ -27,6 +28,7 @@ from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
+from bot.ingest.chat_intake import ChatIntake
 from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
@@ -171,10 +173,13 @@ class DiscordPlug:
     """The Discord surface: the gateway in, the REST API out."""
 
     name = "discord"
-    sender: ChannelSender | None = None
 
     def __init__(self, ports: CorePorts, settings: DiscordSettings) -> None:
         core = ports.settings
+        dms = None
+        if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
+            intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
+            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock)
         bridge = DiscordBridge(
             settings,
             ports.commands,
@@ -184,8 +189,12 @@ class DiscordPlug:
             labels_of=functools.partial(conversation_labels, ports.store, "discord"),
             templates=functools.partial(template_names, ports.store, core),
             edits=DiscordEdits(ports.commands.edits, settings.guild_ids),
+            dms=dms,
         )
         self.discord = DiscordSurface(settings, bridge)
+        if dms is not None:
+            dms.client = self.discord.client
+        self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(
             settings.pace_messages / settings.pace_seconds, settings.pace_messages

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.dms import DiscordDms
 from adapters.discord.edits import DiscordEdits
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
@@ -59,6 +60,7 @@ class Bridge:
         labels_of: LabelSource,
         templates: LabelSource | None = None,
         edits: DiscordEdits | None = None,
+        dms: DiscordDms | None = None,
     ) -> None:
         self.settings = settings
         self.commands = commands
@@ -68,6 +70,7 @@ class Bridge:
         self.labels_of = labels_of
         self.templates = templates
         self.edits = edits  # members' edits and deletions of thread messages (adapters.discord.edits)
+        self.dms = dms  # DMs to the bot as customer messages (adapters.discord.dms), when configured
         self._role_ids: dict[int, int | None] = {}
 
     # --- who may act -------------------------------------------------------------------------

@@ -33,12 +33,14 @@ def set_api_base(url: str, gateway: str | None = None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-def intents() -> discord.Intents:
-    """Guilds and guild messages, plus the privileged Message Content intent for ``!`` commands and notes."""
+def intents(dms: bool = False) -> discord.Intents:
+    """Guilds and guild messages, plus the privileged Message Content intent for ``!`` commands and notes;
+    with ``dms`` also Direct Messages (DMs to the bot are customer messages: ``adapters.discord.dms``)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.message_content = True
+    wanted.dm_messages = dms
     return wanted
 
 
@@ -47,7 +49,7 @@ class ThreadlineClient(discord.Client):
 
     def __init__(self, settings: DiscordSettings, bridge: Bridge) -> None:
         super().__init__(
-            intents=intents(),
+            intents=intents(dms=bridge.dms is not None),
             allowed_mentions=NONE,
             max_ratelimit_timeout=settings.rate_limit_wait_seconds,
         )
@@ -93,7 +95,10 @@ class ThreadlineClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """A message anywhere the bot can read: the bridge keeps those in inbox channels and their threads."""
         try:
-            await self.bridge.on_message(message)
+            if message.guild is None and self.bridge.dms is not None:
+                await self.bridge.dms.on_dm(message)
+            else:
+                await self.bridge.on_message(message)
         except Exception:
             log.exception("discord message handling failed", extra={"message_id": message.id})
 

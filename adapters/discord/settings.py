@@ -49,6 +49,11 @@ class DiscordSettings(Strict):
     )
     archive_on_close: bool = Field(True, description="archive a conversation's thread when it is closed")
     sync_commands: bool = Field(True, description="register the app commands with Discord at start")
+    dm_inbox: str | None = Field(
+        None,
+        description='the inbox (channel = "discord") a user\'s DM to the bot opens a conversation in; '
+        "replies go back as DMs. None: DMs are not read (needs the Direct Messages intent)",
+    )
     default_forum_tag: str | None = Field(
         None,
         description="forum tag (its name) put on a post when none of its labels matches a tag; "

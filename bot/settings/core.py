@@ -56,8 +56,13 @@ class InboxSettings(Strict):
     """One ``[inboxes.NAME]`` section: an entry point mapped to a chat channel."""
 
     name: str | None = Field(None, description="display name; defaults to the section name")
-    channel: Literal["email", "whatsapp"]
-    address: str = Field(description="support@example.com, or the WhatsApp phone number")
+    channel: Literal["email", "whatsapp", "discord", "slack"] = Field(
+        description="email, whatsapp, or chat-native intake: discord (DMs to the bot, "
+        "[surfaces.discord] dm_inbox) or slack ([surfaces.slack] intake_channels)"
+    )
+    address: str = Field(
+        description="support@example.com, the WhatsApp phone number, or (discord, slack) a label"
+    )
     surface: Literal["local", "slack", "discord"] = "local"
     chat_channel: str = Field(description="the Slack/Discord channel id, or a local channel name")
     timezone: str = "UTC"

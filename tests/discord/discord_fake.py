@@ -44,6 +44,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord import discord_fake_payloads as p
+from tests.discord.discord_fake_dms import FakeDms
 from tests.discord.discord_fake_gateway import FakeGateway
 from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
 from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
@@ -131,6 +132,7 @@ class FakeDiscord:
         """The permissions of the guild's ``@everyone`` role."""
         self.active_thread_limit = ACTIVE_THREADS
         self.gateway = FakeGateway(self)
+        self.dms = FakeDms(self.channels, self.snowflake)
         self._nonces: dict[tuple[int, str], int] = {}
         self._ids = itertools.count(1000000000000000000)
         self._failures: list[_Failure] = []
@@ -344,6 +346,8 @@ class FakeDiscord:
             return p.json_response(
                 {"user": p.user(BOT_ID, "threadline", bot=True), "roles": [str(BOT_ROLE_ID)]}
             )
+        if path == "/users/@me/channels" and method == "POST":
+            return p.json_response(self.dms.open(body))
         if path == "/gateway/bot" and method == "GET":
             return p.json_response(self.gateway.info(self.gateway_url))
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
@@ -540,6 +544,7 @@ class FakeDiscord:
     ) -> Any:
         if channel["type"] == 15:
             raise p.FakeError(400, 40058, "Cannot send a message in a forum channel")
+        self.dms.check_post(channel)
         check_new_message(body, files, size=size)
         cid = int(channel["id"])
         nonce = body.get("nonce")
