@@ -148,6 +148,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        app.router.add_get("/attachments/{aid}/{name}", self.dms.download)  # the CDN of users' files
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -155,6 +156,7 @@ class FakeDiscord:
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+        self.dms.cdn = f"http://127.0.0.1:{port}/attachments"
         return self.base_url
 
     async def stop(self) -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
 from tests.discord import discord_fake_payloads as p
 
 __all__ = ["FakeDms"]
@@ -27,7 +29,9 @@ class FakeDms:
         self.channels = channels
         self.snowflake = snowflake
         self.closed: set[int] = set()
+        self.cdn = ""  # base URL of users' files (set when the fake listens)
         self._by_user: dict[int, int] = {}
+        self._files: dict[str, bytes] = {}
 
     def open(self, body: dict[str, Any] | None) -> dict[str, Any]:
         """Create DM (or the existing one)."""
@@ -54,6 +58,25 @@ class FakeDms:
     def channel_of(self, user: int) -> int:
         """The DM channel of ``user`` (opened if needed)."""
         return int(self.open({"recipient_id": str(user)})["id"])
+
+    def attachment(self, name: str, data: bytes, content_type: str) -> dict[str, Any]:
+        """A user's file as an attachment object (its ``url`` served by the fake's CDN route)."""
+        aid = str(self.snowflake())
+        self._files[f"{aid}/{name}"] = data
+        url = f"{self.cdn}/{aid}/{name}"
+        return {
+            "id": aid,
+            "filename": name,
+            "size": len(data),
+            "content_type": content_type,
+            "url": url,
+            "proxy_url": url,
+        }
+
+    async def download(self, request: web.Request) -> web.Response:
+        """GET of an attachment's URL."""
+        data = self._files.get(f"{request.match_info['aid']}/{request.match_info['name']}")
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
     def user_message(
         self, user: int, name: str, text: str, attachments: list[dict[str, Any]] | None = None
