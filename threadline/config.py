@@ -62,6 +62,8 @@ class AppSettings(Settings):
             names.add("whatsapp")
         if self.surfaces.discord is not None and self.surfaces.discord.dm_inbox:
             names.add("discord")  # DMs to the bot are a customer channel (adapters.discord.dms)
+        if self.surfaces.slack is not None and self.surfaces.slack.intake_channels:
+            names.add("slack")  # intake channels are a customer channel (adapters.slack.intake)
         return names
 
     def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
@@ -107,6 +109,14 @@ class AppSettings(Settings):
                 f"surfaces.discord.dm_inbox: '{dm_inbox}' is no inbox with channel = \"discord\"; "
                 f'add one ([inboxes.{dm_inbox}] channel = "discord") or use one of: {fit}'
             )
+        slack = self.surfaces.slack
+        for index, intake in enumerate(slack.intake_channels if slack is not None else []):
+            if intake.inbox not in self.inboxes or self.inboxes[intake.inbox].channel != "slack":
+                fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "slack") or "none yet"
+                problems.append(
+                    f"surfaces.slack.intake_channels[{index}].inbox: '{intake.inbox}' is no inbox with "
+                    f'channel = "slack"; add one or use one of: {fit}'
+                )
         return problems
 
 

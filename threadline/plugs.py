@@ -23,6 +23,7 @@ from adapters.discord.edits import DiscordEdits
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
+from adapters.slack.intake import SlackIntake
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
@@ -133,7 +134,6 @@ class SlackPlug:
     """The Slack surface: Socket Mode or HTTP events in, the Web API out."""
 
     name = "slack"
-    sender: ChannelSender | None = None
 
     def __init__(self, ports: CorePorts, settings: SlackSettings) -> None:
         inboxes = ports.settings.inboxes.values()
@@ -149,6 +149,11 @@ class SlackPlug:
             ports.commands.register,
             ports.commands.edits,
         )
+        self.sender: ChannelSender | None = None
+        if settings.intake_channels:  # customers write in these channels: a customer channel too
+            intake = ChatIntake(ports.store, ports.settings, ports.ingestor, ports.ingestor.clock)
+            channels = settings.intake_channels
+            self.sender = SlackIntake(self.adapter.inbound, channels, intake, ports.ingestor.clock)
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
 

@@ -104,6 +104,8 @@ class SlackInbound:
         self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
         # message events of other subtypes and their listener (edits and deletions: adapters.slack.edits)
         self.subtypes: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
+        # message events of customers' channels and their listener (intake channels: adapters.slack.intake)
+        self.by_channel: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
         self.labels: LabelSource | None = None
         self.register: AgentRegistrar | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -261,7 +263,9 @@ class SlackInbound:
         self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], event: dict[str, Any]
     ) -> None:
         thread_ts = event.get("thread_ts")
-        if (listener := self.subtypes.get(str(event.get("subtype")))) is not None:
+        if (taker := self.by_channel.get(str(event.get("channel")))) is not None:
+            await taker(body, event)  # a customer's channel: never a staff thread
+        elif (listener := self.subtypes.get(str(event.get("subtype")))) is not None:
             await listener(body, event)  # journals its work first, like the rest
         elif (
             event.get("subtype") in _HANDLED_SUBTYPES
