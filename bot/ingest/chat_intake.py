@@ -42,9 +42,10 @@ _WORDS = re.compile(r"[\w']+")
 
 def is_pleasantry(text: str, pleasantries: list[str] | tuple[str, ...]) -> bool:
     """True for "thanks!", "ok 👍", "Thank you :)" and emoji-only messages: nothing to work on."""
-    words = " ".join(_WORDS.findall(re.sub(r":[a-z0-9_+-]+:", " ", text.lower())))
-    if not words:  # emoji, punctuation or Slack :shortcodes: only
-        return bool(text.strip()) and all(not unicodedata.category(ch).startswith(("L", "N")) for ch in text)
+    bare = re.sub(r":[a-z0-9_+-]+:", " ", text.lower())  # Slack writes emoji as :shortcodes:
+    words = " ".join(_WORDS.findall(bare))
+    if not words:  # emoji and punctuation only
+        return bool(text.strip()) and all(not unicodedata.category(ch).startswith(("L", "N")) for ch in bare)
     return words in {" ".join(_WORDS.findall(p.lower())) for p in pleasantries}
 
 
