@@ -31,7 +31,7 @@ from bot.ports import PermanentDeliveryError
 from bot.ports.inbound import InboundAttachment, InboundMessage, IngestResult
 from bot.views import OutboundView
 
-__all__ = ["CANNOT_DM", "CHANNEL", "DiscordDms"]
+__all__ = ["CANNOT_DM", "CHANNEL", "DiscordDms", "read_attachment"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class DiscordDms:
         """A person's DM to the bot: handed to the core's chat intake (None when it is left out)."""
         if message.author.bot or message.guild is not None:
             return None
-        files = tuple([f for f in [await _file(a) for a in message.attachments] if f is not None])
+        files = tuple([await read_attachment(a) for a in message.attachments])
         text = message.content or ""
         if not text.strip() and not files:
             return None
@@ -110,8 +110,8 @@ class DiscordDms:
         return 0
 
 
-async def _file(attachment: Any) -> InboundAttachment | None:
-    """A file of a DM, read from Discord (one too large is named but not kept)."""
+async def read_attachment(attachment: Any) -> InboundAttachment:
+    """A file attached to a Discord message, read from Discord (one too large is named, not kept)."""
     content_type = attachment.content_type or "application/octet-stream"
     if attachment.size > _MAX_FILE_BYTES:
         return InboundAttachment(attachment.filename, content_type, attachment.size, None)

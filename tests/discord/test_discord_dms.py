@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import pytest
 
 from bot.clock import ManualClock
@@ -103,6 +104,16 @@ async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Har
     channel = dm.fake.dms.channel_of(USER)
     assert [m["content"] for m in dm.fake.posts(channel)] == ["Sorry! A new one ships today."]
     assert dm.fake.posts(channel)[0]["allowed_mentions"] == {"parse": []}
+
+    label = dm.fake.dms.attachment("label.png", b"\x89PNG label", "image/png")
+    typed = dm.member_message(thread, "!reply Here is the return label.")
+    typed.attachments = [discord.Attachment(data=label, state=dm.state)]  # type: ignore[arg-type]
+    await dm.app.discord.bridge.on_message(typed)
+    await dm.app.dispatcher.drain()
+    await dm.app.dispatcher.drain()
+    with_file = dm.fake.posts(channel)[-1]
+    assert with_file["content"] == "Here is the return label."
+    assert [a["filename"] for a in with_file["attachments"]] == ["label.png"]
 
     _dm(dm, "it is a blue desk")
     seen = await _settled(dm, "the follow-up in the same conversation", lambda c: "blue" in str(c))
