@@ -110,7 +110,13 @@ class AppSettings(Settings):
                 f'add one ([inboxes.{dm_inbox}] channel = "discord") or use one of: {fit}'
             )
         slack = self.surfaces.slack
+        staff = {i.chat_channel for i in self.inboxes.values() if i.surface == "slack"}
         for index, intake in enumerate(slack.intake_channels if slack is not None else []):
+            if intake.channel in staff:
+                problems.append(
+                    f"surfaces.slack.intake_channels[{index}].channel: {intake.channel} is also an inbox's "
+                    "chat_channel; customers must not see the staff threads, so use a separate channel"
+                )
             if intake.inbox not in self.inboxes or self.inboxes[intake.inbox].channel != "slack":
                 fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "slack") or "none yet"
                 problems.append(

@@ -14,8 +14,9 @@ The sender's identity is their Slack user id; in a Slack Connect channel the eve
 customer's organisation (``user_team``, else ``team``;
 https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account``.
 Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
-the staff thread. Our own posts (``bot_id``) are never taken in. Reading these channels needs
-``channels:history`` (public) or ``groups:history`` (private) and the bot in the channel.
+the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
+taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
+(private) and the bot in the channel.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class SlackIntake:
             extra={"account": str(account)} if account else {},
             journal_id=journal_id,
         )
-        await self.intake.receive(message)
+        await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
 
     async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]

@@ -58,13 +58,20 @@ class ChatIntake:
         self.ingestor = ingestor
         self.clock = clock
 
-    async def receive(self, msg: InboundMessage) -> IngestResult | None:
-        """File ``msg`` per the intake rules; None when the rules leave it out (nothing is stored)."""
+    async def receive(self, msg: InboundMessage, *, team_surface: str | None = None) -> IngestResult | None:
+        """File ``msg`` per the intake rules; None when the rules leave it out (nothing is stored).
+
+        ``team_surface``: the customers write on the team's own platform (a Slack intake channel);
+        a message by one of the team's agents there is theirs, not a customer's, and is left out.
+        """
         rules = self.settings.intake
         if rules.opt_out_prefix and msg.text.lstrip().lower().startswith(rules.opt_out_prefix.lower()):
             log.info("chat message opted out", extra={"channel": msg.channel, "inbox": msg.inbox})
             return None
         async with self.store.snapshot() as repo:
+            if team_surface and await repo.agent_by_identity(team_surface, msg.sender_address) is not None:
+                log.info("an agent's message in an intake channel", extra={"inbox": msg.inbox})
+                return None
             continued, latest = await self._known(repo, msg)
         if continued is None and latest is not None and self._grouped(msg, latest):
             msg = dataclasses.replace(msg, conversation_hint=latest.number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.commands import Actor
 from tests.slack.slack_edit_events import message_changed, message_deleted
 from tests.slack.slack_intake_events import HELP, customer_message
 from tests.slack.slack_payloads import message_event
@@ -98,6 +99,9 @@ async def test_intake_rules_group_ignore_pleasantries_and_opt_outs(make_world) -
     )
     ours, _ = customer_message(world.fake, "Reply from a bot", bot_id="B1")
     await world.dispatch(ours)
+    agent, _ = customer_message(world.fake, "I'll look into it", user="UALICE")  # an agent, in front
+    await world.app.commands.register(Actor("slack", "UALICE", "Alice"))
+    await world.dispatch(agent)
     await world.settle()
     assert len(await _conversations(world)) == 2
 
