@@ -153,3 +153,27 @@ async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_t
         conv = await repo.conversation_by_number(1)
         assert conv is not None
         assert [m.delivery_status for m in await repo.messages_of(conv.id, ["outbound"])] == ["failed"]
+
+
+async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
+    _dm(dm, "Is my warranty still valid?")
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    assert dm.app.discord is not None
+    thread = dm.thread_id()
+    await dm.app.discord.bridge.on_message(dm.member_message(thread, "!history"))
+    answers = [m["content"] for m in dm.fake.posts(thread) if f"discord {USER}" in (m.get("content") or "")]
+    assert len(answers) == 1 and "sofia" in answers[0]
+
+    from bot.privacy.service import forget_contact
+
+    async with dm.app.store.transaction() as repo:
+        conv = await repo.conversation_by_number(1)
+        assert conv is not None
+        forgotten = await forget_contact(
+            repo, dm.app.settings, conv.contact_id, "Alice Martin", dm.clock.now()
+        )
+    assert forgotten is not None and forgotten.conversations == 1
+    async with dm.app.store.transaction() as repo:
+        assert await repo.contact_by_identity("discord", str(USER)) is None
+        texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+    assert "warranty" not in " ".join(texts)
