@@ -32,6 +32,7 @@ def customer_message(
     thread_ts: str | None = None,
     user_team: str | None = None,
     bot_id: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> tuple[AsyncBoltRequest, str]:
     """A customer's message in an intake channel (a reply in ``thread_ts`` when given); (request, ts)."""
     ts = f"1810000000.{next(_ids):06d}"
@@ -50,6 +51,8 @@ def customer_message(
         event.update(user_team=user_team, source_team=user_team)
     if bot_id:
         event["bot_id"] = bot_id
+    if files:  # a file shared with the message: subtype file_share, as Slack sends it
+        event.update(subtype="file_share", files=files, upload=False)
     fake.receive(event)
     body = {
         "token": "legacy",

@@ -137,3 +137,25 @@ async def test_customer_edits_and_deletions_are_mirrored_to_the_staff_thread(mak
         first = (await repo.messages_of(conv.id, ["inbound"]))[0]
     assert first.text == "Export button missing (Chrome only)"
     assert (first.meta or {})["edits"][0]["text"] == "Export button missing"
+
+
+async def test_files_go_both_ways(make_world) -> None:
+    world = await _world(make_world)
+    shot = world.fake.add_file("error.png", b"\x89PNG screenshot", "image/png")
+    request, root = customer_message(world.fake, "This error shows up", files=[shot])
+    await world.dispatch(request)
+    await world.settle()
+    async with world.app.store.transaction() as repo:
+        conv = await repo.conversation_by_number(1)
+        assert conv is not None
+        first = (await repo.messages_of(conv.id, ["inbound"]))[0]
+        files = [(a.filename, a.data) for a in await repo.attachments_of(first.id)]
+    assert files == [("error.png", b"\x89PNG screenshot")]
+    guide = world.fake.add_file("fix.pdf", b"%PDF fix", "application/pdf")
+    card = world.card()
+    await world.dispatch(message_event("!reply Follow this guide", thread_ts=card["ts"], files=[guide]))
+    await world.settle()
+    await world.settle()
+    uploads = [c.args for c in world.fake.called("files.completeUploadExternal")]
+    into_help = [u for u in uploads if u.get("channel_id") == HELP or u.get("channel") == HELP]
+    assert into_help and str(into_help[-1].get("thread_ts")) == root

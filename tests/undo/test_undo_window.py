@@ -78,10 +78,11 @@ async def test_reply_waits_out_the_window_then_is_sent_once(
 
 
 async def test_undo_within_the_window_keeps_the_reply_from_the_customer(
-    sqlite_url: str, tmp_path: Path, clock: ManualClock
+    db_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
+    await upgrade(db_url)
     out = tmp_path / "out"
-    app = await started_app(undo_settings(sqlite_url, out), clock)
+    app = await started_app(undo_settings(db_url, out), clock)
     try:
         number = await conversation(app, clock)
         await say(app, number, "!reply Refund is on its way")
@@ -101,10 +102,11 @@ async def test_undo_within_the_window_keeps_the_reply_from_the_customer(
 
 
 async def test_an_edit_within_the_window_sends_the_edited_text(
-    sqlite_url: str, tmp_path: Path, clock: ManualClock
+    db_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
+    await upgrade(db_url)
     out = tmp_path / "out"
-    app = await started_app(undo_settings(sqlite_url, out), clock)
+    app = await started_app(undo_settings(db_url, out), clock)
     try:
         number = await conversation(app, clock)
         await say(app, number, "!reply Your refund of €50 is done", ref="m1")
