@@ -103,19 +103,23 @@ class ThreadlineClient(discord.Client):
             log.exception("discord message handling failed", extra={"message_id": message.id})
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """MESSAGE_UPDATE: an agent's edited note or held reply changes in storage too."""
-        if self.bridge.edits is None:
-            return
+        """MESSAGE_UPDATE: an agent's edited note or held reply changes in storage too; a customer's
+        edited DM is mirrored to the staff thread."""
         try:
-            await self.bridge.edits.edited(payload)
+            if not payload.data.get("guild_id") and self.bridge.dms is not None:  # a DM: the customer's
+                await self.bridge.dms.on_edit(payload)
+            elif self.bridge.edits is not None:
+                await self.bridge.edits.edited(payload)
         except Exception:
             log.exception("discord edit handling failed", extra={"message_id": payload.message_id})
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        """MESSAGE_DELETE: a deleted note is deleted in storage; a deleted held reply is undone."""
-        if self.bridge.edits is None:
-            return
+        """MESSAGE_DELETE: a deleted note is deleted in storage, a deleted held reply undone, a
+        customer's deleted DM shown as a tombstone."""
         try:
-            await self.bridge.edits.deleted(payload)
+            if payload.guild_id is None and self.bridge.dms is not None:  # a DM: the customer's
+                await self.bridge.dms.on_delete(payload)
+            elif self.bridge.edits is not None:
+                await self.bridge.edits.deleted(payload)
         except Exception:
             log.exception("discord delete handling failed", extra={"message_id": payload.message_id})

@@ -5,7 +5,8 @@ becomes an ``InboundMessage`` on channel ``discord`` of the configured inbox
 (``[surfaces.discord] dm_inbox``) and goes through the core's chat intake
 (``bot.ingest.chat_intake``: opt-out, pleasantries, then the same ingest as email). The
 sender's identity is their Discord user id; while their conversation is open every DM
-continues it. Files they attach are read from Discord and stored with the message.
+continues it. Files they attach are read from Discord and stored with the message. Their
+edits (MESSAGE_UPDATE) and deletions (MESSAGE_DELETE) of DMs are mirrored to the staff thread.
 
 Outbound (``ChannelSender``): Create DM (``POST /users/@me/channels``,
 https://discord.com/developers/docs/resources/user#create-dm), then Create Message in that
@@ -75,6 +76,16 @@ class DiscordDms:
             extra={"discord_user": str(message.author.id)},
         )
         return await self.intake.receive(inbound)
+
+    async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> bool:
+        """The user edited a DM: mirrored to the staff thread (False when it was never taken in)."""
+        if payload.message.author.bot or "content" not in payload.data:
+            return False
+        return await self.intake.mirror_edit(CHANNEL, str(payload.message_id), payload.message.content or "")
+
+    async def on_delete(self, payload: discord.RawMessageDeleteEvent) -> bool:
+        """The user deleted a DM: a tombstone in the staff thread (False when it was never taken in)."""
+        return await self.intake.mirror_delete(CHANNEL, str(payload.message_id))
 
     async def send(self, message: OutboundView) -> str:
         """Send a reply as a DM to the conversation's user; the id(s) of the DM message(s)."""

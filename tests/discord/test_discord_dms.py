@@ -177,3 +177,30 @@ async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
         assert await repo.contact_by_identity("discord", str(USER)) is None
         texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
     assert "warranty" not in " ".join(texts)
+
+
+async def test_edited_and_deleted_dms_are_mirrored_to_the_staff_thread(dm: Harness) -> None:
+    first = dm.fake.dms.user_message(USER, "sofia", "The app crashes on login")
+    dm.state.parse_message_create(first)
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    second = dm.fake.dms.user_message(USER, "sofia", "on Android 14")
+    dm.state.parse_message_create(second)
+    await _settled(dm, "the second DM", lambda c: "Android" in str(c))
+    # MESSAGE_UPDATE of a DM: the whole message, no guild_id; MESSAGE_DELETE: id and channel_id only
+    dm.state.parse_message_update({**first, "content": "The app crashes after login"})
+    dm.state.parse_message_delete({"id": second["id"], "channel_id": second["channel_id"]})
+    thread = dm.thread_id()
+
+    def shown() -> list[str]:
+        return [m.get("content") or "" for m in dm.fake.posts(thread)]
+
+    await until(
+        "the edit and the tombstone in the staff thread",
+        lambda: any("edited" in t for t in shown()) and any("deleted a message" in t for t in shown()),
+        between=dm.app.dispatcher.drain,
+    )
+    edited = next(t for t in shown() if "edited" in t)
+    assert "after login" in edited and "on login" in edited  # the previous text kept
+    assert any("Android 14" in t for t in shown() if "deleted" in t)
+    seen = await _conversations(dm)
+    assert seen[0][2].startswith("The app crashes after login")
