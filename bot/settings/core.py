@@ -56,8 +56,13 @@ class InboxSettings(Strict):
     """One ``[inboxes.NAME]`` section: an entry point mapped to a chat channel."""
 
     name: str | None = Field(None, description="display name; defaults to the section name")
-    channel: Literal["email", "whatsapp"]
-    address: str = Field(description="support@example.com, or the WhatsApp phone number")
+    channel: Literal["email", "whatsapp", "discord", "slack"] = Field(
+        description="email, whatsapp, or chat-native intake: discord (DMs to the bot, "
+        "[surfaces.discord] dm_inbox) or slack ([surfaces.slack] intake_channels)"
+    )
+    address: str = Field(
+        description="support@example.com, the WhatsApp phone number, or (discord, slack) a label"
+    )
     surface: Literal["local", "slack", "discord"] = "local"
     chat_channel: str = Field(description="the Slack/Discord channel id, or a local channel name")
     timezone: str = "UTC"
@@ -119,6 +124,12 @@ class OutboxSettings(Strict):
     batch_size: int = Field(50, ge=1, le=1000)
     repair_probe_seconds: float = Field(
         60.0, gt=0, description="how often a refusing chat channel or token is checked again"
+    )
+    undo_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="an agent's reply waits this long in the outbox, with an Undo button and !undo; 0 = off",
     )
 
 
