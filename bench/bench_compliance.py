@@ -55,6 +55,9 @@ __all__ = ["main"]
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
 SPREAD_MINUTES = 14 * 24 * 60
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "{db}"
 [surfaces.local]

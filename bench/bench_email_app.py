@@ -36,6 +36,7 @@ CONFIG = """
 database_url = "sqlite:///{tmp}/bench.db"
 log_level = "error"
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 poll_interval_seconds = 0.5
 [surfaces.local]
 [inboxes.support]

@@ -30,6 +30,9 @@ from threadline.app import Threadline
 from threadline.config import parse_config
 
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "{db}"
 log_level = "error"

@@ -49,6 +49,9 @@ from tests.slack.slack_fake import SECRET as SLACK_SECRET  # noqa: E402
 from tests.slack.slack_fake import FakeSlack  # noqa: E402
 
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "{db}"
 log_level = "warning"

@@ -46,6 +46,7 @@ CONFIG = """
 database_url = "{db}"
 log_level = "warning"
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 poll_interval_seconds = 0.05
 batch_size = 50
 [ops]

@@ -24,6 +24,9 @@ from threadline.app import Threadline  # noqa: E402
 from threadline.config import AppSettings, parse_config  # noqa: E402
 
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "sqlite:///{tmp}/bench.db"
 log_level = "error"

@@ -51,6 +51,9 @@ __all__ = ["main"]
 
 SECRET = "bench-secret"
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "sqlite:///{db}"
 log_level = "warning"

@@ -220,6 +220,9 @@ async def bench_ingest(count: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         config = f"""
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "sqlite:///{tmp}/bench.db"
 log_level = "error"

@@ -28,6 +28,7 @@ from bot.settings.core import (
     OutboxSettings,
     Strict,
 )
+from bot.settings.intake import IntakeSettings
 from bot.settings.ops import OpsSettings
 from bot.settings.reactions import ReactionsSettings
 from bot.settings.rules import RulesList, TeamSettings, TemplateSettings, automation_problems
@@ -57,6 +58,7 @@ class Settings(Strict):
     ops: OpsSettings = Field(default_factory=OpsSettings)
     reactions: ReactionsSettings = Field(default_factory=ReactionsSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)  # chat-native intake rules
 
     def inbox(self, name: str) -> InboxSettings:
         """The inbox called ``name`` (KeyError if unknown)."""

@@ -37,6 +37,7 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    UNDONE = "undone"  # taken back by an agent within its undo window; it never left
 
 
 class DomainError(Exception):

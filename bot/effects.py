@@ -5,7 +5,7 @@ Nothing here talks to a platform; the outbox dispatcher delivers what is written
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain import DeliveryStatus, MessageKind
@@ -68,24 +68,27 @@ class Effects:
             message=message,
         )
 
-    async def notice(self, text: str) -> None:
-        """Show a system notice in the thread (delivery failures, warnings)."""
+    async def notice(self, text: str, *, undo: bool = False) -> None:
+        """Show a system notice in the thread (delivery failures, warnings); ``undo``: with an Undo button."""
+        payload: dict[str, Any] = {"text": text, "undo": True} if undo else {"text": text}
         await self.repo.enqueue(
             self.conversation,
             surface_destination(self.inbox.surface),
             NOTICE,
             self.now,
-            payload={"text": text},
+            payload=payload,
         )
 
-    async def send(self, message: Message) -> None:
-        """Deliver an outbound message (stored, or staged in this unit of work) to the customer."""
+    async def send(self, message: Message, *, hold: timedelta | None = None) -> None:
+        """Deliver an outbound message (stored, or staged in this unit of work) to the customer;
+        ``hold`` keeps it in the outbox that long first (the undo window)."""
         await self.repo.enqueue(
             self.conversation,
             channel_destination(self.conversation.channel),
             SEND,
             self.now,
             message=message,
+            due=self.now + hold if hold else None,
         )
 
     async def send_automatic(self, author: str, text: str, **meta: Any) -> None:

@@ -81,6 +81,7 @@ class PostView:
     attachments: tuple[AttachmentView, ...] = ()
     channel: str = ""
     message_uid: str | None = None
+    undo_number: int | None = None  # a held reply of conversation N can be undone from here (an Undo button)
     delivery: DeliveryKey | None = field(default=None, compare=False, repr=False)  # which outbox row
 
 

@@ -196,6 +196,7 @@ class Message(Base):
         UniqueConstraint("channel", "external_id", name="uq_message_external"),
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_external_id", "external_id"),
+        Index("ix_messages_chat_ref", "chat_ref"),
     )
     # Nullable columns "evaluate None": a NULL is written as a value, so every message row has the
     # same columns and the ORM writes a batch's messages (inbound, events, replies) in one INSERT.
@@ -218,6 +219,9 @@ class Message(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(20).evaluates_none())
     delivery_error: Mapped[str | None] = mapped_column(Text().evaluates_none())
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the team-side chat message it came from (``slack:1712.0001``, ``discord:1234``), so an edit or
+    # deletion of that chat message reaches the stored note or held reply
+    chat_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     conversation: Mapped[Conversation] = relationship(lazy="raise")
 

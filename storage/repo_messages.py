@@ -90,6 +90,15 @@ class MessageQueries(RepositoryBase):
         stmt = select(Message).where(Message.external_id.in_(list(external_ids)))
         return list((await self.session.execute(stmt)).scalars().all())
 
+    async def message_by_chat_ref(self, chat_ref: str) -> Message | None:
+        """The latest message typed as the team-side chat message ``chat_ref`` (``slack:1712.0001``)."""
+        stmt = select(Message).where(Message.chat_ref == chat_ref).order_by(Message.id.desc()).limit(1)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def delete_message(self, message: Message) -> None:
+        """Delete a stored message (its attachments and outbox rows go with it)."""
+        await self.session.delete(message)
+
     async def last_customer_meta(self, conversation_id: int) -> dict[str, Any]:
         """The channel details (``meta``) of the customer's last message written by a human, or {}."""
         stmt = (

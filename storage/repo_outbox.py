@@ -81,9 +81,11 @@ class OutboxQueries(RepositoryBase):
         message: Message | None = None,
         payload: dict[str, Any] | None = None,
         coalesce: bool = False,
+        due: datetime | None = None,
     ) -> None:
         """Write an outbox row; with ``coalesce``, skip it when an untried identical row is waiting.
 
+        ``due`` holds the row until then (a reply's undo window); by default it is due ``now``.
         The conversation and message may be staged in this unit of work and not yet flushed.
         """
         if coalesce and self._staged_row(conversation, destination, kind):
@@ -104,7 +106,7 @@ class OutboxQueries(RepositoryBase):
             "payload": payload or {},
             "status": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": due or now,
             "last_error": None,
             "external_ref": None,
             "created_at": now,
@@ -174,6 +176,45 @@ class OutboxQueries(RepositoryBase):
             .where(_OUTBOX.c.id == row_id)
             .values(status="done", delivered_at=now, external_ref=external_ref, last_error=None)
         )
+
+    async def held_sends(self, conversation_id: int) -> list[OutboxRow]:
+        """A conversation's ``send`` rows that have not left the outbox yet (never claimed), newest first."""
+        stmt = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.kind == "send",
+                OutboxRow.status == "pending",
+                OutboxRow.attempts == 0,
+                OutboxRow.message_id.is_not(None),
+            )
+            .order_by(OutboxRow.id.desc())
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def held_send_of(self, message_id: int) -> OutboxRow | None:
+        """The ``send`` row of a message while it has not left the outbox yet (never claimed)."""
+        stmt = select(OutboxRow).where(
+            OutboxRow.message_id == message_id,
+            OutboxRow.kind == "send",
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def keep_held(self, row_id: int, *, cancel: bool = False) -> bool:
+        """Take a held ``send`` row for this unit of work, or cancel it (status ``undone``).
+
+        One conditional UPDATE: it locks the row on PostgreSQL (the dispatcher's ``SKIP LOCKED``
+        claim passes it by) and matches nothing once the dispatcher claimed it (``attempts`` > 0),
+        so an edit or an undo either wins the race with the delivery or is told it is too late.
+        """
+        result = await self.session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == row_id, _OUTBOX.c.status == "pending", _OUTBOX.c.attempts == 0)
+            .values(status="undone" if cancel else "pending")
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def outbox_row(self, row_id: int) -> OutboxRow:
         """An outbox row by id."""

@@ -25,6 +25,7 @@ database_url = "{db}"
 log_level = "warning"
 
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 backoff_base_seconds = 1.0
 poll_interval_seconds = 0.05
 

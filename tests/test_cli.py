@@ -35,6 +35,7 @@ def _demo_dir(tmp_path: Path) -> Path:
         (tmp_path / "config.example.toml")
         .read_text()
         .replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+        .replace("undo_seconds = 10", "undo_seconds = 0")  # replies leave at once (tests/undo has the window)
     )
     (tmp_path / "config.example.toml").write_text(text)
     return tmp_path

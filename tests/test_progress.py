@@ -133,7 +133,10 @@ def _piped(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.C
 
 def _config(tmp_path: Path) -> Path:
     text = (
-        (ROOT / "config.example.toml").read_text().replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+        (ROOT / "config.example.toml")
+        .read_text()
+        .replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+        .replace("undo_seconds = 10", "undo_seconds = 0")  # replies leave at once (tests/undo has the window)
     )
     (tmp_path / "config.example.toml").write_text(text)
     return tmp_path

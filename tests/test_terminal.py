@@ -93,7 +93,10 @@ class Terminal:
 
 def _demo(tmp_path: Path, *, colour: bool = True) -> Path:
     text = (
-        (ROOT / "config.example.toml").read_text().replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+        (ROOT / "config.example.toml")
+        .read_text()
+        .replace("interval_seconds = 2.0", "interval_seconds = 0.1")
+        .replace("undo_seconds = 10", "undo_seconds = 0")  # replies leave at once (tests/undo has the window)
     )
     if not colour:
         text = text.replace("color = true", "color = false")

@@ -61,6 +61,10 @@ class AppSettings(Settings):
         names = {name for name in ChannelsSettings.model_fields if getattr(self.channels, name) is not None}
         if self.demo.whatsapp_outbox_file:
             names.add("whatsapp")
+        if self.surfaces.discord is not None and self.surfaces.discord.dm_inbox:
+            names.add("discord")  # DMs to the bot are a customer channel (adapters.discord.dms)
+        if self.surfaces.slack is not None and self.surfaces.slack.intake_channels:
+            names.add("slack")  # intake channels are a customer channel (adapters.slack.intake)
         return names
 
     def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
@@ -99,6 +103,28 @@ class AppSettings(Settings):
         for number, fed in (whatsapp.numbers if whatsapp is not None else {}).items():
             if fed not in self.inboxes:
                 problems.append(f"channels.whatsapp.numbers.{number}: no inbox '{fed}'; use one of: {known}")
+        discord = self.surfaces.discord
+        dm_inbox = discord.dm_inbox if discord is not None else None
+        if dm_inbox and (dm_inbox not in self.inboxes or self.inboxes[dm_inbox].channel != "discord"):
+            fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "discord") or "none yet"
+            problems.append(
+                f"surfaces.discord.dm_inbox: '{dm_inbox}' is no inbox with channel = \"discord\"; "
+                f'add one ([inboxes.{dm_inbox}] channel = "discord") or use one of: {fit}'
+            )
+        slack = self.surfaces.slack
+        staff = {i.chat_channel for i in self.inboxes.values() if i.surface == "slack"}
+        for index, intake in enumerate(slack.intake_channels if slack is not None else []):
+            if intake.channel in staff:
+                problems.append(
+                    f"surfaces.slack.intake_channels[{index}].channel: {intake.channel} is also an inbox's "
+                    "chat_channel; customers must not see the staff threads, so use a separate channel"
+                )
+            if intake.inbox not in self.inboxes or self.inboxes[intake.inbox].channel != "slack":
+                fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "slack") or "none yet"
+                problems.append(
+                    f"surfaces.slack.intake_channels[{index}].inbox: '{intake.inbox}' is no inbox with "
+                    f'channel = "slack"; add one or use one of: {fit}'
+                )
         return problems
 
 

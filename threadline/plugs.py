@@ -18,15 +18,19 @@ from zoneinfo import ZoneInfo
 
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
+from adapters.discord.dms import DiscordDms
+from adapters.discord.edits import DiscordEdits
 from adapters.discord.queue_board import QueueBoard
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
+from adapters.slack.intake import SlackIntake
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
+from bot.ingest.chat_intake import ChatIntake
 from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
@@ -131,7 +135,6 @@ class SlackPlug:
     """The Slack surface: Socket Mode or HTTP events in, the Web API out."""
 
     name = "slack"
-    sender: ChannelSender | None = None
 
     def __init__(self, ports: CorePorts, settings: SlackSettings) -> None:
         inboxes = ports.settings.inboxes.values()
@@ -147,7 +150,13 @@ class SlackPlug:
             ports.commands.register,
             ports.commands.execute,
             ports.commands.queue,
+            ports.commands.edits,
         )
+        self.sender: ChannelSender | None = None
+        if settings.intake_channels:  # customers write in these channels: a customer channel too
+            intake = ChatIntake(ports.store, ports.settings, ports.ingestor, ports.ingestor.clock)
+            channels = settings.intake_channels
+            self.sender = SlackIntake(self.adapter.inbound, channels, intake, ports.ingestor.clock)
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
 
@@ -172,10 +181,13 @@ class DiscordPlug:
     """The Discord surface: the gateway in, the REST API out."""
 
     name = "discord"
-    sender: ChannelSender | None = None
 
     def __init__(self, ports: CorePorts, settings: DiscordSettings) -> None:
         core = ports.settings
+        dms = None
+        if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
+            intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
+            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock)
         bridge = DiscordBridge(
             settings,
             ports.commands,
@@ -184,10 +196,15 @@ class DiscordPlug:
             labels=functools.partial(label_names, ports.store),
             labels_of=functools.partial(conversation_labels, ports.store, "discord"),
             templates=functools.partial(template_names, ports.store, core),
+            edits=DiscordEdits(ports.commands.edits, settings.guild_ids),
+            dms=dms,
         )
         self.discord = DiscordSurface(settings, bridge)
         channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
         self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
+        if dms is not None:
+            dms.client = self.discord.client
+        self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(
             settings.pace_messages / settings.pace_seconds, settings.pace_messages

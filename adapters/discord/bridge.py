@@ -15,10 +15,13 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.dms import DiscordDms, read_attachment
+from adapters.discord.edits import DiscordEdits
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.text import split_text
 from bot.commands import Actor, Location, ParsedCommand
+from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 
 __all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]
@@ -39,8 +42,16 @@ _CHATTY = {"help", "?", "list", "ls", "labels", "history"}
 class CommandPort(Protocol):
     """The core's command service as the Discord surface uses it."""
 
-    async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
-        """Run one command line from ``actor`` typed at ``where``."""
+    async def handle(
+        self,
+        actor: Actor,
+        text: str,
+        where: Location,
+        *,
+        prefixed: bool = True,
+        files: tuple[InboundAttachment, ...] = (),
+    ) -> Reply:
+        """Run one command line from ``actor`` typed at ``where`` (``files`` go with a reply)."""
         ...
 
     async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
@@ -61,6 +72,8 @@ class Bridge:
         labels: LabelSource,
         labels_of: LabelSource,
         templates: LabelSource | None = None,
+        edits: DiscordEdits | None = None,
+        dms: DiscordDms | None = None,
     ) -> None:
         self.settings = settings
         self.commands = commands
@@ -69,6 +82,8 @@ class Bridge:
         self.labels = labels
         self.labels_of = labels_of
         self.templates = templates
+        self.edits = edits  # members' edits and deletions of thread messages (adapters.discord.edits)
+        self.dms = dms  # DMs to the bot as customer messages (adapters.discord.dms), when configured
         self._role_ids: dict[int, int | None] = {}
 
     # --- who may act -------------------------------------------------------------------------
@@ -190,8 +205,16 @@ class Bridge:
                 await self._reply(message, "✗ " + refusal)
             return None
         thread_id = str(message.channel.id) if in_thread else None
-        where = Location(SURFACE, thread_id=thread_id, typed_in_thread=thread_id is not None)
-        reply = await self.commands.handle(self.actor(message.author), text, where, prefixed=True)
+        where = Location(
+            SURFACE, thread_id=thread_id, typed_in_thread=thread_id is not None, message_ref=str(message.id)
+        )
+        actor = self.actor(message.author)
+        verb = text.strip()[len(self.prefix) :].split(" ", 1)[0].lower() if prefixed else ""
+        if verb == "reply" and message.attachments:  # files go to the customer with the reply
+            files = tuple([await read_attachment(a) for a in message.attachments])
+            reply = await self.commands.handle(actor, text, where, prefixed=True, files=files)
+        else:
+            reply = await self.commands.handle(actor, text, where, prefixed=True)
         await self._show(message, reply, prefixed, text)
         return reply
 

@@ -34,9 +34,10 @@ def set_api_base(url: str, gateway: str | None = None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-def intents() -> discord.Intents:
+def intents(dms: bool = False) -> discord.Intents:
     """Guilds, guild messages and their reactions, plus the privileged Message Content intent for
-    ``!`` commands and notes."""
+    ``!`` commands and notes; with ``dms`` also Direct Messages (DMs to the bot are customer
+    messages: ``adapters.discord.dms``)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
@@ -44,6 +45,7 @@ def intents() -> discord.Intents:
     wanted.guild_reactions = (
         True  # GUILD_MESSAGE_REACTIONS: reactions as commands (adapters/discord/reactions.py)
     )
+    wanted.dm_messages = dms
     return wanted
 
 
@@ -52,7 +54,7 @@ class ThreadlineClient(discord.Client):
 
     def __init__(self, settings: DiscordSettings, bridge: Bridge) -> None:
         super().__init__(
-            intents=intents(),
+            intents=intents(dms=bridge.dms is not None),
             allowed_mentions=NONE,
             max_ratelimit_timeout=settings.rate_limit_wait_seconds,
         )
@@ -113,6 +115,31 @@ class ThreadlineClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """A message anywhere the bot can read: the bridge keeps those in inbox channels and their threads."""
         try:
-            await self.bridge.on_message(message)
+            if message.guild is None and self.bridge.dms is not None:
+                await self.bridge.dms.on_dm(message)
+            else:
+                await self.bridge.on_message(message)
         except Exception:
             log.exception("discord message handling failed", extra={"message_id": message.id})
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """MESSAGE_UPDATE: an agent's edited note or held reply changes in storage too; a customer's
+        edited DM is mirrored to the staff thread."""
+        try:
+            if not payload.data.get("guild_id") and self.bridge.dms is not None:  # a DM: the customer's
+                await self.bridge.dms.on_edit(payload)
+            elif self.bridge.edits is not None:
+                await self.bridge.edits.edited(payload)
+        except Exception:
+            log.exception("discord edit handling failed", extra={"message_id": payload.message_id})
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """MESSAGE_DELETE: a deleted note is deleted in storage, a deleted held reply undone, a
+        customer's deleted DM shown as a tombstone."""
+        try:
+            if payload.guild_id is None and self.bridge.dms is not None:  # a DM: the customer's
+                await self.bridge.dms.on_delete(payload)
+            elif self.bridge.edits is not None:
+                await self.bridge.edits.deleted(payload)
+        except Exception:
+            log.exception("discord delete handling failed", extra={"message_id": payload.message_id})

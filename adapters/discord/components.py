@@ -24,6 +24,7 @@ __all__ = [
     "SnoozeSelect",
     "card_controls",
     "dynamic_items",
+    "undo_controls",
 ]
 
 SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
@@ -39,6 +40,7 @@ _BUTTONS = {
     "claim": ("Claim", discord.ButtonStyle.primary),
     "close": ("Close", discord.ButtonStyle.danger),
     "reopen": ("Reopen", discord.ButtonStyle.success),
+    "undo": ("Undo", discord.ButtonStyle.danger),  # on a held reply's notice (bot.outbox.undo)
 }
 
 
@@ -49,11 +51,11 @@ def _bridge(interaction: discord.Interaction[Any]) -> Bridge:
     return bridge
 
 
-_BUTTON_ID = r"tl:(?P<action>claim|close|reopen):(?P<number>\d+)"
+_BUTTON_ID = r"tl:(?P<action>claim|close|reopen|undo):(?P<number>\d+)"
 
 
 class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_BUTTON_ID):
-    """Claim, Close or Reopen."""
+    """Claim, Close or Reopen; Undo on the notice of a reply waiting out its undo window."""
 
     def __init__(self, action: str, number: int) -> None:
         label, style = _BUTTONS[action]
@@ -195,4 +197,11 @@ def card_controls(card: CardView, known_labels: list[str]) -> discord.ui.View:
         view.add_item(labels)
     if card.status != "closed":
         view.add_item(SnoozeSelect(card.number))
+    return view
+
+
+def undo_controls(number: int) -> discord.ui.View:
+    """The Undo button of a held reply's "sending in 10 s" notice."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CardButton("undo", number))
     return view

@@ -11,7 +11,7 @@ the customer's name is always marked as the customer's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,7 @@ class OutgoingMessage:
     content: str | None = None
     embed: discord.Embed | None = None
     files: list[AttachmentView] = field(default_factory=list)
+    undo_number: int | None = None  # a held reply's notice: sent with its Undo button
 
 
 def _cut(text: str, limit: int) -> str:
@@ -192,4 +193,5 @@ def post_messages(post: PostView) -> list[OutgoingMessage]:
         return messages
     if post.kind == "event":
         return _content_posts(f"-# · {_cut(post.text, CONTENT_LIMIT - 6)}", "")
-    return _content_posts(f"⚠ {post.text}", "")
+    notice = _content_posts(f"⚠ {post.text}", "")
+    return [replace(notice[0], undo_number=post.undo_number), *notice[1:]]

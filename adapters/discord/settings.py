@@ -52,6 +52,11 @@ class DiscordSettings(Strict):
     queue_message: bool = Field(
         False, description="keep a pinned queue message in each inbox channel, edited in place"
     )
+    dm_inbox: str | None = Field(
+        None,
+        description='the inbox (channel = "discord") a user\'s DM to the bot opens a conversation in; '
+        "replies go back as DMs. None: DMs are not read (needs the Direct Messages intent)",
+    )
     default_forum_tag: str | None = Field(
         None,
         description="forum tag (its name) put on a post when none of its labels matches a tag; "

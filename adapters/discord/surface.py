@@ -22,7 +22,7 @@ import discord
 
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
-from adapters.discord.components import card_controls
+from adapters.discord.components import card_controls, undo_controls
 from adapters.discord.digest import digest_embed
 from adapters.discord.errors import (
     ACTIVE_THREADS_FULL,
@@ -258,6 +258,8 @@ class DiscordSurface:
                 kwargs: dict[str, Any] = {"content": out.content, "files": _files(out), "nonce": nonce}
                 if out.embed is not None:
                     kwargs["embed"] = out.embed
+                if out.undo_number is not None:
+                    kwargs["view"] = undo_controls(out.undo_number)
                 return thread.send(allowed_mentions=NONE, **kwargs)
 
             sent = await self._call(ref, send)

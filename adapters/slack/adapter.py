@@ -17,6 +17,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
+from adapters.slack.edits import SlackEdits
 from adapters.slack.home import QueueSource, SlackHome
 from adapters.slack.http import aiohttp_routes
 from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
@@ -26,6 +27,7 @@ from adapters.slack.reactions import SlackReactions
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
 from bot.commands import Execute
+from bot.commands.edits import AgentEdits
 from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]
@@ -108,14 +110,18 @@ class SlackAdapter:
         register: AgentRegistrar | None = None,
         execute: Execute | None = None,
         queue: QueueSource | None = None,
+        edits: AgentEdits | None = None,
     ) -> None:
         """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
-        ``CommandService.execute`` for commands built here (reactions) and ``.queue`` (App Home)."""
+        ``CommandService.execute`` for commands built here (reactions), ``.queue`` (App Home) and
+        ``AgentEdits`` (agents editing or deleting their thread messages)."""
         self.inbound.bind(handle, journal, labels, register)
         if execute is not None:
             self.reactions.bind(execute)
         if queue is not None:
             self.home.bind(queue)
+        if edits is not None:
+            SlackEdits(self.inbound, edits)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

@@ -10,9 +10,10 @@ for acknowledged work (tests, shutdown). Thread messages: ``!claim`` and friends
 commands, a plain message is handed to the core, which makes it an internal note (or
 ignores it, per inbox). Text arrives in Slack's wire format and is decoded once here
 (``adapters.slack.wire.decode``), so the core, the customer's mail and the thread echo get
-exactly what the agent typed. Messages of bots (ours included), edits and deletions are
-ignored; Events API retries and Socket Mode redeliveries carry the same ``event_id``, the
-journal's key, so they are journaled once.
+exactly what the agent typed. Messages of bots (ours included) are ignored; edits and
+deletions go to the listeners in ``subtypes`` (``adapters.slack.edits``). Events API retries
+and Socket Mode redeliveries carry the same ``event_id``, the journal's key, so they are
+journaled once.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class SlackInbound:
         self.handle: CommandHandler | None = None
         self.journal: Journal | None = None
         self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
+        # message events of other subtypes and their listener (edits and deletions: adapters.slack.edits)
+        self.subtypes: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
+        # message events of customers' channels and their listener (intake channels: adapters.slack.intake)
+        self.by_channel: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
         self.labels: LabelSource | None = None
         self.register: AgentRegistrar | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -258,7 +263,11 @@ class SlackInbound:
         self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], event: dict[str, Any]
     ) -> None:
         thread_ts = event.get("thread_ts")
-        if (
+        if (taker := self.by_channel.get(str(event.get("channel")))) is not None:
+            await taker(body, event)  # a customer's channel: never a staff thread
+        elif (listener := self.subtypes.get(str(event.get("subtype")))) is not None:
+            await listener(body, event)  # journals its work first, like the rest
+        elif (
             event.get("subtype") in _HANDLED_SUBTYPES
             and not event.get("bot_id")
             and event.get("user")
@@ -285,7 +294,9 @@ class SlackInbound:
         elif not command and not text.strip():
             return
         text = await self.plain(text, command=command)
-        where = Location("slack", thread_id=thread_ts, typed_in_thread=True, journal_id=journal_id)
+        where = Location(
+            "slack", thread_id=thread_ts, typed_in_thread=True, journal_id=journal_id, message_ref=event["ts"]
+        )
         verb = text.lstrip()[len(self.prefix) :].split(maxsplit=1)[:1] if command else []
         files: tuple[InboundAttachment, ...] = ()
         if verb and verb[0].lower() == "reply" and event.get("files"):

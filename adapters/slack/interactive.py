@@ -22,6 +22,7 @@ from adapters.slack.render import (
     ACTION_LABELS,
     ACTION_REOPEN,
     ACTION_SNOOZE,
+    ACTION_UNDO,
     card_number,
     escape,
 )
@@ -34,7 +35,7 @@ __all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "
 log = logging.getLogger(__name__)
 REPLY_SHORTCUT = "tl_reply_shortcut"
 REPLY_MODAL = "tl_reply_modal"
-_ACTIONS = re.compile(r"^tl_(claim|assign|labels|snooze|close|reopen)$")
+_ACTIONS = re.compile(r"^tl_(claim|assign|labels|snooze|close|reopen|undo)$")
 Ack = Callable[..., Awaitable[Any]]
 
 
@@ -141,7 +142,7 @@ class SlackInteractions:
         if number is None:
             return None
         kind = action.get("action_id")
-        if kind in (ACTION_CLAIM, ACTION_CLOSE, ACTION_REOPEN):
+        if kind in (ACTION_CLAIM, ACTION_CLOSE, ACTION_REOPEN, ACTION_UNDO):
             return f"{kind.removeprefix('tl_')} #{number}"
         if kind == ACTION_ASSIGN and action.get("selected_user"):
             return f"assign #{number} @{action['selected_user']}"

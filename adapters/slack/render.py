@@ -24,6 +24,7 @@ __all__ = [
     "ACTION_LABELS",
     "ACTION_REOPEN",
     "ACTION_SNOOZE",
+    "ACTION_UNDO",
     "CARD_BLOCK",
     "MAX_BLOCKS",
     "MAX_FIELD",
@@ -50,6 +51,7 @@ ACTION_LABELS = "tl_labels"
 ACTION_SNOOZE = "tl_snooze"
 ACTION_CLOSE = "tl_close"
 ACTION_REOPEN = "tl_reopen"
+ACTION_UNDO = "tl_undo"  # on the "sending in 10 s" notice of a held reply (bot.outbox.undo)
 SNOOZE_CHOICES = (
     ("1 hour", "1h"),
     ("4 hours", "4h"),
@@ -262,7 +264,7 @@ def post_chunks(post: PostView) -> list[Chunk]:
     header = _header(post)
     if post.kind in ("event", "notice"):
         body = clip_escaped(escape(f"{_KIND_ICON.get(post.kind, '')} {post.text or ''}".strip()), MAX_SECTION)
-        return [Chunk(body, [_context(body)])]
+        return [Chunk(body, [_context(body), *_undo(post)])]
     groups = _pack(_body_blocks(post)) if post.text or post.attachments else [[]]
     if len(groups) > MAX_PARTS:
         left = sum(units(_block_text(b)) for group in groups[MAX_PARTS - 1 :] for b in group)
@@ -278,6 +280,20 @@ def post_chunks(post: PostView) -> list[Chunk]:
         fallback = clip_escaped(escape(first), FALLBACK) if first else header or "(message)"
         chunks.append(Chunk(fallback, blocks))
     return chunks
+
+
+def _undo(post: PostView) -> list[dict[str, Any]]:
+    """The Undo button of a held reply's notice (none on other posts)."""
+    if post.undo_number is None:
+        return []
+    button = {
+        "type": "button",
+        "action_id": ACTION_UNDO,
+        "value": str(post.undo_number),
+        "style": "danger",
+        "text": _plain("Undo"),
+    }
+    return [{"type": "actions", "block_id": f"{ACTION_UNDO}:{post.undo_number}", "elements": [button]}]
 
 
 def _context(text: str) -> dict[str, Any]:

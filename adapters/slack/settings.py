@@ -8,7 +8,15 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.settings.core import Strict
 
-__all__ = ["SlackSettings"]
+__all__ = ["IntakeChannel", "SlackSettings"]
+
+
+class IntakeChannel(Strict):
+    """One ``[[surfaces.slack.intake_channels]]`` entry: a channel whose customers' messages open
+    conversations in an inbox (``channel = "slack"``)."""
+
+    channel: str = Field(description="the channel id (C…), e.g. a help channel or a Slack Connect channel")
+    inbox: str = Field(description='the inbox (its channel = "slack") its conversations go to')
 
 
 class SlackSettings(Strict):
@@ -42,6 +50,11 @@ class SlackSettings(Strict):
     )
     membership_cache_seconds: float = Field(
         300.0, ge=0, description="how long group/channel members are cached"
+    )
+    intake_channels: list[IntakeChannel] = Field(
+        default_factory=list,
+        description="channels where a top-level message opens a conversation and its thread continues it; "
+        "the team works it in the inbox's staff thread, replies go to the customer's thread",
     )
 
     @field_validator("command")

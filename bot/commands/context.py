@@ -55,6 +55,11 @@ class Context:
         """The command prefix of this installation (``!``)."""
         return self.settings.threadline.command_prefix
 
+    @property
+    def chat_ref(self) -> str | None:
+        """The chat message the command was typed as (``slack:1712.0001``), kept on what it stores."""
+        return f"{self.where.surface}:{self.where.message_ref}" if self.where.message_ref else None
+
     def now(self) -> datetime:
         """The current time of the injected clock."""
         return self.clock.now()

@@ -43,6 +43,7 @@ from bot.commands.model import (
     TemplatePreview,
     TemplateSave,
     Unassign,
+    Undo,
 )
 
 __all__ = ["COMMANDS", "CommandError", "is_command", "parse_command"]
@@ -70,6 +71,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reopen": ("reopen", "reopen the conversation"),
     "history": ("history", "this customer's profile and other conversations (same as profile)"),
     "retry": ("retry", "send failed replies again"),
+    "undo": ("undo", "take back your reply before it leaves (within the undo window)"),
     "priority": ("priority urgent|high|normal|low", "set the priority"),
     "list": ("list mine|unassigned|open|snoozed|closed|all", "list conversations"),
     "profile": ("profile", "the customer: addresses, past conversations, labels, pinned notes"),
@@ -151,6 +153,7 @@ def _build(name: str, rest: str, prefix: str) -> Command:
         "reopen": Reopen(),
         "history": History(),
         "retry": Retry(),
+        "undo": Undo(),
         "away": Away(),
         "back": Back(),
         "profile": Profile(),

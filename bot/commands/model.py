@@ -43,6 +43,7 @@ __all__ = [
     "TemplatePreview",
     "TemplateSave",
     "Unassign",
+    "Undo",
 ]
 
 
@@ -66,6 +67,7 @@ class Location:
     typed_in_thread: bool = False  # the text was posted as a message in that thread (visible to all)
     journal_id: int | None = None  # the intake journal entry this command completes (bot.ingest.journal)
     item_id: str | None = None  # the surface message a reaction was put on (the card, or one in the thread)
+    message_ref: str | None = None  # the chat message the command was typed as (Slack ts, Discord id)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,11 @@ class Priority:
 
 
 @dataclass(frozen=True)
+class Undo:
+    """Take back the newest reply that has not left the outbox (within the undo window)."""
+
+
+@dataclass(frozen=True)
 class Retry:
     """Send failed replies of the conversation again."""
 
@@ -265,6 +272,7 @@ Command = (
     | Note
     | PinContactNote
     | ReplyToCustomer
+    | Undo
     | Template
     | TemplateList
     | TemplatePreview

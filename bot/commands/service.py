@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.commands.context import Context, Refused, locate
+from bot.commands.edits import AgentEdits
 from bot.commands.grammar import CommandError, is_command, parse_command
 from bot.commands.handlers import HANDLERS
 from bot.commands.model import Actor, Location, Note, ParsedCommand, ReplyToCustomer
@@ -52,6 +53,7 @@ class CommandService:
         self.clock = clock
         self.notify = notify
         self.prefix = settings.threadline.command_prefix
+        self.edits = AgentEdits(store, settings, clock, notify)  # agents editing their thread messages
 
     @metrics.timed_by(metrics.COMMAND_SECONDS, lambda reply: reply.ok)  # command latency metric
     async def handle(

@@ -16,16 +16,29 @@ from bot.ports.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 
-__all__ = ["NO_ADDRESS", "BatchIndex", "identities_of", "identity_of"]
+__all__ = ["CHAT_CHANNELS", "NO_ADDRESS", "BatchIndex", "identities_of", "identity_kind", "identity_of"]
 
 NO_ADDRESS = "none"
 """Identity kind of a sender whose message carried no address: one contact per such message."""
+
+
+CHAT_CHANNELS = ("discord", "slack")
+"""Customer channels that are chat platforms: the sender's identity is their user id there."""
+
+
+def identity_kind(channel: str) -> str:
+    """The identity kind a channel's sender addresses are: email, phone, or the chat platform's user id."""
+    if channel == "email" or channel in CHAT_CHANNELS:
+        return channel
+    return "phone"
 
 
 def identity_of(channel: str, address: str) -> tuple[str, str]:
     """The (kind, normalised value) identity of a sender on a channel."""
     if channel == "email":
         return "email", address.strip().lower()
+    if channel in CHAT_CHANNELS:
+        return channel, address.strip()
     digits = "".join(ch for ch in address if ch.isdigit())
     return "phone", digits or address.strip()
 

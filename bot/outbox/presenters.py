@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.ingest.index import NO_ADDRESS
+from bot.ingest.index import NO_ADDRESS, identity_kind
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
@@ -17,7 +17,7 @@ _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
 def contact_address(contact: Contact, channel: str) -> str:
     """The contact's address on a channel (email address or phone), else any identity that is an
     address; "" for a customer whose message came without one."""
-    kind = "email" if channel == "email" else "phone"
+    kind = identity_kind(channel)
     for identity in contact.identities:
         if identity.kind == kind:
             return identity.value

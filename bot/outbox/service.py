@@ -282,7 +282,10 @@ class Dispatcher:
                 post = await post_view(repo, await repo.message(row.message_id), conversation)
             elif row.kind == NOTICE:
                 text = str(row.payload.get("text", ""))
-                post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
+                undo = conversation.number if row.payload.get("undo") else None  # bot.outbox.undo
+                post = PostView(
+                    kind="notice", author="Threadline", text=text, created_at=row.created_at, undo_number=undo
+                )
         chat_channel = self.settings.inbox(conversation.inbox).chat_channel
         card, post = keyed(row, card), keyed(row, post)
         if thread is None:

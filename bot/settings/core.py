@@ -56,8 +56,13 @@ class InboxSettings(Strict):
     """One ``[inboxes.NAME]`` section: an entry point mapped to a chat channel."""
 
     name: str | None = Field(None, description="display name; defaults to the section name")
-    channel: Literal["email", "whatsapp"]
-    address: str = Field(description="support@example.com, or the WhatsApp phone number")
+    channel: Literal["email", "whatsapp", "discord", "slack"] = Field(
+        description="email, whatsapp, or chat-native intake: discord (DMs to the bot, "
+        "[surfaces.discord] dm_inbox) or slack ([surfaces.slack] intake_channels)"
+    )
+    address: str = Field(
+        description="support@example.com, the WhatsApp phone number, or (discord, slack) a label"
+    )
     surface: Literal["local", "slack", "discord"] = "local"
     chat_channel: str = Field(description="the Slack/Discord channel id, or a local channel name")
     timezone: str = "UTC"
@@ -126,6 +131,12 @@ class OutboxSettings(Strict):
         le=86400.0,
         description="a delivery rate-limited this long gets one 'queued: <platform> is rate-limiting, "
         "retrying' notice in its thread (and one when it is sent)",
+    )
+    undo_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="an agent's reply waits this long in the outbox, with an Undo button and !undo; 0 = off",
     )
 
 

@@ -107,7 +107,7 @@ class RuleSettings(_Strict):
         "new_conversation", description="run on a conversation's first message only, or on every one"
     )
     # conditions (keys: all must hold; values of one key: any)
-    channel: list[Literal["email", "whatsapp"]] = Field(default_factory=list)
+    channel: list[Literal["email", "whatsapp", "discord", "slack"]] = Field(default_factory=list)
     inbox: list[str] = Field(default_factory=list)
     sender: list[str] = Field(default_factory=list, description="exact addresses or phone numbers")
     sender_domain: list[str] = Field(default_factory=list, description="example.com matches sub.example.com")

@@ -54,6 +54,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord import discord_fake_payloads as p
+from tests.discord.discord_fake_dms import FakeDms
 from tests.discord.discord_fake_gateway import FakeGateway
 from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
 from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
@@ -145,6 +146,7 @@ class FakeDiscord:
         self.no_access: set[int] = set()
         """Channels the bot cannot see: they and their threads answer 403 50001 Missing Access."""
         self.gateway = FakeGateway(self)
+        self.dms = FakeDms(self.channels, self.snowflake)
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> (message, when)
         self.nonce_clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1000000000000000000)
@@ -161,6 +163,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        app.router.add_get("/attachments/{aid}/{name}", self.dms.download)  # the CDN of users' files
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -168,6 +171,7 @@ class FakeDiscord:
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+        self.dms.cdn = f"http://127.0.0.1:{port}/attachments"
         return self.base_url
 
     async def stop(self) -> None:
@@ -359,6 +363,8 @@ class FakeDiscord:
             return p.json_response(
                 {"user": p.user(BOT_ID, "threadline", bot=True), "roles": [str(BOT_ROLE_ID)]}
             )
+        if path == "/users/@me/channels" and method == "POST":
+            return p.json_response(self.dms.open(body))
         if path == "/gateway/bot" and method == "GET":
             return p.json_response(self.gateway.info(self.gateway_url))
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
@@ -578,6 +584,7 @@ class FakeDiscord:
     ) -> Any:
         if channel["type"] == 15:
             raise p.FakeError(400, 40058, "Cannot send a message in a forum channel")
+        self.dms.check_post(channel)
         check_new_message(body, files, size=size)
         cid = int(channel["id"])
         nonce = body.get("nonce")

@@ -53,6 +53,7 @@ database_url = "sqlite:///{tmp}/threadline.db"
 log_level = "warning"
 
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 backoff_base_seconds = 1.0
 poll_interval_seconds = 0.05
 
@@ -363,10 +364,11 @@ def build_app(
     sync: bool = False,
     role: int | str = AGENT_ROLE,
     extra: str = "",
+    undo: int = 0,
 ) -> tuple[Threadline, RecordingSender]:
     """An app on SQLite whose support inbox is mirrored into ``channel_id`` on the fake Discord.
 
-    ``extra`` adds lines to ``[surfaces.discord]``.
+    ``extra`` adds lines to ``[surfaces.discord]``; ``undo`` is the replies' undo window in seconds.
     """
     text = CONFIG.format(
         tmp=tmp,
@@ -380,5 +382,6 @@ def build_app(
         sync="true" if sync else "false",
         extra=extra,
     )
+    text = text.replace("undo_seconds = 0 ", f"undo_seconds = {undo} ")
     sender = RecordingSender()
     return Threadline(parse_config(text, env={}), clock=clock, extra_channels={"email": sender}), sender

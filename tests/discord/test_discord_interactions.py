@@ -135,9 +135,11 @@ async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response
     real = bridge.commands
 
     class Slow:
-        async def handle(self, actor: Actor, text: str, where: Location, *, prefixed: bool = True) -> Reply:
+        async def handle(
+            self, actor: Actor, text: str, where: Location, *, prefixed: bool = True, files: tuple = ()
+        ) -> Reply:
             await release.wait()
-            return await real.handle(actor, text, where, prefixed=prefixed)
+            return await real.handle(actor, text, where, prefixed=prefixed, files=files)
 
         async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
             return await real.execute(actor, parsed, where)

@@ -36,6 +36,7 @@ def test_show_lists_attachments_parse_problems_and_delivery_errors(tmp_path: Pat
         .read_text()
         .replace("sample_conversations = true", "sample_conversations = false")
         .replace('outgoing_dir = "threadline-data/sent-mail"', f'outgoing_dir = "{sent}"')
+        .replace("undo_seconds = 10", "undo_seconds = 0")  # replies leave at once (tests/undo has the window)
         + f'\n[channels.email.mailboxes.spool]\nkind = "folder"\ninbox = "support"\npath = "{spool}"\n'
     )
     assert _cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="").returncode == 0

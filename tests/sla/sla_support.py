@@ -15,6 +15,9 @@ from threadline.config import AppSettings, parse_config
 _ids = itertools.count(1)
 
 CONFIG = """
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "{db}"
 log_level = "warning"

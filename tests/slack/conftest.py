@@ -23,6 +23,9 @@ _MESSAGE_IDS = itertools.count(1)
 def slack_config(tmp: Path, api_url: str, *, extra_slack: str = "", extra: str = "") -> str:
     """A configuration with one email inbox mirrored into Slack channel C_SUPPORT (HTTP mode, signed)."""
     return f"""
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [threadline]
 database_url = "sqlite:///{tmp}/threadline.db"
 
@@ -128,9 +131,15 @@ async def make_world(
     worlds: list[SlackWorld] = []
 
     async def build(
-        extra_slack: str = "", *, mode: str = "http", extra: str = "", env: dict[str, str] | None = None
+        extra_slack: str = "",
+        *,
+        mode: str = "http",
+        extra: str = "",
+        env: dict[str, str] | None = None,
+        undo: int = 0,
     ) -> SlackWorld:
         text = slack_config(tmp_path, fake_slack.url, extra_slack=extra_slack, extra=extra)
+        text = text.replace("undo_seconds = 0 ", f"undo_seconds = {undo} ")
         settings = parse_config(text.replace('mode = "http"', f'mode = "{mode}"'), env=env or {})
         clock = ManualClock()
         app = Threadline(settings, clock=clock)

@@ -217,6 +217,10 @@ class FakeSlack:
         updates = [c.args for c in self.called("chat.update") if c.args.get("ts") == ts]
         return updates[-1] if updates else None
 
+    def receive(self, event: dict[str, Any]) -> None:
+        """A user's message (a ``message`` event's body) as Slack then holds it: replies can thread on it."""
+        self.messages[str(event["ts"])] = {k: v for k, v in event.items() if k != "type"}
+
     def delete(self, ts: str) -> None:
         """Delete a message as a user would."""
         self.messages.pop(ts, None)
@@ -348,6 +352,7 @@ class FakeSlack:
         if channel.startswith("CMISSING"):
             return {"ok": False, "error": "channel_not_found"}
         if not self.channels.get(channel, {}).get("is_member", True):
+            # https://docs.slack.dev/reference/methods/chat.postMessage#errors (without chat:write.public)
             return {"ok": False, "error": "not_in_channel"}
         thread_ts = args.get("thread_ts")
         if thread_ts and thread_ts not in self.messages:

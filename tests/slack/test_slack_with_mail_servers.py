@@ -27,6 +27,7 @@ CONFIG = """
 [threadline]
 database_url = "sqlite:///{tmp}/threadline.db"
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 poll_interval_seconds = 0.05
 [surfaces.slack]
 bot_token = "xoxb-test"

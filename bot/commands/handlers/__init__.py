@@ -52,6 +52,7 @@ HANDLERS: dict[type, Handler] = {
     m.ReplyToCustomer: replies.reply,
     m.Template: replies.send_template,
     m.Retry: replies.retry,
+    m.Undo: replies.undo,
     m.TemplatePreview: templates.preview_canned,
     m.Profile: contacts.profile,
     m.History: contacts.profile,

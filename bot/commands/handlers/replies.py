@@ -6,16 +6,17 @@ from bot.automation.collision import collision_refusal
 from bot.automation.templates import find_template, render_for
 from bot.commands.context import Context
 from bot.commands.handlers.templates import unknown_template
-from bot.commands.model import Note, ReplyToCustomer, Retry, Template
+from bot.commands.model import Note, ReplyToCustomer, Retry, Template, Undo
 from bot.commands.reply_files import files_refusal
 from bot.domain import DeliveryStatus, MessageKind
 from bot.outbox.reachability import no_address_refusal
+from bot.outbox.undo import hold_reply, undo_latest
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 from bot.windows import WINDOWS, render_template, templates_for, window_refusal
 from storage.models import Conversation
 
-__all__ = ["note", "reply", "retry", "send_template"]
+__all__ = ["note", "reply", "retry", "send_template", "undo"]
 
 
 async def note(ctx: Context, command: Note) -> Reply:
@@ -29,6 +30,7 @@ async def note(ctx: Context, command: Note) -> Reply:
         author_agent_id=agent.id,
         author_name=agent.name,
         text=command.text,
+        chat_ref=ctx.chat_ref,
     )
     ctx.repo.audit(actor=agent.name, action="noted", now=effects.now, conversation=conv)
     if not command.shown:
@@ -142,6 +144,21 @@ async def retry(ctx: Context, _: Retry) -> Reply:
     )
 
 
+async def undo(ctx: Context, _: Undo) -> Reply:
+    """Take back the conversation's newest reply that has not left the outbox yet."""
+    conv = await ctx.conversation()
+    taken = await undo_latest(ctx.repo, ctx.effects(conv), ctx.agent.name)
+    if taken is None:
+        return Reply(
+            f"#{conv.number} has no reply waiting to be sent; a sent reply cannot be taken back.",
+            ok=False,
+            conversation_number=conv.number,
+        )
+    return Reply(
+        f"Reply undone; the customer of #{conv.number} did not get it.", conversation_number=conv.number
+    )
+
+
 async def _send_outbound(
     ctx: Context,
     conv: Conversation,
@@ -161,6 +178,7 @@ async def _send_outbound(
         text=text,
         delivery_status=DeliveryStatus.PENDING,
         meta=meta,
+        chat_ref=ctx.chat_ref,
     )
     for f in files:
         ctx.repo.add_attachment(
@@ -169,4 +187,4 @@ async def _send_outbound(
     conv.last_outbound_at = effects.now
     conv.updated_at = effects.now
     ctx.repo.audit(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
-    await effects.send(message)
+    await hold_reply(effects, ctx.settings, message)

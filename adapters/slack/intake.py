@@ -1,0 +1,161 @@
+"""Slack intake channels: customers who write in a Slack channel (a help channel, a Slack Connect one).
+
+A top-level ``message`` in a configured channel (``[[surfaces.slack.intake_channels]]``)
+opens a conversation in its inbox; the customer's replies in that message's thread
+(``thread_ts`` = the root's ``ts``) continue it
+(https://docs.slack.dev/reference/events/message, https://docs.slack.dev/messaging#threading).
+Each event is journaled before it is acknowledged, then handed to the core's chat intake
+(``bot.ingest.chat_intake``: opt-out, pleasantries, grouping), so the same ingest, rules and
+outbox serve it. The team works the conversation in the inbox's staff thread, never in front
+of the customer; ``reply`` answers in the customer's thread (``chat.postMessage`` with
+``thread_ts``), as this module's ``ChannelSender`` for channel ``slack``.
+
+The sender's identity is their Slack user id; in a Slack Connect channel the event names the
+customer's organisation (``user_team``, else ``team``;
+https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account``.
+Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
+the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
+taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
+(private) and the bot in the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from adapters.slack.files import fetch_files
+from adapters.slack.inbound import SlackInbound
+from adapters.slack.render import escape
+from adapters.slack.settings import IntakeChannel
+from bot.clock import Clock
+from bot.ingest.chat_intake import ChatIntake
+from bot.ports import PermanentDeliveryError, SentParts
+from bot.ports.inbound import InboundMessage
+from bot.views import OutboundView
+
+__all__ = ["CHANNEL", "SlackIntake"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+"""The customer channel name of intake-channel conversations (``inboxes.NAME.channel``)."""
+_TAKEN = (None, "file_share", "thread_broadcast")
+
+
+def _ref(channel: str, ts: str) -> str:
+    """A Slack message's external id: unique across channels."""
+    return f"{channel}:{ts}"
+
+
+class SlackIntake:
+    """Takes in customers' messages of the intake channels and sends replies into their threads."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self, inbound: SlackInbound, channels: list[IntakeChannel], intake: ChatIntake, clock: Clock
+    ) -> None:
+        self.inbound = inbound
+        self.inboxes = {c.channel: c.inbox for c in channels}
+        self.intake = intake
+        self.clock = clock
+        for entry in channels:
+            inbound.by_channel[entry.channel] = self._on_event
+        inbound.replayers.update(
+            intake=self._replay_message, intake_edit=self._replay_edit, intake_delete=self._replay_delete
+        )
+
+    # --- events in --------------------------------------------------------------------------
+
+    async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Journal a customer's message, edit or deletion (called before the ack)."""
+        subtype, key = event.get("subtype"), body.get("event_id")
+        if subtype in _TAKEN and event.get("user") and not event.get("bot_id"):
+            await self.inbound.journaled("intake", {"event": event}, key)
+        elif subtype == "message_changed" and _person(event.get("message") or {}):
+            await self.inbound.journaled("intake_edit", {"event": event}, key)
+        elif subtype == "message_deleted" and _person(event.get("previous_message") or {}):
+            await self.inbound.journaled("intake_delete", {"event": event}, key)
+
+    async def _replay_message(self, work: dict[str, Any], journal_id: int) -> None:
+        event = work["event"]
+        channel, ts, user = str(event["channel"]), str(event["ts"]), str(event["user"])
+        thread_ts = event.get("thread_ts")
+        person = await self.inbound.directory.person(user)
+        text = await self.inbound.plain(str(event.get("text") or ""))
+        files = await fetch_files(event.get("files") or [], str(self.inbound.client.token or ""))
+        account = event.get("user_team") or event.get("team")
+        message = InboundMessage(
+            channel=CHANNEL,
+            inbox=self.inboxes[channel],
+            external_id=_ref(channel, ts),
+            sender_address=user,
+            sender_name=person.name,
+            received_at=self.clock.now(),
+            text=text,
+            subject=(text.strip().splitlines() or ["Slack message"])[0][:120] or "Slack message",
+            attachments=files,
+            thread_refs=(_ref(channel, str(thread_ts)),) if thread_ts and thread_ts != ts else (),
+            extra={"account": str(account)} if account else {},
+            journal_id=journal_id,
+        )
+        await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
+
+    async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
+        event = work["event"]
+        message = event.get("message") or {}
+        text = await self.inbound.plain(str(message.get("text") or ""))
+        await self.intake.mirror_edit(
+            CHANNEL, _ref(str(event["channel"]), str(message["ts"])), text, journal_id
+        )
+
+    async def _replay_delete(self, work: dict[str, Any], journal_id: int) -> None:
+        event = work["event"]
+        ref = _ref(str(event["channel"]), str(event["deleted_ts"]))
+        await self.intake.mirror_delete(CHANNEL, ref, journal_id)
+
+    # --- replies out (ChannelSender) --------------------------------------------------------
+
+    async def send(self, message: OutboundView, parts: SentParts) -> str:
+        """Post the reply in the customer's thread (the conversation's first message is its root); a
+        reply recorded in ``parts`` (posted before a restart) is not posted again."""
+        root = next((r for r in message.thread_refs if ":" in r), None)
+        if root is None:
+            raise PermanentDeliveryError("the conversation has no Slack thread to answer in")
+        channel, _, thread_ts = root.partition(":")
+        if (done := parts.sent(0)) is not None:
+            return done
+        surface = self.inbound.surface
+        try:
+            answer = await self.inbound.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=escape(message.text),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            await parts.record(0, _ref(channel, str(answer["ts"])))
+            files = [a for a in message.attachments if a.data is not None]
+            if files:
+                await self.inbound.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    file_uploads=[
+                        {"content": a.data, "filename": a.filename, "title": a.filename} for a in files
+                    ],
+                )
+        except Exception as exc:
+            raise surface.auth.failed(exc) from exc
+        surface.auth.succeeded()
+        return _ref(channel, str(answer["ts"]))
+
+    async def erase(self, external_ids: Collection[str]) -> int:
+        """Nothing is kept here (the replies are in the Slack channel)."""
+        return 0
+
+
+def _person(message: dict[str, Any]) -> bool:
+    """A person's message (not a bot's, not ours)."""
+    return bool(message.get("user")) and not message.get("bot_id")

@@ -1,0 +1,81 @@
+"""Events API ``message`` events of an edit and a deletion, in the shapes Slack documents.
+
+``message_changed``: ``message`` is the message as it is now (same ``ts``, an ``edited`` stamp),
+``previous_message`` as it was, ``hidden: true``
+(https://docs.slack.dev/reference/events/message/message_changed/).
+``message_deleted``: ``deleted_ts`` names the message, ``previous_message`` is what it said
+(https://docs.slack.dev/reference/events/message/message_deleted/).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from tests.slack.slack_fake import signed_request
+from tests.slack.slack_payloads import BOT_USER, as_slack_sends
+
+_ids = itertools.count(1)
+
+
+def _callback(event: dict[str, Any]) -> AsyncBoltRequest:
+    body = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": f"EvEdit{next(_ids):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
+    }
+    return signed_request(json.dumps(body), content_type="application/json")
+
+
+def _message(text: str, user: str, ts: str, thread_ts: str) -> dict[str, Any]:
+    return {"type": "message", "user": user, "text": as_slack_sends(text), "ts": ts, "thread_ts": thread_ts}
+
+
+def message_changed(
+    *, ts: str, thread_ts: str, before: str, after: str, user: str = "UALICE", channel: str = "C_SUPPORT"
+) -> AsyncBoltRequest:
+    """``user`` edited their thread reply ``ts`` from ``before`` to ``after``."""
+    edited_at = f"{time.time():.6f}"
+    now = {**_message(after, user, ts, thread_ts), "edited": {"user": user, "ts": edited_at}}
+    return _callback(
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "channel": channel,
+            "channel_type": "channel",
+            "ts": edited_at,
+            "event_ts": edited_at,
+            "message": now,
+            "previous_message": _message(before, user, ts, thread_ts),
+        }
+    )
+
+
+def message_deleted(
+    *, ts: str, thread_ts: str, before: str, user: str = "UALICE", channel: str = "C_SUPPORT"
+) -> AsyncBoltRequest:
+    """The thread reply ``ts`` (it said ``before``) was deleted."""
+    deleted_at = f"{time.time():.6f}"
+    return _callback(
+        {
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "channel": channel,
+            "channel_type": "channel",
+            "ts": deleted_at,
+            "event_ts": deleted_at,
+            "deleted_ts": ts,
+            "previous_message": _message(before, user, ts, thread_ts),
+        }
+    )
