@@ -27,7 +27,6 @@ from bot.outbox.outages import OutageTracker
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.ports.progress import ProgressCallback
-from bot.privacy.service import Redactor
 from bot.runtime.db_outage import DatabaseOutage
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
@@ -133,8 +132,9 @@ class Threadline:
         self.sla = SlaChecker(
             self.store, settings, self.clock, notify, holder=instance, lease_seconds=ops.lease_seconds
         )
-        self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
-        self.redactor = Redactor(self.store, self.surfaces, self.clock)  # deletes forgotten contacts' posts
+        self.digests = DigestService(
+            self.store, settings, self.clock, self.surfaces, self.dispatcher.deliver_claimed
+        )
         recorder = PrometheusRecorder() if settings.ops.metrics else None
         self.ops = Operations(
             self.store,
@@ -257,7 +257,6 @@ class Threadline:
         await self.sync_agents()
         self.ops.start()  # metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())
-        self._spawn("redactor", self.redactor.run())
         if self.settings.demo.sample_conversations:
             inboxes = {
                 ch: (name, self.settings.inbox(name).address)
@@ -342,7 +341,6 @@ class Threadline:
         for plug in reversed(self.plugs):
             await plug.stop()
         self.dispatcher.stop()
-        self.redactor.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for task in self._tasks:

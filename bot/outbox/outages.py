@@ -85,12 +85,15 @@ class OutageTracker:
         state = self._states.get(destination)
         return bool(state and state.down)
 
-    async def failed(self, destination: str, conversation_id: int, reason: str) -> None:
-        """A transient failure (not a rate limit) of one delivery to ``destination``."""
+    async def failed(self, destination: str, conversation_id: int | None, reason: str) -> None:
+        """A transient failure (not a rate limit) of one delivery to ``destination`` (about a
+        conversation, or about none: a digest)."""
         state = self._states.setdefault(destination, _State())
         state.failures += 1
         if state.first_failure_at is None:
-            state.first_failure_at, state.conversation_id = self.clock.now(), conversation_id
+            state.first_failure_at = self.clock.now()
+        if state.conversation_id is None:  # the notices go to the first affected conversation's thread
+            state.conversation_id = conversation_id
         state.reason = reason[:200]
         if state.down or state.failures < self.down_after:
             return

@@ -25,10 +25,11 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.effects import NOTICE, POST, SEND
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
+from bot.outbox.outside import OUTSIDE_THREADS, deliver_outside
 from bot.outbox.pacing import Pacer
 from bot.outbox.presenters import card_view, outbound_view, post_view
 from bot.ports import ChannelSender, DeliveryError, PermanentDeliveryError, Surface, ThreadGone, ThreadRef
@@ -146,6 +147,15 @@ class Dispatcher:
                     await hand_back(repo, waiting.id, until)
             return
 
+    async def deliver_claimed(self, row: OutboxRow) -> bool:
+        """Deliver at once a row its writer claimed as it wrote it (``enqueue_claimed``: a digest posted
+        now); True when it went out. A failure is retried like any row's."""
+        return await self._deliver_slot(row) is None and await self._is_done(row.id)
+
+    async def _is_done(self, row_id: int) -> bool:
+        async with self.store.transaction() as repo:
+            return (await repo.outbox_row(row_id)).status == "done"
+
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
         for _ in range(max_rounds):
@@ -212,34 +222,22 @@ class Dispatcher:
         surface = self.surfaces.get(name)
         if surface is None:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
-        if row.kind == CHANNEL_POST:  # escalation outside the thread
-            return await self._channel_post(row, surface)
+        if row.kind in OUTSIDE_THREADS:  # channel posts, digests, deletions
+            return await deliver_outside(self.store, row, surface, self._pace)
+        conversation_id = row.conversation_id
+        if conversation_id is None:
+            raise PermanentDeliveryError(f"a {row.kind} row needs a conversation")
         try:
-            return await self._to_surface(row, surface)
+            return await self._to_surface(row, surface, conversation_id)
         except ThreadGone:
             async with self.store.transaction() as repo:
-                await repo.forget_thread(row.conversation_id, name)
+                await repo.forget_thread(conversation_id, name)
             log.warning("thread gone; recreating", extra={"outbox_id": row.id})
-            return await self._to_surface(row, surface)
+            return await self._to_surface(row, surface, conversation_id)
 
-    async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
-        """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
-
-        A surface that refuses raises ``PermanentDeliveryError``; the thread already has the same notice.
-        """
-        chat_channel = str(row.payload.get("chat_channel", ""))
+    async def _to_surface(self, row: OutboxRow, surface: Surface, conversation_id: int) -> str | None:
         async with self.store.transaction() as repo:
-            thread = await repo.thread_of(row.conversation_id, surface.name)
-        linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
-        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
-        text = str(row.payload.get("text", ""))
-        post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
-        await self._pace(surface, chat_channel)
-        return str(await surface.post_to_channel(chat_channel, post, ref))
-
-    async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversation(row.conversation_id)
+            conversation = await repo.conversation(conversation_id)
             thread = await repo.thread_of(conversation.id, surface.name)
             card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
             card = await card_view(repo, conversation, self.settings) if card_needed else None
@@ -301,7 +299,7 @@ class Dispatcher:
         sender = self.channels.get(channel)
         if sender is None:
             raise PermanentDeliveryError(f"channel '{channel}' is not configured")
-        if row.message_id is None:
+        if row.message_id is None or row.conversation_id is None:
             raise PermanentDeliveryError("send row without a message")
         async with self.store.transaction() as repo:
             message = await repo.message(row.message_id)
