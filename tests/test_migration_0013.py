@@ -1,4 +1,4 @@
-"""Migration 0013 (one way out): pending redactions move into the outbox and back, on SQLite and PostgreSQL."""
+"""Migration 0013 (one way out): pending redactions move into the outbox and back (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ async def test_pending_redactions_become_outbox_rows_and_back(
     await upgrade(db_url)
     assert "redactions" not in _tables(db_url)
     moved = _rows(
-        db_url, "SELECT conversation_id, destination, payload, status, attempts FROM outbox WHERE kind = 'redact'"
+        db_url,
+        "SELECT conversation_id, destination, payload, status, attempts FROM outbox WHERE kind = 'redact'",
     )
     assert len(moved) == 1  # the pending one; the done one needs nothing more
     row = moved[0]

@@ -140,7 +140,7 @@ class SlackPlug:
             prefix=ports.settings.threadline.command_prefix,
         )
         self.adapter.bind(
-            ports.commands.handle,
+            ports.commands,
             ports.journal,
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,

@@ -1,4 +1,5 @@
-"""The app (slash) commands: each builds the one command grammar's text and hands it to the ``Bridge``.
+"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options
+(``/reply``, ``/note`` and their multi-line boxes), or the one command grammar's text.
 
 Used inside a conversation thread they act on that conversation; elsewhere the core
 answers where to use them. ``/inbox list|labels|help`` work anywhere.
@@ -6,8 +7,10 @@ answers where to use them. ``/inbox list|labels|help`` work anywhere.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 import discord
@@ -15,6 +18,7 @@ from discord import app_commands
 
 from adapters.discord.bridge import Bridge
 from adapters.discord.components import SNOOZE_PRESETS
+from bot.commands.model import Command, Note, ReplyToCustomer
 
 __all__ = ["TextModal", "label_words", "register_commands"]
 
@@ -30,18 +34,18 @@ def label_words(text: str | None) -> list[str]:
 class TextModal(discord.ui.Modal):
     """A multi-line text box for ``/reply`` and ``/note`` given without text (slash options are one line)."""
 
-    def __init__(self, bridge: Bridge, command: str, title: str, label: str) -> None:
+    def __init__(self, bridge: Bridge, command: Callable[[str], Command], title: str, label: str) -> None:
         super().__init__(title=title, timeout=900)
         self.bridge = bridge
-        self.command = command
+        self.command = command  # the typed command of the text
         self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
             label=label, style=discord.TextStyle.paragraph, max_length=4000
         )
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        """Run the command with the typed text."""
-        await self.bridge.answer(interaction, f"{self.command} {self.text.value}")
+        """Run the command with the typed text (never re-read by the grammar)."""
+        await self.bridge.answer(interaction, self.command(self.text.value))
 
 
 def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> None:
@@ -97,9 +101,9 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     @app_commands.describe(text="the note; leave empty for a multi-line box")
     async def note(interaction: discord.Interaction[Any], text: str | None = None) -> None:
         if not text:
-            await interaction.response.send_modal(TextModal(bridge, "note", "Internal note", "Note"))
+            await interaction.response.send_modal(TextModal(bridge, Note, "Internal note", "Note"))
             return
-        await run(interaction, f"note {text}")
+        await bridge.answer(interaction, Note(text))
 
     @tree.command(name="reply", description="Send a reply to the customer")
     @app_commands.describe(
@@ -109,12 +113,12 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     async def reply(
         interaction: discord.Interaction[Any], text: str | None = None, confirm: bool = False
     ) -> None:
-        command = "reply --confirm" if confirm else "reply"
         if not text:
-            modal = TextModal(bridge, command, "Reply to the customer", "Reply")
+            typed = functools.partial(ReplyToCustomer, confirm=confirm)
+            modal = TextModal(bridge, typed, "Reply to the customer", "Reply")
             await interaction.response.send_modal(modal)
             return
-        await run(interaction, f"{command} {text}")
+        await bridge.answer(interaction, ReplyToCustomer(text, confirm=confirm))
 
     @tree.command(name="template", description="Send a canned reply (on WhatsApp: an approved template)")
     @app_commands.describe(name="the template", params="parameters, space-separated; quote multi-word ones")

@@ -18,11 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
 from adapters.slack.http import aiohttp_routes
-from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
+from adapters.slack.inbound import AgentRegistrar, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
+from bot.commands import CommandPort
 from bot.ingest.journal import Journal
 
 __all__ = ["SlackAdapter"]
@@ -97,13 +98,13 @@ class SlackAdapter:
 
     def bind(
         self,
-        handle: CommandHandler,
+        commands: CommandPort,
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration."""
-        self.inbound.bind(handle, journal, labels, register)
+        """Connect to the core: its ``CommandPort``, the intake journal, label list, registration."""
+        self.inbound.bind(commands, journal, labels, register)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

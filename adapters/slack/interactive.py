@@ -1,9 +1,10 @@
 """Card buttons and menus, the Labels menu's options, and the "Reply to customer…" shortcut and modal.
 
-Each interaction is translated into the one command grammar (``claim #42``,
-``label #42 +refund -billing``, ``reply --confirm …``) and handed to the core; what it
-decides is shown in the thread and on the card by the outbox, and the clicking user
-gets an ephemeral answer.
+A button or menu is translated into the one command grammar (``claim #42``,
+``label #42 +refund -billing``); the reply modal's free text goes to the core as a typed
+``ReplyToCustomer`` (never re-read by the grammar, so words like ``--confirm`` stay the
+agent's). What the core decides is shown in the thread and on the card by the outbox, and
+the clicking user gets an ephemeral answer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from adapters.slack.render import (
 from adapters.slack.split import clip_escaped
 from adapters.slack.wire import decode
 from bot.commands import Location
+from bot.commands.model import ReplyToCustomer
 
 __all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "notice_modal", "reply_modal"]
 
@@ -243,9 +245,8 @@ class SlackInteractions:
                 self.inbound.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts
             )
             return
-        line = f"reply {'--confirm ' if confirm else ''}{text}"
         where = Location("slack", thread_id=thread_ts, journal_id=journal_id)
-        reply = await self.inbound.run(actor, line, where, prefixed=False)
+        reply = await self.inbound.execute(actor, ReplyToCustomer(text, confirm=confirm), where)
         await self.inbound.answer(
             self.inbound.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts
         )
