@@ -34,7 +34,6 @@ from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.commands import Actor, CommandPort, Location, ParsedCommand
-from bot.commands.model import Command
 from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
@@ -154,11 +153,11 @@ class SlackInbound:
             return Reply(_STARTING, ok=False)
         return await self.commands.handle(actor, text, where, prefixed=prefixed, files=files)
 
-    async def execute(self, actor: Actor, command: Command, where: Location) -> Reply:
+    async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
         """Hand the core a command built from a button or a modal (never rebuilt as text)."""
         if self.commands is None:
             return Reply(_STARTING, ok=False)
-        return await self.commands.execute(actor, ParsedCommand(command), where)
+        return await self.commands.execute(actor, parsed, where)
 
     async def acting(self, user_id: str, name: str | None) -> Actor | None:
         """The actor for ``user_id``, or None when they are not allowed to act."""
