@@ -39,6 +39,11 @@ class OutboxQueries(RepositoryBase):
         )
         return (await self.session.execute(stmt)).scalars().first()
 
+    async def threads_of(self, conversation_id: int) -> list[ThreadRow]:
+        """Every surface's thread of a conversation, the first opened first."""
+        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id).order_by(ThreadRow.id)
+        return list((await self.session.execute(stmt)).scalars().all())
+
     async def save_thread(
         self,
         conversation_id: int,

@@ -12,7 +12,10 @@ from pydantic import Field, field_validator
 
 from bot.settings.core import Strict
 
-__all__ = ["DEFAULT_DISCORD_API", "DEFAULT_DISCORD_GATEWAY", "DiscordSettings"]
+__all__ = ["DEFAULT_DISCORD_API", "DEFAULT_DISCORD_GATEWAY", "LABEL", "DiscordSettings"]
+
+LABEL = "Discord"
+"""The surface as the team reads it in a notice (``Settings.destination_label``)."""
 
 DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 """Discord's REST API; a rate-limit proxy (or a test server) may stand in front of it."""

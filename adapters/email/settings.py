@@ -13,15 +13,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.email.oauth_settings import OAuthSettings
+from bot.ports.channels import ChannelRules
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
+    "RULES",
     "AuthMethod",
     "EmailSettings",
     "MailboxSettings",
     "Security",
     "SmtpSettings",
 ]
+
+RULES = ChannelRules(name="email", label="Email (SMTP)", address_kind="email")
+"""What the core needs to know of email (``Settings.channel_rules``): no reply window, no templates."""
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 """Attachments above this size are recorded (name, type, size) but their content is dropped."""

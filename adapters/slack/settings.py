@@ -8,7 +8,10 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.settings.core import Strict
 
-__all__ = ["SlackSettings"]
+__all__ = ["LABEL", "SlackSettings"]
+
+LABEL = "Slack"
+"""The surface as the team reads it in a notice (``Settings.destination_label``)."""
 
 
 class SlackSettings(Strict):

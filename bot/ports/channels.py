@@ -1,0 +1,31 @@
+"""Per-channel rules a customer-channel adapter declares to the core (the core names no platform).
+
+The composition root hands them over through ``Settings.channel_rules`` (and a surface's name
+as the team reads it through ``Settings.destination_label``); the core reads only these fields:
+how the channel is named in notices, which identity kind holds a customer's address on it, the
+customer-service window after which only an approved template may be sent, and where those
+templates are declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+__all__ = ["ChannelRules"]
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """What a customer channel declares: its names, its address kind, its reply window."""
+
+    name: str  # the channel as the team reads it in a sentence ("WhatsApp", "email")
+    label: str  # the channel and its transport, for outage notices ("WhatsApp (Cloud API)")
+    address_kind: str  # the identity kind of a customer's address on it ("email", "phone")
+    reply_window: timedelta | None = None  # free-form replies only this long after the customer wrote
+    templates_key: str | None = None  # where its approved templates are declared (``channels.x.templates``)
+
+    @classmethod
+    def generic(cls, channel: str) -> ChannelRules:
+        """The rules of a channel that declared none: no window, no templates, addresses of its own kind."""
+        return cls(name=channel, label=channel, address_kind=channel)
