@@ -25,7 +25,7 @@ __all__ = [
     "SmtpSettings",
 ]
 
-RULES = ChannelRules(name="email", label="Email (SMTP)", address_kind="email")
+RULES = ChannelRules(name="email", label="Email (SMTP)", address_kind="email", address_form="lowercase")
 """What the core needs to know of email (``Settings.channel_rules``): no reply window, no templates."""
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024

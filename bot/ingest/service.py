@@ -112,7 +112,7 @@ class Ingestor:
     ) -> list[IngestResult]:
         """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
         with repo.explicit_flushes():
-            index = await BatchIndex.load(repo, messages)
+            index = await BatchIndex.load(repo, messages, self.settings.channel_rules)
             results = [await self._process(repo, index, msg) for msg in messages]
             await index.finish(repo)
             # each message carries its channel's position after it: the batch's last one per channel counts
@@ -139,7 +139,7 @@ class Ingestor:
     ) -> IngestResult:
         now = self.clock.now()
         contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
-        kind, value = identities_of(msg)[0]
+        kind, value = identities_of(msg, self.settings.channel_rules(msg.channel))[0]
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 __all__ = ["ChannelRules"]
 
@@ -22,8 +23,16 @@ class ChannelRules:
     name: str  # the channel as the team reads it in a sentence ("WhatsApp", "email")
     label: str  # the channel and its transport, for outage notices ("WhatsApp (Cloud API)")
     address_kind: str  # the identity kind of a customer's address on it ("email", "phone")
+    address_form: Literal["lowercase", "digits"] = "digits"  # how one address is written the same way twice
     reply_window: timedelta | None = None  # free-form replies only this long after the customer wrote
     templates_key: str | None = None  # where its approved templates are declared (``channels.x.templates``)
+
+    def identity(self, address: str) -> tuple[str, str]:
+        """The (kind, normalised value) identity of a sender's address on this channel."""
+        if self.address_form == "lowercase":
+            return self.address_kind, address.strip().lower()
+        digits = "".join(ch for ch in address if ch.isdigit())
+        return self.address_kind, digits or address.strip()
 
     @classmethod
     def generic(cls, channel: str) -> ChannelRules:
