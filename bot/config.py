@@ -84,10 +84,6 @@ class Settings(Strict):
         kind, _, name = destination.partition(":")
         return self.channel_rules(name).label if kind == "channel" else destination
 
-    def attachment_limit(self, channel: str) -> int | None:
-        """The most bytes of files one message to ``channel`` may carry, when its section sets it."""
-        return None
-
     def environment_problems(self, env: Mapping[str, str]) -> list[str]:
         """Problems with environment variables the configuration needs beyond its ``${ENV}`` references."""
         return []

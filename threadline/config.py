@@ -79,7 +79,11 @@ class AppSettings(Settings):
         return {}
 
     def channel_rules(self, channel: str) -> ChannelRules:
-        """The rules each channel adapter declares (the demo's WhatsApp file keeps WhatsApp's)."""
+        """The rules each channel adapter declares (the demo's WhatsApp file keeps WhatsApp's); email's
+        file limit is its section's ``max_attachment_bytes``."""
+        email = self.channels.email
+        if channel == "email" and email is not None:
+            return email_settings.rules(email)
         return _CHANNEL_RULES.get(channel) or ChannelRules.generic(channel)
 
     def destination_label(self, destination: str) -> str:
@@ -88,11 +92,6 @@ class AppSettings(Settings):
         if kind == "surface" and name in _SURFACE_LABELS:
             return _SURFACE_LABELS[name]
         return super().destination_label(destination)
-
-    def attachment_limit(self, channel: str) -> int | None:
-        """The email section's ``max_attachment_bytes`` (the other channels have fixed limits)."""
-        email = self.channels.email
-        return email.max_attachment_bytes if channel == "email" and email is not None else None
 
     def environment_problems(self, env: Mapping[str, str]) -> list[str]:
         """The token encryption key, when a mailbox signs in with OAuth2: missing or not a Fernet key."""

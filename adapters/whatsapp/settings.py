@@ -16,6 +16,8 @@ from bot.settings.channel import ApprovedTemplate
 
 __all__ = ["DEFAULT_GRAPH_API_VERSION", "RULES", "WhatsAppSettings"]
 
+_MB = 1024 * 1024
+
 RULES = ChannelRules(
     name="WhatsApp",
     label="WhatsApp (Cloud API)",
@@ -25,6 +27,8 @@ RULES = ChannelRules(
     # https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages)
     reply_window=timedelta(hours=24),
     templates_key="channels.whatsapp.templates",
+    # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media, "Supported media types"
+    file_limits=(("image", 5 * _MB), ("audio", 16 * _MB), ("video", 16 * _MB), ("", 100 * _MB)),
 )
 """What the core needs to know of WhatsApp (``Settings.channel_rules``)."""
 

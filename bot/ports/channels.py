@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-__all__ = ["ChannelRules"]
+__all__ = ["DEFAULT_FILE_LIMIT", "ChannelRules"]
+
+DEFAULT_FILE_LIMIT = 25 * 1024 * 1024
+"""The most bytes of one file on a channel that declares no limit (what common mail providers accept)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,14 @@ class ChannelRules:
     address_form: Literal["lowercase", "digits"] = "digits"  # how one address is written the same way twice
     reply_window: timedelta | None = None  # free-form replies only this long after the customer wrote
     templates_key: str | None = None  # where its approved templates are declared (``channels.x.templates``)
+    # the most bytes one file may have, by media family ("image", "audio", "video"; "" for any other)
+    file_limits: tuple[tuple[str, int], ...] = (("", DEFAULT_FILE_LIMIT),)
+    files_limited_together: bool = False  # the limit of "" also bounds all files of a message together
+
+    def file_limit(self, content_type: str) -> int:
+        """The most bytes one file of ``content_type`` may have on this channel."""
+        limits = dict(self.file_limits)
+        return limits.get(content_type.partition("/")[0], limits.get("", DEFAULT_FILE_LIMIT))
 
     def identity(self, address: str) -> tuple[str, str]:
         """The (kind, normalised value) identity of a sender's address on this channel."""
