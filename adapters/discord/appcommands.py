@@ -1,5 +1,6 @@
-"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options
-(``/reply``, ``/note`` and their multi-line boxes), or the one command grammar's text.
+"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options;
+``/template``, ``/snooze`` and ``/inbox help`` (a line the grammar reads: quoted parameters, a
+time, a topic) and a ``/label`` the grammar must refuse go as the one command grammar's text.
 
 Used inside a conversation thread they act on that conversation; elsewhere the core
 answers where to use them. ``/inbox list|labels|help`` work anywhere.
@@ -18,7 +19,22 @@ from discord import app_commands
 
 from adapters.discord.bridge import Bridge
 from adapters.discord.components import SNOOZE_PRESETS
-from bot.commands.model import Command, Note, ReplyToCustomer
+from bot.commands.grammar import CommandError, label_change
+from bot.commands.model import (
+    Assign,
+    Claim,
+    Close,
+    Command,
+    History,
+    Labels,
+    ListConversations,
+    Note,
+    Priority,
+    Reopen,
+    ReplyToCustomer,
+    Retry,
+    Unassign,
+)
 
 __all__ = ["TextModal", "label_words", "register_commands"]
 
@@ -77,16 +93,16 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @tree.command(name="claim", description="Assign this conversation to yourself")
     async def claim(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "claim")
+        await bridge.answer(interaction, Claim())
 
     @tree.command(name="assign", description="Assign this conversation to a teammate")
     @app_commands.describe(member="the teammate who takes it")
     async def assign(interaction: discord.Interaction[Any], member: discord.Member) -> None:
-        await run(interaction, f"assign <@{member.id}>")
+        await bridge.answer(interaction, Assign(f"<@{member.id}>"))
 
     @tree.command(name="unassign", description="Remove the assignee")
     async def unassign(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "unassign")
+        await bridge.answer(interaction, Unassign())
 
     @tree.command(name="label", description="Add and remove labels (new labels are created)")
     @app_commands.describe(add="labels to add", remove="labels to remove")
@@ -94,8 +110,14 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     async def label(
         interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None
     ) -> None:
-        change = [f"+{w}" for w in label_words(add)] + [f"-{w}" for w in label_words(remove)]
-        await run(interaction, "label " + " ".join(change))
+        added, removed = label_words(add), label_words(remove)
+        try:
+            command: Command = label_change(added, removed)
+        except CommandError:  # the core answers what is wrong, after checking who may act
+            change = [f"+{w}" for w in added] + [f"-{w}" for w in removed]
+            await run(interaction, "label " + " ".join(change))
+            return
+        await bridge.answer(interaction, command)
 
     @tree.command(name="note", description="Add an internal note (the customer never sees it)")
     @app_commands.describe(text="the note; leave empty for a multi-line box")
@@ -134,25 +156,25 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @tree.command(name="close", description="Close the conversation")
     async def close(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "close")
+        await bridge.answer(interaction, Close())
 
     @tree.command(name="reopen", description="Reopen the conversation")
     async def reopen(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "reopen")
+        await bridge.answer(interaction, Reopen())
 
     @tree.command(name="history", description="This customer's other conversations")
     async def history(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "history")
+        await bridge.answer(interaction, History())
 
     @tree.command(name="retry", description="Send failed replies again")
     async def retry(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "retry")
+        await bridge.answer(interaction, Retry())
 
     @tree.command(name="priority", description="Set the priority")
     async def priority(
         interaction: discord.Interaction[Any], level: Literal["urgent", "high", "normal", "low"]
     ) -> None:
-        await run(interaction, f"priority {level}")
+        await bridge.answer(interaction, Priority(level))
 
     inbox = app_commands.Group(name="inbox", description="Threadline: lists and help, anywhere")
 
@@ -161,11 +183,11 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
         interaction: discord.Interaction[Any],
         which: Literal["mine", "unassigned", "open", "snoozed", "closed", "all"] = "open",
     ) -> None:
-        await run(interaction, f"list {which}")
+        await bridge.answer(interaction, ListConversations(which))
 
     @inbox.command(name="labels", description="The labels in use")
     async def labels(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "labels")
+        await bridge.answer(interaction, Labels())
 
     @inbox.command(name="help", description="The commands")
     async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:
