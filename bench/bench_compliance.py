@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 if "PYTHONPATH" not in os.environ:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,12 +42,11 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.ingest.journal import Journal
-from bot.ports import Surface
 from bot.reports.report import build_report
 from bot.sla.checker import SlaChecker
 from storage import Store
 from storage.migrate import upgrade
-from storage.models import Agent, Contact, Conversation, ReminderSent
+from storage.models import Agent, Contact, Conversation, OutboxRow, ReminderSent
 from threadline.config import parse_config
 
 __all__ = ["main"]
@@ -163,6 +162,11 @@ async def _make_due(store: Store, n: int, firing: int) -> None:
             )
 
 
+async def _never_posted(row: OutboxRow) -> bool:
+    """The bench builds digests and never posts one."""
+    raise AssertionError(f"the bench posted outbox row {row.id}")
+
+
 def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -226,7 +230,7 @@ async def _measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
     store = Store(db)
     await _seed(store, args.conversations, args.breaches)
     clock = ManualClock(NOW)
-    digests = DigestService(store, settings, clock, {"local": cast(Surface, object())})  # built, never posted
+    digests = DigestService(store, settings, clock, {"local"}, _never_posted)  # built, never posted
     start = NOW - timedelta(days=7)
 
     async def digest() -> None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from bot.ports.channels import ChannelRules
 from bot.settings.channel import ApprovedTemplate
 from bot.settings.core import (
     AgentSettings,
@@ -80,9 +81,14 @@ class Settings(Strict):
         """The message templates the provider of ``channel`` approved (empty for channels without)."""
         return {}
 
-    def attachment_limit(self, channel: str) -> int | None:
-        """The most bytes of files one message to ``channel`` may carry, when its section sets it."""
-        return None
+    def channel_rules(self, channel: str) -> ChannelRules:
+        """The rules the adapter of ``channel`` declares (generic ones when it declares none)."""
+        return ChannelRules.generic(channel)
+
+    def destination_label(self, destination: str) -> str:
+        """An outbox destination (``channel:x``, ``surface:x``) as the team reads it in a notice."""
+        kind, _, name = destination.partition(":")
+        return self.channel_rules(name).label if kind == "channel" else destination
 
     def environment_problems(self, env: Mapping[str, str]) -> list[str]:
         """Problems with environment variables the configuration needs beyond its ``${ENV}`` references."""

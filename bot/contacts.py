@@ -1,7 +1,7 @@
 """Customer profiles: identities, past conversations (status, labels, thread), first seen, pinned notes,
 CSAT ratings; finding a contact by how agents name it; merging two contacts keeping all history.
 
-``contact merge A B`` covers the same person writing from email and WhatsApp: B's
+``contact merge A B`` covers the same person writing from two channels: B's
 addresses, conversations, pinned notes and audit entries move to A; B is deleted.
 """
 
@@ -30,7 +30,7 @@ async def find_contact(repo: Repository, ref: str) -> Contact | None:
         return await repo.contact(conversation.contact_id) if conversation is not None else None
     if match := _CONTACT_ID.match(ref):
         return await auto.contact_or_none(int(match.group(1)))
-    if "@" in ref:
+    if "@" in ref:  # identity kinds name the shape of an address (email, phone), not a platform
         found = await repo.contact_by_identity("email", ref.strip().lower())
     else:
         digits = "".join(ch for ch in ref if ch.isdigit())
@@ -65,11 +65,10 @@ async def describe_profile(repo: Repository, conversation: Conversation) -> str:
             parts.append("labels " + ", ".join(labels))
         if rating is not None:
             parts.append(f"rated {rating}/5")
-        for surface in ("slack", "discord", "local"):
-            thread = await repo.thread_of(conv.id, surface)
-            if thread is not None:
-                parts.append(f"thread {surface}:{thread.chat_channel}/{thread.thread_id}")
-                break
+        threads = await repo.threads_of(conv.id)
+        if threads:
+            thread = threads[0]
+            parts.append(f"thread {thread.surface}:{thread.chat_channel}/{thread.thread_id}")
         here = " ← this one" if conv.id == conversation.id else ""
         lines.append("  " + " · ".join(parts) + here)
     if len(conversations) > 20:

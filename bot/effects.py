@@ -16,8 +16,10 @@ from storage.models import Conversation, Message
 __all__ = [
     "CARD",
     "CHANNEL_POST",
+    "DIGEST",
     "NOTICE",
     "POST",
+    "REDACT",
     "SEND",
     "Effects",
     "channel_destination",
@@ -29,6 +31,8 @@ POST = "post"
 NOTICE = "notice"
 SEND = "send"
 CHANNEL_POST = "channel_post"  # a notice to a chat channel outside the thread (SLA escalation)
+REDACT = "redact"  # delete a mirrored post of a forgotten contact from its thread
+DIGEST = "digest"  # a digest posted to a chat channel; the row belongs to no conversation
 
 
 def surface_destination(surface: str) -> str:
@@ -77,6 +81,17 @@ class Effects:
             NOTICE,
             self.now,
             payload=payload,
+        )
+
+    async def redact(self, surface: str, chat_channel: str, thread_id: str, item_id: str) -> None:
+        """Delete the mirrored post ``item_id`` (the id, or joined ids, the surface returned) from the
+        thread ``thread_id`` on ``surface``: where it was posted, which may no longer be the inbox's."""
+        await self.repo.enqueue(
+            self.conversation,
+            surface_destination(surface),
+            REDACT,
+            self.now,
+            payload={"chat_channel": chat_channel, "thread_id": thread_id, "item_id": item_id},
         )
 
     async def send(self, message: Message, *, hold: timedelta | None = None) -> None:

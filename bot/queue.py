@@ -26,7 +26,9 @@ SECTION_LIMIT = 15
 """The most conversations listed per section (the rest are counted)."""
 
 
-async def _item(repo: Repository, conv: Conversation, surface: str, names: dict[int, str]) -> QueueItem:
+async def _item(
+    repo: Repository, settings: Settings, conv: Conversation, surface: str, names: dict[int, str]
+) -> QueueItem:
     if conv.assignee_id is not None and conv.assignee_id not in names:
         names[conv.assignee_id] = (await repo.agent(conv.assignee_id)).name
     contact = await repo.contact(conv.contact_id)
@@ -34,7 +36,7 @@ async def _item(repo: Repository, conv: Conversation, surface: str, names: dict[
     return QueueItem(
         number=conv.number,
         subject=conv.subject,
-        customer=contact.name or contact_address(contact, conv.channel) or "(no sender address)",
+        customer=contact.name or contact_address(settings, contact, conv.channel) or "(no sender address)",
         priority=conv.priority,
         assignee=names.get(conv.assignee_id) if conv.assignee_id is not None else None,
         sla_due=sla_due_of(conv),
@@ -75,7 +77,7 @@ async def build_queue(
         return (conv.sla_state or "ok") != "ok" or (due is not None and due <= soon)
 
     async def items(convs: list[Conversation]) -> tuple[QueueItem, ...]:
-        return tuple([await _item(repo, c, surface, names) for c in convs])
+        return tuple([await _item(repo, settings, c, surface, names) for c in convs])
 
     zone = next((settings.inbox(name).timezone for name in sorted(inboxes)), "UTC")
     assigned = [

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "AttachmentView",
@@ -16,6 +19,8 @@ __all__ = [
     "QueueItem",
     "QueueView",
     "Reply",
+    "digest_from_payload",
+    "digest_payload",
 ]
 
 
@@ -192,3 +197,44 @@ class QueueView:
     unassigned: tuple[QueueItem, ...]
     breaching: tuple[QueueItem, ...]
     timezone: str = "UTC"
+
+
+def digest_payload(digest: DigestView) -> dict[str, Any]:
+    """A digest as JSON-ready data, for the outbox row that posts it (``digest_from_payload`` reads it)."""
+    data = asdict(digest)
+    for key in ("period_start", "period_end"):
+        data[key] = data[key].isoformat()
+    for entry in data["oldest"]:
+        since = entry["waiting_since"]
+        entry["waiting_since"] = since.isoformat() if since is not None else None
+    chart = data["chart_png"]
+    data["chart_png"] = base64.b64encode(chart).decode() if chart is not None else None
+    return data
+
+
+def digest_from_payload(data: Mapping[str, Any]) -> DigestView:
+    """The digest ``digest_payload`` wrote, as it was built."""
+    chart = data.get("chart_png")
+    oldest = tuple(
+        DigestEntry(
+            **{
+                **entry,
+                "waiting_since": datetime.fromisoformat(entry["waiting_since"])
+                if entry.get("waiting_since")
+                else None,
+            }
+        )
+        for entry in data.get("oldest", ())
+    )
+    return DigestView(
+        **{
+            **data,
+            "period_start": datetime.fromisoformat(data["period_start"]),
+            "period_end": datetime.fromisoformat(data["period_end"]),
+            "inboxes": tuple(data["inboxes"]),
+            "oldest": oldest,
+            "by_assignee": tuple((str(name), int(count)) for name, count in data.get("by_assignee", ())),
+            "by_label": tuple((str(name), int(count)) for name, count in data.get("by_label", ())),
+            "chart_png": base64.b64decode(chart) if chart is not None else None,
+        }
+    )

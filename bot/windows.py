@@ -1,16 +1,15 @@
 """Per-channel reply rules: the customer-service window and approved templates (core, no platform code).
 
-WhatsApp allows free-form replies only within 24 hours of the customer's last
-message; after that only an approved template may be sent (Meta error 131047).
-The core checks this *before* anything is queued, so the agent gets an answer
-that says how long ago the customer wrote and what to type instead.
+A channel may declare a customer-service window (``ChannelRules.reply_window``, declared by its
+adapter): free-form replies only that long after the customer's last message, then only an
+approved template. The core checks this *before* anything is queued, so the agent gets an
+answer that says how long ago the customer wrote and what to type instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from bot.config import Settings
@@ -18,30 +17,14 @@ from bot.domain import DomainError
 from bot.settings.channel import ApprovedTemplate
 
 __all__ = [
-    "WINDOWS",
-    "ReplyWindow",
     "TemplateMessage",
     "describe_age",
+    "has_window",
     "render_template",
     "template_hint",
     "templates_for",
     "window_refusal",
 ]
-
-
-@dataclass(frozen=True)
-class ReplyWindow:
-    """How long after the customer's last message a channel accepts free-form replies."""
-
-    channel: str
-    label: str
-    length: timedelta
-
-
-WINDOWS: MappingProxyType[str, ReplyWindow] = MappingProxyType(
-    {"whatsapp": ReplyWindow("whatsapp", "WhatsApp", timedelta(hours=24))}
-)
-"""Channels with a customer-service window; channels absent here (email) have none."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +48,13 @@ def describe_age(delta: timedelta) -> str:
 
 
 def templates_for(settings: Settings, channel: str) -> dict[str, ApprovedTemplate]:
-    """The approved templates declared for a channel (only WhatsApp has them)."""
+    """The approved templates declared for a channel (only channels with a reply window have them)."""
     return settings.approved_templates(channel)
+
+
+def has_window(settings: Settings, channel: str) -> bool:
+    """Whether ``channel`` declares a customer-service window (and so approved templates)."""
+    return settings.channel_rules(channel).reply_window is not None
 
 
 def template_hint(settings: Settings, channel: str) -> str:
@@ -81,20 +69,21 @@ def window_refusal(
     settings: Settings, channel: str, last_inbound_at: datetime | None, now: datetime
 ) -> str | None:
     """Why a free-form reply may not be sent now, or None when it may."""
-    window = WINDOWS.get(channel)
+    rules = settings.channel_rules(channel)
+    window = rules.reply_window
     if window is None:
         return None
     if last_inbound_at is None:
         return (
-            f"The customer has not written on {window.label} yet, so a free-form reply is not allowed: "
+            f"The customer has not written on {rules.name} yet, so a free-form reply is not allowed: "
             + template_hint(settings, channel)
         )
     since = now - last_inbound_at
-    if since <= window.length:
+    if since <= window:
         return None
     return (
-        f"The {window.label} {describe_age(window.length)} window closed "
-        f"{describe_age(since - window.length)} ago "
+        f"The {rules.name} {describe_age(window)} window closed "
+        f"{describe_age(since - window)} ago "
         f"(the customer last wrote {describe_age(since)} ago): " + template_hint(settings, channel)
     )
 
@@ -102,12 +91,17 @@ def window_refusal(
 def render_template(settings: Settings, channel: str, name: str, params: tuple[str, ...]) -> TemplateMessage:
     """Check a template command against the declared templates; raise DomainError saying what to fix."""
     prefix = settings.threadline.command_prefix
-    if channel not in WINDOWS:
-        raise DomainError(f"Templates are a WhatsApp feature; on {channel} just use {prefix}reply.")
+    rules = settings.channel_rules(channel)
+    if rules.reply_window is None:
+        raise DomainError(
+            "Templates are a feature of channels with a reply window; "
+            f"on {rules.name} just use {prefix}reply."
+        )
     templates = templates_for(settings, channel)
     template = templates.get(name)
     if template is None:
-        known = ", ".join(sorted(templates)) or "none; declare them under [channels.whatsapp.templates]"
+        where = f"declare them under [{rules.templates_key}]" if rules.templates_key else "none are declared"
+        known = ", ".join(sorted(templates)) or f"none; {where}"
         raise DomainError(f"No template '{name[:60]}'. Known templates: {known}.")
     slots = template.slots()
     if len(params) != len(slots):

@@ -1,5 +1,5 @@
 """Queries and writes of automation and teamwork: assignment load, contact notes, canned
-templates, CSAT ratings, contact merge, export and forget, and the surface redaction queue.
+templates, CSAT ratings, contact merge, export and forget, and the mirrored posts a forget deletes.
 
 Used inside a repository's unit of work: ``Automation(repo)``.
 """
@@ -26,7 +26,6 @@ from storage.models import (
     CsatRating,
     Message,
     OutboxRow,
-    Redaction,
     ThreadRow,
 )
 from storage.repository import Repository
@@ -315,10 +314,11 @@ class Automation:
         await self.session.flush()
         return ids
 
-    # --- surface redactions ----------------------------------------------------------------------
+    # --- mirrored posts (a forget deletes them) --------------------------------------------------
 
-    async def mirrored_items(self, conversation_ids: list[int]) -> list[tuple[str, str, str, str]]:
-        """(surface, chat channel, thread id, item id) of every message posted into these threads."""
+    async def mirrored_items(self, conversation_ids: list[int]) -> list[tuple[int, str, str, str, str]]:
+        """(conversation id, surface, chat channel, thread id, item id) of every message posted into
+        these threads."""
         ids = conversation_ids or [-1]
         threads = {
             (t.conversation_id, t.surface): t
@@ -338,35 +338,8 @@ class Automation:
             surface = str(destination).partition(":")[2]
             thread = threads.get((conversation_id, surface))
             if thread is not None and ref != thread.card_id:
-                items.append((surface, thread.chat_channel, thread.thread_id, str(ref)))
+                items.append((conversation_id, surface, thread.chat_channel, thread.thread_id, str(ref)))
         return items
-
-    def queue_redaction(
-        self, surface: str, chat_channel: str, thread_id: str, item_id: str, now: datetime
-    ) -> None:
-        """Queue the erasure of one mirrored message on its surface."""
-        self.session.add(
-            Redaction(
-                surface=surface,
-                chat_channel=chat_channel,
-                thread_id=thread_id,
-                item_id=item_id,
-                status="pending",
-                attempts=0,
-                created_at=now,
-            )
-        )
-
-    async def pending_redactions(self, limit: int = 100) -> list[Redaction]:
-        """Redactions still to do, oldest first."""
-        stmt = select(Redaction).where(Redaction.status == "pending").order_by(Redaction.id).limit(limit)
-        if self.repo.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return list((await self.session.execute(stmt)).scalars().all())
-
-    async def redaction(self, row_id: int) -> Redaction | None:
-        """A redaction row by id."""
-        return await self.session.get(Redaction, row_id)
 
 
 def _value_before(conversation: Conversation, attribute: str) -> Any:

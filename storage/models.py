@@ -44,7 +44,6 @@ __all__ = [
     "MirrorRepair",
     "OutboxRow",
     "ProcessedEvent",
-    "Redaction",
     "ReminderSent",
     "ThreadRow",
 ]
@@ -281,7 +280,8 @@ class OutboxRow(Base):
         Index("ix_outbox_line", "conversation_id", "destination", "status", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # None for a row about no conversation (a digest)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     destination: Mapped[str] = mapped_column(String(60), nullable=False)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
@@ -417,20 +417,3 @@ class CsatRating(Base):
     inbox: Mapped[str] = mapped_column(String(100), nullable=False)
     rating: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-
-
-class Redaction(Base):
-    """A mirrored thread message to erase on its surface after ``contact forget`` (its own small queue)."""
-
-    __tablename__ = "redactions"
-    __table_args__ = (Index("ix_redactions_status", "status", "id"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    surface: Mapped[str] = mapped_column(String(20), nullable=False)
-    chat_channel: Mapped[str] = mapped_column(String(100), nullable=False)
-    thread_id: Mapped[str] = mapped_column(String(100), nullable=False)
-    item_id: Mapped[str] = mapped_column(String(200), nullable=False)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -38,6 +38,11 @@ class OutboxQueries(RepositoryBase):
             ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def threads_of(self, conversation_id: int) -> list[ThreadRow]:
+        """Every surface's thread of a conversation, the first opened first."""
+        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id).order_by(ThreadRow.id)
+        return list((await self.session.execute(stmt)).scalars().all())
 
     async def save_thread(
         self,
@@ -114,6 +119,27 @@ class OutboxQueries(RepositoryBase):
         }
         self.session.stage(_OUTBOX, values, conversation_id=conversation, message_id=message)
 
+    async def enqueue_claimed(
+        self, destination: str, kind: str, now: datetime, lease_until: datetime, payload: dict[str, Any]
+    ) -> OutboxRow:
+        """Write a row about no conversation (a digest), claimed by the writer until ``lease_until``.
+
+        The writer delivers it at once; if it dies first, the row comes back when the claim runs out.
+        """
+        row = OutboxRow(
+            conversation_id=None,
+            destination=destination,
+            kind=kind,
+            payload=payload,
+            status="pending",
+            attempts=1,
+            next_attempt_at=lease_until,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
     def _staged_row(self, conversation: Conversation, destination: str, kind: str) -> bool:
         """True when this unit of work already staged such a row (ingest flushes once per batch)."""
         return any(
@@ -143,7 +169,10 @@ class OutboxQueries(RepositoryBase):
         stmt = (
             select(OutboxRow)
             .where(
-                OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, OutboxRow.id == first_in_line
+                OutboxRow.status == "pending",
+                OutboxRow.next_attempt_at <= now,
+                # a row about no conversation (a digest) waits in no conversation's line
+                or_(OutboxRow.id == first_in_line, OutboxRow.conversation_id.is_(None)),
             )
             .order_by(OutboxRow.id)
             .limit(limit)

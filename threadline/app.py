@@ -12,7 +12,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from adapters.demo import SampleFeeder, WhatsAppFileSender
 from adapters.email.oauth_tokens import MailboxTokens
 from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources, build_mailbox_tokens
 from adapters.web import WebServer
@@ -28,7 +27,6 @@ from bot.outbox.repair import Repairs
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
 from bot.ports.progress import ProgressCallback
-from bot.privacy.service import Redactor
 from bot.runtime.db_outage import DatabaseOutage
 from bot.runtime.health import Health
 from bot.runtime.leases import default_holder
@@ -100,12 +98,14 @@ class Threadline:
         self.commands = CommandService(self.store, settings, self.clock, notify, self.handover)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
-        ports = CorePorts(settings, self.store, self.commands, self.ingestor, self.statuses, self.journal)
+        ports = CorePorts(
+            settings, self.store, self.commands, self.ingestor, self.statuses, self.journal, self.clock
+        )
         plugs = build_plugs(ports, printer)
         self.plugs = plugs.all()
         self.surfaces: dict[str, Surface] = {p.name: p.surface for p in self.plugs if p.surface is not None}
         self.channels: dict[str, ChannelSender] = self._channels()
-        self.channels.update({p.name: p.sender for p in self.plugs if p.sender is not None})
+        self.channels.update({p.sender.channel: p.sender for p in self.plugs if p.sender is not None})
         self.channels.update(extra_channels or {})
         self.local = plugs.local.local if plugs.local else None
         self.slack = plugs.slack.adapter if plugs.slack else None
@@ -140,8 +140,9 @@ class Threadline:
         self.sla = SlaChecker(
             self.store, settings, self.clock, notify, holder=instance, lease_seconds=ops.lease_seconds
         )
-        self.digests = DigestService(self.store, settings, self.clock, self.surfaces)
-        self.redactor = Redactor(self.store, self.surfaces, self.clock)  # deletes forgotten contacts' posts
+        self.digests = DigestService(
+            self.store, settings, self.clock, self.surfaces, self.dispatcher.deliver_claimed
+        )
         recorder = PrometheusRecorder() if settings.ops.metrics else None
         self.ops = Operations(
             self.store,
@@ -192,8 +193,6 @@ class Threadline:
             )
             if sender is not None:
                 channels["email"] = sender
-        if self.settings.demo.whatsapp_outbox_file and "whatsapp" not in channels:
-            channels["whatsapp"] = WhatsAppFileSender(self.settings.demo.whatsapp_outbox_file)
         return channels
 
     async def _yield_to_intake(self) -> None:
@@ -251,9 +250,6 @@ class Threadline:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task stopped", exc_info=task.exception(), extra={"task": task.get_name()})
 
-    def _inbox_for_channel(self, channel: str) -> str | None:
-        return next((name for name, inbox in self.settings.inboxes.items() if inbox.channel == channel), None)
-
     async def start(self) -> None:
         """Prepare the database and start every worker in the current loop."""
         await self.prepare_database()
@@ -264,17 +260,6 @@ class Threadline:
         await self.sync_agents()
         self.ops.start()  # metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())
-        self._spawn("redactor", self.redactor.run())
-        if self.settings.demo.sample_conversations:
-            inboxes = {
-                ch: (name, self.settings.inbox(name).address)
-                for ch in ("email", "whatsapp")
-                if (name := self._inbox_for_channel(ch))
-            }
-            feeder = SampleFeeder(
-                self.ingestor.ingest, inboxes, self.clock, self.settings.demo.interval_seconds
-            )
-            self._spawn("demo-feeder", feeder.run())
         self.start_email_sources()
         await self.waker.wake_due()
         await self.sla.run()  # reminders missed while down, once (outbox rows)
@@ -358,7 +343,6 @@ class Threadline:
         if self.handover is not None:
             await self.handover.settle()  # summaries asked for before the stop are posted
         self.dispatcher.stop()
-        self.redactor.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for task in self._tasks:

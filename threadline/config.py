@@ -11,12 +11,17 @@ from pathlib import Path
 
 from pydantic import Field
 
+from adapters.discord import settings as discord_settings
 from adapters.discord.settings import DiscordSettings
+from adapters.email import settings as email_settings
 from adapters.email.oauth_settings import secret_key_problem
 from adapters.email.settings import EmailSettings
+from adapters.slack import settings as slack_settings
 from adapters.slack.settings import SlackSettings
+from adapters.whatsapp import settings as whatsapp_settings
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.config import Settings, literal_secret_warnings, load_settings, parse_settings
+from bot.ports.channels import ChannelRules
 from bot.settings.channel import ApprovedTemplate
 from bot.settings.core import LocalSurfaceSettings, Strict
 from threadline.drafting import key_problem as model_key_problem
@@ -29,6 +34,15 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+_CHANNEL_RULES = {
+    "email": email_settings.RULES,
+    "whatsapp": whatsapp_settings.RULES,
+    "slack": slack_settings.RULES,
+    "discord": discord_settings.RULES,
+}
+_SURFACE_LABELS = {"slack": slack_settings.LABEL, "discord": discord_settings.LABEL}
 
 
 class SurfacesSettings(Strict):
@@ -74,10 +88,20 @@ class AppSettings(Settings):
             return dict(whatsapp.templates)
         return {}
 
-    def attachment_limit(self, channel: str) -> int | None:
-        """The email section's ``max_attachment_bytes`` (the other channels have fixed limits)."""
+    def channel_rules(self, channel: str) -> ChannelRules:
+        """The rules each channel adapter declares (the demo's WhatsApp file keeps WhatsApp's); email's
+        file limit is its section's ``max_attachment_bytes``."""
         email = self.channels.email
-        return email.max_attachment_bytes if channel == "email" and email is not None else None
+        if channel == "email" and email is not None:
+            return email_settings.rules(email)
+        return _CHANNEL_RULES.get(channel) or ChannelRules.generic(channel)
+
+    def destination_label(self, destination: str) -> str:
+        """Channels by their declared label, surfaces by the name their adapter declares."""
+        kind, _, name = destination.partition(":")
+        if kind == "surface" and name in _SURFACE_LABELS:
+            return _SURFACE_LABELS[name]
+        return super().destination_label(destination)
 
     def environment_problems(self, env: Mapping[str, str]) -> list[str]:
         """The token encryption key, when a mailbox signs in with OAuth2: missing or not a Fernet key; the

@@ -3,7 +3,8 @@
 A plug is built from its settings section and the core's driving ports (``CorePorts``).
 The app builder loops over the plugs: it collects their surfaces, customer senders,
 paces and web routes for the core, starts them after the core's workers and stops them
-before the outbox. Email is wired apart (its readers run under leases, see ``Operations``).
+before the outbox. The demo is a plug too (sample conversations in, WhatsApp replies to a
+file). Email is still wired apart (its readers run under leases, see ``Operations``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from adapters.demo import SampleFeeder, WhatsAppFileSender
 from adapters.discord import Bridge as DiscordBridge
 from adapters.discord import DiscordSurface
 from adapters.discord.dms import DiscordDms
@@ -28,21 +30,23 @@ from adapters.slack.intake import SlackIntake
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
+from bot.clock import Clock
 from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
 from bot.ingest.chat_intake import ChatIntake
 from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
-from bot.outbox.service import SurfacePace
+from bot.outbox.pacing import SurfacePace
 from bot.ports import ChannelSender, Surface
 from bot.runtime.health import Probe
-from bot.settings.core import LocalSurfaceSettings
+from bot.settings.core import DemoSettings, LocalSurfaceSettings
 from storage import Store
 from threadline.config import AppSettings
 
 __all__ = [
     "CorePorts",
+    "DemoPlug",
     "DiscordPlug",
     "LocalPlug",
     "Plug",
@@ -67,6 +71,7 @@ class CorePorts:
     ingestor: Ingestor
     statuses: DeliveryStatusService
     journal: Journal
+    clock: Clock
 
 
 class Plug(Protocol):
@@ -74,7 +79,7 @@ class Plug(Protocol):
 
     name: str
     surface: Surface | None  # the team side it adds, if any
-    sender: ChannelSender | None  # the customer side it adds, if any
+    sender: ChannelSender | None  # the customer side it adds, if any (under its ``channel``)
     pace: SurfacePace | None  # how fast its surface may be posted to; None: unpaced
 
     def routes(self) -> list[Any]:
@@ -144,11 +149,10 @@ class SlackPlug:
             prefix=ports.settings.threadline.command_prefix,
         )
         self.adapter.bind(
-            ports.commands.handle,
+            ports.commands,
             ports.journal,
             functools.partial(label_names, ports.store, "", 100),
             ports.commands.register,
-            ports.commands.execute,
             ports.commands.queue,
             ports.commands.edits,
         )
@@ -259,6 +263,46 @@ class WhatsAppPlug:
         await self.channel.stop()
 
 
+class DemoPlug:
+    """The demo: sample customer conversations fed in, and WhatsApp replies written to a file
+    when no real WhatsApp is configured."""
+
+    name = "demo"
+    surface: Surface | None = None
+    pace: SurfacePace | None = None
+
+    def __init__(self, ports: CorePorts, settings: DemoSettings) -> None:
+        core = ports.settings
+        self.ports = ports
+        self.settings = settings
+        path = settings.whatsapp_outbox_file if core.channels.whatsapp is None else None
+        self.sender: ChannelSender | None = WhatsAppFileSender(path) if path else None
+
+    def routes(self) -> list[Any]:
+        """None: the demo needs no web route."""
+        return []
+
+    def ready(self) -> Probe | None:
+        """None: nothing to connect to."""
+        return None
+
+    async def start(self, spawn: Spawn) -> None:
+        """Feed the sample conversations to the first inbox of each of their channels, when asked for."""
+        if not self.settings.sample_conversations:
+            return
+        inboxes: dict[str, tuple[str, str]] = {}
+        for name, inbox in self.ports.settings.inboxes.items():
+            if inbox.channel in ("email", "whatsapp"):
+                inboxes.setdefault(inbox.channel, (name, inbox.address))
+        feeder = SampleFeeder(
+            self.ports.ingestor.ingest, inboxes, self.ports.clock, self.settings.interval_seconds
+        )
+        spawn("demo-feeder", feeder.run())
+
+    async def stop(self) -> None:
+        """Nothing to disconnect (the feeder task is stopped with the app's tasks)."""
+
+
 @dataclass(frozen=True)
 class Plugs:
     """The plugs of the configured adapters, by platform."""
@@ -267,10 +311,12 @@ class Plugs:
     slack: SlackPlug | None
     discord: DiscordPlug | None
     whatsapp: WhatsAppPlug | None
+    demo: DemoPlug | None
 
     def all(self) -> list[Plug]:
         """Every configured plug, in start order."""
-        return [p for p in (self.local, self.slack, self.discord, self.whatsapp) if p is not None]
+        plugs = (self.local, self.slack, self.discord, self.whatsapp, self.demo)
+        return [p for p in plugs if p is not None]
 
 
 def build_plugs(ports: CorePorts, printer: Callable[[str], None] | None) -> Plugs:
@@ -282,4 +328,7 @@ def build_plugs(ports: CorePorts, printer: Callable[[str], None] | None) -> Plug
         slack=SlackPlug(ports, surfaces.slack) if surfaces.slack is not None else None,
         discord=DiscordPlug(ports, surfaces.discord) if surfaces.discord is not None else None,
         whatsapp=WhatsAppPlug(ports, channels.whatsapp) if channels.whatsapp is not None else None,
+        demo=DemoPlug(ports, settings.demo)
+        if settings.demo.sample_conversations or settings.demo.whatsapp_outbox_file
+        else None,
     )

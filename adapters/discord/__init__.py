@@ -4,8 +4,8 @@
 thread messages into core commands. See docs/discord.md for setup.
 """
 
-from adapters.discord.bridge import Bridge, CommandPort
+from adapters.discord.bridge import Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
 from adapters.discord.surface import DiscordSurface
 
-__all__ = ["Bridge", "CommandPort", "DiscordSurface", "ThreadlineClient", "set_api_base"]
+__all__ = ["Bridge", "DiscordSurface", "ThreadlineClient", "set_api_base"]

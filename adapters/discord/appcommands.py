@@ -1,4 +1,6 @@
-"""The app (slash) commands: each builds the one command grammar's text and hands it to the ``Bridge``.
+"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options;
+``/template``, ``/snooze`` and ``/inbox help`` (a line the grammar reads: quoted parameters, a
+time, a topic) and a ``/label`` the grammar must refuse go as the one command grammar's text.
 
 Used inside a conversation thread they act on that conversation; elsewhere the core
 answers where to use them. ``/inbox list|labels|help`` work anywhere.
@@ -6,8 +8,10 @@ answers where to use them. ``/inbox list|labels|help`` work anywhere.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 import discord
@@ -15,6 +19,22 @@ from discord import app_commands
 
 from adapters.discord.bridge import Bridge
 from adapters.discord.components import SNOOZE_PRESETS
+from bot.commands.grammar import CommandError, label_change
+from bot.commands.model import (
+    Assign,
+    Claim,
+    Close,
+    Command,
+    History,
+    Labels,
+    ListConversations,
+    Note,
+    Priority,
+    Reopen,
+    ReplyToCustomer,
+    Retry,
+    Unassign,
+)
 
 __all__ = ["TextModal", "label_words", "register_commands"]
 
@@ -30,18 +50,18 @@ def label_words(text: str | None) -> list[str]:
 class TextModal(discord.ui.Modal):
     """A multi-line text box for ``/reply`` and ``/note`` given without text (slash options are one line)."""
 
-    def __init__(self, bridge: Bridge, command: str, title: str, label: str) -> None:
+    def __init__(self, bridge: Bridge, command: Callable[[str], Command], title: str, label: str) -> None:
         super().__init__(title=title, timeout=900)
         self.bridge = bridge
-        self.command = command
+        self.command = command  # the typed command of the text
         self.text: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
             label=label, style=discord.TextStyle.paragraph, max_length=4000
         )
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        """Run the command with the typed text."""
-        await self.bridge.answer(interaction, f"{self.command} {self.text.value}")
+        """Run the command with the typed text (never re-read by the grammar)."""
+        await self.bridge.answer(interaction, self.command(self.text.value))
 
 
 def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> None:
@@ -73,16 +93,16 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @tree.command(name="claim", description="Assign this conversation to yourself")
     async def claim(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "claim")
+        await bridge.answer(interaction, Claim())
 
     @tree.command(name="assign", description="Assign this conversation to a teammate")
     @app_commands.describe(member="the teammate who takes it")
     async def assign(interaction: discord.Interaction[Any], member: discord.Member) -> None:
-        await run(interaction, f"assign <@{member.id}>")
+        await bridge.answer(interaction, Assign(f"<@{member.id}>"))
 
     @tree.command(name="unassign", description="Remove the assignee")
     async def unassign(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "unassign")
+        await bridge.answer(interaction, Unassign())
 
     @tree.command(name="label", description="Add and remove labels (new labels are created)")
     @app_commands.describe(add="labels to add", remove="labels to remove")
@@ -90,16 +110,22 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     async def label(
         interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None
     ) -> None:
-        change = [f"+{w}" for w in label_words(add)] + [f"-{w}" for w in label_words(remove)]
-        await run(interaction, "label " + " ".join(change))
+        added, removed = label_words(add), label_words(remove)
+        try:
+            command: Command = label_change(added, removed)
+        except CommandError:  # the core answers what is wrong, after checking who may act
+            change = [f"+{w}" for w in added] + [f"-{w}" for w in removed]
+            await run(interaction, "label " + " ".join(change))
+            return
+        await bridge.answer(interaction, command)
 
     @tree.command(name="note", description="Add an internal note (the customer never sees it)")
     @app_commands.describe(text="the note; leave empty for a multi-line box")
     async def note(interaction: discord.Interaction[Any], text: str | None = None) -> None:
         if not text:
-            await interaction.response.send_modal(TextModal(bridge, "note", "Internal note", "Note"))
+            await interaction.response.send_modal(TextModal(bridge, Note, "Internal note", "Note"))
             return
-        await run(interaction, f"note {text}")
+        await bridge.answer(interaction, Note(text))
 
     @tree.command(name="reply", description="Send a reply to the customer")
     @app_commands.describe(
@@ -109,12 +135,12 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     async def reply(
         interaction: discord.Interaction[Any], text: str | None = None, confirm: bool = False
     ) -> None:
-        command = "reply --confirm" if confirm else "reply"
         if not text:
-            modal = TextModal(bridge, command, "Reply to the customer", "Reply")
+            typed = functools.partial(ReplyToCustomer, confirm=confirm)
+            modal = TextModal(bridge, typed, "Reply to the customer", "Reply")
             await interaction.response.send_modal(modal)
             return
-        await run(interaction, f"{command} {text}")
+        await bridge.answer(interaction, ReplyToCustomer(text, confirm=confirm))
 
     @tree.command(name="template", description="Send a canned reply (on WhatsApp: an approved template)")
     @app_commands.describe(name="the template", params="parameters, space-separated; quote multi-word ones")
@@ -130,25 +156,25 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @tree.command(name="close", description="Close the conversation")
     async def close(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "close")
+        await bridge.answer(interaction, Close())
 
     @tree.command(name="reopen", description="Reopen the conversation")
     async def reopen(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "reopen")
+        await bridge.answer(interaction, Reopen())
 
     @tree.command(name="history", description="This customer's other conversations")
     async def history(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "history")
+        await bridge.answer(interaction, History())
 
     @tree.command(name="retry", description="Send failed replies again")
     async def retry(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "retry")
+        await bridge.answer(interaction, Retry())
 
     @tree.command(name="priority", description="Set the priority")
     async def priority(
         interaction: discord.Interaction[Any], level: Literal["urgent", "high", "normal", "low"]
     ) -> None:
-        await run(interaction, f"priority {level}")
+        await bridge.answer(interaction, Priority(level))
 
     @tree.command(name="queue", description="Your queue: yours, unassigned, and those breaching soon")
     async def queue(interaction: discord.Interaction[Any]) -> None:
@@ -165,11 +191,11 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
         interaction: discord.Interaction[Any],
         which: Literal["mine", "unassigned", "open", "snoozed", "closed", "all"] = "open",
     ) -> None:
-        await run(interaction, f"list {which}")
+        await bridge.answer(interaction, ListConversations(which))
 
     @inbox.command(name="labels", description="The labels in use")
     async def labels(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "labels")
+        await bridge.answer(interaction, Labels())
 
     @inbox.command(name="help", description="The commands")
     async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:

@@ -1,9 +1,11 @@
 """Event plumbing from Discord to the core: who may act, the command line to run, and the answer.
 
 Every app command, card component and thread message ends in ``Bridge``: it checks
-the guild and the agent role, hands the grammar text to ``CommandService.handle``
-and answers ephemerally (deferring when the core takes longer than
-``defer_after_seconds``; Discord allows 3 s before the first response).
+the guild and the agent role, hands the core the command (``CommandPort.execute`` with a
+typed command built from the interaction's options, or ``handle`` with grammar text for a
+thread message or a command that takes a line) and answers ephemerally (deferring when
+the core takes longer than ``defer_after_seconds``; Discord allows 3 s before the first
+response).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
@@ -20,11 +22,11 @@ from adapters.discord.edits import DiscordEdits
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.text import split_text
-from bot.commands import Actor, Location, ParsedCommand
-from bot.ports.inbound import InboundAttachment
+from bot.commands import Actor, CommandPort, Location, ParsedCommand
+from bot.commands.model import Command
 from bot.views import Reply
 
-__all__ = ["NONE", "SURFACE", "Bridge", "CommandPort", "LabelSource"]
+__all__ = ["NONE", "SURFACE", "Bridge", "LabelSource"]
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +39,6 @@ LabelSource = Callable[[str], Awaitable[list[str]]]
 ``await templates(prefix)`` → canned reply and WhatsApp template names."""
 
 _CHATTY = {"help", "?", "list", "ls", "labels", "history"}
-
-
-class CommandPort(Protocol):
-    """The core's command service as the Discord surface uses it."""
-
-    async def handle(
-        self,
-        actor: Actor,
-        text: str,
-        where: Location,
-        *,
-        prefixed: bool = True,
-        files: tuple[InboundAttachment, ...] = (),
-    ) -> Reply:
-        """Run one command line from ``actor`` typed at ``where`` (``files`` go with a reply)."""
-        ...
-
-    async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
-        """Run a command the surface built (a reaction) for ``actor`` at ``where``."""
-        ...
 
 
 class Bridge:
@@ -118,9 +100,10 @@ class Bridge:
     # --- interactions --------------------------------------------------------------------------
 
     async def answer(
-        self, interaction: discord.Interaction[Any], text: str, *, number: int | None = None
+        self, interaction: discord.Interaction[Any], command: str | Command, *, number: int | None = None
     ) -> Reply:
-        """Run ``text`` for the interaction's user in the interaction's thread; answer ephemerally."""
+        """Run ``command`` (grammar text without the prefix, or a typed command) for the interaction's
+        user in the interaction's thread; answer ephemerally."""
         refusal = await self.refusal(interaction.user, interaction.guild_id)
         if refusal is not None:
             await self.say(interaction, refusal)
@@ -128,7 +111,10 @@ class Bridge:
         await self._unarchive(interaction)
         where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
         actor = self.actor(interaction.user)
-        task = asyncio.create_task(self.commands.handle(actor, text, where, prefixed=False))
+        if isinstance(command, str):
+            task = asyncio.create_task(self.commands.handle(actor, command, where, prefixed=False))
+        else:
+            task = asyncio.create_task(self.commands.execute(actor, ParsedCommand(command), where))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
         deferred = False
         if not done:

@@ -2,8 +2,9 @@
 
 Each component's ``custom_id`` carries the conversation number (``tl:claim:42``);
 discord.py matches it against the templates registered with
-``Client.add_dynamic_items`` and calls ``callback``, which builds the grammar text
-and hands it to the ``Bridge``. No per-message state is kept in memory.
+``Client.add_dynamic_items`` and calls ``callback``, which builds the typed command
+(``Claim``, ``Assign``, ``LabelChange``, ``Snooze`` …) and hands it to the ``Bridge``.
+No per-message state is kept in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import discord
 
 from adapters.discord.bridge import Bridge
+from bot.commands.grammar import CommandError, label_change
+from bot.commands.model import Assign, Claim, Close, Command, Reopen, Snooze, Undo
 from bot.views import CardView
 
 __all__ = [
@@ -52,6 +55,12 @@ def _bridge(interaction: discord.Interaction[Any]) -> Bridge:
 
 
 _BUTTON_ID = r"tl:(?P<action>claim|close|reopen|undo):(?P<number>\d+)"
+_BUTTON_COMMANDS: dict[str, Command] = {
+    "claim": Claim(),
+    "close": Close(),
+    "reopen": Reopen(),
+    "undo": Undo(),
+}
 
 
 class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_BUTTON_ID):
@@ -75,7 +84,7 @@ class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_BUTTO
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run the button's command on its conversation."""
-        await _bridge(interaction).answer(interaction, self.action, number=self.number)
+        await _bridge(interaction).answer(interaction, _BUTTON_COMMANDS[self.action], number=self.number)
 
 
 class AssignSelect(discord.ui.DynamicItem[discord.ui.UserSelect[Any]], template=r"tl:assign:(?P<number>\d+)"):
@@ -98,9 +107,8 @@ class AssignSelect(discord.ui.DynamicItem[discord.ui.UserSelect[Any]], template=
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Assign to the picked member (their Discord id is an agent identity)."""
         values = _values(interaction)
-        await _bridge(interaction).answer(
-            interaction, f"assign <@{values[0]}>" if values else "assign", number=self.number
-        )
+        command = Assign(f"<@{values[0]}>") if values else "assign"  # nobody picked: the core says who
+        await _bridge(interaction).answer(interaction, command, number=self.number)
 
 
 class LabelsSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl:labels:(?P<number>\d+)"):
@@ -141,11 +149,15 @@ class LabelsSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
         chosen = set(_values(interaction))
         current = set(await bridge.labels_of(str(interaction.channel_id)))
         added, removed = sorted(chosen - current), sorted((offered & current) - chosen)
-        change = [f"+{n}" for n in added] + [f"-{n}" for n in removed]
-        if not change:
+        if not added and not removed:
             await bridge.say(interaction, "Labels unchanged.")
             return
-        await bridge.answer(interaction, "label " + " ".join(change), number=self.number)
+        try:
+            command = label_change(added, removed)
+        except CommandError as exc:  # an offered label the grammar would refuse
+            await bridge.say(interaction, str(exc), ok=False)
+            return
+        await bridge.answer(interaction, command, number=self.number)
 
 
 class SnoozeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl:snooze:(?P<number>\d+)"):
@@ -169,9 +181,8 @@ class SnoozeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Snooze until the picked preset."""
         values = _values(interaction)
-        await _bridge(interaction).answer(
-            interaction, f"snooze {values[0] if values else ''}".strip(), number=self.number
-        )
+        command = Snooze(values[0]) if values else "snooze"  # nothing picked: the core says until when
+        await _bridge(interaction).answer(interaction, command, number=self.number)
 
 
 def _values(interaction: discord.Interaction[Any]) -> list[str]:

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from bot.ports.channels import ChannelRules
 from bot.settings.core import Strict
 
-__all__ = ["DEFAULT_DISCORD_API", "DEFAULT_DISCORD_GATEWAY", "DiscordSettings"]
+__all__ = ["DEFAULT_DISCORD_API", "DEFAULT_DISCORD_GATEWAY", "LABEL", "RULES", "DiscordSettings"]
+
+LABEL = "Discord"
+"""The surface as the team reads it in a notice (``Settings.destination_label``)."""
+
+RULES = ChannelRules(name="Discord", label="Discord (DM)", address_kind="discord", address_form="exact")
+"""Discord as a customer channel (DMs to the bot): a customer is their Discord user id, as given."""
 
 DEFAULT_DISCORD_API = "https://discord.com/api/v10"
 """Discord's REST API; a rate-limit proxy (or a test server) may stand in front of it."""

@@ -6,6 +6,7 @@ loader; these models only validate shapes and fill defaults.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 from typing import Literal
@@ -13,15 +14,33 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.email.oauth_settings import OAuthSettings
+from bot.ports.channels import ChannelRules
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
+    "RULES",
     "AuthMethod",
     "EmailSettings",
     "MailboxSettings",
     "Security",
     "SmtpSettings",
+    "rules",
 ]
+
+RULES = ChannelRules(
+    name="email",
+    label="Email (SMTP)",
+    address_kind="email",
+    address_form="lowercase",
+    files_limited_together=True,  # one message carries them all
+)
+"""What the core needs to know of email (``Settings.channel_rules``): no reply window, no templates."""
+
+
+def rules(settings: EmailSettings) -> ChannelRules:
+    """Email's rules with the section's ``max_attachment_bytes`` as its file limit."""
+    return dataclasses.replace(RULES, file_limits=(("", settings.max_attachment_bytes),))
+
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 """Attachments above this size are recorded (name, type, size) but their content is dropped."""

@@ -1,7 +1,7 @@
 """The Slack surface: every conversation a thread, worked with buttons, ``/inbox`` and ``!`` commands."""
 
 from adapters.slack.adapter import SlackAdapter
-from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource
+from adapters.slack.inbound import AgentRegistrar, LabelSource
 from adapters.slack.surface import SlackSurface
 
-__all__ = ["AgentRegistrar", "CommandHandler", "LabelSource", "SlackAdapter", "SlackSurface"]
+__all__ = ["AgentRegistrar", "LabelSource", "SlackAdapter", "SlackSurface"]

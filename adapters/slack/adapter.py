@@ -20,13 +20,13 @@ from adapters.slack.client import make_client
 from adapters.slack.edits import SlackEdits
 from adapters.slack.home import QueueSource, SlackHome
 from adapters.slack.http import aiohttp_routes
-from adapters.slack.inbound import AgentRegistrar, CommandHandler, LabelSource, SlackInbound
+from adapters.slack.inbound import AgentRegistrar, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
 from adapters.slack.reactions import SlackReactions
 from adapters.slack.settings import SlackSettings
 from adapters.slack.surface import SlackSurface
-from bot.commands import Execute
+from bot.commands import CommandPort
 from bot.commands.edits import AgentEdits
 from bot.ingest.journal import Journal
 
@@ -104,20 +104,18 @@ class SlackAdapter:
 
     def bind(
         self,
-        handle: CommandHandler,
+        commands: CommandPort,
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
-        execute: Execute | None = None,
         queue: QueueSource | None = None,
         edits: AgentEdits | None = None,
     ) -> None:
-        """Connect to the core: ``CommandService.handle``, the intake journal, label list, registration,
-        ``CommandService.execute`` for commands built here (reactions), ``.queue`` (App Home) and
-        ``AgentEdits`` (agents editing or deleting their thread messages)."""
-        self.inbound.bind(handle, journal, labels, register)
-        if execute is not None:
-            self.reactions.bind(execute)
+        """Connect to the core: its ``CommandPort`` (reactions run typed commands through it too), the
+        intake journal, label list, registration, ``.queue`` (App Home) and ``AgentEdits`` (agents
+        editing or deleting their thread messages)."""
+        self.inbound.bind(commands, journal, labels, register)
+        self.reactions.bind(commands.execute)
         if queue is not None:
             self.home.bind(queue)
         if edits is not None:

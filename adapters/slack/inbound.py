@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -34,7 +34,7 @@ from adapters.slack.render import escape
 from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
-from bot.commands import Actor, Location
+from bot.commands import Actor, CommandPort, Location, ParsedCommand
 from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
@@ -42,7 +42,6 @@ from bot.views import Reply
 __all__ = [
     "JOURNAL_SOURCE",
     "AgentRegistrar",
-    "CommandHandler",
     "LabelSource",
     "Replay",
     "SlackInbound",
@@ -51,22 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _HANDLED_SUBTYPES = (None, "file_share", "thread_broadcast")
-
-
-class CommandHandler(Protocol):
-    """``CommandService.handle``: run one command line for an actor at a location."""
-
-    def __call__(
-        self,
-        actor: Actor,
-        text: str,
-        where: Location,
-        *,
-        prefixed: bool = True,
-        files: tuple[InboundAttachment, ...] = (),
-    ) -> Awaitable[Reply]:
-        """Run ``text`` (``prefixed`` False: a command without the prefix); ``files`` go with a reply."""
-        ...
+_STARTING = "Threadline is starting; try again in a moment."
 
 
 Replay = Callable[[dict[str, Any], int], Awaitable[None]]
@@ -99,7 +83,7 @@ class SlackInbound:
         self.prefix = prefix
         self.command = command
         self.chat_channels = frozenset(chat_channels)
-        self.handle: CommandHandler | None = None
+        self.commands: CommandPort | None = None
         self.journal: Journal | None = None
         self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
         # message events of other subtypes and their listener (edits and deletions: adapters.slack.edits)
@@ -114,13 +98,13 @@ class SlackInbound:
 
     def bind(
         self,
-        handle: CommandHandler,
+        commands: CommandPort,
         journal: Journal,
         labels: LabelSource | None = None,
         register: AgentRegistrar | None = None,
     ) -> None:
-        """Connect the listeners to the core (``CommandService.handle``), the journal, and helpers."""
-        self.handle, self.journal, self.labels, self.register = handle, journal, labels, register
+        """Connect the listeners to the core (its ``CommandPort``), the journal, and helpers."""
+        self.commands, self.journal, self.labels, self.register = commands, journal, labels, register
         journal.handle(JOURNAL_SOURCE, self._replay)
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -169,10 +153,16 @@ class SlackInbound:
         prefixed: bool,
         files: tuple[InboundAttachment, ...] = (),
     ) -> Reply:
-        """Hand a command to the core."""
-        if self.handle is None:
-            return Reply("Threadline is starting; try again in a moment.", ok=False)
-        return await self.handle(actor, text, where, prefixed=prefixed, files=files)
+        """Hand a command line to the core."""
+        if self.commands is None:
+            return Reply(_STARTING, ok=False)
+        return await self.commands.handle(actor, text, where, prefixed=prefixed, files=files)
+
+    async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
+        """Hand the core a command built from a button or a modal (never rebuilt as text)."""
+        if self.commands is None:
+            return Reply(_STARTING, ok=False)
+        return await self.commands.execute(actor, parsed, where)
 
     async def acting(self, user_id: str, name: str | None) -> Actor | None:
         """The actor for ``user_id``, or None when they are not allowed to act."""

@@ -1,9 +1,10 @@
 """Card buttons and menus, the Labels menu's options, and the "Reply to customer…" shortcut and modal.
 
-Each interaction is translated into the one command grammar (``claim #42``,
-``label #42 +refund -billing``, ``reply --confirm …``) and handed to the core; what it
-decides is shown in the thread and on the card by the outbox, and the clicking user
-gets an ephemeral answer.
+A button or menu becomes a typed command (``Claim``, ``Assign``, ``LabelChange`` … for
+its card's conversation) and the reply modal's free text a typed ``ReplyToCustomer``,
+handed to the core's ``CommandPort.execute``: never text re-read by the grammar, so words
+like ``--confirm`` stay the agent's. What the core decides is shown in the thread and on
+the card by the outbox, and the clicking user gets an ephemeral answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ from adapters.slack.render import (
 from adapters.slack.split import clip_escaped
 from adapters.slack.wire import decode
 from bot.commands import Location
+from bot.commands.grammar import CommandError, label_change
+from bot.commands.model import (
+    Assign,
+    Claim,
+    Close,
+    Command,
+    ParsedCommand,
+    Reopen,
+    ReplyToCustomer,
+    Snooze,
+    Undo,
+)
 
 __all__ = ["REPLY_MODAL", "REPLY_SHORTCUT", "SlackInteractions", "label_slug", "notice_modal", "reply_modal"]
 
@@ -36,6 +49,12 @@ log = logging.getLogger(__name__)
 REPLY_SHORTCUT = "tl_reply_shortcut"
 REPLY_MODAL = "tl_reply_modal"
 _ACTIONS = re.compile(r"^tl_(claim|assign|labels|snooze|close|reopen|undo)$")
+_BUTTONS: dict[str, Command] = {
+    ACTION_CLAIM: Claim(),
+    ACTION_CLOSE: Close(),
+    ACTION_REOPEN: Reopen(),
+    ACTION_UNDO: Undo(),
+}
 Ack = Callable[..., Awaitable[Any]]
 
 
@@ -135,27 +154,29 @@ class SlackInteractions:
     async def _replay_action(self, work: dict[str, Any], journal_id: int) -> None:
         await self._action(work["body"], work["action"], journal_id)
 
-    def command_for(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
-        """The command line a card interaction stands for, or None when it changes nothing."""
+    def command_for(self, body: dict[str, Any], action: dict[str, Any]) -> ParsedCommand | None:
+        """The typed command a card interaction stands for, or None when it changes nothing.
+
+        Raises ``CommandError`` for a label name the grammar would refuse."""
         value = action.get("value")
         number = int(value) if value and str(value).isdigit() else card_number(action.get("block_id"))
         if number is None:
             return None
         kind = action.get("action_id")
-        if kind in (ACTION_CLAIM, ACTION_CLOSE, ACTION_REOPEN, ACTION_UNDO):
-            return f"{kind.removeprefix('tl_')} #{number}"
-        if kind == ACTION_ASSIGN and action.get("selected_user"):
-            return f"assign #{number} @{action['selected_user']}"
-        if kind == ACTION_SNOOZE and action.get("selected_option"):
-            return f"snooze #{number} {action['selected_option']['value']}"
-        if kind == ACTION_LABELS:
+        command: Command | None = None
+        if kind in _BUTTONS:
+            command = _BUTTONS[kind]
+        elif kind == ACTION_ASSIGN and action.get("selected_user"):
+            command = Assign(f"@{action['selected_user']}")
+        elif kind == ACTION_SNOOZE and action.get("selected_option"):
+            command = Snooze(str(action["selected_option"]["value"]))
+        elif kind == ACTION_LABELS:
             chosen = [label_slug(o["value"]) for o in action.get("selected_options") or []]
             before = _current_labels(body)
-            change = [f"+{n}" for n in chosen if n and n not in before] + [
-                f"-{n}" for n in before if n not in chosen
-            ]
-            return f"label #{number} {' '.join(change)}" if change else None
-        return None
+            added = [n for n in chosen if n and n not in before]
+            removed = [n for n in before if n not in chosen]
+            command = label_change(added, removed) if added or removed else None
+        return ParsedCommand(command, number) if command is not None else None
 
     async def _action(self, body: dict[str, Any], action: dict[str, Any], journal_id: int) -> None:
         user = body.get("user") or {}
@@ -167,14 +188,18 @@ class SlackInteractions:
                 self.inbound.directory.refusal(), response_url=url, channel=channel, user=user_id
             )
             return
-        text = self.command_for(body, action)
-        if text is None:
+        try:
+            parsed = self.command_for(body, action)
+        except CommandError as exc:
+            await self.inbound.answer(str(exc), response_url=url, channel=channel, user=user_id)
+            return
+        if parsed is None:
             return
         if action.get("action_id") == ACTION_ASSIGN and self.inbound.register is not None:
             target = str(action["selected_user"])
             if await self.inbound.directory.may_act(target):
                 await self.inbound.register(await self.inbound.directory.actor(target))
-        reply = await self.inbound.run(actor, text, Location("slack", journal_id=journal_id), prefixed=False)
+        reply = await self.inbound.execute(actor, parsed, Location("slack", journal_id=journal_id))
         await self.inbound.answer(
             self.inbound.reply_text(reply), response_url=url, channel=channel, user=user_id
         )
@@ -244,9 +269,10 @@ class SlackInteractions:
                 self.inbound.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts
             )
             return
-        line = f"reply {'--confirm ' if confirm else ''}{text}"
         where = Location("slack", thread_id=thread_ts, journal_id=journal_id)
-        reply = await self.inbound.run(actor, line, where, prefixed=False)
+        reply = await self.inbound.execute(
+            actor, ParsedCommand(ReplyToCustomer(text, confirm=confirm)), where
+        )
         await self.inbound.answer(
             self.inbound.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts
         )

@@ -6,9 +6,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.ports.channels import ChannelRules
 from bot.settings.core import Strict
 
-__all__ = ["IntakeChannel", "SlackSettings"]
+__all__ = ["LABEL", "RULES", "IntakeChannel", "SlackSettings"]
+
+LABEL = "Slack"
+"""The surface as the team reads it in a notice (``Settings.destination_label``)."""
+
+RULES = ChannelRules(name="Slack", label="Slack (intake channel)", address_kind="slack", address_form="exact")
+"""Slack as a customer channel (intake channels): a customer is their Slack user id, as given."""
 
 
 class IntakeChannel(Strict):

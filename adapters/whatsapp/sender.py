@@ -18,6 +18,7 @@ from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import MemoryParts, PermanentDeliveryError, SentParts
 from bot.runtime import faults
 from bot.settings.channel import ApprovedTemplate
+from bot.text import split_text as shared_split
 from bot.views import AttachmentView, OutboundView
 
 __all__ = [
@@ -83,20 +84,10 @@ def recipient_fields(address: str) -> dict[str, str]:
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """Split ``text`` into parts of at most ``limit`` chars, at a line break or space when there is one."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", limit // 2, limit)
-        if cut <= 0:
-            cut = rest.rfind(" ", limit // 2, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest.strip() or not parts:
-        parts.append(rest)
-    return parts
+    """Split ``text`` into parts of at most ``limit`` chars, at a line break or space when there is one
+    (the shared splitter, ``bot.text.split``; WhatsApp shows text as sent, so a long word is cut at
+    the limit)."""
+    return shared_split(text, limit, separators=("\n", " "), careful=False)
 
 
 def media_kind(content_type: str) -> str | None:

@@ -7,12 +7,30 @@ interpolated from ``${ENV}`` references by the configuration loader.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.ports.channels import ChannelRules
 from bot.settings.channel import ApprovedTemplate
 
-__all__ = ["DEFAULT_GRAPH_API_VERSION", "WhatsAppSettings"]
+__all__ = ["DEFAULT_GRAPH_API_VERSION", "RULES", "WhatsAppSettings"]
+
+_MB = 1024 * 1024
+
+RULES = ChannelRules(
+    name="WhatsApp",
+    label="WhatsApp (Cloud API)",
+    address_kind="phone",
+    # free-form messages only within 24 hours of the customer's last message, then only an
+    # approved template (Meta error 131047;
+    # https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages)
+    reply_window=timedelta(hours=24),
+    templates_key="channels.whatsapp.templates",
+    # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media, "Supported media types"
+    file_limits=(("image", 5 * _MB), ("audio", 16 * _MB), ("video", 16 * _MB), ("", 100 * _MB)),
+)
+"""What the core needs to know of WhatsApp (``Settings.channel_rules``)."""
 
 DEFAULT_GRAPH_API_VERSION = "v26.0"
 """The Graph API version Threadline is tested against (released July 2026); pinned so Meta's changes

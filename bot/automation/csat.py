@@ -51,7 +51,7 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None or not inbox.csat.enabled or conv.last_inbound_at is None:
         return False
-    if await no_address_refusal(repo, conv) is not None:
+    if await no_address_refusal(repo, settings, conv) is not None:
         return False  # the customer's mail came without an address: a survey could only fail
     effects = Effects(repo, conv, inbox, now)
     if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:

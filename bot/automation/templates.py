@@ -104,7 +104,7 @@ def placeholder_values(
         "conversation.number": str(conversation.number),
         "conversation.subject": conversation.subject or None,
         "inbox.name": settings.inbox_display(conversation.inbox),
-        "_address": contact_address(contact, conversation.channel),
+        "_address": contact_address(settings, contact, conversation.channel),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+from collections.abc import Iterable
 
 from bot.commands.model import (
     Assign,
@@ -46,7 +47,7 @@ from bot.commands.model import (
     Undo,
 )
 
-__all__ = ["COMMANDS", "CommandError", "is_command", "parse_command"]
+__all__ = ["COMMANDS", "CommandError", "is_command", "label_change", "parse_command"]
 
 
 class CommandError(ValueError):
@@ -222,14 +223,22 @@ def _label(rest: str) -> LabelChange:
         sign, label = token[:1], token[1:]
         if sign not in "+-" or not label:
             sign, label = "+", token
+        (add if sign == "+" else remove).append(label)
+    return label_change(add, remove)
+
+
+def label_change(add: Iterable[str], remove: Iterable[str]) -> LabelChange:
+    """The labels to add and remove as a command, each checked to be a label name (a surface's
+    labels menu builds it typed); ``CommandError`` names the first that is not, or says none was given."""
+    added, removed = tuple(add), tuple(remove)
+    for label in (*added, *removed):
         if not _LABEL.match(label):
             raise CommandError(
                 f"'{label[:60]}' is not a label (letters, digits, - _ . / :); {_usage('label')}"
             )
-        (add if sign == "+" else remove).append(label)
-    if not add and not remove:
+    if not added and not removed:
         raise CommandError(_usage("label"))
-    return LabelChange(tuple(add), tuple(remove))
+    return LabelChange(added, removed)
 
 
 def _template(rest: str) -> Command:

@@ -1,11 +1,13 @@
 """Posting digests: on their cron schedule, on demand, and late for a run that was not posted in time.
 
 Every scheduled run is claimed in ``digest_runs`` (unique per digest and period end)
-before it is built and posted, so several instances or a restart never post one twice.
-It is built in a read-only snapshot (``Store.snapshot``: on SQLite off the event loop).
-A failed build or post drops its claim so it is tried again. A post is given ``_POST_TIMEOUT``;
-a claim still unsent after ``CLAIM_STALE`` belongs to an instance that died while
-posting and is taken over.
+before it is built, so several instances or a restart never post one twice. It is built
+in a read-only snapshot (``Store.snapshot``: on SQLite off the event loop), then leaves
+like everything that reaches a platform: as an outbox row (kind ``digest``, written in the
+transaction that marks the run sent), which this instance claims as it writes it and
+delivers at once; a failed post is retried with the outbox's backoff, pacing and outage
+policy. A failed build drops its claim so it is tried again; a claim still unsent after
+``CLAIM_STALE`` belongs to an instance that died building it and is taken over.
 
 ``post_missed`` (on start, then every few seconds in every instance) posts, marked
 late, the newest run whose fire time passed without a post: missed while down,
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,10 +30,11 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.clock import Clock
 from bot.config import Settings
 from bot.digest.compute import build_digest
-from bot.ports import Surface
+from bot.effects import DIGEST, surface_destination
 from bot.runtime import faults
-from bot.views import DigestView
+from bot.views import DigestView, digest_payload
 from storage import Store
+from storage.models import OutboxRow
 
 __all__ = ["DigestError", "DigestService", "cron_trigger", "fire_times"]
 
@@ -39,7 +42,6 @@ log = logging.getLogger(__name__)
 _LOOKBACK = timedelta(days=8)
 _MAX_FIRES = 20000
 CLAIM_STALE = timedelta(seconds=40)  # an unsent claim this old belongs to an instance that died
-_POST_TIMEOUT = 30.0  # seconds; shorter than CLAIM_STALE, so a live poster never looks dead
 MISSED_AFTER = timedelta(seconds=30)  # a fire time this old without a post is missed (the cron job ran late)
 EARLY_FIRE = timedelta(seconds=60)  # a cron job fired this much early (host clock ahead) waits for its time
 
@@ -63,16 +65,21 @@ def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[d
     return times
 
 
+Deliver = Callable[[OutboxRow], Awaitable[bool]]
+"""Delivers an outbox row claimed as it was written; True when it went out (``deliver_claimed``)."""
+
+
 class DigestService:
-    """Builds digests and posts them through the surfaces."""
+    """Builds digests and posts them through the outbox."""
 
     def __init__(
-        self, store: Store, settings: Settings, clock: Clock, surfaces: Mapping[str, Surface]
+        self, store: Store, settings: Settings, clock: Clock, surfaces: Collection[str], deliver: Deliver
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.surfaces = surfaces
+        self.surfaces = surfaces  # the names of the running surfaces
+        self.deliver = deliver
         self.started_at = clock.now()
         for name, digest in settings.digests.items():
             unknown = [i for i in digest.inboxes if i not in settings.inboxes]
@@ -87,15 +94,15 @@ class DigestService:
                     extra={"digest": name, "surface": digest.surface},
                 )
 
-    def _digest(self, name: str) -> tuple[str, Surface]:
+    def _digest(self, name: str) -> tuple[str, str]:
+        """(chat channel, surface name) of a configured digest whose surface runs."""
         digest = self.settings.digests.get(name)
         if digest is None:
             known = ", ".join(sorted(self.settings.digests)) or "none configured"
             raise DigestError(f"no digest '{name}' (known: {known}); add a [digests.{name}] section")
-        surface = self.surfaces.get(digest.surface)
-        if surface is None:
+        if digest.surface not in self.surfaces:
             raise DigestError(f"digests.{name}.surface: surface '{digest.surface}' is not running")
-        return digest.chat_channel, surface
+        return digest.chat_channel, digest.surface
 
     async def _period_start(self, name: str, end: datetime) -> datetime:
         async with self.store.transaction() as repo:
@@ -119,8 +126,16 @@ class DigestService:
             )
 
     async def send_now(self, name: str) -> DigestView:
-        """Post the digest now (``threadline digest send NAME``); the period ends now."""
-        return await self._send(name, self.clock.now(), late=False)
+        """Post the digest now (``threadline digest send NAME``); the period ends now.
+
+        Raises ``DigestError`` when the post did not go out at once (the outbox keeps retrying it)."""
+        view, posted = await self._send(name, self.clock.now(), late=False)
+        if not posted:
+            raise DigestError(
+                f"digest '{name}' is queued but its surface did not take it yet; a running Threadline "
+                "retries it (the log says why it failed)"
+            )
+        return view
 
     async def send_due(self, name: str) -> bool:
         """The cron job: post the run of the fire time nearest now, unless it was posted already.
@@ -175,7 +190,8 @@ class DigestService:
                 log.warning("missed digest not sent", extra={"digest": name, "reason": str(exc)[:300]})
         return sent
 
-    async def _send(self, name: str, end: datetime, *, late: bool) -> DigestView:
+    async def _send(self, name: str, end: datetime, *, late: bool) -> tuple[DigestView, bool]:
+        """Claim, build and queue the run ending at ``end``, then deliver it; (the digest, posted now)."""
         chat_channel, surface = self._digest(name)
         start = await self._period_start(name, end)
         now = self.clock.now()
@@ -189,17 +205,20 @@ class DigestService:
                 view = await build_digest(
                     repo, self.settings, name, self.settings.digests[name], start, end, late=late
                 )
-            async with asyncio.timeout(_POST_TIMEOUT):
-                await surface.post_digest(chat_channel, view)
         except Exception:
             async with self.store.transaction() as repo:
                 await repo.finish_digest_run(run_id, None)
-            log.exception("digest post failed", extra={"digest": name})
+            log.exception("digest build failed", extra={"digest": name})
             raise
-        async with self.store.transaction() as repo:
-            await repo.finish_digest_run(run_id, self.clock.now())
-        log.info("digest posted", extra={"digest": name, "late": late})
-        return view
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
+        payload = {"chat_channel": chat_channel, "digest": digest_payload(view)}
+        async with self.store.transaction() as repo:  # queued and marked sent in one commit
+            row = await repo.enqueue_claimed(surface_destination(surface), DIGEST, now, lease, payload)
+            await repo.finish_digest_run(run_id, now)
+        posted = await self.deliver(row)
+        log.info("digest queued", extra={"digest": name, "late": late, "posted": posted})
+        return view, posted
 
 
 class _AlreadySent(Exception):

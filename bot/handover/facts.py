@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import Settings
 from bot.domain import MessageKind, Status
-from bot.outbox.presenters import contact_label
+from bot.outbox.presenters import contact_address
 from storage import Repository
 from storage.models import Conversation
 
@@ -68,7 +69,9 @@ def promises_in(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip() and _PROMISE.search(s)]
 
 
-async def gather(repo: Repository, conversation: Conversation, now: datetime) -> HandoverFacts:
+async def gather(
+    repo: Repository, settings: Settings, conversation: Conversation, now: datetime
+) -> HandoverFacts:
     """Read the hand-over facts of ``conversation`` (in the caller's unit of work)."""
     contact = await repo.contact(conversation.contact_id)
     earlier = [c for c in await repo.contact_conversations(contact.id) if c.id != conversation.id]
@@ -86,7 +89,7 @@ async def gather(repo: Repository, conversation: Conversation, now: datetime) ->
     return HandoverFacts(
         number=conversation.number,
         channel=conversation.channel,
-        customer=contact_label(contact, conversation.channel) or "(no sender address)",
+        customer=_customer(contact.name, contact_address(settings, contact, conversation.channel)),
         earlier_conversations=len(earlier),
         subject=conversation.subject,
         asked=excerpt(inbound[0].text) if inbound else "",
@@ -99,3 +102,10 @@ async def gather(repo: Repository, conversation: Conversation, now: datetime) ->
         last_customer_at=inbound[-1].created_at if inbound else None,
         now=now,
     )
+
+
+def _customer(name: str | None, address: str) -> str:
+    """How the customer is shown: ``Name <address>``, or whichever of the two there is."""
+    if name and address:
+        return f"{name} <{address}>"
+    return name or address or "(no sender address)"

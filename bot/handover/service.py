@@ -82,7 +82,7 @@ class HandoverService:
             conversation = await repo.conversation_by_number(number)
             if conversation is None:
                 return
-            facts = await gather(repo, conversation, self.clock.now())
+            facts = await gather(repo, self.settings, conversation, self.clock.now())
             messages = await repo.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
         transcript = tuple(
             (

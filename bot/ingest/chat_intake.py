@@ -87,7 +87,9 @@ class ChatIntake:
         """(the conversation ``msg`` answers by its thread refs, the sender's latest in the inbox)."""
         refs = await repo.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
         continued = max(refs.values(), key=lambda pair: pair[0])[1] if refs else None
-        owners = await repo.contacts_by_identities(identities_of(msg))
+        owners = await repo.contacts_by_identities(
+            identities_of(msg, self.settings.channel_rules(msg.channel))
+        )
         contact = next(iter(owners.values()), None)
         if contact is None:
             return continued, None

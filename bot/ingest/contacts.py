@@ -24,7 +24,7 @@ async def sender_contact(
     repo: Repository, index: BatchIndex, msg: InboundMessage, inboxes: dict[str, InboxSettings], now: datetime
 ) -> Contact:
     """The sender's contact, with every identity of ``msg`` linked to it."""
-    identities = identities_of(msg)
+    identities = identities_of(msg, index.rules(msg.channel))
     contact = index.sender(msg)
     if contact is None:
         kind, value = identities[0]

@@ -7,55 +7,35 @@ not in the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.automation.batch import RuleBatch
 from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY, content_fingerprint, reused_external_id
+from bot.ports.channels import ChannelRules
 from bot.ports.inbound import InboundMessage
 from storage import Repository
 from storage.models import Contact, Conversation
 
-__all__ = ["CHAT_CHANNELS", "NO_ADDRESS", "BatchIndex", "identities_of", "identity_kind", "identity_of"]
+__all__ = ["NO_ADDRESS", "BatchIndex", "identities_of"]
 
 NO_ADDRESS = "none"
 """Identity kind of a sender whose message carried no address: one contact per such message."""
 
 
-CHAT_CHANNELS = ("discord", "slack")
-"""Customer channels that are chat platforms: the sender's identity is their user id there."""
-
-
-def identity_kind(channel: str) -> str:
-    """The identity kind a channel's sender addresses are: email, phone, or the chat platform's user id."""
-    if channel == "email" or channel in CHAT_CHANNELS:
-        return channel
-    return "phone"
-
-
-def identity_of(channel: str, address: str) -> tuple[str, str]:
-    """The (kind, normalised value) identity of a sender on a channel."""
-    if channel == "email":
-        return "email", address.strip().lower()
-    if channel in CHAT_CHANNELS:
-        return channel, address.strip()
-    digits = "".join(ch for ch in address if ch.isdigit())
-    return "phone", digits or address.strip()
-
-
-def identities_of(msg: InboundMessage) -> tuple[tuple[str, str], ...]:
+def identities_of(msg: InboundMessage, rules: ChannelRules) -> tuple[tuple[str, str], ...]:
     """Every identity of the sender: those the channel named, else the one of ``sender_address``; a
     message with neither gets its own (never shared) ``NO_ADDRESS`` marker."""
     if msg.sender_identities:
         return msg.sender_identities
     if not msg.sender_address.strip():
         return ((NO_ADDRESS, f"{msg.channel}:{msg.external_id}"[:320]),)
-    return (identity_of(msg.channel, msg.sender_address),)
+    return (rules.identity(msg.sender_address),)
 
 
-def _fingerprint(msg: InboundMessage) -> str:
+def _fingerprint(msg: InboundMessage, rules: ChannelRules) -> str:
     """The content fingerprint of ``msg``: its ``sender_address`` identity and its text."""
-    return content_fingerprint(msg, identity_of(msg.channel, msg.sender_address))
+    return content_fingerprint(msg, rules.identity(msg.sender_address))
 
 
 def _of_contact(conversation: Conversation, contact: Contact) -> bool:
@@ -69,12 +49,13 @@ def _of_contact(conversation: Conversation, contact: Contact) -> bool:
 class BatchIndex:
     """Stored rows the batch refers to, plus what the batch has staged so far."""
 
+    rules: Callable[[str], ChannelRules]  # each channel's, as its adapter declares them
     seen: dict[tuple[str, str], str | None]  # (channel, external id) → content fingerprint
     contacts: dict[tuple[str, str], Contact]
     stored_refs: dict[str, tuple[int, Conversation]]
     numbered: dict[int, Conversation]
     stored_latest: dict[tuple[int, str], Conversation]
-    rules: RuleBatch  # what the batch's firing rules looked up and gave
+    automation: RuleBatch  # what the batch's firing rules looked up and gave
     staged_refs: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
     # keyed by id() of the contact object: a contact staged in this batch has no row id yet
     staged_latest: dict[tuple[int, str], Conversation] = field(default_factory=dict)
@@ -82,24 +63,35 @@ class BatchIndex:
     numbers: range = range(0)  # reserved conversation numbers not used yet
 
     @classmethod
-    async def load(cls, repo: Repository, messages: Sequence[InboundMessage]) -> BatchIndex:
+    async def load(
+        cls, repo: Repository, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
+    ) -> BatchIndex:
         """Look up everything the batch's messages may refer to, one query per kind."""
-        identities = {identity for m in messages for identity in identities_of(m)}
+        identities = {identity for m in messages for identity in identities_of(m, rules(m.channel))}
         contacts = await repo.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
-        wanted = {contacts[key].id for m in by_contact for key in identities_of(m) if key in contacts}
+        wanted = {
+            contacts[key].id
+            for m in by_contact
+            for key in identities_of(m, rules(m.channel))
+            if key in contacts
+        }
         refs = {ref for m in messages for ref in m.thread_refs}
         hints = {m.conversation_hint for m in messages if m.conversation_hint is not None}
         keys = {(m.channel, m.external_id) for m in messages}
-        keys |= {(m.channel, reused_external_id(m.external_id, _fingerprint(m))) for m in messages}
+        keys |= {
+            (m.channel, reused_external_id(m.external_id, _fingerprint(m, rules(m.channel))))
+            for m in messages
+        }
         return cls(
+            rules=rules,
             size=len(messages),
             seen=await repo.stored_fingerprints(keys, FINGERPRINT_KEY),
             contacts=contacts,
             stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
             numbered=await repo.conversations_by_numbers(hints) if hints else {},
             stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
-            rules=RuleBatch(repo),
+            automation=RuleBatch(repo),
         )
 
     async def next_number(self, repo: Repository) -> int:
@@ -113,7 +105,7 @@ class BatchIndex:
     async def finish(self, repo: Repository) -> None:
         """Store the turns the batch's rules moved; give back the conversation numbers the batch
         reserved and did not use (no gaps)."""
-        await self.rules.finish()
+        await self.automation.finish()
         if self.numbers:
             await repo.return_numbers(self.numbers[0], self.numbers[-1])
             self.numbers = range(0)
@@ -122,7 +114,7 @@ class BatchIndex:
         """None when ``msg`` is stored or came earlier in this batch (the same sender and text);
         else the message to store: ``msg`` itself, or, when its external id is taken by a different
         message, ``msg`` under its own external id, marked (``bot.ingest.reused_ids``)."""
-        fingerprint = _fingerprint(msg)
+        fingerprint = _fingerprint(msg, self.rules(msg.channel))
         key = (msg.channel, msg.external_id)
         if key not in self.seen:
             return replace(msg, extra={**msg.extra, FINGERPRINT_KEY: fingerprint})
@@ -140,7 +132,8 @@ class BatchIndex:
 
     def sender(self, msg: InboundMessage) -> Contact | None:
         """The contact owning the first of the sender's identities that has one."""
-        return next((c for i in identities_of(msg) if (c := self.contacts.get(i)) is not None), None)
+        identities = identities_of(msg, self.rules(msg.channel))
+        return next((c for i in identities if (c := self.contacts.get(i)) is not None), None)
 
     def merged(self, keep: Contact, gone: Contact) -> None:
         """``gone`` was merged into ``keep``: its identities and latest conversations are ``keep``'s now."""

@@ -112,7 +112,7 @@ class Ingestor:
     ) -> list[IngestResult]:
         """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
         with repo.explicit_flushes():
-            index = await BatchIndex.load(repo, messages)
+            index = await BatchIndex.load(repo, messages, self.settings.channel_rules)
             results = [await self._process(repo, index, msg) for msg in messages]
             await index.finish(repo)
             # each message carries its channel's position after it: the batch's last one per channel counts
@@ -139,7 +139,7 @@ class Ingestor:
     ) -> IngestResult:
         now = self.clock.now()
         contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
-        kind, value = identities_of(msg)[0]
+        kind, value = identities_of(msg, self.settings.channel_rules(msg.channel))[0]
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:
@@ -188,7 +188,7 @@ class Ingestor:
                 "⚠ this message reuses the id of an earlier, different message; kept as its own message"
             )
         if msg.auto_kind:
-            await index.rules.give_label(conversation, msg.auto_kind)
+            await index.automation.give_label(conversation, msg.auto_kind)
         if msg.bounced_refs:
             await self._mark_bounced(repo, index, msg, effects)
         if reopened:
@@ -200,7 +200,7 @@ class Ingestor:
             await effects.card_changed()
         # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(
-            repo, self.settings, conversation, msg, inbox, batch=index.rules, created=created, now=now
+            repo, self.settings, conversation, msg, inbox, batch=index.automation, created=created, now=now
         )
         lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
         # no automatic answer without an address, nor to mail read again after a mailbox rebuild
@@ -276,4 +276,4 @@ class Ingestor:
         self, repo: Repository, index: BatchIndex, msg: InboundMessage, effects: Effects
     ) -> None:
         await record_bounce(repo, self.settings, msg, effects.now)
-        await index.rules.give_label(effects.conversation, AutoKind.BOUNCE)
+        await index.automation.give_label(effects.conversation, AutoKind.BOUNCE)

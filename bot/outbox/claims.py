@@ -55,6 +55,20 @@ class ClaimKeeper:
             for row in batch:
                 self._held.pop(row.id, None)
 
+    async def still_claimed(self, row: OutboxRow) -> bool:
+        """Before delivering: a claim with less than half its time left is renewed; one that ran out
+        and was claimed by another instance meanwhile is given up (that instance delivers the row)."""
+        now = self.clock.now()
+        if row.next_attempt_at - now > self.claim / 2:
+            return True  # no other instance can have claimed it yet
+        async with self.store.transaction() as repo:
+            kept = await repo.renew_outbox_claim(row.id, row.attempts, now + self.claim)
+        if kept:
+            row.next_attempt_at = now + self.claim
+        else:
+            log.info("outbox claim lost to another instance", extra={"outbox_id": row.id, "kind": row.kind})
+        return kept
+
     async def _renew_loop(self) -> None:
         interval = self.claim.total_seconds() / 3
         while True:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import Settings
-from bot.effects import CARD, CHANNEL_POST
+from bot.effects import CARD, CHANNEL_POST, DIGEST, REDACT
 from storage.models import OutboxRow
 from storage.repository import Repository
 
@@ -24,8 +24,10 @@ async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str 
     """The chat channel a row adds a message to (``surface:slack:C123``), or None when it adds none."""
     if not row.destination.startswith("surface:"):
         return None
-    if row.kind == CHANNEL_POST:
+    if row.kind in (CHANNEL_POST, DIGEST):
         return f"{row.destination}:{row.payload.get('chat_channel', '')}"
+    if row.kind == REDACT or row.conversation_id is None:
+        return None  # a deletion adds no message
     surface = row.destination.partition(":")[2]
     if row.kind == CARD and await repo.thread_of(row.conversation_id, surface) is not None:
         return None  # an edit in place

@@ -1,12 +1,13 @@
 """Telling the team, once, that a channel or surface is down, and once that it is back.
 
-The outbox reports every delivery outcome per destination (``channel:email``,
-``surface:slack``). After ``down_after`` consecutive transient failures (rate
-limits do not count) the destination is *down*: a warning is logged, readiness
-turns red, and one notice goes into the thread of the first affected
-conversation — not into every affected thread, which would bury the team. The
-first success after that is *recovered*: a log line and one notice in the same
-thread saying how long it lasted and that the queued deliveries are going out.
+The outbox reports every delivery outcome per destination (``channel:<name>``,
+``surface:<name>``, named in notices as their adapters declare: ``Settings.destination_label``).
+After ``down_after`` consecutive transient failures (rate limits do not count) the
+destination is *down*: a warning is logged, readiness turns red, and one notice goes
+into the thread of the first affected conversation — not into every affected thread,
+which would bury the team. The first success after that is *recovered*: a log line
+and one notice in the same thread saying how long it lasted and that the queued
+deliveries are going out.
 
 A surface that is down cannot show a notice about itself; for surfaces the
 "down" notice is skipped and the "back" notice says what happened. With several
@@ -33,13 +34,6 @@ __all__ = ["OutageTracker"]
 
 log = logging.getLogger(__name__)
 _OUTAGE_LEASE = timedelta(hours=6)
-
-_NAMES = {
-    "channel:email": "Email (SMTP)",
-    "channel:whatsapp": "WhatsApp (Cloud API)",
-    "surface:slack": "Slack",
-    "surface:discord": "Discord",
-}
 
 
 @dataclass
@@ -85,12 +79,15 @@ class OutageTracker:
         state = self._states.get(destination)
         return bool(state and state.down)
 
-    async def failed(self, destination: str, conversation_id: int, reason: str) -> None:
-        """A transient failure (not a rate limit) of one delivery to ``destination``."""
+    async def failed(self, destination: str, conversation_id: int | None, reason: str) -> None:
+        """A transient failure (not a rate limit) of one delivery to ``destination`` (about a
+        conversation, or about none: a digest)."""
         state = self._states.setdefault(destination, _State())
         state.failures += 1
         if state.first_failure_at is None:
-            state.first_failure_at, state.conversation_id = self.clock.now(), conversation_id
+            state.first_failure_at = self.clock.now()
+        if state.conversation_id is None:  # the notices go to the first affected conversation's thread
+            state.conversation_id = conversation_id
         state.reason = reason[:200]
         if state.down or state.failures < self.down_after:
             return
@@ -196,7 +193,7 @@ class OutageTracker:
                 return False  # another instance announced it
         if destination.startswith("surface:") or state.conversation_id is None:
             return True  # nobody could read it there; the recovery notice tells the story
-        name = _NAMES.get(destination, destination)
+        name = self.settings.destination_label(destination)
         await self._notice(
             state.conversation_id,
             f"{name} is failing since {state.first_failure_at:%H:%M} UTC ({state.reason}). "
@@ -210,7 +207,7 @@ class OutageTracker:
             return
         async with self.store.transaction() as repo:
             await repo.release_lease(f"outage:{destination}", self.holder)
-        name = _NAMES.get(destination, destination)
+        name = self.settings.destination_label(destination)
         await self._notice(
             state.conversation_id,
             f"✅ {name} works again after {_span(lasted)} ({state.failures} failed attempts); "

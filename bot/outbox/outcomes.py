@@ -39,7 +39,7 @@ async def record_sent(
     repo: Repository, settings: Settings, row: OutboxRow, external: str | None, now: datetime
 ) -> None:
     """A ``send`` row was delivered: store the external id, update SLA clocks, echo it, refresh the card."""
-    assert row.message_id is not None
+    assert row.message_id is not None and row.conversation_id is not None
     message = await repo.message(row.message_id)
     conversation = await repo.conversation(row.conversation_id)
     inbox = settings.inbox(conversation.inbox)
@@ -56,7 +56,11 @@ async def record_sent(
 async def show_failure(
     repo: Repository, settings: Settings, row: OutboxRow, error: DeliveryError, now: datetime
 ) -> None:
-    """A row was given up: mark a reply failed and say so in the thread (with how to retry)."""
+    """A row was given up: mark a reply failed and say so in the thread (with how to retry).
+
+    A row about no conversation (a digest) has no thread to say it in; the log says it."""
+    if row.conversation_id is None:
+        return
     conversation = await repo.conversation(row.conversation_id)
     effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
     if row.kind == SEND and row.message_id is not None:

@@ -11,10 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.clock import Clock
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "SurfacePace"]
+
+
+@dataclass(frozen=True)
+class SurfacePace:
+    """How fast one chat channel of a surface may be posted to: ``rate`` per second, ``burst`` at once."""
+
+    rate: float
+    burst: int
 
 
 class Pacer:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.ingest.index import NO_ADDRESS, identity_kind
+from bot.ingest.index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
 from storage.models import Contact, Conversation, Message
 
-__all__ = ["card_view", "contact_address", "contact_label", "outbound_view", "post_view"]
+__all__ = ["card_view", "contact_address", "outbound_view", "post_view"]
 
 _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
 
 
-def contact_address(contact: Contact, channel: str) -> str:
-    """The contact's address on a channel (email address or phone), else any identity that is an
-    address; "" for a customer whose message came without one."""
-    kind = identity_kind(channel)
+def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
+    """The contact's address on a channel (of the identity kind its adapter declares), else any
+    identity that is an address; "" for a customer whose message came without one."""
+    kind = settings.channel_rules(channel).address_kind
     for identity in contact.identities:
         if identity.kind == kind:
             return identity.value
@@ -25,22 +25,17 @@ def contact_address(contact: Contact, channel: str) -> str:
     return addresses[0] if addresses else ""
 
 
-def contact_label(contact: Contact, channel: str) -> str:
-    """How the customer is shown: ``Name <address>`` or the address."""
-    address = contact_address(contact, channel)
-    return f"{contact.name} <{address}>" if contact.name else address
-
-
 async def card_view(repo: Repository, conversation: Conversation, settings: Settings) -> CardView:
     """The card of a conversation as it is now."""
     contact = await repo.contact(conversation.contact_id)
     assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    address = contact_address(settings, contact, conversation.channel)
     return CardView(
         number=conversation.number,
         inbox=settings.inbox_display(conversation.inbox),
         channel=conversation.channel,
-        customer=contact.name or contact_address(contact, conversation.channel) or "(no sender address)",
-        customer_address=contact_address(contact, conversation.channel),
+        customer=contact.name or address or "(no sender address)",
+        customer_address=address,
         subject=conversation.subject,
         status=conversation.status,
         assignee=assignee,
@@ -96,7 +91,7 @@ async def outbound_view(
         inbox=conversation.inbox,
         inbox_address=inbox.address,
         channel=conversation.channel,
-        to_address=contact_address(contact, conversation.channel),
+        to_address=contact_address(settings, contact, conversation.channel),
         to_name=contact.name,
         subject=conversation.subject,
         text=message.text,

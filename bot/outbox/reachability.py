@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.outbox.presenters import contact_address
 from storage import Repository
 from storage.models import Conversation
@@ -9,10 +10,10 @@ from storage.models import Conversation
 __all__ = ["no_address_refusal"]
 
 
-async def no_address_refusal(repo: Repository, conversation: Conversation) -> str | None:
+async def no_address_refusal(repo: Repository, settings: Settings, conversation: Conversation) -> str | None:
     """Why a reply in ``conversation`` cannot be sent (its customer has no address), or None."""
     contact = await repo.contact(conversation.contact_id)
-    if contact_address(contact, conversation.channel):
+    if contact_address(settings, contact, conversation.channel):
         return None
     return (
         f"#{conversation.number} cannot be answered: the customer's message came without a sender "

@@ -62,8 +62,8 @@ class Repairs:
 
     async def hold(self, row: OutboxRow, surface: str) -> bool:
         """Park ``row`` when its conversation's mirror waits for repair (the platform is not called)."""
-        if not any(name == surface for name, _ in self.broken):
-            return False  # nothing broken on this surface as far as this instance knows
+        if row.conversation_id is None or not any(name == surface for name, _ in self.broken):
+            return False  # no mirror (a digest), or nothing broken on this surface as far as we know
         async with self.store.transaction() as repo:
             if not await repo.needs_repair(row.conversation_id, surface):
                 return False
@@ -73,6 +73,7 @@ class Repairs:
     async def refused(self, row: OutboxRow, surface: str, error: SurfaceRefused) -> None:
         """A permanent refusal: mark the conversation, park the row, tell the team once per scope."""
         now = self.clock.now()
+        assert row.conversation_id is not None  # a digest's refusal fails it (``Dispatcher``)
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
             scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
@@ -91,6 +92,7 @@ class Repairs:
 
     async def rebuild(self, row: OutboxRow, surface: str) -> Remirrored:
         """The card or thread is gone on the platform: a new card with the thread's whole history."""
+        assert row.conversation_id is not None  # only a conversation's own rows find its thread gone
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
             done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True)
@@ -107,8 +109,12 @@ class Repairs:
             state == "ok" for (name, _), state in self.states.items() if name == surface
         ):
             return  # nothing known broken on this surface: no query
-        async with self.store.transaction() as repo:
-            chat_channel = self.chat_channel_of(row, (await repo.conversation(row.conversation_id)).inbox)
+        if row.conversation_id is None:  # a digest: its chat channel is in the row
+            chat_channel = str(row.payload.get("chat_channel", ""))
+        else:
+            async with self.store.transaction() as repo:
+                inbox = (await repo.conversation(row.conversation_id)).inbox
+            chat_channel = self.chat_channel_of(row, inbox)
         for scope in (WHOLE_SURFACE, chat_channel):
             if (surface, scope) in self.broken:
                 await self.heal(surface, scope)

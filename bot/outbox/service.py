@@ -20,17 +20,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import CHANNEL_POST, NOTICE, POST, SEND
+from bot.effects import NOTICE, POST, SEND
 from bot.outbox.claims import ClaimKeeper
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
 from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
-from bot.outbox.pacing import Pacer
+from bot.outbox.outside import OUTSIDE_THREADS, deliver_outside
+from bot.outbox.pacing import Pacer, SurfacePace
 from bot.outbox.presenters import card_view, outbound_view, post_view
 from bot.outbox.repair import Repairs
 from bot.outbox.send_records import StoredParts, keyed
@@ -51,17 +51,9 @@ from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
 
-__all__ = ["Dispatcher", "SurfacePace"]
+__all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SurfacePace:
-    """How fast one chat channel of a surface may be posted to: ``rate`` per second, ``burst`` at once."""
-
-    rate: float
-    burst: int
 
 
 class Dispatcher:
@@ -164,6 +156,15 @@ class Dispatcher:
                     await hand_back(repo, waiting.id, until)
             return
 
+    async def deliver_claimed(self, row: OutboxRow) -> bool:
+        """Deliver at once a row its writer claimed as it wrote it (``enqueue_claimed``: a digest posted
+        now); True when it went out. A failure is retried like any row's."""
+        return await self._deliver_slot(row) is None and await self._is_done(row.id)
+
+    async def _is_done(self, row_id: int) -> bool:
+        async with self.store.transaction() as repo:
+            return (await repo.outbox_row(row_id)).status == "done"
+
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
         for _ in range(max_rounds):
@@ -186,7 +187,7 @@ class Dispatcher:
                 return None
             started = time.perf_counter()
             try:
-                if not await self._still_claimed(row):
+                if not await self.claims.still_claimed(row):
                     return None
                 surface = row.destination.partition(":")[2] if row.destination.startswith("surface:") else ""
                 if surface and await self.repairs.hold(row, surface):
@@ -198,9 +199,15 @@ class Dispatcher:
                 self.database.failed("outbox delivery", exc)
                 return None
             except SurfaceRefused as exc:  # until someone fixes the setup: park, tell once, heal later
+                if row.conversation_id is None:  # a digest has no mirror to repair: it fails as refused
+                    self.claims.release(row)
+                    return await self._failed(row, exc)
                 await self.repairs.refused(row, surface, exc)
                 return None
-            except ThreadGone:  # the card or thread was deleted: a new card with the whole history
+            except ThreadGone as exc:  # the card or thread was deleted: a new card with the whole history
+                if row.conversation_id is None:
+                    self.claims.release(row)
+                    return await self._failed(row, DeliveryError(str(exc)))
                 await self.repairs.rebuild(row, surface)
                 return None
             except DeliveryError as exc:
@@ -223,21 +230,6 @@ class Dispatcher:
                     await self.repairs.succeeded(row, surface)
                 return None
 
-    async def _still_claimed(self, row: OutboxRow) -> bool:
-        """Before delivering: a claim with less than half its time left is renewed; one that ran out
-        and was claimed by another instance meanwhile is given up (that instance delivers the row)."""
-        claim = timedelta(seconds=self.settings.ops.claim_seconds)
-        now = self.clock.now()
-        if row.next_attempt_at - now > claim / 2:
-            return True  # no other instance can have claimed it yet
-        async with self.store.transaction() as repo:
-            kept = await repo.renew_outbox_claim(row.id, row.attempts, now + claim)
-        if kept:
-            row.next_attempt_at = now + claim
-        else:
-            log.info("outbox claim lost to another instance", extra={"outbox_id": row.id, "kind": row.kind})
-        return kept
-
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
         async with self.store.transaction() as repo:
@@ -250,28 +242,15 @@ class Dispatcher:
         surface = self.surfaces.get(name)
         if surface is None:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
-        if row.kind == CHANNEL_POST:  # escalation outside the thread
-            return await self._channel_post(row, surface)
-        return await self._to_surface(row, surface)
+        if row.kind in OUTSIDE_THREADS:  # channel posts, digests, deletions
+            return await deliver_outside(self.store, row, surface, self._pace)
+        if row.conversation_id is None:
+            raise PermanentDeliveryError(f"a {row.kind} row needs a conversation")
+        return await self._to_surface(row, surface, row.conversation_id)
 
-    async def _channel_post(self, row: OutboxRow, surface: Surface) -> str:
-        """Post a notice to a chat channel (not a thread), with a link to the conversation's thread.
-
-        A surface that refuses raises ``PermanentDeliveryError``; the thread already has the same notice.
-        """
-        chat_channel = str(row.payload.get("chat_channel", ""))
+    async def _to_surface(self, row: OutboxRow, surface: Surface, conversation_id: int) -> str | None:
         async with self.store.transaction() as repo:
-            thread = await repo.thread_of(row.conversation_id, surface.name)
-        linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
-        ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
-        text = str(row.payload.get("text", ""))
-        post = PostView(kind="notice", author="Threadline", text=text, created_at=row.created_at)
-        await self._pace(surface, chat_channel)
-        return str(await surface.post_to_channel(chat_channel, keyed(row, post), ref))
-
-    async def _to_surface(self, row: OutboxRow, surface: Surface) -> str | None:
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversation(row.conversation_id)
+            conversation = await repo.conversation(conversation_id)
             thread = await repo.thread_of(conversation.id, surface.name)
             card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
             card = await card_view(repo, conversation, self.settings) if card_needed else None
@@ -338,7 +317,7 @@ class Dispatcher:
         sender = self.channels.get(channel)
         if sender is None:
             raise PermanentDeliveryError(f"channel '{channel}' is not configured")
-        if row.message_id is None:
+        if row.message_id is None or row.conversation_id is None:
             raise PermanentDeliveryError("send row without a message")
         async with self.store.transaction() as repo:
             message = await repo.message(row.message_id)

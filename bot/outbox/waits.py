@@ -18,18 +18,12 @@ from bot.runtime import metrics
 from storage import Repository
 from storage.models import OutboxRow
 
-__all__ = ["count_rate_limit", "platform_name", "sent_after_wait"]
-
-_PLATFORMS = {"slack": "Slack", "discord": "Discord", "whatsapp": "WhatsApp", "email": "the mail server"}
-
-
-def platform_name(destination: str) -> str:
-    """How the team calls the platform behind an outbox destination (``channel:whatsapp`` → WhatsApp)."""
-    name = destination.partition(":")[2]
-    return _PLATFORMS.get(name, name)
+__all__ = ["count_rate_limit", "sent_after_wait"]
 
 
 async def _notice(repo: Repository, settings: Settings, row: OutboxRow, text: str, now: datetime) -> None:
+    if row.conversation_id is None:  # a digest: no thread to tell
+        return
     conversation = await repo.conversation(row.conversation_id)
     await Effects(repo, conversation, settings.inbox(conversation.inbox), now).notice(text)
 
@@ -43,7 +37,7 @@ async def count_rate_limit(repo: Repository, settings: Settings, row: OutboxRow,
         return
     wait.queued_notice_at = now
     if row.kind != NOTICE:  # a notice about a notice helps no one
-        text = f"queued: {platform_name(row.destination)} is rate-limiting, retrying"
+        text = f"queued: {settings.destination_label(row.destination)} is rate-limiting, retrying"
         await _notice(repo, settings, row, text, now)
 
 
@@ -53,6 +47,6 @@ async def sent_after_wait(repo: Repository, settings: Settings, row: OutboxRow, 
     if wait is None or wait.queued_notice_at is None or row.kind == NOTICE:
         return
     what = "the reply" if row.destination.startswith("channel:") else "the queued update"
-    platform = platform_name(row.destination)
+    platform = settings.destination_label(row.destination)
     text = f"sent: {what} went through after {wait.rate_limits} rate-limit answers from {platform}"
     await _notice(repo, settings, row, text, now)

@@ -1,10 +1,12 @@
 """The ports the core talks through.
 
 ``driven`` holds what the core calls (``Surface``, ``ChannelSender`` and the delivery errors);
-``inbound`` holds what channels hand the core (``InboundMessage``, cursors, the ingest result).
+``inbound`` holds what channels hand the core (``InboundMessage``, cursors, the ingest result);
+``channels`` the per-channel rules an adapter declares (``ChannelRules``).
 The driven names are re-exported here: ``from bot.ports import Surface``.
 """
 
+from bot.ports.channels import ChannelRules
 from bot.ports.driven import (
     WHOLE_SURFACE,
     ChannelSender,
@@ -24,6 +26,7 @@ from bot.ports.driven import (
 
 __all__ = [
     "WHOLE_SURFACE",
+    "ChannelRules",
     "ChannelSender",
     "DeliveryError",
     "MemoryParts",

@@ -5,8 +5,8 @@ Forgetting erases personal data in every table — the contact's name and identi
 metadata, attachments, delivery errors, outbox payloads, audit details and pinned
 notes — keeps the anonymised conversations for the statistics, re-renders each card
 without the customer, and queues the deletion of every mirrored thread message on
-its surface (``redactions``, worked by ``Redactor``). The audit trail records that a
-contact was forgotten, with counts only.
+its surface: ``redact`` outbox rows, delivered with the outbox's one retry, pacing and
+outage policy. The audit trail records that a contact was forgotten, with counts only.
 
 Surfaces implement ``Surface.redact``: the local surface blanks the post,
 Slack deletes it with ``chat.delete`` (the bot's own messages; ``chat:write`` covers
@@ -16,28 +16,18 @@ several platform messages is remembered as all of their ids, and each is deleted
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
-import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import Effects
-from bot.ports import PermanentDeliveryError, Surface, ThreadRef, TransientDeliveryError
 from bot.ports.progress import ProgressCallback
-from storage import Repository, Store
+from storage import Repository
 from storage.automation import Automation
-from storage.db import DatabaseUnavailable
 
-__all__ = ["ForgetResult", "Redactor", "export_contact", "forget_contact"]
-
-log = logging.getLogger(__name__)
-_MAX_ATTEMPTS = 8
+__all__ = ["ForgetResult", "export_contact", "forget_contact"]
 
 
 @dataclass(frozen=True)
@@ -157,10 +147,11 @@ async def forget_contact(
     for channel, external_id in await auto.sent_external_ids([c.id for c in conversations]):
         sent.setdefault(channel, []).append(external_id)
     await auto.erase_contact(contact, now)
-    for surface, chat_channel, thread_id, item_id in items:
-        auto.queue_redaction(surface, chat_channel, thread_id, item_id, now)
+    effects = {conv.id: Effects(repo, conv, settings.inbox(conv.inbox), now) for conv in conversations}
+    for conversation_id, surface, chat_channel, thread_id, item_id in items:
+        await effects[conversation_id].redact(surface, chat_channel, thread_id, item_id)
     for done, conv in enumerate(conversations, 1):
-        await Effects(repo, conv, settings.inbox(conv.inbox), now).card_changed()
+        await effects[conv.id].card_changed()
         if progress is not None:
             progress(done, len(conversations))
     repo.audit(
@@ -177,66 +168,3 @@ async def forget_contact(
         tuple(c.number for c in conversations),
         {channel: tuple(ids) for channel, ids in sent.items()},
     )
-
-
-class Redactor:
-    """Works the redaction queue: deletes forgotten contacts' messages from the surfaces' threads."""
-
-    def __init__(self, store: Store, surfaces: Mapping[str, Surface], clock: Clock) -> None:
-        self.store = store
-        self.surfaces = surfaces
-        self.clock = clock
-        self._stopping = asyncio.Event()
-
-    async def run_once(self) -> int:
-        """Try every pending redaction once; return how many were tried."""
-        async with self.store.transaction() as repo:
-            rows = [
-                (r.id, r.surface, r.chat_channel, r.thread_id, r.item_id)
-                for r in await Automation(repo).pending_redactions()
-            ]
-        for row_id, surface_name, chat_channel, thread_id, item_id in rows:
-            surface = self.surfaces.get(surface_name)
-            error: str | None = None
-            final = False
-            try:
-                if surface is None:
-                    raise PermanentDeliveryError(f"surface '{surface_name}' is not running")
-                await surface.redact(ThreadRef(chat_channel, thread_id, ""), item_id)
-            except TransientDeliveryError as exc:
-                error = exc.reason
-            except PermanentDeliveryError as exc:
-                error, final = exc.reason, True
-            await self._record(row_id, error, final)
-        return len(rows)
-
-    async def _record(self, row_id: int, error: str | None, final: bool) -> None:
-        async with self.store.transaction() as repo:
-            row = await Automation(repo).redaction(row_id)
-            if row is None or row.status != "pending":
-                return
-            row.attempts += 1
-            if error is None:
-                row.status, row.done_at, row.last_error = "done", self.clock.now(), None
-            else:
-                row.last_error = error[:500]
-                if final or row.attempts >= _MAX_ATTEMPTS:
-                    row.status = "failed"
-        if error is not None:
-            log.warning("redaction failed", extra={"redaction_id": row_id, "final": final})
-
-    async def run(self, interval: float = 30.0) -> None:
-        """Work the queue until ``stop()``."""
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-            except DatabaseUnavailable:  # the outbox and the jobs log the outage once; retried next round
-                log.debug("redaction round skipped: the database does not answer")
-            except Exception:
-                log.exception("redaction round failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
-
-    def stop(self) -> None:
-        """Return from ``run`` after the current round."""
-        self._stopping.set()

@@ -1,6 +1,6 @@
 """A database outage, told once: one log line when the database stops answering, one when it is back.
 
-Every loop of an instance that needs the database (the outbox, the redactor, the
+Every loop of an instance that needs the database (the outbox, the mailbox readers, the
 scheduled jobs) reports its failures to one shared ``DatabaseOutage`` instead of
 logging a traceback per attempt; the loops wait with exponential backoff while it
 lasts. A database failure is never a delivery failure of a surface or channel.

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.commands import Actor, Location, ParsedCommand
+from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
 from tests.discord.discord_fake import GUILD_ID, FakeDiscord
 from tests.discord.discord_harness import (
@@ -136,12 +137,19 @@ async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response
 
     class Slow:
         async def handle(
-            self, actor: Actor, text: str, where: Location, *, prefixed: bool = True, files: tuple = ()
+            self,
+            actor: Actor,
+            text: str,
+            where: Location,
+            *,
+            prefixed: bool = True,
+            files: tuple[InboundAttachment, ...] = (),
         ) -> Reply:
             await release.wait()
             return await real.handle(actor, text, where, prefixed=prefixed, files=files)
 
         async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
+            await release.wait()
             return await real.execute(actor, parsed, where)
 
     bridge.commands = Slow()
@@ -214,6 +222,31 @@ async def test_reply_without_text_opens_a_multi_line_box(harness: Harness) -> No
     assert answer(await harness.interact(submit)) == "Sending your reply to the customer of #1…"
     await harness.app.dispatcher.drain()
     assert [m.text for m in harness.sender.sent] == ["Dear Jane,\n\nyour refund is on its way."]
+
+
+async def test_a_reply_box_starting_with_confirm_is_sent_as_written(harness: Harness) -> None:
+    thread = await opened(harness)
+    shown = await harness.command("reply", thread)
+    box = shown.json["data"]["components"][0]["components"][0]
+    submit = _base_payload(harness, thread)
+    text = "--confirm your order number, please"  # the agent's words, not the option
+    submit["data"] = {
+        "custom_id": shown.json["data"]["custom_id"],
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": box["custom_id"], "value": text}]}
+        ],
+    }
+    assert answer(await harness.interact(submit)) == "Sending your reply to the customer of #1…"
+    await harness.app.dispatcher.drain()
+    assert [m.text for m in harness.sender.sent] == [text]
+
+
+async def test_a_slash_reply_starting_with_confirm_is_sent_as_written(harness: Harness) -> None:
+    thread = await opened(harness)
+    text = "--confirm your order number, please"
+    assert "Sending your reply" in answer(await harness.command("reply", thread, text=text))
+    await harness.app.dispatcher.drain()
+    assert [m.text for m in harness.sender.sent] == [text]
 
 
 def _base_payload(h: Harness, thread: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
 from bot.effects import CARD, surface_destination
-from bot.outbox.service import SurfacePace
+from bot.outbox.pacing import SurfacePace
 from bot.ports import SentParts, ThreadRef, TransientDeliveryError
 from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView

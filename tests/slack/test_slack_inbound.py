@@ -163,6 +163,19 @@ async def test_shortcut_opens_modal_and_submission_replies(world) -> None:
     assert len(sent) == 1 and b"We are on it!" in sent[0].read_bytes()
 
 
+async def test_a_modal_reply_starting_with_confirm_is_sent_as_written(world) -> None:
+    _, card = await new_card(world)
+    customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
+    await world.dispatch(shortcut(customer_post))
+    await world.settle()
+    view = world.fake.called("views.open")[-1].args["view"]
+    text = "--confirm your order number, please"  # the agent's words, not the option
+    assert (await world.dispatch(view_submission(view, text))).status == 200
+    await world.settle()
+    sent = list(world.outgoing.glob("*.eml"))
+    assert len(sent) == 1 and b"--confirm your order number, please" in sent[0].read_bytes()
+
+
 async def test_only_team_members_may_act(make_world) -> None:
     world = await make_world('allowed_usergroup = "S_SUPPORT"')
     world.fake.usergroups["S_SUPPORT"] = ["UALICE"]

@@ -33,7 +33,6 @@ async def test_forget_deletes_the_contacts_posts_and_uploaded_files_from_slack(w
             repo, world.app.settings, conversation.contact_id, "Alice", world.clock.now()
         )
     assert forgotten is not None
-    await world.app.redactor.run_once()
     await world.settle()
 
     assert world.fake.files == {}  # the old surface deleted the messages only

@@ -19,7 +19,7 @@ async def post_summary(ctx: Context, conv: Conversation) -> None:
     if ctx.settings.summary.llm:
         ctx.handovers.append(conv.number)  # CommandService hands it to HandoverService after the commit
         return
-    await show_note(ctx.effects(conv), render(await gather(ctx.repo, conv, ctx.now())))
+    await show_note(ctx.effects(conv), render(await gather(ctx.repo, ctx.settings, conv, ctx.now())))
 
 
 async def summary(ctx: Context, _: Summary) -> Reply:

@@ -13,7 +13,7 @@ from bot.outbox.reachability import no_address_refusal
 from bot.outbox.undo import hold_reply, undo_latest
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
-from bot.windows import WINDOWS, render_template, templates_for, window_refusal
+from bot.windows import has_window, render_template, templates_for, window_refusal
 from storage.models import Conversation
 
 __all__ = ["note", "reply", "retry", "send_template", "undo"]
@@ -41,7 +41,7 @@ async def note(ctx: Context, command: Note) -> Reply:
 async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     """Send a free-form reply to the customer, unless the channel's window or a teammate stands in the way."""
     conv = await ctx.conversation()
-    refusal = await no_address_refusal(ctx.repo, conv) or window_refusal(
+    refusal = await no_address_refusal(ctx.repo, ctx.settings, conv) or window_refusal(
         ctx.settings, conv.channel, conv.last_inbound_at, ctx.now()
     )
     refusal = refusal or files_refusal(ctx.settings, conv.channel, command.files)
@@ -78,7 +78,7 @@ async def send_template(ctx: Context, command: Template) -> Reply:
     confirm = len(params) != len(command.params)
     approved = templates_for(ctx.settings, conv.channel)
     canned = await find_template(ctx.repo, ctx.settings, command.name)
-    if conv.channel in WINDOWS and (command.name in approved or canned is None):
+    if has_window(ctx.settings, conv.channel) and (command.name in approved or canned is None):
         return await _send_approved(ctx, conv, Template(command.name, params))
     if canned is None:
         return Reply(await unknown_template(ctx, command.name), ok=False, conversation_number=conv.number)
