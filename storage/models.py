@@ -41,7 +41,6 @@ __all__ = [
     "Label",
     "Lease",
     "Message",
-    "MirrorRepair",
     "OutboxRow",
     "ProcessedEvent",
     "ReminderSent",
@@ -293,27 +292,6 @@ class OutboxRow(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class MirrorRepair(Base):
-    """A conversation whose mirror on a surface needs repair: a permanent refusal in ``scope``.
-
-    ``scope`` is the chat channel the refusal named, or ``*`` for the whole surface (a bad token).
-    While the row exists the conversation's deliveries to the surface are parked; when the scope
-    works again the conversation is re-mirrored (``bot.outbox.remirror``) and the row removed.
-    """
-
-    __tablename__ = "mirror_repairs"
-    __table_args__ = (
-        UniqueConstraint("conversation_id", "surface", name="uq_mirror_repair_conversation"),
-        Index("ix_mirror_repair_scope", "surface", "scope"),
-    )
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    surface: Mapped[str] = mapped_column(String(20), nullable=False)
-    scope: Mapped[str] = mapped_column(String(100), nullable=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class ChannelCursorRow(Base):

@@ -12,19 +12,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Conversation, MirrorRepair, OutboxRow
+from storage.models import Base, BigId, Conversation, OutboxRow
 from storage.repo_base import RepositoryBase
+from storage.types import UTCDateTime
 
-__all__ = ["PARKED", "SUPERSEDED", "BrokenScope", "RepairQueries"]
+__all__ = ["PARKED", "SUPERSEDED", "BrokenScope", "MirrorRepair", "RepairQueries"]
 
 PARKED = "parked"
 """Outbox status of a row held back while its conversation's mirror needs repair."""
 SUPERSEDED = "superseded"
 """Outbox status of a row a re-mirror replaced: it is never delivered."""
+
+
+class MirrorRepair(Base):
+    """A conversation whose mirror on a surface needs repair: a permanent refusal in ``scope``.
+
+    ``scope`` is the chat channel the refusal named, or ``*`` for the whole surface (a bad token).
+    While the row exists the conversation's deliveries to the surface are parked; when the scope
+    works again the conversation is re-mirrored (``bot.outbox.remirror``) and the row removed.
+    """
+
+    __tablename__ = "mirror_repairs"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "surface", name="uq_mirror_repair_conversation"),
+        Index("ix_mirror_repair_scope", "surface", "scope"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    surface: Mapped[str] = mapped_column(String(20), nullable=False)
+    scope: Mapped[str] = mapped_column(String(100), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
 
 _REPAIRS = cast(Table, MirrorRepair.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)

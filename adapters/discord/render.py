@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from adapters.discord.text import escape, split_text
+from bot.ports import PermanentDeliveryError
 from bot.views import AttachmentView, CardView, PostView
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "card_embed",
     "customer_name",
     "embed_size",
+    "forum_tags",
     "post_messages",
     "thread_name",
 ]
@@ -195,3 +197,23 @@ def post_messages(post: PostView) -> list[OutgoingMessage]:
         return _content_posts(f"-# · {_cut(post.text, CONTENT_LIMIT - 6)}", "")
     notice = _content_posts(f"⚠ {post.text}", "")
     return [replace(notice[0], undo_number=post.undo_number), *notice[1:]]
+
+
+_TAGS_PER_POST = 5  # a forum post carries at most five tags
+
+
+def forum_tags(forum: discord.ForumChannel, card: CardView, default: str | None) -> list[discord.ForumTag]:
+    """The forum tags matching the card's labels (at most 5), else the configured default tag
+    (``surfaces.discord.default_forum_tag``)."""
+    wanted = [label.lower() for label in card.labels]
+    tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted][:_TAGS_PER_POST]
+    if tags or default is None:
+        return tags
+    fallback = [tag for tag in forum.available_tags if tag.name.lower() == default.lower()][:1]
+    if not fallback and forum.flags.require_tag:
+        names = ", ".join(tag.name for tag in forum.available_tags) or "none"
+        raise PermanentDeliveryError(
+            f"surfaces.discord.default_forum_tag '{default}' is not a tag of forum {forum.id} "
+            f"(its tags: {names}); set it to one of them"
+        )
+    return fallback

@@ -33,7 +33,7 @@ from adapters.discord.errors import (
     delivery_error,
 )
 from adapters.discord.probe import probe_scope
-from adapters.discord.render import OutgoingMessage, card_embed, post_messages, thread_name
+from adapters.discord.render import OutgoingMessage, card_embed, forum_tags, post_messages, thread_name
 from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
 from bot.runtime.health import ComponentState
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Chat = discord.TextChannel | discord.ForumChannel
 _CHANNEL_TTL = 300.0
-_TAGS_PER_POST = 5
 _ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
 _RANGE = ".."
 
@@ -162,7 +161,7 @@ class DiscordSurface:
                     embed=embed,
                     view=view,
                     allowed_mentions=NONE,
-                    applied_tags=self._tags(channel, card),
+                    applied_tags=forum_tags(channel, card, self.settings.default_forum_tag),
                     auto_archive_duration=_ARCHIVE_AFTER_MINUTES,
                 )
                 thread, message = made.thread, made.message
@@ -228,7 +227,9 @@ class DiscordSurface:
         changes: dict[str, Any] = {}
         channel = await self._channel(ref.chat_channel)
         if isinstance(channel, discord.ForumChannel) and channel.available_tags:
-            changes["applied_tags"] = [str(tag.id) for tag in self._tags(channel, card)]
+            changes["applied_tags"] = [
+                str(tag.id) for tag in forum_tags(channel, card, self.settings.default_forum_tag)
+            ]
         name = thread_name(card)
         if name != await self._name(ref):
             changes["name"] = name
@@ -371,22 +372,6 @@ class DiscordSurface:
             log.exception("label names unavailable")
             known = []
         return card_controls(card, known)
-
-    def _tags(self, forum: discord.ForumChannel, card: CardView) -> list[discord.ForumTag]:
-        """The forum tags matching the card's labels (at most 5), else the configured default tag."""
-        wanted = [label.lower() for label in card.labels]
-        tags = [tag for tag in forum.available_tags if tag.name.lower() in wanted][:_TAGS_PER_POST]
-        default = self.settings.default_forum_tag
-        if tags or default is None:
-            return tags
-        fallback = [tag for tag in forum.available_tags if tag.name.lower() == default.lower()][:1]
-        if not fallback and forum.flags.require_tag:
-            names = ", ".join(tag.name for tag in forum.available_tags) or "none"
-            raise PermanentDeliveryError(
-                f"surfaces.discord.default_forum_tag '{default}' is not a tag of forum {forum.id} "
-                f"(its tags: {names}); set it to one of them"
-            )
-        return fallback
 
 
 def _nonce(post: PostView, index: int) -> str | int:

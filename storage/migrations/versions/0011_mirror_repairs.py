@@ -4,7 +4,7 @@ Revision ID: 0011_mirror_repairs
 Revises: 0010_compliance_indexes
 Create Date: 2026-12-03 06:10:00
 
-Written by hand to mirror storage/models.py (``MirrorRepair``). Outbox rows gain two statuses
+Written by hand to mirror storage/repo_repairs.py (``MirrorRepair``). Outbox rows gain two statuses
 (``parked``, ``superseded``) in the existing ``status`` column: no change there.
 """
 
