@@ -33,6 +33,7 @@ log_level = "info"
 log_format = "json"
 
 [outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 backoff_base_seconds = 0.2
 backoff_max_seconds = 1.0
 poll_interval_seconds = 0.1

@@ -23,6 +23,9 @@ database_url = "{db}"
 log_level = "info"
 log_format = "json"
 
+[outbox]
+undo_seconds = 0  # replies leave at once (the undo window has its own tests)
+
 [ops]
 instance_name = "slack-a"
 claim_seconds = 2
