@@ -42,7 +42,7 @@ from bench.load_traffic import APP_SECRET, INBOXES, Load, phone  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Contact, Conversation  # noqa: E402
-from tests.email.email_servers import free_port  # noqa: E402
+from testkit.workers import free_port  # noqa: E402
 from tests.reliability.haproxy import Balancer  # noqa: E402
 from tests.reliability.procs import Instance  # noqa: E402
 from tests.slack.slack_fake import SECRET as SLACK_SECRET  # noqa: E402

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
 from bot.digest.percentiles import percentile  # noqa: E402
+from testkit.workers import free_port  # noqa: E402
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID  # noqa: E402
 from tests.whatsapp.wa_payloads import envelope, message  # noqa: E402
 
@@ -84,13 +84,6 @@ app_secret = "{secret}"
 verify_token = "bench-verify"
 graph_base_url = "http://127.0.0.1:9"
 """
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def webhook_body(burst: str, i: int) -> bytes:

@@ -12,7 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.clock import ManualClock
-from tests.email.email_servers import Dovecot, Sink, free_port, start_dovecot, stop_dovecot
+from testkit.workers import free_port, worker_name
+from tests.email.email_servers import Dovecot, Sink, start_dovecot, stop_dovecot
+from tests.groups import mark_groups
 from threadline.app import Threadline
 from threadline.config import AppSettings, parse_config
 
@@ -65,6 +67,11 @@ whatsapp_outbox_file = "{outdir}/wa.jsonl"
 """
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its group (tests/groups.py): ``pytest -m unit``, ``-m "not crash"``, …"""
+    mark_groups(items, str(Path(__file__).parent))
+
+
 def unavailable(reason: str) -> None:
     """Skip a test whose server is missing, or fail when CI demands real servers."""
     if REQUIRE_SERVERS:
@@ -79,7 +86,11 @@ def make_settings(db_url: str, outdir: Path, extra: str = "") -> AppSettings:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """A fresh database on the real PostgreSQL for this test session; its URL."""
+    """A fresh database on the real PostgreSQL for this test session (one per xdist worker); its URL.
+
+    Named ``threadline_test_<worker>_<random>``: each worker of a parallel run has its own, and two runs
+    side by side on one server (two checkouts) never share one.
+    """
     try:
         import psycopg
 
@@ -88,7 +99,7 @@ def pg_server() -> Iterator[str]:
         )
     except Exception as exc:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    name = f"threadline_test_{uuid.uuid4().hex[:10]}"
+    name = f"threadline_test_{worker_name()}_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:

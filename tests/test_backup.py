@@ -54,7 +54,6 @@ async def test_sqlite_backup_while_writing_is_a_consistent_copy(
         await backup_database(url, done.path)
 
 
-@pytest.mark.postgres
 async def test_postgres_backup_restores_with_pg_restore(
     pg_server: str, clock: ManualClock, tmp_path: Path
 ) -> None:

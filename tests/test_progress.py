@@ -22,8 +22,6 @@ import termios
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import BASE_CONFIG
 from tests.email.email_servers import Dovecot, make_mail
 from tests.test_terminal import Terminal
@@ -175,7 +173,6 @@ def test_contact_forget_counts_the_conversations_it_erases_on_a_terminal(tmp_pat
     assert exported.stderr == "" and json.loads(exported.stdout)["conversations"]
 
 
-@pytest.mark.dovecot
 def test_run_on_a_terminal_reports_the_mailbox_backlog_it_reads(tmp_path: Path, dovecot: Dovecot) -> None:
     backlog = 60  # more than one fetch batch (50): a backlog, not a new mail
     client = dovecot.client()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from testkit.workers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60.0  # a bound for a slow machine, never a timing to meet
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _config(tmp_path: Path, web_port: int) -> Path:
-    closed = _free_port()  # nothing listens there: Slack is unreachable
+    closed = free_port()  # nothing listens there: Slack is unreachable
     text = (ROOT / "config.example.toml").read_text()
     text += f"""
 [surfaces.slack]
@@ -65,7 +60,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> tuple[int, str]:
 
 
 def test_health_is_served_and_sigterm_honoured_while_slack_is_unreachable(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     config = _config(tmp_path, port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
     process = subprocess.Popen(

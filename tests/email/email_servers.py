@@ -24,16 +24,10 @@ import pytest
 from imapclient import IMAPClient
 
 from bot.ports.inbound import InboundMessage, IngestResult
+from testkit.workers import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def need_server(what: str) -> None:

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 
 MS_SCOPE_IMAP = "https://outlook.office.com/IMAP.AccessAsUser.All"
 MS_APP_SCOPE = "https://outlook.office365.com/.default"

@@ -12,7 +12,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from adapters.email.doctor import email_checkup
 from adapters.email.settings import EmailSettings
 from bot.ports.doctor import CheckResult
-from tests.email.email_servers import Dovecot, Sink, free_port
+from testkit.workers import free_port
+from tests.email.email_servers import Dovecot, Sink
 
 
 def _mailbox(server: Dovecot, **changes: object) -> EmailSettings:

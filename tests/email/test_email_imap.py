@@ -20,8 +20,6 @@ from adapters.email.settings import MailboxSettings
 from bot.ports.progress import ProgressCallback
 from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
 
-pytestmark = pytest.mark.dovecot
-
 
 def settings(server, **overrides: object) -> MailboxSettings:
     values: dict[str, object] = {

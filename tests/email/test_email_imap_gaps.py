@@ -17,8 +17,6 @@ from storage.db import DatabaseUnavailable
 from tests.email.email_servers import Recorder
 from tests.email.test_email_imap import aappend, append, running
 
-pytestmark = pytest.mark.dovecot
-
 ARRIVAL_LIMIT = 5.0  # seconds from APPEND to stored
 
 

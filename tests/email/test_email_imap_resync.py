@@ -7,13 +7,9 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from adapters.email.imap import parse_cursor
 from tests.email.email_servers import Recorder, make_mail
 from tests.email.test_email_imap import running
-
-pytestmark = pytest.mark.dovecot
 
 FOLDER = "Support"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -29,13 +29,13 @@ from adapters.email.smtp import SmtpSender
 from bot.ports import TransientDeliveryError
 from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
-from tests.email.email_servers import Dovecot, Recorder, free_port, kill_and_restart_dovecot, make_mail
+from testkit.workers import free_port
+from tests.email.email_servers import Dovecot, Recorder, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn, service_account_key
 from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
 from tests.email.test_email_smtp import outbound
 
 USER = TEST_ACCOUNT
-pytestmark = pytest.mark.dovecot
 
 
 async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: int) -> None:

@@ -22,8 +22,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from bot.clock import SystemClock
+from testkit.workers import free_port
 from tests.conftest import BASE_CONFIG
-from tests.email.email_servers import Dovecot, free_port, kill_and_restart_dovecot, make_mail
+from tests.email.email_servers import Dovecot, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn
 from tests.email.oauth_servers import TEST_ACCOUNT as USER
 from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
@@ -33,7 +34,6 @@ from tests.helpers import email_in, until
 from threadline.app import Threadline
 from threadline.config import load_config, parse_config
 
-pytestmark = pytest.mark.dovecot
 REPO = Path(__file__).resolve().parents[2]
 EXPIRED = "mailbox support@example.com: sign-in expired; run threadline auth email support"
 

@@ -12,7 +12,8 @@ from adapters.email.settings import SmtpSettings
 from adapters.email.smtp import SmtpSender
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
-from tests.email.email_servers import Sink, free_port
+from testkit.workers import free_port
+from tests.email.email_servers import Sink
 
 
 def outbound(uid: str = "u-1") -> OutboundView:

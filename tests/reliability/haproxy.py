@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.email.email_servers import free_port, need_server
+from testkit.workers import free_port
+from tests.email.email_servers import need_server
 
 HAPROXY = "/usr/sbin/haproxy"
 

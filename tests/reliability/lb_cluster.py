@@ -17,7 +17,7 @@ import aiohttp
 from sqlalchemy import create_engine, text
 
 from storage.db import sync_url
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 from tests.reliability.haproxy import Balancer
 from tests.reliability.procs import Instance
 from tests.reliability.state import rows

@@ -15,7 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.email.email_servers import free_port, need_server
+from testkit.workers import free_port
+from tests.email.email_servers import need_server
 
 
 class Cluster:

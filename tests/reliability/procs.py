@@ -24,7 +24,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from storage.db import sync_url
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import safe_snapshot, snapshot
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID

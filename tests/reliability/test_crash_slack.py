@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import Webhooks, whatsapp_section

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.email.email_servers import Dovecot, _spawn, free_port
+from testkit.workers import free_port
+from tests.email.email_servers import Dovecot, _spawn
 from tests.reliability.pgcluster import Cluster
 from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
 from tests.reliability.state import safe_snapshot, snapshot

@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from tests.email.email_servers import Dovecot, free_port
+from testkit.workers import free_port
+from tests.email.email_servers import Dovecot
 from tests.slack.slack_fake import FakeSlack
 
 SECRETS = {

@@ -9,7 +9,7 @@ import pytest
 from adapters.whatsapp.doctor import whatsapp_checkup
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports.doctor import CheckResult
-from tests.email.email_servers import free_port
+from testkit.workers import free_port
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, TOKEN, WABA_ID, FakeGraph
 
 

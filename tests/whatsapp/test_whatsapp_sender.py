@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from adapters.whatsapp import GraphClient, WhatsAppSender, split_text
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import AttachmentView, OutboundView
+from testkit.workers import free_port
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
 
@@ -141,9 +141,7 @@ async def test_a_wrong_token_is_permanent(graph: FakeGraph) -> None:
 
 
 async def test_network_failure_is_transient() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens there
     client = GraphClient(_settings(f"http://127.0.0.1:{port}"))
     try:
         with pytest.raises(TransientDeliveryError, match="could not reach"):
