@@ -84,9 +84,9 @@ async def test_a_rate_limited_reply_shows_one_queued_notice_then_one_sent(
     await app.dispatcher.drain()
     notices = _notices(app, number)
     queued = [n for n in notices if n.startswith("queued:")]
-    assert queued == ["queued: the mail server is rate-limiting, retrying"]
+    assert queued == ["queued: Email (SMTP) is rate-limiting, retrying"]
     sent = [n for n in notices if n.startswith("sent:")]
-    assert sent == ["sent: the reply went through after 8 rate-limit answers from the mail server"]
+    assert sent == ["sent: the reply went through after 8 rate-limit answers from Email (SMTP)"]
     assert sender.sent == ["Your refund is on its way"]  # sent once, not given up (waits are no attempts)
     async with app.store.transaction() as repo:
         conversation = await repo.conversation_by_number(number)
@@ -115,7 +115,7 @@ async def test_a_short_wait_stays_quiet_and_the_threshold_is_configurable(
         await app.dispatcher.drain()
         clock.advance(timedelta(seconds=31))
     assert [n for n in _notices(app, number) if n.startswith("queued:")] == [
-        "queued: the mail server is rate-limiting, retrying"
+        "queued: Email (SMTP) is rate-limiting, retrying"
     ]
     await app.stop()
 
@@ -138,7 +138,7 @@ async def test_the_queued_notice_is_not_repeated_after_a_restart(tmp_path: Path,
             json.loads(p)["text"] for (p,) in db.execute("SELECT payload FROM outbox WHERE kind = 'notice'")
         ]
     assert [n for n in notices if n.startswith("queued:")] == [
-        "queued: the mail server is rate-limiting, retrying"
+        "queued: Email (SMTP) is rate-limiting, retrying"
     ]
     assert len([n for n in notices if n.startswith("sent:")]) == 1
     assert sender.sent == ["Across a restart"]

@@ -53,6 +53,8 @@ class Repairs:
         self.broken: dict[tuple[str, str], str] = {}  # (surface, scope) -> reason, as last read or learnt
         self.states: dict[tuple[str, str], str] = {}  # probed at start and since: (surface, scope) -> state
         self.notify = notify  # wakes the outbox when a re-mirror was queued
+        self._read_stored = False  # the stored broken scopes were read (once, before the first delivery)
+        self.remirrored: set[int] = set()  # conversations this instance re-mirrored since it started
 
     def chat_channel_of(self, row: OutboxRow, inbox: str) -> str:
         """The chat channel a surface row goes to: its own for a channel post, else its inbox's."""
@@ -61,7 +63,19 @@ class Repairs:
         return self.settings.inbox(inbox).chat_channel
 
     async def hold(self, row: OutboxRow, surface: str) -> bool:
-        """Park ``row`` when its conversation's mirror waits for repair (the platform is not called)."""
+        """Park ``row`` when its conversation's mirror waits for repair (the platform is not called).
+
+        The first call reads the broken scopes stored by an earlier run or another instance, so a
+        restarted instance never posts a waiting conversation's rows before its re-mirror."""
+        if not self._read_stored:
+            async with self.store.transaction() as repo:
+                scopes = await repo.broken_scopes()
+            self.broken.update({(s.surface, s.scope): s.reason for s in scopes})
+            self._read_stored = True
+        if row.conversation_id in self.remirrored:  # claimed before its re-mirror replaced it?
+            async with self.store.transaction() as repo:
+                if (await repo.outbox_row(row.id)).status != "pending":
+                    return True  # superseded while it waited for a delivery slot: never posted
         if row.conversation_id is None or not any(name == surface for name, _ in self.broken):
             return False  # no mirror (a digest), or nothing broken on this surface as far as we know
         async with self.store.transaction() as repo:
@@ -96,6 +110,7 @@ class Repairs:
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
             done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True)
+        self.remirrored.add(conversation.id)
         log.warning(
             "thread gone; recreating the card with its history",
             extra={"outbox_id": row.id, "surface": surface, "posts": done.posts},
@@ -129,6 +144,7 @@ class Repairs:
             for conversation_id in await repo.take_repairs(surface, scope):
                 conversation = await repo.conversation(conversation_id)
                 await remirror(repo, conversation, surface, now, fresh=False)
+                self.remirrored.add(conversation.id)
                 count += 1
         faults.hit("remirror_queued")  # crash-safety tests: the re-mirror is committed, nothing posted
         self.broken.pop((surface, scope), None)
@@ -154,6 +170,7 @@ class Repairs:
                 surface = inbox.surface
                 await repo.drop_repair(conversation.id, surface)
                 await remirror(repo, conversation, surface, now, fresh=True)
+                self.remirrored.add(conversation.id)
                 done.append(conversation.number)
         self.notify()
         return done
