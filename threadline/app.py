@@ -111,14 +111,14 @@ class Threadline:
         self.slack = plugs.slack.adapter if plugs.slack else None
         self.discord = plugs.discord.discord if plugs.discord else None
         self.whatsapp = plugs.whatsapp.channel if plugs.whatsapp else None
-        health = Health(self.store)
+        # permanent refusals (bot not in channel, bad token) park conversations until they heal
+        self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify)
+        # /readyz shows each surface's and chat channel's state
+        health = Health(self.store, mirrors=self.repairs.report)
         outages = OutageTracker(
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
         )
         database = DatabaseOutage()  # one outage log for the outbox, the mailboxes and the scheduled jobs
-        # permanent refusals (bot not in channel, bad token) park conversations until they heal
-        self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify)
-        health.mirrors = self.repairs.report  # /readyz shows each surface's and chat channel's state
         self.dispatcher = Dispatcher(
             self.store,
             settings,

@@ -76,12 +76,14 @@ class Health:
         *,
         database_timeout: float = 2.0,
         ping: Callable[[], Awaitable[bool]] | None = None,
+        mirrors: Callable[[], dict[str, dict[str, str]]] = dict,
     ) -> None:
+        """``mirrors``: each surface's and chat channel's state, for the body (``Repairs.report``)."""
         self._ping = ping or (store.ping if store is not None else None)
         self.database_timeout = database_timeout
         self._probes: dict[str, Probe] = {}
         self._reports: dict[str, tuple[ComponentState, float]] = {}
-        self.mirrors: Callable[[], dict[str, dict[str, str]]] = dict  # surfaces' and chat channels' states
+        self.mirrors = mirrors
 
     def register(self, name: str, probe: Probe) -> None:
         """Ask ``probe`` for ``name``'s state on every readiness check (e.g. ``email:support``)."""
