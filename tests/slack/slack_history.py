@@ -5,7 +5,10 @@ https://api.slack.com/metadata/using): ``metadata`` is an object with ``event_ty
 ``event_payload``, an object (its values strings, numbers, booleans, or objects / arrays of objects
 of those). ``chat.postMessage`` refuses anything else (https://docs.slack.dev/reference/methods/chat.postMessage,
 "Errors": ``invalid_metadata_format`` for metadata that is not such an object, ``invalid_metadata_schema``
-for a missing or mistyped field; the fake also refuses an empty ``event_type``: stricter).
+for a missing or mistyped field). An ``event_type`` holds letters, digits, underscores and hyphens
+only; Slack posts a message whose ``event_type`` breaks that with an ``invalid_metadata_schema``
+*warning* and drops its metadata ("Defining metadata" in the first page). The fake refuses it, and an
+empty one, instead: stricter, so code that would lose its outbox id in Slack fails in the tests.
 ``conversations.replies`` (https://docs.slack.dev/reference/methods/conversations.replies) returns the
 parent and its replies oldest first; ``conversations.history``
 (https://docs.slack.dev/reference/methods/conversations.history) the channel's top-level messages
@@ -17,11 +20,15 @@ messages. Defaults to false").
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["history", "metadata_error", "replies"]
 
 _SCALARS = (str, int, float, bool)
+
+_EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+")
+"""What an ``event_type`` may hold (message metadata docs, "Defining metadata")."""
 
 
 def _flat(value: Any) -> bool:
@@ -50,7 +57,9 @@ def metadata_error(args: dict[str, Any]) -> str | None:
     if not isinstance(meta, dict):
         return "invalid_metadata_format"
     event_type, payload = meta.get("event_type"), meta.get("event_payload")
-    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
+        return "invalid_metadata_schema"
+    if not isinstance(payload, dict):
         return "invalid_metadata_schema"
     if set(meta) - {"event_type", "event_payload"}:
         return "invalid_metadata_schema"

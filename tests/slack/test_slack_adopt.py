@@ -71,6 +71,7 @@ async def test_the_fake_refuses_malformed_metadata_and_hides_it_unless_asked(fak
     for bad, error in (
         ({"event_type": "threadline_outbox"}, "invalid_metadata_schema"),
         ({"event_type": 5, "event_payload": {}}, "invalid_metadata_schema"),
+        ({"event_type": "threadline.outbox", "event_payload": {}}, "invalid_metadata_schema"),  # no periods
         ({"event_type": "x", "event_payload": "not an object"}, "invalid_metadata_schema"),
         ({"event_type": "x", "event_payload": {"deep": {"deeper": {"no": 1}}}}, "invalid_metadata_schema"),
     ):
