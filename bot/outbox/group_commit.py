@@ -2,7 +2,9 @@
 
 A delivery that went through hands its outcome (``Delivered``: the row, the platform's id, the
 thread it opened, the fingerprint of the card it sent) to ``GroupCommit`` and its lane goes on at
-once. One writer commits everything handed in meanwhile in one transaction: done marks, threads,
+once; its delivery slot is held until the outcome is committed, so a crash catches at most the
+dispatcher's concurrency of accepted, unrecorded deliveries. One writer commits everything handed
+in meanwhile in one transaction: done marks, threads,
 card fingerprints (one statement each for the whole group), then per row what a sent reply
 changes (marked sent, SLA clocks, echo in the thread, card refresh) and a "sent after waiting"
 notice. While it commits, new outcomes gather for the next group.
@@ -50,7 +52,8 @@ class Delivered:
 
 
 class GroupCommit:
-    """Commits ``Delivered`` outcomes in groups; ``recorded`` runs after each group's commit."""
+    """Commits ``Delivered`` outcomes in groups; ``recorded`` runs after each group's commit, and
+    ``release`` once per outcome when it is committed or given up (the dispatcher's delivery slot)."""
 
     def __init__(
         self,
@@ -58,11 +61,13 @@ class GroupCommit:
         settings: Settings,
         clock: Clock,
         recorded: Callable[[Sequence[Delivered]], Awaitable[None]],
+        release: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.recorded = recorded
+        self.release = release
         self._waiting: list[Delivered] = []
         self._writer: asyncio.Task[None] | None = None
         self._unavailable: DatabaseUnavailable | None = None  # raised by the next ``settle``
@@ -92,6 +97,13 @@ class GroupCommit:
 
     async def _commit(self, group: list[Delivered]) -> None:
         try:
+            await self._commit_group(group)
+        finally:
+            for _ in group:
+                self.release()
+
+    async def _commit_group(self, group: list[Delivered]) -> None:
+        try:
             await self._write(group)
         except DatabaseUnavailable as exc:  # the rows stay claimed and come back after the claim
             self._unavailable = exc
@@ -99,12 +111,17 @@ class GroupCommit:
         except Exception:
             if len(group) > 1:  # one bad row must not hold back the others
                 for delivered in group:
-                    await self._commit([delivered])
+                    await self._commit_group([delivered])
                 return
             row = group[0].row
             log.exception("could not record a delivery", extra={"outbox_id": row.id, "kind": row.kind})
             return
-        await self.recorded(group)
+        try:
+            await self.recorded(group)
+        except DatabaseUnavailable as exc:  # recorded; what follows a success (a heal) waits for the database
+            self._unavailable = exc
+        except Exception:
+            log.exception("after recording deliveries", extra={"outbox_ids": [d.row.id for d in group]})
 
     async def _write(self, group: list[Delivered]) -> None:
         now = self.clock.now()

@@ -95,7 +95,7 @@ class Dispatcher:
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
         self.yield_to = yield_to
         self.repairs = repairs or Repairs(store, settings, clock, surfaces, self.notify)  # park, then heal
-        self.outcomes = GroupCommit(store, settings, clock, self._recorded)
+        self.outcomes = GroupCommit(store, settings, clock, self._recorded, self._slots.release)
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""
@@ -188,7 +188,11 @@ class Dispatcher:
             self.claims.release(row)
 
     async def _deliver_held(self, row: OutboxRow, batch: BatchRead | None) -> datetime | None:
-        async with self._slots:
+        # a slot is held from the call to the platform until the outcome is committed: a crash
+        # catches at most ``concurrency`` deliveries accepted and not yet recorded
+        await self._slots.acquire()
+        handed = False
+        try:
             if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
             if self._stopping.is_set():
@@ -232,8 +236,12 @@ class Dispatcher:
                 faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
                 elapsed = time.perf_counter() - started
                 metrics.observe(metrics.DELIVERY_SECONDS, elapsed, destination=row.destination)
-                self.outcomes.add(delivered)
+                self.outcomes.add(delivered)  # releases the slot once committed
+                handed = True
                 return None
+        finally:
+            if not handed:
+                self._slots.release()
 
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
@@ -338,15 +346,8 @@ class Dispatcher:
             if row.kind == SEND:
                 metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
                 self.notify()
-            log.info(
-                "delivered",
-                extra={
-                    "outbox_id": row.id,
-                    "kind": row.kind,
-                    "destination": row.destination,
-                    "conversation_id": row.conversation_id,
-                },
-            )
+            where = {"destination": row.destination, "conversation_id": row.conversation_id}
+            log.info("delivered", extra={"outbox_id": row.id, "kind": row.kind, **where})
             if self.outages is not None:
                 await self.outages.succeeded(row.destination)
             if row.destination.startswith("surface:"):
@@ -382,17 +383,9 @@ class Dispatcher:
         if self.outages is not None and not final and error.retry_after is None:
             await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
-        reason = error.reason[:200]
+        where = {"destination": row.destination, "reason": error.reason[:200]}
         log.log(
-            level,
-            "delivery failed",
-            extra={
-                "outbox_id": row.id,
-                "kind": row.kind,
-                "final": final,
-                "destination": row.destination,
-                "reason": reason,
-            },
+            level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final, **where}
         )
         if final:
             self.notify()
