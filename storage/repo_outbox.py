@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     ChannelCursorRow,
@@ -20,11 +22,21 @@ from storage.models import (
 )
 from storage.repo_base import RepositoryBase
 
-__all__ = ["OutboxQueries"]
+__all__ = ["NewThread", "OutboxQueries"]
 
 _CURSORS = cast(Table, ChannelCursorRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _THREADS = cast(Table, ThreadRow.__table__)
+
+
+class NewThread(NamedTuple):
+    """A conversation's thread on a surface, as a delivery opened it (stored by ``save_threads``)."""
+
+    conversation_id: int
+    surface: str
+    chat_channel: str
+    thread_id: str
+    card_id: str
 
 
 class OutboxQueries(RepositoryBase):
@@ -53,18 +65,23 @@ class OutboxQueries(RepositoryBase):
         card_id: str,
         now: datetime,
     ) -> None:
-        """Record (or replace) a conversation's thread on a surface (Core statements: no ORM objects)."""
-        await self.forget_thread(conversation_id, surface)
-        await self.session.execute(
-            _THREADS.insert().values(
-                conversation_id=conversation_id,
-                surface=surface,
-                chat_channel=chat_channel,
-                thread_id=thread_id,
-                card_id=card_id,
-                created_at=now,
+        """Record (or replace) a conversation's thread on a surface."""
+        await self.save_threads([NewThread(conversation_id, surface, chat_channel, thread_id, card_id)], now)
+
+    async def save_threads(self, threads: Sequence[NewThread], now: datetime) -> None:
+        """Record (or replace) threads: one DELETE and one INSERT for all (Core: no ORM objects)."""
+        if not threads:
+            return
+        by_surface: dict[str, list[int]] = {}
+        for thread in threads:
+            by_surface.setdefault(thread.surface, []).append(thread.conversation_id)
+        for surface, conversation_ids in by_surface.items():  # one statement per surface (usually one)
+            await self.session.execute(
+                delete(_THREADS).where(
+                    _THREADS.c.surface == surface, _THREADS.c.conversation_id.in_(conversation_ids)
+                )
             )
-        )
+        await self.session.execute(_THREADS.insert(), [{**t._asdict(), "created_at": now} for t in threads])
 
     async def forget_thread(self, conversation_id: int, surface: str) -> None:
         """Drop a thread the platform says is gone, so it is recreated."""
@@ -180,9 +197,15 @@ class OutboxQueries(RepositoryBase):
         if self.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
         rows = list((await self.session.execute(stmt)).scalars().all())
+        if rows:  # one UPDATE for the batch; the objects are told the stored values, not flushed again
+            await self.session.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_([row.id for row in rows]))
+                .values(attempts=_OUTBOX.c.attempts + 1, next_attempt_at=lease_until)
+            )
         for row in rows:
-            row.attempts += 1
-            row.next_attempt_at = lease_until
+            set_committed_value(row, "attempts", row.attempts + 1)
+            set_committed_value(row, "next_attempt_at", lease_until)
         return rows
 
     async def renew_outbox_claim(self, row_id: int, attempts: int, lease_until: datetime) -> bool:
@@ -198,13 +221,16 @@ class OutboxQueries(RepositoryBase):
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def mark_delivered(self, row_id: int, now: datetime, external_ref: str | None) -> None:
-        """Mark an outbox row done with one UPDATE (no ORM object)."""
-        await self.session.execute(
+    async def mark_delivered_many(self, delivered: Sequence[tuple[int, str | None]], now: datetime) -> None:
+        """Mark outbox rows done, each with its platform id ``(row id, external ref)``: one executemany."""
+        if not delivered:
+            return
+        stmt = (
             update(_OUTBOX)
-            .where(_OUTBOX.c.id == row_id)
-            .values(status="done", delivered_at=now, external_ref=external_ref, last_error=None)
+            .where(_OUTBOX.c.id == bindparam("row_id"))
+            .values(status="done", delivered_at=now, external_ref=bindparam("ref"), last_error=None)
         )
+        await self.session.execute(stmt, [{"row_id": row_id, "ref": ref} for row_id, ref in delivered])
 
     async def held_sends(self, conversation_id: int) -> list[OutboxRow]:
         """A conversation's ``send`` rows that have not left the outbox yet (never claimed), newest first."""
@@ -275,14 +301,21 @@ class OutboxQueries(RepositoryBase):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def save_cursor(self, key: str, value: str, now: datetime) -> None:
-        """Set a channel cursor: one INSERT … ON CONFLICT statement, no ORM object."""
+        """Set a channel cursor."""
+        await self.save_cursors({key: value}, now)
+
+    async def save_cursors(self, values: dict[str, str], now: datetime) -> None:
+        """Set channel cursors (``key -> value``): one INSERT … ON CONFLICT for all, no ORM object."""
+        if not values:
+            return
         insert = sqlite_insert if self.dialect == "sqlite" else postgresql_insert
-        stmt = insert(_CURSORS).values(key=key, value=value, updated_at=now)
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_CURSORS.c.key], set_={"value": value, "updated_at": now}
-            )
+        stmt = insert(_CURSORS)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_CURSORS.c.key],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
         )
+        rows = [{"key": key, "value": value, "updated_at": now} for key, value in sorted(values.items())]
+        await self.session.execute(stmt, rows)
 
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record an event key; False when it was already recorded (a redelivery)."""

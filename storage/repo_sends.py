@@ -9,6 +9,7 @@ waiting, and when the "queued" notice was written (so it is written once, across
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
@@ -76,6 +77,13 @@ class SendQueries(RepositoryBase):
     async def outbox_wait(self, outbox_id: int) -> OutboxWaitRow | None:
         """The rate-limit waits of an outbox row, if it ever waited."""
         return await self.session.get(OutboxWaitRow, outbox_id)
+
+    async def outbox_waits_of(self, outbox_ids: Collection[int]) -> dict[int, OutboxWaitRow]:
+        """The rate-limit waits of the outbox rows among ``outbox_ids`` that ever waited, by outbox id."""
+        if not outbox_ids:
+            return {}
+        stmt = select(OutboxWaitRow).where(OutboxWaitRow.outbox_id.in_(sorted(outbox_ids)))
+        return {wait.outbox_id: wait for wait in (await self.session.execute(stmt)).scalars().all()}
 
     async def count_wait(self, outbox_id: int, now: datetime) -> OutboxWaitRow:
         """Count one more rate-limit answer for an outbox row; its waits row (new on the first one)."""

@@ -28,6 +28,7 @@ from storage.models import (
 )
 from storage.ordering import PRIORITY_RANK
 from storage.repo_base import RepositoryBase
+from storage.repo_batch import BatchReads
 from storage.repo_ingest import IngestLookups
 from storage.repo_messages import MessageQueries
 from storage.repo_outbox import OutboxQueries
@@ -83,6 +84,7 @@ def _matching(stmt: Select[Any], flt: ConversationFilter) -> Select[Any]:
 class Repository(
     MessageQueries,
     OutboxQueries,
+    BatchReads,
     RepairQueries,
     SendQueries,
     SchedulingQueries,

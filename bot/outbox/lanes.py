@@ -14,14 +14,15 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.effects import CARD, CHANNEL_POST, DIGEST, REDACT
+from bot.outbox.batch_read import BatchRead
 from storage.models import OutboxRow
-from storage.repository import Repository
 
 __all__ = ["Lanes", "lane_key"]
 
 
-async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str | None:
-    """The chat channel a row adds a message to (``surface:slack:C123``), or None when it adds none."""
+def lane_key(batch: BatchRead, settings: Settings, row: OutboxRow) -> str | None:
+    """The chat channel a row adds a message to (``surface:slack:C123``), or None when it adds none
+    (``batch``: the row's claimed batch as read)."""
     if not row.destination.startswith("surface:"):
         return None
     if row.kind in (CHANNEL_POST, DIGEST):
@@ -29,9 +30,11 @@ async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str 
     if row.kind == REDACT or row.conversation_id is None:
         return None  # a deletion adds no message
     surface = row.destination.partition(":")[2]
-    if row.kind == CARD and await repo.thread_of(row.conversation_id, surface) is not None:
+    if row.kind == CARD and (row.conversation_id, surface) in batch.threads:
         return None  # an edit in place
-    conversation = await repo.conversation(row.conversation_id)
+    conversation = batch.conversations.get(row.conversation_id)
+    if conversation is None:
+        return None  # gone: the delivery says why
     inbox = settings.inboxes.get(conversation.inbox)
     return f"{row.destination}:{inbox.chat_channel}" if inbox is not None else None  # the delivery says why
 

@@ -21,8 +21,8 @@ __all__ = ["OUTSIDE_THREADS", "Pace", "deliver_outside"]
 OUTSIDE_THREADS = frozenset({CHANNEL_POST, DIGEST, REDACT})
 """The row kinds delivered here."""
 
-Pace = Callable[..., Awaitable[None]]
-"""The dispatcher's pacing: ``pace(surface, chat_channel, edit=False)``."""
+Pace = Callable[..., Awaitable[bool]]
+"""The dispatcher's pacing: ``pace(surface, chat_channel, edit=False)``, True when it waited."""
 
 
 async def deliver_outside(store: Store, row: OutboxRow, surface: Surface, pace: Pace) -> str | None:

@@ -54,14 +54,16 @@ class Pacer:
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / rate
 
-    async def wait(self, key: str, rate: float, burst: int) -> None:
-        """Sleep until the bucket of ``key`` allows one more send, then take it."""
+    async def wait(self, key: str, rate: float, burst: int) -> bool:
+        """Sleep until the bucket of ``key`` allows one more send, then take it; True when it slept."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             pause = self.delay(key, rate, burst)
+            slept = pause > 0
             while pause > 0:  # a token bucket refills with time, not with an event
                 await asyncio.sleep(pause)
                 pause = self.delay(key, rate, burst)
+        return slept
 
     def penalise(self, key: str, seconds: float) -> None:
         """After a 429, send nothing to ``key`` (a whole surface, or ``surface:channel``) for ``seconds``."""

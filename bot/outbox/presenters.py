@@ -7,9 +7,9 @@ from bot.ingest.index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import Repository
-from storage.models import Contact, Conversation, Message
+from storage.models import Attachment, Contact, Conversation, Message
 
-__all__ = ["card_view", "contact_address", "outbound_view", "post_view"]
+__all__ = ["card_of", "contact_address", "outbound_view", "post_of"]
 
 _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
 
@@ -25,10 +25,10 @@ def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
     return addresses[0] if addresses else ""
 
 
-async def card_view(repo: Repository, conversation: Conversation, settings: Settings) -> CardView:
-    """The card of a conversation as it is now."""
-    contact = await repo.contact(conversation.contact_id)
-    assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+def card_of(
+    conversation: Conversation, contact: Contact, assignee: str | None, labels: list[str], settings: Settings
+) -> CardView:
+    """The card of a conversation as it is now, from its rows as read (``bot.outbox.batch_read``)."""
     address = contact_address(settings, contact, conversation.channel)
     return CardView(
         number=conversation.number,
@@ -39,7 +39,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         subject=conversation.subject,
         status=conversation.status,
         assignee=assignee,
-        labels=tuple(await repo.labels_of(conversation.id)),
+        labels=tuple(labels),
         priority=conversation.priority,
         snoozed_until=conversation.snoozed_until,
         timezone=settings.inbox(conversation.inbox).timezone,
@@ -48,9 +48,9 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
     )
 
 
-async def post_view(repo: Repository, message: Message, conversation: Conversation) -> PostView:
-    """A stored message as a thread post."""
-    attachments = tuple(
+def post_of(message: Message, conversation: Conversation, attachments: list[Attachment]) -> PostView:
+    """A stored message as a thread post, from its rows as read (``bot.outbox.batch_read``)."""
+    files = tuple(
         AttachmentView(
             filename=a.filename,
             content_type=a.content_type,
@@ -58,7 +58,7 @@ async def post_view(repo: Repository, message: Message, conversation: Conversati
             data=a.data,
             note=a.error or ("too large to keep" if a.status == "too_large" else None),
         )
-        for a in await repo.attachments_of(message.id)
+        for a in attachments
     )
     return PostView(
         kind=message.kind,
@@ -66,7 +66,7 @@ async def post_view(repo: Repository, message: Message, conversation: Conversati
         text=message.text,
         created_at=message.created_at,
         from_customer=message.kind == "inbound",
-        attachments=attachments,
+        attachments=files,
         channel=message.channel or conversation.channel,
         message_uid=message.uid,
     )

@@ -1,8 +1,9 @@
 """The outbox dispatcher: delivers outbox rows to surfaces and channels.
 
 At-least-once and idempotent: rows are claimed with a lease (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), delivered outside any transaction, and marked done with
-the platform's id stored back. Failures are retried with exponential backoff
+LOCKED`` on PostgreSQL) and read in one transaction per batch (``batch_read``),
+delivered outside any transaction, and marked done with the platform's id stored
+back, many to a transaction (``group_commit``). Failures are retried with exponential backoff
 (``Retry-After`` honoured), paced per chat channel, and shown in the thread when
 they are final. Rows of one conversation and destination go out in order.
 
@@ -19,22 +20,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import NOTICE, POST, SEND
+from bot.effects import SEND
+from bot.outbox.batch_read import BatchRead, ThreadDelivery, read_batch, read_one
 from bot.outbox.claims import ClaimKeeper
+from bot.outbox.group_commit import Delivered, GroupCommit
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
-from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
+from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, retry_delay, show_failure
 from bot.outbox.outside import OUTSIDE_THREADS, deliver_outside
 from bot.outbox.pacing import Pacer, SurfacePace
-from bot.outbox.presenters import card_view, outbound_view, post_view
+from bot.outbox.presenters import outbound_view
 from bot.outbox.repair import Repairs
 from bot.outbox.send_records import StoredParts, keyed
-from bot.outbox.waits import count_rate_limit, sent_after_wait
+from bot.outbox.waits import count_rate_limit
 from bot.ports import (
     ChannelSender,
     DeliveryError,
@@ -46,10 +49,10 @@ from bot.ports import (
 )
 from bot.runtime import faults, metrics
 from bot.runtime.db_outage import DatabaseOutage
-from bot.views import PostView
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
+from storage.repo_outbox import NewThread
 
 __all__ = ["Dispatcher"]
 
@@ -92,6 +95,7 @@ class Dispatcher:
         # stored (an IMAP catch-up, a webhook storm), then proceeds at once
         self.yield_to = yield_to
         self.repairs = repairs or Repairs(store, settings, clock, surfaces, self.notify)  # park, then heal
+        self.outcomes = GroupCommit(store, settings, clock, self._recorded, self._slots.release)
 
     def notify(self) -> None:
         """New rows were committed; deliver them without waiting for the next poll."""
@@ -127,24 +131,26 @@ class Dispatcher:
         async with self.store.transaction() as repo:
             lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
             rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
-            lanes: dict[str | int, list[OutboxRow]] = {}
-            for row in rows:  # rows adding messages to one chat channel go one after another, in order
-                key = await lane_key(repo, self.settings, row)
-                lanes.setdefault(row.id if key is None else key, []).append(row)
+            batch = await read_batch(repo, self.settings, rows)
+        lanes: dict[str | int, list[OutboxRow]] = {}
+        for row in rows:  # rows adding messages to one chat channel go one after another, in order
+            key = lane_key(batch, self.settings, row)
+            lanes.setdefault(row.id if key is None else key, []).append(row)
         if rows:
             faults.hit("after_claim")
             async with self.claims.holding(rows):  # renewed while held, so no other instance takes them
-                await asyncio.gather(*(self._deliver_lane(key, lane) for key, lane in lanes.items()))
+                await asyncio.gather(*(self._deliver_lane(key, lane, batch) for key, lane in lanes.items()))
+                await self.outcomes.settle()  # a conversation's next row is claimed once this one is done
         return len(rows)
 
-    async def _deliver_lane(self, key: str | int, rows: list[OutboxRow]) -> None:
+    async def _deliver_lane(self, key: str | int, rows: list[OutboxRow], batch: BatchRead) -> None:
         """Deliver a lane's rows in order; one that has to wait holds the rest of its lane."""
         lane = key if isinstance(key, str) else None
         for index, row in enumerate(rows):
             until = self.lanes.held(lane, row.id, self.clock.now())
             rest = rows[index:]
             if until is None:
-                until = await self._deliver_slot(row)
+                until = await self._deliver_slot(row, batch)
                 if until is None or lane is None:
                     continue
                 self.lanes.hold(lane, row.id, until)
@@ -159,7 +165,9 @@ class Dispatcher:
     async def deliver_claimed(self, row: OutboxRow) -> bool:
         """Deliver at once a row its writer claimed as it wrote it (``enqueue_claimed``: a digest posted
         now); True when it went out. A failure is retried like any row's."""
-        return await self._deliver_slot(row) is None and await self._is_done(row.id)
+        went = await self._deliver_slot(row) is None
+        await self.outcomes.settle()
+        return went and await self._is_done(row.id)
 
     async def _is_done(self, row_id: int) -> bool:
         async with self.store.transaction() as repo:
@@ -171,15 +179,20 @@ class Dispatcher:
             if await self.run_once() == 0:
                 return
 
-    async def _deliver_slot(self, row: OutboxRow) -> datetime | None:
-        """Deliver one row; return when it is due again if it must wait (None: done, final or handed back)."""
+    async def _deliver_slot(self, row: OutboxRow, batch: BatchRead | None = None) -> datetime | None:
+        """Deliver one row; return when it is due again if it must wait (None: delivered, final or handed
+        back). A delivered row's outcome is recorded with its group (``self.outcomes``)."""
         try:
-            return await self._deliver_held(row)
+            return await self._deliver_held(row, batch)
         finally:  # (the outcomes below release it before they are recorded)
             self.claims.release(row)
 
-    async def _deliver_held(self, row: OutboxRow) -> datetime | None:
-        async with self._slots:
+    async def _deliver_held(self, row: OutboxRow, batch: BatchRead | None) -> datetime | None:
+        # a slot is held from the call to the platform until the outcome is committed: a crash
+        # catches at most ``concurrency`` deliveries accepted and not yet recorded
+        await self._slots.acquire()
+        handed = False
+        try:
             if self.yield_to is not None and not self._stopping.is_set():
                 await self.yield_to()
             if self._stopping.is_set():
@@ -192,7 +205,7 @@ class Dispatcher:
                 surface = row.destination.partition(":")[2] if row.destination.startswith("surface:") else ""
                 if surface and await self.repairs.hold(row, surface):
                     return None  # its conversation waits for the surface to be repaired: parked
-                external = await self._deliver(row)
+                delivered = await self._deliver(row, batch)
             except DatabaseUnavailable as exc:
                 # the database failed, not the destination: nothing counts against it; the row stays
                 # claimed and comes back after [ops] claim_seconds (it may have been delivered)
@@ -223,95 +236,93 @@ class Dispatcher:
                 faults.hit(f"delivered_{row.kind}")  # the same, for one kind only (send, post, card, notice)
                 elapsed = time.perf_counter() - started
                 metrics.observe(metrics.DELIVERY_SECONDS, elapsed, destination=row.destination)
-                await self._done(row, external)
-                if self.outages is not None:
-                    await self.outages.succeeded(row.destination)
-                if surface:
-                    await self.repairs.succeeded(row, surface)
+                self.outcomes.add(delivered)  # releases the slot once committed
+                handed = True
                 return None
+        finally:
+            if not handed:
+                self._slots.release()
 
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
         async with self.store.transaction() as repo:
             await hand_back(repo, row.id, self.clock.now())
 
-    async def _deliver(self, row: OutboxRow) -> str | None:
+    async def _deliver(self, row: OutboxRow, batch: BatchRead | None) -> Delivered:
         kind, _, name = row.destination.partition(":")
         if kind == "channel":
-            return await self._send(row, name)
+            return Delivered(row, await self._send(row, name))
         surface = self.surfaces.get(name)
         if surface is None:
             raise PermanentDeliveryError(f"surface '{name}' is not running")
         if row.kind in OUTSIDE_THREADS:  # channel posts, digests, deletions
-            return await deliver_outside(self.store, row, surface, self._pace)
+            return Delivered(row, await deliver_outside(self.store, row, surface, self._pace))
         if row.conversation_id is None:
             raise PermanentDeliveryError(f"a {row.kind} row needs a conversation")
-        return await self._to_surface(row, surface, row.conversation_id)
+        return await self._to_thread(row, surface, batch)
 
-    async def _to_surface(self, row: OutboxRow, surface: Surface, conversation_id: int) -> str | None:
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversation(conversation_id)
-            thread = await repo.thread_of(conversation.id, surface.name)
-            card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
-            card = await card_view(repo, conversation, self.settings) if card_needed else None
-            post: PostView | None = None
-            edit = thread is not None and row.kind not in (POST, NOTICE)
-            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if edit else None
-            if row.kind == POST and row.message_id is not None:
-                post = await post_view(repo, await repo.message(row.message_id), conversation)
-            elif row.kind == NOTICE:
-                text = str(row.payload.get("text", ""))
-                undo = conversation.number if row.payload.get("undo") else None  # bot.outbox.undo
-                post = PostView(
-                    kind="notice", author="Threadline", text=text, created_at=row.created_at, undo_number=undo
-                )
-        chat_channel = self.settings.inbox(conversation.inbox).chat_channel
-        card, post = keyed(row, card), keyed(row, post)
-        if thread is None:
+    async def _to_thread(self, row: OutboxRow, surface: Surface, batch: BatchRead | None) -> Delivered:
+        """Open the thread (post the card), edit the card, or post into the thread, as ``row`` says."""
+        read = batch.deliveries.get(row.id) if batch is not None else None
+        if read is None or not read.fresh() or row.conversation_id in self.repairs.remirrored:
+            read = await self._read_one(row)
+        if read.unchanged_card():  # nothing to change: spend no request and no token
+            return self._skipped(row, surface, read)
+        if await self._pace(surface, read.chat_channel, edit=read.is_edit()) and read.batched:
+            read = await self._read_one(row)  # it waited to go out: send what is true now
+            if read.unchanged_card():
+                return self._skipped(row, surface, read)
+        conversation = read.conversation
+        card, post = keyed(row, read.card), keyed(row, read.post)
+        if read.thread is None:
             assert card is not None
-            fingerprint = card_fingerprint(card)
-            await self._pace(surface, chat_channel)
-            ref = await surface.create_thread(chat_channel, card)
+            fingerprint = (card_key(surface.name, conversation.id), card_fingerprint(card))
+            ref = await surface.create_thread(read.chat_channel, card)
             faults.hit("thread_created")  # crash tests: the card is on the surface, its thread not stored
-            async with self.store.transaction() as repo:
-                now = self.clock.now()
-                await repo.save_thread(
-                    conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
-                )
-                await repo.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
+            opened = NewThread(conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id)
             if post is None:
-                return ref.card_id
-        else:
-            ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id)
-            if post is None:
-                assert card is not None
-                fingerprint = card_fingerprint(card)
-                if sent_card == fingerprint:  # nothing to change: spend no request and no token
-                    self.skipped_card_edits += 1
-                    metrics.inc(metrics.PACING_SKIPPED, surface=surface.name)
-                    return ref.card_id
-                await self._pace(surface, chat_channel, edit=True)
-                await surface.update_card(ref, card)
+                return Delivered(row, ref.card_id, opened, fingerprint)
+            try:
+                await self._pace(surface, read.chat_channel)
+                return Delivered(row, await surface.post(ref, post), opened, fingerprint)
+            except Exception:  # the card is up: its thread is kept, so a retry posts into it
                 async with self.store.transaction() as repo:
-                    key = card_key(surface.name, conversation.id)
-                    await repo.save_cursor(key, fingerprint, self.clock.now())
-                return ref.card_id
-        assert post is not None
-        await self._pace(surface, chat_channel)
-        return await surface.post(ref, post)
+                    await repo.save_threads([opened], self.clock.now())
+                    await repo.save_cursors(dict([fingerprint]), self.clock.now())
+                raise
+        assert read.thread is not None
+        ref = ThreadRef(read.thread.chat_channel, read.thread.thread_id, read.thread.card_id)
+        if post is None:
+            assert card is not None
+            await surface.update_card(ref, card)
+            return Delivered(
+                row, ref.card_id, card=(card_key(surface.name, conversation.id), card_fingerprint(card))
+            )
+        return Delivered(row, await surface.post(ref, post))
 
-    async def _pace(self, surface: Surface, chat_channel: str, *, edit: bool = False) -> None:
-        """Posts take a token of the chat channel's bucket; edits only wait out a ``Retry-After`` block."""
+    async def _read_one(self, row: OutboxRow) -> ThreadDelivery:
+        async with self.store.transaction() as repo:
+            return await read_one(repo, self.settings, row)
+
+    def _skipped(self, row: OutboxRow, surface: Surface, read: ThreadDelivery) -> Delivered:
+        self.skipped_card_edits += 1
+        metrics.inc(metrics.PACING_SKIPPED, surface=surface.name)
+        assert read.thread is not None
+        return Delivered(row, read.thread.card_id)
+
+    async def _pace(self, surface: Surface, chat_channel: str, *, edit: bool = False) -> bool:
+        """Posts take a token of the chat channel's bucket; edits only wait out a ``Retry-After`` block.
+        True when it waited."""
         pace = self.paces.get(surface.name)
         if pace is None:
-            return
+            return False
         key = f"{surface.name}:{surface.pace_key(chat_channel)}"
         if not edit:
-            await self.pacer.wait(key, pace.rate, pace.burst)
-            return
+            return await self.pacer.wait(key, pace.rate, pace.burst)
         pause = self.pacer.delay(key, 0.0, 1)  # rate 0: only a Retry-After block delays an edit
         if pause > 0:
             await asyncio.sleep(pause)
+        return pause > 0
 
     async def _send(self, row: OutboxRow, channel: str) -> str:
         sender = self.channels.get(channel)
@@ -326,27 +337,21 @@ class Dispatcher:
             parts = StoredParts(self.store, self.clock, message.id, await repo.sent_parts(message.id))
         return await sender.send(view, parts)
 
-    async def _done(self, row: OutboxRow, external: str | None) -> None:
-        now = self.clock.now()
-        async with self.store.transaction() as repo:
-            await repo.mark_delivered(row.id, now, external)
-            if row.kind == SEND and row.message_id is not None:
-                await record_sent(repo, self.settings, row, external, now)
-            await sent_after_wait(repo, self.settings, row, now)
-        faults.hit("after_done")  # crash-safety tests: marked done, the next row not started
-        metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
-        if row.kind == SEND:
-            metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
-            self.notify()
-        log.info(
-            "delivered",
-            extra={
-                "outbox_id": row.id,
-                "kind": row.kind,
-                "destination": row.destination,
-                "conversation_id": row.conversation_id,
-            },
-        )
+    async def _recorded(self, group: Sequence[Delivered]) -> None:
+        """A group of deliveries is committed: count, log, and tell outages and repairs they went through."""
+        for delivered in group:
+            row = delivered.row
+            faults.hit("after_done")  # crash-safety tests: marked done
+            metrics.inc(metrics.DELIVERIES, destination=row.destination, kind=row.kind)
+            if row.kind == SEND:
+                metrics.inc(metrics.MESSAGES_OUT, channel=row.destination.partition(":")[2])
+                self.notify()
+            where = {"destination": row.destination, "conversation_id": row.conversation_id}
+            log.info("delivered", extra={"outbox_id": row.id, "kind": row.kind, **where})
+            if self.outages is not None:
+                await self.outages.succeeded(row.destination)
+            if row.destination.startswith("surface:"):
+                await self.repairs.succeeded(row, row.destination.partition(":")[2])
 
     async def _failed(self, row: OutboxRow, error: DeliveryError) -> datetime | None:
         """Record a failure; return when the row is due again (None when the failure is final)."""
@@ -378,17 +383,9 @@ class Dispatcher:
         if self.outages is not None and not final and error.retry_after is None:
             await self.outages.failed(row.destination, row.conversation_id, error.reason)
         level = logging.ERROR if final else logging.WARNING
-        reason = error.reason[:200]
+        where = {"destination": row.destination, "reason": error.reason[:200]}
         log.log(
-            level,
-            "delivery failed",
-            extra={
-                "outbox_id": row.id,
-                "kind": row.kind,
-                "final": final,
-                "destination": row.destination,
-                "reason": reason,
-            },
+            level, "delivery failed", extra={"outbox_id": row.id, "kind": row.kind, "final": final, **where}
         )
         if final:
             self.notify()

@@ -17,6 +17,7 @@ from bot.effects import NOTICE, Effects
 from bot.runtime import metrics
 from storage import Repository
 from storage.models import OutboxRow
+from storage.repo_sends import OutboxWaitRow
 
 __all__ = ["count_rate_limit", "sent_after_wait"]
 
@@ -41,9 +42,11 @@ async def count_rate_limit(repo: Repository, settings: Settings, row: OutboxRow,
         await _notice(repo, settings, row, text, now)
 
 
-async def sent_after_wait(repo: Repository, settings: Settings, row: OutboxRow, now: datetime) -> None:
-    """``row`` was delivered: when its thread was told it was queued, say once that it went out."""
-    wait = await repo.outbox_wait(row.id)
+async def sent_after_wait(
+    repo: Repository, settings: Settings, row: OutboxRow, wait: OutboxWaitRow | None, now: datetime
+) -> None:
+    """``row`` was delivered (``wait``: its waits, if it ever waited): when its thread was told it was
+    queued, say once that it went out."""
     if wait is None or wait.queued_notice_at is None or row.kind == NOTICE:
         return
     what = "the reply" if row.destination.startswith("channel:") else "the queued update"

@@ -178,7 +178,16 @@ async def test_a_database_blip_is_no_surface_outage(
         task = asyncio.create_task(app.dispatcher.run())
         await until("the blip to pass", lambda: bool(failing) and failing[0] == 0)
         clock.advance(timedelta(seconds=app.settings.ops.claim_seconds + 1))  # claimed rows come back
-        await until("every card", lambda: len({t.number for t in surface.threads.values()}) == 4)
+        pending = [-1]
+
+        async def count_pending() -> None:
+            async with real() as repo:
+                pending[0] = (await repo.outbox_stats(clock.now()))[0]
+
+        def drained() -> bool:  # every card shown, and recorded (a card shown may wait for its commit)
+            return len({t.number for t in surface.threads.values()}) == 4 and pending[0] == 0
+
+        await until("every card shown and recorded", drained, between=count_pending)
         app.dispatcher.stop()
         await task
     notices = [text for t in surface.threads.values() for text in t.texts("notice")]

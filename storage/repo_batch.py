@@ -1,0 +1,103 @@
+"""Repository reads of a claimed outbox batch: what its deliveries need, one statement per table.
+
+The dispatcher's batch read (``bot.outbox.batch_read``) reads a claimed batch's conversations,
+threads, card fingerprints, messages, contacts, labels and attachments (agents' names:
+``SchedulingQueries.agent_names``) with ``IN`` lists instead of a few statements per row. Its
+outcomes are written together by ``storage.repo_outbox`` (``mark_delivered_many``,
+``save_threads``, ``save_cursors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    Attachment,
+    ChannelCursorRow,
+    Contact,
+    Conversation,
+    ConversationLabel,
+    Label,
+    Message,
+    ThreadRow,
+)
+from storage.repo_base import RepositoryBase
+
+__all__ = ["BatchReads"]
+
+_CURSORS = cast(Table, ChannelCursorRow.__table__)
+
+
+class BatchReads(RepositoryBase):
+    """Reads of many outbox rows' context at once."""
+
+    async def conversations_by_id(self, ids: Collection[int]) -> dict[int, Conversation]:
+        """Conversations by id (one statement)."""
+        if not ids:
+            return {}
+        stmt = select(Conversation).where(Conversation.id.in_(sorted(ids)))
+        return {c.id: c for c in (await self.session.execute(stmt)).scalars().all()}
+
+    async def threads_of_many(self, conversation_ids: Collection[int]) -> dict[tuple[int, str], ThreadRow]:
+        """Every surface's thread of these conversations: (conversation id, surface) -> thread."""
+        if not conversation_ids:
+            return {}
+        stmt = select(ThreadRow).where(ThreadRow.conversation_id.in_(sorted(conversation_ids)))
+        return {(t.conversation_id, t.surface): t for t in (await self.session.execute(stmt)).scalars().all()}
+
+    async def cursors_of(self, keys: Collection[str]) -> dict[str, str]:
+        """Channel cursors' values by key; keys never set are absent."""
+        if not keys:
+            return {}
+        stmt = select(_CURSORS.c.key, _CURSORS.c.value).where(_CURSORS.c.key.in_(sorted(keys)))
+        return {str(key): str(value) for key, value in (await self.session.execute(stmt)).all()}
+
+    async def messages_by_id(self, ids: Collection[int]) -> dict[int, Message]:
+        """Messages by id (one statement)."""
+        if not ids:
+            return {}
+        stmt = select(Message).where(Message.id.in_(sorted(ids)))
+        return {m.id: m for m in (await self.session.execute(stmt)).scalars().all()}
+
+    async def contacts_by_id(self, ids: Collection[int]) -> dict[int, Contact]:
+        """Contacts by id with their identities (two statements)."""
+        if not ids:
+            return {}
+        stmt = (
+            select(Contact)
+            .where(Contact.id.in_(sorted(ids)))
+            .options(selectinload(Contact.identities))
+            .execution_options(populate_existing=True)
+        )
+        return {c.id: c for c in (await self.session.execute(stmt)).scalars().all()}
+
+    async def labels_of_many(self, conversation_ids: Collection[int]) -> dict[int, list[str]]:
+        """Each conversation's label names, sorted as ``labels_of`` sorts them; none: absent."""
+        if not conversation_ids:
+            return {}
+        stmt = (
+            select(ConversationLabel.conversation_id, Label.name)
+            .join(Label, ConversationLabel.label_id == Label.id)
+            .where(ConversationLabel.conversation_id.in_(sorted(conversation_ids)))
+            .order_by(ConversationLabel.conversation_id, Label.key)
+        )
+        labels: dict[int, list[str]] = {}
+        for conversation_id, name in (await self.session.execute(stmt)).all():
+            labels.setdefault(int(conversation_id), []).append(str(name))
+        return labels
+
+    async def attachments_of_many(self, message_ids: Collection[int]) -> dict[int, list[Attachment]]:
+        """Each message's attachments in order; a message without any: absent."""
+        if not message_ids:
+            return {}
+        stmt = (
+            select(Attachment).where(Attachment.message_id.in_(sorted(message_ids))).order_by(Attachment.id)
+        )
+        found: dict[int, list[Attachment]] = {}
+        for attachment in (await self.session.execute(stmt)).scalars().all():
+            found.setdefault(attachment.message_id, []).append(attachment)
+        return found
