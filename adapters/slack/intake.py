@@ -12,7 +12,8 @@ of the customer; ``reply`` answers in the customer's thread (``chat.postMessage`
 
 The sender's identity is their Slack user id; in a Slack Connect channel the event names the
 customer's organisation (``user_team``, else ``team``;
-https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account``.
+https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account`` when it
+is not the app's own workspace (the event callback's ``team_id``) and shown on the card.
 Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
 the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
 taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
@@ -73,7 +74,7 @@ class SlackIntake:
         """Journal a customer's message, edit or deletion (called before the ack)."""
         subtype, key = event.get("subtype"), body.get("event_id")
         if subtype in _TAKEN and event.get("user") and not event.get("bot_id"):
-            await self.inbound.journaled("intake", {"event": event}, key)
+            await self.inbound.journaled("intake", {"event": event, "workspace": body.get("team_id")}, key)
         elif subtype == "message_changed" and _person(event.get("message") or {}):
             await self.inbound.journaled("intake_edit", {"event": event}, key)
         elif subtype == "message_deleted" and _person(event.get("previous_message") or {}):
@@ -87,6 +88,8 @@ class SlackIntake:
         text = await self.inbound.plain(str(event.get("text") or ""))
         files = await fetch_files(event.get("files") or [], str(self.inbound.client.token or ""))
         account = event.get("user_team") or event.get("team")
+        if account == work.get("workspace"):
+            account = None  # one of our own workspace's people: no other organisation to name
         message = InboundMessage(
             channel=CHANNEL,
             inbox=self.inboxes[channel],

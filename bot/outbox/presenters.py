@@ -45,6 +45,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         timezone=settings.inbox(conversation.inbox).timezone,
         sla_due=sla_due_of(conversation),
         sla_state=conversation.sla_state or "ok",
+        account=await repo.account_of(conversation.id),
     )
 
 

@@ -71,6 +71,7 @@ async def test_a_channel_message_opens_a_conversation_worked_in_the_staff_thread
         first = (await repo.messages_of(conv.id, ["inbound"]))[0]
         reply = (await repo.messages_of(conv.id, ["outbound"]))[0]
     assert (first.meta or {}).get("account") == "TCUSTORG"  # the Slack Connect organisation
+    assert "Carla Customer (UCUST) · org TCUSTORG" in str(world.card()["blocks"][0])  # shown on the card
     assert reply.delivery_status == "sent" and reply.external_id == f"{HELP}:{answers[0]['ts']}"
 
 
