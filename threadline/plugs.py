@@ -194,7 +194,7 @@ class DiscordPlug:
         dms = None
         if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
             intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
-            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock)
+            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock, ports.journal)
         bridge = DiscordBridge(
             settings,
             ports.commands,

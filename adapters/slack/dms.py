@@ -15,6 +15,7 @@ desk): a DM is never in front of anyone else, so it is taken in whoever sends it
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -34,6 +35,7 @@ class SlackDms:
         self.inbox = inbox
         self.intake = intake
         self.clock = clock
+        self._in_order = asyncio.Lock()  # the journal runs a batch at once: DMs go in in journal order
         inbound.direct = self._on_event
         inbound.replayers["dm"] = self._replay
 
@@ -42,6 +44,7 @@ class SlackDms:
         await journal_event(self.inbound, "dm", body, event)
 
     async def _replay(self, work: dict[str, Any], journal_id: int) -> None:
-        message = await inbound_message(self.inbound, work, self.inbox, self.clock, journal_id)
-        message = dataclasses.replace(message, match_open_by_contact=True)  # the DM is one channel
-        await self.intake.receive(message)
+        async with self._in_order:
+            message = await inbound_message(self.inbound, work, self.inbox, self.clock, journal_id)
+            message = dataclasses.replace(message, match_open_by_contact=True)  # the DM is one channel
+            await self.intake.receive(message)

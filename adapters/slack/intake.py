@@ -22,6 +22,7 @@ taken in. Reading these channels needs ``channels:history`` (public) or ``groups
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Collection
@@ -65,6 +66,7 @@ class SlackIntake:
         self.inboxes = {c.channel: c.inbox for c in channels}
         self.intake = intake
         self.clock = clock
+        self._in_order = asyncio.Lock()  # the journal runs a batch at once: messages go in in its order
         for entry in channels:
             inbound.by_channel[entry.channel] = self._on_event
         inbound.replayers.update(
@@ -80,10 +82,11 @@ class SlackIntake:
     async def _replay_message(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
         channel, ts, thread_ts = str(event["channel"]), str(event["ts"]), event.get("thread_ts")
-        message = await inbound_message(self.inbound, work, self.inboxes[channel], self.clock, journal_id)
-        if thread_ts and thread_ts != ts:
-            message = dataclasses.replace(message, thread_refs=(_ref(channel, str(thread_ts)),))
-        await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
+        async with self._in_order:
+            message = await inbound_message(self.inbound, work, self.inboxes[channel], self.clock, journal_id)
+            if thread_ts and thread_ts != ts:
+                message = dataclasses.replace(message, thread_refs=(_ref(channel, str(thread_ts)),))
+            await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
 
     async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]

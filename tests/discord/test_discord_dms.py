@@ -35,6 +35,7 @@ async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
     app, sender = build_app(fake, tmp_path, clock, channel, extra=extra)
     await app.prepare_database()
     await app.sync_agents()
+    await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
     yield Harness(app, fake, sender, channel, clock)
@@ -219,6 +220,7 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
     app, sender = build_app(fake, tmp_path, clock, channel, extra=extra)
     await app.prepare_database()
     await app.sync_agents()
+    await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
     h = Harness(app, fake, sender, channel, clock)
@@ -244,3 +246,22 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
             assert await repo.conversation_by_number(2) is None  # the answer opened nothing new
     finally:
         await app.stop()
+
+
+async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_ready(dm: Harness) -> None:
+    _dm(dm, "My parcel is lost")
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    async with dm.app.store.transaction() as repo:
+        assert await repo.journal_counts() == {"done": 1}  # the DM went through the journal
+    # two DMs the gateway never brought (sent while Threadline was down, or lost in a crash)
+    dm.fake.dms.user_message(USER, "sofia", "Tracking says delivered")
+    dm.fake.dms.user_message(USER, "sofia", "But nothing is here")
+    assert dm.app.discord is not None
+    client = dm.app.discord.client
+    assert client.bridge.dms is not None
+    assert await client.bridge.dms.catch_up(client) == 2
+    seen = await _settled(dm, "the missed DMs", lambda c: "nothing is here" in str(c))
+    assert seen == [(1, "open", "My parcel is lost | Tracking says delivered | But nothing is here")]
+    assert await client.bridge.dms.catch_up(client) == 0  # read on from the last stored one
+    history = dm.fake.find("GET", rf"/channels/{dm.fake.dms.channel_of(USER)}/messages$")
+    assert history and all(c.query.get("after") for c in history)
