@@ -45,6 +45,7 @@ from bot.ingest.chat_intake import ChatIntake
 from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports import PermanentDeliveryError, SentParts
 from bot.ports.inbound import InboundAttachment, InboundMessage
+from bot.runtime import faults
 from bot.views import OutboundView
 
 __all__ = ["CANNOT_DM", "CATCH_UP_DAYS", "CHANNEL", "JOURNAL_SOURCE", "DiscordDms", "read_attachment"]
@@ -83,6 +84,7 @@ class DiscordDms:
             return False
         if not (message.content or "").strip() and not message.attachments:
             return False
+        faults.hit("discord_dm_received")  # crash tests: received, not yet journaled
         entry = {
             "id": str(message.id),
             "channel_id": str(message.channel.id),
