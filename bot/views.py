@@ -66,6 +66,7 @@ class CardView:
     sla_due: datetime | None = None
     sla_state: str = "ok"  # ok | warning | breached
     last_activity: str | None = None
+    account: str = ""  # the customer's organisation, when their channel names one (a Slack Connect team)
     # which delivery posts it (not part of what the card shows: left out of its fingerprint)
     delivery: DeliveryKey | None = field(default=None, compare=False, repr=False)
 

@@ -69,6 +69,27 @@ class MessageQueries(RepositoryBase):
             stmt = stmt.where(Message.kind.in_(list(kinds)))
         return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
 
+    async def account_of(self, conversation_id: int) -> str:
+        """The organisation named by the customer's latest messages (``meta["account"]``), else ""."""
+        stmt = (
+            select(Message.meta)
+            .where(Message.conversation_id == conversation_id, Message.kind == "inbound")
+            .order_by(Message.id.desc())
+            .limit(20)
+        )
+        metas = (await self.session.execute(stmt)).scalars().all()
+        return next((str(m["account"]) for m in metas if m and m.get("account")), "")
+
+    async def recent_inbound(self, channel: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """(external id, meta) of the inbound messages on ``channel`` stored since ``since``."""
+        stmt = select(Message.external_id, Message.meta).where(
+            Message.channel == channel,
+            Message.kind == "inbound",
+            Message.created_at >= since,
+            Message.external_id.is_not(None),
+        )
+        return [(str(e), m or {}) for e, m in (await self.session.execute(stmt)).all()]
+
     async def external_ids_of(self, conversation_id: int, channel: str) -> list[str]:
         """External ids of a conversation's messages on a channel, oldest first (email References)."""
         stmt = (

@@ -41,6 +41,14 @@ def test_dm_inbox_must_name_a_discord_inbox() -> None:
     assert any(p.startswith("surfaces.discord.dm_inbox:") and 'channel = "discord"' in p for p in problems)
 
 
+def test_slack_dm_inbox_must_name_a_slack_inbox() -> None:
+    problems = _problems(slack='dm_inbox = "support"')
+    assert any(
+        p.startswith("surfaces.slack.dm_inbox: 'support' is no inbox with channel = \"slack\"")
+        for p in problems
+    )
+
+
 def test_an_intake_channel_needs_a_slack_inbox_and_is_no_staff_channel() -> None:
     problems = _problems(slack='intake_channels = [{ channel = "C_STAFF", inbox = "support" }]')
     assert any(p.startswith("surfaces.slack.intake_channels[0].inbox:") for p in problems)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.local import LocalSurface
+from adapters.local.render import render_card
 from bot.ports import ThreadRef
 from bot.views import AttachmentView, CardView, DigestView, PostView
 
@@ -71,3 +73,9 @@ async def test_a_digest_chart_is_saved_to_a_file_the_terminal_names(tmp_path: Pa
     assert chart.read_bytes() == b"\x89PNG fake"
     assert any(f"saved to {chart}" in line for line in shown)
     assert any("Tue 01 Dec 10:30 CET → Wed 02 Dec 10:30 CET" in line for line in shown)
+
+
+def test_the_terminal_card_names_the_customers_organisation() -> None:
+    shown = render_card(replace(_card(), account="TCUSTORG"), ZoneInfo("UTC"))
+    assert "jane@example.org (org TCUSTORG)" in shown.splitlines()[0]
+    assert "(org" not in render_card(_card(), ZoneInfo("UTC"))

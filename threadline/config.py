@@ -77,8 +77,9 @@ class AppSettings(Settings):
             names.add("whatsapp")
         if self.surfaces.discord is not None and self.surfaces.discord.dm_inbox:
             names.add("discord")  # DMs to the bot are a customer channel (adapters.discord.dms)
-        if self.surfaces.slack is not None and self.surfaces.slack.intake_channels:
-            names.add("slack")  # intake channels are a customer channel (adapters.slack.intake)
+        slack = self.surfaces.slack
+        if slack is not None and (slack.intake_channels or slack.dm_inbox):
+            names.add("slack")  # intake channels and DMs are a customer channel (adapters.slack.intake)
         return names
 
     def approved_templates(self, channel: str) -> dict[str, ApprovedTemplate]:
@@ -136,6 +137,13 @@ class AppSettings(Settings):
                 f'add one ([inboxes.{dm_inbox}] channel = "discord") or use one of: {fit}'
             )
         slack = self.surfaces.slack
+        slack_dms = slack.dm_inbox if slack is not None else None
+        if slack_dms and (slack_dms not in self.inboxes or self.inboxes[slack_dms].channel != "slack"):
+            fit = ", ".join(n for n, i in self.inboxes.items() if i.channel == "slack") or "none yet"
+            problems.append(
+                f"surfaces.slack.dm_inbox: '{slack_dms}' is no inbox with channel = \"slack\"; "
+                f'add one ([inboxes.{slack_dms}] channel = "slack") or use one of: {fit}'
+            )
         staff = {i.chat_channel for i in self.inboxes.values() if i.surface == "slack"}
         for index, intake in enumerate(slack.intake_channels if slack is not None else []):
             if intake.channel in staff:

@@ -26,6 +26,7 @@ from adapters.discord.queue_board import QueueBoard
 from adapters.discord.settings import DiscordSettings
 from adapters.local import LocalSurface, Palette, colour_wanted
 from adapters.slack import SlackAdapter
+from adapters.slack.dms import SlackDms
 from adapters.slack.intake import SlackIntake
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp import WhatsAppChannel
@@ -157,10 +158,12 @@ class SlackPlug:
             ports.commands.edits,
         )
         self.sender: ChannelSender | None = None
-        if settings.intake_channels:  # customers write in these channels: a customer channel too
-            intake = ChatIntake(ports.store, ports.settings, ports.ingestor, ports.ingestor.clock)
-            channels = settings.intake_channels
-            self.sender = SlackIntake(self.adapter.inbound, channels, intake, ports.ingestor.clock)
+        if settings.intake_channels or settings.dm_inbox:  # customers write here: a customer channel too
+            clock = ports.ingestor.clock
+            intake = ChatIntake(ports.store, ports.settings, ports.ingestor, clock)
+            self.sender = SlackIntake(self.adapter.inbound, settings.intake_channels, intake, clock)
+            if settings.dm_inbox:
+                SlackDms(self.adapter.inbound, settings.dm_inbox, intake, clock)
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
 
@@ -191,7 +194,7 @@ class DiscordPlug:
         dms = None
         if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
             intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
-            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock)
+            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock, ports.journal)
         bridge = DiscordBridge(
             settings,
             ports.commands,

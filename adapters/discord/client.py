@@ -95,8 +95,13 @@ class ThreadlineClient(discord.Client):
             log.error("discord command sync failed", extra={"status": exc.status, "code": exc.code})
 
     async def on_ready(self) -> None:
-        """Connected to the gateway."""
+        """Connected to the gateway (again): DMs sent meanwhile are read back (``DiscordDms.catch_up``)."""
         log.info("discord connected", extra={"guilds": len(self.guilds)})
+        if self.bridge.dms is not None:
+            try:
+                await self.bridge.dms.catch_up(self)
+            except Exception:
+                log.exception("discord DM catch-up failed")
 
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
         """A reaction added anywhere the bot can see: one in a conversation thread may be a command."""

@@ -116,6 +116,8 @@ def card_embed(card: CardView) -> discord.Embed:
         due = _SLA_MARK.get(card.sla_state, "") + _local(card.sla_due, card.timezone)
         embed.add_field(name="SLA due", value=due, inline=True)
     footer = f"{card.inbox} · {customer_name(_cut(card.customer, 200))}"
+    if card.account:
+        footer += f" · org {_cut(card.account, 100)}"
     if card.last_activity:
         footer += f" · {card.last_activity}"
     embed.set_footer(text=_cut(footer, 512))

@@ -42,7 +42,8 @@ def _status_line(card: CardView, zone: ZoneInfo) -> str:
 def render_card(card: CardView, zone: ZoneInfo) -> str:
     """The card as printed when a thread opens."""
     icon = _CHANNEL_ICON.get(card.channel, "•")
-    head = f'━━ #{card.number} · {icon} {card.channel} · {card.customer_address} · "{card.subject}"'
+    org = f" (org {card.account})" if card.account else ""
+    head = f'━━ #{card.number} · {icon} {card.channel} · {card.customer_address}{org} · "{card.subject}"'
     return f"{head}\n{_INDENT}{card.inbox} · {_status_line(card, zone)}"
 
 

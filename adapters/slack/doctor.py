@@ -33,6 +33,7 @@ NEEDED_SCOPES = (
     "users:read.email",
     "usergroups:read",
     "reactions:read",
+    "im:history",
 )
 """The bot scopes of ``docs/slack-manifest.yaml`` (a test keeps the two equal)."""
 

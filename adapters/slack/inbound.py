@@ -90,6 +90,8 @@ class SlackInbound:
         self.subtypes: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
         # message events of customers' channels and their listener (intake channels: adapters.slack.intake)
         self.by_channel: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
+        # message events of members' DMs to the app and their listener (adapters.slack.dms), if taken in
+        self.direct: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
         self.labels: LabelSource | None = None
         self.register: AgentRegistrar | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -255,6 +257,8 @@ class SlackInbound:
         thread_ts = event.get("thread_ts")
         if (taker := self.by_channel.get(str(event.get("channel")))) is not None:
             await taker(body, event)  # a customer's channel: never a staff thread
+        elif event.get("channel_type") == "im" and self.direct is not None:
+            await self.direct(body, event)  # a member's DM to the app: a customer's channel too
         elif (listener := self.subtypes.get(str(event.get("subtype")))) is not None:
             await listener(body, event)  # journals its work first, like the rest
         elif (

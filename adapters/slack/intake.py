@@ -12,7 +12,8 @@ of the customer; ``reply`` answers in the customer's thread (``chat.postMessage`
 
 The sender's identity is their Slack user id; in a Slack Connect channel the event names the
 customer's organisation (``user_team``, else ``team``;
-https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account``.
+https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account`` when it
+is not the app's own workspace (the event callback's ``team_id``) and shown on the card.
 Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
 the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
 taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
@@ -21,9 +22,13 @@ taken in. Reading these channels needs ``channels:history`` (public) or ``groups
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Collection
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.files import fetch_files
 from adapters.slack.inbound import SlackInbound
@@ -31,11 +36,11 @@ from adapters.slack.render import escape
 from adapters.slack.settings import IntakeChannel
 from bot.clock import Clock
 from bot.ingest.chat_intake import ChatIntake
-from bot.ports import PermanentDeliveryError, SentParts
+from bot.ports import PermanentDeliveryError, SentParts, SurfaceRefused
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
 
-__all__ = ["CHANNEL", "SlackIntake"]
+__all__ = ["CHANNEL", "SlackIntake", "inbound_message", "is_dm", "journal_event"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,7 @@ class SlackIntake:
         self.inboxes = {c.channel: c.inbox for c in channels}
         self.intake = intake
         self.clock = clock
+        self._in_order = asyncio.Lock()  # the journal runs a batch at once: messages go in in its order
         for entry in channels:
             inbound.by_channel[entry.channel] = self._on_event
         inbound.replayers.update(
@@ -71,37 +77,16 @@ class SlackIntake:
 
     async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Journal a customer's message, edit or deletion (called before the ack)."""
-        subtype, key = event.get("subtype"), body.get("event_id")
-        if subtype in _TAKEN and event.get("user") and not event.get("bot_id"):
-            await self.inbound.journaled("intake", {"event": event}, key)
-        elif subtype == "message_changed" and _person(event.get("message") or {}):
-            await self.inbound.journaled("intake_edit", {"event": event}, key)
-        elif subtype == "message_deleted" and _person(event.get("previous_message") or {}):
-            await self.inbound.journaled("intake_delete", {"event": event}, key)
+        await journal_event(self.inbound, "intake", body, event)
 
     async def _replay_message(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
-        channel, ts, user = str(event["channel"]), str(event["ts"]), str(event["user"])
-        thread_ts = event.get("thread_ts")
-        person = await self.inbound.directory.person(user)
-        text = await self.inbound.plain(str(event.get("text") or ""))
-        files = await fetch_files(event.get("files") or [], str(self.inbound.client.token or ""))
-        account = event.get("user_team") or event.get("team")
-        message = InboundMessage(
-            channel=CHANNEL,
-            inbox=self.inboxes[channel],
-            external_id=_ref(channel, ts),
-            sender_address=user,
-            sender_name=person.name,
-            received_at=self.clock.now(),
-            text=text,
-            subject=(text.strip().splitlines() or ["Slack message"])[0][:120] or "Slack message",
-            attachments=files,
-            thread_refs=(_ref(channel, str(thread_ts)),) if thread_ts and thread_ts != ts else (),
-            extra={"account": str(account)} if account else {},
-            journal_id=journal_id,
-        )
-        await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
+        channel, ts, thread_ts = str(event["channel"]), str(event["ts"]), event.get("thread_ts")
+        async with self._in_order:
+            message = await inbound_message(self.inbound, work, self.inboxes[channel], self.clock, journal_id)
+            if thread_ts and thread_ts != ts:
+                message = dataclasses.replace(message, thread_refs=(_ref(channel, str(thread_ts)),))
+            await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
 
     async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
@@ -119,12 +104,14 @@ class SlackIntake:
     # --- replies out (ChannelSender) --------------------------------------------------------
 
     async def send(self, message: OutboundView, parts: SentParts) -> str:
-        """Post the reply in the customer's thread (the conversation's first message is its root); a
-        reply recorded in ``parts`` (posted before a restart) is not posted again."""
+        """Post the reply in the customer's thread (the conversation's first message is its root), or
+        into the DM for a conversation of DMs; a reply recorded in ``parts`` (posted before a
+        restart) is not posted again."""
         root = next((r for r in message.thread_refs if ":" in r), None)
         if root is None:
             raise PermanentDeliveryError("the conversation has no Slack thread to answer in")
-        channel, _, thread_ts = root.partition(":")
+        channel, _, root_ts = root.partition(":")
+        thread_ts = None if is_dm(channel) else root_ts  # a DM is answered in the DM itself
         if (done := parts.sent(0)) is not None:
             return done
         surface = self.inbound.surface
@@ -147,13 +134,69 @@ class SlackIntake:
                     ],
                 )
         except Exception as exc:
-            raise surface.auth.failed(exc) from exc
+            error = surface.auth.failed(exc)
+            if isinstance(error, SurfaceRefused) and error.scope == "channel":
+                # the customer's channel or DM, not a staff channel: this reply fails, the threads stay
+                code = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else "refused"
+                where = (
+                    "the member's DM (they left the workspace, or it is gone)" if is_dm(channel) else channel
+                )
+                raise PermanentDeliveryError(f"Slack cannot post to {where} ({code})") from exc
+            raise error from exc
         surface.auth.succeeded()
         return _ref(channel, str(answer["ts"]))
 
     async def erase(self, external_ids: Collection[str]) -> int:
         """Nothing is kept here (the replies are in the Slack channel)."""
         return 0
+
+
+async def journal_event(
+    inbound: SlackInbound, kind: str, body: dict[str, Any], event: dict[str, Any]
+) -> None:
+    """Journal a customer's message as ``kind``, their edit as ``intake_edit`` and their deletion as
+    ``intake_delete`` (before the ack); our own posts and other subtypes are left out."""
+    subtype, key = event.get("subtype"), body.get("event_id")
+    if subtype in _TAKEN and event.get("user") and not event.get("bot_id"):
+        await inbound.journaled(kind, {"event": event, "workspace": body.get("team_id")}, key)
+    elif subtype == "message_changed" and _person(event.get("message") or {}):
+        await inbound.journaled("intake_edit", {"event": event}, key)
+    elif subtype == "message_deleted" and _person(event.get("previous_message") or {}):
+        await inbound.journaled("intake_delete", {"event": event}, key)
+
+
+def is_dm(channel: str) -> bool:
+    """Whether a Slack conversation id is a DM's: their ids start with ``D``
+    (https://docs.slack.dev/reference/objects/conversation-object, "is_im")."""
+    return channel.startswith("D")
+
+
+async def inbound_message(
+    inbound: SlackInbound, work: dict[str, Any], inbox: str, clock: Clock, journal_id: int
+) -> InboundMessage:
+    """A journaled customer ``message`` event (``work["event"]``) as the core's ``InboundMessage``:
+    the sender by user id and name, the text decoded, shared files read, the organisation kept."""
+    event = work["event"]
+    channel, ts, user = str(event["channel"]), str(event["ts"]), str(event["user"])
+    person = await inbound.directory.person(user)
+    text = await inbound.plain(str(event.get("text") or ""))
+    files = await fetch_files(event.get("files") or [], str(inbound.client.token or ""))
+    account = event.get("user_team") or event.get("team")
+    if account == work.get("workspace"):
+        account = None  # one of our own workspace's people: no other organisation to name
+    return InboundMessage(
+        channel=CHANNEL,
+        inbox=inbox,
+        external_id=_ref(channel, ts),
+        sender_address=user,
+        sender_name=person.name,
+        received_at=clock.now(),
+        text=text,
+        subject=(text.strip().splitlines() or ["Slack message"])[0][:120] or "Slack message",
+        attachments=files,
+        extra={"account": str(account)} if account else {},
+        journal_id=journal_id,
+    )
 
 
 def _person(message: dict[str, Any]) -> bool:

@@ -9,7 +9,12 @@ are journaled once). The replay translates it into the core's ``Reaction`` comma
 its character (Slack sends short names: ``eyes`` → 👀; one without a character here stays
 ``:name:``) with its short name (so ``":eyes:" = "claim"`` works too), and the reacted
 message's ts as both the thread to look in (a card's ts is its thread's) and the item to look
-for (a message posted in a thread). The core decides what the
+for (a message posted in a thread). The event never names the reacted message's thread, only the
+message (``item.ts``) and its author (``item_user``): on a message someone else wrote (a
+teammate's own message in a staff thread) the replay asks Slack for it with
+``conversations.replies`` (``ts`` may be "a thread's parent message or a message in the thread";
+the message returned carries ``thread_ts``, https://docs.slack.dev/reference/methods/conversations.replies,
+scope ``channels:history`` / ``groups:history``) and looks in that thread. The core decides what the
 emoji means (``[reactions]``); only a refusal is answered, ephemerally. Reactions of bots (ours
 included), of people who may not act and on files are ignored without an answer.
 """
@@ -19,6 +24,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.inbound import SlackInbound
 from bot.commands import Execute, Location, ParsedCommand
@@ -103,7 +110,7 @@ class SlackReactions:
         if self.inbound.chat_channels and item.get("channel") not in self.inbound.chat_channels:
             return
         key = body.get("event_id") or f"{event.get('type')}:{item.get('ts')}:{event.get('user')}"
-        await self.inbound.journaled("reaction", {"event": event}, key)
+        await self.inbound.journaled("reaction", {"event": event, "bots": sorted(filter(None, bots))}, key)
 
     async def _replay(self, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
@@ -117,7 +124,22 @@ class SlackReactions:
         name = str(event.get("reaction") or "").split("::", 1)[0]
         removed = event.get("type") == "reaction_removed"
         reaction = Reaction(emoji_of(name), removed, short_name=f":{name}:")
-        where = Location("slack", thread_id=ts, item_id=ts, journal_id=journal_id)
+        ours = event.get("item_user") in set(work.get("bots") or ())
+        thread = ts if ours else await self._thread_of(channel, ts)
+        where = Location("slack", thread_id=thread, item_id=ts, journal_id=journal_id)
         reply = await self.execute(actor, ParsedCommand(reaction), where)
         if not reply.ok:
             await self.inbound.answer(self.inbound.reply_text(reply), channel=channel, user=user_id)
+
+    async def _thread_of(self, channel: str, ts: str) -> str:
+        """The thread of message ``ts`` (its own ts for a top-level or vanished message).
+
+        Another failure (rate limit, outage) propagates: the journal replays the reaction later."""
+        try:
+            answer = await self.inbound.client.conversations_replies(channel=channel, ts=ts, limit=1)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "thread_not_found":  # deleted since: no thread to look in
+                return ts
+            raise
+        messages = answer.get("messages") or []
+        return str(messages[0].get("thread_ts") or ts) if messages else ts

@@ -172,6 +172,8 @@ def _title(card: CardView) -> dict[str, Any]:
     customer = card.customer
     if card.customer_address and card.customer_address != card.customer:
         customer += f" ({card.customer_address})"
+    if card.account:
+        customer += f" · org {card.account}"
     tail = clip(f" {card.channel} · {customer} · “{card.subject or '(no subject)'}”", MAX_SECTION - 20)
     elements = [
         {"type": "text", "text": f"#{card.number}", "style": {"bold": True}},

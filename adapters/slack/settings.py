@@ -63,6 +63,11 @@ class SlackSettings(Strict):
         description="channels where a top-level message opens a conversation and its thread continues it; "
         "the team works it in the inbox's staff thread, replies go to the customer's thread",
     )
+    dm_inbox: str | None = Field(
+        None,
+        description='the inbox (its channel = "slack") a member\'s DM to the app opens or continues a '
+        "conversation in; replies go back into the DM (scope im:history, event message.im)",
+    )
 
     @field_validator("command")
     @classmethod

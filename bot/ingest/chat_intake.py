@@ -22,7 +22,8 @@ import dataclasses
 import logging
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -106,6 +107,12 @@ class ChatIntake:
         gap = timedelta(seconds=self.settings.intake.group_seconds)
         last = latest.last_inbound_at
         return bool(gap) and last is not None and msg.received_at - last <= gap
+
+    async def recent_inbound(self, channel: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """(external id, meta) of the customer messages on ``channel`` stored since ``since``: where a
+        chat adapter reads on from after a restart."""
+        async with self.store.snapshot() as repo:
+            return await repo.recent_inbound(channel, since)
 
     async def mirror_edit(
         self, channel: str, external_id: str, text: str, journal_id: int | None = None

@@ -45,6 +45,7 @@ def card_of(
         timezone=settings.inbox(conversation.inbox).timezone,
         sla_due=sla_due_of(conversation),
         sla_state=conversation.sla_state or "ok",
+        account=await repo.account_of(conversation.id),
     )
 
 

@@ -13,7 +13,8 @@ server, not yet marked done; kinds ``send``, ``post``, ``card``, ``notice``), ``
 delivery marked done, the next not started), ``remirror_queued`` (a healed scope's re-mirror
 committed to the outbox, nothing of it posted yet), ``thread_created`` (a card was posted, its
 thread not yet stored) and ``whatsapp_part_sent`` (one part of a long WhatsApp reply went out
-and was recorded, the next not yet).
+and was recorded, the next not yet), ``discord_dm_received`` (a DM to the bot came from the
+gateway, not yet journaled).
 """
 
 from __future__ import annotations

@@ -511,7 +511,9 @@ class FakeDiscord:
         return self._unknown(method, f"/channels/{cid}/messages/pins/{'/'.join(rest)}")
 
     def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50)."""
+        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50),
+        newest first; with ``after`` the ``limit`` messages right after that id (what paging forward
+        relies on), else the newest before ``before``. A DM channel holds the users' messages too."""
         if cid not in self.channels:
             raise p.FakeError(404, 10003, "Unknown Channel")
         limit = int(query.get("limit", 50))
@@ -520,7 +522,11 @@ class FakeDiscord:
                 400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100."
             )
         after, before = int(query.get("after", 0)), int(query.get("before", 2**64))
-        found = [m for m in self.posts(cid) if after < int(m["id"]) < before]
+        found = [m for m in [*self.posts(cid), *self.dms.written(cid)] if after < int(m["id"]) < before]
+        if "after" in query and "before" not in query:
+            return sorted(
+                sorted(found, key=lambda m: int(m["id"]))[:limit], key=lambda m: int(m["id"]), reverse=True
+            )
         return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
 
     def _message(self, cid: int, mid: str) -> dict[str, Any]:

@@ -8,7 +8,9 @@
   (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
 - A user's DM to the bot arrives as MESSAGE_CREATE **without** ``guild_id`` and ``member``
   (https://discord.com/developers/docs/topics/gateway-events#message-create: "guild_id … member …
-  only in guild messages"); it needs the DIRECT_MESSAGES intent.
+  only in guild messages"); it needs the DIRECT_MESSAGES intent. The DM stays in its channel, so
+  Get Channel Messages reads it back (``written``; the bot reads a DM channel it has without
+  further permissions, https://discord.com/developers/docs/resources/message#get-channel-messages).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class FakeDms:
         self.cdn = ""  # base URL of users' files (set when the fake listens)
         self._by_user: dict[int, int] = {}
         self._files: dict[str, bytes] = {}
+        self._written: dict[int, list[dict[str, Any]]] = {}  # DM channel -> the users' messages in it
 
     def open(self, body: dict[str, Any] | None) -> dict[str, Any]:
         """Create DM (or the existing one)."""
@@ -84,7 +87,7 @@ class FakeDms:
         """A user's DM to the bot as the gateway's MESSAGE_CREATE brings it (no guild_id, no member)."""
         cid = self.channel_of(user)
         mid = self.snowflake()
-        return {
+        message = {
             "id": str(mid),
             "channel_id": str(cid),
             "author": p.user(user, name),
@@ -102,3 +105,9 @@ class FakeDms:
             "components": [],
             "mention_everyone": False,
         }
+        self._written.setdefault(cid, []).append(message)
+        return message
+
+    def written(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages users wrote in a DM channel, oldest first."""
+        return list(self._written.get(channel_id, []))

@@ -8,7 +8,9 @@ Codes", gateway close event codes: 4004 when the token is wrong, 4014 "Disallowe
 privileged intent (Gateway Intents: GUILD_MEMBERS 1 << 1, GUILD_PRESENCES 1 << 8, MESSAGE_CONTENT
 1 << 15) is asked for but not enabled in the developer portal; neither may be reconnected.
 
-Frames are sent as text (uncompressed): discord.py decompresses binary frames only.
+Frames are sent as text (uncompressed): discord.py decompresses binary frames only. ``dispatch``
+sends an event to the connected clients as a Dispatch (op 0) with ``t`` its name and ``s`` the next
+sequence number ("Gateway Events", "Payload Structure": ``s`` and ``t`` are set for op 0 only).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class FakeGateway:
         self.enabled: set[str] = {"message_content"}
         self.identifies: list[dict[str, Any]] = []
         self.closed_with: list[int] = []
+        self.ready: list[web.WebSocketResponse] = []  # connections that were sent READY
+        self._seq = 1
 
     @staticmethod
     def info(url: str) -> dict[str, Any]:
@@ -65,7 +69,19 @@ class FakeGateway:
                     await ws.close(code=code, message=b"Disallowed intent(s)." if code == 4014 else b"")
                     break
                 await ws.send_str(json.dumps({"op": 0, "s": 1, "t": "READY", "d": self._ready(request)}))
+                self.ready.append(ws)
+        if ws in self.ready:
+            self.ready.remove(ws)
         return ws
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> int:
+        """Send the event ``event`` to every connected client; how many got it."""
+        self._seq += 1
+        frame = json.dumps({"op": 0, "s": self._seq, "t": event, "d": data})
+        live = [ws for ws in self.ready if not ws.closed]
+        for ws in live:
+            await ws.send_str(frame)
+        return len(live)
 
     def _identify(self, identify: dict[str, Any]) -> int | None:
         self.identifies.append(identify)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import discord
 import pytest
+from sqlalchemy import select
 
 from bot.clock import ManualClock
+from storage.models import CsatRating
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
 from tests.helpers import until
@@ -33,6 +35,7 @@ async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
     app, sender = build_app(fake, tmp_path, clock, channel, extra=extra)
     await app.prepare_database()
     await app.sync_agents()
+    await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
     yield Harness(app, fake, sender, channel, clock)
@@ -204,3 +207,61 @@ async def test_edited_and_deleted_dms_are_mirrored_to_the_staff_thread(dm: Harne
     assert any("Android 14" in t for t in shown() if "deleted" in t)
     seen = await _conversations(dm)
     assert seen[0][2].startswith("The app crashes after login")
+
+
+async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord, tmp_path: Path) -> None:
+    clock = ManualClock()
+    channel = fake.add_text_channel("support")
+    extra = (
+        'dm_inbox = "dms"\n\n[inboxes.dms]\nname = "Discord DMs"\nchannel = "discord"\naddress = "bot"\n'
+        f'surface = "discord"\nchat_channel = "{channel}"\n\n'
+        '[inboxes.dms.csat]\nquestion = "How did we do? Reply 1-5."\nthanks = "Thanks for rating us!"\n'
+    )
+    app, sender = build_app(fake, tmp_path, clock, channel, extra=extra)
+    await app.prepare_database()
+    await app.sync_agents()
+    await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
+    assert app.discord is not None
+    await app.discord.login()
+    h = Harness(app, fake, sender, channel, clock)
+    try:
+        _dm(h, "The desk arrived scratched")
+        await _settled(h, "a conversation", lambda c: len(c) == 1)
+        await app.discord.bridge.on_message(h.member_message(h.thread_id(), "!close"))
+        dm_channel = fake.dms.channel_of(USER)
+        await until(
+            "the survey in the DM",
+            lambda: any("How did we do?" in (m.get("content") or "") for m in fake.posts(dm_channel)),
+            between=app.dispatcher.drain,
+        )
+        _dm(h, "2")
+        await until(
+            "the thanks in the DM",
+            lambda: any(m.get("content") == "Thanks for rating us!" for m in fake.posts(dm_channel)),
+            between=app.dispatcher.drain,
+        )
+        async with app.store.transaction() as repo:
+            ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
+            assert [r.rating for r in ratings] == [2]
+            assert await repo.conversation_by_number(2) is None  # the answer opened nothing new
+    finally:
+        await app.stop()
+
+
+async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_ready(dm: Harness) -> None:
+    _dm(dm, "My parcel is lost")
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    async with dm.app.store.transaction() as repo:
+        assert await repo.journal_counts() == {"done": 1}  # the DM went through the journal
+    # two DMs the gateway never brought (sent while Threadline was down, or lost in a crash)
+    dm.fake.dms.user_message(USER, "sofia", "Tracking says delivered")
+    dm.fake.dms.user_message(USER, "sofia", "But nothing is here")
+    assert dm.app.discord is not None
+    client = dm.app.discord.client
+    assert client.bridge.dms is not None
+    assert await client.bridge.dms.catch_up(client) == 2
+    seen = await _settled(dm, "the missed DMs", lambda c: "nothing is here" in str(c))
+    assert seen == [(1, "open", "My parcel is lost | Tracking says delivered | But nothing is here")]
+    assert await client.bridge.dms.catch_up(client) == 0  # read on from the last stored one
+    history = dm.fake.find("GET", rf"/channels/{dm.fake.dms.channel_of(USER)}/messages$")
+    assert history and all(c.query.get("after") for c in history)

@@ -220,3 +220,9 @@ def test_digest_shows_customer_subjects_literally() -> None:
     waiting = next(f for f in digest_embed(digest).fields if f.name == "Waiting longest")
     assert '#7 "\\[win\\](https://evil.example) \\*\\*now\\*\\*"' in (waiting.value or "")
     assert len(waiting.value or "") <= 1024 and (waiting.value or "").endswith("unassigned")
+
+
+def test_the_customers_organisation_is_on_the_card() -> None:
+    embed = card_embed(card(channel="slack", customer_address="UCUST", account="TCUSTORG"))
+    assert "org TCUSTORG" in (embed.footer.text or "")
+    assert "org" not in (card_embed(card()).footer.text or "")

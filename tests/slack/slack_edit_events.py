@@ -36,14 +36,22 @@ def _callback(event: dict[str, Any]) -> AsyncBoltRequest:
     return signed_request(json.dumps(body), content_type="application/json")
 
 
-def _message(text: str, user: str, ts: str, thread_ts: str) -> dict[str, Any]:
-    return {"type": "message", "user": user, "text": as_slack_sends(text), "ts": ts, "thread_ts": thread_ts}
+def _message(text: str, user: str, ts: str, thread_ts: str | None) -> dict[str, Any]:
+    message = {"type": "message", "user": user, "text": as_slack_sends(text), "ts": ts}
+    return {**message, "thread_ts": thread_ts} if thread_ts else message
 
 
 def message_changed(
-    *, ts: str, thread_ts: str, before: str, after: str, user: str = "UALICE", channel: str = "C_SUPPORT"
+    *,
+    ts: str,
+    thread_ts: str | None,
+    before: str,
+    after: str,
+    user: str = "UALICE",
+    channel: str = "C_SUPPORT",
+    channel_type: str = "channel",
 ) -> AsyncBoltRequest:
-    """``user`` edited their thread reply ``ts`` from ``before`` to ``after``."""
+    """``user`` edited their message ``ts`` (a reply when ``thread_ts`` is given): ``before`` → ``after``."""
     edited_at = f"{time.time():.6f}"
     now = {**_message(after, user, ts, thread_ts), "edited": {"user": user, "ts": edited_at}}
     return _callback(
@@ -52,7 +60,7 @@ def message_changed(
             "subtype": "message_changed",
             "hidden": True,
             "channel": channel,
-            "channel_type": "channel",
+            "channel_type": channel_type,
             "ts": edited_at,
             "event_ts": edited_at,
             "message": now,

@@ -60,7 +60,7 @@ TOKEN = "xoxb-test"
 #: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
 MANIFEST_SCOPES = (
     "chat:write,chat:write.customize,commands,files:write,files:read,channels:history,groups:history,"
-    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read"
+    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read,im:history"
 )
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -109,6 +109,7 @@ class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> conversations.info channel
+    ims: dict[str, str] = field(default_factory=dict)  # the app's DM channels: id (D…) -> the member
     token: str = TOKEN
     scopes: str = MANIFEST_SCOPES
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
@@ -175,6 +176,16 @@ class FakeSlack:
             "is_archived": False,
             "is_member": member,
         }
+
+    def open_im(self, user: str) -> str:
+        """The app's DM channel with ``user`` (opened the first time they write to the app)."""
+        channel = next((c for c, u in self.ims.items() if u == user), f"D{user.removeprefix('U')}")
+        self.ims[channel] = user
+        return channel
+
+    def close_im(self, channel: str) -> None:
+        """The DM is gone (its member was deactivated): Slack knows no such channel any more."""
+        self.ims.pop(channel, None)
 
     def invite(self, channel_id: str) -> None:
         """The bot is invited into a known channel (``/invite @Threadline``)."""
@@ -349,7 +360,7 @@ class FakeSlack:
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
-        if channel.startswith("CMISSING"):
+        if channel.startswith("CMISSING") or self._unknown_im(channel):
             return {"ok": False, "error": "channel_not_found"}
         if not self.channels.get(channel, {}).get("is_member", True):
             # https://docs.slack.dev/reference/methods/chat.postMessage#errors (without chat:write.public)
@@ -445,7 +456,14 @@ class FakeSlack:
         file_id = f"F{next(self._ts):06d}"
         return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
 
+    def _unknown_im(self, channel: str) -> bool:
+        """A DM channel id (``D…``) the app has no DM of: ``channel_not_found``, as Slack answers a
+        channel the token cannot see (https://docs.slack.dev/reference/methods/chat.postMessage#errors)."""
+        return channel.startswith("D") and channel not in self.ims
+
     def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self._unknown_im(str(args.get("channel_id") or "")):
+            return {"ok": False, "error": "channel_not_found"}
         for f in args.get("files") or []:
             self.files[f["id"]] = {
                 "id": f["id"],

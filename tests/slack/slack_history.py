@@ -10,7 +10,9 @@ only; Slack posts a message whose ``event_type`` breaks that with an ``invalid_m
 *warning* and drops its metadata ("Defining metadata" in the first page). The fake refuses it, and an
 empty one, instead: stricter, so code that would lose its outbox id in Slack fails in the tests.
 ``conversations.replies`` (https://docs.slack.dev/reference/methods/conversations.replies) returns the
-parent and its replies oldest first; ``conversations.history``
+parent and its replies oldest first; its ``ts`` is "a thread's parent message or a message in the
+thread" (a message with no replies of its own comes back alone, with its ``thread_ts`` when it is a
+reply), and a ``ts`` of no message is ``thread_not_found``; ``conversations.history``
 (https://docs.slack.dev/reference/methods/conversations.history) the channel's top-level messages
 newest first, ``limit`` of them (default 100), at or after ``oldest``. Both return a message's
 ``metadata`` only when ``include_all_metadata`` is true ("Return all metadata associated with

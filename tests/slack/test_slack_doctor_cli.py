@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from adapters.slack.doctor import NEEDED_SCOPES
 from testkit.workers import free_port
 from tests.email.email_servers import Dovecot
 from tests.slack.slack_fake import FakeSlack
@@ -111,7 +112,7 @@ async def test_each_mistake_is_a_cross_with_its_fix_and_exit_1(
     code, out, err = await _doctor(config, "check-config", "--online", imap_password="wrong-imap-pass")
     assert code == 1 and "Traceback" not in out + err
     lines = out.splitlines()
-    assert "  ✗ scopes: 1 of 13 missing" in lines
+    assert f"  ✗ scopes: 1 of {len(NEEDED_SCOPES)} missing" in lines
     assert "      fix: type /invite @threadline in #support" in lines
     assert "  ✗ sign in as support (password)" in lines
     whatsapp = lines.index("whatsapp")

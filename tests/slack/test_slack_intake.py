@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.commands import Actor
+from storage.models import CsatRating
 from tests.slack.slack_edit_events import message_changed, message_deleted
 from tests.slack.slack_intake_events import HELP, customer_message
 from tests.slack.slack_payloads import message_event
@@ -71,6 +74,7 @@ async def test_a_channel_message_opens_a_conversation_worked_in_the_staff_thread
         first = (await repo.messages_of(conv.id, ["inbound"]))[0]
         reply = (await repo.messages_of(conv.id, ["outbound"]))[0]
     assert (first.meta or {}).get("account") == "TCUSTORG"  # the Slack Connect organisation
+    assert "Carla Customer (UCUST) · org TCUSTORG" in str(world.card()["blocks"][0])  # shown on the card
     assert reply.delivery_status == "sent" and reply.external_id == f"{HELP}:{answers[0]['ts']}"
 
 
@@ -159,3 +163,29 @@ async def test_files_go_both_ways(make_world) -> None:
     uploads = [c.args for c in world.fake.called("files.completeUploadExternal")]
     into_help = [u for u in uploads if u.get("channel_id") == HELP or u.get("channel") == HELP]
     assert into_help and str(into_help[-1].get("thread_ts")) == root
+
+
+async def test_csat_reaches_the_customers_thread_and_the_answer_is_recorded(make_world) -> None:
+    world = await make_world(
+        INTAKE, extra=HELP_INBOX + '\n[inboxes.help.csat]\nquestion = "How did we do? Reply 1-5."\n'
+    )
+    world.fake.add_user("UCUST", "Carla Customer", "carla@customer.example")
+    world.fake.add_channel(HELP, "help")
+    request, root = customer_message(world.fake, "Export is broken")
+    await world.dispatch(request)
+    await world.settle()
+    await world.dispatch(message_event("!close", thread_ts=world.card()["ts"]))
+    await world.settle()
+    await world.settle()
+    asked = [m for m in world.fake.thread(HELP, root) if "How did we do?" in (m.get("text") or "")]
+    assert len(asked) == 1
+    answer, _ = customer_message(world.fake, "4 - quick fix", thread_ts=root)
+    await world.dispatch(answer)
+    await world.settle()
+    async with world.app.store.transaction() as repo:
+        ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
+        assert [r.rating for r in ratings] == [4]
+        conv = await repo.conversation_by_number(1)
+        assert conv is not None and conv.status == "closed"  # answered without reopening
+    staff = [m.get("text") or "" for m in world.fake.thread("C_SUPPORT", world.card()["ts"])]
+    assert any("rated this conversation 4/5" in t for t in staff)

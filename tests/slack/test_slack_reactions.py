@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from storage.models import AuditEvent
 from tests.helpers import until
-from tests.slack.slack_payloads import reaction_body, reaction_event
+from tests.slack.slack_payloads import message_event, reaction_body, reaction_event
 from tests.slack.slack_read import card_fields
 
 
@@ -145,3 +147,37 @@ async def test_a_slack_map_may_name_emoji_by_short_name(make_world) -> None:
     await world.settle()
     fields = card_fields(world.fake.last_update(card["ts"]))
     assert fields["Assignee"] == "Alice" and "urgent" not in fields["Priority"].lower()
+
+
+async def test_a_reaction_on_a_teammates_own_message_in_the_thread_applies(world) -> None:
+    await world.email("Where is my parcel?")
+    await world.settle()
+    card = world.card()
+    typed = message_event("asking the warehouse", user="UBOB", thread_ts=card["ts"])
+    event = json.loads(typed.raw_body)["event"]
+    world.fake.receive(event)  # Slack now holds Bob's message in the thread
+    await world.dispatch(typed)
+    await world.settle()
+    # reaction_added names only the message (item.ts) and its author (item_user), never its thread
+    await world.dispatch(reaction_event({**event, "user": "UBOB"}, "eyes"))
+    await world.settle()
+    assert card_fields(world.fake.last_update(card["ts"]))["Assignee"] == "Alice"
+    [lookup] = world.fake.called("conversations.replies")
+    assert lookup.args["ts"] == event["ts"]
+    [audit] = await _audit(world, "reaction")
+    assert audit.detail["command"] == "claim"
+
+
+async def test_a_reaction_on_a_message_outside_every_thread_does_nothing(world) -> None:
+    await world.email("Hello")
+    await world.settle()
+    card = world.card()
+    typed = message_event("lunch?", user="UBOB", thread_ts=None)
+    event = json.loads(typed.raw_body)["event"]
+    world.fake.receive(event)
+    await world.dispatch(reaction_event(event, "eyes"))
+    await world.settle()
+    assert world.fake.last_update(card["ts"]) is None
+    assert await _audit(world, "reaction") == []
+    async with world.app.store.transaction() as repo:
+        assert await repo.journal_counts() == {"done": 1}  # the reaction, done with nothing to do
