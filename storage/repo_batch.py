@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
@@ -89,6 +89,32 @@ class BatchReads(RepositoryBase):
         for conversation_id, name in (await self.session.execute(stmt)).all():
             labels.setdefault(int(conversation_id), []).append(str(name))
         return labels
+
+    async def accounts_of_many(self, conversation_ids: Collection[int]) -> dict[int, str]:
+        """The organisation (a Slack Connect team) each conversation's customer wrote from: the
+        newest ``meta["account"]`` among its last 20 inbound messages; none: absent."""
+        if not conversation_ids:
+            return {}
+        newest = (
+            func.row_number()
+            .over(partition_by=Message.conversation_id, order_by=Message.id.desc())
+            .label("newest")
+        )
+        latest = (
+            select(Message.conversation_id, Message.meta, newest)
+            .where(Message.conversation_id.in_(sorted(conversation_ids)), Message.kind == "inbound")
+            .subquery()
+        )
+        stmt = (
+            select(latest.c.conversation_id, latest.c.meta)
+            .where(latest.c.newest <= 20)
+            .order_by(latest.c.conversation_id, latest.c.newest)
+        )
+        accounts: dict[int, str] = {}
+        for conversation_id, meta in (await self.session.execute(stmt)).all():
+            if int(conversation_id) not in accounts and meta and meta.get("account"):
+                accounts[int(conversation_id)] = str(meta["account"])
+        return accounts
 
     async def attachments_of_many(self, message_ids: Collection[int]) -> dict[int, list[Attachment]]:
         """Each message's attachments in order; a message without any: absent."""

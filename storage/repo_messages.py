@@ -69,17 +69,6 @@ class MessageQueries(RepositoryBase):
             stmt = stmt.where(Message.kind.in_(list(kinds)))
         return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
 
-    async def account_of(self, conversation_id: int) -> str:
-        """The organisation named by the customer's latest messages (``meta["account"]``), else ""."""
-        stmt = (
-            select(Message.meta)
-            .where(Message.conversation_id == conversation_id, Message.kind == "inbound")
-            .order_by(Message.id.desc())
-            .limit(20)
-        )
-        metas = (await self.session.execute(stmt)).scalars().all()
-        return next((str(m["account"]) for m in metas if m and m.get("account")), "")
-
     async def recent_inbound(self, channel: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
         """(external id, meta) of the inbound messages on ``channel`` stored since ``since``."""
         stmt = select(Message.external_id, Message.meta).where(

@@ -96,6 +96,7 @@ async def read_batch(repo: Repository, settings: Settings, rows: Sequence[Outbox
     contacts = await repo.contacts_by_id({c.contact_id for c in shown.values()})
     agents = await repo.agent_names({c.assignee_id for c in shown.values() if c.assignee_id is not None})
     labels = await repo.labels_of_many(shown)
+    accounts = await repo.accounts_of_many(shown)
     message_ids = {row.message_id for row in wanted if row.kind == POST and row.message_id is not None}
     messages = await repo.messages_by_id(message_ids)
     attachments = await repo.attachments_of_many(messages)
@@ -116,7 +117,14 @@ async def read_batch(repo: Repository, settings: Settings, rows: Sequence[Outbox
             if contact is None:
                 continue
             assignee = agents.get(conversation.assignee_id) if conversation.assignee_id is not None else None
-            card = card_of(conversation, contact, assignee, labels.get(conversation.id, []), settings)
+            card = card_of(
+                conversation,
+                contact,
+                assignee,
+                labels.get(conversation.id, []),
+                accounts.get(conversation.id, ""),
+                settings,
+            )
         post: PostView | None = None
         if row.kind == POST and row.message_id is not None:
             message = messages[row.message_id]

@@ -26,9 +26,15 @@ def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
 
 
 def card_of(
-    conversation: Conversation, contact: Contact, assignee: str | None, labels: list[str], settings: Settings
+    conversation: Conversation,
+    contact: Contact,
+    assignee: str | None,
+    labels: list[str],
+    account: str,
+    settings: Settings,
 ) -> CardView:
-    """The card of a conversation as it is now, from its rows as read (``bot.outbox.batch_read``)."""
+    """The card of a conversation as it is now, from its rows as read (``bot.outbox.batch_read``);
+    ``account`` is the customer's organisation (a Slack Connect team), or ""."""
     address = contact_address(settings, contact, conversation.channel)
     return CardView(
         number=conversation.number,
@@ -45,7 +51,7 @@ def card_of(
         timezone=settings.inbox(conversation.inbox).timezone,
         sla_due=sla_due_of(conversation),
         sla_state=conversation.sla_state or "ok",
-        account=await repo.account_of(conversation.id),
+        account=account,
     )
 
 
