@@ -4,9 +4,9 @@ A ``SurfaceRefused`` (the bot not in the channel, the channel gone, a bad or rev
 missing scope) marks the conversation's mirror as needing repair under its scope (the chat
 channel, or ``*`` for the whole surface), parks the row, and tells the team once per broken
 scope: one ops log line with the fix, and one notice in chat where it can be read
-(``bot.outbox.refusal_notices``), with a second one when it is healed. Later rows of a marked conversation are parked without
-calling the platform. Every ``[outbox] repair_probe_seconds`` each broken scope is probed
-(``Surface.probe``); when it works again — by the probe, or by the next successful delivery
+(``bot.outbox.refusal_notices``), with a second one when it is healed. Later rows of a marked
+conversation are parked without calling the platform. Every ``[outbox] repair_probe_seconds``
+each broken scope is probed (``Surface.probe``); when it works again — by the probe, or by the next successful delivery
 in that scope — every conversation marked under it is re-mirrored (``bot.outbox.remirror``).
 A card the platform says is gone (``ThreadGone``) is rebuilt the same way, history and all.
 """
