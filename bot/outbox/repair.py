@@ -6,8 +6,9 @@ channel, or ``*`` for the whole surface), parks the row, and tells the team once
 scope: one ops log line with the fix, and one notice in chat where it can be read
 (``bot.outbox.refusal_notices``), with a second one when it is healed. Later rows of a marked
 conversation are parked without calling the platform. Every ``[outbox] repair_probe_seconds``
-each broken scope is probed (``Surface.probe``); when it works again — by the probe, or by the next successful delivery
-in that scope — every conversation marked under it is re-mirrored (``bot.outbox.remirror``).
+each broken scope is probed (``Surface.probe``); when it works again — by the probe, or by the
+next successful delivery in that scope — every conversation marked under it is re-mirrored
+(``bot.outbox.remirror``).
 A card the platform says is gone (``ThreadGone``) is rebuilt the same way, history and all.
 """
 
