@@ -130,7 +130,7 @@ class Repairs:
         assert row.conversation_id is not None  # only a conversation's own rows find its thread gone
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
-            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True)
+            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True, replacing=row.id)
         self.remirrored.add(conversation.id)
         log.warning(
             "thread gone; recreating the card with its history",
