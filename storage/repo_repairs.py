@@ -123,6 +123,13 @@ class RepairQueries(RepositoryBase):
             )
         )
 
+    async def lock_mirror(self, conversation_id: int) -> None:
+        """Hold the conversation's row lock until this unit of work ends: two instances re-mirroring one
+        conversation take turns (PostgreSQL; SQLite has one writer at a time anyway)."""
+        if self.dialect == "postgresql":
+            stmt = select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+            await self.session.execute(stmt)
+
     async def conversations_for_resync(self, numbers: list[int] | None) -> list[Conversation]:
         """The conversations with these numbers (every one for ``None``), by number."""
         stmt = select(Conversation).order_by(Conversation.number)

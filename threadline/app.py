@@ -112,7 +112,7 @@ class Threadline:
         self.discord = plugs.discord.discord if plugs.discord else None
         self.whatsapp = plugs.whatsapp.channel if plugs.whatsapp else None
         # permanent refusals (bot not in channel, bad token) park conversations until they heal
-        self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify)
+        self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify, holder=instance)
         # /readyz shows each surface's and chat channel's state
         health = Health(self.store, mirrors=self.repairs.report)
         outages = OutageTracker(

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import discord
 
+from adapters.discord.adopt import adopt_thread
 from adapters.discord.bridge import NONE, Bridge
 from adapters.discord.client import ThreadlineClient, set_api_base
 from adapters.discord.components import card_controls, undo_controls
@@ -155,6 +156,12 @@ class DiscordSurface:
         embed, view = card_embed(card), await self._view(card)
         where = f"channel {chat_channel}"
         try:
+            retried = (
+                card.delivery is not None and card.delivery.retried
+            )  # an earlier attempt may have opened it
+            if retried and (adopted := await adopt_thread(self.client, channel, card, embed, view)):
+                self._names[adopted.thread_id] = thread_name(card)
+                return adopted
             if isinstance(channel, discord.ForumChannel):
                 made = await channel.create_thread(
                     name=thread_name(card),

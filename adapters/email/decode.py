@@ -84,7 +84,7 @@ def decode_bytes(data: bytes, charset: str) -> tuple[str, str | None]:
     codec = _WHATWG.get(label, label)
     try:
         codecs.lookup(codec)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label with a NUL in it ("embedded null character")
         text, _ = decode_bytes(data, "utf-8")
         return text, f"unknown charset {label!r}; decoded as utf-8/windows-1252"
     name = codecs.lookup(codec).name

@@ -5,13 +5,17 @@ are permanent and their text is shown in the thread. A refused sign-in (535, or 
 expired OAuth sign-in) is transient: the reply waits while someone fixes the credentials.
 With ``auth = "oauth2"`` each reply signs in with the token of its inbox's mailbox.
 The Message-ID comes from the outbound uid, so a retry after an ambiguous failure
-re-sends the same message id.
+re-sends the same message id. The send record is written as soon as the server answers 250 to the
+DATA, before QUIT: only a crash between that answer and the record sends the mail again (SMTP has no
+idempotency key; the same Message-ID lets the customer's mail client show it once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from email.message import EmailMessage
 
 import aiosmtplib
 
@@ -75,6 +79,29 @@ class SmtpSender:
         self.composer = composer or ReplyComposer()
         self.tokens = dict(tokens or {})
 
+    async def _send_with_password(
+        self, email: EmailMessage, sender: str, recipients: list[str], accepted: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Connect, sign in with ``[channels.email.smtp]`` username/password when set, send, call
+        ``accepted`` while the connection is still open, quit (a failed QUIT changes nothing)."""
+        settings = self.settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.username or None,
+            password=settings.password or None,
+            use_tls=settings.security == "tls",
+            start_tls=settings.security == "starttls",
+            timeout=settings.timeout,
+        )
+        await smtp.connect()
+        try:
+            await smtp.send_message(email, sender=sender, recipients=recipients)
+            await accepted()
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.quit()
+
     async def erase(self, external_ids: Collection[str]) -> int:
         """Sent mail has left the server: nothing is kept here."""
         return 0
@@ -102,24 +129,22 @@ class SmtpSender:
                 f'smtp.auth is "oauth2" but inbox {message.inbox} has no mailbox with auth = "oauth2" '
                 'to sign in as; add one or set smtp.auth = "password"'
             )
+
+        async def accepted() -> None:  # the server's 250 for the DATA: recorded before QUIT
+            await parts.record(0, message_id)
+
         try:
             if tokens is not None:
                 await send_with_token(
-                    settings, email, sender=message.inbox_address, recipients=recipients, tokens=tokens
-                )
-            else:
-                await aiosmtplib.send(
+                    settings,
                     email,
                     sender=message.inbox_address,
                     recipients=recipients,
-                    hostname=settings.host,
-                    port=settings.port,
-                    username=settings.username or None,
-                    password=settings.password or None,
-                    use_tls=settings.security == "tls",
-                    start_tls=settings.security == "starttls",
-                    timeout=settings.timeout,
+                    tokens=tokens,
+                    accepted=accepted,
                 )
+            else:
+                await self._send_with_password(email, message.inbox_address, recipients, accepted)
         except (
             TimeoutError,
             aiosmtplib.SMTPException,
@@ -140,7 +165,6 @@ class SmtpSender:
                 },
             )
             raise error from exc
-        await parts.record(0, message_id)
         log.info(
             "smtp delivered",
             extra={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -61,9 +62,16 @@ async def sign_in_with_token(smtp: aiosmtplib.SMTP, user: str, tokens: MailboxTo
 
 
 async def send_with_token(
-    settings: SmtpSettings, email: EmailMessage, *, sender: str, recipients: list[str], tokens: MailboxTokens
+    settings: SmtpSettings,
+    email: EmailMessage,
+    *,
+    sender: str,
+    recipients: list[str],
+    tokens: MailboxTokens,
+    accepted: Callable[[], Awaitable[None]],
 ) -> None:
-    """Connect, sign in as the mailbox of ``tokens`` with its access token, send ``email``, quit."""
+    """Connect, sign in as the mailbox of ``tokens`` with its access token, send ``email``, call
+    ``accepted`` (the server answered 250 to the DATA: record the send), quit."""
     smtp = aiosmtplib.SMTP(
         hostname=settings.host,
         port=settings.port,
@@ -75,6 +83,7 @@ async def send_with_token(
     try:
         await sign_in_with_token(smtp, tokens.account, tokens)
         await smtp.send_message(email, sender=sender, recipients=recipients)
+        await accepted()
     finally:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):
             await smtp.quit()

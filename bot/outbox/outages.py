@@ -28,7 +28,6 @@ from bot.effects import CHANNEL_POST, Effects, surface_destination
 from bot.runtime import metrics
 from bot.runtime.health import Health
 from storage import Store
-from storage.repository import ConversationFilter
 
 __all__ = ["OutageTracker"]
 
@@ -171,12 +170,10 @@ class OutageTracker:
                 return False
             if not take:
                 await repo.release_lease(lease, self.holder)
-            anchor = await repo.list_conversations(ConversationFilter(inbox=inbox_name, limit=1))
-            if not anchor:  # an outbox row belongs to a conversation; a brand-new inbox has none yet
-                return False
             payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
             destination = surface_destination(inbox.surface)
-            await repo.enqueue(anchor[0], destination, CHANNEL_POST, now, payload=payload)
+            # about no conversation (a brand-new inbox has none yet), due at once: its claim ends now
+            await repo.enqueue_claimed(destination, CHANNEL_POST, now, now, payload)
         return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:

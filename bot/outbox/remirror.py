@@ -2,7 +2,8 @@
 
 Nothing here calls a platform: a re-mirror is outbox rows, written in one transaction with the
 rows it replaces marked superseded, so the dispatcher delivers it in order and a crash in the
-middle resumes where it stopped (every row is delivered once, like any other).
+middle resumes where it stopped (every row is delivered once, like any other). Two instances
+re-mirroring one conversation at once take turns under its row lock (``Repository.lock_mirror``).
 
 - ``fresh`` (no thread, a card deleted on the platform, or ``threadline resync``): the thread is
   forgotten, a card row opens a new one and every message the thread ever showed is posted
@@ -51,11 +52,24 @@ def _again(rows: list[OutboxRow], fresh: bool) -> list[OutboxRow]:
 
 
 async def remirror(
-    repo: Repository, conversation: Conversation, surface: str, now: datetime, *, fresh: bool
+    repo: Repository,
+    conversation: Conversation,
+    surface: str,
+    now: datetime,
+    *,
+    fresh: bool,
+    replacing: int | None = None,
 ) -> Remirrored:
-    """Queue the conversation's complete mirror on ``surface`` and supersede the rows it replaces."""
+    """Queue the conversation's complete mirror on ``surface`` and supersede the rows it replaces.
+
+    Taken under the conversation's row lock, so two instances re-mirroring it at once take turns;
+    ``replacing`` (the row whose delivery found the thread gone): when another instance's re-mirror
+    already replaced it, nothing more is queued (the mirror is already complete)."""
+    await repo.lock_mirror(conversation.id)
     destination = surface_destination(surface)
     rows = await repo.mirror_rows(conversation.id, destination)
+    if replacing is not None and any(r.id == replacing and r.status not in _UNDELIVERED for r in rows):
+        return Remirrored(posts=0, superseded=0)
     if fresh or await repo.thread_of(conversation.id, surface) is None:
         fresh = True
         await repo.forget_thread(conversation.id, surface)

@@ -3,10 +3,12 @@
 A ``SurfaceRefused`` (the bot not in the channel, the channel gone, a bad or revoked token, a
 missing scope) marks the conversation's mirror as needing repair under its scope (the chat
 channel, or ``*`` for the whole surface), parks the row, and tells the team once per broken
-scope: one ops log line with the fix. Later rows of a marked conversation are parked without
-calling the platform. Every ``[outbox] repair_probe_seconds`` each broken scope is probed
-(``Surface.probe``); when it works again — by the probe, or by the next successful delivery
-in that scope — every conversation marked under it is re-mirrored (``bot.outbox.remirror``).
+scope: one ops log line with the fix, and one notice in chat where it can be read
+(``bot.outbox.refusal_notices``), with a second one when it is healed. Later rows of a marked
+conversation are parked without calling the platform. Every ``[outbox] repair_probe_seconds``
+each broken scope is probed (``Surface.probe``); when it works again — by the probe, or by the
+next successful delivery in that scope — every conversation marked under it is re-mirrored
+(``bot.outbox.remirror``).
 A card the platform says is gone (``ThreadGone``) is rebuilt the same way, history and all.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import CHANNEL_POST
+from bot.outbox.refusal_notices import RefusalNotices
 from bot.outbox.remirror import Remirrored, remirror
 from bot.ports import WHOLE_SURFACE, DeliveryError, Surface, SurfaceRefused
 from bot.runtime import faults
@@ -45,7 +48,10 @@ class Repairs:
         clock: Clock,
         surfaces: Mapping[str, Surface],
         notify: Callable[[], None] = lambda: None,
+        *,
+        holder: str = "threadline",
     ) -> None:
+        """``holder``: this instance's lease name (the refusal notices are told by one instance)."""
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -55,6 +61,17 @@ class Repairs:
         self.notify = notify  # wakes the outbox when a re-mirror was queued
         self._read_stored = False  # the stored broken scopes were read (once, before the first delivery)
         self.remirrored: set[int] = set()  # conversations this instance re-mirrored since it started
+        self.notices = RefusalNotices(store, settings, clock, surfaces, holder, self._works)
+        self._told: set[tuple[str, str]] = set()  # scopes this instance told the team about
+
+    def _works(self, surface: str, chat_channel: str) -> bool:
+        """False when the chat channel, or its whole surface, is known to refuse."""
+        for scope in (WHOLE_SURFACE, chat_channel):
+            if (surface, scope) in self.broken or self.states.get((surface, scope), "ok").startswith(
+                "broken"
+            ):
+                return False
+        return True
 
     def chat_channel_of(self, row: OutboxRow, inbox: str) -> str:
         """The chat channel a surface row goes to: its own for a channel post, else its inbox's."""
@@ -93,6 +110,7 @@ class Repairs:
             scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
             first = await repo.mark_repair(conversation.id, surface, scope, error.reason, now)
             await repo.park(row.id, error.reason)
+            told = first and await self.notices.refused(repo, surface, scope, error.reason)
         self.broken[(surface, scope)] = error.reason
         self.states[(surface, scope)] = f"broken: {error.reason}"
         if first:
@@ -103,13 +121,16 @@ class Repairs:
                 error.reason,
                 extra={"surface": surface, "scope": scope, "conversation_id": row.conversation_id},
             )
+            if told:
+                self._told.add((surface, scope))
+                self.notify()
 
     async def rebuild(self, row: OutboxRow, surface: str) -> Remirrored:
         """The card or thread is gone on the platform: a new card with the thread's whole history."""
         assert row.conversation_id is not None  # only a conversation's own rows find its thread gone
         async with self.store.transaction() as repo:
             conversation = await repo.conversation(row.conversation_id)
-            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True)
+            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True, replacing=row.id)
         self.remirrored.add(conversation.id)
         log.warning(
             "thread gone; recreating the card with its history",
@@ -140,15 +161,21 @@ class Repairs:
         """Re-mirror every conversation marked under a scope that works again; return how many."""
         now = self.clock.now()
         count = 0
+        reason = self.broken.get((surface, scope), "")
         async with self.store.transaction() as repo:
             for conversation_id in await repo.take_repairs(surface, scope):
                 conversation = await repo.conversation(conversation_id)
                 await remirror(repo, conversation, surface, now, fresh=False)
                 self.remirrored.add(conversation.id)
                 count += 1
+            if count:  # this instance took the waiting conversations: it tells the team, once
+                await self.notices.healed(repo, surface, scope, reason, count)
         faults.hit("remirror_queued")  # crash-safety tests: the re-mirror is committed, nothing posted
         self.broken.pop((surface, scope), None)
         self.states[(surface, scope)] = "ok"
+        if (surface, scope) in self._told and not count:  # another instance healed it first
+            await self.notices.forget(surface, scope)
+        self._told.discard((surface, scope))
         log.warning(
             "surface works again; re-mirroring the conversations that waited",
             extra={"surface": surface, "scope": scope, "conversations": count},
@@ -180,6 +207,9 @@ class Repairs:
         async with self.store.transaction() as repo:
             scopes = await repo.broken_scopes()
         self.broken = {(s.surface, s.scope): s.reason for s in scopes}
+        for key in self._told - set(self.broken):  # another instance healed it: the lease is not needed
+            await self.notices.forget(*key)
+            self._told.discard(key)
         for (surface, scope), reason in list(self.broken.items()):
             if await self._probe(surface, scope, reason):
                 await self.heal(surface, scope)

@@ -35,6 +35,7 @@ It refuses what Discord refuses (``discord_fake_limits`` has the message limits 
   by the same author with the same nonce, that message will be returned and no new message will be
   created."). Stricter where the docs are vague: only within ``NONCE_SECONDS`` (2 minutes) and only in
   the same channel; without ``enforce_nonce`` a repeated nonce posts again;
+- ``GET /guilds/{id}/threads/active`` lists the active threads newest first (``_active_thread_list``);
 - a channel in ``no_access`` (the bot's role lost View Channel there), and every thread in it, answers
   403 50001 Missing Access to every call (Opcodes and Status Codes, "JSON Error Codes":
   https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
@@ -355,6 +356,8 @@ class FakeDiscord:
         if path == "/applications/@me" and method == "GET":
             flags = sum(bit for name, bit in _INTENT_FLAGS.items() if name in self.gateway.enabled)
             return p.json_response({**p.application(), "flags": flags})
+        if path == f"/guilds/{GUILD_ID}/threads/active" and method == "GET":
+            return p.json_response(self._active_thread_list())
         if parts[0] == "guilds" and len(parts) == 2 and method == "GET" and parts[1] == str(GUILD_ID):
             return p.json_response(self._guild())
         if parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members" and method == "GET":
@@ -396,6 +399,28 @@ class FakeDiscord:
             *self.roles,
         ]
         return {"id": str(GUILD_ID), "name": "Acme", "owner_id": "1", "roles": roles}
+
+    def _active_thread_list(self) -> dict[str, Any]:
+        """Guild resource, "List Active Guild Threads" (``GET /guilds/{guild.id}/threads/active``,
+        https://discord.com/developers/docs/resources/guild#list-active-guild-threads): "all active
+        threads in the guild, including public and private threads", "ordered by their id, in descending
+        order", as ``{"threads": [channel], "members": [thread member]}`` with a member object for each
+        returned thread the bot has joined (it joins the threads it opens). Archived threads are not
+        active. Stricter than the docs say: threads of a channel the bot cannot see are left out."""
+        threads = [
+            c
+            for c in self.channels.values()
+            if "thread_metadata" in c
+            and not c["thread_metadata"]["archived"]
+            and int(c.get("parent_id") or 0) not in self.no_access
+        ]
+        threads.sort(key=lambda c: int(c["id"]), reverse=True)
+        members = [
+            {"id": c["id"], "user_id": str(BOT_ID), "join_timestamp": p.NOW, "flags": 1}
+            for c in threads
+            if str(c.get("owner_id")) == str(BOT_ID)
+        ]
+        return {"threads": threads, "members": members}
 
     def _unknown(self, method: str, path: str) -> web.Response:
         self.unknown.append(f"{method} {path}")

@@ -74,6 +74,13 @@ def test_unknown_charset_and_invalid_bytes() -> None:
     assert "bytes here" in m.text and any("invalid utf-8" in e for e in m.parse_errors)
 
 
+def test_a_charset_label_with_a_nul_is_an_unknown_charset() -> None:
+    """Found by the fuzz test: ``charset="utf\x00-8"`` made the codec lookup raise ValueError."""
+    raw = load("04-unknown-charset.eml").replace(b"charset=", b'charset="ut\x00f-8" x=', 1)
+    m = parse(raw)
+    assert isinstance(m.text, str) and any("unknown charset" in e for e in m.parse_errors)
+
+
 def test_missing_message_id_is_synthesized_stably() -> None:
     raw = load("05-missing-message-id.eml")
     first, second = parse(raw), parse(raw)

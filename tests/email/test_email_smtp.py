@@ -91,3 +91,46 @@ async def test_bad_recipient_is_permanent_without_connecting() -> None:
     bad = OutboundView(**{**outbound().__dict__, "to_address": "not an address"})
     with pytest.raises(PermanentDeliveryError):
         await sender(free_port()).send(bad)
+
+
+class _QuitWatchingSink(Sink):
+    """A sink that notes when the server accepted the DATA and when the client said QUIT."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        self.events.append("250 for DATA")
+        return answer
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.events.append("QUIT")
+        return "221 Bye"
+
+
+class _NotedParts(MemoryParts):
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def record(self, part: int, external_id: str) -> None:
+        self.events.append("recorded")
+        await super().record(part, external_id)
+
+
+async def test_the_send_is_recorded_before_quit() -> None:
+    """The gap between the server's 250 and the send record is as narrow as SMTP allows: no QUIT round
+    trip in between (a crash there would send the mail again, with the same Message-ID)."""
+    from aiosmtpd.controller import Controller
+
+    events: list[str] = []
+    port = free_port()
+    controller = Controller(_QuitWatchingSink(events), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        await sender(port).send(outbound(), _NotedParts(events))
+    finally:
+        controller.stop()
+    assert events == ["250 for DATA", "recorded", "QUIT"]

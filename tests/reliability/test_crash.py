@@ -3,11 +3,14 @@ Dovecot, replies out to a real SMTP server, killed (``os._exit(137)``, what SIGK
 outside) at kill points of ingest and delivery, plus a SIGKILL from outside, and restarted.
 
 Afterwards: every customer message is stored once, in exactly one conversation with exactly one
-thread, and was shown in the thread; every agent reply reached the SMTP server (no Message-ID lost)
-and is marked sent; the audit trail has each reply once. Delivery is at-least-once: a kill after the
-platform accepted a delivery and before it was marked done repeats that delivery after restart (the
-same Message-ID for email, so the customer's mail client shows it once). Any kill can catch up to the
-dispatcher's concurrency (8) deliveries in flight; the test counts the repeats and checks that bound.
+thread, and was shown in the thread; every agent reply reached the SMTP server exactly once (its send
+record is committed right after the server's 250, before the kill point ``delivered_send``) and is
+marked sent; the audit trail has each reply once. What cannot be exactly once here: the terminal
+surface keeps no record of what it printed, so a kill after a thread post was printed and before it was
+marked done (``delivered_post``) prints it again after the restart, at most the dispatcher's
+concurrency (8) posts; Slack and Discord posts are exactly once (``test_crash_delivery``,
+``test_crash_discord``). The SMTP gap that remains (a kill between the server's 250 and the send record)
+is not a kill point: SMTP has no idempotency key, the retry resends the same Message-ID.
 """
 
 from __future__ import annotations
@@ -96,9 +99,8 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
         instance.terminate()
     assert await instance.exited(timeout=30) == 0, "SIGTERM must stop gracefully with exit code 0"
 
-    # At-least-once: every kill may repeat the deliveries that were in flight at that moment (accepted
-    # by the platform, not yet recorded): at most the dispatcher's concurrency (8) per kill.
-    in_flight_bound = len(KILL_RUNS) * 8
+    # Only the kill after a terminal post may repeat what was in flight then: the dispatcher's concurrency.
+    in_flight_bound = 8 * sum(1 for fault, _ in KILL_RUNS if fault.startswith("delivered_post"))
     state = snapshot(process_db)
     stored = Counter(message_id for message_id, _ in state.inbound)
     assert all(count == 1 for count in stored.values()), stored
@@ -106,15 +108,15 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     assert len(set(conversations_of.values())) == len(sent_mail)  # each customer: one conversation
     assert all(state.threads[conv] == 1 for conv in conversations_of.values()), state.threads
     assert state.failed_outbox == 0
-    # Replies: none lost (every Message-ID at the sink), all marked sent, repeats bounded by the kills.
+    # Replies: none lost (every Message-ID at the sink), all marked sent, each sent exactly once.
     outbound_ids = {external for _, external, _ in state.outbound}
     assert len(state.outbound) == len(replies) and all(status == "sent" for *_, status in state.outbound)
     assert set(sink.message_ids) == outbound_ids
-    assert len(sink.message_ids) - len(set(sink.message_ids)) <= in_flight_bound
+    assert len(sink.message_ids) == len(outbound_ids), Counter(sink.message_ids)  # no mail twice
     # Audit: each reply once.
     replied = sum(count for (_, action), count in state.audit.items() if action == "replied")
     assert replied == len(replies)
-    # What the team saw: every customer message and every reply echo in the thread at least once.
+    # What the team saw: every customer message and every reply echo in its thread.
     shown = instance.stdout()
     for n in range(len(sent_mail)):
         assert f"where is my order {1000 + n}" in shown, f"message {n} was never shown in its thread"

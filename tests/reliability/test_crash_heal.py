@@ -91,10 +91,15 @@ def _count(url: str, sql: str) -> int:
     return int(found[0][0]) if found else -1  # type: ignore[call-overload]
 
 
+def _cards(slack: FakeSlack) -> list[dict]:
+    """The conversation cards in the channel (not the channel notices)."""
+    return [m for m in slack.roots(CHANNEL) if str(m.get("text", "")).startswith("#")]
+
+
 def _threads(slack: FakeSlack) -> dict[int, list[list[str]]]:
     """What each customer's cards' threads show, in order (one list per card; -1: a card with none)."""
     shown: dict[int, list[list[str]]] = {}
-    for card in slack.roots(CHANNEL):
+    for card in _cards(slack):
         texts = [str(m.get("text", "")) for m in slack.thread(CHANNEL, card["ts"])]
         posts = [t for t in texts if t.startswith("customer ")]
         customers = {int(t.split()[1]) for t in posts} or {-1}
@@ -154,7 +159,9 @@ async def test_killed_mid_remirror_every_message_shows_once_in_order(
     )
     await asyncio.sleep(1.0)  # anything posted twice would show up now
     assert _threads(slack) == want
-    assert len(slack.roots(CHANNEL)) == CUSTOMERS
+    assert len(_cards(slack)) == CUSTOMERS
+    notices = [str(m.get("text", "")) for m in slack.roots(CHANNEL) if m not in _cards(slack)]
+    assert len(notices) == 1 and "works again" in notices[0]  # told once that it is healed, crash or not
     assert _count(process_db, "SELECT count(*) FROM mirror_repairs") == 0
     instance.terminate()
     assert await instance.exited() == 0

@@ -11,6 +11,11 @@ from tests.slack.conftest import CHANNEL, SlackWorld
 from tests.slack.slack_fake import TOKEN
 
 
+def _cards(world: SlackWorld) -> list[dict]:
+    """The conversation cards of the support channel (not the channel notices)."""
+    return [m for m in world.fake.roots(CHANNEL) if str(m["text"]).startswith("#")]
+
+
 def _thread_texts(world: SlackWorld, card_ts: str) -> list[str]:
     return [m["text"] for m in world.fake.thread(CHANNEL, card_ts)]
 
@@ -37,7 +42,7 @@ async def test_not_in_channel_then_invited(world: SlackWorld, caplog: pytest.Log
     world.fake.invite(CHANNEL)
     await world.app.repairs.probe_all()
     await world.settle()
-    cards = world.fake.roots(CHANNEL)
+    cards = _cards(world)
     assert len(cards) == 1 and cards[0]["text"].startswith(f"#{number}")
     assert [
         t for t in _thread_texts(world, cards[0]["ts"]) if t in ("my parcel never came", "any news?")
@@ -46,7 +51,9 @@ async def test_not_in_channel_then_invited(world: SlackWorld, caplog: pytest.Log
         "any news?",
     ]
     await world.settle()
-    assert len(world.fake.roots(CHANNEL)) == 1  # exactly once
+    assert len(_cards(world)) == 1  # exactly once
+    (healed,) = [m["text"] for m in world.fake.roots(CHANNEL) if m not in cards]
+    assert "works again" in healed  # the one notice that it is fixed, in the channel that works again
     assert (await world.app.ops.health.readiness()).as_json()["channels"][f"slack:{CHANNEL}"] == "ok"  # type: ignore[index]
 
 
@@ -65,7 +72,7 @@ async def test_invalid_auth_then_the_right_token(world: SlackWorld) -> None:
     await world.app.repairs.probe_all()
     await world.settle()
     await world.settle()
-    cards = world.fake.roots(CHANNEL)
+    cards = _cards(world)
     assert len(cards) == 2
     texts = [t for card in cards for t in _thread_texts(world, card["ts"])]
     assert texts.count("first") == 1 and texts.count("second") == 1

@@ -80,7 +80,10 @@ async def test_missing_channel_waits_with_the_fix_not_forever(world) -> None:
     world.fake.add_channel(CHANNEL, "support")  # the channel exists now, with the bot in it
     await world.app.repairs.probe_all()
     await world.settle()
-    assert [m["text"] for m in world.fake.thread(CHANNEL, world.card()["ts"])] == ["hello"]
+    (card,) = [m for m in world.fake.roots(CHANNEL) if str(m["text"]).startswith("#")]
+    assert [m["text"] for m in world.fake.thread(CHANNEL, card["ts"])] == ["hello"]
+    notices = [m["text"] for m in world.fake.roots(CHANNEL) if m is not card]
+    assert len(notices) == 1 and "works again" in notices[0]  # told once that it is fixed
 
 
 async def test_http_route_verifies_signatures(world) -> None:
