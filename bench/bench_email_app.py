@@ -128,7 +128,8 @@ async def latency(samples: int) -> dict[str, float]:
     try:
         app, surface = build(tmp, server)
         await app.start()
-        worker = app.email_sources[0]
+        assert app.email is not None
+        worker = app.email.sources[0]
         client = server.client()
         own, end_to_end = [], []
         await asyncio.sleep(1.0)  # the worker is idling
