@@ -136,7 +136,7 @@ class DiscordPlug:
         dms = None
         if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
             intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
-            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock)
+            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock, lambda: self.discord.client)
         bridge = DiscordBridge(
             settings,
             ports.commands,
@@ -151,8 +151,6 @@ class DiscordPlug:
         self.discord = DiscordSurface(settings, bridge)
         channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
         self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
-        if dms is not None:
-            dms.client = self.discord.client
         self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import discord
@@ -48,11 +48,13 @@ class DiscordDms:
 
     channel = CHANNEL
 
-    def __init__(self, inbox: str, intake: ChatIntake, clock: Clock) -> None:
+    def __init__(
+        self, inbox: str, intake: ChatIntake, clock: Clock, client: Callable[[], discord.Client | None]
+    ) -> None:
         self.inbox = inbox
         self.intake = intake
         self.clock = clock
-        self.client: discord.Client | None = None  # set by the surface once its client exists
+        self.client = client  # the surface's gateway client (None until it exists)
 
     async def on_dm(self, message: discord.Message) -> IngestResult | None:
         """A person's DM to the bot: handed to the core's chat intake (None when it is left out)."""
@@ -90,11 +92,12 @@ class DiscordDms:
     async def send(self, message: OutboundView, parts: SentParts) -> str:
         """Send a reply as a DM to the conversation's user; the id(s) of the DM message(s). A part
         recorded in ``parts`` (sent before a restart) is not sent again."""
-        if self.client is None or not message.to_address.isdigit():
+        client = self.client()
+        if client is None or not message.to_address.isdigit():
             raise PermanentDeliveryError("no Discord user to send this DM to")
         where = f"the DM with user {message.to_address}"
         try:
-            channel = await self.client.create_dm(discord.Object(id=int(message.to_address)))
+            channel = await client.create_dm(discord.Object(id=int(message.to_address)))
             sent: list[str] = []
             chunks = split_text(message.text, 2000) or [""]
             for index, part in enumerate(chunks):

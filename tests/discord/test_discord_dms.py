@@ -13,6 +13,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from adapters.discord.client import ThreadlineClient
 from bot.clock import ManualClock
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
@@ -204,3 +205,19 @@ async def test_edited_and_deleted_dms_are_mirrored_to_the_staff_thread(dm: Harne
     assert any("Android 14" in t for t in shown() if "deleted" in t)
     seen = await _conversations(dm)
     assert seen[0][2].startswith("The app crashes after login")
+
+
+async def test_a_reply_after_the_surface_replaced_its_client_goes_through_the_new_one(dm: Harness) -> None:
+    _dm(dm, "My order never arrived")
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    await dm.app.dispatcher.drain()
+    surface = dm.app.discord
+    assert surface is not None
+    # what the surface's run loop does after a failed connection attempt: close the client, build a new one
+    await surface.client.close()
+    surface.client = ThreadlineClient(surface.settings, surface.bridge)
+    await surface.login()
+    await surface.bridge.on_message(dm.member_message(dm.thread_id(), "!reply It ships today."))
+    await dm.app.dispatcher.drain()
+    await dm.app.dispatcher.drain()
+    assert [m["content"] for m in dm.fake.posts(dm.fake.dms.channel_of(USER))] == ["It ships today."]
