@@ -79,7 +79,7 @@ def build(tmp: str, server: Dovecot) -> tuple[Threadline, TimedSurface]:
     text = CONFIG.format(tmp=tmp) + server.mailbox_toml()
     app = Threadline(parse_config(text, env={}), clock=SystemClock())
     surface = TimedSurface()
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = app.local = surface
     return app, surface
 

@@ -57,12 +57,11 @@ class LocalPlug:
         zone = settings.timezone or next((inbox.timezone for inbox in inboxes), "UTC")
         self.local = LocalSurface(
             printer,
-            prefix=ports.settings.threadline.command_prefix,
             zone=ZoneInfo(zone),
             palette=Palette(printer is not None and colour_wanted(settings.color, sys.stdout)),
             files=Path(settings.files_dir) if settings.files_dir else None,
+            commands=ports.commands,
         )
-        self.local.bind(ports.commands.handle)
         self.surface: Surface | None = self.local
         self.pace: SurfacePace | None = SurfacePace(0, 1)
 

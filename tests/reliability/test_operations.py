@@ -71,7 +71,7 @@ class DownThenUpSender:
 
 async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra: str = "") -> Threadline:
     app = await started_app(make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra), clock)
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = surface
     app.local = surface
     return app
