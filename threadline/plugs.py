@@ -89,16 +89,14 @@ class SlackPlug:
         inboxes = ports.settings.inboxes.values()
         self.adapter = SlackAdapter(
             settings,
+            commands=ports.commands,
+            journal=ports.journal,
+            labels=functools.partial(label_names, ports.store, "", 100),
+            register=ports.commands.register,
+            queue=ports.commands.queue,
+            edits=ports.commands.edits,
             chat_channels={i.chat_channel for i in inboxes if i.surface == "slack"},
             prefix=ports.settings.threadline.command_prefix,
-        )
-        self.adapter.bind(
-            ports.commands,
-            ports.journal,
-            functools.partial(label_names, ports.store, "", 100),
-            ports.commands.register,
-            ports.commands.queue,
-            ports.commands.edits,
         )
         self.sender: ChannelSender | None = None
         if settings.intake_channels:  # customers write in these channels: a customer channel too
