@@ -113,7 +113,8 @@ class Threadline:
         # permanent refusals (bot not in channel, bad token) park conversations until they heal
         self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify)
         # /readyz shows each surface's and chat channel's state
-        health = Health(self.store, mirrors=self.repairs.report)
+        probes = {f"surface:{p.name}": probe for p in self.plugs if (probe := p.ready()) is not None}
+        health = Health(self.store, mirrors=self.repairs.report, probes=probes)
         outages = OutageTracker(
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
         )
@@ -164,9 +165,6 @@ class Threadline:
         )
         self.run_ports = RunPorts(self._spawn, self.ops.mailbox_runner)  # what the plugs start with
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
-        for plug in self.plugs:
-            if (probe := plug.ready()) is not None:
-                self.ops.health.register(f"surface:{plug.name}", probe)
 
     def _default_clock(self) -> Clock:
         """This host's clock on SQLite (one process, on the machine the file is on); the database
