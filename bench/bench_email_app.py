@@ -79,7 +79,7 @@ def build(tmp: str, server: Dovecot) -> tuple[Threadline, TimedSurface]:
     text = CONFIG.format(tmp=tmp) + server.mailbox_toml()
     app = Threadline(parse_config(text, env={}), clock=SystemClock())
     surface = TimedSurface()
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = app.local = surface
     return app, surface
 
@@ -128,7 +128,8 @@ async def latency(samples: int) -> dict[str, float]:
     try:
         app, surface = build(tmp, server)
         await app.start()
-        worker = app.email_sources[0]
+        assert app.email is not None
+        worker = app.email.sources[0]
         client = server.client()
         own, end_to_end = [], []
         await asyncio.sleep(1.0)  # the worker is idling

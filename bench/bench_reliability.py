@@ -161,7 +161,7 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     await app.prepare_database()
     await app.sync_agents()
     surface = CountingSurface()
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = surface
     if not skip:
         import bot.outbox.service as outbox_module

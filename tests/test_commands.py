@@ -82,3 +82,21 @@ def test_every_command_has_help() -> None:
     for name in c.COMMANDS:
         assert f"!{name}" in text
     assert help_text("snooze", "!").startswith("!snooze 2h")
+
+
+def test_the_typed_command_builders_check_what_the_grammar_checks() -> None:
+    assert c.template_send("refund_done", '"Jane Doe" 42') == m.Template("refund_done", ("Jane Doe", "42"))
+    assert c.template_send("list") == m.Template("list")  # an option's name is a name, never a subcommand
+    with pytest.raises(c.CommandError, match="unbalanced quotes"):
+        c.template_send("refund_done", '"Jane')
+    with pytest.raises(c.CommandError, match="say which template"):
+        c.template_send("  ")
+    assert c.snooze_until(" #2 2h ") == m.Snooze("#2 2h")  # resolved (and refused) by the core as a time
+    with pytest.raises(c.CommandError, match="say until when"):
+        c.snooze_until("")
+    assert c.help_on("ls") == m.Help("list") and c.help_on(None) == m.Help()
+    with pytest.raises(c.CommandError, match="no command '#1 claim'"):
+        c.help_on("#1 claim")
+    with pytest.raises(c.CommandError, match="say who"):
+        c.assign_to("")
+    assert c.parse_command("snooze #2 2h") == m.ParsedCommand(m.Snooze("2h"), 2)  # a line names #2

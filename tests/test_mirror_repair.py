@@ -56,7 +56,7 @@ async def _app(db_url: str, tmp_path: Path, clock: ManualClock) -> tuple[Threadl
     await upgrade(db_url)
     app = await started_app(make_settings(db_url, tmp_path / "out"), clock)
     surface = RefusingSurface()
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = surface
     return app, surface
 

@@ -60,7 +60,7 @@ async def _app_with(
 ) -> Threadline:
     app = await started_app(make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
     if surface is not None:
-        surface.bind(app.commands.handle)
+        surface.commands = app.commands  # built before the app it types into
         app.surfaces["local"] = surface
         app.local = surface
     if sender is not None:

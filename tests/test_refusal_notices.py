@@ -53,7 +53,7 @@ async def test_two_instances_meeting_one_refusal_tell_it_once(
     second = await started_app(settings, clock)
     first.repairs.notices.holder, second.repairs.notices.holder = "one", "two"
     surface = RefusingSurface()  # refuses the support channel's threads; the wa channel takes notices
-    surface.bind(first.commands.handle)
+    surface.commands = first.commands  # built before the app it types into
     first.surfaces["local"] = second.surfaces["local"] = surface
     try:
         surface.refusing = "channel"

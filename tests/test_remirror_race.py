@@ -24,7 +24,7 @@ async def test_two_instances_rebuilding_one_card_show_it_once(
     settings = make_settings(pg_server, tmp_path / "out")
     first, second = await started_app(settings, clock), await started_app(settings, clock)
     surface = RefusingSurface()
-    surface.bind(first.commands.handle)
+    surface.commands = first.commands  # built before the app it types into
     first.surfaces["local"] = second.surfaces["local"] = surface
     try:
         refs = ("<root@example.org>",)

@@ -12,8 +12,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from adapters.email.oauth_tokens import MailboxTokens
-from adapters.email.wiring import EmailSource, build_email_sender, build_email_sources, build_mailbox_tokens
 from adapters.web import WebServer
 from adapters.web.metrics import CONTENT_TYPE, PrometheusRecorder
 from bot.clock import Clock, DatabaseClock, SystemClock
@@ -40,7 +38,8 @@ from storage.planner import refresh_statistics
 from threadline.config import AppSettings
 from threadline.drafting import build_handover
 from threadline.operations import Operations
-from threadline.plugs import CorePorts, Plug, build_plugs
+from threadline.plug_ports import CorePorts, Plug, RunPorts
+from threadline.plugs import build_plugs
 from threadline.scheduler import build_scheduler
 
 __all__ = ["TEST_CLOCK_OFFSET", "SchemaOutOfDate", "Threadline", "clock_skew_for_tests"]
@@ -84,10 +83,8 @@ class Threadline:
         progress: Callable[[str], ProgressCallback] | None = None,
     ) -> None:
         self.settings = settings
-        self.progress = progress  # a progress line of long work by its label (ProgressDisplay.track)
         self.store = Store(settings.threadline.database_url)
         self.clock = clock or self._default_clock()
-        self.email_tokens: dict[str, MailboxTokens] = {}  # OAuth2 mailboxes, shared by IMAP and SMTP
         ops = settings.ops
         instance = ops.instance_name or default_holder()
         # inbound deliveries are journaled before they are acknowledged (bot.ingest.journal)
@@ -101,20 +98,23 @@ class Threadline:
         ports = CorePorts(
             settings, self.store, self.commands, self.ingestor, self.statuses, self.journal, self.clock
         )
-        plugs = build_plugs(ports, printer)
+        plugs = build_plugs(ports, printer, progress)
         self.plugs = plugs.all()
         self.surfaces: dict[str, Surface] = {p.name: p.surface for p in self.plugs if p.surface is not None}
-        self.channels: dict[str, ChannelSender] = self._channels()
-        self.channels.update({p.sender.channel: p.sender for p in self.plugs if p.sender is not None})
+        self.channels: dict[str, ChannelSender] = {
+            p.sender.channel: p.sender for p in self.plugs if p.sender is not None
+        }
         self.channels.update(extra_channels or {})
         self.local = plugs.local.local if plugs.local else None
         self.slack = plugs.slack.adapter if plugs.slack else None
         self.discord = plugs.discord.discord if plugs.discord else None
         self.whatsapp = plugs.whatsapp.channel if plugs.whatsapp else None
+        self.email = plugs.email  # its mailbox readers and OAuth2 tokens
         # permanent refusals (bot not in channel, bad token) park conversations until they heal
         self.repairs = Repairs(self.store, settings, self.clock, self.surfaces, notify, holder=instance)
         # /readyz shows each surface's and chat channel's state
-        health = Health(self.store, mirrors=self.repairs.report)
+        probes = {f"surface:{p.name}": probe for p in self.plugs if (probe := p.ready()) is not None}
+        health = Health(self.store, mirrors=self.repairs.report, probes=probes)
         outages = OutageTracker(
             self.store, settings, self.clock, instance, health=health, down_after=ops.down_after_failures
         )
@@ -136,7 +136,6 @@ class Threadline:
             if routes := plug.routes():
                 self.web.add_routes(routes)
         self._tasks: list[asyncio.Task[Any]] = []
-        self.email_sources: list[EmailSource] = []
         self.sla = SlaChecker(
             self.store, settings, self.clock, notify, holder=instance, lease_seconds=ops.lease_seconds
         )
@@ -164,10 +163,8 @@ class Threadline:
             database=database,
             statistics=partial(refresh_statistics, self.store) if self.store.is_sqlite else None,
         )
+        self.run_ports = RunPorts(self._spawn, self.ops.mailbox_runner)  # what the plugs start with
         self.web.serve_operations(self.ops.health.readiness, self.ops.metrics_text, CONTENT_TYPE)
-        for plug in self.plugs:
-            if (probe := plug.ready()) is not None:
-                self.ops.health.register(f"surface:{plug.name}", probe)
 
     def _default_clock(self) -> Clock:
         """This host's clock on SQLite (one process, on the machine the file is on); the database
@@ -178,22 +175,6 @@ class Threadline:
     def _notify_outbox(self) -> None:
         """Wake the outbox: something was queued."""
         self.dispatcher.notify()
-
-    def _channels(self) -> dict[str, ChannelSender]:
-        channels: dict[str, ChannelSender] = {}
-        email = self.settings.channels.email
-        if email is not None:
-            self.email_tokens = build_mailbox_tokens(email, self.store, clock=self.clock)
-            sender = build_email_sender(
-                email,
-                inbox_names={key: self.settings.inbox_display(key) for key in self.settings.inboxes},
-                inbox_addresses=[inbox.address for inbox in self.settings.inboxes.values()],
-                clock=self.clock,
-                tokens=self.email_tokens,
-            )
-            if sender is not None:
-                channels["email"] = sender
-        return channels
 
     async def _yield_to_intake(self) -> None:
         """Deliveries wait while a burst is being acknowledged, then until what came in is stored."""
@@ -260,7 +241,6 @@ class Threadline:
         await self.sync_agents()
         self.ops.start()  # metrics recorder, mailbox outage watch
         self._spawn("outbox", self.dispatcher.run())
-        self.start_email_sources()
         await self.waker.wake_due()
         await self.sla.run()  # reminders missed while down, once (outbox rows)
         self._scheduler.start()
@@ -281,7 +261,7 @@ class Threadline:
         self.ops.health.report(component, False, "connecting")
         while True:
             try:
-                await plug.start(self._spawn)
+                await plug.start(self.run_ports)
             except Exception as exc:  # a platform that cannot be reached yet must not stop the others
                 reason = f"{exc.__class__.__name__}: {exc}"[:300]
                 if reason != failing:
@@ -310,33 +290,12 @@ class Threadline:
         await self.repairs.check_at_start()
         await self.repairs.run()
 
-    def start_email_sources(self) -> None:
-        """One reader per configured mailbox (IMAP IDLE/polling, or a spool folder)."""
-        email = self.settings.channels.email
-        if email is None:
-            return
-        self.email_sources = build_email_sources(
-            email,
-            inbox_addresses={key: inbox.address for key, inbox in self.settings.inboxes.items()},
-            ingest=self.ingestor.ingest,
-            load_cursor=self.ingestor.load_cursor,
-            save_cursor=self.ingestor.save_cursor,
-            clock=self.clock,
-            tokens=self.email_tokens,
-            progress=self.progress,
-        )
-        names = list(email.mailboxes)  # each mailbox under its lease on PostgreSQL
-        for number, source in enumerate(self.email_sources):
-            self._spawn(f"email-source-{number}", self.ops.mailbox_runner(names[number], source).run())
-
     async def stop(self) -> None:
         """Stop intake (503 to new webhooks), drain the journal, stop workers, close the database."""
         await self.journal.drain(self.settings.ops.shutdown_grace_seconds)
         if self._scheduler.running:
             self._scheduler.pause()  # no job takes a lease again once stop_first has released them
-        await self.ops.stop_first(self._tasks, self.email_sources)  # readers first, then in-flight deliveries
-        for source in self.email_sources:
-            await source.stop()
+        await self.ops.stop_first(self._tasks)  # mailbox readers first, then in-flight deliveries
         await self.web.stop()  # no new webhook deliveries
         for plug in reversed(self.plugs):
             await plug.stop()

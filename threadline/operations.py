@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bot.clock import Clock
 from bot.outbox.outages import OutageTracker
@@ -33,23 +33,11 @@ from bot.runtime.health import ComponentState, Health
 from bot.runtime.leases import LeasedWorker, Leases, Worker
 from storage import Store
 from threadline.config import AppSettings
+from threadline.plug_ports import MailboxReader
 
-__all__ = ["MailboxReader", "Operations"]
+__all__ = ["Operations"]
 
 log = logging.getLogger(__name__)
-
-
-class MailboxReader(Worker, Protocol):
-    """A mailbox reader (IMAP, a spool folder) that says whether it is connected and signed in."""
-
-    def is_connected(self) -> bool:
-        """True while the reader can reach its mailbox."""
-        ...
-
-    @property
-    def auth_problem(self) -> str | None:
-        """Why the reader cannot sign in (naming the mailbox, quoting the server), or None."""
-        ...
 
 
 class Operations:
@@ -79,6 +67,7 @@ class Operations:
         self.use_leases = not store.is_sqlite
         self.recorder = recorder
         self.leased: list[LeasedWorker] = []
+        self.readers: list[MailboxReader] = []  # every mailbox reader handed out, stopped first
         self._mailboxes: dict[str, tuple[str, str]] = {}  # probe name -> (inbox, what to call it)
         self._watcher: asyncio.Task[None] | None = None
         self.database = database  # one outage log for the outbox, the mailboxes and the scheduled jobs
@@ -86,6 +75,7 @@ class Operations:
     # --- mailboxes -----------------------------------------------------------------------------
     def mailbox_runner(self, name: str, source: MailboxReader) -> Worker:
         """What to run for mailbox ``name``: the source itself, or the source under its lease."""
+        self.readers.append(source)
         leased: LeasedWorker | None = None
         if self.use_leases:
             leased = LeasedWorker(self.leases, f"mailbox:{name}", source)
@@ -165,7 +155,7 @@ class Operations:
         return self.recorder.render() if self.recorder is not None else b"# metrics are off ([ops] metrics)\n"
 
     # --- stopping ------------------------------------------------------------------------------
-    async def stop_first(self, tasks: Sequence[asyncio.Task[Any]], readers: Sequence[Worker]) -> None:
+    async def stop_first(self, tasks: Sequence[asyncio.Task[Any]]) -> None:
         """Before surfaces close: stop the mailbox readers (and their leases), then let the outbox
         finish in-flight deliveries for up to ``[ops] shutdown_grace_seconds``; rows claimed but not
         started are handed back at once; after the grace period the rest come back by their claim lease."""
@@ -180,7 +170,7 @@ class Operations:
                 await self.leases.release_all()
             except Exception as exc:  # they expire on their own after [ops] lease_seconds
                 log.warning("leases not released", extra={"error": exc.__class__.__name__})
-        for reader in readers:
+        for reader in self.readers:
             with contextlib.suppress(Exception):
                 await reader.stop()
         self.dispatcher.stop()

@@ -4,17 +4,18 @@ A plug is built from its settings section and the core's driving ports (``CorePo
 The app builder loops over the plugs: it collects their surfaces, customer senders,
 paces and web routes for the core, starts them after the core's workers and stops them
 before the outbox. The demo is a plug too (sample conversations in, WhatsApp replies to a
-file). Email is still wired apart (its readers run under leases, see ``Operations``).
+file). Email is a plug too (``threadline.email_plug``); its mailbox readers run under the leases
+operations hands out when the plugs start (``RunPorts``).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.demo import SampleFeeder, WhatsAppFileSender
@@ -31,73 +32,17 @@ from adapters.slack.intake import SlackIntake
 from adapters.slack.settings import SlackSettings
 from adapters.whatsapp import WhatsAppChannel
 from adapters.whatsapp.settings import WhatsAppSettings
-from bot.clock import Clock
-from bot.commands import CommandService
 from bot.commands.suggest import conversation_labels, label_names, template_names
 from bot.ingest.chat_intake import ChatIntake
-from bot.ingest.journal import Journal
-from bot.ingest.service import Ingestor
-from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.pacing import SurfacePace
 from bot.ports import ChannelSender, Surface
+from bot.ports.progress import ProgressCallback
 from bot.runtime.health import Probe
 from bot.settings.core import DemoSettings, LocalSurfaceSettings
-from storage import Store
-from threadline.config import AppSettings
+from threadline.email_plug import EmailPlug
+from threadline.plug_ports import CorePorts, Plug, RunPorts
 
-__all__ = [
-    "CorePorts",
-    "DemoPlug",
-    "DiscordPlug",
-    "LocalPlug",
-    "Plug",
-    "Plugs",
-    "SlackPlug",
-    "Spawn",
-    "WhatsAppPlug",
-    "build_plugs",
-]
-
-Spawn = Callable[[str, Coroutine[Any, Any, Any]], object]
-"""Runs a named background task for the app (stopped and awaited by ``Threadline.stop``)."""
-
-
-@dataclass(frozen=True)
-class CorePorts:
-    """What adapters drive in the core: commands, ingest, delivery statuses, the intake journal, lookups."""
-
-    settings: AppSettings
-    store: Store
-    commands: CommandService
-    ingestor: Ingestor
-    statuses: DeliveryStatusService
-    journal: Journal
-    clock: Clock
-
-
-class Plug(Protocol):
-    """One configured adapter as the app runs it."""
-
-    name: str
-    surface: Surface | None  # the team side it adds, if any
-    sender: ChannelSender | None  # the customer side it adds, if any (under its ``channel``)
-    pace: SurfacePace | None  # how fast its surface may be posted to; None: unpaced
-
-    def routes(self) -> list[Any]:
-        """Routes to mount on the shared web server (webhooks, HTTP-mode events)."""
-        ...
-
-    def ready(self) -> Probe | None:
-        """Its own state for readiness (connected, connecting, or what to fix), if it keeps a connection."""
-        ...
-
-    async def start(self, spawn: Spawn) -> None:
-        """Connect to the platform; long-running loops go to ``spawn``."""
-        ...
-
-    async def stop(self) -> None:
-        """Finish what was accepted, then disconnect."""
-        ...
+__all__ = ["DemoPlug", "DiscordPlug", "LocalPlug", "Plugs", "SlackPlug", "WhatsAppPlug", "build_plugs"]
 
 
 class LocalPlug:
@@ -113,12 +58,11 @@ class LocalPlug:
         zone = settings.timezone or next((inbox.timezone for inbox in inboxes), "UTC")
         self.local = LocalSurface(
             printer,
-            prefix=ports.settings.threadline.command_prefix,
             zone=ZoneInfo(zone),
             palette=Palette(printer is not None and colour_wanted(settings.color, sys.stdout)),
             files=Path(settings.files_dir) if settings.files_dir else None,
+            commands=ports.commands,
         )
-        self.local.bind(ports.commands.handle)
         self.surface: Surface | None = self.local
         self.pace: SurfacePace | None = SurfacePace(0, 1)
 
@@ -130,7 +74,7 @@ class LocalPlug:
         """None: always there."""
         return None
 
-    async def start(self, spawn: Spawn) -> None:
+    async def start(self, ports: RunPorts) -> None:
         """Nothing to connect; the CLI reads the terminal."""
 
     async def stop(self) -> None:
@@ -146,16 +90,14 @@ class SlackPlug:
         inboxes = ports.settings.inboxes.values()
         self.adapter = SlackAdapter(
             settings,
+            commands=ports.commands,
+            journal=ports.journal,
+            labels=functools.partial(label_names, ports.store, "", 100),
+            register=ports.commands.register,
+            queue=ports.commands.queue,
+            edits=ports.commands.edits,
             chat_channels={i.chat_channel for i in inboxes if i.surface == "slack"},
             prefix=ports.settings.threadline.command_prefix,
-        )
-        self.adapter.bind(
-            ports.commands,
-            ports.journal,
-            functools.partial(label_names, ports.store, "", 100),
-            ports.commands.register,
-            ports.commands.queue,
-            ports.commands.edits,
         )
         self.sender: ChannelSender | None = None
         if settings.intake_channels or settings.dm_inbox:  # customers write here: a customer channel too
@@ -175,7 +117,7 @@ class SlackPlug:
         """Whether Slack accepts the bot (a refused token or missing scope shows until a call succeeds)."""
         return self.adapter.surface.auth.probe
 
-    async def start(self, spawn: Spawn) -> None:
+    async def start(self, ports: RunPorts) -> None:
         """Open the Socket Mode connection (HTTP mode waits for the web server)."""
         await self.adapter.start()
 
@@ -194,7 +136,9 @@ class DiscordPlug:
         dms = None
         if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
             intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
-            dms = DiscordDms(settings.dm_inbox, intake, ports.ingestor.clock, ports.journal)
+            dms = DiscordDms(
+                settings.dm_inbox, intake, ports.ingestor.clock, ports.journal, lambda: self.discord.client
+            )
         bridge = DiscordBridge(
             settings,
             ports.commands,
@@ -209,8 +153,6 @@ class DiscordPlug:
         self.discord = DiscordSurface(settings, bridge)
         channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
         self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
-        if dms is not None:
-            dms.client = self.discord.client
         self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(
@@ -225,11 +167,11 @@ class DiscordPlug:
         """The gateway connection's state, or what must be fixed first (e.g. a refused token)."""
         return self.discord.state
 
-    async def start(self, spawn: Spawn) -> None:
+    async def start(self, ports: RunPorts) -> None:
         """Log in and keep the gateway connected, reconnecting."""
-        spawn("discord", self.discord.run())
+        ports.spawn("discord", self.discord.run())
         if self.discord.settings.queue_message:
-            spawn("discord-queue", self.board.run())
+            ports.spawn("discord-queue", self.board.run())
 
     async def stop(self) -> None:
         """Close the gateway connection."""
@@ -257,7 +199,7 @@ class WhatsAppPlug:
         """None: webhooks arrive when Meta sends them."""
         return None
 
-    async def start(self, spawn: Spawn) -> None:
+    async def start(self, ports: RunPorts) -> None:
         """Start retrying receipts that came before their send was recorded (the journal works webhooks)."""
         await self.channel.start()
 
@@ -289,7 +231,7 @@ class DemoPlug:
         """None: nothing to connect to."""
         return None
 
-    async def start(self, spawn: Spawn) -> None:
+    async def start(self, ports: RunPorts) -> None:
         """Feed the sample conversations to the first inbox of each of their channels, when asked for."""
         if not self.settings.sample_conversations:
             return
@@ -300,7 +242,7 @@ class DemoPlug:
         feeder = SampleFeeder(
             self.ports.ingestor.ingest, inboxes, self.ports.clock, self.settings.interval_seconds
         )
-        spawn("demo-feeder", feeder.run())
+        ports.spawn("demo-feeder", feeder.run())
 
     async def stop(self) -> None:
         """Nothing to disconnect (the feeder task is stopped with the app's tasks)."""
@@ -314,16 +256,22 @@ class Plugs:
     slack: SlackPlug | None
     discord: DiscordPlug | None
     whatsapp: WhatsAppPlug | None
+    email: EmailPlug | None
     demo: DemoPlug | None
 
     def all(self) -> list[Plug]:
         """Every configured plug, in start order."""
-        plugs = (self.local, self.slack, self.discord, self.whatsapp, self.demo)
+        plugs = (self.local, self.slack, self.discord, self.whatsapp, self.email, self.demo)
         return [p for p in plugs if p is not None]
 
 
-def build_plugs(ports: CorePorts, printer: Callable[[str], None] | None) -> Plugs:
-    """A plug for every adapter that has a settings section."""
+def build_plugs(
+    ports: CorePorts,
+    printer: Callable[[str], None] | None,
+    progress: Callable[[str], ProgressCallback] | None,
+) -> Plugs:
+    """A plug for every adapter that has a settings section; ``printer`` shows the terminal surface,
+    ``progress(label)`` a progress line of long work (a mailbox's backlog read)."""
     settings = ports.settings
     surfaces, channels = settings.surfaces, settings.channels
     return Plugs(
@@ -331,6 +279,7 @@ def build_plugs(ports: CorePorts, printer: Callable[[str], None] | None) -> Plug
         slack=SlackPlug(ports, surfaces.slack) if surfaces.slack is not None else None,
         discord=DiscordPlug(ports, surfaces.discord) if surfaces.discord is not None else None,
         whatsapp=WhatsAppPlug(ports, channels.whatsapp) if channels.whatsapp is not None else None,
+        email=EmailPlug(ports, channels.email, progress) if channels.email is not None else None,
         demo=DemoPlug(ports, settings.demo)
         if settings.demo.sample_conversations or settings.demo.whatsapp_outbox_file
         else None,

@@ -1,6 +1,8 @@
-"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options;
-``/template``, ``/snooze`` and ``/inbox help`` (a line the grammar reads: quoted parameters, a
-time, a topic) and a ``/label`` the grammar must refuse go as the one command grammar's text.
+"""The app (slash) commands: each hands the ``Bridge`` a typed command built from its options, never
+text rebuilt for the grammar. Options the grammar would read (``/template``'s quoted parameters,
+``/snooze``'s time, ``/inbox help``'s topic, ``/label``'s names) go through the core's command
+builders (``bot.commands.grammar``); what they refuse is answered as the refusal, after the check of
+who may act, so an option is never re-read as another part of a command (``#2`` as a conversation).
 
 Used inside a conversation thread they act on that conversation; elsewhere the core
 answers where to use them. ``/inbox list|labels|help`` work anywhere.
@@ -17,9 +19,9 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.discord.bridge import Bridge
+from adapters.discord.bridge import Bridge, built
 from adapters.discord.components import SNOOZE_PRESETS
-from bot.commands.grammar import CommandError, label_change
+from bot.commands.grammar import help_on, label_change, snooze_until, template_send
 from bot.commands.model import (
     Assign,
     Claim,
@@ -30,9 +32,11 @@ from bot.commands.model import (
     ListConversations,
     Note,
     Priority,
+    Queue,
     Reopen,
     ReplyToCustomer,
     Retry,
+    Summary,
     Unassign,
 )
 
@@ -67,8 +71,9 @@ class TextModal(discord.ui.Modal):
 def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> None:
     """Add every Threadline command to ``tree``."""
 
-    async def run(interaction: discord.Interaction[Any], text: str) -> None:
-        await bridge.answer(interaction, text)
+    async def run(interaction: discord.Interaction[Any], build: Callable[[], Command]) -> None:
+        """Answer the command ``build`` makes of the options, or its refusal of them."""
+        await bridge.answer(interaction, built(build))
 
     async def label_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
         names = await bridge.labels(current)
@@ -110,14 +115,7 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     async def label(
         interaction: discord.Interaction[Any], add: str | None = None, remove: str | None = None
     ) -> None:
-        added, removed = label_words(add), label_words(remove)
-        try:
-            command: Command = label_change(added, removed)
-        except CommandError:  # the core answers what is wrong, after checking who may act
-            change = [f"+{w}" for w in added] + [f"-{w}" for w in removed]
-            await run(interaction, "label " + " ".join(change))
-            return
-        await bridge.answer(interaction, command)
+        await run(interaction, functools.partial(label_change, label_words(add), label_words(remove)))
 
     @tree.command(name="note", description="Add an internal note (the customer never sees it)")
     @app_commands.describe(text="the note; leave empty for a multi-line box")
@@ -146,13 +144,13 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
     @app_commands.describe(name="the template", params="parameters, space-separated; quote multi-word ones")
     @app_commands.autocomplete(name=template_choices)
     async def template(interaction: discord.Interaction[Any], name: str, params: str | None = None) -> None:
-        await run(interaction, f"template {name} {params or ''}".strip())
+        await run(interaction, functools.partial(template_send, name, params or ""))
 
     @tree.command(name="snooze", description="Hide until then, or until the customer writes")
     @app_commands.describe(until="2h, 30m, tomorrow 9:00, mon 9:00 … (the inbox's time zone)")
     @app_commands.autocomplete(until=snooze_choices)
     async def snooze(interaction: discord.Interaction[Any], until: str) -> None:
-        await run(interaction, f"snooze {until}")
+        await run(interaction, functools.partial(snooze_until, until))
 
     @tree.command(name="close", description="Close the conversation")
     async def close(interaction: discord.Interaction[Any]) -> None:
@@ -178,11 +176,11 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @tree.command(name="queue", description="Your queue: yours, unassigned, and those breaching soon")
     async def queue(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "queue")
+        await bridge.answer(interaction, Queue())
 
     @tree.command(name="summary", description="Post the hand-over summary of this conversation")
     async def summary(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "summary")
+        await bridge.answer(interaction, Summary())
 
     inbox = app_commands.Group(name="inbox", description="Threadline: lists and help, anywhere")
 
@@ -199,7 +197,7 @@ def register_commands(tree: app_commands.CommandTree[Any], bridge: Bridge) -> No
 
     @inbox.command(name="help", description="The commands")
     async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:
-        await run(interaction, f"help {command or ''}".strip())
+        await run(interaction, functools.partial(help_on, command))
 
     tree.add_command(inbox)
 

@@ -22,11 +22,11 @@ from adapters.discord.edits import DiscordEdits
 from adapters.discord.render import CONTENT_LIMIT
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.text import split_text
-from bot.commands import Actor, CommandPort, Location, ParsedCommand
+from bot.commands import Actor, CommandError, CommandPort, Location, ParsedCommand
 from bot.commands.model import Command
 from bot.views import Reply
 
-__all__ = ["NONE", "SURFACE", "Bridge", "LabelSource"]
+__all__ = ["NONE", "SURFACE", "Bridge", "LabelSource", "built"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,15 @@ LabelSource = Callable[[str], Awaitable[list[str]]]
 ``await templates(prefix)`` → canned reply and WhatsApp template names."""
 
 _CHATTY = {"help", "?", "list", "ls", "labels", "history"}
+
+
+def built(build: Callable[[], Command]) -> Command | CommandError:
+    """The command ``build`` makes of an interaction's options or picks (with the core's command
+    builders), or their refusal; ``Bridge.answer`` answers either."""
+    try:
+        return build()
+    except CommandError as exc:
+        return exc
 
 
 class Bridge:
@@ -100,21 +109,26 @@ class Bridge:
     # --- interactions --------------------------------------------------------------------------
 
     async def answer(
-        self, interaction: discord.Interaction[Any], command: str | Command, *, number: int | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        command: Command | CommandError,
+        *,
+        number: int | None = None,
     ) -> Reply:
-        """Run ``command`` (grammar text without the prefix, or a typed command) for the interaction's
-        user in the interaction's thread; answer ephemerally."""
+        """Run the typed ``command`` for the interaction's user in the interaction's thread; answer
+        ephemerally. A ``CommandError`` (options the core's command builders refused) is answered
+        as the refusal, once the user is known to be one who may act, as a typed line would be."""
         refusal = await self.refusal(interaction.user, interaction.guild_id)
         if refusal is not None:
             await self.say(interaction, refusal)
             return Reply(refusal, ok=False)
+        if isinstance(command, CommandError):
+            await self.say(interaction, str(command), ok=False)
+            return Reply(str(command), ok=False)
         await self._unarchive(interaction)
         where = Location(SURFACE, thread_id=str(interaction.channel_id), number=number)
         actor = self.actor(interaction.user)
-        if isinstance(command, str):
-            task = asyncio.create_task(self.commands.handle(actor, command, where, prefixed=False))
-        else:
-            task = asyncio.create_task(self.commands.execute(actor, ParsedCommand(command), where))
+        task = asyncio.create_task(self.commands.execute(actor, ParsedCommand(command), where))
         done, _ = await asyncio.wait({task}, timeout=self.settings.defer_after_seconds)
         deferred = False
         if not done:

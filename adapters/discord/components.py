@@ -14,9 +14,9 @@ from typing import Any
 
 import discord
 
-from adapters.discord.bridge import Bridge
-from bot.commands.grammar import CommandError, label_change
-from bot.commands.model import Assign, Claim, Close, Command, Reopen, Snooze, Undo
+from adapters.discord.bridge import Bridge, built
+from bot.commands.grammar import CommandError, assign_to, label_change, snooze_until
+from bot.commands.model import Claim, Close, Command, Reopen, Undo
 from bot.views import CardView
 
 __all__ = [
@@ -107,7 +107,7 @@ class AssignSelect(discord.ui.DynamicItem[discord.ui.UserSelect[Any]], template=
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Assign to the picked member (their Discord id is an agent identity)."""
         values = _values(interaction)
-        command = Assign(f"<@{values[0]}>") if values else "assign"  # nobody picked: the core says who
+        command = built(lambda: assign_to(f"<@{values[0]}>" if values else ""))  # nobody: say who
         await _bridge(interaction).answer(interaction, command, number=self.number)
 
 
@@ -181,7 +181,7 @@ class SnoozeSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"tl
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Snooze until the picked preset."""
         values = _values(interaction)
-        command = Snooze(values[0]) if values else "snooze"  # nothing picked: the core says until when
+        command = built(lambda: snooze_until(values[0] if values else ""))  # nothing: say until when
         await _bridge(interaction).answer(interaction, command, number=self.number)
 
 

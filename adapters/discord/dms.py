@@ -32,7 +32,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
@@ -68,12 +68,19 @@ class DiscordDms:
 
     channel = CHANNEL
 
-    def __init__(self, inbox: str, intake: ChatIntake, clock: Clock, journal: Journal) -> None:
+    def __init__(
+        self,
+        inbox: str,
+        intake: ChatIntake,
+        clock: Clock,
+        journal: Journal,
+        client: Callable[[], discord.Client | None],
+    ) -> None:
         self.inbox = inbox
         self.intake = intake
         self.clock = clock
         self.journal = journal
-        self.client: discord.Client | None = None  # set by the surface once its client exists
+        self.client = client  # the surface's gateway client (None until it exists; replaced on reconnects)
         # the journal runs a batch's entries at once: DMs are taken in one by one, in journal order
         self._in_order = asyncio.Lock()
         journal.handle(JOURNAL_SOURCE, self._replay)
@@ -126,14 +133,14 @@ class DiscordDms:
 
     def _state(self) -> Any:
         """discord.py's connection state, which reads attachments from Discord's CDN."""
-        if self.client is None:
+        client = self.client()
+        if client is None:
             raise RuntimeError("the Discord client is not set up yet; the journal retries")
-        return self.client._connection
+        return client._connection
 
     async def catch_up(self, client: discord.Client) -> int:
         """Journal the DMs users sent after the last one stored (while down, or lost in a crash);
         how many were journaled. Called on every gateway READY."""
-        self.client = client  # the surface makes a new client when it reconnects from scratch
         since = self.clock.now() - timedelta(days=CATCH_UP_DAYS)
         last: dict[int, int] = {}
         for external_id, meta in await self.intake.recent_inbound(CHANNEL, since):
@@ -167,11 +174,12 @@ class DiscordDms:
     async def send(self, message: OutboundView, parts: SentParts) -> str:
         """Send a reply as a DM to the conversation's user; the id(s) of the DM message(s). A part
         recorded in ``parts`` (sent before a restart) is not sent again."""
-        if self.client is None or not message.to_address.isdigit():
+        client = self.client()
+        if client is None or not message.to_address.isdigit():
             raise PermanentDeliveryError("no Discord user to send this DM to")
         where = f"the DM with user {message.to_address}"
         try:
-            channel = await self.client.create_dm(discord.Object(id=int(message.to_address)))
+            channel = await client.create_dm(discord.Object(id=int(message.to_address)))
             sent: list[str] = []
             chunks = split_text(message.text, 2000) or [""]
             for index, part in enumerate(chunks):

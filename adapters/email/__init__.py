@@ -2,7 +2,7 @@
 
 Public entry points: ``parse_email``, ``is_own_message``, ``compose_reply``,
 ``SmtpSender``, ``FolderSender``, ``FolderSource``, ``ImapWorker``, and the builders
-``build_email_sender`` / ``build_email_sources`` that ``threadline/app.py`` calls.
+``build_email_sender`` / ``build_email_sources`` that the email plug (``threadline/email_plug.py``) calls.
 """
 
 from adapters.email.classify import is_own_message

@@ -1,8 +1,8 @@
 """Build the email channel's parts from ``EmailSettings``: the reply sender and one source per mailbox.
 
-``threadline/app.py`` calls ``build_mailbox_tokens`` (OAuth2 mailboxes), ``build_email_sender`` and
-``build_email_sources`` and runs each source's ``run()`` as a task (``stop()`` on shutdown);
-it never touches IMAP or SMTP itself.
+The email plug (``threadline/email_plug.py``) calls ``build_mailbox_tokens`` (OAuth2 mailboxes),
+``build_email_sender`` and ``build_email_sources`` and runs each source's ``run()`` under its lease
+(``stop()`` on shutdown); it never touches IMAP or SMTP itself.
 """
 
 from __future__ import annotations

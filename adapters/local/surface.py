@@ -12,20 +12,20 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.local.palette import Palette
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
-from bot.commands import Actor, Location
+from bot.commands import Actor, CommandPort, Location, ParsedCommand
+from bot.commands.model import History
 from bot.ports import ThreadGone, ThreadRef
 from bot.views import CardView, DigestView, PostView, Reply
 
-__all__ = ["CommandHandler", "LocalSurface", "LocalThread", "erase_saved_files"]
+__all__ = ["LocalSurface", "LocalThread", "erase_saved_files"]
 
-CommandHandler = Callable[[Actor, str, Location], Awaitable[Reply]]
 _FOCUS = re.compile(r"^#(\d+)\s*(.*)$", re.DOTALL)
 _INDENT = "      "
 
@@ -65,26 +65,21 @@ class LocalSurface:
         self,
         printer: Callable[[str], None] | None = None,
         *,
-        prefix: str = "!",
         zone: ZoneInfo | None = None,
         palette: Palette | None = None,
         files: Path | None = None,
+        commands: CommandPort | None = None,
     ) -> None:
         self.threads: dict[str, LocalThread] = {}
         self._opened: set[str] = set()  # threads opened here (one missing from ``threads`` was deleted)
         self.printer = printer
-        self.prefix = prefix
         self.zone = zone or ZoneInfo("UTC")
         self.palette = palette or Palette()
         self.files = files
-        self.handler: CommandHandler | None = None
+        self.commands = commands  # the core's command port typed lines go to (None: lines are refused)
         self.focus: int | None = None
         self.digests: list[tuple[str, DigestView]] = []
         self.channel_posts: list[tuple[str, PostView, ThreadRef | None]] = []
-
-    def bind(self, handler: CommandHandler) -> None:
-        """Connect typed lines to the core's command service."""
-        self.handler = handler
 
     def _print(self, text: str, kind: str = "") -> None:
         if self.printer is not None:
@@ -188,19 +183,20 @@ class LocalSurface:
         ``#N`` alone moves the focus to an existing conversation N and shows it; ``#N`` before a
         command or note acts on N without moving the focus; anything else acts on the focus.
         """
-        if self.handler is None:
-            raise RuntimeError("LocalSurface.bind() was not called")
+        commands = self.commands
+        if commands is None:
+            raise RuntimeError("this LocalSurface was built without commands (LocalSurface(commands=…))")
         text = line.strip()
         if not text:
             return Reply("")
         actor = Actor(self.name, user_id or agent, agent)
         match = _FOCUS.match(text)
         if match is None:
-            return self._answer(await self.handler(actor, text, Location(self.name, number=self.focus)))
+            return self._answer(await commands.handle(actor, text, Location(self.name, number=self.focus)))
         number, rest = int(match.group(1)), match.group(2).strip()
         if rest:
-            return self._answer(await self.handler(actor, rest, Location(self.name, number=number)))
-        shown = await self.handler(actor, f"{self.prefix}history", Location(self.name, number=number))
+            return self._answer(await commands.handle(actor, rest, Location(self.name, number=number)))
+        shown = await commands.execute(actor, ParsedCommand(History()), Location(self.name, number=number))
         if not shown.ok:
             return self._answer(shown)
         self.focus = number

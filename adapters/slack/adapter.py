@@ -71,10 +71,19 @@ class SlackAdapter:
         self,
         settings: SlackSettings,
         *,
+        commands: CommandPort,
+        journal: Journal,
+        labels: LabelSource,
+        register: AgentRegistrar,
+        queue: QueueSource,
+        edits: AgentEdits,
         chat_channels: Iterable[str] = (),
         prefix: str = "!",
         client: AsyncWebClient | None = None,
     ) -> None:
+        """Built with what it drives in the core: its ``CommandPort`` (reactions run typed commands through
+        it too), the intake journal, the label list, registration of mentioned teammates, ``queue``
+        (App Home) and ``AgentEdits`` (agents editing or deleting their thread messages)."""
         self.settings = settings
         chat_channels = tuple(chat_channels)
         self.client = client or make_client(settings)
@@ -95,31 +104,17 @@ class SlackAdapter:
             self.directory,
             command=settings.command,
             prefix=prefix,
+            commands=commands,
+            journal=journal,
+            labels=labels,
+            register=register,
             chat_channels=chat_channels,
         )
         self.interactions = SlackInteractions(self.inbound)
         self.reactions = SlackReactions(self.inbound)
-        self.home = SlackHome(self.inbound)
+        self.home = SlackHome(self.inbound, queue)
+        self.edits = SlackEdits(self.inbound, edits)
         self._socket: AsyncSocketModeHandler | None = None
-
-    def bind(
-        self,
-        commands: CommandPort,
-        journal: Journal,
-        labels: LabelSource | None = None,
-        register: AgentRegistrar | None = None,
-        queue: QueueSource | None = None,
-        edits: AgentEdits | None = None,
-    ) -> None:
-        """Connect to the core: its ``CommandPort`` (reactions run typed commands through it too), the
-        intake journal, label list, registration, ``.queue`` (App Home) and ``AgentEdits`` (agents
-        editing or deleting their thread messages)."""
-        self.inbound.bind(commands, journal, labels, register)
-        self.reactions.bind(commands.execute)
-        if queue is not None:
-            self.home.bind(queue)
-        if edits is not None:
-            SlackEdits(self.inbound, edits)
 
     def aiohttp_routes(self) -> list[web.RouteDef]:
         """HTTP mode: the routes for the shared web server (signature-verified by bolt)."""

@@ -42,10 +42,12 @@ QueueSource = Callable[[Actor, str], Awaitable[QueueView | None]]
 class SlackHome:
     """Publishes agents' queues on their App Home tab and keeps the open ones fresh."""
 
-    def __init__(self, inbound: SlackInbound, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
+    def __init__(
+        self, inbound: SlackInbound, queue: QueueSource, *, refresh_seconds: float = REFRESH_SECONDS
+    ) -> None:
         self.inbound = inbound
         self.refresh_seconds = refresh_seconds
-        self.queue: QueueSource | None = None
+        self.queue = queue  # the core's ``CommandService.queue``
         self._shown: dict[str, str] = {}  # user id -> the view last published (JSON)
         self._banner: dict[str, str] = {}  # user id -> the answer to their last Claim click
         self._permalinks: dict[tuple[str, str], str] = {}
@@ -53,10 +55,6 @@ class SlackHome:
         inbound.app.event("app_home_opened")(self._on_opened)
         inbound.app.action(_CLAIM)(self._on_claim)
         inbound.replayers["home_claim"] = self._replay_claim
-
-    def bind(self, queue: QueueSource) -> None:
-        """Connect to the core's ``CommandService.queue``."""
-        self.queue = queue
 
     async def _on_opened(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
         event = body.get("event") or {}
@@ -85,8 +83,6 @@ class SlackHome:
 
     async def publish(self, user_id: str) -> None:
         """Build and publish ``user_id``'s Home (when it changed), and watch it from now on."""
-        if self.queue is None:
-            return
         actor = await self.inbound.acting(user_id, None)
         queue = await self.queue(actor, "slack") if actor is not None else None
         links = {item.number: await self._link(item.chat_channel, item.thread_id) for item in _items(queue)}

@@ -50,7 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _HANDLED_SUBTYPES = (None, "file_share", "thread_broadcast")
-_STARTING = "Threadline is starting; try again in a moment."
 
 
 Replay = Callable[[dict[str, Any], int], Awaitable[None]]
@@ -74,6 +73,10 @@ class SlackInbound:
         *,
         command: str,
         prefix: str,
+        commands: CommandPort,
+        journal: Journal,
+        labels: LabelSource,
+        register: AgentRegistrar,
         chat_channels: Iterable[str] = (),
     ) -> None:
         self.app = app
@@ -83,8 +86,8 @@ class SlackInbound:
         self.prefix = prefix
         self.command = command
         self.chat_channels = frozenset(chat_channels)
-        self.commands: CommandPort | None = None
-        self.journal: Journal | None = None
+        self.commands = commands  # the core's command port
+        self.journal = journal  # work is committed here before Slack is acknowledged
         self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
         # message events of other subtypes and their listener (edits and deletions: adapters.slack.edits)
         self.subtypes: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
@@ -92,21 +95,11 @@ class SlackInbound:
         self.by_channel: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
         # message events of members' DMs to the app and their listener (adapters.slack.dms), if taken in
         self.direct: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
-        self.labels: LabelSource | None = None
-        self.register: AgentRegistrar | None = None
+        self.labels = labels
+        self.register = register
         self._tasks: set[asyncio.Task[Any]] = set()
         app.command(command)(self._on_command)
         app.event("message")(self._on_message)
-
-    def bind(
-        self,
-        commands: CommandPort,
-        journal: Journal,
-        labels: LabelSource | None = None,
-        register: AgentRegistrar | None = None,
-    ) -> None:
-        """Connect the listeners to the core (its ``CommandPort``), the journal, and helpers."""
-        self.commands, self.journal, self.labels, self.register = commands, journal, labels, register
         journal.handle(JOURNAL_SOURCE, self._replay)
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -128,13 +121,10 @@ class SlackInbound:
         """Wait until all acknowledged work has finished."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self.journal is not None:
-            await self.journal.idle()
+        await self.journal.idle()
 
     async def journaled(self, kind: str, work: dict[str, Any], key: str | None = None) -> None:
         """Commit a piece of work to the intake journal; call before the ack (raises when it cannot be)."""
-        if self.journal is None:
-            raise RuntimeError("Slack is not connected to the core yet; Slack retries")
         payload = json.dumps({"kind": kind, **work}).encode()
         await self.journal.record(JOURNAL_SOURCE, payload, f"{kind}:{key}" if key else None)
 
@@ -156,14 +146,10 @@ class SlackInbound:
         files: tuple[InboundAttachment, ...] = (),
     ) -> Reply:
         """Hand a command line to the core."""
-        if self.commands is None:
-            return Reply(_STARTING, ok=False)
         return await self.commands.handle(actor, text, where, prefixed=prefixed, files=files)
 
     async def execute(self, actor: Actor, parsed: ParsedCommand, where: Location) -> Reply:
         """Hand the core a command built from a button or a modal (never rebuilt as text)."""
-        if self.commands is None:
-            return Reply(_STARTING, ok=False)
         return await self.commands.execute(actor, parsed, where)
 
     async def acting(self, user_id: str, name: str | None) -> Actor | None:
@@ -182,8 +168,6 @@ class SlackInbound:
 
     async def register_mentioned(self, text: str) -> None:
         """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
-        if self.register is None:
-            return
         for user_id in dict.fromkeys(_MENTION.findall(text)):
             if await self.directory.may_act(user_id):
                 await self.register(await self.directory.actor(user_id))

@@ -206,7 +206,7 @@ class SlackInteractions:
 
     async def _on_label_options(self, ack: Ack, body: dict[str, Any]) -> None:
         query = label_slug(str(body.get("value") or ""))
-        existing = await self.inbound.labels() if self.inbound.labels is not None else []
+        existing = await self.inbound.labels()
         matches = [name for name in existing if query in name.lower()][:99]
         options = [{"text": {"type": "plain_text", "text": name[:75]}, "value": name} for name in matches]
         if query and query not in existing:

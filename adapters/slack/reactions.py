@@ -28,7 +28,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.inbound import SlackInbound
-from bot.commands import Execute, Location, ParsedCommand
+from bot.commands import Location, ParsedCommand
 from bot.commands.model import Reaction
 
 __all__ = ["SHORT_NAMES", "SlackReactions", "emoji_of"]
@@ -84,14 +84,9 @@ class SlackReactions:
 
     def __init__(self, inbound: SlackInbound) -> None:
         self.inbound = inbound
-        self.execute: Execute | None = None
         inbound.app.event("reaction_added")(self._on_added)
         inbound.app.event("reaction_removed")(self._on_removed)
         inbound.replayers["reaction"] = self._replay
-
-    def bind(self, execute: Execute) -> None:
-        """Connect to the core's ``CommandService.execute``."""
-        self.execute = execute
 
     async def _on_added(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
         await self._journal(body)
@@ -119,15 +114,13 @@ class SlackReactions:
         actor = await self.inbound.acting(user_id, None)
         if actor is None:
             return  # not an agent: their reactions are no commands, and need no answer
-        if self.execute is None:
-            raise RuntimeError("Slack reactions are not connected to the core")
         name = str(event.get("reaction") or "").split("::", 1)[0]
         removed = event.get("type") == "reaction_removed"
         reaction = Reaction(emoji_of(name), removed, short_name=f":{name}:")
         ours = event.get("item_user") in set(work.get("bots") or ())
         thread = ts if ours else await self._thread_of(channel, ts)
         where = Location("slack", thread_id=thread, item_id=ts, journal_id=journal_id)
-        reply = await self.execute(actor, ParsedCommand(reaction), where)
+        reply = await self.inbound.execute(actor, ParsedCommand(reaction), where)
         if not reply.ok:
             await self.inbound.answer(self.inbound.reply_text(reply), channel=channel, user=user_id)
 

@@ -47,7 +47,17 @@ from bot.commands.model import (
     Undo,
 )
 
-__all__ = ["COMMANDS", "CommandError", "is_command", "label_change", "parse_command"]
+__all__ = [
+    "COMMANDS",
+    "CommandError",
+    "assign_to",
+    "help_on",
+    "is_command",
+    "label_change",
+    "parse_command",
+    "snooze_until",
+    "template_send",
+]
 
 
 class CommandError(ValueError):
@@ -173,18 +183,13 @@ def _build(name: str, rest: str, prefix: str) -> Command:
             raise CommandError(_usage(name))
         return ContactMerge(words[1], words[2])
     if name == "assign":
-        who = rest.strip()
-        if not who or " " in who:
-            raise CommandError(f"say who: {_usage(name)}")
-        return Assign(who)
+        return assign_to(rest)
     if name == "label":
         return _label(rest)
     if name in ("note", "reply"):
         return _text_command(name, rest)
     if name == "snooze":
-        if not rest:
-            raise CommandError(f"say until when: {_usage(name)}")
-        return Snooze(rest)
+        return snooze_until(rest)
     if name == "template":
         return _template(rest)
     if name == "priority":
@@ -196,10 +201,46 @@ def _build(name: str, rest: str, prefix: str) -> Command:
         if which not in _LIST_FILTERS:
             raise CommandError(_usage(name))
         return ListConversations(which)
-    topic = rest.lower() or None
-    if topic is not None and _ALIASES.get(topic, topic) not in COMMANDS:
-        raise CommandError(f"no command '{rest[:40]}'; {_did_you_mean(topic, prefix)}")
-    return Help(_ALIASES.get(topic, topic) if topic else None)
+    return help_on(rest, prefix)
+
+
+def assign_to(who: str) -> Assign:
+    """Assign to ``who`` (``@name``, a surface's mention, an agent key); ``CommandError`` when nobody
+    or more than one word is given (a surface's member picker builds it typed)."""
+    who = who.strip()
+    if not who or " " in who:
+        raise CommandError(f"say who: {_usage('assign')}")
+    return Assign(who)
+
+
+def snooze_until(until: str) -> Snooze:
+    """Snooze until ``until``, a time the core resolves in the inbox's time zone when it runs (``2h``,
+    ``tomorrow 9:00``); ``CommandError`` when empty. A surface's time option builds it typed."""
+    spec = until.strip()
+    if not spec:
+        raise CommandError(f"say until when: {_usage('snooze')}")
+    return Snooze(spec)
+
+
+def template_send(name: str, params: str = "") -> Template:
+    """Send template ``name`` with ``params`` split like the grammar splits them (space-separated,
+    multi-word ones quoted); ``CommandError`` for unbalanced quotes or no name. A surface's template
+    option and parameter line build it typed (the name is never read as ``list``/``preview``/``save``)."""
+    if not name.strip():
+        raise CommandError(f"say which template; {_usage('template')}")
+    return Template(name.strip(), tuple(_split_params(params)))
+
+
+def help_on(topic: str | None, prefix: str = "") -> Help:
+    """The help, or one command's usage (an alias names its command); ``CommandError`` with a guess
+    for a topic that is no command."""
+    word = (topic or "").strip().lower()
+    if not word:
+        return Help()
+    name = _ALIASES.get(word, word)
+    if name not in COMMANDS:
+        raise CommandError(f"no command '{(topic or '').strip()[:40]}'; {_did_you_mean(word, prefix)}")
+    return Help(name)
 
 
 def _text_command(name: str, rest: str) -> Command:
@@ -244,13 +285,18 @@ def label_change(add: Iterable[str], remove: Iterable[str]) -> LabelChange:
 def _template(rest: str) -> Command:
     if (sub := _template_subcommand(rest)) is not None:
         return sub
-    try:
-        words = shlex.split(rest)
-    except ValueError:
-        raise CommandError(f"unbalanced quotes; {_usage('template')}") from None
+    words = _split_params(rest)
     if not words:
         raise CommandError(f"say which template; {_usage('template')}")
     return Template(words[0], tuple(words[1:]))
+
+
+def _split_params(text: str) -> list[str]:
+    """Space-separated words, quoted ones kept together (``"Jane Doe" 42`` → two)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise CommandError(f"unbalanced quotes; {_usage('template')}") from None
 
 
 def _template_subcommand(rest: str) -> TemplateList | TemplatePreview | TemplateSave | None:

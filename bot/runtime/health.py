@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,16 +77,19 @@ class Health:
         database_timeout: float = 2.0,
         ping: Callable[[], Awaitable[bool]] | None = None,
         mirrors: Callable[[], dict[str, dict[str, str]]] = dict,
+        probes: Mapping[str, Probe] | None = None,
     ) -> None:
-        """``mirrors``: each surface's and chat channel's state, for the body (``Repairs.report``)."""
+        """``mirrors``: each surface's and chat channel's state, for the body (``Repairs.report``);
+        ``probes``: the components known when it is built (each plug's connection, ``surface:<name>``)."""
         self._ping = ping or (store.ping if store is not None else None)
         self.database_timeout = database_timeout
-        self._probes: dict[str, Probe] = {}
+        self._probes: dict[str, Probe] = dict(probes or {})
         self._reports: dict[str, tuple[ComponentState, float]] = {}
         self.mirrors = mirrors
 
     def register(self, name: str, probe: Probe) -> None:
-        """Ask ``probe`` for ``name``'s state on every readiness check (e.g. ``email:support``)."""
+        """Ask ``probe`` for ``name``'s state on every readiness check from now on (a mailbox reader
+        as operations starts it, ``mailbox:<name>``)."""
         self._probes[name] = probe
 
     def report(self, name: str, ok: bool, detail: str = "") -> None:

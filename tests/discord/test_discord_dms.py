@@ -14,6 +14,7 @@ import discord
 import pytest
 from sqlalchemy import select
 
+from adapters.discord.client import ThreadlineClient
 from bot.clock import ManualClock
 from storage.models import CsatRating
 from tests.discord.discord_fake import FakeDiscord
@@ -265,3 +266,19 @@ async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_re
     assert await client.bridge.dms.catch_up(client) == 0  # read on from the last stored one
     history = dm.fake.find("GET", rf"/channels/{dm.fake.dms.channel_of(USER)}/messages$")
     assert history and all(c.query.get("after") for c in history)
+
+
+async def test_a_reply_after_the_surface_replaced_its_client_goes_through_the_new_one(dm: Harness) -> None:
+    _dm(dm, "My order never arrived")
+    await _settled(dm, "a conversation", lambda c: len(c) == 1)
+    await dm.app.dispatcher.drain()
+    surface = dm.app.discord
+    assert surface is not None
+    # what the surface's run loop does after a failed connection attempt: close the client, build a new one
+    await surface.client.close()
+    surface.client = ThreadlineClient(surface.settings, surface.bridge)
+    await surface.login()
+    await surface.bridge.on_message(dm.member_message(dm.thread_id(), "!reply It ships today."))
+    await dm.app.dispatcher.drain()
+    await dm.app.dispatcher.drain()
+    assert [m["content"] for m in dm.fake.posts(dm.fake.dms.channel_of(USER))] == ["It ships today."]

@@ -26,6 +26,7 @@ from tests.discord.discord_harness import (
     email_in,
     slash,
 )
+from tests.helpers import email_in as helper_email_in
 
 EPHEMERAL = 64
 
@@ -295,3 +296,43 @@ async def test_commands_sync_to_the_guild_only_and_stale_global_commands_are_cle
         assert all(c["contexts"] == [0] and c["dm_permission"] is False for c in synced)  # not in DMs
     finally:
         await app.stop()
+
+
+async def _status(h: Harness, number: int) -> str:
+    async with h.app.store.transaction() as repo:
+        conversation = await repo.conversation_by_number(number)
+        assert conversation is not None
+        return conversation.status
+
+
+async def test_app_command_options_are_never_reread_as_another_part_of_a_command(harness: Harness) -> None:
+    thread = await opened(harness)
+    await harness.app.ingestor.ingest(helper_email_in("sam@example.org", "Order 2", when=harness.clock.now()))
+    await harness.app.dispatcher.drain()
+    # a time starting like a conversation reference is a time the core cannot read, not "snooze #2"
+    refused = answer(await harness.command("snooze", thread, until="#2 2h"))
+    assert refused.startswith("✗ ")
+    assert (await _status(harness, 1), await _status(harness, 2)) == ("open", "open")
+    # a help topic is the topic asked about, not a reference to #1 followed by a command
+    asked = slash(harness, "help", {"command": "#1 claim"}, channel_id=None, group="inbox")
+    unknown = answer(await harness.interact(asked))
+    assert unknown.startswith("✗ no command '#1 claim'")
+    usage = answer(
+        await harness.interact(slash(harness, "help", {"command": "ls"}, channel_id=None, group="inbox"))
+    )
+    assert "list mine|unassigned|open|snoozed|closed|all" in usage
+    # parameters are split by the core: unbalanced quotes are named, nothing is sent
+    options = {"name": "refund_done", "params": '"Jane Doe 42'}
+    quoted = answer(await harness.interact(slash(harness, "template", options, channel_id=thread)))
+    assert quoted.startswith("✗ unbalanced quotes")
+    await harness.app.dispatcher.drain()
+    assert harness.sender.sent == []
+
+
+async def test_a_label_the_grammar_refuses_is_answered_after_the_role_check(harness: Harness) -> None:
+    thread = await opened(harness)
+    stranger = answer(await harness.command("label", thread, user=STRANGER, add="!!!"))
+    assert stranger == "Only members with the configured agent role can work conversations."
+    refused = answer(await harness.command("label", thread, add="refund !!!"))
+    assert refused.startswith("✗ '!!!' is not a label")
+    assert await assignee_and_labels(harness) == (None, [])  # nothing half-applied

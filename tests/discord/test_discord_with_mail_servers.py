@@ -41,7 +41,8 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
     await app.sync_agents()
     assert app.discord is not None
     await app.discord.login()
-    app.start_email_sources()
+    assert app.email is not None
+    await app.email.start(app.run_ports)
     harness = Harness(app, fake, RecordingSender(), channel, clock)
     try:
         mail = EmailMessage()

@@ -182,7 +182,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
                 "the mail in a thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts)
             )
         except AssertionError as exc:  # say what the reader and the server saw
-            problem = app.email_sources[0].auth_problem
+            problem = app.email.sources[0].auth_problem if app.email else None
             raise AssertionError(
                 f"{exc}; problem: {problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
             ) from None
@@ -277,7 +277,8 @@ async def test_google_installed_app_sign_in_by_loopback_redirect(
     settings = load_config(config, env={**os.environ, **env})
     app = Threadline(settings, clock=SystemClock())
     try:
-        signed = await app.email_tokens["support"].store.load("support")
+        assert app.email is not None
+        signed = await app.email.tokens["support"].store.load("support")
         assert signed is not None and signed.provider == "google"
         assert signed.refresh_token in idp.refresh_tokens
     finally:

@@ -71,7 +71,7 @@ class DownThenUpSender:
 
 async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra: str = "") -> Threadline:
     app = await started_app(make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra), clock)
-    surface.bind(app.commands.handle)
+    surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = surface
     app.local = surface
     return app
@@ -289,7 +289,7 @@ async def test_sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(
     while surface.entered < 1:  # one chat channel: its cards go one at a time, in arrival order
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.01)
-    stopping = asyncio.create_task(app.ops.stop_first([runner], []))
+    stopping = asyncio.create_task(app.ops.stop_first([runner]))
     await asyncio.sleep(0.05)
     assert not stopping.done() and surface.entered == 1  # waits for the in-flight delivery
     surface.gate.set()
