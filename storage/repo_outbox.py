@@ -1,13 +1,12 @@
-"""Repository queries of delivery: threads on surfaces, the outbox, channel cursors, seen event ids."""
+"""The outbox: work waiting to be delivered to surfaces and channels, claimed, renewed and finished."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -15,66 +14,19 @@ from storage.models import (
     Conversation,
     Message,
     OutboxRow,
-    ProcessedEvent,
     ThreadRow,
 )
 from storage.repo_base import RepositoryBase
 
-__all__ = ["OutboxQueries"]
+__all__ = ["OutboxRepository"]
 
 _CURSORS = cast(Table, ChannelCursorRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _THREADS = cast(Table, ThreadRow.__table__)
 
 
-class OutboxQueries(RepositoryBase):
-    """Where conversations live on surfaces, and the work waiting to be delivered there."""
-
-    # --- threads -----------------------------------------------------------------------------
-
-    async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
-        """Where a conversation lives on a surface."""
-        stmt = select(ThreadRow).where(
-            ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def threads_of(self, conversation_id: int) -> list[ThreadRow]:
-        """Every surface's thread of a conversation, the first opened first."""
-        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id).order_by(ThreadRow.id)
-        return list((await self.session.execute(stmt)).scalars().all())
-
-    async def save_thread(
-        self,
-        conversation_id: int,
-        surface: str,
-        chat_channel: str,
-        thread_id: str,
-        card_id: str,
-        now: datetime,
-    ) -> None:
-        """Record (or replace) a conversation's thread on a surface (Core statements: no ORM objects)."""
-        await self.forget_thread(conversation_id, surface)
-        await self.session.execute(
-            _THREADS.insert().values(
-                conversation_id=conversation_id,
-                surface=surface,
-                chat_channel=chat_channel,
-                thread_id=thread_id,
-                card_id=card_id,
-                created_at=now,
-            )
-        )
-
-    async def forget_thread(self, conversation_id: int, surface: str) -> None:
-        """Drop a thread the platform says is gone, so it is recreated."""
-        await self.session.execute(
-            delete(_THREADS).where(
-                _THREADS.c.conversation_id == conversation_id, _THREADS.c.surface == surface
-            )
-        )
-
-    # --- outbox ------------------------------------------------------------------------------
+class OutboxRepository(RepositoryBase):
+    """Outbox rows: written, claimed in line order, delivered, held for undo, rerouted."""
 
     async def enqueue(
         self,
@@ -267,27 +219,27 @@ class OutboxQueries(RepositoryBase):
         stmt = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    # --- cursors and processed events --------------------------------------------------------
-
-    async def cursor(self, key: str) -> str | None:
-        """A channel cursor's value."""
-        stmt = select(_CURSORS.c.value).where(_CURSORS.c.key == key)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def save_cursor(self, key: str, value: str, now: datetime) -> None:
-        """Set a channel cursor: one INSERT … ON CONFLICT statement, no ORM object."""
-        insert = sqlite_insert if self.dialect == "sqlite" else postgresql_insert
-        stmt = insert(_CURSORS).values(key=key, value=value, updated_at=now)
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_CURSORS.c.key], set_={"value": value, "updated_at": now}
-            )
+    async def waiting_rows(self, conversation_ids: Iterable[int], kind: str) -> set[tuple[int, str]]:
+        """(conversation_id, destination) of untried pending outbox rows of ``kind`` (for coalescing)."""
+        ids = sorted(set(conversation_ids))
+        if not ids:
+            return set()
+        stmt = select(OutboxRow.conversation_id, OutboxRow.destination).where(
+            OutboxRow.conversation_id.in_(ids),
+            OutboxRow.kind == kind,
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
         )
+        return {(int(c), str(d)) for c, d in (await self.session.execute(stmt)).all()}
 
-    async def first_time(self, key: str, now: datetime) -> bool:
-        """Record an event key; False when it was already recorded (a redelivery)."""
-        if await self.session.get(ProcessedEvent, key) is not None:
-            return False
-        self.session.add(ProcessedEvent(key=key, created_at=now))
-        await self.session.flush()
-        return True
+    async def reroute(self, conversation_id: int, old: str, new: str) -> None:
+        """Send a conversation's untried outbox rows for ``old`` to ``new`` instead (a routed inbox)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.destination == old,
+                OutboxRow.status == "pending",
+            )
+            .values(destination=new)
+        )

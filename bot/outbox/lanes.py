@@ -15,12 +15,12 @@ from datetime import datetime
 from bot.config import Settings
 from bot.effects import CARD, CHANNEL_POST, DIGEST, REDACT
 from storage.models import OutboxRow
-from storage.repository import Repository
+from storage.unit_of_work import UnitOfWork
 
 __all__ = ["Lanes", "lane_key"]
 
 
-async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str | None:
+async def lane_key(repo: UnitOfWork, settings: Settings, row: OutboxRow) -> str | None:
     """The chat channel a row adds a message to (``surface:slack:C123``), or None when it adds none."""
     if not row.destination.startswith("surface:"):
         return None
@@ -29,9 +29,9 @@ async def lane_key(repo: Repository, settings: Settings, row: OutboxRow) -> str 
     if row.kind == REDACT or row.conversation_id is None:
         return None  # a deletion adds no message
     surface = row.destination.partition(":")[2]
-    if row.kind == CARD and await repo.thread_of(row.conversation_id, surface) is not None:
+    if row.kind == CARD and await repo.threads.thread_of(row.conversation_id, surface) is not None:
         return None  # an edit in place
-    conversation = await repo.conversation(row.conversation_id)
+    conversation = await repo.conversations.conversation(row.conversation_id)
     inbox = settings.inboxes.get(conversation.inbox)
     return f"{row.destination}:{inbox.chat_channel}" if inbox is not None else None  # the delivery says why
 

@@ -28,7 +28,7 @@ from bot.effects import CHANNEL_POST, Effects, surface_destination
 from bot.runtime import metrics
 from bot.runtime.health import Health
 from storage import Store
-from storage.repository import ConversationFilter
+from storage.repo_conversations import ConversationFilter
 
 __all__ = ["OutageTracker"]
 
@@ -167,29 +167,31 @@ class OutageTracker:
             return False
         async with self.store.transaction() as repo:
             lease = f"outage:{component}"
-            if take and not await repo.take_lease(lease, self.holder, now, now + _OUTAGE_LEASE):
+            if take and not await repo.leases.take(lease, self.holder, now, now + _OUTAGE_LEASE):
                 return False
             if not take:
-                await repo.release_lease(lease, self.holder)
-            anchor = await repo.list_conversations(ConversationFilter(inbox=inbox_name, limit=1))
+                await repo.leases.release(lease, self.holder)
+            anchor = await repo.conversations.list_conversations(
+                ConversationFilter(inbox=inbox_name, limit=1)
+            )
             if not anchor:  # an outbox row belongs to a conversation; a brand-new inbox has none yet
                 return False
             payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
             destination = surface_destination(inbox.surface)
-            await repo.enqueue(anchor[0], destination, CHANNEL_POST, now, payload=payload)
+            await repo.outbox.enqueue(anchor[0], destination, CHANNEL_POST, now, payload=payload)
         return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation(conversation_id)
+            conversation = await repo.conversations.conversation(conversation_id)
             inbox = self.settings.inbox(conversation.inbox)
             await Effects(repo, conversation, inbox, now).notice(text)
 
     async def _announce_down(self, destination: str, state: _State) -> bool:
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            if not await repo.take_lease(f"outage:{destination}", self.holder, now, now + _OUTAGE_LEASE):
+            if not await repo.leases.take(f"outage:{destination}", self.holder, now, now + _OUTAGE_LEASE):
                 return False  # another instance announced it
         if destination.startswith("surface:") or state.conversation_id is None:
             return True  # nobody could read it there; the recovery notice tells the story
@@ -206,7 +208,7 @@ class OutageTracker:
         if not state.announced or state.conversation_id is None:
             return
         async with self.store.transaction() as repo:
-            await repo.release_lease(f"outage:{destination}", self.holder)
+            await repo.leases.release(f"outage:{destination}", self.holder)
         name = self.settings.destination_label(destination)
         await self._notice(
             state.conversation_id,

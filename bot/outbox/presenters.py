@@ -6,7 +6,7 @@ from bot.config import Settings
 from bot.ingest.index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Contact, Conversation, Message
 
 __all__ = ["card_view", "contact_address", "outbound_view", "post_view"]
@@ -25,10 +25,10 @@ def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
     return addresses[0] if addresses else ""
 
 
-async def card_view(repo: Repository, conversation: Conversation, settings: Settings) -> CardView:
+async def card_view(repo: UnitOfWork, conversation: Conversation, settings: Settings) -> CardView:
     """The card of a conversation as it is now."""
-    contact = await repo.contact(conversation.contact_id)
-    assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    contact = await repo.contacts.contact(conversation.contact_id)
+    assignee = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
     address = contact_address(settings, contact, conversation.channel)
     return CardView(
         number=conversation.number,
@@ -39,7 +39,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
         subject=conversation.subject,
         status=conversation.status,
         assignee=assignee,
-        labels=tuple(await repo.labels_of(conversation.id)),
+        labels=tuple(await repo.labels.labels_of(conversation.id)),
         priority=conversation.priority,
         snoozed_until=conversation.snoozed_until,
         timezone=settings.inbox(conversation.inbox).timezone,
@@ -48,7 +48,7 @@ async def card_view(repo: Repository, conversation: Conversation, settings: Sett
     )
 
 
-async def post_view(repo: Repository, message: Message, conversation: Conversation) -> PostView:
+async def post_view(repo: UnitOfWork, message: Message, conversation: Conversation) -> PostView:
     """A stored message as a thread post."""
     attachments = tuple(
         AttachmentView(
@@ -58,7 +58,7 @@ async def post_view(repo: Repository, message: Message, conversation: Conversati
             data=a.data,
             note=a.error or ("too large to keep" if a.status == "too_large" else None),
         )
-        for a in await repo.attachments_of(message.id)
+        for a in await repo.messages.attachments_of(message.id)
     )
     return PostView(
         kind=message.kind,
@@ -73,18 +73,18 @@ async def post_view(repo: Repository, message: Message, conversation: Conversati
 
 
 async def outbound_view(
-    repo: Repository, message: Message, conversation: Conversation, settings: Settings
+    repo: UnitOfWork, message: Message, conversation: Conversation, settings: Settings
 ) -> OutboundView:
     """A reply as a channel sender needs it, with the thread's references."""
-    contact = await repo.contact(conversation.contact_id)
+    contact = await repo.contacts.contact(conversation.contact_id)
     inbox = settings.inbox(conversation.inbox)
     refs = [
         r
-        for r in await repo.external_ids_of(conversation.id, conversation.channel)
+        for r in await repo.messages.external_ids_of(conversation.id, conversation.channel)
         if r != message.external_id
     ]
     meta = message.meta or {}
-    last_meta = await repo.last_customer_meta(conversation.id)
+    last_meta = await repo.messages.last_customer_meta(conversation.id)
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,
@@ -99,7 +99,7 @@ async def outbound_view(
         thread_refs=tuple(refs),
         attachments=tuple(
             AttachmentView(a.filename, a.content_type, a.size, a.data)
-            for a in await repo.attachments_of(message.id)
+            for a in await repo.messages.attachments_of(message.id)
         ),
         template=meta.get("template"),
         template_params=tuple(meta.get("template_params", ())),

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.effects import CARD, CHANNEL_POST, NOTICE, POST, surface_destination
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation, Message, OutboxRow
 
 __all__ = ["Remirrored", "remirror"]
@@ -51,24 +51,26 @@ def _again(rows: list[OutboxRow], fresh: bool) -> list[OutboxRow]:
 
 
 async def remirror(
-    repo: Repository, conversation: Conversation, surface: str, now: datetime, *, fresh: bool
+    repo: UnitOfWork, conversation: Conversation, surface: str, now: datetime, *, fresh: bool
 ) -> Remirrored:
     """Queue the conversation's complete mirror on ``surface`` and supersede the rows it replaces."""
     destination = surface_destination(surface)
-    rows = await repo.mirror_rows(conversation.id, destination)
-    if fresh or await repo.thread_of(conversation.id, surface) is None:
+    rows = await repo.repairs.mirror_rows(conversation.id, destination)
+    if fresh or await repo.threads.thread_of(conversation.id, surface) is None:
         fresh = True
-        await repo.forget_thread(conversation.id, surface)
+        await repo.threads.forget_thread(conversation.id, surface)
     again = _again(rows, fresh)
-    await repo.supersede([r.id for r in rows if r.status in _UNDELIVERED])
-    await repo.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
+    await repo.repairs.supersede([r.id for r in rows if r.status in _UNDELIVERED])
+    await repo.outbox.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
     messages: dict[int, Message] = {}
     for row in again:
         payload: dict[str, Any] = dict(row.payload or {})
         if row.kind == POST and row.message_id is not None:
-            messages[row.message_id] = messages.get(row.message_id) or await repo.message(row.message_id)
-            await repo.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
+            messages[row.message_id] = messages.get(row.message_id) or await repo.messages.message(
+                row.message_id
+            )
+            await repo.outbox.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
         else:
-            await repo.enqueue(conversation, destination, row.kind, now, payload=payload)
+            await repo.outbox.enqueue(conversation, destination, row.kind, now, payload=payload)
     superseded = sum(1 for r in rows if r.status in _UNDELIVERED)
     return Remirrored(posts=sum(1 for r in again if r.kind == POST), superseded=superseded)

@@ -126,7 +126,7 @@ class Dispatcher:
         now = self.clock.now()
         async with self.store.transaction() as repo:
             lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
-            rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
+            rows = await repo.outbox.claim_outbox(now, lease, self.settings.outbox.batch_size)
             lanes: dict[str | int, list[OutboxRow]] = {}
             for row in rows:  # rows adding messages to one chat channel go one after another, in order
                 key = await lane_key(repo, self.settings, row)
@@ -163,7 +163,7 @@ class Dispatcher:
 
     async def _is_done(self, row_id: int) -> bool:
         async with self.store.transaction() as repo:
-            return (await repo.outbox_row(row_id)).status == "done"
+            return (await repo.outbox.outbox_row(row_id)).status == "done"
 
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
@@ -250,15 +250,15 @@ class Dispatcher:
 
     async def _to_surface(self, row: OutboxRow, surface: Surface, conversation_id: int) -> str | None:
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation(conversation_id)
-            thread = await repo.thread_of(conversation.id, surface.name)
+            conversation = await repo.conversations.conversation(conversation_id)
+            thread = await repo.threads.thread_of(conversation.id, surface.name)
             card_needed = thread is None or row.kind not in (POST, NOTICE)  # a plain post needs no card
             card = await card_view(repo, conversation, self.settings) if card_needed else None
             post: PostView | None = None
             edit = thread is not None and row.kind not in (POST, NOTICE)
-            sent_card = await repo.cursor(card_key(surface.name, conversation.id)) if edit else None
+            sent_card = await repo.cursors.cursor(card_key(surface.name, conversation.id)) if edit else None
             if row.kind == POST and row.message_id is not None:
-                post = await post_view(repo, await repo.message(row.message_id), conversation)
+                post = await post_view(repo, await repo.messages.message(row.message_id), conversation)
             elif row.kind == NOTICE:
                 text = str(row.payload.get("text", ""))
                 undo = conversation.number if row.payload.get("undo") else None  # bot.outbox.undo
@@ -275,10 +275,10 @@ class Dispatcher:
             faults.hit("thread_created")  # crash tests: the card is on the surface, its thread not stored
             async with self.store.transaction() as repo:
                 now = self.clock.now()
-                await repo.save_thread(
+                await repo.threads.save_thread(
                     conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
                 )
-                await repo.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
+                await repo.cursors.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
             if post is None:
                 return ref.card_id
         else:
@@ -293,8 +293,9 @@ class Dispatcher:
                 await self._pace(surface, chat_channel, edit=True)
                 await surface.update_card(ref, card)
                 async with self.store.transaction() as repo:
-                    key = card_key(surface.name, conversation.id)
-                    await repo.save_cursor(key, fingerprint, self.clock.now())
+                    await repo.cursors.save_cursor(
+                        card_key(surface.name, conversation.id), fingerprint, self.clock.now()
+                    )
                 return ref.card_id
         assert post is not None
         await self._pace(surface, chat_channel)
@@ -320,16 +321,16 @@ class Dispatcher:
         if row.message_id is None or row.conversation_id is None:
             raise PermanentDeliveryError("send row without a message")
         async with self.store.transaction() as repo:
-            message = await repo.message(row.message_id)
-            conversation = await repo.conversation(row.conversation_id)
+            message = await repo.messages.message(row.message_id)
+            conversation = await repo.conversations.conversation(row.conversation_id)
             view = await outbound_view(repo, message, conversation, self.settings)
-            parts = StoredParts(self.store, self.clock, message.id, await repo.sent_parts(message.id))
+            parts = StoredParts(self.store, self.clock, message.id, await repo.sends.sent_parts(message.id))
         return await sender.send(view, parts)
 
     async def _done(self, row: OutboxRow, external: str | None) -> None:
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            await repo.mark_delivered(row.id, now, external)
+            await repo.outbox.mark_delivered(row.id, now, external)
             if row.kind == SEND and row.message_id is not None:
                 await record_sent(repo, self.settings, row, external, now)
             await sent_after_wait(repo, self.settings, row, now)
@@ -361,7 +362,7 @@ class Dispatcher:
                 self.pacer.penalise(name, error.retry_after)
         final = isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts
         async with self.store.transaction() as repo:
-            stored = await repo.outbox_row(row.id)
+            stored = await repo.outbox.outbox_row(row.id)
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
             if error.rate_limited:

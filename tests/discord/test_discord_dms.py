@@ -43,9 +43,9 @@ async def _conversations(h: Harness) -> list[tuple[int, str, str]]:
     async with h.app.store.transaction() as repo:
         found = []
         for number in range(1, 10):
-            conv = await repo.conversation_by_number(number)
+            conv = await repo.conversations.conversation_by_number(number)
             if conv is not None:
-                texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+                texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
                 found.append((number, conv.status, " | ".join(texts)))
         return found
 
@@ -91,10 +91,10 @@ async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Har
     assert customer["embeds"][0]["author"]["name"] == "sofia (customer)"
     assert customer["embeds"][0]["description"] == "My order never arrived"
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None and conv.channel == "discord" and conv.inbox == "dms"
-        inbound = (await repo.messages_of(conv.id, ["inbound"]))[0]
-        files = await repo.attachments_of(inbound.id)
+        inbound = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        files = await repo.messages.attachments_of(inbound.id)
     assert [(f.filename, f.data) for f in files] == [("receipt.pdf", b"%PDF-1.4 receipt")]
 
     assert dm.app.discord is not None
@@ -150,9 +150,11 @@ async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_t
     notices = [m["content"] for m in dm.fake.posts(thread) if "50007" in (m.get("content") or "")]
     assert len(notices) == 1 and "Calling you at 3pm" in notices[0]
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        assert [m.delivery_status for m in await repo.messages_of(conv.id, ["outbound"])] == ["failed"]
+        assert [m.delivery_status for m in await repo.messages.messages_of(conv.id, ["outbound"])] == [
+            "failed"
+        ]
 
 
 async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
@@ -167,15 +169,15 @@ async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
     from bot.privacy.service import forget_contact
 
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
         forgotten = await forget_contact(
             repo, dm.app.settings, conv.contact_id, "Alice Martin", dm.clock.now()
         )
     assert forgotten is not None and forgotten.conversations == 1
     async with dm.app.store.transaction() as repo:
-        assert await repo.contact_by_identity("discord", str(USER)) is None
-        texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+        assert await repo.contacts.contact_by_identity("discord", str(USER)) is None
+        texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
     assert "warranty" not in " ".join(texts)
 
 

@@ -79,11 +79,11 @@ async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra:
 
 async def _enqueue_card(app: Threadline, number: int, **changes: str) -> None:
     async with app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(number)
+        conversation = await repo.conversations.conversation_by_number(number)
         assert conversation is not None
         for key, value in changes.items():
             setattr(conversation, key, value)
-        await repo.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
+        await repo.outbox.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
 
 
 async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, clock: ManualClock) -> None:
@@ -287,8 +287,8 @@ async def test_sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(
     await asyncio.wait_for(stopping, 10)
     assert runner.done() and len(surface.threads) == 1
     async with app.store.transaction() as repo:
-        pending, _ = await repo.outbox_stats(clock.now())
+        pending, _ = await repo.outbox.outbox_stats(clock.now())
         assert pending == 19
-        due = await repo.next_outbox_due()
+        due = await repo.outbox.next_outbox_due()
         assert due is not None and due <= clock.now()  # handed back: due at once, for anyone
     await app.stop()

@@ -29,9 +29,9 @@ async def _conversations(world) -> list[tuple[int, str, list[str]]]:
     async with world.app.store.transaction() as repo:
         found = []
         for number in range(1, 10):
-            conv = await repo.conversation_by_number(number)
+            conv = await repo.conversations.conversation_by_number(number)
             if conv is not None:
-                texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+                texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
                 found.append((number, conv.inbox, texts))
         return found
 
@@ -66,10 +66,10 @@ async def test_a_channel_message_opens_a_conversation_worked_in_the_staff_thread
     assert [m["text"] for m in answers] == ["We found it &amp; fixed it &lt;3"]  # shown literally
     assert not any("IdP logs" in str(m) for m in world.fake.messages.values() if m["channel"] == HELP)
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None and conv.channel == "slack"
-        first = (await repo.messages_of(conv.id, ["inbound"]))[0]
-        reply = (await repo.messages_of(conv.id, ["outbound"]))[0]
+        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        reply = (await repo.messages.messages_of(conv.id, ["outbound"]))[0]
     assert (first.meta or {}).get("account") == "TCUSTORG"  # the Slack Connect organisation
     assert reply.delivery_status == "sent" and reply.external_id == f"{HELP}:{answers[0]['ts']}"
 
@@ -132,9 +132,9 @@ async def test_customer_edits_and_deletions_are_mirrored_to_the_staff_thread(mak
     assert any("edited" in t and "Chrome only" in t and "before" in t for t in staff)
     assert any("deleted a message" in t and "reports page" in t for t in staff)
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages_of(conv.id, ["inbound"]))[0]
+        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
     assert first.text == "Export button missing (Chrome only)"
     assert (first.meta or {})["edits"][0]["text"] == "Export button missing"
 
@@ -146,10 +146,10 @@ async def test_files_go_both_ways(make_world) -> None:
     await world.dispatch(request)
     await world.settle()
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages_of(conv.id, ["inbound"]))[0]
-        files = [(a.filename, a.data) for a in await repo.attachments_of(first.id)]
+        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        files = [(a.filename, a.data) for a in await repo.messages.attachments_of(first.id)]
     assert files == [("error.png", b"\x89PNG screenshot")]
     guide = world.fake.add_file("fix.pdf", b"%PDF fix", "application/pdf")
     card = world.card()
