@@ -19,6 +19,7 @@ from sqlalchemy import text
 from storage.journal import JournalRepository
 from storage.repo_agents import AgentRepository
 from storage.repo_audit import AuditRepository
+from storage.repo_cards import CardRepository
 from storage.repo_contacts import ContactRepository
 from storage.repo_conversations import ConversationRepository
 from storage.repo_counters import CounterRepository
@@ -78,6 +79,11 @@ class UnitOfWork:
     def audit(self) -> AuditRepository:
         """The audit trail."""
         return AuditRepository(self.session, self.dialect)
+
+    @cached_property
+    def cards(self) -> CardRepository:
+        """Fingerprints of the cards last sent to surfaces."""
+        return CardRepository(self.session, self.dialect)
 
     @cached_property
     def contacts(self) -> ContactRepository:

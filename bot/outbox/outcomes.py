@@ -22,17 +22,12 @@ from bot.views import CardView
 from storage import UnitOfWork
 from storage.models import OutboxRow
 
-__all__ = ["card_fingerprint", "card_key", "hand_back", "record_sent", "retry_delay", "show_failure"]
+__all__ = ["card_fingerprint", "hand_back", "record_sent", "retry_delay", "show_failure"]
 
 
 def card_fingerprint(card: CardView) -> str:
     """A short digest of everything a card shows (an edit with the same fingerprint changes nothing)."""
     return hashlib.sha256(repr(card).encode()).hexdigest()[:32]
-
-
-def card_key(surface: str, conversation_id: int) -> str:
-    """The cursors-table key under which the fingerprint of the card last sent is kept."""
-    return f"card:{surface}:{conversation_id}"
 
 
 async def record_sent(

@@ -28,7 +28,7 @@ from bot.effects import NOTICE, POST, SEND
 from bot.outbox.claims import ClaimKeeper
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
-from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, record_sent, retry_delay, show_failure
+from bot.outbox.outcomes import card_fingerprint, hand_back, record_sent, retry_delay, show_failure
 from bot.outbox.outside import OUTSIDE_THREADS, deliver_outside
 from bot.outbox.pacing import Pacer, SurfacePace
 from bot.outbox.presenters import card_view, outbound_view, post_view
@@ -256,7 +256,7 @@ class Dispatcher:
             card = await card_view(repo, conversation, self.settings) if card_needed else None
             post: PostView | None = None
             edit = thread is not None and row.kind not in (POST, NOTICE)
-            sent_card = await repo.cursors.cursor(card_key(surface.name, conversation.id)) if edit else None
+            sent_card = await repo.cards.fingerprint(surface.name, conversation.id) if edit else None
             if row.kind == POST and row.message_id is not None:
                 post = await post_view(repo, await repo.messages.message(row.message_id), conversation)
             elif row.kind == NOTICE:
@@ -278,7 +278,7 @@ class Dispatcher:
                 await repo.threads.save_thread(
                     conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id, now
                 )
-                await repo.cursors.save_cursor(card_key(surface.name, conversation.id), fingerprint, now)
+                await repo.cards.save_fingerprint(surface.name, conversation.id, fingerprint, now)
             if post is None:
                 return ref.card_id
         else:
@@ -293,8 +293,8 @@ class Dispatcher:
                 await self._pace(surface, chat_channel, edit=True)
                 await surface.update_card(ref, card)
                 async with self.store.transaction() as repo:
-                    await repo.cursors.save_cursor(
-                        card_key(surface.name, conversation.id), fingerprint, self.clock.now()
+                    await repo.cards.save_fingerprint(
+                        surface.name, conversation.id, fingerprint, self.clock.now()
                     )
                 return ref.card_id
         assert post is not None
