@@ -4,7 +4,7 @@ A reply an agent sends is stored ``pending`` and its ``send`` row is due only af
 ``[outbox] undo_seconds`` (default 10; 0 sends at once). The thread says so, with an Undo
 button (Slack, Discord) and the ``undo`` command. Until the dispatcher claims the row the
 reply can be taken back (``undo``) or its text revised (the agent edited the chat message).
-Both go through ``UnitOfWork.keep_held``: one conditional UPDATE that either wins the race
+Both go through ``uow.outbox.keep_held``: one conditional UPDATE that either wins the race
 with the delivery or finds the row already claimed. The hold is a due time in the database,
 so a reply whose window passed while Threadline was down is sent once on restart.
 """

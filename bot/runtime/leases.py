@@ -1,6 +1,6 @@
 """Instance leases: each mailbox reader and each scheduled job runs in one instance at a time.
 
-Leases are rows of the ``leases`` table (``UnitOfWork.take_lease``, the helper the
+Leases are rows of the ``leases`` table (``uow.leases.take``, the helper the
 SLA check already uses): a holder takes a free or expired lease, renews it every
 third of its length, and gives it up on a clean stop. When an instance dies its
 leases expire and another instance takes over within ``lease_seconds`` (plus one
