@@ -244,7 +244,7 @@ async def _measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     async with store.transaction() as repo:
-        handled, breached = await repo.stats().compliance(["support"], start, NOW)
+        handled, breached = await repo.stats.compliance(["support"], start, NOW)
     result["handled"], result["breached"] = handled, breached
     if store.dialect == "postgresql":
         result["digest_fresh_ms"] = await _timed(digest, 1)  # straight after the bulk load

@@ -151,7 +151,7 @@ async def _serve_over(db: str, tmp: str) -> dict[str, float]:
     assert app.local is not None
     await app.local.type_line("!list open", "bench")
     async with app.store.transaction() as repo:
-        count = await repo.count_conversations()
+        count = await repo.conversations.count_conversations()
     await app.stop()
     return {"conversations": count, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

@@ -148,7 +148,9 @@ async def _seed(db: str, n: int) -> None:
                 rows = []
         if rows:
             await repo.session.execute(insert(Conversation), rows)
-        assert await repo.take_numbers(n) == 1  # new conversations are numbered after the seeded ones
+        assert (
+            await repo.counters.take_numbers(n) == 1
+        )  # new conversations are numbered after the seeded ones
     async with store.transaction() as repo:
         await repo.session.execute(text("ANALYZE"))
     await store.close()

@@ -94,7 +94,7 @@ async def drain_rate(url: str, rows: int) -> tuple[float, float, float]:
     await app.dispatcher.drain(max_rounds=10 * rows)
     elapsed = time.perf_counter() - started
     async with app.store.transaction() as repo:
-        pending, _ = await repo.outbox_stats(app.clock.now())
+        pending, _ = await repo.outbox.outbox_stats(app.clock.now())
     await app.store.close()
     if pending:
         raise RuntimeError(f"{pending} rows left pending")

@@ -14,9 +14,9 @@ from bot.config import Settings
 from bot.outbox.presenters import contact_address
 from bot.sla.clock import sla_due_of
 from bot.views import QueueItem, QueueView
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Agent, Conversation
-from storage.repository import ConversationFilter
+from storage.repo_conversations import ConversationFilter
 
 __all__ = ["BREACHING_WITHIN", "SECTION_LIMIT", "build_queue", "due_text", "queue_text"]
 
@@ -27,12 +27,12 @@ SECTION_LIMIT = 15
 
 
 async def _item(
-    repo: Repository, settings: Settings, conv: Conversation, surface: str, names: dict[int, str]
+    repo: UnitOfWork, settings: Settings, conv: Conversation, surface: str, names: dict[int, str]
 ) -> QueueItem:
     if conv.assignee_id is not None and conv.assignee_id not in names:
-        names[conv.assignee_id] = (await repo.agent(conv.assignee_id)).name
-    contact = await repo.contact(conv.contact_id)
-    thread = await repo.thread_of(conv.id, surface)
+        names[conv.assignee_id] = (await repo.agents.agent(conv.assignee_id)).name
+    contact = await repo.contacts.contact(conv.contact_id)
+    thread = await repo.threads.thread_of(conv.id, surface)
     return QueueItem(
         number=conv.number,
         subject=conv.subject,
@@ -47,7 +47,7 @@ async def _item(
 
 
 async def build_queue(
-    repo: Repository,
+    repo: UnitOfWork,
     agent: Agent | None,
     settings: Settings,
     now: datetime,
@@ -66,7 +66,7 @@ async def build_queue(
     }
     open_ = [
         c
-        for c in await repo.list_conversations(ConversationFilter(status="open", limit=500))
+        for c in await repo.conversations.list_conversations(ConversationFilter(status="open", limit=500))
         if c.inbox in inboxes
     ]
     names: dict[int, str] = {}

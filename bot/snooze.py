@@ -29,7 +29,7 @@ class SnoozeWaker:
         """Wake every conversation whose snooze has ended; return how many woke."""
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            due = await repo.due_snoozed(now)
+            due = await repo.conversations.due_snoozed(now)
             for conversation in due:
                 inbox = self.settings.inbox(conversation.inbox)
                 lifecycle.wake(conversation, inbox, now)

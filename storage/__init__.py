@@ -1,6 +1,6 @@
-"""Storage: SQLAlchemy models, the transactional repository the core uses, and migrations."""
+"""Storage: SQLAlchemy models, the unit of work with its repositories the core uses, and migrations."""
 
 from storage.db import Conflict, Store
-from storage.repository import Repository
+from storage.unit_of_work import UnitOfWork
 
-__all__ = ["Conflict", "Repository", "Store"]
+__all__ = ["Conflict", "Store", "UnitOfWork"]

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import sessionmaker
 
 from storage.inline import InlineSession
-from storage.repository import Repository
 from storage.staged import StagingSession
 from storage.threaded import ThreadedSession
+from storage.unit_of_work import UnitOfWork
 
 __all__ = ["Conflict", "DatabaseUnavailable", "Store", "async_url", "sync_url"]
 
@@ -70,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store:
-    """Owns the engine; hands out repositories bound to one transaction each.
+    """Owns the engine; hands out units of work, one transaction each.
 
     SQLite allows one writer at a time; write transactions of this process are
     serialised with a lock so they queue instead of failing with "database is locked".
@@ -94,23 +94,23 @@ class Store:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repository]:
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """One unit of work: commits when the block ends, rolls back on an exception."""
         with self._database_errors():
             if self._write_lock is not None:
                 async with self._write_lock:
                     with self._inline_sessions() as session, session.begin():
                         staging = StagingSession(InlineSession(session))  # type: ignore[arg-type]
-                        yield Repository(staging, dialect=self.dialect)
+                        yield UnitOfWork(staging, dialect=self.dialect)
                         await staging.flush()
             else:
                 async with self._async_sessions() as async_session, async_session.begin():
                     staging = StagingSession(async_session)
-                    yield Repository(staging, dialect=self.dialect)
+                    yield UnitOfWork(staging, dialect=self.dialect)
                     await staging.flush()
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[Repository]:
+    async def snapshot(self) -> AsyncIterator[UnitOfWork]:
         """A read-only unit of work for long reads (digests, reports); it never commits.
 
         On SQLite its statements run in a worker thread of their own (``storage.threaded``),
@@ -120,12 +120,12 @@ class Store:
         with self._database_errors():
             if not self.is_sqlite:
                 async with self._async_sessions() as async_session:  # closing it rolls back
-                    yield Repository(StagingSession(async_session), dialect=self.dialect)
+                    yield UnitOfWork(StagingSession(async_session), dialect=self.dialect)
                 return
             executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadline-read")
             session = ThreadedSession(self._inline_sessions(), executor)
             try:
-                yield Repository(StagingSession(session), dialect=self.dialect)  # type: ignore[arg-type]
+                yield UnitOfWork(StagingSession(session), dialect=self.dialect)  # type: ignore[arg-type]
             finally:
                 await session.call(session.sync_session.close)  # rolls back and returns the connection
                 executor.shutdown(wait=False)

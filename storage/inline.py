@@ -1,4 +1,4 @@
-"""SQLite in the event loop: the AsyncSession methods the repository uses, over a blocking Session.
+"""SQLite in the event loop: the AsyncSession methods the repositories use, over a blocking Session.
 
 An SQLite statement takes tens of microseconds, while handing it to aiosqlite's
 thread and back costs ten times that; so the embedded database runs its statements

@@ -37,7 +37,7 @@ from storage.models import Base
 from storage.repo_base import RepositoryBase
 from storage.types import UTCDateTime
 
-__all__ = ["JournalEntry", "JournalQueries", "JournalState"]
+__all__ = ["JournalEntry", "JournalRepository", "JournalState"]
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -74,10 +74,10 @@ class JournalEntry(Base):
 _TABLE = cast(Table, JournalEntry.__table__)
 
 
-class JournalQueries(RepositoryBase):
+class JournalRepository(RepositoryBase):
     """Appending, claiming and finishing journal rows."""
 
-    async def append_journal(self, rows: Sequence[tuple[str, str | None, bytes]], now: datetime) -> None:
+    async def append(self, rows: Sequence[tuple[str, str | None, bytes]], now: datetime) -> None:
         """Insert ``(source, dedupe_key, payload)`` rows as pending; a key already journaled is skipped."""
         values = [
             {
@@ -94,9 +94,7 @@ class JournalQueries(RepositoryBase):
         stmt = insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
         await self.session.execute(stmt, values)
 
-    async def claim_journal(
-        self, holder: str, now: datetime, until: datetime, limit: int
-    ) -> list[JournalEntry]:
+    async def claim(self, holder: str, now: datetime, until: datetime, limit: int) -> list[JournalEntry]:
         """Claim up to ``limit`` pending rows, oldest first, that nobody holds (or whose claim ran out)."""
         stmt = (
             select(JournalEntry)
@@ -119,7 +117,7 @@ class JournalQueries(RepositoryBase):
             )
         return entries
 
-    async def finish_journal(self, ids: Sequence[int], now: datetime) -> int:
+    async def finish(self, ids: Sequence[int], now: datetime) -> int:
         """Mark pending rows done (a row already done stays as it was); how many changed."""
         if not ids:
             return 0
@@ -131,7 +129,7 @@ class JournalQueries(RepositoryBase):
         )
         return int(result.rowcount or 0)
 
-    async def defer_journal(self, entry_id: int, error: str, retry_at: datetime | None) -> None:
+    async def defer(self, entry_id: int, error: str, retry_at: datetime | None) -> None:
         """Count a failed attempt: retry at ``retry_at``, or (None) give up and keep the row as failed."""
         values: dict[str, object] = {"attempts": JournalEntry.attempts + 1, "error": error[:2000]}
         if retry_at is None:
@@ -145,7 +143,7 @@ class JournalQueries(RepositoryBase):
             .execution_options(synchronize_session=False)
         )
 
-    async def release_journal(self, holder: str) -> None:
+    async def release(self, holder: str) -> None:
         """Hand back the pending rows ``holder`` claimed and has not retried yet (a clean stop, a restart)."""
         await self.session.execute(
             sql_update(JournalEntry)
@@ -158,7 +156,7 @@ class JournalQueries(RepositoryBase):
             .execution_options(synchronize_session=False)
         )
 
-    async def prune_journal(self, before: datetime) -> int:
+    async def prune(self, before: datetime) -> int:
         """Delete rows done before ``before`` (failed rows are kept); how many went."""
         result = await self.session.execute(
             sql_delete(JournalEntry)
@@ -167,7 +165,7 @@ class JournalQueries(RepositoryBase):
         )
         return int(result.rowcount or 0)
 
-    async def journal_counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         """How many rows are in each state."""
         stmt = select(JournalEntry.state, func.count()).group_by(JournalEntry.state)
         return {str(state): int(count) for state, count in (await self.session.execute(stmt)).all()}

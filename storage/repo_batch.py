@@ -1,23 +1,21 @@
 """Repository reads of a claimed outbox batch: what its deliveries need, one statement per table.
 
 The dispatcher's batch read (``bot.outbox.batch_read``) reads a claimed batch's conversations,
-threads, card fingerprints, messages, contacts, labels and attachments (agents' names:
-``SchedulingQueries.agent_names``) with ``IN`` lists instead of a few statements per row. Its
-outcomes are written together by ``storage.repo_outbox`` (``mark_delivered_many``,
-``save_threads``, ``save_cursors``).
+threads, messages, contacts, labels, accounts and attachments with ``IN`` lists instead of a few
+statements per row (card fingerprints: ``uow.cards.fingerprints_of``; agents' names:
+``uow.agents.agent_names``). Its outcomes are written together by ``uow.outbox.mark_delivered_many``,
+``uow.threads.save_threads`` and ``uow.cards.save_fingerprints``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
     Attachment,
-    ChannelCursorRow,
     Contact,
     Conversation,
     ConversationLabel,
@@ -27,12 +25,10 @@ from storage.models import (
 )
 from storage.repo_base import RepositoryBase
 
-__all__ = ["BatchReads"]
-
-_CURSORS = cast(Table, ChannelCursorRow.__table__)
+__all__ = ["BatchReadRepository"]
 
 
-class BatchReads(RepositoryBase):
+class BatchReadRepository(RepositoryBase):
     """Reads of many outbox rows' context at once."""
 
     async def conversations_by_id(self, ids: Collection[int]) -> dict[int, Conversation]:
@@ -48,13 +44,6 @@ class BatchReads(RepositoryBase):
             return {}
         stmt = select(ThreadRow).where(ThreadRow.conversation_id.in_(sorted(conversation_ids)))
         return {(t.conversation_id, t.surface): t for t in (await self.session.execute(stmt)).scalars().all()}
-
-    async def cursors_of(self, keys: Collection[str]) -> dict[str, str]:
-        """Channel cursors' values by key; keys never set are absent."""
-        if not keys:
-            return {}
-        stmt = select(_CURSORS.c.key, _CURSORS.c.value).where(_CURSORS.c.key.in_(sorted(keys)))
-        return {str(key): str(value) for key, value in (await self.session.execute(stmt)).all()}
 
     async def messages_by_id(self, ids: Collection[int]) -> dict[int, Message]:
         """Messages by id (one statement)."""

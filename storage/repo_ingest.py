@@ -11,7 +11,7 @@ from sqlalchemy.orm import raiseload
 from storage.models import Contact, ContactIdentity, Conversation, Message
 from storage.repo_base import RepositoryBase
 
-__all__ = ["IngestLookups"]
+__all__ = ["IngestRepository"]
 
 _CHUNK = 500  # bound parameters per IN list, well inside SQLite's and PostgreSQL's limits
 T = TypeVar("T")
@@ -23,7 +23,7 @@ def _chunks(values: Collection[T]) -> Iterator[list[T]]:
         yield items[start : start + _CHUNK]
 
 
-class IngestLookups(RepositoryBase):
+class IngestRepository(RepositoryBase):
     """What ingest needs to know about a batch of inbound messages, fetched with a few IN queries."""
 
     async def stored_fingerprints(

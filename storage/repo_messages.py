@@ -1,4 +1,4 @@
-"""Repository queries of messages, their attachments, and the audit trail."""
+"""Messages of conversations and their attachments, and where an outbound message stands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from storage.models import Attachment, AuditEvent, Conversation, Message
 from storage.repo_base import RepositoryBase
 
-__all__ = ["MessageQueries"]
+__all__ = ["MessageRepository"]
 
 _AUDIT = cast(Table, AuditEvent.__table__)
 
@@ -34,10 +34,8 @@ _UNSET = dict.fromkeys(
 )
 
 
-class MessageQueries(RepositoryBase):
-    """Messages of conversations (inbound, outbound, notes, events), attachments, and the audit trail."""
-
-    # --- messages ----------------------------------------------------------------------------
+class MessageRepository(RepositoryBase):
+    """Messages of conversations (inbound, outbound, notes, events), attachments, delivery statuses."""
 
     def new_message(self, conversation: Conversation, kind: str, now: datetime, **fields: Any) -> Message:
         """Stage a message (its conversation may itself be staged, not yet flushed).
@@ -132,35 +130,32 @@ class MessageQueries(RepositoryBase):
         )
         return list((await self.session.execute(stmt.order_by(Message.id))).scalars().all())
 
-    # --- audit -------------------------------------------------------------------------------
+    async def message_by_external_id(self, channel: str, external_id: str) -> Message | None:
+        """The message a channel knows by this external id (a WhatsApp ``wamid``), if stored."""
+        stmt = select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        return (await self.session.execute(stmt)).scalars().first()
 
-    def audit(
-        self,
-        *,
-        actor: str,
-        action: str,
-        now: datetime,
-        conversation: Conversation | None = None,
-        contact_id: int | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail; an event of a conversation also names the conversation's contact."""
-        values = {
-            "actor": actor,
-            "action": action,
-            "detail": detail or {},
-            "created_at": now,
-            "conversation_id": None,
-            "contact_id": contact_id if conversation is None else conversation.contact_id,
-        }
-        if conversation is None:
-            self.session.stage(_AUDIT, values)
-        elif conversation.contact_id is not None:
-            self.session.stage(_AUDIT, values, conversation_id=conversation)
-        else:  # a conversation staged in this unit of work, with its (maybe also staged) contact
-            self.session.stage(_AUDIT, values, conversation_id=conversation, contact_id=conversation.contact)
+    async def set_delivery_status(self, message: Message, status: str, error: str | None) -> None:
+        """Record where an outbound message stands (sent, delivered, read, failed) and why it failed."""
+        message.delivery_status = status
+        message.delivery_error = error[:2000] if error else None
+        await self.session.flush()
 
-    async def audit_trail(self, conversation_id: int) -> list[AuditEvent]:
-        """A conversation's audit events in order."""
-        stmt = select(AuditEvent).where(AuditEvent.conversation_id == conversation_id).order_by(AuditEvent.id)
-        return list((await self.session.execute(stmt)).scalars().all())
+    async def recent_reply_by_other(
+        self, conversation_id: int, agent_id: int, since: datetime
+    ) -> Message | None:
+        """The newest reply a *different* agent sent (or queued) to the customer since ``since``."""
+        stmt = (
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.kind == "outbound",
+                Message.author_agent_id.is_not(None),
+                Message.author_agent_id != agent_id,
+                Message.created_at >= since,
+                Message.delivery_status != "failed",
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()

@@ -1,14 +1,12 @@
-"""Repository queries of delivery: threads on surfaces, the outbox, channel cursors, seen event ids."""
+"""The outbox: work waiting to be delivered to surfaces and channels, claimed, renewed and finished."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,81 +15,19 @@ from storage.models import (
     Conversation,
     Message,
     OutboxRow,
-    ProcessedEvent,
     ThreadRow,
 )
 from storage.repo_base import RepositoryBase
 
-__all__ = ["NewThread", "OutboxQueries"]
+__all__ = ["OutboxRepository"]
 
 _CURSORS = cast(Table, ChannelCursorRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _THREADS = cast(Table, ThreadRow.__table__)
 
 
-class NewThread(NamedTuple):
-    """A conversation's thread on a surface, as a delivery opened it (stored by ``save_threads``)."""
-
-    conversation_id: int
-    surface: str
-    chat_channel: str
-    thread_id: str
-    card_id: str
-
-
-class OutboxQueries(RepositoryBase):
-    """Where conversations live on surfaces, and the work waiting to be delivered there."""
-
-    # --- threads -----------------------------------------------------------------------------
-
-    async def thread_of(self, conversation_id: int, surface: str) -> ThreadRow | None:
-        """Where a conversation lives on a surface."""
-        stmt = select(ThreadRow).where(
-            ThreadRow.conversation_id == conversation_id, ThreadRow.surface == surface
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def threads_of(self, conversation_id: int) -> list[ThreadRow]:
-        """Every surface's thread of a conversation, the first opened first."""
-        stmt = select(ThreadRow).where(ThreadRow.conversation_id == conversation_id).order_by(ThreadRow.id)
-        return list((await self.session.execute(stmt)).scalars().all())
-
-    async def save_thread(
-        self,
-        conversation_id: int,
-        surface: str,
-        chat_channel: str,
-        thread_id: str,
-        card_id: str,
-        now: datetime,
-    ) -> None:
-        """Record (or replace) a conversation's thread on a surface."""
-        await self.save_threads([NewThread(conversation_id, surface, chat_channel, thread_id, card_id)], now)
-
-    async def save_threads(self, threads: Sequence[NewThread], now: datetime) -> None:
-        """Record (or replace) threads: one DELETE and one INSERT for all (Core: no ORM objects)."""
-        if not threads:
-            return
-        by_surface: dict[str, list[int]] = {}
-        for thread in threads:
-            by_surface.setdefault(thread.surface, []).append(thread.conversation_id)
-        for surface, conversation_ids in by_surface.items():  # one statement per surface (usually one)
-            await self.session.execute(
-                delete(_THREADS).where(
-                    _THREADS.c.surface == surface, _THREADS.c.conversation_id.in_(conversation_ids)
-                )
-            )
-        await self.session.execute(_THREADS.insert(), [{**t._asdict(), "created_at": now} for t in threads])
-
-    async def forget_thread(self, conversation_id: int, surface: str) -> None:
-        """Drop a thread the platform says is gone, so it is recreated."""
-        await self.session.execute(
-            delete(_THREADS).where(
-                _THREADS.c.conversation_id == conversation_id, _THREADS.c.surface == surface
-            )
-        )
-
-    # --- outbox ------------------------------------------------------------------------------
+class OutboxRepository(RepositoryBase):
+    """Outbox rows: written, claimed in line order, delivered, held for undo, rerouted."""
 
     async def enqueue(
         self,
@@ -293,34 +229,27 @@ class OutboxQueries(RepositoryBase):
         stmt = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    # --- cursors and processed events --------------------------------------------------------
-
-    async def cursor(self, key: str) -> str | None:
-        """A channel cursor's value."""
-        stmt = select(_CURSORS.c.value).where(_CURSORS.c.key == key)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def save_cursor(self, key: str, value: str, now: datetime) -> None:
-        """Set a channel cursor."""
-        await self.save_cursors({key: value}, now)
-
-    async def save_cursors(self, values: dict[str, str], now: datetime) -> None:
-        """Set channel cursors (``key -> value``): one INSERT … ON CONFLICT for all, no ORM object."""
-        if not values:
-            return
-        insert = sqlite_insert if self.dialect == "sqlite" else postgresql_insert
-        stmt = insert(_CURSORS)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[_CURSORS.c.key],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    async def waiting_rows(self, conversation_ids: Iterable[int], kind: str) -> set[tuple[int, str]]:
+        """(conversation_id, destination) of untried pending outbox rows of ``kind`` (for coalescing)."""
+        ids = sorted(set(conversation_ids))
+        if not ids:
+            return set()
+        stmt = select(OutboxRow.conversation_id, OutboxRow.destination).where(
+            OutboxRow.conversation_id.in_(ids),
+            OutboxRow.kind == kind,
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
         )
-        rows = [{"key": key, "value": value, "updated_at": now} for key, value in sorted(values.items())]
-        await self.session.execute(stmt, rows)
+        return {(int(c), str(d)) for c, d in (await self.session.execute(stmt)).all()}
 
-    async def first_time(self, key: str, now: datetime) -> bool:
-        """Record an event key; False when it was already recorded (a redelivery)."""
-        if await self.session.get(ProcessedEvent, key) is not None:
-            return False
-        self.session.add(ProcessedEvent(key=key, created_at=now))
-        await self.session.flush()
-        return True
+    async def reroute(self, conversation_id: int, old: str, new: str) -> None:
+        """Send a conversation's untried outbox rows for ``old`` to ``new`` instead (a routed inbox)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.conversation_id == conversation_id,
+                OutboxRow.destination == old,
+                OutboxRow.status == "pending",
+            )
+            .values(destination=new)
+        )

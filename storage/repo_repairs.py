@@ -21,7 +21,7 @@ from storage.models import Base, BigId, Conversation, OutboxRow
 from storage.repo_base import RepositoryBase
 from storage.types import UTCDateTime
 
-__all__ = ["PARKED", "SUPERSEDED", "BrokenScope", "MirrorRepair", "RepairQueries"]
+__all__ = ["PARKED", "SUPERSEDED", "BrokenScope", "MirrorRepair", "RepairRepository"]
 
 PARKED = "parked"
 """Outbox status of a row held back while its conversation's mirror needs repair."""
@@ -65,7 +65,7 @@ class BrokenScope:
     conversations: int
 
 
-class RepairQueries(RepositoryBase):
+class RepairRepository(RepositoryBase):
     """Which mirrors need repair, and the outbox rows a re-mirror reads and replaces."""
 
     async def mark_repair(

@@ -22,7 +22,7 @@ from storage.models import Base, Message
 from storage.repo_base import RepositoryBase
 from storage.types import UTCDateTime
 
-__all__ = ["OutboxWaitRow", "SendQueries", "SendRecordRow"]
+__all__ = ["OutboxWaitRow", "SendRecordRow", "SendRepository"]
 
 
 class SendRecordRow(Base):
@@ -52,7 +52,7 @@ class OutboxWaitRow(Base):
 _RECORDS = cast(Table, SendRecordRow.__table__)
 
 
-class SendQueries(RepositoryBase):
+class SendRepository(RepositoryBase):
     """Send records and rate-limit waits."""
 
     async def sent_parts(self, message_id: int) -> dict[int, str]:

@@ -40,7 +40,7 @@ class StagedRow:
 
 
 class StagingSession:
-    """The session a repository uses: the ORM session, plus staged Core rows written at flush time."""
+    """The session of a unit of work: the ORM session, plus staged Core rows written at flush time."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.orm = session

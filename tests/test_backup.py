@@ -21,7 +21,7 @@ async def _count(url: str) -> int:
     store = Store(url)
     try:
         async with store.transaction() as repo:
-            return await repo.count_conversations()
+            return await repo.conversations.count_conversations()
     finally:
         await store.close()
 

@@ -14,9 +14,9 @@ from threadline.app import Threadline
 
 async def _conversation(app: Threadline, number: int) -> tuple[Conversation, list[Message], list[str]]:
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(number)
+        conv = await repo.conversations.conversation_by_number(number)
         assert conv is not None
-        return conv, await repo.messages_of(conv.id), await repo.labels_of(conv.id)
+        return conv, await repo.messages.messages_of(conv.id), await repo.labels.labels_of(conv.id)
 
 
 async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: ManualClock) -> None:
@@ -29,8 +29,8 @@ async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: 
     _, messages, _ = await _conversation(any_app, first.conversation_number or 0)
     assert [m.external_id for m in messages if m.kind == "inbound"] == ["<dup@example.org>"]
     async with any_app.store.transaction() as repo:
-        assert await repo.cursor("imap:support") == "1:5"
-        assert await repo.count_conversations() == 1
+        assert await repo.cursors.cursor("imap:support") == "1:5"
+        assert await repo.conversations.count_conversations() == 1
 
 
 async def test_a_different_message_reusing_a_message_id_is_kept_and_marked(
@@ -54,7 +54,7 @@ async def test_a_different_message_reusing_a_message_id_is_kept_and_marked(
         "⚠ this message reuses the id of an earlier, different message; kept as its own message"
     ]
     async with any_app.store.transaction() as repo:
-        assert await repo.count_conversations() == 2
+        assert await repo.conversations.count_conversations() == 2
 
 
 async def test_a_message_stored_without_a_fingerprint_still_drops_its_repeats(
@@ -62,9 +62,9 @@ async def test_a_message_stored_without_a_fingerprint_still_drops_its_repeats(
 ) -> None:
     first = await any_app.ingestor.ingest(email_in(external_id="<old@x>", when=clock.now()))
     async with any_app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(first.conversation_number or 0)
+        conv = await repo.conversations.conversation_by_number(first.conversation_number or 0)
         assert conv is not None
-        for message in await repo.messages_of(conv.id, ["inbound"]):
+        for message in await repo.messages.messages_of(conv.id, ["inbound"]):
             message.meta = None  # as stored before fingerprints existed
     other = email_in(sender="kim@example.net", external_id="<old@x>", text="Other", when=clock.now())
     assert (await any_app.ingestor.ingest(other)).duplicate

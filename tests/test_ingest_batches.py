@@ -67,9 +67,9 @@ async def test_a_whatsapp_burst_continues_the_conversation_it_opened(
     )
     assert [r.conversation_number for r in results] == [1, 2, 1, 1]
     async with any_app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        texts = [m.text for m in await repo.messages_of(conv.id, kinds=["inbound"])]
+        texts = [m.text for m in await repo.messages.messages_of(conv.id, kinds=["inbound"])]
     assert texts == ["Hi", "my order is late", "order 1881"]
 
 
@@ -83,7 +83,7 @@ async def test_a_burst_on_an_existing_conversation_refreshes_its_card_once(
         [email_in(thread_refs=("<root@x>",), text=f"follow-up {n}", when=clock.now()) for n in range(3)],
     )
     async with any_app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(number or 0)
+        conv = await repo.conversations.conversation_by_number(number or 0)
         assert conv is not None
         conversation_id = conv.id
     assert (

@@ -112,7 +112,7 @@ async def test_the_claims_of_a_dead_instance_run_out_and_another_takes_over(
     await dead.record("whatsapp", b"claimed by the dead one")
     now = clock.now()
     async with store.transaction() as repo:  # the dead instance claimed it, then died
-        assert len(await repo.claim_journal("dead", now, now + dead.claim, 10)) == 1
+        assert len(await repo.journal.claim("dead", now, now + dead.claim, 10)) == 1
     other = Journal(store, clock, "other")
     other.handle("whatsapp", handler)
     assert await other.run_once() == 0

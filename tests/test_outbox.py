@@ -134,9 +134,9 @@ async def test_transient_send_failures_give_up_after_max_attempts(tmp_path: Path
     assert thread is not None
     assert any("451 try later" in n for n in thread.texts("notice"))
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(result.conversation_number or 0)
+        conv = await repo.conversations.conversation_by_number(result.conversation_number or 0)
         assert conv is not None
-        (reply,) = await repo.messages_of(conv.id, ["outbound"])
+        (reply,) = await repo.messages.messages_of(conv.id, ["outbound"])
     assert reply.delivery_status == "failed"
     await app.stop()
 
@@ -158,7 +158,7 @@ async def test_claimed_rows_come_back_after_a_crash(tmp_path: Path, clock: Manua
     app = await _app_with(tmp_path, clock)
     await app.ingestor.ingest(email_in(when=clock.now()))
     async with app.store.transaction() as repo:  # an instance claims the row, then dies
-        claimed = await repo.claim_outbox(clock.now(), clock.now() + timedelta(seconds=120), 10)
+        claimed = await repo.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=120), 10)
     assert claimed
     await app.dispatcher.drain()
     assert app.local is not None and not app.local.threads  # still leased

@@ -24,7 +24,7 @@ from bot.outbox.group_commit import Delivered, GroupCommit
 from bot.ports import ThreadRef, TransientDeliveryError
 from bot.views import CardView, PostView
 from storage.models import OutboxRow, ThreadRow
-from storage.repo_outbox import NewThread
+from storage.repo_threads import NewThread
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in
 from threadline.app import Threadline
@@ -83,7 +83,7 @@ class SlowFirstCard(LocalSurface):
     async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
         if card.number == 1:
             async with self.app.store.transaction() as repo:
-                (await repo.conversation(2)).subject = "Renamed while waiting"
+                (await repo.conversations.conversation(2)).subject = "Renamed while waiting"
             await asyncio.sleep(FRESH_SECONDS + 0.2)
         return await super().create_thread(chat_channel, card)
 
@@ -146,7 +146,7 @@ async def test_one_outcome_that_cannot_be_recorded_does_not_hold_back_its_group(
     for n in range(3):
         await app.ingestor.ingest(email_in(sender=f"c{n}@example.org", when=clock.now()))
     async with app.store.transaction() as repo:
-        rows = await repo.claim_outbox(clock.now(), clock.now() + timedelta(seconds=60), 10)
+        rows = await repo.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=60), 10)
     assert len(rows) == 3
     recorded: list[int] = []
 
@@ -161,6 +161,6 @@ async def test_one_outcome_that_cannot_be_recorded_does_not_hold_back_its_group(
         await commit.settle()
     assert sorted(recorded) == sorted([rows[0].id, rows[2].id])
     async with app.store.transaction() as repo:
-        statuses = [(await repo.outbox_row(row.id)).status for row in rows]
+        statuses = [(await repo.outbox.outbox_row(row.id)).status for row in rows]
     assert statuses == ["done", "pending", "done"]  # the bad one comes back after its claim
     assert any(r.getMessage() == "could not record a delivery" for r in caplog.records)

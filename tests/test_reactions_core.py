@@ -40,7 +40,7 @@ async def test_a_reaction_on_the_card_or_a_posted_message_runs_its_command(
     )
     assert ignored.ok and not ignored.text and elsewhere.ok and not elsewhere.text
     async with any_app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(result.conversation_number or 0)
+        conversation = await repo.conversations.conversation_by_number(result.conversation_number or 0)
         assert (
             conversation is not None and conversation.priority == "urgent" and conversation.status == "open"
         )

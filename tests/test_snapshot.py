@@ -69,7 +69,7 @@ async def test_a_snapshot_reads_in_its_own_thread_and_writes_nothing(tmp_path: P
     )
     try:
         async with store.snapshot() as repo:
-            assert await repo.count_conversations() == 0
+            assert await repo.conversations.count_conversations() == 0
             with pytest.raises(TypeError, match="read-only snapshot"):
                 repo.add(Contact(name="Nobody"))
     finally:
@@ -85,7 +85,7 @@ async def test_a_snapshot_on_postgresql_reads(pg_server: str) -> None:
     store = Store(pg_server)
     try:
         async with store.snapshot() as repo:
-            assert await repo.count_conversations() == 0
+            assert await repo.conversations.count_conversations() == 0
     finally:
         await store.close()
 

@@ -28,24 +28,24 @@ async def test_counter_reservations_are_unique_and_leave_no_gaps(db_url: str) ->
     firsts = []
     for _ in range(3):
         async with store.transaction() as repo:
-            firsts.append(await repo.take_numbers(2))
+            firsts.append(await repo.counters.take_numbers(2))
     assert firsts == [1, 3, 5]
     async with store.transaction() as repo:
-        first = await repo.take_numbers(5)  # 7..11, only 7 used
-        await repo.return_numbers(first + 1, first + 4)
+        first = await repo.counters.take_numbers(5)  # 7..11, only 7 used
+        await repo.counters.return_numbers(first + 1, first + 4)
     async with store.transaction() as repo:
-        assert await repo.take_numbers(1) == 8
-        await repo.return_numbers(9, 12)  # not the end of the counter any more: nothing given back
-        assert await repo.take_numbers(1) == 9
+        assert await repo.counters.take_numbers(1) == 8
+        await repo.counters.return_numbers(9, 12)  # not the end of the counter any more: nothing given back
+        assert await repo.counters.take_numbers(1) == 9
     await store.close()
 
 
 async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
     async with store.transaction() as repo:
-        contact = repo.create_contact("Jane", "email", "jane@example.org", clock.now())
+        contact = repo.contacts.create_contact("Jane", "email", "jane@example.org", clock.now())
         conv = Conversation(
-            number=await repo.take_numbers(1),
+            number=await repo.counters.take_numbers(1),
             inbox="support",
             channel="email",
             contact=contact,
@@ -56,10 +56,14 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
         )
         repo.add(conv)
         await repo.flush()
-        repo.new_message(conv, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
-        repo.new_message(conv, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b")
-        repo.new_message(conv, "note", clock.now(), text="no external id")
-        repo.new_message(conv, "note", clock.now(), text="none either")
+        repo.messages.new_message(
+            conv, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a"
+        )
+        repo.messages.new_message(
+            conv, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b"
+        )
+        repo.messages.new_message(conv, "note", clock.now(), text="no external id")
+        repo.messages.new_message(conv, "note", clock.now(), text="none either")
     with pytest.raises(Conflict):
         async with store.transaction() as repo:
             repo.add(
@@ -80,7 +84,7 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
     store = await _migrated(db_url)
     now = clock.now()
     async with store.transaction() as repo:
-        contact = repo.create_contact(None, "email", "a@b.c", now)
+        contact = repo.contacts.create_contact(None, "email", "a@b.c", now)
         conv = Conversation(
             number=1,
             inbox="support",
@@ -94,17 +98,19 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
         repo.add(conv)
         await repo.flush()
         for kind in ("card", "post", "post"):
-            await repo.enqueue(conv, "surface:local", kind, now)
-        await repo.enqueue(conv, "channel:email", "send", now)
+            await repo.outbox.enqueue(conv, "surface:local", kind, now)
+        await repo.outbox.enqueue(conv, "channel:email", "send", now)
     async with store.transaction() as repo:
-        first = await repo.claim_outbox(now, now + timedelta(seconds=60), 10)
+        first = await repo.outbox.claim_outbox(now, now + timedelta(seconds=60), 10)
     assert sorted((r.destination, r.kind) for r in first) == [
         ("channel:email", "send"),
         ("surface:local", "card"),
     ]
     async with store.transaction() as repo:
-        assert await repo.claim_outbox(now, now + timedelta(seconds=60), 10) == []  # leased, and in line
-        pending, age = await repo.outbox_stats(now + timedelta(seconds=5))
+        assert (
+            await repo.outbox.claim_outbox(now, now + timedelta(seconds=60), 10) == []
+        )  # leased, and in line
+        pending, age = await repo.outbox.outbox_stats(now + timedelta(seconds=5))
     assert pending == 4 and age == 5.0
     await store.close()
 
@@ -112,9 +118,9 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
 async def test_event_keys_dedupe(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
     async with store.transaction() as repo:
-        assert await repo.first_time("slack:Ev1", clock.now())
+        assert await repo.cursors.first_time("slack:Ev1", clock.now())
     async with store.transaction() as repo:
-        assert not await repo.first_time("slack:Ev1", clock.now())
+        assert not await repo.cursors.first_time("slack:Ev1", clock.now())
     await store.close()
 
 

@@ -208,7 +208,7 @@ class Threadline:
             try:
                 async with self.store.transaction() as repo:
                     for key, agent in self.settings.agents.items():
-                        await repo.upsert_agent(
+                        await repo.agents.upsert_agent(
                             key,
                             agent.name,
                             agent.email,

@@ -20,8 +20,7 @@ from bot.effects import Effects
 from bot.outbox.reachability import no_address_refusal
 from bot.ports.inbound import InboundMessage, IngestResult
 from bot.windows import window_refusal
-from storage import Repository
-from storage.automation import Automation
+from storage import UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["CSAT_AUTHOR", "CSAT_CHOICES", "parse_rating", "request_csat", "take_rating"]
@@ -46,7 +45,7 @@ def parse_rating(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def request_csat(repo: Repository, settings: Settings, conv: Conversation, now: datetime) -> bool:
+async def request_csat(repo: UnitOfWork, settings: Settings, conv: Conversation, now: datetime) -> bool:
     """Queue the rating question after a close, when the inbox asks for one; True when queued."""
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None or not inbox.csat.enabled or conv.last_inbound_at is None:
@@ -57,13 +56,13 @@ async def request_csat(repo: Repository, settings: Settings, conv: Conversation,
     if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:
         await effects.notice("No satisfaction survey: the customer-service window has closed.")
         return False
-    repo.audit(actor="Threadline", action="csat-requested", now=now, conversation=conv)
+    repo.audit.record(actor="Threadline", action="csat-requested", now=now, conversation=conv)
     await effects.send_automatic(CSAT_AUTHOR, inbox.csat.question, csat=True, choices=list(CSAT_CHOICES))
     return True
 
 
 async def take_rating(
-    repo: Repository, settings: Settings, msg: InboundMessage, conv: Conversation | None, now: datetime
+    repo: UnitOfWork, settings: Settings, msg: InboundMessage, conv: Conversation | None, now: datetime
 ) -> IngestResult | None:
     """Store ``msg`` as the answer to a CSAT question of ``conv`` (the conversation it continues)
     when it is one; None to ingest it normally."""
@@ -75,17 +74,16 @@ async def take_rating(
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None:
         return None
-    auto = Automation(repo)
-    question = await auto.csat_request(conv.id)
+    question = await repo.csat.csat_request(conv.id)
     if question is None or now - question.created_at > _ANSWER_WINDOW:
         return None
-    contact = await repo.contact(conv.contact_id)
+    contact = await repo.contacts.contact(conv.contact_id)
     if msg.sender_address.strip().lower() not in {i.value.lower() for i in contact.identities} and not (
         msg.match_open_by_contact
     ):
         return None
     effects = Effects(repo, conv, inbox, now)
-    answer = repo.new_message(
+    answer = repo.messages.new_message(
         conv,
         MessageKind.INBOUND,
         now,
@@ -100,7 +98,7 @@ async def take_rating(
         meta={"csat_rating": rating},
     )
     await effects.show(answer)
-    await auto.record_rating(conv, rating, now)
+    await repo.csat.record_rating(conv, rating, now)
     stars = "★" * rating + "☆" * (5 - rating)
     await effects.event(
         "customer", "rated", f"customer rated this conversation {rating}/5 {stars}", {"rating": rating}

@@ -22,8 +22,7 @@ from bot.effects import Effects, surface_destination
 from bot.ports.inbound import InboundMessage
 from bot.settings.core import InboxSettings
 from bot.settings.rules import RuleSettings
-from storage import Repository
-from storage.automation import Automation
+from storage import UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["AUTO_REPLY_AUTHOR", "apply_rules", "explain"]
@@ -51,7 +50,7 @@ def explain(settings: Settings, msg: InboundMessage, *, new_conversation: bool =
 
 
 async def apply_rules(
-    repo: Repository,
+    repo: UnitOfWork,
     settings: Settings,
     conversation: Conversation,
     msg: InboundMessage,
@@ -82,7 +81,7 @@ async def apply_rules(
 
 
 async def _apply(
-    repo: Repository,
+    repo: UnitOfWork,
     batch: RuleBatch,
     settings: Settings,
     conv: Conversation,
@@ -96,7 +95,7 @@ async def _apply(
     changes: list[str] = []
 
     def record(action: str, text: str, detail: dict[str, object]) -> None:
-        repo.audit(
+        repo.audit.record(
             actor=actor,
             action=action,
             now=now,
@@ -110,7 +109,7 @@ async def _apply(
         old = conv.inbox
         if target.surface != inbox.surface:
             await repo.flush()  # the conversation's staged outbox rows are rerouted with the stored ones
-            await Automation(repo).reroute(
+            await repo.outbox.reroute(
                 conv.id, surface_destination(inbox.surface), surface_destination(target.surface)
             )
         conv.inbox, inbox = rule.route_to, target
@@ -131,7 +130,7 @@ async def _apply(
         if assigned is not None:
             record("assigned", assigned[0], {"agent": assigned[1], "rule": rule.name})
     if changes:  # one thread event per rule, listing what it did (the audit trail has a row per action)
-        event = repo.new_message(
+        event = repo.messages.new_message(
             conv, MessageKind.EVENT, now, author_name=actor, text=f"{actor}: " + " · ".join(changes)
         )
         conv.updated_at = now
@@ -139,8 +138,8 @@ async def _apply(
         if not created:  # a new conversation's thread is created with its card as it is by then
             await effects.card_changed()
     if rule.note:
-        note = repo.new_message(conv, MessageKind.NOTE, now, author_name=actor, text=rule.note)
-        repo.audit(actor=actor, action="noted", now=now, conversation=conv)
+        note = repo.messages.new_message(conv, MessageKind.NOTE, now, author_name=actor, text=rule.note)
+        repo.audit.record(actor=actor, action="noted", now=now, conversation=conv)
         await effects.show(note)
     if rule.auto_reply:
         await _auto_reply(repo, settings, conv, msg, effects, rule, actor)
@@ -170,7 +169,7 @@ async def _assign(
 
 
 async def _auto_reply(
-    repo: Repository,
+    repo: UnitOfWork,
     settings: Settings,
     conv: Conversation,
     msg: InboundMessage,
@@ -185,15 +184,15 @@ async def _auto_reply(
     once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
     if not once and conv.id is None:
         await repo.flush()  # a conversation staged in this batch gets the id its reply key names
-    if not once and not await repo.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
+    if not once and not await repo.cursors.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return
     assert rule.auto_reply is not None
     template = settings.templates[rule.auto_reply]
     canned = CannedReply(rule.auto_reply, template.body, "config")
-    assignee = await repo.agent(conv.assignee_id) if conv.assignee_id else None
+    assignee = await repo.agents.agent(conv.assignee_id) if conv.assignee_id else None
     rendered = await render_for(repo, settings, canned, conv, assignee)
     if not rendered.ok:
         await effects.notice(f"{actor}: " + rendered.problem(rule.auto_reply))
         return
-    repo.audit(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
+    repo.audit.record(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
     await effects.send_automatic(AUTO_REPLY_AUTHOR, rendered.text, canned=rule.auto_reply, rule=rule.name)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.outbox.presenters import contact_address
 from bot.settings.rules import PLACEHOLDERS
-from storage import Repository
-from storage.automation import Automation
+from storage import UnitOfWork
 from storage.models import Agent, Contact, Conversation
 
 __all__ = [
@@ -108,34 +107,34 @@ def placeholder_values(
     }
 
 
-async def find_template(repo: Repository, settings: Settings, name: str) -> CannedReply | None:
+async def find_template(repo: UnitOfWork, settings: Settings, name: str) -> CannedReply | None:
     """A canned reply by name (case-insensitive): the config's first, then saved ones."""
     for key, template in settings.templates.items():
         if key.lower() == name.lower():
             return CannedReply(key, template.body, "config", template.description)
-    saved = await Automation(repo).saved_template(name)
+    saved = await repo.templates.saved_template(name)
     return CannedReply(saved.name, saved.body, "saved") if saved is not None else None
 
 
-async def list_templates(repo: Repository, settings: Settings) -> list[CannedReply]:
+async def list_templates(repo: UnitOfWork, settings: Settings) -> list[CannedReply]:
     """Every canned reply, configured ones first."""
     found = [CannedReply(k, t.body, "config", t.description) for k, t in sorted(settings.templates.items())]
     configured = {c.name.lower() for c in found}
     found += [
         CannedReply(s.name, s.body, "saved")
-        for s in await Automation(repo).saved_templates()
+        for s in await repo.templates.saved_templates()
         if s.key not in configured
     ]
     return found
 
 
 async def render_for(
-    repo: Repository,
+    repo: UnitOfWork,
     settings: Settings,
     template: CannedReply,
     conversation: Conversation,
     agent: Agent | None,
 ) -> Rendered:
     """Render a canned reply for a conversation (and the agent sending it)."""
-    contact = await repo.contact_of(conversation)
+    contact = await repo.contacts.contact_of(conversation)
     return render_body(template.body, placeholder_values(settings, conversation, contact, agent))

@@ -15,7 +15,7 @@ from bot.commands.model import Location
 from bot.config import Settings
 from bot.effects import Effects
 from bot.views import Reply
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Agent, Conversation
 
 __all__ = ["Context", "Refused", "locate"]
@@ -29,12 +29,12 @@ class Refused(Exception):
         self.reply = reply
 
 
-async def locate(repo: Repository, number: int | None, where: Location) -> Conversation | None:
+async def locate(repo: UnitOfWork, number: int | None, where: Location) -> Conversation | None:
     """The conversation named by ``#number``, else the one in focus, else the one mirrored in the thread."""
     if number is not None or where.number is not None:
-        return await repo.conversation_by_number(number if number is not None else where.number)  # type: ignore[arg-type]
+        return await repo.conversations.conversation_by_number(number if number is not None else where.number)  # type: ignore[arg-type]
     if where.thread_id is not None:
-        return await repo.conversation_by_thread(where.surface, where.thread_id)
+        return await repo.conversations.conversation_by_thread(where.surface, where.thread_id)
     return None
 
 
@@ -42,7 +42,7 @@ async def locate(repo: Repository, number: int | None, where: Location) -> Conve
 class Context:
     """One command being handled, inside its transaction."""
 
-    repo: Repository
+    repo: UnitOfWork
     agent: Agent
     settings: Settings
     clock: Clock

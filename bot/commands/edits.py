@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.domain import MessageKind
 from bot.effects import Effects
 from bot.outbox.undo import revise_held, undo_latest
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 from storage.models import Message
 
 __all__ = ["AgentEdits"]
@@ -43,8 +43,8 @@ class AgentEdits:
         """The chat message ``message_ref`` of ``actor`` now reads ``text``; returns what changed."""
         async with self.store.transaction() as repo:
             outcome = "ignored"
-            message = await repo.message_by_chat_ref(f"{actor.surface}:{message_ref}")
-            agent = await repo.agent_by_identity(actor.surface, actor.user_id)
+            message = await repo.messages.message_by_chat_ref(f"{actor.surface}:{message_ref}")
+            agent = await repo.agents.agent_by_identity(actor.surface, actor.user_id)
             if message is not None and agent is not None and message.author_agent_id == agent.id:
                 outcome = await self._edit(repo, message, text)
             await self._finish(repo, journal_id)
@@ -55,16 +55,16 @@ class AgentEdits:
         """The chat message ``message_ref`` was deleted (by its author or a moderator); says what changed."""
         async with self.store.transaction() as repo:
             outcome = "ignored"
-            message = await repo.message_by_chat_ref(f"{surface}:{message_ref}")
+            message = await repo.messages.message_by_chat_ref(f"{surface}:{message_ref}")
             if message is not None and message.kind == MessageKind.NOTE:
-                conversation = await repo.conversation(message.conversation_id)
-                repo.audit(
+                conversation = await repo.conversations.conversation(message.conversation_id)
+                repo.audit.record(
                     actor=message.author_name or "agent",
                     action="note deleted",
                     now=self.clock.now(),
                     conversation=conversation,
                 )
-                await repo.delete_message(message)
+                await repo.messages.delete_message(message)
                 outcome = "note deleted"
             elif message is not None and message.kind == MessageKind.OUTBOUND:
                 effects = await self._effects(repo, message)
@@ -74,7 +74,7 @@ class AgentEdits:
         self._done("deleted", outcome)
         return outcome
 
-    async def _edit(self, repo: Repository, message: Message, text: str) -> str:
+    async def _edit(self, repo: UnitOfWork, message: Message, text: str) -> str:
         now = self.clock.now()
         if message.kind == MessageKind.NOTE:
             if text.strip() == message.text:
@@ -82,8 +82,8 @@ class AgentEdits:
             edits = [*(message.meta or {}).get("edits", []), {"text": message.text, "at": now.isoformat()}]
             message.meta = {**(message.meta or {}), "edits": edits}
             message.text = text.strip()
-            conversation = await repo.conversation(message.conversation_id)
-            repo.audit(
+            conversation = await repo.conversations.conversation(message.conversation_id)
+            repo.audit.record(
                 actor=message.author_name or "agent", action="note edited", now=now, conversation=conversation
             )
             return "note edited"
@@ -94,7 +94,7 @@ class AgentEdits:
             return "ignored"
         effects = await self._effects(repo, message)
         if await revise_held(repo, message, revised):
-            repo.audit(
+            repo.audit.record(
                 actor=message.author_name or "agent",
                 action="reply edited",
                 now=now,
@@ -120,13 +120,13 @@ class AgentEdits:
             return None
         return command.text if isinstance(command, ReplyToCustomer) else None
 
-    async def _effects(self, repo: Repository, message: Message) -> Effects:
-        conversation = await repo.conversation(message.conversation_id)
+    async def _effects(self, repo: UnitOfWork, message: Message) -> Effects:
+        conversation = await repo.conversations.conversation(message.conversation_id)
         return Effects(repo, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
 
-    async def _finish(self, repo: Repository, journal_id: int | None) -> None:
+    async def _finish(self, repo: UnitOfWork, journal_id: int | None) -> None:
         if journal_id is not None:  # done in the transaction of the edit's effect
-            await repo.finish_journal([journal_id], self.clock.now())
+            await repo.journal.finish([journal_id], self.clock.now())
 
     def _done(self, what: str, outcome: str) -> None:
         if outcome != "ignored":

@@ -25,7 +25,7 @@ from bot.ports.inbound import InboundAttachment
 from bot.queue import build_queue
 from bot.runtime import metrics
 from bot.views import QueueView, Reply
-from storage import Conflict, Repository, Store
+from storage import Conflict, Store, UnitOfWork
 from storage.models import Agent
 
 __all__ = ["CommandService", "Execute"]
@@ -104,7 +104,7 @@ class CommandService:
                 context = Context(repo, agent, self.settings, self.clock, parsed.number, where)
                 reply = await HANDLERS[type(command)](context, command)
                 if where.journal_id is not None:  # done in the transaction of the command's effect
-                    await repo.finish_journal([where.journal_id], self.clock.now())
+                    await repo.journal.finish([where.journal_id], self.clock.now())
         except Refused as refused:
             return refused.reply
         except DomainError as exc:
@@ -146,11 +146,11 @@ class CommandService:
         except Conflict:  # registered by a concurrent event first
             pass
 
-    async def _agent(self, repo: Repository, actor: Actor) -> Agent | None:
-        agent = await repo.agent_by_identity(actor.surface, actor.user_id)
+    async def _agent(self, repo: UnitOfWork, actor: Actor) -> Agent | None:
+        agent = await repo.agents.agent_by_identity(actor.surface, actor.user_id)
         if agent is None and self.settings.threadline.auto_register_agents:
             key = f"{actor.surface}:{actor.user_id}"
-            agent = await repo.upsert_agent(
+            agent = await repo.agents.upsert_agent(
                 key, actor.display_name, actor.email, {actor.surface: actor.user_id}, self.clock.now()
             )
         return agent

@@ -20,7 +20,7 @@ async def label_names(store: Store, prefix: str = "", limit: int = MAX_CHOICES) 
     """Existing label names, most used on open conversations first, filtered by a case-insensitive prefix."""
     needle = prefix.strip().lstrip("+-").lower()
     async with store.transaction() as repo:
-        usage = await repo.label_usage()
+        usage = await repo.labels.label_usage()
     ranked = sorted(usage, key=lambda item: (-item[1], item[0].lower()))
     names = [name for name, _ in ranked if name.lower().startswith(needle)]
     if needle:
@@ -31,10 +31,10 @@ async def label_names(store: Store, prefix: str = "", limit: int = MAX_CHOICES) 
 async def conversation_labels(store: Store, surface: str, thread_id: str) -> list[str]:
     """The labels of the conversation mirrored in ``thread_id`` on ``surface`` (empty when none is)."""
     async with store.transaction() as repo:
-        conversation = await repo.conversation_by_thread(surface, thread_id)
+        conversation = await repo.conversations.conversation_by_thread(surface, thread_id)
         if conversation is None:
             return []
-        return await repo.labels_of(conversation.id)
+        return await repo.labels.labels_of(conversation.id)
 
 
 async def template_names(

@@ -20,7 +20,7 @@ from bot.digest.percentiles import percentile
 from bot.settings.sla import DigestSettings
 from bot.sla.policy import policy_for
 from bot.views import DigestEntry, DigestView
-from storage import Repository
+from storage import UnitOfWork
 from storage.stats import Stats
 
 __all__ = ["build_digest", "compliance_percent", "digest_inboxes"]
@@ -41,7 +41,7 @@ def compliance_percent(handled: int, breached: int) -> float | None:
 
 
 async def build_digest(
-    repo: Repository,
+    repo: UnitOfWork,
     settings: Settings,
     name: str,
     digest: DigestSettings,
@@ -52,7 +52,7 @@ async def build_digest(
 ) -> DigestView:
     """Compute the digest ``name`` for the period [start, end)."""
     inboxes = digest_inboxes(settings, digest)
-    stats = repo.stats()
+    stats = repo.stats
     counts = await stats.current_counts(inboxes)
     opened, closed = await stats.opened_closed(inboxes, start, end)
     first = [s for _, _, s in await stats.durations(inboxes, start, end, "first_response")]

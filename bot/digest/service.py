@@ -106,7 +106,7 @@ class DigestService:
 
     async def _period_start(self, name: str, end: datetime) -> datetime:
         async with self.store.transaction() as repo:
-            last = await repo.last_digest_run(name)
+            last = await repo.schedule.last_digest_run(name)
         if last is not None and last.period_end < end:
             return last.period_end
         digest = self.settings.digests[name]
@@ -174,7 +174,7 @@ class DigestService:
         now = self.clock.now()
         for name, digest in self.settings.digests.items():
             async with self.store.transaction() as repo:
-                last = await repo.last_digest_run(name)
+                last = await repo.schedule.last_digest_run(name)
             after = last.period_end if last is not None else self.started_at
             fires = fire_times(
                 cron_trigger(digest.cron, digest.timezone), max(after, now - _LOOKBACK), now - grace
@@ -196,7 +196,7 @@ class DigestService:
         start = await self._period_start(name, end)
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            run_id = await repo.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
+            run_id = await repo.schedule.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
         if run_id is None:
             raise _AlreadySent(name)
         faults.hit("digest_claimed")  # crash-safety tests: the run is claimed, not posted
@@ -207,15 +207,15 @@ class DigestService:
                 )
         except Exception:
             async with self.store.transaction() as repo:
-                await repo.finish_digest_run(run_id, None)
+                await repo.schedule.finish_digest_run(run_id, None)
             log.exception("digest build failed", extra={"digest": name})
             raise
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
         payload = {"chat_channel": chat_channel, "digest": digest_payload(view)}
         async with self.store.transaction() as repo:  # queued and marked sent in one commit
-            row = await repo.enqueue_claimed(surface_destination(surface), DIGEST, now, lease, payload)
-            await repo.finish_digest_run(run_id, now)
+            row = await repo.outbox.enqueue_claimed(surface_destination(surface), DIGEST, now, lease, payload)
+            await repo.schedule.finish_digest_run(run_id, now)
         posted = await self.deliver(row)
         log.info("digest queued", extra={"digest": name, "late": late, "posted": posted})
         return view, posted

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.config import Settings
 from bot.domain import MessageKind, Status
 from bot.outbox.presenters import contact_address
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["EXCERPT", "HandoverFacts", "Promise", "gather", "promises_in"]
@@ -70,12 +70,14 @@ def promises_in(text: str) -> list[str]:
 
 
 async def gather(
-    repo: Repository, settings: Settings, conversation: Conversation, now: datetime
+    repo: UnitOfWork, settings: Settings, conversation: Conversation, now: datetime
 ) -> HandoverFacts:
     """Read the hand-over facts of ``conversation`` (in the caller's unit of work)."""
-    contact = await repo.contact(conversation.contact_id)
-    earlier = [c for c in await repo.contact_conversations(contact.id) if c.id != conversation.id]
-    messages = await repo.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
+    contact = await repo.contacts.contact(conversation.contact_id)
+    earlier = [
+        c for c in await repo.conversations.contact_conversations(contact.id) if c.id != conversation.id
+    ]
+    messages = await repo.messages.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
     inbound = [m for m in messages if m.kind == MessageKind.INBOUND]
     promises: list[Promise] = []
     if conversation.status != Status.CLOSED:
@@ -85,7 +87,7 @@ async def gather(
                 promises += [
                     Promise(excerpt(s), author, message.created_at) for s in promises_in(message.text)
                 ]
-    assignee = (await repo.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    assignee = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
     return HandoverFacts(
         number=conversation.number,
         channel=conversation.channel,

@@ -35,7 +35,7 @@ _TRANSCRIPT = 12
 
 async def show_note(effects: Effects, text: str, **meta: Any) -> None:
     """Store ``text`` as a note by Threadline and show it in the thread (summaries and reply drafts)."""
-    note = effects.repo.new_message(
+    note = effects.repo.messages.new_message(
         effects.conversation,
         MessageKind.NOTE,
         effects.now,
@@ -79,11 +79,13 @@ class HandoverService:
     async def post(self, number: int) -> None:
         """Ask the model for conversation ``number``'s summary and post it (or the deterministic one)."""
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation_by_number(number)
+            conversation = await repo.conversations.conversation_by_number(number)
             if conversation is None:
                 return
             facts = await gather(repo, self.settings, conversation, self.clock.now())
-            messages = await repo.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
+            messages = await repo.messages.messages_of(
+                conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND]
+            )
         transcript = tuple(
             (
                 "customer" if m.kind == MessageKind.INBOUND else (m.author_name or "agent"),
@@ -103,7 +105,7 @@ class HandoverService:
             )
             draft = None
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation_by_number(number)
+            conversation = await repo.conversations.conversation_by_number(number)
             if conversation is None:
                 return
             now = self.clock.now()

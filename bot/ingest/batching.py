@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from storage import Conflict, Repository, Store
+from storage import Conflict, Store, UnitOfWork
 
 __all__ = ["GroupCommitter"]
 
@@ -29,7 +29,7 @@ class GroupCommitter(Generic[Item, Result]):
     def __init__(
         self,
         store: Store,
-        process: Callable[[Repository, Sequence[Item]], Awaitable[list[Result]]],
+        process: Callable[[UnitOfWork, Sequence[Item]], Awaitable[list[Result]]],
         max_batch: int = 64,
     ) -> None:
         self.store = store

@@ -14,23 +14,23 @@ from bot.domain import DeliveryStatus, MessageKind
 from bot.effects import Effects
 from bot.outbox.failure_notices import preview
 from bot.ports.inbound import InboundMessage
-from storage import Repository
+from storage import UnitOfWork
 
 __all__ = ["record_bounce"]
 
 _REASON_CHARS = 300
 
 
-async def record_bounce(repo: Repository, settings: Settings, msg: InboundMessage, now: datetime) -> None:
+async def record_bounce(repo: UnitOfWork, settings: Settings, msg: InboundMessage, now: datetime) -> None:
     """Mark each of our replies ``msg`` reports as bounced failed, with a notice in its thread."""
     reason = (msg.extra.get("bounce_reason") or msg.subject or "delivery failure")[:_REASON_CHARS]
     prefix = settings.threadline.command_prefix
-    for original in await repo.messages_by_external_ids(msg.bounced_refs):
+    for original in await repo.messages.messages_by_external_ids(msg.bounced_refs):
         if original.kind != MessageKind.OUTBOUND:
             continue
         original.delivery_status = DeliveryStatus.FAILED
         original.delivery_error = f"bounced: {reason}"
-        conversation = await repo.conversation(original.conversation_id)
+        conversation = await repo.conversations.conversation(original.conversation_id)
         effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
         sent = f"{original.created_at:%Y-%m-%d %H:%M} UTC"
         await effects.notice(

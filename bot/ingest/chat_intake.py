@@ -32,7 +32,7 @@ from bot.effects import Effects
 from bot.ingest.index import identities_of
 from bot.ingest.service import Ingestor
 from bot.ports.inbound import InboundMessage, IngestResult
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 from storage.models import Conversation, Message
 
 __all__ = ["ChatIntake", "is_pleasantry"]
@@ -70,7 +70,10 @@ class ChatIntake:
             log.info("chat message opted out", extra={"channel": msg.channel, "inbox": msg.inbox})
             return None
         async with self.store.snapshot() as repo:
-            if team_surface and await repo.agent_by_identity(team_surface, msg.sender_address) is not None:
+            if (
+                team_surface
+                and await repo.agents.agent_by_identity(team_surface, msg.sender_address) is not None
+            ):
                 log.info("an agent's message in an intake channel", extra={"inbox": msg.inbox})
                 return None
             continued, latest = await self._known(repo, msg)
@@ -83,18 +86,18 @@ class ChatIntake:
         return await self.ingestor.ingest(msg)
 
     async def _known(
-        self, repo: Repository, msg: InboundMessage
+        self, repo: UnitOfWork, msg: InboundMessage
     ) -> tuple[Conversation | None, Conversation | None]:
         """(the conversation ``msg`` answers by its thread refs, the sender's latest in the inbox)."""
-        refs = await repo.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
+        refs = await repo.ingest.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
         continued = max(refs.values(), key=lambda pair: pair[0])[1] if refs else None
-        owners = await repo.contacts_by_identities(
+        owners = await repo.ingest.contacts_by_identities(
             identities_of(msg, self.settings.channel_rules(msg.channel))
         )
         contact = next(iter(owners.values()), None)
         if contact is None:
             return continued, None
-        latest = (await repo.latest_conversations([contact.id])).get((contact.id, msg.inbox))
+        latest = (await repo.ingest.latest_conversations([contact.id])).get((contact.id, msg.inbox))
         return continued, latest
 
     def _grouped(self, msg: InboundMessage, latest: Conversation) -> bool:
@@ -112,7 +115,7 @@ class ChatIntake:
         """(external id, meta) of the customer messages on ``channel`` stored since ``since``: where a
         chat adapter reads on from after a restart."""
         async with self.store.snapshot() as repo:
-            return await repo.recent_inbound(channel, since)
+            return await repo.messages.recent_inbound(channel, since)
 
     async def mirror_edit(
         self, channel: str, external_id: str, text: str, journal_id: int | None = None
@@ -147,21 +150,21 @@ class ChatIntake:
         return found is not None
 
     async def _message(
-        self, repo: Repository, channel: str, external_id: str
+        self, repo: UnitOfWork, channel: str, external_id: str
     ) -> tuple[Message, Effects] | None:
         """The stored customer message with this external id on ``channel``, and its effects writer."""
         messages = [
             m
-            for m in await repo.messages_by_external_ids([external_id])
+            for m in await repo.messages.messages_by_external_ids([external_id])
             if m.channel == channel and m.kind == MessageKind.INBOUND
         ]
         if not messages:
             return None
         message = messages[-1]
-        conversation = await repo.conversation(message.conversation_id)
+        conversation = await repo.conversations.conversation(message.conversation_id)
         inbox = self.settings.inbox(conversation.inbox)
         return message, Effects(repo, conversation, inbox, self.clock.now())
 
-    async def _finish(self, repo: Repository, journal_id: int | None) -> None:
+    async def _finish(self, repo: UnitOfWork, journal_id: int | None) -> None:
         if journal_id is not None:
-            await repo.finish_journal([journal_id], self.clock.now())
+            await repo.journal.finish([journal_id], self.clock.now())

@@ -12,7 +12,7 @@ from bot.contacts import merge_contacts
 from bot.ingest.index import BatchIndex, identities_of
 from bot.ports.inbound import InboundMessage
 from bot.settings.core import InboxSettings
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Contact
 
 __all__ = ["sender_contact"]
@@ -21,21 +21,21 @@ log = logging.getLogger(__name__)
 
 
 async def sender_contact(
-    repo: Repository, index: BatchIndex, msg: InboundMessage, inboxes: dict[str, InboxSettings], now: datetime
+    repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, inboxes: dict[str, InboxSettings], now: datetime
 ) -> Contact:
     """The sender's contact, with every identity of ``msg`` linked to it."""
     identities = identities_of(msg, index.rules(msg.channel))
     contact = index.sender(msg)
     if contact is None:
         kind, value = identities[0]
-        contact = repo.create_contact(msg.sender_name, kind, value, now)
+        contact = repo.contacts.create_contact(msg.sender_name, kind, value, now)
         index.add_contact(identities[0], contact)
     elif msg.sender_name and not contact.name:
         contact.name = msg.sender_name
     for identity in identities:
         owner = index.contact(identity)
         if owner is None:
-            repo.add_contact_identity(contact, *identity)
+            repo.contacts.add_contact_identity(contact, *identity)
             index.add_contact(identity, contact)
         elif owner is not contact:
             contact = await _merge(repo, index, contact, owner, inboxes, now)
@@ -43,7 +43,7 @@ async def sender_contact(
 
 
 async def _merge(
-    repo: Repository,
+    repo: UnitOfWork,
     index: BatchIndex,
     one: Contact,
     other: Contact,

@@ -14,7 +14,7 @@ from bot.automation.batch import RuleBatch
 from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY, content_fingerprint, reused_external_id
 from bot.ports.channels import ChannelRules
 from bot.ports.inbound import InboundMessage
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Contact, Conversation
 
 __all__ = ["NO_ADDRESS", "BatchIndex", "identities_of"]
@@ -64,11 +64,11 @@ class BatchIndex:
 
     @classmethod
     async def load(
-        cls, repo: Repository, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
+        cls, repo: UnitOfWork, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
     ) -> BatchIndex:
         """Look up everything the batch's messages may refer to, one query per kind."""
         identities = {identity for m in messages for identity in identities_of(m, rules(m.channel))}
-        contacts = await repo.contacts_by_identities(identities)
+        contacts = await repo.ingest.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
         wanted = {
             contacts[key].id
@@ -86,28 +86,28 @@ class BatchIndex:
         return cls(
             rules=rules,
             size=len(messages),
-            seen=await repo.stored_fingerprints(keys, FINGERPRINT_KEY),
+            seen=await repo.ingest.stored_fingerprints(keys, FINGERPRINT_KEY),
             contacts=contacts,
-            stored_refs=await repo.conversations_by_message_ids(refs) if refs else {},
-            numbered=await repo.conversations_by_numbers(hints) if hints else {},
-            stored_latest=await repo.latest_conversations(sorted(wanted)) if wanted else {},
+            stored_refs=await repo.ingest.conversations_by_message_ids(refs) if refs else {},
+            numbered=await repo.ingest.conversations_by_numbers(hints) if hints else {},
+            stored_latest=await repo.ingest.latest_conversations(sorted(wanted)) if wanted else {},
             automation=RuleBatch(repo),
         )
 
-    async def next_number(self, repo: Repository) -> int:
+    async def next_number(self, repo: UnitOfWork) -> int:
         """The next conversation number, from a block reserved once per batch."""
         if not self.numbers:
-            first = await repo.take_numbers(self.size)
+            first = await repo.counters.take_numbers(self.size)
             self.numbers = range(first, first + self.size)
         number, self.numbers = self.numbers[0], self.numbers[1:]
         return number
 
-    async def finish(self, repo: Repository) -> None:
+    async def finish(self, repo: UnitOfWork) -> None:
         """Store the turns the batch's rules moved; give back the conversation numbers the batch
         reserved and did not use (no gaps)."""
         await self.automation.finish()
         if self.numbers:
-            await repo.return_numbers(self.numbers[0], self.numbers[-1])
+            await repo.counters.return_numbers(self.numbers[0], self.numbers[-1])
             self.numbers = range(0)
 
     def deduplicated(self, msg: InboundMessage) -> InboundMessage | None:

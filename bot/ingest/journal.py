@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.ingest.batching import GroupCommitter
 from bot.runtime import faults
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 
 __all__ = ["BadEntry", "IntakeClosed", "Journal", "JournalHandler", "JournalItem"]
 
@@ -125,8 +125,8 @@ class Journal:
         faults.hit("journaled")  # committed, not yet acknowledged
         self._wake.set()
 
-    async def _append(self, repo: Repository, rows: Sequence[tuple[str, str | None, bytes]]) -> list[None]:
-        await repo.append_journal(rows, self.clock.now())
+    async def _append(self, repo: UnitOfWork, rows: Sequence[tuple[str, str | None, bytes]]) -> list[None]:
+        await repo.journal.append(rows, self.clock.now())
         return [None] * len(rows)
 
     # --- the worker ------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ class Journal:
         if self._task is not None:
             return
         async with self.store.transaction() as repo:
-            await repo.release_journal(self.holder)
+            await repo.journal.release(self.holder)
         self._task = asyncio.create_task(self._run(), name="journal-worker")
 
     async def close(self) -> None:
@@ -171,7 +171,7 @@ class Journal:
             await asyncio.gather(task, return_exceptions=True)
             with contextlib.suppress(Exception):
                 async with self.store.transaction() as repo:
-                    await repo.release_journal(self.holder)
+                    await repo.journal.release(self.holder)
 
     async def idle(self) -> None:
         """Return once everything recorded so far has been processed (a worker round found nothing).
@@ -246,7 +246,7 @@ class Journal:
         now = self.clock.now()
         limit = self.busy_batch if self._intake_busy() else self.batch
         async with self.store.transaction() as repo:
-            entries = await repo.claim_journal(self.holder, now, now + self.claim, limit)
+            entries = await repo.journal.claim(self.holder, now, now + self.claim, limit)
             items = [JournalItem(e.id, e.source, e.payload, e.received_at, e.attempts) for e in entries]
         if not items:
             return 0
@@ -255,7 +255,7 @@ class Journal:
         finished = [item.id for item, ok in zip(items, handled, strict=True) if ok]
         if finished:  # entries whose effect did not mark them done itself (statuses, ignored ones)
             async with self.store.transaction() as repo:
-                await repo.finish_journal(finished, self.clock.now())
+                await repo.journal.finish(finished, self.clock.now())
         return len(items)
 
     async def _prune(self) -> None:
@@ -266,7 +266,7 @@ class Journal:
         self._pruned_at = now
         try:
             async with self.store.transaction() as repo:
-                pruned = await repo.prune_journal(now - self.keep_done)
+                pruned = await repo.journal.prune(now - self.keep_done)
         except Exception:
             log.warning("pruning the journal failed; trying again in an hour")
             return
@@ -303,6 +303,6 @@ class Journal:
         retry_at = None if final else self.clock.now() + timedelta(seconds=delay)
         try:
             async with self.store.transaction() as repo:
-                await repo.defer_journal(item.id, error, retry_at)
+                await repo.journal.defer(item.id, error, retry_at)
         except Exception:  # the claim runs out and the entry is tried again
             log.warning("could not record a journal failure", extra={"entry": item.id})

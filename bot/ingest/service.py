@@ -32,7 +32,7 @@ from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
 from bot.runtime import faults, metrics
 from bot.settings.core import InboxSettings
 from bot.sla.away import maybe_send_away
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 from storage.models import Contact, Conversation
 
 __all__ = ["Ingestor"]
@@ -95,20 +95,20 @@ class Ingestor:
     async def is_stored(self, channel: str, external_id: str) -> bool:
         """True when the message (channel, external id) is stored already (a redelivery)."""
         async with self.store.transaction() as repo:
-            return bool(await repo.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
+            return bool(await repo.ingest.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
 
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""
         async with self.store.transaction() as repo:
-            return await repo.cursor(key)
+            return await repo.cursors.cursor(key)
 
     async def save_cursor(self, key: str, value: str) -> None:
         """Store a channel's sync position without a message (e.g. past our own sent mail)."""
         async with self.store.transaction() as repo:
-            await repo.save_cursor(key, value, self.clock.now())
+            await repo.cursors.save_cursor(key, value, self.clock.now())
 
     async def _process_batch(
-        self, repo: Repository, messages: Sequence[InboundMessage]
+        self, repo: UnitOfWork, messages: Sequence[InboundMessage]
     ) -> list[IngestResult]:
         """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
         with repo.explicit_flushes():
@@ -117,12 +117,12 @@ class Ingestor:
             await index.finish(repo)
             # each message carries its channel's position after it: the batch's last one per channel counts
             for key, value in {m.cursor.key: m.cursor.value for m in messages if m.cursor}.items():
-                await repo.save_cursor(key, value, self.clock.now())
-            await repo.finish_journal([m.journal_id for m in messages if m.journal_id], self.clock.now())
+                await repo.cursors.save_cursor(key, value, self.clock.now())
+            await repo.journal.finish([m.journal_id for m in messages if m.journal_id], self.clock.now())
             faults.hit("mid_batch")  # crash-safety tests: everything written, nothing committed
             return results
 
-    async def _process(self, repo: Repository, index: BatchIndex, msg: InboundMessage) -> IngestResult:
+    async def _process(self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
         deduplicated = index.deduplicated(msg)
         if deduplicated is None:
@@ -135,7 +135,7 @@ class Ingestor:
         return result
 
     async def _store(
-        self, repo: Repository, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
+        self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
     ) -> IngestResult:
         now = self.clock.now()
         contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
@@ -152,7 +152,7 @@ class Ingestor:
         if msg.auto_kind is None:
             conversation.last_inbound_at = _wrote_at(msg, now, conversation.last_inbound_at)
         conversation.updated_at = now
-        message = repo.new_message(
+        message = repo.messages.new_message(
             conversation,
             MessageKind.INBOUND,
             now,
@@ -173,7 +173,7 @@ class Ingestor:
         if msg.extra.get("malformed"):  # one line; the surface marks a notice with ⚠
             await effects.notice(f"this mail was malformed: {msg.extra['malformed']}; shown as best read")
         for attachment in msg.attachments:
-            repo.add_attachment(
+            repo.messages.add_attachment(
                 message,
                 filename=attachment.filename,
                 content_type=attachment.content_type,
@@ -230,7 +230,7 @@ class Ingestor:
 
     async def _create(
         self,
-        repo: Repository,
+        repo: UnitOfWork,
         msg: InboundMessage,
         contact: Contact,
         inbox: InboxSettings,
@@ -254,7 +254,7 @@ class Ingestor:
             last_inbound_at=_wrote_at(msg, now, None) if msg.auto_kind is None else None,
         )
         repo.add(conversation)
-        repo.audit(
+        repo.audit.record(
             actor="customer",
             action="created",
             now=now,
@@ -273,7 +273,7 @@ class Ingestor:
         return conversation
 
     async def _mark_bounced(
-        self, repo: Repository, index: BatchIndex, msg: InboundMessage, effects: Effects
+        self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, effects: Effects
     ) -> None:
         await record_bounce(repo, self.settings, msg, effects.now)
         await index.automation.give_label(effects.conversation, AutoKind.BOUNCE)

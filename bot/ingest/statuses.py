@@ -69,7 +69,7 @@ class DeliveryStatusService:
             return StatusOutcome.UNKNOWN_STATUS
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            message = await repo.message_by_external_id(channel, external_id)
+            message = await repo.messages.message_by_external_id(channel, external_id)
             if message is None or message.kind != MessageKind.OUTBOUND:
                 log.info("status for an unknown message", extra={"channel": channel, "status": status})
                 return StatusOutcome.UNKNOWN_MESSAGE
@@ -79,8 +79,8 @@ class DeliveryStatusService:
             ):
                 return StatusOutcome.UNCHANGED
             failure = error if status == DeliveryStatus.FAILED else None
-            await repo.set_delivery_status(message, status, failure)
-            conversation = await repo.conversation(message.conversation_id)
+            await repo.messages.set_delivery_status(message, status, failure)
+            conversation = await repo.conversations.conversation(message.conversation_id)
             effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
             if status == DeliveryStatus.FAILED:
                 await effects.notice(

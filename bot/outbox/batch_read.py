@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 
 from bot.config import Settings
 from bot.effects import NOTICE, POST
-from bot.outbox.outcomes import card_fingerprint, card_key
+from bot.outbox.outcomes import card_fingerprint
 from bot.outbox.outside import OUTSIDE_THREADS
 from bot.outbox.presenters import card_of, post_of
 from bot.views import CardView, PostView
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation, OutboxRow, ThreadRow
 
 __all__ = ["FRESH_SECONDS", "BatchRead", "ThreadDelivery", "read_batch", "read_one"]
@@ -75,14 +75,14 @@ def _into_thread(row: OutboxRow) -> bool:
     return bool(_surface(row)) and row.kind not in OUTSIDE_THREADS and row.conversation_id is not None
 
 
-async def read_batch(repo: Repository, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
+async def read_batch(repo: UnitOfWork, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
     """Read everything the rows' thread deliveries need; a row that cannot be read here (its
     conversation or message gone, its inbox no longer configured) is left to ``read_one``, whose
     error says why when it is delivered."""
     read_at = time.monotonic()
     ids = {row.conversation_id for row in rows if row.conversation_id is not None}
-    conversations = await repo.conversations_by_id(ids)
-    threads = await repo.threads_of_many(ids)
+    conversations = await repo.batch.conversations_by_id(ids)
+    threads = await repo.batch.threads_of_many(ids)
     wanted = [row for row in rows if _into_thread(row) and row.conversation_id in conversations]
     cards = {  # rows that send a card: every kind but a post into an open thread
         row.id: conversations[row.conversation_id]
@@ -91,15 +91,17 @@ async def read_batch(repo: Repository, settings: Settings, rows: Sequence[Outbox
         and ((row.conversation_id, _surface(row)) not in threads or row.kind not in (POST, NOTICE))
     }
     edits = [row for row in wanted if row.id in cards and (row.conversation_id, _surface(row)) in threads]
-    sent = await repo.cursors_of({card_key(_surface(row), row.conversation_id or 0) for row in edits})
+    sent = await repo.cards.fingerprints_of({(_surface(row), row.conversation_id or 0) for row in edits})
     shown = {c.id: c for c in cards.values()}
-    contacts = await repo.contacts_by_id({c.contact_id for c in shown.values()})
-    agents = await repo.agent_names({c.assignee_id for c in shown.values() if c.assignee_id is not None})
-    labels = await repo.labels_of_many(shown)
-    accounts = await repo.accounts_of_many(shown)
+    contacts = await repo.batch.contacts_by_id({c.contact_id for c in shown.values()})
+    agents = await repo.agents.agent_names(
+        {c.assignee_id for c in shown.values() if c.assignee_id is not None}
+    )
+    labels = await repo.batch.labels_of_many(shown)
+    accounts = await repo.batch.accounts_of_many(shown)
     message_ids = {row.message_id for row in wanted if row.kind == POST and row.message_id is not None}
-    messages = await repo.messages_by_id(message_ids)
-    attachments = await repo.attachments_of_many(messages)
+    messages = await repo.batch.messages_by_id(message_ids)
+    attachments = await repo.batch.attachments_of_many(messages)
     deliveries: dict[int, ThreadDelivery] = {}
     for row in wanted:
         assert row.conversation_id is not None
@@ -142,14 +144,14 @@ async def read_batch(repo: Repository, settings: Settings, rows: Sequence[Outbox
             thread=thread,
             card=card,
             post=post,
-            sent_card=sent.get(card_key(surface, conversation.id)) if edit else None,
+            sent_card=sent.get((surface, conversation.id)) if edit else None,
             read_at=read_at,
             batched=True,
         )
     return BatchRead(conversations, threads, deliveries)
 
 
-async def read_one(repo: Repository, settings: Settings, row: OutboxRow) -> ThreadDelivery:
+async def read_one(repo: UnitOfWork, settings: Settings, row: OutboxRow) -> ThreadDelivery:
     """Read what one thread row delivers, as it is now; raises what explains a row that cannot be read."""
     read = await read_batch(repo, settings, [row])
     found = read.deliveries.get(row.id)

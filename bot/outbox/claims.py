@@ -62,7 +62,7 @@ class ClaimKeeper:
         if row.next_attempt_at - now > self.claim / 2:
             return True  # no other instance can have claimed it yet
         async with self.store.transaction() as repo:
-            kept = await repo.renew_outbox_claim(row.id, row.attempts, now + self.claim)
+            kept = await repo.outbox.renew_outbox_claim(row.id, row.attempts, now + self.claim)
         if kept:
             row.next_attempt_at = now + self.claim
         else:
@@ -86,7 +86,7 @@ class ClaimKeeper:
         lost: list[OutboxRow] = []
         async with self.store.transaction() as repo:
             for row in list(self._held.values()):
-                if await repo.renew_outbox_claim(row.id, row.attempts, until):
+                if await repo.outbox.renew_outbox_claim(row.id, row.attempts, until):
                     row.next_attempt_at = until
                 else:
                     lost.append(row)

@@ -34,7 +34,8 @@ from bot.outbox.waits import sent_after_wait
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
-from storage.repo_outbox import NewThread
+from storage.repo_cards import CardKey
+from storage.repo_threads import NewThread
 
 __all__ = ["Delivered", "GroupCommit"]
 
@@ -48,7 +49,7 @@ class Delivered:
     row: OutboxRow
     external: str | None  # the platform's id of what was delivered
     thread: NewThread | None = None  # the thread it opened (a new card)
-    card: tuple[str, str] | None = None  # (cursor key, fingerprint) of the card it sent
+    card: tuple[CardKey, str] | None = None  # (whose card, fingerprint) of the card it sent
 
 
 class GroupCommit:
@@ -126,10 +127,10 @@ class GroupCommit:
     async def _write(self, group: list[Delivered]) -> None:
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            await repo.mark_delivered_many([(d.row.id, d.external) for d in group], now)
-            await repo.save_threads([d.thread for d in group if d.thread is not None], now)
-            await repo.save_cursors(dict(d.card for d in group if d.card is not None), now)
-            waits = await repo.outbox_waits_of([d.row.id for d in group])
+            await repo.outbox.mark_delivered_many([(d.row.id, d.external) for d in group], now)
+            await repo.threads.save_threads([d.thread for d in group if d.thread is not None], now)
+            await repo.cards.save_fingerprints(dict(d.card for d in group if d.card is not None), now)
+            waits = await repo.sends.outbox_waits_of([d.row.id for d in group])
             for delivered in group:
                 row = delivered.row
                 if row.kind == SEND and row.message_id is not None:

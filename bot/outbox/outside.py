@@ -51,7 +51,7 @@ async def _channel_post(store: Store, row: OutboxRow, surface: Surface, pace: Pa
     thread = None
     if row.conversation_id is not None:
         async with store.transaction() as repo:
-            thread = await repo.thread_of(row.conversation_id, surface.name)
+            thread = await repo.threads.thread_of(row.conversation_id, surface.name)
     linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
     ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
     text = str(row.payload.get("text", ""))

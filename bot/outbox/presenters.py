@@ -6,7 +6,7 @@ from bot.config import Settings
 from bot.ingest.index import NO_ADDRESS
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Attachment, Contact, Conversation, Message
 
 __all__ = ["card_of", "contact_address", "outbound_view", "post_of"]
@@ -80,18 +80,18 @@ def post_of(message: Message, conversation: Conversation, attachments: list[Atta
 
 
 async def outbound_view(
-    repo: Repository, message: Message, conversation: Conversation, settings: Settings
+    repo: UnitOfWork, message: Message, conversation: Conversation, settings: Settings
 ) -> OutboundView:
     """A reply as a channel sender needs it, with the thread's references."""
-    contact = await repo.contact(conversation.contact_id)
+    contact = await repo.contacts.contact(conversation.contact_id)
     inbox = settings.inbox(conversation.inbox)
     refs = [
         r
-        for r in await repo.external_ids_of(conversation.id, conversation.channel)
+        for r in await repo.messages.external_ids_of(conversation.id, conversation.channel)
         if r != message.external_id
     ]
     meta = message.meta or {}
-    last_meta = await repo.last_customer_meta(conversation.id)
+    last_meta = await repo.messages.last_customer_meta(conversation.id)
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,
@@ -106,7 +106,7 @@ async def outbound_view(
         thread_refs=tuple(refs),
         attachments=tuple(
             AttachmentView(a.filename, a.content_type, a.size, a.data)
-            for a in await repo.attachments_of(message.id)
+            for a in await repo.messages.attachments_of(message.id)
         ),
         template=meta.get("template"),
         template_params=tuple(meta.get("template_params", ())),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.outbox.presenters import contact_address
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["no_address_refusal"]
 
 
-async def no_address_refusal(repo: Repository, settings: Settings, conversation: Conversation) -> str | None:
+async def no_address_refusal(repo: UnitOfWork, settings: Settings, conversation: Conversation) -> str | None:
     """Why a reply in ``conversation`` cannot be sent (its customer has no address), or None."""
-    contact = await repo.contact(conversation.contact_id)
+    contact = await repo.contacts.contact(conversation.contact_id)
     if contact_address(settings, contact, conversation.channel):
         return None
     return (

@@ -3,7 +3,7 @@
 Nothing here calls a platform: a re-mirror is outbox rows, written in one transaction with the
 rows it replaces marked superseded, so the dispatcher delivers it in order and a crash in the
 middle resumes where it stopped (every row is delivered once, like any other). Two instances
-re-mirroring one conversation at once take turns under its row lock (``Repository.lock_mirror``).
+re-mirroring one conversation at once take turns under its row lock (``uow.repairs.lock_mirror``).
 
 - ``fresh`` (no thread, a card deleted on the platform, or ``threadline resync``): the thread is
   forgotten, a card row opens a new one and every message the thread ever showed is posted
@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.effects import CARD, CHANNEL_POST, NOTICE, POST, surface_destination
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation, Message, OutboxRow
 
 __all__ = ["Remirrored", "remirror"]
@@ -52,7 +52,7 @@ def _again(rows: list[OutboxRow], fresh: bool) -> list[OutboxRow]:
 
 
 async def remirror(
-    repo: Repository,
+    repo: UnitOfWork,
     conversation: Conversation,
     surface: str,
     now: datetime,
@@ -65,24 +65,26 @@ async def remirror(
     Taken under the conversation's row lock, so two instances re-mirroring it at once take turns;
     ``replacing`` (the row whose delivery found the thread gone): when another instance's re-mirror
     already replaced it, nothing more is queued (the mirror is already complete)."""
-    await repo.lock_mirror(conversation.id)
+    await repo.repairs.lock_mirror(conversation.id)
     destination = surface_destination(surface)
-    rows = await repo.mirror_rows(conversation.id, destination)
+    rows = await repo.repairs.mirror_rows(conversation.id, destination)
     if replacing is not None and any(r.id == replacing and r.status not in _UNDELIVERED for r in rows):
         return Remirrored(posts=0, superseded=0)
-    if fresh or await repo.thread_of(conversation.id, surface) is None:
+    if fresh or await repo.threads.thread_of(conversation.id, surface) is None:
         fresh = True
-        await repo.forget_thread(conversation.id, surface)
+        await repo.threads.forget_thread(conversation.id, surface)
     again = _again(rows, fresh)
-    await repo.supersede([r.id for r in rows if r.status in _UNDELIVERED])
-    await repo.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
+    await repo.repairs.supersede([r.id for r in rows if r.status in _UNDELIVERED])
+    await repo.outbox.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
     messages: dict[int, Message] = {}
     for row in again:
         payload: dict[str, Any] = dict(row.payload or {})
         if row.kind == POST and row.message_id is not None:
-            messages[row.message_id] = messages.get(row.message_id) or await repo.message(row.message_id)
-            await repo.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
+            messages[row.message_id] = messages.get(row.message_id) or await repo.messages.message(
+                row.message_id
+            )
+            await repo.outbox.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
         else:
-            await repo.enqueue(conversation, destination, row.kind, now, payload=payload)
+            await repo.outbox.enqueue(conversation, destination, row.kind, now, payload=payload)
     superseded = sum(1 for r in rows if r.status in _UNDELIVERED)
     return Remirrored(posts=sum(1 for r in again if r.kind == POST), superseded=superseded)

@@ -86,19 +86,19 @@ class Repairs:
         restarted instance never posts a waiting conversation's rows before its re-mirror."""
         if not self._read_stored:
             async with self.store.transaction() as repo:
-                scopes = await repo.broken_scopes()
+                scopes = await repo.repairs.broken_scopes()
             self.broken.update({(s.surface, s.scope): s.reason for s in scopes})
             self._read_stored = True
         if row.conversation_id in self.remirrored:  # claimed before its re-mirror replaced it?
             async with self.store.transaction() as repo:
-                if (await repo.outbox_row(row.id)).status != "pending":
+                if (await repo.outbox.outbox_row(row.id)).status != "pending":
                     return True  # superseded while it waited for a delivery slot: never posted
         if row.conversation_id is None or not any(name == surface for name, _ in self.broken):
             return False  # no mirror (a digest), or nothing broken on this surface as far as we know
         async with self.store.transaction() as repo:
-            if not await repo.needs_repair(row.conversation_id, surface):
+            if not await repo.repairs.needs_repair(row.conversation_id, surface):
                 return False
-            await repo.park(row.id, "waiting for the surface to be repaired")
+            await repo.repairs.park(row.id, "waiting for the surface to be repaired")
         return True
 
     async def refused(self, row: OutboxRow, surface: str, error: SurfaceRefused) -> None:
@@ -106,10 +106,10 @@ class Repairs:
         now = self.clock.now()
         assert row.conversation_id is not None  # a digest's refusal fails it (``Dispatcher``)
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation(row.conversation_id)
+            conversation = await repo.conversations.conversation(row.conversation_id)
             scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
-            first = await repo.mark_repair(conversation.id, surface, scope, error.reason, now)
-            await repo.park(row.id, error.reason)
+            first = await repo.repairs.mark_repair(conversation.id, surface, scope, error.reason, now)
+            await repo.repairs.park(row.id, error.reason)
             told = first and await self.notices.refused(repo, surface, scope, error.reason)
         self.broken[(surface, scope)] = error.reason
         self.states[(surface, scope)] = f"broken: {error.reason}"
@@ -129,7 +129,7 @@ class Repairs:
         """The card or thread is gone on the platform: a new card with the thread's whole history."""
         assert row.conversation_id is not None  # only a conversation's own rows find its thread gone
         async with self.store.transaction() as repo:
-            conversation = await repo.conversation(row.conversation_id)
+            conversation = await repo.conversations.conversation(row.conversation_id)
             done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True, replacing=row.id)
         self.remirrored.add(conversation.id)
         log.warning(
@@ -149,7 +149,7 @@ class Repairs:
             chat_channel = str(row.payload.get("chat_channel", ""))
         else:
             async with self.store.transaction() as repo:
-                inbox = (await repo.conversation(row.conversation_id)).inbox
+                inbox = (await repo.conversations.conversation(row.conversation_id)).inbox
             chat_channel = self.chat_channel_of(row, inbox)
         for scope in (WHOLE_SURFACE, chat_channel):
             if (surface, scope) in self.broken:
@@ -163,8 +163,8 @@ class Repairs:
         count = 0
         reason = self.broken.get((surface, scope), "")
         async with self.store.transaction() as repo:
-            for conversation_id in await repo.take_repairs(surface, scope):
-                conversation = await repo.conversation(conversation_id)
+            for conversation_id in await repo.repairs.take_repairs(surface, scope):
+                conversation = await repo.conversations.conversation(conversation_id)
                 await remirror(repo, conversation, surface, now, fresh=False)
                 self.remirrored.add(conversation.id)
                 count += 1
@@ -189,13 +189,15 @@ class Repairs:
         now = self.clock.now()
         done: list[int] = []
         async with self.store.transaction() as repo:
-            conversations = await repo.conversations_for_resync(None if numbers is None else list(numbers))
+            conversations = await repo.repairs.conversations_for_resync(
+                None if numbers is None else list(numbers)
+            )
             for conversation in conversations:
                 inbox = self.settings.inboxes.get(conversation.inbox)
                 if inbox is None:  # its inbox is no longer configured: it has no thread to mirror into
                     continue
                 surface = inbox.surface
-                await repo.drop_repair(conversation.id, surface)
+                await repo.repairs.drop_repair(conversation.id, surface)
                 await remirror(repo, conversation, surface, now, fresh=True)
                 self.remirrored.add(conversation.id)
                 done.append(conversation.number)
@@ -205,7 +207,7 @@ class Repairs:
     async def probe_all(self) -> None:
         """Probe every broken scope (as stored, so every instance sees all) and heal those that work."""
         async with self.store.transaction() as repo:
-            scopes = await repo.broken_scopes()
+            scopes = await repo.repairs.broken_scopes()
         self.broken = {(s.surface, s.scope): s.reason for s in scopes}
         for key in self._told - set(self.broken):  # another instance healed it: the lease is not needed
             await self.notices.forget(*key)

@@ -18,7 +18,7 @@ from typing import TypeVar, overload
 from bot.clock import Clock
 from bot.effects import Effects
 from bot.views import CardView, DeliveryKey, PostView
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 from storage.models import Message, OutboxRow
 
 __all__ = ["StoredParts", "keyed", "unused_external_id"]
@@ -54,17 +54,17 @@ class StoredParts:
     async def record(self, part: int, external_id: str) -> None:
         """Commit that part ``part`` went out as ``external_id`` (before anything else is sent)."""
         async with self.store.transaction() as repo:
-            await repo.record_part(self.message_id, part, external_id, self.clock.now())
+            await repo.sends.record_part(self.message_id, part, external_id, self.clock.now())
         self.parts[part] = external_id
 
 
 async def unused_external_id(
-    repo: Repository, message: Message, external: str | None, effects: Effects
+    repo: UnitOfWork, message: Message, external: str | None, effects: Effects
 ) -> str | None:
     """``external`` when no other message of the channel carries it; else None, and a thread notice."""
     if external is None or message.channel is None:
         return external
-    other = await repo.message_with_external_id(message.channel, external)
+    other = await repo.sends.message_with_external_id(message.channel, external)
     if other is None or other == message.id:
         return external
     await effects.notice(

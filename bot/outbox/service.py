@@ -31,7 +31,7 @@ from bot.outbox.claims import ClaimKeeper
 from bot.outbox.group_commit import Delivered, GroupCommit
 from bot.outbox.lanes import Lanes, lane_key
 from bot.outbox.outages import OutageTracker
-from bot.outbox.outcomes import card_fingerprint, card_key, hand_back, retry_delay, show_failure
+from bot.outbox.outcomes import card_fingerprint, hand_back, retry_delay, show_failure
 from bot.outbox.outside import OUTSIDE_THREADS, deliver_outside
 from bot.outbox.pacing import Pacer, SurfacePace
 from bot.outbox.presenters import outbound_view
@@ -52,7 +52,7 @@ from bot.runtime.db_outage import DatabaseOutage
 from storage import Store
 from storage.db import DatabaseUnavailable
 from storage.models import OutboxRow
-from storage.repo_outbox import NewThread
+from storage.repo_threads import NewThread
 
 __all__ = ["Dispatcher"]
 
@@ -130,7 +130,7 @@ class Dispatcher:
         now = self.clock.now()
         async with self.store.transaction() as repo:
             lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
-            rows = await repo.claim_outbox(now, lease, self.settings.outbox.batch_size)
+            rows = await repo.outbox.claim_outbox(now, lease, self.settings.outbox.batch_size)
             batch = await read_batch(repo, self.settings, rows)
         lanes: dict[str | int, list[OutboxRow]] = {}
         for row in rows:  # rows adding messages to one chat channel go one after another, in order
@@ -171,7 +171,7 @@ class Dispatcher:
 
     async def _is_done(self, row_id: int) -> bool:
         async with self.store.transaction() as repo:
-            return (await repo.outbox_row(row_id)).status == "done"
+            return (await repo.outbox.outbox_row(row_id)).status == "done"
 
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
@@ -276,7 +276,7 @@ class Dispatcher:
         card, post = keyed(row, read.card), keyed(row, read.post)
         if read.thread is None:
             assert card is not None
-            fingerprint = (card_key(surface.name, conversation.id), card_fingerprint(card))
+            fingerprint = ((surface.name, conversation.id), card_fingerprint(card))
             ref = await surface.create_thread(read.chat_channel, card)
             faults.hit("thread_created")  # crash tests: the card is on the surface, its thread not stored
             opened = NewThread(conversation.id, surface.name, ref.chat_channel, ref.thread_id, ref.card_id)
@@ -287,17 +287,15 @@ class Dispatcher:
                 return Delivered(row, await surface.post(ref, post), opened, fingerprint)
             except Exception:  # the card is up: its thread is kept, so a retry posts into it
                 async with self.store.transaction() as repo:
-                    await repo.save_threads([opened], self.clock.now())
-                    await repo.save_cursors(dict([fingerprint]), self.clock.now())
+                    await repo.threads.save_threads([opened], self.clock.now())
+                    await repo.cards.save_fingerprints(dict([fingerprint]), self.clock.now())
                 raise
         assert read.thread is not None
         ref = ThreadRef(read.thread.chat_channel, read.thread.thread_id, read.thread.card_id)
         if post is None:
             assert card is not None
             await surface.update_card(ref, card)
-            return Delivered(
-                row, ref.card_id, card=(card_key(surface.name, conversation.id), card_fingerprint(card))
-            )
+            return Delivered(row, ref.card_id, card=((surface.name, conversation.id), card_fingerprint(card)))
         return Delivered(row, await surface.post(ref, post))
 
     async def _read_one(self, row: OutboxRow) -> ThreadDelivery:
@@ -331,10 +329,10 @@ class Dispatcher:
         if row.message_id is None or row.conversation_id is None:
             raise PermanentDeliveryError("send row without a message")
         async with self.store.transaction() as repo:
-            message = await repo.message(row.message_id)
-            conversation = await repo.conversation(row.conversation_id)
+            message = await repo.messages.message(row.message_id)
+            conversation = await repo.conversations.conversation(row.conversation_id)
             view = await outbound_view(repo, message, conversation, self.settings)
-            parts = StoredParts(self.store, self.clock, message.id, await repo.sent_parts(message.id))
+            parts = StoredParts(self.store, self.clock, message.id, await repo.sends.sent_parts(message.id))
         return await sender.send(view, parts)
 
     async def _recorded(self, group: Sequence[Delivered]) -> None:
@@ -366,7 +364,7 @@ class Dispatcher:
                 self.pacer.penalise(name, error.retry_after)
         final = isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts
         async with self.store.transaction() as repo:
-            stored = await repo.outbox_row(row.id)
+            stored = await repo.outbox.outbox_row(row.id)
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
             if error.rate_limited:

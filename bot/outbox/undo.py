@@ -4,7 +4,7 @@ A reply an agent sends is stored ``pending`` and its ``send`` row is due only af
 ``[outbox] undo_seconds`` (default 10; 0 sends at once). The thread says so, with an Undo
 button (Slack, Discord) and the ``undo`` command. Until the dispatcher claims the row the
 reply can be taken back (``undo``) or its text revised (the agent edited the chat message).
-Both go through ``Repository.keep_held``: one conditional UPDATE that either wins the race
+Both go through ``uow.outbox.keep_held``: one conditional UPDATE that either wins the race
 with the delivery or finds the row already claimed. The hold is a due time in the database,
 so a reply whose window passed while Threadline was down is sent once on restart.
 """
@@ -16,7 +16,7 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.domain import DeliveryStatus
 from bot.effects import Effects
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Message
 
 __all__ = ["hold_reply", "revise_held", "undo_latest"]
@@ -38,28 +38,28 @@ async def hold_reply(effects: Effects, settings: Settings, message: Message) -> 
 
 
 async def undo_latest(
-    repo: Repository, effects: Effects, actor: str, message_id: int | None = None
+    repo: UnitOfWork, effects: Effects, actor: str, message_id: int | None = None
 ) -> Message | None:
     """Take back the conversation's newest reply (or reply ``message_id``) that has not left the outbox;
     None when there is none. The reply stays stored, marked ``undone``; the thread is told."""
-    for row in await repo.held_sends(effects.conversation.id):
+    for row in await repo.outbox.held_sends(effects.conversation.id):
         if row.message_id is None or message_id not in (None, row.message_id):
             continue
-        if not await repo.keep_held(row.id, cancel=True):
+        if not await repo.outbox.keep_held(row.id, cancel=True):
             continue
-        message = await repo.message(row.message_id)
+        message = await repo.messages.message(row.message_id)
         message.delivery_status = DeliveryStatus.UNDONE
-        repo.audit(actor=actor, action="undone", now=effects.now, conversation=effects.conversation)
+        repo.audit.record(actor=actor, action="undone", now=effects.now, conversation=effects.conversation)
         await effects.notice(f"Reply undone by {actor}; the customer did not get it.")
         await effects.card_changed()
         return message
     return None
 
 
-async def revise_held(repo: Repository, message: Message, text: str) -> bool:
+async def revise_held(repo: UnitOfWork, message: Message, text: str) -> bool:
     """Give a reply still inside its undo window new text; False when it already left (or was undone)."""
-    row = await repo.held_send_of(message.id)
-    if row is None or not await repo.keep_held(row.id):
+    row = await repo.outbox.held_send_of(message.id)
+    if row is None or not await repo.outbox.keep_held(row.id):
         return False
     message.text = text
     return True

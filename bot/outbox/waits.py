@@ -15,23 +15,23 @@ from datetime import datetime
 from bot.config import Settings
 from bot.effects import NOTICE, Effects
 from bot.runtime import metrics
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import OutboxRow
 from storage.repo_sends import OutboxWaitRow
 
 __all__ = ["count_rate_limit", "sent_after_wait"]
 
 
-async def _notice(repo: Repository, settings: Settings, row: OutboxRow, text: str, now: datetime) -> None:
+async def _notice(repo: UnitOfWork, settings: Settings, row: OutboxRow, text: str, now: datetime) -> None:
     if row.conversation_id is None:  # a digest: no thread to tell
         return
-    conversation = await repo.conversation(row.conversation_id)
+    conversation = await repo.conversations.conversation(row.conversation_id)
     await Effects(repo, conversation, settings.inbox(conversation.inbox), now).notice(text)
 
 
-async def count_rate_limit(repo: Repository, settings: Settings, row: OutboxRow, now: datetime) -> None:
+async def count_rate_limit(repo: UnitOfWork, settings: Settings, row: OutboxRow, now: datetime) -> None:
     """The destination rate-limited ``row``: count it; past the threshold, write the queued notice once."""
-    wait = await repo.count_wait(row.id, now)
+    wait = await repo.sends.count_wait(row.id, now)
     metrics.inc(metrics.RATE_LIMITED, destination=row.destination)
     waited = (now - wait.limited_since).total_seconds()
     if wait.queued_notice_at is not None or waited < settings.outbox.queued_notice_seconds:
@@ -43,7 +43,7 @@ async def count_rate_limit(repo: Repository, settings: Settings, row: OutboxRow,
 
 
 async def sent_after_wait(
-    repo: Repository, settings: Settings, row: OutboxRow, wait: OutboxWaitRow | None, now: datetime
+    repo: UnitOfWork, settings: Settings, row: OutboxRow, wait: OutboxWaitRow | None, now: datetime
 ) -> None:
     """``row`` was delivered (``wait``: its waits, if it ever waited): when its thread was told it was
     queued, say once that it went out."""

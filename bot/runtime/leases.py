@@ -1,6 +1,6 @@
 """Instance leases: each mailbox reader and each scheduled job runs in one instance at a time.
 
-Leases are rows of the ``leases`` table (``Repository.take_lease``, the helper the
+Leases are rows of the ``leases`` table (``uow.leases.take``, the helper the
 SLA check already uses): a holder takes a free or expired lease, renews it every
 third of its length, and gives it up on a clean stop. When an instance dies its
 leases expire and another instance takes over within ``lease_seconds`` (plus one
@@ -71,7 +71,7 @@ class Leases:
         """Take or renew ``name``; False while another live holder has it."""
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            return await repo.take_lease(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
+            return await repo.leases.take(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
 
     @property
     def check_every(self) -> float:
@@ -81,12 +81,12 @@ class Leases:
     async def release(self, name: str) -> None:
         """Give ``name`` up so another instance can take it at once."""
         async with self.store.transaction() as repo:
-            await repo.release_lease(name, self.holder)
+            await repo.leases.release(name, self.holder)
 
     async def release_all(self) -> None:
         """Give up every lease this holder has (a clean stop): a restart under any name takes them at once."""
         async with self.store.transaction() as repo:
-            await repo.release_leases(self.holder)
+            await repo.leases.release_all(self.holder)
 
     def guarded(self, name: str, job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T | None]]:
         """Wrap a scheduled job: it runs only in the instance holding (or able to take) lease ``name``."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.effects import Effects
 from bot.settings.core import InboxSettings
 from bot.sla.policy import calendar_for
-from storage import Repository
+from storage import UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["AWAY_AUTHOR", "maybe_send_away"]
@@ -22,7 +22,7 @@ AWAY_AUTHOR = "Threadline (away message)"
 
 
 async def maybe_send_away(
-    repo: Repository, conversation: Conversation, inbox: InboxSettings, auto_kind: str | None, now: datetime
+    repo: UnitOfWork, conversation: Conversation, inbox: InboxSettings, auto_kind: str | None, now: datetime
 ) -> bool:
     """Queue the inbox's away message when it applies; True when one was queued."""
     if inbox.away_message is None or auto_kind is not None or inbox.business_hours is None:
@@ -32,7 +32,7 @@ async def maybe_send_away(
         return False
     local_day = now.astimezone(calendar.zone).date().isoformat()
     await repo.flush()  # a conversation staged in this ingest batch gets its id
-    if not await repo.first_time(f"away:{conversation.id}:{local_day}", now):
+    if not await repo.cursors.first_time(f"away:{conversation.id}:{local_day}", now):
         return False
     opening = calendar.next_open(now).astimezone(calendar.zone)
     text = inbox.away_message.replace("{next_open}", f"{opening:%A %d %B %H:%M} ({calendar.zone.key})")

@@ -28,7 +28,7 @@ from bot.runtime.leases import default_holder
 from bot.settings.core import InboxSettings
 from bot.sla.clock import TARGET_NAMES, SlaPoint, points_of, state_at
 from bot.sla.policy import SlaPolicy, policy_for
-from storage import Repository, Store
+from storage import Store, UnitOfWork
 from storage.models import Conversation
 
 __all__ = ["SlaChecker", "reminder_text"]
@@ -101,7 +101,7 @@ class SlaChecker:
         """Check when this instance holds (or can take) the lease; return reminders written."""
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            if not await repo.take_lease(self.LEASE, self.holder, now, now + self.lease):
+            if not await repo.leases.take(self.LEASE, self.holder, now, now + self.lease):
                 return 0
         return await self.check()
 
@@ -117,7 +117,7 @@ class SlaChecker:
         while True:
             started = time.perf_counter()
             async with self.store.transaction() as repo:
-                due = await repo.sla_due(now, size)
+                due = await repo.schedule.sla_due(now, size)
                 written += await self._batch(repo, due, now)
             if len(due) < size:
                 break
@@ -129,7 +129,7 @@ class SlaChecker:
             log.info("sla reminders written", extra={"count": written})
         return written
 
-    async def _batch(self, repo: Repository, due: list[Conversation], now: datetime) -> int:
+    async def _batch(self, repo: UnitOfWork, due: list[Conversation], now: datetime) -> int:
         """One batch in a few statements: record every passed point at once, then write the notices."""
         work: list[tuple[Conversation, InboxSettings, SlaPolicy, list[SlaPoint]]] = []
         candidates: list[dict[str, object]] = []
@@ -153,9 +153,9 @@ class SlaChecker:
                         "late": late,
                     }
                 )
-        fresh = await repo.record_reminders(candidates)
-        names = await repo.agent_names(c.assignee_id for c, *_ in work if c.assignee_id is not None)
-        cards = await repo.waiting_rows((c.id for c, *_ in work), CARD)
+        fresh = await repo.schedule.record_reminders(candidates)
+        names = await repo.agents.agent_names(c.assignee_id for c, *_ in work if c.assignee_id is not None)
+        cards = await repo.outbox.waiting_rows((c.id for c, *_ in work), CARD)
         written = 0
         for conversation, inbox, policy, points in work:
             effects = Effects(repo, conversation, inbox, now)
@@ -170,7 +170,7 @@ class SlaChecker:
                 text = reminder_text(point, breach_at, conversation.number, who, policy, now, late)
                 await effects.notice(text)
                 if point.level == "breach" and policy.escalation_channel:
-                    await repo.enqueue(
+                    await repo.outbox.enqueue(
                         conversation,
                         surface_destination(inbox.surface),
                         CHANNEL_POST,
@@ -184,5 +184,5 @@ class SlaChecker:
                 conversation.sla_state = state
                 destination = surface_destination(inbox.surface)
                 if (conversation.id, destination) not in cards:
-                    await repo.enqueue(conversation, destination, CARD, now)
+                    await repo.outbox.enqueue(conversation, destination, CARD, now)
         return written

@@ -80,7 +80,7 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
         for n in range(5):
             result = await app.ingestor.ingest(email_in(sender=f"p{n}@example.net", when=clock.now()))
             async with app.store.transaction() as repo:
-                conv = await repo.conversation_by_number(result.conversation_number or 0)
+                conv = await repo.conversations.conversation_by_number(result.conversation_number or 0)
                 assert conv is not None
                 batch = RuleBatch(repo)
                 agent, why = await assign_team(batch, "small", settings.teams["small"])

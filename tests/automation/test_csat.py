@@ -15,7 +15,6 @@ from adapters.email import parse_email
 from bot.automation.csat import parse_rating
 from bot.clock import ManualClock
 from bot.reports.report import build_report, render
-from storage.automation import Automation
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
@@ -103,10 +102,10 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
     assert thread.texts("inbound")[-1].startswith("4")
     assert body_of(sent_mail(tmp_path / "out")[-1]).startswith("Thank you for your rating!")
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(n)
+        conv = await repo.conversations.conversation_by_number(n)
         assert conv is not None and conv.status == "closed"
-        assert await Automation(repo).rating_of(conv.id) == 4
-        assert await Automation(repo).ratings(
+        assert await repo.csat.rating_of(conv.id) == 4
+        assert await repo.csat.ratings(
             clock.now() - timedelta(days=1), clock.now() + timedelta(seconds=1)
         ) == [("support", 4)]
     profile = await local.type_line("!profile", "alice")
@@ -133,8 +132,8 @@ async def test_a_rating_read_again_in_a_mailbox_resync_gets_no_thanks(
     await app.dispatcher.drain()
     assert body_of(sent_mail(tmp_path / "out")[-1]) == body_of(question)  # no thanks to old mail
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(n or 0)
-        assert conv is not None and await Automation(repo).rating_of(conv.id) is None
+        conv = await repo.conversations.conversation_by_number(n or 0)
+        assert conv is not None and await repo.csat.rating_of(conv.id) is None
 
 
 async def test_a_real_answer_after_close_still_reopens(

@@ -88,7 +88,7 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
     n, other = await _populate(app, clock)
     assert any(f"{table}" for table in await _scan(app))  # the scan does see the data before
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(n)
+        conv = await repo.conversations.conversation_by_number(n)
         assert conv is not None
         contact_id = conv.contact_id
         exported: dict[str, Any] | None = await export_contact(repo, contact_id)
@@ -123,9 +123,11 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
     untouched = local.thread(other)
     assert untouched is not None and untouched.posts[0].text == "Hello"
     async with app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(n)
-        assert conv is not None and conv.status == "open" and await repo.labels_of(conv.id) == ["refund"]
-        forgotten = [e for e in await repo.audit_trail(conv.id)]
+        conv = await repo.conversations.conversation_by_number(n)
+        assert (
+            conv is not None and conv.status == "open" and await repo.labels.labels_of(conv.id) == ["refund"]
+        )
+        forgotten = [e for e in await repo.audit.trail(conv.id)]
         from storage.models import AuditEvent
 
         rows = (
@@ -136,9 +138,9 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
         assert len(rows) == 1 and rows[0].actor == "Alice Martin" and rows[0].contact_id == contact_id
         assert rows[0].detail == {"conversations": 2, "surface_messages": result.redactions}
         assert forgotten  # the conversation's own trail is kept, its details erased
-        other_conv = await repo.conversation_by_number(other)
+        other_conv = await repo.conversations.conversation_by_number(other)
         assert other_conv is not None
-        assert (await repo.contact(other_conv.contact_id)).name == "Max Other"
+        assert (await repo.contacts.contact(other_conv.contact_id)).name == "Max Other"
     # the same address writing again is a new, unknown contact
     again = await app.ingestor.ingest(email_in(sender=ADDRESS, name=None, when=clock.now()))
     assert again.created_conversation

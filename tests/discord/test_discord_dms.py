@@ -47,9 +47,9 @@ async def _conversations(h: Harness) -> list[tuple[int, str, str]]:
     async with h.app.store.transaction() as repo:
         found = []
         for number in range(1, 10):
-            conv = await repo.conversation_by_number(number)
+            conv = await repo.conversations.conversation_by_number(number)
             if conv is not None:
-                texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+                texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
                 found.append((number, conv.status, " | ".join(texts)))
         return found
 
@@ -95,10 +95,10 @@ async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Har
     assert customer["embeds"][0]["author"]["name"] == "sofia (customer)"
     assert customer["embeds"][0]["description"] == "My order never arrived"
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None and conv.channel == "discord" and conv.inbox == "dms"
-        inbound = (await repo.messages_of(conv.id, ["inbound"]))[0]
-        files = await repo.attachments_of(inbound.id)
+        inbound = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        files = await repo.messages.attachments_of(inbound.id)
     assert [(f.filename, f.data) for f in files] == [("receipt.pdf", b"%PDF-1.4 receipt")]
 
     assert dm.app.discord is not None
@@ -154,9 +154,11 @@ async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_t
     notices = [m["content"] for m in dm.fake.posts(thread) if "50007" in (m.get("content") or "")]
     assert len(notices) == 1 and "Calling you at 3pm" in notices[0]
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        assert [m.delivery_status for m in await repo.messages_of(conv.id, ["outbound"])] == ["failed"]
+        assert [m.delivery_status for m in await repo.messages.messages_of(conv.id, ["outbound"])] == [
+            "failed"
+        ]
 
 
 async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
@@ -171,15 +173,15 @@ async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
     from bot.privacy.service import forget_contact
 
     async with dm.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
         forgotten = await forget_contact(
             repo, dm.app.settings, conv.contact_id, "Alice Martin", dm.clock.now()
         )
     assert forgotten is not None and forgotten.conversations == 1
     async with dm.app.store.transaction() as repo:
-        assert await repo.contact_by_identity("discord", str(USER)) is None
-        texts = [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+        assert await repo.contacts.contact_by_identity("discord", str(USER)) is None
+        texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
     assert "warranty" not in " ".join(texts)
 
 
@@ -244,7 +246,7 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
         async with app.store.transaction() as repo:
             ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
             assert [r.rating for r in ratings] == [2]
-            assert await repo.conversation_by_number(2) is None  # the answer opened nothing new
+            assert await repo.conversations.conversation_by_number(2) is None  # the answer opened nothing new
     finally:
         await app.stop()
 
@@ -253,7 +255,7 @@ async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_re
     _dm(dm, "My parcel is lost")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
     async with dm.app.store.transaction() as repo:
-        assert await repo.journal_counts() == {"done": 1}  # the DM went through the journal
+        assert await repo.journal.counts() == {"done": 1}  # the DM went through the journal
     # two DMs the gateway never brought (sent while Threadline was down, or lost in a crash)
     dm.fake.dms.user_message(USER, "sofia", "Tracking says delivered")
     dm.fake.dms.user_message(USER, "sofia", "But nothing is here")

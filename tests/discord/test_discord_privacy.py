@@ -26,7 +26,7 @@ async def test_forget_deletes_the_contacts_messages_with_their_attachments(harne
     assert sum(len(m["attachments"]) for m in harness.fake.posts(thread)) == 12
     assert len(harness.fake.posts(thread)) - 1 > 10  # more parts than the outbox can list one by one
     async with harness.app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(1)
+        conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
         result = await forget_contact(
             repo, harness.app.settings, conversation.contact_id, "Alice", harness.clock.now()

@@ -40,9 +40,9 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
     ids = [c["custom_id"] for row in card["components"] for c in row["components"]]
     assert ids == ["tl:claim:1", "tl:close:1", "tl:assign:1", "tl:snooze:1"]
     async with harness.app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(1)
+        conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
-        thread = await repo.thread_of(conversation.id, "discord")
+        thread = await repo.threads.thread_of(conversation.id, "discord")
     assert thread is not None
     assert (thread.chat_channel, thread.thread_id, thread.card_id) == (
         str(harness.channel_id),
@@ -74,7 +74,7 @@ async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harne
     harness.fake.archive(thread_id)
     await deliver(harness, text="Any news?", conversation_hint=1)
     async with harness.app.store.transaction() as repo:
-        assert await repo.count_conversations() == 1
+        assert await repo.conversations.count_conversations() == 1
     assert not harness.fake.archived(thread_id)
     assert any(
         m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id)

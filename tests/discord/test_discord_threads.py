@@ -27,7 +27,7 @@ async def closed(h: Harness) -> int:
 
 async def status(h: Harness) -> str:
     async with h.app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(1)
+        conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
         return conversation.status
 

@@ -76,7 +76,7 @@ async def test_an_edited_reply_within_the_window_sends_the_edited_text(held: Har
 
     async def edited() -> bool:
         async with held.app.store.transaction() as repo:
-            return [m.text for m in await repo.messages_of(1, ["outbound"])] == ["Refund: €55"]
+            return [m.text for m in await repo.messages.messages_of(1, ["outbound"])] == ["Refund: €55"]
 
     done = False
 
@@ -102,6 +102,6 @@ async def test_deleted_note_is_deleted_in_storage(held: Harness) -> None:
     async def check() -> None:
         nonlocal notes
         async with held.app.store.transaction() as repo:
-            notes = [m.text for m in await repo.messages_of(1, ["note"])]
+            notes = [m.text for m in await repo.messages.messages_of(1, ["note"])]
 
     await until("the note was deleted", lambda: notes == [], between=check)

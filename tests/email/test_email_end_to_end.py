@@ -12,7 +12,7 @@ from pathlib import Path
 
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
-from storage.repository import ConversationFilter
+from storage.repo_conversations import ConversationFilter
 from tests.conftest import make_settings
 from tests.email.email_servers import Dovecot, Sink
 from tests.helpers import until
@@ -75,7 +75,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         )
         await until("the answer in the thread", lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
         async with app.store.transaction() as repo:
-            assert await repo.count_conversations() == 1
+            assert await repo.conversations.count_conversations() == 1
         imap.logout()
     finally:
         await app.stop()
@@ -93,7 +93,7 @@ async def test_restart_mid_stream_loses_and_duplicates_nothing(
 
     async def stored() -> int:
         async with first.store.transaction() as repo:
-            return await repo.count_conversations()
+            return await repo.conversations.count_conversations()
 
     deadline = time.monotonic() + 15
     while await stored() < 4 and time.monotonic() < deadline:
@@ -107,13 +107,15 @@ async def test_restart_mid_stream_loses_and_duplicates_nothing(
 
         async def count() -> int:
             async with second.store.transaction() as repo:
-                return await repo.count_conversations()
+                return await repo.conversations.count_conversations()
 
         deadline = time.monotonic() + 20
         while await count() < 15 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         async with second.store.transaction() as repo:
-            subjects = sorted(c.subject for c in await repo.list_conversations(ConversationFilter(limit=100)))
+            subjects = sorted(
+                c.subject for c in await repo.conversations.list_conversations(ConversationFilter(limit=100))
+            )
         assert subjects == sorted(f"Question {n}" for n in range(15))
     finally:
         imap.logout()

@@ -150,9 +150,9 @@ async def test_senderless_mails_get_a_contact_each(app: Threadline) -> None:
         mail = mail.replace(b"Subject: Who am I", f"Subject: Who am I {n}".encode())
         await app.ingestor.ingest(parse_email(mail, inbox="support"))
     async with app.store.transaction() as repo:
-        first, second = [await repo.conversation_by_number(n) for n in (1, 2)]
+        first, second = [await repo.conversations.conversation_by_number(n) for n in (1, 2)]
         assert first is not None and second is not None and first.contact_id != second.contact_id
-        assert (await repo.contact(first.contact_id)).identities[0].kind == "none"
+        assert (await repo.contacts.contact(first.contact_id)).identities[0].kind == "none"
 
 
 def test_reply_all_off_for_an_inbox_in_the_built_sender(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ async def test_last_customer_meta_skips_mail_no_human_wrote(any_app: Threadline)
     )
     await any_app.ingestor.ingest(parse_email(bounce, inbox="support"))
     async with any_app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(1)
-        assert conversation is not None and await repo.count_conversations() == 1
-        meta = await repo.last_customer_meta(conversation.id)
+        conversation = await repo.conversations.conversation_by_number(1)
+        assert conversation is not None and await repo.conversations.count_conversations() == 1
+        meta = await repo.messages.last_customer_meta(conversation.id)
     assert (meta["from"], meta["cc"]) == ("dana@example.com", "carol@example.com, support@threadline.test")

@@ -68,11 +68,11 @@ async def _posted_before(url: str, end: datetime) -> None:
     store = Store(url)
     try:
         async with store.transaction() as repo:
-            run = await repo.claim_digest_run(
+            run = await repo.schedule.claim_digest_run(
                 "hourly", end - timedelta(hours=1), end, end, late=False, stale=timedelta(seconds=40)
             )
             assert run is not None
-            await repo.finish_digest_run(run, end)
+            await repo.schedule.finish_digest_run(run, end)
     finally:
         await store.close()
 

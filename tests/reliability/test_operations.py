@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
@@ -23,6 +24,7 @@ from bot.ports import SentParts, ThreadRef, TransientDeliveryError
 from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView
 from storage.db import DatabaseUnavailable
+from storage.models import ChannelCursorRow
 from tests.conftest import make_settings, started_app
 from tests.helpers import email_in, until
 from threadline.app import Threadline
@@ -79,11 +81,11 @@ async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra:
 
 async def _enqueue_card(app: Threadline, number: int, **changes: str) -> None:
     async with app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(number)
+        conversation = await repo.conversations.conversation_by_number(number)
         assert conversation is not None
         for key, value in changes.items():
             setattr(conversation, key, value)
-        await repo.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
+        await repo.outbox.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
 
 
 async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, clock: ManualClock) -> None:
@@ -101,6 +103,25 @@ async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, cloc
     thread = surface.thread(number)
     assert thread is not None and thread.card.subject == "Refund, second try"
     assert surface.edit_requests == 1
+    await app.stop()
+
+
+async def test_the_card_sent_is_remembered_in_its_own_table(tmp_path: Path, clock: ManualClock) -> None:
+    surface = CountingSurface()
+    app = await _app(tmp_path, clock, surface)
+    number = (await app.ingestor.ingest(email_in(when=clock.now()))).conversation_number or 0
+    await app.dispatcher.drain()
+    async with app.store.transaction() as repo:
+        conversation = await repo.conversations.conversation_by_number(number)
+        assert conversation is not None
+        first = await repo.cards.fingerprint("local", conversation.id)
+        cursors = (await repo.session.execute(select(ChannelCursorRow.key))).scalars().all()
+    assert first is not None and len(first) == 32
+    assert not [key for key in cursors if key.startswith("card:")]  # no longer kept among channel cursors
+    await _enqueue_card(app, number, subject="Refund, second try")
+    await app.dispatcher.drain()
+    async with app.store.transaction() as repo:
+        assert await repo.cards.fingerprint("local", conversation.id) not in (None, first)
     await app.stop()
 
 
@@ -182,7 +203,7 @@ async def test_a_database_blip_is_no_surface_outage(
 
         async def count_pending() -> None:
             async with real() as repo:
-                pending[0] = (await repo.outbox_stats(clock.now()))[0]
+                pending[0] = (await repo.outbox.outbox_stats(clock.now()))[0]
 
         def drained() -> bool:  # every card shown, and recorded (a card shown may wait for its commit)
             return len({t.number for t in surface.threads.values()}) == 4 and pending[0] == 0
@@ -296,8 +317,8 @@ async def test_sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(
     await asyncio.wait_for(stopping, 10)
     assert runner.done() and len(surface.threads) == 1
     async with app.store.transaction() as repo:
-        pending, _ = await repo.outbox_stats(clock.now())
+        pending, _ = await repo.outbox.outbox_stats(clock.now())
         assert pending == 19
-        due = await repo.next_outbox_due()
+        due = await repo.outbox.next_outbox_due()
         assert due is not None and due <= clock.now()  # handed back: due at once, for anyone
     await app.stop()

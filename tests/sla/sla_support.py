@@ -115,7 +115,7 @@ async def settle(app: Threadline) -> None:
     for _ in range(1000):
         await app.dispatcher.drain()
         async with app.store.transaction() as repo:
-            pending, _age = await repo.outbox_stats(app.clock.now())
+            pending, _age = await repo.outbox.outbox_stats(app.clock.now())
         if pending == 0:
             return
         await asyncio.sleep(0.01)  # a row claimed by the background loop is still on its way

@@ -92,9 +92,9 @@ async def test_each_handled_conversation_counts_once(db_url: str) -> None:
     try:
         await _seed(store)
         async with store.transaction() as repo:
-            support = await repo.stats().compliance(["support"], START, END)
-            both = await repo.stats().compliance(["support", "sales"], START, END)
-            later = await repo.stats().compliance(["support"], END, END + timedelta(days=1))
+            support = await repo.stats.compliance(["support"], START, END)
+            both = await repo.stats.compliance(["support", "sales"], START, END)
+            later = await repo.stats.compliance(["support"], END, END + timedelta(days=1))
     finally:
         await store.close()
     assert support == (5, 3)  # 1, 2, 3, 4 and 8 handled; 1, 3 and 4 ever breached

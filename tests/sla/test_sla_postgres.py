@@ -71,12 +71,12 @@ async def test_two_instances_on_one_postgres_fire_each_reminder_once(
         clock.advance(timedelta(hours=1))
         assert await one.sla.run() == 0
         async with two.store.transaction() as repo:
-            assert not await repo.take_lease(
+            assert not await repo.leases.take(
                 "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
             )
         clock.advance(timedelta(minutes=2))  # the lease of `one` expired (60 s)
         async with two.store.transaction() as repo:
-            assert await repo.take_lease(
+            assert await repo.leases.take(
                 "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
             )
     finally:

@@ -32,9 +32,9 @@ async def _world(make_world):
 
 async def _inbound(world, number: int = 1) -> list[str]:
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(number)
+        conv = await repo.conversations.conversation_by_number(number)
         assert conv is not None and conv.inbox == "desk" and conv.channel == "slack"
-        return [m.text for m in await repo.messages_of(conv.id, ["inbound"])]
+        return [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
 
 
 def _texts_in(world, channel: str) -> list[str]:
@@ -60,7 +60,7 @@ async def test_a_dm_opens_a_conversation_the_team_works_and_reply_answers_in_the
     assert [a["text"] for a in answers] == ["Hold the power button for 10 s"]
     assert not answers[0].get("thread_ts")  # in the DM itself, not in a thread of it
     async with world.app.store.transaction() as repo:
-        assert await repo.journal_counts() == {"done": 3}  # every event journaled before its ack
+        assert await repo.journal.counts() == {"done": 3}  # every event journaled before its ack
 
 
 async def test_a_redelivered_dm_is_taken_in_once_and_an_edit_is_mirrored(make_world) -> None:
@@ -91,10 +91,10 @@ async def test_files_go_both_ways_in_the_dm(make_world) -> None:
     await world.dispatch(request)
     await world.settle()
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(1)
+        conv = await repo.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages_of(conv.id, ["inbound"]))[0]
-        assert [(a.filename, a.data) for a in await repo.attachments_of(first.id)] == [
+        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        assert [(a.filename, a.data) for a in await repo.messages.attachments_of(first.id)] == [
             ("bsod.png", b"\x89PNG blue")
         ]
     guide = world.fake.add_file("steps.pdf", b"%PDF steps", "application/pdf")
@@ -124,7 +124,7 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(make_world) -> Non
     async with world.app.store.transaction() as repo:
         ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
         assert [r.rating for r in ratings] == [5]
-        assert await repo.conversation_by_number(2) is None  # the answer opened nothing new
+        assert await repo.conversations.conversation_by_number(2) is None  # the answer opened nothing new
     in_dm = _texts_in(world, event["channel"])
     assert in_dm[-1] == "Thank you for your rating!"
 

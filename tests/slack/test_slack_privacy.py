@@ -27,7 +27,7 @@ async def test_forget_deletes_the_contacts_posts_and_uploaded_files_from_slack(w
     assert len(world.fake.files) == 1 and "Elm Street" in json.dumps(list(world.fake.messages.values()))
 
     async with world.app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(result.conversation_number or 0)
+        conversation = await repo.conversations.conversation_by_number(result.conversation_number or 0)
         assert conversation is not None
         forgotten = await forget_contact(
             repo, world.app.settings, conversation.contact_id, "Alice", world.clock.now()

@@ -64,7 +64,7 @@ async def test_a_removed_reaction_is_ignored_and_other_emoji_do_nothing(world) -
     assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before
     assert len(await _audit(world, "reaction")) == 1
     async with world.app.store.transaction() as repo:
-        assert await repo.journal_counts() == {"done": 3}  # ignored reactions are done too
+        assert await repo.journal.counts() == {"done": 3}  # ignored reactions are done too
 
 
 async def test_undo_on_removal_when_configured(make_world) -> None:
@@ -180,4 +180,4 @@ async def test_a_reaction_on_a_message_outside_every_thread_does_nothing(world) 
     assert world.fake.last_update(card["ts"]) is None
     assert await _audit(world, "reaction") == []
     async with world.app.store.transaction() as repo:
-        assert await repo.journal_counts() == {"done": 1}  # the reaction, done with nothing to do
+        assert await repo.journal.counts() == {"done": 1}  # the reaction, done with nothing to do

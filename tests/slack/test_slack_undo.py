@@ -96,7 +96,7 @@ async def test_edited_and_deleted_notes_follow_in_storage(make_world) -> None:
         assert (await world.dispatch(request)).status == 200
         await world.settle()
     async with world.app.store.transaction() as repo:
-        conv = await repo.conversation_by_number(number)
+        conv = await repo.conversations.conversation_by_number(number)
         assert conv is not None
-        notes = [m.text for m in await repo.messages_of(conv.id, ["note"])]
+        notes = [m.text for m in await repo.messages.messages_of(conv.id, ["note"])]
     assert notes == ["VAT 21% missing"]

@@ -17,9 +17,9 @@ from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message, status
 
 async def _outbound(rig: WhatsAppRig, number: int) -> list[tuple[str | None, str | None, str | None]]:
     async with rig.app.store.transaction() as repo:
-        conversation = await repo.conversation_by_number(number)
+        conversation = await repo.conversations.conversation_by_number(number)
         assert conversation is not None
-        rows = await repo.messages_of(conversation.id, ["outbound"])
+        rows = await repo.messages.messages_of(conversation.id, ["outbound"])
         return [(m.external_id, m.delivery_status, m.delivery_error) for m in rows]
 
 

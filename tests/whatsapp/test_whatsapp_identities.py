@@ -20,9 +20,9 @@ async def _identities(rig: WhatsAppRig) -> list[list[tuple[str, str]]]:
         found = []
         for value in (CUSTOMER, CUSTOMER_BSUID):
             for kind in ("phone", "whatsapp_user"):
-                contact = await repo.contact_by_identity(kind, value)
+                contact = await repo.contacts.contact_by_identity(kind, value)
                 if contact is not None:
-                    full = await repo.contact(contact.id)
+                    full = await repo.contacts.contact(contact.id)
                     found.append(sorted((i.kind, i.value) for i in full.identities))
         return found
 

@@ -141,7 +141,7 @@ async def test_image_too_large_and_failed_download_are_shown_not_lost(
 async def test_a_known_phone_number_links_to_the_same_contact(rig: WhatsAppRig) -> None:
     await rig.app.ingestor.ingest(email_in(sender="sofia@example.org", when=rig.clock.now()))
     async with rig.app.store.transaction() as repo:
-        contact = await repo.contact_by_identity("email", "sofia@example.org")
+        contact = await repo.contacts.contact_by_identity("email", "sofia@example.org")
         assert contact is not None
         from storage.models import ContactIdentity
 
@@ -151,9 +151,9 @@ async def test_a_known_phone_number_links_to_the_same_contact(rig: WhatsAppRig) 
         envelope(messages=[message("text", {"body": "it's me on WhatsApp"}, when=rig.clock.now())])
     )
     async with rig.app.store.transaction() as repo:
-        found = await repo.contact_by_identity("phone", CUSTOMER)
+        found = await repo.contacts.contact_by_identity("phone", CUSTOMER)
         assert found is not None and found.id == email_contact
-        conversations = await repo.contact_conversations(email_contact)
+        conversations = await repo.conversations.contact_conversations(email_contact)
     assert sorted(c.channel for c in conversations) == ["email", "whatsapp"]
 
 

@@ -6,7 +6,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters.whatsapp import sign_body, verify_signature
-from storage.repository import ConversationFilter
+from storage.repo_conversations import ConversationFilter
 from tests.whatsapp.conftest import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
 from tests.whatsapp.fake_graph import dumps
 from tests.whatsapp.wa_payloads import envelope, message
@@ -15,8 +15,8 @@ from tests.whatsapp.wa_payloads import envelope, message
 async def _count_inbound(rig: WhatsAppRig) -> int:
     async with rig.app.store.transaction() as repo:
         total = 0
-        for conversation in await repo.list_conversations(ConversationFilter(limit=1000)):
-            total += len(await repo.messages_of(conversation.id, ["inbound"]))
+        for conversation in await repo.conversations.list_conversations(ConversationFilter(limit=1000)):
+            total += len(await repo.messages.messages_of(conversation.id, ["inbound"]))
         return total
 
 
@@ -181,4 +181,4 @@ async def test_a_signed_body_that_is_not_json_is_kept_as_failed_and_later_messag
     await rig.deliver(payload)
     assert await _count_inbound(rig) == 1
     async with rig.app.store.transaction() as repo:
-        assert await repo.journal_counts() == {"done": 1, "failed": 1}
+        assert await repo.journal.counts() == {"done": 1, "failed": 1}

@@ -11,7 +11,7 @@ from bot.commands.listing import describe_conversation
 from bot.commands.message_details import detail_lines
 from bot.humanize import text_table
 from storage import Store
-from storage.repository import ConversationFilter
+from storage.repo_conversations import ConversationFilter
 from threadline.config import AppSettings
 
 __all__ = ["add_conversation_commands", "run_conversation_command"]
@@ -51,7 +51,7 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
         async with store.transaction() as repo:
             assignee_id = None
             if args.assignee:
-                found = await repo.find_agent(args.assignee)
+                found = await repo.agents.find_agent(args.assignee)
                 if not found:
                     print(f"no agent '{args.assignee}'", file=sys.stderr)
                     return 1
@@ -59,8 +59,8 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
             flt = ConversationFilter(
                 status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit
             )
-            rows = await repo.list_conversations(flt)
-            total = await repo.count_matching(flt)
+            rows = await repo.conversations.list_conversations(flt)
+            total = await repo.conversations.count_matching(flt)
             if args.json:
                 data = [await describe_conversation(repo, c) for c in rows]
                 for item in data:
@@ -71,8 +71,8 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
             else:
                 table = []
                 for conv in rows:
-                    assignee = (await repo.agent(conv.assignee_id)).name if conv.assignee_id else "—"
-                    labels = ", ".join(await repo.labels_of(conv.id)) or "—"
+                    assignee = (await repo.agents.agent(conv.assignee_id)).name if conv.assignee_id else "—"
+                    labels = ", ".join(await repo.labels.labels_of(conv.id)) or "—"
                     opened = f"{conv.created_at:%Y-%m-%d}"
                     table.append(
                         (
@@ -99,7 +99,7 @@ async def _show(settings: AppSettings, args: argparse.Namespace) -> int:
     store = Store(settings.threadline.database_url)
     try:
         async with store.transaction() as repo:
-            conversation = await repo.conversation_by_number(args.number)
+            conversation = await repo.conversations.conversation_by_number(args.number)
             if conversation is None:
                 print(f"No conversation #{args.number}.", file=sys.stderr)
                 return 1
@@ -120,8 +120,8 @@ async def _write_raw(settings: AppSettings, number: int, index: int) -> int:
     store = Store(settings.threadline.database_url)
     try:
         async with store.transaction() as repo:
-            conversation = await repo.conversation_by_number(number)
-            messages = await repo.messages_of(conversation.id) if conversation is not None else []
+            conversation = await repo.conversations.conversation_by_number(number)
+            messages = await repo.messages.messages_of(conversation.id) if conversation is not None else []
     finally:
         await store.close()
     if not messages:

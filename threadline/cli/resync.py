@@ -48,7 +48,7 @@ async def run_resync_command(settings: AppSettings, args: argparse.Namespace) ->
         wanted = None if args.all else sorted(set(args.numbers))
         if wanted is not None:
             async with store.transaction() as repo:
-                found = {c.number for c in await repo.conversations_for_resync(wanted)}
+                found = {c.number for c in await repo.repairs.conversations_for_resync(wanted)}
             missing = [n for n in wanted if n not in found]
             if missing:
                 listed = ", ".join(f"#{n}" for n in missing)

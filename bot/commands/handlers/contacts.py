@@ -7,7 +7,6 @@ from bot.commands.model import ContactMerge, History, PinContactNote, Profile
 from bot.contacts import describe_profile, find_contact, merge_contacts
 from bot.domain import MessageKind
 from bot.views import Reply
-from storage.automation import Automation
 
 __all__ = ["merge", "pin_note", "profile"]
 
@@ -21,8 +20,8 @@ async def profile(ctx: Context, _: Profile | History) -> Reply:
 async def pin_note(ctx: Context, command: PinContactNote) -> Reply:
     """Pin a note to the customer's profile and show it in this thread."""
     conv, agent, now = await ctx.conversation(), ctx.agent, ctx.now()
-    Automation(ctx.repo).add_contact_note(conv.contact_id, agent.name, command.text, now)
-    note = ctx.repo.new_message(
+    ctx.repo.contacts.add_contact_note(conv.contact_id, agent.name, command.text, now)
+    note = ctx.repo.messages.new_message(
         conv,
         MessageKind.NOTE,
         now,
@@ -30,7 +29,7 @@ async def pin_note(ctx: Context, command: PinContactNote) -> Reply:
         author_name=agent.name,
         text="📌 " + command.text,
     )
-    ctx.repo.audit(actor=agent.name, action="contact-noted", now=now, conversation=conv)
+    ctx.repo.audit.record(actor=agent.name, action="contact-noted", now=now, conversation=conv)
     await ctx.effects(conv).show(note)
     return Reply("Note pinned to the customer's profile.", conversation_number=conv.number)
 

@@ -34,7 +34,7 @@ async def summary(ctx: Context, _: Summary) -> Reply:
 async def send_draft(ctx: Context, _: SendDraft) -> Reply:
     """Send the newest reply draft the model proposed, as the acting agent's reply (checks included)."""
     conv = await ctx.conversation()
-    notes = await ctx.repo.messages_of(conv.id, [MessageKind.NOTE])
+    notes = await ctx.repo.messages.messages_of(conv.id, [MessageKind.NOTE])
     drafts = [m for m in notes if (m.meta or {}).get(DRAFT_META) and not (m.meta or {}).get("draft_sent")]
     if not drafts:
         return Reply(

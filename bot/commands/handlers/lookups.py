@@ -19,7 +19,7 @@ async def help_answer(ctx: Context, command: Help) -> Reply:
 
 async def labels_in_use(ctx: Context, _: Labels) -> Reply:
     """The labels in use, most used first."""
-    return Reply(describe_labels(await ctx.repo.label_usage()))
+    return Reply(describe_labels(await ctx.repo.labels.label_usage()))
 
 
 async def list_conversations(ctx: Context, command: ListConversations) -> Reply:

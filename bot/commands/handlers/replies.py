@@ -23,7 +23,7 @@ async def note(ctx: Context, command: Note) -> Reply:
     """Add an internal note; it is posted in the thread unless it was typed there."""
     conv, agent = await ctx.conversation(), ctx.agent
     effects = ctx.effects(conv)
-    message = ctx.repo.new_message(
+    message = ctx.repo.messages.new_message(
         conv,
         MessageKind.NOTE,
         effects.now,
@@ -32,7 +32,7 @@ async def note(ctx: Context, command: Note) -> Reply:
         text=command.text,
         chat_ref=ctx.chat_ref,
     )
-    ctx.repo.audit(actor=agent.name, action="noted", now=effects.now, conversation=conv)
+    ctx.repo.audit.record(actor=agent.name, action="noted", now=effects.now, conversation=conv)
     if not command.shown:
         await effects.show(message)
     return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
@@ -108,7 +108,7 @@ async def send_template(ctx: Context, command: Template) -> Reply:
 async def _send_approved(ctx: Context, conv: Conversation, command: Template) -> Reply:
     template = render_template(ctx.settings, conv.channel, command.name, command.params)
     if conv.assignee_id not in (None, ctx.agent.id) and ctx.settings.inbox(conv.inbox).collision == "refuse":
-        holder = await ctx.repo.agent(conv.assignee_id)
+        holder = await ctx.repo.agents.agent(conv.assignee_id)
         return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
     await _send_outbound(ctx, conv, template.text, "templated", template.meta)
     return Reply(
@@ -120,7 +120,7 @@ async def _send_approved(ctx: Context, conv: Conversation, command: Template) ->
 async def retry(ctx: Context, _: Retry) -> Reply:
     """Send the conversation's failed replies again (free-form ones only inside the channel's window)."""
     conv, agent = await ctx.conversation(), ctx.agent
-    failed = await ctx.repo.failed_outbound(conv.id)
+    failed = await ctx.repo.messages.failed_outbound(conv.id)
     if not failed:
         return Reply(f"#{conv.number} has no failed replies.", conversation_number=conv.number)
     refusal = window_refusal(ctx.settings, conv.channel, conv.last_inbound_at, ctx.now())
@@ -131,7 +131,7 @@ async def retry(ctx: Context, _: Retry) -> Reply:
         message.delivery_status = DeliveryStatus.PENDING
         message.delivery_error = None
         await effects.send(message)
-    ctx.repo.audit(
+    ctx.repo.audit.record(
         actor=agent.name,
         action="retried",
         now=effects.now,
@@ -168,7 +168,7 @@ async def _send_outbound(
     files: tuple[InboundAttachment, ...] = (),
 ) -> None:
     effects = ctx.effects(conv)
-    message = ctx.repo.new_message(
+    message = ctx.repo.messages.new_message(
         conv,
         MessageKind.OUTBOUND,
         effects.now,
@@ -181,10 +181,10 @@ async def _send_outbound(
         chat_ref=ctx.chat_ref,
     )
     for f in files:
-        ctx.repo.add_attachment(
+        ctx.repo.messages.add_attachment(
             message, filename=f.filename, content_type=f.content_type, size=f.size, data=f.data
         )
     conv.last_outbound_at = effects.now
     conv.updated_at = effects.now
-    ctx.repo.audit(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
+    ctx.repo.audit.record(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
     await hold_reply(effects, ctx.settings, message)

@@ -68,13 +68,13 @@ async def change_labels(ctx: Context, command: LabelChange) -> Reply:
     conv, agent, repo = await ctx.conversation(), ctx.agent, ctx.repo
     added, removed = [], []
     for name in command.add:
-        label = await repo.label(name, create=True)
+        label = await repo.labels.label(name, create=True)
         assert label is not None
-        if await repo.set_label(conv, label.id, True):
+        if await repo.labels.set_label(conv, label.id, True):
             added.append(label.name)
     for name in command.remove:
-        label = await repo.label(name, create=False)
-        if label is not None and await repo.set_label(conv, label.id, False):
+        label = await repo.labels.label(name, create=False)
+        if label is not None and await repo.labels.set_label(conv, label.id, False):
             removed.append(label.name)
     if not added and not removed:
         return Reply(f"#{conv.number}: labels unchanged.", conversation_number=conv.number)

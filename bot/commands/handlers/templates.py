@@ -6,7 +6,6 @@ from bot.automation.templates import find_template, list_templates, render_for
 from bot.commands.context import Context
 from bot.commands.model import TemplateList, TemplatePreview, TemplateSave
 from bot.views import Reply
-from storage.automation import Automation
 
 __all__ = ["list_canned", "preview_canned", "save_canned", "unknown_template"]
 
@@ -48,7 +47,11 @@ async def save_canned(ctx: Context, command: TemplateSave) -> Reply:
         conv = await ctx.find_conversation()
         if conv is None:
             return Reply("Say what to save (template save NAME TEXT), or use it in a thread.", ok=False)
-        sent = [m for m in await ctx.repo.messages_of(conv.id, ["outbound"]) if m.author_agent_id is not None]
+        sent = [
+            m
+            for m in await ctx.repo.messages.messages_of(conv.id, ["outbound"])
+            if m.author_agent_id is not None
+        ]
         if not sent:
             return Reply(
                 f"#{conv.number} has no reply to save; give the text: template save NAME TEXT", ok=False
@@ -56,8 +59,8 @@ async def save_canned(ctx: Context, command: TemplateSave) -> Reply:
         text = sent[-1].text
     if command.name.lower() in {k.lower() for k in ctx.settings.templates}:
         return Reply(f"'{command.name}' is defined in the config file; choose another name.", ok=False)
-    new = await Automation(ctx.repo).save_template(command.name, text, agent.name, ctx.now())
-    ctx.repo.audit(
+    new = await ctx.repo.templates.save_template(command.name, text, agent.name, ctx.now())
+    ctx.repo.audit.record(
         actor=agent.name, action="template-saved", now=ctx.now(), detail={"template": command.name}
     )
     return Reply(f"Template '{command.name}' {'saved' if new else 'replaced'}: {text[:80]}")
