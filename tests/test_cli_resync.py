@@ -8,8 +8,9 @@ from pathlib import Path
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
-from tests.conftest import BASE_CONFIG, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import BASE_CONFIG
 from tests.test_cli import ROOT, _cli
 from threadline.config import parse_config
 

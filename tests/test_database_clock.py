@@ -14,7 +14,8 @@ from bot.clock import DatabaseClock, ManualClock, SystemClock
 from storage import Store
 from storage.db_time import database_now
 from storage.migrate import upgrade
-from tests.conftest import make_settings, reset_postgres
+from testkit.servers import reset_postgres
+from testkit.settings import make_settings
 from tests.sla.sla_support import ams, new_app, settings_for
 from threadline.app import TEST_CLOCK_OFFSET, Threadline, clock_skew_for_tests
 

@@ -22,7 +22,7 @@ import termios
 import time
 from pathlib import Path
 
-from tests.conftest import BASE_CONFIG
+from testkit.settings import BASE_CONFIG
 from tests.email.email_servers import Dovecot, make_mail
 from tests.test_terminal import Terminal
 from threadline.progress import ProgressDisplay

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import BASE_CONFIG, make_settings
 from tests.automation.support import AUTOMATION
-from tests.conftest import BASE_CONFIG, make_settings, started_app
-from tests.helpers import email_in
 from threadline.app import Threadline
 from threadline.cli import main
 

@@ -14,9 +14,9 @@ import discord
 import pytest
 
 from bot.clock import ManualClock
+from testkit.waiting import until
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app
-from tests.helpers import until
 
 USER = 610000000000000001
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from testkit.waiting import until
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import Harness, build_app, component, email_in
-from tests.helpers import until
 
 
 @pytest.fixture

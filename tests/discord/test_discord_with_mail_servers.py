@@ -9,10 +9,10 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from bot.clock import ManualClock
+from testkit.waiting import until
 from tests.discord.discord_fake import FakeDiscord
 from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
-from tests.helpers import until
 from threadline.app import Threadline
 from threadline.config import parse_config
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from storage.repository import ConversationFilter
-from tests.conftest import make_settings
+from testkit.settings import make_settings
+from testkit.waiting import until
 from tests.email.email_servers import Dovecot, Sink
-from tests.helpers import until
 from threadline.app import Threadline
 from threadline.config import AppSettings
 

@@ -13,9 +13,9 @@ from adapters.local import LocalSurface
 from adapters.local.render import render_post
 from adapters.local.surface import LocalThread
 from bot.clock import SystemClock
+from testkit.waiting import until
 from tests.email.email_servers import Dovecot, Sink
 from tests.email.test_email_end_to_end import _settings
-from tests.helpers import until
 from threadline.app import Threadline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"

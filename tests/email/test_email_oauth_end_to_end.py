@@ -22,15 +22,16 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from bot.clock import SystemClock
+from testkit.inbound import email_in
+from testkit.settings import BASE_CONFIG
+from testkit.waiting import until
 from testkit.workers import free_port
-from tests.conftest import BASE_CONFIG
 from tests.email.email_servers import Dovecot, kill_and_restart_dovecot, make_mail
 from tests.email.idp_standin import IdentityProviderStandIn
 from tests.email.oauth_servers import TEST_ACCOUNT as USER
 from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
 from tests.email.oauth_servers import OAuthSink, deliver_to_maildir
 from tests.email.test_email_oauth import append_mail, wait_until
-from tests.helpers import email_in, until
 from threadline.app import Threadline
 from threadline.config import load_config, parse_config
 

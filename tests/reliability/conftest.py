@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import reset_postgres
+from testkit.servers import reset_postgres
 from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot
 from tests.reliability.haproxy import Balancer
 from tests.reliability.procs import SmtpSink

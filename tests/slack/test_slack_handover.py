@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.helpers import until
+from testkit.waiting import until
 from tests.slack.slack_payloads import message_event, reaction_event
 from tests.slack.slack_read import all_text
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from adapters.slack.home_view import home_view
 from bot.views import QueueItem, QueueView
-from tests.helpers import until
+from testkit.waiting import until
 from tests.slack.slack_payloads import app_home_opened, home_action, message_event, slash
 from tests.slack.slack_read import card_fields
 from tests.slack.slack_rules import home_view_error

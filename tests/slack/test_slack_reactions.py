@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import AuditEvent
-from tests.helpers import until
+from testkit.waiting import until
 from tests.slack.slack_payloads import reaction_body, reaction_event
 from tests.slack.slack_read import card_fields
 

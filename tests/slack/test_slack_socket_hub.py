@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.helpers import until
+from testkit.waiting import until
 from tests.slack.slack_fake import FakeSlack
 
 

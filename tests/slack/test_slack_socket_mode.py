@@ -7,7 +7,7 @@ from functools import partial
 from sqlalchemy import select
 
 from storage.models import Message
-from tests.helpers import until
+from testkit.waiting import until
 from tests.slack.slack_fake import FakeSlack
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
+from testkit.waiting import until
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
-from tests.helpers import until
 from tests.slack.conftest import CHANNEL
 from tests.slack.slack_fake import FakeSlack
 from tests.slack.slack_payloads import block_action, message_event

@@ -8,8 +8,9 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.commands import Actor, Location
 from storage.migrate import upgrade
-from tests.conftest import BASE_CONFIG, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import BASE_CONFIG
 from threadline.app import Threadline
 from threadline.config import AppSettings, parse_config
 

@@ -12,7 +12,8 @@ import pytest
 
 from adapters.whatsapp import SIGNATURE_HEADER, WhatsAppChannel, sign_body
 from bot.clock import ManualClock
-from tests.conftest import make_settings, started_app
+from testkit.app import started_app
+from testkit.settings import make_settings
 from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph, dumps
 from threadline.app import Threadline
 

@@ -9,7 +9,8 @@ import aiohttp
 
 from bot.automation.csat import CSAT_CHOICES
 from bot.clock import ManualClock
-from tests.conftest import make_settings, started_app
+from testkit.app import started_app
+from testkit.settings import make_settings
 from tests.whatsapp.conftest import WhatsAppRig, whatsapp_config
 from tests.whatsapp.fake_graph import FakeGraph
 from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message, status

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from adapters.whatsapp import parse_webhook
 from bot.clock import ManualClock
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from tests.whatsapp.conftest import WhatsAppRig, build_rig
 from tests.whatsapp.fake_graph import FakeGraph
 from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message

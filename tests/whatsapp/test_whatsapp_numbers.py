@@ -98,7 +98,7 @@ async def test_an_unknown_number_is_logged_and_counted(
 
 def test_numbers_must_name_distinct_known_inboxes(tmp_path: Path) -> None:
     from bot.config import ConfigError
-    from tests.conftest import make_settings
+    from testkit.settings import make_settings
     from tests.whatsapp.conftest import whatsapp_config
 
     def load(extra: str, more: str = SALES) -> None:

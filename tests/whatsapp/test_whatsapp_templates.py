@@ -64,7 +64,7 @@ def test_named_parameters_are_checked_against_the_body(tmp_path) -> None:
     import pytest
 
     from bot.config import ConfigError
-    from tests.conftest import make_settings
+    from testkit.settings import make_settings
     from tests.whatsapp.conftest import whatsapp_config
 
     def load(template: str) -> None:

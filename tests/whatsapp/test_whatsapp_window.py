@@ -12,7 +12,7 @@ from bot.commands.model import Template
 from bot.config import ConfigError
 from bot.domain import DomainError
 from bot.windows import describe_age, render_template, window_refusal
-from tests.conftest import make_settings
+from testkit.settings import make_settings
 from tests.whatsapp.conftest import whatsapp_config
 from threadline.config import parse_config
 
