@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.ports.inbound import InboundMessage  # noqa: E402
-from tests.slack.conftest import CHANNEL, slack_config  # noqa: E402
-from tests.slack.slack_fake import FakeSlack  # noqa: E402
-from tests.slack.slack_payloads import block_action, slash  # noqa: E402
+from testkit.slack.fake import FakeSlack  # noqa: E402
+from testkit.slack.payloads import block_action, slash  # noqa: E402
+from testkit.slack.rig import CHANNEL, slack_config  # noqa: E402
 from threadline.app import Threadline  # noqa: E402
 from threadline.config import parse_config  # noqa: E402
 

@@ -17,12 +17,12 @@ import aiohttp
 from sqlalchemy import create_engine, text
 
 from storage.db import sync_url
+from testkit.slack.fake import FakeSlack
 from testkit.workers import free_port
 from tests.reliability.haproxy import Balancer
 from tests.reliability.procs import Instance
 from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import whatsapp_section
-from tests.slack.slack_fake import FakeSlack
 
 CONFIG = """
 [threadline]

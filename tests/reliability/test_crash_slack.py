@@ -10,12 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import message_event
 from testkit.workers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
-from tests.slack.slack_fake import FakeSlack
-from tests.slack.slack_payloads import message_event
 
 CONFIG = """
 [threadline]

@@ -22,8 +22,8 @@ from adapters.email.mime import parse_email
 from adapters.whatsapp.payload import parse_webhook
 from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
-from tests.slack.conftest import slack_config
-from tests.slack.slack_fake import FakeSlack, form, signed_request
+from testkit.slack.fake import FakeSlack, form, signed_request
+from testkit.slack.rig import slack_config
 from tests.whatsapp.wa_payloads import envelope, message, status
 from threadline.app import Threadline
 from threadline.config import parse_config

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import AuditEvent
+from testkit.slack.payloads import reaction_body, reaction_event
+from testkit.slack.read import card_fields
 from testkit.waiting import until
-from tests.slack.slack_payloads import reaction_body, reaction_event
-from tests.slack.slack_read import card_fields
 
 
 async def _audit(world, action: str) -> list[AuditEvent]:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.config import ConfigError
 from storage.models import OutboxRow
-from tests.slack.conftest import CHANNEL, slack_config
-from tests.slack.slack_payloads import slash
+from testkit.slack.payloads import slash
+from testkit.slack.rig import CHANNEL, slack_config
 from threadline.config import parse_config
 
 

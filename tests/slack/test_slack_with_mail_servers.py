@@ -14,12 +14,12 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import block_action, message_event
+from testkit.slack.read import all_text, card_fields, literal_text
+from testkit.slack.rig import CHANNEL
 from testkit.waiting import until
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
-from tests.slack.conftest import CHANNEL
-from tests.slack.slack_fake import FakeSlack
-from tests.slack.slack_payloads import block_action, message_event
-from tests.slack.slack_read import all_text, card_fields, literal_text
 from threadline.app import Threadline
 from threadline.config import parse_config
 

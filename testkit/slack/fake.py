@@ -6,7 +6,7 @@ to fail: ``fail(method, error, times=, status=, retry_after=)`` queues failures
 ``rate_limit(per_second, burst)`` enforces a per-channel limit on ``chat.postMessage``
 like Slack's. The bench uses it too.
 
-It is strict the way Slack is (see ``tests/slack/slack_rules.py`` for the documented limits): messages
+It is strict the way Slack is (see ``testkit/slack/rules.py`` for the documented limits): messages
 over Block Kit's limits are refused with Slack's error codes, a method the fake does not implement
 answers ``unknown_method`` (as slack.com/api does for a misspelt method), a ``trigger_id`` works once
 and only within 3 seconds of the interaction (https://docs.slack.dev/interactivity/handling-user-interaction:
@@ -26,10 +26,10 @@ A channel it knows with the bot not a member refuses ``chat.postMessage`` with `
 ``views.publish`` takes a Home tab view only (``type`` ``home``, at most 100 blocks, the blocks' own
 limits) for a user of the workspace, and keeps the last one per user in ``homes``
 (https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
-holds by ``tests/slack/slack_payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
+holds by ``testkit.slack.payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
 Message ``metadata`` is validated and returned by ``conversations.replies`` / ``conversations.history``
-only with ``include_all_metadata``, as Slack documents (``tests/slack/slack_history.py``).
-Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
+only with ``include_all_metadata``, as Slack documents (``testkit/slack/history.py``).
+Socket Mode (``apps.connections.open`` and the websocket) is ``testkit/slack/socket_mode.py``.
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_history import history, metadata_error, replies
-from tests.slack.slack_rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
-from tests.slack.slack_socket import SocketHub
+from testkit.slack.history import history, metadata_error, replies
+from testkit.slack.rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
+from testkit.slack.socket_mode import SocketHub
 
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
@@ -129,7 +129,7 @@ class FakeSlack:
     url: str = ""
     root: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (tests/slack/slack_socket.py)
+    socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (testkit/slack/socket_mode.py)
     _runner: web.AppRunner | None = None
 
     # --- control ---------------------------------------------------------------------------------
