@@ -9,9 +9,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from bot.clock import ManualClock
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, DiscordRig, RecordingSender
 from testkit.waiting import until
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
 from tests.email.email_servers import Dovecot, Sink, smtp_toml
 from threadline.app import Threadline
 from threadline.config import parse_config
@@ -42,7 +42,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
     assert app.discord is not None
     await app.discord.login()
     app.start_email_sources()
-    harness = Harness(app, fake, RecordingSender(), channel, clock)
+    harness = DiscordRig(app, fake, RecordingSender(), channel, clock)
     try:
         mail = EmailMessage()
         mail["From"], mail["To"] = "Jane Doe <jane@example.org>", "support@example.com"

@@ -6,7 +6,7 @@ follow-ups), keeps channels, messages and synced commands in memory, records eve
 (``calls``), and can be told to fail the next matching call (429 with Retry-After and X-RateLimit
 headers, 403, 404 …).
 
-It refuses what Discord refuses (``discord_fake_limits`` has the message limits and their sources):
+It refuses what Discord refuses (``testkit.discord.limits`` has the message limits and their sources):
 - a request without the bot token answers 401 (Opcodes and Status Codes, HTTP: "the Authorization
   header was missing or invalid"); ``token`` is the one it accepts;
 - a route it does not know answers 501 and is recorded in ``unknown``: the tests' fixture fails on it,
@@ -53,11 +53,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord import discord_fake_payloads as p
-from tests.discord.discord_fake_dms import FakeDms
-from tests.discord.discord_fake_gateway import FakeGateway
-from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
-from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
+from testkit.discord import payloads as p
+from testkit.discord.dms import FakeDms
+from testkit.discord.gateway import FakeGateway
+from testkit.discord.limits import check_message, check_new_message, check_thread_name
+from testkit.discord.payloads import APP_ID, BOT_ID, GUILD_ID
 
 __all__ = [
     "APP_ID",

@@ -20,8 +20,8 @@ from bot.clock import ManualClock
 from bot.ports import SentParts
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
-from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
-from tests.discord.discord_fake_payloads import reaction as fake_reaction
+from testkit.discord.fake import APP_ID, GUILD_ID, Call, FakeDiscord
+from testkit.discord.payloads import reaction as fake_reaction
 from threadline.app import Threadline
 from threadline.config import parse_config
 
@@ -34,7 +34,7 @@ __all__ = [
     "ALICE",
     "BOB",
     "STRANGER",
-    "Harness",
+    "DiscordRig",
     "RecordingSender",
     "build_app",
     "email_in",
@@ -128,7 +128,7 @@ def email_in(when: datetime, text: str = "Hello, where is my refund?", **fields:
 
 
 @dataclass
-class Harness:
+class DiscordRig:
     """A Threadline app logged in to the fake Discord, with helpers to act as a Discord member."""
 
     app: Threadline
@@ -261,7 +261,7 @@ def member(user: int, roles: tuple[int, ...] = (AGENT_ROLE,)) -> dict[str, Any]:
     }
 
 
-def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
+def _base(h: DiscordRig, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
     iid = next(_ids)
     channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
     roles = (AGENT_ROLE,) if user != STRANGER else ()
@@ -287,7 +287,7 @@ def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str,
 
 
 def slash(
-    h: Harness,
+    h: DiscordRig,
     name: str,
     options: dict[str, Any],
     *,
@@ -336,7 +336,7 @@ def slash(
 
 
 def component(
-    h: Harness,
+    h: DiscordRig,
     message: dict[str, Any],
     custom_id: str,
     kind: int,
