@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
 from bot.digest.percentiles import percentile  # noqa: E402
+from testkit.whatsapp.graph import PHONE_NUMBER_ID  # noqa: E402
+from testkit.whatsapp.payloads import envelope, message  # noqa: E402
 from testkit.workers import free_port  # noqa: E402
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID  # noqa: E402
-from tests.whatsapp.wa_payloads import envelope, message  # noqa: E402
 
 __all__ = ["main"]
 

@@ -19,7 +19,7 @@ import aiohttp
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from testkit.slack.fake import SECRET as SLACK_SECRET
 from testkit.slack.fake import trigger_id
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]
 

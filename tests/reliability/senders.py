@@ -36,8 +36,8 @@ from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from testkit.slack.fake import BOT_USER, trigger_id
 from testkit.slack.fake import SECRET as SLACK_SECRET
 from testkit.slack.payloads import as_slack_sends
+from testkit.whatsapp.payloads import envelope, message
 from tests.reliability.test_crash_journal import SECRET
-from tests.whatsapp.wa_payloads import envelope, message
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]
 

@@ -20,13 +20,13 @@ from bot.clock import SystemClock
 from bot.commands import Actor, CommandService, Location
 from storage import Store
 from testkit.slack.fake import FakeSlack
+from testkit.whatsapp.graph import TOKEN, FakeGraph
+from testkit.whatsapp.payloads import envelope, message
 from tests.email.email_servers import Dovecot, free_port
 from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
 from tests.reliability.state import rows, safe_snapshot, snapshot
 from tests.reliability.test_crash_journal import SECRET, Webhooks, whatsapp_section
 from tests.reliability.test_crash_slack import CONFIG as SLACK_CONFIG
-from tests.whatsapp.fake_graph import TOKEN, FakeGraph
-from tests.whatsapp.wa_payloads import envelope, message
 from threadline.config import load_config
 
 LOCAL_CONFIG = """

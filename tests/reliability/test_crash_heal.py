@@ -16,12 +16,12 @@ import pytest
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from testkit.slack.fake import FakeSlack
+from testkit.whatsapp.payloads import envelope, message
 from tests.email.email_servers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import rows
 from tests.reliability.test_crash_journal import SECRET, Webhooks, whatsapp_section
 from tests.reliability.test_crash_slack import slack as slack  # the fake Slack fixture
-from tests.whatsapp.wa_payloads import envelope, message
 
 CHANNEL = "C_SUPPORT"
 CUSTOMERS = 3

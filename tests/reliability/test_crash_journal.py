@@ -23,11 +23,11 @@ from sqlalchemy import create_engine, text
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from storage.db import sync_url
+from testkit.whatsapp.graph import PHONE_NUMBER_ID
+from testkit.whatsapp.payloads import envelope, message
 from testkit.workers import free_port
 from tests.reliability.procs import Instance, until
 from tests.reliability.state import safe_snapshot, snapshot
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID
-from tests.whatsapp.wa_payloads import envelope, message
 
 SECRET = "crash-app-secret"
 CONFIG = """

@@ -24,7 +24,7 @@ from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
 from testkit.slack.fake import FakeSlack, form, signed_request
 from testkit.slack.rig import slack_config
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.whatsapp.payloads import envelope, message, status
 from threadline.app import Threadline
 from threadline.config import parse_config
 

@@ -11,9 +11,9 @@ from bot.automation.csat import CSAT_CHOICES
 from bot.clock import ManualClock
 from testkit.app import started_app
 from testkit.settings import make_settings
-from tests.whatsapp.conftest import WhatsAppRig, whatsapp_config
-from tests.whatsapp.fake_graph import FakeGraph
-from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message, status
+from testkit.whatsapp.graph import FakeGraph
+from testkit.whatsapp.payloads import CUSTOMER, envelope, message, status
+from testkit.whatsapp.rig import WhatsAppRig, whatsapp_config
 
 
 async def _outbound(rig: WhatsAppRig, number: int) -> list[tuple[str | None, str | None, str | None]]:

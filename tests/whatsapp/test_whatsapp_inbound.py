@@ -7,9 +7,9 @@ from pathlib import Path
 from adapters.whatsapp import parse_webhook
 from bot.clock import ManualClock
 from testkit.inbound import email_in
-from tests.whatsapp.conftest import WhatsAppRig, build_rig
-from tests.whatsapp.fake_graph import FakeGraph
-from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message
+from testkit.whatsapp.graph import FakeGraph
+from testkit.whatsapp.payloads import CUSTOMER, envelope, message
+from testkit.whatsapp.rig import WhatsAppRig, build_rig
 
 
 def _thread(rig: WhatsAppRig):

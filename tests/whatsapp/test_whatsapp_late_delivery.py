@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def test_a_late_delivered_message_does_not_reopen_the_window_longer(rig: WhatsAppRig) -> None:

@@ -6,8 +6,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.local.render import render_post
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.whatsapp.payloads import envelope, message, status
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def _thread_with_reply(rig: WhatsAppRig, text: str):

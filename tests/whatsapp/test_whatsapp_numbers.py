@@ -12,9 +12,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.runtime import metrics
-from tests.whatsapp.conftest import build_rig
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, FakeGraph
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, FakeGraph
+from testkit.whatsapp.payloads import envelope, message, status
+from testkit.whatsapp.rig import build_rig
 
 SALES = """
 [inboxes.sales]
@@ -99,7 +99,7 @@ async def test_an_unknown_number_is_logged_and_counted(
 def test_numbers_must_name_distinct_known_inboxes(tmp_path: Path) -> None:
     from bot.config import ConfigError
     from testkit.settings import make_settings
-    from tests.whatsapp.conftest import whatsapp_config
+    from testkit.whatsapp.rig import whatsapp_config
 
     def load(extra: str, more: str = SALES) -> None:
         make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path, more + whatsapp_config("http://x", extra=extra))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.local.render import render_post
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: WhatsAppRig) -> None:

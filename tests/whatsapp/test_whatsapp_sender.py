@@ -10,8 +10,8 @@ from adapters.whatsapp import GraphClient, WhatsAppSender, split_text
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import AttachmentView, OutboundView
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 from testkit.workers import free_port
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
 
 def _settings(url: str, token: str = TOKEN) -> WhatsAppSettings:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 PHOTO = "https://example.com/van.jpg"
 
@@ -65,7 +65,7 @@ def test_named_parameters_are_checked_against_the_body(tmp_path) -> None:
 
     from bot.config import ConfigError
     from testkit.settings import make_settings
-    from tests.whatsapp.conftest import whatsapp_config
+    from testkit.whatsapp.rig import whatsapp_config
 
     def load(template: str) -> None:
         extra = f"[channels.whatsapp.templates.t]\n{template}\n"
