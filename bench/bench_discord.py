@@ -71,7 +71,7 @@ async def run(samples: int) -> dict[str, list[float]]:
         await app.sync_agents()
         assert app.discord is not None
         await app.discord.login()
-        h = DiscordRig(app, fake, sender, channel, clock)
+        h = DiscordRig.around(app, clock, fake, sender, channel)
         for n in range(20):
             await app.ingestor.ingest(email_in(clock.now(), subject=f"case {n}"))
         await app.dispatcher.drain()

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.clock import ManualClock
 from testkit.app import started_app
+from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot
+from testkit.email.smtp_sink import SmtpSink
 from testkit.servers import PG_ADMIN_URL, reset_postgres, unavailable
 from testkit.settings import make_settings
-from testkit.workers import free_port, worker_name
-from tests.email.email_servers import Dovecot, Sink, start_dovecot, stop_dovecot
+from testkit.workers import worker_name
 from tests.groups import mark_groups
 from threadline.app import Threadline
 
@@ -101,13 +101,10 @@ def dovecot() -> Iterator[Dovecot]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
+def smtp() -> Iterator[SmtpSink]:
     """A real aiosmtpd server on a free loopback port, storing what it receives."""
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    sink = SmtpSink().start()
     try:
-        yield sink, port
+        yield sink
     finally:
-        controller.stop()
+        sink.stop()

@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from testkit.fake_api import FakeApi
 from testkit.slack.history import history, metadata_error, replies
 from testkit.slack.rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
 from testkit.slack.socket_mode import SocketHub
@@ -100,10 +102,9 @@ class Failure:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(FakeApi[Call]):
     """The fake server's state; ``url`` is the base URL to give ``AsyncWebClient``."""
 
-    calls: list[Call] = field(default_factory=list)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
@@ -120,17 +121,13 @@ class FakeSlack:
     trigger_seconds: float = TRIGGER_SECONDS
     used_triggers: set[str] = field(default_factory=set)
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before it answers
-    refusals: list[tuple[str, str, str]] = field(default_factory=list)  # (method, error, why)
-    failures: dict[str, list[Failure]] = field(default_factory=dict)
     limit: tuple[float, int] | None = None
     limit_retry_after: int = 1
     limit_seconds: Callable[[], float] = time.monotonic  # the time the limit's buckets refill with
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    url: str = ""
-    root: str = ""
+    url: str = ""  # the Web API's base (``root`` + ``/api/``)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (testkit/slack/socket_mode.py)
-    _runner: web.AppRunner | None = None
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -138,7 +135,7 @@ class FakeSlack:
         self, method: str, error: str, *, times: int = 1, status: int = 200, retry_after: int | None = None
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with ``error``."""
-        self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
+        self.script(rf"^{re.escape(method)}$", Failure(error, status, retry_after), times=times)
 
     def rate_limit(
         self,
@@ -236,20 +233,14 @@ class FakeSlack:
         app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_get("/socket", self.socket.serve)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.root = f"http://127.0.0.1:{port}"
+        await self.serve(app)
         self.url = f"{self.root}/api/"
         return self
 
     async def stop(self) -> None:
         """Stop serving."""
         await self.socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -281,10 +272,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        self.calls.append(Call(method, args))
-        queued = self.failures.get(method)
-        if queued:
-            failure = queued.pop(0)
+        self.record(Call(method, args))
+        failure: Failure | None = self.scripted_answer(method)
+        if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
@@ -310,19 +300,19 @@ class FakeSlack:
         if method == "auth.test":
             return web.json_response(handler(args), headers={"x-oauth-scopes": self.scopes})
         if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
-            self.refusals.append((method, "invalid_arguments", why))
+            self.refuse(method, "invalid_arguments", why)
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method == "views.publish" and (
             why := home_view_error(args.get("view")) or self._publish_error(args)
         ):
-            self.refusals.append((method, "invalid_arguments", why))
+            self.refuse(method, "invalid_arguments", why)
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
             if refused is None and method == "chat.postMessage" and (bad := metadata_error(args)):
                 refused = (bad, "metadata is not {event_type: string, event_payload: object}")
             if refused is not None:
-                self.refusals.append((method, *refused))
+                self.refuse(method, *refused)
                 return web.json_response({"ok": False, "error": refused[0]})
         return web.json_response(handler(args))
 

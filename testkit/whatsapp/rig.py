@@ -11,6 +11,7 @@ import aiohttp
 from adapters.whatsapp import SIGNATURE_HEADER, WhatsAppChannel, sign_body
 from bot.clock import ManualClock
 from testkit.app import started_app
+from testkit.rig import Rig, configured
 from testkit.settings import make_settings
 from testkit.whatsapp.graph import PHONE_NUMBER_ID, TOKEN, FakeGraph, dumps
 from threadline.app import Threadline
@@ -55,21 +56,26 @@ body = "Hi {{{{first_name}}}}, your delivery slot is {{{{slot}}}}."
 
 
 @dataclass
-class WhatsAppRig:
+class WhatsAppRig(Rig):
     """A running app with the WhatsApp channel, its webhook URL, and the fake Graph API."""
 
-    app: Threadline
     graph: FakeGraph
-    clock: ManualClock
     http: aiohttp.ClientSession
+    channel: WhatsAppChannel
 
-    @property
-    def channel(self) -> WhatsAppChannel:
-        assert self.app.whatsapp is not None
-        return self.app.whatsapp
+    @classmethod
+    def around(cls, app: Threadline, clock: ManualClock, graph: FakeGraph) -> WhatsAppRig:
+        """The rig of an app with the WhatsApp channel (found once, here), with its own HTTP client."""
+        return cls(app, clock, graph, aiohttp.ClientSession(), configured(app.whatsapp, "WhatsApp"))
+
+    async def close(self) -> None:
+        """Close the rig's HTTP client and stop the app."""
+        await self.http.close()
+        await self.app.stop()
 
     @property
     def url(self) -> str:
+        """The app's WhatsApp webhook URL."""
         return f"{self.app.web.url}/webhooks/whatsapp"
 
     async def post(self, payload: Any, *, signature: str | None = None, raw: bytes | None = None) -> int:
@@ -92,7 +98,7 @@ class WhatsAppRig:
     async def settle(self) -> None:
         """Let the webhook worker and the outbox finish."""
         await self.channel.idle()
-        await self.app.dispatcher.drain()
+        await self.drain()
 
 
 async def build_rig(
@@ -108,8 +114,8 @@ async def build_rig(
     )
     app = await started_app(settings, clock)
     graph.now = clock.now
-    assert app.whatsapp is not None
+    rig = WhatsAppRig.around(app, clock, graph)
     await app.journal.start()
-    await app.whatsapp.start()
+    await rig.channel.start()
     await app.web.start()
-    return WhatsAppRig(app, graph, clock, aiohttp.ClientSession())
+    return rig

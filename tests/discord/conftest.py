@@ -40,5 +40,5 @@ async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig
     await app.sync_agents()
     assert app.discord is not None
     await app.discord.login()
-    yield DiscordRig(app, fake, sender, channel, clock)
+    yield DiscordRig.around(app, clock, fake, sender, channel)
     await app.stop()

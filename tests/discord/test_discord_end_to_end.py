@@ -84,7 +84,7 @@ async def test_card_components_still_work_after_a_restart(fake: FakeDiscord, tmp
     assert second.discord is not None
     await second.discord.login()
     try:
-        harness = DiscordRig(second, fake, sender, channel, clock)
+        harness = DiscordRig.around(second, clock, fake, sender, channel)
         thread = harness.thread_id()
         click = await harness.interact(component(harness, harness.card(thread), "tl:claim:1", 2))
         assert click.json["data"]["content"] == "You claimed #1."

@@ -179,7 +179,7 @@ async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path
     assert app.discord is not None
     await app.discord.login()
     try:
-        h = DiscordRig(app, fake, sender, channel, clock)
+        h = DiscordRig.around(app, clock, fake, sender, channel)
         thread = await opened(h)
         assert answer(await h.command("claim", thread)) == "You claimed #1."
         refused = answer(await h.command("unassign", thread, user=STRANGER))

@@ -23,10 +23,9 @@ from adapters.whatsapp.payload import parse_webhook
 from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
 from testkit.slack.fake import FakeSlack, form, signed_request
-from testkit.slack.rig import slack_config
+from testkit.slack.rig import slack_settings
 from testkit.whatsapp.payloads import envelope, message, status
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mime"
 CORPUS = sorted(FIXTURES.glob("*.eml"))
@@ -195,7 +194,7 @@ def slack_app(
     async def build() -> tuple[FakeSlack, Threadline]:
         fake = await FakeSlack().start()
         fake.add_user("UALICE", "Alice", "alice@example.com")
-        app = Threadline(parse_config(slack_config(tmp, fake.url), env={}), clock=ManualClock())
+        app = Threadline(slack_settings(tmp, fake.url).settings(), clock=ManualClock())
         await app.prepare_database()
         await app.sync_agents()
         return fake, app

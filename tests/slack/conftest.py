@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from testkit.rig import configured
 from testkit.slack.fake import FakeSlack
-from testkit.slack.rig import SlackRig, slack_config
+from testkit.slack.rig import SlackRig, slack_settings
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 
 @pytest.fixture
@@ -42,15 +42,16 @@ async def make_world(
         env: dict[str, str] | None = None,
         undo: int = 0,
     ) -> SlackRig:
-        text = slack_config(tmp_path, fake_slack.url, extra_slack=extra_slack, extra=extra)
-        text = text.replace("undo_seconds = 0 ", f"undo_seconds = {undo} ")
-        settings = parse_config(text.replace('mode = "http"', f'mode = "{mode}"'), env=env or {})
+        builder = slack_settings(
+            tmp_path, fake_slack.url, mode=mode, undo=undo, extra_slack=extra_slack, extra=extra
+        )
+        settings = builder.settings(env)
         clock = ManualClock()
         app = Threadline(settings, clock=clock)
         await app.prepare_database()
         await app.sync_agents()
         await app.journal.start()  # acknowledged Slack work is replayed from the intake journal
-        built = SlackRig(app, fake_slack, clock, tmp_path / "sent-mail")
+        built = SlackRig(app, clock, fake_slack, tmp_path / "sent-mail", configured(app.slack, "Slack"))
         worlds.append(built)
         return built
 

@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from testkit.email.dovecot import Dovecot
 from testkit.slack.fake import FakeSlack
 from testkit.workers import free_port
-from tests.email.email_servers import Dovecot
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-test",

@@ -26,5 +26,4 @@ async def rig(tmp_path: Path, graph: FakeGraph, clock: ManualClock) -> AsyncIter
     """The standard rig."""
     built = await build_rig(tmp_path, graph, clock)
     yield built
-    await built.http.close()
-    await built.app.stop()
+    await built.close()

@@ -134,8 +134,7 @@ async def test_image_too_large_and_failed_download_are_shown_not_lost(
         assert gone.data is None and gone.note is not None and "download failed" in gone.note
         assert "send it again" in gone.note
     finally:
-        await rig.http.close()
-        await rig.app.stop()
+        await rig.close()
 
 
 async def test_a_known_phone_number_links_to_the_same_contact(rig: WhatsAppRig) -> None:

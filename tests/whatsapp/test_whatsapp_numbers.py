@@ -70,8 +70,7 @@ async def test_each_number_feeds_its_inbox_and_replies_from_it(
         sent = {m["text"]["body"]: number for m, number in zip(graph.sent, graph.sent_from, strict=True)}
         assert sent == {"here is our price list": SECOND_NUMBER_ID, "let me check": PHONE_NUMBER_ID}
     finally:
-        await rig.http.close()
-        await rig.app.stop()
+        await rig.close()
 
 
 async def test_an_unknown_number_is_logged_and_counted(

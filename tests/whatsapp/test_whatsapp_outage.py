@@ -22,7 +22,7 @@ async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: Whats
             )
         )
     numbers = sorted(t.number for t in local.threads.values())
-    graph.fail_next = [2] * 8  # Meta answers 503 for a while
+    graph.fail(2, times=8)  # Meta answers 503 for a while
     for number in numbers:
         assert (await local.type_line(f"#{number} !reply We are on it", "alice")).ok
     for _ in range(15):

@@ -17,7 +17,7 @@ async def test_header_named_parameters_and_buttons(rig: WhatsAppRig) -> None:
     sent = await local.type_line(line, "alice")
     assert sent.ok, sent.text
     await rig.settle()
-    assert rig.graph.refused == []
+    assert rig.graph.refusals == []
     assert rig.graph.sent[-1]["template"] == {
         "name": "delivery_slot",
         "language": {"code": "en_US"},

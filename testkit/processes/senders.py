@@ -33,11 +33,11 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
+from testkit.processes.webhooks import SECRET
 from testkit.slack.fake import BOT_USER, trigger_id
 from testkit.slack.fake import SECRET as SLACK_SECRET
 from testkit.slack.payloads import as_slack_sends
 from testkit.whatsapp.payloads import envelope, message
-from tests.reliability.test_crash_journal import SECRET
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]
 
