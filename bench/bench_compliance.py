@@ -47,34 +47,25 @@ from bot.sla.checker import SlaChecker
 from storage import Store
 from storage.migrate import upgrade
 from storage.models import Agent, Contact, Conversation, OutboxRow, ReminderSent
-from threadline.config import parse_config
+from testkit.settings import SettingsBuilder
 
 __all__ = ["main"]
 
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
 SPREAD_MINUTES = 14 * 24 * 60
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 
-[threadline]
-database_url = "{db}"
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-[inboxes.support.sla]
-first_response = "1h"
-resolution = "2d"
-warn_before = "15m"
-[channels.email]
-outgoing_dir = "{out}"
-[digests.weekly]
-chat_channel = "digest"
-cron = "0 12 * * 3"
-inboxes = ["support"]
-"""
+
+def _settings(db: str, out: str) -> Settings:
+    """One email inbox with an SLA (1h first response, 2d resolution) and a weekly digest of it."""
+    return (
+        SettingsBuilder(db, log_level=None)
+        .set("surfaces.local")
+        .inbox("support", channel="email", address="support@example.com", chat_channel="support")
+        .set("inboxes.support.sla", first_response="1h", resolution="2d", warn_before="15m")
+        .email_to_files(out)
+        .set("digests.weekly", chat_channel="digest", cron="0 12 * * 3", inboxes=["support"])
+        .settings()
+    )
 
 
 def _conversations(n: int, contact_id: int, agents: list[int]) -> list[dict[str, Any]]:
@@ -225,7 +216,7 @@ async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> float:
 
 
 async def _measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
-    settings: Settings = parse_config(CONFIG.format(db=db, out=tempfile.mkdtemp()), env={})
+    settings: Settings = _settings(db, tempfile.mkdtemp())
     await upgrade(db)
     store = Store(db)
     await _seed(store, args.conversations, args.breaches)

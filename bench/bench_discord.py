@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.clock import ManualClock  # noqa: E402
-from tests.discord.discord_fake import FakeDiscord  # noqa: E402
-from tests.discord.discord_harness import Harness, build_app, component, email_in, slash  # noqa: E402
+from testkit.discord.fake import FakeDiscord  # noqa: E402
+from testkit.discord.rig import DiscordRig, build_app, component, email_in, slash  # noqa: E402
 
 __all__ = ["main"]
 
@@ -38,14 +38,14 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
-async def first_response(h: Harness, payload: dict[str, Any]) -> float:
+async def first_response(h: DiscordRig, payload: dict[str, Any]) -> float:
     """Milliseconds from the gateway handing us the payload to the callback arriving at Discord."""
     start = time.perf_counter()
     await h.interact(payload)
     return (time.perf_counter() - start) * 1000
 
 
-def payloads(h: Harness, thread: int, i: int) -> list[tuple[str, dict[str, Any]]]:
+def payloads(h: DiscordRig, thread: int, i: int) -> list[tuple[str, dict[str, Any]]]:
     """One round of the mixed workload."""
     card = h.card(thread)
     return [
@@ -71,7 +71,7 @@ async def run(samples: int) -> dict[str, list[float]]:
         await app.sync_agents()
         assert app.discord is not None
         await app.discord.login()
-        h = Harness(app, fake, sender, channel, clock)
+        h = DiscordRig.around(app, clock, fake, sender, channel)
         for n in range(20):
             await app.ingestor.ingest(email_in(clock.now(), subject=f"case {n}"))
         await app.dispatcher.drain()

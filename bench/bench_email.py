@@ -258,7 +258,7 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str]]:
     rows = bench_parse(args.rounds)
     if not args.dovecot:
         return [*rows, ("IMAP benchmarks", "skipped: /usr/sbin/dovecot missing")]
-    from tests.email.email_servers import start_dovecot, stop_dovecot
+    from testkit.email.dovecot import start_dovecot, stop_dovecot
 
     server = start_dovecot()
     try:

@@ -27,25 +27,21 @@ from bot.clock import SystemClock  # noqa: E402
 from bot.ports import ThreadRef  # noqa: E402
 from bot.ports.inbound import InboundMessage, IngestResult  # noqa: E402
 from bot.views import CardView  # noqa: E402
-from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
+from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
 from threadline.app import Threadline  # noqa: E402
-from threadline.config import parse_config  # noqa: E402
 
-CONFIG = """
-[threadline]
-database_url = "sqlite:///{tmp}/bench.db"
-log_level = "error"
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-poll_interval_seconds = 0.5
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-[channels.email]
-outgoing_dir = "{tmp}/out"
-"""
+
+def bench_settings(tmp: str, server: Dovecot) -> SettingsBuilder:
+    """One email inbox read from ``server``, on the local surface, logging errors only."""
+    return (
+        SettingsBuilder(f"sqlite:///{tmp}/bench.db", log_level="error")
+        .set("outbox", poll_interval_seconds=0.5)
+        .set("surfaces.local")
+        .inbox("support", channel="email", address="support@example.com", chat_channel="support")
+        .email_to_files(f"{tmp}/out")
+        .merge_toml(server.mailbox_toml())
+    )
 
 
 class TimedSurface(LocalSurface):
@@ -76,8 +72,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def build(tmp: str, server: Dovecot) -> tuple[Threadline, TimedSurface]:
-    text = CONFIG.format(tmp=tmp) + server.mailbox_toml()
-    app = Threadline(parse_config(text, env={}), clock=SystemClock())
+    app = Threadline(bench_settings(tmp, server).settings(), clock=SystemClock())
     surface = TimedSurface()
     surface.commands = app.commands  # built before the app it types into
     app.surfaces["local"] = app.local = surface

@@ -26,24 +26,20 @@ from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
 from bot.runtime import heap
 from storage.migrate import upgrade
+from testkit.settings import SettingsBuilder
 from threadline.app import Threadline
-from threadline.config import parse_config
+from threadline.config import AppSettings
 
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 
-[threadline]
-database_url = "{db}"
-log_level = "error"
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-[channels.email]
-outgoing_dir = "{tmp}/out"
-"""
+def bench_settings(db_url: str, tmp: str) -> AppSettings:
+    """One email inbox on the local surface, logging errors only, replies written to ``tmp``/out."""
+    return (
+        SettingsBuilder(db_url, log_level="error")
+        .set("surfaces.local")
+        .inbox("support", channel="email", address="support@example.com", chat_channel="support")
+        .email_to_files(f"{tmp}/out")
+        .settings()
+    )
 
 
 def inbound_message(i: int, customers: int) -> InboundMessage:
@@ -71,7 +67,7 @@ def _percentile(values: list[float], q: float) -> float:
 async def _ingest(db_url: str, n: int, concurrency: int) -> dict[str, float]:
     tmp = tempfile.mkdtemp()
     await upgrade(db_url)
-    app = Threadline(parse_config(CONFIG.format(db=db_url, tmp=tmp), env={}), clock=SystemClock())
+    app = Threadline(bench_settings(db_url, tmp), clock=SystemClock())
     await app.prepare_database()
     heap.settle()  # as `threadline run` does once started
     messages = [inbound_message(i, customers=max(1, n // 4)) for i in range(n)]
@@ -143,7 +139,7 @@ def _bulk_fill(db_file: str, conversations: int) -> None:
 
 async def _serve_over(db: str, tmp: str) -> dict[str, float]:
     """Start an instance over an existing database, work it a little, report its resident memory."""
-    app = Threadline(parse_config(CONFIG.format(db=db, tmp=tmp), env={}), clock=SystemClock())
+    app = Threadline(bench_settings(db, tmp), clock=SystemClock())
     await app.start()
     for i in range(200):
         await app.ingestor.ingest(inbound_message(10_000_000 + i, 50))

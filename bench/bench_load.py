@@ -42,11 +42,11 @@ from bench.load_traffic import APP_SECRET, INBOXES, Load, phone  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Contact, Conversation  # noqa: E402
+from testkit.processes.haproxy import Balancer  # noqa: E402
+from testkit.processes.procs import Instance  # noqa: E402
+from testkit.slack.fake import SECRET as SLACK_SECRET  # noqa: E402
+from testkit.slack.fake import FakeSlack  # noqa: E402
 from testkit.workers import free_port  # noqa: E402
-from tests.reliability.haproxy import Balancer  # noqa: E402
-from tests.reliability.procs import Instance  # noqa: E402
-from tests.slack.slack_fake import SECRET as SLACK_SECRET  # noqa: E402
-from tests.slack.slack_fake import FakeSlack  # noqa: E402
 
 CONFIG = """
 [outbox]

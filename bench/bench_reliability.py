@@ -37,28 +37,23 @@ from bot.ports.inbound import InboundMessage
 from bot.views import CardView
 from storage.db import sync_url
 from storage.migrate import upgrade
+from testkit.settings import SettingsBuilder
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "warning"
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-poll_interval_seconds = 0.05
-batch_size = 50
-[ops]
-instance_name = "{name}"
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-[channels.email]
-outgoing_dir = "{out}"
-"""
+
+
+def bench_settings(db: str, name: str, out: Path) -> SettingsBuilder:
+    """Instance ``name``: one email inbox on the local surface, an outbox polling every 50 ms in
+    batches of 50, replies written to ``out``."""
+    return (
+        SettingsBuilder(db)
+        .set("outbox", poll_interval_seconds=0.05, batch_size=50)
+        .set("ops", instance_name=name)
+        .set("surfaces.local")
+        .inbox("support", channel="email", address="support@example.com", chat_channel="support")
+        .email_to_files(out)
+    )
 
 
 def _message(n: int, tag: str, when: datetime, sender: str | None = None) -> InboundMessage:
@@ -84,7 +79,7 @@ def _pending(url: str) -> int:
 
 
 async def _backlog(url: str, rows: int, out: Path) -> None:
-    settings = parse_config(CONFIG.format(db=url, name="filler", out=out), env={})
+    settings = bench_settings(url, "filler", out).settings()
     app = Threadline(settings, clock=SystemClock())
     await app.prepare_database()
     tag = uuid.uuid4().hex[:6]
@@ -106,7 +101,7 @@ def drain_with_instances(admin_url: str, instances: int, rows: int) -> float:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for i in range(instances):
             config = work / f"i{i}.toml"
-            config.write_text(CONFIG.format(db=url, name=f"bench-{i}", out=work / "out"))
+            config.write_text(bench_settings(url, f"bench-{i}", work / "out").toml())
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "threadline.cli", "--config", str(config), "run"],
@@ -152,11 +147,8 @@ async def card_edits(conversations: int, skip: bool) -> tuple[int, int, int]:
     """(card rows, edit requests sent, posts sent) for a realistic flow over ``conversations``."""
     work = Path(tempfile.mkdtemp(prefix="tl-bench-cards-"))
     clock = ManualClock()
-    settings = parse_config(
-        CONFIG.format(db=f"sqlite:///{work}/t.db", name="cards", out=work / "out")
-        + '\n[agents.alice]\nname = "Alice"\nidentities = { local = "alice" }\n',
-        env={},
-    )
+    builder = bench_settings(f"sqlite:///{work}/t.db", "cards", work / "out")
+    settings = builder.agent("alice", "Alice", local="alice").settings()
     app = Threadline(settings, clock=clock)
     await app.prepare_database()
     await app.sync_agents()

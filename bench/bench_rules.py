@@ -20,71 +20,47 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_ingest import inbound_message  # noqa: E402
 from bot.automation import explain, pick  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
 from threadline.app import Threadline  # noqa: E402
-from threadline.config import AppSettings, parse_config  # noqa: E402
-
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-
-[threadline]
-database_url = "sqlite:///{tmp}/bench.db"
-log_level = "error"
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-[inboxes.sales]
-channel = "email"
-address = "sales@example.com"
-chat_channel = "sales"
-[channels.email]
-outgoing_dir = "{tmp}/out"
-[agents.a]
-name = "A"
-[agents.b]
-name = "B"
-[agents.c]
-name = "C"
-[teams.t]
-members = ["a", "b", "c"]
-max_open_per_agent = 100000
-[templates.ack]
-body = "Hi {{contact.first_name}}, thanks — #{{conversation.number}}"
-"""
-
-RULES = """
-[[rules]]
-name = "r{i}"
-subject_contains = ["never-{i}", "nope-{i}"]
-body_regex = "order\\\\s+#?{i}\\\\d+"
-add_labels = ["l{i}"]
-"""
-
-ACTIVE = """
-[[rules]]
-name = "assign"
-sender_domain = ["example.org"]
-assign = "team:t"
-add_labels = ["auto"]
-priority = "high"
-
-[[rules]]
-name = "ack"
-subject_contains = ["question"]
-auto_reply = "ack"
-"""
-
+from threadline.config import AppSettings  # noqa: E402
 
 _CUSTOMERS = 1_000_000  # every message from a new customer
 
 
 def _settings(tmp: str, rules: bool) -> AppSettings:
-    text = CONFIG.format(tmp=tmp)
+    """Two inboxes, agents a, b and c in team t, an acknowledgement template; with ``rules``, ten rules
+    that never match and two that do (assign to the team, auto-reply)."""
+    settings = (
+        SettingsBuilder(f"sqlite:///{tmp}/bench.db", log_level="error")
+        .set("surfaces.local")
+        .inbox("support", channel="email", address="support@example.com", chat_channel="support")
+        .inbox("sales", channel="email", address="sales@example.com", chat_channel="sales")
+        .email_to_files(f"{tmp}/out")
+        .set("agents.a", name="A")
+        .set("agents.b", name="B")
+        .set("agents.c", name="C")
+        .set("teams.t", members=["a", "b", "c"], max_open_per_agent=100000)
+        .set("templates.ack", body="Hi {contact.first_name}, thanks — #{conversation.number}")
+    )
     if rules:
-        text += "".join(RULES.format(i=i) for i in range(10)) + ACTIVE
-    return parse_config(text, env={})
+        for i in range(10):
+            settings.add(
+                "rules",
+                name=f"r{i}",
+                subject_contains=[f"never-{i}", f"nope-{i}"],
+                body_regex=f"order\\s+#?{i}\\d+",
+                add_labels=[f"l{i}"],
+            )
+        settings.add(
+            "rules",
+            name="assign",
+            sender_domain=["example.org"],
+            assign="team:t",
+            add_labels=["auto"],
+            priority="high",
+        )
+        settings.add("rules", name="ack", subject_contains=["question"], auto_reply="ack")
+    return settings.settings()
 
 
 async def _ingest(messages: int, rules: bool) -> float:

@@ -35,38 +35,31 @@ from bot.sla.checker import SlaChecker  # noqa: E402
 from storage import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Agent, Contact, Conversation, ConversationLabel, Label  # noqa: E402
-from threadline.config import parse_config  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
 
 __all__ = ["main"]
 
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-
-[threadline]
-database_url = "{db}"
-[surfaces.local]
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-timezone = "Europe/Amsterdam"
-[inboxes.support.sla]
-first_response = "1h"
-resolution = "2d"
-warn_before = "15m"
-[inboxes.support.business_hours]
-[channels.email]
-outgoing_dir = "{out}"
-[digests.daily]
-chat_channel = "digest"
-inboxes = ["support"]
-"""
 
 
 def _settings(db: str, out: str) -> Settings:
-    return parse_config(CONFIG.format(db=db, out=out), env={})
+    """One email inbox with an SLA (1h first response, 2d resolution) and a daily digest of it."""
+    return (
+        SettingsBuilder(db, log_level=None)
+        .set("surfaces.local")
+        .inbox(
+            "support",
+            channel="email",
+            address="support@example.com",
+            chat_channel="support",
+            timezone="Europe/Amsterdam",
+        )
+        .set("inboxes.support.sla", first_response="1h", resolution="2d", warn_before="15m")
+        .set("inboxes.support.business_hours")
+        .email_to_files(out)
+        .set("digests.daily", chat_channel="digest", inboxes=["support"])
+        .settings()
+    )
 
 
 def _rows(n: int, due: int, contact_id: int, agents: list[int]) -> list[dict[str, Any]]:

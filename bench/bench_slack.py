@@ -29,11 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.ports.inbound import InboundMessage  # noqa: E402
-from tests.slack.conftest import CHANNEL, slack_config  # noqa: E402
-from tests.slack.slack_fake import FakeSlack  # noqa: E402
-from tests.slack.slack_payloads import block_action, slash  # noqa: E402
+from testkit.slack.fake import FakeSlack  # noqa: E402
+from testkit.slack.payloads import block_action, slash  # noqa: E402
+from testkit.slack.rig import CHANNEL, slack_settings  # noqa: E402
 from threadline.app import Threadline  # noqa: E402
-from threadline.config import parse_config  # noqa: E402
 
 __all__ = ["main"]
 
@@ -46,9 +45,10 @@ def percentile(values: list[float], pct: float) -> float:
 
 async def build(tmp: Path, fake: FakeSlack, rate: float, pace_share: float = 0.9) -> Threadline:
     """An app on SQLite in ``tmp`` wired to the fake Slack, paced at ``pace_share`` of ``rate``."""
-    pace = f"pace_per_second = {rate * pace_share}\npace_burst = 1"
-    text = slack_config(tmp, fake.url).replace("pace_per_second = 1000\npace_burst = 1000", pace)
-    app = Threadline(parse_config(text, env={}), clock=SystemClock())
+    settings = slack_settings(tmp, fake.url).set(
+        "surfaces.slack", pace_per_second=rate * pace_share, pace_burst=1
+    )
+    app = Threadline(settings.settings(), clock=SystemClock())
     await app.prepare_database()
     return app
 

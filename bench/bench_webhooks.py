@@ -43,47 +43,42 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body  # noqa: E402
 from bot.digest.percentiles import percentile  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
+from testkit.whatsapp.graph import PHONE_NUMBER_ID  # noqa: E402
+from testkit.whatsapp.payloads import envelope, message  # noqa: E402
 from testkit.workers import free_port  # noqa: E402
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID  # noqa: E402
-from tests.whatsapp.wa_payloads import envelope, message  # noqa: E402
 
 __all__ = ["main"]
 
 SECRET = "bench-secret"
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 
-[threadline]
-database_url = "sqlite:///{db}"
-log_level = "warning"
 
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[ops]
-instance_name = "bench"
-
-[surfaces.local]
-agent = "alice"
-color = false
-
-[inboxes.whatsapp]
-name = "WhatsApp"
-channel = "whatsapp"
-address = "+31205550100"
-surface = "local"
-chat_channel = "whatsapp"
-
-[channels.whatsapp]
-inbox = "whatsapp"
-phone_number_id = "{phone}"
-access_token = "bench-token"
-app_secret = "{secret}"
-verify_token = "bench-verify"
-graph_base_url = "http://127.0.0.1:9"
-"""
+def server_config(db: Path, port: int) -> str:
+    """The measured server: the WhatsApp webhook on 127.0.0.1:``port``, mirrored to the local surface."""
+    return (
+        SettingsBuilder(f"sqlite:///{db}")
+        .set("web", host="127.0.0.1", port=port)
+        .set("ops", instance_name="bench")
+        .local_surface("alice", color=False)
+        .inbox(
+            "whatsapp",
+            name="WhatsApp",
+            channel="whatsapp",
+            address="+31205550100",
+            surface="local",
+            chat_channel="whatsapp",
+        )
+        .set(
+            "channels.whatsapp",
+            inbox="whatsapp",
+            phone_number_id=PHONE_NUMBER_ID,
+            access_token="bench-token",
+            app_secret=SECRET,
+            verify_token="bench-verify",
+            graph_base_url="http://127.0.0.1:9",
+        )
+        .toml()
+    )
 
 
 def webhook_body(burst: str, i: int) -> bytes:
@@ -106,8 +101,7 @@ class Server:
         self.port = free_port()
         self.db = directory / "bench.db"
         self.config = directory / "bench.toml"
-        config = CONFIG.format(db=self.db, port=self.port, phone=PHONE_NUMBER_ID, secret=SECRET)
-        self.config.write_text(config)
+        self.config.write_text(server_config(self.db, self.port))
         self.log = directory / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from tests.slack.slack_fake import SECRET as SLACK_SECRET
-from tests.slack.slack_fake import trigger_id
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.slack.fake import SECRET as SLACK_SECRET
+from testkit.slack.fake import trigger_id
+from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]
 

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.clock import ManualClock
 from bot.ingest.backlog import Backlogs
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from threadline.app import Threadline
 
 

@@ -12,8 +12,10 @@ import pytest
 from bot.clock import ManualClock
 from storage import Store
 from storage.backup import BackupFailed, backup_database
-from tests.conftest import make_settings, reset_postgres, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.servers import reset_postgres
+from testkit.settings import make_settings
 from threadline.app import Threadline
 
 

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
-from tests.conftest import BASE_CONFIG, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import base_settings
 from tests.test_cli import ROOT, _cli
 from threadline.config import parse_config
 
 
 async def test_resync_requeues_the_whole_thread(tmp_path: Path) -> None:
     clock = ManualClock(datetime.now(UTC))  # the command writes its rows at the real time
-    text = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/t.db", outdir=tmp_path / "out")
+    text = base_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").toml()
     (tmp_path / "t.toml").write_text(text)
     app = await started_app(parse_config(text, env={}), clock)
     surface = LocalSurface()

@@ -14,8 +14,10 @@ from bot.clock import DatabaseClock, ManualClock, SystemClock
 from storage import Store
 from storage.db_time import database_now
 from storage.migrate import upgrade
-from tests.conftest import make_settings, reset_postgres
-from tests.sla.sla_support import ams, new_app, settings_for
+from testkit.app import started_app
+from testkit.servers import reset_postgres
+from testkit.settings import make_settings
+from testkit.sla import ams, sla_settings
 from threadline.app import TEST_CLOCK_OFFSET, Threadline, clock_skew_for_tests
 
 
@@ -85,7 +87,7 @@ def test_postgresql_instances_tell_the_database_time(pg_server: str, tmp_path: P
 
 async def test_a_cron_job_fired_early_waits_for_its_fire_time(tmp_path: Path) -> None:
     clock = ManualClock(ams(2026, 1, 6, 8, 59, 59))  # the host fired 09:00 while the database says 08:59:59
-    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     waited = asyncio.get_running_loop().time()
     assert await app.digests.send_due("daily") is True
     waited = asyncio.get_running_loop().time() - waited

@@ -7,7 +7,7 @@ from email import policy
 from pathlib import Path
 
 from bot.clock import ManualClock
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from threadline.app import Threadline
 
 

@@ -9,7 +9,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
 from bot.timespec import TimeSpecError, parse_snooze
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from threadline.app import Threadline
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind, ChannelCursor, InboundAttachment
 from storage.models import Conversation, Message
-from tests.helpers import email_in, whatsapp_in
+from testkit.inbound import email_in, whatsapp_in
 from threadline.app import Threadline
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage, IngestResult
 from storage.models import Base, Contact, Conversation, Message, OutboxRow
-from tests.helpers import email_in, whatsapp_in
+from testkit.inbound import email_in, whatsapp_in
 from threadline.app import Threadline
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import create_engine, text
 from bot.clock import ManualClock
 from storage.db import sync_url
 from storage.migrate import upgrade
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
 from tests.automation.test_migration_0003 import _alembic, _tables
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
 
 
 def _rows(url: str, sql: str, **params: Any) -> list[Any]:

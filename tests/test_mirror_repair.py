@@ -13,8 +13,9 @@ from adapters.local import LocalSurface
 from bot.clock import ManualClock
 from bot.ports import WHOLE_SURFACE, SurfaceRefused, ThreadRef
 from bot.views import CardView, PostView
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
 from threadline.app import Threadline
 
 

@@ -25,8 +25,9 @@ from bot.ports import ThreadRef, TransientDeliveryError
 from bot.views import CardView, PostView
 from storage.models import OutboxRow, ThreadRow
 from storage.repo_threads import NewThread
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
 from threadline.app import Threadline
 
 

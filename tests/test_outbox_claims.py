@@ -10,8 +10,9 @@ from pathlib import Path
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
 from bot.outbox.claims import ClaimKeeper
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
 
 
 async def test_a_row_taken_over_while_waiting_is_not_delivered_twice(

@@ -22,8 +22,9 @@ import termios
 import time
 from pathlib import Path
 
-from tests.conftest import BASE_CONFIG
-from tests.email.email_servers import Dovecot, make_mail
+from testkit.email.dovecot import Dovecot
+from testkit.email.sample_mail import make_mail
+from testkit.settings import base_settings
 from tests.test_terminal import Terminal
 from threadline.progress import ProgressDisplay
 
@@ -181,7 +182,7 @@ def test_run_on_a_terminal_reports_the_mailbox_backlog_it_reads(tmp_path: Path, 
             client.append("INBOX", make_mail(n, subject=f"Order {n}"))
     finally:
         client.logout()
-    config = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/threadline.db", outdir=tmp_path / "out")
+    config = base_settings(f"sqlite:///{tmp_path}/threadline.db", tmp_path / "out").toml()
     (tmp_path / "threadline.toml").write_text(config + dovecot.mailbox_toml())
     terminal = Terminal(tmp_path, {**_env(), "PROMPT_TOOLKIT_NO_CPR": "1"})
     try:

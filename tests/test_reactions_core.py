@@ -8,7 +8,7 @@ from bot.clock import ManualClock
 from bot.commands import Actor, Location, ParsedCommand
 from bot.commands.model import Reaction
 from storage.models import AuditEvent, OutboxRow, ThreadRow
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from threadline.app import Threadline
 
 ALICE = Actor("local", "alice", "Alice Martin")

@@ -8,8 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
 from tests.test_mirror_repair import RefusingSurface
 
 

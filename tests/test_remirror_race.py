@@ -9,8 +9,10 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.effects import POST
-from tests.conftest import make_settings, reset_postgres, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.servers import reset_postgres
+from testkit.settings import make_settings
 from tests.test_mirror_repair import RefusingSurface
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.commands.reply_files import files_refusal
 from bot.ports.inbound import InboundAttachment
-from tests.conftest import make_settings
+from testkit.settings import make_settings
 
 MB = 1024 * 1024
 

@@ -14,7 +14,7 @@ from storage import Store
 from storage.migrate import upgrade
 from storage.models import Contact
 from storage.planner import refresh_statistics
-from tests.conftest import make_settings
+from testkit.settings import make_settings
 from threadline.app import Threadline
 
 SLOW = text(
@@ -78,7 +78,7 @@ async def test_a_snapshot_reads_in_its_own_thread_and_writes_nothing(tmp_path: P
 
 
 async def test_a_snapshot_on_postgresql_reads(pg_server: str) -> None:
-    from tests.conftest import reset_postgres
+    from testkit.servers import reset_postgres
 
     reset_postgres(pg_server)
     await upgrade(pg_server)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from tests.helpers import email_in
+from testkit.inbound import email_in
 from threadline.app import Threadline
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from tests.conftest import make_settings, started_app
+from testkit.app import started_app
+from testkit.settings import make_settings
 from threadline.app import Threadline
 from threadline.config import AppSettings
 

@@ -74,7 +74,7 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra)
     app = await automation_app(settings, clock)
     try:
-        from tests.helpers import email_in
+        from testkit.inbound import email_in
 
         picked = []
         for n in range(5):

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import base_settings, make_settings
 from tests.automation.support import AUTOMATION
-from tests.conftest import BASE_CONFIG, make_settings, started_app
-from tests.helpers import email_in
 from threadline.app import Threadline
 from threadline.cli import main
 
@@ -37,7 +38,7 @@ priority = "high"
 
 
 def _config(tmp_path: Path) -> Path:
-    text = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/t.db", outdir=tmp_path / "out") + AUTOMATION + RULES
+    text = base_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").toml() + AUTOMATION + RULES
     path = tmp_path / "threadline.toml"
     path.write_text(text)
     return path

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
+from testkit.inbound import email_in
 from tests.automation.support import automation_app, automation_settings, sent_mail
-from tests.helpers import email_in
 from threadline.app import Threadline
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from tests.helpers import email_in, whatsapp_in
+from testkit.inbound import email_in, whatsapp_in
 from threadline.app import Threadline
 
 

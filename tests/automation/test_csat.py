@@ -15,8 +15,8 @@ from adapters.email import parse_email
 from bot.automation.csat import parse_rating
 from bot.clock import ManualClock
 from bot.reports.report import build_report, render
+from testkit.inbound import email_in, whatsapp_in
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
-from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
 
 CSAT = """

@@ -13,7 +13,7 @@ from adapters.email import parse_email
 from bot.clock import ManualClock
 from bot.privacy.service import export_contact, forget_contact
 from storage.models import Base, OutboxRow
-from tests.helpers import email_in, whatsapp_in
+from testkit.inbound import email_in, whatsapp_in
 from threadline.app import Threadline
 
 NAME, FIRST, LAST = "Jane Doe", "Jane", "Doe"

@@ -10,8 +10,8 @@ import pytest
 from adapters.local import LocalThread
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind
+from testkit.inbound import email_in
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
-from tests.helpers import email_in
 from threadline.app import Threadline
 
 RULES = """

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import event
 
 from bot.clock import ManualClock
+from testkit.inbound import email_in
 from tests.automation.support import automation_app, automation_settings, sent_mail
-from tests.helpers import email_in
 from threadline.app import Threadline
 
 RULES = """

@@ -11,8 +11,8 @@ import pytest
 
 from bot.automation.templates import render_body
 from bot.clock import ManualClock
+from testkit.inbound import email_in, whatsapp_in
 from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
-from tests.helpers import email_in, whatsapp_in
 from threadline.app import Threadline
 
 WHATSAPP_TEMPLATES = """

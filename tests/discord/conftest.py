@@ -11,8 +11,8 @@ import yarl
 
 from adapters.discord.settings import DEFAULT_DISCORD_API, DEFAULT_DISCORD_GATEWAY
 from bot.clock import ManualClock
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import DiscordRig, build_app
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
     """An app (SQLite, recorded email sender), support inbox in a text channel, logged in (REST only)."""
     clock = ManualClock()
     channel = fake.add_text_channel("support")
@@ -40,5 +40,5 @@ async def harness(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
     await app.sync_agents()
     assert app.discord is not None
     await app.discord.login()
-    yield Harness(app, fake, sender, channel, clock)
+    yield DiscordRig.around(app, clock, fake, sender, channel)
     await app.stop()

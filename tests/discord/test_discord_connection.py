@@ -14,11 +14,11 @@ from adapters.discord.errors import INTENT_MISSING, TOKEN_REFUSED
 from bot.ports import PermanentDeliveryError, ThreadRef
 from bot.views import PostView
 from storage.models import OutboxRow
-from tests.discord.discord_harness import Harness, email_in
+from testkit.discord.rig import DiscordRig, email_in
 
 
 async def test_a_refused_token_is_permanent_said_once_and_shown_in_readiness(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: DiscordRig, caplog: pytest.LogCaptureFixture
 ) -> None:
     await harness.app.ingestor.ingest(email_in(harness.clock.now()))
     await harness.app.dispatcher.drain()
@@ -42,7 +42,7 @@ async def test_a_refused_token_is_permanent_said_once_and_shown_in_readiness(
     assert readiness.ready and readiness.components["surface:discord"].detail == TOKEN_REFUSED  # no 503
 
 
-async def test_a_refused_token_at_start_stops_the_surface_without_retrying(harness: Harness) -> None:
+async def test_a_refused_token_at_start_stops_the_surface_without_retrying(harness: DiscordRig) -> None:
     surface = harness.app.discord
     assert surface is not None
     harness.fake.token = "revoked"
@@ -52,7 +52,7 @@ async def test_a_refused_token_at_start_stops_the_surface_without_retrying(harne
 
 
 async def test_message_content_intent_off_closes_the_gateway_once_and_says_how_to_fix_it(
-    harness: Harness,
+    harness: DiscordRig,
 ) -> None:
     surface = harness.app.discord
     assert surface is not None
@@ -62,7 +62,7 @@ async def test_message_content_intent_off_closes_the_gateway_once_and_says_how_t
     assert surface.state().detail == INTENT_MISSING and "Message Content Intent" in INTENT_MISSING
 
 
-async def test_with_the_intent_enabled_the_gateway_connects(harness: Harness) -> None:
+async def test_with_the_intent_enabled_the_gateway_connects(harness: DiscordRig) -> None:
     surface = harness.app.discord
     assert surface is not None
     task = asyncio.create_task(surface.run())
@@ -79,7 +79,7 @@ async def test_with_the_intent_enabled_the_gateway_connects(harness: Harness) ->
         await asyncio.wait_for(task, 5)
 
 
-async def test_the_active_thread_cap_waits_with_one_notice_then_opens_the_thread(harness: Harness) -> None:
+async def test_the_active_thread_cap_waits_with_one_notice_then_opens_the_thread(harness: DiscordRig) -> None:
     harness.fake.active_thread_limit = 0
     for n in range(2):
         await harness.app.ingestor.ingest(email_in(harness.clock.now(), subject=f"Q{n}"))

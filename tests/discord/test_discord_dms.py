@@ -17,15 +17,15 @@ from sqlalchemy import select
 from adapters.discord.client import ThreadlineClient
 from bot.clock import ManualClock
 from storage.models import CsatRating
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app
-from tests.helpers import until
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import DiscordRig, build_app
+from testkit.waiting import until
 
 USER = 610000000000000001
 
 
 @pytest.fixture
-async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
+async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
     """The Discord harness with DMs to the bot feeding inbox ``dms`` (threads in the support channel)."""
     clock = ManualClock()
     channel = fake.add_text_channel("support")
@@ -39,11 +39,11 @@ async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
     await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
-    yield Harness(app, fake, sender, channel, clock)
+    yield DiscordRig.around(app, clock, fake, sender, channel)
     await app.stop()
 
 
-async def _conversations(h: Harness) -> list[tuple[int, str, str]]:
+async def _conversations(h: DiscordRig) -> list[tuple[int, str, str]]:
     async with h.app.store.transaction() as repo:
         found = []
         for number in range(1, 10):
@@ -54,7 +54,7 @@ async def _conversations(h: Harness) -> list[tuple[int, str, str]]:
         return found
 
 
-async def _wait_conversations(h: Harness, count: int) -> list[tuple[int, str, str]]:
+async def _wait_conversations(h: DiscordRig, count: int) -> list[tuple[int, str, str]]:
     seen: list[tuple[int, str, str]] = []
 
     async def look() -> None:
@@ -66,12 +66,12 @@ async def _wait_conversations(h: Harness, count: int) -> list[tuple[int, str, st
     return seen
 
 
-def _dm(h: Harness, text: str, attachments: list[dict] | None = None) -> None:
+def _dm(h: DiscordRig, text: str, attachments: list[dict] | None = None) -> None:
     """The user sends the bot a DM (the gateway's MESSAGE_CREATE, parsed by discord.py)."""
     h.state.parse_message_create(h.fake.dms.user_message(USER, "sofia", text, attachments))
 
 
-async def _settled(h: Harness, what: str, check) -> list[tuple[int, str, str]]:
+async def _settled(h: DiscordRig, what: str, check) -> list[tuple[int, str, str]]:
     """Drain the outbox until ``check(conversations)`` holds (discord.py handles a DM in a task)."""
     seen: list[tuple[int, str, str]] = []
 
@@ -84,7 +84,7 @@ async def _settled(h: Harness, what: str, check) -> list[tuple[int, str, str]]:
     return seen
 
 
-async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Harness) -> None:
+async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: DiscordRig) -> None:
     receipt = dm.fake.dms.attachment("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf")
     _dm(dm, "My order never arrived", [receipt])
     seen = await _settled(dm, "a conversation", lambda c: len(c) == 1)
@@ -124,7 +124,7 @@ async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Har
     assert seen == [(1, "open", "My order never arrived | it is a blue desk")]
 
 
-async def test_intake_rules_leave_out_pleasantries_and_opted_out_messages(dm: Harness) -> None:
+async def test_intake_rules_leave_out_pleasantries_and_opted_out_messages(dm: DiscordRig) -> None:
     _dm(dm, "👍")  # emoji only: opens nothing
     _dm(dm, "Thanks!")
     _dm(dm, "(no ticket) just saying hi to the team")
@@ -142,7 +142,7 @@ async def test_intake_rules_leave_out_pleasantries_and_opted_out_messages(dm: Ha
     assert "thank you so much" not in str(seen)
 
 
-async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_thread(dm: Harness) -> None:
+async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_thread(dm: DiscordRig) -> None:
     _dm(dm, "Please call me back")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
     dm.fake.dms.closed.add(USER)
@@ -161,7 +161,7 @@ async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_t
         ]
 
 
-async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
+async def test_the_dm_user_is_a_contact_like_any_other(dm: DiscordRig) -> None:
     _dm(dm, "Is my warranty still valid?")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
     assert dm.app.discord is not None
@@ -185,7 +185,7 @@ async def test_the_dm_user_is_a_contact_like_any_other(dm: Harness) -> None:
     assert "warranty" not in " ".join(texts)
 
 
-async def test_edited_and_deleted_dms_are_mirrored_to_the_staff_thread(dm: Harness) -> None:
+async def test_edited_and_deleted_dms_are_mirrored_to_the_staff_thread(dm: DiscordRig) -> None:
     first = dm.fake.dms.user_message(USER, "sofia", "The app crashes on login")
     dm.state.parse_message_create(first)
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
@@ -226,7 +226,7 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
     await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
-    h = Harness(app, fake, sender, channel, clock)
+    h = DiscordRig.around(app, clock, fake, sender, channel)
     try:
         _dm(h, "The desk arrived scratched")
         await _settled(h, "a conversation", lambda c: len(c) == 1)
@@ -251,7 +251,7 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
         await app.stop()
 
 
-async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_ready(dm: Harness) -> None:
+async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_ready(dm: DiscordRig) -> None:
     _dm(dm, "My parcel is lost")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
     async with dm.app.store.transaction() as repo:
@@ -270,7 +270,7 @@ async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_re
     assert history and all(c.query.get("after") for c in history)
 
 
-async def test_a_reply_after_the_surface_replaced_its_client_goes_through_the_new_one(dm: Harness) -> None:
+async def test_a_reply_after_the_surface_replaced_its_client_goes_through_the_new_one(dm: DiscordRig) -> None:
     _dm(dm, "My order never arrived")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
     await dm.app.dispatcher.drain()

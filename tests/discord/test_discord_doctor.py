@@ -5,8 +5,8 @@ from __future__ import annotations
 from adapters.discord.doctor import NEEDED_PERMISSIONS, discord_checkup
 from adapters.discord.settings import DiscordSettings
 from bot.ports.doctor import CheckResult
+from testkit.discord.fake import BOT_ROLE_ID, INVITE_PERMISSIONS, FakeDiscord
 from testkit.workers import free_port
-from tests.discord.discord_fake import BOT_ROLE_ID, INVITE_PERMISSIONS, FakeDiscord
 
 MANAGE_THREADS = 1 << 34
 SEND_MESSAGES = 1 << 11

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from tests.discord.discord_fake import APP_ID, GUILD_ID, FakeDiscord
-from tests.discord.discord_harness import Harness, build_app, component, email_in
+from testkit.discord.fake import APP_ID, GUILD_ID, FakeDiscord
+from testkit.discord.rig import DiscordRig, build_app, component, email_in
 
 
 def fields(message: dict[str, Any]) -> dict[str, str]:
@@ -15,7 +15,7 @@ def fields(message: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed["fields"]}
 
 
-async def test_email_to_discord_and_back(harness: Harness) -> None:
+async def test_email_to_discord_and_back(harness: DiscordRig) -> None:
     await harness.app.ingestor.ingest(email_in(harness.clock.now(), text="Where is my refund? @everyone"))
     await harness.app.dispatcher.drain()
     thread = harness.thread_id()
@@ -84,7 +84,7 @@ async def test_card_components_still_work_after_a_restart(fake: FakeDiscord, tmp
     assert second.discord is not None
     await second.discord.login()
     try:
-        harness = Harness(second, fake, sender, channel, clock)
+        harness = DiscordRig.around(second, clock, fake, sender, channel)
         thread = harness.thread_id()
         click = await harness.interact(component(harness, harness.card(thread), "tl:claim:1", 2))
         assert click.json["data"]["content"] == "You claimed #1."

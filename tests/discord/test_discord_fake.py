@@ -9,14 +9,14 @@ import discord
 import pytest
 from discord.http import Route
 
-from tests.discord.discord_fake import NONCE_SECONDS, FakeDiscord
-from tests.discord.discord_fake_limits import FILE_SIZE_LIMIT
-from tests.discord.discord_harness import Harness
+from testkit.discord.fake import NONCE_SECONDS, FakeDiscord
+from testkit.discord.limits import FILE_SIZE_LIMIT
+from testkit.discord.rig import DiscordRig
 
 MiB = 1024 * 1024
 
 
-def channel(h: Harness, cid: int | None = None) -> Any:
+def channel(h: DiscordRig, cid: int | None = None) -> Any:
     assert h.app.discord is not None
     return h.app.discord.client.get_partial_messageable(cid or h.channel_id)
 
@@ -62,7 +62,7 @@ REFUSED: list[tuple[str, dict[str, Any], int]] = [
 
 @pytest.mark.parametrize(("what", "kwargs", "code"), REFUSED, ids=[r[0] for r in REFUSED])
 async def test_messages_beyond_discords_limits_are_refused(
-    harness: Harness, what: str, kwargs: dict[str, Any], code: int
+    harness: DiscordRig, what: str, kwargs: dict[str, Any], code: int
 ) -> None:
     with pytest.raises(discord.HTTPException) as err:
         await channel(harness).send(**kwargs)
@@ -70,7 +70,7 @@ async def test_messages_beyond_discords_limits_are_refused(
     assert harness.fake.posts(harness.channel_id) == []
 
 
-async def test_eleven_embeds_are_refused(harness: Harness) -> None:
+async def test_eleven_embeds_are_refused(harness: DiscordRig) -> None:
     assert harness.app.discord is not None
     route = Route("POST", "/channels/{channel_id}/messages", channel_id=harness.channel_id)
     body = {"embeds": [{"description": "d"}] * 11}
@@ -108,7 +108,7 @@ BAD_COMPONENTS: list[tuple[str, list[dict[str, Any]]]] = [
 
 @pytest.mark.parametrize(("what", "rows"), BAD_COMPONENTS, ids=[b[0] for b in BAD_COMPONENTS])
 async def test_components_beyond_discords_limits_are_refused(
-    harness: Harness, what: str, rows: list[dict[str, Any]]
+    harness: DiscordRig, what: str, rows: list[dict[str, Any]]
 ) -> None:
     assert harness.app.discord is not None
     route = Route("POST", "/channels/{channel_id}/messages", channel_id=harness.channel_id)
@@ -117,18 +117,18 @@ async def test_components_beyond_discords_limits_are_refused(
     assert err.value.code == 50035
 
 
-async def test_6000_across_embeds_and_whitespace_not_counted_are_accepted(harness: Harness) -> None:
+async def test_6000_across_embeds_and_whitespace_not_counted_are_accepted(harness: DiscordRig) -> None:
     await channel(harness).send(embeds=[embed("d" * 4000 + "   "), embed("d" * 2000)])
     assert len(harness.fake.posts(harness.channel_id)) == 1
 
 
-async def test_a_repeated_nonce_returns_the_first_message(harness: Harness) -> None:
+async def test_a_repeated_nonce_returns_the_first_message(harness: DiscordRig) -> None:
     first = await channel(harness).send("once", nonce="n1")
     again = await channel(harness).send("once", nonce="n1")
     assert first.id == again.id and len(harness.fake.posts(harness.channel_id)) == 1
 
 
-async def test_a_nonce_is_enforced_only_for_a_few_minutes(harness: Harness) -> None:
+async def test_a_nonce_is_enforced_only_for_a_few_minutes(harness: DiscordRig) -> None:
     now = [1000.0]
     harness.fake.nonce_clock = lambda: now[0]
     first = await channel(harness).send("once", nonce="n2")
@@ -137,14 +137,14 @@ async def test_a_nonce_is_enforced_only_for_a_few_minutes(harness: Harness) -> N
     assert first.id != again.id and len(harness.fake.posts(harness.channel_id)) == 2
 
 
-async def test_a_wrong_token_is_refused_with_401(harness: Harness) -> None:
+async def test_a_wrong_token_is_refused_with_401(harness: DiscordRig) -> None:
     harness.fake.token = "revoked"
     with pytest.raises(discord.HTTPException) as err:
         await channel(harness).send("hello")
     assert err.value.status == 401
 
 
-async def test_an_unknown_route_answers_501_and_is_recorded(harness: Harness) -> None:
+async def test_an_unknown_route_answers_501_and_is_recorded(harness: DiscordRig) -> None:
     assert harness.app.discord is not None
     with pytest.raises(discord.HTTPException) as err:
         route = Route("GET", "/channels/{channel_id}/pins", channel_id=harness.channel_id)
@@ -154,7 +154,7 @@ async def test_an_unknown_route_answers_501_and_is_recorded(harness: Harness) ->
     harness.fake.unknown.clear()  # the fixture would fail this test otherwise
 
 
-async def test_forum_rules(fake: FakeDiscord, harness: Harness) -> None:
+async def test_forum_rules(fake: FakeDiscord, harness: DiscordRig) -> None:
     forum = fake.add_forum_channel("inbox", tags=("refund",), require_tag=True)
     assert harness.app.discord is not None
     http = harness.app.discord.client.http
@@ -174,7 +174,7 @@ async def test_forum_rules(fake: FakeDiscord, harness: Harness) -> None:
     assert err.value.code == 40067
 
 
-async def test_archived_and_locked_threads_and_the_active_thread_cap(harness: Harness) -> None:
+async def test_archived_and_locked_threads_and_the_active_thread_cap(harness: DiscordRig) -> None:
     assert harness.app.discord is not None
     parent = await harness.app.discord.client.fetch_channel(harness.channel_id)
     assert isinstance(parent, discord.TextChannel)

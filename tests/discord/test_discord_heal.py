@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from tests.discord.discord_harness import Harness, email_in
+from testkit.discord.rig import DiscordRig, email_in
 
 
-def _texts(harness: Harness, thread_id: int) -> list[str]:
+def _texts(harness: DiscordRig, thread_id: int) -> list[str]:
     return [
         post["embeds"][0].get("description", "")
         for post in harness.fake.posts(thread_id)
@@ -18,7 +18,7 @@ def _texts(harness: Harness, thread_id: int) -> list[str]:
     ]
 
 
-async def test_missing_access_then_granted(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_missing_access_then_granted(harness: DiscordRig, caplog: pytest.LogCaptureFixture) -> None:
     harness.fake.no_access.add(harness.channel_id)
     with caplog.at_level(logging.ERROR, logger="bot.outbox.repair"):
         for n, refs in enumerate([(), ("<q0@x>",), ("<q0@x>",)]):

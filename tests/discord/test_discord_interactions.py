@@ -15,23 +15,14 @@ from bot.clock import ManualClock
 from bot.commands import Actor, Location, ParsedCommand
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
-from tests.discord.discord_fake import GUILD_ID, FakeDiscord
-from tests.discord.discord_harness import (
-    AGENT_ROLE,
-    BOB,
-    STRANGER,
-    Harness,
-    build_app,
-    component,
-    email_in,
-    slash,
-)
-from tests.helpers import email_in as helper_email_in
+from testkit.discord.fake import GUILD_ID, FakeDiscord
+from testkit.discord.rig import AGENT_ROLE, BOB, STRANGER, DiscordRig, build_app, component, email_in, slash
+from testkit.inbound import email_in as helper_email_in
 
 EPHEMERAL = 64
 
 
-async def opened(h: Harness) -> int:
+async def opened(h: DiscordRig) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now()))
     await h.app.dispatcher.drain()
     return h.thread_id()
@@ -44,7 +35,7 @@ def answer(call: Any) -> str:
     return str(data["content"])
 
 
-async def assignee_and_labels(h: Harness) -> tuple[str | None, list[str]]:
+async def assignee_and_labels(h: DiscordRig) -> tuple[str | None, list[str]]:
     async with h.app.store.transaction() as repo:
         conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
@@ -52,7 +43,7 @@ async def assignee_and_labels(h: Harness) -> tuple[str | None, list[str]]:
         return who, await repo.labels.labels_of(conversation.id)
 
 
-async def test_claim_answers_ephemerally_and_claims(harness: Harness) -> None:
+async def test_claim_answers_ephemerally_and_claims(harness: DiscordRig) -> None:
     thread = await opened(harness)
     assert answer(await harness.command("claim", thread)) == "You claimed #1."
     assert (await assignee_and_labels(harness))[0] == "Alice Martin"
@@ -61,14 +52,14 @@ async def test_claim_answers_ephemerally_and_claims(harness: Harness) -> None:
     )
 
 
-async def test_members_without_the_agent_role_are_refused(harness: Harness) -> None:
+async def test_members_without_the_agent_role_are_refused(harness: DiscordRig) -> None:
     thread = await opened(harness)
     text = answer(await harness.command("claim", thread, user=STRANGER))
     assert text == "Only members with the configured agent role can work conversations."
     assert (await assignee_and_labels(harness))[0] is None
 
 
-async def test_commands_outside_a_conversation_thread_say_where_to_use_them(harness: Harness) -> None:
+async def test_commands_outside_a_conversation_thread_say_where_to_use_them(harness: DiscordRig) -> None:
     await opened(harness)
     text = answer(await harness.command("claim", None))
     assert text == "✗ Use this inside a conversation thread, or name one: #42."
@@ -78,7 +69,7 @@ async def test_commands_outside_a_conversation_thread_say_where_to_use_them(harn
     assert "#1 · open · email" in listing
 
 
-async def test_assign_label_note_snooze_close_reopen(harness: Harness) -> None:
+async def test_assign_label_note_snooze_close_reopen(harness: DiscordRig) -> None:
     thread = await opened(harness)
     assert answer(await harness.command("assign", thread, member=BOB)) == "#1 assigned to Bob Stone."
     assert answer(await harness.command("label", thread, add="refund, vip")) == "#1: labels +refund +vip."
@@ -97,7 +88,7 @@ async def test_assign_label_note_snooze_close_reopen(harness: Harness) -> None:
     assert [n["embeds"][0]["description"] for n in notes] == ["checked the order"]
 
 
-async def test_label_autocomplete_offers_existing_labels(harness: Harness) -> None:
+async def test_label_autocomplete_offers_existing_labels(harness: DiscordRig) -> None:
     thread = await opened(harness)
     await harness.command("label", thread, add="refund billing")
     call = await harness.interact(slash(harness, "label", {"add": "re"}, channel_id=thread, focused="add"))
@@ -109,7 +100,7 @@ async def test_label_autocomplete_offers_existing_labels(harness: Harness) -> No
     assert sorted(c["value"] for c in call.json["data"]["choices"]) == ["billing", "refund"]
 
 
-async def test_card_buttons_and_selects_work_from_the_message_alone(harness: Harness) -> None:
+async def test_card_buttons_and_selects_work_from_the_message_alone(harness: DiscordRig) -> None:
     """Dynamic items: no view is kept in memory per card, the custom_id carries the number (restart-proof)."""
     thread = await opened(harness)
     await harness.command("label", thread, add="billing")
@@ -128,7 +119,7 @@ async def test_card_buttons_and_selects_work_from_the_message_alone(harness: Har
     assert answer(closing) == "#1 closed."
 
 
-async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response(harness: Harness) -> None:
+async def test_slow_commands_are_deferred_then_answered_in_the_deferred_response(harness: DiscordRig) -> None:
     thread = await opened(harness)
     assert harness.app.discord is not None
     bridge = harness.app.discord.bridge
@@ -189,7 +180,7 @@ async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path
     assert app.discord is not None
     await app.discord.login()
     try:
-        h = Harness(app, fake, sender, channel, clock)
+        h = DiscordRig.around(app, clock, fake, sender, channel)
         thread = await opened(h)
         assert answer(await h.command("claim", thread)) == "You claimed #1."
         refused = answer(await h.command("unassign", thread, user=STRANGER))
@@ -198,7 +189,7 @@ async def test_agent_role_may_be_given_by_name(fake: FakeDiscord, tmp_path: Path
         await app.stop()
 
 
-async def test_reply_without_text_opens_a_multi_line_box(harness: Harness) -> None:
+async def test_reply_without_text_opens_a_multi_line_box(harness: DiscordRig) -> None:
     thread = await opened(harness)
     shown = await harness.command("reply", thread)
     assert shown.json["type"] == 9  # MODAL
@@ -225,7 +216,7 @@ async def test_reply_without_text_opens_a_multi_line_box(harness: Harness) -> No
     assert [m.text for m in harness.sender.sent] == ["Dear Jane,\n\nyour refund is on its way."]
 
 
-async def test_a_reply_box_starting_with_confirm_is_sent_as_written(harness: Harness) -> None:
+async def test_a_reply_box_starting_with_confirm_is_sent_as_written(harness: DiscordRig) -> None:
     thread = await opened(harness)
     shown = await harness.command("reply", thread)
     box = shown.json["data"]["components"][0]["components"][0]
@@ -242,7 +233,7 @@ async def test_a_reply_box_starting_with_confirm_is_sent_as_written(harness: Har
     assert [m.text for m in harness.sender.sent] == [text]
 
 
-async def test_a_slash_reply_starting_with_confirm_is_sent_as_written(harness: Harness) -> None:
+async def test_a_slash_reply_starting_with_confirm_is_sent_as_written(harness: DiscordRig) -> None:
     thread = await opened(harness)
     text = "--confirm your order number, please"
     assert "Sending your reply" in answer(await harness.command("reply", thread, text=text))
@@ -250,13 +241,13 @@ async def test_a_slash_reply_starting_with_confirm_is_sent_as_written(harness: H
     assert [m.text for m in harness.sender.sent] == [text]
 
 
-def _base_payload(h: Harness, thread: int) -> dict[str, Any]:
+def _base_payload(h: DiscordRig, thread: int) -> dict[str, Any]:
     payload = slash(h, "reply", {}, channel_id=thread)
     payload["type"] = 5  # MODAL_SUBMIT
     return payload
 
 
-async def test_template_command_autocompletes_and_sends_the_canned_reply(harness: Harness) -> None:
+async def test_template_command_autocompletes_and_sends_the_canned_reply(harness: DiscordRig) -> None:
     thread = await opened(harness)
     call = await harness.interact(
         slash(harness, "template", {"name": "ref"}, channel_id=thread, focused="name")
@@ -270,7 +261,7 @@ async def test_template_command_autocompletes_and_sends_the_canned_reply(harness
 
 
 async def test_replying_to_someone_elses_conversation_asks_to_confirm_the_discord_way(
-    harness: Harness,
+    harness: DiscordRig,
 ) -> None:
     thread = await opened(harness)
     await harness.command("claim", thread, user=BOB)
@@ -298,14 +289,14 @@ async def test_commands_sync_to_the_guild_only_and_stale_global_commands_are_cle
         await app.stop()
 
 
-async def _status(h: Harness, number: int) -> str:
+async def _status(h: DiscordRig, number: int) -> str:
     async with h.app.store.transaction() as repo:
         conversation = await repo.conversations.conversation_by_number(number)
         assert conversation is not None
         return conversation.status
 
 
-async def test_app_command_options_are_never_reread_as_another_part_of_a_command(harness: Harness) -> None:
+async def test_app_command_options_are_never_reread_as_another_part_of_a_command(harness: DiscordRig) -> None:
     thread = await opened(harness)
     await harness.app.ingestor.ingest(helper_email_in("sam@example.org", "Order 2", when=harness.clock.now()))
     await harness.app.dispatcher.drain()
@@ -329,7 +320,7 @@ async def test_app_command_options_are_never_reread_as_another_part_of_a_command
     assert harness.sender.sent == []
 
 
-async def test_a_label_the_grammar_refuses_is_answered_after_the_role_check(harness: Harness) -> None:
+async def test_a_label_the_grammar_refuses_is_answered_after_the_role_check(harness: DiscordRig) -> None:
     thread = await opened(harness)
     stranger = answer(await harness.command("label", thread, user=STRANGER, add="!!!"))
     assert stranger == "Only members with the configured agent role can work conversations."

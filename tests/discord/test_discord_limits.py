@@ -7,19 +7,19 @@ from typing import Any
 
 from adapters.discord.text import unescape
 from bot.ports.inbound import InboundAttachment
-from tests.discord.discord_fake_limits import EMBED_TOTAL_LIMIT, FILE_SIZE_LIMIT
-from tests.discord.discord_harness import Harness, email_in
+from testkit.discord.limits import EMBED_TOTAL_LIMIT, FILE_SIZE_LIMIT
+from testkit.discord.rig import DiscordRig, email_in
 
 MiB = 1024 * 1024
 
 
-async def deliver(h: Harness, **fields: Any) -> int:
+async def deliver(h: DiscordRig, **fields: Any) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now(), **fields))
     await h.app.dispatcher.drain()
     return h.thread_id()
 
 
-def customer_posts(h: Harness, thread: int) -> list[dict[str, Any]]:
+def customer_posts(h: DiscordRig, thread: int) -> list[dict[str, Any]]:
     return [
         m
         for m in h.fake.posts(thread)
@@ -36,7 +36,7 @@ def words(text: str) -> str:
     return "".join(text.split())
 
 
-async def test_a_40000_character_mail_appears_whole_and_in_order(harness: Harness) -> None:
+async def test_a_40000_character_mail_appears_whole_and_in_order(harness: DiscordRig) -> None:
     paragraph = "Order *1881* arrived_broken; see [photo](https://shop.example/p?id=1&x=2) — ção 👍🏽 done. "
     text = "".join(f"{n:05d} {paragraph}" + ("\n\n" if n % 7 == 0 else "") for n in range(440))[:40000]
     thread = await deliver(harness, text=text)
@@ -47,7 +47,7 @@ async def test_a_40000_character_mail_appears_whole_and_in_order(harness: Harnes
     assert numbers == sorted(numbers) and len(numbers) == len(set(numbers))
 
 
-async def test_customer_text_cannot_format_or_mask_links(harness: Harness) -> None:
+async def test_customer_text_cannot_format_or_mask_links(harness: DiscordRig) -> None:
     text = (
         "**free** _money_ ~~now~~ ||spoiler|| `code` [your bank](https://evil.example/login) "
         "<@600000000000000001>\n# Urgent\n> quoted"
@@ -61,7 +61,7 @@ async def test_customer_text_cannot_format_or_mask_links(harness: Harness) -> No
     assert description.splitlines()[1] == "\\# Urgent" and description.splitlines()[2] == "\\> quoted"
 
 
-async def test_a_long_subject_and_name_still_make_a_card_within_6000(harness: Harness) -> None:
+async def test_a_long_subject_and_name_still_make_a_card_within_6000(harness: DiscordRig) -> None:
     thread = await deliver(harness, subject="Refund " * 700, name="Jane " * 600, text="hello")
     card = harness.card(thread)
     embed = card["embeds"][0]
@@ -72,7 +72,7 @@ async def test_a_long_subject_and_name_still_make_a_card_within_6000(harness: Ha
     assert customer_posts(harness, thread)[0]["embeds"][0]["description"] == "hello"
 
 
-async def test_a_refused_card_leaves_no_empty_thread_behind(harness: Harness) -> None:
+async def test_a_refused_card_leaves_no_empty_thread_behind(harness: DiscordRig) -> None:
     harness.fake.fail_next(
         "POST", r"^/channels/\d+/messages$", 400, {"code": 50035, "message": "Invalid Form Body"}
     )
@@ -84,7 +84,7 @@ async def test_a_refused_card_leaves_no_empty_thread_behind(harness: Harness) ->
         assert harness.card(int(thread["id"]))["embeds"][0]["title"].startswith("#1 ")
 
 
-async def test_six_5_mb_photos_all_arrive(harness: Harness) -> None:
+async def test_six_5_mb_photos_all_arrive(harness: DiscordRig) -> None:
     photos = tuple(
         InboundAttachment(f"photo{n}.jpg", "image/jpeg", 5 * 1000 * 1000, bytes([n]) * (5 * 1000 * 1000))
         for n in range(6)
@@ -96,7 +96,7 @@ async def test_six_5_mb_photos_all_arrive(harness: Harness) -> None:
     assert all(sum(len(d) for _, d in c.files) <= 25 * MiB and len(c.files) <= 10 for c in requests)
 
 
-async def test_a_file_over_the_upload_limit_is_listed_with_a_note(harness: Harness) -> None:
+async def test_a_file_over_the_upload_limit_is_listed_with_a_note(harness: DiscordRig) -> None:
     big = InboundAttachment("scan.pdf", "application/pdf", FILE_SIZE_LIMIT + 1, b"0" * (FILE_SIZE_LIMIT + 1))
     small = InboundAttachment("note.txt", "text/plain", 3, b"abc")
     thread = await deliver(harness, attachments=(big, small), text="two files")

@@ -6,21 +6,21 @@ from typing import TYPE_CHECKING, cast
 
 import discord
 
-from tests.discord.discord_fake import GUILD_ID
-from tests.discord.discord_harness import ALICE, STRANGER, Harness, email_in, member
+from testkit.discord.fake import GUILD_ID
+from testkit.discord.rig import ALICE, STRANGER, DiscordRig, email_in, member
 
 if TYPE_CHECKING:
     from discord.types.channel import TextChannel as TextChannelPayload
     from discord.types.message import Message as MessagePayload
 
 
-async def opened(h: Harness) -> int:
+async def opened(h: DiscordRig) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now()))
     await h.app.dispatcher.drain()
     return h.thread_id()
 
 
-async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -> None:
+async def test_prefix_commands_and_plain_notes_in_the_thread(harness: DiscordRig) -> None:
     thread = await opened(harness)
     assert harness.app.discord is not None
     bridge = harness.app.discord.bridge
@@ -51,7 +51,7 @@ async def test_prefix_commands_and_plain_notes_in_the_thread(harness: Harness) -
     assert refusal["content"].startswith("✗ Only members") and refusal["allowed_mentions"]["parse"] == []
 
 
-async def test_messages_outside_inbox_channels_are_ignored(harness: Harness) -> None:
+async def test_messages_outside_inbox_channels_are_ignored(harness: DiscordRig) -> None:
     await opened(harness)
     other = harness.fake.add_text_channel("random")
     state = harness.state

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.discord.discord_harness import Harness, email_in
+from testkit.discord.rig import DiscordRig, email_in
 
 
-async def test_discord_outage_loses_nothing_and_says_it_is_back_once(harness: Harness) -> None:
+async def test_discord_outage_loses_nothing_and_says_it_is_back_once(harness: DiscordRig) -> None:
     harness.fake.fail_next(
         "POST", r"^/channels/\d+/threads$", 503, {"message": "unavailable", "code": 0}, times=5
     )

@@ -6,12 +6,12 @@ import json
 
 from bot.ports.inbound import InboundAttachment
 from bot.privacy.service import forget_contact
-from tests.discord.discord_harness import Harness, email_in
+from testkit.discord.rig import DiscordRig, email_in
 
 NEEDLES = ("Jane", "jane@example.org", "passport", "Refund for order")
 
 
-async def test_forget_deletes_the_contacts_messages_with_their_attachments(harness: Harness) -> None:
+async def test_forget_deletes_the_contacts_messages_with_their_attachments(harness: DiscordRig) -> None:
     photos = tuple(
         InboundAttachment(f"passport{n}.jpg", "image/jpeg", 3_000_000, bytes([n]) * 3_000_000)
         for n in range(12)

@@ -7,17 +7,17 @@ import time
 
 from adapters.discord.client import intents
 from adapters.discord.queue_board import MARKER, QueueBoard
-from tests.discord.discord_fake_payloads import BOT_ID
-from tests.discord.discord_harness import ALICE, BOB, STRANGER, Harness, email_in
+from testkit.discord.payloads import BOT_ID
+from testkit.discord.rig import ALICE, BOB, STRANGER, DiscordRig, email_in
 
 
-async def opened(h: Harness) -> int:
+async def opened(h: DiscordRig) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now()))
     await h.app.dispatcher.drain()
     return h.thread_id()
 
 
-async def state_of(h: Harness) -> tuple[str | None, str, str]:
+async def state_of(h: DiscordRig) -> tuple[str | None, str, str]:
     async with h.app.store.transaction() as repo:
         conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
@@ -25,7 +25,7 @@ async def state_of(h: Harness) -> tuple[str | None, str, str]:
         return who, str(conversation.status), conversation.priority
 
 
-async def eventually(h: Harness, want: tuple[str | None, str, str]) -> None:
+async def eventually(h: DiscordRig, want: tuple[str | None, str, str]) -> None:
     """Poll (generously) until the conversation is ``want``; reactions are handled in a client task."""
     deadline = time.monotonic() + 15
     while (now := await state_of(h)) != want:
@@ -37,7 +37,7 @@ def test_the_client_asks_for_the_reactions_intent() -> None:
     assert intents().guild_reactions and intents().value & (1 << 10)
 
 
-async def test_eyes_on_the_card_claims_and_alarm_on_a_message_sets_urgent(harness: Harness) -> None:
+async def test_eyes_on_the_card_claims_and_alarm_on_a_message_sets_urgent(harness: DiscordRig) -> None:
     thread = await opened(harness)
     card = harness.card(thread)
     harness.react(thread, int(card["id"]), "👀")
@@ -53,7 +53,7 @@ async def test_eyes_on_the_card_claims_and_alarm_on_a_message_sets_urgent(harnes
     assert any("closed by Bob" in t for t in texts)
 
 
-async def test_bots_strangers_removals_and_other_emoji_change_nothing(harness: Harness) -> None:
+async def test_bots_strangers_removals_and_other_emoji_change_nothing(harness: DiscordRig) -> None:
     thread = await opened(harness)
     card = int(harness.card(thread)["id"])
     harness.react(thread, card, "✅", user=STRANGER)
@@ -71,7 +71,7 @@ async def test_bots_strangers_removals_and_other_emoji_change_nothing(harness: H
     assert [(e.actor, e.detail["emoji"]) for e in trail] == [("Alice Martin", "👀")]
 
 
-async def test_queue_is_an_ephemeral_answer(harness: Harness) -> None:
+async def test_queue_is_an_ephemeral_answer(harness: DiscordRig) -> None:
     thread = await opened(harness)
     call = await harness.command("queue", thread)
     data = call.json["data"]
@@ -79,7 +79,7 @@ async def test_queue_is_an_ephemeral_answer(harness: Harness) -> None:
     assert "Mine (0)" in data["content"] and "Unassigned (1):\n#1" in data["content"]
 
 
-async def test_the_pinned_queue_message_is_edited_in_place(harness: Harness) -> None:
+async def test_the_pinned_queue_message_is_edited_in_place(harness: DiscordRig) -> None:
     surface = harness.app.discord
     assert surface is not None
     board = QueueBoard(lambda: surface.client, harness.app.commands.team_queue, [str(harness.channel_id)])
@@ -102,7 +102,7 @@ async def test_the_pinned_queue_message_is_edited_in_place(harness: Harness) -> 
     assert harness.fake.pins[harness.channel_id] == [pinned] and message["edits"] == 2
 
 
-async def test_summary_posts_the_hand_over_note_in_the_thread(harness: Harness) -> None:
+async def test_summary_posts_the_hand_over_note_in_the_thread(harness: DiscordRig) -> None:
     thread = await opened(harness)
     call = await harness.command("summary", thread)
     assert call.json["data"]["content"] == "Hand-over summary of #1 posted in the thread."

@@ -17,20 +17,22 @@ from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef, TransientDe
 from bot.ports.inbound import InboundAttachment
 from bot.views import DeliveryKey, DigestView, PostView
 from storage.models import OutboxRow
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import ALICE, Harness, build_app, email_in
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import ALICE, DiscordRig, build_app, email_in
 from tests.discord.test_discord_render import card
 
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
 
-async def deliver(h: Harness, **fields: Any) -> int:
+async def deliver(h: DiscordRig, **fields: Any) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now(), **fields))
     await h.app.dispatcher.drain()
     return h.thread_id()
 
 
-async def test_conversation_opens_a_public_thread_with_the_card_and_its_components(harness: Harness) -> None:
+async def test_conversation_opens_a_public_thread_with_the_card_and_its_components(
+    harness: DiscordRig,
+) -> None:
     thread_id = await deliver(harness)
     create = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/threads$")
     assert len(create) == 1 and create[0].json["type"] == 11  # public_thread, not the private default
@@ -51,7 +53,7 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
     )
 
 
-async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
+async def test_customer_text_never_pings_anyone(harness: DiscordRig) -> None:
     thread_id = await deliver(harness, text=INJECTION, name="@everyone")
     customer = harness.fake.posts(thread_id)[1]
     assert customer["embeds"][0]["author"]["name"] == "@everyone (customer)"
@@ -61,7 +63,7 @@ async def test_customer_text_never_pings_anyone(harness: Harness) -> None:
     assert NONE.to_dict() == {"parse": []}
 
 
-async def test_attachments_are_uploaded_into_the_thread(harness: Harness) -> None:
+async def test_attachments_are_uploaded_into_the_thread(harness: DiscordRig) -> None:
     pdf = InboundAttachment("invoice.pdf", "application/pdf", 7, b"%PDF-1.")
     thread_id = await deliver(harness, attachments=(pdf,))
     uploads = [c for c in harness.fake.find("POST", rf"^/channels/{thread_id}/messages$") if c.files]
@@ -69,7 +71,7 @@ async def test_attachments_are_uploaded_into_the_thread(harness: Harness) -> Non
     assert uploads[0].json["allowed_mentions"] == {"parse": []}
 
 
-async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harness: Harness) -> None:
+async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     harness.fake.archive(thread_id)
     await deliver(harness, text="Any news?", conversation_hint=1)
@@ -81,7 +83,7 @@ async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harne
     )
 
 
-async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: Harness) -> None:
+async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     harness.fake.archive(thread_id)
     assert harness.app.discord is not None
@@ -93,7 +95,7 @@ async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: H
     assert edited["edits"] == 1 and "Alice Martin" in str(edited["embeds"][0]["fields"])
 
 
-async def test_a_locked_archived_thread_is_a_permanent_failure_that_says_so(harness: Harness) -> None:
+async def test_a_locked_archived_thread_is_a_permanent_failure_that_says_so(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     harness.fake.archive(thread_id, locked=True)
     assert harness.app.discord is not None
@@ -105,7 +107,7 @@ async def test_a_locked_archived_thread_is_a_permanent_failure_that_says_so(harn
     assert not isinstance(err.value, ThreadGone)
 
 
-async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: Harness) -> None:
+async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: DiscordRig) -> None:
     first = await deliver(harness)
     harness.fake.delete_channel(first)
     await deliver(harness, text="Hello again?", conversation_hint=1)
@@ -116,7 +118,7 @@ async def test_deleted_thread_is_recreated_by_the_dispatcher(harness: Harness) -
     assert harness.fake.posts(second)[0]["embeds"][0]["title"].startswith("#1 ")
 
 
-async def test_long_rate_limit_goes_back_to_the_outbox_with_retry_after(harness: Harness) -> None:
+async def test_long_rate_limit_goes_back_to_the_outbox_with_retry_after(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     surface = harness.app.discord
     assert surface is not None
@@ -128,7 +130,7 @@ async def test_long_rate_limit_goes_back_to_the_outbox_with_retry_after(harness:
     assert err.value.retry_after == 60
 
 
-async def test_short_rate_limit_is_slept_through_by_discord_py(harness: Harness) -> None:
+async def test_short_rate_limit_is_slept_through_by_discord_py(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=0.01)
     await deliver(harness, text="second message", conversation_hint=1)
@@ -137,7 +139,7 @@ async def test_short_rate_limit_is_slept_through_by_discord_py(harness: Harness)
     assert harness.fake.posts(thread_id)[-1]["embeds"][0]["description"] == "second message"
 
 
-async def test_rate_limited_row_is_rescheduled_not_failed(harness: Harness) -> None:
+async def test_rate_limited_row_is_rescheduled_not_failed(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=45)
     await deliver(harness, text="later", conversation_hint=1)
@@ -150,7 +152,7 @@ async def test_rate_limited_row_is_rescheduled_not_failed(harness: Harness) -> N
     assert all(r.status in ("done", "pending") for r in rows)
 
 
-async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: Harness) -> None:
+async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: DiscordRig) -> None:
     harness.fake.fail_next("POST", r"/threads$", 403, {"code": 50013, "message": "Missing Permissions"})
     surface = harness.app.discord
     assert surface is not None
@@ -189,7 +191,7 @@ async def test_forum_channel_gets_one_post_per_conversation_with_label_tags(
         await app.stop()
 
 
-async def test_escalation_posts_to_the_channel_with_a_thread_mention(harness: Harness) -> None:
+async def test_escalation_posts_to_the_channel_with_a_thread_mention(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     assert harness.app.discord is not None
     ref = ThreadRef(str(harness.channel_id), str(thread_id), "0")
@@ -202,7 +204,7 @@ async def test_escalation_posts_to_the_channel_with_a_thread_mention(harness: Ha
     assert call.json["allowed_mentions"] == {"parse": []}
 
 
-async def test_redact_deletes_the_posts_of_a_message(harness: Harness) -> None:
+async def test_redact_deletes_the_posts_of_a_message(harness: DiscordRig) -> None:
     thread_id = await deliver(harness, text="my card number is 4111 " * 300)
     posted = [m for m in harness.fake.posts(thread_id) if m.get("embeds")]
     ids = " ".join(str(m["id"]) for m in posted)
@@ -215,7 +217,7 @@ async def test_redact_deletes_the_posts_of_a_message(harness: Harness) -> None:
     await harness.app.discord.redact(ref, ids)  # already gone: no error
 
 
-async def test_digest_with_its_chart_as_the_embed_image(harness: Harness) -> None:
+async def test_digest_with_its_chart_as_the_embed_image(harness: DiscordRig) -> None:
     digest = DigestView(
         name="weekly",
         title="Weekly digest",
@@ -242,7 +244,7 @@ async def test_digest_with_its_chart_as_the_embed_image(harness: Harness) -> Non
     assert call.json["allowed_mentions"] == {"parse": []}
 
 
-async def test_a_retried_delivery_returns_the_message_an_earlier_attempt_posted(harness: Harness) -> None:
+async def test_a_retried_delivery_returns_the_message_an_earlier_attempt_posted(harness: DiscordRig) -> None:
     thread_id = await deliver(harness)
     surface = harness.app.discord
     assert surface is not None

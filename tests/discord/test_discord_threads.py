@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from storage.models import OutboxRow
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app, component, email_in, slash
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import DiscordRig, build_app, component, email_in, slash
 
 
-async def closed(h: Harness) -> int:
+async def closed(h: DiscordRig) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now()))
     await h.app.dispatcher.drain()
     thread = h.thread_id()
@@ -25,19 +25,19 @@ async def closed(h: Harness) -> int:
     return thread
 
 
-async def status(h: Harness) -> str:
+async def status(h: DiscordRig) -> str:
     async with h.app.store.transaction() as repo:
         conversation = await repo.conversations.conversation_by_number(1)
         assert conversation is not None
         return conversation.status
 
 
-def card_status(h: Harness, thread: int) -> str:
+def card_status(h: DiscordRig, thread: int) -> str:
     fields = {f["name"]: f["value"] for f in h.card(thread)["embeds"][0]["fields"]}
     return fields["Status"]
 
 
-async def test_the_reopen_button_works_on_a_closed_archived_thread(harness: Harness) -> None:
+async def test_the_reopen_button_works_on_a_closed_archived_thread(harness: DiscordRig) -> None:
     thread = await closed(harness)
     call = await harness.interact(component(harness, harness.card(thread), "tl:reopen:1", 2))
     assert call.json["data"]["content"] == "#1 reopened."  # answered, not refused as archived
@@ -46,7 +46,7 @@ async def test_the_reopen_button_works_on_a_closed_archived_thread(harness: Harn
     assert card_status(harness, thread) == "open"
 
 
-async def test_reopen_typed_in_a_closed_archived_thread_works(harness: Harness) -> None:
+async def test_reopen_typed_in_a_closed_archived_thread_works(harness: DiscordRig) -> None:
     thread = await closed(harness)
     assert harness.app.discord is not None
     bridge = harness.app.discord.bridge
@@ -58,7 +58,7 @@ async def test_reopen_typed_in_a_closed_archived_thread_works(harness: Harness) 
     assert card_status(harness, thread) == "open"
 
 
-async def test_slash_commands_are_not_offered_in_an_archived_thread(harness: Harness) -> None:
+async def test_slash_commands_are_not_offered_in_an_archived_thread(harness: DiscordRig) -> None:
     thread = await closed(harness)
     with pytest.raises(AssertionError, match="no application commands"):
         slash(harness, "reopen", {}, channel_id=thread)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import Harness, build_app, component, email_in
-from tests.helpers import until
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import DiscordRig, build_app, component, email_in
+from testkit.waiting import until
 
 
 @pytest.fixture
-async def held(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
+async def held(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
     """The Discord harness with a 10 s undo window."""
     from bot.clock import ManualClock
 
@@ -33,17 +33,17 @@ async def held(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Harness]:
     await app.sync_agents()
     assert app.discord is not None
     await app.discord.login()
-    yield Harness(app, fake, sender, channel, clock)
+    yield DiscordRig.around(app, clock, fake, sender, channel)
     await app.stop()
 
 
-async def _conversation(h: Harness) -> int:
+async def _conversation(h: DiscordRig) -> int:
     await h.app.ingestor.ingest(email_in(h.clock.now(), text="Cancel my order please"))
     await h.app.dispatcher.drain()
     return h.thread_id()
 
 
-async def _typed(h: Harness, thread: int, text: str) -> dict:
+async def _typed(h: DiscordRig, thread: int, text: str) -> dict:
     message = h.member_message(thread, text)
     assert h.app.discord is not None
     await h.app.discord.bridge.on_message(message)
@@ -51,11 +51,11 @@ async def _typed(h: Harness, thread: int, text: str) -> dict:
     return h.fake.messages[message.id]
 
 
-def _edit(h: Harness, typed: dict, text: str) -> None:
+def _edit(h: DiscordRig, typed: dict, text: str) -> None:
     h.state.parse_message_update({**typed, "content": text, "edited_timestamp": "2026-01-05T09:00:05+00:00"})
 
 
-async def test_undo_button_on_the_notice_keeps_the_reply_from_the_customer(held: Harness) -> None:
+async def test_undo_button_on_the_notice_keeps_the_reply_from_the_customer(held: DiscordRig) -> None:
     thread = await _conversation(held)
     await _typed(held, thread, "!reply Cancelled.")
     notice = next(m for m in held.fake.posts(thread) if "sending in 10 s" in (m.get("content") or ""))
@@ -69,7 +69,7 @@ async def test_undo_button_on_the_notice_keeps_the_reply_from_the_customer(held:
     assert any("Reply undone by Alice Martin" in (m.get("content") or "") for m in held.fake.posts(thread))
 
 
-async def test_an_edited_reply_within_the_window_sends_the_edited_text(held: Harness) -> None:
+async def test_an_edited_reply_within_the_window_sends_the_edited_text(held: DiscordRig) -> None:
     thread = await _conversation(held)
     typed = await _typed(held, thread, "!reply Refund: €50")
     _edit(held, typed, "!reply Refund: €55")
@@ -91,7 +91,7 @@ async def test_an_edited_reply_within_the_window_sends_the_edited_text(held: Har
     assert [m.text for m in held.sender.sent] == ["Refund: €55"]
 
 
-async def test_deleted_note_is_deleted_in_storage(held: Harness) -> None:
+async def test_deleted_note_is_deleted_in_storage(held: DiscordRig) -> None:
     thread = await _conversation(held)
     typed = await _typed(held, thread, "customer sounds upset")
     held.state.parse_message_delete(

@@ -9,32 +9,20 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from bot.clock import ManualClock
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_harness import AGENT_ROLE, ALICE, BOB, CONFIG, GUILD_ID, Harness, RecordingSender
-from tests.email.email_servers import Dovecot, Sink, smtp_toml
-from tests.helpers import until
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.rig import DiscordRig, RecordingSender, discord_settings
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.waiting import until
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 
 async def test_mail_in_discord_thread_reply_out_over_smtp(
-    tmp_path: Path, fake: FakeDiscord, dovecot: Dovecot, smtp: tuple[Sink, int]
+    tmp_path: Path, fake: FakeDiscord, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    sink, smtp_port = smtp
     channel = fake.add_text_channel("support")
-    text = CONFIG.format(
-        tmp=tmp_path,
-        base=fake.base_url,
-        gateway=fake.gateway_url,
-        guild=GUILD_ID,
-        role=AGENT_ROLE,
-        channel=channel,
-        alice=ALICE,
-        bob=BOB,
-        sync="false",
-        extra="",
-    ).replace(f'[channels.email]\noutgoing_dir = "{tmp_path}/out"\n', "[channels.email]\n")
-    settings = parse_config(text + smtp_toml(smtp_port) + dovecot.mailbox_toml(), env={})
+    builder = discord_settings(fake, tmp_path, channel).drop("channels.email")
+    settings = builder.merge_toml(smtp.toml() + dovecot.mailbox_toml()).settings()
     clock = ManualClock()
     app = Threadline(settings, clock=clock)
     await app.prepare_database()
@@ -43,7 +31,7 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
     await app.discord.login()
     assert app.email is not None
     await app.email.start(app.run_ports)
-    harness = Harness(app, fake, RecordingSender(), channel, clock)
+    harness = DiscordRig.around(app, clock, fake, RecordingSender(), channel)
     try:
         mail = EmailMessage()
         mail["From"], mail["To"] = "Jane Doe <jane@example.org>", "support@example.com"
@@ -65,8 +53,8 @@ async def test_mail_in_discord_thread_reply_out_over_smtp(
         await harness.command("claim", thread)
         await harness.command("label", thread, add="refund")
         await harness.command("reply", thread, text="Sorry! A new desk ships today.")
-        await until("the reply at the SMTP server", lambda: sink.received, between=app.dispatcher.drain)
-        _sender, rcpt, content = sink.received[0]
+        await until("the reply at the SMTP server", lambda: smtp.received, between=app.dispatcher.drain)
+        _sender, rcpt, content = smtp.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["jane@example.org"]
         assert (

@@ -10,9 +10,11 @@ import pytest
 from storage import Store
 from storage.migrate import upgrade
 from storage.oauth_tokens import TokenVault
-from tests.email.email_servers import Dovecot, Recorder, make_mail, start_dovecot, stop_dovecot
-from tests.email.idp_standin import IdentityProviderStandIn, start_idp
-from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, dovecot_oauth_auth
+from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot
+from testkit.email.idp_standin import IdentityProviderStandIn, start_idp
+from testkit.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, dovecot_oauth_auth
+from testkit.email.recorder import Recorder
+from testkit.email.sample_mail import make_mail
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from adapters.email.doctor import email_checkup
 from adapters.email.settings import EmailSettings
 from bot.ports.doctor import CheckResult
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
 from testkit.workers import free_port
-from tests.email.email_servers import Dovecot, Sink
 
 
 def _mailbox(server: Dovecot, **changes: object) -> EmailSettings:
@@ -96,15 +96,11 @@ def _authenticator(
 @pytest.fixture
 def auth_smtp() -> Iterator[int]:
     """A real aiosmtpd that requires AUTH (support / smtp-pass), on plain loopback."""
-    port = free_port()
-    controller = Controller(
-        Sink(), hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False
-    )
-    controller.start()
+    sink = SmtpSink().start(authenticator=_authenticator, auth_require_tls=False)
     try:
-        yield port
+        yield sink.port
     finally:
-        controller.stop()
+        sink.stop()
 
 
 async def test_smtp_signs_in_and_sends_nothing(auth_smtp: int) -> None:

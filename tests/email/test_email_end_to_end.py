@@ -13,9 +13,10 @@ from pathlib import Path
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from storage.repo_conversations import ConversationFilter
-from tests.conftest import make_settings
-from tests.email.email_servers import Dovecot, Sink
-from tests.helpers import until
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.settings import make_settings
+from testkit.waiting import until
 from threadline.app import Threadline
 from threadline.config import AppSettings
 
@@ -43,9 +44,9 @@ def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | 
 
 
 async def test_mail_in_thread_reply_out_and_answer_threaded(
-    tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
+    tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    sink, smtp_port = smtp
+    smtp_port = smtp.port
     settings = _settings(tmp_path, dovecot, smtp_port)
     app = Threadline(settings, clock=SystemClock())
     await app.start()
@@ -62,8 +63,8 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         assert thread.card.subject == "Broken desk" and thread.posts[0].text.strip() == "The leg is cracked."
 
         await local.type_line("#1 !reply We will send a new leg today.", "alice")
-        await until("the reply at the SMTP server", lambda: sink.received)
-        _sender, rcpt, content = sink.received[0]
+        await until("the reply at the SMTP server", lambda: smtp.received)
+        _sender, rcpt, content = smtp.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["jane@example.org"]
         assert sent["In-Reply-To"] == "<c1@example.org>" and "<c1@example.org>" in sent["References"]
@@ -82,9 +83,9 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
 
 
 async def test_restart_mid_stream_loses_and_duplicates_nothing(
-    tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
+    tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    settings = _settings(tmp_path, dovecot, smtp[1])
+    settings = _settings(tmp_path, dovecot, smtp.port)
     imap = dovecot.client()
     for n in range(10):
         imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))

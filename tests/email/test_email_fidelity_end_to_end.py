@@ -13,9 +13,10 @@ from adapters.local import LocalSurface
 from adapters.local.render import render_post
 from adapters.local.surface import LocalThread
 from bot.clock import SystemClock
-from tests.email.email_servers import Dovecot, Sink
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.waiting import until
 from tests.email.test_email_end_to_end import _settings
-from tests.helpers import until
 from threadline.app import Threadline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
@@ -108,9 +109,9 @@ def _bounce(bounced_id: str) -> bytes:
 
 
 async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
-    tmp_path: Path, dovecot: Dovecot, smtp: tuple[Sink, int]
+    tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    sink, smtp_port = smtp
+    smtp_port = smtp.port
     app = Threadline(_settings(tmp_path, dovecot, smtp_port), clock=SystemClock())
     await app.start()
     imap = dovecot.client()
@@ -122,8 +123,8 @@ async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
         )
         await until("the thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts))
         await local.type_line("#1 !reply Settings, then Seats.", "alice")
-        await until("the reply at the SMTP server", lambda: sink.received)
-        _sender, rcpt, content = sink.received[0]
+        await until("the reply at the SMTP server", lambda: smtp.received)
+        _sender, rcpt, content = smtp.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["dana@example.org", "bob@example.org", "carol@example.org"]
         assert sent["To"] == "Dana <dana@example.org>"

@@ -18,7 +18,7 @@ from adapters.email.imap_tools import ImapCursor
 from adapters.email.mime import parse_email
 from adapters.email.settings import MailboxSettings
 from bot.ports.progress import ProgressCallback
-from tests.email.email_servers import kill_and_restart_dovecot, start_dovecot, stop_dovecot
+from testkit.email.dovecot import kill_and_restart_dovecot, start_dovecot, stop_dovecot
 
 
 def settings(server, **overrides: object) -> MailboxSettings:

@@ -8,7 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from adapters.email.imap import parse_cursor
-from tests.email.email_servers import Recorder, make_mail
+from testkit.email.recorder import Recorder
+from testkit.email.sample_mail import make_mail
 from tests.email.test_email_imap import running
 
 FOLDER = "Support"

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
 
 from adapters.email.imap import ImapWorker
@@ -29,10 +28,11 @@ from adapters.email.smtp import SmtpSender
 from bot.ports import TransientDeliveryError
 from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
-from testkit.workers import free_port
-from tests.email.email_servers import Dovecot, Recorder, kill_and_restart_dovecot, make_mail
-from tests.email.idp_standin import IdentityProviderStandIn, service_account_key
-from tests.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
+from testkit.email.dovecot import Dovecot, kill_and_restart_dovecot
+from testkit.email.idp_standin import IdentityProviderStandIn, service_account_key
+from testkit.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
+from testkit.email.recorder import Recorder
+from testkit.email.sample_mail import make_mail
 from tests.email.test_email_smtp import outbound
 
 USER = TEST_ACCOUNT
@@ -273,13 +273,9 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
     idp: IdentityProviderStandIn, vault: TokenVault, offer_bearer: bool
 ) -> None:
     await signed_in(vault, idp)
-    sink = OAuthSink(idp)
-    port = free_port()
     hidden = ["PLAIN", "LOGIN"] + ([] if offer_bearer else ["OAUTHBEARER"])
-    controller = Controller(
-        sink, hostname="127.0.0.1", port=port, auth_require_tls=False, auth_exclude_mechanism=hidden
-    )
-    controller.start()
+    sink = OAuthSink(idp).start(auth_require_tls=False, auth_exclude_mechanism=hidden)
+    port = sink.port
     try:
         box = MailboxSettings(
             inbox="support",
@@ -302,7 +298,7 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
         idp.expire_access_tokens()  # the cached token is refused now: renewed once, then sent
         await sender.send(_outbound("u2"))
         mechanism = "OAUTHBEARER" if offer_bearer else "XOAUTH2"
-        assert sink.logins == [(mechanism, USER), (mechanism, USER)] and sink.refusals == 1
+        assert sink.logins == [(mechanism, USER), (mechanism, USER)] and sink.refused_logins == 1
         assert [rcpt for _, rcpt, _ in sink.received] == [["jane@example.org"], ["jane@example.org"]]
         idp.revoke_all(USER)
         with pytest.raises(
@@ -311,7 +307,7 @@ async def test_smtp_signs_in_with_the_mailbox_token_and_renews_a_refused_one(
             await sender.send(_outbound("u3"))
         assert len(sink.received) == 2
     finally:
-        controller.stop()
+        sink.stop()
 
 
 async def test_app_only_and_service_account_tokens(
@@ -375,12 +371,8 @@ async def test_smtp_password_refused_is_a_sign_in_problem_not_a_lost_reply() -> 
         assert isinstance(auth_data, LoginPassword)
         return AuthResult(success=False, handled=False)
 
-    sink = OAuthSink(IdentityProviderStandIn())
-    port = free_port()
-    controller = Controller(
-        sink, hostname="127.0.0.1", port=port, auth_require_tls=False, authenticator=refuse
-    )
-    controller.start()
+    sink = OAuthSink(IdentityProviderStandIn()).start(auth_require_tls=False, authenticator=refuse)
+    port = sink.port
     try:
         sender = SmtpSender(
             SmtpSettings(host="127.0.0.1", port=port, security="none", username="support", password="wrong")
@@ -388,7 +380,7 @@ async def test_smtp_password_refused_is_a_sign_in_problem_not_a_lost_reply() -> 
         with pytest.raises(TransientDeliveryError) as refused:
             await sender.send(_outbound())
     finally:
-        controller.stop()
+        sink.stop()
     assert refused.value.reason == (
         "the SMTP server refused the sign-in (SMTP 535 5.7.8 Authentication credentials invalid); "
         "check the SMTP credentials or the app's SMTP permission"

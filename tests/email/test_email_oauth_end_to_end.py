@@ -18,19 +18,19 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from bot.clock import SystemClock
-from testkit.workers import free_port
-from tests.conftest import BASE_CONFIG
-from tests.email.email_servers import Dovecot, kill_and_restart_dovecot, make_mail
-from tests.email.idp_standin import IdentityProviderStandIn
-from tests.email.oauth_servers import TEST_ACCOUNT as USER
-from tests.email.oauth_servers import TEST_SECRET_KEY as KEY
-from tests.email.oauth_servers import OAuthSink, deliver_to_maildir
+from testkit.email.dovecot import Dovecot, kill_and_restart_dovecot
+from testkit.email.idp_standin import IdentityProviderStandIn
+from testkit.email.oauth_servers import TEST_ACCOUNT as USER
+from testkit.email.oauth_servers import TEST_SECRET_KEY as KEY
+from testkit.email.oauth_servers import OAuthSink, deliver_to_maildir
+from testkit.email.sample_mail import make_mail
+from testkit.inbound import email_in
+from testkit.settings import base_settings
+from testkit.waiting import until
 from tests.email.test_email_oauth import append_mail, wait_until
-from tests.helpers import email_in, until
 from threadline.app import Threadline
 from threadline.config import load_config, parse_config
 
@@ -57,9 +57,9 @@ token_url = "{idp.base}/token"
 
 
 def _config(tmp: Path, smtp_port: int, dovecot: Dovecot, oauth: str, idp: IdentityProviderStandIn) -> Path:
-    """The test configuration (``tests.conftest.BASE_CONFIG``) with an OAuth2 mailbox and SMTP, as a file."""
-    base = BASE_CONFIG.format(db=f"sqlite:///{tmp}/e2e.db", outdir=tmp)
-    base = base.replace(f'[channels.email]\noutgoing_dir = "{tmp}"\n', "")
+    """The base test configuration (``testkit.settings.base_settings``) with an OAuth2 mailbox and SMTP,
+    as a file."""
+    base = base_settings(f"sqlite:///{tmp}/e2e.db", tmp).drop("channels.email").toml()
     path = tmp / "threadline.toml"
     path.write_text(
         base
@@ -86,22 +86,15 @@ timeout_seconds = 10
 
 
 @pytest.fixture
-def sink(idp: IdentityProviderStandIn) -> Iterator[tuple[OAuthSink, int]]:
+def sink(idp: IdentityProviderStandIn) -> Iterator[OAuthSink]:
     """An SMTP server offering only XOAUTH2 (as smtp.office365.com does)."""
-    server = OAuthSink(idp)
-    port = free_port()
-    controller = Controller(
-        server,
-        hostname="127.0.0.1",
-        port=port,
-        auth_require_tls=False,
-        auth_exclude_mechanism=["PLAIN", "LOGIN", "OAUTHBEARER"],
+    server = OAuthSink(idp).start(
+        auth_require_tls=False, auth_exclude_mechanism=["PLAIN", "LOGIN", "OAUTHBEARER"]
     )
-    controller.start()
     try:
-        yield server, port
+        yield server
     finally:
-        controller.stop()
+        server.stop()
 
 
 async def _run_auth_command(
@@ -141,10 +134,10 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
     tmp_path: Path,
     idp: IdentityProviderStandIn,
     oauth_dovecot: Dovecot,
-    sink: tuple[OAuthSink, int],
+    sink: OAuthSink,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    smtp, smtp_port = sink
+    smtp_port = sink.port
     config = _config(tmp_path, smtp_port, oauth_dovecot, _MICROSOFT, idp)
     env = {
         "TL_TEST_MS_CLIENT_ID": "ms-public",
@@ -187,8 +180,8 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
                 f"{exc}; problem: {problem}; dovecot: {oauth_dovecot.log()[-2000:]}"
             ) from None
         await local.type_line("#1 !reply A new one is on its way.", "alice")
-        await until("the reply at the SMTP server", lambda: smtp.received)
-        assert smtp.logins == [("XOAUTH2", USER)]
+        await until("the reply at the SMTP server", lambda: sink.received)
+        assert sink.logins == [("XOAUTH2", USER)]
         assert f"user=<{USER}>, method=XOAUTH2" in oauth_dovecot.log()
         assert idp.count("token:refresh_token") == 0  # the token from the sign-in was still fresh
 
@@ -200,7 +193,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         )
         await until("both new mails", lambda: (thread := local.thread(3)) is not None and bool(thread.posts))
         await local.type_line("#2 !reply Thanks, noted.", "alice")
-        await until("the second reply", lambda: len(smtp.received) == 2)
+        await until("the second reply", lambda: len(sink.received) == 2)
         assert idp.count("token:refresh_token") == 1  # one renewal serves IMAP and SMTP
         await asyncio.sleep(1.5)
         async with app.store.transaction() as repo:
@@ -288,7 +281,7 @@ async def test_google_installed_app_sign_in_by_loopback_redirect(
 async def test_refused_password_is_on_readyz_and_in_one_notice_with_the_servers_answer(
     tmp_path: Path, dovecot: Dovecot
 ) -> None:
-    base = BASE_CONFIG.format(db=f"sqlite:///{tmp_path}/refused.db", outdir=tmp_path)
+    base = base_settings(f"sqlite:///{tmp_path}/refused.db", tmp_path).toml()
     toml = base + dovecot.mailbox_toml().replace('password = "secret"', 'password = "wrong"')
     settings = parse_config(toml, env={})
     app = Threadline(settings, clock=SystemClock())

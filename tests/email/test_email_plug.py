@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage.migrate import upgrade
-from tests.conftest import make_settings
-from tests.helpers import until
+from testkit.settings import make_settings
+from testkit.waiting import until
 from threadline.app import Threadline
 
 MAILBOX_LEASES = text("SELECT name, holder FROM leases WHERE name LIKE 'mailbox:%'")

@@ -12,8 +12,8 @@ from adapters.email.settings import SmtpSettings
 from adapters.email.smtp import SmtpSender
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
+from testkit.email.smtp_sink import SmtpSink
 from testkit.workers import free_port
-from tests.email.email_servers import Sink
 
 
 def outbound(uid: str = "u-1") -> OutboundView:
@@ -37,11 +37,11 @@ def sender(port: int, **kwargs: object) -> SmtpSender:
     return SmtpSender(settings, ReplyComposer(inbox_names={"support": "Support"}))
 
 
-async def test_message_is_delivered_with_threading_headers(smtp: tuple[Sink, int]) -> None:
-    sink, port = smtp
+async def test_message_is_delivered_with_threading_headers(smtp: SmtpSink) -> None:
+    port = smtp.port
     message_id = await sender(port).send(outbound())
     assert message_id == "<tl.u-1@threadline.test>"
-    ((mail_from, rcpt, content),) = sink.received
+    ((mail_from, rcpt, content),) = smtp.received
     assert mail_from == "support@threadline.test" and rcpt == ["alice@example.com"]
     back = BytesParser(policy=policy.default).parsebytes(content)
     assert back["Message-ID"] == message_id and back["In-Reply-To"] == "<orig@example.com>"
@@ -49,34 +49,34 @@ async def test_message_is_delivered_with_threading_headers(smtp: tuple[Sink, int
     assert back["From"].addresses[0].display_name == "Bob via Support"
 
 
-async def test_retry_sends_the_same_message_id(smtp: tuple[Sink, int]) -> None:
-    sink, port = smtp
+async def test_retry_sends_the_same_message_id(smtp: SmtpSink) -> None:
+    port = smtp.port
     assert await sender(port).send(outbound()) == await sender(port).send(outbound())
-    ids = {BytesParser(policy=policy.default).parsebytes(c)["Message-ID"] for _, _, c in sink.received}
+    ids = {BytesParser(policy=policy.default).parsebytes(c)["Message-ID"] for _, _, c in smtp.received}
     assert ids == {"<tl.u-1@threadline.test>"}
 
 
-async def test_4xx_is_transient(smtp: tuple[Sink, int]) -> None:
-    sink, port = smtp
-    sink.answer = "451 4.3.0 Try again later"
+async def test_4xx_is_transient(smtp: SmtpSink) -> None:
+    port = smtp.port
+    smtp.answer = "451 4.3.0 Try again later"
     with pytest.raises(TransientDeliveryError) as info:
         await sender(port).send(outbound())
     assert "451" in info.value.reason and "Try again later" in info.value.reason
     assert info.value.rate_limited  # the server asks us to wait: counted, shown once if it lasts
 
 
-async def test_a_mail_recorded_as_sent_is_not_sent_again(smtp: tuple[Sink, int]) -> None:
-    sink, port = smtp
+async def test_a_mail_recorded_as_sent_is_not_sent_again(smtp: SmtpSink) -> None:
+    port = smtp.port
     parts = MemoryParts()
     first = await sender(port).send(outbound(), parts)
     assert parts.parts == {0: first}  # recorded as soon as the server accepted it
     again = await sender(port).send(outbound(), parts)  # the retry after a crash before "done"
-    assert again == first and len(sink.received) == 1
+    assert again == first and len(smtp.received) == 1
 
 
-async def test_5xx_is_permanent(smtp: tuple[Sink, int]) -> None:
-    sink, port = smtp
-    sink.answer = "550 5.1.1 No such user"
+async def test_5xx_is_permanent(smtp: SmtpSink) -> None:
+    port = smtp.port
+    smtp.answer = "550 5.1.1 No such user"
     with pytest.raises(PermanentDeliveryError) as info:
         await sender(port).send(outbound())
     assert "550" in info.value.reason and "No such user" in info.value.reason
@@ -93,7 +93,7 @@ async def test_bad_recipient_is_permanent_without_connecting() -> None:
         await sender(free_port()).send(bad)
 
 
-class _QuitWatchingSink(Sink):
+class _QuitWatchingSink(SmtpSink):
     """A sink that notes when the server accepted the DATA and when the client said QUIT."""
 
     def __init__(self, events: list[str]) -> None:

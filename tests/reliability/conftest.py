@@ -1,4 +1,4 @@
-"""Fixtures of the reliability tests: real Dovecot, HAProxy and SMTP sink, databases for real processes."""
+"""Fixtures of the reliability tests: real Dovecot, HAProxy, databases for real processes."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import reset_postgres
-from tests.email.email_servers import Dovecot, start_dovecot, stop_dovecot
-from tests.reliability.haproxy import Balancer
-from tests.reliability.procs import SmtpSink
+from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot
+from testkit.processes.haproxy import Balancer
+from testkit.servers import reset_postgres
 
 
 @pytest.fixture
@@ -40,17 +39,6 @@ def haproxy() -> Iterator[Callable[[dict[str, int]], Balancer]]:
     finally:
         for balancer in made:
             balancer.stop()
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    """A real SMTP server recording Message-IDs."""
-    server = SmtpSink()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

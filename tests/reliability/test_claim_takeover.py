@@ -10,22 +10,23 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import rows, safe_snapshot, snapshot
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import rows, safe_snapshot, snapshot
 
 DEFAULT_CLAIM = 8.0  # [ops] claim_seconds' default (bot/settings/ops.py)
 
 
 async def test_rows_of_a_killed_instance_are_delivered_by_the_other_within_the_claim(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     configs = {
         name: write_config(
             tmp_path / f"{name}.toml",
             process_db,
             imap=dovecot.port,
-            smtp=sink.port,
+            smtp=smtp.port,
             instance=f"claim-{name}",
             claim=DEFAULT_CLAIM,
         )

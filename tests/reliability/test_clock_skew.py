@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from storage.db import sync_url
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
 from tests.reliability.test_instances import _log
 from threadline.app import TEST_CLOCK_OFFSET
 
@@ -62,12 +63,12 @@ def _sent_runs(url: str) -> list[tuple[object, object]]:
 
 
 async def test_skewed_clocks_do_each_job_once(
-    pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    pg_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     instances = [
         Instance(
             write_config(
-                tmp_path / f"{name}.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance=name, tail=TAIL
+                tmp_path / f"{name}.toml", pg_db, imap=dovecot.port, smtp=smtp.port, instance=name, tail=TAIL
             ),
             tmp_path,
             name,

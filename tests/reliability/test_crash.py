@@ -22,9 +22,10 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.commands import Actor, CommandService, Location
 from storage import Store
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import safe_snapshot, snapshot
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import safe_snapshot, snapshot
 from threadline.config import load_config
 
 REPLIES_PER_RUN = 2  # a reply run answers the two newest conversations
@@ -54,10 +55,10 @@ async def _reply_to_all(config: Path, url: str, texts: dict[int, str]) -> None:
 
 
 async def test_kills_at_every_point_lose_and_duplicate_nothing(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     config = write_config(
-        tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="crash-a"
+        tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=smtp.port, instance="crash-a"
     )
     instance = Instance(config, tmp_path, "a")
     imap = dovecot.client()
@@ -93,7 +94,7 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
                 state is not None
                 and sorted(m for m, _ in state.inbound) == sorted(sent_mail)
                 and state.pending_outbox == 0
-                and len(set(sink.message_ids)) == len(replies)
+                and len(set(smtp.message_ids)) == len(replies)
             )
 
         await until(settled, 60, "every message stored and every delivery done", instance)
@@ -113,14 +114,14 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     # Replies: none lost (every Message-ID at the sink), all marked sent, each sent exactly once.
     outbound_ids = {external for _, external, _ in state.outbound}
     assert len(state.outbound) == len(replies) and all(status == "sent" for *_, status in state.outbound)
-    assert set(sink.message_ids) == outbound_ids
+    assert set(smtp.message_ids) == outbound_ids
     # No mail twice, but for one gap SMTP cannot close (it has no idempotency key): the kill at
     # delivered_send stops the process while the run's other reply may be between the server's 250
     # and the commit of its send record; that one mail comes again after the restart, with the same
     # Message-ID (which the customer's mail client shows once). docs/durability.md.
     in_smtp_gap = sum(REPLIES_PER_RUN - 1 for fault, _ in KILL_RUNS if fault.startswith("delivered_send"))
-    repeated = {mid: n for mid, n in Counter(sink.message_ids).items() if n > 1}
-    assert all(n == 2 for n in repeated.values()) and len(repeated) <= in_smtp_gap, Counter(sink.message_ids)
+    repeated = {mid: n for mid, n in Counter(smtp.message_ids).items() if n > 1}
+    assert all(n == 2 for n in repeated.values()) and len(repeated) <= in_smtp_gap, Counter(smtp.message_ids)
     # Audit: each reply once.
     replied = sum(count for (_, action), count in state.audit.items() if action == "replied")
     assert replied == len(replies)
@@ -136,15 +137,15 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     assert repeats <= in_flight_bound, f"{repeats} customer messages shown twice"
     print(
         f"\nkills={len(KILL_RUNS)} repeated posts={repeats} repeated emails="
-        f"{len(sink.message_ids) - len(set(sink.message_ids))} (bound {in_flight_bound})"
+        f"{len(smtp.message_ids) - len(set(smtp.message_ids))} (bound {in_flight_bound})"
     )
     imap.logout()
 
 
 async def test_sigkill_from_outside_while_busy(
-    pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    pg_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "k.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance="kill-k")
+    config = write_config(tmp_path / "k.toml", pg_db, imap=dovecot.port, smtp=smtp.port, instance="kill-k")
     instance = Instance(config, tmp_path, "k")
     imap = dovecot.client()
     ids = []

@@ -19,44 +19,16 @@ from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from bot.clock import SystemClock
 from bot.commands import Actor, CommandService, Location
 from storage import Store
-from tests.email.email_servers import Dovecot, free_port
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import rows, safe_snapshot, snapshot
-from tests.reliability.test_crash_journal import SECRET, Webhooks, whatsapp_section
-from tests.reliability.test_crash_slack import CONFIG as SLACK_CONFIG
-from tests.slack.slack_fake import FakeSlack
-from tests.whatsapp.fake_graph import TOKEN, FakeGraph
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import rows, safe_snapshot, snapshot
+from testkit.processes.webhooks import SECRET, Webhooks, add_whatsapp, slack_instance, webhook_instance
+from testkit.slack.fake import FakeSlack
+from testkit.whatsapp.graph import TOKEN, FakeGraph
+from testkit.whatsapp.payloads import envelope, message
+from testkit.workers import free_port
 from threadline.config import load_config
-
-LOCAL_CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-
-[ops]
-instance_name = "parts-a"
-claim_seconds = 2
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.local]
-agent = "alice"
-color = false
-
-[agents.alice]
-name = "Alice Martin"
-identities = {{ local = "alice" }}
-"""
 
 
 @pytest.fixture
@@ -104,9 +76,7 @@ async def test_a_slack_post_made_before_a_kill_is_not_posted_again(
 ) -> None:
     port = free_port()
     config = tmp_path / "slack.toml"
-    config.write_text(
-        SLACK_CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", "C_SUPPORT")
-    )
+    config.write_text(add_whatsapp(slack_instance(process_db, port, slack.url), "slack", "C_SUPPORT").toml())
     instance = Instance(config, tmp_path, "slack")
     hooks = Webhooks(port)
     instance.start(fault)  # posts the card (and the customer's message), dies before recording it
@@ -128,10 +98,10 @@ async def test_a_slack_post_made_before_a_kill_is_not_posted_again(
 
 
 async def test_a_mail_sent_before_a_kill_is_not_sent_again(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     config = write_config(
-        tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="mail-a"
+        tmp_path / "a.toml", process_db, imap=dovecot.port, smtp=smtp.port, instance="mail-a"
     )
     instance = Instance(config, tmp_path, "a")
     imap = dovecot.client()
@@ -144,7 +114,7 @@ async def test_a_mail_sent_before_a_kill_is_not_sent_again(
     await _reply(config, process_db, 1, "Your parcel left today.")
     instance.start("delivered_send:1")  # the SMTP server accepted the reply; killed before marking it sent
     assert await instance.exited() == 137, instance.stderr()[-3000:]
-    assert len(sink.message_ids) == 1
+    assert len(smtp.message_ids) == 1
 
     instance.start()
     await until(
@@ -160,8 +130,8 @@ async def test_a_mail_sent_before_a_kill_is_not_sent_again(
     instance.terminate()
     assert await instance.exited() == 0
     state = snapshot(process_db)
-    assert len(sink.message_ids) == 1  # the customer got the mail exactly once
-    assert [external for _, external, _ in state.outbound] == sink.message_ids
+    assert len(smtp.message_ids) == 1  # the customer got the mail exactly once
+    assert [external for _, external, _ in state.outbound] == smtp.message_ids
     assert instance.stdout().count("Your parcel left today.") >= 1  # echoed in the thread
     imap.logout()
 
@@ -180,12 +150,14 @@ async def test_each_part_of_a_long_whatsapp_reply_reaches_the_customer_once(
 ) -> None:
     port = free_port()
     config = tmp_path / "wa.toml"
-    section = (
-        whatsapp_section("local", "whatsapp")
-        .replace("http://127.0.0.1:9", graph.url)
-        .replace('access_token = "crash-token"', f'access_token = "{TOKEN}"')
+    settings = (
+        webhook_instance(process_db, port=port, instance="parts-a")
+        .local_surface("alice", color=False)
+        .agent("alice", "Alice Martin", local="alice")
     )
-    config.write_text(LOCAL_CONFIG.format(db=process_db, port=port) + section)
+    config.write_text(
+        add_whatsapp(settings, "local", "whatsapp", graph_url=graph.url, access_token=TOKEN).toml()
+    )
     instance = Instance(config, tmp_path, "wa")
     instance.start()
     await Webhooks(port).up(instance)

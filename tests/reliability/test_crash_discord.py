@@ -13,41 +13,26 @@ import pytest
 import yarl
 
 from adapters.discord.settings import DEFAULT_DISCORD_API, DEFAULT_DISCORD_GATEWAY
+from testkit.discord.fake import GUILD_ID, FakeDiscord
+from testkit.processes.procs import Instance, until
+from testkit.processes.state import rows
+from testkit.processes.webhooks import Webhooks, add_whatsapp, webhook_instance
 from testkit.workers import free_port
-from tests.discord.discord_fake import GUILD_ID, FakeDiscord
-from tests.reliability.procs import Instance, until
-from tests.reliability.state import rows
-from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
 
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
 
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-
-[ops]
-instance_name = "discord-a"
-claim_seconds = 2  # the killed run's claimed card comes back quickly
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.discord]
-bot_token = "fake-token"
-api_base_url = "{base}"
-gateway_url = "{gateway}"
-guild_ids = [{guild}]
-sync_commands = false
-pace_messages = 50
-pace_seconds = 1.0
-"""
+def _settings(db: str, port: int, fake: FakeDiscord, channel: int) -> str:
+    """The instance's config: the crash tests' webhook instance mirroring WhatsApp into ``channel``."""
+    settings = webhook_instance(db, port=port, instance="discord-a").set(
+        "surfaces.discord",
+        bot_token="fake-token",
+        api_base_url=fake.base_url,
+        gateway_url=fake.gateway_url,
+        guild_ids=[GUILD_ID],
+        sync_commands=False,
+        pace_messages=50,
+        pace_seconds=1.0,
+    )
+    return add_whatsapp(settings, "discord", str(channel)).toml()
 
 
 @pytest.fixture
@@ -69,10 +54,7 @@ async def test_killed_after_the_thread_was_created_opens_one_thread(
     channel = fake.add_forum_channel("inbox") if kind == "forum" else fake.add_text_channel("inbox")
     port = free_port()
     config = tmp_path / "discord.toml"
-    config.write_text(
-        CONFIG.format(db=process_db, port=port, base=fake.base_url, gateway=fake.gateway_url, guild=GUILD_ID)
-        + whatsapp_section("discord", str(channel))
-    )
+    config.write_text(_settings(process_db, port, fake, channel))
     instance = Instance(config, tmp_path, "discord")
     hooks = Webhooks(port)
     instance.start("thread_created:1")  # Discord made the thread and card; dies before it is stored

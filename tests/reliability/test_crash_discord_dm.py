@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from testkit.discord.fake import FakeDiscord
+from testkit.discord.payloads import GUILD_ID
+from testkit.processes.procs import Instance, until
+from testkit.processes.state import rows
 from testkit.workers import free_port
-from tests.discord.discord_fake import FakeDiscord
-from tests.discord.discord_fake_payloads import GUILD_ID
-from tests.reliability.procs import Instance, until
-from tests.reliability.state import rows
 
 USER = 610000000000000009
 

@@ -15,47 +15,18 @@ import aiohttp
 import pytest
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from tests.email.email_servers import free_port
-from tests.reliability.procs import Instance, until
-from tests.reliability.state import rows
-from tests.reliability.test_crash_journal import SECRET, Webhooks, whatsapp_section
+from testkit.processes.procs import Instance, until
+from testkit.processes.state import rows
+from testkit.processes.webhooks import SECRET, Webhooks, add_whatsapp, webhook_instance
+from testkit.slack.fake import FakeSlack
+from testkit.slack.rig import slack_surface
+from testkit.whatsapp.payloads import envelope, message
+from testkit.workers import free_port
 from tests.reliability.test_crash_slack import slack as slack  # the fake Slack fixture
-from tests.slack.slack_fake import FakeSlack
-from tests.whatsapp.wa_payloads import envelope, message
 
 CHANNEL = "C_SUPPORT"
 CUSTOMERS = 3
 MESSAGES = 3
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-repair_probe_seconds = 0.5
-
-[ops]
-instance_name = "heal-a"
-claim_seconds = 2
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.slack]
-bot_token = "xoxb-test"
-signing_secret = "test-signing-secret"
-mode = "http"
-api_base_url = "{api}"
-rate_limit_retries = 0
-pace_per_second = 1000
-pace_burst = 1000
-"""
 
 
 def _text(customer: int, index: int) -> str:
@@ -119,7 +90,13 @@ async def test_killed_mid_remirror_every_message_shows_once_in_order(
     port = free_port()
     config = tmp_path / "heal.toml"
     config.write_text(
-        CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", CHANNEL)
+        add_whatsapp(
+            webhook_instance(process_db, port=port, instance="heal-a")
+            .set("outbox", repair_probe_seconds=0.5)
+            .set("surfaces.slack", **slack_surface(slack.url)),
+            "slack",
+            CHANNEL,
+        ).toml()
     )
     instance = Instance(config, tmp_path, "heal")
     hooks = Webhooks(port)

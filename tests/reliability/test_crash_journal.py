@@ -11,124 +11,18 @@ conversation with one thread, every journal entry is done, and the team saw ever
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import create_engine, text
 
-from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from storage.db import sync_url
+from testkit.processes.procs import Instance, until
+from testkit.processes.state import safe_snapshot, snapshot
+from testkit.processes.webhooks import Webhooks, add_whatsapp, webhook_instance
 from testkit.workers import free_port
-from tests.reliability.procs import Instance, until
-from tests.reliability.state import safe_snapshot, snapshot
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID
-from tests.whatsapp.wa_payloads import envelope, message
-
-SECRET = "crash-app-secret"
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-
-[ops]
-instance_name = "journal-a"
-claim_seconds = 2  # outbox rows claimed by the killed run come back quickly (default 120 s)
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.local]
-agent = "alice"
-color = false
-"""
-WHATSAPP = """
-[inboxes.whatsapp]
-name = "WhatsApp"
-channel = "whatsapp"
-address = "+31205550100"
-surface = "{surface}"
-chat_channel = "{chat_channel}"
-
-[channels.whatsapp]
-inbox = "whatsapp"
-phone_number_id = "{phone}"
-access_token = "crash-token"
-app_secret = "{secret}"
-verify_token = "crash-verify"
-graph_base_url = "http://127.0.0.1:9"
-"""
-
-
-def whatsapp_section(surface: str, chat_channel: str) -> str:
-    """The WhatsApp inbox (mirrored to ``surface``) and channel of the crash tests' instances."""
-    return WHATSAPP.format(surface=surface, chat_channel=chat_channel, phone=PHONE_NUMBER_ID, secret=SECRET)
-
-
-def _body(n: int) -> bytes:
-    """Customer ``n``'s webhook: one text message from their own number (their own conversation)."""
-    wa_id = f"3161{n:07d}"
-    sent = datetime.fromtimestamp(1767603600, UTC)
-    body = {"body": f"where is my order {1000 + n}?"}
-    text = message("text", body, when=sent, wamid=f"wamid.CRASH{n:05d}", wa_id=wa_id)
-    return json.dumps(envelope(messages=[text], name=f"Customer {n}", wa_id=wa_id)).encode()
-
-
-class Webhooks:
-    """Posts signed webhooks to one instance and remembers which got their 200."""
-
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
-        self.health = f"http://127.0.0.1:{port}/healthz"
-        self.acked: set[int] = set()
-        self.refused: Counter[int] = Counter()  # status (or 0: no answer) -> count
-
-    async def up(self, instance: Instance, timeout: float = 60.0) -> None:
-        """Wait until the instance answers ``/healthz``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with aiohttp.ClientSession() as http:
-            while loop.time() < deadline:
-                assert instance.alive, instance.stderr()[-3000:]
-                try:
-                    async with http.get(self.health) as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"instance not up:\n{instance.stderr()[-3000:]}")
-
-    async def post(self, numbers: list[int]) -> None:
-        """Post the webhooks of ``numbers`` concurrently (as Meta does); record what got a 200."""
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-
-            async def one(n: int) -> None:
-                body = _body(n)
-                headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(SECRET, body)}
-                try:
-                    async with http.post(self.url, data=body, headers=headers) as response:
-                        await response.read()
-                        if response.status == 200:
-                            self.acked.add(n)
-                        else:
-                            self.refused[response.status] += 1
-                except aiohttp.ClientError:
-                    self.refused[0] += 1
-
-            await asyncio.gather(*(one(n) for n in numbers))
 
 
 def _journal_states(url: str) -> Counter[str]:
@@ -194,7 +88,8 @@ async def _after_a_burst(tmp_path: Path, url: str, fault: str | None = None) -> 
 def _instance(tmp_path: Path, url: str) -> tuple[Instance, Webhooks]:
     port = free_port()
     config = tmp_path / "journal.toml"
-    config.write_text(CONFIG.format(db=url, port=port) + whatsapp_section("local", "whatsapp"))
+    settings = webhook_instance(url, port=port, instance="journal-a").local_surface("alice", color=False)
+    config.write_text(add_whatsapp(settings, "local", "whatsapp").toml())
     return Instance(config, tmp_path, "journal"), Webhooks(port)
 
 

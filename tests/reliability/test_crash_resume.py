@@ -21,9 +21,10 @@ from sqlalchemy import create_engine, text
 
 from storage import Store
 from storage.db import sync_url
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import safe_snapshot, snapshot
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import safe_snapshot, snapshot
 
 DIGEST = """
 [digests.hourly]
@@ -78,7 +79,7 @@ async def _posted_before(url: str, end: datetime) -> None:
 
 
 async def test_a_digest_claimed_by_a_killed_instance_is_posted_within_a_minute(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     fired = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)  # the missed run
     await _posted_before(process_db, fired - timedelta(hours=1))  # the run before it went out
@@ -86,7 +87,7 @@ async def test_a_digest_claimed_by_a_killed_instance_is_posted_within_a_minute(
         tmp_path / "g.toml",
         process_db,
         imap=dovecot.port,
-        smtp=sink.port,
+        smtp=smtp.port,
         instance="digest-g",
         tail=DIGEST.format(minute=fired.minute),
     )
@@ -111,13 +112,13 @@ async def test_a_digest_claimed_by_a_killed_instance_is_posted_within_a_minute(
 
 
 async def test_a_kill_mid_catch_up_then_mail_during_the_next_catch_up_each_stored_once(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     backlog = 1000
     client = dovecot.client()
     client.multiappend("INBOX", [customer_mail(n, "cu") for n in range(backlog)])
     config = write_config(
-        tmp_path / "c.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="catch-up-c"
+        tmp_path / "c.toml", process_db, imap=dovecot.port, smtp=smtp.port, instance="catch-up-c"
     )
     instance = Instance(config, tmp_path, "c")
     instance.start("after_commit:100")  # the first start reads the 7-day backlog and dies part-way
@@ -159,7 +160,7 @@ def _rebuild_folder(server: Dovecot, mails: list[tuple[bytes, datetime]]) -> Non
 
 
 async def test_a_kill_during_a_uidvalidity_resync_stores_each_mail_once_and_answers_no_old_mail(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     old = [(customer_mail(n, "rs"), now - timedelta(hours=5 - n)) for n in range(4)]  # 5 h .. 2 h ago
@@ -172,25 +173,25 @@ async def test_a_kill_during_a_uidvalidity_resync_stores_each_mail_once_and_answ
     ]
     tail = AUTO_REPLY
     config = write_config(
-        tmp_path / "r.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="resync-r", tail=tail
+        tmp_path / "r.toml", process_db, imap=dovecot.port, smtp=smtp.port, instance="resync-r", tail=tail
     )
     config.write_text(config.read_text().replace('since = "7d"', 'since = "7d"\nfolder = "Support"'))
     instance = Instance(config, tmp_path, "r")
     _rebuild_folder(dovecot, old)
     instance.start()
     try:
-        await until(lambda: _settled(process_db, 4, sink, 4), 60, "the first four mails answered", instance)
+        await until(lambda: _settled(process_db, 4, smtp, 4), 60, "the first four mails answered", instance)
     finally:
         instance.terminate()
     assert await instance.exited(timeout=30) == 0
-    answered_before = len(sink.message_ids)
+    answered_before = len(smtp.message_ids)
 
     _rebuild_folder(dovecot, unseen + old + new)  # the same mail under a new UIDVALIDITY, and more
     instance.start("after_commit:2")  # killed in the middle of the resync
     assert await instance.exited(timeout=60) == 137, instance.stderr()[-3000:]
     instance.start()
     try:
-        await until(lambda: _settled(process_db, 8, sink, answered_before + 3), 60, "the resync", instance)
+        await until(lambda: _settled(process_db, 8, smtp, answered_before + 3), 60, "the resync", instance)
         await asyncio.sleep(1)  # an answer that should not come would be on its way by now
     finally:
         instance.terminate()
@@ -199,14 +200,14 @@ async def test_a_kill_during_a_uidvalidity_resync_stores_each_mail_once_and_answ
     assert sorted(m for m, _ in state.inbound) == sorted(f"<rs-{n}@example.org>" for n in range(8))
     assert state.conversations == 8  # nothing stored before became a second conversation
     # one automatic answer per new conversation; none for mail older than the last one stored before
-    assert len(set(sink.message_ids)) == answered_before + 3
+    assert len(set(smtp.message_ids)) == answered_before + 3
 
 
-def _settled(url: str, stored: int, sink: SmtpSink, answers: int) -> bool:
+def _settled(url: str, stored: int, smtp: SmtpSink, answers: int) -> bool:
     state = safe_snapshot(url)
     return (
         state is not None
         and len(state.inbound) == stored
         and state.pending_outbox == 0
-        and len(set(sink.message_ids)) >= answers
+        and len(set(smtp.message_ids)) >= answers
     )

@@ -10,39 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from testkit.processes.procs import Instance, until
+from testkit.processes.state import rows
+from testkit.processes.webhooks import Webhooks, add_whatsapp, slack_instance
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import message_event
 from testkit.workers import free_port
-from tests.reliability.procs import Instance, until
-from tests.reliability.state import rows
-from tests.reliability.test_crash_journal import Webhooks, whatsapp_section
-from tests.slack.slack_fake import FakeSlack
-from tests.slack.slack_payloads import message_event
-
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-
-[ops]
-instance_name = "slack-a"
-claim_seconds = 2
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.slack]
-bot_token = "xoxb-test"
-signing_secret = "test-signing-secret"
-mode = "http"
-api_base_url = "{api}"
-rate_limit_retries = 0
-pace_per_second = 1000
-pace_burst = 1000
-"""
 
 
 @pytest.fixture
@@ -61,9 +34,7 @@ async def test_kill_right_after_a_slack_ack_loses_nothing(
 ) -> None:
     port = free_port()
     config = tmp_path / "slack.toml"
-    config.write_text(
-        CONFIG.format(db=process_db, port=port, api=slack.url) + whatsapp_section("slack", "C_SUPPORT")
-    )
+    config.write_text(add_whatsapp(slack_instance(process_db, port, slack.url), "slack", "C_SUPPORT").toml())
     instance = Instance(config, tmp_path, "slack")
     hooks = Webhooks(port)
     instance.start()

@@ -10,9 +10,10 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.commands import Actor, CommandService, Location
 from storage import Store
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import safe_snapshot, snapshot
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import safe_snapshot, snapshot
 from threadline.config import load_config
 
 WINDOW = 3  # seconds
@@ -31,9 +32,9 @@ async def _reply(config: Path, url: str, number: int, text: str) -> None:
 
 
 async def test_a_held_reply_whose_window_passed_while_down_is_sent_once(
-    process_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    process_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "u.toml", process_db, imap=dovecot.port, smtp=sink.port, instance="undo")
+    config = write_config(tmp_path / "u.toml", process_db, imap=dovecot.port, smtp=smtp.port, instance="undo")
     config.write_text(config.read_text().replace("undo_seconds = 0 ", f"undo_seconds = {WINDOW} "))
     instance = Instance(config, tmp_path, "u")
     imap = dovecot.client()
@@ -48,13 +49,13 @@ async def test_a_held_reply_whose_window_passed_while_down_is_sent_once(
         )
         await _reply(config, process_db, 1, "Held, then sent after the crash.")
         instance.kill()  # SIGKILL inside the undo window: nothing has left yet
-        assert sink.message_ids == []
+        assert smtp.message_ids == []
         await asyncio.sleep(WINDOW + 1)  # the window passes while Threadline is down
         instance.start()
 
         def sent() -> bool:
             state = safe_snapshot(process_db)
-            return state is not None and state.pending_outbox == 0 and len(sink.message_ids) >= 1
+            return state is not None and state.pending_outbox == 0 and len(smtp.message_ids) >= 1
 
         await until(sent, 60, "the held reply delivered after the restart", instance)
         await asyncio.sleep(1)  # a second delivery, if there were one, would be on its way by now
@@ -62,6 +63,6 @@ async def test_a_held_reply_whose_window_passed_while_down_is_sent_once(
         instance.terminate()
     assert await instance.exited(timeout=30) == 0
     state = snapshot(process_db)
-    assert len(sink.message_ids) == 1
+    assert len(smtp.message_ids) == 1
     assert [status for *_, status in state.outbound] == ["sent"]
     imap.logout()

@@ -23,11 +23,10 @@ from adapters.email.mime import parse_email
 from adapters.whatsapp.payload import parse_webhook
 from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
-from tests.slack.conftest import slack_config
-from tests.slack.slack_fake import FakeSlack, form, signed_request
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.slack.fake import FakeSlack, form, signed_request
+from testkit.slack.rig import slack_settings
+from testkit.whatsapp.payloads import envelope, message, status
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mime"
 CORPUS = sorted(FIXTURES.glob("*.eml"))
@@ -226,7 +225,7 @@ def slack_app(
     async def build() -> tuple[FakeSlack, Threadline]:
         fake = await FakeSlack().start()
         fake.add_user("UALICE", "Alice", "alice@example.com")
-        app = Threadline(parse_config(slack_config(tmp, fake.url), env={}), clock=ManualClock())
+        app = Threadline(slack_settings(tmp, fake.url).settings(), clock=ManualClock())
         await app.prepare_database()
         await app.sync_agents()
         return fake, app

@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from storage.db import sync_url
-from tests.email.email_servers import Dovecot
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import safe_snapshot, snapshot
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import safe_snapshot, snapshot
 from tests.reliability.test_crash import _reply_to_all
 
 
@@ -40,11 +41,11 @@ def _holder(url: str, lease: str = "mailbox:support") -> str | None:
 
 
 async def test_two_instances_share_the_work_and_take_over(
-    pg_db: str, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path
+    pg_db: str, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     instances = {
         name: Instance(
-            write_config(tmp_path / f"{name}.toml", pg_db, imap=dovecot.port, smtp=sink.port, instance=name),
+            write_config(tmp_path / f"{name}.toml", pg_db, imap=dovecot.port, smtp=smtp.port, instance=name),
             tmp_path,
             name,
         )
@@ -66,7 +67,7 @@ async def test_two_instances_share_the_work_and_take_over(
         await until(lambda: stored(len(ids)), 60, "ingest by the mailbox holder", *instances.values())
         await _reply_to_all(instances["east"].config, pg_db, {n: f"Answer to {n}" for n in range(1, 11)})
         await until(
-            lambda: len(sink.message_ids) >= 10 and stored(len(ids)), 60, "replies sent", *instances.values()
+            lambda: len(smtp.message_ids) >= 10 and stored(len(ids)), 60, "replies sent", *instances.values()
         )
 
         holder = _holder(pg_db)
@@ -96,7 +97,7 @@ async def test_two_instances_share_the_work_and_take_over(
 
     state = snapshot(pg_db)
     assert sorted(m for m, _ in state.inbound) == sorted(ids)
-    assert len(sink.message_ids) == len(set(sink.message_ids)) == 10  # no reply sent twice
+    assert len(smtp.message_ids) == len(set(smtp.message_ids)) == 10  # no reply sent twice
     delivered = Counter(
         event["outbox_id"]
         for inst in instances.values()

@@ -16,8 +16,9 @@ from bot.runtime.leases import LeasedWorker, Leases
 from storage import Store
 from storage.migrate import upgrade
 from storage.models import Lease
-from tests.conftest import make_settings, reset_postgres
-from tests.helpers import until
+from testkit.servers import reset_postgres
+from testkit.settings import make_settings
+from testkit.waiting import until
 from threadline.app import Threadline
 
 

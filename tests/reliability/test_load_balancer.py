@@ -17,12 +17,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.reliability.haproxy import Balancer
-from tests.reliability.lb_checks import check_storage, check_team_side, settle
-from tests.reliability.lb_cluster import Cluster, seed_digest_run
-from tests.reliability.procs import until
-from tests.reliability.senders import Meta, Slack
-from tests.slack.slack_fake import FakeSlack, trigger_id
+from testkit.processes.haproxy import Balancer
+from testkit.processes.lb_checks import check_storage, check_team_side, settle
+from testkit.processes.lb_cluster import Cluster, seed_digest_run
+from testkit.processes.procs import until
+from testkit.processes.senders import Meta, Slack
+from testkit.slack.fake import FakeSlack, trigger_id
 
 FIRST = 16  # customers who wrote before the agents start working
 LATER = 16  # customers who write while the agents work and an instance dies

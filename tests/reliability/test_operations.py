@@ -25,8 +25,10 @@ from bot.runtime.health import ComponentState
 from bot.views import CardView, OutboundView
 from storage.db import DatabaseUnavailable
 from storage.models import ChannelCursorRow
-from tests.conftest import make_settings, started_app
-from tests.helpers import email_in, until
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import make_settings
+from testkit.waiting import until
 from threadline.app import Threadline
 
 OPS = """

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from testkit.email.dovecot import Dovecot, _spawn
+from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.pgcluster import Cluster
+from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.state import safe_snapshot, snapshot
 from testkit.workers import free_port
-from tests.email.email_servers import Dovecot, _spawn
-from tests.reliability.pgcluster import Cluster
-from tests.reliability.procs import Instance, SmtpSink, customer_mail, until, write_config
-from tests.reliability.state import safe_snapshot, snapshot
 from tests.reliability.test_crash import _reply_to_all
 
 WEB = """
@@ -53,7 +54,7 @@ def _stored(url: str, count: int) -> bool:
     return state is not None and len(state.inbound) == count and state.pending_outbox == 0
 
 
-async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink) -> None:
+async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink) -> None:
     from storage.migrate import upgrade
 
     process_db = f"sqlite:///{tmp_path}/outage.db"  # the SMTP/IMAP paths do not depend on the database
@@ -63,7 +64,7 @@ async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, sink: Smt
         tmp_path / "o.toml",
         process_db,
         imap=dovecot.port,
-        smtp=sink.port,
+        smtp=smtp.port,
         instance="out",
         ops_extra="serve = true\nmailbox_down_seconds = 1",
         tail=WEB.format(port=port),
@@ -77,14 +78,14 @@ async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, sink: Smt
     try:
         await until(lambda: _stored(process_db, 2) and _readyz(port)[0] == 200, 60, "ready", instance)
         # SMTP refuses with 4xx: retried with backoff, the team told once, readiness red.
-        sink.answer = "451 4.3.0 Try again later"
+        smtp.answer = "451 4.3.0 Try again later"
         await _reply_to_all(config, process_db, {1: "First answer", 2: "Second answer"})
-        await until(lambda: "is failing" in instance.stdout() and sink.refused >= 4, 60, "notice", instance)
+        await until(lambda: "is failing" in instance.stdout() and smtp.refused >= 4, 60, "notice", instance)
         await until(lambda: _component_ok(port, "channel:email") is False, 30, "readyz: email down", instance)
         assert instance.alive
-        sink.answer = "250 OK"
+        smtp.answer = "250 OK"
         await until(
-            lambda: len(sink.message_ids) == 2 and "works again" in instance.stdout(),
+            lambda: len(smtp.message_ids) == 2 and "works again" in instance.stdout(),
             60,
             "recovery",
             instance,
@@ -125,7 +126,7 @@ async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, sink: Smt
     assert shown.count("is failing") == 1 and shown.count("works again") == 1
     assert shown.count("cannot reach the support@example.com mailbox") == 1
     assert shown.count("mailbox (IMAP) is reachable again") == 1
-    assert len(sink.message_ids) == len(set(sink.message_ids)) == 2
+    assert len(smtp.message_ids) == len(set(smtp.message_ids)) == 2
     state = snapshot(process_db)
     assert sorted(m for m, _ in state.inbound) == [f"<out-{n}@example.org>" for n in range(3)]
     assert all(status == "sent" for *_, status in state.outbound)
@@ -142,7 +143,7 @@ def cluster() -> Iterator[Cluster]:
         server.remove()
 
 
-async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSink, tmp_path: Path) -> None:
+async def test_database_outage(cluster: Cluster, dovecot: Dovecot, smtp: SmtpSink, tmp_path: Path) -> None:
     from storage.migrate import upgrade
 
     await upgrade(cluster.url)
@@ -151,7 +152,7 @@ async def test_database_outage(cluster: Cluster, dovecot: Dovecot, sink: SmtpSin
         tmp_path / "d.toml",
         cluster.url,
         imap=dovecot.port,
-        smtp=sink.port,
+        smtp=smtp.port,
         instance="db",
         ops_extra="serve = true",
         tail=WEB.format(port=port),

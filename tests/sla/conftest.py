@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from tests.sla.sla_support import new_app, settings_for
+from testkit.app import started_app
+from testkit.sla import sla_settings
 from threadline.app import Threadline
 
 MONDAY_9 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 Europe/Amsterdam
@@ -24,6 +25,6 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def sla_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     """An app on SQLite with the SLA settings of ``sla_support``."""
-    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     yield app
     await app.stop()

@@ -14,7 +14,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind
-from tests.sla.sla_support import ams, mail, new_app, settings_for
+from testkit.app import started_app
+from testkit.sla import ams, mail, sla_settings
 from threadline.app import Threadline
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -23,7 +24,9 @@ AWAY = 'away_message = "Thanks for writing! We are closed now and answer from {n
 
 @pytest.fixture
 async def away_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
-    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", AWAY), clock)
+    app = await started_app(
+        sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", inbox_extra=AWAY).settings(), clock
+    )
     yield app
     await app.stop()
 

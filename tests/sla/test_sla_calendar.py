@@ -11,7 +11,7 @@ from bot.settings.core import InboxSettings
 from bot.settings.sla import BusinessHoursSettings
 from bot.sla.calendar import BusinessCalendar
 from bot.sla.policy import calendar_for
-from tests.sla.sla_support import ams
+from testkit.sla import ams
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS_9_17 = {d: [(9 * 60, 17 * 60)] if d < 5 else [] for d in range(7)}

@@ -12,7 +12,8 @@ from adapters.local.render import render_digest
 from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
 from bot.digest.service import CLAIM_STALE
-from tests.sla.sla_support import ams, mail, new_app, settings_for, settle
+from testkit.app import started_app
+from testkit.sla import ams, mail, settle, sla_settings
 from threadline.app import Threadline
 from threadline.scheduler import build_scheduler
 
@@ -91,8 +92,8 @@ async def test_scheduler_has_one_cron_job_per_digest(sla_app: Threadline) -> Non
 
 
 async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path, clock: ManualClock) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
-    app = await new_app(settings, clock)
+    settings = sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings()
+    app = await started_app(settings, clock)
     await app.ingestor.ingest(mail(when=clock.now()))
     assert app.local is not None
     await app.digests.catch_up()
@@ -128,7 +129,7 @@ async def test_digest_posted_once_and_a_missed_one_once_on_start(tmp_path: Path,
 async def test_digest_send_now_and_cli(tmp_path: Path, clock: ManualClock) -> None:
     from bot.digest import DigestError
 
-    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     view = await app.digests.send_now("daily")
     assert app.local is not None and app.local.digests[0][1] == view
     try:
@@ -239,10 +240,12 @@ async def test_digest_lists_urgent_ones_first(sla_app: Threadline, clock: Manual
 
 
 async def test_weekly_digest_carries_a_chart(tmp_path: Path, clock: ManualClock) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
+    settings = sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings()
     daily = settings.digests["daily"]
     weekly = daily.model_copy(update={"cron": "0 9 * * mon", "chart": True})
-    app = await new_app(settings.model_copy(update={"digests": {"daily": daily, "weekly": weekly}}), clock)
+    app = await started_app(
+        settings.model_copy(update={"digests": {"daily": daily, "weekly": weekly}}), clock
+    )
     try:
         await _known_data(app, clock)
         clock.set(ams(2026, 1, 12, 9, 0))

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import OutboxRow, ReminderSent
-from tests.sla.sla_support import mail, new_app, settings_for
+from testkit.app import started_app
+from testkit.sla import mail, sla_settings
 from threadline.app import Threadline
 
 
@@ -54,9 +55,9 @@ async def test_two_instances_on_one_postgres_fire_each_reminder_once(
     pg_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
     await upgrade(pg_url)
-    settings = settings_for(pg_url, tmp_path / "out")
-    one = await new_app(settings, clock)
-    two = await new_app(settings, clock)
+    settings = sla_settings(pg_url, tmp_path / "out").settings()
+    one = await started_app(settings, clock)
+    two = await started_app(settings, clock)
     try:
         for i in range(30):
             await one.ingestor.ingest(mail(when=clock.now(), sender=f"c{i}@example.org"))
@@ -88,9 +89,9 @@ async def test_two_instances_post_a_scheduled_digest_once(
     pg_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
     await upgrade(pg_url)
-    settings = settings_for(pg_url, tmp_path / "out")
-    one = await new_app(settings, clock)
-    two = await new_app(settings, clock)
+    settings = sla_settings(pg_url, tmp_path / "out").settings()
+    one = await started_app(settings, clock)
+    two = await started_app(settings, clock)
     try:
         clock.set(datetime(2026, 1, 6, 8, 0, tzinfo=UTC))  # Tuesday 09:00 in Amsterdam
         posted = await asyncio.gather(one.digests.send_due("daily"), two.digests.send_due("daily"))
@@ -106,13 +107,13 @@ async def test_restart_on_postgres_keeps_reminders_single(
     pg_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
     await upgrade(pg_url)
-    settings = settings_for(pg_url, tmp_path / "out")
-    first = await new_app(settings, clock)
+    settings = sla_settings(pg_url, tmp_path / "out").settings()
+    first = await started_app(settings, clock)
     await first.ingestor.ingest(mail(when=clock.now()))
     clock.advance(timedelta(minutes=45))
     assert await first.sla.check() == 1
     await first.stop()
-    second = await new_app(settings, clock)
+    second = await started_app(settings, clock)
     assert await second.sla.check() == 0
     clock.advance(timedelta(minutes=15))
     assert await second.sla.check() == 1

@@ -13,7 +13,8 @@ from adapters.local.render import render_card
 from bot.clock import ManualClock
 from bot.sla.checker import SlaChecker
 from storage.models import OutboxRow
-from tests.sla.sla_support import ams, mail, new_app, notices, settings_for, settle
+from testkit.app import started_app
+from testkit.sla import ams, mail, notices, settle, sla_settings
 from threadline.app import Threadline
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -74,8 +75,8 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
 async def test_missed_while_down_sent_once_on_start_and_never_again(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    settings = settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
-    first = await new_app(settings, clock)
+    settings = sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings()
+    first = await started_app(settings, clock)
     number = (await first.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
     await first.dispatcher.drain()
     await first.stop()
@@ -206,10 +207,10 @@ async def test_close_stops_and_reopen_restarts_resolution(sla_app: Threadline, c
 
 
 async def test_breach_is_also_posted_to_the_escalation_channel(tmp_path: Path, clock: ManualClock) -> None:
-    settings = settings_for(
+    settings = sla_settings(
         f"sqlite:///{tmp_path}/t.db", tmp_path / "out", sla_extra='escalation_channel = "escalations"'
-    )
-    app = await new_app(settings, clock)
+    ).settings()
+    app = await started_app(settings, clock)
     try:
         number = (await app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
         clock.advance(timedelta(minutes=45))

@@ -13,7 +13,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.reports.report import AGENT_ACTIONS, build_report, percentile, render
-from tests.sla.sla_support import CONFIG, new_app, settings_for
+from testkit.app import started_app
+from testkit.sla import sla_settings
 from tests.sla.test_sla_digest import _known_data
 from threadline.cli import main
 
@@ -29,7 +30,7 @@ def test_percentile_nearest_rank() -> None:
 
 
 async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: ManualClock) -> None:
-    app = await new_app(settings_for(f"sqlite:///{tmp_path}/t.db", tmp_path / "out"), clock)
+    app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     await _known_data(app, clock)
     async with app.store.transaction() as repo:
         report = await build_report(repo, app.settings, SINCE, UNTIL)
@@ -58,11 +59,11 @@ async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: Manual
 def test_report_and_digest_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = f"sqlite:///{tmp_path}/t.db"
     config = tmp_path / "threadline.toml"
-    config.write_text(CONFIG.format(db=db, outdir=tmp_path / "out", inbox_extra="", sla_extra=""))
+    config.write_text(sla_settings(db, tmp_path / "out").toml())
 
     async def seed() -> None:
         clock = ManualClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
-        app = await new_app(settings_for(db, tmp_path / "out"), clock)
+        app = await started_app(sla_settings(db, tmp_path / "out").settings(), clock)
         await _known_data(app, clock)
         await app.stop()
 

@@ -1,7 +1,7 @@
 """Posts after a crash are not duplicated on Slack: every card and thread message carries its outbox id
 in message metadata; a retried delivery finds what an earlier attempt posted (``conversations.replies``
 / ``conversations.history`` with ``include_all_metadata``) and adopts it. The fake validates metadata
-and returns it only when asked, as Slack documents (tests/slack/slack_history.py)."""
+and returns it only when asked, as Slack documents (testkit/slack/history.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.views import DeliveryKey
-from tests.slack.slack_fake import FakeSlack
+from testkit.slack.fake import FakeSlack
 from tests.slack.test_slack_surface import CARD, inbound, surface
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import CsatRating
-from tests.slack.slack_dm_events import dm_message
-from tests.slack.slack_edit_events import message_changed
-from tests.slack.slack_payloads import message_event
+from testkit.slack.dm_events import dm_message
+from testkit.slack.edit_events import message_changed
+from testkit.slack.payloads import message_event
 
 DMS = 'dm_inbox = "desk"'
 DESK_INBOX = """

@@ -8,8 +8,8 @@ from pathlib import Path
 from adapters.slack.doctor import NEEDED_SCOPES, slack_checkup
 from adapters.slack.settings import SlackSettings
 from bot.ports.doctor import CheckResult
+from testkit.slack.fake import MANIFEST_SCOPES, FakeSlack
 from testkit.workers import free_port
-from tests.slack.slack_fake import MANIFEST_SCOPES, FakeSlack
 
 MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "slack-manifest.yaml"
 

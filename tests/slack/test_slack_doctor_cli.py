@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from adapters.slack.doctor import NEEDED_SCOPES
+from testkit.email.dovecot import Dovecot
+from testkit.slack.fake import FakeSlack
 from testkit.workers import free_port
-from tests.email.email_servers import Dovecot
-from tests.slack.slack_fake import FakeSlack
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-test",

@@ -6,8 +6,8 @@ import email
 import logging
 from email import policy
 
-from tests.slack.slack_payloads import block_action, message_event, slash
-from tests.slack.slack_read import card_fields, literal_text
+from testkit.slack.payloads import block_action, message_event, slash
+from testkit.slack.read import card_fields, literal_text
 
 
 async def test_email_to_slack_and_back(world) -> None:

@@ -9,8 +9,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.slack.slack_fake import FakeSlack, trigger_id
-from tests.slack.slack_payloads import as_slack_sends
+from testkit.slack.fake import FakeSlack, trigger_id
+from testkit.slack.payloads import as_slack_sends
 
 
 def section(text: str) -> dict[str, Any]:

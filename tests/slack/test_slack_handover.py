@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.helpers import until
-from tests.slack.slack_payloads import message_event, reaction_event
-from tests.slack.slack_read import all_text
+from testkit.slack.payloads import message_event, reaction_event
+from testkit.slack.read import all_text
+from testkit.waiting import until
 
 
 def thread_texts(world, card: dict[str, Any]) -> list[str]:

@@ -7,20 +7,20 @@ import logging
 
 import pytest
 
-from tests.slack.conftest import CHANNEL, SlackWorld
-from tests.slack.slack_fake import TOKEN
+from testkit.slack.fake import TOKEN
+from testkit.slack.rig import CHANNEL, SlackRig
 
 
-def _cards(world: SlackWorld) -> list[dict]:
+def _cards(world: SlackRig) -> list[dict]:
     """The conversation cards of the support channel (not the channel notices)."""
     return [m for m in world.fake.roots(CHANNEL) if str(m["text"]).startswith("#")]
 
 
-def _thread_texts(world: SlackWorld, card_ts: str) -> list[str]:
+def _thread_texts(world: SlackRig, card_ts: str) -> list[str]:
     return [m["text"] for m in world.fake.thread(CHANNEL, card_ts)]
 
 
-async def test_not_in_channel_then_invited(world: SlackWorld, caplog: pytest.LogCaptureFixture) -> None:
+async def test_not_in_channel_then_invited(world: SlackRig, caplog: pytest.LogCaptureFixture) -> None:
     world.fake.add_channel(CHANNEL, "support", member=False)
     with caplog.at_level(logging.ERROR, logger="bot.outbox.repair"):
         number = await world.email("my parcel never came", external_id="<p1@x>")
@@ -57,7 +57,7 @@ async def test_not_in_channel_then_invited(world: SlackWorld, caplog: pytest.Log
     assert (await world.app.ops.health.readiness()).as_json()["channels"][f"slack:{CHANNEL}"] == "ok"  # type: ignore[index]
 
 
-async def test_invalid_auth_then_the_right_token(world: SlackWorld) -> None:
+async def test_invalid_auth_then_the_right_token(world: SlackRig) -> None:
     world.fake.token = "xoxb-some-other-token"  # the configured token is refused: invalid_auth
     await world.email("first")
     await world.settle()
@@ -79,7 +79,7 @@ async def test_invalid_auth_then_the_right_token(world: SlackWorld) -> None:
     assert (await world.app.ops.health.readiness()).as_json()["surfaces"]["slack"] == "ok"  # type: ignore[index]
 
 
-async def test_a_deleted_card_comes_back_with_its_whole_history(world: SlackWorld) -> None:
+async def test_a_deleted_card_comes_back_with_its_whole_history(world: SlackRig) -> None:
     number = await world.email("one", external_id="<o1@x>")
     await world.email("two", refs=("<o1@x>",))
     await world.settle()
@@ -100,7 +100,7 @@ async def test_a_deleted_card_comes_back_with_its_whole_history(world: SlackWorl
     ]
 
 
-async def test_readyz_shows_a_bad_token_and_a_missing_channel_at_start(world: SlackWorld) -> None:
+async def test_readyz_shows_a_bad_token_and_a_missing_channel_at_start(world: SlackRig) -> None:
     world.fake.token = "xoxb-revoked"
     await world.app.repairs.check_at_start()  # what `threadline run` does on start, before any delivery
     readiness = await world.app.ops.health.readiness()

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from adapters.slack.home_view import home_view
 from bot.views import QueueItem, QueueView
-from tests.helpers import until
-from tests.slack.slack_payloads import app_home_opened, home_action, message_event, slash
-from tests.slack.slack_read import card_fields
-from tests.slack.slack_rules import home_view_error
+from testkit.slack.payloads import app_home_opened, home_action, message_event, slash
+from testkit.slack.read import card_fields
+from testkit.slack.rules import home_view_error
+from testkit.waiting import until
 
 
 def headers(view: dict) -> list[str]:

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import select
 
 from storage.models import Message
-from tests.slack.slack_fake import signed_request
-from tests.slack.slack_payloads import (
+from testkit.slack.fake import signed_request
+from testkit.slack.payloads import (
     block_action,
     label_options,
     message_event,
@@ -17,7 +17,7 @@ from tests.slack.slack_payloads import (
     slash,
     view_submission,
 )
-from tests.slack.slack_read import card_fields
+from testkit.slack.read import card_fields
 
 
 async def new_card(world) -> tuple[int, dict]:

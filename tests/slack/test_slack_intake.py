@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from bot.commands import Actor
 from storage.models import CsatRating
-from tests.slack.slack_edit_events import message_changed, message_deleted
-from tests.slack.slack_intake_events import HELP, customer_message
-from tests.slack.slack_payloads import message_event
+from testkit.slack.edit_events import message_changed, message_deleted
+from testkit.slack.intake_events import HELP, customer_message
+from testkit.slack.payloads import message_event
 
 INTAKE = 'intake_channels = [{ channel = "C_HELP", inbox = "help" }]'
 HELP_INBOX = """

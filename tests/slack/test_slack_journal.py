@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.slack.slack_payloads import message_event, slash
+from testkit.slack.payloads import message_event, slash
 from tests.slack.test_slack_inbound import new_card, notes
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.slack.conftest import CHANNEL, SlackWorld
+from testkit.slack.rig import CHANNEL, SlackRig
 
 
-async def test_slack_outage_loses_nothing_and_says_it_is_back_once(world: SlackWorld) -> None:
+async def test_slack_outage_loses_nothing_and_says_it_is_back_once(world: SlackRig) -> None:
     world.fake.fail("chat.postMessage", "internal_error", times=6, status=503)
     numbers = [
         await world.email(f"question {n}", subject=f"Question {n}", sender=f"c{n}@example.com")

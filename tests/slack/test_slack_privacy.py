@@ -6,7 +6,7 @@ import json
 
 from bot.ports.inbound import InboundAttachment, InboundMessage
 from bot.privacy.service import forget_contact
-from tests.slack.conftest import CHANNEL
+from testkit.slack.rig import CHANNEL
 
 
 async def test_forget_deletes_the_contacts_posts_and_uploaded_files_from_slack(world) -> None:

@@ -7,9 +7,9 @@ import json
 from sqlalchemy import select
 
 from storage.models import AuditEvent
-from tests.helpers import until
-from tests.slack.slack_payloads import message_event, reaction_body, reaction_event
-from tests.slack.slack_read import card_fields
+from testkit.slack.payloads import message_event, reaction_body, reaction_event
+from testkit.slack.read import card_fields
+from testkit.waiting import until
 
 
 async def _audit(world, action: str) -> list[AuditEvent]:

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.slack.conftest import CHANNEL, SlackWorld
-from tests.slack.slack_fake import TOKEN
+from testkit.slack.fake import TOKEN
+from testkit.slack.rig import CHANNEL, SlackRig
 
 SALES = "C_SALES"
 _SALES_INBOX = f"""
@@ -23,12 +23,12 @@ chat_channel = "{SALES}"
 """
 
 
-def _notices(world: SlackWorld, channel: str) -> list[str]:
+def _notices(world: SlackRig, channel: str) -> list[str]:
     return [str(m["text"]) for m in world.fake.roots(channel) if not str(m["text"]).startswith("#")]
 
 
 async def test_not_in_channel_is_told_in_another_channel_once_and_healed_once(
-    make_world: Callable[..., Awaitable[SlackWorld]],
+    make_world: Callable[..., Awaitable[SlackRig]],
 ) -> None:
     world = await make_world(extra=_SALES_INBOX)
     world.fake.add_channel(CHANNEL, "support", member=False)
@@ -61,7 +61,7 @@ async def test_not_in_channel_is_told_in_another_channel_once_and_healed_once(
 
 
 async def test_invalid_auth_with_nowhere_to_post_is_logged_then_told_once_healed(
-    world: SlackWorld, caplog: pytest.LogCaptureFixture
+    world: SlackRig, caplog: pytest.LogCaptureFixture
 ) -> None:
     world.fake.token = "xoxb-some-other-token"  # the configured token is refused: invalid_auth
     with caplog.at_level(logging.ERROR):
@@ -86,7 +86,7 @@ async def test_invalid_auth_with_nowhere_to_post_is_logged_then_told_once_healed
 
 
 async def test_a_refused_channel_is_told_on_another_surface(
-    make_world: Callable[..., Awaitable[SlackWorld]],
+    make_world: Callable[..., Awaitable[SlackRig]],
 ) -> None:
     """Slack refuses the only Slack channel; the terminal (local surface) inbox shows the notice."""
     world = await make_world(

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.config import ConfigError
 from storage.models import OutboxRow
-from tests.slack.conftest import CHANNEL, slack_config
-from tests.slack.slack_payloads import slash
+from testkit.slack.payloads import slash
+from testkit.slack.rig import CHANNEL, slack_settings
 from threadline.config import parse_config
 
 
@@ -122,7 +122,7 @@ async def test_http_mode_is_mounted_on_the_shared_web_server(make_world) -> None
 
 
 def test_settings_explain_what_is_missing(tmp_path) -> None:
-    base = slack_config(tmp_path, "http://127.0.0.1:1/api")
+    base = slack_settings(tmp_path, "http://127.0.0.1:1/api").toml()
     parse_config(base, env={})
     with pytest.raises(ConfigError) as caught:
         parse_config(base.replace('mode = "http"', 'mode = "socket"'), env={})
@@ -161,7 +161,7 @@ async def test_a_refused_token_fails_permanently_is_logged_once_and_shows_in_rea
     assert len(refusals) == 1 and "surfaces.slack.bot_token" in refusals[0].getMessage()
     state = world.app.ops.health.components()["surface:slack"]
     assert not state.ok and "surfaces.slack.bot_token" in state.detail and "xoxb" not in state.detail
-    world.fake.failures.clear()
+    world.fake.scripted.clear()
     await world.email("after the fix", subject="S9", sender="c9@example.com")
     await deliver_all(world)
     assert world.app.ops.health.components()["surface:slack"].ok

@@ -12,8 +12,8 @@ import pytest
 from adapters.slack.render import MAX_BLOCKS, card_blocks, escape, post_chunks
 from adapters.slack.split import split_plain, units
 from bot.views import AttachmentView, CardView, PostView
-from tests.slack.slack_read import card_fields, literal_text
-from tests.slack.slack_rules import blocks_error
+from testkit.slack.read import card_fields, literal_text
+from testkit.slack.rules import blocks_error
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 INJECTIONS = [

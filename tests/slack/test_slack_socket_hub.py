@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.helpers import until
-from tests.slack.slack_fake import FakeSlack
+from testkit.slack.fake import FakeSlack
+from testkit.waiting import until
 
 
 async def _connect(http: aiohttp.ClientSession, fake: FakeSlack) -> aiohttp.ClientWebSocketResponse:

@@ -7,8 +7,8 @@ from functools import partial
 from sqlalchemy import select
 
 from storage.models import Message
-from tests.helpers import until
-from tests.slack.slack_fake import FakeSlack
+from testkit.slack.fake import FakeSlack
+from testkit.waiting import until
 
 
 def acked(fake: FakeSlack, envelope_id: str) -> bool:

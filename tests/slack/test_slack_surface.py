@@ -21,8 +21,8 @@ from bot.ports import (
     TransientDeliveryError,
 )
 from bot.views import AttachmentView, CardView, PostView
-from tests.slack.slack_fake import FakeSlack
-from tests.slack.slack_read import literal_text
+from testkit.slack.fake import FakeSlack
+from testkit.slack.read import literal_text
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CARD = CardView(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.slack.slack_edit_events import message_changed, message_deleted
-from tests.slack.slack_payloads import block_action, message_event
+from testkit.slack.edit_events import message_changed, message_deleted
+from testkit.slack.payloads import block_action, message_event
 
 
 def _sent(world) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.slack.wire import decode, unnamed_users
-from tests.slack.slack_payloads import as_slack_sends
+from testkit.slack.payloads import as_slack_sends
 
 CASES = [
     ("Fish & chips <https://x.example/?a=1&b=2|here>", "Fish & chips here (https://x.example/?a=1&b=2)"),

@@ -14,47 +14,32 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
-from tests.email.email_servers import Dovecot, Sink, smtp_toml
-from tests.helpers import until
-from tests.slack.conftest import CHANNEL
-from tests.slack.slack_fake import FakeSlack
-from tests.slack.slack_payloads import block_action, message_event
-from tests.slack.slack_read import all_text, card_fields, literal_text
+from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_sink import SmtpSink
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import block_action, message_event
+from testkit.slack.read import all_text, card_fields, literal_text
+from testkit.slack.rig import CHANNEL, slack_settings
+from testkit.waiting import until
 from threadline.app import Threadline
-from threadline.config import parse_config
+from threadline.config import AppSettings
 
-CONFIG = """
-[threadline]
-database_url = "sqlite:///{tmp}/threadline.db"
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-poll_interval_seconds = 0.05
-[surfaces.slack]
-bot_token = "xoxb-test"
-signing_secret = "test-signing-secret"
-mode = "http"
-api_base_url = "{api}"
-rate_limit_retries = 0
-pace_per_second = 1000
-pace_burst = 1000
-[inboxes.support]
-channel = "email"
-address = "support@example.com"
-surface = "slack"
-chat_channel = "{channel}"
-"""
+
+def _settings(tmp: Path, api_url: str, more: str) -> AppSettings:
+    """The Slack rig's settings without written mail (``more``: the mail servers' TOML), polling 50 ms."""
+    builder = slack_settings(tmp, api_url).set("outbox", poll_interval_seconds=0.05).drop("channels.email")
+    return builder.merge_toml(more).settings()
 
 
 async def test_mail_in_slack_thread_reply_out_over_smtp(
     tmp_path: Path,
     fake_slack: FakeSlack,
     dovecot: Dovecot,
-    smtp: tuple[Sink, int],
+    smtp: SmtpSink,
 ) -> None:
-    sink, smtp_port = smtp
-    text = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL)
-    text += smtp_toml(smtp_port) + dovecot.mailbox_toml()
-    app = Threadline(parse_config(text, env={}), clock=SystemClock())
+    app = Threadline(
+        _settings(tmp_path, fake_slack.url, smtp.toml() + dovecot.mailbox_toml()), clock=SystemClock()
+    )
     await app.start()
     try:
         mail = EmailMessage()
@@ -82,8 +67,8 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
         )
         await app.slack.settle()
 
-        await until("the reply at the SMTP server", lambda: sink.received)
-        _sender, rcpt, content = sink.received[0]
+        await until("the reply at the SMTP server", lambda: smtp.received)
+        _sender, rcpt, content = smtp.received[0]
         sent = BytesParser(policy=policy.default).parsebytes(content)
         assert rcpt == ["ann@example.com"]
         assert (
@@ -115,11 +100,10 @@ async def test_mail_in_slack_thread_reply_out_over_smtp(
 
 @contextlib.asynccontextmanager
 async def conversation_in_slack(
-    tmp_path: Path, fake_slack: FakeSlack, smtp_port: int, extra: str = ""
+    tmp_path: Path, fake_slack: FakeSlack, smtp: SmtpSink, extra: str = ""
 ) -> AsyncIterator[tuple[Threadline, dict[str, Any]]]:
     """A running app sending mail through the SMTP sink, and the card of Ann's new conversation."""
-    config = CONFIG.format(tmp=tmp_path, api=fake_slack.url, channel=CHANNEL) + smtp_toml(smtp_port) + extra
-    app = Threadline(parse_config(config, env={}), clock=SystemClock())
+    app = Threadline(_settings(tmp_path, fake_slack.url, smtp.toml() + extra), clock=SystemClock())
     await app.start()
     try:
         await app.ingestor.ingest(
@@ -142,10 +126,9 @@ async def conversation_in_slack(
 
 
 async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
-    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+    tmp_path: Path, fake_slack: FakeSlack, smtp: SmtpSink
 ) -> None:
-    sink, port = smtp
-    async with conversation_in_slack(tmp_path, fake_slack, port) as (app, card):
+    async with conversation_in_slack(tmp_path, fake_slack, smtp) as (app, card):
         assert app.slack is not None
         typed = (
             "!reply Fish & chips <https://x.example/?a=1&b=2|here> for <@UBOB>,"
@@ -153,10 +136,10 @@ async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
         )
         await app.slack.app.async_dispatch(message_event(typed, thread_ts=card["ts"]))
         await app.slack.settle()
-        await until("the reply at the SMTP server", lambda: sink.received)
+        await until("the reply at the SMTP server", lambda: smtp.received)
 
         expected = "Fish & chips here (https://x.example/?a=1&b=2) for @Bob, a@b.example"
-        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        sent = BytesParser(policy=policy.default).parsebytes(smtp.received[0][2])
         plain, html = sent.get_body(("plain",)), sent.get_body(("html",))
         assert plain is not None and html is not None
         assert plain.get_content().strip() == expected
@@ -171,11 +154,10 @@ async def test_a_reply_typed_in_slack_reaches_the_customer_as_typed(
 
 
 async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_are_refused(
-    tmp_path: Path, fake_slack: FakeSlack, smtp: tuple[Sink, int]
+    tmp_path: Path, fake_slack: FakeSlack, smtp: SmtpSink
 ) -> None:
-    sink, port = smtp
     extra = "\n[channels.email]\nmax_attachment_bytes = 1000\n"
-    async with conversation_in_slack(tmp_path, fake_slack, port, extra) as (app, card):
+    async with conversation_in_slack(tmp_path, fake_slack, smtp, extra) as (app, card):
         assert app.slack is not None
         invoice = fake_slack.add_file("invoice-1881.pdf", b"%PDF-1.7 invoice", "application/pdf")
         huge = fake_slack.add_file("photos.zip", b"z" * 5000, "application/zip")
@@ -186,13 +168,13 @@ async def test_files_attached_to_a_reply_reach_the_customer_and_oversize_ones_ar
             message_event("!reply Here it is", thread_ts=card["ts"], files=[invoice])
         )
         await app.slack.settle()
-        await until("the reply at the SMTP server", lambda: sink.received)
+        await until("the reply at the SMTP server", lambda: smtp.received)
 
-        sent = BytesParser(policy=policy.default).parsebytes(sink.received[0][2])
+        sent = BytesParser(policy=policy.default).parsebytes(smtp.received[0][2])
         (attached,) = list(sent.iter_attachments())
         assert attached.get_filename() == "invoice-1881.pdf"
         assert attached.get_content() == b"%PDF-1.7 invoice"
-        assert len(sink.received) == 1  # the oversize reply was not sent
+        assert len(smtp.received) == 1  # the oversize reply was not sent
         refusal = [c.args["text"] for c in fake_slack.called("chat.postEphemeral")]
         expected = "photos.zip is 4.9 KB; email takes at most 1000 bytes per file"
         assert any(expected in t for t in refusal), refusal

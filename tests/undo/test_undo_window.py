@@ -8,18 +8,18 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.commands import Actor, Location
 from storage.migrate import upgrade
-from tests.conftest import BASE_CONFIG, started_app
-from tests.helpers import email_in
+from testkit.app import started_app
+from testkit.inbound import email_in
+from testkit.settings import base_settings
 from threadline.app import Threadline
-from threadline.config import AppSettings, parse_config
+from threadline.config import AppSettings
 
 ALICE = Actor("local", "alice", "Alice Martin")
 
 
 def undo_settings(db_url: str, outdir: Path, seconds: int = 10) -> AppSettings:
     """The shared test settings with a real undo window."""
-    text = BASE_CONFIG.format(db=db_url, outdir=outdir)
-    return parse_config(text.replace("undo_seconds = 0 ", f"undo_seconds = {seconds} "), env={})
+    return base_settings(db_url, outdir).set("outbox", undo_seconds=seconds).settings()
 
 
 def mails(outdir: Path) -> list[str]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, VERSION, FakeGraph
-from tests.whatsapp.wa_payloads import CUSTOMER, CUSTOMER_BSUID, envelope, message
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, TOKEN, VERSION, FakeGraph
+from testkit.whatsapp.payloads import CUSTOMER, CUSTOMER_BSUID, envelope, message
 
 _NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 from adapters.whatsapp.doctor import whatsapp_checkup
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports.doctor import CheckResult
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, TOKEN, WABA_ID, FakeGraph
 from testkit.workers import free_port
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, TOKEN, WABA_ID, FakeGraph
 
 
 @pytest.fixture

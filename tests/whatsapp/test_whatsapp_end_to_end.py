@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import aiohttp
-
 from bot.automation.csat import CSAT_CHOICES
 from bot.clock import ManualClock
-from tests.conftest import make_settings, started_app
-from tests.whatsapp.conftest import WhatsAppRig, whatsapp_config
-from tests.whatsapp.fake_graph import FakeGraph
-from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message, status
+from testkit.app import started_app
+from testkit.settings import make_settings
+from testkit.whatsapp.graph import FakeGraph
+from testkit.whatsapp.payloads import CUSTOMER, envelope, message, status
+from testkit.whatsapp.rig import WhatsAppRig, whatsapp_config
 
 
 async def _outbound(rig: WhatsAppRig, number: int) -> list[tuple[str | None, str | None, str | None]]:
@@ -151,14 +150,14 @@ async def test_failures_show_in_the_thread_and_can_be_retried(rig: WhatsAppRig) 
     assert (await _outbound(rig, thread.number))[0][1] == "failed"
 
     # the Graph API itself refuses: 131047 is final and says what to do; the thread shows it
-    graph.fail_next = [131047]
+    graph.fail(131047)
     assert (await local.type_line(f"#{thread.number} !reply second answer", "alice")).ok
     await rig.settle()
     refused = thread.texts("notice")[-1]
     assert "was not delivered" in refused and "131047" in refused and "template" in refused
 
     # a throughput limit is retried, not shown as a failure
-    graph.fail_next = [130429]
+    graph.fail(130429)
     assert (await local.type_line(f"#{thread.number} !retry", "alice")).ok
     await rig.settle()
     clock.advance(timedelta(minutes=2))
@@ -189,7 +188,7 @@ async def test_retry_outside_the_window_is_refused_with_the_template_hint(rig: W
     assert local is not None
     await rig.deliver(envelope(messages=[message("text", {"body": "hi"}, when=clock.now())]))
     thread = next(iter(local.threads.values()))
-    graph.fail_next = [131047]
+    graph.fail(131047)
     assert (await local.type_line(f"#{thread.number} !reply late answer", "alice")).ok
     await rig.settle()
     clock.advance(timedelta(hours=30))
@@ -206,10 +205,10 @@ async def test_satisfaction_survey_is_an_interactive_list_and_the_pick_is_the_ra
         whatsapp_config(graph.url) + '\n[inboxes.whatsapp.csat]\nquestion = "How did we do?"\n',
     )
     app = await started_app(settings, clock)
-    assert app.whatsapp is not None and app.local is not None
-    await app.whatsapp.start()
+    assert app.local is not None
+    rig = WhatsAppRig.around(app, clock, graph)
+    await rig.channel.start()
     await app.web.start()
-    rig = WhatsAppRig(app, graph, clock, aiohttp.ClientSession())
     try:
         await rig.deliver(
             envelope(
@@ -233,5 +232,4 @@ async def test_satisfaction_survey_is_an_interactive_list_and_the_pick_is_the_ra
         assert thread is not None and thread.card.status == "closed"
         assert "customer rated this conversation 4/5 ★★★★☆" in thread.texts("event")
     finally:
-        await rig.http.close()
-        await app.stop()
+        await rig.close()

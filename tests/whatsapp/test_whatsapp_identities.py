@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.whatsapp import parse_webhook
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import CUSTOMER, CUSTOMER_BSUID, envelope, message
+from testkit.whatsapp.payloads import CUSTOMER, CUSTOMER_BSUID, envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 def _bsuid_only(text: str, rig: WhatsAppRig, **fields: Any) -> dict[str, Any]:
@@ -95,7 +95,7 @@ async def test_a_phone_contact_learns_its_bsuid(rig: WhatsAppRig) -> None:
 
 
 async def test_receipts_for_a_username_user_are_applied(rig: WhatsAppRig) -> None:
-    from tests.whatsapp.wa_payloads import status
+    from testkit.whatsapp.payloads import status
 
     local = rig.app.local
     assert local is not None

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from adapters.whatsapp import parse_webhook
 from bot.clock import ManualClock
-from tests.helpers import email_in
-from tests.whatsapp.conftest import WhatsAppRig, build_rig
-from tests.whatsapp.fake_graph import FakeGraph
-from tests.whatsapp.wa_payloads import CUSTOMER, envelope, message
+from testkit.inbound import email_in
+from testkit.whatsapp.graph import FakeGraph
+from testkit.whatsapp.payloads import CUSTOMER, envelope, message
+from testkit.whatsapp.rig import WhatsAppRig, build_rig
 
 
 def _thread(rig: WhatsAppRig):
@@ -134,8 +134,7 @@ async def test_image_too_large_and_failed_download_are_shown_not_lost(
         assert gone.data is None and gone.note is not None and "download failed" in gone.note
         assert "send it again" in gone.note
     finally:
-        await rig.http.close()
-        await rig.app.stop()
+        await rig.close()
 
 
 async def test_a_known_phone_number_links_to_the_same_contact(rig: WhatsAppRig) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def test_a_late_delivered_message_does_not_reopen_the_window_longer(rig: WhatsAppRig) -> None:
@@ -19,7 +19,7 @@ async def test_a_late_delivered_message_does_not_reopen_the_window_longer(rig: W
     assert not refused.ok
     assert "window closed 30 min ago" in refused.text and "last wrote 24 h ago" in refused.text
     await rig.settle()
-    assert rig.graph.sent == [] and rig.graph.refused == []
+    assert rig.graph.sent == [] and rig.graph.refusals == []
 
 
 async def test_an_older_message_delivered_after_a_newer_one_keeps_the_newer_time(rig: WhatsAppRig) -> None:

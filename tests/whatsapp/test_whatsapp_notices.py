@@ -6,8 +6,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.local.render import render_post
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.whatsapp.payloads import envelope, message, status
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def _thread_with_reply(rig: WhatsAppRig, text: str):
@@ -47,7 +47,7 @@ async def test_undeliverable_names_the_reply_and_does_not_offer_retry(rig: Whats
 
 
 async def test_closed_window_suggests_the_template_command_not_retry(rig: WhatsAppRig) -> None:
-    rig.graph.fail_next = [131047]
+    rig.graph.fail(131047)
     thread = await _thread_with_reply(rig, "are you still there")
     shown = _shown(thread)
     assert "“are you still there”" in shown and "131047" in shown
@@ -72,7 +72,7 @@ async def test_closed_window_suggests_the_template_command_not_retry(rig: WhatsA
 
 
 async def test_a_final_outage_failure_does_not_say_retrying(rig: WhatsAppRig) -> None:
-    rig.graph.fail_next = [2] * 30  # Meta answers 503 longer than the outbox tries
+    rig.graph.fail(2, times=30)  # Meta answers 503 longer than the outbox tries
     thread = await _thread_with_reply(rig, "on its way")
     for _ in range(12):
         rig.clock.advance(timedelta(minutes=11))
@@ -85,7 +85,7 @@ async def test_a_final_outage_failure_does_not_say_retrying(rig: WhatsAppRig) ->
 
 
 async def test_a_token_problem_still_says_fix_then_retry(rig: WhatsAppRig) -> None:
-    rig.graph.fail_next = [190]
+    rig.graph.fail(190)
     thread = await _thread_with_reply(rig, "hello")
     shown = _shown(thread)
     assert "WHATSAPP_ACCESS_TOKEN" in shown and "then type !retry" in shown

@@ -12,9 +12,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.runtime import metrics
-from tests.whatsapp.conftest import build_rig
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, FakeGraph
-from tests.whatsapp.wa_payloads import envelope, message, status
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, SECOND_NUMBER_ID, FakeGraph
+from testkit.whatsapp.payloads import envelope, message, status
+from testkit.whatsapp.rig import build_rig
 
 SALES = """
 [inboxes.sales]
@@ -70,8 +70,7 @@ async def test_each_number_feeds_its_inbox_and_replies_from_it(
         sent = {m["text"]["body"]: number for m, number in zip(graph.sent, graph.sent_from, strict=True)}
         assert sent == {"here is our price list": SECOND_NUMBER_ID, "let me check": PHONE_NUMBER_ID}
     finally:
-        await rig.http.close()
-        await rig.app.stop()
+        await rig.close()
 
 
 async def test_an_unknown_number_is_logged_and_counted(
@@ -98,8 +97,8 @@ async def test_an_unknown_number_is_logged_and_counted(
 
 def test_numbers_must_name_distinct_known_inboxes(tmp_path: Path) -> None:
     from bot.config import ConfigError
-    from tests.conftest import make_settings
-    from tests.whatsapp.conftest import whatsapp_config
+    from testkit.settings import make_settings
+    from testkit.whatsapp.rig import whatsapp_config
 
     def load(extra: str, more: str = SALES) -> None:
         make_settings(f"sqlite:///{tmp_path}/t.db", tmp_path, more + whatsapp_config("http://x", extra=extra))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.local.render import render_post
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: WhatsAppRig) -> None:
@@ -22,7 +22,7 @@ async def test_graph_api_outage_is_announced_once_and_nothing_is_lost(rig: Whats
             )
         )
     numbers = sorted(t.number for t in local.threads.values())
-    graph.fail_next = [2] * 8  # Meta answers 503 for a while
+    graph.fail(2, times=8)  # Meta answers 503 for a while
     for number in numbers:
         assert (await local.type_line(f"#{number} !reply We are on it", "alice")).ok
     for _ in range(15):

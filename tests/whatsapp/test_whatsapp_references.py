@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 
 async def test_reactions_and_quotes_name_the_message(rig: WhatsAppRig) -> None:

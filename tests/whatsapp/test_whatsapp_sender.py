@@ -10,8 +10,8 @@ from adapters.whatsapp import GraphClient, WhatsAppSender, split_text
 from adapters.whatsapp.settings import WhatsAppSettings
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import AttachmentView, OutboundView
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 from testkit.workers import free_port
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
 
 def _settings(url: str, token: str = TOKEN) -> WhatsAppSettings:
@@ -113,19 +113,19 @@ async def test_template_json(sender: WhatsAppSender, graph: FakeGraph) -> None:
 
 
 async def test_error_codes(sender: WhatsAppSender, graph: FakeGraph) -> None:
-    graph.fail_next = [131047]
+    graph.fail(131047)
     with pytest.raises(PermanentDeliveryError) as window:
         await sender.send(_reply())
     assert "24 hours" in window.value.reason and window.value.remedy == "template"
-    graph.fail_next = [130429]
+    graph.fail(130429)
     with pytest.raises(TransientDeliveryError) as throughput:
         await sender.send(_reply())
     assert throughput.value.retry_after and "130429" in throughput.value.reason
-    graph.fail_next = [131056]
+    graph.fail(131056)
     with pytest.raises(TransientDeliveryError) as pair:
         await sender.send(_reply())
     assert pair.value.retry_after and "131056" in pair.value.reason
-    graph.fail_next = [190]
+    graph.fail(190)
     with pytest.raises(PermanentDeliveryError, match="check WHATSAPP_ACCESS_TOKEN"):
         await sender.send(_reply())
     assert graph.sent == []
@@ -154,7 +154,7 @@ async def test_a_retry_after_a_partial_failure_does_not_resend_sent_parts(
     sender: WhatsAppSender, graph: FakeGraph
 ) -> None:
     text = "a" * 5000  # two parts
-    graph.fail_on_post = {2: 131056}
+    graph.fail(131056, after=1)
     parts = MemoryParts()  # the outbox's records of this reply (the database, in the dispatcher)
     with pytest.raises(TransientDeliveryError):
         await sender.send(_reply(text, uid="partial"), parts)
@@ -176,7 +176,7 @@ async def test_media_meta_refuses_is_refused_before_anything_is_sent(
         with pytest.raises(PermanentDeliveryError) as refused:
             await sender.send(_reply("Here you go", uid=bad.filename, attachments=(ok, bad)))
         assert bad.filename in refused.value.reason and refused.value.remedy == "none"
-    assert graph.sent == [] and graph.uploads == [] and graph.refused == []
+    assert graph.sent == [] and graph.uploads == [] and graph.refusals == []
 
 
 async def test_each_accepted_type_goes_out_as_its_message_type(
@@ -190,7 +190,7 @@ async def test_each_accepted_type_goes_out_as_its_message_type(
     )
     await sender.send(_reply("", attachments=files))
     assert [m["type"] for m in graph.sent] == ["audio", "video", "sticker", "document"]
-    assert graph.refused == []
+    assert graph.refusals == []
 
 
 def test_media_refusals_name_the_file_and_what_whatsapp_takes() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.whatsapp.conftest import WhatsAppRig
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import WhatsAppRig
 
 PHOTO = "https://example.com/van.jpg"
 
@@ -17,7 +17,7 @@ async def test_header_named_parameters_and_buttons(rig: WhatsAppRig) -> None:
     sent = await local.type_line(line, "alice")
     assert sent.ok, sent.text
     await rig.settle()
-    assert rig.graph.refused == []
+    assert rig.graph.refusals == []
     assert rig.graph.sent[-1]["template"] == {
         "name": "delivery_slot",
         "language": {"code": "en_US"},
@@ -64,8 +64,8 @@ def test_named_parameters_are_checked_against_the_body(tmp_path) -> None:
     import pytest
 
     from bot.config import ConfigError
-    from tests.conftest import make_settings
-    from tests.whatsapp.conftest import whatsapp_config
+    from testkit.settings import make_settings
+    from testkit.whatsapp.rig import whatsapp_config
 
     def load(template: str) -> None:
         extra = f"[channels.whatsapp.templates.t]\n{template}\n"

@@ -7,9 +7,9 @@ from aiohttp import web
 
 from adapters.whatsapp import sign_body, verify_signature
 from storage.repo_conversations import ConversationFilter
-from tests.whatsapp.conftest import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
-from tests.whatsapp.fake_graph import dumps
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.whatsapp.graph import dumps
+from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.rig import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
 
 
 async def _count_inbound(rig: WhatsAppRig) -> int:

@@ -12,8 +12,8 @@ from bot.commands.model import Template
 from bot.config import ConfigError
 from bot.domain import DomainError
 from bot.windows import describe_age, render_template, window_refusal
-from tests.conftest import make_settings
-from tests.whatsapp.conftest import whatsapp_config
+from testkit.settings import make_settings
+from testkit.whatsapp.rig import whatsapp_config
 from threadline.config import parse_config
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

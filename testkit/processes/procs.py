@@ -17,70 +17,57 @@ import sys
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-
-from testkit.workers import free_port
+from testkit.settings import SettingsBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
 
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-
-[ops]
-instance_name = "{instance}"
-lease_seconds = {lease}
-down_after_failures = 2
-claim_seconds = {claim}
-{ops_extra}
-
-[surfaces.local]
-agent = "alice"
-color = false
-
-[inboxes.support]
-name = "Support"
-channel = "email"
-address = "support@example.com"
-surface = "local"
-chat_channel = "support"
-
-[channels.email]
-message_id_domain = "threadline.test"
-
-[channels.email.smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "none"
-timeout = 3
-
-[channels.email.mailboxes.support]
-inbox = "support"
-host = "127.0.0.1"
-port = {imap}
-security = "none"
-username = "support"
-password = "secret"
-since = "7d"
-timeout_seconds = 3
-
-[agents.alice]
-name = "Alice Martin"
-identities = {{ local = "alice" }}
-"""
+def instance_settings(
+    db: str,
+    *,
+    imap: int,
+    smtp: int,
+    instance: str,
+    lease: float = 3.0,
+    claim: float = 2.0,
+    ops_extra: str = "",
+) -> SettingsBuilder:
+    """One instance's settings: JSON logs at info, the local surface, the support inbox read from the
+    Dovecot on ``imap`` and answered through the SMTP server on ``smtp``, a quick outbox, leases of
+    ``lease`` seconds and outbox claims of ``claim`` seconds (short, so the crash tests settle quickly);
+    ``ops_extra`` is more ``[ops]`` keys."""
+    return (
+        SettingsBuilder(db, log_level="info")
+        .set("threadline", log_format="json")
+        .set("outbox", backoff_base_seconds=0.2, backoff_max_seconds=1.0, poll_interval_seconds=0.1)
+        .set("ops", instance_name=instance, lease_seconds=lease, down_after_failures=2, claim_seconds=claim)
+        .merge_toml("[ops]\n" + ops_extra)
+        .local_surface("alice", color=False)
+        .inbox(
+            "support",
+            name="Support",
+            channel="email",
+            address="support@example.com",
+            surface="local",
+            chat_channel="support",
+        )
+        .set("channels.email", message_id_domain="threadline.test")
+        .smtp(smtp, timeout=3)
+        .set(
+            "channels.email.mailboxes.support",
+            inbox="support",
+            host="127.0.0.1",
+            port=imap,
+            security="none",
+            username="support",
+            password="secret",
+            since="7d",
+            timeout_seconds=3,
+        )
+        .agent("alice", "Alice Martin", local="alice")
+    )
 
 
 def write_config(
@@ -95,12 +82,11 @@ def write_config(
     ops_extra: str = "",
     tail: str = "",
 ) -> Path:
-    """A config for one instance: local surface, one IMAP mailbox, SMTP replies (``tail`` appended);
-    outbox claims of ``claim`` seconds (short, so the crash tests settle quickly)."""
-    text = CONFIG.format(
-        db=db, imap=imap, smtp=smtp, instance=instance, lease=lease, claim=claim, ops_extra=ops_extra
+    """Write ``instance_settings`` with ``tail`` (TOML) merged in to ``path``; return ``path``."""
+    settings = instance_settings(
+        db, imap=imap, smtp=smtp, instance=instance, lease=lease, claim=claim, ops_extra=ops_extra
     )
-    path.write_text(text + tail)
+    path.write_text(settings.merge_toml(tail).toml())
     return path
 
 
@@ -178,36 +164,6 @@ async def until(predicate: Callable[[], object], timeout: float, what: str, *ins
             logs = "\n".join(f"--- {i.name}\n{i.stderr()[-2500:]}" for i in instances)
             raise AssertionError(f"timed out waiting for {what}\n{logs}")
         await asyncio.sleep(0.1)
-
-
-class SmtpSink:
-    """An aiosmtpd server on a free port recording every message's Message-ID (duplicates kept);
-    ``answer`` can be switched to a 4xx to play an SMTP outage."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.message_ids: list[str] = []
-        self.answer = "250 OK"
-        self.refused = 0
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if not self.answer.startswith("250"):
-            self.refused += 1
-            return self.answer
-        content = envelope.content
-        assert isinstance(content, bytes)  # the controller keeps DATA undecoded (decode_data=False)
-        parsed = BytesParser(policy=default_policy).parsebytes(content)
-        self.message_ids.append(str(parsed["Message-ID"]))
-        return "250 OK"
-
-    def start(self) -> None:
-        """Listen."""
-        self._controller.start()
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._controller.stop()
 
 
 def customer_mail(n: int, tag: str = "crash") -> bytes:

@@ -6,7 +6,7 @@ to fail: ``fail(method, error, times=, status=, retry_after=)`` queues failures
 ``rate_limit(per_second, burst)`` enforces a per-channel limit on ``chat.postMessage``
 like Slack's. The bench uses it too.
 
-It is strict the way Slack is (see ``tests/slack/slack_rules.py`` for the documented limits): messages
+It is strict the way Slack is (see ``testkit/slack/rules.py`` for the documented limits): messages
 over Block Kit's limits are refused with Slack's error codes, a method the fake does not implement
 answers ``unknown_method`` (as slack.com/api does for a misspelt method), a ``trigger_id`` works once
 and only within 3 seconds of the interaction (https://docs.slack.dev/interactivity/handling-user-interaction:
@@ -26,10 +26,10 @@ A channel it knows with the bot not a member refuses ``chat.postMessage`` with `
 ``views.publish`` takes a Home tab view only (``type`` ``home``, at most 100 blocks, the blocks' own
 limits) for a user of the workspace, and keeps the last one per user in ``homes``
 (https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
-holds by ``tests/slack/slack_payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
+holds by ``testkit.slack.payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
 Message ``metadata`` is validated and returned by ``conversations.replies`` / ``conversations.history``
-only with ``include_all_metadata``, as Slack documents (``tests/slack/slack_history.py``).
-Socket Mode (``apps.connections.open`` and the websocket) is ``tests/slack/slack_socket.py``.
+only with ``include_all_metadata``, as Slack documents (``testkit/slack/history.py``).
+Socket Mode (``apps.connections.open`` and the websocket) is ``testkit/slack/socket_mode.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,9 +50,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_history import history, metadata_error, replies
-from tests.slack.slack_rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
-from tests.slack.slack_socket import SocketHub
+from testkit.fake_api import FakeApi
+from testkit.slack.history import history, metadata_error, replies
+from testkit.slack.rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
+from testkit.slack.socket_mode import SocketHub
 
 __all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
 
@@ -100,10 +102,9 @@ class Failure:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(FakeApi[Call]):
     """The fake server's state; ``url`` is the base URL to give ``AsyncWebClient``."""
 
-    calls: list[Call] = field(default_factory=list)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
@@ -121,17 +122,13 @@ class FakeSlack:
     trigger_seconds: float = TRIGGER_SECONDS
     used_triggers: set[str] = field(default_factory=set)
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before it answers
-    refusals: list[tuple[str, str, str]] = field(default_factory=list)  # (method, error, why)
-    failures: dict[str, list[Failure]] = field(default_factory=dict)
     limit: tuple[float, int] | None = None
     limit_retry_after: int = 1
     limit_seconds: Callable[[], float] = time.monotonic  # the time the limit's buckets refill with
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    url: str = ""
-    root: str = ""
+    url: str = ""  # the Web API's base (``root`` + ``/api/``)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (tests/slack/slack_socket.py)
-    _runner: web.AppRunner | None = None
+    socket: SocketHub = field(default_factory=SocketHub)  # Socket Mode (testkit/slack/socket_mode.py)
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -139,7 +136,7 @@ class FakeSlack:
         self, method: str, error: str, *, times: int = 1, status: int = 200, retry_after: int | None = None
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with ``error``."""
-        self.failures.setdefault(method, []).extend(Failure(error, status, retry_after) for _ in range(times))
+        self.script(rf"^{re.escape(method)}$", Failure(error, status, retry_after), times=times)
 
     def rate_limit(
         self,
@@ -247,20 +244,14 @@ class FakeSlack:
         app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_get("/socket", self.socket.serve)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.root = f"http://127.0.0.1:{port}"
+        await self.serve(app)
         self.url = f"{self.root}/api/"
         return self
 
     async def stop(self) -> None:
         """Stop serving."""
         await self.socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -292,10 +283,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        self.calls.append(Call(method, args))
-        queued = self.failures.get(method)
-        if queued:
-            failure = queued.pop(0)
+        self.record(Call(method, args))
+        failure: Failure | None = self.scripted_answer(method)
+        if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
@@ -321,19 +311,19 @@ class FakeSlack:
         if method == "auth.test":
             return web.json_response(handler(args), headers={"x-oauth-scopes": self.scopes})
         if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
-            self.refusals.append((method, "invalid_arguments", why))
+            self.refuse(method, "invalid_arguments", why)
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method == "views.publish" and (
             why := home_view_error(args.get("view")) or self._publish_error(args)
         ):
-            self.refusals.append((method, "invalid_arguments", why))
+            self.refuse(method, "invalid_arguments", why)
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             refused = _message_error(args)
             if refused is None and method == "chat.postMessage" and (bad := metadata_error(args)):
                 refused = (bad, "metadata is not {event_type: string, event_payload: object}")
             if refused is not None:
-                self.refusals.append((method, *refused))
+                self.refuse(method, *refused)
                 return web.json_response({"ok": False, "error": refused[0]})
         return web.json_response(handler(args))
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.discord.discord_fake_payloads import FakeError
+from testkit.discord.payloads import FakeError
 
 __all__ = [
     "CONTENT_LIMIT",

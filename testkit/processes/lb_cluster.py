@@ -17,56 +17,34 @@ import aiohttp
 from sqlalchemy import create_engine, text
 
 from storage.db import sync_url
+from testkit.processes.haproxy import Balancer
+from testkit.processes.procs import Instance
+from testkit.processes.state import rows
+from testkit.processes.webhooks import add_whatsapp, webhook_instance
+from testkit.slack.fake import FakeSlack
+from testkit.slack.rig import slack_surface
 from testkit.workers import free_port
-from tests.reliability.haproxy import Balancer
-from tests.reliability.procs import Instance
-from tests.reliability.state import rows
-from tests.reliability.test_crash_journal import whatsapp_section
-from tests.slack.slack_fake import FakeSlack
 
-CONFIG = """
-[threadline]
-database_url = "{db}"
-log_level = "info"
-log_format = "json"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1.0
-poll_interval_seconds = 0.1
-
-[ops]
-instance_name = "{instance}"
-lease_seconds = 3
-claim_seconds = 2
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.slack]
-bot_token = "xoxb-test"
-signing_secret = "test-signing-secret"
-mode = "{mode}"
-api_base_url = "{api}"
-rate_limit_retries = 0
-pace_per_second = 1000
-pace_burst = 1000
-{app_token}
-
-[digests.load]
-surface = "slack"
-chat_channel = "C_DIGEST"
-cron = "* * * * *"
-timezone = "UTC"
-"""
-SLA = """
-[inboxes.whatsapp.sla]
-first_response = "1m"
-warn_at_percent = 10
-"""
 NAMES = ("east", "west")
+
+
+def instance_config(db: str, instance: str, port: int, mode: str, api_url: str) -> str:
+    """One instance's configuration: WhatsApp mirrored into the fake Slack (``mode`` "http" or
+    "socket"), a reminder a minute after the customer wrote (warned at 10 %), a digest every minute."""
+    settings = (
+        webhook_instance(db, port=port, instance=instance)
+        .set("ops", lease_seconds=3)
+        .set("surfaces.slack", **slack_surface(api_url, mode=mode))
+        .set("digests.load", surface="slack", chat_channel="C_DIGEST", cron="* * * * *", timezone="UTC")
+    )
+    if mode == "socket":
+        settings.set("surfaces.slack", app_token="xapp-test")
+    add_whatsapp(settings, "slack", "C_SUPPORT").set(
+        "inboxes.whatsapp.sla", first_response="1m", warn_at_percent=10
+    )
+    return settings.toml()
+
+
 _REMINDER = re.compile(r"(⏰|🚨) (?:@\S+: )?#(\d+) first response")
 
 
@@ -111,14 +89,7 @@ class Cluster:
         instances = {}
         for name in NAMES:
             config = directory / f"{name}.toml"
-            app_token = 'app_token = "xapp-test"' if mode == "socket" else ""
-            config.write_text(
-                CONFIG.format(
-                    db=db, instance=name, port=ports[name], mode=mode, api=slack.url, app_token=app_token
-                )
-                + whatsapp_section("slack", "C_SUPPORT")
-                + SLA
-            )
+            config.write_text(instance_config(db, name, ports[name], mode, slack.url))
             instances[name] = Instance(config, directory, name)
         return cls(instances, ports, haproxy(ports), slack, db)
 

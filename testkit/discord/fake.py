@@ -6,7 +6,7 @@ follow-ups), keeps channels, messages and synced commands in memory, records eve
 (``calls``), and can be told to fail the next matching call (429 with Retry-After and X-RateLimit
 headers, 403, 404 …).
 
-It refuses what Discord refuses (``discord_fake_limits`` has the message limits and their sources):
+It refuses what Discord refuses (``testkit.discord.limits`` has the message limits and their sources):
 - a request without the bot token answers 401 (Opcodes and Status Codes, HTTP: "the Authorization
   header was missing or invalid"); ``token`` is the one it accepts;
 - a route it does not know answers 501 and is recorded in ``unknown``: the tests' fixture fails on it,
@@ -54,11 +54,12 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord import discord_fake_payloads as p
-from tests.discord.discord_fake_dms import FakeDms
-from tests.discord.discord_fake_gateway import FakeGateway
-from tests.discord.discord_fake_limits import check_message, check_new_message, check_thread_name
-from tests.discord.discord_fake_payloads import APP_ID, BOT_ID, GUILD_ID
+from testkit.discord import payloads as p
+from testkit.discord.dms import FakeDms
+from testkit.discord.gateway import FakeGateway
+from testkit.discord.limits import check_message, check_new_message, check_thread_name
+from testkit.discord.payloads import APP_ID, BOT_ID, GUILD_ID
+from testkit.fake_api import FakeApi
 
 __all__ = [
     "APP_ID",
@@ -98,16 +99,6 @@ class Call:
 
 
 @dataclass
-class _Failure:
-    method: str
-    pattern: re.Pattern[str]
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-    times: int
-
-
-@dataclass
 class Response:
     """What an interaction was answered with: the callback type, the original response, follow-ups."""
 
@@ -121,11 +112,11 @@ class Response:
         return self.kind == 5 and self.original is None
 
 
-class FakeDiscord:
+class FakeDiscord(FakeApi[Call]):
     """The fake server; ``await start()`` then use ``base_url`` as the API base."""
 
     def __init__(self) -> None:
-        self.calls: list[Call] = []
+        super().__init__()
         self.channels: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.reactions: list[tuple[int, int, str]] = []
@@ -151,9 +142,7 @@ class FakeDiscord:
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> (message, when)
         self.nonce_clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1000000000000000000)
-        self._failures: list[_Failure] = []
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.gateway_url = ""
 
@@ -165,20 +154,11 @@ class FakeDiscord:
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         app.router.add_get("/attachments/{aid}/{name}", self.dms.download)  # the CDN of users' files
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}/api/v10"
+        port = await self.serve(app)
+        self.base_url = f"{self.root}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
-        self.dms.cdn = f"http://127.0.0.1:{port}/attachments"
+        self.dms.cdn = f"{self.root}/attachments"
         return self.base_url
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def snowflake(self) -> int:
         """A fresh id."""
@@ -235,7 +215,8 @@ class FakeDiscord:
         times: int = 1,
     ) -> None:
         """Answer the next ``times`` calls whose path matches the regex ``path`` with this error."""
-        self._failures.append(_Failure(method, re.compile(path), status, body or {}, headers or {}, times))
+        route = f"^{method} " + (path[1:] if path.startswith("^") else f".*{path}")
+        self.script(route, (status, body or {}, headers or {}), times=times)
 
     def rate_limit_next(self, method: str, path: str, retry_after: float, times: int = 1) -> None:
         """Answer with 429 the way Discord does (body, Retry-After and X-RateLimit headers, Via)."""
@@ -301,8 +282,7 @@ class FakeDiscord:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files, size = await self._body(request)
-        call = Call(request.method, path, body, files, dict(request.query))
-        self.calls.append(call)
+        call = self.record(Call(request.method, path, body, files, dict(request.query)))
         response = await self._answer(request, call, size)
         call.status = response.status
         async with self._changed:
@@ -310,15 +290,16 @@ class FakeDiscord:
         return response
 
     async def _answer(self, request: web.Request, call: Call, size: int) -> web.Response:
-        for failure in self._failures:
-            if failure.method == call.method and failure.pattern.search(call.path) and failure.times > 0:
-                failure.times -= 1
-                return p.json_response(failure.body, status=failure.status, headers=failure.headers)
+        scripted = self.scripted_answer(f"{call.method} {call.path}")
+        if scripted is not None:
+            status, body, headers = scripted
+            return p.json_response(body, status=status, headers=headers)
         try:
             if not call.path.startswith(("/interactions/", "/webhooks/")):
                 self._authorised(request)
             return await self._route(call.method, call.path, call.json, call.files, size, call.query)
         except p.FakeError as err:
+            self.refuse(f"{call.method} {call.path}", str(err.code), err.message)
             return p.json_response({"code": err.code, "message": err.message}, status=err.status)
 
     def _authorised(self, request: web.Request) -> None:

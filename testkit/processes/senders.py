@@ -33,11 +33,11 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from tests.reliability.test_crash_journal import SECRET
-from tests.slack.slack_fake import BOT_USER, trigger_id
-from tests.slack.slack_fake import SECRET as SLACK_SECRET
-from tests.slack.slack_payloads import as_slack_sends
-from tests.whatsapp.wa_payloads import envelope, message
+from testkit.processes.webhooks import SECRET
+from testkit.slack.fake import BOT_USER, trigger_id
+from testkit.slack.fake import SECRET as SLACK_SECRET
+from testkit.slack.payloads import as_slack_sends
+from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]
 

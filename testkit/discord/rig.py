@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from adapters.discord import DiscordSurface
 from bot.clock import ManualClock
 from bot.ports import SentParts
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
-from tests.discord.discord_fake import APP_ID, GUILD_ID, Call, FakeDiscord
-from tests.discord.discord_fake_payloads import reaction as fake_reaction
+from testkit.discord.fake import APP_ID, GUILD_ID, Call, FakeDiscord
+from testkit.discord.payloads import reaction as fake_reaction
+from testkit.rig import Rig, configured
+from testkit.settings import SettingsBuilder
 from threadline.app import Threadline
-from threadline.config import parse_config
 
 if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload
@@ -34,7 +36,7 @@ __all__ = [
     "ALICE",
     "BOB",
     "STRANGER",
-    "Harness",
+    "DiscordRig",
     "RecordingSender",
     "build_app",
     "email_in",
@@ -46,53 +48,6 @@ BOB = 600000000000000002
 STRANGER = 600000000000000003
 _NAMES = {ALICE: "alice", BOB: "bob", STRANGER: "mallory"}
 _ids = itertools.count(500000000000000001)
-
-CONFIG = """
-[threadline]
-database_url = "sqlite:///{tmp}/threadline.db"
-log_level = "warning"
-
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-backoff_base_seconds = 1.0
-poll_interval_seconds = 0.05
-
-[surfaces.discord]
-bot_token = "fake-token"
-api_base_url = "{base}"
-gateway_url = "{gateway}"
-guild_ids = [{guild}]
-agent_role = "{role}"
-sync_commands = {sync}
-pace_messages = 50
-pace_seconds = 1.0
-{extra}
-
-[inboxes.support]
-name = "Support"
-channel = "email"
-address = "support@example.com"
-surface = "discord"
-chat_channel = "{channel}"
-timezone = "Europe/Amsterdam"
-
-[channels.email]
-outgoing_dir = "{tmp}/out"
-
-[agents.alice]
-name = "Alice Martin"
-identities = {{ discord = "{alice}" }}
-
-[agents.bob]
-name = "Bob Stone"
-identities = {{ discord = "{bob}" }}
-
-[templates.refund_done]
-body = "Hi {{contact.first_name}}, your refund for #{{conversation.number}} is on its way."
-
-[templates.shipping]
-body = "Your parcel ships today."
-"""
 
 
 @dataclass
@@ -128,20 +83,25 @@ def email_in(when: datetime, text: str = "Hello, where is my refund?", **fields:
 
 
 @dataclass
-class Harness:
+class DiscordRig(Rig):
     """A Threadline app logged in to the fake Discord, with helpers to act as a Discord member."""
 
-    app: Threadline
     fake: FakeDiscord
     sender: RecordingSender
     channel_id: int
-    clock: ManualClock
+    surface: DiscordSurface
+
+    @classmethod
+    def around(
+        cls, app: Threadline, clock: ManualClock, fake: FakeDiscord, sender: RecordingSender, channel_id: int
+    ) -> DiscordRig:
+        """The rig of an app built by ``build_app`` (its Discord surface found once, here)."""
+        return cls(app, clock, fake, sender, channel_id, configured(app.discord, "Discord"))
 
     @property
     def state(self) -> Any:
         """discord.py's ConnectionState of the app's client."""
-        assert self.app.discord is not None
-        return self.app.discord.client._connection
+        return self.surface.client._connection
 
     def thread_id(self, index: int = -1) -> int:
         """The id of a thread the app created."""
@@ -261,7 +221,7 @@ def member(user: int, roles: tuple[int, ...] = (AGENT_ROLE,)) -> dict[str, Any]:
     }
 
 
-def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
+def _base(h: DiscordRig, kind: int, channel_id: int | None, user: int) -> dict[str, Any]:
     iid = next(_ids)
     channel = h.fake.channels[channel_id] if channel_id is not None else h.fake.channels[h.channel_id]
     roles = (AGENT_ROLE,) if user != STRANGER else ()
@@ -287,7 +247,7 @@ def _base(h: Harness, kind: int, channel_id: int | None, user: int) -> dict[str,
 
 
 def slash(
-    h: Harness,
+    h: DiscordRig,
     name: str,
     options: dict[str, Any],
     *,
@@ -336,7 +296,7 @@ def slash(
 
 
 def component(
-    h: Harness,
+    h: DiscordRig,
     message: dict[str, Any],
     custom_id: str,
     kind: int,
@@ -355,6 +315,52 @@ def component(
     return payload
 
 
+def discord_settings(
+    fake: FakeDiscord,
+    tmp: Path,
+    channel_id: int,
+    *,
+    sync: bool = False,
+    role: int | str = AGENT_ROLE,
+    extra: str = "",
+) -> SettingsBuilder:
+    """Settings mirroring the support inbox into ``channel_id`` on the fake Discord, with Alice and Bob as
+    agents and two templates; ``extra`` is TOML whose first lines are more ``[surfaces.discord]`` keys."""
+    return (
+        SettingsBuilder(f"sqlite:///{tmp}/threadline.db")
+        .set("outbox", backoff_base_seconds=1.0, poll_interval_seconds=0.05)
+        .set(
+            "surfaces.discord",
+            bot_token="fake-token",
+            api_base_url=fake.base_url,
+            gateway_url=fake.gateway_url,
+            guild_ids=[GUILD_ID],
+            agent_role=str(role),
+            sync_commands=sync,
+            pace_messages=50,
+            pace_seconds=1.0,
+        )
+        .merge_toml("[surfaces.discord]\n" + extra)
+        .inbox(
+            "support",
+            name="Support",
+            channel="email",
+            address="support@example.com",
+            surface="discord",
+            chat_channel=str(channel_id),
+            timezone="Europe/Amsterdam",
+        )
+        .email_to_files(tmp / "out")
+        .agent("alice", "Alice Martin", discord=str(ALICE))
+        .agent("bob", "Bob Stone", discord=str(BOB))
+        .set(
+            "templates.refund_done",
+            body="Hi {contact.first_name}, your refund for #{conversation.number} is on its way.",
+        )
+        .set("templates.shipping", body="Your parcel ships today.")
+    )
+
+
 def build_app(
     fake: FakeDiscord,
     tmp: Path,
@@ -370,18 +376,7 @@ def build_app(
 
     ``extra`` adds lines to ``[surfaces.discord]``; ``undo`` is the replies' undo window in seconds.
     """
-    text = CONFIG.format(
-        tmp=tmp,
-        base=fake.base_url,
-        gateway=fake.gateway_url,
-        guild=GUILD_ID,
-        role=role,
-        channel=channel_id,
-        alice=ALICE,
-        bob=BOB,
-        sync="true" if sync else "false",
-        extra=extra,
-    )
-    text = text.replace("undo_seconds = 0 ", f"undo_seconds = {undo} ")
+    settings = discord_settings(fake, tmp, channel_id, sync=sync, role=role, extra=extra)
+    settings.set("outbox", undo_seconds=undo)
     sender = RecordingSender()
-    return Threadline(parse_config(text, env={}), clock=clock, extra_channels={"email": sender}), sender
+    return Threadline(settings.settings(), clock=clock, extra_channels={"email": sender}), sender

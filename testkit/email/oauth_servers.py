@@ -1,6 +1,6 @@
 """Mail servers that accept OAuth2 tokens: Dovecot with its oauth2 passdb, and an aiosmtpd XOAUTH2 handler.
 
-Dovecot (2.3) asks the stand-in identity provider (``tests/email/idp_standin.py``) about each
+Dovecot (2.3) asks the stand-in identity provider (``testkit/email/idp_standin.py``) about each
 token by RFC 7662 introspection (``introspection_mode = post``), as documented at
 https://doc.dovecot.org/2.3/configuration_manual/authentication/oauth2/ — so IMAP XOAUTH2 and
 OAUTHBEARER are checked by the real server.
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from tests.email.email_servers import Dovecot, Sink
-from tests.email.idp_standin import IdentityProviderStandIn
+from testkit.email.dovecot import Dovecot
+from testkit.email.idp_standin import IdentityProviderStandIn
+from testkit.email.smtp_sink import SmtpSink
 
 TEST_ACCOUNT = "support@example.com"
 """The mailbox the OAuth tests sign in as."""
@@ -73,14 +74,14 @@ def deliver_to_maildir(server: Dovecot, user: str, *mails: bytes) -> None:
             shutil.chown(path, "nobody", "nogroup")
 
 
-class OAuthSink(Sink):
+class OAuthSink(SmtpSink):
     """An SMTP sink that signs clients in with tokens the stand-in issued for that very user."""
 
     def __init__(self, idp: IdentityProviderStandIn) -> None:
         super().__init__()
         self.idp = idp
         self.logins: list[tuple[str, str]] = []  # (mechanism, user) of every accepted sign-in
-        self.refusals = 0
+        self.refused_logins = 0
 
     def _valid(self, user: str, token: str) -> bool:
         found = self.idp.access_tokens.get(token)
@@ -89,7 +90,7 @@ class OAuthSink(Sink):
         )
 
     async def _refuse(self, server: SMTP, answer_expected: bytes) -> AuthResult:
-        self.refusals += 1
+        self.refused_logins += 1
         error = {"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"}
         answer = await server.challenge_auth(
             base64.b64encode(json.dumps(error).encode()).decode(), encode_to_b64=False

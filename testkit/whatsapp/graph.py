@@ -38,6 +38,8 @@ from typing import Any
 
 from aiohttp import web
 
+from testkit.fake_api import FakeApi
+
 TOKEN = "test-token"
 PHONE_NUMBER_ID = "1055"
 SECOND_NUMBER_ID = "2077"
@@ -205,9 +207,19 @@ def _template_error(template: dict[str, Any]) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request to the Graph API: its route (``messages``, ``media``, ``media_info``, ``subscribed_apps``,
+    ``download``) and the phone number id or media id in its path."""
+
+    route: str
+    target: str
+
+
 @dataclass
-class FakeGraph:
-    """The fake server's state; tests read ``sent``, ``uploads``, ``read_marks`` and set ``fail_next``.
+class FakeGraph(FakeApi[Call]):
+    """The fake server's state; tests read ``sent``, ``uploads``, ``read_marks`` and script errors with
+    ``fail`` (refusals are in ``refusals``, with Meta's error code as ``error``).
 
     ``sent_from`` is the phone number id each of ``sent`` went out from; ``now`` (when set)
     turns on the 24-hour window, fed by ``saw_webhook``.
@@ -215,26 +227,34 @@ class FakeGraph:
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     sent_from: list[str] = field(default_factory=list)
-    refused: list[int] = field(default_factory=list)
     now: Callable[[], datetime] | None = None
     last_wrote: dict[tuple[str, str], datetime] = field(default_factory=dict)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     read_marks: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
-    fail_next: list[int] = field(default_factory=list)
-    fail_on_post: dict[int, int] = field(default_factory=dict)  # nth message POST (1-based) -> error code
-    message_posts: int = 0
     unauthorised: int = 0
     subscribed: bool = True
-    url: str = ""
-    _runner: web.AppRunner | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def _authorised(self, request: web.Request) -> bool:
         ok = request.headers.get("Authorization") == f"Bearer {TOKEN}"
         self.unauthorised += not ok
         return ok
+
+    @property
+    def url(self) -> str:
+        """The Graph API's base URL (``graph_base_url`` in the settings)."""
+        return self.root
+
+    def fail(self, code: int, *, times: int = 1, after: int = 0) -> None:
+        """Answer ``times`` message sends with Meta's error ``code`` (after letting ``after`` through)."""
+        self.script("^messages$", code, times=times, after=after)
+
+    def _refuse(self, route: str, code: int) -> web.Response:
+        """Record a documented refusal and answer it as Meta does."""
+        self.refuse(route, str(code), ERRORS[code][1].get("message", ""))
+        return self._error(code)
 
     def _error(self, code: int) -> web.Response:
         status, error = ERRORS[code]
@@ -288,18 +308,16 @@ class FakeGraph:
         if number not in (PHONE_NUMBER_ID, SECOND_NUMBER_ID):
             return self._error(100)
         body = await request.json()
-        self.message_posts += 1
-        if self.message_posts in self.fail_on_post:
-            return self._error(self.fail_on_post.pop(self.message_posts))
-        if self.fail_next:
-            return self._error(self.fail_next.pop(0))
+        self.record(Call("messages", number))
+        scripted: int | None = self.scripted_answer("messages")
+        if scripted is not None:
+            return self._error(scripted)
         if body.get("status") == "read":
             self.read_marks.append(body["message_id"])
             return web.json_response({"success": True})
         refusal = self._refusal(number, body)
         if refusal is not None:
-            self.refused.append(refusal)
-            return self._error(refusal)
+            return self._refuse("messages", refusal)
         self.sent.append(body)
         self.sent_from.append(number)
         wamid = f"wamid.OUT{next(self._ids)}"
@@ -314,6 +332,7 @@ class FakeGraph:
     async def upload(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return self._error(190)
+        self.record(Call("media", request.match_info["number"]))
         form = await request.post()
         file = form["file"]
         assert isinstance(file, web.FileField)
@@ -323,8 +342,7 @@ class FakeGraph:
         if mime == "image/webp":
             accepted = [ANIMATED_STICKER_BYTES]
         if not accepted or len(data) > max(accepted):
-            self.refused.append(131053)
-            return self._error(131053)
+            return self._refuse("media", 131053)
         media_id = f"up{next(self._ids)}"
         self.uploads.append(
             {
@@ -341,6 +359,7 @@ class FakeGraph:
         if not self._authorised(request):
             return self._error(190)
         media_id = request.match_info["media_id"]
+        self.record(Call("media_info", media_id))
         if media_id in (PHONE_NUMBER_ID, SECOND_NUMBER_ID):
             return web.json_response(
                 {
@@ -386,22 +405,14 @@ class FakeGraph:
         return web.Response(body=data, content_type=mime)
 
     async def start(self) -> None:
+        """Serve the Graph API on 127.0.0.1, a free port (``url``)."""
         app = web.Application(client_max_size=101 * _MB)  # documents up to 100 MB
         app.router.add_post(f"/{VERSION}/{{number}}/messages", self.messages)
         app.router.add_post(f"/{VERSION}/{{number}}/media", self.upload)
         app.router.add_get("/download/{media_id}", self.download)
         app.router.add_get(f"/{VERSION}/{{media_id}}", self.media_info)
         app.router.add_get(f"/{VERSION}/{{waba}}/subscribed_apps", self.subscribed_apps)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.serve(app)
 
 
 def dumps(payload: Any) -> bytes:

@@ -29,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from testkit.servers import unavailable
 from testkit.workers import free_port
-from tests.email.email_servers import need_server
 
 HAPROXY = "/usr/sbin/haproxy"
 
@@ -67,7 +67,7 @@ class Balancer:
 
     def __init__(self, backends: dict[str, int], check: str = "/readyz") -> None:
         if not os.access(HAPROXY, os.X_OK):
-            need_server(f"HAProxy ({HAPROXY}; Debian package haproxy)")
+            unavailable(f"HAProxy ({HAPROXY}; Debian package haproxy) is not available on this machine")
         self.backends = dict(backends)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

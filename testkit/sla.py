@@ -1,4 +1,5 @@
-"""Settings and helpers for the scheduler tests (SLA, digests, reports)."""
+"""Settings and helpers of the scheduler tests (SLA, digests, reports): the SLA settings, a customer mail,
+the notices a conversation shows, and letting a started app settle."""
 
 from __future__ import annotations
 
@@ -7,72 +8,54 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage
+from testkit.settings import SettingsBuilder
 from threadline.app import Threadline
-from threadline.config import AppSettings, parse_config
 
 _ids = itertools.count(1)
 
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
 
-[threadline]
-database_url = "{db}"
-log_level = "warning"
+def sla_settings(db: str, outdir: Path, *, inbox_extra: str = "", sla_extra: str = "") -> SettingsBuilder:
+    """The support inbox with business hours Mon-Fri 09-17 Amsterdam (6 January a holiday) and an SLA of
+    1h first response, 2h next response, 2d resolution (warned 15 minutes before), a sales inbox, Alice
+    and Bob, and a daily digest of the support inbox at 09:00 on weekdays.
 
-[surfaces.local]
-agent = "alice"
-
-[inboxes.support]
-name = "Support"
-channel = "email"
-address = "support@example.com"
-chat_channel = "support"
-timezone = "Europe/Amsterdam"
-{inbox_extra}
-
-[inboxes.support.sla]
-first_response = "1h"
-next_response = "2h"
-resolution = "2d"
-warn_before = "15m"
-on_call = "support-oncall"
-{sla_extra}
-
-[inboxes.support.business_hours]
-holidays = ["2026-01-06"]
-
-[inboxes.sales]
-channel = "email"
-address = "sales@example.com"
-chat_channel = "sales"
-
-[channels.email]
-outgoing_dir = "{outdir}"
-
-[agents.alice]
-name = "Alice Martin"
-identities = {{ local = "alice" }}
-
-[agents.bob]
-name = "Bob Stone"
-identities = {{ local = "bob" }}
-
-[digests.daily]
-chat_channel = "digests"
-cron = "0 9 * * mon-fri"
-timezone = "Europe/Amsterdam"
-inboxes = ["support"]
-oldest = 3
-"""
-
-
-def settings_for(db: str, outdir: Path, inbox_extra: str = "", sla_extra: str = "") -> AppSettings:
-    """Support inbox with business hours Mon-Fri 09-17 Amsterdam, 6 January a holiday, SLA 1h/2h/2d."""
-    text = CONFIG.format(db=db, outdir=outdir, inbox_extra=inbox_extra, sla_extra=sla_extra)
-    return parse_config(text, env={})
+    ``inbox_extra`` is more ``[inboxes.support]`` keys, ``sla_extra`` more ``[inboxes.support.sla]`` keys."""
+    return (
+        SettingsBuilder(db)
+        .local_surface("alice")
+        .inbox(
+            "support",
+            name="Support",
+            channel="email",
+            address="support@example.com",
+            chat_channel="support",
+            timezone="Europe/Amsterdam",
+        )
+        .merge_toml("[inboxes.support]\n" + inbox_extra)
+        .set(
+            "inboxes.support.sla",
+            first_response="1h",
+            next_response="2h",
+            resolution="2d",
+            warn_before="15m",
+            on_call="support-oncall",
+        )
+        .merge_toml("[inboxes.support.sla]\n" + sla_extra)
+        .set("inboxes.support.business_hours", holidays=["2026-01-06"])
+        .inbox("sales", channel="email", address="sales@example.com", chat_channel="sales")
+        .email_to_files(outdir)
+        .agent("alice", "Alice Martin", local="alice")
+        .agent("bob", "Bob Stone", local="bob")
+        .set(
+            "digests.daily",
+            chat_channel="digests",
+            cron="0 9 * * mon-fri",
+            timezone="Europe/Amsterdam",
+            inboxes=["support"],
+            oldest=3,
+        )
+    )
 
 
 def mail(text: str = "Hello", *, when: datetime, inbox: str = "support", **fields: Any) -> InboundMessage:
@@ -88,14 +71,6 @@ def mail(text: str = "Hello", *, when: datetime, inbox: str = "support", **field
         subject=fields.pop("subject", "Where is my order?"),
         **fields,
     )
-
-
-async def new_app(settings: AppSettings, clock: ManualClock) -> Threadline:
-    """An app with its database ready; the test drives jobs itself (no scheduler, no outbox task)."""
-    app = Threadline(settings, clock=clock)
-    await app.prepare_database()
-    await app.sync_agents()
-    return app
 
 
 def notices(app: Threadline, number: int) -> list[str]:

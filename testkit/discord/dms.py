@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord import discord_fake_payloads as p
+from testkit.discord import payloads as p
 
 __all__ = ["FakeDms"]
 

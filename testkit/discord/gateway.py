@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from tests.discord import discord_fake_payloads as p
-from tests.discord.discord_fake_payloads import APP_ID, BOT_ID
+from testkit.discord import payloads as p
+from testkit.discord.payloads import APP_ID, BOT_ID
 
 if TYPE_CHECKING:
-    from tests.discord.discord_fake import FakeDiscord
+    from testkit.discord.fake import FakeDiscord
 
 __all__ = ["PRIVILEGED_INTENTS", "FakeGateway"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.slack_fake import FakeSlack, signed_request
-from tests.slack.slack_payloads import BOT_USER, as_slack_sends
+from testkit.slack.fake import FakeSlack, signed_request
+from testkit.slack.payloads import BOT_USER, as_slack_sends
 
 __all__ = ["dm_message"]
 

@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from testkit.servers import unavailable
 from testkit.workers import free_port
-from tests.email.email_servers import need_server
 
 
 class Cluster:
@@ -25,12 +25,12 @@ class Cluster:
     def __init__(self) -> None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
         if not found:
-            need_server("PostgreSQL binaries (initdb, pg_ctl)")
+            unavailable("PostgreSQL binaries (initdb, pg_ctl) are not available on this machine")
         self.bin = Path(found[-1]).parent
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            need_server("the postgres user")
+            unavailable("the postgres user is not available on this machine")
         self.dir = Path(tempfile.mkdtemp(prefix="tl-pg-"))
         self.dir.chmod(0o755)
         self.data = self.dir / "data"

@@ -8,10 +8,10 @@ import asyncio
 import re
 from collections import Counter
 
-from tests.reliability.lb_cluster import Cluster
-from tests.reliability.procs import until
-from tests.reliability.senders import customer_text, wamid
-from tests.reliability.state import rows
+from testkit.processes.lb_cluster import Cluster
+from testkit.processes.procs import until
+from testkit.processes.senders import customer_text, wamid
+from testkit.processes.state import rows
 
 
 def count(url: str, sql: str) -> int:

@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from tests.whatsapp.fake_graph import PHONE_NUMBER_ID
+from testkit.whatsapp.graph import PHONE_NUMBER_ID
 
 CUSTOMER = "31612345678"
 CUSTOMER_BSUID = "NL.13491208655302741918"

@@ -1,4 +1,4 @@
-"""Test helpers for the email channel: a real Dovecot on loopback, a recording ingest, sample mail.
+"""A real Dovecot on loopback for the email tests (IMAP), started per test in its own directory.
 
 Dovecot is started in its own temp dir on a free port as /work/shared/TEST-SERVERS.md
 describes. Without /usr/sbin/dovecot the tests skip, unless THREADLINE_REQUIRE_SERVERS=1
@@ -7,7 +7,6 @@ turns the skip into a failure.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -17,25 +16,16 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
 
-from bot.ports.inbound import InboundMessage, IngestResult
+from testkit.servers import unavailable
 from testkit.workers import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
-
-
-def need_server(what: str) -> None:
-    """Skip (or fail under THREADLINE_REQUIRE_SERVERS=1) because ``what`` is missing."""
-    reason = f"{what} is not available on this machine"
-    if os.environ.get("THREADLINE_REQUIRE_SERVERS") == "1":
-        pytest.fail(f"{reason} (THREADLINE_REQUIRE_SERVERS=1)")
-    pytest.skip(reason)
 
 
 PASSWORD_AUTH = """\
@@ -114,16 +104,6 @@ since = "7d"
 """
 
 
-def smtp_toml(port: int) -> str:
-    """Threadline's config section sending through the aiosmtpd sink on ``port``."""
-    return f"""
-[channels.email.smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-"""
-
-
 def start_dovecot(auth: str = PASSWORD_AUTH) -> Dovecot:
     """Start a fresh Dovecot in a new temp dir on a free port and wait until it accepts connections.
 
@@ -131,7 +111,7 @@ def start_dovecot(auth: str = PASSWORD_AUTH) -> Dovecot:
     replaced by the server's directory.
     """
     if not os.path.exists(DOVECOT):
-        need_server(DOVECOT)
+        unavailable(f"{DOVECOT} is not available on this machine")
     directory = Path(tempfile.mkdtemp(prefix="tl-dovecot-"))
     directory.chmod(0o755)
     (directory / "mail").mkdir()
@@ -202,70 +182,3 @@ def stop_dovecot(server: Dovecot) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
     shutil.rmtree(server.directory, ignore_errors=True)
-
-
-@dataclass
-class Recorder:
-    """An in-memory stand-in for the core: records messages and stores cursors as ingest would."""
-
-    messages: list[InboundMessage] = field(default_factory=list)
-    cursors: dict[str, str] = field(default_factory=dict)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    fail_after: int | None = None
-
-    async def ingest(self, message: InboundMessage) -> IngestResult:
-        """Record ``message`` and its cursor together (one "transaction")."""
-        if self.fail_after is not None and len(self.messages) >= self.fail_after:
-            raise RuntimeError("simulated crash in ingest")
-        self.messages.append(message)
-        if message.cursor is not None:
-            self.cursors[message.cursor.key] = message.cursor.value
-        self.arrived.set()
-        return IngestResult(duplicate=False, conversation_number=len(self.messages))
-
-    async def load_cursor(self, key: str) -> str | None:
-        """The stored cursor for ``key``."""
-        return self.cursors.get(key)
-
-    async def save_cursor(self, key: str, value: str) -> None:
-        """Store a cursor without a message (skipped own mail, first start)."""
-        self.cursors[key] = value
-
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
-        """Wait until at least ``count`` messages arrived, or fail after ``timeout`` seconds."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.messages) < count:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"only {len(self.messages)} of {count} messages arrived in {timeout}s")
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), min(remaining, 0.2))
-
-    def ids(self) -> list[str]:
-        """External ids in ingest order."""
-        return [m.external_id for m in self.messages]
-
-
-def make_mail(n: int, *, subject: str = "Hello", domain: str = "example.com", body: str = "") -> bytes:
-    """A small customer email with Message-ID ``<msg-n@domain>``."""
-    return (
-        f"From: Customer {n} <customer{n}@example.com>\r\nTo: support@threadline.test\r\n"
-        f"Subject: {subject} {n}\r\nMessage-ID: <msg-{n}@{domain}>\r\n"
-        f"Date: Mon, 05 Jan 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"{body or f'Message number {n}.'}\r\n"
-    ).encode()
-
-
-@dataclass
-class Sink:
-    """An aiosmtpd handler that stores messages, or answers DATA with a fixed reply."""
-
-    answer: str = "250 OK"
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):
-        if not self.answer.startswith("250"):
-            return self.answer
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"

@@ -1,0 +1,2 @@
+"""The fake WhatsApp Cloud (Graph) API, the webhook payloads Meta sends, and the rig that runs an app on
+them."""
