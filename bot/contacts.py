@@ -10,12 +10,44 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.config import Settings
 from bot.effects import Effects
 from bot.settings.core import InboxSettings
 from storage import UnitOfWork
 from storage.models import Contact, Conversation
 
-__all__ = ["describe_profile", "find_contact", "merge_contacts"]
+__all__ = [
+    "NO_ADDRESS",
+    "NO_SENDER",
+    "contact_address",
+    "customer_label",
+    "describe_profile",
+    "find_contact",
+    "merge_contacts",
+]
+
+NO_ADDRESS = "none"
+"""The identity kind of a contact whose message came without a sender address (one per message)."""
+
+NO_SENDER = "(no sender address)"
+"""How a customer with neither a name nor an address is shown."""
+
+
+def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
+    """The contact's address on a channel (of the identity kind its adapter declares), else any
+    identity that is an address; "" for a customer whose message came without one."""
+    kind = settings.channel_rules(channel).address_kind
+    for identity in contact.identities:
+        if identity.kind == kind:
+            return identity.value
+    addresses = [identity.value for identity in contact.identities if identity.kind != NO_ADDRESS]
+    return addresses[0] if addresses else ""
+
+
+def customer_label(name: str | None, address: str) -> str:
+    """How a customer is named on cards, queues and posts: the name, else the address, else ``NO_SENDER``."""
+    return name or address or NO_SENDER
+
 
 _CONVERSATION = re.compile(r"^#(\d{1,12})$")
 _CONTACT_ID = re.compile(r"^id:(\d{1,12})$", re.IGNORECASE)

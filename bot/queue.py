@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.outbox.presenters import contact_address
+from bot.contacts import contact_address, customer_label
 from bot.sla.clock import sla_due_of
 from bot.views import QueueItem, QueueView
 from storage import UnitOfWork
@@ -36,7 +36,7 @@ async def _item(
     return QueueItem(
         number=conv.number,
         subject=conv.subject,
-        customer=contact.name or contact_address(settings, contact, conv.channel) or "(no sender address)",
+        customer=customer_label(contact.name, contact_address(settings, contact, conv.channel)),
         priority=conv.priority,
         assignee=names.get(conv.assignee_id) if conv.assignee_id is not None else None,
         sla_due=sla_due_of(conv),

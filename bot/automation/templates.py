@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.outbox.presenters import contact_address
+from bot.contacts import contact_address
 from bot.settings.rules import PLACEHOLDERS
 from storage import UnitOfWork
 from storage.models import Agent, Contact, Conversation

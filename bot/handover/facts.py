@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from bot.contacts import contact_address, customer_label
 from bot.domain import MessageKind, Status
-from bot.outbox.presenters import contact_address
 from storage import UnitOfWork
 from storage.models import Conversation
 
@@ -110,4 +110,4 @@ def _customer(name: str | None, address: str) -> str:
     """How the customer is shown: ``Name <address>``, or whichever of the two there is."""
     if name and address:
         return f"{name} <{address}>"
-    return name or address or "(no sender address)"
+    return customer_label(name, address)

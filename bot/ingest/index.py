@@ -11,15 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.automation.batch import RuleBatch
+from bot.contacts import NO_ADDRESS
 from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY, content_fingerprint, reused_external_id
 from bot.ports.channels import ChannelRules
 from bot.ports.inbound import InboundMessage
 from storage import UnitOfWork
 from storage.models import Contact, Conversation
 
-__all__ = ["NO_ADDRESS", "BatchIndex", "identities_of"]
+__all__ = ["BatchIndex", "identities_of"]
 
-NO_ADDRESS = "none"
 """Identity kind of a sender whose message carried no address: one contact per such message."""
 
 

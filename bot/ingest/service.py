@@ -19,13 +19,14 @@ from bot.automation import apply_rules
 from bot.automation.csat import take_rating
 from bot.clock import Clock
 from bot.config import Settings
+from bot.contacts import NO_ADDRESS, NO_SENDER
 from bot.domain import MessageKind, Status
 from bot.effects import Effects
 from bot.ingest.backlog import Backlogs
 from bot.ingest.batching import GroupCommitter
 from bot.ingest.bounces import record_bounce
 from bot.ingest.contacts import sender_contact
-from bot.ingest.index import NO_ADDRESS, BatchIndex, identities_of
+from bot.ingest.index import BatchIndex, identities_of
 from bot.ingest.references import shown_text
 from bot.ingest.reused_ids import FINGERPRINT_KEY, REUSED_KEY
 from bot.ports.inbound import AutoKind, InboundMessage, IngestResult
@@ -158,7 +159,7 @@ class Ingestor:
             now,
             channel=msg.channel,
             external_id=msg.external_id,
-            author_name=contact.name or (value if kind != NO_ADDRESS else "(no sender address)"),
+            author_name=contact.name or (value if kind != NO_ADDRESS else NO_SENDER),
             subject=msg.subject,
             text=await shown_text(repo, msg),
             original_text=msg.original_text,

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.ingest.index import NO_ADDRESS
+from bot.contacts import contact_address, customer_label
 from bot.sla.clock import sla_due_of
 from bot.views import AttachmentView, CardView, OutboundView, PostView
 from storage import UnitOfWork
 from storage.models import Attachment, Contact, Conversation, Message
 
-__all__ = ["card_of", "contact_address", "outbound_view", "post_of"]
+__all__ = ["card_of", "outbound_view", "post_of"]
 
 _KIND_AUTHOR = {"note": "note", "event": "event", "outbound": "outbound"}
-
-
-def contact_address(settings: Settings, contact: Contact, channel: str) -> str:
-    """The contact's address on a channel (of the identity kind its adapter declares), else any
-    identity that is an address; "" for a customer whose message came without one."""
-    kind = settings.channel_rules(channel).address_kind
-    for identity in contact.identities:
-        if identity.kind == kind:
-            return identity.value
-    addresses = [identity.value for identity in contact.identities if identity.kind != NO_ADDRESS]
-    return addresses[0] if addresses else ""
 
 
 def card_of(
@@ -40,7 +29,7 @@ def card_of(
         number=conversation.number,
         inbox=settings.inbox_display(conversation.inbox),
         channel=conversation.channel,
-        customer=contact.name or address or "(no sender address)",
+        customer=customer_label(contact.name, address),
         customer_address=address,
         subject=conversation.subject,
         status=conversation.status,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.outbox.presenters import contact_address
+from bot.contacts import contact_address
 from storage import UnitOfWork
 from storage.models import Conversation
 

@@ -24,7 +24,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def sla_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
-    """An app on SQLite with the SLA settings of ``sla_support``."""
+    """An app on SQLite with the SLA settings of ``testkit.sla``."""
     app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     yield app
     await app.stop()
