@@ -87,24 +87,13 @@ class FakeDms:
         """A user's DM to the bot as the gateway's MESSAGE_CREATE brings it (no guild_id, no member)."""
         cid = self.channel_of(user)
         mid = self.snowflake()
-        message = {
-            "id": str(mid),
-            "channel_id": str(cid),
-            "author": p.user(user, name),
-            "content": text,
-            "type": 0,
-            "attachments": attachments or [],
-            "embeds": [],
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2026-01-05T09:00:00+00:00",
-            "edited_timestamp": None,
-            "flags": 0,
-            "components": [],
-            "mention_everyone": False,
-        }
+        message = p.message_fields(
+            id=str(mid),
+            channel_id=str(cid),
+            author=p.user(user, name),
+            content=text,
+            attachments=attachments or [],
+        )
         self._written.setdefault(cid, []).append(message)
         return message
 

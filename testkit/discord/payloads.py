@@ -145,6 +145,27 @@ def thread(tid: int, parent: dict[str, Any], body: dict[str, Any]) -> dict[str, 
     }
 
 
+def message_fields(**fields: Any) -> dict[str, Any]:
+    """A gateway MESSAGE_CREATE's message object: the fields Discord always sends, with ``fields``
+    (id, channel_id, author, content, attachments, ...) over them."""
+    return {
+        "type": 0,
+        "content": "",
+        "attachments": [],
+        "embeds": [],
+        "mentions": [],
+        "mention_roles": [],
+        "pinned": False,
+        "tts": False,
+        "timestamp": "2026-01-05T09:00:00+00:00",
+        "edited_timestamp": None,
+        "flags": 0,
+        "components": [],
+        "mention_everyone": False,
+        **fields,
+    }
+
+
 def message(
     mid: int, cid: int, body: dict[str, Any], files: list[tuple[str, bytes, int]], *, webhook: bool = False
 ) -> dict[str, Any]:

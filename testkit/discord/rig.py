@@ -22,6 +22,7 @@ from bot.ports import SentParts
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
 from testkit.discord.fake import APP_ID, GUILD_ID, Call, FakeDiscord
+from testkit.discord.payloads import message_fields
 from testkit.discord.payloads import reaction as fake_reaction
 from testkit.rig import Rig, configured
 from testkit.settings import SettingsBuilder
@@ -135,26 +136,14 @@ class DiscordRig(Rig):
             data=cast("ThreadPayload", self.fake.thread_payload(thread_id)),
         )
         author = member(user)
-        data = {
-            "id": str(self.fake.snowflake()),
-            "channel_id": str(thread_id),
-            "guild_id": str(channel.guild.id),
-            "author": {**author["user"], "bot": bot},
-            "member": {k: v for k, v in author.items() if k != "user"},
-            "content": text,
-            "type": 0,
-            "attachments": [],
-            "embeds": [],
-            "mentions": [],
-            "mention_roles": [],
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2026-01-05T09:00:00+00:00",
-            "edited_timestamp": None,
-            "flags": 0,
-            "components": [],
-            "mention_everyone": False,
-        }
+        data = message_fields(
+            id=str(self.fake.snowflake()),
+            channel_id=str(thread_id),
+            guild_id=str(channel.guild.id),
+            author={**author["user"], "bot": bot},
+            member={k: v for k, v in author.items() if k != "user"},
+            content=text,
+        )
         self.fake.receive(data)
         return discord.Message(state=state, channel=channel, data=cast("MessagePayload", data))
 

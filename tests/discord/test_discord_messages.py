@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 import discord
 
 from testkit.discord.fake import GUILD_ID
+from testkit.discord.payloads import message_fields
 from testkit.discord.rig import ALICE, STRANGER, DiscordRig, email_in, member
 
 if TYPE_CHECKING:
@@ -59,25 +60,13 @@ async def test_messages_outside_inbox_channels_are_ignored(harness: DiscordRig) 
     payload = cast("TextChannelPayload", harness.fake.channels[other])
     channel = discord.TextChannel(guild=guild, state=state, data=payload)
     author = member(ALICE)
-    data = {
-        "id": str(harness.fake.snowflake()),
-        "channel_id": str(other),
-        "author": author["user"],
-        "member": {k: v for k, v in author.items() if k != "user"},
-        "content": "!list",
-        "type": 0,
-        "attachments": [],
-        "embeds": [],
-        "mentions": [],
-        "mention_roles": [],
-        "pinned": False,
-        "tts": False,
-        "timestamp": "2026-01-05T09:00:00+00:00",
-        "edited_timestamp": None,
-        "flags": 0,
-        "components": [],
-        "mention_everyone": False,
-    }
+    data = message_fields(
+        id=str(harness.fake.snowflake()),
+        channel_id=str(other),
+        author=author["user"],
+        member={k: v for k, v in author.items() if k != "user"},
+        content="!list",
+    )
     assert harness.app.discord is not None
     bridge = harness.app.discord.bridge
     before = len(harness.fake.calls)
