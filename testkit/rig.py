@@ -1,9 +1,10 @@
 """The one shape of a test rig: a Threadline app, the clock it runs on, and ways to let its work finish.
 
 Each platform's rig (``testkit.slack.rig.SlackRig``, ``testkit.discord.rig.DiscordRig``,
-``testkit.whatsapp.rig.WhatsAppRig``, ``testkit.sla.SlaRig``) extends :class:`Rig` with that platform's
-fake and its part of the app as typed, non-optional attributes, found once when the rig is built:
-a test never asserts that the app has the surface it was configured with.
+``testkit.whatsapp.rig.WhatsAppRig``) extends :class:`Rig` with that platform's fake and its part of
+the app as typed, non-optional attributes, found once when the rig is built: a test never asserts
+that the app has the surface it was configured with. (The SLA tests have no rig of their own: they
+use ``testkit.app.started_app`` with ``testkit.sla``'s settings and helpers.)
 """
 
 from __future__ import annotations
