@@ -22,6 +22,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit, when run as bench/<script>.py
+
 from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
 from bot.runtime import heap

@@ -27,6 +27,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit, when run as bench/<script>.py
+
 import psycopg
 from sqlalchemy import create_engine, text
 
