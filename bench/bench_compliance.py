@@ -118,18 +118,18 @@ def _reminders(n: int, breaches: int) -> list[dict[str, Any]]:
 
 async def _bulk(store: Store, model: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), 5000):
-        async with store.transaction() as repo:
-            await repo.session.execute(insert(model), rows[start : start + 5000])
+        async with store.transaction() as uow:
+            await uow.session.execute(insert(model), rows[start : start + 5000])
 
 
 async def _seed(store: Store, n: int, breaches: int) -> None:
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         contact = Contact(name="Bench", created_at=NOW)
-        repo.session.add(contact)
+        uow.session.add(contact)
         agents = [Agent(key=f"a{i}", name=f"Agent {i}", away=False, created_at=NOW) for i in range(8)]
         for agent in agents:
-            repo.session.add(agent)
-        await repo.session.flush()
+            uow.session.add(agent)
+        await uow.session.flush()
         contact_id, agent_ids = contact.id, [a.id for a in agents]
     await _bulk(store, Conversation, _conversations(n, contact_id, agent_ids))
     await _bulk(store, ReminderSent, _reminders(n, breaches))
@@ -139,14 +139,14 @@ async def _make_due(store: Store, n: int, firing: int) -> None:
     """``firing`` open conversations whose first-response breach point has just passed."""
     due = NOW - timedelta(seconds=30)
     clock = {"pauses": [], "points": [["first_response", "first_response", "breach", due.isoformat()]]}
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         ids = (
-            await repo.session.execute(
+            await uow.session.execute(
                 text("SELECT id FROM conversations WHERE status = 'open' ORDER BY id LIMIT :n"), {"n": firing}
             )
         ).scalars()
         for start_ids in _chunks(list(ids), 1000):
-            await repo.session.execute(
+            await uow.session.execute(
                 update(Conversation)
                 .where(Conversation.id.in_(start_ids))
                 .values(sla_next_at=due, sla_clock=clock, sla_state="ok")
@@ -229,18 +229,18 @@ async def _measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
         assert view.sla_compliance is not None
 
     async def report() -> None:
-        async with store.transaction() as repo:
-            result = await build_report(repo, settings, NOW - timedelta(weeks=52), NOW)
+        async with store.transaction() as uow:
+            result = await build_report(uow, settings, NOW - timedelta(weeks=52), NOW)
         assert 0 < result.sla_breached <= args.breaches, result.sla_breached
 
     result: dict[str, Any] = {}
-    async with store.transaction() as repo:
-        handled, breached = await repo.stats.compliance(["support"], start, NOW)
+    async with store.transaction() as uow:
+        handled, breached = await uow.stats.compliance(["support"], start, NOW)
     result["handled"], result["breached"] = handled, breached
     if store.dialect == "postgresql":
         result["digest_fresh_ms"] = await _timed(digest, 1)  # straight after the bulk load
-        async with store.transaction() as repo:
-            await repo.session.execute(text("ANALYZE"))
+        async with store.transaction() as uow:
+            await uow.session.execute(text("ANALYZE"))
     await digest()  # warm: statements compiled, pages cached
     result["digest_ms"] = await _timed(digest, args.runs)
     result["report_ms"] = await _timed(report, 1)

@@ -148,8 +148,8 @@ async def _serve_over(db: str, tmp: str) -> dict[str, float]:
     await app.dispatcher.drain()
     assert app.local is not None
     await app.local.type_line("!list open", "bench")
-    async with app.store.transaction() as repo:
-        count = await repo.conversations.count_conversations()
+    async with app.store.transaction() as uow:
+        count = await uow.conversations.count_conversations()
     await app.stop()
     return {"conversations": count, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

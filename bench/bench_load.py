@@ -121,10 +121,10 @@ async def _seed(db: str, n: int) -> None:
     """``n`` open conversations spread over the inboxes, the oldest two days old."""
     now = datetime.now(UTC)
     store = Store(db)
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         contact = Contact(name="Bench", created_at=now)
-        repo.session.add(contact)
-        await repo.session.flush()
+        uow.session.add(contact)
+        await uow.session.flush()
         rows: list[dict[str, Any]] = []
         for i in range(n):
             created = now - timedelta(seconds=(i * 173) % 172800)
@@ -144,15 +144,13 @@ async def _seed(db: str, n: int) -> None:
                 }
             )
             if len(rows) == 5000:
-                await repo.session.execute(insert(Conversation), rows)
+                await uow.session.execute(insert(Conversation), rows)
                 rows = []
         if rows:
-            await repo.session.execute(insert(Conversation), rows)
-        assert (
-            await repo.counters.take_numbers(n) == 1
-        )  # new conversations are numbered after the seeded ones
-    async with store.transaction() as repo:
-        await repo.session.execute(text("ANALYZE"))
+            await uow.session.execute(insert(Conversation), rows)
+        assert await uow.counters.take_numbers(n) == 1  # new conversations are numbered after the seeded ones
+    async with store.transaction() as uow:
+        await uow.session.execute(text("ANALYZE"))
     await store.close()
 
 

@@ -93,8 +93,8 @@ async def drain_rate(url: str, rows: int) -> tuple[float, float, float]:
     started = time.perf_counter()
     await app.dispatcher.drain(max_rounds=10 * rows)
     elapsed = time.perf_counter() - started
-    async with app.store.transaction() as repo:
-        pending, _ = await repo.outbox.outbox_stats(app.clock.now())
+    async with app.store.transaction() as uow:
+        pending, _ = await uow.outbox.outbox_stats(app.clock.now())
     await app.store.close()
     if pending:
         raise RuntimeError(f"{pending} rows left pending")

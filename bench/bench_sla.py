@@ -93,8 +93,8 @@ def _rows(n: int, due: int, contact_id: int, agents: list[int]) -> list[dict[str
 
 
 async def _seed(store: Store, n: int, due: int) -> None:
-    async with store.transaction() as repo:
-        session = repo.session
+    async with store.transaction() as uow:
+        session = uow.session
         contact = Contact(name="Bench", created_at=NOW)
         session.add(contact)
         agents = [Agent(key=f"a{i}", name=f"Agent {i}", away=False, created_at=NOW) for i in range(8)]
@@ -110,8 +110,8 @@ async def _seed(store: Store, n: int, due: int) -> None:
         for start in range(0, len(links), 5000):
             await session.execute(insert(ConversationLabel), links[start : start + 5000])
     if store.dialect == "postgresql":  # as autovacuum would after a bulk load
-        async with store.transaction() as repo:
-            await repo.session.execute(text("ANALYZE"))
+        async with store.transaction() as uow:
+            await uow.session.execute(text("ANALYZE"))
 
 
 async def _measure(db: str, n: int, due: int, runs: int) -> dict[str, float]:
@@ -134,9 +134,9 @@ async def _measure(db: str, n: int, due: int, runs: int) -> dict[str, float]:
     digests = []
     for _ in range(runs):
         started = time.perf_counter()
-        async with store.transaction() as repo:
+        async with store.transaction() as uow:
             view = await build_digest(
-                repo, settings, "daily", settings.digests["daily"], NOW - timedelta(days=2), NOW
+                uow, settings, "daily", settings.digests["daily"], NOW - timedelta(days=2), NOW
             )
         digests.append((time.perf_counter() - started) * 1000)
     assert view.open + view.snoozed == n

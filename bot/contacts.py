@@ -53,34 +53,34 @@ _CONVERSATION = re.compile(r"^#(\d{1,12})$")
 _CONTACT_ID = re.compile(r"^id:(\d{1,12})$", re.IGNORECASE)
 
 
-async def find_contact(repo: UnitOfWork, ref: str) -> Contact | None:
+async def find_contact(uow: UnitOfWork, ref: str) -> Contact | None:
     """The contact named by ``#42`` (its customer), an address, a phone number or ``id:17``."""
     if match := _CONVERSATION.match(ref):
-        conversation = await repo.conversations.conversation_by_number(int(match.group(1)))
-        return await repo.contacts.contact(conversation.contact_id) if conversation is not None else None
+        conversation = await uow.conversations.conversation_by_number(int(match.group(1)))
+        return await uow.contacts.contact(conversation.contact_id) if conversation is not None else None
     if match := _CONTACT_ID.match(ref):
-        return await repo.contacts.contact_or_none(int(match.group(1)))
+        return await uow.contacts.contact_or_none(int(match.group(1)))
     if "@" in ref:  # identity kinds name the shape of an address (email, phone), not a platform
-        found = await repo.contacts.contact_by_identity("email", ref.strip().lower())
+        found = await uow.contacts.contact_by_identity("email", ref.strip().lower())
     else:
         digits = "".join(ch for ch in ref if ch.isdigit())
-        found = await repo.contacts.contact_by_identity("phone", digits) if len(digits) >= 5 else None
-    return await repo.contacts.contact(found.id) if found is not None else None
+        found = await uow.contacts.contact_by_identity("phone", digits) if len(digits) >= 5 else None
+    return await uow.contacts.contact(found.id) if found is not None else None
 
 
-async def describe_profile(repo: UnitOfWork, conversation: Conversation) -> str:
+async def describe_profile(uow: UnitOfWork, conversation: Conversation) -> str:
     """The profile of ``conversation``'s customer as text (``profile`` and ``history``)."""
-    contact = await repo.contacts.contact(conversation.contact_id)
+    contact = await uow.contacts.contact(conversation.contact_id)
     identities = " · ".join(f"{i.kind} {i.value}" for i in contact.identities) or "no addresses"
     lines = [
         f"{contact.name or 'Customer'} (contact id:{contact.id}) · first seen {contact.created_at:%Y-%m-%d}",
         f"addresses: {identities}",
     ]
-    conversations = list(reversed(await repo.conversations.conversations_of(contact.id)))
+    conversations = list(reversed(await uow.conversations.conversations_of(contact.id)))
     lines.append(f"conversations ({len(conversations)}):")
     for conv in conversations[:20]:
-        labels = await repo.labels.labels_of(conv.id)
-        rating = await repo.csat.rating_of(conv.id)
+        labels = await uow.labels.labels_of(conv.id)
+        rating = await uow.csat.rating_of(conv.id)
         parts = [
             f"#{conv.number}",
             conv.status,
@@ -94,7 +94,7 @@ async def describe_profile(repo: UnitOfWork, conversation: Conversation) -> str:
             parts.append("labels " + ", ".join(labels))
         if rating is not None:
             parts.append(f"rated {rating}/5")
-        threads = await repo.threads.threads_of(conv.id)
+        threads = await uow.threads.threads_of(conv.id)
         if threads:
             thread = threads[0]
             parts.append(f"thread {thread.surface}:{thread.chat_channel}/{thread.thread_id}")
@@ -102,7 +102,7 @@ async def describe_profile(repo: UnitOfWork, conversation: Conversation) -> str:
         lines.append("  " + " · ".join(parts) + here)
     if len(conversations) > 20:
         lines.append(f"  … and {len(conversations) - 20} older")
-    notes = await repo.contacts.contact_notes(contact.id)
+    notes = await uow.contacts.contact_notes(contact.id)
     if notes:
         lines.append("pinned notes:")
         lines += [f"  {n.created_at:%Y-%m-%d} {n.author_name}: {n.text}" for n in notes]
@@ -112,7 +112,7 @@ async def describe_profile(repo: UnitOfWork, conversation: Conversation) -> str:
 
 
 async def merge_contacts(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     keep: Contact,
     other: Contact,
     actor: str,
@@ -120,8 +120,8 @@ async def merge_contacts(
     now: datetime,
 ) -> list[int]:
     """Merge ``other`` into ``keep``; returns the numbers of the conversations that moved."""
-    moved_ids = await repo.contacts.merge_contacts(keep, other)
-    repo.audit.record(
+    moved_ids = await uow.contacts.merge_contacts(keep, other)
+    uow.audit.record(
         actor=actor,
         action="contact-merged",
         now=now,
@@ -130,10 +130,10 @@ async def merge_contacts(
     )
     numbers = []
     for conversation_id in moved_ids:
-        conv = await repo.conversations.conversation(conversation_id)
+        conv = await uow.conversations.conversation(conversation_id)
         numbers.append(conv.number)
         if conv.status != "closed":
-            effects = Effects(repo, conv, inboxes[conv.inbox], now)
+            effects = Effects(uow, conv, inboxes[conv.inbox], now)
             await effects.event(
                 actor, "contact-merged", f"customer merged into contact id:{keep.id} by {actor}"
             )

@@ -49,22 +49,22 @@ class Effects:
     """Writes the visible consequences of a change for one conversation."""
 
     def __init__(
-        self, repo: UnitOfWork, conversation: Conversation, inbox: InboxSettings, now: datetime
+        self, uow: UnitOfWork, conversation: Conversation, inbox: InboxSettings, now: datetime
     ) -> None:
-        self.repo = repo
+        self.uow = uow
         self.conversation = conversation
         self.inbox = inbox
         self.now = now
 
     async def card_changed(self) -> None:
         """Re-render the card (coalesced with an identical waiting row)."""
-        await self.repo.outbox.enqueue(
+        await self.uow.outbox.enqueue(
             self.conversation, surface_destination(self.inbox.surface), CARD, self.now, coalesce=True
         )
 
     async def show(self, message: Message) -> None:
         """Mirror a message (stored, or staged in this unit of work) into the thread."""
-        await self.repo.outbox.enqueue(
+        await self.uow.outbox.enqueue(
             self.conversation,
             surface_destination(self.inbox.surface),
             POST,
@@ -75,7 +75,7 @@ class Effects:
     async def notice(self, text: str, *, undo: bool = False) -> None:
         """Show a system notice in the thread (delivery failures, warnings); ``undo``: with an Undo button."""
         payload: dict[str, Any] = {"text": text, "undo": True} if undo else {"text": text}
-        await self.repo.outbox.enqueue(
+        await self.uow.outbox.enqueue(
             self.conversation,
             surface_destination(self.inbox.surface),
             NOTICE,
@@ -86,7 +86,7 @@ class Effects:
     async def redact(self, surface: str, chat_channel: str, thread_id: str, item_id: str) -> None:
         """Delete the mirrored post ``item_id`` (the id, or joined ids, the surface returned) from the
         thread ``thread_id`` on ``surface``: where it was posted, which may no longer be the inbox's."""
-        await self.repo.outbox.enqueue(
+        await self.uow.outbox.enqueue(
             self.conversation,
             surface_destination(surface),
             REDACT,
@@ -97,7 +97,7 @@ class Effects:
     async def send(self, message: Message, *, hold: timedelta | None = None) -> None:
         """Deliver an outbound message (stored, or staged in this unit of work) to the customer;
         ``hold`` keeps it in the outbox that long first (the undo window)."""
-        await self.repo.outbox.enqueue(
+        await self.uow.outbox.enqueue(
             self.conversation,
             channel_destination(self.conversation.channel),
             SEND,
@@ -111,7 +111,7 @@ class Effects:
 
         It is marked auto-submitted, which the email sender turns into ``Auto-Submitted``.
         """
-        message = self.repo.messages.new_message(
+        message = self.uow.messages.new_message(
             self.conversation,
             MessageKind.OUTBOUND,
             self.now,
@@ -125,14 +125,14 @@ class Effects:
 
     async def event(self, actor: str, action: str, text: str, detail: dict[str, Any] | None = None) -> None:
         """Record an audit event, show it in the thread and refresh the card."""
-        self.repo.audit.record(
+        self.uow.audit.record(
             actor=actor,
             action=action,
             now=self.now,
             conversation=self.conversation,
             detail=detail,
         )
-        message = self.repo.messages.new_message(
+        message = self.uow.messages.new_message(
             self.conversation, MessageKind.EVENT, self.now, author_name=actor, text=text
         )
         self.conversation.updated_at = self.now

@@ -27,12 +27,12 @@ SECTION_LIMIT = 15
 
 
 async def _item(
-    repo: UnitOfWork, settings: Settings, conv: Conversation, surface: str, names: dict[int, str]
+    uow: UnitOfWork, settings: Settings, conv: Conversation, surface: str, names: dict[int, str]
 ) -> QueueItem:
     if conv.assignee_id is not None and conv.assignee_id not in names:
-        names[conv.assignee_id] = (await repo.agents.agent(conv.assignee_id)).name
-    contact = await repo.contacts.contact(conv.contact_id)
-    thread = await repo.threads.thread_of(conv.id, surface)
+        names[conv.assignee_id] = (await uow.agents.agent(conv.assignee_id)).name
+    contact = await uow.contacts.contact(conv.contact_id)
+    thread = await uow.threads.thread_of(conv.id, surface)
     return QueueItem(
         number=conv.number,
         subject=conv.subject,
@@ -47,7 +47,7 @@ async def _item(
 
 
 async def build_queue(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     agent: Agent | None,
     settings: Settings,
     now: datetime,
@@ -66,7 +66,7 @@ async def build_queue(
     }
     open_ = [
         c
-        for c in await repo.conversations.list_conversations(ConversationFilter(status="open", limit=500))
+        for c in await uow.conversations.list_conversations(ConversationFilter(status="open", limit=500))
         if c.inbox in inboxes
     ]
     names: dict[int, str] = {}
@@ -77,7 +77,7 @@ async def build_queue(
         return (conv.sla_state or "ok") != "ok" or (due is not None and due <= soon)
 
     async def items(convs: list[Conversation]) -> tuple[QueueItem, ...]:
-        return tuple([await _item(repo, settings, c, surface, names) for c in convs])
+        return tuple([await _item(uow, settings, c, surface, names) for c in convs])
 
     zone = next((settings.inbox(name).timezone for name in sorted(inboxes)), "UTC")
     assigned = [

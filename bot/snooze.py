@@ -28,12 +28,12 @@ class SnoozeWaker:
     async def wake_due(self) -> int:
         """Wake every conversation whose snooze has ended; return how many woke."""
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            due = await repo.conversations.due_snoozed(now)
+        async with self.store.transaction() as uow:
+            due = await uow.conversations.due_snoozed(now)
             for conversation in due:
                 inbox = self.settings.inbox(conversation.inbox)
                 lifecycle.wake(conversation, inbox, now)
-                effects = Effects(repo, conversation, inbox, now)
+                effects = Effects(uow, conversation, inbox, now)
                 await effects.event("Threadline", "woke", "snooze ended: back to open")
         if due:
             self.notify()

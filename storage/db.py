@@ -148,8 +148,8 @@ class Store:
     async def ping(self) -> bool:
         """True when the database answers."""
         try:
-            async with self.transaction() as repo:
-                await repo.ping()
+            async with self.transaction() as uow:
+                await uow.ping()
             return True
         except DatabaseUnavailable:
             return False

@@ -16,6 +16,6 @@ async def database_now(store: Store) -> datetime:
     process on this machine, no server) this machine's clock."""
     if store.is_sqlite:
         return datetime.now(UTC)
-    async with store.transaction() as repo:
-        moment = (await repo.session.execute(select(func.clock_timestamp()))).scalar_one()
+    async with store.transaction() as uow:
+        moment = (await uow.session.execute(select(func.clock_timestamp()))).scalar_one()
     return moment.astimezone(UTC)

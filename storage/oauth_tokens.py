@@ -93,8 +93,8 @@ class TokenVault:
 
     async def load(self, mailbox: str) -> StoredSignIn | None:
         """The stored sign-in of ``mailbox``, or None when nobody signed in yet."""
-        async with self.store.transaction() as repo:
-            row = await repo.session.get(OAuthTokenRow, mailbox)
+        async with self.store.transaction() as uow:
+            row = await uow.session.get(OAuthTokenRow, mailbox)
             if row is None:
                 return None
             return StoredSignIn(
@@ -112,8 +112,8 @@ class TokenVault:
 
     async def generation(self, mailbox: str) -> int | None:
         """The generation of the stored sign-in (changes with every new sign-in), or None."""
-        async with self.store.transaction() as repo:
-            row = await repo.session.get(OAuthTokenRow, mailbox)
+        async with self.store.transaction() as uow:
+            row = await uow.session.get(OAuthTokenRow, mailbox)
             return None if row is None else row.generation
 
     async def sign_in(
@@ -128,11 +128,11 @@ class TokenVault:
         now: datetime,
     ) -> int:
         """Store a new sign-in (replacing any earlier one, expired or not); return its generation."""
-        async with self.store.transaction() as repo:
-            row = await repo.session.get(OAuthTokenRow, mailbox)
+        async with self.store.transaction() as uow:
+            row = await uow.session.get(OAuthTokenRow, mailbox)
             if row is None:
                 row = OAuthTokenRow(mailbox=mailbox, generation=0)
-                repo.session.add(row)
+                uow.session.add(row)
             row.provider, row.account, row.signed_in_at = provider, account, now
             row.refresh_token = self._seal(refresh_token)
             row.access_token = self._seal(access_token)
@@ -154,8 +154,8 @@ class TokenVault:
 
         False (nothing written) when a newer sign-in replaced it meanwhile.
         """
-        async with self.store.transaction() as repo:
-            row = await repo.session.get(OAuthTokenRow, mailbox)
+        async with self.store.transaction() as uow:
+            row = await uow.session.get(OAuthTokenRow, mailbox)
             if row is None or row.generation != generation:
                 return False
             row.access_token = self._seal(access_token)
@@ -166,8 +166,8 @@ class TokenVault:
 
     async def expired(self, mailbox: str, generation: int, reason: str, now: datetime) -> None:
         """Record that the identity provider refused sign-in ``generation`` (revoked or expired)."""
-        async with self.store.transaction() as repo:
-            row = await repo.session.get(OAuthTokenRow, mailbox)
+        async with self.store.transaction() as uow:
+            row = await uow.session.get(OAuthTokenRow, mailbox)
             if row is not None and row.generation == generation and row.expired_at is None:
                 row.expired_at, row.expired_reason = now, reason[:300]
                 row.access_token = row.access_expires_at = None

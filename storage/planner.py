@@ -22,12 +22,12 @@ async def refresh_statistics(store: Store) -> str | None:
     PostgreSQL, where autovacuum does it)."""
     if not store.is_sqlite:
         return None
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         analysed = (
-            await repo.session.execute(
+            await uow.session.execute(
                 text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
             )
         ).scalar_one()
         statement = "PRAGMA optimize" if analysed else "ANALYZE"
-        await repo.session.execute(text(statement))
+        await uow.session.execute(text(statement))
     return statement

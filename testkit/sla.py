@@ -89,8 +89,8 @@ async def settle(app: Threadline) -> None:
     await asyncio.wait_for(asyncio.gather(*catch_up), 30)
     for _ in range(1000):
         await app.dispatcher.drain()
-        async with app.store.transaction() as repo:
-            pending, _age = await repo.outbox.outbox_stats(app.clock.now())
+        async with app.store.transaction() as uow:
+            pending, _age = await uow.outbox.outbox_stats(app.clock.now())
         if pending == 0:
             return
         await asyncio.sleep(0.01)  # a row claimed by the background loop is still on its way

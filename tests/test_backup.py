@@ -22,8 +22,8 @@ from threadline.app import Threadline
 async def _count(url: str) -> int:
     store = Store(url)
     try:
-        async with store.transaction() as repo:
-            return await repo.conversations.count_conversations()
+        async with store.transaction() as uow:
+            return await uow.conversations.count_conversations()
     finally:
         await store.close()
 

@@ -55,11 +55,11 @@ async def test_conversation_is_worked_from_its_thread(
     await app.dispatcher.drain()
     assert thread.card.status == "closed"
 
-    async with app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        actions = [e.action for e in await repo.audit.trail(conversation.id)]
-        outbound = await repo.messages.messages_of(conversation.id, ["outbound"])
+        actions = [e.action for e in await uow.audit.trail(conversation.id)]
+        outbound = await uow.messages.messages_of(conversation.id, ["outbound"])
     assert actions == ["created", "claimed", "labelled", "noted", "replied", "closed"]
     assert outbound[0].delivery_status == "sent" and outbound[0].external_id == mail["Message-ID"]
 
@@ -72,10 +72,10 @@ async def test_customer_reply_to_our_mail_lands_in_the_same_conversation(
     first = await app.ingestor.ingest(email_in(external_id="<a@example.org>", when=clock.now()))
     await local.type_line(f"#{first.conversation_number} !reply We are on it", "alice")
     await app.dispatcher.drain()
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(first.conversation_number or 0)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(first.conversation_number or 0)
         assert conv is not None
-        ours = (await repo.messages.messages_of(conv.id, ["outbound"]))[0].external_id
+        ours = (await uow.messages.messages_of(conv.id, ["outbound"]))[0].external_id
     assert ours and ours.startswith("<tl.")
     answer = await app.ingestor.ingest(
         email_in(subject="Re: Refund", external_id="<b@example.org>", thread_refs=(ours,), when=clock.now())

@@ -13,10 +13,10 @@ from threadline.app import Threadline
 
 
 async def _conversation(app: Threadline, number: int) -> tuple[Conversation, list[Message], list[str]]:
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(number)
         assert conv is not None
-        return conv, await repo.messages.messages_of(conv.id), await repo.labels.labels_of(conv.id)
+        return conv, await uow.messages.messages_of(conv.id), await uow.labels.labels_of(conv.id)
 
 
 async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: ManualClock) -> None:
@@ -28,9 +28,9 @@ async def test_duplicate_external_id_is_stored_once(any_app: Threadline, clock: 
     assert not first.duplicate and again.duplicate
     _, messages, _ = await _conversation(any_app, first.conversation_number or 0)
     assert [m.external_id for m in messages if m.kind == "inbound"] == ["<dup@example.org>"]
-    async with any_app.store.transaction() as repo:
-        assert await repo.cursors.cursor("imap:support") == "1:5"
-        assert await repo.conversations.count_conversations() == 1
+    async with any_app.store.transaction() as uow:
+        assert await uow.cursors.cursor("imap:support") == "1:5"
+        assert await uow.conversations.count_conversations() == 1
 
 
 async def test_a_different_message_reusing_a_message_id_is_kept_and_marked(
@@ -53,18 +53,18 @@ async def test_a_different_message_reusing_a_message_id_is_kept_and_marked(
     assert thread.texts("notice") == [
         "⚠ this message reuses the id of an earlier, different message; kept as its own message"
     ]
-    async with any_app.store.transaction() as repo:
-        assert await repo.conversations.count_conversations() == 2
+    async with any_app.store.transaction() as uow:
+        assert await uow.conversations.count_conversations() == 2
 
 
 async def test_a_message_stored_without_a_fingerprint_still_drops_its_repeats(
     any_app: Threadline, clock: ManualClock
 ) -> None:
     first = await any_app.ingestor.ingest(email_in(external_id="<old@x>", when=clock.now()))
-    async with any_app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(first.conversation_number or 0)
+    async with any_app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(first.conversation_number or 0)
         assert conv is not None
-        for message in await repo.messages.messages_of(conv.id, ["inbound"]):
+        for message in await uow.messages.messages_of(conv.id, ["inbound"]):
             message.meta = None  # as stored before fingerprints existed
     other = email_in(sender="kim@example.net", external_id="<old@x>", text="Other", when=clock.now())
     assert (await any_app.ingestor.ingest(other)).duplicate

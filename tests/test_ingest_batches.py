@@ -22,9 +22,9 @@ async def _burst(app: Threadline, messages: list[InboundMessage]) -> list[Ingest
 
 
 async def _count(app: Threadline, what: type[Base], *where: ColumnElement[bool]) -> int:
-    async with app.store.transaction() as repo:
+    async with app.store.transaction() as uow:
         stmt = select(func.count()).select_from(what).where(*where)
-        return int((await repo.session.execute(stmt)).scalar_one())
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def test_a_burst_threads_deduplicates_and_numbers_within_itself(
@@ -66,10 +66,10 @@ async def test_a_whatsapp_burst_continues_the_conversation_it_opened(
         ],
     )
     assert [r.conversation_number for r in results] == [1, 2, 1, 1]
-    async with any_app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with any_app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
-        texts = [m.text for m in await repo.messages.messages_of(conv.id, kinds=["inbound"])]
+        texts = [m.text for m in await uow.messages.messages_of(conv.id, kinds=["inbound"])]
     assert texts == ["Hi", "my order is late", "order 1881"]
 
 
@@ -82,8 +82,8 @@ async def test_a_burst_on_an_existing_conversation_refreshes_its_card_once(
         any_app,
         [email_in(thread_refs=("<root@x>",), text=f"follow-up {n}", when=clock.now()) for n in range(3)],
     )
-    async with any_app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(number or 0)
+    async with any_app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(number or 0)
         assert conv is not None
         conversation_id = conv.id
     assert (

@@ -25,8 +25,8 @@ async def store(db_url: str) -> AsyncIterator[Store]:
 
 
 async def _entries(store: Store) -> list[JournalEntry]:
-    async with store.transaction() as repo:
-        return list((await repo.session.execute(select(JournalEntry).order_by(JournalEntry.id))).scalars())
+    async with store.transaction() as uow:
+        return list((await uow.session.execute(select(JournalEntry).order_by(JournalEntry.id))).scalars())
 
 
 async def test_a_bad_entry_is_kept_failed_with_its_error_and_the_ones_after_it_are_processed(
@@ -111,8 +111,8 @@ async def test_the_claims_of_a_dead_instance_run_out_and_another_takes_over(
     dead = Journal(store, clock, "dead")
     await dead.record("whatsapp", b"claimed by the dead one")
     now = clock.now()
-    async with store.transaction() as repo:  # the dead instance claimed it, then died
-        assert len(await repo.journal.claim("dead", now, now + dead.claim, 10)) == 1
+    async with store.transaction() as uow:  # the dead instance claimed it, then died
+        assert len(await uow.journal.claim("dead", now, now + dead.claim, 10)) == 1
     other = Journal(store, clock, "other")
     other.handle("whatsapp", handler)
     assert await other.run_once() == 0

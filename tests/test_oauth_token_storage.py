@@ -31,9 +31,9 @@ async def test_sign_in_round_trip_encrypted_renewed_expired_replaced(db_url: str
             access_expires_at=NOW + timedelta(hours=1),
             now=NOW,
         )
-        async with store.transaction() as repo:
+        async with store.transaction() as uow:
             raw = (
-                await repo.session.execute(text("SELECT refresh_token, access_token FROM oauth_tokens"))
+                await uow.session.execute(text("SELECT refresh_token, access_token FROM oauth_tokens"))
             ).one()
         assert "rt-secret-1" not in raw[0] and "at-secret-1" not in raw[1]
 

@@ -134,10 +134,10 @@ async def test_transient_send_failures_give_up_after_max_attempts(tmp_path: Path
     thread = app.local.thread(result.conversation_number or 0)
     assert thread is not None
     assert any("451 try later" in n for n in thread.texts("notice"))
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(result.conversation_number or 0)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(result.conversation_number or 0)
         assert conv is not None
-        (reply,) = await repo.messages.messages_of(conv.id, ["outbound"])
+        (reply,) = await uow.messages.messages_of(conv.id, ["outbound"])
     assert reply.delivery_status == "failed"
     await app.stop()
 
@@ -158,8 +158,8 @@ async def test_undelivered_work_survives_a_restart(tmp_path: Path, clock: Manual
 async def test_claimed_rows_come_back_after_a_crash(tmp_path: Path, clock: ManualClock) -> None:
     app = await _app_with(tmp_path, clock)
     await app.ingestor.ingest(email_in(when=clock.now()))
-    async with app.store.transaction() as repo:  # an instance claims the row, then dies
-        claimed = await repo.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=120), 10)
+    async with app.store.transaction() as uow:  # an instance claims the row, then dies
+        claimed = await uow.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=120), 10)
     assert claimed
     await app.dispatcher.drain()
     assert app.local is not None and not app.local.threads  # still leased

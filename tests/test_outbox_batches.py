@@ -37,8 +37,8 @@ def _engine(app: Threadline) -> Any:
 
 
 async def _count(app: Threadline, stmt: Any) -> int:
-    async with app.store.transaction() as repo:
-        return int((await repo.session.execute(stmt)).scalar_one())
+    async with app.store.transaction() as uow:
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def test_a_batch_is_read_and_recorded_in_a_few_transactions(
@@ -83,8 +83,8 @@ class SlowFirstCard(LocalSurface):
 
     async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
         if card.number == 1:
-            async with self.app.store.transaction() as repo:
-                (await repo.conversations.conversation(2)).subject = "Renamed while waiting"
+            async with self.app.store.transaction() as uow:
+                (await uow.conversations.conversation(2)).subject = "Renamed while waiting"
             await asyncio.sleep(FRESH_SECONDS + 0.2)
         return await super().create_thread(chat_channel, card)
 
@@ -146,8 +146,8 @@ async def test_one_outcome_that_cannot_be_recorded_does_not_hold_back_its_group(
 ) -> None:
     for n in range(3):
         await app.ingestor.ingest(email_in(sender=f"c{n}@example.org", when=clock.now()))
-    async with app.store.transaction() as repo:
-        rows = await repo.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=60), 10)
+    async with app.store.transaction() as uow:
+        rows = await uow.outbox.claim_outbox(clock.now(), clock.now() + timedelta(seconds=60), 10)
     assert len(rows) == 3
     recorded: list[int] = []
 
@@ -161,7 +161,7 @@ async def test_one_outcome_that_cannot_be_recorded_does_not_hold_back_its_group(
     with caplog.at_level(logging.ERROR):
         await commit.settle()
     assert sorted(recorded) == sorted([rows[0].id, rows[2].id])
-    async with app.store.transaction() as repo:
-        statuses = [(await repo.outbox.outbox_row(row.id)).status for row in rows]
+    async with app.store.transaction() as uow:
+        statuses = [(await uow.outbox.outbox_row(row.id)).status for row in rows]
     assert statuses == ["done", "pending", "done"]  # the bad one comes back after its claim
     assert any(r.getMessage() == "could not record a delivery" for r in caplog.records)

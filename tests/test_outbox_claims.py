@@ -30,9 +30,9 @@ async def test_a_row_taken_over_while_waiting_is_not_delivered_twice(
         if taken:
             return
         clock.advance(timedelta(seconds=settings.ops.claim_seconds + 1))
-        async with app.store.transaction() as repo:
+        async with app.store.transaction() as uow:
             lease = clock.now() + timedelta(seconds=settings.ops.claim_seconds)
-            taken.extend(row.id for row in await repo.outbox.claim_outbox(clock.now(), lease, 50))
+            taken.extend(row.id for row in await uow.outbox.claim_outbox(clock.now(), lease, 50))
 
     app.dispatcher.yield_to = another_instance_takes_over
     await app.dispatcher.run_once()
@@ -54,20 +54,20 @@ async def test_a_claim_held_through_a_slow_delivery_is_renewed_not_taken_over(
     app = await started_app(settings, clock)
     await app.ingestor.ingest(email_in(when=clock.now()))
     claim = timedelta(seconds=settings.ops.claim_seconds)
-    async with app.store.transaction() as repo:
-        rows = await repo.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)
+    async with app.store.transaction() as uow:
+        rows = await uow.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)
     assert rows
     keeper = ClaimKeeper(app.store, clock, settings.ops.claim_seconds)
     async with keeper.holding(rows):
         for _ in range(5):  # a delivery (paced, slow platform) taking five claims' time
             clock.advance(claim * 0.9)
             await keeper.renew()
-            async with app.store.transaction() as repo:
-                assert not await repo.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)  # still ours
+            async with app.store.transaction() as uow:
+                assert not await uow.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)  # still ours
         keeper.release(rows[0])
     clock.advance(claim + timedelta(seconds=1))  # released (this instance died): another takes it over
-    async with app.store.transaction() as repo:
-        assert [row.id for row in await repo.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)][
+    async with app.store.transaction() as uow:
+        assert [row.id for row in await uow.outbox.claim_outbox(clock.now(), clock.now() + claim, 50)][
             :1
         ] == [rows[0].id]
     await app.stop()

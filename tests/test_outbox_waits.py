@@ -89,10 +89,10 @@ async def test_a_rate_limited_reply_shows_one_queued_notice_then_one_sent(
     sent = [n for n in notices if n.startswith("sent:")]
     assert sent == ["sent: the reply went through after 8 rate-limit answers from Email (SMTP)"]
     assert sender.sent == ["Your refund is on its way"]  # sent once, not given up (waits are no attempts)
-    async with app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        (reply,) = await repo.messages.messages_of(conversation.id, ["outbound"])
+        (reply,) = await uow.messages.messages_of(conversation.id, ["outbound"])
     assert reply.delivery_status == "sent"
     await app.stop()
 
@@ -150,15 +150,15 @@ async def test_a_part_recorded_as_sent_is_not_sent_again(tmp_path: Path, clock: 
     sender = LimitedSender(limits=0)
     app = await _app(tmp_path, clock, sender)
     number = await _reply(app, clock, "Once only")
-    async with app.store.transaction() as repo:  # a previous run sent it and died before marking it done
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:  # a previous run sent it and died before marking it done
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        (reply,) = await repo.messages.messages_of(conversation.id, ["outbound"])
-        await repo.sends.record_part(reply.id, 0, "<earlier@example.com>", clock.now())
+        (reply,) = await uow.messages.messages_of(conversation.id, ["outbound"])
+        await uow.sends.record_part(reply.id, 0, "<earlier@example.com>", clock.now())
     await app.dispatcher.drain()
     assert sender.sent == []
-    async with app.store.transaction() as repo:
-        (reply,) = await repo.messages.messages_of(conversation.id, ["outbound"])
+    async with app.store.transaction() as uow:
+        (reply,) = await uow.messages.messages_of(conversation.id, ["outbound"])
     assert (reply.delivery_status, reply.external_id) == ("sent", "<earlier@example.com>")
     await app.stop()
 

@@ -21,11 +21,11 @@ async def test_a_reaction_on_the_card_or_a_posted_message_runs_its_command(
         email_in(text="Broken desk", external_id="<r1@x>", when=clock.now())
     )
     await any_app.dispatcher.drain()
-    async with any_app.store.transaction() as repo:
-        thread = (await repo.session.execute(select(ThreadRow))).scalars().one()
+    async with any_app.store.transaction() as uow:
+        thread = (await uow.session.execute(select(ThreadRow))).scalars().one()
         posted = [
             str(r.external_ref)
-            for r in (await repo.session.execute(select(OutboxRow).where(OutboxRow.kind == "post"))).scalars()
+            for r in (await uow.session.execute(select(OutboxRow).where(OutboxRow.kind == "post"))).scalars()
         ]
     card, message = thread.card_id, posted[0].split()[-1]
 
@@ -39,13 +39,13 @@ async def test_a_reaction_on_the_card_or_a_posted_message_runs_its_command(
         ALICE, ParsedCommand(Reaction("✅")), Location("local", item_id="no-such-message")
     )
     assert ignored.ok and not ignored.text and elsewhere.ok and not elsewhere.text
-    async with any_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(result.conversation_number or 0)
+    async with any_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(result.conversation_number or 0)
         assert (
             conversation is not None and conversation.priority == "urgent" and conversation.status == "open"
         )
         audits = (
-            await repo.session.execute(select(AuditEvent).where(AuditEvent.action == "reaction"))
+            await uow.session.execute(select(AuditEvent).where(AuditEvent.action == "reaction"))
         ).scalars()
         assert [(a.actor, a.detail["command"]) for a in audits] == [
             ("Alice Martin", "claim"),

@@ -64,8 +64,8 @@ async def test_two_instances_meeting_one_refusal_tell_it_once(
         await second.dispatcher.drain()  # reads the stored broken scope: parks, says nothing
         await first.dispatcher.drain()
         reason = "the bot is not in the channel; /invite @Threadline (not_in_channel)"
-        async with second.store.transaction() as repo:  # the first instance told it: the second may not
-            assert not await second.repairs.notices.refused(repo, "local", "support", reason)
+        async with second.store.transaction() as uow:  # the first instance told it: the second may not
+            assert not await second.repairs.notices.refused(uow, "local", "support", reason)
         await second.dispatcher.drain()
         told = [post.text for channel, post, _ in surface.channel_posts if channel == "wa"]
         assert len(told) == 1, told
@@ -80,8 +80,8 @@ async def test_two_instances_meeting_one_refusal_tell_it_once(
         assert len(told) == 2 and "works again" in told[1] and "2 conversations" in told[1], told
         assert surface.thread(1) is not None and surface.thread(2) is not None
         # the first instance gave its lease up: a new refusal of the channel is told again
-        async with first.store.transaction() as repo:
-            assert await first.repairs.notices.refused(repo, "local", "support", reason)
+        async with first.store.transaction() as uow:
+            assert await first.repairs.notices.refused(uow, "local", "support", reason)
     finally:
         await first.stop()
         await second.stop()

@@ -36,9 +36,9 @@ async def test_two_instances_rebuilding_one_card_show_it_once(
         await first.dispatcher.drain()
         surface.threads.clear()  # the card was deleted on the platform
         await first.ingestor.ingest(email_in(text="three", thread_refs=refs, when=clock.now()))
-        async with first.store.transaction() as repo:
-            (conversation,) = await repo.repairs.conversations_for_resync(None)
-            rows = await repo.repairs.mirror_rows(conversation.id, "surface:local")
+        async with first.store.transaction() as uow:
+            (conversation,) = await uow.repairs.conversations_for_resync(None)
+            rows = await uow.repairs.mirror_rows(conversation.id, "surface:local")
         (waiting,) = [r for r in rows if r.kind == POST and r.status == "pending"]
         # both instances claimed a row of it and both were told the thread is gone
         await asyncio.gather(

@@ -38,16 +38,16 @@ async def test_a_long_read_leaves_the_loop_answering(tmp_path: Path) -> None:
 
     task = asyncio.create_task(ticker())
     try:
-        async with store.snapshot() as repo:
+        async with store.snapshot() as uow:
             reading.set()
             await asyncio.sleep(0)
             before = ticks
-            assert (await repo.session.execute(SLOW)).scalar_one() == 3000000
+            assert (await uow.session.execute(SLOW)).scalar_one() == 3000000
             during = ticks - before
-        async with store.transaction() as repo:  # inline, as every write: the loop waits for it
+        async with store.transaction() as uow:  # inline, as every write: the loop waits for it
             reading.clear()
             before = ticks
-            (await repo.session.execute(SLOW)).scalar_one()
+            (await uow.session.execute(SLOW)).scalar_one()
             inline = ticks - before
     finally:
         task.cancel()
@@ -68,10 +68,10 @@ async def test_a_snapshot_reads_in_its_own_thread_and_writes_nothing(tmp_path: P
         lambda *_: threads.append(threading.current_thread().name),
     )
     try:
-        async with store.snapshot() as repo:
-            assert await repo.conversations.count_conversations() == 0
+        async with store.snapshot() as uow:
+            assert await uow.conversations.count_conversations() == 0
             with pytest.raises(TypeError, match="read-only snapshot"):
-                repo.add(Contact(name="Nobody"))
+                uow.add(Contact(name="Nobody"))
     finally:
         await store.close()
     assert threads and all(name.startswith("threadline-read") for name in threads)
@@ -84,8 +84,8 @@ async def test_a_snapshot_on_postgresql_reads(pg_server: str) -> None:
     await upgrade(pg_server)
     store = Store(pg_server)
     try:
-        async with store.snapshot() as repo:
-            assert await repo.conversations.count_conversations() == 0
+        async with store.snapshot() as uow:
+            assert await uow.conversations.count_conversations() == 0
     finally:
         await store.close()
 

@@ -27,25 +27,25 @@ async def test_counter_reservations_are_unique_and_leave_no_gaps(db_url: str) ->
     store = await _migrated(db_url)
     firsts = []
     for _ in range(3):
-        async with store.transaction() as repo:
-            firsts.append(await repo.counters.take_numbers(2))
+        async with store.transaction() as uow:
+            firsts.append(await uow.counters.take_numbers(2))
     assert firsts == [1, 3, 5]
-    async with store.transaction() as repo:
-        first = await repo.counters.take_numbers(5)  # 7..11, only 7 used
-        await repo.counters.return_numbers(first + 1, first + 4)
-    async with store.transaction() as repo:
-        assert await repo.counters.take_numbers(1) == 8
-        await repo.counters.return_numbers(9, 12)  # not the end of the counter any more: nothing given back
-        assert await repo.counters.take_numbers(1) == 9
+    async with store.transaction() as uow:
+        first = await uow.counters.take_numbers(5)  # 7..11, only 7 used
+        await uow.counters.return_numbers(first + 1, first + 4)
+    async with store.transaction() as uow:
+        assert await uow.counters.take_numbers(1) == 8
+        await uow.counters.return_numbers(9, 12)  # not the end of the counter any more: nothing given back
+        assert await uow.counters.take_numbers(1) == 9
     await store.close()
 
 
 async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
-    async with store.transaction() as repo:
-        contact = repo.contacts.create_contact("Jane", "email", "jane@example.org", clock.now())
+    async with store.transaction() as uow:
+        contact = uow.contacts.create_contact("Jane", "email", "jane@example.org", clock.now())
         conv = Conversation(
-            number=await repo.counters.take_numbers(1),
+            number=await uow.counters.take_numbers(1),
             inbox="support",
             channel="email",
             contact=contact,
@@ -54,19 +54,17 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
             created_at=clock.now(),
             updated_at=clock.now(),
         )
-        repo.add(conv)
-        await repo.flush()
-        repo.messages.new_message(
-            conv, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a"
-        )
-        repo.messages.new_message(
+        uow.add(conv)
+        await uow.flush()
+        uow.messages.new_message(conv, "inbound", clock.now(), channel="email", external_id="<x@y>", text="a")
+        uow.messages.new_message(
             conv, "inbound", clock.now(), channel="whatsapp", external_id="<x@y>", text="b"
         )
-        repo.messages.new_message(conv, "note", clock.now(), text="no external id")
-        repo.messages.new_message(conv, "note", clock.now(), text="none either")
+        uow.messages.new_message(conv, "note", clock.now(), text="no external id")
+        uow.messages.new_message(conv, "note", clock.now(), text="none either")
     with pytest.raises(Conflict):
-        async with store.transaction() as repo:
-            repo.add(
+        async with store.transaction() as uow:
+            uow.add(
                 Message(
                     uid="u" * 32,
                     conversation_id=conv.id,
@@ -83,8 +81,8 @@ async def test_external_id_unique_per_channel(db_url: str, clock: ManualClock) -
 async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
     now = clock.now()
-    async with store.transaction() as repo:
-        contact = repo.contacts.create_contact(None, "email", "a@b.c", now)
+    async with store.transaction() as uow:
+        contact = uow.contacts.create_contact(None, "email", "a@b.c", now)
         conv = Conversation(
             number=1,
             inbox="support",
@@ -95,32 +93,32 @@ async def test_outbox_claims_first_in_line_and_leases(db_url: str, clock: Manual
             created_at=now,
             updated_at=now,
         )
-        repo.add(conv)
-        await repo.flush()
+        uow.add(conv)
+        await uow.flush()
         for kind in ("card", "post", "post"):
-            await repo.outbox.enqueue(conv, "surface:local", kind, now)
-        await repo.outbox.enqueue(conv, "channel:email", "send", now)
-    async with store.transaction() as repo:
-        first = await repo.outbox.claim_outbox(now, now + timedelta(seconds=60), 10)
+            await uow.outbox.enqueue(conv, "surface:local", kind, now)
+        await uow.outbox.enqueue(conv, "channel:email", "send", now)
+    async with store.transaction() as uow:
+        first = await uow.outbox.claim_outbox(now, now + timedelta(seconds=60), 10)
     assert sorted((r.destination, r.kind) for r in first) == [
         ("channel:email", "send"),
         ("surface:local", "card"),
     ]
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         assert (
-            await repo.outbox.claim_outbox(now, now + timedelta(seconds=60), 10) == []
+            await uow.outbox.claim_outbox(now, now + timedelta(seconds=60), 10) == []
         )  # leased, and in line
-        pending, age = await repo.outbox.outbox_stats(now + timedelta(seconds=5))
+        pending, age = await uow.outbox.outbox_stats(now + timedelta(seconds=5))
     assert pending == 4 and age == 5.0
     await store.close()
 
 
 async def test_event_keys_dedupe(db_url: str, clock: ManualClock) -> None:
     store = await _migrated(db_url)
-    async with store.transaction() as repo:
-        assert await repo.cursors.first_time("slack:Ev1", clock.now())
-    async with store.transaction() as repo:
-        assert not await repo.cursors.first_time("slack:Ev1", clock.now())
+    async with store.transaction() as uow:
+        assert await uow.cursors.first_time("slack:Ev1", clock.now())
+    async with store.transaction() as uow:
+        assert not await uow.cursors.first_time("slack:Ev1", clock.now())
     await store.close()
 
 
@@ -130,6 +128,6 @@ async def test_unreachable_database_is_reported(clock: ManualClock) -> None:
     store = Store("postgresql://nobody@127.0.0.1:1/none")
     assert not await store.ping()
     with pytest.raises(DatabaseUnavailable, match="cannot reach the database"):
-        async with store.transaction() as repo:
-            await repo.ping()
+        async with store.transaction() as uow:
+            await uow.ping()
     await store.close()

@@ -206,9 +206,9 @@ class Threadline:
         """Create or update the agents listed under [agents] (instances starting together may race)."""
         for attempt in range(3):
             try:
-                async with self.store.transaction() as repo:
+                async with self.store.transaction() as uow:
                     for key, agent in self.settings.agents.items():
-                        await repo.agents.upsert_agent(
+                        await uow.agents.upsert_agent(
                             key,
                             agent.name,
                             agent.email,

@@ -146,8 +146,8 @@ class Operations:
         """Refresh the outbox gauges from the database, then render every metric."""
         try:
             async with asyncio.timeout(2.0):
-                async with self.store.transaction() as repo:
-                    depth, age = await repo.outbox.outbox_stats(self.clock.now())
+                async with self.store.transaction() as uow:
+                    depth, age = await uow.outbox.outbox_stats(self.clock.now())
             metrics.set_gauge(metrics.OUTBOX_DEPTH, depth)
             metrics.set_gauge(metrics.OUTBOX_AGE, age)
         except Exception as exc:  # scraping must not fail because the database is down

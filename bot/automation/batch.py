@@ -18,8 +18,8 @@ __all__ = ["RuleBatch"]
 class RuleBatch:
     """Lookups and changes of the rules firing in one ingest transaction."""
 
-    def __init__(self, repo: UnitOfWork) -> None:
-        self.repo = repo
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
         self._labels: dict[str, Label] = {}
         self._given: set[tuple[int, int]] = set()  # (id() of the conversation object, label id)
         self._agents: dict[str, Agent | None] = {}
@@ -33,20 +33,20 @@ class RuleBatch:
         key = name.lower()
         label = self._labels.get(key)
         if label is None:
-            label = await self.repo.labels.label(name, create=True)
+            label = await self.uow.labels.label(name, create=True)
             assert label is not None
             self._labels[key] = label
         given = (id(conversation), label.id)
         if given in self._given:
             return None
         self._given.add(given)
-        return label if await self.repo.labels.set_label(conversation, label.id, True) else None
+        return label if await self.uow.labels.set_label(conversation, label.id, True) else None
 
     async def agents(self, keys: list[str]) -> dict[str, Agent]:
         """The configured agents among ``keys``, by key."""
         missing = [key for key in keys if key not in self._agents]
         if missing:
-            found = {a.key: a for a in await self.repo.agents.agents_by_keys(missing)}
+            found = {a.key: a for a in await self.uow.agents.agents_by_keys(missing)}
             self._agents.update((key, found.get(key)) for key in missing)
         return {key: agent for key in keys if (agent := self._agents[key]) is not None}
 
@@ -56,7 +56,7 @@ class RuleBatch:
         agent that a customer reopens later in the same batch counts from the next batch on."""
         missing = [a.id for a in agents if a.id not in self._open]
         if missing:
-            self._open.update(await self.repo.agents.open_counts(missing))
+            self._open.update(await self.uow.agents.open_counts(missing))
         return {a.id: self._open[a.id] for a in agents}
 
     def assigned(self, agent: Agent) -> None:
@@ -67,7 +67,7 @@ class RuleBatch:
     async def turn(self, name: str) -> int | None:
         """A stored round-robin position, read (and on PostgreSQL locked) once per batch."""
         if name not in self._turns:
-            self._turns[name] = await self.repo.counters.pointer(name)
+            self._turns[name] = await self.uow.counters.pointer(name)
         return self._turns[name]
 
     def move_turn(self, name: str, value: int) -> None:
@@ -80,5 +80,5 @@ class RuleBatch:
         for name in sorted(self._moved):
             value = self._turns[name]
             assert value is not None
-            await self.repo.counters.set_pointer(name, value)
+            await self.uow.counters.set_pointer(name, value)
         self._moved.clear()

@@ -30,7 +30,7 @@ def _shortened(text: str) -> str:
 
 
 async def collision_refusal(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     agent: Agent,
     conv: Conversation,
@@ -42,7 +42,7 @@ async def collision_refusal(
     """Why this agent may not send to the customer right now (a Reply to show), or None when they may."""
     inbox = settings.inbox(conv.inbox)
     if conv.assignee_id not in (None, agent.id) and inbox.collision != "allow":
-        holder = await repo.agents.agent(conv.assignee_id)
+        holder = await uow.agents.agent(conv.assignee_id)
         if inbox.collision == "refuse":
             return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
         if not confirm:
@@ -55,7 +55,7 @@ async def collision_refusal(
     window = parse_duration(inbox.collision_window)
     if confirm or not window:
         return None
-    recent = await repo.messages.recent_reply_by_other(conv.id, agent.id, now - window)
+    recent = await uow.messages.recent_reply_by_other(conv.id, agent.id, now - window)
     if recent is None:
         return None
     minutes = max(0, int((now - recent.created_at).total_seconds() // 60))

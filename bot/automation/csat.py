@@ -45,24 +45,24 @@ def parse_rating(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def request_csat(repo: UnitOfWork, settings: Settings, conv: Conversation, now: datetime) -> bool:
+async def request_csat(uow: UnitOfWork, settings: Settings, conv: Conversation, now: datetime) -> bool:
     """Queue the rating question after a close, when the inbox asks for one; True when queued."""
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None or not inbox.csat.enabled or conv.last_inbound_at is None:
         return False
-    if await no_address_refusal(repo, settings, conv) is not None:
+    if await no_address_refusal(uow, settings, conv) is not None:
         return False  # the customer's mail came without an address: a survey could only fail
-    effects = Effects(repo, conv, inbox, now)
+    effects = Effects(uow, conv, inbox, now)
     if window_refusal(settings, conv.channel, conv.last_inbound_at, now) is not None:
         await effects.notice("No satisfaction survey: the customer-service window has closed.")
         return False
-    repo.audit.record(actor="Threadline", action="csat-requested", now=now, conversation=conv)
+    uow.audit.record(actor="Threadline", action="csat-requested", now=now, conversation=conv)
     await effects.send_automatic(CSAT_AUTHOR, inbox.csat.question, csat=True, choices=list(CSAT_CHOICES))
     return True
 
 
 async def take_rating(
-    repo: UnitOfWork, settings: Settings, msg: InboundMessage, conv: Conversation | None, now: datetime
+    uow: UnitOfWork, settings: Settings, msg: InboundMessage, conv: Conversation | None, now: datetime
 ) -> IngestResult | None:
     """Store ``msg`` as the answer to a CSAT question of ``conv`` (the conversation it continues)
     when it is one; None to ingest it normally."""
@@ -74,16 +74,16 @@ async def take_rating(
     inbox = settings.inbox(conv.inbox)
     if inbox.csat is None:
         return None
-    question = await repo.csat.csat_request(conv.id)
+    question = await uow.csat.csat_request(conv.id)
     if question is None or now - question.created_at > _ANSWER_WINDOW:
         return None
-    contact = await repo.contacts.contact(conv.contact_id)
+    contact = await uow.contacts.contact(conv.contact_id)
     if msg.sender_address.strip().lower() not in {i.value.lower() for i in contact.identities} and not (
         msg.match_open_by_contact
     ):
         return None
-    effects = Effects(repo, conv, inbox, now)
-    answer = repo.messages.new_message(
+    effects = Effects(uow, conv, inbox, now)
+    answer = uow.messages.new_message(
         conv,
         MessageKind.INBOUND,
         now,
@@ -98,7 +98,7 @@ async def take_rating(
         meta={"csat_rating": rating},
     )
     await effects.show(answer)
-    await repo.csat.record_rating(conv, rating, now)
+    await uow.csat.record_rating(conv, rating, now)
     stars = "★" * rating + "☆" * (5 - rating)
     await effects.event(
         "customer", "rated", f"customer rated this conversation {rating}/5 {stars}", {"rating": rating}

@@ -50,7 +50,7 @@ def explain(settings: Settings, msg: InboundMessage, *, new_conversation: bool =
 
 
 async def apply_rules(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     conversation: Conversation,
     msg: InboundMessage,
@@ -68,7 +68,7 @@ async def apply_rules(
     for verdict in explain(settings, msg, new_conversation=created):
         if not verdict.fired:
             continue
-        inbox = await _apply(repo, batch, settings, conversation, msg, inbox, verdict.rule, created, now)
+        inbox = await _apply(uow, batch, settings, conversation, msg, inbox, verdict.rule, created, now)
         log.info(
             "rule fired",
             extra={
@@ -81,7 +81,7 @@ async def apply_rules(
 
 
 async def _apply(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     batch: RuleBatch,
     settings: Settings,
     conv: Conversation,
@@ -95,7 +95,7 @@ async def _apply(
     changes: list[str] = []
 
     def record(action: str, text: str, detail: dict[str, object]) -> None:
-        repo.audit.record(
+        uow.audit.record(
             actor=actor,
             action=action,
             now=now,
@@ -108,13 +108,13 @@ async def _apply(
         target = settings.inbox(rule.route_to)
         old = conv.inbox
         if target.surface != inbox.surface:
-            await repo.flush()  # the conversation's staged outbox rows are rerouted with the stored ones
-            await repo.outbox.reroute(
+            await uow.flush()  # the conversation's staged outbox rows are rerouted with the stored ones
+            await uow.outbox.reroute(
                 conv.id, surface_destination(inbox.surface), surface_destination(target.surface)
             )
         conv.inbox, inbox = rule.route_to, target
         record("routed", f"routed from {settings.inbox_display(old)}", {"from": old, "to": conv.inbox})
-    effects = Effects(repo, conv, inbox, now)
+    effects = Effects(uow, conv, inbox, now)
     added = []
     for name in rule.add_labels:
         label = await batch.give_label(conv, name)
@@ -130,7 +130,7 @@ async def _apply(
         if assigned is not None:
             record("assigned", assigned[0], {"agent": assigned[1], "rule": rule.name})
     if changes:  # one thread event per rule, listing what it did (the audit trail has a row per action)
-        event = repo.messages.new_message(
+        event = uow.messages.new_message(
             conv, MessageKind.EVENT, now, author_name=actor, text=f"{actor}: " + " · ".join(changes)
         )
         conv.updated_at = now
@@ -138,11 +138,11 @@ async def _apply(
         if not created:  # a new conversation's thread is created with its card as it is by then
             await effects.card_changed()
     if rule.note:
-        note = repo.messages.new_message(conv, MessageKind.NOTE, now, author_name=actor, text=rule.note)
-        repo.audit.record(actor=actor, action="noted", now=now, conversation=conv)
+        note = uow.messages.new_message(conv, MessageKind.NOTE, now, author_name=actor, text=rule.note)
+        uow.audit.record(actor=actor, action="noted", now=now, conversation=conv)
         await effects.show(note)
     if rule.auto_reply:
-        await _auto_reply(repo, settings, conv, msg, effects, rule, actor)
+        await _auto_reply(uow, settings, conv, msg, effects, rule, actor)
     return inbox
 
 
@@ -169,7 +169,7 @@ async def _assign(
 
 
 async def _auto_reply(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     conv: Conversation,
     msg: InboundMessage,
@@ -183,16 +183,16 @@ async def _auto_reply(
         return
     once = rule.applies_to == "new_conversation"  # such a rule runs once per conversation anyway
     if not once and conv.id is None:
-        await repo.flush()  # a conversation staged in this batch gets the id its reply key names
-    if not once and not await repo.cursors.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
+        await uow.flush()  # a conversation staged in this batch gets the id its reply key names
+    if not once and not await uow.cursors.first_time(f"rule-reply:{conv.id}:{rule.name}", effects.now):
         return
     assert rule.auto_reply is not None
     template = settings.templates[rule.auto_reply]
     canned = CannedReply(rule.auto_reply, template.body, "config")
-    assignee = await repo.agents.agent(conv.assignee_id) if conv.assignee_id else None
-    rendered = await render_for(repo, settings, canned, conv, assignee)
+    assignee = await uow.agents.agent(conv.assignee_id) if conv.assignee_id else None
+    rendered = await render_for(uow, settings, canned, conv, assignee)
     if not rendered.ok:
         await effects.notice(f"{actor}: " + rendered.problem(rule.auto_reply))
         return
-    repo.audit.record(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
+    uow.audit.record(actor=actor, action="auto-replied", now=effects.now, conversation=conv)
     await effects.send_automatic(AUTO_REPLY_AUTHOR, rendered.text, canned=rule.auto_reply, rule=rule.name)

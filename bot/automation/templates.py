@@ -107,34 +107,34 @@ def placeholder_values(
     }
 
 
-async def find_template(repo: UnitOfWork, settings: Settings, name: str) -> CannedReply | None:
+async def find_template(uow: UnitOfWork, settings: Settings, name: str) -> CannedReply | None:
     """A canned reply by name (case-insensitive): the config's first, then saved ones."""
     for key, template in settings.templates.items():
         if key.lower() == name.lower():
             return CannedReply(key, template.body, "config", template.description)
-    saved = await repo.templates.saved_template(name)
+    saved = await uow.templates.saved_template(name)
     return CannedReply(saved.name, saved.body, "saved") if saved is not None else None
 
 
-async def list_templates(repo: UnitOfWork, settings: Settings) -> list[CannedReply]:
+async def list_templates(uow: UnitOfWork, settings: Settings) -> list[CannedReply]:
     """Every canned reply, configured ones first."""
     found = [CannedReply(k, t.body, "config", t.description) for k, t in sorted(settings.templates.items())]
     configured = {c.name.lower() for c in found}
     found += [
         CannedReply(s.name, s.body, "saved")
-        for s in await repo.templates.saved_templates()
+        for s in await uow.templates.saved_templates()
         if s.key not in configured
     ]
     return found
 
 
 async def render_for(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     template: CannedReply,
     conversation: Conversation,
     agent: Agent | None,
 ) -> Rendered:
     """Render a canned reply for a conversation (and the agent sending it)."""
-    contact = await repo.contacts.contact_of(conversation)
+    contact = await uow.contacts.contact_of(conversation)
     return render_body(template.body, placeholder_values(settings, conversation, contact, agent))

@@ -29,12 +29,12 @@ class Refused(Exception):
         self.reply = reply
 
 
-async def locate(repo: UnitOfWork, number: int | None, where: Location) -> Conversation | None:
+async def locate(uow: UnitOfWork, number: int | None, where: Location) -> Conversation | None:
     """The conversation named by ``#number``, else the one in focus, else the one mirrored in the thread."""
     if number is not None or where.number is not None:
-        return await repo.conversations.conversation_by_number(number if number is not None else where.number)  # type: ignore[arg-type]
+        return await uow.conversations.conversation_by_number(number if number is not None else where.number)  # type: ignore[arg-type]
     if where.thread_id is not None:
-        return await repo.conversations.conversation_by_thread(where.surface, where.thread_id)
+        return await uow.conversations.conversation_by_thread(where.surface, where.thread_id)
     return None
 
 
@@ -42,7 +42,7 @@ async def locate(repo: UnitOfWork, number: int | None, where: Location) -> Conve
 class Context:
     """One command being handled, inside its transaction."""
 
-    repo: UnitOfWork
+    uow: UnitOfWork
     agent: Agent
     settings: Settings
     clock: Clock
@@ -66,11 +66,11 @@ class Context:
 
     def effects(self, conversation: Conversation) -> Effects:
         """The effects writer for ``conversation`` at the current time."""
-        return Effects(self.repo, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
+        return Effects(self.uow, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
 
     async def find_conversation(self) -> Conversation | None:
         """The conversation the command names or was typed in, or None."""
-        return await locate(self.repo, self.number, self.where)
+        return await locate(self.uow, self.number, self.where)
 
     async def conversation(self) -> Conversation:
         """The conversation the command acts on; refuses the command when there is none."""

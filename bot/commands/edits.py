@@ -41,40 +41,40 @@ class AgentEdits:
 
     async def edited(self, actor: Actor, message_ref: str, text: str, journal_id: int | None = None) -> str:
         """The chat message ``message_ref`` of ``actor`` now reads ``text``; returns what changed."""
-        async with self.store.transaction() as repo:
+        async with self.store.transaction() as uow:
             outcome = "ignored"
-            message = await repo.messages.message_by_chat_ref(f"{actor.surface}:{message_ref}")
-            agent = await repo.agents.agent_by_identity(actor.surface, actor.user_id)
+            message = await uow.messages.message_by_chat_ref(f"{actor.surface}:{message_ref}")
+            agent = await uow.agents.agent_by_identity(actor.surface, actor.user_id)
             if message is not None and agent is not None and message.author_agent_id == agent.id:
-                outcome = await self._edit(repo, message, text)
-            await self._finish(repo, journal_id)
+                outcome = await self._edit(uow, message, text)
+            await self._finish(uow, journal_id)
         self._done("edited", outcome)
         return outcome
 
     async def deleted(self, surface: str, message_ref: str, journal_id: int | None = None) -> str:
         """The chat message ``message_ref`` was deleted (by its author or a moderator); says what changed."""
-        async with self.store.transaction() as repo:
+        async with self.store.transaction() as uow:
             outcome = "ignored"
-            message = await repo.messages.message_by_chat_ref(f"{surface}:{message_ref}")
+            message = await uow.messages.message_by_chat_ref(f"{surface}:{message_ref}")
             if message is not None and message.kind == MessageKind.NOTE:
-                conversation = await repo.conversations.conversation(message.conversation_id)
-                repo.audit.record(
+                conversation = await uow.conversations.conversation(message.conversation_id)
+                uow.audit.record(
                     actor=message.author_name or "agent",
                     action="note deleted",
                     now=self.clock.now(),
                     conversation=conversation,
                 )
-                await repo.messages.delete_message(message)
+                await uow.messages.delete_message(message)
                 outcome = "note deleted"
             elif message is not None and message.kind == MessageKind.OUTBOUND:
-                effects = await self._effects(repo, message)
-                taken = await undo_latest(repo, effects, message.author_name or "agent", message.id)
+                effects = await self._effects(uow, message)
+                taken = await undo_latest(uow, effects, message.author_name or "agent", message.id)
                 outcome = "reply undone" if taken is not None else "ignored"
-            await self._finish(repo, journal_id)
+            await self._finish(uow, journal_id)
         self._done("deleted", outcome)
         return outcome
 
-    async def _edit(self, repo: UnitOfWork, message: Message, text: str) -> str:
+    async def _edit(self, uow: UnitOfWork, message: Message, text: str) -> str:
         now = self.clock.now()
         if message.kind == MessageKind.NOTE:
             if text.strip() == message.text:
@@ -82,8 +82,8 @@ class AgentEdits:
             edits = [*(message.meta or {}).get("edits", []), {"text": message.text, "at": now.isoformat()}]
             message.meta = {**(message.meta or {}), "edits": edits}
             message.text = text.strip()
-            conversation = await repo.conversations.conversation(message.conversation_id)
-            repo.audit.record(
+            conversation = await uow.conversations.conversation(message.conversation_id)
+            uow.audit.record(
                 actor=message.author_name or "agent", action="note edited", now=now, conversation=conversation
             )
             return "note edited"
@@ -92,9 +92,9 @@ class AgentEdits:
         revised = self._reply_text(text)
         if revised is None or revised == message.text:
             return "ignored"
-        effects = await self._effects(repo, message)
-        if await revise_held(repo, message, revised):
-            repo.audit.record(
+        effects = await self._effects(uow, message)
+        if await revise_held(uow, message, revised):
+            uow.audit.record(
                 actor=message.author_name or "agent",
                 action="reply edited",
                 now=now,
@@ -120,13 +120,13 @@ class AgentEdits:
             return None
         return command.text if isinstance(command, ReplyToCustomer) else None
 
-    async def _effects(self, repo: UnitOfWork, message: Message) -> Effects:
-        conversation = await repo.conversations.conversation(message.conversation_id)
-        return Effects(repo, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
+    async def _effects(self, uow: UnitOfWork, message: Message) -> Effects:
+        conversation = await uow.conversations.conversation(message.conversation_id)
+        return Effects(uow, conversation, self.settings.inbox(conversation.inbox), self.clock.now())
 
-    async def _finish(self, repo: UnitOfWork, journal_id: int | None) -> None:
+    async def _finish(self, uow: UnitOfWork, journal_id: int | None) -> None:
         if journal_id is not None:  # done in the transaction of the edit's effect
-            await repo.journal.finish([journal_id], self.clock.now())
+            await uow.journal.finish([journal_id], self.clock.now())
 
     def _done(self, what: str, outcome: str) -> None:
         if outcome != "ignored":

@@ -23,7 +23,7 @@ def format_line(conversation: Conversation, assignee: str | None = None) -> str:
     )
 
 
-async def describe_list(repo: UnitOfWork, which: str, agent: Agent) -> str:
+async def describe_list(uow: UnitOfWork, which: str, agent: Agent) -> str:
     """``list mine|unassigned|open|snoozed|closed|all`` as text."""
     filters = {
         "mine": ConversationFilter(status="open", assignee_id=agent.id),
@@ -33,14 +33,14 @@ async def describe_list(repo: UnitOfWork, which: str, agent: Agent) -> str:
         "closed": ConversationFilter(status="closed"),
         "all": ConversationFilter(),
     }
-    found = await repo.conversations.list_conversations(filters[which])
+    found = await uow.conversations.list_conversations(filters[which])
     if not found:
         return f"No {which} conversations."
     names: dict[int, str] = {}
     lines = []
     for conv in found:
         if conv.assignee_id is not None and conv.assignee_id not in names:
-            names[conv.assignee_id] = (await repo.agents.agent(conv.assignee_id)).name
+            names[conv.assignee_id] = (await uow.agents.agent(conv.assignee_id)).name
         lines.append(format_line(conv, names.get(conv.assignee_id) if conv.assignee_id else None))
     return f"{which} conversations ({len(found)}):\n" + "\n".join(lines)
 
@@ -56,10 +56,10 @@ def _moment(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def describe_conversation(repo: UnitOfWork, conversation: Conversation) -> dict[str, Any]:
+async def describe_conversation(uow: UnitOfWork, conversation: Conversation) -> dict[str, Any]:
     """A conversation with its contact, labels, messages and audit trail, as plain data."""
-    contact = await repo.contacts.contact(conversation.contact_id)
-    assignee = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    contact = await uow.contacts.contact(conversation.contact_id)
+    assignee = (await uow.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
     return {
         "number": conversation.number,
         "inbox": conversation.inbox,
@@ -68,7 +68,7 @@ async def describe_conversation(repo: UnitOfWork, conversation: Conversation) ->
         "priority": conversation.priority,
         "subject": conversation.subject,
         "assignee": assignee,
-        "labels": await repo.labels.labels_of(conversation.id),
+        "labels": await uow.labels.labels_of(conversation.id),
         "contact": {"name": contact.name, "identities": [f"{i.kind}:{i.value}" for i in contact.identities]},
         "created_at": conversation.created_at.isoformat(),
         "snoozed_until": _moment(conversation.snoozed_until),
@@ -93,12 +93,12 @@ async def describe_conversation(repo: UnitOfWork, conversation: Conversation) ->
                 "external_id": m.external_id,
                 "delivery_status": m.delivery_status,
                 "created_at": m.created_at.isoformat(),
-                **await message_details(repo, m),
+                **await message_details(uow, m),
             }
-            for m in await repo.messages.messages_of(conversation.id)
+            for m in await uow.messages.messages_of(conversation.id)
         ],
         "audit": [
             {"actor": e.actor, "action": e.action, "detail": e.detail, "at": e.created_at.isoformat()}
-            for e in await repo.audit.trail(conversation.id)
+            for e in await uow.audit.trail(conversation.id)
         ],
     }

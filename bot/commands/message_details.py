@@ -11,7 +11,7 @@ from storage.models import Message
 __all__ = ["detail_lines", "message_details"]
 
 
-async def message_details(repo: UnitOfWork, message: Message) -> dict[str, Any]:
+async def message_details(uow: UnitOfWork, message: Message) -> dict[str, Any]:
     """The message's attachments, parse problems and delivery error, as plain data."""
     meta = message.meta or {}
     return {
@@ -23,7 +23,7 @@ async def message_details(repo: UnitOfWork, message: Message) -> dict[str, Any]:
                 "status": a.status,
                 "error": a.error,
             }
-            for a in await repo.messages.attachments_of(message.id)
+            for a in await uow.messages.attachments_of(message.id)
         ],
         "malformed": meta.get("malformed"),
         "parse_problems": list(meta.get("parse_errors", [])),

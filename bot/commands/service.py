@@ -81,8 +81,8 @@ class CommandService:
 
     async def plain_message(self, actor: Actor, text: str, where: Location) -> Reply:
         """A thread message that is not a command: an internal note, or ignored, per inbox."""
-        async with self.store.transaction() as repo:
-            conversation = await locate(repo, None, where)
+        async with self.store.transaction() as uow:
+            conversation = await locate(uow, None, where)
             if conversation is None:
                 return Reply(f"Not in a conversation: name one (#42) or type {self.prefix}help.", ok=False)
             if self.settings.inbox(conversation.inbox).thread_messages == "ignore":
@@ -95,16 +95,16 @@ class CommandService:
         if isinstance(command, Note) and where.typed_in_thread and where.thread_id is not None:
             command = dataclasses.replace(command, shown=True)
         try:
-            async with self.store.transaction() as repo:
-                agent = await self._agent(repo, actor)
+            async with self.store.transaction() as uow:
+                agent = await self._agent(uow, actor)
                 if agent is None:
                     return Reply(
                         "You are not a member of this support team; ask an admin to add you.", ok=False
                     )
-                context = Context(repo, agent, self.settings, self.clock, parsed.number, where)
+                context = Context(uow, agent, self.settings, self.clock, parsed.number, where)
                 reply = await HANDLERS[type(command)](context, command)
                 if where.journal_id is not None:  # done in the transaction of the command's effect
-                    await repo.journal.finish([where.journal_id], self.clock.now())
+                    await uow.journal.finish([where.journal_id], self.clock.now())
         except Refused as refused:
             return refused.reply
         except DomainError as exc:
@@ -127,30 +127,30 @@ class CommandService:
     async def queue(self, actor: Actor, surface: str) -> QueueView | None:
         """``actor``'s personal queue on ``surface`` (App Home, a pinned queue message), or None when
         they are not an agent."""
-        async with self.store.transaction() as repo:
-            agent = await self._agent(repo, actor)
+        async with self.store.transaction() as uow:
+            agent = await self._agent(uow, actor)
             if agent is None:
                 return None
-            return await build_queue(repo, agent, self.settings, self.clock.now(), surface)
+            return await build_queue(uow, agent, self.settings, self.clock.now(), surface)
 
     async def team_queue(self, surface: str, chat_channel: str) -> QueueView:
         """The team's queue of the inboxes mirrored into ``chat_channel``: assigned, unassigned, breaching."""
-        async with self.store.transaction() as repo:
-            return await build_queue(repo, None, self.settings, self.clock.now(), surface, chat_channel)
+        async with self.store.transaction() as uow:
+            return await build_queue(uow, None, self.settings, self.clock.now(), surface, chat_channel)
 
     async def register(self, actor: Actor) -> None:
         """Make ``actor`` an agent now (when auto-registration is on), so teammates can pick them."""
         try:
-            async with self.store.transaction() as repo:
-                await self._agent(repo, actor)
+            async with self.store.transaction() as uow:
+                await self._agent(uow, actor)
         except Conflict:  # registered by a concurrent event first
             pass
 
-    async def _agent(self, repo: UnitOfWork, actor: Actor) -> Agent | None:
-        agent = await repo.agents.agent_by_identity(actor.surface, actor.user_id)
+    async def _agent(self, uow: UnitOfWork, actor: Actor) -> Agent | None:
+        agent = await uow.agents.agent_by_identity(actor.surface, actor.user_id)
         if agent is None and self.settings.threadline.auto_register_agents:
             key = f"{actor.surface}:{actor.user_id}"
-            agent = await repo.agents.upsert_agent(
+            agent = await uow.agents.upsert_agent(
                 key, actor.display_name, actor.email, {actor.surface: actor.user_id}, self.clock.now()
             )
         return agent

@@ -19,8 +19,8 @@ MAX_CHOICES = 25
 async def label_names(store: Store, prefix: str = "", limit: int = MAX_CHOICES) -> list[str]:
     """Existing label names, most used on open conversations first, filtered by a case-insensitive prefix."""
     needle = prefix.strip().lstrip("+-").lower()
-    async with store.transaction() as repo:
-        usage = await repo.labels.label_usage()
+    async with store.transaction() as uow:
+        usage = await uow.labels.label_usage()
     ranked = sorted(usage, key=lambda item: (-item[1], item[0].lower()))
     names = [name for name, _ in ranked if name.lower().startswith(needle)]
     if needle:
@@ -30,11 +30,11 @@ async def label_names(store: Store, prefix: str = "", limit: int = MAX_CHOICES) 
 
 async def conversation_labels(store: Store, surface: str, thread_id: str) -> list[str]:
     """The labels of the conversation mirrored in ``thread_id`` on ``surface`` (empty when none is)."""
-    async with store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_thread(surface, thread_id)
+    async with store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_thread(surface, thread_id)
         if conversation is None:
             return []
-        return await repo.labels.labels_of(conversation.id)
+        return await uow.labels.labels_of(conversation.id)
 
 
 async def template_names(
@@ -42,8 +42,8 @@ async def template_names(
 ) -> list[str]:
     """Canned replies and approved WhatsApp templates whose name starts with (or contains) ``prefix``."""
     needle = prefix.strip().lower()
-    async with store.transaction() as repo:
-        names = [t.name for t in await list_templates(repo, settings)]
+    async with store.transaction() as uow:
+        names = [t.name for t in await list_templates(uow, settings)]
     for channel in sorted(settings.channel_names()):
         names += [name for name in settings.approved_templates(channel) if name not in names]
     starting = [n for n in names if n.lower().startswith(needle)]

@@ -41,7 +41,7 @@ def compliance_percent(handled: int, breached: int) -> float | None:
 
 
 async def build_digest(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     name: str,
     digest: DigestSettings,
@@ -52,7 +52,7 @@ async def build_digest(
 ) -> DigestView:
     """Compute the digest ``name`` for the period [start, end)."""
     inboxes = digest_inboxes(settings, digest)
-    stats = repo.stats
+    stats = uow.stats
     counts = await stats.current_counts(inboxes)
     opened, closed = await stats.opened_closed(inboxes, start, end)
     first = [s for _, _, s in await stats.durations(inboxes, start, end, "first_response")]

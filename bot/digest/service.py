@@ -105,8 +105,8 @@ class DigestService:
         return digest.chat_channel, digest.surface
 
     async def _period_start(self, name: str, end: datetime) -> datetime:
-        async with self.store.transaction() as repo:
-            last = await repo.schedule.last_digest_run(name)
+        async with self.store.transaction() as uow:
+            last = await uow.schedule.last_digest_run(name)
         if last is not None and last.period_end < end:
             return last.period_end
         digest = self.settings.digests[name]
@@ -120,9 +120,9 @@ class DigestService:
         self._digest(name)
         end = end or self.clock.now()
         start = await self._period_start(name, end)
-        async with self.store.snapshot() as repo:  # a long read: off the event loop on SQLite
+        async with self.store.snapshot() as uow:  # a long read: off the event loop on SQLite
             return await build_digest(
-                repo, self.settings, name, self.settings.digests[name], start, end, late=late
+                uow, self.settings, name, self.settings.digests[name], start, end, late=late
             )
 
     async def send_now(self, name: str) -> DigestView:
@@ -173,8 +173,8 @@ class DigestService:
         sent = 0
         now = self.clock.now()
         for name, digest in self.settings.digests.items():
-            async with self.store.transaction() as repo:
-                last = await repo.schedule.last_digest_run(name)
+            async with self.store.transaction() as uow:
+                last = await uow.schedule.last_digest_run(name)
             after = last.period_end if last is not None else self.started_at
             fires = fire_times(
                 cron_trigger(digest.cron, digest.timezone), max(after, now - _LOOKBACK), now - grace
@@ -195,27 +195,27 @@ class DigestService:
         chat_channel, surface = self._digest(name)
         start = await self._period_start(name, end)
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            run_id = await repo.schedule.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
+        async with self.store.transaction() as uow:
+            run_id = await uow.schedule.claim_digest_run(name, start, end, now, late=late, stale=CLAIM_STALE)
         if run_id is None:
             raise _AlreadySent(name)
         faults.hit("digest_claimed")  # crash-safety tests: the run is claimed, not posted
         try:
-            async with self.store.snapshot() as repo:  # a long read: off the event loop on SQLite
+            async with self.store.snapshot() as uow:  # a long read: off the event loop on SQLite
                 view = await build_digest(
-                    repo, self.settings, name, self.settings.digests[name], start, end, late=late
+                    uow, self.settings, name, self.settings.digests[name], start, end, late=late
                 )
         except Exception:
-            async with self.store.transaction() as repo:
-                await repo.schedule.finish_digest_run(run_id, None)
+            async with self.store.transaction() as uow:
+                await uow.schedule.finish_digest_run(run_id, None)
             log.exception("digest build failed", extra={"digest": name})
             raise
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
         payload = {"chat_channel": chat_channel, "digest": digest_payload(view)}
-        async with self.store.transaction() as repo:  # queued and marked sent in one commit
-            row = await repo.outbox.enqueue_claimed(surface_destination(surface), DIGEST, now, lease, payload)
-            await repo.schedule.finish_digest_run(run_id, now)
+        async with self.store.transaction() as uow:  # queued and marked sent in one commit
+            row = await uow.outbox.enqueue_claimed(surface_destination(surface), DIGEST, now, lease, payload)
+            await uow.schedule.finish_digest_run(run_id, now)
         posted = await self.deliver(row)
         log.info("digest queued", extra={"digest": name, "late": late, "posted": posted})
         return view, posted

@@ -70,14 +70,14 @@ def promises_in(text: str) -> list[str]:
 
 
 async def gather(
-    repo: UnitOfWork, settings: Settings, conversation: Conversation, now: datetime
+    uow: UnitOfWork, settings: Settings, conversation: Conversation, now: datetime
 ) -> HandoverFacts:
     """Read the hand-over facts of ``conversation`` (in the caller's unit of work)."""
-    contact = await repo.contacts.contact(conversation.contact_id)
+    contact = await uow.contacts.contact(conversation.contact_id)
     earlier = [
-        c for c in await repo.conversations.contact_conversations(contact.id) if c.id != conversation.id
+        c for c in await uow.conversations.contact_conversations(contact.id) if c.id != conversation.id
     ]
-    messages = await repo.messages.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
+    messages = await uow.messages.messages_of(conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND])
     inbound = [m for m in messages if m.kind == MessageKind.INBOUND]
     promises: list[Promise] = []
     if conversation.status != Status.CLOSED:
@@ -87,7 +87,7 @@ async def gather(
                 promises += [
                     Promise(excerpt(s), author, message.created_at) for s in promises_in(message.text)
                 ]
-    assignee = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+    assignee = (await uow.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
     return HandoverFacts(
         number=conversation.number,
         channel=conversation.channel,

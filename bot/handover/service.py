@@ -35,7 +35,7 @@ _TRANSCRIPT = 12
 
 async def show_note(effects: Effects, text: str, **meta: Any) -> None:
     """Store ``text`` as a note by Threadline and show it in the thread (summaries and reply drafts)."""
-    note = effects.repo.messages.new_message(
+    note = effects.uow.messages.new_message(
         effects.conversation,
         MessageKind.NOTE,
         effects.now,
@@ -78,12 +78,12 @@ class HandoverService:
 
     async def post(self, number: int) -> None:
         """Ask the model for conversation ``number``'s summary and post it (or the deterministic one)."""
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversations.conversation_by_number(number)
+        async with self.store.transaction() as uow:
+            conversation = await uow.conversations.conversation_by_number(number)
             if conversation is None:
                 return
-            facts = await gather(repo, self.settings, conversation, self.clock.now())
-            messages = await repo.messages.messages_of(
+            facts = await gather(uow, self.settings, conversation, self.clock.now())
+            messages = await uow.messages.messages_of(
                 conversation.id, [MessageKind.INBOUND, MessageKind.OUTBOUND]
             )
         transcript = tuple(
@@ -104,12 +104,12 @@ class HandoverService:
                 extra={"conversation": number, "error": exc.__class__.__name__},
             )
             draft = None
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversations.conversation_by_number(number)
+        async with self.store.transaction() as uow:
+            conversation = await uow.conversations.conversation_by_number(number)
             if conversation is None:
                 return
             now = self.clock.now()
-            effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
+            effects = Effects(uow, conversation, self.settings.inbox(conversation.inbox), now)
             if draft is None:
                 await show_note(effects, fallback)
             else:

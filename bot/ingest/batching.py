@@ -24,7 +24,7 @@ _CONFLICT_RETRIES = 3
 
 
 class GroupCommitter(Generic[Item, Result]):
-    """Runs ``process(repo, items)`` (one result per item, in order) over many items per transaction."""
+    """Runs ``process(uow, items)`` (one result per item, in order) over many items per transaction."""
 
     def __init__(
         self,
@@ -55,8 +55,8 @@ class GroupCommitter(Generic[Item, Result]):
         while self._waiting:
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             try:
-                async with self.store.transaction() as repo:
-                    results = await self.process(repo, [item for item, _ in batch])
+                async with self.store.transaction() as uow:
+                    results = await self.process(uow, [item for item, _ in batch])
             except Exception:
                 for item, future in batch:
                     await self._alone(item, future)
@@ -68,8 +68,8 @@ class GroupCommitter(Generic[Item, Result]):
     async def _alone(self, item: Item, future: asyncio.Future[Result]) -> None:
         for attempt in range(_CONFLICT_RETRIES):
             try:
-                async with self.store.transaction() as repo:
-                    (result,) = await self.process(repo, [item])
+                async with self.store.transaction() as uow:
+                    (result,) = await self.process(uow, [item])
             except Conflict as exc:  # another writer created the same row first: look again
                 if attempt == _CONFLICT_RETRIES - 1:
                     future.set_exception(exc)

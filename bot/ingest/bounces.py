@@ -21,17 +21,17 @@ __all__ = ["record_bounce"]
 _REASON_CHARS = 300
 
 
-async def record_bounce(repo: UnitOfWork, settings: Settings, msg: InboundMessage, now: datetime) -> None:
+async def record_bounce(uow: UnitOfWork, settings: Settings, msg: InboundMessage, now: datetime) -> None:
     """Mark each of our replies ``msg`` reports as bounced failed, with a notice in its thread."""
     reason = (msg.extra.get("bounce_reason") or msg.subject or "delivery failure")[:_REASON_CHARS]
     prefix = settings.threadline.command_prefix
-    for original in await repo.messages.messages_by_external_ids(msg.bounced_refs):
+    for original in await uow.messages.messages_by_external_ids(msg.bounced_refs):
         if original.kind != MessageKind.OUTBOUND:
             continue
         original.delivery_status = DeliveryStatus.FAILED
         original.delivery_error = f"bounced: {reason}"
-        conversation = await repo.conversations.conversation(original.conversation_id)
-        effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
+        conversation = await uow.conversations.conversation(original.conversation_id)
+        effects = Effects(uow, conversation, settings.inbox(conversation.inbox), now)
         sent = f"{original.created_at:%Y-%m-%d %H:%M} UTC"
         await effects.notice(
             f"the reply by {original.author_name or 'an agent'} of {sent} "

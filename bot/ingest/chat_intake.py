@@ -69,14 +69,14 @@ class ChatIntake:
         if rules.opt_out_prefix and msg.text.lstrip().lower().startswith(rules.opt_out_prefix.lower()):
             log.info("chat message opted out", extra={"channel": msg.channel, "inbox": msg.inbox})
             return None
-        async with self.store.snapshot() as repo:
+        async with self.store.snapshot() as uow:
             if (
                 team_surface
-                and await repo.agents.agent_by_identity(team_surface, msg.sender_address) is not None
+                and await uow.agents.agent_by_identity(team_surface, msg.sender_address) is not None
             ):
                 log.info("an agent's message in an intake channel", extra={"inbox": msg.inbox})
                 return None
-            continued, latest = await self._known(repo, msg)
+            continued, latest = await self._known(uow, msg)
         if continued is None and latest is not None and self._grouped(msg, latest):
             msg = dataclasses.replace(msg, conversation_hint=latest.number)
             continued = latest
@@ -86,18 +86,18 @@ class ChatIntake:
         return await self.ingestor.ingest(msg)
 
     async def _known(
-        self, repo: UnitOfWork, msg: InboundMessage
+        self, uow: UnitOfWork, msg: InboundMessage
     ) -> tuple[Conversation | None, Conversation | None]:
         """(the conversation ``msg`` answers by its thread refs, the sender's latest in the inbox)."""
-        refs = await repo.ingest.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
+        refs = await uow.ingest.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
         continued = max(refs.values(), key=lambda pair: pair[0])[1] if refs else None
-        owners = await repo.ingest.contacts_by_identities(
+        owners = await uow.ingest.contacts_by_identities(
             identities_of(msg, self.settings.channel_rules(msg.channel))
         )
         contact = next(iter(owners.values()), None)
         if contact is None:
             return continued, None
-        latest = (await repo.ingest.latest_conversations([contact.id])).get((contact.id, msg.inbox))
+        latest = (await uow.ingest.latest_conversations([contact.id])).get((contact.id, msg.inbox))
         return continued, latest
 
     def _grouped(self, msg: InboundMessage, latest: Conversation) -> bool:
@@ -114,16 +114,16 @@ class ChatIntake:
     async def recent_inbound(self, channel: str, since: datetime) -> list[tuple[str, dict[str, Any]]]:
         """(external id, meta) of the customer messages on ``channel`` stored since ``since``: where a
         chat adapter reads on from after a restart."""
-        async with self.store.snapshot() as repo:
-            return await repo.messages.recent_inbound(channel, since)
+        async with self.store.snapshot() as uow:
+            return await uow.messages.recent_inbound(channel, since)
 
     async def mirror_edit(
         self, channel: str, external_id: str, text: str, journal_id: int | None = None
     ) -> bool:
         """The customer edited message ``external_id``: store the new text (the old one kept) and show
         the edit in the staff thread. False when Threadline never stored that message."""
-        async with self.store.transaction() as repo:
-            found = await self._message(repo, channel, external_id)
+        async with self.store.transaction() as uow:
+            found = await self._message(uow, channel, external_id)
             if found is not None and found[0].text != text:
                 message, effects = found
                 edits = [
@@ -135,36 +135,36 @@ class ChatIntake:
                     f"The customer edited a message. Now: “{text}” — before: “{message.text}”"
                 )
                 message.text = text
-            await self._finish(repo, journal_id)
+            await self._finish(uow, journal_id)
         return found is not None
 
     async def mirror_delete(self, channel: str, external_id: str, journal_id: int | None = None) -> bool:
         """The customer deleted message ``external_id``: marked deleted, a tombstone in the staff thread."""
-        async with self.store.transaction() as repo:
-            found = await self._message(repo, channel, external_id)
+        async with self.store.transaction() as uow:
+            found = await self._message(uow, channel, external_id)
             if found is not None:
                 message, effects = found
                 message.meta = {**(message.meta or {}), "deleted_at": effects.now.isoformat()}
                 await effects.notice(f"🗑 The customer deleted a message (it said: “{message.text}”).")
-            await self._finish(repo, journal_id)
+            await self._finish(uow, journal_id)
         return found is not None
 
     async def _message(
-        self, repo: UnitOfWork, channel: str, external_id: str
+        self, uow: UnitOfWork, channel: str, external_id: str
     ) -> tuple[Message, Effects] | None:
         """The stored customer message with this external id on ``channel``, and its effects writer."""
         messages = [
             m
-            for m in await repo.messages.messages_by_external_ids([external_id])
+            for m in await uow.messages.messages_by_external_ids([external_id])
             if m.channel == channel and m.kind == MessageKind.INBOUND
         ]
         if not messages:
             return None
         message = messages[-1]
-        conversation = await repo.conversations.conversation(message.conversation_id)
+        conversation = await uow.conversations.conversation(message.conversation_id)
         inbox = self.settings.inbox(conversation.inbox)
-        return message, Effects(repo, conversation, inbox, self.clock.now())
+        return message, Effects(uow, conversation, inbox, self.clock.now())
 
-    async def _finish(self, repo: UnitOfWork, journal_id: int | None) -> None:
+    async def _finish(self, uow: UnitOfWork, journal_id: int | None) -> None:
         if journal_id is not None:
-            await repo.journal.finish([journal_id], self.clock.now())
+            await uow.journal.finish([journal_id], self.clock.now())

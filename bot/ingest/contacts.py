@@ -21,38 +21,38 @@ log = logging.getLogger(__name__)
 
 
 async def sender_contact(
-    repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, inboxes: dict[str, InboxSettings], now: datetime
+    uow: UnitOfWork, index: BatchIndex, msg: InboundMessage, inboxes: dict[str, InboxSettings], now: datetime
 ) -> Contact:
     """The sender's contact, with every identity of ``msg`` linked to it."""
     identities = identities_of(msg, index.rules(msg.channel))
     contact = index.sender(msg)
     if contact is None:
         kind, value = identities[0]
-        contact = repo.contacts.create_contact(msg.sender_name, kind, value, now)
+        contact = uow.contacts.create_contact(msg.sender_name, kind, value, now)
         index.add_contact(identities[0], contact)
     elif msg.sender_name and not contact.name:
         contact.name = msg.sender_name
     for identity in identities:
         owner = index.contact(identity)
         if owner is None:
-            repo.contacts.add_contact_identity(contact, *identity)
+            uow.contacts.add_contact_identity(contact, *identity)
             index.add_contact(identity, contact)
         elif owner is not contact:
-            contact = await _merge(repo, index, contact, owner, inboxes, now)
+            contact = await _merge(uow, index, contact, owner, inboxes, now)
     return contact
 
 
 async def _merge(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     index: BatchIndex,
     one: Contact,
     other: Contact,
     inboxes: dict[str, InboxSettings],
     now: datetime,
 ) -> Contact:
-    await repo.flush()  # a contact staged in this batch gets its id
+    await uow.flush()  # a contact staged in this batch gets its id
     keep, gone = (one, other) if one.id < other.id else (other, one)
-    await merge_contacts(repo, keep, gone, "Threadline", inboxes, now)
+    await merge_contacts(uow, keep, gone, "Threadline", inboxes, now)
     index.merged(keep, gone)
     log.info("contacts merged: one sender, two identities", extra={"kept": keep.id, "merged": gone.id})
     return keep

@@ -64,11 +64,11 @@ class BatchIndex:
 
     @classmethod
     async def load(
-        cls, repo: UnitOfWork, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
+        cls, uow: UnitOfWork, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
     ) -> BatchIndex:
         """Look up everything the batch's messages may refer to, one query per kind."""
         identities = {identity for m in messages for identity in identities_of(m, rules(m.channel))}
-        contacts = await repo.ingest.contacts_by_identities(identities)
+        contacts = await uow.ingest.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
         wanted = {
             contacts[key].id
@@ -86,28 +86,28 @@ class BatchIndex:
         return cls(
             rules=rules,
             size=len(messages),
-            seen=await repo.ingest.stored_fingerprints(keys, FINGERPRINT_KEY),
+            seen=await uow.ingest.stored_fingerprints(keys, FINGERPRINT_KEY),
             contacts=contacts,
-            stored_refs=await repo.ingest.conversations_by_message_ids(refs) if refs else {},
-            numbered=await repo.ingest.conversations_by_numbers(hints) if hints else {},
-            stored_latest=await repo.ingest.latest_conversations(sorted(wanted)) if wanted else {},
-            automation=RuleBatch(repo),
+            stored_refs=await uow.ingest.conversations_by_message_ids(refs) if refs else {},
+            numbered=await uow.ingest.conversations_by_numbers(hints) if hints else {},
+            stored_latest=await uow.ingest.latest_conversations(sorted(wanted)) if wanted else {},
+            automation=RuleBatch(uow),
         )
 
-    async def next_number(self, repo: UnitOfWork) -> int:
+    async def next_number(self, uow: UnitOfWork) -> int:
         """The next conversation number, from a block reserved once per batch."""
         if not self.numbers:
-            first = await repo.counters.take_numbers(self.size)
+            first = await uow.counters.take_numbers(self.size)
             self.numbers = range(first, first + self.size)
         number, self.numbers = self.numbers[0], self.numbers[1:]
         return number
 
-    async def finish(self, repo: UnitOfWork) -> None:
+    async def finish(self, uow: UnitOfWork) -> None:
         """Store the turns the batch's rules moved; give back the conversation numbers the batch
         reserved and did not use (no gaps)."""
         await self.automation.finish()
         if self.numbers:
-            await repo.counters.return_numbers(self.numbers[0], self.numbers[-1])
+            await uow.counters.return_numbers(self.numbers[0], self.numbers[-1])
             self.numbers = range(0)
 
     def deduplicated(self, msg: InboundMessage) -> InboundMessage | None:

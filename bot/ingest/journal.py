@@ -125,8 +125,8 @@ class Journal:
         faults.hit("journaled")  # committed, not yet acknowledged
         self._wake.set()
 
-    async def _append(self, repo: UnitOfWork, rows: Sequence[tuple[str, str | None, bytes]]) -> list[None]:
-        await repo.journal.append(rows, self.clock.now())
+    async def _append(self, uow: UnitOfWork, rows: Sequence[tuple[str, str | None, bytes]]) -> list[None]:
+        await uow.journal.append(rows, self.clock.now())
         return [None] * len(rows)
 
     # --- the worker ------------------------------------------------------------------------------
@@ -135,8 +135,8 @@ class Journal:
         """Take back this instance's earlier claims and start the worker."""
         if self._task is not None:
             return
-        async with self.store.transaction() as repo:
-            await repo.journal.release(self.holder)
+        async with self.store.transaction() as uow:
+            await uow.journal.release(self.holder)
         self._task = asyncio.create_task(self._run(), name="journal-worker")
 
     async def close(self) -> None:
@@ -170,8 +170,8 @@ class Journal:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             with contextlib.suppress(Exception):
-                async with self.store.transaction() as repo:
-                    await repo.journal.release(self.holder)
+                async with self.store.transaction() as uow:
+                    await uow.journal.release(self.holder)
 
     async def idle(self) -> None:
         """Return once everything recorded so far has been processed (a worker round found nothing).
@@ -245,8 +245,8 @@ class Journal:
         """
         now = self.clock.now()
         limit = self.busy_batch if self._intake_busy() else self.batch
-        async with self.store.transaction() as repo:
-            entries = await repo.journal.claim(self.holder, now, now + self.claim, limit)
+        async with self.store.transaction() as uow:
+            entries = await uow.journal.claim(self.holder, now, now + self.claim, limit)
             items = [JournalItem(e.id, e.source, e.payload, e.received_at, e.attempts) for e in entries]
         if not items:
             return 0
@@ -254,8 +254,8 @@ class Journal:
         handled = await asyncio.gather(*(self._process(item) for item in items))
         finished = [item.id for item, ok in zip(items, handled, strict=True) if ok]
         if finished:  # entries whose effect did not mark them done itself (statuses, ignored ones)
-            async with self.store.transaction() as repo:
-                await repo.journal.finish(finished, self.clock.now())
+            async with self.store.transaction() as uow:
+                await uow.journal.finish(finished, self.clock.now())
         return len(items)
 
     async def _prune(self) -> None:
@@ -265,8 +265,8 @@ class Journal:
             return
         self._pruned_at = now
         try:
-            async with self.store.transaction() as repo:
-                pruned = await repo.journal.prune(now - self.keep_done)
+            async with self.store.transaction() as uow:
+                pruned = await uow.journal.prune(now - self.keep_done)
         except Exception:
             log.warning("pruning the journal failed; trying again in an hour")
             return
@@ -302,7 +302,7 @@ class Journal:
         delay = min(_BACKOFF_MAX_SECONDS, 2.0 ** (item.attempts + 1))
         retry_at = None if final else self.clock.now() + timedelta(seconds=delay)
         try:
-            async with self.store.transaction() as repo:
-                await repo.journal.defer(item.id, error, retry_at)
+            async with self.store.transaction() as uow:
+                await uow.journal.defer(item.id, error, retry_at)
         except Exception:  # the claim runs out and the entry is tried again
             log.warning("could not record a journal failure", extra={"entry": item.id})

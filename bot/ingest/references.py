@@ -11,13 +11,13 @@ __all__ = ["shown_text"]
 _UNKNOWN = "a message Threadline does not have"
 
 
-async def shown_text(repo: UnitOfWork, msg: InboundMessage) -> str:
+async def shown_text(uow: UnitOfWork, msg: InboundMessage) -> str:
     """The text to store for ``msg``: a reaction names what it reacts to, a quote starts with what it
     quotes."""
     ref = msg.reacts_to or msg.quotes
     if ref is None:
         return msg.text
-    found = await repo.messages.message_by_external_id(msg.channel, ref)
+    found = await uow.messages.message_by_external_id(msg.channel, ref)
     named = f"{found.author_name or 'someone'}'s “{preview(found.text)}”" if found is not None else _UNKNOWN
     if msg.reacts_to is not None:
         return f"{msg.text} to {named}"

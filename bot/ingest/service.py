@@ -95,65 +95,63 @@ class Ingestor:
 
     async def is_stored(self, channel: str, external_id: str) -> bool:
         """True when the message (channel, external id) is stored already (a redelivery)."""
-        async with self.store.transaction() as repo:
-            return bool(await repo.ingest.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
+        async with self.store.transaction() as uow:
+            return bool(await uow.ingest.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
 
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""
-        async with self.store.transaction() as repo:
-            return await repo.cursors.cursor(key)
+        async with self.store.transaction() as uow:
+            return await uow.cursors.cursor(key)
 
     async def save_cursor(self, key: str, value: str) -> None:
         """Store a channel's sync position without a message (e.g. past our own sent mail)."""
-        async with self.store.transaction() as repo:
-            await repo.cursors.save_cursor(key, value, self.clock.now())
+        async with self.store.transaction() as uow:
+            await uow.cursors.save_cursor(key, value, self.clock.now())
 
-    async def _process_batch(
-        self, repo: UnitOfWork, messages: Sequence[InboundMessage]
-    ) -> list[IngestResult]:
+    async def _process_batch(self, uow: UnitOfWork, messages: Sequence[InboundMessage]) -> list[IngestResult]:
         """Ingest a batch inside one transaction: bulk lookups first, one flush at the end."""
-        with repo.explicit_flushes():
-            index = await BatchIndex.load(repo, messages, self.settings.channel_rules)
-            results = [await self._process(repo, index, msg) for msg in messages]
-            await index.finish(repo)
+        with uow.explicit_flushes():
+            index = await BatchIndex.load(uow, messages, self.settings.channel_rules)
+            results = [await self._process(uow, index, msg) for msg in messages]
+            await index.finish(uow)
             # each message carries its channel's position after it: the batch's last one per channel counts
             for key, value in {m.cursor.key: m.cursor.value for m in messages if m.cursor}.items():
-                await repo.cursors.save_cursor(key, value, self.clock.now())
-            await repo.journal.finish([m.journal_id for m in messages if m.journal_id], self.clock.now())
+                await uow.cursors.save_cursor(key, value, self.clock.now())
+            await uow.journal.finish([m.journal_id for m in messages if m.journal_id], self.clock.now())
             faults.hit("mid_batch")  # crash-safety tests: everything written, nothing committed
             return results
 
-    async def _process(self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage) -> IngestResult:
+    async def _process(self, uow: UnitOfWork, index: BatchIndex, msg: InboundMessage) -> IngestResult:
         """Ingest one message of the batch."""
         deduplicated = index.deduplicated(msg)
         if deduplicated is None:
             return IngestResult(duplicate=True, conversation_number=None)
         msg = deduplicated
         answered = index.continued(msg, index.sender(msg))
-        result = await take_rating(repo, self.settings, msg, answered, self.clock.now())
+        result = await take_rating(uow, self.settings, msg, answered, self.clock.now())
         if result is None:
-            result = await self._store(repo, index, msg, self.settings.inbox(msg.inbox))
+            result = await self._store(uow, index, msg, self.settings.inbox(msg.inbox))
         return result
 
     async def _store(
-        self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
+        self, uow: UnitOfWork, index: BatchIndex, msg: InboundMessage, inbox: InboxSettings
     ) -> IngestResult:
         now = self.clock.now()
-        contact = await sender_contact(repo, index, msg, self.settings.inboxes, now)
+        contact = await sender_contact(uow, index, msg, self.settings.inboxes, now)
         kind, value = identities_of(msg, self.settings.channel_rules(msg.channel))[0]
         conversation, reopened, previous = self._match(index, msg, contact, inbox)
         created = conversation is None
         if conversation is None:
             conversation = await self._create(
-                repo, msg, contact, inbox, previous, await index.next_number(repo)
+                uow, msg, contact, inbox, previous, await index.next_number(uow)
             )
             index.add_conversation(conversation, contact)
         index.add_message(msg, conversation)
-        effects = Effects(repo, conversation, inbox, now)
+        effects = Effects(uow, conversation, inbox, now)
         if msg.auto_kind is None:
             conversation.last_inbound_at = _wrote_at(msg, now, conversation.last_inbound_at)
         conversation.updated_at = now
-        message = repo.messages.new_message(
+        message = uow.messages.new_message(
             conversation,
             MessageKind.INBOUND,
             now,
@@ -161,7 +159,7 @@ class Ingestor:
             external_id=msg.external_id,
             author_name=contact.name or (value if kind != NO_ADDRESS else NO_SENDER),
             subject=msg.subject,
-            text=await shown_text(repo, msg),
+            text=await shown_text(uow, msg),
             original_text=msg.original_text,
             html=msg.html,
             raw=msg.raw,
@@ -174,7 +172,7 @@ class Ingestor:
         if msg.extra.get("malformed"):  # one line; the surface marks a notice with ⚠
             await effects.notice(f"this mail was malformed: {msg.extra['malformed']}; shown as best read")
         for attachment in msg.attachments:
-            repo.messages.add_attachment(
+            uow.messages.add_attachment(
                 message,
                 filename=attachment.filename,
                 content_type=attachment.content_type,
@@ -191,7 +189,7 @@ class Ingestor:
         if msg.auto_kind:
             await index.automation.give_label(conversation, msg.auto_kind)
         if msg.bounced_refs:
-            await self._mark_bounced(repo, index, msg, effects)
+            await self._mark_bounced(uow, index, msg, effects)
         if reopened:
             await effects.event("customer", "reopened", f"reopened: {contact.name or value} wrote again")
         elif conversation.status == Status.SNOOZED and msg.auto_kind is None:
@@ -201,12 +199,12 @@ class Ingestor:
             await effects.card_changed()
         # rules may label, assign, reply, or route to another inbox
         inbox = await apply_rules(
-            repo, self.settings, conversation, msg, inbox, batch=index.automation, created=created, now=now
+            uow, self.settings, conversation, msg, inbox, batch=index.automation, created=created, now=now
         )
         lifecycle.customer_wrote(conversation, inbox, now, reopened=reopened, automatic=bool(msg.auto_kind))
         # no automatic answer without an address, nor to mail read again after a mailbox rebuild
         if msg.sender_address and not msg.resynced:
-            await maybe_send_away(repo, conversation, inbox, msg.auto_kind, now)
+            await maybe_send_away(uow, conversation, inbox, msg.auto_kind, now)
         return IngestResult(
             duplicate=False,
             conversation_number=conversation.number,
@@ -231,7 +229,7 @@ class Ingestor:
 
     async def _create(
         self,
-        repo: UnitOfWork,
+        uow: UnitOfWork,
         msg: InboundMessage,
         contact: Contact,
         inbox: InboxSettings,
@@ -254,8 +252,8 @@ class Ingestor:
             updated_at=now,
             last_inbound_at=_wrote_at(msg, now, None) if msg.auto_kind is None else None,
         )
-        repo.add(conversation)
-        repo.audit.record(
+        uow.add(conversation)
+        uow.audit.record(
             actor="customer",
             action="created",
             now=now,
@@ -267,14 +265,14 @@ class Ingestor:
             },
         )
         if previous is not None:
-            effects = Effects(repo, conversation, inbox, now)
+            effects = Effects(uow, conversation, inbox, now)
             await effects.notice(
                 f"follows up on #{previous.number} (closed); the customer wrote again after it closed"
             )
         return conversation
 
     async def _mark_bounced(
-        self, repo: UnitOfWork, index: BatchIndex, msg: InboundMessage, effects: Effects
+        self, uow: UnitOfWork, index: BatchIndex, msg: InboundMessage, effects: Effects
     ) -> None:
-        await record_bounce(repo, self.settings, msg, effects.now)
+        await record_bounce(uow, self.settings, msg, effects.now)
         await index.automation.give_label(effects.conversation, AutoKind.BOUNCE)

@@ -68,8 +68,8 @@ class DeliveryStatusService:
             log.info("unknown delivery status ignored", extra={"channel": channel, "status": status[:30]})
             return StatusOutcome.UNKNOWN_STATUS
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            message = await repo.messages.message_by_external_id(channel, external_id)
+        async with self.store.transaction() as uow:
+            message = await uow.messages.message_by_external_id(channel, external_id)
             if message is None or message.kind != MessageKind.OUTBOUND:
                 log.info("status for an unknown message", extra={"channel": channel, "status": status})
                 return StatusOutcome.UNKNOWN_MESSAGE
@@ -79,9 +79,9 @@ class DeliveryStatusService:
             ):
                 return StatusOutcome.UNCHANGED
             failure = error if status == DeliveryStatus.FAILED else None
-            await repo.messages.set_delivery_status(message, status, failure)
-            conversation = await repo.conversations.conversation(message.conversation_id)
-            effects = Effects(repo, conversation, self.settings.inbox(conversation.inbox), now)
+            await uow.messages.set_delivery_status(message, status, failure)
+            conversation = await uow.conversations.conversation(message.conversation_id)
+            effects = Effects(uow, conversation, self.settings.inbox(conversation.inbox), now)
             if status == DeliveryStatus.FAILED:
                 await effects.notice(
                     reply_failed(

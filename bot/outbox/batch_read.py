@@ -75,14 +75,14 @@ def _into_thread(row: OutboxRow) -> bool:
     return bool(_surface(row)) and row.kind not in OUTSIDE_THREADS and row.conversation_id is not None
 
 
-async def read_batch(repo: UnitOfWork, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
+async def read_batch(uow: UnitOfWork, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
     """Read everything the rows' thread deliveries need; a row that cannot be read here (its
     conversation or message gone, its inbox no longer configured) is left to ``read_one``, whose
     error says why when it is delivered."""
     read_at = time.monotonic()
     ids = {row.conversation_id for row in rows if row.conversation_id is not None}
-    conversations = await repo.batch.conversations_by_id(ids)
-    threads = await repo.batch.threads_of_many(ids)
+    conversations = await uow.batch.conversations_by_id(ids)
+    threads = await uow.batch.threads_of_many(ids)
     wanted = [row for row in rows if _into_thread(row) and row.conversation_id in conversations]
     cards = {  # rows that send a card: every kind but a post into an open thread
         row.id: conversations[row.conversation_id]
@@ -91,17 +91,17 @@ async def read_batch(repo: UnitOfWork, settings: Settings, rows: Sequence[Outbox
         and ((row.conversation_id, _surface(row)) not in threads or row.kind not in (POST, NOTICE))
     }
     edits = [row for row in wanted if row.id in cards and (row.conversation_id, _surface(row)) in threads]
-    sent = await repo.cards.fingerprints_of({(_surface(row), row.conversation_id or 0) for row in edits})
+    sent = await uow.cards.fingerprints_of({(_surface(row), row.conversation_id or 0) for row in edits})
     shown = {c.id: c for c in cards.values()}
-    contacts = await repo.batch.contacts_by_id({c.contact_id for c in shown.values()})
-    agents = await repo.agents.agent_names(
+    contacts = await uow.batch.contacts_by_id({c.contact_id for c in shown.values()})
+    agents = await uow.agents.agent_names(
         {c.assignee_id for c in shown.values() if c.assignee_id is not None}
     )
-    labels = await repo.batch.labels_of_many(shown)
-    accounts = await repo.batch.accounts_of_many(shown)
+    labels = await uow.batch.labels_of_many(shown)
+    accounts = await uow.batch.accounts_of_many(shown)
     message_ids = {row.message_id for row in wanted if row.kind == POST and row.message_id is not None}
-    messages = await repo.batch.messages_by_id(message_ids)
-    attachments = await repo.batch.attachments_of_many(messages)
+    messages = await uow.batch.messages_by_id(message_ids)
+    attachments = await uow.batch.attachments_of_many(messages)
     deliveries: dict[int, ThreadDelivery] = {}
     for row in wanted:
         assert row.conversation_id is not None
@@ -151,9 +151,9 @@ async def read_batch(repo: UnitOfWork, settings: Settings, rows: Sequence[Outbox
     return BatchRead(conversations, threads, deliveries)
 
 
-async def read_one(repo: UnitOfWork, settings: Settings, row: OutboxRow) -> ThreadDelivery:
+async def read_one(uow: UnitOfWork, settings: Settings, row: OutboxRow) -> ThreadDelivery:
     """Read what one thread row delivers, as it is now; raises what explains a row that cannot be read."""
-    read = await read_batch(repo, settings, [row])
+    read = await read_batch(uow, settings, [row])
     found = read.deliveries.get(row.id)
     if found is not None:
         return replace(found, batched=False)

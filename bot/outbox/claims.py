@@ -61,8 +61,8 @@ class ClaimKeeper:
         now = self.clock.now()
         if row.next_attempt_at - now > self.claim / 2:
             return True  # no other instance can have claimed it yet
-        async with self.store.transaction() as repo:
-            kept = await repo.outbox.renew_outbox_claim(row.id, row.attempts, now + self.claim)
+        async with self.store.transaction() as uow:
+            kept = await uow.outbox.renew_outbox_claim(row.id, row.attempts, now + self.claim)
         if kept:
             row.next_attempt_at = now + self.claim
         else:
@@ -84,9 +84,9 @@ class ClaimKeeper:
             return
         until = self.clock.now() + self.claim
         lost: list[OutboxRow] = []
-        async with self.store.transaction() as repo:
+        async with self.store.transaction() as uow:
             for row in list(self._held.values()):
-                if await repo.outbox.renew_outbox_claim(row.id, row.attempts, until):
+                if await uow.outbox.renew_outbox_claim(row.id, row.attempts, until):
                     row.next_attempt_at = until
                 else:
                     lost.append(row)

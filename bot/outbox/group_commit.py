@@ -126,13 +126,13 @@ class GroupCommit:
 
     async def _write(self, group: list[Delivered]) -> None:
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            await repo.outbox.mark_delivered_many([(d.row.id, d.external) for d in group], now)
-            await repo.threads.save_threads([d.thread for d in group if d.thread is not None], now)
-            await repo.cards.save_fingerprints(dict(d.card for d in group if d.card is not None), now)
-            waits = await repo.sends.outbox_waits_of([d.row.id for d in group])
+        async with self.store.transaction() as uow:
+            await uow.outbox.mark_delivered_many([(d.row.id, d.external) for d in group], now)
+            await uow.threads.save_threads([d.thread for d in group if d.thread is not None], now)
+            await uow.cards.save_fingerprints(dict(d.card for d in group if d.card is not None), now)
+            waits = await uow.sends.outbox_waits_of([d.row.id for d in group])
             for delivered in group:
                 row = delivered.row
                 if row.kind == SEND and row.message_id is not None:
-                    await record_sent(repo, self.settings, row, delivered.external, now)
-                await sent_after_wait(repo, self.settings, row, waits.get(row.id), now)
+                    await record_sent(uow, self.settings, row, delivered.external, now)
+                await sent_after_wait(uow, self.settings, row, waits.get(row.id), now)

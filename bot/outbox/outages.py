@@ -164,29 +164,29 @@ class OutageTracker:
         inbox = self.settings.inboxes.get(inbox_name)
         if inbox is None:
             return False
-        async with self.store.transaction() as repo:
+        async with self.store.transaction() as uow:
             lease = f"outage:{component}"
-            if take and not await repo.leases.take(lease, self.holder, now, now + _OUTAGE_LEASE):
+            if take and not await uow.leases.take(lease, self.holder, now, now + _OUTAGE_LEASE):
                 return False
             if not take:
-                await repo.leases.release(lease, self.holder)
+                await uow.leases.release(lease, self.holder)
             payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
             destination = surface_destination(inbox.surface)
             # about no conversation (a brand-new inbox has none yet), due at once: its claim ends now
-            await repo.outbox.enqueue_claimed(destination, CHANNEL_POST, now, now, payload)
+            await uow.outbox.enqueue_claimed(destination, CHANNEL_POST, now, now, payload)
         return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversations.conversation(conversation_id)
+        async with self.store.transaction() as uow:
+            conversation = await uow.conversations.conversation(conversation_id)
             inbox = self.settings.inbox(conversation.inbox)
-            await Effects(repo, conversation, inbox, now).notice(text)
+            await Effects(uow, conversation, inbox, now).notice(text)
 
     async def _announce_down(self, destination: str, state: _State) -> bool:
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            if not await repo.leases.take(f"outage:{destination}", self.holder, now, now + _OUTAGE_LEASE):
+        async with self.store.transaction() as uow:
+            if not await uow.leases.take(f"outage:{destination}", self.holder, now, now + _OUTAGE_LEASE):
                 return False  # another instance announced it
         if destination.startswith("surface:") or state.conversation_id is None:
             return True  # nobody could read it there; the recovery notice tells the story
@@ -202,8 +202,8 @@ class OutageTracker:
     async def _announce_back(self, destination: str, state: _State, lasted: timedelta) -> None:
         if not state.announced or state.conversation_id is None:
             return
-        async with self.store.transaction() as repo:
-            await repo.leases.release(f"outage:{destination}", self.holder)
+        async with self.store.transaction() as uow:
+            await uow.leases.release(f"outage:{destination}", self.holder)
         name = self.settings.destination_label(destination)
         await self._notice(
             state.conversation_id,

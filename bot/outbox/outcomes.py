@@ -31,15 +31,15 @@ def card_fingerprint(card: CardView) -> str:
 
 
 async def record_sent(
-    repo: UnitOfWork, settings: Settings, row: OutboxRow, external: str | None, now: datetime
+    uow: UnitOfWork, settings: Settings, row: OutboxRow, external: str | None, now: datetime
 ) -> None:
     """A ``send`` row was delivered: store the external id, update SLA clocks, echo it, refresh the card."""
     assert row.message_id is not None and row.conversation_id is not None
-    message = await repo.messages.message(row.message_id)
-    conversation = await repo.conversations.conversation(row.conversation_id)
+    message = await uow.messages.message(row.message_id)
+    conversation = await uow.conversations.conversation(row.conversation_id)
     inbox = settings.inbox(conversation.inbox)
-    effects = Effects(repo, conversation, inbox, now)
-    message.external_id = await unused_external_id(repo, message, external, effects)
+    effects = Effects(uow, conversation, inbox, now)
+    message.external_id = await unused_external_id(uow, message, external, effects)
     message.delivery_status = DeliveryStatus.SENT
     message.delivery_error = None
     if not (message.meta or {}).get("auto_submitted"):  # an away message is no response
@@ -49,17 +49,17 @@ async def record_sent(
 
 
 async def show_failure(
-    repo: UnitOfWork, settings: Settings, row: OutboxRow, error: DeliveryError, now: datetime
+    uow: UnitOfWork, settings: Settings, row: OutboxRow, error: DeliveryError, now: datetime
 ) -> None:
     """A row was given up: mark a reply failed and say so in the thread (with how to retry).
 
     A row about no conversation (a digest) has no thread to say it in; the log says it."""
     if row.conversation_id is None:
         return
-    conversation = await repo.conversations.conversation(row.conversation_id)
-    effects = Effects(repo, conversation, settings.inbox(conversation.inbox), now)
+    conversation = await uow.conversations.conversation(row.conversation_id)
+    effects = Effects(uow, conversation, settings.inbox(conversation.inbox), now)
     if row.kind == SEND and row.message_id is not None:
-        message = await repo.messages.message(row.message_id)
+        message = await uow.messages.message(row.message_id)
         message.delivery_status = DeliveryStatus.FAILED
         message.delivery_error = error.reason[:2000]
         gave_up = not isinstance(error, PermanentDeliveryError)
@@ -85,8 +85,8 @@ def retry_delay(outbox: OutboxSettings, attempts: int, retry_after: float | None
     return min(outbox.backoff_max_seconds, outbox.backoff_base_seconds * 2 ** max(0, attempts - 1))
 
 
-async def hand_back(repo: UnitOfWork, row_id: int, now: datetime) -> None:
+async def hand_back(uow: UnitOfWork, row_id: int, now: datetime) -> None:
     """Undo a claim that was never acted on: the row is due again now and the attempt does not count."""
-    stored = await repo.outbox.outbox_row(row_id)
+    stored = await uow.outbox.outbox_row(row_id)
     stored.attempts = max(0, stored.attempts - 1)
     stored.next_attempt_at = now

@@ -50,8 +50,8 @@ async def _channel_post(store: Store, row: OutboxRow, surface: Surface, pace: Pa
     chat_channel = str(row.payload.get("chat_channel", ""))
     thread = None
     if row.conversation_id is not None:
-        async with store.transaction() as repo:
-            thread = await repo.threads.thread_of(row.conversation_id, surface.name)
+        async with store.transaction() as uow:
+            thread = await uow.threads.thread_of(row.conversation_id, surface.name)
     linked = thread is not None and row.payload.get("link", True)  # an outage notice links no thread
     ref = ThreadRef(thread.chat_channel, thread.thread_id, thread.card_id) if thread and linked else None
     text = str(row.payload.get("text", ""))

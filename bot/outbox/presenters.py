@@ -69,18 +69,18 @@ def post_of(message: Message, conversation: Conversation, attachments: list[Atta
 
 
 async def outbound_view(
-    repo: UnitOfWork, message: Message, conversation: Conversation, settings: Settings
+    uow: UnitOfWork, message: Message, conversation: Conversation, settings: Settings
 ) -> OutboundView:
     """A reply as a channel sender needs it, with the thread's references."""
-    contact = await repo.contacts.contact(conversation.contact_id)
+    contact = await uow.contacts.contact(conversation.contact_id)
     inbox = settings.inbox(conversation.inbox)
     refs = [
         r
-        for r in await repo.messages.external_ids_of(conversation.id, conversation.channel)
+        for r in await uow.messages.external_ids_of(conversation.id, conversation.channel)
         if r != message.external_id
     ]
     meta = message.meta or {}
-    last_meta = await repo.messages.last_customer_meta(conversation.id)
+    last_meta = await uow.messages.last_customer_meta(conversation.id)
     return OutboundView(
         uid=message.uid,
         conversation_number=conversation.number,
@@ -95,7 +95,7 @@ async def outbound_view(
         thread_refs=tuple(refs),
         attachments=tuple(
             AttachmentView(a.filename, a.content_type, a.size, a.data)
-            for a in await repo.messages.attachments_of(message.id)
+            for a in await uow.messages.attachments_of(message.id)
         ),
         template=meta.get("template"),
         template_params=tuple(meta.get("template_params", ())),

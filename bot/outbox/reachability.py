@@ -10,9 +10,9 @@ from storage.models import Conversation
 __all__ = ["no_address_refusal"]
 
 
-async def no_address_refusal(repo: UnitOfWork, settings: Settings, conversation: Conversation) -> str | None:
+async def no_address_refusal(uow: UnitOfWork, settings: Settings, conversation: Conversation) -> str | None:
     """Why a reply in ``conversation`` cannot be sent (its customer has no address), or None."""
-    contact = await repo.contacts.contact(conversation.contact_id)
+    contact = await uow.contacts.contact(conversation.contact_id)
     if contact_address(settings, contact, conversation.channel):
         return None
     return (

@@ -73,7 +73,7 @@ class RefusalNotices:
         label = self.settings.destination_label(surface_destination(surface))
         return f"{label} (every channel)" if scope == WHOLE_SURFACE else f"{label} channel {scope}"
 
-    async def refused(self, repo: UnitOfWork, surface: str, scope: str, reason: str) -> bool:
+    async def refused(self, uow: UnitOfWork, surface: str, scope: str, reason: str) -> bool:
         """Queue the one notice that ``scope`` refuses, in the unit of work that marks it; False when
         another instance told it or there is nowhere to post (the log line stands)."""
         place = self.place(surface, scope)
@@ -84,13 +84,13 @@ class RefusalNotices:
             f"{self._where(surface, scope)} refuses Threadline's posts: {reason}. The conversations "
             "there wait and nothing is lost; once it is fixed each one is shown again in full, once."
         )
-        if not await repo.leases.take(notice_lease(surface, scope), self.holder, now, now + _TOLD_FOR):
+        if not await uow.leases.take(notice_lease(surface, scope), self.holder, now, now + _TOLD_FOR):
             return False
-        await self._post(repo, place, text)
+        await self._post(uow, place, text)
         return True
 
     async def healed(
-        self, repo: UnitOfWork, surface: str, scope: str, reason: str, conversations: int
+        self, uow: UnitOfWork, surface: str, scope: str, reason: str, conversations: int
     ) -> None:
         """Queue the one notice that ``scope`` works again (``reason``: what it refused with), in the
         unit of work that queues the re-mirror (a crash loses neither or both)."""
@@ -105,20 +105,20 @@ class RefusalNotices:
         verb = "is" if conversations == 1 else "are"
         where = self._where(surface, scope)
         text = f"✅ {where} works again{was}; {count} that waited {verb} shown again in full."
-        await repo.leases.release(notice_lease(surface, scope), self.holder)
-        await self._post(repo, place, text)
+        await uow.leases.release(notice_lease(surface, scope), self.holder)
+        await self._post(uow, place, text)
 
     async def forget(self, surface: str, scope: str) -> None:
         """Another instance healed ``scope``: give up this instance's lease on telling it."""
-        async with self.store.transaction() as repo:
-            await repo.leases.release(notice_lease(surface, scope), self.holder)
+        async with self.store.transaction() as uow:
+            await uow.leases.release(notice_lease(surface, scope), self.holder)
 
     def _first_channel(self, surface: str) -> str:
         return next((i.chat_channel for i in self.settings.inboxes.values() if i.surface == surface), "")
 
-    async def _post(self, repo: UnitOfWork, place: tuple[str, str], text: str) -> None:
+    async def _post(self, uow: UnitOfWork, place: tuple[str, str], text: str) -> None:
         surface, chat_channel = place
         now = self.clock.now()
         payload = {"chat_channel": chat_channel, "text": text, "link": False}
         # a row about no conversation, due at once (claimed by nobody: its claim ends now)
-        await repo.outbox.enqueue_claimed(surface_destination(surface), CHANNEL_POST, now, now, payload)
+        await uow.outbox.enqueue_claimed(surface_destination(surface), CHANNEL_POST, now, now, payload)

@@ -52,7 +52,7 @@ def _again(rows: list[OutboxRow], fresh: bool) -> list[OutboxRow]:
 
 
 async def remirror(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     conversation: Conversation,
     surface: str,
     now: datetime,
@@ -65,26 +65,26 @@ async def remirror(
     Taken under the conversation's row lock, so two instances re-mirroring it at once take turns;
     ``replacing`` (the row whose delivery found the thread gone): when another instance's re-mirror
     already replaced it, nothing more is queued (the mirror is already complete)."""
-    await repo.repairs.lock_mirror(conversation.id)
+    await uow.repairs.lock_mirror(conversation.id)
     destination = surface_destination(surface)
-    rows = await repo.repairs.mirror_rows(conversation.id, destination)
+    rows = await uow.repairs.mirror_rows(conversation.id, destination)
     if replacing is not None and any(r.id == replacing and r.status not in _UNDELIVERED for r in rows):
         return Remirrored(posts=0, superseded=0)
-    if fresh or await repo.threads.thread_of(conversation.id, surface) is None:
+    if fresh or await uow.threads.thread_of(conversation.id, surface) is None:
         fresh = True
-        await repo.threads.forget_thread(conversation.id, surface)
+        await uow.threads.forget_thread(conversation.id, surface)
     again = _again(rows, fresh)
-    await repo.repairs.supersede([r.id for r in rows if r.status in _UNDELIVERED])
-    await repo.outbox.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
+    await uow.repairs.supersede([r.id for r in rows if r.status in _UNDELIVERED])
+    await uow.outbox.enqueue(conversation, destination, CARD, now)  # opens the thread when there is none
     messages: dict[int, Message] = {}
     for row in again:
         payload: dict[str, Any] = dict(row.payload or {})
         if row.kind == POST and row.message_id is not None:
-            messages[row.message_id] = messages.get(row.message_id) or await repo.messages.message(
+            messages[row.message_id] = messages.get(row.message_id) or await uow.messages.message(
                 row.message_id
             )
-            await repo.outbox.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
+            await uow.outbox.enqueue(conversation, destination, POST, now, message=messages[row.message_id])
         else:
-            await repo.outbox.enqueue(conversation, destination, row.kind, now, payload=payload)
+            await uow.outbox.enqueue(conversation, destination, row.kind, now, payload=payload)
     superseded = sum(1 for r in rows if r.status in _UNDELIVERED)
     return Remirrored(posts=sum(1 for r in again if r.kind == POST), superseded=superseded)

@@ -85,32 +85,32 @@ class Repairs:
         The first call reads the broken scopes stored by an earlier run or another instance, so a
         restarted instance never posts a waiting conversation's rows before its re-mirror."""
         if not self._read_stored:
-            async with self.store.transaction() as repo:
-                scopes = await repo.repairs.broken_scopes()
+            async with self.store.transaction() as uow:
+                scopes = await uow.repairs.broken_scopes()
             self.broken.update({(s.surface, s.scope): s.reason for s in scopes})
             self._read_stored = True
         if row.conversation_id in self.remirrored:  # claimed before its re-mirror replaced it?
-            async with self.store.transaction() as repo:
-                if (await repo.outbox.outbox_row(row.id)).status != "pending":
+            async with self.store.transaction() as uow:
+                if (await uow.outbox.outbox_row(row.id)).status != "pending":
                     return True  # superseded while it waited for a delivery slot: never posted
         if row.conversation_id is None or not any(name == surface for name, _ in self.broken):
             return False  # no mirror (a digest), or nothing broken on this surface as far as we know
-        async with self.store.transaction() as repo:
-            if not await repo.repairs.needs_repair(row.conversation_id, surface):
+        async with self.store.transaction() as uow:
+            if not await uow.repairs.needs_repair(row.conversation_id, surface):
                 return False
-            await repo.repairs.park(row.id, "waiting for the surface to be repaired")
+            await uow.repairs.park(row.id, "waiting for the surface to be repaired")
         return True
 
     async def refused(self, row: OutboxRow, surface: str, error: SurfaceRefused) -> None:
         """A permanent refusal: mark the conversation, park the row, tell the team once per scope."""
         now = self.clock.now()
         assert row.conversation_id is not None  # a digest's refusal fails it (``Dispatcher``)
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversations.conversation(row.conversation_id)
+        async with self.store.transaction() as uow:
+            conversation = await uow.conversations.conversation(row.conversation_id)
             scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
-            first = await repo.repairs.mark_repair(conversation.id, surface, scope, error.reason, now)
-            await repo.repairs.park(row.id, error.reason)
-            told = first and await self.notices.refused(repo, surface, scope, error.reason)
+            first = await uow.repairs.mark_repair(conversation.id, surface, scope, error.reason, now)
+            await uow.repairs.park(row.id, error.reason)
+            told = first and await self.notices.refused(uow, surface, scope, error.reason)
         self.broken[(surface, scope)] = error.reason
         self.states[(surface, scope)] = f"broken: {error.reason}"
         if first:
@@ -128,9 +128,9 @@ class Repairs:
     async def rebuild(self, row: OutboxRow, surface: str) -> Remirrored:
         """The card or thread is gone on the platform: a new card with the thread's whole history."""
         assert row.conversation_id is not None  # only a conversation's own rows find its thread gone
-        async with self.store.transaction() as repo:
-            conversation = await repo.conversations.conversation(row.conversation_id)
-            done = await remirror(repo, conversation, surface, self.clock.now(), fresh=True, replacing=row.id)
+        async with self.store.transaction() as uow:
+            conversation = await uow.conversations.conversation(row.conversation_id)
+            done = await remirror(uow, conversation, surface, self.clock.now(), fresh=True, replacing=row.id)
         self.remirrored.add(conversation.id)
         log.warning(
             "thread gone; recreating the card with its history",
@@ -148,8 +148,8 @@ class Repairs:
         if row.conversation_id is None:  # a digest: its chat channel is in the row
             chat_channel = str(row.payload.get("chat_channel", ""))
         else:
-            async with self.store.transaction() as repo:
-                inbox = (await repo.conversations.conversation(row.conversation_id)).inbox
+            async with self.store.transaction() as uow:
+                inbox = (await uow.conversations.conversation(row.conversation_id)).inbox
             chat_channel = self.chat_channel_of(row, inbox)
         for scope in (WHOLE_SURFACE, chat_channel):
             if (surface, scope) in self.broken:
@@ -162,14 +162,14 @@ class Repairs:
         now = self.clock.now()
         count = 0
         reason = self.broken.get((surface, scope), "")
-        async with self.store.transaction() as repo:
-            for conversation_id in await repo.repairs.take_repairs(surface, scope):
-                conversation = await repo.conversations.conversation(conversation_id)
-                await remirror(repo, conversation, surface, now, fresh=False)
+        async with self.store.transaction() as uow:
+            for conversation_id in await uow.repairs.take_repairs(surface, scope):
+                conversation = await uow.conversations.conversation(conversation_id)
+                await remirror(uow, conversation, surface, now, fresh=False)
                 self.remirrored.add(conversation.id)
                 count += 1
             if count:  # this instance took the waiting conversations: it tells the team, once
-                await self.notices.healed(repo, surface, scope, reason, count)
+                await self.notices.healed(uow, surface, scope, reason, count)
         faults.hit("remirror_queued")  # crash-safety tests: the re-mirror is committed, nothing posted
         self.broken.pop((surface, scope), None)
         self.states[(surface, scope)] = "ok"
@@ -188,8 +188,8 @@ class Repairs:
         the numbers queued (not those of an inbox no longer configured)."""
         now = self.clock.now()
         done: list[int] = []
-        async with self.store.transaction() as repo:
-            conversations = await repo.repairs.conversations_for_resync(
+        async with self.store.transaction() as uow:
+            conversations = await uow.repairs.conversations_for_resync(
                 None if numbers is None else list(numbers)
             )
             for conversation in conversations:
@@ -197,8 +197,8 @@ class Repairs:
                 if inbox is None:  # its inbox is no longer configured: it has no thread to mirror into
                     continue
                 surface = inbox.surface
-                await repo.repairs.drop_repair(conversation.id, surface)
-                await remirror(repo, conversation, surface, now, fresh=True)
+                await uow.repairs.drop_repair(conversation.id, surface)
+                await remirror(uow, conversation, surface, now, fresh=True)
                 self.remirrored.add(conversation.id)
                 done.append(conversation.number)
         self.notify()
@@ -206,8 +206,8 @@ class Repairs:
 
     async def probe_all(self) -> None:
         """Probe every broken scope (as stored, so every instance sees all) and heal those that work."""
-        async with self.store.transaction() as repo:
-            scopes = await repo.repairs.broken_scopes()
+        async with self.store.transaction() as uow:
+            scopes = await uow.repairs.broken_scopes()
         self.broken = {(s.surface, s.scope): s.reason for s in scopes}
         for key in self._told - set(self.broken):  # another instance healed it: the lease is not needed
             await self.notices.forget(*key)

@@ -53,18 +53,18 @@ class StoredParts:
 
     async def record(self, part: int, external_id: str) -> None:
         """Commit that part ``part`` went out as ``external_id`` (before anything else is sent)."""
-        async with self.store.transaction() as repo:
-            await repo.sends.record_part(self.message_id, part, external_id, self.clock.now())
+        async with self.store.transaction() as uow:
+            await uow.sends.record_part(self.message_id, part, external_id, self.clock.now())
         self.parts[part] = external_id
 
 
 async def unused_external_id(
-    repo: UnitOfWork, message: Message, external: str | None, effects: Effects
+    uow: UnitOfWork, message: Message, external: str | None, effects: Effects
 ) -> str | None:
     """``external`` when no other message of the channel carries it; else None, and a thread notice."""
     if external is None or message.channel is None:
         return external
-    other = await repo.sends.message_with_external_id(message.channel, external)
+    other = await uow.sends.message_with_external_id(message.channel, external)
     if other is None or other == message.id:
         return external
     await effects.notice(

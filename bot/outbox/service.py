@@ -128,10 +128,10 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim and deliver one batch of due rows; return how many were claimed."""
         now = self.clock.now()
-        async with self.store.transaction() as repo:
+        async with self.store.transaction() as uow:
             lease = now + timedelta(seconds=self.settings.ops.claim_seconds)
-            rows = await repo.outbox.claim_outbox(now, lease, self.settings.outbox.batch_size)
-            batch = await read_batch(repo, self.settings, rows)
+            rows = await uow.outbox.claim_outbox(now, lease, self.settings.outbox.batch_size)
+            batch = await read_batch(uow, self.settings, rows)
         lanes: dict[str | int, list[OutboxRow]] = {}
         for row in rows:  # rows adding messages to one chat channel go one after another, in order
             key = lane_key(batch, self.settings, row)
@@ -157,9 +157,9 @@ class Dispatcher:
                 rest = rows[index + 1 :]
             for waiting in rest:
                 self.claims.release(waiting)
-            async with self.store.transaction() as repo:
+            async with self.store.transaction() as uow:
                 for waiting in rest:
-                    await hand_back(repo, waiting.id, until)
+                    await hand_back(uow, waiting.id, until)
             return
 
     async def deliver_claimed(self, row: OutboxRow) -> bool:
@@ -170,8 +170,8 @@ class Dispatcher:
         return went and await self._is_done(row.id)
 
     async def _is_done(self, row_id: int) -> bool:
-        async with self.store.transaction() as repo:
-            return (await repo.outbox.outbox_row(row_id)).status == "done"
+        async with self.store.transaction() as uow:
+            return (await uow.outbox.outbox_row(row_id)).status == "done"
 
     async def drain(self, max_rounds: int = 1000) -> None:
         """Deliver until nothing is due now (tests and the CLI use it)."""
@@ -245,8 +245,8 @@ class Dispatcher:
 
     async def _hand_back(self, row: OutboxRow) -> None:
         """Shutting down: make a claimed, unstarted row due again at once (for this or another instance)."""
-        async with self.store.transaction() as repo:
-            await hand_back(repo, row.id, self.clock.now())
+        async with self.store.transaction() as uow:
+            await hand_back(uow, row.id, self.clock.now())
 
     async def _deliver(self, row: OutboxRow, batch: BatchRead | None) -> Delivered:
         kind, _, name = row.destination.partition(":")
@@ -286,9 +286,9 @@ class Dispatcher:
                 await self._pace(surface, read.chat_channel)
                 return Delivered(row, await surface.post(ref, post), opened, fingerprint)
             except Exception:  # the card is up: its thread is kept, so a retry posts into it
-                async with self.store.transaction() as repo:
-                    await repo.threads.save_threads([opened], self.clock.now())
-                    await repo.cards.save_fingerprints(dict([fingerprint]), self.clock.now())
+                async with self.store.transaction() as uow:
+                    await uow.threads.save_threads([opened], self.clock.now())
+                    await uow.cards.save_fingerprints(dict([fingerprint]), self.clock.now())
                 raise
         assert read.thread is not None
         ref = ThreadRef(read.thread.chat_channel, read.thread.thread_id, read.thread.card_id)
@@ -299,8 +299,8 @@ class Dispatcher:
         return Delivered(row, await surface.post(ref, post))
 
     async def _read_one(self, row: OutboxRow) -> ThreadDelivery:
-        async with self.store.transaction() as repo:
-            return await read_one(repo, self.settings, row)
+        async with self.store.transaction() as uow:
+            return await read_one(uow, self.settings, row)
 
     def _skipped(self, row: OutboxRow, surface: Surface, read: ThreadDelivery) -> Delivered:
         self.skipped_card_edits += 1
@@ -328,11 +328,11 @@ class Dispatcher:
             raise PermanentDeliveryError(f"channel '{channel}' is not configured")
         if row.message_id is None or row.conversation_id is None:
             raise PermanentDeliveryError("send row without a message")
-        async with self.store.transaction() as repo:
-            message = await repo.messages.message(row.message_id)
-            conversation = await repo.conversations.conversation(row.conversation_id)
-            view = await outbound_view(repo, message, conversation, self.settings)
-            parts = StoredParts(self.store, self.clock, message.id, await repo.sends.sent_parts(message.id))
+        async with self.store.transaction() as uow:
+            message = await uow.messages.message(row.message_id)
+            conversation = await uow.conversations.conversation(row.conversation_id)
+            view = await outbound_view(uow, message, conversation, self.settings)
+            parts = StoredParts(self.store, self.clock, message.id, await uow.sends.sent_parts(message.id))
         return await sender.send(view, parts)
 
     async def _recorded(self, group: Sequence[Delivered]) -> None:
@@ -363,18 +363,18 @@ class Dispatcher:
             if kind == "surface" and name in self.surfaces:
                 self.pacer.penalise(name, error.retry_after)
         final = isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts
-        async with self.store.transaction() as repo:
-            stored = await repo.outbox.outbox_row(row.id)
+        async with self.store.transaction() as uow:
+            stored = await uow.outbox.outbox_row(row.id)
             stored.attempts = attempts
             stored.last_error = error.reason[:2000]
             if error.rate_limited:
-                await count_rate_limit(repo, self.settings, row, now)
+                await count_rate_limit(uow, self.settings, row, now)
             if not final:
                 delay = retry_delay(outbox, attempts, error.retry_after)
                 stored.next_attempt_at = retry_at = now + timedelta(seconds=delay)
             else:
                 stored.status = "failed"
-                await show_failure(repo, self.settings, row, error, now)
+                await show_failure(uow, self.settings, row, error, now)
         metrics.inc(
             metrics.DELIVERY_FAILURES, destination=row.destination, kind=row.kind, final=str(final).lower()
         )

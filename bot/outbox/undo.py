@@ -38,28 +38,28 @@ async def hold_reply(effects: Effects, settings: Settings, message: Message) -> 
 
 
 async def undo_latest(
-    repo: UnitOfWork, effects: Effects, actor: str, message_id: int | None = None
+    uow: UnitOfWork, effects: Effects, actor: str, message_id: int | None = None
 ) -> Message | None:
     """Take back the conversation's newest reply (or reply ``message_id``) that has not left the outbox;
     None when there is none. The reply stays stored, marked ``undone``; the thread is told."""
-    for row in await repo.outbox.held_sends(effects.conversation.id):
+    for row in await uow.outbox.held_sends(effects.conversation.id):
         if row.message_id is None or message_id not in (None, row.message_id):
             continue
-        if not await repo.outbox.keep_held(row.id, cancel=True):
+        if not await uow.outbox.keep_held(row.id, cancel=True):
             continue
-        message = await repo.messages.message(row.message_id)
+        message = await uow.messages.message(row.message_id)
         message.delivery_status = DeliveryStatus.UNDONE
-        repo.audit.record(actor=actor, action="undone", now=effects.now, conversation=effects.conversation)
+        uow.audit.record(actor=actor, action="undone", now=effects.now, conversation=effects.conversation)
         await effects.notice(f"Reply undone by {actor}; the customer did not get it.")
         await effects.card_changed()
         return message
     return None
 
 
-async def revise_held(repo: UnitOfWork, message: Message, text: str) -> bool:
+async def revise_held(uow: UnitOfWork, message: Message, text: str) -> bool:
     """Give a reply still inside its undo window new text; False when it already left (or was undone)."""
-    row = await repo.outbox.held_send_of(message.id)
-    if row is None or not await repo.outbox.keep_held(row.id):
+    row = await uow.outbox.held_send_of(message.id)
+    if row is None or not await uow.outbox.keep_held(row.id):
         return False
     message.text = text
     return True

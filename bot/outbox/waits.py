@@ -22,16 +22,16 @@ from storage.repo_sends import OutboxWaitRow
 __all__ = ["count_rate_limit", "sent_after_wait"]
 
 
-async def _notice(repo: UnitOfWork, settings: Settings, row: OutboxRow, text: str, now: datetime) -> None:
+async def _notice(uow: UnitOfWork, settings: Settings, row: OutboxRow, text: str, now: datetime) -> None:
     if row.conversation_id is None:  # a digest: no thread to tell
         return
-    conversation = await repo.conversations.conversation(row.conversation_id)
-    await Effects(repo, conversation, settings.inbox(conversation.inbox), now).notice(text)
+    conversation = await uow.conversations.conversation(row.conversation_id)
+    await Effects(uow, conversation, settings.inbox(conversation.inbox), now).notice(text)
 
 
-async def count_rate_limit(repo: UnitOfWork, settings: Settings, row: OutboxRow, now: datetime) -> None:
+async def count_rate_limit(uow: UnitOfWork, settings: Settings, row: OutboxRow, now: datetime) -> None:
     """The destination rate-limited ``row``: count it; past the threshold, write the queued notice once."""
-    wait = await repo.sends.count_wait(row.id, now)
+    wait = await uow.sends.count_wait(row.id, now)
     metrics.inc(metrics.RATE_LIMITED, destination=row.destination)
     waited = (now - wait.limited_since).total_seconds()
     if wait.queued_notice_at is not None or waited < settings.outbox.queued_notice_seconds:
@@ -39,11 +39,11 @@ async def count_rate_limit(repo: UnitOfWork, settings: Settings, row: OutboxRow,
     wait.queued_notice_at = now
     if row.kind != NOTICE:  # a notice about a notice helps no one
         text = f"queued: {settings.destination_label(row.destination)} is rate-limiting, retrying"
-        await _notice(repo, settings, row, text, now)
+        await _notice(uow, settings, row, text, now)
 
 
 async def sent_after_wait(
-    repo: UnitOfWork, settings: Settings, row: OutboxRow, wait: OutboxWaitRow | None, now: datetime
+    uow: UnitOfWork, settings: Settings, row: OutboxRow, wait: OutboxWaitRow | None, now: datetime
 ) -> None:
     """``row`` was delivered (``wait``: its waits, if it ever waited): when its thread was told it was
     queued, say once that it went out."""
@@ -52,4 +52,4 @@ async def sent_after_wait(
     what = "the reply" if row.destination.startswith("channel:") else "the queued update"
     platform = settings.destination_label(row.destination)
     text = f"sent: {what} went through after {wait.rate_limits} rate-limit answers from {platform}"
-    await _notice(repo, settings, row, text, now)
+    await _notice(uow, settings, row, text, now)

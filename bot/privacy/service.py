@@ -45,16 +45,16 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def export_contact(
-    repo: UnitOfWork, contact_id: int, progress: ProgressCallback | None = None
+    uow: UnitOfWork, contact_id: int, progress: ProgressCallback | None = None
 ) -> dict[str, Any] | None:
     """All data stored about a contact, as JSON-ready data; None when there is no such contact.
 
     ``progress(done, total)`` is told after each conversation is gathered."""
-    contact = await repo.contacts.contact_or_none(contact_id)
+    contact = await uow.contacts.contact_or_none(contact_id)
     if contact is None:
         return None
-    conversations = await repo.conversations.conversations_of(contact.id)
-    rows = await repo.privacy.export_rows([c.id for c in conversations])
+    conversations = await uow.conversations.conversations_of(contact.id)
+    rows = await uow.privacy.export_rows([c.id for c in conversations])
     attachments: dict[int, list[dict[str, Any]]] = {}
     for a in rows["attachments"]:
         attachments.setdefault(a.message_id, []).append(
@@ -77,7 +77,7 @@ async def export_contact(
                 "status": conv.status,
                 "priority": conv.priority,
                 "subject": conv.subject,
-                "labels": await repo.labels.labels_of(conv.id),
+                "labels": await uow.labels.labels_of(conv.id),
                 "created_at": _iso(conv.created_at),
                 "closed_at": _iso(conv.closed_at),
                 "csat_rating": ratings.get(conv.id),
@@ -117,14 +117,14 @@ async def export_contact(
         },
         "pinned_notes": [
             {"author": n.author_name, "text": n.text, "at": _iso(n.created_at)}
-            for n in await repo.contacts.contact_notes(contact.id)
+            for n in await uow.contacts.contact_notes(contact.id)
         ],
         "conversations": out_conversations,
     }
 
 
 async def forget_contact(
-    repo: UnitOfWork,
+    uow: UnitOfWork,
     settings: Settings,
     contact_id: int,
     actor: str,
@@ -135,23 +135,23 @@ async def forget_contact(
 
     ``progress(done, total)`` counts the conversations: the erasure of every table first, then
     each conversation's card re-rendered without the customer."""
-    contact = await repo.contacts.contact_or_none(contact_id)
+    contact = await uow.contacts.contact_or_none(contact_id)
     if contact is None:
         return None
-    conversations = await repo.conversations.conversations_of(contact.id)
-    items = await repo.threads.mirrored_items([c.id for c in conversations])
+    conversations = await uow.conversations.conversations_of(contact.id)
+    items = await uow.threads.mirrored_items([c.id for c in conversations])
     sent: dict[str, list[str]] = {}
-    for channel, external_id in await repo.privacy.sent_external_ids([c.id for c in conversations]):
+    for channel, external_id in await uow.privacy.sent_external_ids([c.id for c in conversations]):
         sent.setdefault(channel, []).append(external_id)
-    await repo.privacy.erase_contact(contact, now)
-    effects = {conv.id: Effects(repo, conv, settings.inbox(conv.inbox), now) for conv in conversations}
+    await uow.privacy.erase_contact(contact, now)
+    effects = {conv.id: Effects(uow, conv, settings.inbox(conv.inbox), now) for conv in conversations}
     for conversation_id, surface, chat_channel, thread_id, item_id in items:
         await effects[conversation_id].redact(surface, chat_channel, thread_id, item_id)
     for done, conv in enumerate(conversations, 1):
         await effects[conv.id].card_changed()
         if progress is not None:
             progress(done, len(conversations))
-    repo.audit.record(
+    uow.audit.record(
         actor=actor,
         action="contact-forgotten",
         now=now,

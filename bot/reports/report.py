@@ -65,11 +65,11 @@ def _timings(rows: list[tuple[str, str, float]]) -> dict[str, Timing]:
 
 
 async def build_report(
-    repo: UnitOfWork, settings: Settings, since: datetime, until: datetime, inbox: str | None = None
+    uow: UnitOfWork, settings: Settings, since: datetime, until: datetime, inbox: str | None = None
 ) -> Report:
     """Compute a report over [since, until), for one inbox or all."""
     inboxes = [inbox] if inbox else list(settings.inboxes)
-    stats = repo.stats
+    stats = uow.stats
     report = Report(since=since, until=until, inbox=inbox)
     report.volume = [
         {"inbox": i, "channel": c, "opened": n} for i, c, n in await stats.volume(inboxes, since, until)
@@ -86,7 +86,7 @@ async def build_report(
             agents[actor][action] = count
     report.agents = dict(sorted(agents.items()))
     report.labels = [{"label": n, "opened": c} for n, c in await stats.by_label(inboxes, since, until)]
-    report.csat = _csat([(i, r) for i, r in await repo.csat.ratings(since, until) if i in inboxes])
+    report.csat = _csat([(i, r) for i, r in await uow.csat.ratings(since, until) if i in inboxes])
     return report
 
 

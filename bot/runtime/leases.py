@@ -70,8 +70,8 @@ class Leases:
     async def take(self, name: str) -> bool:
         """Take or renew ``name``; False while another live holder has it."""
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            return await repo.leases.take(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
+        async with self.store.transaction() as uow:
+            return await uow.leases.take(name, self.holder, now, now + timedelta(seconds=self.lease_seconds))
 
     @property
     def check_every(self) -> float:
@@ -80,13 +80,13 @@ class Leases:
 
     async def release(self, name: str) -> None:
         """Give ``name`` up so another instance can take it at once."""
-        async with self.store.transaction() as repo:
-            await repo.leases.release(name, self.holder)
+        async with self.store.transaction() as uow:
+            await uow.leases.release(name, self.holder)
 
     async def release_all(self) -> None:
         """Give up every lease this holder has (a clean stop): a restart under any name takes them at once."""
-        async with self.store.transaction() as repo:
-            await repo.leases.release_all(self.holder)
+        async with self.store.transaction() as uow:
+            await uow.leases.release_all(self.holder)
 
     def guarded(self, name: str, job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T | None]]:
         """Wrap a scheduled job: it runs only in the instance holding (or able to take) lease ``name``."""

@@ -22,7 +22,7 @@ AWAY_AUTHOR = "Threadline (away message)"
 
 
 async def maybe_send_away(
-    repo: UnitOfWork, conversation: Conversation, inbox: InboxSettings, auto_kind: str | None, now: datetime
+    uow: UnitOfWork, conversation: Conversation, inbox: InboxSettings, auto_kind: str | None, now: datetime
 ) -> bool:
     """Queue the inbox's away message when it applies; True when one was queued."""
     if inbox.away_message is None or auto_kind is not None or inbox.business_hours is None:
@@ -31,10 +31,10 @@ async def maybe_send_away(
     if calendar.is_open(now):
         return False
     local_day = now.astimezone(calendar.zone).date().isoformat()
-    await repo.flush()  # a conversation staged in this ingest batch gets its id
-    if not await repo.cursors.first_time(f"away:{conversation.id}:{local_day}", now):
+    await uow.flush()  # a conversation staged in this ingest batch gets its id
+    if not await uow.cursors.first_time(f"away:{conversation.id}:{local_day}", now):
         return False
     opening = calendar.next_open(now).astimezone(calendar.zone)
     text = inbox.away_message.replace("{next_open}", f"{opening:%A %d %B %H:%M} ({calendar.zone.key})")
-    await Effects(repo, conversation, inbox, now).send_automatic(AWAY_AUTHOR, text)
+    await Effects(uow, conversation, inbox, now).send_automatic(AWAY_AUTHOR, text)
     return True

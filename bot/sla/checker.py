@@ -100,8 +100,8 @@ class SlaChecker:
     async def run(self) -> int:
         """Check when this instance holds (or can take) the lease; return reminders written."""
         now = self.clock.now()
-        async with self.store.transaction() as repo:
-            if not await repo.leases.take(self.LEASE, self.holder, now, now + self.lease):
+        async with self.store.transaction() as uow:
+            if not await uow.leases.take(self.LEASE, self.holder, now, now + self.lease):
                 return 0
         return await self.check()
 
@@ -116,9 +116,9 @@ class SlaChecker:
         written, size = 0, min(self.batch, _FIRST_CHUNK)
         while True:
             started = time.perf_counter()
-            async with self.store.transaction() as repo:
-                due = await repo.schedule.sla_due(now, size)
-                written += await self._batch(repo, due, now)
+            async with self.store.transaction() as uow:
+                due = await uow.schedule.sla_due(now, size)
+                written += await self._batch(uow, due, now)
             if len(due) < size:
                 break
             size = _next_chunk(size, time.perf_counter() - started, self.batch)
@@ -129,7 +129,7 @@ class SlaChecker:
             log.info("sla reminders written", extra={"count": written})
         return written
 
-    async def _batch(self, repo: UnitOfWork, due: list[Conversation], now: datetime) -> int:
+    async def _batch(self, uow: UnitOfWork, due: list[Conversation], now: datetime) -> int:
         """One batch in a few statements: record every passed point at once, then write the notices."""
         work: list[tuple[Conversation, InboxSettings, SlaPolicy, list[SlaPoint]]] = []
         candidates: list[dict[str, object]] = []
@@ -153,12 +153,12 @@ class SlaChecker:
                         "late": late,
                     }
                 )
-        fresh = await repo.schedule.record_reminders(candidates)
-        names = await repo.agents.agent_names(c.assignee_id for c, *_ in work if c.assignee_id is not None)
-        cards = await repo.outbox.waiting_rows((c.id for c, *_ in work), CARD)
+        fresh = await uow.schedule.record_reminders(candidates)
+        names = await uow.agents.agent_names(c.assignee_id for c, *_ in work if c.assignee_id is not None)
+        cards = await uow.outbox.waiting_rows((c.id for c, *_ in work), CARD)
         written = 0
         for conversation, inbox, policy, points in work:
-            effects = Effects(repo, conversation, inbox, now)
+            effects = Effects(uow, conversation, inbox, now)
             who = names.get(conversation.assignee_id or 0) or policy.on_call
             for point in sorted(_to_post(points, now), key=lambda p: (p.at, p.level != "warning")):
                 if (conversation.id, point.key, point.level) not in fresh:
@@ -170,7 +170,7 @@ class SlaChecker:
                 text = reminder_text(point, breach_at, conversation.number, who, policy, now, late)
                 await effects.notice(text)
                 if point.level == "breach" and policy.escalation_channel:
-                    await repo.outbox.enqueue(
+                    await uow.outbox.enqueue(
                         conversation,
                         surface_destination(inbox.surface),
                         CHANNEL_POST,
@@ -184,5 +184,5 @@ class SlaChecker:
                 conversation.sla_state = state
                 destination = surface_destination(inbox.surface)
                 if (conversation.id, destination) not in cards:
-                    await repo.outbox.enqueue(conversation, destination, CARD, now)
+                    await uow.outbox.enqueue(conversation, destination, CARD, now)
         return written

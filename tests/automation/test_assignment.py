@@ -79,10 +79,10 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
         picked = []
         for n in range(5):
             result = await app.ingestor.ingest(email_in(sender=f"p{n}@example.net", when=clock.now()))
-            async with app.store.transaction() as repo:
-                conv = await repo.conversations.conversation_by_number(result.conversation_number or 0)
+            async with app.store.transaction() as uow:
+                conv = await uow.conversations.conversation_by_number(result.conversation_number or 0)
                 assert conv is not None
-                batch = RuleBatch(repo)
+                batch = RuleBatch(uow)
                 agent, why = await assign_team(batch, "small", settings.teams["small"])
                 await batch.finish()
                 if agent is not None:
@@ -91,8 +91,8 @@ async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, 
         assert picked[:4] == ["alice", "bob", "alice", "bob"]
         assert picked[4] == "nobody in team small is available (0 away, the rest at their cap)"
         team = TeamSettings(members=["alice", "bob"], strategy="least_open")
-        async with app.store.transaction() as repo:
-            agent, _ = await assign_team(RuleBatch(repo), "other", team)
+        async with app.store.transaction() as uow:
+            agent, _ = await assign_team(RuleBatch(uow), "other", team)
             assert agent is not None and agent.key == "alice"  # 2 each: ties go in member order
     finally:
         await app.stop()

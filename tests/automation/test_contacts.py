@@ -51,17 +51,17 @@ async def test_merge_email_and_whatsapp_contacts_keeps_all_history(
     assert merged.ok, merged.text
     assert f"#{chat.conversation_number}" in merged.text
     await app.dispatcher.drain()
-    async with app.store.transaction() as repo:
-        a = await repo.conversations.conversation_by_number(mail.conversation_number or 0)
-        b = await repo.conversations.conversation_by_number(chat.conversation_number or 0)
+    async with app.store.transaction() as uow:
+        a = await uow.conversations.conversation_by_number(mail.conversation_number or 0)
+        b = await uow.conversations.conversation_by_number(chat.conversation_number or 0)
         assert a is not None and b is not None and a.contact_id == b.contact_id
-        contact = await repo.contacts.contact(a.contact_id)
+        contact = await uow.contacts.contact(a.contact_id)
         assert contact.name == "Jane Doe"
         assert sorted(i.kind for i in contact.identities) == ["email", "phone"]
         assert (
-            len(await repo.messages.messages_of(b.id, ["inbound"])) == 1
+            len(await uow.messages.messages_of(b.id, ["inbound"])) == 1
         )  # messages stay with their conversation
-        trail = [e.action for e in await repo.audit.trail(b.id)]
+        trail = [e.action for e in await uow.audit.trail(b.id)]
     assert "contact-merged" in trail
     profile = (await local.type_line(f"#{mail.conversation_number} !profile", "alice")).text
     assert "phone 31612345678" in profile and "email jane@example.org" in profile

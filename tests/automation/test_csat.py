@@ -101,18 +101,18 @@ async def test_csat_end_to_end_on_email(app: Threadline, clock: ManualClock, tmp
     assert "customer rated this conversation 4/5 ★★★★☆" in thread.texts("event")
     assert thread.texts("inbound")[-1].startswith("4")
     assert body_of(sent_mail(tmp_path / "out")[-1]).startswith("Thank you for your rating!")
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(n)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(n)
         assert conv is not None and conv.status == "closed"
-        assert await repo.csat.rating_of(conv.id) == 4
-        assert await repo.csat.ratings(
+        assert await uow.csat.rating_of(conv.id) == 4
+        assert await uow.csat.ratings(
             clock.now() - timedelta(days=1), clock.now() + timedelta(seconds=1)
         ) == [("support", 4)]
     profile = await local.type_line("!profile", "alice")
     assert "rated 4/5" in profile.text
-    async with app.store.transaction() as repo:
+    async with app.store.transaction() as uow:
         since, until = clock.now() - timedelta(days=1), clock.now() + timedelta(seconds=1)
-        report = await build_report(repo, app.settings, since, until)
+        report = await build_report(uow, app.settings, since, until)
     assert report.csat == {"support": {"count": 1, "average": 4.0, "satisfied_percent": 100.0}}
     table = render(report, "table")
     assert "\n  inbox    ratings  average  4 or 5\n  support        1     4.00   100 %" in table
@@ -131,9 +131,9 @@ async def test_a_rating_read_again_in_a_mailbox_resync_gets_no_thanks(
     await app.ingestor.ingest(old)
     await app.dispatcher.drain()
     assert body_of(sent_mail(tmp_path / "out")[-1]) == body_of(question)  # no thanks to old mail
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(n or 0)
-        assert conv is not None and await repo.csat.rating_of(conv.id) is None
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(n or 0)
+        assert conv is not None and await uow.csat.rating_of(conv.id) is None
 
 
 async def test_a_real_answer_after_close_still_reopens(

@@ -62,12 +62,12 @@ async def _populate(app: Threadline, clock: ManualClock) -> tuple[int, int]:
 async def _scan(app: Threadline) -> list[str]:
     """Every text, JSON and binary value of every table that contains a needle."""
     found = []
-    async with app.store.transaction() as repo:
+    async with app.store.transaction() as uow:
         for table in Base.metadata.sorted_tables:
             columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON | LargeBinary)]
             if not columns:
                 continue
-            for row in (await repo.session.execute(select(*columns))).all():
+            for row in (await uow.session.execute(select(*columns))).all():
                 for column, value in zip(columns, row, strict=True):
                     if value is None:
                         continue
@@ -87,11 +87,11 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
     app = any_app
     n, other = await _populate(app, clock)
     assert any(f"{table}" for table in await _scan(app))  # the scan does see the data before
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(n)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(n)
         assert conv is not None
         contact_id = conv.contact_id
-        exported: dict[str, Any] | None = await export_contact(repo, contact_id)
+        exported: dict[str, Any] | None = await export_contact(uow, contact_id)
     assert exported is not None
     dump = json.dumps(exported, ensure_ascii=False)
     assert exported["contact"]["name"] == NAME
@@ -100,11 +100,11 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
     assert exported["pinned_notes"][0]["text"].startswith(f"{FIRST} prefers calls")
     assert f"Call me on {PHONE_FORMATTED}" in dump and "jane-doe-invoice.txt" in dump
 
-    async with app.store.transaction() as repo:
-        result = await forget_contact(repo, app.settings, contact_id, "Alice Martin", clock.now())
+    async with app.store.transaction() as uow:
+        result = await forget_contact(uow, app.settings, contact_id, "Alice Martin", clock.now())
     assert result is not None and result.conversations == 2 and result.redactions > 0
-    async with app.store.transaction() as repo:  # one outbox row per mirrored post to delete
-        queued = await repo.session.execute(select(OutboxRow).where(OutboxRow.kind == "redact"))
+    async with app.store.transaction() as uow:  # one outbox row per mirrored post to delete
+        queued = await uow.session.execute(select(OutboxRow).where(OutboxRow.kind == "redact"))
         assert len(queued.scalars().all()) == result.redactions
     await app.dispatcher.drain()
 
@@ -122,25 +122,25 @@ async def test_export_then_forget_leaves_no_personal_data_anywhere(
         assert not [s for s in shown for needle in NEEDLES if needle in s], shown
     untouched = local.thread(other)
     assert untouched is not None and untouched.posts[0].text == "Hello"
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(n)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(n)
         assert (
-            conv is not None and conv.status == "open" and await repo.labels.labels_of(conv.id) == ["refund"]
+            conv is not None and conv.status == "open" and await uow.labels.labels_of(conv.id) == ["refund"]
         )
-        forgotten = [e for e in await repo.audit.trail(conv.id)]
+        forgotten = [e for e in await uow.audit.trail(conv.id)]
         from storage.models import AuditEvent
 
         rows = (
-            (await repo.session.execute(select(AuditEvent).where(AuditEvent.action == "contact-forgotten")))
+            (await uow.session.execute(select(AuditEvent).where(AuditEvent.action == "contact-forgotten")))
             .scalars()
             .all()
         )
         assert len(rows) == 1 and rows[0].actor == "Alice Martin" and rows[0].contact_id == contact_id
         assert rows[0].detail == {"conversations": 2, "surface_messages": result.redactions}
         assert forgotten  # the conversation's own trail is kept, its details erased
-        other_conv = await repo.conversations.conversation_by_number(other)
+        other_conv = await uow.conversations.conversation_by_number(other)
         assert other_conv is not None
-        assert (await repo.contacts.contact(other_conv.contact_id)).name == "Max Other"
+        assert (await uow.contacts.contact(other_conv.contact_id)).name == "Max Other"
     # the same address writing again is a new, unknown contact
     again = await app.ingestor.ingest(email_in(sender=ADDRESS, name=None, when=clock.now()))
     assert again.created_conversation

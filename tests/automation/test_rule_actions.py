@@ -156,8 +156,8 @@ async def test_route_to_another_inbox_opens_the_thread_in_its_channel(
     assert thread.chat_channel == "sales" and thread.card.inbox == "Sales"
     assert thread.card.labels == ("lead",)
     assert "rule 'to-sales': routed from Support · labels +lead" in thread.texts("event")
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(thread.number)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(thread.number)
         assert conv is not None and conv.inbox == "sales"
 
 

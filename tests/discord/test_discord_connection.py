@@ -86,8 +86,8 @@ async def test_the_active_thread_cap_waits_with_one_notice_then_opens_the_thread
     await harness.app.dispatcher.drain()
     notices = [m["content"] for m in harness.fake.posts(harness.channel_id)]
     assert len(notices) == 1 and "limit of active threads" in notices[0]
-    async with harness.app.store.transaction() as repo:
-        rows = list((await repo.session.execute(select(OutboxRow))).scalars())
+    async with harness.app.store.transaction() as uow:
+        rows = list((await uow.session.execute(select(OutboxRow))).scalars())
     assert rows and all(r.status != "failed" for r in rows)
     harness.fake.active_thread_limit = 1000
     harness.clock.advance(timedelta(minutes=6))

@@ -44,12 +44,12 @@ async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
 
 
 async def _conversations(h: DiscordRig) -> list[tuple[int, str, str]]:
-    async with h.app.store.transaction() as repo:
+    async with h.app.store.transaction() as uow:
         found = []
         for number in range(1, 10):
-            conv = await repo.conversations.conversation_by_number(number)
+            conv = await uow.conversations.conversation_by_number(number)
             if conv is not None:
-                texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
+                texts = [m.text for m in await uow.messages.messages_of(conv.id, ["inbound"])]
                 found.append((number, conv.status, " | ".join(texts)))
         return found
 
@@ -94,11 +94,11 @@ async def test_a_dm_opens_a_conversation_and_the_reply_goes_back_as_a_dm(dm: Dis
     customer = dm.fake.posts(thread)[1]
     assert customer["embeds"][0]["author"]["name"] == "sofia (customer)"
     assert customer["embeds"][0]["description"] == "My order never arrived"
-    async with dm.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with dm.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None and conv.channel == "discord" and conv.inbox == "dms"
-        inbound = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
-        files = await repo.messages.attachments_of(inbound.id)
+        inbound = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
+        files = await uow.messages.attachments_of(inbound.id)
     assert [(f.filename, f.data) for f in files] == [("receipt.pdf", b"%PDF-1.4 receipt")]
 
     assert dm.app.discord is not None
@@ -153,10 +153,10 @@ async def test_a_user_who_closed_their_dms_is_a_permanent_failure_shown_in_the_t
         await dm.app.dispatcher.drain()
     notices = [m["content"] for m in dm.fake.posts(thread) if "50007" in (m.get("content") or "")]
     assert len(notices) == 1 and "Calling you at 3pm" in notices[0]
-    async with dm.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with dm.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
-        assert [m.delivery_status for m in await repo.messages.messages_of(conv.id, ["outbound"])] == [
+        assert [m.delivery_status for m in await uow.messages.messages_of(conv.id, ["outbound"])] == [
             "failed"
         ]
 
@@ -172,16 +172,16 @@ async def test_the_dm_user_is_a_contact_like_any_other(dm: DiscordRig) -> None:
 
     from bot.privacy.service import forget_contact
 
-    async with dm.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with dm.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
         forgotten = await forget_contact(
-            repo, dm.app.settings, conv.contact_id, "Alice Martin", dm.clock.now()
+            uow, dm.app.settings, conv.contact_id, "Alice Martin", dm.clock.now()
         )
     assert forgotten is not None and forgotten.conversations == 1
-    async with dm.app.store.transaction() as repo:
-        assert await repo.contacts.contact_by_identity("discord", str(USER)) is None
-        texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
+    async with dm.app.store.transaction() as uow:
+        assert await uow.contacts.contact_by_identity("discord", str(USER)) is None
+        texts = [m.text for m in await uow.messages.messages_of(conv.id, ["inbound"])]
     assert "warranty" not in " ".join(texts)
 
 
@@ -243,10 +243,10 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
             lambda: any(m.get("content") == "Thanks for rating us!" for m in fake.posts(dm_channel)),
             between=app.dispatcher.drain,
         )
-        async with app.store.transaction() as repo:
-            ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
+        async with app.store.transaction() as uow:
+            ratings = (await uow.session.execute(select(CsatRating))).scalars().all()
             assert [r.rating for r in ratings] == [2]
-            assert await repo.conversations.conversation_by_number(2) is None  # the answer opened nothing new
+            assert await uow.conversations.conversation_by_number(2) is None  # the answer opened nothing new
     finally:
         await app.stop()
 
@@ -254,8 +254,8 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(fake: FakeDiscord,
 async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_ready(dm: DiscordRig) -> None:
     _dm(dm, "My parcel is lost")
     await _settled(dm, "a conversation", lambda c: len(c) == 1)
-    async with dm.app.store.transaction() as repo:
-        assert await repo.journal.counts() == {"done": 1}  # the DM went through the journal
+    async with dm.app.store.transaction() as uow:
+        assert await uow.journal.counts() == {"done": 1}  # the DM went through the journal
     # two DMs the gateway never brought (sent while Threadline was down, or lost in a crash)
     dm.fake.dms.user_message(USER, "sofia", "Tracking says delivered")
     dm.fake.dms.user_message(USER, "sofia", "But nothing is here")

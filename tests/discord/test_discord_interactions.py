@@ -36,11 +36,11 @@ def answer(call: Any) -> str:
 
 
 async def assignee_and_labels(h: DiscordRig) -> tuple[str | None, list[str]]:
-    async with h.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with h.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
-        who = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
-        return who, await repo.labels.labels_of(conversation.id)
+        who = (await uow.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+        return who, await uow.labels.labels_of(conversation.id)
 
 
 async def test_claim_answers_ephemerally_and_claims(harness: DiscordRig) -> None:
@@ -290,8 +290,8 @@ async def test_commands_sync_to_the_guild_only_and_stale_global_commands_are_cle
 
 
 async def _status(h: DiscordRig, number: int) -> str:
-    async with h.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with h.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         return conversation.status
 

@@ -25,11 +25,11 @@ async def test_forget_deletes_the_contacts_messages_with_their_attachments(harne
     assert all(needle in before for needle in NEEDLES)  # the check below can see the data
     assert sum(len(m["attachments"]) for m in harness.fake.posts(thread)) == 12
     assert len(harness.fake.posts(thread)) - 1 > 10  # more parts than the outbox can list one by one
-    async with harness.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with harness.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
         result = await forget_contact(
-            repo, harness.app.settings, conversation.contact_id, "Alice", harness.clock.now()
+            uow, harness.app.settings, conversation.contact_id, "Alice", harness.clock.now()
         )
     assert result is not None
     await harness.app.dispatcher.drain()

@@ -18,10 +18,10 @@ async def opened(h: DiscordRig) -> int:
 
 
 async def state_of(h: DiscordRig) -> tuple[str | None, str, str]:
-    async with h.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with h.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
-        who = (await repo.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
+        who = (await uow.agents.agent(conversation.assignee_id)).name if conversation.assignee_id else None
         return who, str(conversation.status), conversation.priority
 
 
@@ -64,10 +64,10 @@ async def test_bots_strangers_removals_and_other_emoji_change_nothing(harness: D
     harness.react(thread, card, "👀", user=ALICE, removed=True)
     await asyncio.sleep(0.3)
     assert await state_of(harness) == ("Alice Martin", "open", "normal")
-    async with harness.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with harness.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
-        trail = [e for e in await repo.audit.trail(conversation.id) if e.action == "reaction"]
+        trail = [e for e in await uow.audit.trail(conversation.id) if e.action == "reaction"]
     assert [(e.actor, e.detail["emoji"]) for e in trail] == [("Alice Martin", "👀")]
 
 

@@ -41,10 +41,10 @@ async def test_conversation_opens_a_public_thread_with_the_card_and_its_componen
     assert card["embeds"][0]["title"] == "#1 · ✉ email · jane@example.org"
     ids = [c["custom_id"] for row in card["components"] for c in row["components"]]
     assert ids == ["tl:claim:1", "tl:close:1", "tl:assign:1", "tl:snooze:1"]
-    async with harness.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with harness.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
-        thread = await repo.threads.thread_of(conversation.id, "discord")
+        thread = await uow.threads.thread_of(conversation.id, "discord")
     assert thread is not None
     assert (thread.chat_channel, thread.thread_id, thread.card_id) == (
         str(harness.channel_id),
@@ -75,8 +75,8 @@ async def test_posting_in_an_archived_thread_unarchives_it_as_discord_does(harne
     thread_id = await deliver(harness)
     harness.fake.archive(thread_id)
     await deliver(harness, text="Any news?", conversation_hint=1)
-    async with harness.app.store.transaction() as repo:
-        assert await repo.conversations.count_conversations() == 1
+    async with harness.app.store.transaction() as uow:
+        assert await uow.conversations.count_conversations() == 1
     assert not harness.fake.archived(thread_id)
     assert any(
         m["embeds"] and m["embeds"][0]["description"] == "Any news?" for m in harness.fake.posts(thread_id)
@@ -143,8 +143,8 @@ async def test_rate_limited_row_is_rescheduled_not_failed(harness: DiscordRig) -
     thread_id = await deliver(harness)
     harness.fake.rate_limit_next("POST", rf"^/channels/{thread_id}/messages$", retry_after=45)
     await deliver(harness, text="later", conversation_hint=1)
-    async with harness.app.store.transaction() as repo:
-        rows = list((await repo.session.execute(select(OutboxRow))).scalars())
+    async with harness.app.store.transaction() as uow:
+        rows = list((await uow.session.execute(select(OutboxRow))).scalars())
     limited = [r for r in rows if r.last_error and "rate limit" in r.last_error]
     assert len(limited) == 1 and limited[0].status != "failed" and limited[0].attempts == 0
     due = limited[0].next_attempt_at.replace(tzinfo=None) - harness.clock.now().replace(tzinfo=None)

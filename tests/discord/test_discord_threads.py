@@ -26,8 +26,8 @@ async def closed(h: DiscordRig) -> int:
 
 
 async def status(h: DiscordRig) -> str:
-    async with h.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
+    async with h.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
         assert conversation is not None
         return conversation.status
 
@@ -93,8 +93,8 @@ async def test_a_forum_that_requires_tags_without_a_default_says_how_to_fix_it(
     app, _ = await forum_app(fake, tmp_path)
     try:
         assert fake.threads() == []
-        async with app.store.transaction() as repo:
-            rows = list((await repo.session.execute(select(OutboxRow))).scalars())
+        async with app.store.transaction() as uow:
+            rows = list((await uow.session.execute(select(OutboxRow))).scalars())
         failed = [r.last_error or "" for r in rows if r.status == "failed"]
         assert failed and all("requires a tag" in e and "default_forum_tag" in e for e in failed)
     finally:

@@ -75,8 +75,8 @@ async def test_an_edited_reply_within_the_window_sends_the_edited_text(held: Dis
     _edit(held, typed, "!reply Refund: €55")
 
     async def edited() -> bool:
-        async with held.app.store.transaction() as repo:
-            return [m.text for m in await repo.messages.messages_of(1, ["outbound"])] == ["Refund: €55"]
+        async with held.app.store.transaction() as uow:
+            return [m.text for m in await uow.messages.messages_of(1, ["outbound"])] == ["Refund: €55"]
 
     done = False
 
@@ -101,7 +101,7 @@ async def test_deleted_note_is_deleted_in_storage(held: DiscordRig) -> None:
 
     async def check() -> None:
         nonlocal notes
-        async with held.app.store.transaction() as repo:
-            notes = [m.text for m in await repo.messages.messages_of(1, ["note"])]
+        async with held.app.store.transaction() as uow:
+            notes = [m.text for m in await uow.messages.messages_of(1, ["note"])]
 
     await until("the note was deleted", lambda: notes == [], between=check)

@@ -75,8 +75,8 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
             "INBOX", _customer_mail("<c2@example.org>", "Re: Broken desk [#1]", "Thanks!", in_reply_to=ours)
         )
         await until("the answer in the thread", lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
-        async with app.store.transaction() as repo:
-            assert await repo.conversations.count_conversations() == 1
+        async with app.store.transaction() as uow:
+            assert await uow.conversations.count_conversations() == 1
         imap.logout()
     finally:
         await app.stop()
@@ -93,8 +93,8 @@ async def test_restart_mid_stream_loses_and_duplicates_nothing(
     await first.start()
 
     async def stored() -> int:
-        async with first.store.transaction() as repo:
-            return await repo.conversations.count_conversations()
+        async with first.store.transaction() as uow:
+            return await uow.conversations.count_conversations()
 
     deadline = time.monotonic() + 15
     while await stored() < 4 and time.monotonic() < deadline:
@@ -107,15 +107,15 @@ async def test_restart_mid_stream_loses_and_duplicates_nothing(
     try:
 
         async def count() -> int:
-            async with second.store.transaction() as repo:
-                return await repo.conversations.count_conversations()
+            async with second.store.transaction() as uow:
+                return await uow.conversations.count_conversations()
 
         deadline = time.monotonic() + 20
         while await count() < 15 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        async with second.store.transaction() as repo:
+        async with second.store.transaction() as uow:
             subjects = sorted(
-                c.subject for c in await repo.conversations.list_conversations(ConversationFilter(limit=100))
+                c.subject for c in await uow.conversations.list_conversations(ConversationFilter(limit=100))
             )
         assert subjects == sorted(f"Question {n}" for n in range(15))
     finally:

@@ -149,10 +149,10 @@ async def test_senderless_mails_get_a_contact_each(app: Threadline) -> None:
         mail = raw.replace(b"<nosender-1@example.com>", f"<nosender-{n}@example.com>".encode())
         mail = mail.replace(b"Subject: Who am I", f"Subject: Who am I {n}".encode())
         await app.ingestor.ingest(parse_email(mail, inbox="support"))
-    async with app.store.transaction() as repo:
-        first, second = [await repo.conversations.conversation_by_number(n) for n in (1, 2)]
+    async with app.store.transaction() as uow:
+        first, second = [await uow.conversations.conversation_by_number(n) for n in (1, 2)]
         assert first is not None and second is not None and first.contact_id != second.contact_id
-        assert (await repo.contacts.contact(first.contact_id)).identities[0].kind == "none"
+        assert (await uow.contacts.contact(first.contact_id)).identities[0].kind == "none"
 
 
 def test_reply_all_off_for_an_inbox_in_the_built_sender(tmp_path: Path) -> None:
@@ -183,8 +183,8 @@ async def test_last_customer_meta_skips_mail_no_human_wrote(any_app: Threadline)
         .replace(b"<tl.0f0f0f@threadline.test>", b"<replyall-1@example.com>")
     )
     await any_app.ingestor.ingest(parse_email(bounce, inbox="support"))
-    async with any_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(1)
-        assert conversation is not None and await repo.conversations.count_conversations() == 1
-        meta = await repo.messages.last_customer_meta(conversation.id)
+    async with any_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(1)
+        assert conversation is not None and await uow.conversations.count_conversations() == 1
+        meta = await uow.messages.last_customer_meta(conversation.id)
     assert (meta["from"], meta["cc"]) == ("dana@example.com", "carol@example.com, support@threadline.test")

@@ -138,8 +138,8 @@ async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
         assert "“Settings, then Seats.”" in notice and "carol@example.org: 5.1.1" in notice
         assert "Recipient address rejected" in notice
         assert "Your message could not be delivered." in thread.texts("inbound")  # the bounce itself
-        async with app.store.transaction() as repo:
-            assert await repo.conversations.count_conversations() == 1
+        async with app.store.transaction() as uow:
+            assert await uow.conversations.count_conversations() == 1
 
         imap.append("INBOX", (FIXTURES / "31-no-sender.eml").read_bytes())
         await until(

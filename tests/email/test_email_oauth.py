@@ -146,10 +146,10 @@ async def test_tokens_are_stored_encrypted_and_renewed_before_expiry(
     first_refresh = await signed_in(vault, idp)
     box = mailbox(oauth_dovecot, idp)
     tokens = MailboxTokens("support", box, vault, margin=timedelta(seconds=2))
-    async with vault.store.transaction() as repo:
+    async with vault.store.transaction() as uow:
         from sqlalchemy import text
 
-        row = (await repo.session.execute(text("SELECT refresh_token, access_token FROM oauth_tokens"))).one()
+        row = (await uow.session.execute(text("SELECT refresh_token, access_token FROM oauth_tokens"))).one()
     assert first_refresh not in row[0] and row[0].startswith("gAAAA")  # Fernet ciphertext, not the token
     token = await tokens.access_token()
     assert idp.count("token:refresh_token") == 0  # the stored token is fresh for 1 more second

@@ -161,8 +161,8 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
 
     settings = load_config(config, env={**os.environ, **env})
     app = Threadline(settings, clock=SystemClock())
-    async with app.store.transaction() as repo:
-        stored = (await repo.session.execute(text("SELECT account, refresh_token FROM oauth_tokens"))).one()
+    async with app.store.transaction() as uow:
+        stored = (await uow.session.execute(text("SELECT account, refresh_token FROM oauth_tokens"))).one()
     assert stored[0] == USER and refresh_token not in stored[1]  # encrypted at rest
 
     await append_mail(oauth_dovecot, idp, 1)
@@ -196,9 +196,9 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         await until("the second reply", lambda: len(sink.received) == 2)
         assert idp.count("token:refresh_token") == 1  # one renewal serves IMAP and SMTP
         await asyncio.sleep(1.5)
-        async with app.store.transaction() as repo:
+        async with app.store.transaction() as uow:
             counts = (
-                await repo.session.execute(
+                await uow.session.execute(
                     text("SELECT count(*), count(DISTINCT external_id) FROM messages WHERE kind = 'inbound'")
                 )
             ).one()

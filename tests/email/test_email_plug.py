@@ -46,8 +46,8 @@ async def test_the_email_plug_reads_its_mailbox_under_its_lease_and_stops_first(
         assert local is not None
         await until("the mail in a thread", lambda: (t := local.thread(1)) is not None and bool(t.posts))
         assert app.ops.health.components()["mailbox:spool"].ok
-        async with app.store.transaction() as repo:
-            held = (await repo.session.execute(MAILBOX_LEASES)).all()
+        async with app.store.transaction() as uow:
+            held = (await uow.session.execute(MAILBOX_LEASES)).all()
         if app.store.is_sqlite:  # one instance by definition: no lease
             assert held == []
         else:
@@ -62,8 +62,8 @@ async def test_the_email_plug_reads_its_mailbox_under_its_lease_and_stops_first(
             await app.stop()
     again = Threadline(make_settings(db_url, tmp_path / "out", extra))
     try:
-        async with again.store.transaction() as repo:
-            held = (await repo.session.execute(MAILBOX_LEASES)).all()
+        async with again.store.transaction() as uow:
+            held = (await uow.session.execute(MAILBOX_LEASES)).all()
         assert held == []  # a clean stop hands every lease back
     finally:
         await again.store.close()

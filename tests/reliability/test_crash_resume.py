@@ -68,12 +68,12 @@ async def _posted_before(url: str, end: datetime) -> None:
     """A run of the digest posted earlier (so runs after it count as missed)."""
     store = Store(url)
     try:
-        async with store.transaction() as repo:
-            run = await repo.schedule.claim_digest_run(
+        async with store.transaction() as uow:
+            run = await uow.schedule.claim_digest_run(
                 "hourly", end - timedelta(hours=1), end, end, late=False, stale=timedelta(seconds=40)
             )
             assert run is not None
-            await repo.schedule.finish_digest_run(run, end)
+            await uow.schedule.finish_digest_run(run, end)
     finally:
         await store.close()
 

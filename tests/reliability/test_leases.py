@@ -109,15 +109,15 @@ async def test_a_clean_stop_releases_every_lease_and_jobs_follow_ops(pg_server: 
         assert app.sla.lease == timedelta(seconds=3)
         job = app._scheduler.get_job("sla-check")
         assert job is not None and job.trigger.interval == timedelta(seconds=1)  # a third of the lease
-        async with app.store.transaction() as repo:
-            held = (await repo.session.execute(select(Lease.name).where(Lease.holder == "tl-a"))).scalars()
+        async with app.store.transaction() as uow:
+            held = (await uow.session.execute(select(Lease.name).where(Lease.holder == "tl-a"))).scalars()
             assert "sla-check" in set(held)
     finally:
         await app.stop()
     check = Store(pg_server)
     try:
-        async with check.transaction() as repo:
-            left = (await repo.session.execute(select(Lease.name, Lease.holder))).all()
+        async with check.transaction() as uow:
+            left = (await uow.session.execute(select(Lease.name, Lease.holder))).all()
         assert left == []  # a restart under another name takes over at once
     finally:
         await check.close()

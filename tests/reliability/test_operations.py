@@ -82,12 +82,12 @@ async def _app(tmp_path: Path, clock: ManualClock, surface: LocalSurface, extra:
 
 
 async def _enqueue_card(app: Threadline, number: int, **changes: str) -> None:
-    async with app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         for key, value in changes.items():
             setattr(conversation, key, value)
-        await repo.outbox.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
+        await uow.outbox.enqueue(conversation, surface_destination("local"), CARD, app.clock.now())
 
 
 async def test_a_card_edit_that_changes_nothing_is_not_sent(tmp_path: Path, clock: ManualClock) -> None:
@@ -113,17 +113,17 @@ async def test_the_card_sent_is_remembered_in_its_own_table(tmp_path: Path, cloc
     app = await _app(tmp_path, clock, surface)
     number = (await app.ingestor.ingest(email_in(when=clock.now()))).conversation_number or 0
     await app.dispatcher.drain()
-    async with app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        first = await repo.cards.fingerprint("local", conversation.id)
-        cursors = (await repo.session.execute(select(ChannelCursorRow.key))).scalars().all()
+        first = await uow.cards.fingerprint("local", conversation.id)
+        cursors = (await uow.session.execute(select(ChannelCursorRow.key))).scalars().all()
     assert first is not None and len(first) == 32
     assert not [key for key in cursors if key.startswith("card:")]  # no longer kept among channel cursors
     await _enqueue_card(app, number, subject="Refund, second try")
     await app.dispatcher.drain()
-    async with app.store.transaction() as repo:
-        assert await repo.cards.fingerprint("local", conversation.id) not in (None, first)
+    async with app.store.transaction() as uow:
+        assert await uow.cards.fingerprint("local", conversation.id) not in (None, first)
     await app.stop()
 
 
@@ -204,8 +204,8 @@ async def test_a_database_blip_is_no_surface_outage(
         pending = [-1]
 
         async def count_pending() -> None:
-            async with real() as repo:
-                pending[0] = (await repo.outbox.outbox_stats(clock.now()))[0]
+            async with real() as uow:
+                pending[0] = (await uow.outbox.outbox_stats(clock.now()))[0]
 
         def drained() -> bool:  # every card shown, and recorded (a card shown may wait for its commit)
             return len({t.number for t in surface.threads.values()}) == 4 and pending[0] == 0
@@ -318,9 +318,9 @@ async def test_sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(
     surface.gate.set()
     await asyncio.wait_for(stopping, 10)
     assert runner.done() and len(surface.threads) == 1
-    async with app.store.transaction() as repo:
-        pending, _ = await repo.outbox.outbox_stats(clock.now())
+    async with app.store.transaction() as uow:
+        pending, _ = await uow.outbox.outbox_stats(clock.now())
         assert pending == 19
-        due = await repo.outbox.next_outbox_due()
+        due = await uow.outbox.next_outbox_due()
         assert due is not None and due <= clock.now()  # handed back: due at once, for anyone
     await app.stop()

@@ -55,10 +55,10 @@ def _reminder(conversation: int, target: str, level: str, due: datetime) -> dict
 
 
 async def _seed(store: Store) -> None:
-    async with store.transaction() as repo:
+    async with store.transaction() as uow:
         contact = Contact(name="Customer", created_at=BEFORE)
-        repo.session.add(contact)
-        await repo.session.flush()
+        uow.session.add(contact)
+        await uow.session.flush()
         c = contact.id
         rows = [
             _conversation(1, c, first_response_at=INSIDE, closed_at=INSIDE),  # all three, twice breached
@@ -70,8 +70,8 @@ async def _seed(store: Store) -> None:
             _conversation(7, c),  # only a warning in the period
             _conversation(8, c, first_response_at=INSIDE),  # answered, never breached
         ]
-        await repo.session.execute(insert(Conversation), rows)
-        await repo.session.execute(
+        await uow.session.execute(insert(Conversation), rows)
+        await uow.session.execute(
             insert(ReminderSent),
             [
                 _reminder(1, "first_response", "breach", INSIDE),
@@ -91,10 +91,10 @@ async def test_each_handled_conversation_counts_once(db_url: str) -> None:
     store = Store(db_url)
     try:
         await _seed(store)
-        async with store.transaction() as repo:
-            support = await repo.stats.compliance(["support"], START, END)
-            both = await repo.stats.compliance(["support", "sales"], START, END)
-            later = await repo.stats.compliance(["support"], END, END + timedelta(days=1))
+        async with store.transaction() as uow:
+            support = await uow.stats.compliance(["support"], START, END)
+            both = await uow.stats.compliance(["support", "sales"], START, END)
+            later = await uow.stats.compliance(["support"], END, END + timedelta(days=1))
     finally:
         await store.close()
     assert support == (5, 3)  # 1, 2, 3, 4 and 8 handled; 1, 3 and 4 ever breached

@@ -54,8 +54,8 @@ async def test_away_message_once_per_day_and_marked_auto(
     assert away_app.local is not None
     thread = away_app.local.thread(number)
     assert thread is not None and len(thread.texts("outbound")) == 1
-    async with away_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with away_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         assert conversation.first_response_at is None  # an acknowledgement is not a response
         assert conversation.first_response_due == ams(2026, 1, 12, 10, 0)

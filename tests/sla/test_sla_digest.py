@@ -143,28 +143,28 @@ async def test_digest_send_now_and_cli(tmp_path: Path, clock: ManualClock) -> No
 
 async def test_a_claim_left_by_a_dead_instance_is_taken_over(sla_app: Threadline, clock: ManualClock) -> None:
     start, end = ams(2026, 1, 5, 9, 0), ams(2026, 1, 6, 9, 0)
-    async with sla_app.store.transaction() as repo:
-        assert await repo.schedule.claim_digest_run(
+    async with sla_app.store.transaction() as uow:
+        assert await uow.schedule.claim_digest_run(
             "daily", start, end, clock.now(), late=False, stale=CLAIM_STALE
         )
-    async with sla_app.store.transaction() as repo:  # still being posted by someone: hands off
+    async with sla_app.store.transaction() as uow:  # still being posted by someone: hands off
         assert (
-            await repo.schedule.claim_digest_run(
+            await uow.schedule.claim_digest_run(
                 "daily", start, end, clock.now(), late=False, stale=CLAIM_STALE
             )
             is None
         )
     clock.advance(CLAIM_STALE + timedelta(seconds=1))
-    async with sla_app.store.transaction() as repo:
-        run_id = await repo.schedule.claim_digest_run(
+    async with sla_app.store.transaction() as uow:
+        run_id = await uow.schedule.claim_digest_run(
             "daily", start, end, clock.now(), late=True, stale=CLAIM_STALE
         )
         assert run_id is not None
-        await repo.schedule.finish_digest_run(run_id, clock.now())
+        await uow.schedule.finish_digest_run(run_id, clock.now())
     clock.advance(timedelta(hours=1))
-    async with sla_app.store.transaction() as repo:  # sent: never again
+    async with sla_app.store.transaction() as uow:  # sent: never again
         assert (
-            await repo.schedule.claim_digest_run(
+            await uow.schedule.claim_digest_run(
                 "daily", start, end, clock.now(), late=True, stale=CLAIM_STALE
             )
             is None
@@ -183,8 +183,8 @@ async def test_a_run_claimed_by_an_instance_that_died_is_posted_within_a_minute(
     await _posted_once_on_monday(sla_app, clock)
     clock.set(ams(2026, 1, 6, 9, 0))  # Tuesday's run: another instance claims it, then dies posting it
     start, end = ams(2026, 1, 5, 9, 0), ams(2026, 1, 6, 9, 0)
-    async with sla_app.store.transaction() as repo:
-        assert await repo.schedule.claim_digest_run(
+    async with sla_app.store.transaction() as uow:
+        assert await uow.schedule.claim_digest_run(
             "daily", start, end, clock.now(), late=False, stale=CLAIM_STALE
         )
     assert await sla_app.digests.send_due("daily") is False  # claimed: this instance's cron job hands off

@@ -46,9 +46,9 @@ async def test_migration_0002_up_down_up(db_url: str) -> None:
 
 
 async def _count(app: Threadline, model: type, **where: object) -> int:
-    async with app.store.transaction() as repo:
+    async with app.store.transaction() as uow:
         stmt = select(func.count()).select_from(model).filter_by(**where)
-        return int((await repo.session.execute(stmt)).scalar_one())
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def test_two_instances_on_one_postgres_fire_each_reminder_once(
@@ -71,13 +71,13 @@ async def test_two_instances_on_one_postgres_fire_each_reminder_once(
         # the scheduled job is lease-guarded: only one instance runs it at a time
         clock.advance(timedelta(hours=1))
         assert await one.sla.run() == 0
-        async with two.store.transaction() as repo:
-            assert not await repo.leases.take(
+        async with two.store.transaction() as uow:
+            assert not await uow.leases.take(
                 "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
             )
         clock.advance(timedelta(minutes=2))  # the lease of `one` expired (60 s)
-        async with two.store.transaction() as repo:
-            assert await repo.leases.take(
+        async with two.store.transaction() as uow:
+            assert await uow.leases.take(
                 "sla-check", two.sla.holder, clock.now(), clock.now() + timedelta(seconds=60)
             )
     finally:

@@ -21,9 +21,9 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 
 async def _notice_rows(app: Threadline) -> int:
-    async with app.store.transaction() as repo:
+    async with app.store.transaction() as uow:
         stmt = select(func.count(OutboxRow.id)).where(OutboxRow.kind == "notice")
-        return int((await repo.session.execute(stmt)).scalar_one())
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def test_warning_then_breach_each_once_and_the_card_shows_it(
@@ -65,10 +65,10 @@ async def test_warning_then_breach_each_once_and_the_card_shows_it(
     assert thread.card.sla_due == ams(2026, 1, 13, 17, 0)  # six 8-hour working days, 6 Jan skipped
     clock.advance(timedelta(hours=5))
     assert await sla_app.sla.check() == 0
-    async with sla_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with sla_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        sent = [(r.target, r.level, r.late) for r in await repo.schedule.reminders_of(conversation.id)]
+        sent = [(r.target, r.level, r.late) for r in await uow.schedule.reminders_of(conversation.id)]
     assert sent == [("first_response", "warning", False), ("first_response", "breach", False)]
 
 
@@ -89,10 +89,10 @@ async def test_missed_while_down_sent_once_on_start_and_never_again(
         f"🚨 @support-oncall: #{number} first response target breached at Mon 10:00 (Europe/Amsterdam)"
         " · sent late, 30 min after the fact (Threadline was not running)"
     ]
-    async with second.store.transaction() as repo:  # the warning was never posted: not recorded as sent
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with second.store.transaction() as uow:  # the warning was never posted: not recorded as sent
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        sent = [(r.target, r.level, r.late) for r in await repo.schedule.reminders_of(conversation.id)]
+        sent = [(r.target, r.level, r.late) for r in await uow.schedule.reminders_of(conversation.id)]
     assert sent == [("first_response", "breach", True)]
     await second.stop()
 
@@ -129,9 +129,9 @@ async def test_business_hours_holiday_and_weekend(sla_app: Threadline, clock: Ma
     number = (await sla_app.ingestor.ingest(mail(when=clock.now()))).conversation_number or 0
     clock.set(ams(2026, 1, 9, 16, 45))  # Friday 16:45
     await sla_app.ingestor.ingest(mail(when=clock.now(), sender="sam@example.org", name="Sam"))
-    async with sla_app.store.transaction() as repo:
-        monday = await repo.conversations.conversation_by_number(number)
-        friday = await repo.conversations.conversation_by_number(number + 1)
+    async with sla_app.store.transaction() as uow:
+        monday = await uow.conversations.conversation_by_number(number)
+        friday = await uow.conversations.conversation_by_number(number + 1)
         assert monday is not None and friday is not None
         assert monday.first_response_due == ams(2026, 1, 7, 9, 30)
         assert friday.first_response_due == ams(2026, 1, 12, 9, 45)
@@ -163,8 +163,8 @@ async def test_next_response_runs_per_customer_message(sla_app: Threadline, cloc
     await sla_app.dispatcher.drain()
     clock.set(ams(2026, 1, 5, 10, 0))
     await sla_app.ingestor.ingest(mail("Any news?", when=clock.now(), conversation_hint=number))
-    async with sla_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with sla_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         assert conversation.first_response_due is None
         assert conversation.next_response_due == ams(2026, 1, 5, 12, 0)
@@ -192,15 +192,15 @@ async def test_close_stops_and_reopen_restarts_resolution(sla_app: Threadline, c
     local = sla_app.local
     assert local is not None
     assert (await local.type_line(f"#{number} !close", "alice")).ok
-    async with sla_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with sla_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         assert conversation.sla_next_at is None and conversation.resolution_due is None
     clock.set(ams(2026, 1, 7, 10, 0))  # Wednesday
     assert await sla_app.sla.check() == 0
     assert (await local.type_line(f"#{number} !reopen", "alice")).ok
-    async with sla_app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with sla_app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
         assert conversation.resolution_due == ams(2026, 1, 15, 10, 0)  # 48 business hours from the reopen
         assert conversation.first_response_due == ams(2026, 1, 7, 11, 0)  # paused while closed: 1 h left

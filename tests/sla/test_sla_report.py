@@ -32,9 +32,9 @@ def test_percentile_nearest_rank() -> None:
 async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: ManualClock) -> None:
     app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
     await _known_data(app, clock)
-    async with app.store.transaction() as repo:
-        report = await build_report(repo, app.settings, SINCE, UNTIL)
-        only_sales = await build_report(repo, app.settings, SINCE, UNTIL, "sales")
+    async with app.store.transaction() as uow:
+        report = await build_report(uow, app.settings, SINCE, UNTIL)
+        only_sales = await build_report(uow, app.settings, SINCE, UNTIL, "sales")
     await app.stop()
     assert report.volume == [
         {"inbox": "sales", "channel": "email", "opened": 1},

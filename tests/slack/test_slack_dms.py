@@ -31,10 +31,10 @@ async def _world(make_world):
 
 
 async def _inbound(world, number: int = 1) -> list[str]:
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(number)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(number)
         assert conv is not None and conv.inbox == "desk" and conv.channel == "slack"
-        return [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
+        return [m.text for m in await uow.messages.messages_of(conv.id, ["inbound"])]
 
 
 def _texts_in(world, channel: str) -> list[str]:
@@ -59,8 +59,8 @@ async def test_a_dm_opens_a_conversation_the_team_works_and_reply_answers_in_the
     answers = [c.args for c in world.fake.called("chat.postMessage") if c.args["channel"] == first["channel"]]
     assert [a["text"] for a in answers] == ["Hold the power button for 10 s"]
     assert not answers[0].get("thread_ts")  # in the DM itself, not in a thread of it
-    async with world.app.store.transaction() as repo:
-        assert await repo.journal.counts() == {"done": 3}  # every event journaled before its ack
+    async with world.app.store.transaction() as uow:
+        assert await uow.journal.counts() == {"done": 3}  # every event journaled before its ack
 
 
 async def test_a_redelivered_dm_is_taken_in_once_and_an_edit_is_mirrored(make_world) -> None:
@@ -90,11 +90,11 @@ async def test_files_go_both_ways_in_the_dm(make_world) -> None:
     request, event = dm_message(world.fake, "This screen", files=[shot])
     await world.dispatch(request)
     await world.settle()
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
-        assert [(a.filename, a.data) for a in await repo.messages.attachments_of(first.id)] == [
+        first = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
+        assert [(a.filename, a.data) for a in await uow.messages.attachments_of(first.id)] == [
             ("bsod.png", b"\x89PNG blue")
         ]
     guide = world.fake.add_file("steps.pdf", b"%PDF steps", "application/pdf")
@@ -121,10 +121,10 @@ async def test_csat_reaches_the_dm_and_the_answer_is_recorded(make_world) -> Non
     await world.dispatch(answer)
     await world.settle()
     await world.settle()
-    async with world.app.store.transaction() as repo:
-        ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
+    async with world.app.store.transaction() as uow:
+        ratings = (await uow.session.execute(select(CsatRating))).scalars().all()
         assert [r.rating for r in ratings] == [5]
-        assert await repo.conversations.conversation_by_number(2) is None  # the answer opened nothing new
+        assert await uow.conversations.conversation_by_number(2) is None  # the answer opened nothing new
     in_dm = _texts_in(world, event["channel"])
     assert in_dm[-1] == "Thank you for your rating!"
 

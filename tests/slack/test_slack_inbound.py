@@ -33,8 +33,8 @@ def element(card: dict, action_id: str) -> dict:
 
 
 async def notes(world) -> list[str]:
-    async with world.app.store.transaction() as repo:
-        rows = (await repo.session.execute(select(Message).where(Message.kind == "note"))).scalars().all()
+    async with world.app.store.transaction() as uow:
+        rows = (await uow.session.execute(select(Message).where(Message.kind == "note"))).scalars().all()
         return [m.text for m in rows]
 
 

@@ -29,12 +29,12 @@ async def _world(make_world):
 
 
 async def _conversations(world) -> list[tuple[int, str, list[str]]]:
-    async with world.app.store.transaction() as repo:
+    async with world.app.store.transaction() as uow:
         found = []
         for number in range(1, 10):
-            conv = await repo.conversations.conversation_by_number(number)
+            conv = await uow.conversations.conversation_by_number(number)
             if conv is not None:
-                texts = [m.text for m in await repo.messages.messages_of(conv.id, ["inbound"])]
+                texts = [m.text for m in await uow.messages.messages_of(conv.id, ["inbound"])]
                 found.append((number, conv.inbox, texts))
         return found
 
@@ -68,11 +68,11 @@ async def test_a_channel_message_opens_a_conversation_worked_in_the_staff_thread
     answers = [m for m in in_help if m.get("text") and "fixed" in m["text"]]
     assert [m["text"] for m in answers] == ["We found it &amp; fixed it &lt;3"]  # shown literally
     assert not any("IdP logs" in str(m) for m in world.fake.messages.values() if m["channel"] == HELP)
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None and conv.channel == "slack"
-        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
-        reply = (await repo.messages.messages_of(conv.id, ["outbound"]))[0]
+        first = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
+        reply = (await uow.messages.messages_of(conv.id, ["outbound"]))[0]
     assert (first.meta or {}).get("account") == "TCUSTORG"  # the Slack Connect organisation
     assert "Carla Customer (UCUST) · org TCUSTORG" in str(world.card()["blocks"][0])  # shown on the card
     assert reply.delivery_status == "sent" and reply.external_id == f"{HELP}:{answers[0]['ts']}"
@@ -135,10 +135,10 @@ async def test_customer_edits_and_deletions_are_mirrored_to_the_staff_thread(mak
     staff = [m.get("text") or "" for m in world.fake.thread("C_SUPPORT", world.card()["ts"])]
     assert any("edited" in t and "Chrome only" in t and "before" in t for t in staff)
     assert any("deleted a message" in t and "reports page" in t for t in staff)
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
+        first = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
     assert first.text == "Export button missing (Chrome only)"
     assert (first.meta or {})["edits"][0]["text"] == "Export button missing"
 
@@ -149,11 +149,11 @@ async def test_files_go_both_ways(make_world) -> None:
     request, root = customer_message(world.fake, "This error shows up", files=[shot])
     await world.dispatch(request)
     await world.settle()
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(1)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None
-        first = (await repo.messages.messages_of(conv.id, ["inbound"]))[0]
-        files = [(a.filename, a.data) for a in await repo.messages.attachments_of(first.id)]
+        first = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
+        files = [(a.filename, a.data) for a in await uow.messages.attachments_of(first.id)]
     assert files == [("error.png", b"\x89PNG screenshot")]
     guide = world.fake.add_file("fix.pdf", b"%PDF fix", "application/pdf")
     card = world.card()
@@ -182,10 +182,10 @@ async def test_csat_reaches_the_customers_thread_and_the_answer_is_recorded(make
     answer, _ = customer_message(world.fake, "4 - quick fix", thread_ts=root)
     await world.dispatch(answer)
     await world.settle()
-    async with world.app.store.transaction() as repo:
-        ratings = (await repo.session.execute(select(CsatRating))).scalars().all()
+    async with world.app.store.transaction() as uow:
+        ratings = (await uow.session.execute(select(CsatRating))).scalars().all()
         assert [r.rating for r in ratings] == [4]
-        conv = await repo.conversations.conversation_by_number(1)
+        conv = await uow.conversations.conversation_by_number(1)
         assert conv is not None and conv.status == "closed"  # answered without reopening
     staff = [m.get("text") or "" for m in world.fake.thread("C_SUPPORT", world.card()["ts"])]
     assert any("rated this conversation 4/5" in t for t in staff)

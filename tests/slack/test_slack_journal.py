@@ -7,8 +7,8 @@ from tests.slack.test_slack_inbound import new_card, notes
 
 
 async def _journal(world) -> dict[str, int]:
-    async with world.app.store.transaction() as repo:
-        return await repo.journal.counts()
+    async with world.app.store.transaction() as uow:
+        return await uow.journal.counts()
 
 
 async def test_an_acknowledged_note_is_in_the_journal_before_the_ack_and_is_stored_once_later(world) -> None:

@@ -26,11 +26,11 @@ async def test_forget_deletes_the_contacts_posts_and_uploaded_files_from_slack(w
     await world.settle()
     assert len(world.fake.files) == 1 and "Elm Street" in json.dumps(list(world.fake.messages.values()))
 
-    async with world.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(result.conversation_number or 0)
+    async with world.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(result.conversation_number or 0)
         assert conversation is not None
         forgotten = await forget_contact(
-            repo, world.app.settings, conversation.contact_id, "Alice", world.clock.now()
+            uow, world.app.settings, conversation.contact_id, "Alice", world.clock.now()
         )
     assert forgotten is not None
     await world.settle()

@@ -13,8 +13,8 @@ from testkit.waiting import until
 
 
 async def _audit(world, action: str) -> list[AuditEvent]:
-    async with world.app.store.transaction() as repo:
-        rows = (await repo.session.execute(select(AuditEvent).where(AuditEvent.action == action))).scalars()
+    async with world.app.store.transaction() as uow:
+        rows = (await uow.session.execute(select(AuditEvent).where(AuditEvent.action == action))).scalars()
         return list(rows)
 
 
@@ -63,8 +63,8 @@ async def test_a_removed_reaction_is_ignored_and_other_emoji_do_nothing(world) -
     assert card_fields(world.fake.last_update(card["ts"]))["Assignee"] == "Alice"
     assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before
     assert len(await _audit(world, "reaction")) == 1
-    async with world.app.store.transaction() as repo:
-        assert await repo.journal.counts() == {"done": 3}  # ignored reactions are done too
+    async with world.app.store.transaction() as uow:
+        assert await uow.journal.counts() == {"done": 3}  # ignored reactions are done too
 
 
 async def test_undo_on_removal_when_configured(make_world) -> None:
@@ -179,5 +179,5 @@ async def test_a_reaction_on_a_message_outside_every_thread_does_nothing(world) 
     await world.settle()
     assert world.fake.last_update(card["ts"]) is None
     assert await _audit(world, "reaction") == []
-    async with world.app.store.transaction() as repo:
-        assert await repo.journal.counts() == {"done": 1}  # the reaction, done with nothing to do
+    async with world.app.store.transaction() as uow:
+        assert await uow.journal.counts() == {"done": 1}  # the reaction, done with nothing to do

@@ -15,9 +15,9 @@ from threadline.config import parse_config
 
 
 async def pending(world) -> int:
-    async with world.app.store.transaction() as repo:
+    async with world.app.store.transaction() as uow:
         stmt = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
-        return int((await repo.session.execute(stmt)).scalar_one())
+        return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def deliver_all(world, rounds: int = 30) -> None:
@@ -70,8 +70,8 @@ async def test_missing_channel_waits_with_the_fix_not_forever(world) -> None:
     world.fake.fail("chat.postMessage", "channel_not_found", times=1)
     await world.email("hello")
     await world.settle()
-    async with world.app.store.transaction() as repo:
-        rows = (await repo.session.execute(select(OutboxRow))).scalars().all()
+    async with world.app.store.transaction() as uow:
+        rows = (await uow.session.execute(select(OutboxRow))).scalars().all()
     parked = [r for r in rows if r.status == "parked"]  # not retried in a loop; healed once fixed
     assert parked and "check inboxes" in (parked[0].last_error or "")
     await world.app.repairs.probe_all()  # still no such channel (conversations.info): nothing moves

@@ -77,8 +77,8 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
         )
         await until(f"ack of {envelope_id}", partial(acked, world.fake, envelope_id))
     await world.settle()
-    async with world.app.store.transaction() as repo:
+    async with world.app.store.transaction() as uow:
         notes = (
-            (await repo.session.execute(select(Message.text).where(Message.kind == "note"))).scalars().all()
+            (await uow.session.execute(select(Message.text).where(Message.kind == "note"))).scalars().all()
         )
     assert list(notes) == ["socket note"]

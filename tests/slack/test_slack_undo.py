@@ -95,8 +95,8 @@ async def test_edited_and_deleted_notes_follow_in_storage(make_world) -> None:
     for request in (edit, gone, bob_edit):
         assert (await world.dispatch(request)).status == 200
         await world.settle()
-    async with world.app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(number)
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(number)
         assert conv is not None
-        notes = [m.text for m in await repo.messages.messages_of(conv.id, ["note"])]
+        notes = [m.text for m in await uow.messages.messages_of(conv.id, ["note"])]
     assert notes == ["VAT 21% missing"]

@@ -43,10 +43,10 @@ async def say(app: Threadline, number: int, line: str, ref: str | None = None):
 
 async def stored_outbound(app: Threadline, number: int) -> list[tuple[str, str | None]]:
     """(text, delivery status) of the conversation's replies."""
-    async with app.store.transaction() as repo:
-        conv = await repo.conversations.conversation_by_number(number)
+    async with app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(number)
         assert conv is not None
-        return [(m.text, m.delivery_status) for m in await repo.messages.messages_of(conv.id, ["outbound"])]
+        return [(m.text, m.delivery_status) for m in await uow.messages.messages_of(conv.id, ["outbound"])]
 
 
 async def test_reply_waits_out_the_window_then_is_sent_once(
@@ -156,11 +156,11 @@ async def test_edited_and_deleted_notes_change_in_storage(
         await say(app, number, "call them tomorrow", ref="n2")
         assert await app.commands.edits.edited(ALICE, "n1", "customer is on the new plan") == "note edited"
         assert await app.commands.edits.deleted("local", "n2") == "note deleted"
-        async with app.store.transaction() as repo:
-            conv = await repo.conversations.conversation_by_number(number)
+        async with app.store.transaction() as uow:
+            conv = await uow.conversations.conversation_by_number(number)
             assert conv is not None
-            notes = await repo.messages.messages_of(conv.id, ["note"])
-            actions = [e.action for e in await repo.audit.trail(conv.id)]
+            notes = await uow.messages.messages_of(conv.id, ["note"])
+            actions = [e.action for e in await uow.audit.trail(conv.id)]
         assert [n.text for n in notes] == ["customer is on the new plan"]
         assert (notes[0].meta or {})["edits"][0]["text"] == "customer is on the old plan"
         assert "note edited" in actions and "note deleted" in actions

@@ -15,10 +15,10 @@ from testkit.whatsapp.rig import WhatsAppRig, whatsapp_config
 
 
 async def _outbound(rig: WhatsAppRig, number: int) -> list[tuple[str | None, str | None, str | None]]:
-    async with rig.app.store.transaction() as repo:
-        conversation = await repo.conversations.conversation_by_number(number)
+    async with rig.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
         assert conversation is not None
-        rows = await repo.messages.messages_of(conversation.id, ["outbound"])
+        rows = await uow.messages.messages_of(conversation.id, ["outbound"])
         return [(m.external_id, m.delivery_status, m.delivery_error) for m in rows]
 
 

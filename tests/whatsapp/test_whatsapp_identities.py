@@ -16,13 +16,13 @@ def _bsuid_only(text: str, rig: WhatsAppRig, **fields: Any) -> dict[str, Any]:
 
 
 async def _identities(rig: WhatsAppRig) -> list[list[tuple[str, str]]]:
-    async with rig.app.store.transaction() as repo:
+    async with rig.app.store.transaction() as uow:
         found = []
         for value in (CUSTOMER, CUSTOMER_BSUID):
             for kind in ("phone", "whatsapp_user"):
-                contact = await repo.contacts.contact_by_identity(kind, value)
+                contact = await uow.contacts.contact_by_identity(kind, value)
                 if contact is not None:
-                    full = await repo.contacts.contact(contact.id)
+                    full = await uow.contacts.contact(contact.id)
                     found.append(sorted((i.kind, i.value) for i in full.identities))
         return found
 

@@ -139,20 +139,20 @@ async def test_image_too_large_and_failed_download_are_shown_not_lost(
 
 async def test_a_known_phone_number_links_to_the_same_contact(rig: WhatsAppRig) -> None:
     await rig.app.ingestor.ingest(email_in(sender="sofia@example.org", when=rig.clock.now()))
-    async with rig.app.store.transaction() as repo:
-        contact = await repo.contacts.contact_by_identity("email", "sofia@example.org")
+    async with rig.app.store.transaction() as uow:
+        contact = await uow.contacts.contact_by_identity("email", "sofia@example.org")
         assert contact is not None
         from storage.models import ContactIdentity
 
-        repo.add(ContactIdentity(contact_id=contact.id, kind="phone", value=CUSTOMER))
+        uow.add(ContactIdentity(contact_id=contact.id, kind="phone", value=CUSTOMER))
         email_contact = contact.id
     await rig.deliver(
         envelope(messages=[message("text", {"body": "it's me on WhatsApp"}, when=rig.clock.now())])
     )
-    async with rig.app.store.transaction() as repo:
-        found = await repo.contacts.contact_by_identity("phone", CUSTOMER)
+    async with rig.app.store.transaction() as uow:
+        found = await uow.contacts.contact_by_identity("phone", CUSTOMER)
         assert found is not None and found.id == email_contact
-        conversations = await repo.conversations.contact_conversations(email_contact)
+        conversations = await uow.conversations.contact_conversations(email_contact)
     assert sorted(c.channel for c in conversations) == ["email", "whatsapp"]
 
 

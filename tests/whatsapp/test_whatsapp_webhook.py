@@ -13,10 +13,10 @@ from testkit.whatsapp.rig import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
 
 
 async def _count_inbound(rig: WhatsAppRig) -> int:
-    async with rig.app.store.transaction() as repo:
+    async with rig.app.store.transaction() as uow:
         total = 0
-        for conversation in await repo.conversations.list_conversations(ConversationFilter(limit=1000)):
-            total += len(await repo.messages.messages_of(conversation.id, ["inbound"]))
+        for conversation in await uow.conversations.list_conversations(ConversationFilter(limit=1000)):
+            total += len(await uow.messages.messages_of(conversation.id, ["inbound"]))
         return total
 
 
@@ -180,5 +180,5 @@ async def test_a_signed_body_that_is_not_json_is_kept_as_failed_and_later_messag
     payload = envelope(messages=[message("text", {"body": "still here"}, when=rig.clock.now())])
     await rig.deliver(payload)
     assert await _count_inbound(rig) == 1
-    async with rig.app.store.transaction() as repo:
-        assert await repo.journal.counts() == {"done": 1, "failed": 1}
+    async with rig.app.store.transaction() as uow:
+        assert await uow.journal.counts() == {"done": 1, "failed": 1}

@@ -58,14 +58,14 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
     try:
         if store.is_sqlite:
             await upgrade(url)
-        async with store.transaction() as repo:
-            contact = await find_contact(repo, ref)
+        async with store.transaction() as uow:
+            contact = await find_contact(uow, ref)
             if contact is None:
                 print(f"no contact '{args.contact}'", file=sys.stderr)
                 return 1
             if args.contact_command == "export":
                 with ProgressDisplay() as shown:
-                    data = await export_contact(repo, contact.id, shown.track("exporting conversations"))
+                    data = await export_contact(uow, contact.id, shown.track("exporting conversations"))
                 print(json.dumps(data, indent=2, ensure_ascii=False))
                 return 0
             if not args.yes:
@@ -78,7 +78,7 @@ async def run_automation_command(settings: AppSettings, args: argparse.Namespace
 
             with ProgressDisplay() as shown:
                 result = await forget_contact(
-                    repo,
+                    uow,
                     settings,
                     contact.id,
                     "threadline cli",

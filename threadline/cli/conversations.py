@@ -48,10 +48,10 @@ async def run_conversation_command(settings: AppSettings, args: argparse.Namespa
 async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
     store = Store(settings.threadline.database_url)
     try:
-        async with store.transaction() as repo:
+        async with store.transaction() as uow:
             assignee_id = None
             if args.assignee:
-                found = await repo.agents.find_agent(args.assignee)
+                found = await uow.agents.find_agent(args.assignee)
                 if not found:
                     print(f"no agent '{args.assignee}'", file=sys.stderr)
                     return 1
@@ -59,10 +59,10 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
             flt = ConversationFilter(
                 status=args.status, label=args.label, assignee_id=assignee_id, limit=args.limit
             )
-            rows = await repo.conversations.list_conversations(flt)
-            total = await repo.conversations.count_matching(flt)
+            rows = await uow.conversations.list_conversations(flt)
+            total = await uow.conversations.count_matching(flt)
             if args.json:
-                data = [await describe_conversation(repo, c) for c in rows]
+                data = [await describe_conversation(uow, c) for c in rows]
                 for item in data:
                     item.pop("messages"), item.pop("audit")
                 print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -71,8 +71,8 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
             else:
                 table = []
                 for conv in rows:
-                    assignee = (await repo.agents.agent(conv.assignee_id)).name if conv.assignee_id else "—"
-                    labels = ", ".join(await repo.labels.labels_of(conv.id)) or "—"
+                    assignee = (await uow.agents.agent(conv.assignee_id)).name if conv.assignee_id else "—"
+                    labels = ", ".join(await uow.labels.labels_of(conv.id)) or "—"
                     opened = f"{conv.created_at:%Y-%m-%d}"
                     table.append(
                         (
@@ -98,12 +98,12 @@ async def _list(settings: AppSettings, args: argparse.Namespace) -> int:
 async def _show(settings: AppSettings, args: argparse.Namespace) -> int:
     store = Store(settings.threadline.database_url)
     try:
-        async with store.transaction() as repo:
-            conversation = await repo.conversations.conversation_by_number(args.number)
+        async with store.transaction() as uow:
+            conversation = await uow.conversations.conversation_by_number(args.number)
             if conversation is None:
                 print(f"No conversation #{args.number}.", file=sys.stderr)
                 return 1
-            data = await describe_conversation(repo, conversation)
+            data = await describe_conversation(uow, conversation)
     finally:
         await store.close()
     if args.raw is not None:
@@ -119,9 +119,9 @@ async def _write_raw(settings: AppSettings, number: int, index: int) -> int:
     """Write the original bytes (the raw MIME of an email) of the conversation's ``index``-th message."""
     store = Store(settings.threadline.database_url)
     try:
-        async with store.transaction() as repo:
-            conversation = await repo.conversations.conversation_by_number(number)
-            messages = await repo.messages.messages_of(conversation.id) if conversation is not None else []
+        async with store.transaction() as uow:
+            conversation = await uow.conversations.conversation_by_number(number)
+            messages = await uow.messages.messages_of(conversation.id) if conversation is not None else []
     finally:
         await store.close()
     if not messages:

@@ -67,8 +67,8 @@ async def _report(settings: AppSettings, args: argparse.Namespace) -> int:
     if store.is_sqlite:  # the embedded database upgrades itself, as on `run`
         await upgrade(settings.threadline.database_url)
     try:
-        async with store.snapshot() as repo:  # a long read: off the event loop on SQLite
-            report = await build_report(repo, settings, until - args.since, until, args.inbox)
+        async with store.snapshot() as uow:  # a long read: off the event loop on SQLite
+            report = await build_report(uow, settings, until - args.since, until, args.inbox)
     finally:
         await store.close()
     print(render(report, args.format))

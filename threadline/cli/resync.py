@@ -47,8 +47,8 @@ async def run_resync_command(settings: AppSettings, args: argparse.Namespace) ->
     try:
         wanted = None if args.all else sorted(set(args.numbers))
         if wanted is not None:
-            async with store.transaction() as repo:
-                found = {c.number for c in await repo.repairs.conversations_for_resync(wanted)}
+            async with store.transaction() as uow:
+                found = {c.number for c in await uow.repairs.conversations_for_resync(wanted)}
             missing = [n for n in wanted if n not in found]
             if missing:
                 listed = ", ".join(f"#{n}" for n in missing)

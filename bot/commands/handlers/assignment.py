@@ -19,7 +19,7 @@ async def claim(ctx: Context, _: Claim) -> Reply:
     if conv.assignee_id == agent.id:
         return Reply(f"#{conv.number} is already yours.", conversation_number=conv.number)
     if conv.assignee_id is not None:
-        holder = await ctx.repo.agents.agent(conv.assignee_id)
+        holder = await ctx.uow.agents.agent(conv.assignee_id)
         return Reply(
             f"#{conv.number} is claimed by {holder.name}; ask them, or use assign @you to take it over.",
             ok=False,
@@ -36,9 +36,9 @@ async def assign(ctx: Context, command: Assign) -> Reply:
     """Assign the conversation to the one teammate that ``command.who`` names."""
     conv, agent = await ctx.conversation(), ctx.agent
     who = command.who.lstrip("@").strip("<>").lstrip("@")
-    matches = await ctx.repo.agents.find_agent(who)
+    matches = await ctx.uow.agents.find_agent(who)
     if not matches:
-        team = await ctx.repo.agents.teammates()
+        team = await ctx.uow.agents.teammates()
         spoken = {word.lower(): name for name in team for word in (name, name.split()[0]) if word}
         close = difflib.get_close_matches(who.lower(), list(spoken), n=1, cutoff=0.6)
         hint = f"did you mean {spoken[close[0]]}? " if close else ""
@@ -64,7 +64,7 @@ async def unassign(ctx: Context, _: Unassign) -> Reply:
     conv, agent = await ctx.conversation(), ctx.agent
     if conv.assignee_id is None:
         return Reply(f"#{conv.number} has no assignee.", conversation_number=conv.number)
-    previous = await ctx.repo.agents.agent(conv.assignee_id)
+    previous = await ctx.uow.agents.agent(conv.assignee_id)
     conv.assignee_id = None
     await ctx.effects(conv).event(
         agent.name,
@@ -79,7 +79,7 @@ async def away(ctx: Context, _: Away) -> Reply:
     """Mark the acting agent away: automatic assignment skips them."""
     agent = ctx.agent
     agent.away = True
-    ctx.repo.audit.record(actor=agent.name, action="away", now=ctx.now(), detail={"agent": agent.key})
+    ctx.uow.audit.record(actor=agent.name, action="away", now=ctx.now(), detail={"agent": agent.key})
     return Reply("You are away: automatic assignment skips you until you type back.")
 
 
@@ -87,5 +87,5 @@ async def back(ctx: Context, _: Back) -> Reply:
     """Mark the acting agent available again."""
     agent = ctx.agent
     agent.away = False
-    ctx.repo.audit.record(actor=agent.name, action="back", now=ctx.now(), detail={"agent": agent.key})
+    ctx.uow.audit.record(actor=agent.name, action="back", now=ctx.now(), detail={"agent": agent.key})
     return Reply("Welcome back: automatic assignment includes you again.")

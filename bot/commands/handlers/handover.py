@@ -19,7 +19,7 @@ async def post_summary(ctx: Context, conv: Conversation) -> None:
     if ctx.settings.summary.llm:
         ctx.handovers.append(conv.number)  # CommandService hands it to HandoverService after the commit
         return
-    await show_note(ctx.effects(conv), render(await gather(ctx.repo, ctx.settings, conv, ctx.now())))
+    await show_note(ctx.effects(conv), render(await gather(ctx.uow, ctx.settings, conv, ctx.now())))
 
 
 async def summary(ctx: Context, _: Summary) -> Reply:
@@ -34,7 +34,7 @@ async def summary(ctx: Context, _: Summary) -> Reply:
 async def send_draft(ctx: Context, _: SendDraft) -> Reply:
     """Send the newest reply draft the model proposed, as the acting agent's reply (checks included)."""
     conv = await ctx.conversation()
-    notes = await ctx.repo.messages.messages_of(conv.id, [MessageKind.NOTE])
+    notes = await ctx.uow.messages.messages_of(conv.id, [MessageKind.NOTE])
     drafts = [m for m in notes if (m.meta or {}).get(DRAFT_META) and not (m.meta or {}).get("draft_sent")]
     if not drafts:
         return Reply(

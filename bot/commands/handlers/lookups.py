@@ -19,15 +19,15 @@ async def help_answer(ctx: Context, command: Help) -> Reply:
 
 async def labels_in_use(ctx: Context, _: Labels) -> Reply:
     """The labels in use, most used first."""
-    return Reply(describe_labels(await ctx.repo.labels.label_usage()))
+    return Reply(describe_labels(await ctx.uow.labels.label_usage()))
 
 
 async def list_conversations(ctx: Context, command: ListConversations) -> Reply:
     """``list mine|unassigned|open|snoozed|closed|all``."""
-    return Reply(await describe_list(ctx.repo, command.which, ctx.agent))
+    return Reply(await describe_list(ctx.uow, command.which, ctx.agent))
 
 
 async def personal_queue(ctx: Context, _: Queue) -> Reply:
     """The agent's queue on the surface they asked on: mine, unassigned, breaching soon."""
-    view = await build_queue(ctx.repo, ctx.agent, ctx.settings, ctx.now(), ctx.where.surface)
+    view = await build_queue(ctx.uow, ctx.agent, ctx.settings, ctx.now(), ctx.where.surface)
     return Reply(queue_text(view))

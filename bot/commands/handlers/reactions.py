@@ -42,7 +42,7 @@ async def react(
         return Reply(f"The reaction {reaction.emoji} runs '{line}', which is not a command: {exc}", ok=False)
     conv = await ctx.find_conversation()
     if conv is None and ctx.where.item_id is not None:
-        conv = await ctx.repo.conversations.conversation_by_item(ctx.where.surface, ctx.where.item_id)
+        conv = await ctx.uow.conversations.conversation_by_item(ctx.where.surface, ctx.where.item_id)
     if conv is None:
         return Reply("")  # a reaction on a message outside every conversation: not ours to act on
     ctx = dataclasses.replace(ctx, number=conv.number)
@@ -51,7 +51,7 @@ async def react(
         if undo is None:
             return Reply("", conversation_number=conv.number)
         command = undo
-    ctx.repo.audit.record(
+    ctx.uow.audit.record(
         actor=ctx.agent.name,
         action="reaction",
         now=ctx.now(),

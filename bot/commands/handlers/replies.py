@@ -23,7 +23,7 @@ async def note(ctx: Context, command: Note) -> Reply:
     """Add an internal note; it is posted in the thread unless it was typed there."""
     conv, agent = await ctx.conversation(), ctx.agent
     effects = ctx.effects(conv)
-    message = ctx.repo.messages.new_message(
+    message = ctx.uow.messages.new_message(
         conv,
         MessageKind.NOTE,
         effects.now,
@@ -32,7 +32,7 @@ async def note(ctx: Context, command: Note) -> Reply:
         text=command.text,
         chat_ref=ctx.chat_ref,
     )
-    ctx.repo.audit.record(actor=agent.name, action="noted", now=effects.now, conversation=conv)
+    ctx.uow.audit.record(actor=agent.name, action="noted", now=effects.now, conversation=conv)
     if not command.shown:
         await effects.show(message)
     return Reply("Note added.", ephemeral=True, conversation_number=conv.number)
@@ -41,7 +41,7 @@ async def note(ctx: Context, command: Note) -> Reply:
 async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
     """Send a free-form reply to the customer, unless the channel's window or a teammate stands in the way."""
     conv = await ctx.conversation()
-    refusal = await no_address_refusal(ctx.repo, ctx.settings, conv) or window_refusal(
+    refusal = await no_address_refusal(ctx.uow, ctx.settings, conv) or window_refusal(
         ctx.settings, conv.channel, conv.last_inbound_at, ctx.now()
     )
     refusal = refusal or files_refusal(ctx.settings, conv.channel, command.files)
@@ -56,7 +56,7 @@ async def reply(ctx: Context, command: ReplyToCustomer) -> Reply:
             conversation_number=conv.number,
         )
     blocked = await collision_refusal(  # assigned to someone else, or a teammate just replied
-        ctx.repo,
+        ctx.uow,
         ctx.settings,
         ctx.agent,
         conv,
@@ -77,7 +77,7 @@ async def send_template(ctx: Context, command: Template) -> Reply:
     params = tuple(p for p in command.params if p != "--confirm")
     confirm = len(params) != len(command.params)
     approved = templates_for(ctx.settings, conv.channel)
-    canned = await find_template(ctx.repo, ctx.settings, command.name)
+    canned = await find_template(ctx.uow, ctx.settings, command.name)
     if has_window(ctx.settings, conv.channel) and (command.name in approved or canned is None):
         return await _send_approved(ctx, conv, Template(command.name, params))
     if canned is None:
@@ -92,11 +92,11 @@ async def send_template(ctx: Context, command: Template) -> Reply:
         return Reply(refusal, ok=False, conversation_number=conv.number)
     hint = f"{ctx.prefix}template {canned.name} --confirm"
     blocked = await collision_refusal(
-        ctx.repo, ctx.settings, ctx.agent, conv, now, confirm=confirm, confirm_hint=hint
+        ctx.uow, ctx.settings, ctx.agent, conv, now, confirm=confirm, confirm_hint=hint
     )
     if blocked is not None:
         return blocked
-    rendered = await render_for(ctx.repo, ctx.settings, canned, conv, ctx.agent)
+    rendered = await render_for(ctx.uow, ctx.settings, canned, conv, ctx.agent)
     if not rendered.ok:
         return Reply(rendered.problem(canned.name), ok=False, conversation_number=conv.number)
     await _send_outbound(ctx, conv, rendered.text, "templated", {"canned": canned.name})
@@ -108,7 +108,7 @@ async def send_template(ctx: Context, command: Template) -> Reply:
 async def _send_approved(ctx: Context, conv: Conversation, command: Template) -> Reply:
     template = render_template(ctx.settings, conv.channel, command.name, command.params)
     if conv.assignee_id not in (None, ctx.agent.id) and ctx.settings.inbox(conv.inbox).collision == "refuse":
-        holder = await ctx.repo.agents.agent(conv.assignee_id)
+        holder = await ctx.uow.agents.agent(conv.assignee_id)
         return Reply(f"#{conv.number} is assigned to {holder.name}; only they can reply.", ok=False)
     await _send_outbound(ctx, conv, template.text, "templated", template.meta)
     return Reply(
@@ -120,7 +120,7 @@ async def _send_approved(ctx: Context, conv: Conversation, command: Template) ->
 async def retry(ctx: Context, _: Retry) -> Reply:
     """Send the conversation's failed replies again (free-form ones only inside the channel's window)."""
     conv, agent = await ctx.conversation(), ctx.agent
-    failed = await ctx.repo.messages.failed_outbound(conv.id)
+    failed = await ctx.uow.messages.failed_outbound(conv.id)
     if not failed:
         return Reply(f"#{conv.number} has no failed replies.", conversation_number=conv.number)
     refusal = window_refusal(ctx.settings, conv.channel, conv.last_inbound_at, ctx.now())
@@ -131,7 +131,7 @@ async def retry(ctx: Context, _: Retry) -> Reply:
         message.delivery_status = DeliveryStatus.PENDING
         message.delivery_error = None
         await effects.send(message)
-    ctx.repo.audit.record(
+    ctx.uow.audit.record(
         actor=agent.name,
         action="retried",
         now=effects.now,
@@ -147,7 +147,7 @@ async def retry(ctx: Context, _: Retry) -> Reply:
 async def undo(ctx: Context, _: Undo) -> Reply:
     """Take back the conversation's newest reply that has not left the outbox yet."""
     conv = await ctx.conversation()
-    taken = await undo_latest(ctx.repo, ctx.effects(conv), ctx.agent.name)
+    taken = await undo_latest(ctx.uow, ctx.effects(conv), ctx.agent.name)
     if taken is None:
         return Reply(
             f"#{conv.number} has no reply waiting to be sent; a sent reply cannot be taken back.",
@@ -168,7 +168,7 @@ async def _send_outbound(
     files: tuple[InboundAttachment, ...] = (),
 ) -> None:
     effects = ctx.effects(conv)
-    message = ctx.repo.messages.new_message(
+    message = ctx.uow.messages.new_message(
         conv,
         MessageKind.OUTBOUND,
         effects.now,
@@ -181,10 +181,10 @@ async def _send_outbound(
         chat_ref=ctx.chat_ref,
     )
     for f in files:
-        ctx.repo.messages.add_attachment(
+        ctx.uow.messages.add_attachment(
             message, filename=f.filename, content_type=f.content_type, size=f.size, data=f.data
         )
     conv.last_outbound_at = effects.now
     conv.updated_at = effects.now
-    ctx.repo.audit.record(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
+    ctx.uow.audit.record(actor=ctx.agent.name, action=action, now=effects.now, conversation=conv)
     await hold_reply(effects, ctx.settings, message)

@@ -36,7 +36,7 @@ async def close(ctx: Context, _: Close) -> Reply:
     conv, agent = await ctx.conversation(), ctx.agent
     lifecycle.close(conv, ctx.settings.inbox(conv.inbox), ctx.now())
     await ctx.effects(conv).event(agent.name, "closed", f"closed by {agent.name}")
-    await request_csat(ctx.repo, ctx.settings, conv, ctx.now())  # one-question rating
+    await request_csat(ctx.uow, ctx.settings, conv, ctx.now())  # one-question rating
     return Reply(f"#{conv.number} closed.", conversation_number=conv.number)
 
 
@@ -65,16 +65,16 @@ async def set_priority(ctx: Context, command: Priority) -> Reply:
 
 async def change_labels(ctx: Context, command: LabelChange) -> Reply:
     """Add and remove labels; new labels are created."""
-    conv, agent, repo = await ctx.conversation(), ctx.agent, ctx.repo
+    conv, agent, uow = await ctx.conversation(), ctx.agent, ctx.uow
     added, removed = [], []
     for name in command.add:
-        label = await repo.labels.label(name, create=True)
+        label = await uow.labels.label(name, create=True)
         assert label is not None
-        if await repo.labels.set_label(conv, label.id, True):
+        if await uow.labels.set_label(conv, label.id, True):
             added.append(label.name)
     for name in command.remove:
-        label = await repo.labels.label(name, create=False)
-        if label is not None and await repo.labels.set_label(conv, label.id, False):
+        label = await uow.labels.label(name, create=False)
+        if label is not None and await uow.labels.set_label(conv, label.id, False):
             removed.append(label.name)
     if not added and not removed:
         return Reply(f"#{conv.number}: labels unchanged.", conversation_number=conv.number)

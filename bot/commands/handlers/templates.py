@@ -12,13 +12,13 @@ __all__ = ["list_canned", "preview_canned", "save_canned", "unknown_template"]
 
 async def unknown_template(ctx: Context, name: str) -> str:
     """The answer to a template name that is not known, listing the canned replies."""
-    known = ", ".join(t.name for t in await list_templates(ctx.repo, ctx.settings)) or "none yet"
+    known = ", ".join(t.name for t in await list_templates(ctx.uow, ctx.settings)) or "none yet"
     return f"No template '{name[:60]}'. Canned replies: {known}."
 
 
 async def list_canned(ctx: Context, _: TemplateList) -> Reply:
     """Every canned reply, from the config file and saved by agents."""
-    found = await list_templates(ctx.repo, ctx.settings)
+    found = await list_templates(ctx.uow, ctx.settings)
     if not found:
         return Reply("No canned replies yet: add [templates.NAME] to the config, or template save NAME TEXT.")
     lines = [f"{t.name} ({t.source}): {t.description or t.body[:70]}" for t in found]
@@ -28,10 +28,10 @@ async def list_canned(ctx: Context, _: TemplateList) -> Reply:
 async def preview_canned(ctx: Context, command: TemplatePreview) -> Reply:
     """A canned reply filled in for this conversation, shown only to the agent."""
     conv = await ctx.conversation()
-    template = await find_template(ctx.repo, ctx.settings, command.name)
+    template = await find_template(ctx.uow, ctx.settings, command.name)
     if template is None:
         return Reply(await unknown_template(ctx, command.name), ok=False)
-    rendered = await render_for(ctx.repo, ctx.settings, template, conv, ctx.agent)
+    rendered = await render_for(ctx.uow, ctx.settings, template, conv, ctx.agent)
     warning = "" if rendered.ok else "\n⚠ " + rendered.problem(template.name)
     return Reply(
         f"Preview of '{template.name}' for #{conv.number} (only you see this):\n{rendered.text}{warning}",
@@ -49,7 +49,7 @@ async def save_canned(ctx: Context, command: TemplateSave) -> Reply:
             return Reply("Say what to save (template save NAME TEXT), or use it in a thread.", ok=False)
         sent = [
             m
-            for m in await ctx.repo.messages.messages_of(conv.id, ["outbound"])
+            for m in await ctx.uow.messages.messages_of(conv.id, ["outbound"])
             if m.author_agent_id is not None
         ]
         if not sent:
@@ -59,8 +59,8 @@ async def save_canned(ctx: Context, command: TemplateSave) -> Reply:
         text = sent[-1].text
     if command.name.lower() in {k.lower() for k in ctx.settings.templates}:
         return Reply(f"'{command.name}' is defined in the config file; choose another name.", ok=False)
-    new = await ctx.repo.templates.save_template(command.name, text, agent.name, ctx.now())
-    ctx.repo.audit.record(
+    new = await ctx.uow.templates.save_template(command.name, text, agent.name, ctx.now())
+    ctx.uow.audit.record(
         actor=agent.name, action="template-saved", now=ctx.now(), detail={"template": command.name}
     )
     return Reply(f"Template '{command.name}' {'saved' if new else 'replaced'}: {text[:80]}")
