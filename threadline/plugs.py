@@ -137,7 +137,12 @@ class DiscordPlug:
         if settings.dm_inbox:  # DMs to the bot open conversations (the Modmail model)
             intake = ChatIntake(ports.store, core, ports.ingestor, ports.ingestor.clock)
             dms = DiscordDms(
-                settings.dm_inbox, intake, ports.ingestor.clock, ports.journal, lambda: self.discord.client
+                settings.dm_inbox,
+                intake,
+                ports.ingestor.clock,
+                ports.journal,
+                lambda: self.discord.client,
+                settings.dm_catch_up_days,
             )
         bridge = DiscordBridge(
             settings,

@@ -8,7 +8,8 @@ dm_inbox``) and hands it to the core's chat intake (``bot.ingest.chat_intake``: 
 pleasantries, then the same ingest as email, which marks the entry done in its transaction).
 The gateway has no acknowledgement to hold back and no replay for a new process, so DMs sent
 while Threadline was down, or received but not yet journaled when it died, are read back on
-every gateway READY (``catch_up``): for each user who wrote in the last ``CATCH_UP_DAYS``, Get
+every gateway READY (``catch_up``): for each user who wrote in the last ``catch_up_days``
+(``[surfaces.discord] dm_catch_up_days``), Get
 Channel Messages of their DM channel after the last stored id
 (``GET /channels/{id}/messages?after=``,
 https://discord.com/developers/docs/resources/message#get-channel-messages), journaled the same
@@ -48,7 +49,7 @@ from bot.ports.inbound import InboundAttachment, InboundMessage
 from bot.runtime import faults
 from bot.views import OutboundView
 
-__all__ = ["CANNOT_DM", "CATCH_UP_DAYS", "CHANNEL", "JOURNAL_SOURCE", "DiscordDms", "read_attachment"]
+__all__ = ["CANNOT_DM", "CHANNEL", "JOURNAL_SOURCE", "DiscordDms", "read_attachment"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ CHANNEL = "discord"
 CANNOT_DM = 50007
 JOURNAL_SOURCE = "discord_dm"
 """The intake journal's source name of DMs to the bot."""
-CATCH_UP_DAYS = 7
-"""On READY, the DM channels of users who wrote this many days back are read for missed DMs."""
 _MAX_FILE_BYTES = 10 * 1024 * 1024  # Discord's upload limit without boosts: larger files are not kept
 _NONE = discord.AllowedMentions.none()
 
@@ -75,12 +74,14 @@ class DiscordDms:
         clock: Clock,
         journal: Journal,
         client: Callable[[], discord.Client | None],
+        catch_up_days: int,
     ) -> None:
         self.inbox = inbox
         self.intake = intake
         self.clock = clock
         self.journal = journal
         self.client = client  # the surface's gateway client (None until it exists; replaced on reconnects)
+        self.catch_up_days = catch_up_days  # on READY, DM channels of users who wrote this far back are read
         # the journal runs a batch's entries at once: DMs are taken in one by one, in journal order
         self._in_order = asyncio.Lock()
         journal.handle(JOURNAL_SOURCE, self._replay)
@@ -141,7 +142,7 @@ class DiscordDms:
     async def catch_up(self, client: discord.Client) -> int:
         """Journal the DMs users sent after the last one stored (while down, or lost in a crash);
         how many were journaled. Called on every gateway READY."""
-        since = self.clock.now() - timedelta(days=CATCH_UP_DAYS)
+        since = self.clock.now() - timedelta(days=self.catch_up_days)
         last: dict[int, int] = {}
         for external_id, meta in await self.intake.recent_inbound(CHANNEL, since):
             sender = str((meta or {}).get("discord_user") or "")

@@ -64,6 +64,13 @@ class DiscordSettings(Strict):
         description='the inbox (channel = "discord") a user\'s DM to the bot opens a conversation in; '
         "replies go back as DMs. None: DMs are not read (needs the Direct Messages intent)",
     )
+    dm_catch_up_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="on each gateway READY, the DM channels of users who wrote this many days back are "
+        "read for DMs missed while down",
+    )
     default_forum_tag: str | None = Field(
         None,
         description="forum tag (its name) put on a post when none of its labels matches a tag; "

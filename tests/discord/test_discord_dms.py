@@ -8,6 +8,8 @@ pleasantries that would open a conversation and opted-out messages.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -24,14 +26,15 @@ from testkit.waiting import until
 USER = 610000000000000001
 
 
-@pytest.fixture
-async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
-    """The Discord harness with DMs to the bot feeding inbox ``dms`` (threads in the support channel)."""
+@asynccontextmanager
+async def _dm_rig(fake: FakeDiscord, tmp_path: Path, settings: str = "") -> AsyncIterator[DiscordRig]:
+    """The Discord harness with DMs to the bot feeding inbox ``dms`` (threads in the support channel);
+    ``settings``: more ``[surfaces.discord]`` lines."""
     clock = ManualClock()
     channel = fake.add_text_channel("support")
     extra = (
-        'dm_inbox = "dms"\n\n[inboxes.dms]\nname = "Discord DMs"\nchannel = "discord"\naddress = "bot"\n'
-        f'surface = "discord"\nchat_channel = "{channel}"\n'
+        f'{settings}dm_inbox = "dms"\n\n[inboxes.dms]\nname = "Discord DMs"\nchannel = "discord"\n'
+        f'address = "bot"\nsurface = "discord"\nchat_channel = "{channel}"\n'
     )
     app, sender = build_app(fake, tmp_path, clock, channel, extra=extra)
     await app.prepare_database()
@@ -39,8 +42,17 @@ async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
     await app.journal.start()  # each DM is journaled on receipt, then taken in from the journal
     assert app.discord is not None
     await app.discord.login()
-    yield DiscordRig.around(app, clock, fake, sender, channel)
-    await app.stop()
+    try:
+        yield DiscordRig.around(app, clock, fake, sender, channel)
+    finally:
+        await app.stop()
+
+
+@pytest.fixture
+async def dm(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordRig]:
+    """The Discord harness with DMs to the bot, default settings."""
+    async with _dm_rig(fake, tmp_path) as rig:
+        yield rig
 
 
 async def _conversations(h: DiscordRig) -> list[tuple[int, str, str]]:
@@ -268,6 +280,22 @@ async def test_dms_are_journaled_on_receipt_and_those_missed_are_caught_up_on_re
     assert await client.bridge.dms.catch_up(client) == 0  # read on from the last stored one
     history = dm.fake.find("GET", rf"/channels/{dm.fake.dms.channel_of(USER)}/messages$")
     assert history and all(c.query.get("after") for c in history)
+
+
+@pytest.mark.parametrize(("look_back", "caught_up"), [("", 0), ("dm_catch_up_days = 30\n", 1)])
+async def test_the_dm_catch_up_looks_back_as_far_as_configured(
+    fake: FakeDiscord, tmp_path: Path, look_back: str, caught_up: int
+) -> None:
+    async with _dm_rig(fake, tmp_path, look_back) as rig:
+        _dm(rig, "My parcel is lost")
+        await _settled(rig, "a conversation", lambda c: len(c) == 1)
+        rig.clock.advance(timedelta(days=10))  # the user's last DM is 10 days old when the bot reconnects
+        rig.fake.dms.user_message(USER, "sofia", "Still nothing, ten days on")
+        assert rig.app.discord is not None
+        client = rig.app.discord.client
+        assert client.bridge.dms is not None
+        # the default looks back 7 days and misses this user; 30 days finds their DM
+        assert await client.bridge.dms.catch_up(client) == caught_up
 
 
 async def test_a_reply_after_the_surface_replaced_its_client_goes_through_the_new_one(dm: DiscordRig) -> None:
