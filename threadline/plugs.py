@@ -95,6 +95,7 @@ class SlackPlug:
             labels=functools.partial(label_names, ports.store, "", 100),
             register=ports.commands.register,
             queue=ports.commands.queue,
+            show_queue=ports.queue_views.show,
             edits=ports.commands.edits,
             chat_channels={i.chat_channel for i in inboxes if i.surface == "slack"},
             prefix=ports.settings.threadline.command_prefix,
@@ -152,7 +153,7 @@ class DiscordPlug:
         )
         self.discord = DiscordSurface(settings, bridge)
         channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
-        self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
+        self.board = QueueBoard(ports.commands.team_queue, ports.queue_views.show, channels)
         self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(

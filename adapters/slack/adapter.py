@@ -29,6 +29,7 @@ from adapters.slack.surface import SlackSurface
 from bot.commands import CommandPort
 from bot.commands.edits import AgentEdits
 from bot.ingest.journal import Journal
+from bot.outbox.queue_views import ShowQueue
 
 __all__ = ["SlackAdapter"]
 
@@ -76,6 +77,7 @@ class SlackAdapter:
         labels: LabelSource,
         register: AgentRegistrar,
         queue: QueueSource,
+        show_queue: ShowQueue,
         edits: AgentEdits,
         chat_channels: Iterable[str] = (),
         prefix: str = "!",
@@ -83,7 +85,8 @@ class SlackAdapter:
     ) -> None:
         """Built with what it drives in the core: its ``CommandPort`` (reactions run typed commands through
         it too), the intake journal, the label list, registration of mentioned teammates, ``queue``
-        (App Home) and ``AgentEdits`` (agents editing or deleting their thread messages)."""
+        and ``show_queue`` (App Home, published through the outbox) and ``AgentEdits`` (agents editing
+        or deleting their thread messages)."""
         self.settings = settings
         chat_channels = tuple(chat_channels)
         self.client = client or make_client(settings)
@@ -112,7 +115,7 @@ class SlackAdapter:
         )
         self.interactions = SlackInteractions(self.inbound)
         self.reactions = SlackReactions(self.inbound)
-        self.home = SlackHome(self.inbound, queue)
+        self.home = SlackHome(self.inbound, queue, show_queue)
         self.edits = SlackEdits(self.inbound, edits)
         self._socket: AsyncSocketModeHandler | None = None
 

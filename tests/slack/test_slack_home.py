@@ -105,3 +105,45 @@ async def test_breaching_soon_lists_the_conversations_due_within_the_hour(make_w
         and view["blocks"][start + 1]["accessory"]["text"]["text"] == "Claim"
     )
     assert world.fake.refusals == []
+
+
+async def test_a_rate_limited_home_is_published_by_the_outbox_after_retry_after(world) -> None:
+    await world.email("Desk broken", subject="Desk")
+    await world.settle()
+    world.fake.fail("views.publish", "ratelimited", status=429, retry_after=30)
+    await world.dispatch(app_home_opened("UALICE"))
+    await world.settle()
+    assert "UALICE" not in world.fake.homes  # refused once with a Retry-After: the row waits
+    assert len(world.fake.called("views.publish")) == 1
+    world.advance(31)
+    await world.drain()
+    assert headers(world.fake.homes["UALICE"])[2] == "Unassigned (1)"
+    assert len(world.fake.called("views.publish")) == 2
+
+
+async def test_slack_unavailable_on_views_publish_is_retried_with_backoff(world) -> None:
+    await world.email("Desk broken", subject="Desk")
+    await world.settle()
+    world.fake.fail("views.publish", "service_unavailable", status=503, times=2)
+    await world.dispatch(app_home_opened("UALICE"))
+    await world.settle()
+    assert "UALICE" not in world.fake.homes
+    for _ in range(5):
+        world.advance(120)
+        await world.drain()
+    assert headers(world.fake.homes["UALICE"])[2] == "Unassigned (1)"
+    assert len(world.fake.called("views.publish")) == 3
+
+
+async def test_a_newer_home_supersedes_one_still_waiting(world) -> None:
+    await world.email("Desk broken", subject="Desk")
+    await world.settle()
+    world.fake.fail("views.publish", "ratelimited", status=429, retry_after=30)
+    await world.dispatch(app_home_opened("UALICE"))
+    await world.settle()
+    await world.email("Chair late", subject="Chair", sender="bo@example.com", name="Bo")
+    await world.slack.home.publish("UALICE")  # the queue changed while the first view waits
+    world.advance(31)
+    await world.drain()
+    assert headers(world.fake.homes["UALICE"])[2] == "Unassigned (2)"
+    assert len(world.fake.called("views.publish")) == 2  # the older view never went out
