@@ -35,6 +35,7 @@ from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.commands import Actor, CommandPort, Location, ParsedCommand
+from bot.commands.grammar import names_agents
 from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
@@ -160,14 +161,14 @@ class SlackInbound:
         return await self.directory.actor(user_id, name)
 
     async def plain(self, wire: str, *, command: bool = False) -> str:
-        """Slack's wire text as plain text; in an ``assign`` command users stay ``@U123`` for the core."""
-        verb = wire.lstrip().removeprefix(self.prefix).lower() if command else ""
-        user_ids = verb.startswith("assign")
+        """Slack's wire text as plain text; users stay ``@U123`` in a command the core says names agents."""
+        user_ids = command and names_agents(wire, self.prefix)
         names = {} if user_ids else {u: (await self.directory.person(u)).name for u in unnamed_users(wire)}
         return decode(wire, names, user_ids=user_ids)
 
     async def register_mentioned(self, text: str) -> None:
-        """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
+        """Make mentioned teammates agents first (the command names them, ``names_agents``), so they can
+        be picked before they ever acted."""
         for user_id in dict.fromkeys(_MENTION.findall(text)):
             if await self.directory.may_act(user_id):
                 await self.register(await self.directory.actor(user_id))
@@ -226,7 +227,7 @@ class SlackInbound:
         if own is not None:
             await self.answer(own, response_url=url, channel=body.get("channel_id"), user=user_id)
             return
-        if text.lower().startswith("assign"):
+        if names_agents(text):
             await self.register_mentioned(body.get("text") or "")
         reply = await self.run(actor, text, Location("slack", journal_id=journal_id), prefixed=False)
         await self.answer(
@@ -267,7 +268,7 @@ class SlackInbound:
         if actor is None:
             await self.answer(self.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts)
             return
-        if command and text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
+        if command and names_agents(text, self.prefix):
             await self.register_mentioned(text)
         elif not command and not text.strip():
             return
