@@ -12,8 +12,9 @@ of the customer; ``reply`` answers in the customer's thread (``chat.postMessage`
 
 The sender's identity is their Slack user id; in a Slack Connect channel the event names the
 customer's organisation (``user_team``, else ``team``;
-https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account`` when it
-is not the app's own workspace (the event callback's ``team_id``) and shown on the card.
+https://docs.slack.dev/apis/slack-connect/#events); when it is not the app's own workspace (the
+event callback's ``team_id``) its name (``team.info``, asked once per organisation; its id when
+Slack will not say) is kept as the message's ``account`` and shown on the card.
 Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
 the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
 taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
@@ -181,9 +182,10 @@ async def inbound_message(
     person = await inbound.directory.person(user)
     text = await inbound.plain(str(event.get("text") or ""))
     files = await fetch_files(event.get("files") or [], str(inbound.client.token or ""))
-    account = event.get("user_team") or event.get("team")
-    if account == work.get("workspace"):
-        account = None  # one of our own workspace's people: no other organisation to name
+    team = event.get("user_team") or event.get("team")
+    account = None  # one of our own workspace's people: no other organisation to name
+    if team and team != work.get("workspace"):
+        account = await inbound.directory.organisation(str(team))  # its name, kept with the message
     return InboundMessage(
         channel=CHANNEL,
         inbox=inbox,
