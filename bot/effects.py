@@ -19,6 +19,7 @@ __all__ = [
     "DIGEST",
     "NOTICE",
     "POST",
+    "QUEUE_VIEW",
     "REDACT",
     "SEND",
     "Effects",
@@ -33,6 +34,7 @@ SEND = "send"
 CHANNEL_POST = "channel_post"  # a notice to a chat channel outside the thread (SLA escalation)
 REDACT = "redact"  # delete a mirrored post of a forgotten contact from its thread
 DIGEST = "digest"  # a digest posted to a chat channel; the row belongs to no conversation
+QUEUE_VIEW = "queue_view"  # a queue shown to a user or in a channel; no conversation, the newest wins
 
 
 def surface_destination(surface: str) -> str:

@@ -18,6 +18,7 @@ from storage.models import (
     ThreadRow,
 )
 from storage.repo_base import RepositoryBase
+from storage.repo_repairs import SUPERSEDED
 
 __all__ = ["OutboxRepository"]
 
@@ -92,6 +93,34 @@ class OutboxRepository(RepositoryBase):
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def enqueue_view(
+        self, destination: str, kind: str, target: str, now: datetime, payload: dict[str, Any]
+    ) -> None:
+        """Write a row about no conversation showing the newest view of ``target`` (a user's App Home, a
+        channel's pinned queue): the rows for that target still pending are marked superseded, so
+        only the newest view goes out (one being delivered no longer renews its claim and is skipped)."""
+        stmt = select(OutboxRow).where(
+            OutboxRow.conversation_id.is_(None),
+            OutboxRow.destination == destination,
+            OutboxRow.kind == kind,
+            OutboxRow.status == "pending",
+        )
+        for older in (await self.session.execute(stmt)).scalars():
+            if older.payload.get("target") == target:
+                older.status = SUPERSEDED
+        self.session.add(
+            OutboxRow(
+                conversation_id=None,
+                destination=destination,
+                kind=kind,
+                payload={**payload, "target": target},
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
 
     def _staged_row(self, conversation: Conversation, destination: str, kind: str) -> bool:
         """True when this unit of work already staged such a row (ingest flushes once per batch)."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.commands.grammar import CommandError, parse_command
+from bot.commands.grammar import CommandError, names_agents, parse_command
 from bot.timespec import TimeSpecError, parse_snooze
 from testkit.inbound import email_in
 from threadline.app import Threadline
@@ -62,3 +62,20 @@ async def test_collision_hint_keeps_the_whole_reply_and_closed_needs_confirmatio
     assert not closed.ok and closed.needs_confirmation
     assert closed.text == f"#{n} is closed. To reply anyway: !reply --confirm One more thing"
     assert (await local.type_line(f"#{n} !reply --confirm One more thing", "alice")).ok
+
+
+@pytest.mark.parametrize(
+    ("line", "prefix", "names"),
+    [
+        ("!assign <@U123>", "!", True),
+        ("assign #4 @U123", "", True),
+        ("!ASSIGN @bo", "!", True),
+        ("!assign", "!", False),  # no one named: a refusal, not a mention
+        ("!note ask <@U123> about it", "!", False),
+        ("!reply assign it to <@U123>", "!", False),
+        ("assignment done <@U123>", "", False),
+        ("!claim", "!", False),
+    ],
+)
+def test_the_grammar_says_which_lines_name_agents_by_mention(line: str, prefix: str, names: bool) -> None:
+    assert names_agents(line, prefix) is names

@@ -52,7 +52,7 @@ async def test_two_instances_meeting_one_refusal_tell_it_once(
     settings = make_settings(db_url, tmp_path / "out")
     first = await started_app(settings, clock)
     second = await started_app(settings, clock)
-    first.repairs.notices.holder, second.repairs.notices.holder = "one", "two"
+    first.repairs.notices.once.holder, second.repairs.notices.once.holder = "one", "two"
     surface = RefusingSurface()  # refuses the support channel's threads; the wa channel takes notices
     surface.commands = first.commands  # built before the app it types into
     first.surfaces["local"] = second.surfaces["local"] = surface

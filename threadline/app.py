@@ -21,6 +21,7 @@ from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.outages import OutageTracker
+from bot.outbox.queue_views import QueueViews
 from bot.outbox.repair import Repairs
 from bot.outbox.service import Dispatcher
 from bot.ports import ChannelSender, Surface
@@ -95,8 +96,16 @@ class Threadline:
         self.commands = CommandService(self.store, settings, self.clock, notify, self.handover)
         self.waker = SnoozeWaker(self.store, settings, self.clock, notify)
         self.statuses = DeliveryStatusService(self.store, settings, self.clock, notify)
+        self.queue_views = QueueViews(self.store, self.clock, notify)  # App Home, pinned queue messages
         ports = CorePorts(
-            settings, self.store, self.commands, self.ingestor, self.statuses, self.journal, self.clock
+            settings,
+            self.store,
+            self.commands,
+            self.ingestor,
+            self.statuses,
+            self.journal,
+            self.clock,
+            self.queue_views,
         )
         plugs = build_plugs(ports, printer, progress)
         self.plugs = plugs.all()

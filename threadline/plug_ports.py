@@ -13,6 +13,7 @@ from bot.ingest.journal import Journal
 from bot.ingest.service import Ingestor
 from bot.ingest.statuses import DeliveryStatusService
 from bot.outbox.pacing import SurfacePace
+from bot.outbox.queue_views import QueueViews
 from bot.ports import ChannelSender, Surface
 from bot.runtime.health import Probe
 from bot.runtime.leases import Worker
@@ -27,7 +28,8 @@ Spawn = Callable[[str, Coroutine[Any, Any, Any]], object]
 
 @dataclass(frozen=True)
 class CorePorts:
-    """What adapters drive in the core: commands, ingest, delivery statuses, the intake journal, lookups."""
+    """What adapters drive in the core: commands, ingest, delivery statuses, the intake journal, lookups,
+    and the outbox's queue views (Slack's App Home, Discord's pinned queue message)."""
 
     settings: AppSettings
     store: Store
@@ -36,6 +38,7 @@ class CorePorts:
     statuses: DeliveryStatusService
     journal: Journal
     clock: Clock
+    queue_views: QueueViews
 
 
 class MailboxReader(Worker, Protocol):

@@ -88,6 +88,12 @@ class SlackPlug:
 
     def __init__(self, ports: CorePorts, settings: SlackSettings) -> None:
         inboxes = ports.settings.inboxes.values()
+        intake = dms = None
+        if settings.intake_channels or settings.dm_inbox:  # customers write here: a customer channel too
+            clock = ports.ingestor.clock
+            chat = ChatIntake(ports.store, ports.settings, ports.ingestor, clock)
+            intake = SlackIntake(lambda: self.adapter.surface, settings.intake_channels, chat, clock)
+            dms = SlackDms(settings.dm_inbox, chat, clock) if settings.dm_inbox else None
         self.adapter = SlackAdapter(
             settings,
             commands=ports.commands,
@@ -95,17 +101,14 @@ class SlackPlug:
             labels=functools.partial(label_names, ports.store, "", 100),
             register=ports.commands.register,
             queue=ports.commands.queue,
+            show_queue=ports.queue_views.show,
             edits=ports.commands.edits,
             chat_channels={i.chat_channel for i in inboxes if i.surface == "slack"},
             prefix=ports.settings.threadline.command_prefix,
+            intake=intake,
+            dms=dms,
         )
-        self.sender: ChannelSender | None = None
-        if settings.intake_channels or settings.dm_inbox:  # customers write here: a customer channel too
-            clock = ports.ingestor.clock
-            intake = ChatIntake(ports.store, ports.settings, ports.ingestor, clock)
-            self.sender = SlackIntake(self.adapter.inbound, settings.intake_channels, intake, clock)
-            if settings.dm_inbox:
-                SlackDms(self.adapter.inbound, settings.dm_inbox, intake, clock)
+        self.sender: ChannelSender | None = intake  # replies into intake threads and DMs
         self.surface: Surface | None = self.adapter.surface
         self.pace: SurfacePace | None = SurfacePace(settings.pace_per_second, settings.pace_burst)
 
@@ -157,7 +160,7 @@ class DiscordPlug:
         )
         self.discord = DiscordSurface(settings, bridge)
         channels = [i.chat_channel for i in core.inboxes.values() if i.surface == "discord"]
-        self.board = QueueBoard(lambda: self.discord.client, ports.commands.team_queue, channels)
+        self.board = QueueBoard(ports.commands.team_queue, ports.queue_views.show, channels)
         self.sender: ChannelSender | None = dms
         self.surface: Surface | None = self.discord
         self.pace: SurfacePace | None = SurfacePace(

@@ -2,11 +2,15 @@
 
 One message by Threadline in each inbox channel, pinned, lists the team's queue of that
 channel's inboxes (unassigned, breaching soon, assigned, each with a link to its thread) and is
-edited in place when the queue changes: every ``refresh_seconds`` the queue is rebuilt and the
-message edited only when its text changed (Discord allows 5 messages or edits per 5 s per channel;
-an unchanged queue costs no request). After a restart the message is found again among the
-channel's pins (``GET /channels/{id}/messages/pins``, Discord's Message resource, "Get Channel
-Pins"); a deleted one is posted and pinned anew (``PUT /channels/{id}/messages/pins/{message}``).
+edited in place when the queue changes. ``QueueBoard`` rebuilds the queue every
+``refresh_seconds`` and, only when its text changed, hands it to the outbox
+(``bot.outbox.queue_views``: a ``queue_view`` row with the outbox's retries, backoff, pacing and
+refusals; a newer text supersedes one still waiting), so an unchanged queue costs no request
+(Discord allows 5 messages or edits per 5 s per channel). The outbox delivers it through
+``DiscordSurface.show_queue`` to ``PinnedQueue``: the message is edited in place; after a
+restart it is found again among the channel's pins (``GET /channels/{id}/messages/pins``,
+Discord's Message resource, "Get Channel Pins"); a deleted one is posted and pinned anew
+(``PUT /channels/{id}/messages/pins/{message}``).
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ import discord
 
 from adapters.discord.bridge import NONE
 from adapters.discord.render import CONTENT_LIMIT
+from bot.outbox.queue_views import ShowQueue
 from bot.views import QueueItem, QueueView
 
-__all__ = ["MARKER", "QueueBoard", "TeamQueue", "board_text"]
+__all__ = ["MARKER", "PinnedQueue", "QueueBoard", "TeamQueue", "board_text"]
 
 log = logging.getLogger(__name__)
 MARKER = "📋 **Support queue**"
@@ -60,41 +65,49 @@ def board_text(view: QueueView) -> str:
 
 
 class QueueBoard:
-    """Keeps one pinned queue message per inbox channel up to date."""
+    """Rebuilds every inbox channel's queue and queues the pinned message's new text when it changed."""
 
     def __init__(
         self,
-        client: Callable[[], discord.Client],
         team_queue: TeamQueue,
+        show: ShowQueue,
         chat_channels: Iterable[str],
         *,
         refresh_seconds: float = 10.0,
     ) -> None:
-        self.client = client  # the surface's current client (it is replaced on reconnects)
         self.team_queue = team_queue
+        self.show = show  # the core's ``QueueViews.show``: the outbox edits the message
         self.chat_channels = [c for c in chat_channels if c.isdigit()]
         self.refresh_seconds = refresh_seconds
-        self._messages: dict[str, int] = {}  # chat channel -> the pinned message's id
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # chat channel -> the text last queued
 
     async def run(self) -> None:
-        """Refresh every ``refresh_seconds`` until cancelled."""
+        """Refresh every ``refresh_seconds`` until cancelled (a failed round is logged and tried again)."""
         while True:
-            await self.refresh()
+            try:
+                await self.refresh()
+            except Exception as exc:
+                log.warning("discord queue refresh failed", extra={"error": exc.__class__.__name__})
             await asyncio.sleep(self.refresh_seconds)
 
     async def refresh(self) -> None:
-        """Bring every inbox channel's queue message up to date (a failure is logged and retried later)."""
+        """Queue the text of every inbox channel's queue message that changed."""
         for channel in self.chat_channels:
-            try:
-                await self._refresh(channel)
-            except discord.HTTPException as exc:
-                log.warning("discord queue message failed", extra={"status": exc.status, "code": exc.code})
+            text = board_text(await self.team_queue("discord", channel))
+            if self._texts.get(channel) != text:
+                await self.show("discord", channel, {"text": text})
+                self._texts[channel] = text
 
-    async def _refresh(self, channel: str) -> None:
-        text = board_text(await self.team_queue("discord", channel))
-        if self._texts.get(channel) == text:
-            return
+
+class PinnedQueue:
+    """The pinned queue message of each inbox channel, edited in place (or posted and pinned)."""
+
+    def __init__(self, client: Callable[[], discord.Client]) -> None:
+        self.client = client  # the surface's current client (it is replaced on reconnects)
+        self._messages: dict[str, int] = {}  # chat channel -> the pinned message's id
+
+    async def show(self, channel: str, text: str) -> str:
+        """Make ``channel``'s pinned queue message say ``text``; return its id (discord errors go up)."""
         http = self.client().http
         message_id = self._messages.get(channel) or await self._pinned(channel)
         if message_id is not None:
@@ -108,7 +121,8 @@ class QueueBoard:
                 posted = await http.send_message(int(channel), params=params)
             message_id = int(posted["id"])
             await http.pin_message(int(channel), message_id, reason="Threadline queue")
-        self._messages[channel], self._texts[channel] = message_id, text
+        self._messages[channel] = message_id
+        return str(message_id)
 
     async def _pinned(self, channel: str) -> int | None:
         """Our queue message among the channel's pins, if one is there."""

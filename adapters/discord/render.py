@@ -11,6 +11,8 @@ the customer's name is always marked as the customer's.
 
 from __future__ import annotations
 
+import io
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -33,6 +35,8 @@ __all__ = [
     "customer_name",
     "embed_size",
     "forum_tags",
+    "part_files",
+    "part_nonce",
     "post_messages",
     "thread_name",
 ]
@@ -219,3 +223,17 @@ def forum_tags(forum: discord.ForumChannel, card: CardView, default: str | None)
             f"(its tags: {names}); set it to one of them"
         )
     return fallback
+
+
+def part_nonce(post: PostView, index: int) -> str | int:
+    """A nonce per part, from the outbox id (a retry after a crash sends the same), else the message uid;
+    with ``enforce_nonce`` (discord.py adds it) Discord returns the earlier message (/resources/message)."""
+    if post.delivery is not None:
+        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4: within 25
+    uid = post.message_uid  # 20 + 1 + up to 4 digits: within Discord's 25
+    return f"{uid.replace('-', '')[:20]}:{index}" if uid else time.time_ns() // 1000 * 100 + index
+
+
+def part_files(outgoing: OutgoingMessage) -> list[discord.File]:
+    """The files of one outgoing message, as discord.py sends them."""
+    return [discord.File(io.BytesIO(a.data or b""), filename=a.filename) for a in outgoing.files]

@@ -34,7 +34,16 @@ from adapters.discord.errors import (
     delivery_error,
 )
 from adapters.discord.probe import probe_scope
-from adapters.discord.render import OutgoingMessage, card_embed, forum_tags, post_messages, thread_name
+from adapters.discord.queue_board import PinnedQueue
+from adapters.discord.render import (
+    OutgoingMessage,
+    card_embed,
+    forum_tags,
+    part_files,
+    part_nonce,
+    post_messages,
+    thread_name,
+)
 from adapters.discord.settings import DiscordSettings
 from bot.ports import DeliveryError, PermanentDeliveryError, ThreadRef, TransientDeliveryError, join_ids
 from bot.runtime.health import ComponentState
@@ -67,6 +76,7 @@ class DiscordSurface:
         self._threads_full: set[str] = set()
         self._names: dict[str, str] = {}
         """Thread id → its name as last set or read, so that a changed card renames it (forget)."""
+        self.pinned = PinnedQueue(lambda: self.client)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -260,10 +270,10 @@ class DiscordSurface:
         thread = self.client.get_partial_messageable(int(ref.thread_id))
         sent_ids: list[str] = []
         for index, outgoing in enumerate(post_messages(post)):
-            nonce = _nonce(post, index)
+            nonce = part_nonce(post, index)
 
             def send(out: OutgoingMessage = outgoing, nonce: str | int = nonce) -> Awaitable[discord.Message]:
-                kwargs: dict[str, Any] = {"content": out.content, "files": _files(out), "nonce": nonce}
+                kwargs: dict[str, Any] = {"content": out.content, "files": part_files(out), "nonce": nonce}
                 if out.embed is not None:
                     kwargs["embed"] = out.embed
                 if out.undo_number is not None:
@@ -337,6 +347,15 @@ class DiscordSurface:
             raise self._error(exc, f"channel {chat_channel}", thread=False) from exc
         return str(sent.id)
 
+    async def show_queue(self, target: str, view: dict[str, Any]) -> str:
+        """Edit chat channel ``target``'s pinned queue message to ``view["text"]`` (post and pin one if
+        there is none); return its id."""
+        await self._ready()
+        try:
+            return await self.pinned.show(target, str(view.get("text", "")))
+        except Exception as exc:
+            raise self._error(exc, f"channel {target}", thread=False) from exc
+
     # --- helpers ------------------------------------------------------------------------------
 
     async def _call(self, ref: ThreadRef, call: Callable[[], Awaitable[T]]) -> T:
@@ -379,16 +398,3 @@ class DiscordSurface:
             log.exception("label names unavailable")
             known = []
         return card_controls(card, known)
-
-
-def _nonce(post: PostView, index: int) -> str | int:
-    """A nonce per part, from the outbox id (a retry after a crash sends the same), else the message uid;
-    with ``enforce_nonce`` (discord.py adds it) Discord returns the earlier message (/resources/message)."""
-    if post.delivery is not None:
-        return f"tl{post.delivery.outbox_id}.{index}"  # 2 + up to 18 digits + 1 + up to 4: within 25
-    uid = post.message_uid  # 20 + 1 + up to 4 digits: within Discord's 25
-    return f"{uid.replace('-', '')[:20]}:{index}" if uid else time.time_ns() // 1000 * 100 + index
-
-
-def _files(outgoing: OutgoingMessage) -> list[discord.File]:
-    return [discord.File(io.BytesIO(a.data or b""), filename=a.filename) for a in outgoing.files]

@@ -15,13 +15,14 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.local.palette import Palette
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
 from bot.commands import Actor, CommandPort, Location, ParsedCommand
 from bot.commands.model import History
-from bot.ports import ThreadGone, ThreadRef
+from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef
 from bot.views import CardView, DigestView, PostView, Reply
 
 __all__ = ["LocalSurface", "LocalThread", "erase_saved_files"]
@@ -176,6 +177,10 @@ class LocalSurface:
             stamp = digest.period_end.astimezone(self.zone).strftime("%Y-%m-%d-%H%M")
             self._save("digests", f"{digest.name}-{stamp}.png", digest.chart_png)
         return f"{chat_channel}/digest/{len(self.digests)}"
+
+    async def show_queue(self, target: str, view: dict[str, Any]) -> str:
+        """None here: the terminal answers ``queue`` when asked and keeps no queue view."""
+        raise PermanentDeliveryError("the terminal shows no queue view")
 
     async def type_line(self, line: str, agent: str, *, user_id: str | None = None) -> Reply:
         """Handle one typed line (or pasted block) from ``agent`` as the terminal would; the reply is printed.

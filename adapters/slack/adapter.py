@@ -20,7 +20,7 @@ from adapters.slack.client import make_client
 from adapters.slack.edits import SlackEdits
 from adapters.slack.home import QueueSource, SlackHome
 from adapters.slack.http import aiohttp_routes
-from adapters.slack.inbound import AgentRegistrar, LabelSource, SlackInbound
+from adapters.slack.inbound import AgentRegistrar, CustomerSide, LabelSource, SlackInbound
 from adapters.slack.interactive import SlackInteractions
 from adapters.slack.people import Directory
 from adapters.slack.reactions import SlackReactions
@@ -29,6 +29,7 @@ from adapters.slack.surface import SlackSurface
 from bot.commands import CommandPort
 from bot.commands.edits import AgentEdits
 from bot.ingest.journal import Journal
+from bot.outbox.queue_views import ShowQueue
 
 __all__ = ["SlackAdapter"]
 
@@ -76,14 +77,19 @@ class SlackAdapter:
         labels: LabelSource,
         register: AgentRegistrar,
         queue: QueueSource,
+        show_queue: ShowQueue,
         edits: AgentEdits,
         chat_channels: Iterable[str] = (),
         prefix: str = "!",
         client: AsyncWebClient | None = None,
+        intake: CustomerSide | None = None,
+        dms: CustomerSide | None = None,
     ) -> None:
         """Built with what it drives in the core: its ``CommandPort`` (reactions run typed commands through
         it too), the intake journal, the label list, registration of mentioned teammates, ``queue``
-        (App Home) and ``AgentEdits`` (agents editing or deleting their thread messages)."""
+        and ``show_queue`` (App Home, published through the outbox) and ``AgentEdits`` (agents editing
+        or deleting their thread messages); with customers who write in Slack, ``intake`` (the intake
+        channels of ``settings``) and ``dms`` (members' DMs to the app), built by the composition root."""
         self.settings = settings
         chat_channels = tuple(chat_channels)
         self.client = client or make_client(settings)
@@ -109,10 +115,13 @@ class SlackAdapter:
             labels=labels,
             register=register,
             chat_channels=chat_channels,
+            intake=intake,
+            intake_channels=[c.channel for c in settings.intake_channels],
+            dms=dms,
         )
         self.interactions = SlackInteractions(self.inbound)
         self.reactions = SlackReactions(self.inbound)
-        self.home = SlackHome(self.inbound, queue)
+        self.home = SlackHome(self.inbound, queue, show_queue)
         self.edits = SlackEdits(self.inbound, edits)
         self._socket: AsyncSocketModeHandler | None = None
 

@@ -19,7 +19,7 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from adapters.slack.inbound import SlackInbound
+from adapters.slack.inbound import CustomerReplay, SlackInbound
 from adapters.slack.intake import inbound_message, journal_event
 from bot.clock import Clock
 from bot.ingest.chat_intake import ChatIntake
@@ -28,23 +28,24 @@ __all__ = ["SlackDms"]
 
 
 class SlackDms:
-    """Takes in members' DMs to the app for one inbox."""
+    """Takes in members' DMs to the app for one inbox (handed to the inbound half at its construction)."""
 
-    def __init__(self, inbound: SlackInbound, inbox: str, intake: ChatIntake, clock: Clock) -> None:
-        self.inbound = inbound
+    def __init__(self, inbox: str, intake: ChatIntake, clock: Clock) -> None:
         self.inbox = inbox
         self.intake = intake
         self.clock = clock
         self._in_order = asyncio.Lock()  # the journal runs a batch at once: DMs go in in journal order
-        inbound.direct = self._on_event
-        inbound.replayers["dm"] = self._replay
 
-    async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def replayers(self) -> dict[str, CustomerReplay]:
+        """The journal entry kinds this side replays."""
+        return {"dm": self._replay}
+
+    async def on_event(self, inbound: SlackInbound, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Journal a member's DM, edit or deletion (called before the ack)."""
-        await journal_event(self.inbound, "dm", body, event)
+        await journal_event(inbound, "dm", body, event)
 
-    async def _replay(self, work: dict[str, Any], journal_id: int) -> None:
+    async def _replay(self, inbound: SlackInbound, work: dict[str, Any], journal_id: int) -> None:
         async with self._in_order:
-            message = await inbound_message(self.inbound, work, self.inbox, self.clock, journal_id)
+            message = await inbound_message(inbound, work, self.inbox, self.clock, journal_id)
             message = dataclasses.replace(message, match_open_by_contact=True)  # the DM is one channel
             await self.intake.receive(message)

@@ -34,6 +34,7 @@ NEEDED_SCOPES = (
     "usergroups:read",
     "reactions:read",
     "im:history",
+    "team:read",
 )
 """The bot scopes of ``docs/slack-manifest.yaml`` (a test keeps the two equal)."""
 

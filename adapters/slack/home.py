@@ -4,9 +4,11 @@ When an agent opens the Home tab Slack sends ``app_home_opened`` with ``tab: "ho
 (https://api.slack.com/events/app_home_opened); Threadline publishes their queue there
 (``views.publish``, https://docs.slack.dev/reference/methods/views.publish): "Mine",
 "Unassigned" and "Breaching soon", each conversation a link to its thread (``chat.getPermalink``,
-cached) and, when it is not theirs, a Claim button. The event is acknowledged without the
-journal: publishing changes nothing in Threadline, and a lost one is redone by the next opening.
-A Claim click is journaled like every card button, then the Home is published again at once.
+cached) and, when it is not theirs, a Claim button. The view goes out through the outbox
+(``bot.outbox.queue_views``: a ``queue_view`` row, retried, paced and refused like every delivery;
+a newer view of the same agent supersedes one still waiting). The event is acknowledged without
+the journal: publishing changes nothing in Threadline, and a lost one is redone by the next
+opening. A Claim click is journaled like every card button, then the Home is published again.
 
 Agents who opened the tab are watched: every ``refresh_seconds`` their queue is rebuilt and
 published only when it changed, so a burst of changes costs one ``views.publish`` per agent
@@ -27,6 +29,7 @@ from typing import Any
 from adapters.slack.home_view import CLAIM_PREFIX, home_view
 from adapters.slack.inbound import SlackInbound
 from bot.commands import Actor, Location
+from bot.outbox.queue_views import ShowQueue
 from bot.views import QueueView
 
 __all__ = ["REFRESH_SECONDS", "QueueSource", "SlackHome"]
@@ -43,14 +46,19 @@ class SlackHome:
     """Publishes agents' queues on their App Home tab and keeps the open ones fresh."""
 
     def __init__(
-        self, inbound: SlackInbound, queue: QueueSource, *, refresh_seconds: float = REFRESH_SECONDS
+        self,
+        inbound: SlackInbound,
+        queue: QueueSource,
+        show: ShowQueue,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
         self.inbound = inbound
         self.refresh_seconds = refresh_seconds
         self.queue = queue  # the core's ``CommandService.queue``
-        self._shown: dict[str, str] = {}  # user id -> the view last published (JSON)
+        self.show = show  # the core's ``QueueViews.show``: the outbox publishes
+        self._shown: dict[str, str] = {}  # user id -> the view last queued (JSON)
         self._banner: dict[str, str] = {}  # user id -> the answer to their last Claim click
-        self._permalinks: dict[tuple[str, str], str] = {}
         self._refresher: asyncio.Task[None] | None = None
         inbound.app.event("app_home_opened")(self._on_opened)
         inbound.app.action(_CLAIM)(self._on_claim)
@@ -82,7 +90,7 @@ class SlackHome:
         await self.publish(user_id)
 
     async def publish(self, user_id: str) -> None:
-        """Build and publish ``user_id``'s Home (when it changed), and watch it from now on."""
+        """Build ``user_id``'s Home and queue it for publishing (when it changed); watch it from now on."""
         actor = await self.inbound.acting(user_id, None)
         queue = await self.queue(actor, "slack") if actor is not None else None
         links = {item.number: await self._link(item.chat_channel, item.thread_id) for item in _items(queue)}
@@ -90,22 +98,13 @@ class SlackHome:
         shown = json.dumps(view, sort_keys=True)
         if self._shown.get(user_id) == shown:
             return
-        await self.inbound.client.views_publish(user_id=user_id, view=view)
+        await self.show("slack", user_id, view)
         self._shown[user_id] = shown
         if self._refresher is None or self._refresher.done():
             self._refresher = asyncio.create_task(self._refresh(), name="slack-home-refresh")
 
     async def _link(self, channel: str | None, thread_id: str | None) -> str | None:
-        if not channel or not thread_id:
-            return None
-        if (channel, thread_id) not in self._permalinks:
-            try:
-                answer = await self.inbound.client.chat_getPermalink(channel=channel, message_ts=thread_id)
-                self._permalinks[(channel, thread_id)] = str(answer["permalink"])
-            except Exception as exc:
-                log.warning("slack permalink failed", extra={"error": exc.__class__.__name__})
-                return None
-        return self._permalinks[(channel, thread_id)]
+        return await self.inbound.surface.permalink(channel, thread_id) if channel and thread_id else None
 
     async def _refresh(self) -> None:
         while self._shown:

@@ -19,11 +19,12 @@ journaled once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -35,6 +36,7 @@ from adapters.slack.slash import missing_number, slash_help
 from adapters.slack.surface import SlackSurface
 from adapters.slack.wire import decode, unnamed_users
 from bot.commands import Actor, CommandPort, Location, ParsedCommand
+from bot.commands.grammar import names_agents
 from bot.ingest.journal import BadEntry, Journal, JournalItem
 from bot.ports.inbound import InboundAttachment
 from bot.views import Reply
@@ -42,6 +44,8 @@ from bot.views import Reply
 __all__ = [
     "JOURNAL_SOURCE",
     "AgentRegistrar",
+    "CustomerReplay",
+    "CustomerSide",
     "LabelSource",
     "Replay",
     "SlackInbound",
@@ -54,12 +58,27 @@ _HANDLED_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 Replay = Callable[[dict[str, Any], int], Awaitable[None]]
 """Runs one journaled piece of Slack work (its JSON fields, the journal entry's id)."""
+CustomerReplay = Callable[["SlackInbound", dict[str, Any], int], Awaitable[None]]
+"""A customer side's replay: the inbound half it runs in, the journaled work, its journal id."""
 JOURNAL_SOURCE = "slack"
 """The intake journal's source name of acknowledged Slack work."""
 LabelSource = Callable[[], Awaitable[list[str]]]
 """Returns the existing label names (for the card's Labels menu)."""
 AgentRegistrar = Callable[[Actor], Awaitable[None]]
 """Makes sure a Slack user is an agent (so ``assign`` can find someone who never acted yet)."""
+
+
+class CustomerSide(Protocol):
+    """Customers who write in Slack (intake channels: ``adapters.slack.intake``; DMs to the app:
+    ``adapters.slack.dms``): what their message events and journal entries are handed to."""
+
+    def replayers(self) -> dict[str, CustomerReplay]:
+        """The journal entry kinds this side replays."""
+        ...
+
+    async def on_event(self, inbound: SlackInbound, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Journal a customer's message event (called before the ack)."""
+        ...
 
 
 class SlackInbound:
@@ -78,7 +97,12 @@ class SlackInbound:
         labels: LabelSource,
         register: AgentRegistrar,
         chat_channels: Iterable[str] = (),
+        intake: CustomerSide | None = None,
+        intake_channels: Iterable[str] = (),
+        dms: CustomerSide | None = None,
     ) -> None:
+        """``intake`` takes the message events of ``intake_channels`` (customers' channels, never staff
+        threads) and ``dms`` those of members' DMs to the app; both replay their journal entries."""
         self.app = app
         self.surface = surface
         self.client = surface.client
@@ -89,12 +113,15 @@ class SlackInbound:
         self.commands = commands  # the core's command port
         self.journal = journal  # work is committed here before Slack is acknowledged
         self.replayers: dict[str, Replay] = {"command": self._replay_command, "message": self._replay_message}
+        for side in (intake, dms):
+            for kind, replay in (side.replayers() if side is not None else {}).items():
+                self.replayers[kind] = functools.partial(replay, self)
         # message events of other subtypes and their listener (edits and deletions: adapters.slack.edits)
         self.subtypes: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
-        # message events of customers' channels and their listener (intake channels: adapters.slack.intake)
-        self.by_channel: dict[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]] = {}
-        # message events of members' DMs to the app and their listener (adapters.slack.dms), if taken in
-        self.direct: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
+        # message events of customers' channels and who takes them (intake channels: adapters.slack.intake)
+        self.by_channel: dict[str, CustomerSide] = dict.fromkeys(intake_channels, intake) if intake else {}
+        # who takes message events of members' DMs to the app (adapters.slack.dms), if they are taken in
+        self.direct = dms
         self.labels = labels
         self.register = register
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -160,14 +187,14 @@ class SlackInbound:
         return await self.directory.actor(user_id, name)
 
     async def plain(self, wire: str, *, command: bool = False) -> str:
-        """Slack's wire text as plain text; in an ``assign`` command users stay ``@U123`` for the core."""
-        verb = wire.lstrip().removeprefix(self.prefix).lower() if command else ""
-        user_ids = verb.startswith("assign")
+        """Slack's wire text as plain text; users stay ``@U123`` in a command the core says names agents."""
+        user_ids = command and names_agents(wire, self.prefix)
         names = {} if user_ids else {u: (await self.directory.person(u)).name for u in unnamed_users(wire)}
         return decode(wire, names, user_ids=user_ids)
 
     async def register_mentioned(self, text: str) -> None:
-        """Make mentioned teammates agents first, so ``assign @them`` works before they ever acted."""
+        """Make mentioned teammates agents first (the command names them, ``names_agents``), so they can
+        be picked before they ever acted."""
         for user_id in dict.fromkeys(_MENTION.findall(text)):
             if await self.directory.may_act(user_id):
                 await self.register(await self.directory.actor(user_id))
@@ -226,7 +253,7 @@ class SlackInbound:
         if own is not None:
             await self.answer(own, response_url=url, channel=body.get("channel_id"), user=user_id)
             return
-        if text.lower().startswith("assign"):
+        if names_agents(text):
             await self.register_mentioned(body.get("text") or "")
         reply = await self.run(actor, text, Location("slack", journal_id=journal_id), prefixed=False)
         await self.answer(
@@ -240,9 +267,9 @@ class SlackInbound:
     ) -> None:
         thread_ts = event.get("thread_ts")
         if (taker := self.by_channel.get(str(event.get("channel")))) is not None:
-            await taker(body, event)  # a customer's channel: never a staff thread
+            await taker.on_event(self, body, event)  # a customer's channel: never a staff thread
         elif event.get("channel_type") == "im" and self.direct is not None:
-            await self.direct(body, event)  # a member's DM to the app: a customer's channel too
+            await self.direct.on_event(self, body, event)  # a member's DM to the app: a customer's too
         elif (listener := self.subtypes.get(str(event.get("subtype")))) is not None:
             await listener(body, event)  # journals its work first, like the rest
         elif (
@@ -267,7 +294,7 @@ class SlackInbound:
         if actor is None:
             await self.answer(self.directory.refusal(), channel=channel, user=user_id, thread_ts=thread_ts)
             return
-        if command and text.lstrip()[len(self.prefix) :].lower().startswith("assign"):
+        if command and names_agents(text, self.prefix):
             await self.register_mentioned(text)
         elif not command and not text.strip():
             return

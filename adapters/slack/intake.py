@@ -12,8 +12,9 @@ of the customer; ``reply`` answers in the customer's thread (``chat.postMessage`
 
 The sender's identity is their Slack user id; in a Slack Connect channel the event names the
 customer's organisation (``user_team``, else ``team``;
-https://docs.slack.dev/apis/slack-connect/#events), kept as the message's ``account`` when it
-is not the app's own workspace (the event callback's ``team_id``) and shown on the card.
+https://docs.slack.dev/apis/slack-connect/#events); when it is not the app's own workspace (the
+event callback's ``team_id``) its name (``team.info``, asked once per organisation; its id when
+Slack will not say) is kept as the message's ``account`` and shown on the card.
 Customers' edits (``message_changed``) and deletions (``message_deleted``) are mirrored to
 the staff thread. Our own posts (``bot_id``) and messages of the team's agents are never
 taken in. Reading these channels needs ``channels:history`` (public) or ``groups:history``
@@ -25,15 +26,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.files import fetch_files
-from adapters.slack.inbound import SlackInbound
+from adapters.slack.inbound import CustomerReplay, SlackInbound
 from adapters.slack.render import escape
 from adapters.slack.settings import IntakeChannel
+from adapters.slack.surface import SlackSurface
 from bot.clock import Clock
 from bot.ingest.chat_intake import ChatIntake
 from bot.ports import PermanentDeliveryError, SentParts, SurfaceRefused
@@ -55,48 +57,59 @@ def _ref(channel: str, ts: str) -> str:
 
 
 class SlackIntake:
-    """Takes in customers' messages of the intake channels and sends replies into their threads."""
+    """Takes in customers' messages of the intake channels and sends replies into their threads.
+
+    Built by the composition root before the adapter and handed to its inbound half, which routes
+    the intake channels' events and journal entries here (``channels``, ``on_event``, ``replayers``).
+    """
 
     channel = CHANNEL
 
     def __init__(
-        self, inbound: SlackInbound, channels: list[IntakeChannel], intake: ChatIntake, clock: Clock
+        self,
+        surface: Callable[[], SlackSurface],
+        channels: list[IntakeChannel],
+        intake: ChatIntake,
+        clock: Clock,
     ) -> None:
-        self.inbound = inbound
+        self.surface = surface  # the adapter's surface (built after this)
         self.inboxes = {c.channel: c.inbox for c in channels}
         self.intake = intake
         self.clock = clock
         self._in_order = asyncio.Lock()  # the journal runs a batch at once: messages go in in its order
-        for entry in channels:
-            inbound.by_channel[entry.channel] = self._on_event
-        inbound.replayers.update(
-            intake=self._replay_message, intake_edit=self._replay_edit, intake_delete=self._replay_delete
-        )
+
+    def replayers(self) -> dict[str, CustomerReplay]:
+        """The journal entry kinds this side replays."""
+        return {
+            "intake": self._replay_message,
+            "intake_edit": self._replay_edit,
+            "intake_delete": self._replay_delete,
+        }
 
     # --- events in --------------------------------------------------------------------------
 
-    async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_event(self, inbound: SlackInbound, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Journal a customer's message, edit or deletion (called before the ack)."""
-        await journal_event(self.inbound, "intake", body, event)
+        await journal_event(inbound, "intake", body, event)
 
-    async def _replay_message(self, work: dict[str, Any], journal_id: int) -> None:
+    async def _replay_message(self, inbound: SlackInbound, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
         channel, ts, thread_ts = str(event["channel"]), str(event["ts"]), event.get("thread_ts")
         async with self._in_order:
-            message = await inbound_message(self.inbound, work, self.inboxes[channel], self.clock, journal_id)
+            message = await inbound_message(inbound, work, self.inboxes[channel], self.clock, journal_id)
             if thread_ts and thread_ts != ts:
                 message = dataclasses.replace(message, thread_refs=(_ref(channel, str(thread_ts)),))
             await self.intake.receive(message, team_surface="slack")  # agents answer in the staff thread
 
-    async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
+    async def _replay_edit(self, inbound: SlackInbound, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
         message = event.get("message") or {}
-        text = await self.inbound.plain(str(message.get("text") or ""))
+        text = await inbound.plain(str(message.get("text") or ""))
         await self.intake.mirror_edit(
             CHANNEL, _ref(str(event["channel"]), str(message["ts"])), text, journal_id
         )
 
-    async def _replay_delete(self, work: dict[str, Any], journal_id: int) -> None:
+    async def _replay_delete(self, inbound: SlackInbound, work: dict[str, Any], journal_id: int) -> None:
         event = work["event"]
         ref = _ref(str(event["channel"]), str(event["deleted_ts"]))
         await self.intake.mirror_delete(CHANNEL, ref, journal_id)
@@ -114,9 +127,9 @@ class SlackIntake:
         thread_ts = None if is_dm(channel) else root_ts  # a DM is answered in the DM itself
         if (done := parts.sent(0)) is not None:
             return done
-        surface = self.inbound.surface
+        surface = self.surface()
         try:
-            answer = await self.inbound.client.chat_postMessage(
+            answer = await surface.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=escape(message.text),
@@ -126,7 +139,7 @@ class SlackIntake:
             await parts.record(0, _ref(channel, str(answer["ts"])))
             files = [a for a in message.attachments if a.data is not None]
             if files:
-                await self.inbound.client.files_upload_v2(
+                await surface.client.files_upload_v2(
                     channel=channel,
                     thread_ts=thread_ts,
                     file_uploads=[
@@ -181,9 +194,10 @@ async def inbound_message(
     person = await inbound.directory.person(user)
     text = await inbound.plain(str(event.get("text") or ""))
     files = await fetch_files(event.get("files") or [], str(inbound.client.token or ""))
-    account = event.get("user_team") or event.get("team")
-    if account == work.get("workspace"):
-        account = None  # one of our own workspace's people: no other organisation to name
+    team = event.get("user_team") or event.get("team")
+    account = None  # one of our own workspace's people: no other organisation to name
+    if team and team != work.get("workspace"):
+        account = await inbound.directory.organisation(str(team))  # its name, kept with the message
     return InboundMessage(
         channel=CHANNEL,
         inbox=inbox,

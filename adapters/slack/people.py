@@ -59,6 +59,7 @@ class Directory:
         self._fallback_channels = tuple(fallback_channels)
         self._usergroup_usable = True
         self._people: dict[str, tuple[float, Person]] = {}
+        self._organisations: dict[str, str] = {}  # Slack Connect team id -> its name (or the id)
         self._members: frozenset[str] | None = None
         self._members_at = -1e18
 
@@ -85,6 +86,26 @@ class Directory:
         person = Person(user_id, str(name), profile.get("email"), bool(user.get("is_bot")))
         self._people[user_id] = (now, person)
         return person
+
+    async def organisation(self, team_id: str) -> str:
+        """A Slack Connect organisation's name (``team.info`` with ``team``, scope ``team:read``,
+        https://docs.slack.dev/reference/methods/team.info), asked once per team and kept; when Slack
+        will not say (``team_not_found``, ``missing_scope``) its id, with one log line; unreachable, the
+        id this time and the question again next time."""
+        if team_id not in self._organisations:
+            try:
+                team = (await self.client.team_info(team=team_id))["team"]
+            except Exception as exc:
+                code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+                log.warning(
+                    "team.info failed; the organisation is shown by its id",
+                    extra={"team": team_id, "error": code or exc.__class__.__name__},
+                )
+                if code is None:
+                    return team_id
+                team = {}
+            self._organisations[team_id] = str(team.get("name") or team_id)
+        return self._organisations[team_id]
 
     async def actor(self, user_id: str, fallback_name: str | None = None) -> Actor:
         """The core's Actor for a Slack user."""

@@ -221,6 +221,16 @@ class SlackSurface:
         text = f":warning: {escape(post.text)}{link}"
         return str((await self._top_level(chat_channel, text, None, metadata(key, "channel")))["ts"])
 
+    async def show_queue(self, target: str, view: dict[str, Any]) -> str:
+        """Publish ``view`` as user ``target``'s App Home tab (``views.publish`` replaces the whole tab,
+        https://docs.slack.dev/reference/methods/views.publish); return the view's id."""
+        try:
+            answer = await self.client.views_publish(user_id=target, view=view)
+        except Exception as exc:
+            raise self.auth.failed(exc) from exc
+        self.auth.succeeded()
+        return str((answer.get("view") or {}).get("id", ""))
+
     async def permalink(self, chat_channel: str, ts: str) -> str:
         """A message's permalink (``chat.getPermalink``, cached); the archives link if Slack has none."""
         key = f"{chat_channel}:{ts}"

@@ -54,6 +54,7 @@ __all__ = [
     "help_on",
     "is_command",
     "label_change",
+    "names_agents",
     "parse_command",
     "snooze_until",
     "template_send",
@@ -202,6 +203,17 @@ def _build(name: str, rest: str, prefix: str) -> Command:
             raise CommandError(_usage(name))
         return ListConversations(which)
     return help_on(rest, prefix)
+
+
+def names_agents(line: str, prefix: str = "") -> bool:
+    """True when the command ``line`` names teammates by their mentions (``assign @them``): a surface
+    then keeps those mentions as identities (the form ``Assign`` resolves) instead of display names,
+    and makes the people mentioned agents first (``CommandService.register``), so one who never
+    acted can be picked. A line that is no valid command names nobody."""
+    try:
+        return isinstance(parse_command(line, prefix).command, Assign)
+    except CommandError:
+        return False
 
 
 def assign_to(who: str) -> Assign:

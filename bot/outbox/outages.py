@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import CHANNEL_POST, Effects, surface_destination
+from bot.effects import Effects
+from bot.outbox.tell_once import TellOnce
 from bot.runtime import metrics
 from bot.runtime.health import Health
 from storage import Store
@@ -68,7 +69,7 @@ class OutageTracker:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.holder = holder
+        self.once = TellOnce(holder, _OUTAGE_LEASE)
         self.health = health
         self.down_after = down_after
         self._states: dict[str, _State] = {}
@@ -164,16 +165,11 @@ class OutageTracker:
         inbox = self.settings.inboxes.get(inbox_name)
         if inbox is None:
             return False
+        place, lease = (inbox.surface, inbox.chat_channel), f"outage:{component}"
         async with self.store.transaction() as uow:
-            lease = f"outage:{component}"
-            if take and not await uow.leases.take(lease, self.holder, now, now + _OUTAGE_LEASE):
-                return False
-            if not take:
-                await uow.leases.release(lease, self.holder)
-            payload = {"chat_channel": inbox.chat_channel, "text": text, "link": False}
-            destination = surface_destination(inbox.surface)
-            # about no conversation (a brand-new inbox has none yet), due at once: its claim ends now
-            await uow.outbox.enqueue_claimed(destination, CHANNEL_POST, now, now, payload)
+            if take:
+                return await self.once.tell(uow, lease, now, place, text)
+            await self.once.over(uow, lease, now, place, text)
         return True
 
     async def _notice(self, conversation_id: int, text: str) -> None:
@@ -186,7 +182,7 @@ class OutageTracker:
     async def _announce_down(self, destination: str, state: _State) -> bool:
         now = self.clock.now()
         async with self.store.transaction() as uow:
-            if not await uow.leases.take(f"outage:{destination}", self.holder, now, now + _OUTAGE_LEASE):
+            if not await self.once.tell(uow, f"outage:{destination}", now, None, ""):
                 return False  # another instance announced it
         if destination.startswith("surface:") or state.conversation_id is None:
             return True  # nobody could read it there; the recovery notice tells the story
@@ -203,7 +199,7 @@ class OutageTracker:
         if not state.announced or state.conversation_id is None:
             return
         async with self.store.transaction() as uow:
-            await uow.leases.release(f"outage:{destination}", self.holder)
+            await self.once.over(uow, f"outage:{destination}", self.clock.now(), None, "")
         name = self.settings.destination_label(destination)
         await self._notice(
             state.conversation_id,

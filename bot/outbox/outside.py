@@ -1,15 +1,17 @@
-"""Deliveries outside a conversation's thread: channel notices, digests and deletions.
+"""Deliveries outside a conversation's thread: channel notices, digests, deletions and queue views.
 
 The dispatcher hands these rows here; they share its retries, backoff, outage tracking and
 pacing (``pace``): a channel notice and a digest add a message to a chat channel and take a
-token of its bucket, a deletion adds none and only waits out a ``Retry-After`` block.
+token of its bucket, a deletion adds none and only waits out a ``Retry-After`` block, and so does
+a queue view (it replaces a user's App Home or edits a pinned message in place; only the newest
+view of a target is pending, ``bot.outbox.queue_views``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.effects import CHANNEL_POST, DIGEST, REDACT
+from bot.effects import CHANNEL_POST, DIGEST, QUEUE_VIEW, REDACT
 from bot.outbox.send_records import keyed
 from bot.ports import PermanentDeliveryError, Surface, ThreadRef
 from bot.views import PostView, digest_from_payload
@@ -18,7 +20,7 @@ from storage.models import OutboxRow
 
 __all__ = ["OUTSIDE_THREADS", "Pace", "deliver_outside"]
 
-OUTSIDE_THREADS = frozenset({CHANNEL_POST, DIGEST, REDACT})
+OUTSIDE_THREADS = frozenset({CHANNEL_POST, DIGEST, QUEUE_VIEW, REDACT})
 """The row kinds delivered here."""
 
 Pace = Callable[..., Awaitable[bool]]
@@ -39,6 +41,10 @@ async def deliver_outside(store: Store, row: OutboxRow, surface: Surface, pace: 
         await pace(surface, ref.chat_channel, edit=True)
         await surface.redact(ref, str(payload.get("item_id", "")))
         return None
+    if row.kind == QUEUE_VIEW:
+        target = str(row.payload.get("target", ""))
+        await pace(surface, target, edit=True)
+        return await surface.show_queue(target, dict(row.payload.get("view") or {}))
     raise PermanentDeliveryError(f"no delivery outside threads for a {row.kind} row")
 
 

@@ -19,7 +19,8 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import CHANNEL_POST, surface_destination
+from bot.effects import surface_destination
+from bot.outbox.tell_once import Place, TellOnce
 from bot.ports import WHOLE_SURFACE, Surface
 from storage import Store, UnitOfWork
 
@@ -50,14 +51,14 @@ class RefusalNotices:
         self.settings = settings
         self.clock = clock
         self.surfaces = surfaces
-        self.holder = holder
         self.working = working
+        self.once = TellOnce(holder, _TOLD_FOR)
 
-    def place(self, surface: str, scope: str) -> tuple[str, str] | None:
+    def place(self, surface: str, scope: str) -> Place | None:
         """Where a notice about ``scope`` of ``surface`` can be read: (surface, chat channel), or None.
 
         The same surface's other chat channels first (the team works there), then other surfaces'."""
-        candidates: list[tuple[str, str]] = []
+        candidates: list[Place] = []
         for inbox in self.settings.inboxes.values():
             place = (inbox.surface, inbox.chat_channel)
             if place in candidates or inbox.surface not in self.surfaces:
@@ -79,15 +80,11 @@ class RefusalNotices:
         place = self.place(surface, scope)
         if place is None:
             return False
-        now = self.clock.now()
         text = (
             f"{self._where(surface, scope)} refuses Threadline's posts: {reason}. The conversations "
             "there wait and nothing is lost; once it is fixed each one is shown again in full, once."
         )
-        if not await uow.leases.take(notice_lease(surface, scope), self.holder, now, now + _TOLD_FOR):
-            return False
-        await self._post(uow, place, text)
-        return True
+        return await self.once.tell(uow, notice_lease(surface, scope), self.clock.now(), place, text)
 
     async def healed(
         self, uow: UnitOfWork, surface: str, scope: str, reason: str, conversations: int
@@ -105,20 +102,12 @@ class RefusalNotices:
         verb = "is" if conversations == 1 else "are"
         where = self._where(surface, scope)
         text = f"✅ {where} works again{was}; {count} that waited {verb} shown again in full."
-        await uow.leases.release(notice_lease(surface, scope), self.holder)
-        await self._post(uow, place, text)
+        await self.once.over(uow, notice_lease(surface, scope), self.clock.now(), place, text)
 
     async def forget(self, surface: str, scope: str) -> None:
         """Another instance healed ``scope``: give up this instance's lease on telling it."""
         async with self.store.transaction() as uow:
-            await uow.leases.release(notice_lease(surface, scope), self.holder)
+            await self.once.over(uow, notice_lease(surface, scope), self.clock.now(), None, "")
 
     def _first_channel(self, surface: str) -> str:
         return next((i.chat_channel for i in self.settings.inboxes.values() if i.surface == surface), "")
-
-    async def _post(self, uow: UnitOfWork, place: tuple[str, str], text: str) -> None:
-        surface, chat_channel = place
-        now = self.clock.now()
-        payload = {"chat_channel": chat_channel, "text": text, "link": False}
-        # a row about no conversation, due at once (claimed by nobody: its claim ends now)
-        await uow.outbox.enqueue_claimed(surface_destination(surface), CHANNEL_POST, now, now, payload)

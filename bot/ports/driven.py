@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.views import CardView, DigestView, OutboundView, PostView
 
@@ -151,6 +151,13 @@ class Surface(Protocol):
 
     async def redact(self, ref: ThreadRef, item_id: str) -> None:
         """Delete or blank the thread message ``item_id`` (the id, or joined ids, ``post`` returned)."""
+        ...
+
+    async def show_queue(self, target: str, view: dict[str, Any]) -> str:
+        """Show a queue the surface's adapter rendered (``view``) to ``target``, replacing what it showed
+        before (Slack: a user's App Home; Discord: a channel's pinned queue message, edited in place);
+        return the platform's id for it. A surface without queue views raises ``PermanentDeliveryError``.
+        """
         ...
 
     async def probe(self, scope: str) -> None:

@@ -23,6 +23,8 @@ made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "R
 A channel it knows with the bot not a member refuses ``chat.postMessage`` with ``not_in_channel``
 ("Cannot post user messages to a channel they are not in", https://docs.slack.dev/reference/methods/chat.postMessage,
 "Errors"); ``invite``/``kick`` change membership as ``/invite`` and ``/remove`` would.
+``team.info`` names the workspace and the Slack Connect organisations in ``teams`` (``team_not_found``
+for another, ``missing_scope`` without ``team:read``; https://docs.slack.dev/reference/methods/team.info).
 ``views.publish`` takes a Home tab view only (``type`` ``home``, at most 100 blocks, the blocks' own
 limits) for a user of the workspace, and keeps the last one per user in ``homes``
 (https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
@@ -62,7 +64,8 @@ TOKEN = "xoxb-test"
 #: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
 MANIFEST_SCOPES = (
     "chat:write,chat:write.customize,commands,files:write,files:read,channels:history,groups:history,"
-    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read,im:history"
+    "channels:read,groups:read,users:read,users:read.email,usergroups:read,reactions:read,im:history,"
+    "team:read"
 )
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -115,6 +118,9 @@ class FakeSlack(FakeApi[Call]):
     scopes: str = MANIFEST_SCOPES
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> the Home tab published
+    teams: dict[str, dict[str, Any]] = field(  # team.info: the workspace and Slack Connect organisations
+        default_factory=lambda: {"T1": {"id": "T1", "name": "Acme", "domain": "acme"}}
+    )
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, size, channel, thread
     shared: dict[str, bytes] = field(default_factory=dict)  # files users shared: id -> content
     permalinks: bool = True
@@ -343,6 +349,19 @@ class FakeSlack(FakeApi[Call]):
             "user_id": BOT_USER,
             "bot_id": BOT_ID,
         }
+
+    def _team_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``team.info`` (https://docs.slack.dev/reference/methods/team.info): the bot scope ``team:read``;
+        ``team`` names the team, omitted the app's own; an unknown one is ``team_not_found``. A missing
+        scope answers ``missing_scope`` with ``needed`` and ``provided``, as every method does
+        (https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/type-aliases/TeamInfoResponse)."""
+        if "team:read" not in self.scopes.split(","):
+            self.refuse("team.info", "missing_scope", "team.info needs the bot scope team:read")
+            return {"ok": False, "error": "missing_scope", "needed": "team:read", "provided": self.scopes}
+        team = self.teams.get(str(args.get("team") or "T1"))
+        if team is None:
+            return {"ok": False, "error": "team_not_found"}
+        return {"ok": True, "team": team}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))

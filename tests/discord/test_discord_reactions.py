@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from adapters.discord.client import intents
-from adapters.discord.queue_board import MARKER, QueueBoard
+from adapters.discord.queue_board import MARKER, PinnedQueue, QueueBoard
 from testkit.discord.payloads import BOT_ID
 from testkit.discord.rig import ALICE, BOB, STRANGER, DiscordRig, email_in
 
@@ -82,24 +82,49 @@ async def test_queue_is_an_ephemeral_answer(harness: DiscordRig) -> None:
 async def test_the_pinned_queue_message_is_edited_in_place(harness: DiscordRig) -> None:
     surface = harness.app.discord
     assert surface is not None
-    board = QueueBoard(lambda: surface.client, harness.app.commands.team_queue, [str(harness.channel_id)])
+    board = QueueBoard(
+        harness.app.commands.team_queue, harness.app.queue_views.show, [str(harness.channel_id)]
+    )
     thread = await opened(harness)
     await board.refresh()
+    await harness.app.dispatcher.drain()  # the outbox posts and pins it
     [pinned] = harness.fake.pins[harness.channel_id]
     message = harness.fake.messages[pinned]
     assert message["content"].startswith(MARKER) and f"<#{thread}>" in message["content"]
     assert "**Unassigned (1)**" in message["content"]
     await board.refresh()  # nothing changed: no edit
+    await harness.app.dispatcher.drain()
     assert "edits" not in message
     harness.react(thread, int(harness.card(thread)["id"]), "👀")
     await eventually(harness, ("Alice Martin", "open", "normal"))
     await board.refresh()
+    await harness.app.dispatcher.drain()
     assert message["edits"] == 1 and "**Assigned (1)**" in message["content"]
-    restarted = QueueBoard(lambda: surface.client, harness.app.commands.team_queue, [str(harness.channel_id)])
+    surface.pinned = PinnedQueue(lambda: surface.client)  # a restart: the message's id is forgotten
     await harness.app.ingestor.ingest(email_in(harness.clock.now(), subject="Another"))
     await harness.app.dispatcher.drain()
-    await restarted.refresh()  # finds its message among the pins, edits it
+    await board.refresh()
+    await harness.app.dispatcher.drain()  # finds its message among the pins, edits it
     assert harness.fake.pins[harness.channel_id] == [pinned] and message["edits"] == 2
+    assert "**Unassigned (1)**" in message["content"] and "Another" in message["content"]
+    posted = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/messages$")
+    assert len([c for c in posted if MARKER in str(c.json)]) == 1  # posted once, then only edited
+
+
+async def test_a_burst_of_queue_changes_edits_the_pinned_message_once(harness: DiscordRig) -> None:
+    board = QueueBoard(
+        harness.app.commands.team_queue, harness.app.queue_views.show, [str(harness.channel_id)]
+    )
+    await opened(harness)
+    await board.refresh()
+    await harness.app.dispatcher.drain()
+    [pinned] = harness.fake.pins[harness.channel_id]
+    for n in range(3):  # three changes before the outbox runs: only the newest text goes out
+        await harness.app.ingestor.ingest(email_in(harness.clock.now(), subject=f"Burst {n}"))
+        await board.refresh()
+    await harness.app.dispatcher.drain()
+    message = harness.fake.messages[pinned]
+    assert message["edits"] == 1 and "Burst 2" in message["content"]
 
 
 async def test_summary_posts_the_hand_over_note_in_the_thread(harness: DiscordRig) -> None:

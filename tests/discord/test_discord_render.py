@@ -15,10 +15,10 @@ from adapters.discord.render import (
     DESCRIPTION_LIMIT,
     UPLOAD_LIMIT,
     card_embed,
+    part_nonce,
     post_messages,
     thread_name,
 )
-from adapters.discord.surface import _nonce
 from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError
 from bot.views import AttachmentView, CardView, DeliveryKey, DigestEntry, DigestView, PostView
@@ -183,12 +183,12 @@ def test_escape_keeps_bare_urls_and_escapes_line_starts() -> None:
 def test_every_part_of_a_post_gets_its_own_nonce_within_25_characters() -> None:
     uid = "0f8e2d4c-1b3a-4c5d-9e7f-123456789abc"
     post = PostView(kind="inbound", author="A", text="t", created_at=datetime.now(UTC), message_uid=uid)
-    nonces = [_nonce(post, index) for index in range(1000)]
+    nonces = [part_nonce(post, index) for index in range(1000)]
     assert len(set(nonces)) == 1000 and all(len(str(n)) <= 25 for n in nonces)
     keyed = replace(post, delivery=DeliveryKey(10**18 - 1, retried=True))  # the outbox id wins
-    by_row = [_nonce(keyed, index) for index in range(1000)]
+    by_row = [part_nonce(keyed, index) for index in range(1000)]
     assert len(set(by_row)) == 1000 and all(len(str(n)) <= 25 for n in by_row)
-    assert _nonce(keyed, 0) == _nonce(replace(keyed, delivery=DeliveryKey(10**18 - 1)), 0)
+    assert part_nonce(keyed, 0) == part_nonce(replace(keyed, delivery=DeliveryKey(10**18 - 1)), 0)
 
 
 def test_digest_shows_customer_subjects_literally() -> None:

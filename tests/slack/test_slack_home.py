@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.slack.home_view import home_view
 from bot.views import QueueItem, QueueView
 from testkit.slack.payloads import app_home_opened, home_action, message_event, slash
@@ -105,3 +107,41 @@ async def test_breaching_soon_lists_the_conversations_due_within_the_hour(make_w
         and view["blocks"][start + 1]["accessory"]["text"]["text"] == "Claim"
     )
     assert world.fake.refusals == []
+
+
+async def opened_while_publish_fails(world, error: str, status: int, **failure: int) -> None:
+    """One conversation waiting, then Alice opens her Home while ``views.publish`` fails."""
+    await world.email("Desk broken", subject="Desk")
+    await world.settle()
+    world.fake.fail("views.publish", error, status=status, **failure)
+    await world.dispatch(app_home_opened("UALICE"))
+    await world.settle()
+    assert "UALICE" not in world.fake.homes  # refused: the outbox row waits for its retry
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "failure", "rounds"),
+    [
+        ("ratelimited", 429, {"retry_after": 30}, 1),  # after Retry-After
+        ("service_unavailable", 503, {"times": 2}, 5),  # with backoff
+    ],
+)
+async def test_a_failed_views_publish_is_retried_by_the_outbox(
+    world, error: str, status: int, failure: dict[str, int], rounds: int
+) -> None:
+    await opened_while_publish_fails(world, error, status, **failure)
+    for _ in range(rounds):
+        world.advance(120)
+        await world.drain()
+    assert headers(world.fake.homes["UALICE"])[2] == "Unassigned (1)"
+    assert len(world.fake.called("views.publish")) == 2 + failure.get("times", 1) - 1
+
+
+async def test_a_newer_home_supersedes_one_still_waiting(world) -> None:
+    await opened_while_publish_fails(world, "ratelimited", 429, retry_after=30)
+    await world.email("Chair late", subject="Chair", sender="bo@example.com", name="Bo")
+    await world.slack.home.publish("UALICE")  # the queue changed while the first view waits
+    world.advance(31)
+    await world.drain()
+    assert headers(world.fake.homes["UALICE"])[2] == "Unassigned (2)"
+    assert len(world.fake.called("views.publish")) == 2  # the older view never went out

@@ -73,7 +73,8 @@ async def test_a_channel_message_opens_a_conversation_worked_in_the_staff_thread
         assert conv is not None and conv.channel == "slack"
         first = (await uow.messages.messages_of(conv.id, ["inbound"]))[0]
         reply = (await uow.messages.messages_of(conv.id, ["outbound"]))[0]
-    assert (first.meta or {}).get("account") == "TCUSTORG"  # the Slack Connect organisation
+    # the Slack Connect organisation, shown by its id: the fake's team.info does not know it (team_not_found)
+    assert (first.meta or {}).get("account") == "TCUSTORG"
     assert "Carla Customer (UCUST) · org TCUSTORG" in str(world.card()["blocks"][0])  # shown on the card
     assert reply.delivery_status == "sent" and reply.external_id == f"{HELP}:{answers[0]['ts']}"
 
@@ -189,3 +190,38 @@ async def test_csat_reaches_the_customers_thread_and_the_answer_is_recorded(make
         assert conv is not None and conv.status == "closed"  # answered without reopening
     staff = [m.get("text") or "" for m in world.fake.thread("C_SUPPORT", world.card()["ts"])]
     assert any("rated this conversation 4/5" in t for t in staff)
+
+
+async def test_a_slack_connect_organisation_is_shown_by_its_name_asked_once(make_world) -> None:
+    world = await _world(make_world)
+    world.fake.teams["TGLOBEX"] = {"id": "TGLOBEX", "name": "Globex", "domain": "globex"}
+    request, root = customer_message(world.fake, "Our SSO login fails", user_team="TGLOBEX")
+    await world.dispatch(request)
+    await world.settle()
+    assert "Carla Customer (UCUST) · org Globex" in str(world.card()["blocks"][0])
+    follow, _ = customer_message(world.fake, "Still failing", thread_ts=root, user_team="TGLOBEX")
+    await world.dispatch(follow)
+    await world.settle()
+    assert "org Globex" in str(world.card()["blocks"][0])
+    asked = [c.args.get("team") for c in world.fake.called("team.info")]
+    assert asked == ["TGLOBEX"]  # kept, not asked again
+    async with world.app.store.transaction() as uow:
+        conv = await uow.conversations.conversation_by_number(1)
+        assert conv is not None
+        stored = [(m.meta or {}).get("account") for m in await uow.messages.messages_of(conv.id, ["inbound"])]
+    assert stored == ["Globex", "Globex"]
+    assert world.fake.refusals == []
+
+
+async def test_without_team_read_the_organisation_is_shown_by_its_id_said_once(make_world, caplog) -> None:
+    world = await _world(make_world)
+    world.fake.teams["TGLOBEX"] = {"id": "TGLOBEX", "name": "Globex", "domain": "globex"}
+    world.fake.scopes = world.fake.scopes.replace(",team:read", "")
+    for n in range(2):
+        request, _ = customer_message(world.fake, f"Problem {n}", user_team="TGLOBEX")
+        await world.dispatch(request)
+        await world.settle()
+    assert "Carla Customer (UCUST) · org TGLOBEX" in str(world.card()["blocks"][0])  # the card still goes out
+    said = [r for r in caplog.records if r.getMessage().startswith("team.info failed")]
+    assert len(said) == 1 and getattr(said[0], "error", None) == "missing_scope"
+    assert [r.error for r in world.fake.refusals] == ["missing_scope"]
