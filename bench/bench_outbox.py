@@ -28,6 +28,7 @@ from sqlalchemy import event
 
 from bot.clock import SystemClock
 from bot.ports.inbound import InboundMessage
+from bot.runtime import heap
 from storage.migrate import upgrade
 from threadline.app import Threadline
 from threadline.config import parse_config
@@ -82,6 +83,7 @@ async def drain_rate(url: str, rows: int) -> tuple[float, float, float]:
     settings = parse_config(CONFIG.format(db=url, out=work / "out"), env={})
     app = Threadline(settings, clock=SystemClock())
     await app.prepare_database()
+    heap.settle()  # as `threadline run` does once started
     tag = uuid.uuid4().hex[:6]
     for start in range(0, rows, 100):
         await asyncio.gather(*(app.ingestor.ingest(_message(n, tag)) for n in range(start, start + 100)))

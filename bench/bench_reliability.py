@@ -189,6 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--instances", type=int, nargs="+", default=[1, 2, 4], help="processes to drain with")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("THREADLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -199,7 +200,7 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d}"
     )
     print("\n| instances | outbox rows | drain rate (rows/s) |\n|---|---|---|")
-    for instances in (1, 2, 4):
+    for instances in args.instances:
         rate = drain_with_instances(args.postgres, instances, args.rows)
         print(f"| {instances} | {args.rows} | {rate:,.0f} |", flush=True)
     with_skip = asyncio.run(card_edits(args.conversations, skip=True))

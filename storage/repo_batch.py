@@ -10,8 +10,9 @@ statements per row (card fingerprints: ``uow.cards.fingerprints_of``; agents' na
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
@@ -27,6 +28,43 @@ from storage.repo_base import RepositoryBase
 
 __all__ = ["BatchReadRepository"]
 
+# Built once: a batch is read many times a second, and building a statement (its IN list, the
+# subquery of the accounts) cost more Python time than running it. ``ids`` expands to the IN list.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_CONVERSATIONS = select(Conversation).where(Conversation.id.in_(_IDS))
+_THREADS = select(ThreadRow).where(ThreadRow.conversation_id.in_(_IDS))
+_MESSAGES = select(Message).where(Message.id.in_(_IDS))
+_CONTACTS = (
+    select(Contact)
+    .where(Contact.id.in_(_IDS))
+    .options(selectinload(Contact.identities))
+    .execution_options(populate_existing=True)
+)
+_LABELS = (
+    select(ConversationLabel.conversation_id, Label.name)
+    .join(Label, ConversationLabel.label_id == Label.id)
+    .where(ConversationLabel.conversation_id.in_(_IDS))
+    .order_by(ConversationLabel.conversation_id, Label.key)
+)
+_NEWEST = (
+    func.row_number().over(partition_by=Message.conversation_id, order_by=Message.id.desc()).label("newest")
+)
+_LATEST = (
+    select(Message.conversation_id, Message.meta, _NEWEST)
+    .where(Message.conversation_id.in_(_IDS), Message.kind == "inbound")
+    .subquery()
+)
+_ACCOUNTS = (
+    select(_LATEST.c.conversation_id, _LATEST.c.meta)
+    .where(_LATEST.c.newest <= 20)
+    .order_by(_LATEST.c.conversation_id, _LATEST.c.newest)
+)
+_ATTACHMENTS = select(Attachment).where(Attachment.message_id.in_(_IDS)).order_by(Attachment.id)
+
+
+def _ids(ids: Collection[int]) -> dict[str, Any]:
+    return {"ids": sorted(ids)}
+
 
 class BatchReadRepository(RepositoryBase):
     """Reads of many outbox rows' context at once."""
@@ -35,47 +73,33 @@ class BatchReadRepository(RepositoryBase):
         """Conversations by id (one statement)."""
         if not ids:
             return {}
-        stmt = select(Conversation).where(Conversation.id.in_(sorted(ids)))
-        return {c.id: c for c in (await self.session.execute(stmt)).scalars().all()}
+        return {c.id: c for c in (await self.session.execute(_CONVERSATIONS, _ids(ids))).scalars().all()}
 
     async def threads_of_many(self, conversation_ids: Collection[int]) -> dict[tuple[int, str], ThreadRow]:
         """Every surface's thread of these conversations: (conversation id, surface) -> thread."""
         if not conversation_ids:
             return {}
-        stmt = select(ThreadRow).where(ThreadRow.conversation_id.in_(sorted(conversation_ids)))
-        return {(t.conversation_id, t.surface): t for t in (await self.session.execute(stmt)).scalars().all()}
+        found = (await self.session.execute(_THREADS, _ids(conversation_ids))).scalars().all()
+        return {(t.conversation_id, t.surface): t for t in found}
 
     async def messages_by_id(self, ids: Collection[int]) -> dict[int, Message]:
         """Messages by id (one statement)."""
         if not ids:
             return {}
-        stmt = select(Message).where(Message.id.in_(sorted(ids)))
-        return {m.id: m for m in (await self.session.execute(stmt)).scalars().all()}
+        return {m.id: m for m in (await self.session.execute(_MESSAGES, _ids(ids))).scalars().all()}
 
     async def contacts_by_id(self, ids: Collection[int]) -> dict[int, Contact]:
         """Contacts by id with their identities (two statements)."""
         if not ids:
             return {}
-        stmt = (
-            select(Contact)
-            .where(Contact.id.in_(sorted(ids)))
-            .options(selectinload(Contact.identities))
-            .execution_options(populate_existing=True)
-        )
-        return {c.id: c for c in (await self.session.execute(stmt)).scalars().all()}
+        return {c.id: c for c in (await self.session.execute(_CONTACTS, _ids(ids))).scalars().all()}
 
     async def labels_of_many(self, conversation_ids: Collection[int]) -> dict[int, list[str]]:
         """Each conversation's label names, sorted as ``labels_of`` sorts them; none: absent."""
         if not conversation_ids:
             return {}
-        stmt = (
-            select(ConversationLabel.conversation_id, Label.name)
-            .join(Label, ConversationLabel.label_id == Label.id)
-            .where(ConversationLabel.conversation_id.in_(sorted(conversation_ids)))
-            .order_by(ConversationLabel.conversation_id, Label.key)
-        )
         labels: dict[int, list[str]] = {}
-        for conversation_id, name in (await self.session.execute(stmt)).all():
+        for conversation_id, name in (await self.session.execute(_LABELS, _ids(conversation_ids))).all():
             labels.setdefault(int(conversation_id), []).append(str(name))
         return labels
 
@@ -84,23 +108,8 @@ class BatchReadRepository(RepositoryBase):
         newest ``meta["account"]`` among its last 20 inbound messages; none: absent."""
         if not conversation_ids:
             return {}
-        newest = (
-            func.row_number()
-            .over(partition_by=Message.conversation_id, order_by=Message.id.desc())
-            .label("newest")
-        )
-        latest = (
-            select(Message.conversation_id, Message.meta, newest)
-            .where(Message.conversation_id.in_(sorted(conversation_ids)), Message.kind == "inbound")
-            .subquery()
-        )
-        stmt = (
-            select(latest.c.conversation_id, latest.c.meta)
-            .where(latest.c.newest <= 20)
-            .order_by(latest.c.conversation_id, latest.c.newest)
-        )
         accounts: dict[int, str] = {}
-        for conversation_id, meta in (await self.session.execute(stmt)).all():
+        for conversation_id, meta in (await self.session.execute(_ACCOUNTS, _ids(conversation_ids))).all():
             if int(conversation_id) not in accounts and meta and meta.get("account"):
                 accounts[int(conversation_id)] = str(meta["account"])
         return accounts
@@ -109,10 +118,7 @@ class BatchReadRepository(RepositoryBase):
         """Each message's attachments in order; a message without any: absent."""
         if not message_ids:
             return {}
-        stmt = (
-            select(Attachment).where(Attachment.message_id.in_(sorted(message_ids))).order_by(Attachment.id)
-        )
         found: dict[int, list[Attachment]] = {}
-        for attachment in (await self.session.execute(stmt)).scalars().all():
+        for attachment in (await self.session.execute(_ATTACHMENTS, _ids(message_ids))).scalars().all():
             found.setdefault(attachment.message_id, []).append(attachment)
         return found

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from functools import cache
 from typing import cast
 
-from sqlalchemy import ForeignKey, String, Table, or_, select
+from sqlalchemy import ForeignKey, Insert, String, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, BigId
@@ -34,6 +37,21 @@ class CardFingerprintRow(Base):
 
 _CARDS = cast(Table, CardFingerprintRow.__table__)
 
+_BY_SURFACE = select(_CARDS.c.surface, _CARDS.c.conversation_id, _CARDS.c.fingerprint).where(
+    _CARDS.c.surface == bindparam("surface"), _CARDS.c.conversation_id.in_(bindparam("ids", expanding=True))
+)
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """Store a card's fingerprint, replacing the one before (built once per dialect)."""
+    stmt = pg_insert(_CARDS) if dialect == "postgresql" else sqlite_insert(_CARDS)
+    return stmt.on_conflict_do_update(
+        index_elements=[_CARDS.c.surface, _CARDS.c.conversation_id],
+        set_={"fingerprint": stmt.excluded.fingerprint, "updated_at": stmt.excluded.updated_at},
+    )
+
+
 CardKey = tuple[str, int]
 """Whose card a fingerprint is: (surface, conversation id)."""
 
@@ -49,21 +67,18 @@ class CardRepository(RepositoryBase):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def fingerprints_of(self, keys: Collection[CardKey]) -> dict[CardKey, str]:
-        """The fingerprints of the cards last sent, by (surface, conversation id): one statement."""
+        """The fingerprints of the cards last sent, by (surface, conversation id): a statement per surface."""
         if not keys:
             return {}
         by_surface: dict[str, list[int]] = {}
         for surface, conversation_id in keys:
             by_surface.setdefault(surface, []).append(conversation_id)
-        stmt = select(_CARDS.c.surface, _CARDS.c.conversation_id, _CARDS.c.fingerprint).where(
-            or_(
-                *(
-                    (_CARDS.c.surface == surface) & _CARDS.c.conversation_id.in_(sorted(ids))
-                    for surface, ids in by_surface.items()
-                )
-            )
-        )
-        return {(str(s), int(c)): str(f) for s, c, f in (await self.session.execute(stmt)).all()}
+        found: dict[CardKey, str] = {}
+        for surface, ids in by_surface.items():  # usually one surface
+            params = {"surface": surface, "ids": sorted(ids)}
+            for s, c, f in (await self.session.execute(_BY_SURFACE, params)).all():
+                found[(str(s), int(c))] = str(f)
+        return found
 
     async def save_fingerprint(
         self, surface: str, conversation_id: int, fingerprint: str, now: datetime
@@ -75,11 +90,6 @@ class CardRepository(RepositoryBase):
         """Store the fingerprints of cards just sent: one INSERT … ON CONFLICT for all."""
         if not fingerprints:
             return
-        stmt = self._insert(_CARDS)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[_CARDS.c.surface, _CARDS.c.conversation_id],
-            set_={"fingerprint": stmt.excluded.fingerprint, "updated_at": stmt.excluded.updated_at},
-        )
         rows = [
             {
                 "surface": surface,
@@ -89,4 +99,4 @@ class CardRepository(RepositoryBase):
             }
             for (surface, conversation_id), fingerprint in sorted(fingerprints.items())
         ]
-        await self.session.execute(stmt, rows)
+        await self.session.execute(_upsert(self.dialect), rows)

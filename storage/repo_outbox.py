@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,6 +26,47 @@ __all__ = ["OutboxRepository"]
 _CURSORS = cast(Table, ChannelCursorRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _THREADS = cast(Table, ThreadRow.__table__)
+
+# The dispatcher's statements, built once (building one cost more Python time than running it).
+_CLAIMED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(attempts=_OUTBOX.c.attempts + 1, next_attempt_at=bindparam("lease"))
+)
+_DELIVERED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(status="done", delivered_at=bindparam("now"), external_ref=bindparam("ref"), last_error=None)
+)
+
+
+@cache
+def _claim(dialect: str, limit: int) -> Select[OutboxRow]:
+    """Due rows first in line for their conversation and destination, oldest first (``now`` bound)."""
+    earlier = aliased(OutboxRow)
+    first_in_line = (
+        select(func.min(earlier.id))
+        .where(
+            earlier.status == "pending",
+            earlier.conversation_id == OutboxRow.conversation_id,
+            earlier.destination == OutboxRow.destination,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(OutboxRow)
+        .where(
+            OutboxRow.status == "pending",
+            OutboxRow.next_attempt_at <= bindparam("now"),
+            # a row about no conversation (a digest) waits in no conversation's line
+            or_(OutboxRow.id == first_in_line, OutboxRow.conversation_id.is_(None)),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
+    return stmt
 
 
 class OutboxRepository(RepositoryBase):
@@ -138,36 +180,10 @@ class OutboxRepository(RepositoryBase):
         a crashed instance's rows come back by themselves. On PostgreSQL rows are locked with
         ``FOR UPDATE SKIP LOCKED`` so several instances never claim the same row.
         """
-        earlier = aliased(OutboxRow)
-        first_in_line = (
-            select(func.min(earlier.id))
-            .where(
-                earlier.status == "pending",
-                earlier.conversation_id == OutboxRow.conversation_id,
-                earlier.destination == OutboxRow.destination,
-            )
-            .scalar_subquery()
-        )
-        stmt = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.status == "pending",
-                OutboxRow.next_attempt_at <= now,
-                # a row about no conversation (a digest) waits in no conversation's line
-                or_(OutboxRow.id == first_in_line, OutboxRow.conversation_id.is_(None)),
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=OutboxRow)
-        rows = list((await self.session.execute(stmt)).scalars().all())
+        found = await self.session.execute(_claim(self.dialect, limit), {"now": now})
+        rows = list(found.scalars().all())
         if rows:  # one UPDATE for the batch; the objects are told the stored values, not flushed again
-            await self.session.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id.in_([row.id for row in rows]))
-                .values(attempts=_OUTBOX.c.attempts + 1, next_attempt_at=lease_until)
-            )
+            await self.session.execute(_CLAIMED, {"ids": [row.id for row in rows], "lease": lease_until})
         for row in rows:
             set_committed_value(row, "attempts", row.attempts + 1)
             set_committed_value(row, "next_attempt_at", lease_until)
@@ -190,12 +206,8 @@ class OutboxRepository(RepositoryBase):
         """Mark outbox rows done, each with its platform id ``(row id, external ref)``: one executemany."""
         if not delivered:
             return
-        stmt = (
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id == bindparam("row_id"))
-            .values(status="done", delivered_at=now, external_ref=bindparam("ref"), last_error=None)
-        )
-        await self.session.execute(stmt, [{"row_id": row_id, "ref": ref} for row_id, ref in delivered])
+        rows = [{"row_id": row_id, "ref": ref, "now": now} for row_id, ref in delivered]
+        await self.session.execute(_DELIVERED, rows)
 
     async def held_sends(self, conversation_id: int) -> list[OutboxRow]:
         """A conversation's ``send`` rows that have not left the outbox yet (never claimed), newest first."""

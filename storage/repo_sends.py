@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ForeignKey, Integer, String, Table, select
+from sqlalchemy import ForeignKey, Integer, String, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +50,7 @@ class OutboxWaitRow(Base):
 
 
 _RECORDS = cast(Table, SendRecordRow.__table__)
+_WAITS_OF = select(OutboxWaitRow).where(OutboxWaitRow.outbox_id.in_(bindparam("ids", expanding=True)))
 
 
 class SendRepository(RepositoryBase):
@@ -82,8 +83,8 @@ class SendRepository(RepositoryBase):
         """The rate-limit waits of the outbox rows among ``outbox_ids`` that ever waited, by outbox id."""
         if not outbox_ids:
             return {}
-        stmt = select(OutboxWaitRow).where(OutboxWaitRow.outbox_id.in_(sorted(outbox_ids)))
-        return {wait.outbox_id: wait for wait in (await self.session.execute(stmt)).scalars().all()}
+        found = await self.session.execute(_WAITS_OF, {"ids": sorted(outbox_ids)})
+        return {wait.outbox_id: wait for wait in found.scalars().all()}
 
     async def count_wait(self, outbox_id: int, now: datetime) -> OutboxWaitRow:
         """Count one more rate-limit answer for an outbox row; its waits row (new on the first one)."""

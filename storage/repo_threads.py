@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 
 from storage.models import (
     OutboxRow,
@@ -17,6 +17,12 @@ from storage.repo_base import RepositoryBase
 __all__ = ["NewThread", "ThreadRepository"]
 
 _THREADS = cast(Table, ThreadRow.__table__)
+# built once: the outbox's group commit stores threads many times a second
+_REPLACED = delete(_THREADS).where(
+    _THREADS.c.surface == bindparam("surface"),
+    _THREADS.c.conversation_id.in_(bindparam("ids", expanding=True)),
+)
+_INSERT = _THREADS.insert()
 
 
 class NewThread(NamedTuple):
@@ -64,12 +70,8 @@ class ThreadRepository(RepositoryBase):
         for thread in threads:
             by_surface.setdefault(thread.surface, []).append(thread.conversation_id)
         for surface, conversation_ids in by_surface.items():  # usually one surface
-            await self.session.execute(
-                delete(_THREADS).where(
-                    _THREADS.c.surface == surface, _THREADS.c.conversation_id.in_(conversation_ids)
-                )
-            )
-        await self.session.execute(_THREADS.insert(), [{**t._asdict(), "created_at": now} for t in threads])
+            await self.session.execute(_REPLACED, {"surface": surface, "ids": conversation_ids})
+        await self.session.execute(_INSERT, [{**t._asdict(), "created_at": now} for t in threads])
 
     async def forget_thread(self, conversation_id: int, surface: str) -> None:
         """Drop a thread the platform says is gone, so it is recreated."""

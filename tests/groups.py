@@ -37,6 +37,7 @@ GROUP_BY_PATH = {
     "test_storage.py": "storage",
     "test_snapshot.py": "storage",
     "test_database_clock.py": "storage",
+    "test_store_reconnect.py": "storage",
     "test_backup.py": "servers",
     "test_cli.py": "servers",
     "test_packaging.py": "servers",

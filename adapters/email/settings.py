@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import timedelta
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,7 +40,13 @@ RULES = ChannelRules(
 
 def rules(settings: EmailSettings) -> ChannelRules:
     """Email's rules with the section's ``max_attachment_bytes`` as its file limit."""
-    return dataclasses.replace(RULES, file_limits=(("", settings.max_attachment_bytes),))
+    return _rules_with_limit(settings.max_attachment_bytes)
+
+
+@cache
+def _rules_with_limit(max_attachment_bytes: int) -> ChannelRules:
+    # built once: the core asks for a channel's rules several times per message it files
+    return dataclasses.replace(RULES, file_limits=(("", max_attachment_bytes),))
 
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024

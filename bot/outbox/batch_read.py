@@ -65,6 +65,7 @@ class BatchRead:
     conversations: dict[int, Conversation]
     threads: dict[tuple[int, str], ThreadRow]
     deliveries: dict[int, ThreadDelivery]  # by outbox row id
+    queued: frozenset[int] = frozenset()  # rows whose thread was told they were queued (``waits``)
 
 
 def _surface(row: OutboxRow) -> str:
@@ -76,9 +77,18 @@ def _into_thread(row: OutboxRow) -> bool:
 
 
 async def read_batch(uow: UnitOfWork, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
-    """Read everything the rows' thread deliveries need; a row that cannot be read here (its
-    conversation or message gone, its inbox no longer configured) is left to ``read_one``, whose
-    error says why when it is delivered."""
+    """Read everything the claimed rows' thread deliveries need, and which rows' threads were told
+    they were queued; a row that cannot be read here (its conversation or message gone, its inbox
+    no longer configured) is left to ``read_one``, whose error says why when it is delivered."""
+    read = await _read(uow, settings, rows)
+    # only this claim delivers its rows, and a rate-limited row is not delivered again within it,
+    # so what the claim reads of their waits holds when they are recorded (``group_commit``)
+    waits = await uow.sends.outbox_waits_of([row.id for row in rows])
+    queued = frozenset(i for i, wait in waits.items() if wait.queued_notice_at is not None)
+    return replace(read, queued=queued)
+
+
+async def _read(uow: UnitOfWork, settings: Settings, rows: Sequence[OutboxRow]) -> BatchRead:
     read_at = time.monotonic()
     ids = {row.conversation_id for row in rows if row.conversation_id is not None}
     conversations = await uow.batch.conversations_by_id(ids)
@@ -153,7 +163,7 @@ async def read_batch(uow: UnitOfWork, settings: Settings, rows: Sequence[OutboxR
 
 async def read_one(uow: UnitOfWork, settings: Settings, row: OutboxRow) -> ThreadDelivery:
     """Read what one thread row delivers, as it is now; raises what explains a row that cannot be read."""
-    read = await read_batch(uow, settings, [row])
+    read = await _read(uow, settings, [row])
     found = read.deliveries.get(row.id)
     if found is not None:
         return replace(found, batched=False)

@@ -50,6 +50,9 @@ class Delivered:
     external: str | None  # the platform's id of what was delivered
     thread: NewThread | None = None  # the thread it opened (a new card)
     card: tuple[CardKey, str] | None = None  # (whose card, fingerprint) of the card it sent
+    # False when its claim's batch read found its thread was never told it was queued (``waits``):
+    # no "sent" notice follows, and its waits are not read again
+    maybe_queued: bool = True
 
 
 class GroupCommit:
@@ -130,7 +133,7 @@ class GroupCommit:
             await uow.outbox.mark_delivered_many([(d.row.id, d.external) for d in group], now)
             await uow.threads.save_threads([d.thread for d in group if d.thread is not None], now)
             await uow.cards.save_fingerprints(dict(d.card for d in group if d.card is not None), now)
-            waits = await uow.sends.outbox_waits_of([d.row.id for d in group])
+            waits = await uow.sends.outbox_waits_of([d.row.id for d in group if d.maybe_queued])
             for delivered in group:
                 row = delivered.row
                 if row.kind == SEND and row.message_id is not None:

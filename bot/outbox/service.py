@@ -21,6 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -206,6 +207,8 @@ class Dispatcher:
                 if surface and await self.repairs.hold(row, surface):
                     return None  # its conversation waits for the surface to be repaired: parked
                 delivered = await self._deliver(row, batch)
+                if batch is not None and row.id not in batch.queued:
+                    delivered = replace(delivered, maybe_queued=False)
             except DatabaseUnavailable as exc:
                 # the database failed, not the destination: nothing counts against it; the row stays
                 # claimed and comes back after [ops] claim_seconds (it may have been delivered)
