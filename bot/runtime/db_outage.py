@@ -3,7 +3,9 @@
 Every loop of an instance that needs the database (the outbox, the mailbox readers, the
 scheduled jobs) reports its failures to one shared ``DatabaseOutage`` instead of
 logging a traceback per attempt; the loops wait with exponential backoff while it
-lasts. A database failure is never a delivery failure of a surface or channel.
+lasts. A database failure is never a delivery failure of a surface or channel. A database that
+fails again within ``settle_seconds`` of coming back (a server still starting up lets one
+connection in and refuses the next) is the same outage: its flaps are logged at debug only.
 """
 
 from __future__ import annotations
@@ -31,10 +33,19 @@ def is_database_failure(exc: BaseException) -> bool:
 class DatabaseOutage:
     """This instance's view of the database: up, or down since when (monotonic), with a backoff."""
 
-    def __init__(self, backoff_initial: float = 0.5, backoff_max: float = 30.0) -> None:
+    def __init__(
+        self,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        settle_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.settle_seconds, self.clock = settle_seconds, clock
         self.since: float | None = None
         self.failures = 0
+        self._told = False  # this outage's "unreachable" line is written (not a flap of the last one)
+        self._back_at: float | None = None  # when the last outage ended
 
     @property
     def down(self) -> bool:
@@ -45,11 +56,14 @@ class DatabaseOutage:
         """Record a failure in ``where``; log only the first of an outage; the seconds to wait."""
         self.failures += 1
         if self.since is None:
-            self.since = time.monotonic()
-            log.warning(
-                "database unreachable; retrying with backoff",
-                extra={"where": where, "error": str(exc)[:300]},
-            )
+            self.since = self.clock()
+            flap = self._back_at is not None and self.since - self._back_at < self.settle_seconds
+            self._told = not flap
+            if self._told:
+                log.warning(
+                    "database unreachable; retrying with backoff",
+                    extra={"where": where, "error": str(exc)[:300]},
+                )
         else:
             log.debug("database still unreachable", extra={"where": where, "failures": self.failures})
         return min(self.backoff_max, self.backoff_initial * 2 ** min(self.failures - 1, 20))
@@ -58,10 +72,14 @@ class DatabaseOutage:
         """Something worked with the database: log the recovery once, reset the backoff."""
         if self.since is None:
             return
-        log.warning(
-            "database reachable again",
-            extra={"outage_seconds": round(time.monotonic() - self.since, 1), "failures": self.failures},
-        )
+        if self._told:
+            log.warning(
+                "database reachable again",
+                extra={"outage_seconds": round(self.clock() - self.since, 1), "failures": self.failures},
+            )
+            self._back_at = self.clock()
+        else:
+            log.debug("database reachable again after a flap", extra={"failures": self.failures})
         self.since, self.failures = None, 0
 
     def guard(self, where: str, job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T | None]]:
