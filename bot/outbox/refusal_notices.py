@@ -104,7 +104,8 @@ class RefusalNotices:
         count = f"{conversations} conversation{'s' if conversations != 1 else ''}"
         verb = "is" if conversations == 1 else "are"
         where = self._where(surface, scope)
-        text = f"✅ {where} works again{was}; {count} that waited {verb} shown again in full."
+        waited = f"; {count} that waited {verb} shown again in full" if conversations else ""
+        text = f"✅ {where} works again{was}{waited}."
         await uow.leases.release(notice_lease(surface, scope), self.holder)
         await self._post(uow, place, text)
 
