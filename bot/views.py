@@ -30,10 +30,13 @@ class DeliveryKey:
     metadata, Discord's nonce) finds a message an earlier attempt posted instead of posting it again.
 
     ``retried``: the row was claimed before (an attempt may have posted and died before it was
-    recorded), so the surface looks for that message first."""
+    recorded), so the surface looks for that message first. ``queued_at``: when the row was written;
+    what an earlier attempt made is not older, so an older look-alike (a card's earlier thread) is
+    never taken for it."""
 
     outbox_id: int
     retried: bool = False
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
+from bot.ports import SurfaceRefused
 from testkit.app import started_app
 from testkit.inbound import email_in
 from testkit.settings import make_settings
@@ -85,3 +86,46 @@ async def test_two_instances_meeting_one_refusal_tell_it_once(
     finally:
         await first.stop()
         await second.stop()
+
+
+class _RefusingSupportChannel(RefusingSurface):
+    """Refuses only the support inbox's chat channel (the bot was never invited there)."""
+
+    def _gate(self) -> None:
+        self.platform_calls += 1
+
+    async def probe(self, scope: str) -> None:
+        if self.refusing and scope == "support":
+            raise SurfaceRefused("the bot is not in the channel; /invite @Threadline (not_in_channel)")
+
+
+async def test_a_refusal_found_by_the_check_at_start_is_told_once_and_its_healing_too(
+    db_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    from storage.migrate import upgrade
+
+    await upgrade(db_url)
+    app = await started_app(make_settings(db_url, tmp_path / "out"), clock)
+    surface = _RefusingSupportChannel()
+    surface.commands = app.commands
+    app.surfaces["local"] = surface
+    surface.refusing = "channel"
+    try:
+        await app.repairs.check_at_start()  # no delivery was refused yet: the check found it
+        await app.repairs.check_at_start()  # checked again (a second start): not told twice
+        await app.dispatcher.drain()
+        told = [(channel, post.text) for channel, post, _ in surface.channel_posts]
+        assert len(told) == 1, told
+        assert told[0][0] == "wa" and "channel support" in told[0][1] and "/invite" in told[0][1]
+        assert app.repairs.report()["channels"]["local:support"].startswith("broken")
+
+        surface.refusing = None
+        await app.repairs.probe_all()
+        await app.repairs.probe_all()
+        await app.dispatcher.drain()
+        told = [(channel, post.text) for channel, post, _ in surface.channel_posts]
+        assert len(told) == 2, told
+        assert told[1][0] == "wa" and "channel support works again" in told[1][1]
+        assert app.repairs.report()["channels"]["local:support"] == "ok"
+    finally:
+        await app.stop()

@@ -7,7 +7,11 @@ second thread on retry. Before re-creating the card of a row that was claimed be
 /guilds/{guild.id}/threads/active``, Guild resource "List Active Guild Threads": every active thread of
 the guild, public and private, as channel objects with ``parent_id``, ``owner_id`` and ``name``, newest
 id first) and adopts the newest one in the inbox channel that the bot opened and whose name carries
-the conversation's marker (``#<number> · ``, ``render.thread_name``). A forum post's starter message
+the conversation's marker (``#<number> · ``, ``render.thread_name``) and that is not older than the
+outbox row (``DeliveryKey.queued_at``): a thread id is a snowflake whose top 42 bits are its creation
+time in milliseconds since the Discord epoch (Reference, "Snowflakes"), so the conversation's earlier
+card thread, still active after a resync opened a new card, is never adopted (a new one is opened, the
+safe side: at worst a second thread, never a card in the wrong one). A forum post's starter message
 has the thread's id (Channel resource, "Start Thread in Forum or Media Channel": the thread and its
 starter message); in a text channel the card is the bot's first message with an embed, read from the
 thread's history, or absent when the attempt died before posting it.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -30,6 +35,7 @@ __all__ = ["Adopted", "adopt_thread", "find_thread", "marker"]
 log = logging.getLogger(__name__)
 
 _HISTORY = 10  # messages read back from an adopted text-channel thread: the card is among the first
+_CLOCK_SKEW = timedelta(seconds=5)  # Discord's clock against ours, when comparing a thread's age to a row's
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,25 @@ def marker(number: int) -> str:
 
 
 async def find_thread(
-    http: discord.http.HTTPClient, channel: discord.abc.GuildChannel, number: int, bot_id: int, forum: bool
+    http: discord.http.HTTPClient,
+    channel: discord.abc.GuildChannel,
+    number: int,
+    bot_id: int,
+    forum: bool,
+    since: datetime | None = None,
 ) -> Adopted | None:
-    """The thread an earlier attempt at this card opened in ``channel``, or None (then create one)."""
+    """The thread an earlier attempt at this card opened in ``channel``, or None (then create one).
+
+    ``since``: when the card's row was queued; a thread created before it is another card's."""
     listed: dict[str, Any] = dict(await http.get_active_threads(channel.guild.id))
+    oldest = None if since is None else since - _CLOCK_SKEW
     threads = [
         t
         for t in listed.get("threads") or []
         if str(t.get("parent_id")) == str(channel.id)
         and str(t.get("owner_id")) == str(bot_id)
         and str(t.get("name", "")).startswith(marker(number))
+        and (oldest is None or discord.utils.snowflake_time(int(t["id"])) >= oldest)
     ]
     if not threads:
         return None
@@ -80,7 +95,8 @@ async def adopt_thread(
     attempt died before posting it); None when there is none."""
     assert client.user is not None  # the surface is ready
     forum = isinstance(channel, discord.ForumChannel)
-    found = await find_thread(client.http, channel, card.number, client.user.id, forum)
+    since = card.delivery.queued_at if card.delivery is not None else None
+    found = await find_thread(client.http, channel, card.number, client.user.id, forum, since)
     if found is None:
         return None
     thread = client.get_partial_messageable(int(found.thread_id))

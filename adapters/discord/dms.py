@@ -100,7 +100,8 @@ class DiscordDms:
             "content": message.content or "",
             "attachments": [a.to_dict() for a in message.attachments],
         }
-        await self.journal.record(JOURNAL_SOURCE, json.dumps(entry).encode(), f"dm:{message.id}")
+        body = json.dumps(entry).encode()
+        await self.journal.record(JOURNAL_SOURCE, body, f"dm:{message.id}", order=str(message.channel.id))
         return True
 
     async def _replay(self, item: JournalItem) -> None:

@@ -2,7 +2,8 @@
 
 4xx answers and network trouble are transient (the outbox retries); 5xx answers
 are permanent and their text is shown in the thread. A refused sign-in (535, or an
-expired OAuth sign-in) is transient: the reply waits while someone fixes the credentials.
+expired or refused OAuth sign-in) is a ``SignInRefused``: the team is told at once with the fix, and
+the reply waits (never given up) until a send works again.
 With ``auth = "oauth2"`` each reply signs in with the token of its inbox's mailbox.
 The Message-ID comes from the outbound uid, so a retry after an ambiguous failure
 re-sends the same message id. The send record is written as soon as the server answers 250 to the
@@ -23,7 +24,14 @@ from adapters.email.compose import ReplyComposer, envelope_recipients
 from adapters.email.oauth_tokens import CredentialsRefused, MailboxTokens, SignInExpired, TokenServiceError
 from adapters.email.settings import SmtpSettings
 from adapters.email.smtp_oauth import send_with_token
-from bot.ports import DeliveryError, MemoryParts, PermanentDeliveryError, SentParts, TransientDeliveryError
+from bot.ports import (
+    DeliveryError,
+    MemoryParts,
+    PermanentDeliveryError,
+    SentParts,
+    SignInRefused,
+    TransientDeliveryError,
+)
 from bot.views import OutboundView
 
 __all__ = ["SmtpSender", "classify_smtp_error"]
@@ -36,14 +44,16 @@ def _answer(code: int, message: str) -> str:
 
 
 def classify_smtp_error(exc: BaseException) -> DeliveryError:
-    """Map an aiosmtplib/network exception to a transient (4xx, network, refused sign-in) or permanent
-    (5xx) delivery error."""
+    """Map an aiosmtplib/network exception to a refused sign-in (535, a refused OAuth sign-in), a
+    transient (4xx, network, the identity provider unreachable) or a permanent (5xx) delivery error."""
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return TransientDeliveryError(
+        return SignInRefused(
             f"the SMTP server refused the sign-in ({_answer(exc.code, exc.message)}); "
             "check the SMTP credentials or the app's SMTP permission"
         )
-    if isinstance(exc, SignInExpired | CredentialsRefused | TokenServiceError):
+    if isinstance(exc, SignInExpired | CredentialsRefused):
+        return SignInRefused(f"SMTP sign-in: {exc}")
+    if isinstance(exc, TokenServiceError):
         return TransientDeliveryError(f"SMTP sign-in: {exc}")
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         answers = [_answer(r.code, r.message) for r in exc.recipients]

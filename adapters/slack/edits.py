@@ -47,13 +47,15 @@ class SlackEdits:
         if not self._ours(event, message):
             return
         work = {"user": message["user"], "ts": message.get("ts"), "text": message.get("text") or ""}
-        await self.inbound.journaled("edit", work, body.get("event_id"))
+        await self.inbound.journaled("edit", work, body.get("event_id"), event.get("channel"))
 
     async def _on_deleted(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         previous = event.get("previous_message") or {}
         if not event.get("deleted_ts") or not self._ours(event, previous):
             return
-        await self.inbound.journaled("delete", {"ts": event["deleted_ts"]}, body.get("event_id"))
+        await self.inbound.journaled(
+            "delete", {"ts": event["deleted_ts"]}, body.get("event_id"), event.get("channel")
+        )
 
     async def _replay_edit(self, work: dict[str, Any], journal_id: int) -> None:
         actor = await self.inbound.acting(str(work["user"]), None)

@@ -150,10 +150,17 @@ class SlackInbound:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.journal.idle()
 
-    async def journaled(self, kind: str, work: dict[str, Any], key: str | None = None) -> None:
-        """Commit a piece of work to the intake journal; call before the ack (raises when it cannot be)."""
+    async def journaled(
+        self, kind: str, work: dict[str, Any], key: str | None = None, channel: str | None = None
+    ) -> None:
+        """Commit a piece of work to the intake journal; call before the ack (raises when it cannot be).
+
+        The work of one Slack channel (``channel``, else the one the work names) is processed in the
+        order it was journaled: a `!claim` then a `!close` typed quickly in a thread stay in that order.
+        """
         payload = json.dumps({"kind": kind, **work}).encode()
-        await self.journal.record(JOURNAL_SOURCE, payload, f"{kind}:{key}" if key else None)
+        order = channel or _channel_of(work)
+        await self.journal.record(JOURNAL_SOURCE, payload, f"{kind}:{key}" if key else None, order=order)
 
     async def _replay(self, item: JournalItem) -> None:
         try:
@@ -310,3 +317,24 @@ class SlackInbound:
         if not command and (reply.ok or reply.conversation_number is None):
             return  # a note (shown by the message itself) or chatter in a thread that is not a conversation
         await self.answer(self.reply_text(reply), channel=channel, user=user_id, thread_ts=thread_ts)
+
+
+def _channel_of(work: dict[str, Any]) -> str | None:
+    """The Slack channel a piece of work happened in: an event's, a slash command's, a click's, a modal's."""
+    event, body, meta = (_part(work, name) for name in ("event", "body", "meta"))
+    for found in (
+        event.get("channel"),
+        _part(event, "item").get("channel"),
+        body.get("channel_id"),
+        _part(body, "channel").get("id"),
+        _part(body, "container").get("channel_id"),
+        meta.get("channel"),
+    ):
+        if found:
+            return str(found)[:200]
+    return None
+
+
+def _part(work: dict[str, Any], name: str) -> dict[str, Any]:
+    value = work.get(name)
+    return value if isinstance(value, dict) else {}

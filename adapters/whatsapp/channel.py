@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.whatsapp.graph import GraphClient, MediaTooLarge
-from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, parse_webhook
+from adapters.whatsapp.payload import ParsedMessage, StatusUpdate, ordering_key, parse_webhook
 from adapters.whatsapp.sender import WhatsAppSender, recipient_fields
 from adapters.whatsapp.settings import WhatsAppSettings
 from adapters.whatsapp.webhook import WebhookReceiver
@@ -175,7 +175,7 @@ class WhatsAppChannel:
         return self.receiver.routes()
 
     async def _record(self, body: bytes) -> None:
-        await self.journal.record(JOURNAL_SOURCE, body)
+        await self.journal.record(JOURNAL_SOURCE, body, order=ordering_key(body))  # one sender's in order
 
     async def start(self) -> None:
         """Start the task that retries receipts which arrived before their send was recorded."""

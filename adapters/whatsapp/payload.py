@@ -7,6 +7,7 @@ Media is only referenced here (``MediaRef``); the channel downloads it at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -247,6 +248,27 @@ def _choice(kind: str, raw: dict[str, Any]) -> str | None:
         return str(picked["title"]) if picked.get("title") else None
     if kind == "button":
         return str(data.get("text") or data.get("payload") or "") or None
+    return None
+
+
+def ordering_key(body: bytes) -> str | None:
+    """The journal ordering key of a webhook body: its first message's business number and sender.
+
+    One sender's messages are then ingested in the order they were received; a body of receipts
+    only (or one that is not JSON) has none (receipts only ever move a status forward).
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    for entry in _list(_dict(payload).get("entry")):
+        for change in _list(_dict(entry).get("changes")):
+            value = _dict(_dict(change).get("value"))
+            for raw in map(_dict, _list(value.get("messages"))):
+                sender = raw.get("from") or raw.get("from_user_id")
+                if sender:
+                    number_id = _dict(value.get("metadata")).get("phone_number_id")
+                    return f"{number_id}:{sender}"[:200]
     return None
 
 

@@ -13,6 +13,11 @@ and marks it done. A handler whose effect is an ingest passes the entry's id on
 stored message: a crash at any moment leaves either both or neither. A handler that fails
 is retried with backoff; ``BadEntry`` (or too many failures) keeps the entry as ``failed``
 with its error, and the entries after it go on.
+
+Entries recorded with one ordering key (``record(..., order=...)``: a Slack channel, a WhatsApp
+sender, a Discord DM channel) are processed one after another in the order they were journaled;
+entries of different keys run concurrently. An entry that fails holds the later entries of its
+key (in the batch, and in the claims, until it is done or kept as failed).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from bot.clock import Clock
 from bot.ingest.batching import GroupCommitter
 from bot.runtime import faults
 from storage import Store, UnitOfWork
+from storage.journal import JournalEntry, JournalRow
 
 __all__ = ["BadEntry", "IntakeClosed", "Journal", "JournalHandler", "JournalItem"]
 
@@ -89,9 +95,7 @@ class Journal:
         self.poll_seconds = poll_seconds
         self.keep_done = keep_done
         self._pruned_at: datetime | None = None
-        self._writer: GroupCommitter[tuple[str, str | None, bytes], None] = GroupCommitter(
-            store, self._append, max_batch=512
-        )
+        self._writer: GroupCommitter[JournalRow, None] = GroupCommitter(store, self._append, max_batch=512)
         self._handlers: dict[str, JournalHandler] = {}
         self._accepting = True
         self._wake = asyncio.Event()
@@ -110,10 +114,13 @@ class Journal:
         """Register the handler of entries of ``source`` (``whatsapp``, ``slack`` …)."""
         self._handlers[source] = handler
 
-    async def record(self, source: str, payload: bytes, key: str | None = None) -> None:
+    async def record(
+        self, source: str, payload: bytes, key: str | None = None, order: str | None = None
+    ) -> None:
         """Commit ``payload`` to the journal; return only once it is durable.
 
-        ``key`` (a platform delivery id) makes a redelivery of the same key a no-op.
+        ``key`` (a platform delivery id) makes a redelivery of the same key a no-op. ``order`` (an
+        ordering key) has the entry processed after the earlier entries of its source with that key.
         Raises ``IntakeClosed`` while stopping, and the database's error when it is down.
         """
         if not self._accepting:
@@ -121,11 +128,11 @@ class Journal:
         self._last_record = asyncio.get_running_loop().time()
         if self._backlog_since is None:
             self._backlog_since = self._last_record
-        await self._writer.submit((source, key, payload))
+        await self._writer.submit(JournalRow(source, key, order, payload))
         faults.hit("journaled")  # committed, not yet acknowledged
         self._wake.set()
 
-    async def _append(self, uow: UnitOfWork, rows: Sequence[tuple[str, str | None, bytes]]) -> list[None]:
+    async def _append(self, uow: UnitOfWork, rows: Sequence[JournalRow]) -> list[None]:
         await uow.journal.append(rows, self.clock.now())
         return [None] * len(rows)
 
@@ -247,16 +254,28 @@ class Journal:
         limit = self.busy_batch if self._intake_busy() else self.batch
         async with self.store.transaction() as uow:
             entries = await uow.journal.claim(self.holder, now, now + self.claim, limit)
-            items = [JournalItem(e.id, e.source, e.payload, e.received_at, e.attempts) for e in entries]
-        if not items:
+            lines = _lines(entries)
+        if not lines:
             return 0
         faults.hit("journal_claimed")
-        handled = await asyncio.gather(*(self._process(item) for item in items))
-        finished = [item.id for item, ok in zip(items, handled, strict=True) if ok]
-        if finished:  # entries whose effect did not mark them done itself (statuses, ignored ones)
+        results = await asyncio.gather(*(self._run_line(line) for line in lines))
+        finished = [entry_id for done, _ in results for entry_id in done]
+        held = [entry_id for _, waiting in results for entry_id in waiting]
+        if finished or held:
             async with self.store.transaction() as uow:
+                # entries whose effect did not mark them done itself (statuses, ignored ones)
                 await uow.journal.finish(finished, self.clock.now())
-        return len(items)
+                await uow.journal.release_rows(held)  # claimed again once their key's failed entry is through
+        return len(entries)
+
+    async def _run_line(self, line: list[JournalItem]) -> tuple[list[int], list[int]]:
+        """Process one key's entries in order; stop at a failure. (Finished ids, ids left for later.)"""
+        finished: list[int] = []
+        for position, item in enumerate(line):
+            if not await self._process(item):
+                return finished, [later.id for later in line[position + 1 :]]
+            finished.append(item.id)
+        return finished, []
 
     async def _prune(self) -> None:
         """Once an hour, forget entries done longer ago than ``keep_done`` (failed ones stay)."""
@@ -306,3 +325,12 @@ class Journal:
                 await uow.journal.defer(item.id, error, retry_at)
         except Exception:  # the claim runs out and the entry is tried again
             log.warning("could not record a journal failure", extra={"entry": item.id})
+
+
+def _lines(entries: Sequence[JournalEntry]) -> list[list[JournalItem]]:
+    """Claimed entries as lines: one per (source, ordering key), in journal order; one each without a key."""
+    lines: dict[object, list[JournalItem]] = {}
+    for e in entries:
+        item = JournalItem(e.id, e.source, e.payload, e.received_at, e.attempts)
+        lines.setdefault((e.source, e.ordering_key) if e.ordering_key is not None else e.id, []).append(item)
+    return list(lines.values())

@@ -2,12 +2,12 @@
 
 The outbox reports every delivery outcome per destination (``channel:<name>``,
 ``surface:<name>``, named in notices as their adapters declare: ``Settings.destination_label``).
-After ``down_after`` consecutive transient failures (rate limits do not count) the
-destination is *down*: a warning is logged, readiness turns red, and one notice goes
-into the thread of the first affected conversation — not into every affected thread,
-which would bury the team. The first success after that is *recovered*: a log line
-and one notice in the same thread saying how long it lasted and that the queued
-deliveries are going out.
+After ``down_after`` consecutive transient failures (rate limits do not count), or at
+once when it refuses Threadline's sign-in (``SignInRefused``), the destination is *down*:
+a warning is logged, readiness turns red, and one notice goes into the thread of the first
+affected conversation — not into every affected thread, which would bury the team. The first
+success after that is *recovered*: a log line and one notice in the same thread saying how long
+it lasted and that the queued deliveries are going out.
 
 A surface that is down cannot show a notice about itself; for surfaces the
 "down" notice is skipped and the "back" notice says what happened. With several
@@ -44,6 +44,7 @@ class _State:
     reason: str = ""
     down: bool = False
     announced: bool = False
+    refused: bool = False  # a refused sign-in: told at once
 
 
 def _span(delta: timedelta) -> str:
@@ -79,9 +80,12 @@ class OutageTracker:
         state = self._states.get(destination)
         return bool(state and state.down)
 
-    async def failed(self, destination: str, conversation_id: int | None, reason: str) -> None:
+    async def failed(
+        self, destination: str, conversation_id: int | None, reason: str, *, refused: bool = False
+    ) -> None:
         """A transient failure (not a rate limit) of one delivery to ``destination`` (about a
-        conversation, or about none: a digest)."""
+        conversation, or about none: a digest). ``refused``: the destination refused the sign-in,
+        which no retry mends, so it is down (and told) at once rather than after ``down_after``."""
         state = self._states.setdefault(destination, _State())
         state.failures += 1
         if state.first_failure_at is None:
@@ -89,7 +93,8 @@ class OutageTracker:
         if state.conversation_id is None:  # the notices go to the first affected conversation's thread
             state.conversation_id = conversation_id
         state.reason = reason[:200]
-        if state.down or state.failures < self.down_after:
+        state.refused = state.refused or refused
+        if state.down or (state.failures < self.down_after and not refused):
             return
         state.down = True
         metrics.set_gauge(metrics.DESTINATION_DOWN, 1, destination=destination)
@@ -187,6 +192,14 @@ class OutageTracker:
         if destination.startswith("surface:") or state.conversation_id is None:
             return True  # nobody could read it there; the recovery notice tells the story
         name = self.settings.destination_label(destination)
+        if state.refused:
+            await self._notice(
+                state.conversation_id,
+                f"{name} refuses Threadline's sign-in since {state.first_failure_at:%H:%M} UTC "
+                f"({state.reason}). Replies wait in the queue and nothing is lost; they go out once it is "
+                "fixed. This is the only notice about it; a second one follows when it works again.",
+            )
+            return True
         await self._notice(
             state.conversation_id,
             f"{name} is failing since {state.first_failure_at:%H:%M} UTC ({state.reason}). "

@@ -101,7 +101,8 @@ class RefusalNotices:
         count = f"{conversations} conversation{'s' if conversations != 1 else ''}"
         verb = "is" if conversations == 1 else "are"
         where = self._where(surface, scope)
-        text = f"✅ {where} works again{was}; {count} that waited {verb} shown again in full."
+        waited = f"; {count} that waited {verb} shown again in full" if conversations else ""
+        text = f"✅ {where} works again{was}{waited}."
         await self.once.over(uow, notice_lease(surface, scope), self.clock.now(), place, text)
 
     async def forget(self, surface: str, scope: str) -> None:

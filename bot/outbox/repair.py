@@ -63,6 +63,7 @@ class Repairs:
         self.remirrored: set[int] = set()  # conversations this instance re-mirrored since it started
         self.notices = RefusalNotices(store, settings, clock, surfaces, holder, self._works)
         self._told: set[tuple[str, str]] = set()  # scopes this instance told the team about
+        self._found: set[tuple[str, str]] = set()  # of those, told after the check at start found them
 
     def _works(self, surface: str, chat_channel: str) -> bool:
         """False when the chat channel, or its whole surface, is known to refuse."""
@@ -110,7 +111,11 @@ class Repairs:
             scope = refusal_key(self.chat_channel_of(row, conversation.inbox), error)
             first = await uow.repairs.mark_repair(conversation.id, surface, scope, error.reason, now)
             await uow.repairs.park(row.id, error.reason)
-            told = first and await self.notices.refused(uow, surface, scope, error.reason)
+            told = (
+                first
+                and (surface, scope) not in self._told  # not told already (by the check at start)
+                and await self.notices.refused(uow, surface, scope, error.reason)
+            )
         self.broken[(surface, scope)] = error.reason
         self.states[(surface, scope)] = f"broken: {error.reason}"
         if first:
@@ -176,6 +181,7 @@ class Repairs:
         if (surface, scope) in self._told and not count:  # another instance healed it first
             await self.notices.forget(surface, scope)
         self._told.discard((surface, scope))
+        self._found.discard((surface, scope))
         log.warning(
             "surface works again; re-mirroring the conversations that waited",
             extra={"surface": surface, "scope": scope, "conversations": count},
@@ -209,18 +215,30 @@ class Repairs:
         async with self.store.transaction() as uow:
             scopes = await uow.repairs.broken_scopes()
         self.broken = {(s.surface, s.scope): s.reason for s in scopes}
-        for key in self._told - set(self.broken):  # another instance healed it: the lease is not needed
+        for key in (
+            self._told - set(self.broken) - self._found
+        ):  # another instance healed it: lease not needed
             await self.notices.forget(*key)
             self._told.discard(key)
         for (surface, scope), reason in list(self.broken.items()):
             if await self._probe(surface, scope, reason):
                 await self.heal(surface, scope)
         for key, state in list(self.states.items()):  # checked at start but not ok: has it changed?
-            if state != "ok" and key not in self.broken:
-                await self._probe(*key, "")
+            if (
+                state != "ok"
+                and key not in self.broken
+                and await self._probe(*key, "")
+                and key in self._found
+            ):
+                self._found.discard(key)  # told at start, no conversation waited: the one "works again"
+                self._told.discard(key)
+                async with self.store.transaction() as uow:
+                    await self.notices.healed(uow, *key, state.removeprefix("broken: "), 0)
+                self.notify()
 
     async def check_at_start(self) -> None:
-        """Probe every surface's token and every chat channel an inbox maps to (``/readyz`` shows them)."""
+        """Probe every surface's token and every chat channel an inbox maps to (``/readyz`` shows them);
+        tell the team once about each one that refuses, before any delivery there is refused."""
         wanted: dict[str, set[str]] = {name: {WHOLE_SURFACE} for name in self.surfaces}
         for inbox in self.settings.inboxes.values():
             if inbox.surface in wanted:
@@ -228,6 +246,25 @@ class Repairs:
         for surface, scopes in wanted.items():
             for scope in sorted(scopes):
                 await self._probe(surface, scope, "")
+        for (surface, scope), state in list(self.states.items()):
+            if state.startswith("broken: ") and (surface, scope) not in self._told:
+                await self._tell_found(surface, scope, state.removeprefix("broken: "))
+
+    async def _tell_found(self, surface: str, scope: str, reason: str) -> None:
+        """A scope the check found refusing: the error log line and the one notice in chat."""
+        where = "every channel" if scope == WHOLE_SURFACE else scope
+        log.error(
+            "surface refuses %s: %s; conversations there wait and are re-mirrored once it is fixed",
+            where,
+            reason,
+            extra={"surface": surface, "scope": scope},
+        )
+        async with self.store.transaction() as uow:
+            told = await self.notices.refused(uow, surface, scope, reason)
+        if told:
+            self._told.add((surface, scope))
+            self._found.add((surface, scope))
+            self.notify()
 
     async def _probe(self, surface: str, scope: str, reason: str) -> bool:
         """Ask the surface whether ``scope`` works; record its state; True when it does."""

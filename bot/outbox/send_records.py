@@ -35,7 +35,7 @@ def keyed(row: OutboxRow, view: View | None) -> View | None:
     before this claim (every claim counts an attempt; a rate limit or a hand-back gives it back)."""
     if view is None:
         return None
-    return replace(view, delivery=DeliveryKey(row.id, retried=row.attempts > 1))
+    return replace(view, delivery=DeliveryKey(row.id, retried=row.attempts > 1, queued_at=row.created_at))
 
 
 class StoredParts:

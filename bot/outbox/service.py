@@ -43,6 +43,7 @@ from bot.ports import (
     ChannelSender,
     DeliveryError,
     PermanentDeliveryError,
+    SignInRefused,
     Surface,
     SurfaceRefused,
     ThreadGone,
@@ -365,7 +366,8 @@ class Dispatcher:
             kind, _, name = row.destination.partition(":")
             if kind == "surface" and name in self.surfaces:
                 self.pacer.penalise(name, error.retry_after)
-        final = isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts
+        refused = isinstance(error, SignInRefused)  # waits for the fix however long: never given up
+        final = not refused and (isinstance(error, PermanentDeliveryError) or attempts >= outbox.max_attempts)
         async with self.store.transaction() as uow:
             stored = await uow.outbox.outbox_row(row.id)
             stored.attempts = attempts
@@ -382,7 +384,7 @@ class Dispatcher:
             metrics.DELIVERY_FAILURES, destination=row.destination, kind=row.kind, final=str(final).lower()
         )
         if self.outages is not None and not final and error.retry_after is None:
-            await self.outages.failed(row.destination, row.conversation_id, error.reason)
+            await self.outages.failed(row.destination, row.conversation_id, error.reason, refused=refused)
         level = logging.ERROR if final else logging.WARNING
         where = {"destination": row.destination, "reason": error.reason[:200]}
         log.log(

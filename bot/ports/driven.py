@@ -21,6 +21,7 @@ __all__ = [
     "RefusalScope",
     "Remedy",
     "SentParts",
+    "SignInRefused",
     "Surface",
     "SurfaceRefused",
     "ThreadGone",
@@ -56,6 +57,16 @@ class DeliveryError(Exception):
 
 class TransientDeliveryError(DeliveryError):
     """Worth retrying later (network error, 4xx SMTP, HTTP 429/5xx); ``retry_after`` in seconds if known."""
+
+
+class SignInRefused(TransientDeliveryError):
+    """A channel refuses Threadline's sign-in (a changed password, a revoked app permission, an
+    expired OAuth sign-in) until someone fixes it; ``reason`` says what to fix.
+
+    Not an outage and not a failed reply: the outbox tells the team at once (one notice, the fix in
+    it), keeps the delivery waiting with backoff however many attempts it takes (it is never given
+    up), and says it works again at the first delivery that goes through.
+    """
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -44,7 +44,6 @@ It refuses what Discord refuses (``testkit.discord.limits`` has the message limi
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 import time
@@ -60,6 +59,8 @@ from testkit.discord.gateway import FakeGateway
 from testkit.discord.limits import check_message, check_new_message, check_thread_name
 from testkit.discord.payloads import APP_ID, BOT_ID, GUILD_ID
 from testkit.fake_api import FakeApi
+
+_DISCORD_EPOCH_MS = 1_420_070_400_000  # the first second of 2015, the epoch of snowflake timestamps
 
 __all__ = [
     "APP_ID",
@@ -141,7 +142,9 @@ class FakeDiscord(FakeApi[Call]):
         self.dms = FakeDms(self.channels, self.snowflake)
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> (message, when)
         self.nonce_clock: Callable[[], float] = time.monotonic
-        self._ids = itertools.count(1000000000000000000)
+        self._last_id = 0
+        self.id_clock: Callable[[], float] = time.time
+        """The time new ids carry (seconds since 1970); a test may move it on (ids only ever grow)."""
         self._changed = asyncio.Condition()
         self.base_url = ""
         self.gateway_url = ""
@@ -161,8 +164,12 @@ class FakeDiscord(FakeApi[Call]):
         return self.base_url
 
     def snowflake(self) -> int:
-        """A fresh id."""
-        return next(self._ids)
+        """A fresh id: a snowflake of now, as Discord's ids are (the top 42 bits are the creation time
+        in milliseconds since the Discord epoch, 2015-01-01; https://discord.com/developers/docs/reference#snowflakes),
+        increasing within the millisecond."""
+        now = (int(self.id_clock() * 1000) - _DISCORD_EPOCH_MS) << 22
+        self._last_id = max(self._last_id + 1, now)
+        return self._last_id
 
     def add_text_channel(self, name: str = "support") -> int:
         """A guild text channel; its id."""

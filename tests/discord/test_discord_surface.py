@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,21 @@ async def test_a_retried_delivery_returns_the_message_an_earlier_attempt_posted(
     assert again == first and len(harness.fake.posts(thread_id)) == posts
     sent = harness.fake.find("POST", rf"^/channels/{thread_id}/messages$")[-1]
     assert sent.json["nonce"] == "tl77.0" and sent.json["enforce_nonce"] is True
+
+
+async def test_a_retried_card_never_adopts_the_conversations_older_thread(harness: DiscordRig) -> None:
+    old_thread = await deliver(harness)  # #1's card thread, still active when a resync opens a new card
+    surface = harness.app.discord
+    assert surface is not None
+    real_time = harness.fake.id_clock
+    harness.fake.id_clock = lambda: real_time() + 3600  # the resync, an hour later
+    queued = datetime.now(UTC) + timedelta(hours=1)
+    again = card(number=1, delivery=DeliveryKey(99, retried=True, queued_at=queued))
+    ref = await surface.create_thread(str(harness.channel_id), again)
+    assert ref.thread_id != str(old_thread)  # a new thread: the old one was another card's
+    threads = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/threads$")
+    assert len(threads) == 2
+    # the attempt died after opening it: the retry adopts the thread it opened, not a third one
+    adopted = await surface.create_thread(str(harness.channel_id), again)
+    assert adopted.thread_id == ref.thread_id
+    assert len(harness.fake.find("POST", rf"^/channels/{harness.channel_id}/threads$")) == 2

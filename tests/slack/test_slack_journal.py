@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from sqlalchemy import select
+
+from storage.journal import JournalEntry
 from testkit.slack.payloads import message_event, slash
 from tests.slack.test_slack_inbound import new_card, notes
 
@@ -32,3 +37,24 @@ async def test_while_stopping_slack_gets_no_ack_and_retries(world) -> None:
     response = await world.dispatch(slash(f"claim #{number}"))
     assert response.status != 200  # no ack: Slack retries the event, the user sees the command fail
     assert await _journal(world) == {}
+
+
+async def test_a_threads_claim_then_close_are_processed_in_the_order_they_were_typed(world) -> None:
+    number, card = await new_card(world)
+    await world.app.journal.stop()  # both arrive before the worker takes either
+    for event_id, text in (("Ev0O1", "!claim"), ("Ev0O2", "!close")):
+        response = await world.dispatch(message_event(text, thread_ts=card["ts"], event_id=event_id))
+        assert response.status == 200
+    async with world.app.store.transaction() as uow:
+        rows = (await uow.session.execute(select(JournalEntry).order_by(JournalEntry.id))).scalars().all()
+        assert [(r.ordering_key, json.loads(r.payload)["event"]["text"]) for r in rows] == [
+            ("C_SUPPORT", "!claim"),
+            ("C_SUPPORT", "!close"),
+        ]
+    await world.app.journal.start()
+    await world.settle()
+    async with world.app.store.transaction() as uow:
+        conversation = await uow.conversations.conversation_by_number(number)
+        assert conversation is not None
+        assert (conversation.status, conversation.assignee_id is not None) == ("closed", True)
+    assert await _journal(world) == {"done": 2}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import select
 
 from adapters.whatsapp import sign_body, verify_signature
+from storage.journal import JournalEntry
 from storage.repo_conversations import ConversationFilter
-from testkit.whatsapp.graph import dumps
-from testkit.whatsapp.payloads import envelope, message
+from testkit.whatsapp.graph import PHONE_NUMBER_ID, dumps
+from testkit.whatsapp.payloads import CUSTOMER, envelope, message, status
 from testkit.whatsapp.rig import APP_SECRET, VERIFY_TOKEN, WhatsAppRig
 
 
@@ -182,3 +184,39 @@ async def test_a_signed_body_that_is_not_json_is_kept_as_failed_and_later_messag
     assert await _count_inbound(rig) == 1
     async with rig.app.store.transaction() as uow:
         assert await uow.journal.counts() == {"done": 1, "failed": 1}
+
+
+async def test_one_senders_webhooks_are_journaled_under_one_ordering_key_and_receipts_under_none(
+    rig: WhatsAppRig,
+) -> None:
+    now = rig.clock.now()
+    await rig.app.journal.stop()  # the worker is down: the rows stay as journaled
+    for text in ("first", "second"):
+        assert await rig.post(envelope(messages=[message("text", {"body": text}, when=now)])) == 200
+    other = envelope(
+        messages=[
+            message(
+                "text",
+                {
+                    "body": "hi",
+                },
+                when=now,
+                wa_id="31699999999",
+            )
+        ],
+        wa_id="31699999999",
+    )
+    assert await rig.post(other) == 200
+    assert await rig.post(envelope(statuses=[status("wamid.OUT1", "read", when=now)])) == 200
+    async with rig.app.store.transaction() as uow:
+        rows = (await uow.session.execute(select(JournalEntry).order_by(JournalEntry.id))).scalars().all()
+        assert [r.ordering_key for r in rows] == [
+            f"{PHONE_NUMBER_ID}:{CUSTOMER}",
+            f"{PHONE_NUMBER_ID}:{CUSTOMER}",
+            f"{PHONE_NUMBER_ID}:31699999999",
+            None,
+        ]
+    await rig.app.journal.start()
+    await rig.settle()
+    thread = next(t for t in rig.app.local.threads.values() if t.card.customer_address == CUSTOMER)  # type: ignore[union-attr]
+    assert thread.texts("inbound") == ["first", "second"]
