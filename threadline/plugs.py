@@ -25,7 +25,7 @@ from adapters.discord.dms import DiscordDms
 from adapters.discord.edits import DiscordEdits
 from adapters.discord.queue_board import QueueBoard
 from adapters.discord.settings import DiscordSettings
-from adapters.local import LocalSurface, Palette, colour_wanted
+from adapters.local import LocalSurface, Palette, ShownRecord, colour_wanted
 from adapters.slack import SlackAdapter
 from adapters.slack.dms import SlackDms
 from adapters.slack.intake import SlackIntake
@@ -62,6 +62,7 @@ class LocalPlug:
             palette=Palette(printer is not None and colour_wanted(settings.color, sys.stdout)),
             files=Path(settings.files_dir) if settings.files_dir else None,
             commands=ports.commands,
+            shown=ShownRecord(Path(settings.shown_record)) if settings.shown_record else None,
         )
         self.surface: Surface | None = self.local
         self.pace: SurfacePace | None = SurfacePace(0, 1)
@@ -78,7 +79,9 @@ class LocalPlug:
         """Nothing to connect; the CLI reads the terminal."""
 
     async def stop(self) -> None:
-        """Nothing to disconnect."""
+        """Close the record of what was shown (nothing to disconnect)."""
+        if self.local.shown is not None:
+            self.local.shown.close()
 
 
 class SlackPlug:

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 from adapters.local.palette import Palette
 from adapters.local.render import render_card, render_card_change, render_digest, render_post
+from adapters.local.shown import ShownRecord
 from bot.commands import Actor, CommandPort, Location, ParsedCommand
 from bot.commands.model import History
 from bot.ports import PermanentDeliveryError, ThreadGone, ThreadRef
-from bot.views import CardView, DigestView, PostView, Reply
+from bot.views import CardView, DeliveryKey, DigestView, PostView, Reply
 
 __all__ = ["LocalSurface", "LocalThread", "erase_saved_files"]
 
@@ -70,6 +71,7 @@ class LocalSurface:
         palette: Palette | None = None,
         files: Path | None = None,
         commands: CommandPort | None = None,
+        shown: ShownRecord | None = None,
     ) -> None:
         self.threads: dict[str, LocalThread] = {}
         self._opened: set[str] = set()  # threads opened here (one missing from ``threads`` was deleted)
@@ -78,6 +80,7 @@ class LocalSurface:
         self.palette = palette or Palette()
         self.files = files
         self.commands = commands  # the core's command port typed lines go to (None: lines are refused)
+        self.shown = shown  # the cards and posts shown, by outbox row (None: a crash may show one twice)
         self.focus: int | None = None
         self.digests: list[tuple[str, DigestView]] = []
         self.channel_posts: list[tuple[str, PostView, ThreadRef | None]] = []
@@ -91,12 +94,16 @@ class LocalSurface:
         return next((t for t in self.threads.values() if t.number == number), None)
 
     async def create_thread(self, chat_channel: str, card: CardView) -> ThreadRef:
-        """Open a thread with the card as its root."""
+        """Open a thread with the card as its root (once per outbox row, with a ``shown`` record)."""
         thread_id = f"{chat_channel}/{card.number}"
+        ref = ThreadRef(chat_channel, thread_id, f"{thread_id}/card")
+        if self._shown_before(card.delivery, "card") is not None:
+            return ref  # shown before a crash; its thread is taken up as it is (``_thread``)
         self.threads[thread_id] = LocalThread(card.number, chat_channel, card)
         self._opened.add(thread_id)
         self._print(render_card(card, self.zone), "card")
-        return ThreadRef(chat_channel, thread_id, f"{thread_id}/card")
+        self._record(card.delivery, "card", ref.card_id)
+        return ref
 
     async def update_card(self, ref: ThreadRef, card: CardView) -> None:
         """Replace the card shown at the thread's root."""
@@ -107,14 +114,29 @@ class LocalSurface:
             self._print(render_card_change(card, self.zone), "change")
 
     async def post(self, ref: ThreadRef, post: PostView) -> str:
-        """Append a post to the thread."""
+        """Append a post to the thread (once per outbox row, with a ``shown`` record)."""
+        before = self._shown_before(post.delivery, "post")
+        if before is not None:
+            return before
         thread = self._thread(ref)
         thread.posts.append(post)
         self._print(render_post(thread.number, post, self.zone), post.kind)
+        posted = f"{ref.thread_id}/{len(thread.posts)}"
+        self._record(post.delivery, "post", posted)
         for attachment in post.attachments:
             if attachment.data is not None:
                 self._save(f"{thread.number}", attachment.filename, attachment.data)
-        return f"{ref.thread_id}/{len(thread.posts)}"
+        return posted
+
+    def _shown_before(self, key: DeliveryKey | None, what: str) -> str | None:
+        """What a retried row's card or post returned when an earlier attempt showed it, or None."""
+        if self.shown is None or key is None or not key.retried:
+            return None
+        return self.shown.get(key.outbox_id, what)
+
+    def _record(self, key: DeliveryKey | None, what: str, answer: str) -> None:
+        if self.shown is not None and key is not None:
+            self.shown.add(key.outbox_id, what, answer)
 
     def _thread(self, ref: ThreadRef) -> LocalThread:
         """The thread ``ref`` names. One this process opened and no longer has was deleted

@@ -153,6 +153,11 @@ class LocalSurfaceSettings(Strict):
     files_dir: str | None = Field(
         None, description="where attachments and digest charts are saved, so they can be opened; none = kept"
     )
+    shown_record: str | None = Field(
+        None,
+        description="a file recording which cards and posts were shown, so one in flight at a crash is "
+        "not shown again after the restart; none = it may be shown twice",
+    )
 
     @field_validator("timezone")
     @classmethod
