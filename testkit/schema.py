@@ -1,9 +1,9 @@
 """Each test's empty database brought to the newest schema by copying, not by replaying every migration.
 
-Running all migrations takes about 1.5 s on SQLite and 3 s on PostgreSQL, and most tests start an app on
-an empty database. ``SchemaCopies`` runs the real migrations once per test process into a scratch database,
-keeps the result (the SQLite file; for PostgreSQL, its ``pg_dump`` as SQL), and upgrades every later empty
-database by copying it in. The result is the same schema and the same ``alembic_version`` row.
+Running all migrations took about 1.5 s on SQLite and 3 s on PostgreSQL (2 busy cores), and most tests
+start an app on an empty database. ``SchemaCopies`` runs the real migrations once per test process into a
+scratch database, keeps the result (the SQLite file; for PostgreSQL, its ``pg_dump`` as SQL), and upgrades
+every later empty database by copying it in. The result is the same schema and ``alembic_version`` row.
 
 A database already at the newest revision is left as it is (Alembic would do nothing but read every
 migration script). An upgrade that reports progress (``on_step``), of a database at an older revision, or
