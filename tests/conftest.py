@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from bot.clock import ManualClock
 from testkit.app import started_app
 from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot
 from testkit.email.smtp_sink import SmtpSink
+from testkit.schema import SchemaCopies
 from testkit.servers import PG_ADMIN_URL, reset_postgres, unavailable
 from testkit.settings import make_settings
 from testkit.workers import worker_name
@@ -22,6 +24,24 @@ from threadline.app import Threadline
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test with its group (tests/groups.py): ``pytest -m unit``, ``-m "not crash"``, …"""
     mark_groups(items, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema_copies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Empty databases upgraded by copying a schema migrated once per worker (testkit/schema.py);
+    ``THREADLINE_TEST_MIGRATIONS=replay`` replays every migration for every database instead."""
+    import storage.migrate
+
+    if os.environ.get("THREADLINE_TEST_MIGRATIONS") == "replay":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            storage.migrate,
+            "_upgrade_sync",
+            SchemaCopies(tmp_path_factory.mktemp("schema"), storage.migrate._upgrade_sync),
+        )
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -119,12 +119,17 @@ async def _run_auth_command(
     )
     assert process.stdout is not None
     output = ""
-    while (match := re.search(pattern, output)) is None:
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, f"the command ended early: {output}"
-        output += line.decode()
-    await act(match)
-    rest, _ = await asyncio.wait_for(process.communicate(), 60)
+    try:  # deadlines for a stuck command, wide enough for a busy machine (starting takes 20 s at load 11)
+        while (match := re.search(pattern, output)) is None:
+            line = await asyncio.wait_for(process.stdout.readline(), 120)
+            assert line, f"the command ended early: {output}"
+            output += line.decode()
+        await act(match)
+        rest, _ = await asyncio.wait_for(process.communicate(), 120)
+    finally:
+        if process.returncode is None:  # a failed test leaves no command behind
+            process.kill()
+            await process.wait()
     output += rest.decode()
     assert process.returncode == 0, output
     return output
