@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import raiseload
 
 from storage.models import Contact, ContactIdentity, Conversation, Message
@@ -63,9 +62,12 @@ class IngestRepository(RepositoryBase):
         """Which of ``keys`` (channel, external id) are stored, and the conversations of the message ids
         in ``refs``, read together: one query over ``messages`` per chunk instead of one per kind."""
         found = StoredMessages()
-        key_chunks, ref_chunks = list(_chunks(keys)), list(_chunks(refs))
-        for key_chunk, ref_chunk in zip_longest(key_chunks, ref_chunks, fillvalue=[]):
-            wanted = []
+        key_chunks: list[list[tuple[str, str]]] = list(_chunks(keys))
+        ref_chunks: list[list[str]] = list(_chunks(refs))
+        for position in range(max(len(key_chunks), len(ref_chunks))):
+            key_chunk = key_chunks[position] if position < len(key_chunks) else []
+            ref_chunk = ref_chunks[position] if position < len(ref_chunks) else []
+            wanted: list[ColumnElement[bool]] = []
             if key_chunk:
                 wanted.append(tuple_(Message.channel, Message.external_id).in_(key_chunk))
             if ref_chunk:
