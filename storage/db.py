@@ -105,7 +105,7 @@ class Store:
                         await staging.flush()
             else:
                 async with self._async_sessions() as async_session, async_session.begin():
-                    staging = StagingSession(async_session, one_statement=True)
+                    staging = StagingSession(async_session)
                     yield UnitOfWork(staging, dialect=self.dialect)
                     await staging.flush()
 

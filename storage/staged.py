@@ -6,10 +6,6 @@ So they are staged as plain values, with references to the ORM objects whose ids
 they need (a conversation or message staged in the same unit of work), and inserted
 with one executemany per table once those objects are flushed.
 
-On PostgreSQL all staged rows of a flush go in one statement (each table's rows a multi-row
-``INSERT`` in a ``WITH``, PostgreSQL's data-modifying common table expressions), one round trip
-instead of one per table; SQLite has no data-modifying ``WITH`` and gets one executemany per table.
-
 They follow the ORM's autoflush rule: a query writes them first (so an UPDATE of
 pending outbox rows sees them), except inside ``no_autoflush``, where only an explicit
 flush or the commit does (ingest batches).
@@ -20,12 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Executable, Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["StagedRow", "StagingSession"]
-
-_MAX_PARAMETERS = 30_000  # bound values in one statement; PostgreSQL's protocol allows 65,535
 
 
 class StagedRow:
@@ -48,9 +42,8 @@ class StagedRow:
 class StagingSession:
     """The session of a unit of work: the ORM session, plus staged Core rows written at flush time."""
 
-    def __init__(self, session: AsyncSession, *, one_statement: bool = False) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.orm = session
-        self.one_statement = one_statement  # PostgreSQL: every staged table in one INSERT … WITH
         self._staged: dict[Table, list[StagedRow]] = {}
 
     def stage(self, table: Table, values: dict[str, Any], **parents: Any) -> None:
@@ -97,22 +90,8 @@ class StagingSession:
         return await self.orm.get(entity, ident)
 
     async def flush(self) -> None:
-        """Flush ORM objects, then insert the staged rows: in one statement, or one executemany per table."""
+        """Flush ORM objects, then insert the staged rows (one executemany per table)."""
         await self.orm.flush()
         staged, self._staged = self._staged, {}
-        tables = [(table, [row.resolved() for row in rows]) for table, rows in staged.items()]
-        values = sum(len(rows) * len(rows[0]) for _, rows in tables)
-        if self.one_statement and len(tables) > 1 and values <= _MAX_PARAMETERS:
-            await self.orm.execute(_one_insert(tables))
-            return
-        for table, rows in tables:
-            await self.orm.execute(table.insert(), rows)
-
-
-def _one_insert(tables: list[tuple[Table, list[dict[str, Any]]]]) -> Executable:
-    """One statement inserting every table's rows: the last table's INSERT, the others' in its WITH."""
-    (*first, (last, last_rows)) = tables
-    statement = insert(last).values(last_rows)
-    for position, (table, rows) in enumerate(first):
-        statement = statement.add_cte(insert(table).values(rows).cte(f"staged_{position}"))
-    return statement
+        for table, rows in staged.items():
+            await self.orm.execute(table.insert(), [row.resolved() for row in rows])
