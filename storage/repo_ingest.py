@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import raiseload
 
 from storage.models import Contact, ContactIdentity, Conversation, Message
 from storage.repo_base import RepositoryBase
 
-__all__ = ["IngestRepository"]
+__all__ = ["IngestRepository", "StoredMessages"]
 
 _CHUNK = 500  # bound parameters per IN list, well inside SQLite's and PostgreSQL's limits
 T = TypeVar("T")
@@ -23,21 +24,65 @@ def _chunks(values: Collection[T]) -> Iterator[list[T]]:
         yield items[start : start + _CHUNK]
 
 
+@dataclass
+class StoredMessages:
+    """What ``IngestRepository.stored_messages`` found: stored keys and the conversations of refs."""
+
+    fingerprints: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    """(channel, external id) → the stored message's ``meta[meta_key]`` (or None)"""
+    conversations: dict[str, tuple[int, Conversation]] = field(default_factory=dict)
+    """external message id → the newest such message's id and its conversation"""
+
+    def add(
+        self,
+        channel: str,
+        external_id: str,
+        meta: Any,
+        meta_key: str,
+        message_id: int,
+        conversation: Conversation,
+    ) -> None:
+        """Take one row (rows come in message id order: the newest message of an id wins)."""
+        value = meta.get(meta_key) if isinstance(meta, dict) else None
+        self.fingerprints[(channel, external_id)] = str(value) if value is not None else None
+        self.conversations[external_id] = (message_id, conversation)
+
+    def keep(self, keys: set[tuple[str, str]], refs: set[str]) -> None:
+        """Drop what a row matched only through the other condition."""
+        self.fingerprints = {k: v for k, v in self.fingerprints.items() if k in keys}
+        self.conversations = {k: v for k, v in self.conversations.items() if k in refs}
+
+
 class IngestRepository(RepositoryBase):
     """What ingest needs to know about a batch of inbound messages, fetched with a few IN queries."""
 
-    async def stored_fingerprints(
-        self, keys: Collection[tuple[str, str]], meta_key: str
-    ) -> dict[tuple[str, str], str | None]:
-        """The stored (channel, external id) pairs among ``keys``, each with ``meta[meta_key]`` (or None)."""
-        found: dict[tuple[str, str], str | None] = {}
-        for chunk in _chunks(keys):
-            stmt = select(Message.channel, Message.external_id, Message.meta).where(
-                tuple_(Message.channel, Message.external_id).in_(chunk)
+    async def stored_messages(
+        self, keys: Collection[tuple[str, str]], refs: Collection[str], meta_key: str
+    ) -> StoredMessages:
+        """Which of ``keys`` (channel, external id) are stored, and the conversations of the message ids
+        in ``refs``, read together: one query over ``messages`` per chunk instead of one per kind."""
+        found = StoredMessages()
+        key_chunks: list[list[tuple[str, str]]] = list(_chunks(keys))
+        ref_chunks: list[list[str]] = list(_chunks(refs))
+        for position in range(max(len(key_chunks), len(ref_chunks))):
+            key_chunk = key_chunks[position] if position < len(key_chunks) else []
+            ref_chunk = ref_chunks[position] if position < len(ref_chunks) else []
+            wanted: list[ColumnElement[bool]] = []
+            if key_chunk:
+                wanted.append(tuple_(Message.channel, Message.external_id).in_(key_chunk))
+            if ref_chunk:
+                wanted.append(Message.external_id.in_(ref_chunk))
+            stmt = (
+                select(Message.channel, Message.external_id, Message.meta, Message.id, Conversation)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(or_(*wanted))
+                .order_by(Message.id)
             )
-            for channel, external_id, meta in (await self.session.execute(stmt)).all():
-                value = meta.get(meta_key) if isinstance(meta, dict) else None
-                found[(str(channel), str(external_id))] = str(value) if value is not None else None
+            for channel, external_id, meta, message_id, conversation in (
+                await self.session.execute(stmt)
+            ).all():
+                found.add(str(channel), str(external_id), meta, meta_key, int(message_id), conversation)
+        found.keep(set(keys), set(refs))
         return found
 
     async def contacts_by_identities(
@@ -54,22 +99,6 @@ class IngestRepository(RepositoryBase):
             )
             for kind, value, contact in (await self.session.execute(stmt)).all():
                 found[(kind, value)] = contact
-        return found
-
-    async def conversations_by_message_ids(
-        self, external_ids: Collection[str]
-    ) -> dict[str, tuple[int, Conversation]]:
-        """For each external message id stored: the newest such message's id and its conversation."""
-        found: dict[str, tuple[int, Conversation]] = {}
-        for chunk in _chunks(external_ids):
-            stmt = (
-                select(Message.external_id, Message.id, Conversation)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Message.external_id.in_(chunk))
-                .order_by(Message.id)
-            )
-            for external_id, message_id, conversation in (await self.session.execute(stmt)).all():
-                found[str(external_id)] = (int(message_id), conversation)  # ordered: the newest wins
         return found
 
     async def conversations_by_numbers(self, numbers: Collection[int]) -> dict[int, Conversation]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, event, func, select
+from sqlalchemy.engine import Engine
 
 from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage, IngestResult
@@ -95,3 +96,26 @@ async def test_a_burst_on_an_existing_conversation_refreshes_its_card_once(
     )
     assert card_rows == 1  # three messages in one transaction: one card refresh
     assert await _count(any_app, Conversation) == 1
+
+
+async def test_a_message_reads_stored_ids_and_thread_references_in_one_query(
+    any_app: Threadline, clock: ManualClock
+) -> None:
+    await any_app.ingestor.ingest(email_in(external_id="<first@x>", when=clock.now()))
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        # a new sender answering a message we never had: a new conversation
+        result = await any_app.ingestor.ingest(
+            email_in("erin@example.org", "Hello", thread_refs=("<unknown@x>",), when=clock.now())
+        )
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert result.created_conversation
+    reads = [s for s in statements if s.startswith("SELECT") and " FROM messages " in s]
+    assert len(reads) == 1  # stored external ids and thread references together
+    assert await _count(any_app, OutboxRow, OutboxRow.conversation_id.is_not(None)) == 2

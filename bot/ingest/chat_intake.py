@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.domain import MessageKind, Status
 from bot.effects import Effects
 from bot.ingest.index import identities_of
+from bot.ingest.reused_ids import FINGERPRINT_KEY
 from bot.ingest.service import Ingestor
 from bot.ports.inbound import InboundMessage, IngestResult
 from storage import Store, UnitOfWork
@@ -89,7 +90,7 @@ class ChatIntake:
         self, uow: UnitOfWork, msg: InboundMessage
     ) -> tuple[Conversation | None, Conversation | None]:
         """(the conversation ``msg`` answers by its thread refs, the sender's latest in the inbox)."""
-        refs = await uow.ingest.conversations_by_message_ids(msg.thread_refs) if msg.thread_refs else {}
+        refs = (await uow.ingest.stored_messages((), msg.thread_refs, FINGERPRINT_KEY)).conversations
         continued = max(refs.values(), key=lambda pair: pair[0])[1] if refs else None
         owners = await uow.ingest.contacts_by_identities(
             identities_of(msg, self.settings.channel_rules(msg.channel))

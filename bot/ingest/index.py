@@ -66,7 +66,8 @@ class BatchIndex:
     async def load(
         cls, uow: UnitOfWork, messages: Sequence[InboundMessage], rules: Callable[[str], ChannelRules]
     ) -> BatchIndex:
-        """Look up everything the batch's messages may refer to, one query per kind."""
+        """Look up everything the batch's messages may refer to: one query over messages (stored ids and
+        thread references), one over contacts, and one per kind of hint the batch carries."""
         identities = {identity for m in messages for identity in identities_of(m, rules(m.channel))}
         contacts = await uow.ingest.contacts_by_identities(identities)
         by_contact = [m for m in messages if m.match_open_by_contact]
@@ -83,12 +84,13 @@ class BatchIndex:
             (m.channel, reused_external_id(m.external_id, _fingerprint(m, rules(m.channel))))
             for m in messages
         }
+        stored = await uow.ingest.stored_messages(keys, refs, FINGERPRINT_KEY)
         return cls(
             rules=rules,
             size=len(messages),
-            seen=await uow.ingest.stored_fingerprints(keys, FINGERPRINT_KEY),
+            seen=stored.fingerprints,
             contacts=contacts,
-            stored_refs=await uow.ingest.conversations_by_message_ids(refs) if refs else {},
+            stored_refs=stored.conversations,
             numbered=await uow.ingest.conversations_by_numbers(hints) if hints else {},
             stored_latest=await uow.ingest.latest_conversations(sorted(wanted)) if wanted else {},
             automation=RuleBatch(uow),

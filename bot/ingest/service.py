@@ -96,7 +96,8 @@ class Ingestor:
     async def is_stored(self, channel: str, external_id: str) -> bool:
         """True when the message (channel, external id) is stored already (a redelivery)."""
         async with self.store.transaction() as uow:
-            return bool(await uow.ingest.stored_fingerprints([(channel, external_id)], FINGERPRINT_KEY))
+            stored = await uow.ingest.stored_messages([(channel, external_id)], (), FINGERPRINT_KEY)
+            return bool(stored.fingerprints)
 
     async def load_cursor(self, key: str) -> str | None:
         """A channel's stored sync position."""
