@@ -60,6 +60,19 @@ async def test_a_card_shown_before_the_crash_does_not_hide_its_first_post(tmp_pa
 
 
 def test_a_line_cut_short_by_a_crash_is_left_out(tmp_path: Path) -> None:
-    (tmp_path / "shown.log").write_text("4 post support/7/1\n5 post")
+    (tmp_path / "shown.log").write_text("4@ post support/7/1\n5@ post")
     record = ShownRecord(tmp_path / "shown.log")
-    assert record.get(4, "post") == "support/7/1" and record.get(5, "post") is None
+    assert record.get(DeliveryKey(4), "post") == "support/7/1" and record.get(DeliveryKey(5), "post") is None
+
+
+async def test_a_record_kept_across_a_new_database_hides_none_of_its_rows(tmp_path: Path) -> None:
+    printed: list[str] = []
+    old = DeliveryKey(2, queued_at=WHEN)
+    first = LocalSurface(printed.append, shown=ShownRecord(tmp_path / "shown.log"))
+    ref = await first.create_thread("support", CARD)
+    await first.post(ref, replace(_post(2, retried=False), delivery=old))
+    # a new database numbers its rows from 1 again: its retried row 2 was queued at another time
+    again = LocalSurface(printed.append, shown=ShownRecord(tmp_path / "shown.log"))
+    new = DeliveryKey(2, retried=True, queued_at=WHEN.replace(day=8))
+    await again.post(ref, replace(_post(2, retried=True), delivery=new))
+    assert sum("Where is my parcel?" in line for line in printed) == 2

@@ -132,11 +132,11 @@ class LocalSurface:
         """What a retried row's card or post returned when an earlier attempt showed it, or None."""
         if self.shown is None or key is None or not key.retried:
             return None
-        return self.shown.get(key.outbox_id, what)
+        return self.shown.get(key, what)
 
     def _record(self, key: DeliveryKey | None, what: str, answer: str) -> None:
         if self.shown is not None and key is not None:
-            self.shown.add(key.outbox_id, what, answer)
+            self.shown.add(key, what, answer)
 
     def _thread(self, ref: ThreadRef) -> LocalThread:
         """The thread ``ref`` names. One this process opened and no longer has was deleted

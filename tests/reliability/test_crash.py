@@ -131,8 +131,11 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
     shown = instance.stdout()
     for n in range(len(sent_mail)):
         assert f"where is my order {1000 + n}" in shown, f"message {n} was never shown in its thread"
-    for text in replies:
-        assert text in shown
+    # Each reply's echo in its thread once (a kill at delivered_post hits these), but for a reply the
+    # SMTP gap above sent twice: its second sending may be echoed too.
+    echoes = {text: shown.count(text) for text in replies}
+    assert all(1 <= n <= 2 for n in echoes.values()), echoes
+    assert sum(n - 1 for n in echoes.values()) <= len(repeated), (echoes, Counter(smtp.message_ids))
     # (A thread recreated after a restart — the local surface keeps threads in memory — shows the card
     # again, never the customer's post: count the post headers.)
     repeats = sum(max(0, shown.count(f"│ Customer {n} (customer, email)") - 1) for n in range(len(sent_mail)))
