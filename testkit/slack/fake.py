@@ -506,6 +506,26 @@ class FakeSlack(FakeApi[Call]):
         return web.Response(text="ok")
 
 
+def signed_headers(
+    body: str,
+    *,
+    content_type: str,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> dict[str, str]:
+    """The headers Slack sends with ``body``: ``X-Slack-Signature`` is ``v0=`` HMAC-SHA256 of
+    ``v0:{timestamp}:{body}`` under the signing secret
+    (https://docs.slack.dev/authentication/verifying-requests-from-slack)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or f"v0={digest}",
+    }
+
+
 def signed_request(
     body: str,
     *,
@@ -514,14 +534,11 @@ def signed_request(
     timestamp: int | None = None,
     signature: str | None = None,
 ) -> AsyncBoltRequest:
-    """An inbound request as Slack sends it, with ``X-Slack-Signature`` over ``v0:ts:body``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers: dict[str, str | Sequence[str]] = {
-        "content-type": content_type,
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": signature or f"v0={digest}",
-    }
+    """An inbound request as Slack sends it, with the headers of ``signed_headers``."""
+    signed = signed_headers(
+        body, content_type=content_type, secret=secret, timestamp=timestamp, signature=signature
+    )
+    headers: dict[str, str | Sequence[str]] = {name.lower(): value for name, value in signed.items()}
     return AsyncBoltRequest(body=body, headers=headers)
 
 
