@@ -44,8 +44,8 @@ from storage.migrate import upgrade  # noqa: E402
 from storage.models import Contact, Conversation  # noqa: E402
 from testkit.processes.haproxy import Balancer  # noqa: E402
 from testkit.processes.procs import Instance  # noqa: E402
-from testkit.slack.fake import SECRET as SLACK_SECRET  # noqa: E402
 from testkit.slack.fake import FakeSlack  # noqa: E402
+from testkit.slack.signing import SECRET as SLACK_SECRET  # noqa: E402
 from testkit.workers import free_port  # noqa: E402
 
 CONFIG = """

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from testkit.slack.fake import signed_headers
 from testkit.slack.payloads import slash_fields
+from testkit.slack.signing import signed_headers
 from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]

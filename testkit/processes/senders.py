@@ -32,8 +32,8 @@ import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from testkit.processes.webhooks import SECRET
-from testkit.slack.fake import signed_headers
 from testkit.slack.payloads import as_slack_sends, event_callback, slash_fields
+from testkit.slack.signing import signed_headers
 from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]

@@ -17,7 +17,8 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from testkit.slack.fake import BOT_USER, form, signed_request, trigger_id
+from testkit.slack.fake import BOT_USER
+from testkit.slack.signing import form, signed_request, trigger_id
 
 __all__ = [
     "app_home_opened",

@@ -15,6 +15,7 @@ from bot.ports.inbound import InboundMessage
 from testkit.rig import Rig
 from testkit.settings import SettingsBuilder
 from testkit.slack.fake import FakeSlack
+from testkit.slack.signing import SECRET
 
 CHANNEL = "C_SUPPORT"
 _MESSAGE_IDS = itertools.count(1)
@@ -25,7 +26,7 @@ def slack_surface(api_url: str, *, mode: str = "http") -> dict[str, Any]:
     refused call, and a pace that never holds a test back."""
     return {
         "bot_token": "xoxb-test",
-        "signing_secret": "test-signing-secret",
+        "signing_secret": SECRET,
         "mode": mode,
         "api_base_url": api_url,
         "rate_limit_retries": 0,

@@ -29,7 +29,8 @@ from bot.ports import TransientDeliveryError
 from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
 from testkit.email.dovecot import Dovecot, kill_and_restart_dovecot
-from testkit.email.idp_standin import IdentityProviderStandIn, service_account_key
+from testkit.email.idp_standin import IdentityProviderStandIn
+from testkit.email.keys import service_account_key
 from testkit.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
 from testkit.email.recorder import Recorder
 from testkit.email.sample_mail import make_mail

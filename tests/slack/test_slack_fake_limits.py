@@ -9,8 +9,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from testkit.slack.fake import FakeSlack, trigger_id
+from testkit.slack.fake import FakeSlack
 from testkit.slack.payloads import as_slack_sends
+from testkit.slack.signing import trigger_id
 
 
 def section(text: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import time
 from sqlalchemy import select
 
 from storage.models import Message
-from testkit.slack.fake import signed_request
 from testkit.slack.payloads import (
     block_action,
     label_options,
@@ -18,6 +17,7 @@ from testkit.slack.payloads import (
     view_submission,
 )
 from testkit.slack.read import card_fields
+from testkit.slack.signing import signed_request
 
 
 async def new_card(world) -> tuple[int, dict]:
