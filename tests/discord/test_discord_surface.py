@@ -19,7 +19,7 @@ from bot.views import DeliveryKey, DigestView, PostView
 from storage.models import OutboxRow
 from testkit.discord.fake import FakeDiscord
 from testkit.discord.rig import ALICE, DiscordRig, build_app, email_in
-from tests.discord.test_discord_render import card
+from testkit.views import card_view
 
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
@@ -88,7 +88,7 @@ async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: D
     harness.fake.archive(thread_id)
     assert harness.app.discord is not None
     ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
-    await harness.app.discord.update_card(ref, card(number=1, assignee="Alice Martin"))
+    await harness.app.discord.update_card(ref, card_view(number=1, assignee="Alice Martin"))
     unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
     assert unarchive and unarchive[0].json == {"archived": False}
     edited = harness.card(thread_id)
@@ -157,7 +157,7 @@ async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: 
     surface = harness.app.discord
     assert surface is not None
     with pytest.raises(PermanentDeliveryError) as err:
-        await surface.create_thread(str(harness.channel_id), card())
+        await surface.create_thread(str(harness.channel_id), card_view())
     assert "lacks a permission" in err.value.reason and "Create Public Threads" in err.value.reason
     assert not isinstance(err.value, ThreadGone)
 
