@@ -1,13 +1,13 @@
-"""What the core hands a surface (``bot.views``), built with test defaults: a conversation card, a post."""
+"""What the core hands a surface or a channel (``bot.views``), with test defaults: a card, a post, a reply."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.views import CardView, PostView
+from bot.views import CardView, OutboundView, PostView
 
-__all__ = ["NOW", "card_view", "inbound_post"]
+__all__ = ["NOW", "card_view", "inbound_post", "outbound_view"]
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When the posts were written."""
@@ -42,3 +42,22 @@ def inbound_post(text: str, **fields: Any) -> PostView:
         message_uid="m-1",
     )
     return PostView(**{**base, **fields})
+
+
+def outbound_view(**fields: Any) -> OutboundView:
+    """Bob's reply to Alice Example on #42 ("Refund for order 1881") from support@threadline.test, in a
+    thread of two earlier mails; ``fields`` change it."""
+    base: dict[str, Any] = {
+        "uid": "01JABCDEF",
+        "conversation_number": 42,
+        "inbox": "support",
+        "inbox_address": "support@threadline.test",
+        "channel": "email",
+        "to_address": "alice@example.com",
+        "to_name": "Alice Example",
+        "subject": "Refund for order 1881",
+        "text": "Hello Alice,\n\nthe refund is on its way.\nBob",
+        "agent_name": "Bob",
+        "thread_refs": ("<first@example.com>", "<second@example.com>"),
+    }
+    return OutboundView(**{**base, **fields})

@@ -374,7 +374,7 @@ class FakeDiscord(Threads, Interactions, Messages, FakeApi[Call]):
             return p.json_response(self._post(channel, body or {}, files, size))
         if len(rest) == 2 and rest[0] == "messages" and method == "PATCH":
             self._active(channel)
-            message = self._message(cid, rest[1])
+            message = self._own(self._message(cid, rest[1]))
             check_message(body, files, size=size)
             message.update(
                 {k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")}

@@ -18,6 +18,7 @@ from aiohttp import web
 from testkit.discord import payloads as p
 from testkit.discord.dms import FakeDms
 from testkit.discord.limits import check_new_message
+from testkit.discord.payloads import BOT_ID
 
 __all__ = ["NONCE_SECONDS", "Messages"]
 
@@ -75,6 +76,15 @@ class Messages:
                 sorted(found, key=lambda m: int(m["id"]))[:limit], key=lambda m: int(m["id"]), reverse=True
             )
         return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
+
+    @staticmethod
+    def _own(message: dict[str, Any]) -> dict[str, Any]:
+        """Only the bot's own messages can be edited (Message resource, "Edit Message": "Only messages
+        sent by the current user can be edited"; 50005 "Cannot edit a message authored by another
+        user", https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes)."""
+        if str((message.get("author") or {}).get("id")) != str(BOT_ID):
+            raise p.FakeError(403, 50005, "Cannot edit a message authored by another user")
+        return message
 
     def _message(self, cid: int, mid: str) -> dict[str, Any]:
         message = self.messages.get(int(mid))

@@ -292,15 +292,26 @@ class FakeSlack(Workspace, Views, Files, FakeApi[Call]):
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         return history(self.messages, args)
 
+    def _someone_elses(self, ts: str) -> bool:
+        """A message a user wrote (the fake was told of it): a bot token may not edit or delete it
+        (``cant_update_message``, https://docs.slack.dev/reference/methods/chat.update, "Errors";
+        ``cant_delete_message``, https://docs.slack.dev/reference/methods/chat.delete, "Errors")."""
+        return self.messages[ts].get("user") not in (None, BOT_USER)
+
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("ts"))
         if ts not in self.messages:
             return {"ok": False, "error": "message_not_found"}
+        if self._someone_elses(ts):
+            return {"ok": False, "error": "cant_update_message"}
         self.messages[ts].update({k: v for k, v in args.items() if k in ("text", "blocks")})
         return {"ok": True, "channel": args.get("channel"), "ts": ts}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        if self.messages.pop(str(args.get("ts")), None) is None:
+        ts = str(args.get("ts"))
+        if ts in self.messages and self._someone_elses(ts):
+            return {"ok": False, "error": "cant_delete_message"}
+        if self.messages.pop(ts, None) is None:
             return {"ok": False, "error": "message_not_found"}
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
 

@@ -16,6 +16,8 @@ It refuses what Meta documents it refuses, and is stricter where the documents a
   ``whatsapp_business_api_data``; "Set up webhooks",
   https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks): one when
   ``subscribed``, none otherwise; another WABA id answers error 100.
+- a message needs ``messaging_product`` ``"whatsapp"`` and a text ``body`` of 1 to 4,096 characters
+  ("Messages", https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages); else error 100.
 - with ``now`` set, a free-form message to someone who has not written in the last 24 hours (by
   the ``timestamp`` of their messages in the webhooks the fake has seen) is refused: 131047.
 """
@@ -113,6 +115,8 @@ class FakeGraph(FakeApi[Call]):
 
     def _refusal(self, number: str, body: dict[str, Any]) -> int | None:
         """The error code Meta answers for this message body, or None when it is sent."""
+        if body.get("messaging_product") != "whatsapp":  # required, "whatsapp" (Messages reference)
+            return 100
         to, recipient = body.get("to"), body.get("recipient")
         if to is not None:
             if not _PHONE.match(str(to)):

@@ -10,24 +10,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from storage.repo_conversations import ConversationFilter
 from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_app import smtp_app_settings
 from testkit.email.smtp_sink import SmtpSink
-from testkit.settings import make_settings
 from testkit.waiting import until
 from threadline.app import Threadline
-from threadline.config import AppSettings
-
-
-def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> AppSettings:
-    settings = make_settings(f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml())
-    email = settings.channels.email
-    assert email is not None
-    smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, security="none")
-    email = email.model_copy(update={"outgoing_dir": None, "smtp": smtp})
-    return settings.model_copy(update={"channels": settings.channels.model_copy(update={"email": email})})
 
 
 def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | None = None) -> bytes:
@@ -47,7 +36,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
     tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
     smtp_port = smtp.port
-    settings = _settings(tmp_path, dovecot, smtp_port)
+    settings = smtp_app_settings(tmp_path, dovecot, smtp_port)
     app = Threadline(settings, clock=SystemClock())
     await app.start()
     try:
@@ -85,7 +74,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
 async def test_restart_mid_stream_loses_and_duplicates_nothing(
     tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    settings = _settings(tmp_path, dovecot, smtp.port)
+    settings = smtp_app_settings(tmp_path, dovecot, smtp.port)
     imap = dovecot.client()
     for n in range(10):
         imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from testkit.processes.haproxy import Balancer
 from testkit.processes.lb_checks import check_storage, check_team_side, settle
@@ -27,17 +26,6 @@ from testkit.slack.payloads import event_callback, slash_fields
 
 FIRST = 16  # customers who wrote before the agents start working
 LATER = 16  # customers who write while the agents work and an instance dies
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack Web API, with Alice in the workspace."""
-    fake = await FakeSlack().start()
-    fake.add_user("UALICE", "Alice", "alice@example.com")
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 async def paced(jobs: list[Callable[[], Awaitable[None]]], every: float) -> None:
