@@ -44,77 +44,41 @@ from storage.migrate import upgrade  # noqa: E402
 from storage.models import Contact, Conversation  # noqa: E402
 from testkit.processes.haproxy import Balancer  # noqa: E402
 from testkit.processes.procs import Instance  # noqa: E402
-from testkit.slack.fake import SECRET as SLACK_SECRET  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
 from testkit.slack.fake import FakeSlack  # noqa: E402
+from testkit.slack.rig import slack_surface  # noqa: E402
 from testkit.workers import free_port  # noqa: E402
-
-CONFIG = """
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-
-[threadline]
-database_url = "{db}"
-log_level = "warning"
-log_format = "json"
-
-[ops]
-instance_name = "{instance}"
-
-[web]
-host = "127.0.0.1"
-port = {port}
-
-[surfaces.slack]
-bot_token = "xoxb-test"
-signing_secret = "{slack_secret}"
-mode = "http"
-api_base_url = "{api}"
-rate_limit_retries = 0
-pace_per_second = 1000
-pace_burst = 1000
-
-[channels.whatsapp]
-inbox = "wa0"
-phone_number_id = "{phone0}"
-access_token = "bench-token"
-app_secret = "{app_secret}"
-verify_token = "bench-verify"
-graph_base_url = "http://127.0.0.1:9"
-numbers = {{ {numbers} }}
-
-[digests.minutely]
-surface = "slack"
-chat_channel = "C_DIGEST"
-cron = "* * * * *"
-timezone = "UTC"
-"""
-INBOX = """
-[inboxes.wa{i}]
-name = "WhatsApp {i}"
-channel = "whatsapp"
-address = "+3120555{i:04d}"
-surface = "slack"
-chat_channel = "C_WA{i}"
-
-[inboxes.wa{i}.sla]
-first_response = "1h"
-warn_before = "15m"
-"""
 
 
 def _config(db: str, instance: str, port: int, api: str) -> str:
-    numbers = ", ".join(f'"{phone(i)}" = "wa{i}"' for i in range(1, INBOXES))
-    head = CONFIG.format(
-        db=db,
-        instance=instance,
-        port=port,
-        api=api,
-        slack_secret=SLACK_SECRET,
-        phone0=phone(0),
-        app_secret=APP_SECRET,
-        numbers=numbers,
+    builder = (
+        SettingsBuilder(db)
+        .set("threadline", log_format="json")
+        .set("ops", instance_name=instance)
+        .set("web", host="127.0.0.1", port=port)
+        .set("surfaces.slack", **slack_surface(api))
+        .set(
+            "channels.whatsapp",
+            inbox="wa0",
+            phone_number_id=phone(0),
+            access_token="bench-token",
+            app_secret=APP_SECRET,
+            verify_token="bench-verify",
+            graph_base_url="http://127.0.0.1:9",
+            numbers={phone(i): f"wa{i}" for i in range(1, INBOXES)},
+        )
+        .set("digests.minutely", surface="slack", chat_channel="C_DIGEST", cron="* * * * *", timezone="UTC")
     )
-    return head + "".join(INBOX.format(i=i) for i in range(INBOXES))
+    for i in range(INBOXES):
+        builder.inbox(
+            f"wa{i}",
+            name=f"WhatsApp {i}",
+            channel="whatsapp",
+            address=f"+3120555{i:04d}",
+            surface="slack",
+            chat_channel=f"C_WA{i}",
+        ).set(f"inboxes.wa{i}.sla", first_response="1h", warn_before="15m")
+    return builder.toml()
 
 
 async def _seed(db: str, n: int) -> None:

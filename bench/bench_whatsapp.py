@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.web import WebServer  # noqa: E402
 from adapters.whatsapp import SIGNATURE_HEADER, WebhookReceiver, sign_body  # noqa: E402
 from adapters.whatsapp.settings import WhatsAppSettings  # noqa: E402
+from testkit.settings import SettingsBuilder  # noqa: E402
 
 __all__ = ["main"]
 
@@ -216,32 +217,25 @@ async def bench_ingest(count: int) -> dict[str, float]:
     """Part 2: the whole path, webhook → worker → ingest into SQLite."""
     from bot.clock import ManualClock
     from threadline.app import Threadline
-    from threadline.config import parse_config
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = f"""
-[outbox]
-undo_seconds = 0  # replies leave at once (the undo window has its own tests)
-
-[threadline]
-database_url = "sqlite:///{tmp}/bench.db"
-log_level = "error"
-[surfaces.local]
-[inboxes.whatsapp]
-channel = "whatsapp"
-address = "+31 20 555 0100"
-chat_channel = "wa"
-[web]
-port = 0
-[channels.whatsapp]
-inbox = "whatsapp"
-phone_number_id = "1055"
-access_token = "t"
-app_secret = "{SECRET}"
-verify_token = "v"
-graph_base_url = "http://127.0.0.1:9"
-"""
-        app = Threadline(parse_config(config, env={}), clock=ManualClock())
+        config = (
+            SettingsBuilder(f"sqlite:///{tmp}/bench.db", log_level="error")
+            .set("surfaces.local")
+            .inbox("whatsapp", channel="whatsapp", address="+31 20 555 0100", chat_channel="wa")
+            .set("web", port=0)
+            .set(
+                "channels.whatsapp",
+                inbox="whatsapp",
+                phone_number_id="1055",
+                access_token="t",
+                app_secret=SECRET,
+                verify_token="v",
+                graph_base_url="http://127.0.0.1:9",
+            )
+            .settings()
+        )
+        app = Threadline(config, clock=ManualClock())
         await app.prepare_database()
         assert app.whatsapp is not None
         await app.journal.start()

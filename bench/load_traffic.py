@@ -5,8 +5,6 @@ would get its acknowledgement."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import random
 import time
@@ -17,8 +15,8 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
-from testkit.slack.fake import SECRET as SLACK_SECRET
-from testkit.slack.fake import trigger_id
+from testkit.slack.payloads import slash_fields
+from testkit.slack.signing import signed_headers
 from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["APP_SECRET", "INBOXES", "Load", "phone"]
@@ -46,30 +44,9 @@ def _webhook(n: int) -> bytes:
 
 
 def _slash(agent: int, text: str) -> tuple[bytes, dict[str, str]]:
-    body = urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T1",
-            "team_domain": "acme",
-            "channel_id": "C_WA0",
-            "channel_name": "wa0",
-            "user_id": f"UAGENT{agent:02d}",
-            "user_name": f"agent{agent}",
-            "command": "/inbox",
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": "",
-            "trigger_id": trigger_id(),
-        }
-    )
-    ts = str(int(time.time()))
-    digest = hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
-    return body.encode(), headers
+    fields = slash_fields(text, user=f"UAGENT{agent:02d}", channel="C_WA0", channel_name="wa0")
+    body = urlencode(fields)
+    return body.encode(), signed_headers(body, content_type="application/x-www-form-urlencoded")
 
 
 class Load:

@@ -1,13 +1,14 @@
 """Settings and helpers of the scheduler tests (SLA, digests, reports): the SLA settings, a customer mail,
-the notices a conversation shows, and letting a started app settle."""
+the notices a conversation shows, letting a started app settle, and a day of known data."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.clock import ManualClock
 from bot.ports.inbound import InboundMessage
 from testkit.settings import SettingsBuilder
 from threadline.app import Threadline
@@ -105,3 +106,31 @@ def ams(year: int, month: int, day: int, hour: int, minute: int = 0, second: int
     return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo("Europe/Amsterdam")).astimezone(
         UTC
     )
+
+
+async def known_day(app: Threadline, clock: ManualClock) -> None:
+    """Monday 5 January, support inbox: five conversations with known fates (and one in sales)."""
+    local = app.local
+    assert local is not None
+    ingest = app.ingestor.ingest
+    await ingest(mail("c1", when=clock.now(), sender="c1@example.org"))  # #1
+    await ingest(mail("c2", when=clock.now(), sender="c2@example.org"))  # #2
+    await ingest(mail("c3", when=clock.now(), sender="c3@example.org"))  # #3
+    await ingest(mail("s1", when=clock.now(), sender="s1@example.org", inbox="sales"))  # #4, other inbox
+    clock.advance(timedelta(minutes=5))
+    await ingest(mail("c5", when=clock.now(), sender="c5@example.org"))  # #5
+    clock.advance(timedelta(minutes=5))  # 09:10
+    assert (await local.type_line("#1 !claim", "alice")).ok
+    assert (await local.type_line("#1 !reply Done", "alice")).ok
+    await app.dispatcher.drain()  # first response of #1 after 10 min
+    clock.advance(timedelta(minutes=20))  # 09:30
+    assert (await local.type_line("#2 !claim", "bob")).ok
+    assert (await local.type_line("#2 !label +refund", "bob")).ok
+    assert (await local.type_line("#3 !claim", "alice")).ok
+    assert (await local.type_line("#3 !label +refund", "alice")).ok
+    assert (await local.type_line("#3 !snooze 3d", "alice")).ok
+    clock.set(ams(2026, 1, 5, 10, 0))
+    assert await app.sla.check() == 2  # #2 breaches its first response, #5 gets its warning, #3 is paused
+    clock.set(ams(2026, 1, 5, 11, 0))
+    assert (await local.type_line("#1 !close", "alice")).ok  # resolved after 2 h
+    await app.dispatcher.drain()

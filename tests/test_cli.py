@@ -9,24 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from testkit.cli import ROOT, run_cli
+
 _SQLITE_URL = 'database_url = "sqlite:///threadline-data/threadline.db"'
-
-
-def _cli(
-    args: list[str], cwd: Path, stdin: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLINE_CONFIG")}
-    return subprocess.run(
-        [sys.executable, "-m", "threadline.cli", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 def _demo_dir(tmp_path: Path) -> Path:
@@ -43,27 +28,27 @@ def _demo_dir(tmp_path: Path) -> Path:
 
 def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path: Path) -> None:
     cwd = _demo_dir(tmp_path)
-    done = _cli(["run", "--for", "8"], cwd, stdin="")
+    done = run_cli(["run", "--for", "8"], cwd, stdin="")
     assert done.returncode == 0, done.stderr
     assert '#1 · ✉ email · jane.doe@example.org · "Refund for order 1881"' in done.stdout
     assert "☏ whatsapp" in done.stdout
 
-    listing = _cli(["conversations", "list", "--json"], cwd)
+    listing = run_cli(["conversations", "list", "--json"], cwd)
     assert listing.returncode == 0, listing.stderr
     subjects = {c["subject"] for c in json.loads(listing.stdout)}
     assert "Can't log in after password reset" in subjects
     photo = cwd / "threadline-data" / "files" / "1" / "cracked-leg.jpg"
     assert photo.read_bytes().startswith(b"\xff\xd8")  # the sample's real attachment, saved to open
-    raw = _cli(["conversations", "show", "1", "--raw", "1"], cwd)
+    raw = run_cli(["conversations", "show", "1", "--raw", "1"], cwd)
     assert raw.returncode == 0, raw.stderr
     assert (
         'filename="cracked-leg.jpg"' in raw.stdout and "Message-ID: <demo.refund@example.org>" in raw.stdout
     )
-    missing = _cli(["conversations", "show", "1", "--raw", "99"], cwd)
+    missing = run_cli(["conversations", "show", "1", "--raw", "99"], cwd)
     assert missing.returncode == 1 and "#1 has no message 99: its messages are 1 to 2" in missing.stderr
 
     script = "#1\n!claim\n!reply Sorry! A new leg ships today.\n#2 !reply Checking with the courier now\n"
-    worked = _cli(["run", "--for", "4"], cwd, stdin=script)
+    worked = run_cli(["run", "--for", "4"], cwd, stdin=script)
     assert worked.returncode == 0, worked.stderr
     assert "You claimed #1." in worked.stdout
     eml = list((cwd / "threadline-data" / "sent-mail").glob("*.eml"))
@@ -71,7 +56,7 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
     wa = (cwd / "threadline-data" / "whatsapp-sent.jsonl").read_text().splitlines()
     assert json.loads(wa[0])["text"]["body"] == "Checking with the courier now"
 
-    shown = _cli(["conversations", "show", "1"], cwd)
+    shown = run_cli(["conversations", "show", "1"], cwd)
     assert shown.returncode == 0
     assert "claimed" in shown.stdout and "Sorry! A new leg ships today." in shown.stdout
 
@@ -79,7 +64,7 @@ def test_demo_runs_non_interactively_and_is_worked_from_piped_commands(tmp_path:
 def test_check_config_lists_problems_with_keys(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[threadline]\ndatabse_url = 'x'\n[inboxes.support]\nchannel = 'fax'\n")
-    done = _cli(["--config", str(bad), "check-config"], tmp_path)
+    done = run_cli(["--config", str(bad), "check-config"], tmp_path)
     assert done.returncode == 2
     assert "threadline.databse_url: unknown key; did you mean 'database_url'?" in done.stderr
     assert "inboxes.support.channel: 'fax' is not allowed" in done.stderr
@@ -97,7 +82,7 @@ def test_database_down_is_a_clear_error(tmp_path: Path) -> None:
         )
     )
     cfg.write_text(text)
-    done = _cli(["--config", str(cfg), "run", "--for", "1"], tmp_path)
+    done = run_cli(["--config", str(cfg), "run", "--for", "1"], tmp_path)
     assert done.returncode == 3
     assert "check that it is running" in done.stderr and "Traceback" not in done.stderr
 
@@ -117,7 +102,7 @@ def test_every_database_command_says_cannot_reach_the_database_in_one_line(tmp_p
         ["run", "--for", "1"],
     ]
     for command in commands:
-        done = _cli(["--config", str(cfg), *command], tmp_path)
+        done = run_cli(["--config", str(cfg), *command], tmp_path)
         assert done.returncode == 3, (command, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "cannot reach the database" in lines[0], (command, done.stderr)
@@ -132,7 +117,7 @@ def test_help_on_every_command(tmp_path: Path) -> None:
         ["conversations", "list", "--help"],
         ["conversations", "show", "--help"],
     ):
-        done = _cli(args, tmp_path)
+        done = run_cli(args, tmp_path)
         assert done.returncode == 0 and "usage: threadline" in done.stdout
 
 
@@ -152,11 +137,11 @@ def test_the_original_mail_is_kept_and_retrievable(tmp_path: Path) -> None:
         .replace("sample_conversations = true", "sample_conversations = false")
         + f'\n[channels.email.mailboxes.spool]\nkind = "folder"\ninbox = "support"\npath = "{spool}"\n'
     )
-    assert _cli(["--config", str(config), "run", "--for", "4"], tmp_path).returncode == 0
-    shown = _cli(["--config", str(config), "conversations", "show", "1"], tmp_path)
+    assert run_cli(["--config", str(config), "run", "--for", "4"], tmp_path).returncode == 0
+    shown = run_cli(["--config", str(config), "conversations", "show", "1"], tmp_path)
     assert "The leg is cracked." in shown.stdout and "How can we help?" not in shown.stdout
     assert "--original shows them" in shown.stdout
-    original = _cli(["--config", str(config), "conversations", "show", "1", "--original"], tmp_path)
+    original = run_cli(["--config", str(config), "conversations", "show", "1", "--original"], tmp_path)
     assert "> How can we help?" in original.stdout
     dumped = subprocess.run(
         [
@@ -180,13 +165,13 @@ def test_the_original_mail_is_kept_and_retrievable(tmp_path: Path) -> None:
 
 def test_admin_conveniences_global_options_version_pipes_and_listing(tmp_path: Path) -> None:
     cwd = _demo_dir(tmp_path)
-    assert _cli(["run", "--for", "4"], cwd, stdin="").returncode == 0
-    checked = _cli(["check-config", "--config", "config.example.toml"], cwd)  # as the docs write it
+    assert run_cli(["run", "--for", "4"], cwd, stdin="").returncode == 0
+    checked = run_cli(["check-config", "--config", "config.example.toml"], cwd)  # as the docs write it
     assert checked.returncode == 0 and "configuration is valid" in checked.stdout, checked.stderr
-    version = _cli(["--version"], cwd)
+    version = run_cli(["--version"], cwd)
     assert version.returncode == 0 and version.stdout.startswith("threadline ")
 
-    listing = _cli(["conversations", "list", "--limit", "2"], cwd)
+    listing = run_cli(["conversations", "list", "--limit", "2"], cwd)
     assert listing.returncode == 0, listing.stderr
     header, *rows = listing.stdout.splitlines()
     assert header.split() == ["#", "status", "priority", "assignee", "labels", "channel", "opened", "subject"]
@@ -208,9 +193,9 @@ def test_admin_conveniences_global_options_version_pipes_and_listing(tmp_path: P
 
 def test_forget_leaves_nothing_of_the_contact_in_the_demo_files(tmp_path: Path) -> None:
     cwd = _demo_dir(tmp_path)
-    assert _cli(["run", "--for", "6"], cwd, stdin="").returncode == 0  # the samples arrive
+    assert run_cli(["run", "--for", "6"], cwd, stdin="").returncode == 0  # the samples arrive
     script = "#1 !reply Dear Jane Doe, a new leg ships today.\n#2 !reply Ciao Sofia, checking now.\n"
-    assert _cli(["run", "--for", "4"], cwd, stdin=script).returncode == 0
+    assert run_cli(["run", "--for", "4"], cwd, stdin=script).returncode == 0
     data = cwd / "threadline-data"
 
     def mentions(*needles: str) -> list[str]:
@@ -223,7 +208,7 @@ def test_forget_leaves_nothing_of_the_contact_in_the_demo_files(tmp_path: Path) 
 
     assert mentions("jane.doe@example.org") and mentions("31612345678")  # the replies and the photo exist
     assert (data / "files" / "1" / "cracked-leg.jpg").exists()
-    forgot = _cli(["contact", "forget", "jane.doe@example.org", "--yes"], cwd)
+    forgot = run_cli(["contact", "forget", "jane.doe@example.org", "--yes"], cwd)
     assert forgot.returncode == 0, forgot.stderr
     assert "kept cop(ies) of replies and attachments erased" in forgot.stdout
     assert mentions("jane.doe@example.org", "Jane Doe") == []

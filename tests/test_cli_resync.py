@@ -9,9 +9,9 @@ from pathlib import Path
 from adapters.local import LocalSurface
 from bot.clock import ManualClock
 from testkit.app import started_app
+from testkit.cli import ROOT, run_cli
 from testkit.inbound import email_in
 from testkit.settings import base_settings
-from tests.test_cli import ROOT, _cli
 from threadline.config import parse_config
 
 
@@ -29,7 +29,7 @@ async def test_resync_requeues_the_whole_thread(tmp_path: Path) -> None:
         number = first.conversation_number or 0
         surface.threads.clear()  # the thread was lost on the chat side
 
-        done = _cli(["--config", str(tmp_path / "t.toml"), "resync", f"#{number}"], tmp_path)
+        done = run_cli(["--config", str(tmp_path / "t.toml"), "resync", f"#{number}"], tmp_path)
         assert done.returncode == 0, done.stderr
         assert f"#{number}" in done.stdout
         clock.advance(timedelta(minutes=5))
@@ -37,14 +37,14 @@ async def test_resync_requeues_the_whole_thread(tmp_path: Path) -> None:
         thread = surface.thread(number)
         assert thread is not None and thread.texts("inbound") == ["one", "two"]
 
-        missing = _cli(["--config", str(tmp_path / "t.toml"), "resync", "#99"], tmp_path)
+        missing = run_cli(["--config", str(tmp_path / "t.toml"), "resync", "#99"], tmp_path)
         assert missing.returncode == 1 and "no conversation #99" in missing.stderr
         assert "Traceback" not in missing.stderr
-        neither = _cli(["--config", str(tmp_path / "t.toml"), "resync"], tmp_path)
+        neither = run_cli(["--config", str(tmp_path / "t.toml"), "resync"], tmp_path)
         assert neither.returncode == 2 and "--all" in neither.stderr
-        bad = _cli(["--config", str(tmp_path / "t.toml"), "resync", "#x"], tmp_path)
+        bad = run_cli(["--config", str(tmp_path / "t.toml"), "resync", "#x"], tmp_path)
         assert bad.returncode == 2 and "not a conversation number" in bad.stderr
-        every = _cli(["--config", str(tmp_path / "t.toml"), "resync", "--all"], tmp_path)
+        every = run_cli(["--config", str(tmp_path / "t.toml"), "resync", "--all"], tmp_path)
         assert every.returncode == 0 and "1 conversation(s)" in every.stdout
     finally:
         await app.stop()
@@ -59,7 +59,7 @@ def test_resync_says_cannot_reach_the_database_in_one_line(tmp_path: Path) -> No
             'database_url = "postgresql://nobody@127.0.0.1:1/none"',
         )
     )
-    done = _cli(["--config", str(cfg), "resync", "--all"], tmp_path)
+    done = run_cli(["--config", str(cfg), "resync", "--all"], tmp_path)
     assert done.returncode == 3, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the database" in lines[0]

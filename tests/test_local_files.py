@@ -11,23 +11,13 @@ from adapters.local import LocalSurface
 from adapters.local.render import render_card
 from bot.ports import ThreadRef
 from bot.views import AttachmentView, CardView, DigestView, PostView
+from testkit.views import card_view
 
 WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 
 def _card() -> CardView:
-    return CardView(
-        number=7,
-        inbox="Support",
-        channel="email",
-        customer="Jane",
-        customer_address="jane@example.org",
-        subject="Desk",
-        status="open",
-        assignee=None,
-        labels=(),
-        priority="normal",
-    )
+    return card_view(number=7, customer="Jane", subject="Desk")
 
 
 async def test_attachments_are_saved_under_the_conversation_with_safe_names(tmp_path: Path) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from storage.migrate import upgrade
-from tests.automation.test_migration_0003 import _alembic, _tables
+from testkit.migrations import alembic, tables
 
 
 async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
-    assert "journal" in _tables(db_url)
-    _alembic(db_url, "downgrade", "0003")
-    assert "journal" not in _tables(db_url)
+    assert "journal" in tables(db_url)
+    alembic(db_url, "downgrade", "0003")
+    assert "journal" not in tables(db_url)
     await upgrade(db_url)
-    assert "journal" in _tables(db_url)
+    assert "journal" in tables(db_url)

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, inspect
 
 from storage.db import sync_url
 from storage.migrate import upgrade
-from tests.automation.test_migration_0003 import _alembic
+from testkit.migrations import alembic
 
 
 def _audit_indexes(url: str) -> set[str]:
@@ -20,7 +20,7 @@ def _audit_indexes(url: str) -> set[str]:
 async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
     assert "ix_audit_created_action" in _audit_indexes(db_url)
-    _alembic(db_url, "downgrade", "0005")
+    alembic(db_url, "downgrade", "0005")
     assert "ix_audit_created_action" not in _audit_indexes(db_url)
     assert "ix_audit_conversation" in _audit_indexes(db_url)
     await upgrade(db_url)

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, inspect
 
 from storage.db import sync_url
 from storage.migrate import upgrade
-from tests.automation.test_migration_0003 import _alembic
+from testkit.migrations import alembic
 
 
 def _tables(url: str) -> dict[str, set[str]]:
@@ -24,7 +24,7 @@ def _tables(url: str) -> dict[str, set[str]]:
 async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
     assert "ix_mirror_repair_scope" in _tables(db_url)["mirror_repairs"]
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
+    alembic(db_url, "downgrade", "0010_compliance_indexes")
     assert "mirror_repairs" not in _tables(db_url)
     assert "ix_audit_created_action" in _tables(db_url)["audit_events"]
     await upgrade(db_url)

@@ -13,8 +13,8 @@ from storage.db import sync_url
 from storage.migrate import upgrade
 from testkit.app import started_app
 from testkit.inbound import email_in
+from testkit.migrations import alembic, tables
 from testkit.settings import make_settings
-from tests.automation.test_migration_0003 import _alembic, _tables
 
 
 def _rows(url: str, sql: str, **params: Any) -> list[Any]:
@@ -39,8 +39,8 @@ async def test_pending_redactions_become_outbox_rows_and_back(
         db_url, "SELECT conversation_id, surface, chat_channel, thread_id FROM threads"
     )
 
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
-    assert "redactions" in _tables(db_url)
+    alembic(db_url, "downgrade", "0010_compliance_indexes")
+    assert "redactions" in tables(db_url)
     for item, status in (("post-1", "pending"), ("post-2", "done")):
         _rows(
             db_url,
@@ -55,7 +55,7 @@ async def test_pending_redactions_become_outbox_rows_and_back(
         )
 
     await upgrade(db_url)
-    assert "redactions" not in _tables(db_url)
+    assert "redactions" not in tables(db_url)
     moved = _rows(
         db_url,
         "SELECT conversation_id, destination, payload, status, attempts FROM outbox WHERE kind = 'redact'",
@@ -71,7 +71,7 @@ async def test_pending_redactions_become_outbox_rows_and_back(
     )
     assert payload == {"chat_channel": chat_channel, "thread_id": thread_id, "item_id": "post-1"}
 
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
+    alembic(db_url, "downgrade", "0010_compliance_indexes")
     assert _rows(db_url, "SELECT item_id, status FROM redactions") == [("post-1", "pending")]
     assert _rows(db_url, "SELECT id FROM outbox WHERE kind = 'redact'") == []
     await upgrade(db_url)  # and forward again

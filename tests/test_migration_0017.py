@@ -6,29 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from storage import Store
-from storage.db import sync_url
 from storage.migrate import upgrade
 from storage.models import Conversation
-from tests.automation.test_migration_0003 import _alembic
+from testkit.migrations import alembic, run_sql
 
 PREVIOUS = "0013_one_way_out"  # the revision before 0017
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-
-
-def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = create_engine(sync_url(url))
-    try:
-        with engine.begin() as conn:
-            rows: list[tuple[object, ...]] = []
-            for statement in statements:
-                result = conn.execute(text(statement))
-                rows = [tuple(r) for r in result] if result.returns_rows else []
-            return rows
-    finally:
-        engine.dispose()
 
 
 async def _conversation(url: str) -> int:
@@ -56,8 +42,8 @@ async def _conversation(url: str) -> int:
 async def test_card_fingerprints_move_out_of_channel_cursors_and_back(db_url: str) -> None:
     await upgrade(db_url)
     conversation_id = await _conversation(db_url)
-    _alembic(db_url, "downgrade", PREVIOUS)
-    _run(
+    alembic(db_url, "downgrade", PREVIOUS)
+    run_sql(
         db_url,
         "INSERT INTO channel_cursors (key, value, updated_at) VALUES"
         f" ('card:slack:{conversation_id}', 'aaaa', '2026-12-01 00:00:00'),"
@@ -66,11 +52,11 @@ async def test_card_fingerprints_move_out_of_channel_cursors_and_back(db_url: st
         " ('imap:support', '7:42', '2026-12-01 00:00:00')",
     )
     await upgrade(db_url)
-    moved = _run(
+    moved = run_sql(
         db_url, "SELECT surface, conversation_id, fingerprint FROM card_fingerprints ORDER BY surface"
     )
     assert moved == [("discord", conversation_id, "bbbb"), ("slack", conversation_id, "aaaa")]
-    assert _run(db_url, "SELECT key, value FROM channel_cursors") == [("imap:support", "7:42")]
+    assert run_sql(db_url, "SELECT key, value FROM channel_cursors") == [("imap:support", "7:42")]
 
     store = Store(db_url)
     try:
@@ -82,14 +68,14 @@ async def test_card_fingerprints_move_out_of_channel_cursors_and_back(db_url: st
     finally:
         await store.close()
 
-    _alembic(db_url, "downgrade", PREVIOUS)
-    assert _run(db_url, "SELECT key, value FROM channel_cursors ORDER BY key") == [
+    alembic(db_url, "downgrade", PREVIOUS)
+    assert run_sql(db_url, "SELECT key, value FROM channel_cursors ORDER BY key") == [
         (f"card:discord:{conversation_id}", "bbbb"),
         (f"card:slack:{conversation_id}", "dddd"),
         ("imap:support", "7:42"),
     ]
     await upgrade(db_url)
-    assert len(_run(db_url, "SELECT surface FROM card_fingerprints")) == 2
+    assert len(run_sql(db_url, "SELECT surface FROM card_fingerprints")) == 2
 
 
 async def test_a_deleted_conversation_takes_its_fingerprints_with_it(db_url: str) -> None:
@@ -101,6 +87,6 @@ async def test_a_deleted_conversation_takes_its_fingerprints_with_it(db_url: str
             await uow.cards.save_fingerprint("slack", conversation_id, "aaaa", NOW)
         async with store.transaction() as uow:
             await uow.session.execute(text(f"DELETE FROM conversations WHERE id = {conversation_id}"))
-        assert _run(db_url, "SELECT surface FROM card_fingerprints") == []
+        assert run_sql(db_url, "SELECT surface FROM card_fingerprints") == []
     finally:
         await store.close()

@@ -25,7 +25,7 @@ from pathlib import Path
 from testkit.email.dovecot import Dovecot
 from testkit.email.sample_mail import make_mail
 from testkit.settings import base_settings
-from tests.test_terminal import Terminal
+from testkit.terminal import Terminal
 from threadline.progress import ProgressDisplay
 
 ROOT = Path(__file__).resolve().parent.parent

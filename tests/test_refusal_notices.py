@@ -11,8 +11,8 @@ from bot.clock import ManualClock
 from bot.ports import SurfaceRefused
 from testkit.app import started_app
 from testkit.inbound import email_in
+from testkit.refusing import RefusingSurface
 from testkit.settings import make_settings
-from tests.test_mirror_repair import RefusingSurface
 
 
 async def test_a_refused_sign_in_is_told_in_a_brand_new_inbox(

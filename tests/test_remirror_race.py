@@ -11,9 +11,9 @@ from bot.clock import ManualClock
 from bot.effects import POST
 from testkit.app import started_app
 from testkit.inbound import email_in
+from testkit.refusing import RefusingSurface
 from testkit.servers import reset_postgres
 from testkit.settings import make_settings
-from tests.test_mirror_repair import RefusingSurface
 
 
 async def test_two_instances_rebuilding_one_card_show_it_once(

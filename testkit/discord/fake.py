@@ -11,17 +11,9 @@ It refuses what Discord refuses (``testkit.discord.limits`` has the message limi
   header was missing or invalid"); ``token`` is the one it accepts;
 - a route it does not know answers 501 and is recorded in ``unknown``: the tests' fixture fails on it,
   so nothing is ever answered "ok" by accident;
-- archived threads (Threads topic, "Active & Archived Threads"): "users cannot edit messages, add
-  reactions, use application commands, or join archived threads"; "sending a message will
-  automatically unarchive the thread, unless the thread has been locked by a moderator" (locked:
-  160005). Interaction answers in an archived thread are refused with 50083, as reported in
-  discord-api-docs issue 5517 (stricter than Discord where it is unclear);
-- at most ``active_thread_limit`` active threads in the guild (160006; Threads topic: "guilds are capped
-  at a certain number of active threads"; 1,000 per the Discord Help Center);
-- a forum channel with the REQUIRE_TAG flag (Channel resource, channel flags, 1 << 4) refuses a post
-  without a tag (40067); at most 5 applied tags, each one of the forum's (Channel resource, "Start
-  Thread in Forum or Media Channel"); a forum takes no plain messages (40058);
-- an interaction is answered once (40060), within the message limits;
+- threads (archived, locked, the guild's cap on active threads) and forum posts (tags):
+  ``testkit.discord.threads``; a forum takes no plain messages (40058);
+- interaction answers (once, 40060; follow-ups; ``@original`` edits): ``testkit.discord.interactions``;
 - ``GET /applications/@me`` (Application resource, "Get Current Application") carries the application
   flags of the privileged intents switched on in the gateway (``GATEWAY_MESSAGE_CONTENT`` 1 << 19,
   ``GATEWAY_GUILD_MEMBERS`` 1 << 15, ``GATEWAY_PRESENCE`` 1 << 13; Application resource, "Application
@@ -29,13 +21,7 @@ It refuses what Discord refuses (``testkit.discord.limits`` has the message limi
   guild's roles (``@everyone`` has the guild's id; the bot's managed role has the permissions of the
   invite URL in docs/discord.md unless ``bot_permissions`` says otherwise) and the bot's member
   object; any other member answers 10007 Unknown Member;
-- ``nonce`` with ``enforce_nonce`` returns the earlier message instead of posting twice
-  (https://discord.com/developers/docs/resources/message#create-message: "If true and nonce is
-  present, it will be checked for uniqueness in the past few minutes. If another message was created
-  by the same author with the same nonce, that message will be returned and no new message will be
-  created."). Stricter where the docs are vague: only within ``NONCE_SECONDS`` (2 minutes) and only in
-  the same channel; without ``enforce_nonce`` a repeated nonce posts again;
-- ``GET /guilds/{id}/threads/active`` lists the active threads newest first (``_active_thread_list``);
+- messages (history paging, pins, ``nonce``): ``testkit.discord.messages``;
 - a channel in ``no_access`` (the bot's role lost View Channel there), and every thread in it, answers
   403 50001 Missing Access to every call (Opcodes and Status Codes, "JSON Error Codes":
   https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
@@ -56,8 +42,11 @@ from aiohttp import web
 from testkit.discord import payloads as p
 from testkit.discord.dms import FakeDms
 from testkit.discord.gateway import FakeGateway
-from testkit.discord.limits import check_message, check_new_message, check_thread_name
+from testkit.discord.interactions import Interactions, Response
+from testkit.discord.limits import check_message
+from testkit.discord.messages import NONCE_SECONDS, Messages
 from testkit.discord.payloads import APP_ID, BOT_ID, GUILD_ID
+from testkit.discord.threads import ACTIVE_THREADS, REQUIRE_TAG, Threads
 from testkit.fake_api import FakeApi
 
 _DISCORD_EPOCH_MS = 1_420_070_400_000  # the first second of 2015, the epoch of snowflake timestamps
@@ -68,21 +57,17 @@ __all__ = [
     "BOT_ROLE_ID",
     "GUILD_ID",
     "INVITE_PERMISSIONS",
+    "NONCE_SECONDS",
     "REQUIRE_TAG",
     "Call",
     "FakeDiscord",
     "Response",
 ]
 
-REQUIRE_TAG = 1 << 4
-"""Channel flag: the forum requires a tag on every post."""
-TAGS_PER_POST = 5
 INVITE_PERMISSIONS = 326417632320
 """The permissions the invite URL of docs/discord.md grants the bot's role."""
 BOT_ROLE_ID = 900000000000000003
 _INTENT_FLAGS = {"message_content": 1 << 19, "guild_members": 1 << 15, "guild_presences": 1 << 13}
-ACTIVE_THREADS = 1000
-NONCE_SECONDS = 120.0  # "the past few minutes": the fake keeps a nonce 2 minutes (stricter)
 _MAX_BODY = 64 * 1024 * 1024  # read oversized bodies so that the 25 MiB check answers, not aiohttp
 
 
@@ -99,21 +84,7 @@ class Call:
     """The HTTP status the fake answered with."""
 
 
-@dataclass
-class Response:
-    """What an interaction was answered with: the callback type, the original response, follow-ups."""
-
-    kind: int
-    original: dict[str, Any] | None
-    followups: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def loading(self) -> bool:
-        """Deferred and not yet edited: the user still sees "thinking…"."""
-        return self.kind == 5 and self.original is None
-
-
-class FakeDiscord(FakeApi[Call]):
+class FakeDiscord(Threads, Interactions, Messages, FakeApi[Call]):
     """The fake server; ``await start()`` then use ``base_url`` as the API base."""
 
     def __init__(self) -> None:
@@ -242,15 +213,6 @@ class FakeDiscord(FakeApi[Call]):
     def delete_channel(self, channel_id: int) -> None:
         """A moderator deleted the channel (or thread)."""
         self.channels.pop(channel_id, None)
-
-    def archive(self, thread_id: int, *, locked: bool = False) -> None:
-        """Archive a thread (inactivity, or a moderator; ``locked``: a moderator locked it too)."""
-        meta = self.channels[thread_id]["thread_metadata"]
-        meta["archived"], meta["locked"] = True, locked
-
-    def archived(self, thread_id: int) -> bool:
-        """Whether the thread is archived now."""
-        return bool(self.channels[thread_id].get("thread_metadata", {}).get("archived"))
 
     def receive(self, data: dict[str, Any]) -> None:
         """A member's message (a gateway MESSAGE_CREATE payload) arrives: stored, and an archived
@@ -388,72 +350,9 @@ class FakeDiscord(FakeApi[Call]):
         ]
         return {"id": str(GUILD_ID), "name": "Acme", "owner_id": "1", "roles": roles}
 
-    def _active_thread_list(self) -> dict[str, Any]:
-        """Guild resource, "List Active Guild Threads" (``GET /guilds/{guild.id}/threads/active``,
-        https://discord.com/developers/docs/resources/guild#list-active-guild-threads): "all active
-        threads in the guild, including public and private threads", "ordered by their id, in descending
-        order", as ``{"threads": [channel], "members": [thread member]}`` with a member object for each
-        returned thread the bot has joined (it joins the threads it opens). Archived threads are not
-        active. Stricter than the docs say: threads of a channel the bot cannot see are left out."""
-        threads = [
-            c
-            for c in self.channels.values()
-            if "thread_metadata" in c
-            and not c["thread_metadata"]["archived"]
-            and int(c.get("parent_id") or 0) not in self.no_access
-        ]
-        threads.sort(key=lambda c: int(c["id"]), reverse=True)
-        members = [
-            {"id": c["id"], "user_id": str(BOT_ID), "join_timestamp": p.NOW, "flags": 1}
-            for c in threads
-            if str(c.get("owner_id")) == str(BOT_ID)
-        ]
-        return {"threads": threads, "members": members}
-
     def _unknown(self, method: str, path: str) -> web.Response:
         self.unknown.append(f"{method} {path}")
         return p.json_response({"code": 0, "message": f"fake Discord has no {method} {path}"}, status=501)
-
-    # --- interactions ------------------------------------------------------------------------------
-
-    def _callback(
-        self, iid: int, token: str, body: dict[str, Any], files: list[tuple[str, bytes]], size: int
-    ) -> dict[str, Any]:
-        if token in self.responses:
-            raise p.FakeError(400, 40060, "Interaction has already been acknowledged.")
-        channel = self.channels.get(self.interaction_channels.get(token, 0))
-        if channel is not None and channel.get("thread_metadata", {}).get("archived"):
-            raise p.FakeError(400, 50083, "Thread is archived")
-        kind = int(body.get("type", 0))
-        data = body.get("data") or {}
-        original: dict[str, Any] | None = None
-        if kind in (4, 7):
-            check_new_message(data, files, size=size)
-            original = dict(data)
-        self.responses[token] = Response(kind, original)
-        return p.callback(iid, body, self.snowflake())
-
-    def _webhook_route(
-        self,
-        method: str,
-        token: str,
-        rest: list[str],
-        body: dict[str, Any],
-        files: list[tuple[str, bytes]],
-        size: int,
-    ) -> web.Response:
-        response = self.responses.get(token)
-        if response is None:
-            raise p.FakeError(404, 10015, "Unknown Webhook")  # no callback yet: no webhook to follow up on
-        if not rest and method == "POST":
-            check_new_message(body, files, size=size)
-            response.followups.append(dict(body))
-            return p.json_response(self._new_message(0, body, files, webhook=True))
-        if rest == ["messages", "@original"] and method == "PATCH":
-            check_message(body, files, size=size)
-            response.original = {**(response.original or {}), **body}
-            return p.json_response(self._new_message(0, response.original, files, webhook=True))
-        return self._unknown(method, f"/webhooks/{APP_ID}/{token}/{'/'.join(rest)}")
 
     # --- channels, threads, messages -----------------------------------------------------------------
 
@@ -482,7 +381,7 @@ class FakeDiscord(FakeApi[Call]):
             return p.json_response(self._post(channel, body or {}, files, size))
         if len(rest) == 2 and rest[0] == "messages" and method == "PATCH":
             self._active(channel)
-            message = self._message(cid, rest[1])
+            message = self._own(self._message(cid, rest[1]))
             check_message(body, files, size=size)
             message.update(
                 {k: v for k, v in (body or {}).items() if k in ("content", "embeds", "components")}
@@ -503,148 +402,3 @@ class FakeDiscord(FakeApi[Call]):
             self.reactions.append((cid, int(rest[1]), rest[3]))
             return web.Response(status=204)
         return self._unknown(method, f"/channels/{'/'.join(parts)}")
-
-    def _pins(self, channel: dict[str, Any], method: str, rest: list[str]) -> web.Response:
-        """Message resource, "Pin Message" (``PUT /channels/{id}/messages/pins/{message}``, 204; at most
-        250 pins per channel, error 30003 — the fake allows 50: stricter) and "Get Channel Pins"
-        (``GET /channels/{id}/messages/pins``: ``{"items": [{"pinned_at", "message"}], "has_more"}``)."""
-        cid = int(channel["id"])
-        pinned = self.pins.setdefault(cid, [])
-        if method == "PUT" and len(rest) == 1:
-            self._message(cid, rest[0])
-            if int(rest[0]) not in pinned:
-                if len(pinned) >= 50:
-                    raise p.FakeError(400, 30003, "Maximum number of pins reached (50)")
-                pinned.append(int(rest[0]))
-            return web.Response(status=204)
-        if method == "GET" and not rest:
-            live = [mid for mid in pinned if mid in self.messages]
-            items = [{"pinned_at": p.NOW, "message": self.messages[mid]} for mid in reversed(live)]
-            return p.json_response({"items": items, "has_more": False})
-        return self._unknown(method, f"/channels/{cid}/messages/pins/{'/'.join(rest)}")
-
-    def _history(self, cid: int, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Message resource, "Get Channel Messages": ``before``/``after`` ids, ``limit`` 1-100 (50),
-        newest first; with ``after`` the ``limit`` messages right after that id (what paging forward
-        relies on), else the newest before ``before``. A DM channel holds the users' messages too."""
-        if cid not in self.channels:
-            raise p.FakeError(404, 10003, "Unknown Channel")
-        limit = int(query.get("limit", 50))
-        if not 1 <= limit <= 100:
-            raise p.FakeError(
-                400, 50035, "Invalid Form Body\nIn limit: int value should be between 1 and 100."
-            )
-        after, before = int(query.get("after", 0)), int(query.get("before", 2**64))
-        found = [m for m in [*self.posts(cid), *self.dms.written(cid)] if after < int(m["id"]) < before]
-        if "after" in query and "before" not in query:
-            return sorted(
-                sorted(found, key=lambda m: int(m["id"]))[:limit], key=lambda m: int(m["id"]), reverse=True
-            )
-        return sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit]
-
-    def _message(self, cid: int, mid: str) -> dict[str, Any]:
-        message = self.messages.get(int(mid))
-        if message is None or int(message["channel_id"]) != cid:
-            raise p.FakeError(404, 10008, "Unknown Message")
-        return message
-
-    @staticmethod
-    def _active(channel: dict[str, Any]) -> None:
-        if channel.get("thread_metadata", {}).get("archived"):
-            raise p.FakeError(400, 50083, "Thread is archived")
-
-    def _active_threads(self) -> int:
-        return sum(
-            1
-            for c in self.channels.values()
-            if "thread_metadata" in c and not c["thread_metadata"]["archived"]
-        )
-
-    def _room_for_a_thread(self) -> None:
-        if self._active_threads() >= self.active_thread_limit:
-            raise p.FakeError(400, 160006, "Maximum number of active threads reached")
-
-    def _unarchive_for_message(self, channel: dict[str, Any]) -> None:
-        meta = channel.get("thread_metadata")
-        if meta is None or not meta["archived"]:
-            return
-        if meta["locked"]:
-            raise p.FakeError(403, 160005, "Thread is locked")
-        self._room_for_a_thread()
-        meta["archived"] = False
-
-    def _edit_channel(self, channel: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        meta = channel.get("thread_metadata")
-        if meta is not None and "archived" in body:
-            if meta["archived"] and not body["archived"]:
-                self._room_for_a_thread()
-            meta["archived"] = bool(body["archived"])
-        elif meta is not None:
-            self._active(channel)  # other edits of an archived thread are refused
-        if "name" in body:
-            check_thread_name(body["name"])
-            channel["name"] = body["name"]
-        if "applied_tags" in body:
-            parent = self.channels.get(int(channel.get("parent_id") or 0), {})
-            channel["applied_tags"] = self._tags(parent, body["applied_tags"])
-        return channel
-
-    def _tags(self, forum: dict[str, Any], tags: Any) -> list[str]:
-        tags = [str(t) for t in tags or []]
-        known = {t["id"] for t in forum.get("available_tags", [])}
-        if len(tags) > TAGS_PER_POST or not set(tags) <= known:
-            raise p.FakeError(400, 50035, "Invalid Form Body\nIn applied_tags: unknown tag or more than 5")
-        if not tags and forum.get("flags", 0) & REQUIRE_TAG:
-            raise p.FakeError(400, 40067, "A tag is required to create a forum post in this channel")
-        return tags
-
-    def _post(
-        self, channel: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int
-    ) -> Any:
-        if channel["type"] == 15:
-            raise p.FakeError(400, 40058, "Cannot send a message in a forum channel")
-        self.dms.check_post(channel)
-        check_new_message(body, files, size=size)
-        cid = int(channel["id"])
-        nonce = body.get("nonce")
-        now = self.nonce_clock()
-        if nonce is not None and body.get("enforce_nonce"):
-            mid, when = self._nonces.get((cid, str(nonce)), (0, 0.0))
-            earlier = self.messages.get(mid)
-            if earlier is not None and now - when <= NONCE_SECONDS:
-                return earlier
-        self._unarchive_for_message(channel)
-        made = self._new_message(cid, body, files)
-        if nonce is not None:
-            self._nonces[(cid, str(nonce))] = (int(made["id"]), now)
-        return made
-
-    def _new_thread(
-        self, parent: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]], size: int
-    ) -> Any:
-        check_thread_name(body.get("name"))
-        if parent["type"] == 15:
-            body = {**body, "applied_tags": self._tags(parent, body.get("applied_tags"))}
-            check_new_message(body.get("message"), files, size=size)
-        self._room_for_a_thread()
-        tid = self.snowflake()
-        made = p.thread(tid, parent, body)
-        self.channels[tid] = made
-        if parent["type"] == 15:
-            return {**made, "message": self._new_message(tid, body.get("message", {}), files, message_id=tid)}
-        return made
-
-    def _new_message(
-        self,
-        cid: int,
-        body: dict[str, Any],
-        files: list[tuple[str, bytes]],
-        *,
-        webhook: bool = False,
-        message_id: int | None = None,
-    ) -> dict[str, Any]:
-        mid = message_id or self.snowflake()
-        made = p.message(mid, cid, body, [(n, d, self.snowflake()) for n, d in files], webhook=webhook)
-        if not webhook:
-            self.messages[mid] = made
-        return made

@@ -28,26 +28,20 @@ access tokens stop working the moment they expire.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
-import json
 import secrets
 import ssl
 import tempfile
 import time
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
 import jwt
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
+from testkit.email.keys import self_signed
 from testkit.workers import free_port
 
 MS_SCOPE_IMAP = "https://outlook.office.com/IMAP.AccessAsUser.All"
@@ -56,52 +50,6 @@ GOOGLE_SCOPE = "https://mail.google.com/"
 GRANT_DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 GRANT_JWT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_JWT_AUDIENCE = "https://oauth2.googleapis.com/token"  # "always", says Google's service-account doc
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate (and key) for 127.0.0.1, written to ``directory``."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "idp.crt", directory / "idp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def service_account_key(directory: Path, token_uri: str, email: str) -> tuple[Path, Any]:
-    """A Google service account key file (JSON, as the Cloud console downloads it) and its public key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    info = {
-        "type": "service_account",
-        "project_id": "threadline-test",
-        "private_key_id": secrets.token_hex(20),
-        "private_key": key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode(),
-        "client_email": email,
-        "client_id": "1234567890",
-        "token_uri": token_uri,
-    }
-    path = directory / "service-account.json"
-    path.write_text(json.dumps(info))
-    return path, key.public_key()
 
 
 def _client_credentials(request: web.Request, form: Any) -> tuple[str, str]:

@@ -20,8 +20,6 @@ every redelivery of them, were processed once.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections import Counter
@@ -34,9 +32,8 @@ import aiohttp
 
 from adapters.whatsapp import SIGNATURE_HEADER, sign_body
 from testkit.processes.webhooks import SECRET
-from testkit.slack.fake import BOT_USER, trigger_id
-from testkit.slack.fake import SECRET as SLACK_SECRET
-from testkit.slack.payloads import as_slack_sends
+from testkit.slack.payloads import as_slack_sends, event_callback, slash_fields
+from testkit.slack.signing import signed_headers
 from testkit.whatsapp.payloads import envelope, message
 
 __all__ = ["Meta", "Slack", "customer_text", "wamid"]
@@ -116,16 +113,6 @@ class Meta(_Sender):
             await asyncio.sleep(self.pause)
 
 
-def _signed(body: str, content_type: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SLACK_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
-
-
 @dataclass
 class Slack(_Sender):
     """Posts agents' thread messages (Events API, retried) and slash commands (typed again on failure)."""
@@ -145,22 +132,11 @@ class Slack(_Sender):
             "thread_ts": thread_ts,
             "channel_type": "channel",
         }
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event": event,
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-            }
-        )
+        body = json.dumps(event_callback(event, event_id=event_id))
         reason = ""
         for retry, wait in enumerate((0.0, *SLACK_RETRIES)):
             await asyncio.sleep(wait)
-            headers = _signed(body, "application/json")
+            headers = signed_headers(body, content_type="application/json")
             if retry:
                 headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": reason})
             self.attempts[event_id] += 1
@@ -173,23 +149,8 @@ class Slack(_Sender):
     async def command(self, http: aiohttp.ClientSession, text: str, tries: int = 4) -> None:
         """Alice types ``/inbox text``; when Slack shows it failed she types it again (``tries`` times)."""
         for _ in range(tries):
-            body = urlencode(
-                {
-                    "token": "legacy",
-                    "team_id": "T1",
-                    "team_domain": "acme",
-                    "channel_id": "C_SUPPORT",
-                    "channel_name": "support",
-                    "user_id": "UALICE",
-                    "user_name": "alice",
-                    "command": "/inbox",
-                    "text": as_slack_sends(text),
-                    "api_app_id": "A1",
-                    "response_url": self.response_url,
-                    "trigger_id": trigger_id(),
-                }
-            )
-            headers = _signed(body, "application/x-www-form-urlencoded")
+            body = urlencode(slash_fields(text, response_url=self.response_url))
+            headers = signed_headers(body, content_type="application/x-www-form-urlencoded")
             self.attempts[text] += 1
             if await self._attempt(http, "/slack/events", body.encode(), headers, SLACK_TIMEOUT) is None:
                 self.acked_commands[text] += 1

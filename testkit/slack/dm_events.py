@@ -10,14 +10,12 @@ The fake Slack is told of each message, as Slack then holds it.
 from __future__ import annotations
 
 import itertools
-import json
-import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from testkit.slack.fake import FakeSlack, signed_request
-from testkit.slack.payloads import BOT_USER, as_slack_sends
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import as_slack_sends, event_request
 
 __all__ = ["dm_message"]
 
@@ -45,14 +43,4 @@ def dm_message(
     if files:
         event.update(subtype="file_share", files=files, upload=False)
     fake.receive(event)
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": event_id or f"EvDm{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return signed_request(json.dumps(body), content_type="application/json"), event
+    return event_request(event, event_id=event_id), event

@@ -9,31 +9,12 @@
 
 from __future__ import annotations
 
-import itertools
-import json
 import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from testkit.slack.fake import signed_request
-from testkit.slack.payloads import BOT_USER, as_slack_sends
-
-_ids = itertools.count(1)
-
-
-def _callback(event: dict[str, Any]) -> AsyncBoltRequest:
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": f"EvEdit{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return signed_request(json.dumps(body), content_type="application/json")
+from testkit.slack.payloads import as_slack_sends, event_request
 
 
 def _message(text: str, user: str, ts: str, thread_ts: str | None) -> dict[str, Any]:
@@ -54,7 +35,7 @@ def message_changed(
     """``user`` edited their message ``ts`` (a reply when ``thread_ts`` is given): ``before`` → ``after``."""
     edited_at = f"{time.time():.6f}"
     now = {**_message(after, user, ts, thread_ts), "edited": {"user": user, "ts": edited_at}}
-    return _callback(
+    return event_request(
         {
             "type": "message",
             "subtype": "message_changed",
@@ -74,7 +55,7 @@ def message_deleted(
 ) -> AsyncBoltRequest:
     """The thread reply ``ts`` (it said ``before``) was deleted."""
     deleted_at = f"{time.time():.6f}"
-    return _callback(
+    return event_request(
         {
             "type": "message",
             "subtype": "message_deleted",

@@ -1,65 +1,55 @@
-"""A fake Slack Web API on 127.0.0.1 (port 0) and helpers that build inbound requests as Slack signs them.
+"""A fake Slack Web API on 127.0.0.1 (port 0): ``FakeSlack``. The bench uses it too.
 
 ``FakeSlack`` records every call, keeps posted messages per channel, and can be told
 to fail: ``fail(method, error, times=, status=, retry_after=)`` queues failures
 (429 + Retry-After, ``ratelimited``, ``channel_not_found``, ``message_not_found`` …),
 ``rate_limit(per_second, burst)`` enforces a per-channel limit on ``chat.postMessage``
-like Slack's. The bench uses it too.
+like Slack's.
 
 It is strict the way Slack is (see ``testkit/slack/rules.py`` for the documented limits): messages
 over Block Kit's limits are refused with Slack's error codes, a method the fake does not implement
-answers ``unknown_method`` (as slack.com/api does for a misspelt method), a ``trigger_id`` works once
-and only within 3 seconds of the interaction (https://docs.slack.dev/interactivity/handling-user-interaction:
-"trigger_id ... expires in 3 seconds"; views.open errors ``expired_trigger_id``, ``exchanged_trigger_id``),
-and on a free workspace ``usergroups.users.list`` answers ``paid_teams_only``
-(https://docs.slack.dev/reference/methods/usergroups.users.list).
+answers ``unknown_method`` (as slack.com/api does for a misspelt method). Users, channels and DMs
+are ``testkit/slack/workspace.py``, views and triggers ``testkit/slack/views.py``, files
+``testkit/slack/files.py``, Socket Mode (``apps.connections.open`` and the websocket)
+``testkit/slack/socket_mode.py``; requests as Slack signs them are ``testkit/slack/signing.py``.
 
 Every Web API method needs the bot token (``token``; ``apps.connections.open`` the app token):
 another one answers ``invalid_auth`` (https://docs.slack.dev/authentication/tokens). ``auth.test``
 answers the granted ``scopes`` in the ``x-oauth-scopes`` header, as Slack does for any Web API call
 made with an OAuth token (https://docs.slack.dev/reference/methods/auth.test, "Response headers").
-``conversations.info`` answers ``channel_not_found`` for a channel it does not know and
-``is_member`` for one it does (https://docs.slack.dev/reference/methods/conversations.info).
 A channel it knows with the bot not a member refuses ``chat.postMessage`` with ``not_in_channel``
-("Cannot post user messages to a channel they are not in", https://docs.slack.dev/reference/methods/chat.postMessage,
-"Errors"); ``invite``/``kick`` change membership as ``/invite`` and ``/remove`` would.
-``team.info`` names the workspace and the Slack Connect organisations in ``teams`` (``team_not_found``
-for another, ``missing_scope`` without ``team:read``; https://docs.slack.dev/reference/methods/team.info).
-``views.publish`` takes a Home tab view only (``type`` ``home``, at most 100 blocks, the blocks' own
-limits) for a user of the workspace, and keeps the last one per user in ``homes``
-(https://docs.slack.dev/reference/methods/views.publish). Reaction events are built from the messages it
-holds by ``testkit.slack.payloads.reaction_event`` (https://api.slack.com/events/reaction_added).
-Message ``metadata`` is validated and returned by ``conversations.replies`` / ``conversations.history``
-only with ``include_all_metadata``, as Slack documents (``testkit/slack/history.py``).
-Socket Mode (``apps.connections.open`` and the websocket) is ``testkit/slack/socket_mode.py``.
+("Cannot post user messages to a channel they are not in",
+https://docs.slack.dev/reference/methods/chat.postMessage, "Errors").
+Reaction events are built from the messages it holds by ``testkit.slack.payloads.reaction_event``
+(https://api.slack.com/events/reaction_added). Message ``metadata`` is validated and returned by
+``conversations.replies`` / ``conversations.history`` only with ``include_all_metadata``, as Slack
+documents (``testkit/slack/history.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from testkit.fake_api import FakeApi
+from testkit.slack.files import Files
 from testkit.slack.history import history, metadata_error, replies
-from testkit.slack.rules import MAX_TEXT, blocks_error, home_view_error, length, view_error
+from testkit.slack.rules import MAX_TEXT, blocks_error, length
 from testkit.slack.socket_mode import SocketHub
+from testkit.slack.views import TRIGGER_SECONDS, Views
+from testkit.slack.workspace import Workspace
 
-__all__ = ["Call", "Failure", "FakeSlack", "signed_request", "trigger_id"]
+__all__ = ["BOT_USER", "MANIFEST_SCOPES", "TOKEN", "Call", "Failure", "FakeSlack"]
 
-SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
 #: the bot scopes of docs/slack-manifest.yaml, which a fresh install of the app is granted
 MANIFEST_SCOPES = (
@@ -69,13 +59,6 @@ MANIFEST_SCOPES = (
 )
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
-TRIGGER_SECONDS = 3.0
-_triggers = itertools.count(1)
-
-
-def trigger_id(issued: float | None = None) -> str:
-    """A ``trigger_id`` as Slack puts into an interaction payload; it carries the moment it was issued."""
-    return f"{next(_triggers)}.{time.time() if issued is None else issued:.3f}.fake"
 
 
 def _message_error(args: dict[str, Any]) -> tuple[str, str] | None:
@@ -105,7 +88,7 @@ class Failure:
 
 
 @dataclass
-class FakeSlack(FakeApi[Call]):
+class FakeSlack(Workspace, Views, Files, FakeApi[Call]):
     """The fake server's state; ``url`` is the base URL to give ``AsyncWebClient``."""
 
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
@@ -159,58 +142,6 @@ class FakeSlack(FakeApi[Call]):
         self.limit = (per_second, burst)
         self.limit_retry_after = retry_after
         self.limit_seconds = seconds
-
-    def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> None:
-        """Make ``users.info`` know a user."""
-        self.users[user_id] = {
-            "id": user_id,
-            "name": name.lower(),
-            "is_bot": is_bot,
-            "profile": {"display_name": name, "real_name": name, "email": email},
-        }
-
-    def add_channel(self, channel_id: str, name: str, *, member: bool = True) -> None:
-        """Make ``conversations.info`` know a public channel, with the bot in it or not."""
-        self.channels[channel_id] = {
-            "id": channel_id,
-            "name": name,
-            "is_channel": True,
-            "is_private": False,
-            "is_archived": False,
-            "is_member": member,
-        }
-
-    def open_im(self, user: str) -> str:
-        """The app's DM channel with ``user`` (opened the first time they write to the app)."""
-        channel = next((c for c, u in self.ims.items() if u == user), f"D{user.removeprefix('U')}")
-        self.ims[channel] = user
-        return channel
-
-    def close_im(self, channel: str) -> None:
-        """The DM is gone (its member was deactivated): Slack knows no such channel any more."""
-        self.ims.pop(channel, None)
-
-    def invite(self, channel_id: str) -> None:
-        """The bot is invited into a known channel (``/invite @Threadline``)."""
-        self.channels[channel_id]["is_member"] = True
-
-    def kick(self, channel_id: str) -> None:
-        """The bot is removed from a known channel (``/remove @Threadline``)."""
-        self.channels[channel_id]["is_member"] = False
-
-    def add_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
-        """A file a user shared in Slack, as a message event's ``files`` lists it."""
-        file_id = f"F{next(self._ts):06d}"
-        self.shared[file_id] = data
-        return {
-            "id": file_id,
-            "name": name,
-            "title": name,
-            "mimetype": mimetype,
-            "size": len(data),
-            "url_private": f"{self.root}/files/{file_id}/{name}",
-            "url_private_download": f"{self.root}/files/{file_id}/{name}",
-        }
 
     def called(self, method: str) -> list[Call]:
         """The recorded calls of one method."""
@@ -316,12 +247,7 @@ class FakeSlack(FakeApi[Call]):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return web.json_response(handler(args), headers={"x-oauth-scopes": self.scopes})
-        if method in ("views.open", "views.update") and (why := view_error(args.get("view"))):
-            self.refuse(method, "invalid_arguments", why)
-            return web.json_response({"ok": False, "error": "invalid_arguments"})
-        if method == "views.publish" and (
-            why := home_view_error(args.get("view")) or self._publish_error(args)
-        ):
+        if why := self.view_refusal(method, args):
             self.refuse(method, "invalid_arguments", why)
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
@@ -350,23 +276,6 @@ class FakeSlack(FakeApi[Call]):
             "bot_id": BOT_ID,
         }
 
-    def _team_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        """``team.info`` (https://docs.slack.dev/reference/methods/team.info): the bot scope ``team:read``;
-        ``team`` names the team, omitted the app's own; an unknown one is ``team_not_found``. A missing
-        scope answers ``missing_scope`` with ``needed`` and ``provided``, as every method does
-        (https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/type-aliases/TeamInfoResponse)."""
-        if "team:read" not in self.scopes.split(","):
-            self.refuse("team.info", "missing_scope", "team.info needs the bot scope team:read")
-            return {"ok": False, "error": "missing_scope", "needed": "team:read", "provided": self.scopes}
-        team = self.teams.get(str(args.get("team") or "T1"))
-        if team is None:
-            return {"ok": False, "error": "team_not_found"}
-        return {"ok": True, "team": team}
-
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(str(args.get("channel")))
-        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
-
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
         if channel.startswith("CMISSING") or self._unknown_im(channel):
@@ -387,64 +296,31 @@ class FakeSlack(FakeApi[Call]):
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         return history(self.messages, args)
 
+    def _someone_elses(self, ts: str) -> bool:
+        """A message a user wrote (the fake was told of it): a bot token may not edit or delete it
+        (``cant_update_message``, https://docs.slack.dev/reference/methods/chat.update, "Errors";
+        ``cant_delete_message``, https://docs.slack.dev/reference/methods/chat.delete, "Errors")."""
+        return self.messages[ts].get("user") not in (None, BOT_USER)
+
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("ts"))
         if ts not in self.messages:
             return {"ok": False, "error": "message_not_found"}
+        if self._someone_elses(ts):
+            return {"ok": False, "error": "cant_update_message"}
         self.messages[ts].update({k: v for k, v in args.items() if k in ("text", "blocks")})
         return {"ok": True, "channel": args.get("channel"), "ts": ts}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        if self.messages.pop(str(args.get("ts")), None) is None:
+        ts = str(args.get("ts"))
+        if ts in self.messages and self._someone_elses(ts):
+            return {"ok": False, "error": "cant_delete_message"}
+        if self.messages.pop(ts, None) is None:
             return {"ok": False, "error": "message_not_found"}
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
 
     def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": "1700000000.999999"}
-
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(str(args.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
-
-    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        if not self.paid_workspace:
-            return {"ok": False, "error": "paid_teams_only"}
-        return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
-
-    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "members": self.members.get(str(args.get("channel")), []),
-            "response_metadata": {"next_cursor": ""},
-        }
-
-    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        trigger = str(args.get("trigger_id") or "")
-        parts = trigger.split(".")
-        try:
-            issued = float(".".join(parts[1:3]))
-        except ValueError:
-            return {"ok": False, "error": "invalid_trigger_id"}
-        if trigger in self.used_triggers:
-            return {"ok": False, "error": "exchanged_trigger_id"}
-        if time.time() - issued > self.trigger_seconds:
-            return {"ok": False, "error": "expired_trigger_id"}
-        self.used_triggers.add(trigger)
-        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
-
-    def _publish_error(self, args: dict[str, Any]) -> str | None:
-        """views.publish needs the ``user_id`` of a workspace user (reference/methods/views.publish)."""
-        return (
-            None if str(args.get("user_id") or "") in self.users else "user_id is not a user of the workspace"
-        )
-
-    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = args.get("view") or {}
-        self.homes[str(args["user_id"])] = view
-        return {"ok": True, "view": {"id": f"VH{args['user_id']}", "team_id": "T1", **view}}
-
-    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": args.get("view_id"), **(args.get("view") or {})}}
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("message_ts"))
@@ -460,42 +336,6 @@ class FakeSlack(FakeApi[Call]):
     def permalink(channel: str, ts: str) -> str:
         """The permalink Slack answers for a message (it names the workspace)."""
         return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        file_id = f"F{next(self._ts):06d}"
-        return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
-
-    def _unknown_im(self, channel: str) -> bool:
-        """A DM channel id (``D…``) the app has no DM of: ``channel_not_found``, as Slack answers a
-        channel the token cannot see (https://docs.slack.dev/reference/methods/chat.postMessage#errors)."""
-        return channel.startswith("D") and channel not in self.ims
-
-    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        if self._unknown_im(str(args.get("channel_id") or "")):
-            return {"ok": False, "error": "channel_not_found"}
-        for f in args.get("files") or []:
-            self.files[f["id"]] = {
-                "id": f["id"],
-                "title": f.get("title"),
-                "channel": args.get("channel_id"),
-                "thread_ts": args.get("thread_ts"),
-            }
-        return {
-            "ok": True,
-            "files": [{"id": f["id"], "title": f.get("title")} for f in args.get("files") or []],
-        }
-
-    def _files_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        if self.files.pop(str(args.get("file")), None) is None:
-            return {"ok": False, "error": "file_not_found"}
-        return {"ok": True}
-
-    async def _download(self, request: web.Request) -> web.Response:
-        """A shared file for the bot token; anyone else gets Slack's sign-in page, with 200."""
-        data = self.shared.get(request.match_info["file_id"])
-        if request.headers.get("Authorization") != "Bearer xoxb-test" or data is None:
-            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
-        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
@@ -523,27 +363,3 @@ class FakeSlack(FakeApi[Call]):
         body = await request.json()
         self.responses.append(body)
         return web.Response(text="ok")
-
-
-def signed_request(
-    body: str,
-    *,
-    content_type: str,
-    secret: str = SECRET,
-    timestamp: int | None = None,
-    signature: str | None = None,
-) -> AsyncBoltRequest:
-    """An inbound request as Slack sends it, with ``X-Slack-Signature`` over ``v0:ts:body``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers: dict[str, str | Sequence[str]] = {
-        "content-type": content_type,
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": signature or f"v0={digest}",
-    }
-    return AsyncBoltRequest(body=body, headers=headers)
-
-
-def form(fields: dict[str, Any]) -> str:
-    """A form-encoded body."""
-    return urlencode(fields)

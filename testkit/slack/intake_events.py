@@ -10,14 +10,12 @@ Slack is told of each message, as Slack then holds it (a reply can thread on it)
 from __future__ import annotations
 
 import itertools
-import json
-import time
 from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from testkit.slack.fake import FakeSlack, signed_request
-from testkit.slack.payloads import BOT_USER, as_slack_sends
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import as_slack_sends, event_request
 
 HELP = "C_HELP"
 _ids = itertools.count(1)
@@ -54,14 +52,4 @@ def customer_message(
     if files:  # a file shared with the message: subtype file_share, as Slack sends it
         event.update(subtype="file_share", files=files, upload=False)
     fake.receive(event)
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": f"EvIntake{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return signed_request(json.dumps(body), content_type="application/json"), ts
+    return event_request(event), ts

@@ -17,12 +17,15 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from testkit.slack.fake import BOT_USER, form, signed_request, trigger_id
+from testkit.slack.fake import BOT_USER
+from testkit.slack.signing import form, signed_request, trigger_id
 
 __all__ = [
     "app_home_opened",
     "as_slack_sends",
     "block_action",
+    "event_callback",
+    "event_request",
     "home_action",
     "label_options",
     "message_event",
@@ -30,6 +33,7 @@ __all__ = [
     "reaction_event",
     "shortcut",
     "slash",
+    "slash_fields",
     "view_submission",
 ]
 
@@ -54,6 +58,72 @@ def as_slack_sends(typed: str) -> str:
     return "".join(out)
 
 
+def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    """``event`` in the Events API wrapper Slack posts it in (``type`` ``event_callback``).
+
+    The wrapper of https://docs.slack.dev/reference/objects/event-object (required: ``token``,
+    ``team_id``, ``api_app_id``, ``event``, ``type``, ``event_id``, ``event_time``, per
+    https://api.slack.com/types/event) with ``authorizations`` (one installation the event is
+    visible to: the bot), ``is_ext_shared_channel`` and ``event_context``, as Slack sends them now
+    (https://docs.slack.dev/reference/methods/apps.event.authorizations.list). ``event_id`` is unique
+    per delivery unless given (a retry of one delivery repeats it).
+    """
+    number = next(_ids)
+    return {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{number:08d}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": "T1",
+                "user_id": BOT_USER,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": "user_team" in event,
+        "event_context": f"4-ctx{number:08d}",
+    }
+
+
+def event_request(event: dict[str, Any], *, event_id: str | None = None) -> AsyncBoltRequest:
+    """A signed Events API request (JSON) of ``event_callback(event)``, as Slack posts it in HTTP mode."""
+    body = event_callback(event, event_id=event_id)
+    return signed_request(json.dumps(body), content_type="application/json")
+
+
+def slash_fields(
+    text: str,
+    *,
+    user: str = "UALICE",
+    channel: str = "C_SUPPORT",
+    channel_name: str = "support",
+    response_url: str = "",
+    command: str = "/inbox",
+) -> dict[str, str]:
+    """The form fields of a slash command as Slack posts them
+    (https://docs.slack.dev/interactivity/implementing-slash-commands), ``text`` in wire form."""
+    return {
+        "token": "legacy",
+        "team_id": "T1",
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": channel_name,
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": as_slack_sends(text),
+        "api_app_id": "A1",
+        "response_url": response_url,
+        "trigger_id": trigger_id(),
+    }
+
+
 def slash(
     text: str,
     *,
@@ -62,26 +132,9 @@ def slash(
     response_url: str = "",
     command: str = "/inbox",
 ) -> AsyncBoltRequest:
-    """A slash command request (form-encoded)."""
-    return signed_request(
-        form(
-            {
-                "token": "legacy",
-                "team_id": "T1",
-                "team_domain": "acme",
-                "channel_id": channel,
-                "channel_name": "support",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": as_slack_sends(text),
-                "api_app_id": "A1",
-                "response_url": response_url,
-                "trigger_id": trigger_id(),
-            }
-        ),
-        content_type=FORM,
-    )
+    """A slash command request (form-encoded) of ``slash_fields``."""
+    fields = slash_fields(text, user=user, channel=channel, response_url=response_url, command=command)
+    return signed_request(form(fields), content_type=FORM)
 
 
 def message_event(
@@ -114,17 +167,7 @@ def message_event(
         event["subtype"] = subtype
     if files:
         event.update(subtype=subtype or "file_share", files=files, upload=False)
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": event_id or f"Ev{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return signed_request(json.dumps(body), content_type="application/json")
+    return event_request(event, event_id=event_id)
 
 
 def _interactive(payload: dict[str, Any]) -> AsyncBoltRequest:
@@ -256,17 +299,7 @@ def reaction_body(
         "item": {"type": "message", "channel": message["channel"], "ts": message["ts"]},
         "event_ts": f"{time.time():.6f}",
     }
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": event_id or f"Ev{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return body
+    return event_callback(event, event_id=event_id)
 
 
 def app_home_opened(user: str = "UALICE", *, tab: str = "home") -> AsyncBoltRequest:
@@ -280,17 +313,7 @@ def app_home_opened(user: str = "UALICE", *, tab: str = "home") -> AsyncBoltRequ
         "tab": tab,
         "event_ts": f"{time.time():.6f}",
     }
-    body = {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event": event,
-        "event_id": f"Ev{next(_ids):08d}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
-    }
-    return signed_request(json.dumps(body), content_type="application/json")
+    return event_request(event)
 
 
 def home_action(view: dict[str, Any], action_id: str, *, user: str = "UALICE") -> AsyncBoltRequest:

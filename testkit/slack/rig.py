@@ -9,12 +9,15 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy import select
 
 from adapters.slack import SlackAdapter
 from bot.ports.inbound import InboundMessage
+from storage.models import Message
 from testkit.rig import Rig
 from testkit.settings import SettingsBuilder
 from testkit.slack.fake import FakeSlack
+from testkit.slack.signing import SECRET
 
 CHANNEL = "C_SUPPORT"
 _MESSAGE_IDS = itertools.count(1)
@@ -25,7 +28,7 @@ def slack_surface(api_url: str, *, mode: str = "http") -> dict[str, Any]:
     refused call, and a pace that never holds a test back."""
     return {
         "bot_token": "xoxb-test",
-        "signing_secret": "test-signing-secret",
+        "signing_secret": SECRET,
         "mode": mode,
         "api_base_url": api_url,
         "rate_limit_retries": 0,
@@ -98,6 +101,18 @@ class SlackRig(Rig):
         )
         assert result.conversation_number is not None
         return result.conversation_number
+
+    async def new_card(self) -> tuple[int, dict[str, Any]]:
+        """Ann's email about a late order arrives and is mirrored: its number and its card."""
+        number = await self.email("Please help, my order 1881 is late.")
+        await self.settle()
+        return number, self.card()
+
+    async def notes(self) -> list[str]:
+        """The text of every internal note stored, in id order."""
+        async with self.app.store.transaction() as uow:
+            found = select(Message).where(Message.kind == "note").order_by(Message.id)
+            return [m.text for m in (await uow.session.execute(found)).scalars().all()]
 
     def card(self, index: int = -1) -> dict[str, Any]:
         """A card (root message) in the support channel, as the fake holds it now."""

@@ -2,13 +2,7 @@
 
 It refuses what Meta documents it refuses, and is stricter where the documents are vague:
 
-- media types and sizes per message type ("Supported media types",
-  https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types):
-  image jpeg/png 5 MB; video mp4/3gpp 16 MB; audio aac/amr/mpeg/mp4/ogg 16 MB; the listed
-  document types 100 MB; sticker webp 100 KB static, 500 KB animated. Anything else: error 131053.
-- template parameter counts must match the approved template: error 132000; an unknown
-  template: error 132001 ("Error codes",
-  https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+- media types and sizes, template parameters, and Meta's error bodies: ``testkit.whatsapp.rules``.
 - a recipient is either ``to`` (the phone number, digits only here) or ``recipient`` (a
   business-scoped user id such as ``US.13491208655302741918``); ``to`` wins when both are
   given ("Business-scoped user IDs",
@@ -22,6 +16,8 @@ It refuses what Meta documents it refuses, and is stricter where the documents a
   ``whatsapp_business_api_data``; "Set up webhooks",
   https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks): one when
   ``subscribed``, none otherwise; another WABA id answers error 100.
+- a message needs ``messaging_product`` ``"whatsapp"`` and a text ``body`` of 1 to 4,096 characters
+  ("Messages", https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages); else error 100.
 - with ``now`` set, a free-form message to someone who has not written in the last 24 hours (by
   the ``timestamp`` of their messages in the webhooks the fake has seen) is refused: 131047.
 """
@@ -39,172 +35,16 @@ from typing import Any
 from aiohttp import web
 
 from testkit.fake_api import FakeApi
+from testkit.whatsapp.rules import ANIMATED_STICKER_BYTES, ERRORS, MEDIA_LIMITS, template_error
 
 TOKEN = "test-token"
 PHONE_NUMBER_ID = "1055"
 SECOND_NUMBER_ID = "2077"
 VERSION = "v26.0"
 WABA_ID = "3300"
-
-_MB = 1024 * 1024
-#: message type -> (accepted MIME types, largest size in bytes)
-MEDIA_LIMITS: dict[str, tuple[frozenset[str], int]] = {
-    "image": (frozenset({"image/jpeg", "image/png"}), 5 * _MB),
-    "video": (frozenset({"video/mp4", "video/3gpp"}), 16 * _MB),
-    "audio": (frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}), 16 * _MB),
-    "document": (
-        frozenset(
-            {
-                "text/plain",
-                "application/pdf",
-                "application/vnd.ms-excel",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "application/msword",
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "application/vnd.ms-powerpoint",
-                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            }
-        ),
-        100 * _MB,
-    ),
-    "sticker": (frozenset({"image/webp"}), 100 * 1024),
-}
-ANIMATED_STICKER_BYTES = 500 * 1024
 _PHONE = re.compile(r"^[1-9]\d{6,14}$")
 _BSUID = re.compile(r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")
 _WINDOW = timedelta(hours=24)
-
-#: Meta's documented error bodies, by code: (HTTP status, error object)
-ERRORS: dict[int, tuple[int, dict[str, Any]]] = {
-    2: (503, {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}),
-    131047: (
-        400,
-        {
-            "message": "(#131047) Re-engagement message",
-            "type": "OAuthException",
-            "code": 131047,
-            "error_data": {
-                "messaging_product": "whatsapp",
-                "details": "Message failed to send because more "
-                "than 24 hours have passed since the customer last replied to this number.",
-            },
-        },
-    ),
-    131056: (
-        400,
-        {
-            "message": "(#131056) (Business Account, Consumer Account) pair rate limit hit",
-            "type": "OAuthException",
-            "code": 131056,
-        },
-    ),
-    130429: (
-        400,
-        {
-            "message": "(#130429) Rate limit hit",
-            "type": "OAuthException",
-            "code": 130429,
-            "error_data": {
-                "messaging_product": "whatsapp",
-                "details": "Cloud API message throughput has been reached.",
-            },
-        },
-    ),
-    100: (400, {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}),
-    131053: (
-        400,
-        {
-            "message": "(#131053) Media upload error",
-            "type": "OAuthException",
-            "code": 131053,
-            "error_data": {"messaging_product": "whatsapp", "details": "Unsupported media type or size."},
-        },
-    ),
-    132000: (
-        400,
-        {
-            "message": "(#132000) Number of parameters does not match the expected number of params",
-            "type": "OAuthException",
-            "code": 132000,
-        },
-    ),
-    132001: (
-        404,
-        {
-            "message": "(#132001) Template name does not exist in the translation",
-            "type": "OAuthException",
-            "code": 132001,
-        },
-    ),
-    190: (
-        401,
-        {
-            "message": "Error validating access token: Session has expired",
-            "type": "OAuthException",
-            "code": 190,
-            "error_subcode": 463,
-        },
-    ),
-}
-
-
-@dataclass(frozen=True)
-class ApprovedTemplate:
-    """A template as approved in WhatsApp Manager: its language and the parameters each component takes.
-
-    ``body`` is a count of positional parameters or a tuple of names (named parameters);
-    ``header`` the header parameter's type (``text``, ``image`` …) or None; ``buttons`` the
-    sub-type of each button that takes a parameter, by index.
-    """
-
-    language: str
-    body: int | tuple[str, ...] = 0
-    header: str | None = None
-    buttons: tuple[str, ...] = ()
-
-
-#: the templates the fake business has approved
-APPROVED: dict[str, ApprovedTemplate] = {
-    "order_update": ApprovedTemplate("en_US", body=2),
-    "follow_up": ApprovedTemplate("nl"),
-    "delivery_slot": ApprovedTemplate(
-        "en_US", body=("first_name", "slot"), header="image", buttons=("quick_reply", "url")
-    ),
-}
-
-
-def _template_error(template: dict[str, Any]) -> int | None:
-    """The error code Meta answers for a template send that does not fit the approved template."""
-    approved = APPROVED.get(str(template.get("name")))
-    if approved is None or template.get("language", {}).get("code") != approved.language:
-        return 132001
-    header: list[dict[str, Any]] = []
-    body: list[dict[str, Any]] = []
-    buttons: dict[int, dict[str, Any]] = {}
-    for component in template.get("components", []):
-        kind, parameters = component.get("type"), component.get("parameters", [])
-        if kind == "header":
-            header = parameters
-        elif kind == "body":
-            body = parameters
-        elif kind == "button":
-            buttons[int(component["index"])] = component
-        else:
-            return 100
-    if [p.get("type") for p in header] != ([approved.header] if approved.header else []):
-        return 132000
-    if isinstance(approved.body, tuple):
-        names = tuple(p.get("parameter_name") for p in body)
-        if names != approved.body or not all(p.get("type") == "text" and p.get("text") for p in body):
-            return 132000
-    elif len(body) != approved.body or any("parameter_name" in p for p in body):
-        return 132000
-    if sorted(buttons) != list(range(len(approved.buttons))) or any(
-        buttons[i].get("sub_type") != sub or len(buttons[i].get("parameters", [])) != 1
-        for i, sub in enumerate(approved.buttons)
-    ):
-        return 132000
-    return None
 
 
 @dataclass(frozen=True)
@@ -275,6 +115,8 @@ class FakeGraph(FakeApi[Call]):
 
     def _refusal(self, number: str, body: dict[str, Any]) -> int | None:
         """The error code Meta answers for this message body, or None when it is sent."""
+        if body.get("messaging_product") != "whatsapp":  # required, "whatsapp" (Messages reference)
+            return 100
         to, recipient = body.get("to"), body.get("recipient")
         if to is not None:
             if not _PHONE.match(str(to)):
@@ -283,7 +125,7 @@ class FakeGraph(FakeApi[Call]):
             return 100
         kind = body.get("type")
         if kind == "template":
-            return _template_error(body.get("template", {}))
+            return template_error(body.get("template", {}))
         if kind == "text" and not 0 < len(body.get("text", {}).get("body", "")) <= 4096:
             return 100
         if kind in MEDIA_LIMITS:
@@ -406,7 +248,7 @@ class FakeGraph(FakeApi[Call]):
 
     async def start(self) -> None:
         """Serve the Graph API on 127.0.0.1, a free port (``url``)."""
-        app = web.Application(client_max_size=101 * _MB)  # documents up to 100 MB
+        app = web.Application(client_max_size=101 * 1024 * 1024)  # documents up to 100 MB
         app.router.add_post(f"/{VERSION}/{{number}}/messages", self.messages)
         app.router.add_post(f"/{VERSION}/{{number}}/media", self.upload)
         app.router.add_get("/download/{media_id}", self.download)

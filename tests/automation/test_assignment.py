@@ -10,7 +10,8 @@ from bot.automation import assign_team, pick
 from bot.automation.batch import RuleBatch
 from bot.clock import ManualClock
 from bot.settings.rules import TeamSettings
-from tests.automation.support import automation_app, automation_settings
+from testkit.app import started_app
+from testkit.automation import automation_settings
 
 MEMBERS = ["alice", "bob", "carol", "dan", "erin"]
 
@@ -72,7 +73,7 @@ def test_nobody_available() -> None:
 async def test_turns_are_stored_and_caps_read_from_the_database(tmp_path: Path, clock: ManualClock) -> None:
     extra = '\n[teams.small]\nmembers = ["alice", "bob"]\nmax_open_per_agent = 2\n'
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra)
-    app = await automation_app(settings, clock)
+    app = await started_app(settings, clock)
     try:
         from testkit.inbound import email_in
 

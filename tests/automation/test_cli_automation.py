@@ -10,9 +10,9 @@ import pytest
 
 from bot.clock import ManualClock
 from testkit.app import started_app
+from testkit.automation import AUTOMATION
 from testkit.inbound import email_in
 from testkit.settings import base_settings, make_settings
-from tests.automation.support import AUTOMATION
 from threadline.app import Threadline
 from threadline.cli import main
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import ManualClock
+from testkit.app import started_app
+from testkit.automation import automation_settings, sent_mail
 from testkit.inbound import email_in
-from tests.automation.support import automation_app, automation_settings, sent_mail
 from threadline.app import Threadline
 
 
@@ -40,7 +41,7 @@ async def test_window_is_configurable_and_can_be_off(tmp_path: Path, clock: Manu
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", extra)
     inboxes = dict(settings.inboxes)
     inboxes["support"] = inboxes["support"].model_copy(update={"collision_window": "0m"})
-    app = await automation_app(settings.model_copy(update={"inboxes": inboxes}), clock)
+    app = await started_app(settings.model_copy(update={"inboxes": inboxes}), clock)
     try:
         assert app.local is not None
         result = await app.ingestor.ingest(email_in(when=clock.now()))

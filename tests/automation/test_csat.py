@@ -15,8 +15,9 @@ from adapters.email import parse_email
 from bot.automation.csat import parse_rating
 from bot.clock import ManualClock
 from bot.reports.report import build_report, render
+from testkit.app import started_app
+from testkit.automation import automation_settings, body_of, sent_mail
 from testkit.inbound import email_in, whatsapp_in
-from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from threadline.app import Threadline
 
 CSAT = """
@@ -32,7 +33,7 @@ question = "How did we do? Reply 1-5."
 @pytest.fixture
 async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", CSAT)
-    application = await automation_app(settings, clock)
+    application = await started_app(settings, clock)
     yield application
     await application.stop()
 
@@ -153,7 +154,7 @@ async def test_no_survey_without_a_customer_message_or_when_not_configured(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out")
-    app = await automation_app(settings, clock)
+    app = await started_app(settings, clock)
     try:
         assert app.local is not None
         result = await app.ingestor.ingest(email_in(when=clock.now()))

@@ -10,8 +10,9 @@ import pytest
 from adapters.local import LocalThread
 from bot.clock import ManualClock
 from bot.ports.inbound import AutoKind
+from testkit.app import started_app
+from testkit.automation import automation_settings, body_of, sent_mail
 from testkit.inbound import email_in
-from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from threadline.app import Threadline
 
 RULES = """
@@ -67,7 +68,7 @@ add_labels = ["lead"]
 @pytest.fixture
 async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", RULES)
-    application = await automation_app(settings, clock)
+    application = await started_app(settings, clock)
     yield application
     await application.stop()
 

@@ -10,8 +10,8 @@ import pytest
 from bot.automation import evaluate, explain
 from bot.config import ConfigError
 from bot.settings.rules import RuleSettings
+from testkit.automation import automation_settings
 from testkit.inbound import email_in, whatsapp_in
-from tests.automation.support import automation_settings
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

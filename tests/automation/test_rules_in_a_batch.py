@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from bot.clock import ManualClock
+from testkit.app import started_app
+from testkit.automation import automation_settings, sent_mail
 from testkit.inbound import email_in
-from tests.automation.support import automation_app, automation_settings, sent_mail
 from threadline.app import Threadline
 
 RULES = """
@@ -44,7 +45,7 @@ auto_reply = "ack"
 @pytest.fixture
 async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", RULES)
-    application = await automation_app(settings, clock)
+    application = await started_app(settings, clock)
     yield application
     await application.stop()
 

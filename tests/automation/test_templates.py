@@ -11,8 +11,9 @@ import pytest
 
 from bot.automation.templates import render_body
 from bot.clock import ManualClock
+from testkit.app import started_app
+from testkit.automation import automation_settings, body_of, sent_mail
 from testkit.inbound import email_in, whatsapp_in
-from tests.automation.support import automation_app, automation_settings, body_of, sent_mail
 from threadline.app import Threadline
 
 WHATSAPP_TEMPLATES = """
@@ -39,7 +40,7 @@ def test_render_fills_and_flags() -> None:
 @pytest.fixture
 async def app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Threadline]:
     settings = automation_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out", WHATSAPP_TEMPLATES)
-    application = await automation_app(settings, clock)
+    application = await started_app(settings, clock)
     yield application
     await application.stop()
 

@@ -198,3 +198,16 @@ async def test_archived_and_locked_threads_and_the_active_thread_cap(harness: Di
     with pytest.raises(discord.HTTPException) as err:
         await parent.create_thread(name="t2", type=discord.ChannelType.public_thread)
     assert err.value.code == 160006
+
+
+async def test_only_the_bots_own_messages_can_be_edited(harness: DiscordRig) -> None:
+    mid = harness.fake.snowflake()
+    harness.fake.receive(
+        {"id": str(mid), "channel_id": str(harness.channel_id), "author": {"id": "4242"}, "content": "hi"}
+    )
+    with pytest.raises(discord.Forbidden) as err:
+        await channel(harness).get_partial_message(mid).edit(content="edited by the bot")
+    assert err.value.code == 50005 and harness.fake.messages[mid]["content"] == "hi"
+    own = await channel(harness).send("card")
+    await own.edit(content="card, edited")
+    assert harness.fake.messages[own.id]["content"] == "card, edited"

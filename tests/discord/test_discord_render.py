@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -21,27 +20,9 @@ from adapters.discord.render import (
 )
 from adapters.discord.text import escape, split_text, unescape
 from bot.config import ConfigError
-from bot.views import AttachmentView, CardView, DeliveryKey, DigestEntry, DigestView, PostView
+from bot.views import AttachmentView, DeliveryKey, DigestEntry, DigestView, PostView
+from testkit.views import NOW, card_view
 from threadline.config import parse_config
-
-WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def card(**fields: object) -> CardView:
-    base: dict[str, Any] = dict(
-        number=42,
-        inbox="Support",
-        channel="email",
-        customer="Jane Doe",
-        customer_address="jane@example.org",
-        subject="Refund for order 1881",
-        status="open",
-        assignee=None,
-        labels=(),
-        priority="normal",
-    )
-    base.update(fields)
-    return CardView(**base)
 
 
 def test_split_text_respects_the_limit_and_prefers_breaks() -> None:
@@ -60,7 +41,7 @@ def test_long_customer_message_becomes_several_embeds_under_the_customer_name() 
         kind="inbound",
         author="Jane Doe",
         text="line\n" * 2000,
-        created_at=WHEN,
+        created_at=NOW,
         from_customer=True,
         channel="email",
     )
@@ -75,9 +56,9 @@ def test_long_customer_message_becomes_several_embeds_under_the_customer_name() 
 
 
 def test_events_and_notices_fit_in_message_content() -> None:
-    event = post_messages(PostView(kind="event", author="Alice", text="claimed by Alice", created_at=WHEN))
+    event = post_messages(PostView(kind="event", author="Alice", text="claimed by Alice", created_at=NOW))
     assert [m.content for m in event] == ["-# · claimed by Alice"]
-    notice = post_messages(PostView(kind="notice", author="Threadline", text="x" * 5000, created_at=WHEN))
+    notice = post_messages(PostView(kind="notice", author="Threadline", text="x" * 5000, created_at=NOW))
     assert all(len(m.content or "") <= CONTENT_LIMIT for m in notice) and len(notice) == 3
 
 
@@ -89,7 +70,7 @@ def test_attachments_are_uploaded_ten_per_message_and_oversized_ones_listed() ->
         kind="inbound",
         author="Jane",
         text="see attached",
-        created_at=WHEN,
+        created_at=NOW,
         from_customer=True,
         attachments=(*files, big, dropped),
     )
@@ -101,7 +82,7 @@ def test_attachments_are_uploaded_ten_per_message_and_oversized_ones_listed() ->
 
 
 def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() -> None:
-    snoozed = card(
+    snoozed = card_view(
         status="snoozed",
         assignee="Alice Martin",
         labels=("refund", "vip"),
@@ -115,11 +96,11 @@ def test_card_embed_shows_status_assignee_labels_and_snooze_in_the_inbox_zone() 
     assert fields["Status"] == "snoozed until Tue 06 Jan 09:00 (Europe/Amsterdam)"
     assert fields["Assignee"] == "Alice Martin" and fields["Labels"] == "refund, vip"
     assert fields["Priority"] == "urgent"
-    assert len(thread_name(card(subject="s" * 300))) == 100
+    assert len(thread_name(card_view(subject="s" * 300))) == 100
 
 
 def test_card_components_carry_the_conversation_number() -> None:
-    view = card_controls(card(labels=("refund",)), ["billing", "refund"])
+    view = card_controls(card_view(labels=("refund",)), ["billing", "refund"])
     ids = [item.to_component_dict()["custom_id"] for item in view.children]
     assert ids == ["tl:claim:42", "tl:close:42", "tl:assign:42", "tl:labels:42", "tl:snooze:42"]
     labels = view.children[3].to_component_dict()
@@ -127,7 +108,7 @@ def test_card_components_carry_the_conversation_number() -> None:
         ("refund", True),
         ("billing", False),
     ]
-    closed = card_controls(card(status="closed"), [])
+    closed = card_controls(card_view(status="closed"), [])
     assert [i.to_component_dict()["custom_id"] for i in closed.children] == [
         "tl:claim:42",
         "tl:reopen:42",
@@ -202,8 +183,8 @@ def test_digest_shows_customer_subjects_literally() -> None:
     digest = DigestView(
         name="daily",
         title="Daily",
-        period_start=WHEN,
-        period_end=WHEN,
+        period_start=NOW,
+        period_end=NOW,
         timezone="UTC",
         inboxes=("support",),
         open=1,
@@ -223,6 +204,6 @@ def test_digest_shows_customer_subjects_literally() -> None:
 
 
 def test_the_customers_organisation_is_on_the_card() -> None:
-    embed = card_embed(card(channel="slack", customer_address="UCUST", account="TCUSTORG"))
+    embed = card_embed(card_view(channel="slack", customer_address="UCUST", account="TCUSTORG"))
     assert "org TCUSTORG" in (embed.footer.text or "")
-    assert "org" not in (card_embed(card()).footer.text or "")
+    assert "org" not in (card_embed(card_view()).footer.text or "")

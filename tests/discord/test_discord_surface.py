@@ -20,7 +20,7 @@ from bot.views import DeliveryKey, DigestView, PostView
 from storage.models import OutboxRow
 from testkit.discord.fake import FakeDiscord
 from testkit.discord.rig import ALICE, DiscordRig, build_app, email_in
-from tests.discord.test_discord_render import card
+from testkit.views import card_view
 
 INJECTION = "@everyone @here <@&700000000000000001> <@600000000000000002> please help"
 
@@ -89,7 +89,7 @@ async def test_card_in_an_archived_thread_is_edited_after_unarchiving(harness: D
     harness.fake.archive(thread_id)
     assert harness.app.discord is not None
     ref = ThreadRef(str(harness.channel_id), str(thread_id), harness.card(thread_id)["id"])
-    await harness.app.discord.update_card(ref, card(number=1, assignee="Alice Martin"))
+    await harness.app.discord.update_card(ref, card_view(number=1, assignee="Alice Martin"))
     unarchive = harness.fake.find("PATCH", rf"^/channels/{thread_id}$")
     assert unarchive and unarchive[0].json == {"archived": False}
     edited = harness.card(thread_id)
@@ -158,7 +158,7 @@ async def test_missing_permission_is_a_permanent_failure_with_a_reason(harness: 
     surface = harness.app.discord
     assert surface is not None
     with pytest.raises(PermanentDeliveryError) as err:
-        await surface.create_thread(str(harness.channel_id), card())
+        await surface.create_thread(str(harness.channel_id), card_view())
     assert "lacks a permission" in err.value.reason and "Create Public Threads" in err.value.reason
     assert not isinstance(err.value, ThreadGone)
 
@@ -267,7 +267,7 @@ async def test_a_retried_card_never_adopts_the_conversations_older_thread(harnes
     real_time = harness.fake.id_clock
     harness.fake.id_clock = lambda: real_time() + 3600  # the resync, an hour later
     queued = datetime.now(UTC) + timedelta(hours=1)
-    again = card(number=1, delivery=DeliveryKey(99, retried=True, queued_at=queued))
+    again = card_view(number=1, delivery=DeliveryKey(99, retried=True, queued_at=queued))
     ref = await surface.create_thread(str(harness.channel_id), again)
     assert ref.thread_id != str(old_thread)  # a new thread: the old one was another card's
     threads = harness.fake.find("POST", rf"^/channels/{harness.channel_id}/threads$")

@@ -14,24 +14,7 @@ from adapters.email.compose import MAX_REFERENCES, ReplyComposer, compose_reply,
 from adapters.email.mime import parse_email
 from bot.clock import ManualClock
 from bot.views import AttachmentView, OutboundView
-
-
-def view(**overrides: object) -> OutboundView:
-    base: dict[str, Any] = {
-        "uid": "01JABCDEF",
-        "conversation_number": 42,
-        "inbox": "support",
-        "inbox_address": "support@threadline.test",
-        "channel": "email",
-        "to_address": "alice@example.com",
-        "to_name": "Alice Example",
-        "subject": "Refund for order 1881",
-        "text": "Hello Alice,\n\nthe refund is on its way.\nBob",
-        "agent_name": "Bob",
-        "thread_refs": ("<first@example.com>", "<second@example.com>"),
-    }
-    base.update(overrides)
-    return OutboundView(**base)
+from testkit.views import outbound_view
 
 
 def reparse(msg: EmailMessage) -> EmailMessage:
@@ -52,7 +35,7 @@ def compose(v: OutboundView, **kwargs: object) -> EmailMessage:
 
 
 def test_headers_round_trip() -> None:
-    back = reparse(compose(view()))
+    back = reparse(compose(outbound_view()))
     assert back["Message-ID"] == "<tl.01JABCDEF@threadline.test>"
     assert back["In-Reply-To"] == "<second@example.com>"
     assert back["References"] == "<first@example.com> <second@example.com>"
@@ -69,8 +52,8 @@ def test_headers_round_trip() -> None:
 
 
 def test_message_id_is_deterministic_and_auto_submitted() -> None:
-    first = compose(view(auto_submitted=True))
-    second = compose(view(auto_submitted=True))
+    first = compose(outbound_view(auto_submitted=True))
+    second = compose(outbound_view(auto_submitted=True))
     assert first["Message-ID"] == second["Message-ID"]
     assert first["Auto-Submitted"] == "auto-replied"
 
@@ -91,19 +74,19 @@ def test_subject_does_not_stack(subject: str, expected: str) -> None:
 
 def test_references_are_capped_keeping_the_first() -> None:
     refs = (*(f"<r{i}@example.com>" for i in range(60)), "not-an-id", "<bad\r\nBcc: x@y>")
-    back = reparse(compose(view(thread_refs=refs)))
+    back = reparse(compose(outbound_view(thread_refs=refs)))
     ids = str(back["References"]).split()
     assert len(ids) == MAX_REFERENCES and ids[0] == "<r0@example.com>" and ids[-1] == "<r59@example.com>"
     assert back["In-Reply-To"] == "<r59@example.com>"
 
 
 def test_no_refs_means_no_threading_headers() -> None:
-    back = reparse(compose(view(thread_refs=())))
+    back = reparse(compose(outbound_view(thread_refs=())))
     assert back["In-Reply-To"] is None and back["References"] is None
 
 
 def test_header_injection_is_impossible() -> None:
-    evil = view(
+    evil = outbound_view(
         subject="Hello\r\nBcc: evil@x",
         agent_name="Bob\r\nBcc: evil@x",
         to_name="Alice\nBcc: evil@x",
@@ -117,7 +100,7 @@ def test_header_injection_is_impossible() -> None:
     assert back["Subject"] == "Re: Hello Bcc: evil@x [#42]"
     assert "\n" not in str(back["From"]) and "\n" not in str(back["Message-ID"])
     with pytest.raises(ValueError):
-        compose(view(to_address="alice@example.com\r\nBcc: evil@x"))
+        compose(outbound_view(to_address="alice@example.com\r\nBcc: evil@x"))
 
 
 def test_attachments_and_parse_back() -> None:
@@ -125,7 +108,7 @@ def test_attachments_and_parse_back() -> None:
         AttachmentView("report.pdf", "application/pdf", 9, data=b"%PDF-1.4\n"),
         AttachmentView("big.bin", "application/octet-stream", 10**9, data=None, note="too large"),
     )
-    msg = compose(view(attachments=attachments))
+    msg = compose(outbound_view(attachments=attachments))
     parsed = parse_email(msg.as_bytes(), inbox="support", own_message_id_domains={"threadline.test"})
     assert [(a.filename, a.data) for a in parsed.attachments] == [("report.pdf", b"%PDF-1.4\n")]
     assert parsed.extra.get("own_message") == "true"
@@ -134,7 +117,7 @@ def test_attachments_and_parse_back() -> None:
 
 def test_composer_defaults_to_the_inbox_domain_and_display_name() -> None:
     composer = ReplyComposer(inbox_names={"support": "Acme Support"}, clock=ManualClock())
-    msg = composer(view(agent_name=None))
+    msg = composer(outbound_view(agent_name=None))
     assert msg["Message-ID"] == "<tl.01JABCDEF@threadline.test>"
     assert str(msg["From"]) == "Acme Support <support@threadline.test>"
     assert msg["Date"].datetime == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

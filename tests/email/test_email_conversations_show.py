@@ -8,7 +8,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from tests.test_cli import ROOT, _cli
+from testkit.cli import ROOT, run_cli
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
 
@@ -39,14 +39,16 @@ def test_show_lists_attachments_parse_problems_and_delivery_errors(tmp_path: Pat
         .replace("undo_seconds = 10", "undo_seconds = 0")  # replies leave at once (tests/undo has the window)
         + f'\n[channels.email.mailboxes.spool]\nkind = "folder"\ninbox = "support"\npath = "{spool}"\n'
     )
-    assert _cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="").returncode == 0
-    run = _cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="#1 !reply Try again now.\n")
+    assert run_cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="").returncode == 0
+    run = run_cli(
+        ["--config", str(config), "run", "--for", "4"], tmp_path, stdin="#1 !reply Try again now.\n"
+    )
     assert run.returncode == 0, run.stderr
     reply = BytesParser(policy=policy.default).parsebytes(next(sent.glob("*.eml")).read_bytes())
     (spool / "bounce.eml").write_bytes(_bounce(str(reply["Message-ID"])))
-    assert _cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="").returncode == 0
+    assert run_cli(["--config", str(config), "run", "--for", "4"], tmp_path, stdin="").returncode == 0
 
-    shown = _cli(["--config", str(config), "conversations", "show", "1"], tmp_path)
+    shown = run_cli(["--config", str(config), "conversations", "show", "1"], tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "attachments: report.pdf (application/pdf, 9 bytes)" in shown.stdout
     assert "⚠ malformed: bad base64 in the text, report.pdf" in shown.stdout
@@ -54,7 +56,7 @@ def test_show_lists_attachments_parse_problems_and_delivery_errors(tmp_path: Pat
     assert "delivery error: bounced: carla@example.com: 5.2.2 (552 5.2.2 mailbox full)" in shown.stdout
 
     data = json.loads(
-        _cli(["--config", str(config), "conversations", "show", "1", "--json"], tmp_path).stdout
+        run_cli(["--config", str(config), "conversations", "show", "1", "--json"], tmp_path).stdout
     )
     customer, ours = data["messages"][0], next(m for m in data["messages"] if m["kind"] == "outbound")
     assert customer["attachments"] == [

@@ -6,55 +6,29 @@ from __future__ import annotations
 import asyncio
 import time
 from email import policy
-from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from storage.repo_conversations import ConversationFilter
 from testkit.email.dovecot import Dovecot
+from testkit.email.sample_mail import jane_mail
+from testkit.email.smtp_app import smtp_app_settings
 from testkit.email.smtp_sink import SmtpSink
-from testkit.settings import make_settings
 from testkit.waiting import until
 from threadline.app import Threadline
-from threadline.config import AppSettings
-
-
-def _settings(tmp_path: Path, dovecot: Dovecot, smtp_port: int) -> AppSettings:
-    settings = make_settings(f"sqlite:///{tmp_path}/e2e.db", tmp_path / "unused", dovecot.mailbox_toml())
-    email = settings.channels.email
-    assert email is not None
-    smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, security="none")
-    email = email.model_copy(update={"outgoing_dir": None, "smtp": smtp})
-    return settings.model_copy(update={"channels": settings.channels.model_copy(update={"email": email})})
-
-
-def _customer_mail(message_id: str, subject: str, body: str, in_reply_to: str | None = None) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = "Jane Doe <jane@example.org>"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = subject
-    mail["Message-ID"] = message_id
-    if in_reply_to:
-        mail["In-Reply-To"] = in_reply_to
-        mail["References"] = in_reply_to
-    mail.set_content(body)
-    return bytes(mail)
 
 
 async def test_mail_in_thread_reply_out_and_answer_threaded(
     tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
     smtp_port = smtp.port
-    settings = _settings(tmp_path, dovecot, smtp_port)
+    settings = smtp_app_settings(tmp_path, dovecot, smtp_port)
     app = Threadline(settings, clock=SystemClock())
     await app.start()
     try:
         imap = dovecot.client()
-        imap.append(
-            "INBOX", _customer_mail("<c1@example.org>", "Broken desk", "The leg is cracked.\n\n-- \nJane")
-        )
+        imap.append("INBOX", jane_mail("<c1@example.org>", "Broken desk", "The leg is cracked.\n\n-- \nJane"))
         local = app.local
         assert local is not None
         await until("the thread", lambda: (thread := local.thread(1)) is not None and bool(thread.posts))
@@ -72,7 +46,7 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
         ours = sent["Message-ID"]
 
         imap.append(
-            "INBOX", _customer_mail("<c2@example.org>", "Re: Broken desk [#1]", "Thanks!", in_reply_to=ours)
+            "INBOX", jane_mail("<c2@example.org>", "Re: Broken desk [#1]", "Thanks!", in_reply_to=ours)
         )
         await until("the answer in the thread", lambda: "Thanks!" in [p.text.strip() for p in thread.posts])
         async with app.store.transaction() as uow:
@@ -85,10 +59,10 @@ async def test_mail_in_thread_reply_out_and_answer_threaded(
 async def test_restart_mid_stream_loses_and_duplicates_nothing(
     tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
-    settings = _settings(tmp_path, dovecot, smtp.port)
+    settings = smtp_app_settings(tmp_path, dovecot, smtp.port)
     imap = dovecot.client()
     for n in range(10):
-        imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
+        imap.append("INBOX", jane_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
     first = Threadline(settings, clock=SystemClock())
     await first.start()
 
@@ -101,7 +75,7 @@ async def test_restart_mid_stream_loses_and_duplicates_nothing(
         await asyncio.sleep(0.01)
     await first.stop()  # mid-stream: some of the ten are in, some not
     for n in range(10, 15):
-        imap.append("INBOX", _customer_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
+        imap.append("INBOX", jane_mail(f"<m{n}@example.org>", f"Question {n}", f"body {n}"))
     second = Threadline(settings, clock=SystemClock())
     await second.start()
     try:

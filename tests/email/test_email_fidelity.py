@@ -13,7 +13,7 @@ from adapters.email.settings import EmailSettings, MailboxSettings
 from adapters.email.wiring import build_email_sender
 from bot.ports.inbound import InboundMessage
 from bot.views import OutboundView
-from tests.email.test_email_compose import view
+from testkit.views import outbound_view
 from threadline.app import Threadline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
@@ -114,7 +114,7 @@ def test_control_characters_and_bidi_overrides_are_stripped_from_headers() -> No
 
 
 def _view(to: str, extra: dict[str, str]) -> OutboundView:
-    return view(to_address=to, to_name="Dana", extra=extra)
+    return outbound_view(to_address=to, to_name="Dana", extra=extra)
 
 
 def test_reply_all_goes_to_the_customers_to_and_cc_minus_our_addresses() -> None:

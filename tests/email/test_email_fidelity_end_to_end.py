@@ -14,9 +14,9 @@ from adapters.local.render import render_post
 from adapters.local.surface import LocalThread
 from bot.clock import SystemClock
 from testkit.email.dovecot import Dovecot
+from testkit.email.smtp_app import smtp_app_settings
 from testkit.email.smtp_sink import SmtpSink
 from testkit.waiting import until
-from tests.email.test_email_end_to_end import _settings
 from threadline.app import Threadline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mime"
@@ -27,7 +27,7 @@ def _by_subject(local: LocalSurface, subject: str) -> LocalThread | None:
 
 
 async def test_corpus_mails_reach_the_thread_readable(tmp_path: Path, dovecot: Dovecot) -> None:
-    app = Threadline(_settings(tmp_path, dovecot, 1), clock=SystemClock())
+    app = Threadline(smtp_app_settings(tmp_path, dovecot, 1), clock=SystemClock())
     await app.start()
     imap = dovecot.client()
     try:
@@ -112,7 +112,7 @@ async def test_reply_all_bounce_in_its_thread_and_senderless_refused(
     tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink
 ) -> None:
     smtp_port = smtp.port
-    app = Threadline(_settings(tmp_path, dovecot, smtp_port), clock=SystemClock())
+    app = Threadline(smtp_app_settings(tmp_path, dovecot, smtp_port), clock=SystemClock())
     await app.start()
     imap = dovecot.client()
     try:

@@ -14,8 +14,8 @@ from adapters.email import imap
 from adapters.email.imap import format_cursor
 from bot.ports.inbound import InboundMessage, IngestResult
 from storage.db import DatabaseUnavailable
+from testkit.email.imap_worker import aappend, append, running
 from testkit.email.recorder import Recorder
-from tests.email.test_email_imap import aappend, append, running
 
 ARRIVAL_LIMIT = 5.0  # seconds from APPEND to stored
 

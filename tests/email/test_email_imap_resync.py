@@ -8,9 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from adapters.email.imap import parse_cursor
+from testkit.email.imap_worker import running
 from testkit.email.recorder import Recorder
 from testkit.email.sample_mail import make_mail
-from tests.email.test_email_imap import running
 
 FOLDER = "Support"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -8,9 +8,6 @@ token store on SQLite; ``test_email_oauth_end_to_end.py`` drives the whole app a
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -29,28 +26,16 @@ from bot.ports import TransientDeliveryError
 from bot.views import OutboundView
 from storage.oauth_tokens import TokenVault
 from testkit.email.dovecot import Dovecot, kill_and_restart_dovecot
-from testkit.email.idp_standin import IdentityProviderStandIn, service_account_key
+from testkit.email.idp_standin import IdentityProviderStandIn
+from testkit.email.keys import service_account_key
+from testkit.email.oauth_mail import append_mail
 from testkit.email.oauth_servers import TEST_ACCOUNT, TEST_SECRET_KEY, OAuthSink, deliver_to_maildir
 from testkit.email.recorder import Recorder
 from testkit.email.sample_mail import make_mail
-from tests.email.test_email_smtp import outbound
+from testkit.views import outbound_view
+from testkit.waiting import until
 
 USER = TEST_ACCOUNT
-
-
-async def append_mail(server: Dovecot, idp: IdentityProviderStandIn, *numbers: int) -> None:
-    """APPEND test mails, signed in with a token the stand-in issued (in a thread: Dovecot asks the
-    stand-in, which runs on this event loop)."""
-    token = idp._issue(USER, "test", "imap", refresh=False)["access_token"]
-
-    def append() -> None:
-        client = IMAPClient(server.host, port=server.port, ssl=False, timeout=10)
-        client.oauth2_login(USER, token)
-        for n in numbers:
-            client.append("INBOX", make_mail(n))
-        client.logout()
-
-    await asyncio.to_thread(append)
 
 
 def mailbox(server: Dovecot, idp: IdentityProviderStandIn, **oauth: object) -> MailboxSettings:
@@ -106,14 +91,6 @@ def worker(
         backoff_max=0.2,
         sign_in_backoff=SignInBackoff("support", box, **backoff) if backoff else None,
     )
-
-
-async def wait_until(what: str, check: Callable[[], object], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_stored_sign_in_reads_mail_by_xoauth2_and_oauthbearer(
@@ -204,7 +181,7 @@ async def test_revoked_sign_in_is_one_clear_problem_without_retry_storm_until_si
     reader = worker(box, recorder, tokens, initial=60, check_every=0.2)
     task = asyncio.create_task(reader.run())
     try:
-        await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
+        await until("the sign-in problem", lambda: reader.auth_problem is not None)
         assert (
             reader.auth_problem
             == "mailbox support@example.com: sign-in expired; run threadline auth email support"
@@ -251,7 +228,7 @@ async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
     reader = worker(box, recorder, None, initial=600)
     task = asyncio.create_task(reader.run())
     try:
-        await wait_until("the sign-in problem", lambda: reader.auth_problem is not None)
+        await until("the sign-in problem", lambda: reader.auth_problem is not None)
         await asyncio.sleep(2.5)
         assert not reader.connected.is_set()
     finally:
@@ -265,7 +242,7 @@ async def test_refused_password_login_names_the_mailbox_and_backs_off_long(
 
 
 def _outbound(uid: str = "u1") -> OutboundView:
-    return replace(outbound(uid), inbox_address=USER, to_address="jane@example.org")
+    return outbound_view(uid=uid, inbox_address=USER, to_address="jane@example.org")
 
 
 @pytest.mark.parametrize("offer_bearer", [False, True])
@@ -445,7 +422,7 @@ async def test_temporary_sign_in_failure_is_retried_like_a_network_error(
     asked = idp.count("introspect")
     task = asyncio.create_task(reader.run())
     try:
-        await wait_until("two failed attempts", lambda: idp.count("introspect") >= asked + 2)
+        await until("two failed attempts", lambda: idp.count("introspect") >= asked + 2)
         assert reader.auth_problem is None and idp.count("token:refresh_token") == 0  # not a refusal
         idp.introspection_down = False
         await recorder.wait_for(1, timeout=30)  # retried with the network backoff, not the sign-in one

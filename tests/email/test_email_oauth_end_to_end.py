@@ -23,6 +23,7 @@ from sqlalchemy import text
 from bot.clock import SystemClock
 from testkit.email.dovecot import Dovecot, kill_and_restart_dovecot
 from testkit.email.idp_standin import IdentityProviderStandIn
+from testkit.email.oauth_mail import append_mail
 from testkit.email.oauth_servers import TEST_ACCOUNT as USER
 from testkit.email.oauth_servers import TEST_SECRET_KEY as KEY
 from testkit.email.oauth_servers import OAuthSink, deliver_to_maildir
@@ -30,7 +31,6 @@ from testkit.email.sample_mail import make_mail
 from testkit.inbound import email_in
 from testkit.settings import base_settings
 from testkit.waiting import until
-from tests.email.test_email_oauth import append_mail, wait_until
 from threadline.app import Threadline
 from threadline.config import load_config, parse_config
 
@@ -227,9 +227,7 @@ async def test_device_code_sign_in_read_reply_expire_renew_revoke(
         while not await observe():
             assert asyncio.get_running_loop().time() < deadline, states[-3:]
             await asyncio.sleep(0.1)
-        await wait_until(
-            "the notice", lambda: any(EXPIRED in post.text for _, post, _ in local.channel_posts)
-        )
+        await until("the notice", lambda: any(EXPIRED in post.text for _, post, _ in local.channel_posts))
         refreshes, failed_logins = idp.count("token:refresh_token"), oauth_dovecot.log().count("auth failed")
         await asyncio.sleep(4)
         assert await ready() == (False, EXPIRED)
@@ -300,7 +298,7 @@ async def test_refused_password_is_on_readyz_and_in_one_notice_with_the_servers_
             "([AUTHENTICATIONFAILED] Authentication failed.); "
             "check the username and password (or app password). Next try in 10 min"
         )
-        await wait_until(
+        await until(
             "the notice", lambda: any("refused the sign-in" in p.text for _, p, _ in local.channel_posts)
         )
         answer = await app.ops.health.readiness()

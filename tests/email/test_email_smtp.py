@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email import policy
 from email.parser import BytesParser
+from functools import partial
 
 import pytest
 
@@ -13,23 +14,18 @@ from adapters.email.smtp import SmtpSender
 from bot.ports import MemoryParts, PermanentDeliveryError, TransientDeliveryError
 from bot.views import OutboundView
 from testkit.email.smtp_sink import SmtpSink
+from testkit.views import outbound_view
 from testkit.workers import free_port
 
-
-def outbound(uid: str = "u-1") -> OutboundView:
-    return OutboundView(
-        uid=uid,
-        conversation_number=7,
-        inbox="support",
-        inbox_address="support@threadline.test",
-        channel="email",
-        to_address="alice@example.com",
-        to_name="Alice",
-        subject="Where is my parcel?",
-        text="It left the warehouse today.",
-        agent_name="Bob",
-        thread_refs=("<orig@example.com>",),
-    )
+outbound = partial(
+    outbound_view,
+    uid="u-1",
+    conversation_number=7,
+    to_name="Alice",
+    subject="Where is my parcel?",
+    text="It left the warehouse today.",
+    thread_refs=("<orig@example.com>",),
+)
 
 
 def sender(port: int, **kwargs: object) -> SmtpSender:

@@ -14,10 +14,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from adapters.email.settings import SmtpSettings
 from bot.clock import SystemClock
 from testkit.email.dovecot import Dovecot
+from testkit.email.sample_mail import jane_mail
 from testkit.email.smtp_sink import SmtpSink
 from testkit.settings import make_settings
 from testkit.waiting import until
-from tests.email.test_email_end_to_end import _customer_mail
 from threadline.app import Threadline
 
 
@@ -58,7 +58,7 @@ down_after_failures = 50
     await app.start()
     try:
         imap = dovecot.client()
-        imap.append("INBOX", _customer_mail("<c1@example.org>", "Broken desk", "The leg is cracked."))
+        imap.append("INBOX", jane_mail("<c1@example.org>", "Broken desk", "The leg is cracked."))
         imap.logout()
         local = app.local
         assert local is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from testkit.email.dovecot import Dovecot, start_dovecot, stop_dovecot
 from testkit.processes.haproxy import Balancer
 from testkit.servers import reset_postgres
+from testkit.slack.fake import FakeSlack
 
 
 @pytest.fixture
@@ -67,3 +68,14 @@ def pg_db(pg_server: str) -> str:
     reset_postgres(pg_server)
     asyncio.run(upgrade(pg_server))
     return pg_server
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack Web API, with Alice in the workspace."""
+    fake = await FakeSlack().start()
+    fake.add_user("UALICE", "Alice", "alice@example.com")
+    try:
+        yield fake
+    finally:
+        await fake.stop()

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 from storage.db import sync_url
 from testkit.email.dovecot import Dovecot
 from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.logs import log_records
 from testkit.processes.procs import Instance, customer_mail, until, write_config
-from tests.reliability.test_instances import _log
 from threadline.app import TEST_CLOCK_OFFSET
 
 TAIL = """
@@ -121,10 +121,10 @@ async def test_skewed_clocks_do_each_job_once(
     takes = {
         instance.name: sum(
             1
-            for e in _log(instance)
+            for e in log_records(instance)
             if e.get("msg") == "lease taken; starting" and e.get("lease") == "mailbox:support"
         )
         for instance in instances
     }
     assert sorted(takes.values()) == [0, 1], f"the mailbox lease changed hands: {takes}"
-    assert not [e for i in instances for e in _log(i) if e.get("msg") == "lease lost; stopping"]
+    assert not [e for i in instances for e in log_records(i) if e.get("msg") == "lease lost; stopping"]

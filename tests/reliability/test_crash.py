@@ -18,14 +18,11 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.commands import Actor, CommandService, Location
-from storage import Store
 from testkit.email.dovecot import Dovecot
 from testkit.email.smtp_sink import SmtpSink
 from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.replies import reply_to_all
 from testkit.processes.state import safe_snapshot, snapshot
-from threadline.config import load_config
 
 REPLIES_PER_RUN = 2  # a reply run answers the two newest conversations
 KILL_RUNS = [
@@ -36,21 +33,6 @@ KILL_RUNS = [
     ("delivered_post:2", "reply"),  # a thread post went out, not yet marked done
     ("after_claim:1", "mail"),  # outbox rows claimed (leased), nothing delivered
 ]
-
-
-async def _reply_to_all(config: Path, url: str, texts: dict[int, str]) -> None:
-    """Agent replies typed by Alice, written by a separate process's core (as a Slack event would be)."""
-    settings = load_config(config)
-    store = Store(url)
-    try:
-        service = CommandService(store, settings, SystemClock(), lambda: None)
-        for number, body in texts.items():
-            reply = await service.handle(
-                Actor("local", "alice", "Alice Martin"), f"!reply {body}", Location("local", number=number)
-            )
-            assert reply.ok, reply.text
-    finally:
-        await store.close()
 
 
 async def test_kills_at_every_point_lose_and_duplicate_nothing(
@@ -83,7 +65,7 @@ async def test_kills_at_every_point_lose_and_duplicate_nothing(
             numbers = sorted({number for number in range(1, snapshot(process_db).conversations + 1)})
             numbers = numbers[-REPLIES_PER_RUN:]
             texts = {number: f"Reply {run}-{number}: it ships today." for number in numbers}
-            await _reply_to_all(config, process_db, texts)
+            await reply_to_all(config, process_db, texts)
             replies.update({text: number for number, text in texts.items()})
         instance.start(fault)
         code = await instance.exited(timeout=30)

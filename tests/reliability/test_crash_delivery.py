@@ -32,16 +32,6 @@ from threadline.config import load_config
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack Web API."""
-    fake = await FakeSlack().start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 async def graph() -> AsyncIterator[FakeGraph]:
     """The fake WhatsApp Cloud API the instance sends replies to."""
     fake = FakeGraph()

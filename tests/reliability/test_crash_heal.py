@@ -22,7 +22,6 @@ from testkit.slack.fake import FakeSlack
 from testkit.slack.rig import slack_surface
 from testkit.whatsapp.payloads import envelope, message
 from testkit.workers import free_port
-from tests.reliability.test_crash_slack import slack as slack  # the fake Slack fixture
 
 CHANNEL = "C_SUPPORT"
 CUSTOMERS = 3

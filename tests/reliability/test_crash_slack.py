@@ -4,11 +4,9 @@ restarted: the note is stored exactly once and the journal is done."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from testkit.processes.procs import Instance, until
 from testkit.processes.state import rows
@@ -16,17 +14,6 @@ from testkit.processes.webhooks import Webhooks, add_whatsapp, slack_instance
 from testkit.slack.fake import FakeSlack
 from testkit.slack.payloads import message_event
 from testkit.workers import free_port
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack Web API, with Alice in the workspace."""
-    fake = await FakeSlack().start()
-    fake.add_user("UALICE", "Alice", "alice@example.com")
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 async def test_kill_right_after_a_slack_ack_loses_nothing(

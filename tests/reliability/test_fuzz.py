@@ -23,8 +23,9 @@ from adapters.email.mime import parse_email
 from adapters.whatsapp.payload import parse_webhook
 from bot.clock import ManualClock
 from bot.commands.grammar import CommandError, parse_command
-from testkit.slack.fake import FakeSlack, form, signed_request
+from testkit.slack.fake import FakeSlack
 from testkit.slack.rig import slack_settings
+from testkit.slack.signing import form, signed_request
 from testkit.whatsapp.payloads import envelope, message, status
 from threadline.app import Threadline
 

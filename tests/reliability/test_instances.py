@@ -4,7 +4,6 @@ exactly one instance (``FOR UPDATE SKIP LOCKED``), nothing is shown or sent twic
 
 from __future__ import annotations
 
-import json
 import signal
 from collections import Counter
 from pathlib import Path
@@ -14,20 +13,10 @@ from sqlalchemy import create_engine, text
 from storage.db import sync_url
 from testkit.email.dovecot import Dovecot
 from testkit.email.smtp_sink import SmtpSink
+from testkit.processes.logs import log_records
 from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.replies import reply_to_all
 from testkit.processes.state import safe_snapshot, snapshot
-from tests.reliability.test_crash import _reply_to_all
-
-
-def _log(instance: Instance) -> list[dict[str, object]]:
-    lines = []
-    for line in instance.stderr().splitlines():
-        if line.startswith("{"):
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                continue
-    return lines
 
 
 def _holder(url: str, lease: str = "mailbox:support") -> str | None:
@@ -65,7 +54,7 @@ async def test_two_instances_share_the_work_and_take_over(
             return state is not None and len(state.inbound) >= count and state.pending_outbox == 0
 
         await until(lambda: stored(len(ids)), 60, "ingest by the mailbox holder", *instances.values())
-        await _reply_to_all(instances["east"].config, pg_db, {n: f"Answer to {n}" for n in range(1, 11)})
+        await reply_to_all(instances["east"].config, pg_db, {n: f"Answer to {n}" for n in range(1, 11)})
         await until(
             lambda: len(smtp.message_ids) >= 10 and stored(len(ids)), 60, "replies sent", *instances.values()
         )
@@ -76,7 +65,7 @@ async def test_two_instances_share_the_work_and_take_over(
         readers = [
             name
             for name, inst in instances.items()
-            if any(e.get("msg") == "lease taken; starting" for e in _log(inst))
+            if any(e.get("msg") == "lease taken; starting" for e in log_records(inst))
         ]
         assert readers == [holder], "exactly one instance may have read the mailbox"
         survivor = next(name for name in instances if name != holder)
@@ -101,12 +90,13 @@ async def test_two_instances_share_the_work_and_take_over(
     delivered = Counter(
         event["outbox_id"]
         for inst in instances.values()
-        for event in _log(inst)
+        for event in log_records(inst)
         if event.get("msg") == "delivered"
     )
     assert delivered and max(delivered.values()) == 1, "an outbox row was delivered by two instances"
     by_instance = {
-        name: sum(1 for e in _log(inst) if e.get("msg") == "delivered") for name, inst in instances.items()
+        name: sum(1 for e in log_records(inst) if e.get("msg") == "delivered")
+        for name, inst in instances.items()
     }
     assert all(by_instance.values()), f"both instances should deliver: {by_instance}"
     shown = instances["east"].stdout() + instances["west"].stdout()

@@ -10,33 +10,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from testkit.processes.haproxy import Balancer
 from testkit.processes.lb_checks import check_storage, check_team_side, settle
 from testkit.processes.lb_cluster import Cluster, seed_digest_run
 from testkit.processes.procs import until
 from testkit.processes.senders import Meta, Slack
-from testkit.slack.fake import FakeSlack, trigger_id
+from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import event_callback, slash_fields
 
 FIRST = 16  # customers who wrote before the agents start working
 LATER = 16  # customers who write while the agents work and an instance dies
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack Web API, with Alice in the workspace."""
-    fake = await FakeSlack().start()
-    fake.add_user("UALICE", "Alice", "alice@example.com")
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 async def paced(jobs: list[Callable[[], Awaitable[None]]], every: float) -> None:
@@ -91,39 +80,17 @@ async def test_http_mode_behind_haproxy_once_each_and_a_kill_loses_nothing(
     check_team_side(cluster, total, threads)
 
 
-def _slash_payload(text: str, response_url: str) -> dict[str, str]:
-    return {
-        "team_id": "T1",
-        "channel_id": "C_SUPPORT",
-        "user_id": "UALICE",
-        "user_name": "alice",
-        "command": "/inbox",
-        "text": text,
-        "api_app_id": "A1",
-        "response_url": response_url,
-        "trigger_id": trigger_id(),
-    }
-
-
 def _note_payload(number: int, thread_ts: str) -> dict[str, object]:
-    return {
-        "token": "legacy",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": f"EvSock{number}",
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
-        "event": {
-            "type": "message",
-            "channel": "C_SUPPORT",
-            "user": "UALICE",
-            "text": f"note on #{number}",
-            "ts": f"{time.time():.6f}",
-            "thread_ts": thread_ts,
-            "channel_type": "channel",
-        },
+    event = {
+        "type": "message",
+        "channel": "C_SUPPORT",
+        "user": "UALICE",
+        "text": f"note on #{number}",
+        "ts": f"{time.time():.6f}",
+        "thread_ts": thread_ts,
+        "channel_type": "channel",
     }
+    return event_callback(event, event_id=f"EvSock{number}")
 
 
 async def test_socket_mode_one_connection_per_instance_and_a_kill_loses_nothing(
@@ -146,7 +113,7 @@ async def test_socket_mode_one_connection_per_instance_and_a_kill_loses_nothing(
             """Alice types the claim; when Slack shows it failed (no ack in 3 s) she types it again."""
             for _ in range(4):
                 envelope = slack.socket.deliver(
-                    "slash_commands", _slash_payload(f"claim #{number}", response_url)
+                    "slash_commands", slash_fields(f"claim #{number}", response_url=response_url)
                 )
                 deadline = time.monotonic() + 3.0
                 while time.monotonic() < deadline and not slack.socket.acked(envelope):

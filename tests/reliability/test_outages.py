@@ -20,9 +20,9 @@ from testkit.email.dovecot import Dovecot, _spawn
 from testkit.email.smtp_sink import SmtpSink
 from testkit.processes.pgcluster import Cluster
 from testkit.processes.procs import Instance, customer_mail, until, write_config
+from testkit.processes.replies import reply_to_all
 from testkit.processes.state import safe_snapshot, snapshot
 from testkit.workers import free_port
-from tests.reliability.test_crash import _reply_to_all
 
 WEB = """
 [web]
@@ -79,7 +79,7 @@ async def test_smtp_and_imap_outages(tmp_path: Path, dovecot: Dovecot, smtp: Smt
         await until(lambda: _stored(process_db, 2) and _readyz(port)[0] == 200, 60, "ready", instance)
         # SMTP refuses with 4xx: retried with backoff, the team told once, readiness red.
         smtp.answer = "451 4.3.0 Try again later"
-        await _reply_to_all(config, process_db, {1: "First answer", 2: "Second answer"})
+        await reply_to_all(config, process_db, {1: "First answer", 2: "Second answer"})
         await until(lambda: "is failing" in instance.stdout() and smtp.refused >= 4, 60, "notice", instance)
         await until(lambda: _component_ok(port, "channel:email") is False, 30, "readyz: email down", instance)
         assert instance.alive

@@ -13,43 +13,15 @@ from bot.clock import ManualClock
 from bot.digest import cron_trigger, fire_times
 from bot.digest.service import CLAIM_STALE
 from testkit.app import started_app
-from testkit.sla import ams, mail, settle, sla_settings
+from testkit.sla import ams, known_day, mail, settle, sla_settings
 from threadline.app import Threadline
 from threadline.scheduler import build_scheduler
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
-async def _known_data(app: Threadline, clock: ManualClock) -> None:
-    """Monday 5 January, support inbox: five conversations with known fates (and one in sales)."""
-    local = app.local
-    assert local is not None
-    ingest = app.ingestor.ingest
-    await ingest(mail("c1", when=clock.now(), sender="c1@example.org"))  # #1
-    await ingest(mail("c2", when=clock.now(), sender="c2@example.org"))  # #2
-    await ingest(mail("c3", when=clock.now(), sender="c3@example.org"))  # #3
-    await ingest(mail("s1", when=clock.now(), sender="s1@example.org", inbox="sales"))  # #4, other inbox
-    clock.advance(timedelta(minutes=5))
-    await ingest(mail("c5", when=clock.now(), sender="c5@example.org"))  # #5
-    clock.advance(timedelta(minutes=5))  # 09:10
-    assert (await local.type_line("#1 !claim", "alice")).ok
-    assert (await local.type_line("#1 !reply Done", "alice")).ok
-    await app.dispatcher.drain()  # first response of #1 after 10 min
-    clock.advance(timedelta(minutes=20))  # 09:30
-    assert (await local.type_line("#2 !claim", "bob")).ok
-    assert (await local.type_line("#2 !label +refund", "bob")).ok
-    assert (await local.type_line("#3 !claim", "alice")).ok
-    assert (await local.type_line("#3 !label +refund", "alice")).ok
-    assert (await local.type_line("#3 !snooze 3d", "alice")).ok
-    clock.set(ams(2026, 1, 5, 10, 0))
-    assert await app.sla.check() == 2  # #2 breaches its first response, #5 gets its warning, #3 is paused
-    clock.set(ams(2026, 1, 5, 11, 0))
-    assert (await local.type_line("#1 !close", "alice")).ok  # resolved after 2 h
-    await app.dispatcher.drain()
-
-
 async def test_digest_numbers_for_a_known_data_set(sla_app: Threadline, clock: ManualClock) -> None:
-    await _known_data(sla_app, clock)
+    await known_day(sla_app, clock)
     clock.set(ams(2026, 1, 6, 9, 0))
     view = await sla_app.digests.build("daily")
     assert view.period_start == ams(2026, 1, 5, 9, 0) and view.period_end == ams(2026, 1, 6, 9, 0)
@@ -230,7 +202,7 @@ async def test_the_scheduler_checks_for_missed_digest_runs(sla_app: Threadline) 
 
 
 async def test_digest_lists_urgent_ones_first(sla_app: Threadline, clock: ManualClock) -> None:
-    await _known_data(sla_app, clock)
+    await known_day(sla_app, clock)
     local = sla_app.local
     assert local is not None
     assert (await local.type_line("#5 !priority urgent", "alice")).ok
@@ -247,7 +219,7 @@ async def test_weekly_digest_carries_a_chart(tmp_path: Path, clock: ManualClock)
         settings.model_copy(update={"digests": {"daily": daily, "weekly": weekly}}), clock
     )
     try:
-        await _known_data(app, clock)
+        await known_day(app, clock)
         clock.set(ams(2026, 1, 12, 9, 0))
         view = await app.digests.send_now("weekly")
         assert view.chart_png is not None and view.chart_png.startswith(b"\x89PNG\r\n\x1a\n")

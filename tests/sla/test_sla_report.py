@@ -14,8 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.reports.report import AGENT_ACTIONS, build_report, percentile, render
 from testkit.app import started_app
-from testkit.sla import sla_settings
-from tests.sla.test_sla_digest import _known_data
+from testkit.sla import known_day, sla_settings
 from threadline.cli import main
 
 SINCE = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
@@ -31,7 +30,7 @@ def test_percentile_nearest_rank() -> None:
 
 async def test_report_numbers_for_a_known_data_set(tmp_path: Path, clock: ManualClock) -> None:
     app = await started_app(sla_settings(f"sqlite:///{tmp_path}/t.db", tmp_path / "out").settings(), clock)
-    await _known_data(app, clock)
+    await known_day(app, clock)
     async with app.store.transaction() as uow:
         report = await build_report(uow, app.settings, SINCE, UNTIL)
         only_sales = await build_report(uow, app.settings, SINCE, UNTIL, "sales")
@@ -64,7 +63,7 @@ def test_report_and_digest_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     async def seed() -> None:
         clock = ManualClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
         app = await started_app(sla_settings(db, tmp_path / "out").settings(), clock)
-        await _known_data(app, clock)
+        await known_day(app, clock)
         await app.stop()
 
     asyncio.run(seed())

@@ -12,8 +12,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.views import DeliveryKey
+from testkit.slack.direct import CARD, direct_surface
 from testkit.slack.fake import FakeSlack
-from tests.slack.test_slack_surface import CARD, inbound, surface
+from testkit.views import inbound_post
 
 
 def _posts(fake: FakeSlack) -> int:
@@ -21,9 +22,9 @@ def _posts(fake: FakeSlack) -> int:
 
 
 async def test_messages_carry_the_outbox_id_and_a_retry_adopts_them(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", replace(CARD, delivery=DeliveryKey(41)))
-    post = inbound("Where is my parcel?", delivery=DeliveryKey(42))
+    post = inbound_post("Where is my parcel?", delivery=DeliveryKey(42))
     ts = await slack.post(ref, post)
     assert fake_slack.messages[ts]["metadata"] == {
         "event_type": "threadline_outbox",
@@ -31,7 +32,7 @@ async def test_messages_carry_the_outbox_id_and_a_retry_adopts_them(fake_slack: 
     }
     posted = _posts(fake_slack)
 
-    restarted = surface(fake_slack, rate_limit_retries=0)  # a new process: nothing in memory
+    restarted = direct_surface(fake_slack, rate_limit_retries=0)  # a new process: nothing in memory
     again = await restarted.post(ref, replace(post, delivery=DeliveryKey(42, retried=True)))
     card = await restarted.create_thread("C1", replace(CARD, delivery=DeliveryKey(41, retried=True)))
     assert (again, card.thread_id) == (ts, ref.thread_id)  # adopted, not posted again
@@ -40,11 +41,11 @@ async def test_messages_carry_the_outbox_id_and_a_retry_adopts_them(fake_slack: 
 
 
 async def test_a_retry_that_finds_nothing_posts_once(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
-    await slack.post(ref, inbound("another delivery", message_uid="m-9", delivery=DeliveryKey(7)))
+    await slack.post(ref, inbound_post("another delivery", message_uid="m-9", delivery=DeliveryKey(7)))
     ts = await slack.post(
-        ref, inbound("first try died before posting", delivery=DeliveryKey(8, retried=True))
+        ref, inbound_post("first try died before posting", delivery=DeliveryKey(8, retried=True))
     )
     assert fake_slack.messages[ts]["metadata"]["event_payload"] == {"outbox_id": 8, "kind": "post", "part": 0}
     assert len(fake_slack.thread("C1", ref.thread_id)) == 2
@@ -52,15 +53,15 @@ async def test_a_retry_that_finds_nothing_posts_once(fake_slack: FakeSlack) -> N
 
 
 async def test_a_long_post_resumes_at_the_first_missing_part(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
-    long = inbound(("word " * 900 + "\n") * 12, delivery=DeliveryKey(5))
+    long = inbound_post(("word " * 900 + "\n") * 12, delivery=DeliveryKey(5))
     first = await slack.post(ref, long)
     parts = len(first.split())
     assert parts >= 2
     ts_first = first.split()[0]
     del fake_slack.messages[first.split()[-1]]  # as if the process died before posting the last part
-    restarted = surface(fake_slack, rate_limit_retries=0)
+    restarted = direct_surface(fake_slack, rate_limit_retries=0)
     again = await restarted.post(ref, replace(long, delivery=DeliveryKey(5, retried=True)))
     assert again.split()[0] == ts_first and len(again.split()) == parts
     assert len(fake_slack.thread("C1", ref.thread_id)) == parts
@@ -90,18 +91,18 @@ async def test_the_fake_refuses_malformed_metadata_and_hides_it_unless_asked(fak
 
 
 async def test_a_row_that_posted_its_card_still_posts_its_message(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     key = DeliveryKey(3, retried=True)  # one row: the card, then the first post in its thread
     ref = await slack.create_thread("C1", replace(CARD, delivery=key))
-    await slack.post(ref, inbound("the customer's first message", delivery=key))
+    await slack.post(ref, inbound_post("the customer's first message", delivery=key))
     assert len(fake_slack.thread("C1", ref.thread_id)) == 1  # the card's metadata is not the post's
 
 
 async def test_a_retried_channel_notice_is_adopted(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
-    notice = inbound("SLA breached on #7", kind="notice", from_customer=False, delivery=DeliveryKey(9))
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
+    notice = inbound_post("SLA breached on #7", kind="notice", from_customer=False, delivery=DeliveryKey(9))
     first = await slack.post_to_channel("C_ALERTS", notice, None)
-    again = await surface(fake_slack, rate_limit_retries=0).post_to_channel(
+    again = await direct_surface(fake_slack, rate_limit_retries=0).post_to_channel(
         "C_ALERTS", replace(notice, delivery=DeliveryKey(9, retried=True)), None
     )
     assert again == first and len(fake_slack.roots("C_ALERTS")) == 1

@@ -9,8 +9,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from testkit.slack.fake import FakeSlack, trigger_id
+from testkit.slack.fake import FakeSlack
 from testkit.slack.payloads import as_slack_sends
+from testkit.slack.signing import trigger_id
 
 
 def section(text: str) -> dict[str, Any]:
@@ -94,3 +95,16 @@ async def test_modal_views_within_their_limits(fake_slack: FakeSlack) -> None:
         await refusal(fake_slack, "views.open", trigger_id=trigger_id(), view=long_title)
         == "invalid_arguments"
     )
+
+
+async def test_a_bot_token_edits_and_deletes_only_the_apps_own_messages(fake_slack: FakeSlack) -> None:
+    fake_slack.receive({"type": "message", "channel": "C1", "user": "UCUST", "text": "hi", "ts": "1.000001"})
+    assert await refusal(fake_slack, "chat.update", channel="C1", ts="1.000001", text="x") == (
+        "cant_update_message"
+    )
+    assert await refusal(fake_slack, "chat.delete", channel="C1", ts="1.000001") == "cant_delete_message"
+    assert fake_slack.messages["1.000001"]["text"] == "hi"
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.url)
+    own = (await client.chat_postMessage(channel="C1", text="card"))["ts"]
+    assert await refusal(fake_slack, "chat.update", channel="C1", ts=own, text="card, edited") is None
+    assert await refusal(fake_slack, "chat.delete", channel="C1", ts=own) is None

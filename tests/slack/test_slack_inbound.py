@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import select
-
-from storage.models import Message
-from testkit.slack.fake import signed_request
 from testkit.slack.payloads import (
     block_action,
     label_options,
@@ -18,24 +14,13 @@ from testkit.slack.payloads import (
     view_submission,
 )
 from testkit.slack.read import card_fields
-
-
-async def new_card(world) -> tuple[int, dict]:
-    number = await world.email("Please help, my order 1881 is late.")
-    await world.settle()
-    return number, world.card()
+from testkit.slack.signing import signed_request
 
 
 def element(card: dict, action_id: str) -> dict:
     actions = card["blocks"][-1]
     found = next(e for e in actions["elements"] if e["action_id"] == action_id)
     return {**found, "block_id": actions["block_id"]}
-
-
-async def notes(world) -> list[str]:
-    async with world.app.store.transaction() as uow:
-        rows = (await uow.session.execute(select(Message).where(Message.kind == "note"))).scalars().all()
-        return [m.text for m in rows]
 
 
 async def test_bad_or_stale_signature_is_refused_with_401(world) -> None:
@@ -50,17 +35,17 @@ async def test_bad_or_stale_signature_is_refused_with_401(world) -> None:
 
 
 async def test_plain_thread_message_is_a_note_and_not_echoed(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     before = len(world.fake.thread("C_SUPPORT", card["ts"]))
     await world.dispatch(message_event("Customer called, wants a callback <!channel>", thread_ts=card["ts"]))
     await world.settle()
-    assert await notes(world) == ["Customer called, wants a callback @channel"]  # decoded once
+    assert await world.notes() == ["Customer called, wants a callback @channel"]  # decoded once
     assert len(world.fake.thread("C_SUPPORT", card["ts"])) == before  # the agent's own message shows the note
     assert world.fake.called("chat.postEphemeral") == []
 
 
 async def test_bot_messages_and_our_own_are_ignored(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     updates = len(world.fake.called("chat.update"))
     await world.dispatch(message_event("!close", thread_ts=card["ts"], user="UBOT"))
     await world.dispatch(
@@ -74,18 +59,18 @@ async def test_bot_messages_and_our_own_are_ignored(world) -> None:
 
 
 async def test_duplicate_event_id_is_handled_once(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     first = message_event("note this once", thread_ts=card["ts"], event_id="Ev0DUPLICATE")
     again = message_event("note this once", thread_ts=card["ts"], event_id="Ev0DUPLICATE")
     assert (await world.dispatch(first)).status == 200
     await world.settle()
     assert (await world.dispatch(again)).status == 200
     await world.settle()
-    assert await notes(world) == ["note this once"]
+    assert await world.notes() == ["note this once"]
 
 
 async def test_commands_in_threads_and_errors_are_ephemeral(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     await world.dispatch(message_event("!snooze whenever", thread_ts=card["ts"]))
     await world.settle()
     ephemeral = world.fake.called("chat.postEphemeral")[-1].args
@@ -97,7 +82,7 @@ async def test_commands_in_threads_and_errors_are_ephemeral(world) -> None:
 
 
 async def test_card_buttons_and_menus(world) -> None:
-    number, card = await new_card(world)
+    number, card = await world.new_card()
     url = f"{world.fake.root}/response/x"
     await world.dispatch(
         block_action({**element(card, "tl_assign"), "selected_user": "UBOB"}, card=card, response_url=url)
@@ -138,7 +123,7 @@ async def test_card_buttons_and_menus(world) -> None:
 
 
 async def test_claim_of_a_claimed_conversation_says_who_has_it(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     url = f"{world.fake.root}/response/y"
     await world.dispatch(block_action(element(card, "tl_claim"), card=card, user="UBOB", response_url=url))
     await world.settle()
@@ -148,7 +133,7 @@ async def test_claim_of_a_claimed_conversation_says_who_has_it(world) -> None:
 
 
 async def test_shortcut_opens_modal_and_submission_replies(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
     assert (await world.dispatch(shortcut(customer_post))).status == 200
     await world.settle()
@@ -164,7 +149,7 @@ async def test_shortcut_opens_modal_and_submission_replies(world) -> None:
 
 
 async def test_a_modal_reply_starting_with_confirm_is_sent_as_written(world) -> None:
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
     await world.dispatch(shortcut(customer_post))
     await world.settle()
@@ -179,7 +164,7 @@ async def test_a_modal_reply_starting_with_confirm_is_sent_as_written(world) -> 
 async def test_only_team_members_may_act(make_world) -> None:
     world = await make_world('allowed_usergroup = "S_SUPPORT"')
     world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
-    number, card = await new_card(world)
+    number, card = await world.new_card()
     url = f"{world.fake.root}/response/z"
     await world.dispatch(slash(f"close #{number}", user="UMALLORY", response_url=url))
     await world.dispatch(
@@ -200,7 +185,7 @@ async def test_only_team_members_may_act(make_world) -> None:
 
 
 async def test_slash_assign_with_a_mention_registers_the_teammate(world) -> None:
-    number, _ = await new_card(world)
+    number, _ = await world.new_card()
     url = f"{world.fake.root}/response/m"
     await world.dispatch(slash(f"assign #{number} <@UBOB|bob>", response_url=url))
     await world.settle()
@@ -225,7 +210,7 @@ async def test_a_user_group_gate_on_a_free_workspace_falls_back_to_the_support_c
     world = await make_world('allowed_usergroup = "S_SUPPORT"')
     world.fake.paid_workspace = False
     world.fake.members["C_SUPPORT"] = ["UALICE"]
-    number, _ = await new_card(world)
+    number, _ = await world.new_card()
     url = f"{world.fake.root}/response/f"
     await world.dispatch(slash(f"claim #{number}", user="UALICE", response_url=url))
     await world.dispatch(slash(f"close #{number}", user="UMALLORY", response_url=url))
@@ -242,7 +227,7 @@ async def test_a_user_group_gate_on_a_free_workspace_falls_back_to_the_support_c
 async def test_the_modal_opens_within_the_trigger_ids_life_even_when_membership_is_slow(make_world) -> None:
     world = await make_world('allowed_usergroup = "S_SUPPORT"')
     world.fake.usergroups["S_SUPPORT"] = ["UALICE"]
-    _, card = await new_card(world)
+    _, card = await world.new_card()
     customer_post = world.fake.thread("C_SUPPORT", card["ts"])[0]
     world.fake.trigger_seconds = 0.3  # Slack's 3 s, scaled down
     world.fake.delays["usergroups.users.list"] = 0.5  # a slow membership refresh

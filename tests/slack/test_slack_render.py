@@ -5,17 +5,17 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
 import pytest
 
 from adapters.slack.render import MAX_BLOCKS, card_blocks, escape, post_chunks
 from adapters.slack.split import split_plain, units
-from bot.views import AttachmentView, CardView, PostView
+from bot.views import AttachmentView, PostView
 from testkit.slack.read import card_fields, literal_text
 from testkit.slack.rules import blocks_error
+from testkit.views import NOW, card_view, inbound_post
 
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 INJECTIONS = [
     "<!channel>",
     "<!here>",
@@ -28,29 +28,15 @@ INJECTIONS = [
 ]
 
 
-def card(**changes: object) -> CardView:
-    base: dict[str, Any] = dict(
-        number=42,
-        inbox="Support",
-        channel="email",
-        customer="Ann <!channel>",
-        customer_address="ann@example.com",
-        subject="Refund <@U999> for 1881",
-        status="open",
-        assignee=None,
-        labels=("refund", "vip"),
-        priority="high",
-    )
-    base.update(changes)
-    return CardView(**base)
-
-
-def inbound(text: str, **changes: object) -> PostView:
-    base: dict[str, Any] = dict(
-        kind="inbound", author="Ann", text=text, created_at=NOW, from_customer=True, channel="email"
-    )
-    base.update(changes)
-    return PostView(**base)
+card = partial(
+    card_view,
+    customer="Ann <!channel>",
+    customer_address="ann@example.com",
+    subject="Refund <@U999> for 1881",
+    labels=("refund", "vip"),
+    priority="high",
+)
+inbound = partial(inbound_post, author="Ann", message_uid=None)
 
 
 def rendered_strings(blocks: list[dict]) -> str:

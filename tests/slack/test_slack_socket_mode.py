@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from storage.models import Message
 from testkit.slack.fake import FakeSlack
+from testkit.slack.payloads import event_callback
 from testkit.waiting import until
 
 
@@ -47,15 +48,8 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
     await until("ephemeral answer", lambda: bool(world.fake.responses))
     assert world.fake.responses[-1]["text"] == f"You claimed #{number}."
 
-    event = {
-        "token": "x",
-        "team_id": "T1",
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": "EvSOCK1",
-        "event_time": 1,
-        "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
-        "event": {
+    event = event_callback(
+        {
             "type": "message",
             "channel": "C_SUPPORT",
             "user": "UALICE",
@@ -63,7 +57,8 @@ async def test_socket_mode_acks_and_dedupes_redeliveries(make_world) -> None:
             "ts": "1800000001.000001",
             "thread_ts": card["ts"],
         },
-    }
+        event_id="EvSOCK1",
+    )
     for attempt, envelope_id in enumerate(("env-2", "env-3")):
         await world.fake.push(
             {

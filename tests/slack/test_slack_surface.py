@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from adapters.slack.client import make_client
-from adapters.slack.settings import SlackSettings
-from adapters.slack.surface import SlackSurface
 from bot.ports import (
     DeliveryError,
     PermanentDeliveryError,
@@ -20,51 +15,18 @@ from bot.ports import (
     ThreadRef,
     TransientDeliveryError,
 )
-from bot.views import AttachmentView, CardView, PostView
+from bot.views import AttachmentView, PostView
+from testkit.slack.direct import CARD, direct_surface
 from testkit.slack.fake import FakeSlack
 from testkit.slack.read import literal_text
-
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-CARD = CardView(
-    number=7,
-    inbox="Support",
-    channel="email",
-    customer="Ann",
-    customer_address="ann@example.com",
-    subject="Hello",
-    status="open",
-    assignee=None,
-    labels=(),
-    priority="normal",
-)
-
-
-def surface(fake: FakeSlack, **settings: Any) -> SlackSurface:
-    config = SlackSettings(
-        bot_token="xoxb-test", mode="http", signing_secret="s", api_base_url=fake.url, **settings
-    )
-    return SlackSurface(make_client(config), config)
-
-
-def inbound(text: str, **changes: object) -> PostView:
-    base: dict[str, Any] = dict(
-        kind="inbound",
-        author="Ann Customer",
-        text=text,
-        created_at=NOW,
-        from_customer=True,
-        channel="email",
-        message_uid="m-1",
-    )
-    base.update(changes)
-    return PostView(**base)
+from testkit.views import NOW, inbound_post
 
 
 async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0, customer_icon_emoji=":bust_in_silhouette:")
+    slack = direct_surface(fake_slack, rate_limit_retries=0, customer_icon_emoji=":bust_in_silhouette:")
     ref = await slack.create_thread("C1", CARD)
     assert ref == ThreadRef("C1", ref.thread_id, ref.thread_id)
-    ts = await slack.post(ref, inbound("Hi <!channel>"))
+    ts = await slack.post(ref, inbound_post("Hi <!channel>"))
     message = fake_slack.messages[ts]
     assert message["thread_ts"] == ref.thread_id
     assert message["username"] == "Ann Customer (customer)"
@@ -78,13 +40,13 @@ async def test_card_then_customer_post_in_its_thread(fake_slack: FakeSlack) -> N
 
 
 async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack)
+    slack = direct_surface(fake_slack)
     ref = await slack.create_thread("C1", CARD)
     files = (
         AttachmentView("invoice.pdf", "application/pdf", 5, b"%PDF-"),
         AttachmentView("huge.bin", "application/octet-stream", 10**9, None, "too large to keep"),
     )
-    await slack.post(ref, inbound("see attached", attachments=files))
+    await slack.post(ref, inbound_post("see attached", attachments=files))
     complete = fake_slack.called("files.completeUploadExternal")
     assert len(complete) == 1
     assert complete[0].args["channel_id"] == "C1" and complete[0].args["thread_ts"] == ref.thread_id
@@ -107,7 +69,7 @@ async def test_attachments_are_uploaded_into_the_thread(fake_slack: FakeSlack) -
 async def test_errors_map_to_delivery_errors(
     fake_slack: FakeSlack, error: str, status: int, expected: type[DeliveryError], words: str
 ) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     fake_slack.fail("chat.postMessage", error, status=status, retry_after=7 if status == 429 else None)
     with pytest.raises(expected) as caught:
         await slack.create_thread("C1", CARD)
@@ -118,17 +80,17 @@ async def test_errors_map_to_delivery_errors(
 
 
 async def test_update_of_a_deleted_card_is_thread_gone(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack)
+    slack = direct_surface(fake_slack)
     ref = await slack.create_thread("C1", CARD)
     fake_slack.delete(ref.card_id)
     with pytest.raises(ThreadGone):
         await slack.update_card(ref, replace(CARD, status="closed"))
     with pytest.raises(ThreadGone):
-        await slack.post(ref, inbound("still there?"))
+        await slack.post(ref, inbound_post("still there?"))
 
 
 async def test_the_sdk_retry_handler_honours_retry_after(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=2)
+    slack = direct_surface(fake_slack, rate_limit_retries=2)
     fake_slack.fail("chat.postMessage", "ratelimited", status=429, retry_after=0)
     ref = await slack.create_thread("C1", CARD)
     assert len(fake_slack.called("chat.postMessage")) == 2
@@ -138,7 +100,7 @@ async def test_the_sdk_retry_handler_honours_retry_after(fake_slack: FakeSlack) 
 async def test_a_retried_long_post_resumes_instead_of_repeating(
     fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
     long_text = "".join(f"line {i} " + "word " * 250 + "\n" for i in range(60))  # 75,000 characters
     posted_before = len(fake_slack.called("chat.postMessage"))
@@ -154,8 +116,8 @@ async def test_a_retried_long_post_resumes_instead_of_repeating(
 
     monkeypatch.setattr(fake_slack, "_chat_postMessage", flaky)
     with pytest.raises(TransientDeliveryError):
-        await slack.post(ref, inbound(long_text))
-    first = await slack.post(ref, inbound(long_text))
+        await slack.post(ref, inbound_post(long_text))
+    first = await slack.post(ref, inbound_post(long_text))
     thread = fake_slack.thread("C1", ref.thread_id)
     assert first.split() == [m["ts"] for m in thread]  # every part's ts, for redaction
     assert len(thread) > 2
@@ -167,7 +129,7 @@ async def test_a_retried_long_post_resumes_instead_of_repeating(
 async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slack: FakeSlack) -> None:
     from bot.views import DigestEntry, DigestView
 
-    slack = surface(fake_slack)
+    slack = direct_surface(fake_slack)
     ref = await slack.create_thread("C1", CARD)
     entry = DigestEntry(
         number=3,
@@ -222,7 +184,7 @@ async def test_digest_is_posted_with_thread_links_and_escaped_subjects(fake_slac
 
 
 async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
     notice = PostView(kind="notice", author="Threadline", text="#7 breached <!channel>", created_at=NOW)
     ts = await slack.post_to_channel("CESC", notice, ref)
@@ -233,10 +195,10 @@ async def test_escalation_posts_to_the_channel_with_a_thread_link(fake_slack: Fa
 
 
 async def test_redact_deletes_every_part_of_a_long_post(fake_slack: FakeSlack) -> None:
-    slack = surface(fake_slack, rate_limit_retries=0)
+    slack = direct_surface(fake_slack, rate_limit_retries=0)
     ref = await slack.create_thread("C1", CARD)
     long_text = "".join(f"line {i} " + "secret " * 500 + "\n" for i in range(60))  # > 50 sections
-    ids = await slack.post(ref, inbound(long_text))
+    ids = await slack.post(ref, inbound_post(long_text))
     parts = ids.split()
     assert len(parts) > 1 and all(p in fake_slack.messages for p in parts)
     await slack.redact(ref, ids)

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, inspect
 
 from storage.db import sync_url
 from storage.migrate import upgrade
-from tests.automation.test_migration_0003 import _alembic
+from testkit.migrations import alembic
 
 
 def _messages(url: str) -> tuple[set[str], set[str]]:
@@ -23,7 +23,7 @@ async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     await upgrade(db_url)
     columns, indexes = _messages(db_url)
     assert "chat_ref" in columns and "ix_messages_chat_ref" in indexes
-    _alembic(db_url, "downgrade", "0010_compliance_indexes")
+    alembic(db_url, "downgrade", "0010_compliance_indexes")
     columns, indexes = _messages(db_url)
     assert "chat_ref" not in columns and "ix_messages_chat_ref" not in indexes
     assert "ix_messages_conversation" in indexes

@@ -130,3 +130,10 @@ def test_bsuid_only_payloads_have_no_phone_anywhere() -> None:
     assert value["contacts"] == [
         {"profile": {"name": "Sofia Jansen", "username": "@sofia"}, "user_id": CUSTOMER_BSUID}
     ]
+
+
+async def test_a_message_without_messaging_product_whatsapp_is_refused(graph: FakeGraph) -> None:
+    body = {k: v for k, v in _text(to=CUSTOMER).items() if k != "messaging_product"}
+    status, answer = await _post(graph, body)
+    assert status == 400 and _code(answer) == 100 and graph.sent == []
+    assert (await _post(graph, _text(to=CUSTOMER)))[0] == 200

@@ -1,4 +1,4 @@
-"""Helpers of the automation tests: settings with rules/teams/templates, sent mail, database scans."""
+"""Helpers of the automation tests: settings with more agents, a team and templates; the mail sent."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import email
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-from bot.clock import ManualClock
-from testkit.app import started_app
 from testkit.settings import make_settings
-from threadline.app import Threadline
 from threadline.config import AppSettings
 
 AUTOMATION = """
@@ -39,11 +35,6 @@ body = "Hi {contact.first_name}, we got your message about \\"{conversation.subj
 def automation_settings(db_url: str, outdir: Path, extra: str = "") -> AppSettings:
     """The test settings plus two more agents, a team, canned replies and ``extra`` TOML."""
     return make_settings(db_url, outdir, AUTOMATION + extra)
-
-
-async def automation_app(settings: AppSettings, clock: ManualClock, **kwargs: Any) -> Threadline:
-    """A started app (the test drives the dispatcher)."""
-    return await started_app(settings, clock, **kwargs)
 
 
 def sent_mail(outdir: Path) -> list[EmailMessage]:
