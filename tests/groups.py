@@ -16,6 +16,8 @@ A test's group is the one its path gives (``GROUP_BY_PATH``, the longest matchin
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 GROUPS = ("unit", "core", "adapters", "storage", "servers", "crash")
@@ -92,7 +94,19 @@ def group_of(relative_path: str, fixtures: list[str]) -> str:
 
 
 def mark_groups(items: list[pytest.Item], root: str) -> None:
-    """Give every collected test exactly one group marker (``root`` is the ``tests/`` directory)."""
+    """Give every collected test exactly one group marker (``root`` is the ``tests/`` directory), and put
+    the most demanding groups first (in collection order within a group): the real-process tests take
+    the longest, so a parallel run that starts them first ends on short tests instead of waiting on one
+    crash test started last. pytest-xdist's ``worksteal`` hands each worker one contiguous share of the
+    collection, so with N workers the order is dealt out N ways (every Nth test): each share starts
+    with its part of the long tests."""
+    rank: dict[str, int] = {}
     for item in items:
         relative = item.path.relative_to(root).as_posix()
-        item.add_marker(getattr(pytest.mark, group_of(relative, list(getattr(item, "fixturenames", ())))))
+        group = group_of(relative, list(getattr(item, "fixturenames", ())))
+        item.add_marker(getattr(pytest.mark, group))
+        rank[item.nodeid] = GROUPS.index(group)
+    items.sort(key=lambda item: -rank[item.nodeid])
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        items[:] = [item for share in range(workers) for item in items[share::workers]]

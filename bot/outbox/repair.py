@@ -116,9 +116,10 @@ class Repairs:
                 and (surface, scope) not in self._told  # not told already (by the check at start)
                 and await self.notices.refused(uow, surface, scope, error.reason)
             )
+        known = self.states.get((surface, scope), "").startswith("broken: ")  # logged when it was found
         self.broken[(surface, scope)] = error.reason
         self.states[(surface, scope)] = f"broken: {error.reason}"
-        if first:
+        if first and not known:
             where = "every channel" if scope == WHOLE_SURFACE else scope
             log.error(
                 "surface refuses %s: %s; conversations there wait and are re-mirrored once it is fixed",
@@ -126,9 +127,9 @@ class Repairs:
                 error.reason,
                 extra={"surface": surface, "scope": scope, "conversation_id": row.conversation_id},
             )
-            if told:
-                self._told.add((surface, scope))
-                self.notify()
+        if told:
+            self._told.add((surface, scope))
+            self.notify()
 
     async def rebuild(self, row: OutboxRow, surface: str) -> Remirrored:
         """The card or thread is gone on the platform: a new card with the thread's whole history."""
